@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommands.  Each returns the exit status: 0, 1 (a run failed), 2 (usage). */
+#ifndef COPYLAB_CLI_H
+#define COPYLAB_CLI_H
+
+#define EXIT_RUN_FAILED 1
+#define EXIT_USAGE 2
+
+int cmd_list(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* Prints "copylab: MESSAGE" on stderr and returns EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

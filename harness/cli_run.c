@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `copylab run` and `copylab bench`: validate everything first (a usage
+ * error writes nothing), then run cell groups with the strategies
+ * interleaved rep by rep (A B C A B C ...), so drift hits all alike.
+ */
+#include "cli.h"
+#include "options.h"
+#include "results.h"
+#include "run.h"
+#include "scenario.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SPECS 16
+#define DEFAULT_SIZE (64ull << 20)
+#define DEFAULT_BLOCK (64 * 1024)
+
+struct group {
+	struct run_config cfg;
+	struct strategy_spec spec[MAX_SPECS];
+	int nspecs;
+};
+
+struct session {
+	struct results *res;
+	char run_id[64];
+	char workdir[PATH_MAX];
+	int reps, warmup;
+	bool json;
+	bool progress_tty;
+	int cells_done, cells_total;	/* repetitions, for progress */
+	int64_t started_ns;
+	struct rep_result *all;		/* every counted rep, for bench's ratios */
+	size_t nall, capall;
+};
+
+/* ---- signals and scratch space ----------------------------------------- */
+
+static void on_signal(int sig)
+{
+	run_interrupted = sig;
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	/* No SA_RESTART: a wait in the parent must see EINTR and stop the rep. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int make_workdir(struct session *s, const char *base, char *err, size_t errlen)
+{
+	snprintf(s->workdir, sizeof(s->workdir), "%s/copylab-XXXXXX", base ? base : "/var/tmp");
+	if (!mkdtemp(s->workdir)) {
+		snprintf(err, errlen, "cannot create a scratch directory in %s: %s",
+			 base ? base : "/var/tmp", strerror(errno));
+		s->workdir[0] = '\0';
+		return -errno;
+	}
+	return 0;
+}
+
+static void make_run_id(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char stamp[32];
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(buf, len, "%s-%d", stamp, (int)getpid());
+}
+
+/* ---- running groups ----------------------------------------------------- */
+
+static double secs_since(int64_t t0)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - t0) / 1e9;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void progress(struct session *s, const struct group *g, const struct strategy_spec *sp, int rep)
+{
+	if (!s->progress_tty)
+		return;
+	double el = secs_since(s->started_ns);
+	double left = s->cells_done ? el / s->cells_done * (s->cells_total - s->cells_done) : 0;
+
+	fprintf(stderr, "\r\033[K[%d/%d] %s %s %s, rep %d/%d (%s) ~%.0fs left",
+		s->cells_done + 1, s->cells_total, scenario_name(g->cfg.scenario), sp->label,
+		scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
+		rep ? rep : 0, s->reps, rep ? "counted" : "warm-up", left);
+}
+
+static void keep_rep(struct session *s, const struct rep_result *r)
+{
+	if (s->nall == s->capall) {
+		size_t cap = s->capall ? s->capall * 2 : 64;
+		struct rep_result *n = realloc(s->all, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		s->all = n;
+		s->capall = cap;
+	}
+	s->all[s->nall++] = *r;
+}
+
+static void print_record(struct session *s, const struct rep_result *r)
+{
+	json_t *j = rep_to_json(r, s->run_id);
+
+	json_dumpf(j, stdout, JSON_COMPACT);
+	putchar('\n');
+	fflush(stdout);
+	json_decref(j);
+}
+
+/* One group: warm-ups, then counted reps, strategies interleaved. 0 or 1. */
+static int run_group(struct session *s, struct group *g)
+{
+	struct run_inputs in;
+	struct rep_result r;
+	char err[320];
+	int status = 0;
+
+	g->cfg.workdir = s->workdir;
+	if (run_inputs_prepare(&in, &g->cfg, err, sizeof(err))) {
+		fprintf(stderr, "copylab: %s scenario: %s\n", scenario_name(g->cfg.scenario), err);
+		return EXIT_RUN_FAILED;
+	}
+	for (int rep = 1 - s->warmup; rep <= s->reps && !status; rep++) {
+		for (int i = 0; i < g->nspecs && !status; i++) {
+			if (run_interrupted) {
+				fprintf(stderr, "\ncopylab: interrupted by %s; no record was written for the unfinished repetition\n",
+					strsignal(run_interrupted));
+				status = EXIT_RUN_FAILED;
+				break;
+			}
+			progress(s, g, &g->spec[i], rep > 0 ? rep : 0);
+			if (run_rep(&g->cfg, &g->spec[i], &in, rep > 0 ? rep : 0, &r)) {
+				fprintf(stderr, "%scopylab: %s\n", s->progress_tty ? "\n" : "", r.error);
+				status = EXIT_RUN_FAILED;
+				break;
+			}
+			s->cells_done++;
+			if (rep <= 0)
+				continue;
+			if (results_add(s->res, &r))
+				fprintf(stderr, "copylab: cannot write %s/results.jsonl: %s\n",
+					results_dir(s->res), strerror(errno));
+			keep_rep(s, &r);
+			if (s->json)
+				print_record(s, &r);
+		}
+	}
+	if (results_write_summary(s->res))
+		fprintf(stderr, "copylab: cannot write %s/summary.csv\n", results_dir(s->res));
+	if (s->progress_tty)
+		fprintf(stderr, "\r\033[K");
+	else if (!status)
+		fprintf(stderr, "copylab: done %s over %s, %" PRIu64 " bytes, %d strateg%s x %d reps\n",
+			scenario_name(g->cfg.scenario),
+			scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "none",
+			g->cfg.size, g->nspecs, g->nspecs == 1 ? "y" : "ies", s->reps);
+	run_inputs_release(&in);
+	return status;
+}
+
+static int session_open(struct session *s, const char *out, const char *workbase)
+{
+	char dir[PATH_MAX], err[320];
+
+	make_run_id(s->run_id, sizeof(s->run_id));
+	if (out)
+		snprintf(dir, sizeof(dir), "%s", out);
+	else
+		snprintf(dir, sizeof(dir), "results/%s", s->run_id);
+	if (make_workdir(s, workbase, err, sizeof(err))) {
+		fprintf(stderr, "copylab: %s\n", err);
+		return EXIT_RUN_FAILED;
+	}
+	s->res = results_open(dir, s->run_id, err, sizeof(err));
+	if (!s->res) {
+		fprintf(stderr, "copylab: %s\n", err);
+		rmdir(s->workdir);
+		return EXIT_RUN_FAILED;
+	}
+	s->started_ns = mono_ns();
+	s->progress_tty = isatty(STDERR_FILENO) && !getenv("CI");
+	install_signal_handlers();
+	return 0;
+}
+
+static void session_close(struct session *s, FILE *table)
+{
+	results_print_table(s->res, table);
+	fprintf(table, "\nresults: %s/ (results.jsonl, summary.csv, env.json)\n", results_dir(s->res));
+	results_close(s->res);
+	if (s->workdir[0])
+		rmdir(s->workdir);
+	free(s->all);
+}
+
+/* ---- option parsing shared by run and bench ----------------------------- */
+
+enum {
+	OPT_SCENARIO = 256, OPT_STRATEGY, OPT_TRANSPORT, OPT_SIZE, OPT_BLOCK, OPT_REPS,
+	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
+	OPT_SINK, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
+};
+
+static const char run_help[] =
+"usage: copylab run --scenario S --strategy X[,Y...|all] [options]\n"
+"\n"
+"Runs scenario S with each strategy, interleaved rep by rep, verifies every\n"
+"byte, prints a table and writes DIR/results.jsonl, summary.csv, env.json.\n"
+"\n"
+"  --scenario S       serve, send, relay, fanout, store, copy, echo, pipe\n"
+"  --strategy LIST    comma-separated labels, or all; a label may carry options:\n"
+"                     vmsplice:gift, vmsplice:gift:hugepages, splice:more:pipe=1M\n"
+"  --transport T      tcp (127.0.0.1) or unix; default tcp (copy and pipe: none)\n"
+"  --size N           bytes to move; K/M/G suffixes are powers of 1024; default 64M\n"
+"  --block N          bytes per call of the role under test; default 64K\n"
+"  --reps N           counted repetitions; default 3\n"
+"  --warmup N         uncounted repetitions first; default 1\n"
+"  --out DIR          results directory; default results/<run-id>\n"
+"  --json             print the records as JSON Lines on stdout (table on stderr)\n"
+"  --nonblock         O_NONBLOCK descriptors for the role under test (poll loop)\n"
+"  --sndbuf N, --rcvbuf N   SO_SNDBUF / SO_RCVBUF on every socket\n"
+"  --pipe-size N      F_SETPIPE_SZ for the scenario's pipe and strategies' pipes\n"
+"  --sink hash|discard  hash every byte (default) or splice to /dev/null (unverified)\n"
+"  --timeout SEC      end a repetition that runs longer; default 120\n"
+"  --workdir DIR      where scratch files go; default /var/tmp\n"
+"\n"
+"Exit status: 0 success, 1 a run failed, 2 bad usage.\n";
+
+static const char bench_help[] =
+"usage: copylab bench [--quick] [--out DIR] [--reps N] [--size N] [--timeout SEC]\n"
+"\n"
+"Runs the default matrix: every scenario with every strategy that supports it\n"
+"(and vmsplice:gift), over tcp loopback, 1 GiB per cell (--quick: 64 MiB),\n"
+"block 64 KiB, 1 warm-up and 5 counted repetitions (--quick: 2), interleaved.\n"
+"Prints the table and the headline ratios, and writes results/<run-id>/.\n";
+
+static const struct option run_opts[] = {
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "strategy", required_argument, NULL, OPT_STRATEGY },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "block", required_argument, NULL, OPT_BLOCK },
+	{ "reps", required_argument, NULL, OPT_REPS },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "nonblock", no_argument, NULL, OPT_NONBLOCK },
+	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "pipe-size", required_argument, NULL, OPT_PIPE_SIZE },
+	{ "sink", required_argument, NULL, OPT_SINK },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "workdir", required_argument, NULL, OPT_WORKDIR },
+	{ "quick", no_argument, NULL, OPT_QUICK },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ 0 }
+};
+
+struct parsed {
+	const char *scenario, *strategies, *transport, *out, *workdir;
+	uint64_t size, block;
+	long reps, warmup;
+	bool json, quick, help, size_set, reps_set;
+	struct run_config cfg;
+};
+
+static int parse_common(int argc, char **argv, const char *cmd, bool bench, struct parsed *p)
+{
+	char err[320];
+	long v;
+	uint64_t u;
+	int c;
+
+	memset(p, 0, sizeof(*p));
+	p->size = DEFAULT_SIZE;
+	p->block = DEFAULT_BLOCK;
+	p->reps = 3;
+	p->warmup = 1;
+	p->cfg.timeout_s = 120;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", run_opts, NULL)) != -1) {
+		int r = 0;
+
+		if (bench && c != OPT_QUICK && c != OPT_OUT && c != OPT_REPS && c != OPT_SIZE &&
+		    c != OPT_TIMEOUT && c != OPT_HELP && c != OPT_WORKDIR && c != '?' && c != ':')
+			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir",
+					   argv[optind - 1]);
+		switch (c) {
+		case OPT_SCENARIO: p->scenario = optarg; break;
+		case OPT_STRATEGY: p->strategies = optarg; break;
+		case OPT_TRANSPORT: p->transport = optarg; break;
+		case OPT_OUT: p->out = optarg; break;
+		case OPT_WORKDIR: p->workdir = optarg; break;
+		case OPT_JSON: p->json = true; break;
+		case OPT_NONBLOCK: p->cfg.nonblock = true; break;
+		case OPT_QUICK: p->quick = true; break;
+		case OPT_HELP: p->help = true; break;
+		case OPT_SIZE:
+			r = parse_size("--size", optarg, 1ull << 40, &p->size, err, sizeof(err));
+			p->size_set = true;
+			break;
+		case OPT_BLOCK:
+			r = parse_size("--block", optarg, 1ull << 30, &p->block, err, sizeof(err));
+			if (!r && p->block == 0)
+				return usage_error("--block: must be at least 1 byte");
+			break;
+		case OPT_REPS:
+			r = parse_count("--reps", optarg, 1, 1000, &p->reps, err, sizeof(err));
+			p->reps_set = true;
+			break;
+		case OPT_WARMUP:
+			r = parse_count("--warmup", optarg, 0, 100, &p->warmup, err, sizeof(err));
+			break;
+		case OPT_SNDBUF:
+		case OPT_RCVBUF:
+			r = parse_size(c == OPT_SNDBUF ? "--sndbuf" : "--rcvbuf", optarg, 1u << 30, &u, err, sizeof(err));
+			if (c == OPT_SNDBUF)
+				p->cfg.sock.sndbuf = u;
+			else
+				p->cfg.sock.rcvbuf = u;
+			break;
+		case OPT_PIPE_SIZE:
+			r = parse_size("--pipe-size", optarg, 1u << 30, &u, err, sizeof(err));
+			p->cfg.pipe_size = u;
+			break;
+		case OPT_SINK:
+			if (strcmp(optarg, "hash") && strcmp(optarg, "discard"))
+				return usage_error("--sink: '%s' is not a sink; valid: hash, discard", optarg);
+			p->cfg.sink_discard = !strcmp(optarg, "discard");
+			break;
+		case OPT_TIMEOUT:
+			r = parse_seconds("--timeout", optarg, &p->cfg.timeout_s, err, sizeof(err));
+			break;
+		case ':':
+			return usage_error("%s: option '%s' needs a value (see copylab %s --help)", cmd, argv[optind - 1], cmd);
+		default:
+			return usage_error("%s: unknown option '%s' (see copylab %s --help)", cmd, argv[optind - 1], cmd);
+		}
+		if (r)
+			return usage_error("%s", err);
+		(void)v;
+	}
+	if (optind < argc)
+		return usage_error("%s: unexpected argument '%s' (see copylab %s --help)", cmd, argv[optind], cmd);
+	return 0;
+}
+
+/* The labels of LIST, or every strategy supporting the scenario for "all". */
+static int parse_strategy_list(const char *list, enum scenario sc, struct group *g)
+{
+	char buf[512], err[320], *save = NULL, *tok;
+
+	g->nspecs = 0;
+	if (!strcmp(list, "all")) {
+		for (size_t i = 0; i < strategy_count && g->nspecs < MAX_SPECS; i++)
+			if (strategy_supports(strategy_table[i], sc))
+				parse_strategy_spec(strategy_table[i]->name, &g->spec[g->nspecs++], err, sizeof(err));
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct strategy_spec *sp = &g->spec[g->nspecs];
+
+		if (g->nspecs == MAX_SPECS)
+			return usage_error("--strategy: at most %d strategies in one run", MAX_SPECS);
+		if (parse_strategy_spec(tok, sp, err, sizeof(err)))
+			return usage_error("%s", err);
+		if (!strategy_supports(sp->s, sc))
+			return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(sc),
+					   sp->s->support[sc].why_not ? sp->s->support[sc].why_not : "not supported");
+		for (int i = 0; i < g->nspecs; i++)
+			if (!strcmp(g->spec[i].label, sp->label))
+				return usage_error("--strategy: '%s' is listed twice", sp->label);
+		g->nspecs++;
+	}
+	if (g->nspecs == 0)
+		return usage_error("--strategy: no strategy given; valid: %s, or all",
+				   strategy_names(buf, sizeof(buf)));
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct parsed p;
+	struct session s = { 0 };
+	struct group g = { 0 };
+	char names[256];
+	int sc, tr = TR_TCP, r;
+
+	if ((r = parse_common(argc, argv, "run", false, &p)))
+		return r;
+	if (p.help) {
+		fputs(run_help, stdout);
+		return 0;
+	}
+	if (!p.scenario)
+		return usage_error("run: --scenario is required; valid: %s", scenario_names(names, sizeof(names)));
+	if ((sc = scenario_find(p.scenario)) < 0)
+		return usage_error("unknown scenario '%s'; valid: %s", p.scenario, scenario_names(names, sizeof(names)));
+	if (!p.strategies)
+		return usage_error("run: --strategy is required; valid: %s, or all", strategy_names(names, sizeof(names)));
+	if (p.transport && (tr = transport_find(p.transport)) < 0)
+		return usage_error("unknown transport '%s'; valid: %s", p.transport, transport_names(names, sizeof(names)));
+	if ((r = parse_strategy_list(p.strategies, sc, &g)))
+		return r;
+
+	g.cfg = p.cfg;
+	g.cfg.scenario = sc;
+	g.cfg.transport = tr;
+	g.cfg.size = p.size;
+	g.cfg.block = p.block;
+	s.reps = p.reps;
+	s.warmup = p.warmup;
+	s.json = p.json;
+	s.cells_total = (p.reps + p.warmup) * g.nspecs;
+	if ((r = session_open(&s, p.out, p.workdir)))
+		return r;
+	r = run_group(&s, &g);
+	session_close(&s, p.json ? stderr : stdout);
+	return r;
+}
+
+/* ---- bench --------------------------------------------------------------- */
+
+/* Median of one figure over the counted reps of a (scenario, strategy) cell. */
+static double cell_median(const struct session *s, enum scenario sc, const char *label, bool cpu_per_gib)
+{
+	double v[1000];
+	int n = 0;
+
+	for (size_t i = 0; i < s->nall && n < 1000; i++) {
+		const struct rep_result *r = &s->all[i];
+
+		if (r->cell.scenario != sc || strcmp(r->cell.strategy, label))
+			continue;
+		if (cpu_per_gib) {
+			double gib = r->cell.bytes / (double)(1ull << 30);
+
+			v[n++] = gib > 0 ? (r->roles[0].cpu_user_s + r->roles[0].cpu_sys_s) / gib : 0;
+		} else {
+			v[n++] = r->bytes_per_s;
+		}
+	}
+	if (n == 0)
+		return -1;
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void print_headline(const struct session *s, FILE *out)
+{
+	double rw_cpu = cell_median(s, SC_RELAY, "readwrite", true);
+	double sp_cpu = cell_median(s, SC_RELAY, "splice", true);
+	double rw_pipe = cell_median(s, SC_PIPE, "readwrite", false);
+	double vm_pipe = cell_median(s, SC_PIPE, "vmsplice", false);
+
+	fprintf(out, "\nHeadline ratios (medians of this run):\n");
+	if (rw_cpu > 0 && sp_cpu >= 0)
+		fprintf(out, "  relay, relay-role CPU per GiB: splice %.3f s / readwrite %.3f s = %.2fx (lower is better)\n",
+			sp_cpu, rw_cpu, sp_cpu / rw_cpu);
+	if (rw_pipe > 0 && vm_pipe > 0)
+		fprintf(out, "  pipe throughput: vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx (higher is better)\n",
+			vm_pipe / 1e6, rw_pipe / 1e6, vm_pipe / rw_pipe);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct parsed p;
+	struct session s = { 0 };
+	struct group groups[SC_COUNT];
+	char err[320];
+	int r, ngroups = 0, failed = 0;
+
+	if ((r = parse_common(argc, argv, "bench", true, &p)))
+		return r;
+	if (p.help) {
+		fputs(bench_help, stdout);
+		return 0;
+	}
+	s.reps = p.reps_set ? p.reps : (p.quick ? 2 : 5);
+	s.warmup = 1;
+	for (int sc = 0; sc < SC_COUNT; sc++) {
+		struct group *g = &groups[ngroups];
+
+		memset(g, 0, sizeof(*g));
+		parse_strategy_list("all", sc, g);
+		if (g->nspecs == 0)
+			continue;
+		/* Gifting is the one flag the articles make a claim about: bench it beside. */
+		if (strategy_supports(strategy_find("vmsplice"), sc) && g->nspecs < MAX_SPECS)
+			parse_strategy_spec("vmsplice:gift", &g->spec[g->nspecs++], err, sizeof(err));
+		g->cfg = p.cfg;
+		g->cfg.scenario = sc;
+		g->cfg.transport = TR_TCP;
+		g->cfg.size = p.size_set ? p.size : (p.quick ? 64ull << 20 : 1ull << 30);
+		g->cfg.block = DEFAULT_BLOCK;
+		s.cells_total += (s.reps + s.warmup) * g->nspecs;
+		ngroups++;
+	}
+	if (p.quick)
+		fprintf(stderr, "copylab: --quick is a smoke run (64 MiB, 2 reps): its figures are not for quoting\n");
+	if ((r = session_open(&s, p.out, p.workdir)))
+		return r;
+	for (int i = 0; i < ngroups && !run_interrupted; i++)
+		if (run_group(&s, &groups[i]))
+			failed++;	/* the bench goes on with the next cell */
+	print_headline(&s, stdout);
+	session_close(&s, stdout);
+	if (failed || run_interrupted) {
+		fprintf(stderr, "copylab: %d of %d scenario groups failed\n", failed, ngroups);
+		return EXIT_RUN_FAILED;
+	}
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* copylab: compare the ways Linux moves bytes.  Dispatches the subcommands. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *what;
+} commands[] = {
+	{ "list", cmd_list, "strategies, scenarios, transports and which pairs can run" },
+	{ "run", cmd_run, "run one scenario with one or more strategies, verified, and write results" },
+	{ "bench", cmd_bench, "run the default matrix (every supported scenario x strategy)" },
+};
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("copylab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: copylab COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].what);
+	fprintf(out, "\n`copylab COMMAND --help` describes each one.  Exit status: 0 success,\n"
+		     "1 a run failed (verification, syscall error, timeout), 2 bad usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'; valid: list, run, bench (see copylab --help)", argv[1]);
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/* Value parsers of the command line, with errors that teach. */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIZE_HELP "use a whole number of bytes with an optional K, M or G suffix (powers of 1024), e.g. 4096, 64K, 1M, 1G"
+
+int parse_size(const char *opt, const char *s, uint64_t max, uint64_t *out, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	if (!s || !*s || !isdigit((unsigned char)*s)) {
+		snprintf(err, errlen, "%s: '%s' is not a size; %s", opt, s ? s : "", SIZE_HELP);
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		goto too_big;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': mult = 1ull << 10; break;
+		case 'M': mult = 1ull << 20; break;
+		case 'G': mult = 1ull << 30; break;
+		default: mult = 0; break;
+		}
+		/* Accept "64K", "64KiB" and "64KB" alike, nothing else. */
+		if (mult && end[1] && strcasecmp(end + 1, "iB") && strcasecmp(end + 1, "B"))
+			mult = 0;
+		if (!mult) {
+			snprintf(err, errlen, "%s: '%s' has an unknown suffix '%s'; %s", opt, s, end, SIZE_HELP);
+			return -EINVAL;
+		}
+	}
+	if (v > max / mult)
+		goto too_big;
+	*out = v * mult;
+	return 0;
+too_big:
+	snprintf(err, errlen, "%s: '%s' is too large; the most it takes is %" PRIu64 " bytes", opt, s, max);
+	return -ERANGE;
+}
+
+int parse_count(const char *opt, const char *s, long min, long max, long *out, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s ? s : "", &end, 10);
+	if (!s || !*s || *end || errno || v < min || v > max) {
+		snprintf(err, errlen, "%s: '%s' is not a whole number from %ld to %ld", opt, s ? s : "", min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_seconds(const char *opt, const char *s, double *out, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s ? s : "", &end);
+	if (!s || !*s || *end || errno || !isfinite(v) || v <= 0 || v > 86400) {
+		snprintf(err, errlen, "%s: '%s' is not a number of seconds above 0 and at most 86400 (e.g. 30, 0.5)",
+			 opt, s ? s : "");
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+const char *strategy_names(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < strategy_count && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? ", " : "", strategy_table[i]->name);
+	return buf;
+}
+
+/* The options a label may carry, and the tunable each one sets. */
+static const struct {
+	const char *name;
+	uint32_t bit;
+	bool takes_size;
+} label_options[] = {
+	{ "pipe", TUN_PIPE_SIZE, true },
+	{ "more", TUN_MORE, false },
+	{ "move", TUN_MOVE, false },
+	{ "gift", TUN_GIFT, false },
+	{ "hugepages", TUN_HUGEPAGES, false },
+	{ "populate", TUN_POPULATE, false },
+};
+
+static const char *accepted_options(const struct strategy *s, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(label_options) / sizeof(label_options[0]); i++)
+		if (s->tunables & label_options[i].bit)
+			used += snprintf(buf + used, len - used, "%s%s%s", used ? ", " : "",
+					 label_options[i].name, label_options[i].takes_size ? "=SIZE" : "");
+	if (!used)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+static int apply_label_option(struct strategy_spec *spec, char *opt, char *err, size_t errlen)
+{
+	char *val = strchr(opt, '=');
+	char names[128];
+
+	if (val)
+		*val++ = '\0';
+	for (size_t i = 0; i < sizeof(label_options) / sizeof(label_options[0]); i++) {
+		if (strcmp(opt, label_options[i].name))
+			continue;
+		if (!(spec->s->tunables & label_options[i].bit))
+			break;
+		if (label_options[i].takes_size != (val != NULL)) {
+			snprintf(err, errlen, "strategy option '%s' %s", opt,
+				 val ? "takes no value" : "needs a value, e.g. pipe=1M");
+			return -EINVAL;
+		}
+		spec->tun.set |= label_options[i].bit;
+		switch (label_options[i].bit) {
+		case TUN_PIPE_SIZE: {
+			uint64_t v;
+
+			if (parse_size("pipe=", val, 1ull << 31, &v, err, errlen))
+				return -EINVAL;
+			spec->tun.pipe_size = v;
+			break;
+		}
+		case TUN_MORE: spec->tun.more = true; break;
+		case TUN_MOVE: spec->tun.move = true; break;
+		case TUN_GIFT: spec->tun.gift = true; break;
+		case TUN_HUGEPAGES: spec->tun.hugepages = true; break;
+		case TUN_POPULATE: spec->tun.populate = true; break;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "strategy %s has no option '%s'; its options: %s",
+		 spec->s->name, opt, accepted_options(spec->s, names, sizeof(names)));
+	return -EINVAL;
+}
+
+int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err, size_t errlen)
+{
+	char buf[128], names[256], *save = NULL, *tok;
+
+	memset(spec, 0, sizeof(*spec));
+	if (strlen(label) >= sizeof(spec->label)) {
+		snprintf(err, errlen, "strategy '%.40s...' is too long", label);
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", label);
+	snprintf(spec->label, sizeof(spec->label), "%s", label);
+	tok = strtok_r(buf, ":", &save);
+	spec->s = tok ? strategy_find(tok) : NULL;
+	if (!spec->s) {
+		snprintf(err, errlen, "unknown strategy '%s'; valid: %s", tok ? tok : "",
+			 strategy_names(names, sizeof(names)));
+		return -EINVAL;
+	}
+	while ((tok = strtok_r(NULL, ":", &save)))
+		if (apply_label_option(spec, tok, err, errlen))
+			return -EINVAL;
+	return 0;
+}
+
+const char *human_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+	double v = n;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	else if (v == floor(v))
+		snprintf(buf, len, "%.0f %s", v, unit[u]);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+	/* A size that is not a whole unit is clearer in bytes. */
+	if (u > 0 && n % (1ull << (10 * u)) && n < (1ull << 30))
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	return buf;
+}

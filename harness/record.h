@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What one repetition of one cell produced.  The run engine (run.c) fills
+ * it; the results writer (results.c) turns it into a JSON Lines record and
+ * the summary.  docs/results.md documents every field of the record.
+ */
+#ifndef COPYLAB_RECORD_H
+#define COPYLAB_RECORD_H
+
+#include "../strategies/strategy.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RECORD_SCHEMA "copylab.rep/1"
+#define MAX_ROLES 4
+
+/* Per-role figures over the measured window (barrier release to role end). */
+struct role_result {
+	char name[16];		/* "server", "sink", "relay", ... */
+	bool under_test;	/* runs the strategy; the others are fixed */
+	double cpu_user_s, cpu_sys_s;
+	long ctx_voluntary, ctx_involuntary;
+	long faults_minor, faults_major;
+	uint64_t bytes;		/* bytes this role delivered (or received, for a sink) */
+	struct io_counters io;	/* the role's own data-moving calls */
+};
+
+enum verify_state {
+	VERIFY_OK,		/* every byte arrived, in order, as sent */
+	VERIFY_MISMATCH,	/* a run failure, never a figure */
+	VERIFY_SKIPPED,		/* the sink discarded (--sink discard): figure unverified */
+};
+
+struct cell {
+	enum scenario scenario;
+	char strategy[48];	/* label as asked: "vmsplice:gift" */
+	char base[24];		/* strategy name: "vmsplice" */
+	char transport[16];	/* "tcp", "unix", "none" (copy, pipe) */
+	uint64_t bytes;
+	size_t block;
+};
+
+struct rep_result {
+	struct cell cell;
+	int rep;		/* 1-based counted repetition; 0 for warm-up */
+	double wall_s;		/* barrier release to the last byte */
+	double bytes_per_s;
+	enum verify_state verify;
+	uint64_t digest;	/* XXH3-64 over the per-chunk hashes received */
+	char verify_note[224];	/* on mismatch: first bad offset; on skip: why */
+	size_t pipe_granted;	/* strategy's pipe size, 0 if none */
+	bool nonblock;
+	int nroles;
+	struct role_result roles[MAX_ROLES];
+	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
+	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
+};
+
+const char *scenario_name(enum scenario sc);
+const char *verify_state_name(enum verify_state v);
+
+#endif

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Role processes: setup before the barrier, the measured window, and the
+ * report.  The tested role drives its strategy step by step, polling on
+ * what the strategy names when it cannot progress; the fixed roles use
+ * plain blocking I/O so that every strategy meets the same peers.
+ */
+#include "roles.h"
+#include "scenario.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double tv_s(struct timeval tv)
+{
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* The window's usage: getrusage deltas, so setup and hashing-after are out. */
+static void window_usage(struct role_result *res, const struct rusage *a, const struct rusage *b)
+{
+	res->cpu_user_s = tv_s(b->ru_utime) - tv_s(a->ru_utime);
+	res->cpu_sys_s = tv_s(b->ru_stime) - tv_s(a->ru_stime);
+	res->ctx_voluntary = b->ru_nvcsw - a->ru_nvcsw;
+	res->ctx_involuntary = b->ru_nivcsw - a->ru_nivcsw;
+	res->faults_minor = b->ru_minflt - a->ru_minflt;
+	res->faults_major = b->ru_majflt - a->ru_majflt;
+}
+
+/* 'D' and the report in one write: below PIPE_BUF, so it arrives whole. */
+static void send_report(const struct role_ctx *r, struct role_report *rep)
+{
+	char msg[1 + sizeof(*rep)];
+
+	msg[0] = 'D';
+	memcpy(msg + 1, rep, sizeof(*rep));
+	while (write(r->report_fd, msg, sizeof(msg)) < 0 && errno == EINTR)
+		;
+}
+
+static __attribute__((noreturn)) void role_exit(const struct role_ctx *r, struct role_report *rep)
+{
+	send_report(r, rep);
+	_exit(rep->status ? 1 : 0);
+}
+
+static int set_error(struct role_report *rep, int err, const char *call, const char *what)
+{
+	rep->status = err < 0 ? err : -err;
+	snprintf(rep->call, sizeof(rep->call), "%s", call ? call : "?");
+	snprintf(rep->what, sizeof(rep->what), "%s", what ? what : "");
+	return rep->status;
+}
+
+/* Tell the parent this role is ready, then block until the barrier opens. */
+static int barrier_wait(const struct role_ctx *r)
+{
+	char c = 'R', buf;
+
+	if (write(r->report_fd, &c, 1) != 1)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(r->go_fd, &buf, 1);
+
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* ---- the tested role ---------------------------------------------------- */
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Step the strategy until it says done, waiting in poll() when it asks. */
+static ssize_t drive(const struct strategy *s, struct xfer *x)
+{
+	for (;;) {
+		ssize_t r = s->move(x);
+
+		if (r > 0 || r == -EINTR)
+			continue;
+		if (r != -EAGAIN)
+			return r;
+		struct pollfd p[2];
+		int n = 0;
+
+		for (int i = 0; i < 2; i++)
+			if (x->wait[i].fd >= 0)
+				p[n++] = (struct pollfd){ .fd = x->wait[i].fd, .events = x->wait[i].events };
+		if (n == 0) {
+			x->failed_call = "move (EAGAIN without a descriptor to wait on)";
+			return -EINVAL;
+		}
+		if (poll(p, n, -1) < 0 && errno != EINTR) {
+			x->failed_call = "poll";
+			return -errno;
+		}
+	}
+}
+
+static int open_output(const char *path, struct role_report *rep)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		set_error(rep, errno, "open", path);
+	return fd;
+}
+
+/* Build the strategy's view of the transfer from the scenario's endpoints. */
+static int tested_prepare(const struct role_ctx *r, struct xfer *x, struct role_report *rep)
+{
+	const struct scenario_def *d = scenario_def(r->c->scenario);
+
+	memset(x, 0, sizeof(*x));
+	x->scenario = r->c->scenario;
+	x->in_kind = d->in;
+	x->out_kind = d->out;
+	x->in_fd = x->out_fd = x->out2_fd = -1;
+	x->wait[0].fd = x->wait[1].fd = -1;
+	x->block = r->c->block;
+	x->tun = r->spec->tun;
+	x->tun.nonblock = r->c->nonblock;
+	if (r->c->pipe_size && !(x->tun.set & TUN_PIPE_SIZE) &&
+	    (r->spec->s->tunables & TUN_PIPE_SIZE)) {
+		x->tun.set |= TUN_PIPE_SIZE;
+		x->tun.pipe_size = r->c->pipe_size;
+	}
+
+	switch (d->in) {
+	case EP_FILE:
+		x->in_fd = open(r->in->source_path, O_RDONLY | O_CLOEXEC);
+		if (x->in_fd < 0)
+			return set_error(rep, errno, "open", r->in->source_path);
+		x->total = r->c->size;
+		break;
+	case EP_MEMORY:
+		x->mem = r->in->payload.data;
+		x->total = r->c->size;
+		payload_prefault(&r->in->payload);
+		break;
+	default:
+		x->in_fd = r->in_fd;
+		x->total = UINT64_MAX;
+		break;
+	}
+	if (d->out == EP_FILE) {
+		x->out_fd = open_output(r->out_path, rep);
+		if (x->out_fd < 0)
+			return rep->status;
+	} else {
+		x->out_fd = r->out_fd;
+	}
+	if (d->out2_file) {
+		x->out2_fd = open_output(r->out2_path, rep);
+		if (x->out2_fd < 0)
+			return rep->status;
+	}
+	if (r->c->nonblock) {
+		int fds[2] = { d->in == EP_SOCKET ? x->in_fd : -1,
+			       d->out != EP_FILE ? x->out_fd : -1 };
+
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0 && set_nonblock(fds[i]))
+				return set_error(rep, errno, "fcntl(O_NONBLOCK)", NULL);
+	}
+	return 0;
+}
+
+/* After the last byte: let the peer see EOF. */
+static void tested_finish(struct xfer *x)
+{
+	if (x->out_kind == EP_SOCKET)
+		shutdown(x->out_fd, SHUT_WR);
+	else if (x->out_kind == EP_PIPE)
+		close(x->out_fd);
+}
+
+static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struct role_report *rep)
+{
+	const struct strategy *s = r->spec->s;
+	struct rusage u0, u1;
+	struct xfer x;
+	ssize_t ret;
+
+	if (tested_prepare(r, &x, rep))
+		role_exit(r, rep);
+	if (s->priv_size && !(x.priv = calloc(1, s->priv_size))) {
+		set_error(rep, ENOMEM, "calloc", "strategy state");
+		role_exit(r, rep);
+	}
+	ret = s->setup ? s->setup(&x) : 0;
+	if (ret < 0) {
+		set_error(rep, ret, x.failed_call, "setup");
+		goto out;
+	}
+	if ((ret = barrier_wait(r))) {
+		set_error(rep, ret, "read", "barrier");
+		goto out;
+	}
+	getrusage(RUSAGE_SELF, &u0);
+	ret = drive(s, &x);
+	if (ret == 0)
+		tested_finish(&x);
+	rep->t_end_ns = now_ns();
+	getrusage(RUSAGE_SELF, &u1);
+	window_usage(&rep->res, &u0, &u1);
+	if (ret < 0)
+		set_error(rep, ret, x.failed_call, NULL);
+out:
+	rep->res.bytes = x.moved;
+	rep->res.io = x.io;
+	rep->pipe_granted = x.pipe_granted;
+	if (s->teardown)
+		s->teardown(&x);
+	free(x.priv);
+	role_exit(r, rep);
+}
+
+/* ---- fixed roles ------------------------------------------------------- */
+
+static ssize_t count_call(struct io_counters *io, ssize_t n, size_t asked)
+{
+	io->calls++;
+	if (n < 0 && errno == EAGAIN)
+		io->eagain++;
+	else if (n < 0 && errno == EINTR)
+		io->eintr++;
+	else if (n > 0 && (size_t)n < asked)
+		io->short_ops++;
+	return n;
+}
+
+/* Write all of buf to a socket (MSG_NOSIGNAL: an early close is EPIPE, not a signal). */
+static int send_all(int fd, const unsigned char *buf, size_t len, struct role_report *rep)
+{
+	while (len > 0) {
+		ssize_t n = count_call(&rep->res.io, send(fd, buf, len, MSG_NOSIGNAL), len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return set_error(rep, errno, "send", NULL);
+		buf += n;
+		len -= n;
+		rep->res.bytes += n;
+	}
+	return 0;
+}
+
+static __attribute__((noreturn)) void run_source(const struct role_ctx *r, struct role_report *rep)
+{
+	const struct payload *p = &r->in->payload;
+	struct rusage u0, u1;
+	int ret;
+
+	payload_prefault(p);
+	if ((ret = barrier_wait(r))) {
+		set_error(rep, ret, "read", "barrier");
+		role_exit(r, rep);
+	}
+	getrusage(RUSAGE_SELF, &u0);
+	for (uint64_t off = 0; off < p->size && !rep->status; off += FIXED_IO_BLOCK) {
+		size_t len = p->size - off < FIXED_IO_BLOCK ? p->size - off : FIXED_IO_BLOCK;
+
+		send_all(r->out_fd, p->data + off, len, rep);
+	}
+	if (!rep->status)
+		shutdown(r->out_fd, SHUT_WR);
+	rep->t_end_ns = now_ns();
+	getrusage(RUSAGE_SELF, &u1);
+	window_usage(&rep->res, &u0, &u1);
+	role_exit(r, rep);
+}
+
+/* Receive until EOF into the verifier (or until `until` bytes, for echo). */
+static int receive_verified(int fd, struct verifier *v, uint64_t until, struct role_report *rep)
+{
+	while (verifier_received(v) < until) {
+		size_t len;
+		unsigned char *at = verifier_space(v, &len);
+		ssize_t n;
+
+		if (until != UINT64_MAX && until - verifier_received(v) < len)
+			len = until - verifier_received(v);
+		n = count_call(&rep->res.io, read(fd, at, len), len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return set_error(rep, errno, "read", NULL);
+		if (n == 0)
+			return until == UINT64_MAX ? 0 : set_error(rep, EPIPE, "read",
+				"the peer closed before echoing everything");
+		verifier_commit(v, n);
+		rep->res.bytes += n;
+	}
+	return 0;
+}
+
+/* --sink discard: splice to /dev/null, so the sink copies nothing (unverified). */
+static int receive_discarded(int fd, struct role_report *rep)
+{
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC), p[2] = { -1, -1 }, ret = 0;
+	struct stat st;
+	bool from_pipe = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+
+	if (devnull < 0)
+		return set_error(rep, errno, "open", "/dev/null");
+	if (!from_pipe && pipe2(p, O_CLOEXEC)) {
+		close(devnull);
+		return set_error(rep, errno, "pipe2", NULL);
+	}
+	for (;;) {
+		int src = from_pipe ? fd : p[0];
+		ssize_t n = 1 << 20, m;
+
+		if (!from_pipe) {
+			n = count_call(&rep->res.io, splice(fd, NULL, p[1], NULL, 1 << 20, 0), 1 << 20);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				ret = set_error(rep, errno, "splice", "socket to pipe");
+				break;
+			}
+			if (n == 0)
+				break;
+		}
+		for (ssize_t left = n; left > 0; left -= m) {
+			m = count_call(&rep->res.io, splice(src, NULL, devnull, NULL, left, 0), left);
+			if (m < 0 && errno == EINTR) {
+				m = 0;
+				continue;
+			}
+			if (m < 0) {
+				ret = set_error(rep, errno, "splice", "to /dev/null");
+				goto out;
+			}
+			if (m == 0)
+				goto out;	/* pipe writer closed: end of stream */
+			rep->res.bytes += m;
+		}
+	}
+out:
+	close(devnull);
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	return ret;
+}
+
+static __attribute__((noreturn)) void run_sink(const struct role_ctx *r, struct role_report *rep)
+{
+	struct verifier v;
+	struct rusage u0, u1;
+	int ret;
+
+	rep->verify = VERIFY_SKIPPED;
+	if (!r->c->sink_discard && verifier_init(&v, &r->in->expected)) {
+		set_error(rep, ENOMEM, "malloc", "verifier");
+		role_exit(r, rep);
+	}
+	if ((ret = barrier_wait(r))) {
+		set_error(rep, ret, "read", "barrier");
+		role_exit(r, rep);
+	}
+	getrusage(RUSAGE_SELF, &u0);
+	if (r->c->sink_discard)
+		receive_discarded(r->in_fd, rep);
+	else
+		receive_verified(r->in_fd, &v, UINT64_MAX, rep);
+	rep->t_end_ns = now_ns();
+	getrusage(RUSAGE_SELF, &u1);
+	window_usage(&rep->res, &u0, &u1);
+	if (!r->c->sink_discard) {
+		rep->verify = verifier_finish(&v, &rep->digest) ? VERIFY_OK : VERIFY_MISMATCH;
+		snprintf(rep->note, sizeof(rep->note), "%s", v.note);
+		verifier_free(&v);
+	} else {
+		snprintf(rep->note, sizeof(rep->note),
+			 "the sink spliced to /dev/null (--sink discard): nothing was hashed");
+	}
+	role_exit(r, rep);
+}
+
+/*
+ * Request/response: send one message of `block` bytes, read its echo in
+ * full, then the next, so each round trip is a request and its reply.
+ */
+static __attribute__((noreturn)) void run_echo_client(const struct role_ctx *r, struct role_report *rep)
+{
+	const struct payload *p = &r->in->payload;
+	struct verifier v;
+	struct rusage u0, u1;
+	uint64_t sent = 0;
+	int ret;
+
+	rep->verify = VERIFY_MISMATCH;
+	payload_prefault(p);
+	if (verifier_init(&v, &r->in->expected)) {
+		set_error(rep, ENOMEM, "malloc", "verifier");
+		role_exit(r, rep);
+	}
+	if ((ret = barrier_wait(r))) {
+		set_error(rep, ret, "read", "barrier");
+		role_exit(r, rep);
+	}
+	getrusage(RUSAGE_SELF, &u0);
+	while (sent < p->size && !rep->status) {
+		size_t len = p->size - sent < r->c->block ? p->size - sent : r->c->block;
+
+		if (send_all(r->out_fd, p->data + sent, len, rep))
+			break;
+		rep->res.bytes -= len;		/* count what came back, not what went */
+		sent += len;
+		receive_verified(r->in_fd, &v, sent, rep);
+	}
+	if (!rep->status) {
+		shutdown(r->out_fd, SHUT_WR);
+		/* Anything after the last reply is extra data: the verifier catches it. */
+		receive_verified(r->in_fd, &v, UINT64_MAX, rep);
+	}
+	rep->t_end_ns = now_ns();
+	getrusage(RUSAGE_SELF, &u1);
+	window_usage(&rep->res, &u0, &u1);
+	if (verifier_finish(&v, &rep->digest))
+		rep->verify = VERIFY_OK;
+	snprintf(rep->note, sizeof(rep->note), "%s", v.note);
+	verifier_free(&v);
+	role_exit(r, rep);
+}
+
+void role_main(const struct role_ctx *r)
+{
+	struct role_report rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.verify = -1;
+	switch (r->kind) {
+	case RK_TESTED:
+		run_tested(r, &rep);
+	case RK_SOURCE:
+		run_source(r, &rep);
+	case RK_SINK:
+		run_sink(r, &rep);
+	case RK_ECHO_CLIENT:
+		run_echo_client(r, &rep);
+	}
+	_exit(2);
+}

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One repetition: descriptors made in the parent, one forked process per
+ * role, a barrier, reports collected under a deadline, and cleanup on
+ * every path (no role left running, no output file left behind).
+ */
+#include "run.h"
+#include "roles.h"
+#include "scenario.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+volatile sig_atomic_t run_interrupted;
+
+const char *errno_name(int err)
+{
+	static char buf[16];
+	const char *n = strerrorname_np(err);
+
+	if (n)
+		return n;
+	snprintf(buf, sizeof(buf), "%d", err);
+	return buf;
+}
+
+static int write_all(int fd, const unsigned char *p, uint64_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len > (1 << 30) ? (1 << 30) : len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
+		       char *err, size_t errlen)
+{
+	int r, fd;
+
+	memset(in, 0, sizeof(*in));
+	if ((r = payload_create(&in->payload, c->size))) {
+		snprintf(err, errlen, "cannot map a %" PRIu64 "-byte payload: %s", c->size, strerror(-r));
+		return r;
+	}
+	if ((r = expected_build(&in->expected, in->payload.data, c->size))) {
+		snprintf(err, errlen, "out of memory for chunk hashes");
+		goto fail;
+	}
+	if (scenario_def(c->scenario)->in != EP_FILE)
+		return 0;
+	snprintf(in->source_path, sizeof(in->source_path), "%s/source-%" PRIu64 ".dat",
+		 c->workdir, c->size);
+	fd = open(in->source_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "creating source file %s: %s", in->source_path, strerror(errno));
+		goto fail;
+	}
+	r = write_all(fd, in->payload.data, c->size);
+	close(fd);
+	if (r) {
+		snprintf(err, errlen, "writing source file %s: %s (%s)", in->source_path,
+			 strerror(-r), errno_name(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	run_inputs_release(in);
+	return r;
+}
+
+void run_inputs_release(struct run_inputs *in)
+{
+	if (in->source_path[0])
+		unlink(in->source_path);
+	expected_free(&in->expected);
+	payload_destroy(&in->payload);
+	memset(in, 0, sizeof(*in));
+}
+
+/* ---- one repetition ----------------------------------------------------- */
+
+struct rep_state {
+	const struct run_config *c;
+	const struct strategy_spec *spec;
+	struct role_ctx ctx[MAX_ROLES];
+	int nroles;
+	pid_t pid[MAX_ROLES];
+	int report_rd[MAX_ROLES];
+	bool reported[MAX_ROLES];
+	struct role_report report[MAX_ROLES];
+	int plan_fds[8];	/* every socket and pipe end made for the roles */
+	int nplan;
+	int go[2];
+	char out_path[PATH_MAX], out2_path[PATH_MAX];
+};
+
+static enum role_kind role_kind_of(enum scenario sc, int i)
+{
+	const char *name = scenario_def(sc)->roles[i];
+
+	if (i == 0)
+		return RK_TESTED;
+	if (strcmp(name, "source") == 0)
+		return RK_SOURCE;
+	if (sc == SC_ECHO)
+		return RK_ECHO_CLIENT;
+	return RK_SINK;
+}
+
+static int plan_add(struct rep_state *st, int fd)
+{
+	st->plan_fds[st->nplan++] = fd;
+	return fd;
+}
+
+static int make_pair(struct rep_state *st, int *up, int *down, char *err, size_t errlen)
+{
+	struct sockopts o = st->c->sock;
+	int r;
+
+	/* Request/response traffic must not wait on Nagle and delayed ACKs. */
+	o.nodelay = o.nodelay || st->c->scenario == SC_ECHO;
+	r = transport_pair(st->c->transport, &o, up, down, err, errlen);
+	if (r == 0) {
+		plan_add(st, *up);
+		plan_add(st, *down);
+	}
+	return r;
+}
+
+/* Descriptors of each role, by scenario: who talks to whom. */
+static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
+{
+	enum scenario sc = st->c->scenario;
+	struct role_ctx *t = &st->ctx[0];
+	int up, down, up2, down2, p[2], r = 0;
+
+	switch (sc) {
+	case SC_SERVE:
+	case SC_SEND:
+		if ((r = make_pair(st, &up, &down, err, errlen)))
+			return r;
+		t->out_fd = up;
+		st->ctx[1].in_fd = down;
+		break;
+	case SC_RELAY:
+	case SC_FANOUT:
+		if ((r = make_pair(st, &up, &down, err, errlen)) ||
+		    (r = make_pair(st, &up2, &down2, err, errlen)))
+			return r;
+		st->ctx[1].out_fd = up;		/* source */
+		t->in_fd = down;
+		t->out_fd = up2;
+		st->ctx[2].in_fd = down2;	/* sink */
+		break;
+	case SC_STORE:
+		if ((r = make_pair(st, &up, &down, err, errlen)))
+			return r;
+		st->ctx[1].out_fd = up;
+		t->in_fd = down;
+		break;
+	case SC_ECHO:
+		if ((r = make_pair(st, &up, &down, err, errlen)))
+			return r;
+		st->ctx[1].out_fd = st->ctx[1].in_fd = up;
+		t->in_fd = t->out_fd = down;
+		break;
+	case SC_PIPE:
+		if (pipe2(p, O_CLOEXEC)) {
+			snprintf(err, errlen, "pipe2: %s", strerror(errno));
+			return -errno;
+		}
+		plan_add(st, p[0]);
+		plan_add(st, p[1]);
+		/* Every strategy meets the same pipe: sized once, for all alike. */
+		if (st->c->pipe_size)
+			fcntl(p[1], F_SETPIPE_SZ, (int)st->c->pipe_size);
+		t->out_fd = p[1];
+		st->ctx[1].in_fd = p[0];
+		break;
+	case SC_COPY:
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void close_foreign_fds(const struct rep_state *st, const struct role_ctx *mine, int self)
+{
+	for (int i = 0; i < st->nplan; i++)
+		if (st->plan_fds[i] != mine->in_fd && st->plan_fds[i] != mine->out_fd)
+			close(st->plan_fds[i]);
+	for (int i = 0; i < st->nroles; i++)
+		if (i != self)
+			close(st->ctx[i].report_fd);
+	for (int i = 0; i < st->nroles; i++)
+		close(st->report_rd[i]);
+	close(st->go[1]);
+}
+
+static int fork_role(struct rep_state *st, int i, char *err, size_t errlen)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -errno;
+	}
+	if (pid == 0) {
+		/* A role must never outlive the harness that measures it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(3);
+		signal(SIGPIPE, SIG_IGN);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		close_foreign_fds(st, &st->ctx[i], i);
+		role_main(&st->ctx[i]);
+	}
+	st->pid[i] = pid;
+	return 0;
+}
+
+static void kill_roles(struct rep_state *st)
+{
+	for (int i = 0; i < st->nroles; i++)
+		if (st->pid[i] > 0)
+			kill(st->pid[i], SIGKILL);
+}
+
+static void reap_roles(struct rep_state *st, int *status)
+{
+	for (int i = 0; i < st->nroles; i++) {
+		status[i] = 0;
+		if (st->pid[i] > 0) {
+			while (waitpid(st->pid[i], &status[i], 0) < 0 && errno == EINTR)
+				;
+			st->pid[i] = 0;
+		}
+	}
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+enum wait_outcome { WAIT_OK, WAIT_ROLE_FAILED, WAIT_DIED, WAIT_TIMEOUT, WAIT_SIGNAL };
+
+/*
+ * Wait for one message from every role still expected to speak: 'R' in
+ * the setup phase, 'D' + report after the release.  Returns the first
+ * thing that went wrong; *who names the role.
+ */
+static enum wait_outcome collect(struct rep_state *st, bool setup_phase, int64_t deadline, int *who)
+{
+	bool done[MAX_ROLES] = { 0 };
+	int left = st->nroles;
+
+	for (int i = 0; i < st->nroles; i++)
+		if (!setup_phase && st->reported[i]) {
+			done[i] = true;
+			left--;
+		}
+	while (left > 0) {
+		struct pollfd p[MAX_ROLES];
+		int idx[MAX_ROLES], n = 0;
+		int64_t ms = (deadline - now_ns()) / 1000000;
+
+		if (run_interrupted)
+			return WAIT_SIGNAL;
+		if (ms <= 0) {
+			for (int i = 0; i < st->nroles; i++)
+				if (!done[i]) {
+					*who = i;
+					break;
+				}
+			return WAIT_TIMEOUT;
+		}
+		for (int i = 0; i < st->nroles; i++)
+			if (!done[i]) {
+				p[n] = (struct pollfd){ .fd = st->report_rd[i], .events = POLLIN };
+				idx[n++] = i;
+			}
+		int r = poll(p, n, ms > 1000 ? 1000 : (int)ms);
+
+		if (r < 0 && errno != EINTR)
+			return WAIT_DIED;
+		for (int k = 0; r > 0 && k < n; k++) {
+			int i = idx[k];
+			char tag;
+
+			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			*who = i;
+			if (read_full(st->report_rd[i], &tag, 1))
+				return WAIT_DIED;
+			if (tag == 'R' && setup_phase) {
+				done[i] = true;
+				left--;
+				continue;
+			}
+			if (tag != 'D' || read_full(st->report_rd[i], &st->report[i], sizeof(st->report[i])))
+				return WAIT_DIED;
+			st->reported[i] = true;
+			done[i] = true;
+			left--;
+			if (st->report[i].status)
+				return WAIT_ROLE_FAILED;
+		}
+	}
+	return WAIT_OK;
+}
+
+static void describe_failure(struct rep_state *st, enum wait_outcome w, int who,
+			     const int *wstatus, struct rep_result *out)
+{
+	const char *role = scenario_def(st->c->scenario)->roles[who];
+	size_t len = sizeof(out->error);
+	char head[160];
+
+	snprintf(head, sizeof(head), "%s %s over %s: role %s", st->spec->label,
+		 scenario_name(st->c->scenario), out->cell.transport, role);
+	switch (w) {
+	case WAIT_ROLE_FAILED: {
+		const struct role_report *r = &st->report[who];
+		int e = -r->status;
+
+		out->status = r->status;
+		snprintf(out->error, len, "%s: %s failed: %s (%s)%s%s", head, r->call,
+			 strerror(e), errno_name(e), r->what[0] ? ": " : "", r->what);
+		break;
+	}
+	case WAIT_TIMEOUT:
+		out->status = -ETIMEDOUT;
+		snprintf(out->error, len, "%s: timeout: still running after %.3g s (--timeout); all roles were killed",
+			 head, st->c->timeout_s);
+		break;
+	case WAIT_SIGNAL:
+		out->status = -EINTR;
+		snprintf(out->error, len, "%s: interrupted by %s; all roles were killed and no record was written",
+			 head, strsignal(run_interrupted));
+		break;
+	case WAIT_DIED:
+	default:
+		out->status = -ECHILD;
+		if (WIFSIGNALED(wstatus[who]))
+			snprintf(out->error, len, "%s: the role process died from signal %s",
+				 head, strsignal(WTERMSIG(wstatus[who])));
+		else
+			snprintf(out->error, len, "%s: the role process exited (status %d) without a report",
+				 head, WEXITSTATUS(wstatus[who]));
+		break;
+	}
+}
+
+static void fill_roles(struct rep_state *st, struct rep_result *out)
+{
+	const struct scenario_def *d = scenario_def(st->c->scenario);
+
+	out->nroles = st->nroles;
+	for (int i = 0; i < st->nroles; i++) {
+		out->roles[i] = st->report[i].res;
+		snprintf(out->roles[i].name, sizeof(out->roles[i].name), "%s", d->roles[i]);
+		out->roles[i].under_test = i == 0;
+	}
+	out->pipe_granted = st->report[0].pipe_granted;
+}
+
+/* Wall time, and the verdict of every receiving role and output file. */
+static int judge(struct rep_state *st, const struct run_inputs *in, int64_t t_release,
+		 struct rep_result *out)
+{
+	const struct scenario_def *d = scenario_def(st->c->scenario);
+	int64_t t_end = t_release;
+	bool skipped = false;
+
+	for (int i = 0; i < st->nroles; i++)
+		if (st->report[i].t_end_ns > t_end)
+			t_end = st->report[i].t_end_ns;
+	out->wall_s = (t_end - t_release) / 1e9;
+	out->bytes_per_s = out->wall_s > 0 ? st->c->size / out->wall_s : 0;
+	out->verify = VERIFY_OK;
+
+	for (int i = 1; i < st->nroles; i++) {
+		const struct role_report *r = &st->report[i];
+
+		if (r->verify == VERIFY_MISMATCH) {
+			out->verify = VERIFY_MISMATCH;
+			snprintf(out->verify_note, sizeof(out->verify_note), "%s: %s", d->roles[i], r->note);
+			return -EIO;
+		}
+		if (r->verify == VERIFY_SKIPPED) {
+			skipped = true;
+			snprintf(out->verify_note, sizeof(out->verify_note), "%s", r->note);
+		}
+		if (r->verify == VERIFY_OK)
+			out->digest = r->digest;
+	}
+	const char *files[2] = { d->out == EP_FILE ? st->out_path : NULL,
+				 d->out2_file ? st->out2_path : NULL };
+	for (int k = 0; k < 2; k++) {
+		if (!files[k])
+			continue;
+		if (!verify_file(files[k], &in->expected, &out->digest, out->verify_note,
+				 sizeof(out->verify_note))) {
+			out->verify = VERIFY_MISMATCH;
+			return -EIO;
+		}
+	}
+	if (skipped)
+		out->verify = VERIFY_SKIPPED;
+	return 0;
+}
+
+static void fill_cell(const struct run_config *c, const struct strategy_spec *spec,
+		      struct rep_result *out)
+{
+	struct cell *cell = &out->cell;
+
+	cell->scenario = c->scenario;
+	snprintf(cell->strategy, sizeof(cell->strategy), "%s", spec->label);
+	snprintf(cell->base, sizeof(cell->base), "%s", spec->s->name);
+	snprintf(cell->transport, sizeof(cell->transport), "%s",
+		 scenario_def(c->scenario)->uses_transport ? transport_name(c->transport) : "none");
+	cell->bytes = c->size;
+	cell->block = c->block;
+}
+
+int run_rep(const struct run_config *c, const struct strategy_spec *spec,
+	    const struct run_inputs *in, int rep, struct rep_result *out)
+{
+	const struct scenario_def *d = scenario_def(c->scenario);
+	struct rep_state *st = calloc(1, sizeof(*st));
+	int wstatus[MAX_ROLES] = { 0 }, who = 0, ret = 1;
+	enum wait_outcome w;
+	int64_t t_release;
+
+	memset(out, 0, sizeof(*out));
+	fill_cell(c, spec, out);
+	out->rep = rep;
+	out->nonblock = c->nonblock;
+	if (!st) {
+		snprintf(out->error, sizeof(out->error), "out of memory");
+		return 1;
+	}
+	st->c = c;
+	st->spec = spec;
+	st->nroles = d->nroles;
+	st->go[0] = st->go[1] = -1;
+	for (int i = 0; i < MAX_ROLES; i++) {
+		st->report_rd[i] = st->ctx[i].report_fd = -1;
+		st->ctx[i].in_fd = st->ctx[i].out_fd = -1;
+	}
+	snprintf(st->out_path, sizeof(st->out_path), "%s/out-%d-%d.dat", c->workdir, (int)getpid(), rep);
+	snprintf(st->out2_path, sizeof(st->out2_path), "%s/record-%d-%d.dat", c->workdir, (int)getpid(), rep);
+
+	if (plan_endpoints(st, out->error, sizeof(out->error)) || pipe2(st->go, O_CLOEXEC)) {
+		if (!out->error[0])
+			snprintf(out->error, sizeof(out->error), "pipe2: %s", strerror(errno));
+		out->status = -EIO;
+		goto cleanup;
+	}
+	for (int i = 0; i < st->nroles; i++) {
+		int rp[2];
+		struct role_ctx *r = &st->ctx[i];
+
+		if (pipe2(rp, O_CLOEXEC)) {
+			snprintf(out->error, sizeof(out->error), "pipe2: %s", strerror(errno));
+			goto cleanup;
+		}
+		st->report_rd[i] = rp[0];
+		r->report_fd = rp[1];
+		r->kind = role_kind_of(c->scenario, i);
+		r->c = c;
+		r->spec = spec;
+		r->in = in;
+		r->go_fd = st->go[0];
+		r->out_path = d->out == EP_FILE ? st->out_path : NULL;
+		r->out2_path = d->out2_file ? st->out2_path : NULL;
+	}
+	for (int i = 0; i < st->nroles; i++)
+		if (fork_role(st, i, out->error, sizeof(out->error)))
+			goto kill;
+	/* The parent keeps only the read ends of the reports and the barrier. */
+	for (int i = 0; i < st->nplan; i++)
+		close(st->plan_fds[i]);
+	st->nplan = 0;
+	for (int i = 0; i < st->nroles; i++) {
+		close(st->ctx[i].report_fd);
+		st->ctx[i].report_fd = -1;
+	}
+	close(st->go[0]);
+	st->go[0] = -1;
+
+	w = collect(st, true, now_ns() + (int64_t)((c->timeout_s > 60 ? c->timeout_s : 60) * 1e9), &who);
+	if (w != WAIT_OK)
+		goto fail;
+	t_release = now_ns();
+	close(st->go[1]);
+	st->go[1] = -1;
+	w = collect(st, false, t_release + (int64_t)(c->timeout_s * 1e9), &who);
+	if (w != WAIT_OK)
+		goto fail;
+	reap_roles(st, wstatus);
+	fill_roles(st, out);
+	if (judge(st, in, t_release, out)) {
+		out->status = -EIO;
+		snprintf(out->error, sizeof(out->error), "%s %s over %s: verification failed: %s",
+			 spec->label, d->name, out->cell.transport, out->verify_note);
+		goto cleanup;
+	}
+	ret = 0;
+	goto cleanup;
+fail:
+	kill_roles(st);
+	reap_roles(st, wstatus);
+	describe_failure(st, w, who, wstatus, out);
+	fill_roles(st, out);
+	goto cleanup;
+kill:
+	out->status = -ECHILD;
+	kill_roles(st);
+	reap_roles(st, wstatus);
+cleanup:
+	for (int i = 0; i < st->nplan; i++)
+		close(st->plan_fds[i]);
+	for (int i = 0; i < st->nroles; i++) {
+		if (st->report_rd[i] >= 0)
+			close(st->report_rd[i]);
+		if (st->ctx[i].report_fd >= 0)
+			close(st->ctx[i].report_fd);
+	}
+	if (st->go[0] >= 0)
+		close(st->go[0]);
+	if (st->go[1] >= 0)
+		close(st->go[1]);
+	unlink(st->out_path);
+	unlink(st->out2_path);
+	free(st);
+	return ret;
+}

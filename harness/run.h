@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The run engine: one repetition of one cell.  The parent prepares the
+ * payload and descriptors, forks one process per role, releases them
+ * together from a barrier, collects each role's report, kills whatever is
+ * left on an error, a timeout or a signal, and verifies file outputs.
+ */
+#ifndef COPYLAB_RUN_H
+#define COPYLAB_RUN_H
+
+#include "pattern.h"
+#include "record.h"
+#include "transport.h"
+#include "verify.h"
+
+#include <limits.h>
+#include <signal.h>
+
+struct run_config {
+	enum scenario scenario;
+	enum transport transport;
+	uint64_t size;
+	size_t block;
+	struct sockopts sock;
+	bool nonblock;
+	size_t pipe_size;	/* --pipe-size: scenario pipe and strategy pipes; 0 = default */
+	bool sink_discard;	/* the fixed sink splices to /dev/null: unverified */
+	double timeout_s;
+	const char *workdir;
+};
+
+/* A strategy as asked for: the module plus the options in its label. */
+struct strategy_spec {
+	const struct strategy *s;
+	char label[48];
+	struct tunables tun;
+};
+
+/* What every repetition of one size shares: payload, hashes, source file. */
+struct run_inputs {
+	struct payload payload;
+	struct expected expected;
+	char source_path[PATH_MAX];	/* "" when the scenario reads no file */
+};
+
+int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
+		       char *err, size_t errlen);
+void run_inputs_release(struct run_inputs *in);
+
+/*
+ * Runs one repetition (rep 0 = warm-up).  0 when it completed and its
+ * bytes verified (or were knowingly discarded); otherwise non-zero with
+ * out->error saying what failed.
+ */
+int run_rep(const struct run_config *c, const struct strategy_spec *spec,
+	    const struct run_inputs *in, int rep, struct rep_result *out);
+
+/* Set by the CLI's SIGINT/SIGTERM handler; a running rep ends cleanly. */
+extern volatile sig_atomic_t run_interrupted;
+
+/* "EPIPE" for EPIPE; the number as text when it has no name. */
+const char *errno_name(int err);
+
+#endif

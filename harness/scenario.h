@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scenario table: each data path, its endpoints and its roles.  The
+ * run engine builds descriptors from it; `copylab list` prints it.
+ */
+#ifndef COPYLAB_SCENARIO_H
+#define COPYLAB_SCENARIO_H
+
+#include "record.h"
+
+struct scenario_def {
+	const char *name;
+	const char *path;		/* "file -> socket" */
+	const char *summary;		/* what the role under test is in real life */
+	enum endpoint_kind in, out;
+	bool out2_file;			/* fanout also records to a file */
+	bool uses_transport;		/* has sockets: tcp/unix apply */
+	int nroles;
+	const char *roles[MAX_ROLES];	/* the role under test first */
+};
+
+const struct scenario_def *scenario_def(enum scenario sc);
+/* -1 when unknown. */
+int scenario_find(const char *name);
+/* "serve, send, ..." into buf, for error messages. */
+const char *scenario_names(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Order statistics over repetitions: median, min, max, and ratios paired
+ * by repetition index.  Pure functions; an undefined value is NAN.
+ */
+#ifndef COPYLAB_STATS_H
+#define COPYLAB_STATS_H
+
+#include <stddef.h>
+
+/* Median of v[0..n): the middle value, or the mean of the two middle ones. */
+double stats_median(const double *v, size_t n);
+double stats_min(const double *v, size_t n);
+double stats_max(const double *v, size_t n);
+
+struct stats_summary {
+	size_t n;
+	double median, min, max;	/* NAN when n == 0 */
+};
+
+struct stats_summary stats_summarize(const double *v, size_t n);
+
+/* One figure tagged with the repetition that produced it, for pairing. */
+struct stats_sample {
+	int rep;
+	double value;
+};
+
+/*
+ * For each sample of a whose rep also appears in b (first match), stores
+ * a.value / b.value in out (at most cap of them) and returns how many.
+ * Pairs whose quotient is not finite (b.value == 0, NAN) are left out.
+ */
+size_t stats_paired_ratios(const struct stats_sample *a, size_t na,
+			   const struct stats_sample *b, size_t nb,
+			   double *out, size_t cap);
+
+#endif

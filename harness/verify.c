@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* Chunked XXH3 verification of received streams and written files. */
+#include "verify.h"
+#include "pattern.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int expected_build(struct expected *e, const unsigned char *payload, uint64_t total)
+{
+	e->total = total;
+	e->nchunks = (total + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
+	e->hash = calloc(e->nchunks ? e->nchunks : 1, sizeof(*e->hash));
+	if (!e->hash)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->nchunks; i++) {
+		uint64_t off = (uint64_t)i * VERIFY_CHUNK;
+		size_t len = total - off < VERIFY_CHUNK ? total - off : VERIFY_CHUNK;
+
+		e->hash[i] = XXH3_64bits(payload + off, len);
+	}
+	return 0;
+}
+
+void expected_free(struct expected *e)
+{
+	free(e->hash);
+	e->hash = NULL;
+}
+
+int verifier_init(struct verifier *v, const struct expected *e)
+{
+	memset(v, 0, sizeof(*v));
+	v->e = e;
+	if (posix_memalign((void **)&v->chunk, 4096, VERIFY_CHUNK))
+		return -ENOMEM;
+	memset(v->chunk, 0, VERIFY_CHUNK);	/* fault it in before the window */
+	v->digest = XXH3_createState();
+	if (!v->digest) {
+		free(v->chunk);
+		return -ENOMEM;
+	}
+	XXH3_64bits_reset(v->digest);
+	return 0;
+}
+
+void verifier_free(struct verifier *v)
+{
+	free(v->chunk);
+	if (v->digest)
+		XXH3_freeState(v->digest);
+	v->chunk = NULL;
+	v->digest = NULL;
+}
+
+unsigned char *verifier_space(struct verifier *v, size_t *len)
+{
+	*len = VERIFY_CHUNK - v->fill;
+	return v->chunk + v->fill;
+}
+
+/*
+ * Compare a chunk whose hash or length is off with the regenerated pattern
+ * and name the exact first bad offset.  A short chunk that matches so far
+ * is not bad here: it is the stream's end, reported by verifier_finish.
+ */
+static void name_bad_offset(struct verifier *v, size_t len, size_t want_len)
+{
+	size_t cmp = len < want_len ? len : want_len, i = 0;
+	unsigned char *want = malloc(VERIFY_CHUNK);
+
+	if (want) {
+		pattern_fill(want, v->off, cmp);
+		while (i < cmp && want[i] == v->chunk[i])
+			i++;
+		free(want);
+	}
+	if (i == cmp && len <= want_len && want)
+		return;
+	v->bad = true;
+	v->bad_off = v->off + i;
+	if (i < cmp || !want)
+		snprintf(v->note, sizeof(v->note),
+			 "first bad byte at offset %" PRIu64 " (chunk at %" PRIu64 ")",
+			 v->bad_off, v->off);
+	else
+		snprintf(v->note, sizeof(v->note),
+			 "received more than the %" PRIu64 " bytes sent (extra data at offset %" PRIu64 ")",
+			 v->e->total, v->bad_off);
+}
+
+static size_t expected_len(const struct expected *e, size_t idx)
+{
+	uint64_t off = (uint64_t)idx * VERIFY_CHUNK;
+
+	if (idx >= e->nchunks)
+		return 0;
+	return e->total - off < VERIFY_CHUNK ? e->total - off : VERIFY_CHUNK;
+}
+
+/*
+ * A chunk shorter than expected can only be the stream's end, which
+ * verifier_finish reports by length; a longer one carries extra bytes.
+ */
+static void check_chunk(struct verifier *v, size_t len)
+{
+	size_t idx = v->off / VERIFY_CHUNK;
+	size_t want = expected_len(v->e, idx);
+	uint64_t h = XXH3_64bits(v->chunk, len);
+
+	XXH3_64bits_update(v->digest, &h, sizeof(h));
+	if (v->bad)
+		return;
+	if (len == want && h == v->e->hash[idx])
+		return;
+	name_bad_offset(v, len, want);
+}
+
+void verifier_commit(struct verifier *v, size_t n)
+{
+	v->fill += n;
+	if (v->fill < VERIFY_CHUNK)
+		return;
+	check_chunk(v, VERIFY_CHUNK);
+	v->off += VERIFY_CHUNK;
+	v->fill = 0;
+}
+
+bool verifier_finish(struct verifier *v, uint64_t *digest)
+{
+	if (v->fill > 0) {
+		check_chunk(v, v->fill);
+		v->off += v->fill;
+		v->fill = 0;
+	}
+	if (!v->bad && v->off != v->e->total) {
+		v->bad = true;
+		v->bad_off = v->off;
+		snprintf(v->note, sizeof(v->note),
+			 "stream ended after %" PRIu64 " of %" PRIu64 " bytes",
+			 v->off, v->e->total);
+	}
+	if (digest)
+		*digest = XXH3_64bits_digest(v->digest);
+	return !v->bad;
+}
+
+bool verify_file(const char *path, const struct expected *e, uint64_t *digest,
+		 char *note, size_t notelen)
+{
+	struct verifier v;
+	bool ok = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(note, notelen, "cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (verifier_init(&v, e)) {
+		snprintf(note, notelen, "out of memory");
+		close(fd);
+		return false;
+	}
+	for (;;) {
+		size_t len;
+		unsigned char *at = verifier_space(&v, &len);
+		ssize_t n = read(fd, at, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(note, notelen, "reading %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		verifier_commit(&v, n);
+	}
+	ok = verifier_finish(&v, digest);
+	if (!ok)
+		snprintf(note, notelen, "file %s: %s", path, v.note);
+out:
+	verifier_free(&v);
+	close(fd);
+	return ok;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Verification: the expected XXH3-64 hash of every 64 KiB chunk of the
+ * payload is computed before the run; a receiving role feeds what arrives
+ * into a verifier that checks each chunk as it completes and, on the first
+ * mismatch, regenerates that chunk to name the exact first bad offset.
+ */
+#ifndef COPYLAB_VERIFY_H
+#define COPYLAB_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xxhash.h>
+
+#define VERIFY_CHUNK (64 * 1024)
+
+struct expected {
+	uint64_t total;
+	size_t nchunks;
+	uint64_t *hash;		/* one per chunk; the last may be short */
+};
+
+int expected_build(struct expected *e, const unsigned char *payload, uint64_t total);
+void expected_free(struct expected *e);
+
+struct verifier {
+	const struct expected *e;
+	unsigned char *chunk;	/* VERIFY_CHUNK bytes, page-aligned */
+	size_t fill;		/* bytes of the current chunk received */
+	uint64_t off;		/* stream offset of chunk[0] */
+	bool bad;
+	uint64_t bad_off;	/* first bad stream offset */
+	char note[160];
+	XXH3_state_t *digest;	/* over the received chunk hashes */
+};
+
+int verifier_init(struct verifier *v, const struct expected *e);
+void verifier_free(struct verifier *v);
+/* Where to receive next: at most *len bytes at the returned pointer. */
+unsigned char *verifier_space(struct verifier *v, size_t *len);
+/* n bytes were received at verifier_space(). */
+void verifier_commit(struct verifier *v, size_t n);
+/* End of stream: checks the last chunk and the length.  true if all good. */
+bool verifier_finish(struct verifier *v, uint64_t *digest);
+/* Bytes received so far. */
+static inline uint64_t verifier_received(const struct verifier *v)
+{
+	return v->off + v->fill;
+}
+
+/* Verify a file's whole content; note says what was wrong.  true if good. */
+bool verify_file(const char *path, const struct expected *e, uint64_t *digest,
+		 char *note, size_t notelen);
+
+#endif

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the Debian packages copylab needs, when they are missing.  As
+# root it runs apt-get; otherwise it names what is missing and how to get it.
+set -euo pipefail
+
+# header-or-command  package   (why: see README.md, "Dependencies")
+need=(
+	"/usr/include/xxhash.h libxxhash-dev"
+	"/usr/include/jansson.h libjansson-dev"
+	"/usr/include/cmocka.h libcmocka-dev"
+	"cmd:gcc gcc"
+	"cmd:make make"
+	"cmd:jq jq"
+	"cmd:gnuplot gnuplot-nox"
+	"cmd:timeout coreutils"
+)
+
+missing=()
+for entry in "${need[@]}"; do
+	what=${entry% *} pkg=${entry#* }
+	case $what in
+	cmd:*) command -v "${what#cmd:}" >/dev/null 2>&1 || missing+=("$pkg") ;;
+	*)     [ -e "$what" ] || missing+=("$pkg") ;;
+	esac
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "copylab: missing Debian packages: ${missing[*]}" >&2
+	echo "copylab: install them as root: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "copylab: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

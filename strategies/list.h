@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every strategy, once.  The includer defines STRATEGY(name); the registry
+ * expands this list into its table.  Adding a strategy: one file, one line.
+ * No include guard on purpose: the list is expanded more than once.
+ */
+STRATEGY(readwrite)
+STRATEGY(mmap_write)
+STRATEGY(sendfile)
+STRATEGY(splice)
+STRATEGY(tee)
+STRATEGY(vmsplice)

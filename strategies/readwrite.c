@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * readwrite: the baseline.  read() into a user buffer, then write()/send()
+ * it out; every byte crosses the user/kernel boundary twice.
+ */
+#include "io.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct readwrite_state {
+	unsigned char *buf;		/* read buffer, block bytes (fd input) */
+	size_t buf_len;
+	unsigned char *mem_copy;	/* huge-page private copy of x->mem */
+	size_t mem_copy_len;
+	bool huge;
+	const unsigned char *chunk;	/* what is being delivered now */
+	size_t chunk_len;
+	size_t sent_out, sent_out2;	/* bytes of the chunk already delivered */
+	uint64_t consumed;		/* bytes taken from the input */
+	bool eof;			/* socket input said EOF */
+};
+
+static bool chunk_delivered(const struct xfer *x, const struct readwrite_state *st)
+{
+	return st->sent_out == st->chunk_len &&
+	       (x->out2_fd < 0 || st->sent_out2 == st->chunk_len);
+}
+
+static int readwrite_setup(struct xfer *x)
+{
+	struct readwrite_state *st = x->priv;
+	int ret;
+
+	if (x->block == 0)
+		return (int)io_fail(x, "setup", EINVAL);
+	st->huge = x->tun.hugepages;
+
+	if (x->in_kind == EP_MEMORY) {
+		/* Memory input needs no buffer: it is sent from where it lies. */
+		if (!st->huge || x->total == 0)
+			return 0;
+		ret = io_buffer_alloc(x, x->total, true, (void **)&st->mem_copy);
+		if (ret < 0)
+			return ret;
+		st->mem_copy_len = x->total;
+		memcpy(st->mem_copy, x->mem, x->total);
+		return 0;
+	}
+
+	ret = io_buffer_alloc(x, x->block, st->huge, (void **)&st->buf);
+	if (ret < 0)
+		return ret;
+	st->buf_len = x->block;
+	return 0;
+}
+
+/*
+ * Take the next chunk from the input: a slice of memory, or one read().
+ * Returns its length, 0 when the input is exhausted, or a negative errno.
+ */
+static ssize_t readwrite_fill(struct xfer *x, struct readwrite_state *st)
+{
+	uint64_t left = x->total - st->consumed;
+	size_t want = left < x->block ? (size_t)left : x->block;
+	ssize_t n;
+
+	st->chunk_len = 0;
+	st->sent_out = st->sent_out2 = 0;
+	if (left == 0 || st->eof)
+		return 0;
+
+	if (x->in_kind == EP_MEMORY) {
+		st->chunk = (st->mem_copy ? st->mem_copy : x->mem) + st->consumed;
+		n = (ssize_t)want;
+	} else {
+		n = io_read(x, x->in_fd, st->buf, want);
+		if (n < 0)
+			return n;
+		if (n == 0) {
+			/* A socket ends with EOF; a file that ends early was truncated. */
+			if (x->in_kind != EP_SOCKET)
+				return io_fail(x, "read", EIO);
+			st->eof = true;
+			return 0;
+		}
+		st->chunk = st->buf;
+	}
+	st->chunk_len = (size_t)n;
+	st->consumed += (uint64_t)n;
+	return n;
+}
+
+/* Write the rest of the chunk to one output, resuming at *done. */
+static ssize_t write_rest(struct xfer *x, int fd, bool is_socket,
+			  const unsigned char *chunk, size_t len, size_t *done)
+{
+	size_t start = *done;
+	ssize_t n;
+
+	while (*done < len) {
+		n = io_send(x, fd, chunk + *done, len - *done, is_socket);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			return io_fail(x, is_socket ? "send" : "write", EIO);
+		*done += (size_t)n;
+	}
+	return (ssize_t)(*done - start);
+}
+
+/*
+ * Deliver the current chunk to every output.  fanout's file goes first: a
+ * regular file never says EAGAIN, so it is not held back by a full socket.
+ */
+static ssize_t readwrite_deliver(struct xfer *x, struct readwrite_state *st)
+{
+	size_t before = st->sent_out;
+	ssize_t n, progress = 0;
+
+	if (x->out2_fd >= 0) {
+		n = write_rest(x, x->out2_fd, false, st->chunk, st->chunk_len, &st->sent_out2);
+		if (n < 0)
+			return n;
+		progress += n;
+	}
+	n = write_rest(x, x->out_fd, x->out_kind == EP_SOCKET, st->chunk, st->chunk_len,
+		       &st->sent_out);
+	x->moved += st->sent_out - before;
+	if (n < 0)
+		return n;
+	return progress + n;
+}
+
+/* One chunk per call: fill when the last one is out everywhere, then deliver. */
+static ssize_t readwrite_move(struct xfer *x)
+{
+	struct readwrite_state *st = x->priv;
+	ssize_t n;
+
+	if (chunk_delivered(x, st)) {
+		n = readwrite_fill(x, st);
+		if (n <= 0)
+			return n;
+	}
+	return readwrite_deliver(x, st);
+}
+
+static void readwrite_teardown(struct xfer *x)
+{
+	struct readwrite_state *st = x->priv;
+
+	if (!st)
+		return;
+	io_buffer_free(st->buf, st->buf_len, st->huge);
+	io_buffer_free(st->mem_copy, st->mem_copy_len, true);
+	st->buf = st->mem_copy = NULL;
+	st->buf_len = st->mem_copy_len = 0;
+}
+
+const struct strategy strategy_readwrite = {
+	.name = "readwrite",
+	.summary = "read() into a user buffer, then write()/send() it: two copies through user memory",
+	.support = {
+		[SC_SERVE] = { .ok = true },
+		[SC_SEND] = { .ok = true },
+		[SC_RELAY] = { .ok = true },
+		[SC_FANOUT] = { .ok = true },
+		[SC_STORE] = { .ok = true },
+		[SC_COPY] = { .ok = true },
+		[SC_ECHO] = { .ok = true },
+		[SC_PIPE] = { .ok = true },
+	},
+	.tunables = TUN_HUGEPAGES,
+	.priv_size = sizeof(struct readwrite_state),
+	.setup = readwrite_setup,
+	.move = readwrite_move,
+	.teardown = readwrite_teardown,
+};

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The strategy interface: one const struct strategy per file in strategies/,
+ * listed once in strategies/list.h.  A strategy moves bytes for the role
+ * under test; the harness owns processes, descriptors, timing and
+ * verification.  Strategies never print and never exit: they return a
+ * negative errno and name the failing syscall in xfer->failed_call.
+ */
+#ifndef COPYLAB_STRATEGY_H
+#define COPYLAB_STRATEGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The data paths.  Order is the order `copylab list` prints them in. */
+enum scenario {
+	SC_SERVE,	/* file -> socket */
+	SC_SEND,	/* memory -> socket */
+	SC_RELAY,	/* socket -> socket */
+	SC_FANOUT,	/* socket -> socket + file */
+	SC_STORE,	/* socket -> file */
+	SC_COPY,	/* file -> file */
+	SC_ECHO,	/* socket -> same socket */
+	SC_PIPE,	/* memory -> pipe (a fixed reader drains it) */
+	SC_COUNT
+};
+
+/* What an endpoint of the role under test is. */
+enum endpoint_kind {
+	EP_NONE,
+	EP_FILE,	/* regular file */
+	EP_SOCKET,	/* stream socket (TCP or AF_UNIX) */
+	EP_PIPE,	/* pipe (write end for output) */
+	EP_MEMORY,	/* application memory (xfer->mem) */
+};
+
+/*
+ * Tunables a strategy may accept.  Each strategy lists the ones it honours
+ * in .tunables; asking for one it does not honour is a usage error, so a
+ * figure never claims a flag that was silently ignored.
+ */
+enum tunable_bit {
+	TUN_PIPE_SIZE	= 1u << 0,	/* F_SETPIPE_SZ on the strategy's own pipes */
+	TUN_MORE	= 1u << 1,	/* SPLICE_F_MORE on splices toward a socket */
+	TUN_MOVE	= 1u << 2,	/* SPLICE_F_MOVE (a hint; kept for teaching) */
+	TUN_GIFT	= 1u << 3,	/* SPLICE_F_GIFT on vmsplice */
+	TUN_HUGEPAGES	= 1u << 4,	/* madvise(MADV_HUGEPAGE) on the strategy's memory */
+	TUN_POPULATE	= 1u << 5,	/* MAP_POPULATE on mmap (faults taken up front) */
+};
+
+struct tunables {
+	uint32_t set;		/* enum tunable_bit: which were asked for */
+	size_t pipe_size;	/* requested; 0 = kernel default */
+	bool more, move, gift, hugepages, populate;
+	bool nonblock;		/* descriptors are O_NONBLOCK; move may return -EAGAIN */
+};
+
+/* Counters a strategy keeps of its own calls (cheap; no tracing needed). */
+struct io_counters {
+	uint64_t calls;		/* data-moving syscalls issued */
+	uint64_t short_ops;	/* calls that moved less than asked (>0) */
+	uint64_t eagain;	/* calls that returned EAGAIN */
+	uint64_t eintr;		/* calls interrupted by a signal */
+};
+
+/* One descriptor and the events the strategy waits for on it. */
+struct wait_on {
+	int fd;			/* -1: unused */
+	short events;		/* POLLIN / POLLOUT */
+};
+
+/*
+ * One transfer, as the role under test sees it.  The harness fills the
+ * endpoint fields and calls setup once, move until it returns 0, then
+ * teardown.  Offsets and bookkeeping of the transfer belong to the strategy
+ * (in priv); `moved` is what it has delivered to its (first) output.
+ */
+struct xfer {
+	enum scenario scenario;
+	enum endpoint_kind in_kind, out_kind;
+	int in_fd;		/* file, socket or -1 for memory */
+	int out_fd;		/* socket, file or pipe write end */
+	int out2_fd;		/* fanout's second destination (a file), else -1 */
+	const unsigned char *mem;	/* EP_MEMORY input: the whole payload */
+	uint64_t total;		/* bytes to move from a file or memory input;
+				 * UINT64_MAX for a socket (until EOF) */
+	size_t block;		/* bytes per call */
+	struct tunables tun;
+
+	uint64_t moved;		/* bytes delivered to out_fd so far */
+	struct io_counters io;
+	struct wait_on wait[2];	/* set before returning -EAGAIN */
+	const char *failed_call;	/* syscall that failed, set with an error */
+	size_t pipe_granted;	/* pipe size actually granted, 0 if no pipe */
+	bool thp_granted;	/* huge pages backed the strategy's memory */
+	void *priv;		/* the strategy's own state (priv_size bytes, zeroed) */
+};
+
+/* Per-scenario capability: supported, or the one-sentence reason why not. */
+struct scenario_support {
+	bool ok;
+	const char *why_not;
+};
+
+struct strategy {
+	const char *name;
+	const char *summary;		/* one line: what it does */
+	struct scenario_support support[SC_COUNT];
+	uint32_t tunables;		/* enum tunable_bit it honours */
+	size_t priv_size;
+
+	/* Prepare (pipes, mappings).  Runs before the barrier. */
+	int (*setup)(struct xfer *x);
+	/*
+	 * Move as much as can be moved now.  Returns >0 when it made progress,
+	 * 0 when the transfer is complete (input exhausted and every byte
+	 * delivered to every output), -EAGAIN after setting x->wait when it
+	 * cannot progress without blocking, or another negative errno with
+	 * x->failed_call set.  -EINTR is retried by the harness.
+	 */
+	ssize_t (*move)(struct xfer *x);
+	/* Release what setup made.  Runs on every path, also after errors. */
+	void (*teardown)(struct xfer *x);
+};
+
+static inline bool strategy_supports(const struct strategy *s, enum scenario sc)
+{
+	return sc < SC_COUNT && s->support[sc].ok;
+}
+
+/* Registry (strategies/registry.c, generated from strategies/list.h). */
+extern const struct strategy *const strategy_table[];
+extern const size_t strategy_count;
+const struct strategy *strategy_find(const char *name);
+
+#endif

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The command line: usage errors exit 2 with a message that helps (valid
+# names listed, the reason an unsupported pair cannot work), --help exits 0,
+# `copylab list` shows the support matrix and `list --json` matches the spec.
+# timeout: 300
+. "$(dirname "$0")/lib.sh"
+require_copylab
+load_list
+
+STRATEGIES="readwrite mmap_write sendfile splice tee vmsplice"
+SCENARIOS="serve send relay fanout store copy echo pipe"
+
+
+# --- list --json equals the spec --------------------------------------------
+
+expected_matrix='{
+  "readwrite":  ["serve","send","relay","fanout","store","copy","echo","pipe"],
+  "mmap_write": ["serve","store","copy"],
+  "sendfile":   ["serve","copy"],
+  "splice":     ["serve","relay","store","copy","echo"],
+  "tee":        ["fanout"],
+  "vmsplice":   ["send","pipe"]
+}'
+expected_roles='{
+  "serve":  ["server","client"],
+  "send":   ["sender","sink"],
+  "relay":  ["relay","source","sink"],
+  "fanout": ["relay","source","sink"],
+  "store":  ["receiver","source"],
+  "copy":   ["copier"],
+  "echo":   ["server","client"],
+  "pipe":   ["writer","reader"]
+}'
+
+got=$(jq -r '[.strategies[].name] | join(" ")' "$LIST_JSON")
+is "$got" "$STRATEGIES" "list --json: the six strategies, in registry order"
+
+got=$(jq -c '[.strategies[] | {key: .name, value: [.scenarios | to_entries[] | select(.value.ok) | .key]}] | from_entries' "$LIST_JSON")
+want=$(jq -c . <<<"$expected_matrix")
+is "$got" "$want" "list --json: the support matrix is the spec's"
+
+got=$(jq -r '[.strategies[] | select((.scenarios | keys | length) != 8) | .name] | join(" ")' "$LIST_JSON")
+is "$got" "" "list --json: every strategy says something about all 8 scenarios"
+
+got=$(jq -r '[.strategies[] | .name as $n | .scenarios | to_entries[] | select(.value.ok | not) |
+	select((.value.why_not | type) != "string" or (.value.why_not | length) < 15) | "\($n)/\(.key)"] | join(" ")' "$LIST_JSON")
+is "$got" "" "list --json: every unsupported pair has a reason sentence"
+
+got=$(jq -r '[.strategies[] | select((.summary | type) != "string" or (.summary | length) < 10) | .name] | join(" ")' "$LIST_JSON")
+is "$got" "" "list --json: every strategy has a summary"
+
+got=$(jq -r '[.scenarios[].name] | join(" ")' "$LIST_JSON")
+is "$got" "$SCENARIOS" "list --json: the eight scenarios, in order"
+
+got=$(jq -c '[.scenarios[] | {key: .name, value: .roles}] | from_entries' "$LIST_JSON")
+is "$got" "$(jq -c . <<<"$expected_roles")" "list --json: role names of every scenario, tested role first"
+
+got=$(jq -r '[.scenarios[] | select(.tested_role != .roles[0] or ((.path | type) != "string") or (.path | length) < 3) | .name] | join(" ")' "$LIST_JSON")
+is "$got" "" "list --json: tested_role is the first role and every scenario has a path"
+
+is "$(jq -c .transports "$LIST_JSON")" '["tcp","unix"]' "list --json: transports tcp and unix"
+
+# --- list (text) ---------------------------------------------------------------
+
+cl list
+norm() { tr -s ' \t\n' '   ' <"$1"; }
+missing=""
+for w in $STRATEGIES $SCENARIOS tcp unix; do
+	grep -qw -- "$w" "$OUT" || missing+=" $w"
+done
+ok $([ "$RC" -eq 0 ] && [ -z "$missing" ]; echo $?) "list: exit 0, names every strategy, scenario and transport" \
+	"exit $RC; missing:$missing"
+
+text=$(norm "$OUT")
+missing=""
+while IFS= read -r why; do
+	why=$(tr -s ' \t\n' '   ' <<<"$why")
+	why=${why% }
+	[[ $text == *"$why"* ]] || missing+=$'\n'"  $why"
+done < <(jq -r '[.strategies[].scenarios[] | select(.ok | not) | .why_not] | unique[]' "$LIST_JSON")
+ok $([ -z "$missing" ]; echo $?) "list: shows the reason of every unsupported pair" "reasons missing from the text:$missing"
+
+# --- unknown names --------------------------------------------------------------
+
+mkdir -p "$TMP/cwd"
+run_in_cwd() { (cd "$TMP/cwd" && cl "$@"; echo "$RC" >"$TMP/rc"); RC=$(cat "$TMP/rc"); OUT=$TMP/last.out ERR=$TMP/last.err; }
+
+NOOUT=$TMP/must-not-exist
+expect_usage_error "unknown strategy: exit 2, names it" "unknown strategy.*'?foo'?" \
+	run --scenario serve --strategy foo --out "$NOOUT"
+missing=""
+for s in $STRATEGIES; do grep -qw -- "$s" "$ERR" || missing+=" $s"; done
+ok $([ -z "$missing" ]; echo $?) "unknown strategy: the message lists the valid names" "not listed:$missing" "$(cat "$ERR")"
+
+expect_usage_error "unknown strategy inside a list: exit 2" "unknown strategy.*bogus" \
+	run --scenario serve --strategy readwrite,bogus --out "$NOOUT"
+
+expect_usage_error "unknown scenario: exit 2, names it" "unknown scenario.*nowhere" \
+	run --scenario nowhere --strategy readwrite --out "$NOOUT"
+missing=""
+for s in $SCENARIOS; do grep -qw -- "$s" "$ERR" || missing+=" $s"; done
+ok $([ -z "$missing" ]; echo $?) "unknown scenario: the message lists the valid scenarios" "not listed:$missing" "$(cat "$ERR")"
+
+expect_usage_error "unknown transport: exit 2, names it" "transport.*ipx|ipx.*transport" \
+	run --scenario serve --strategy readwrite --transport ipx --out "$NOOUT"
+
+expect_usage_error "unknown option: exit 2, names it" "frobnicate" \
+	run --scenario serve --strategy readwrite --frobnicate --out "$NOOUT"
+
+expect_usage_error "unknown subcommand: exit 2" "teleport" teleport
+expect_usage_error "no subcommand: exit 2 with usage" "[Uu]sage" 
+expect_usage_error "run without --scenario: exit 2" "scenario" run --strategy readwrite --out "$NOOUT"
+expect_usage_error "run without --strategy: exit 2" "strategy" run --scenario serve --out "$NOOUT"
+
+# --- bad numbers ----------------------------------------------------------------
+
+expect_usage_error "--size abc: exit 2" "\-\-size.*'abc'" run --scenario serve --strategy readwrite --size abc --out "$NOOUT"
+expect_usage_error "--size 12X: exit 2" "\-\-size.*12X" run --scenario serve --strategy readwrite --size 12X --out "$NOOUT"
+expect_usage_error "--size -1: exit 2" "\-\-size" run --scenario serve --strategy readwrite --size -1 --out "$NOOUT"
+expect_usage_error "--size '': exit 2" "\-\-size" run --scenario serve --strategy readwrite --size "" --out "$NOOUT"
+expect_usage_error "--size 99999999999G (overflow): exit 2" "\-\-size" run --scenario serve --strategy readwrite --size 99999999999G --out "$NOOUT"
+expect_usage_error "--size 18446744073709551616 (2^64): exit 2" "\-\-size" run --scenario serve --strategy readwrite --size 18446744073709551616 --out "$NOOUT"
+expect_usage_error "--block abc: exit 2" "\-\-block" run --scenario serve --strategy readwrite --block abc --out "$NOOUT"
+expect_usage_error "--block 0: exit 2" "\-\-block" run --scenario serve --strategy readwrite --block 0 --out "$NOOUT"
+expect_usage_error "--reps 0: exit 2" "\-\-reps" run --scenario serve --strategy readwrite --reps 0 --out "$NOOUT"
+expect_usage_error "--reps -2: exit 2" "\-\-reps" run --scenario serve --strategy readwrite --reps -2 --out "$NOOUT"
+expect_usage_error "--timeout abc: exit 2" "\-\-timeout" run --scenario serve --strategy readwrite --timeout abc --out "$NOOUT"
+
+# --- unsupported pairs: exit 2 and the reason from the one table ------------------
+
+unsupported() {
+	local strat=$1 sc=$2 why
+	why=$(jq -r --arg s "$strat" --arg sc "$sc" '.strategies[] | select(.name == $s) | .scenarios[$sc].why_not' "$LIST_JSON")
+	cl run --scenario "$sc" --strategy "$strat" --out "$NOOUT"
+	if [ "$RC" -eq 2 ] && grep -qF -- "$strat cannot run $sc" "$ERR" && grep -qF -- "$why" "$ERR"; then
+		pass "$strat $sc: exit 2, '$strat cannot run $sc: <reason>'"
+	else
+		fail "$strat $sc: exit 2, '$strat cannot run $sc: <reason>'"
+		diag "wanted the reason: $why"
+		cl_desc
+	fi
+}
+unsupported sendfile relay
+unsupported tee serve
+unsupported splice send
+unsupported vmsplice copy
+
+cl run --scenario relay --strategy readwrite,sendfile --out "$NOOUT"
+ok $([ "$RC" -eq 2 ] && grep -qF "sendfile cannot run relay" "$ERR"; echo $?) \
+	"a list with one unsupported strategy is refused before anything runs" "$(cl_desc)"
+
+# --- sizes with suffixes are powers of 1024 -----------------------------------------
+
+cl run --scenario copy --strategy readwrite --size 3K --reps 1 --warmup 0 --out "$TMP/k"
+got=$(jq -s -r 'map(.bytes) | join(",")' "$TMP/k/results.jsonl" 2>/dev/null)
+ok $([ "$RC" -eq 0 ] && [ "$got" = 3072 ]; echo $?) "--size 3K moves 3072 bytes" "bytes: '$got'" "$(cl_desc)"
+
+cl run --scenario copy --strategy readwrite --size 2M --block 4K --reps 1 --warmup 0 --out "$TMP/m"
+got=$(jq -s -r 'map("\(.bytes)/\(.block)") | join(",")' "$TMP/m/results.jsonl" 2>/dev/null)
+ok $([ "$RC" -eq 0 ] && [ "$got" = 2097152/4096 ]; echo $?) "--size 2M --block 4K: 2097152 bytes in 4096-byte blocks" "bytes/block: '$got'" "$(cl_desc)"
+
+# --- help ---------------------------------------------------------------------------
+
+for sub in list run bench; do
+	cl "$sub" --help
+	ok $([ "$RC" -eq 0 ] && grep -qi "usage" "$OUT" && grep -qw "$sub" "$OUT"; echo $?) \
+		"$sub --help: exit 0, usage on stdout" "$(cl_desc)" "$(diag_file "$OUT" 5)"
+done
+cl --help
+ok $([ "$RC" -eq 0 ] && grep -qi "usage" "$OUT"; echo $?) "copylab --help: exit 0, usage on stdout" "$(cl_desc)"
+
+cl run --help
+missing=""
+for o in --scenario --strategy --transport --size --block --reps --warmup --out --json \
+	--nonblock --sndbuf --rcvbuf --pipe-size --sink --timeout --workdir; do
+	grep -q -- "$o\b" "$OUT" || missing+=" $o"
+done
+ok $([ -z "$missing" ]; echo $?) "run --help documents every option" "missing:$missing"
+
+# --- a usage error leaves nothing behind ----------------------------------------------
+
+ok $([ ! -e "$NOOUT" ]; echo $?) "no --out directory was created by any usage error" \
+	"$(ls -la "$NOOUT" 2>&1)"
+
+run_in_cwd run --scenario serve --strategy foo
+run_in_cwd run --scenario relay --strategy sendfile
+run_in_cwd run --scenario serve --strategy readwrite --size abc
+left=$(ls -A "$TMP/cwd")
+is "$left" "" "usage errors with the default --out create no results/ directory"
+
+done_testing

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the run directory writer (harness/results.c, env.c):
+ * record keys and types, summary medians and paired ratios, atomic files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/results.h"
+
+/* cmocka passes state to every test; most do not need it. */
+#define UNUSED __attribute__((unused))
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+struct fixture {
+	char dir[64];		/* a fresh directory per test */
+	char run[PATH_MAX];	/* the run directory inside it */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/copylab-test-results.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	/* Two levels that do not exist yet: results_open must create both. */
+	snprintf(f->run, sizeof(f->run), "%s/results/run-1", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st UNUSED, int flag UNUSED,
+		    struct FTW *ftw UNUSED)
+{
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* A relay-like repetition with a tested role and one fixed role. */
+static struct rep_result make_rep(const char *strategy, size_t block, int rep, double bps)
+{
+	struct rep_result r = { 0 };
+
+	r.cell.scenario = SC_RELAY;
+	snprintf(r.cell.strategy, sizeof(r.cell.strategy), "%s", strategy);
+	snprintf(r.cell.base, sizeof(r.cell.base), "%.*s",
+		 (int)strcspn(strategy, ":"), strategy);
+	snprintf(r.cell.transport, sizeof(r.cell.transport), "tcp");
+	r.cell.bytes = 1u << 30;
+	r.cell.block = block;
+	r.rep = rep;
+	r.bytes_per_s = bps;
+	r.wall_s = (double)r.cell.bytes / bps;
+	r.verify = VERIFY_OK;
+	r.digest = 0xabcULL;
+	r.nroles = 2;
+	snprintf(r.roles[0].name, sizeof(r.roles[0].name), "relay");
+	r.roles[0].under_test = true;
+	r.roles[0].cpu_user_s = 0.25 * rep;
+	r.roles[0].cpu_sys_s = 0.25 * rep;
+	r.roles[0].ctx_voluntary = 10 * rep;
+	r.roles[0].ctx_involuntary = rep;
+	r.roles[0].faults_minor = 100 * rep;
+	r.roles[0].bytes = r.cell.bytes;
+	r.roles[0].io.calls = 16384;
+	snprintf(r.roles[1].name, sizeof(r.roles[1].name), "sink");
+	r.roles[1].cpu_user_s = 0.5;
+	r.roles[1].bytes = r.cell.bytes;
+	return r;
+}
+
+static struct results *open_ok(const struct fixture *f)
+{
+	char err[256] = "";
+	struct results *r = results_open(f->run, "run-1", err, sizeof(err));
+
+	if (!r)
+		fail_msg("results_open: %s", err);
+	return r;
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	FILE *fp;
+	char *text = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "r");
+	if (!fp)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	if (getdelim(&text, &len, '\0', fp) < 0) {
+		/* An empty file reads as "". */
+		free(text);
+		text = strdup("");
+	}
+	fclose(fp);
+	return text;
+}
+
+/* ---- results.jsonl ------------------------------------------------------ */
+
+static void assert_key(json_t *obj, const char *key, json_type type)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v)
+		fail_msg("key %s missing", key);
+	if (json_typeof(v) != type)
+		fail_msg("key %s has type %d, expected %d", key, json_typeof(v), type);
+}
+
+static void check_record_shape(json_t *rec, bool failed)
+{
+	static const char *const role_ints[] = {
+		"ctx_voluntary", "ctx_involuntary", "faults_minor", "faults_major",
+		"bytes", "calls", "short_ops", "eagain", "eintr",
+	};
+	const char *name;
+	json_t *role;
+
+	assert_key(rec, "schema", JSON_STRING);
+	assert_key(rec, "run_id", JSON_STRING);
+	assert_key(rec, "scenario", JSON_STRING);
+	assert_key(rec, "strategy", JSON_STRING);
+	assert_key(rec, "strategy_base", JSON_STRING);
+	assert_key(rec, "transport", JSON_STRING);
+	assert_key(rec, "bytes", JSON_INTEGER);
+	assert_key(rec, "block", JSON_INTEGER);
+	assert_key(rec, "rep", JSON_INTEGER);
+	assert_key(rec, "wall_s", JSON_REAL);
+	assert_key(rec, "bytes_per_s", JSON_REAL);
+	assert_key(rec, "verified", failed ? JSON_FALSE : JSON_TRUE);
+	assert_key(rec, "verify", JSON_STRING);
+	assert_key(rec, "digest", JSON_STRING);
+	assert_key(rec, "nonblock", JSON_FALSE);
+	assert_key(rec, "status", JSON_STRING);
+	assert_key(rec, "roles", JSON_OBJECT);
+	/* Nullable keys are present either way. */
+	assert_non_null(json_object_get(rec, "verify_note"));
+	assert_non_null(json_object_get(rec, "pipe_size"));
+	assert_int_equal(json_object_size(json_object_get(rec, "roles")), 2);
+	json_object_foreach(json_object_get(rec, "roles"), name, role) {
+		assert_true(json_is_boolean(json_object_get(role, "under_test")));
+		assert_key(role, "cpu_user_s", JSON_REAL);
+		assert_key(role, "cpu_sys_s", JSON_REAL);
+		assert_key(role, "cpu_per_gib_s", JSON_REAL);
+		for (size_t i = 0; i < sizeof(role_ints) / sizeof(role_ints[0]); i++)
+			assert_key(role, role_ints[i], JSON_INTEGER);
+	}
+}
+
+static void test_records_are_whole_json_lines(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	struct rep_result ok = make_rep("vmsplice:gift", 65536, 1, 2e9);
+	struct rep_result bad = make_rep("vmsplice:gift", 65536, 2, 1e9);
+	char *text, *save = NULL;
+	int lines = 0;
+
+	ok.pipe_granted = 1 << 20;
+	bad.verify = VERIFY_MISMATCH;
+	bad.status = -EIO;
+	snprintf(bad.verify_note, sizeof(bad.verify_note), "first bad offset 4096");
+	snprintf(bad.error, sizeof(bad.error), "vmsplice on relay: splice: Input/output error");
+	assert_int_equal(results_add(r, &ok), 0);
+	assert_int_equal(results_add(r, &bad), 0);
+
+	text = slurp(f->run, "results.jsonl");
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_error_t e;
+		json_t *rec = json_loads(line, 0, &e);
+
+		if (!rec)
+			fail_msg("line %d is not JSON: %s", lines + 1, e.text);
+		check_record_shape(rec, lines == 1);
+		json_decref(rec);
+		lines++;
+	}
+	assert_int_equal(lines, 2);
+	free(text);
+	results_close(r);
+}
+
+static void test_record_values(void **state UNUSED)
+{
+	struct rep_result rep = make_rep("vmsplice:gift", 65536, 3, 2e9);
+	json_t *rec, *relay;
+
+	rep.verify = VERIFY_SKIPPED;
+	snprintf(rep.verify_note, sizeof(rep.verify_note), "--sink discard");
+	rec = rep_to_json(&rep, "run-x");
+	assert_non_null(rec);
+	assert_string_equal(json_string_value(json_object_get(rec, "schema")), RECORD_SCHEMA);
+	assert_string_equal(json_string_value(json_object_get(rec, "run_id")), "run-x");
+	assert_string_equal(json_string_value(json_object_get(rec, "scenario")), "relay");
+	assert_string_equal(json_string_value(json_object_get(rec, "strategy")), "vmsplice:gift");
+	assert_string_equal(json_string_value(json_object_get(rec, "strategy_base")), "vmsplice");
+	assert_int_equal(json_integer_value(json_object_get(rec, "bytes")), 1 << 30);
+	assert_int_equal(json_integer_value(json_object_get(rec, "rep")), 3);
+	/* Unverified figures are never "verified", even when the run succeeded. */
+	assert_true(json_is_false(json_object_get(rec, "verified")));
+	assert_string_equal(json_string_value(json_object_get(rec, "verify")), "skipped");
+	assert_string_equal(json_string_value(json_object_get(rec, "verify_note")), "--sink discard");
+	assert_string_equal(json_string_value(json_object_get(rec, "digest")), "0x0000000000000abc");
+	assert_true(json_is_null(json_object_get(rec, "pipe_size")));
+	assert_string_equal(json_string_value(json_object_get(rec, "status")), "ok");
+	relay = json_object_get(json_object_get(rec, "roles"), "relay");
+	assert_true(json_is_true(json_object_get(relay, "under_test")));
+	/* (0.75 + 0.75) s over exactly 1 GiB. */
+	assert_true(json_real_value(json_object_get(relay, "cpu_per_gib_s")) == 1.5);
+	assert_int_equal(json_integer_value(json_object_get(relay, "calls")), 16384);
+	json_decref(rec);
+}
+
+static void test_record_nulls(void **state UNUSED)
+{
+	struct rep_result rep = make_rep("readwrite", 65536, 1, 0);
+	json_t *rec, *sink;
+
+	/* A role that moved nothing has no CPU per GiB; 0 B/s makes wall_s infinite. */
+	rep.roles[1].bytes = 0;
+	rec = rep_to_json(&rep, "run-x");
+	assert_non_null(rec);
+	assert_true(json_is_null(json_object_get(rec, "verify_note")));
+	assert_true(json_is_null(json_object_get(rec, "wall_s")));
+	sink = json_object_get(json_object_get(rec, "roles"), "sink");
+	assert_true(json_is_null(json_object_get(sink, "cpu_per_gib_s")));
+	json_decref(rec);
+}
+
+static void test_add_rejects_warmup(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	struct rep_result warm = make_rep("readwrite", 65536, 0, 1e9);
+
+	assert_int_equal(results_add(r, &warm), -EINVAL);
+	results_close(r);
+}
+
+/* ---- summary.csv -------------------------------------------------------- */
+
+static const char header[] =
+	"scenario,transport,bytes,block,strategy,reps,verified_reps,"
+	"bytes_per_s_median,bytes_per_s_min,bytes_per_s_max,wall_s_median,"
+	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
+	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max";
+
+enum { F_SCENARIO, F_TRANSPORT, F_BYTES, F_BLOCK, F_STRATEGY, F_REPS, F_VERIFIED,
+       F_BPS_MED, F_BPS_MIN, F_BPS_MAX, F_WALL_MED, F_ROLE, F_CPG_MED, F_USER_MED,
+       F_SYS_MED, F_RATIO_MED, F_RATIO_MIN, F_RATIO_MAX, NFIELDS };
+
+/* Splits the next CSV line (no quoting in these tests) into exactly NFIELDS fields. */
+static void next_row(char **save, char *field[NFIELDS])
+{
+	char *p = strtok_r(NULL, "\n", save);
+	int n = 0;
+
+	assert_non_null(p);
+	for (;;) {
+		char *comma = strchr(p, ',');
+
+		if (n < NFIELDS)
+			field[n] = p;
+		n++;
+		if (!comma)
+			break;
+		*comma = '\0';
+		p = comma + 1;
+	}
+	assert_int_equal(n, NFIELDS);
+}
+
+static void test_summary_medians_and_paired_ratios(void **state)
+{
+	static const double rw[] = { 100, 200, 300 }, sp[] = { 150, 300, 600 };
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *text, *save = NULL, *line;
+	char *field[NFIELDS];
+
+	/* Interleaved as the run engine does: A B A B A B. */
+	for (int i = 0; i < 3; i++) {
+		struct rep_result a = make_rep("readwrite", 65536, i + 1, rw[i]);
+		struct rep_result b = make_rep("splice", 65536, i + 1, sp[i]);
+
+		assert_int_equal(results_add(r, &a), 0);
+		assert_int_equal(results_add(r, &b), 0);
+	}
+	/* Another block size with no readwrite partner: no ratio. */
+	struct rep_result lone = make_rep("splice", 4096, 1, 50);
+	/* A failed repetition counts as a rep but gives no figure. */
+	struct rep_result failed = make_rep("splice", 4096, 2, 1e12);
+
+	failed.status = -ETIMEDOUT;
+	snprintf(failed.error, sizeof(failed.error), "relay timed out");
+	assert_int_equal(results_add(r, &lone), 0);
+	assert_int_equal(results_add(r, &failed), 0);
+	assert_int_equal(results_write_summary(r), 0);
+
+	text = slurp(f->run, "summary.csv");
+	line = strtok_r(text, "\n", &save);
+	assert_string_equal(line, header);
+
+	next_row(&save, field);
+	assert_string_equal(field[F_SCENARIO], "relay");
+	assert_string_equal(field[F_TRANSPORT], "tcp");
+	assert_string_equal(field[F_BYTES], "1073741824");
+	assert_string_equal(field[F_BLOCK], "65536");
+	assert_string_equal(field[F_STRATEGY], "readwrite");
+	assert_string_equal(field[F_REPS], "3");
+	assert_string_equal(field[F_VERIFIED], "3");
+	assert_string_equal(field[F_BPS_MED], "200");
+	assert_string_equal(field[F_ROLE], "relay");
+	/* Per rep i: (0.5 i s) / 1 GiB; median over i = 1, 2, 3. */
+	assert_string_equal(field[F_CPG_MED], "1");
+	assert_string_equal(field[F_USER_MED], "0.5");
+	assert_string_equal(field[F_RATIO_MED], "1");
+	assert_string_equal(field[F_RATIO_MIN], "1");
+	assert_string_equal(field[F_RATIO_MAX], "1");
+
+	next_row(&save, field);
+	assert_string_equal(field[F_STRATEGY], "splice");
+	assert_string_equal(field[F_BPS_MED], "300");
+	assert_string_equal(field[F_BPS_MIN], "150");
+	assert_string_equal(field[F_BPS_MAX], "600");
+	/* 150/100, 300/200, 600/300 = 1.5, 1.5, 2 (not 300/200 of the medians alone). */
+	assert_string_equal(field[F_RATIO_MED], "1.5");
+	assert_string_equal(field[F_RATIO_MIN], "1.5");
+	assert_string_equal(field[F_RATIO_MAX], "2");
+
+	next_row(&save, field);
+	assert_string_equal(field[F_STRATEGY], "splice");
+	assert_string_equal(field[F_BLOCK], "4096");
+	assert_string_equal(field[F_REPS], "2");
+	assert_string_equal(field[F_VERIFIED], "1");
+	assert_string_equal(field[F_BPS_MED], "50");
+	assert_string_equal(field[F_BPS_MAX], "50");
+	assert_string_equal(field[F_RATIO_MED], "");
+	assert_string_equal(field[F_RATIO_MIN], "");
+	assert_string_equal(field[F_RATIO_MAX], "");
+
+	assert_null(strtok_r(NULL, "\n", &save));
+	free(text);
+	results_close(r);
+}
+
+static void test_summary_of_nothing_is_the_header(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *text;
+
+	assert_int_equal(results_write_summary(r), 0);
+	text = slurp(f->run, "summary.csv");
+	assert_int_equal(strlen(text), strlen(header) + 1);
+	assert_memory_equal(text, header, strlen(header));
+	free(text);
+	results_close(r);
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static void test_table(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	for (int i = 1; i <= 2; i++) {
+		struct rep_result a = make_rep("readwrite", 65536, i, 1e9);
+		struct rep_result b = make_rep("splice", 65536, i, 2e9);
+
+		assert_int_equal(results_add(r, &a), 0);
+		assert_int_equal(results_add(r, &b), 0);
+	}
+	results_print_table(r, out);
+	fclose(out);
+	assert_non_null(strstr(text, "MB/s = 10^6 bytes/s"));
+	assert_non_null(strstr(text, "relay over tcp, 1 GiB, block 64 KiB, 2 reps"));
+	/* 2e9 B/s is 2000 MB/s; twice readwrite; both repetitions verified. */
+	assert_non_null(strstr(text, "2000 [2000..2000]"));
+	assert_non_null(strstr(text, "2.00"));
+	assert_non_null(strstr(text, "2/2"));
+	free(text);
+	results_close(r);
+}
+
+/* ---- the directory ------------------------------------------------------ */
+
+static void test_no_temporary_files_left(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	struct rep_result rep = make_rep("readwrite", 65536, 1, 1e9);
+	struct dirent *de;
+	DIR *d;
+	int files = 0;
+
+	assert_int_equal(results_add(r, &rep), 0);
+	assert_int_equal(results_write_summary(r), 0);
+	d = opendir(f->run);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		if (strstr(de->d_name, ".tmp"))
+			fail_msg("temporary file left: %s", de->d_name);
+		files++;
+	}
+	closedir(d);
+	assert_int_equal(files, 3);	/* env.json, results.jsonl, summary.csv */
+	results_close(r);
+}
+
+static void test_env_json(void **state)
+{
+	static const char *const keys[] = {
+		"kernel", "cpu_model", "cpus_online", "page_size", "pipe_max_size",
+		"thp_enabled", "mem_total_kib", "compiler",
+	};
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *text = slurp(f->run, "env.json");
+	json_error_t e;
+	json_t *env = json_loads(text, 0, &e), *versions;
+
+	if (!env)
+		fail_msg("env.json is not JSON: %s", e.text);
+	assert_string_equal(json_string_value(json_object_get(env, "schema")), "copylab.env/1");
+	assert_string_equal(json_string_value(json_object_get(env, "run_id")), "run-1");
+	assert_key(env, "copylab_git_rev", JSON_STRING);
+	assert_key(env, "created_utc", JSON_STRING);
+	/* Facts may be null on another machine, but the keys are always there. */
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_object_get(env, keys[i]))
+			fail_msg("env.json lacks %s", keys[i]);
+	assert_null(json_object_get(env, "hostname"));
+	/* Linux always has these. */
+	assert_key(env, "kernel", JSON_OBJECT);
+	assert_key(env, "page_size", JSON_INTEGER);
+	versions = json_object_get(env, "versions");
+	assert_key(versions, "xxhash", JSON_STRING);
+	assert_key(versions, "jansson", JSON_STRING);
+	assert_key(versions, "glibc", JSON_STRING);
+	json_decref(env);
+	free(text);
+	results_close(r);
+}
+
+static void test_open_fails_with_message(void **state)
+{
+	struct fixture *f = *state;
+	char err[256] = "", path[PATH_MAX];
+
+	assert_null(results_open("/proc/nope", "run-1", err, sizeof(err)));
+	assert_non_null(strstr(err, "/proc/nope"));
+
+	/* A component that is a file, not a directory. */
+	snprintf(path, sizeof(path), "%s/file", f->dir);
+	assert_int_equal(write_file_atomic(path, "x", 1), 0);
+	strcat(path, "/run");
+	err[0] = '\0';
+	assert_null(results_open(path, "run-1", err, sizeof(err)));
+	assert_non_null(strstr(err, "Not a directory"));
+}
+
+static void test_open_refuses_a_used_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	struct rep_result rep = make_rep("readwrite", 65536, 1, 1e9);
+	char err[256] = "";
+
+	assert_int_equal(results_add(r, &rep), 0);
+	results_close(r);
+	assert_null(results_open(f->run, "run-2", err, sizeof(err)));
+	assert_non_null(strstr(err, "already holds"));
+}
+
+static void test_write_file_atomic_replaces(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX], *text;
+
+	snprintf(path, sizeof(path), "%s/a.txt", f->dir);
+	assert_int_equal(write_file_atomic(path, "first\n", 6), 0);
+	assert_int_equal(write_file_atomic(path, "2\n", 2), 0);
+	text = slurp(f->dir, "a.txt");
+	assert_string_equal(text, "2\n");
+	free(text);
+	snprintf(path, sizeof(path), "%s/no/such/dir/a.txt", f->dir);
+	assert_int_equal(write_file_atomic(path, "x", 1), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_records_are_whole_json_lines, setup, teardown),
+		cmocka_unit_test(test_record_values),
+		cmocka_unit_test(test_record_nulls),
+		cmocka_unit_test_setup_teardown(test_add_rejects_warmup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_medians_and_paired_ratios, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_of_nothing_is_the_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_temporary_files_left, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_env_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_fails_with_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_a_used_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_file_atomic_replaces, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of harness/stats.c: median, min, max and paired ratios,
+ * including the even, single and empty cases the summary relies on.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "harness/stats.h"
+
+/* cmocka passes state to every test; most do not need it. */
+#define UNUSED __attribute__((unused))
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_median_odd(void **state UNUSED)
+{
+	const double v[] = { 300, 100, 200 };
+
+	assert_true(stats_median(v, N(v)) == 200);
+}
+
+static void test_median_even_is_mean_of_middle_two(void **state UNUSED)
+{
+	const double v[] = { 4, 1, 3, 2 };
+
+	assert_true(stats_median(v, N(v)) == 2.5);
+}
+
+static void test_median_one(void **state UNUSED)
+{
+	const double v[] = { 7.25 };
+
+	assert_true(stats_median(v, 1) == 7.25);
+	assert_true(stats_min(v, 1) == 7.25);
+	assert_true(stats_max(v, 1) == 7.25);
+}
+
+static void test_empty_is_nan(void **state UNUSED)
+{
+	struct stats_summary s = stats_summarize(NULL, 0);
+
+	assert_true(isnan(stats_median(NULL, 0)));
+	assert_true(isnan(stats_min(NULL, 0)));
+	assert_true(isnan(stats_max(NULL, 0)));
+	assert_int_equal(s.n, 0);
+	assert_true(isnan(s.median) && isnan(s.min) && isnan(s.max));
+}
+
+static void test_median_keeps_input_order(void **state UNUSED)
+{
+	double v[] = { 3, 1, 2 };
+
+	stats_median(v, N(v));
+	assert_true(v[0] == 3 && v[1] == 1 && v[2] == 2);
+}
+
+static void test_min_max(void **state UNUSED)
+{
+	const double v[] = { 5, -1, 9, 0 };
+
+	assert_true(stats_min(v, N(v)) == -1);
+	assert_true(stats_max(v, N(v)) == 9);
+}
+
+static void test_summarize(void **state UNUSED)
+{
+	const double v[] = { 150, 600, 300 };
+	struct stats_summary s = stats_summarize(v, N(v));
+
+	assert_int_equal(s.n, 3);
+	assert_true(s.median == 300 && s.min == 150 && s.max == 600);
+}
+
+static void test_paired_ratios_by_rep(void **state UNUSED)
+{
+	/* Out of order on purpose: pairing goes by rep, not by position. */
+	const struct stats_sample a[] = { { 3, 600 }, { 1, 150 }, { 2, 300 } };
+	const struct stats_sample b[] = { { 1, 100 }, { 2, 200 }, { 3, 300 } };
+	double out[3];
+	size_t n = stats_paired_ratios(a, N(a), b, N(b), out, N(out));
+
+	assert_int_equal(n, 3);
+	assert_true(out[0] == 2 && out[1] == 1.5 && out[2] == 1.5);
+	assert_true(stats_median(out, n) == 1.5);
+}
+
+static void test_paired_ratios_skip_unpaired_and_undefined(void **state UNUSED)
+{
+	/* rep 2 has no partner; rep 3's partner is 0 (a failed figure). */
+	const struct stats_sample a[] = { { 1, 10 }, { 2, 20 }, { 3, 30 }, { 4, 40 } };
+	const struct stats_sample b[] = { { 1, 5 }, { 3, 0 }, { 4, 80 } };
+	double out[4];
+	size_t n = stats_paired_ratios(a, N(a), b, N(b), out, N(out));
+
+	assert_int_equal(n, 2);
+	assert_true(out[0] == 2 && out[1] == 0.5);
+}
+
+static void test_paired_ratios_respect_cap_and_empty(void **state UNUSED)
+{
+	const struct stats_sample a[] = { { 1, 1 }, { 2, 2 } };
+	double out[1];
+
+	assert_int_equal(stats_paired_ratios(a, N(a), a, N(a), out, 1), 1);
+	assert_true(out[0] == 1);
+	assert_int_equal(stats_paired_ratios(a, N(a), NULL, 0, out, 1), 0);
+	assert_int_equal(stats_paired_ratios(NULL, 0, a, N(a), out, 1), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_median_odd),
+		cmocka_unit_test(test_median_even_is_mean_of_middle_two),
+		cmocka_unit_test(test_median_one),
+		cmocka_unit_test(test_empty_is_nan),
+		cmocka_unit_test(test_median_keeps_input_order),
+		cmocka_unit_test(test_min_max),
+		cmocka_unit_test(test_summarize),
+		cmocka_unit_test(test_paired_ratios_by_rep),
+		cmocka_unit_test(test_paired_ratios_skip_unpaired_and_undefined),
+		cmocka_unit_test(test_paired_ratios_respect_cap_and_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

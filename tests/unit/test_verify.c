@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pattern and the verifier: regeneration from any offset, and every
+ * kind of corruption (flip, drop, duplicate, swap, truncate, extra) caught
+ * with the exact first bad offset named.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/pattern.h"
+#include "harness/verify.h"
+
+#define N (3 * VERIFY_CHUNK + 4097)
+
+static unsigned char *make(size_t n)
+{
+	unsigned char *p = malloc(n ? n : 1);
+
+	assert_non_null(p);
+	pattern_fill(p, 0, n);
+	return p;
+}
+
+static void test_regenerates_from_any_offset(void **state)
+{
+	unsigned char *all = make(N), part[100];
+
+	for (uint64_t off = 0; off < 40; off++) {
+		pattern_fill(part, off, sizeof(part));
+		assert_memory_equal(part, all + off, sizeof(part));
+	}
+	pattern_fill(part, N - 100, 100);
+	assert_memory_equal(part, all + N - 100, 100);
+	free(all);
+}
+
+static void test_pattern_is_unique_per_block(void **state)
+{
+	unsigned char *all = make(1 << 20);
+
+	/* No two 4 KiB blocks alike: a swap or duplicate cannot hash the same. */
+	for (size_t a = 0; a < 256; a += 17)
+		for (size_t b = a + 1; b < 256; b += 13)
+			assert_memory_not_equal(all + a * 4096, all + b * 4096, 4096);
+	free(all);
+}
+
+/* Feed `got` through a verifier in uneven pieces; returns the verdict. */
+static bool feed(const unsigned char *sent, size_t sent_len, const unsigned char *got,
+		 size_t got_len, uint64_t *bad_off)
+{
+	struct expected e;
+	struct verifier v;
+	size_t off = 0, step = 1;
+	bool ok;
+
+	assert_int_equal(expected_build(&e, sent, sent_len), 0);
+	assert_int_equal(verifier_init(&v, &e), 0);
+	while (off < got_len) {
+		size_t room, n;
+		unsigned char *at = verifier_space(&v, &room);
+
+		n = step < room ? step : room;
+		if (n > got_len - off)
+			n = got_len - off;
+		memcpy(at, got + off, n);
+		verifier_commit(&v, n);
+		off += n;
+		step = step * 3 + 7;	/* short and long reads alike */
+		if (step > 200000)
+			step = 1;
+	}
+	ok = verifier_finish(&v, NULL);
+	*bad_off = v.bad_off;
+	verifier_free(&v);
+	expected_free(&e);
+	return ok;
+}
+
+static void test_exact_stream_passes(void **state)
+{
+	uint64_t bad;
+	size_t sizes[] = { 0, 1, 4095, 4096, 4097, VERIFY_CHUNK, VERIFY_CHUNK + 1, N };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = make(sizes[i]);
+
+		assert_true(feed(p, sizes[i], p, sizes[i], &bad));
+		free(p);
+	}
+}
+
+static void test_flip_names_offset(void **state)
+{
+	unsigned char *p = make(N), *q = make(N);
+	uint64_t bad;
+
+	q[2 * VERIFY_CHUNK + 123] ^= 0x40;
+	assert_false(feed(p, N, q, N, &bad));
+	assert_int_equal(bad, 2 * VERIFY_CHUNK + 123);
+	free(p);
+	free(q);
+}
+
+static void test_drop_block(void **state)
+{
+	unsigned char *p = make(N), *q = malloc(N);
+	uint64_t bad;
+
+	/* Drop 4 KiB at offset 8192: everything after shifts. */
+	memcpy(q, p, 8192);
+	memcpy(q + 8192, p + 12288, N - 12288);
+	assert_false(feed(p, N, q, N - 4096, &bad));
+	assert_int_equal(bad, 8192);
+	free(p);
+	free(q);
+}
+
+static void test_duplicate_block(void **state)
+{
+	unsigned char *p = make(N), *q = malloc(N + 4096);
+	uint64_t bad;
+
+	memcpy(q, p, 12288);
+	memcpy(q + 12288, p + 8192, N - 8192);	/* 8192..12288 arrives twice */
+	assert_false(feed(p, N, q, N + 4096, &bad));
+	assert_int_equal(bad, 12288);
+	free(p);
+	free(q);
+}
+
+static void test_swap_blocks(void **state)
+{
+	unsigned char *p = make(N), *q = make(N);
+	uint64_t bad;
+
+	memcpy(q + VERIFY_CHUNK, p + VERIFY_CHUNK + 4096, 4096);
+	memcpy(q + VERIFY_CHUNK + 4096, p + VERIFY_CHUNK, 4096);
+	assert_false(feed(p, N, q, N, &bad));
+	assert_int_equal(bad, VERIFY_CHUNK);
+	free(p);
+	free(q);
+}
+
+static void test_truncated_and_extra(void **state)
+{
+	unsigned char *p = make(N + 10);
+	uint64_t bad;
+
+	assert_false(feed(p, N, p, N - 1, &bad));
+	assert_int_equal(bad, N - 1);
+	assert_false(feed(p, N, p, N + 10, &bad));
+	assert_int_equal(bad, N);
+	assert_false(feed(p, 0, p, 1, &bad));
+	assert_int_equal(bad, 0);
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_regenerates_from_any_offset),
+		cmocka_unit_test(test_pattern_is_unique_per_block),
+		cmocka_unit_test(test_exact_stream_passes),
+		cmocka_unit_test(test_flip_names_offset),
+		cmocka_unit_test(test_drop_block),
+		cmocka_unit_test(test_duplicate_block),
+		cmocka_unit_test(test_swap_blocks),
+		cmocka_unit_test(test_truncated_and_extra),
+	};
+
+	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
+}
