@@ -170,16 +170,25 @@ static int run_group(struct session *s, struct group *g)
 			s->cells_done++;
 			if (rep <= 0)
 				continue;
-			if (results_add(s->res, &r))
+			int wr = results_add(s->res, &r);
+
+			if (wr) {
 				fprintf(stderr, "copylab: cannot write %s/results.jsonl: %s\n",
-					results_dir(s->res), strerror(errno));
+					results_dir(s->res), strerror(-wr));
+				status = EXIT_RUN_FAILED;
+				break;
+			}
 			keep_rep(s, &r);
 			if (s->json)
 				print_record(s, &r);
 		}
 	}
-	if (results_write_summary(s->res))
-		fprintf(stderr, "copylab: cannot write %s/summary.csv\n", results_dir(s->res));
+	int ws = results_write_summary(s->res);
+
+	if (ws) {
+		fprintf(stderr, "copylab: cannot write %s/summary.csv: %s\n", results_dir(s->res), strerror(-ws));
+		status = EXIT_RUN_FAILED;
+	}
 	if (s->progress_tty)
 		fprintf(stderr, "\r\033[K");
 	else if (!status)

@@ -2,7 +2,6 @@
 /* copylab: compare the ways Linux moves bytes.  Dispatches the subcommands. */
 #include "cli.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,18 +14,6 @@ static const struct {
 	{ "run", cmd_run, "run one scenario with one or more strategies, verified, and write results" },
 	{ "bench", cmd_bench, "run the default matrix (every supported scenario x strategy)" },
 };
-
-int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("copylab: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
 
 static void usage(FILE *out)
 {

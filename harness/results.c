@@ -7,6 +7,7 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -116,7 +117,8 @@ int write_file_atomic(const char *path, const char *text, size_t len)
 		n = snprintf(tmp, sizeof(tmp), ".%s.tmp.XXXXXX", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
+	/* O_CLOEXEC: role processes forked later must not inherit it. */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	err = write_all(fd, text, len);

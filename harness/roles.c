@@ -410,9 +410,55 @@ static __attribute__((noreturn)) void run_sink(const struct role_ctx *r, struct 
 }
 
 /*
- * Request/response: send one message of `block` bytes, read its echo in
- * full, then the next, so each round trip is a request and its reply.
+ * Request/response: send one message of `block` bytes and read its echo in
+ * full before the next.  Within a message, sending and receiving are
+ * interleaved with poll(): a message larger than the socket buffers would
+ * otherwise deadlock, the server blocked on a full send buffer that the
+ * client, still sending, never drains.
  */
+static int echo_exchange(int fd, const unsigned char *msg, size_t len, struct verifier *v,
+			 uint64_t until, struct role_report *rep)
+{
+	size_t sent = 0;
+
+	while (verifier_received(v) < until) {
+		struct pollfd p = { .fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0) };
+
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return set_error(rep, errno, "poll", NULL);
+		}
+		if (sent < len && (p.revents & (POLLOUT | POLLERR))) {
+			ssize_t n = count_call(&rep->res.io, send(fd, msg + sent, len - sent,
+								  MSG_NOSIGNAL | MSG_DONTWAIT), len - sent);
+
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return set_error(rep, errno, "send", NULL);
+			if (n > 0)
+				sent += n;
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			size_t room;
+			unsigned char *at = verifier_space(v, &room);
+			ssize_t n;
+
+			if (until - verifier_received(v) < room)
+				room = until - verifier_received(v);
+			n = count_call(&rep->res.io, recv(fd, at, room, MSG_DONTWAIT), room);
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return set_error(rep, errno, "recv", NULL);
+			if (n == 0)
+				return set_error(rep, EPIPE, "recv", "the server closed before echoing everything");
+			if (n > 0) {
+				verifier_commit(v, n);
+				rep->res.bytes += n;
+			}
+		}
+	}
+	return 0;
+}
+
 static __attribute__((noreturn)) void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 {
 	const struct payload *p = &r->in->payload;
@@ -435,11 +481,8 @@ static __attribute__((noreturn)) void run_echo_client(const struct role_ctx *r, 
 	while (sent < p->size && !rep->status) {
 		size_t len = p->size - sent < r->c->block ? p->size - sent : r->c->block;
 
-		if (send_all(r->out_fd, p->data + sent, len, rep))
-			break;
-		rep->res.bytes -= len;		/* count what came back, not what went */
+		echo_exchange(r->out_fd, p->data + sent, len, &v, sent + len, rep);
 		sent += len;
-		receive_verified(r->in_fd, &v, sent, rep);
 	}
 	if (!rep->status) {
 		shutdown(r->out_fd, SHUT_WR);
