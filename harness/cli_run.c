@@ -240,7 +240,7 @@ static void session_close(struct session *s, FILE *table)
 enum {
 	OPT_SCENARIO = 256, OPT_STRATEGY, OPT_TRANSPORT, OPT_SIZE, OPT_BLOCK, OPT_REPS,
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
-	OPT_SINK, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
+	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 };
 
 static const char run_help[] =
@@ -264,6 +264,7 @@ static const char run_help[] =
 "  --pipe-size N      F_SETPIPE_SZ for the scenario's pipe and strategies' pipes\n"
 "  --sink hash|discard  hash every byte (default) or splice to /dev/null (unverified)\n"
 "  --timeout SEC      end a repetition that runs longer; default 120\n"
+"  --fault sink-close=N   fault injection (tests): the sink closes after N bytes\n"
 "  --workdir DIR      where scratch files go; default /var/tmp\n"
 "\n"
 "Exit status: 0 success, 1 a run failed, 2 bad usage.\n";
@@ -291,6 +292,7 @@ static const struct option run_opts[] = {
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "pipe-size", required_argument, NULL, OPT_PIPE_SIZE },
 	{ "sink", required_argument, NULL, OPT_SINK },
+	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
 	{ "quick", no_argument, NULL, OPT_QUICK },
@@ -319,6 +321,7 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 	p->reps = 3;
 	p->warmup = 1;
 	p->cfg.timeout_s = 120;
+	p->cfg.sink_close_at = UINT64_MAX;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", run_opts, NULL)) != -1) {
@@ -370,6 +373,12 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 			if (strcmp(optarg, "hash") && strcmp(optarg, "discard"))
 				return usage_error("--sink: '%s' is not a sink; valid: hash, discard", optarg);
 			p->cfg.sink_discard = !strcmp(optarg, "discard");
+			break;
+		case OPT_FAULT:
+			if (strncmp(optarg, "sink-close=", 11))
+				return usage_error("--fault: '%s' is not a fault; valid: sink-close=N (bytes)", optarg);
+			r = parse_size("--fault sink-close=", optarg + 11, 1ull << 40, &p->cfg.sink_close_at,
+				       err, sizeof(err));
 			break;
 		case OPT_TIMEOUT:
 			r = parse_seconds("--timeout", optarg, &p->cfg.timeout_s, err, sizeof(err));
@@ -446,6 +455,10 @@ int cmd_run(int argc, char **argv)
 		return usage_error("unknown transport '%s'; valid: %s", p.transport, transport_names(names, sizeof(names)));
 	if ((r = parse_strategy_list(p.strategies, sc, &g)))
 		return r;
+	if (p.cfg.sink_close_at != UINT64_MAX && sc != SC_SERVE && sc != SC_SEND && sc != SC_RELAY &&
+	    sc != SC_FANOUT && sc != SC_PIPE)
+		return usage_error("--fault sink-close: scenario %s has no fixed sink; it applies to serve, send, relay, fanout and pipe",
+				   scenario_name(sc));
 
 	g.cfg = p.cfg;
 	g.cfg.scenario = sc;

@@ -348,8 +348,9 @@ static void describe_failure(struct rep_state *st, enum wait_outcome w, int who,
 	size_t len = sizeof(out->error);
 	char head[160];
 
-	snprintf(head, sizeof(head), "%s %s over %s: role %s", st->spec->label,
-		 scenario_name(st->c->scenario), out->cell.transport, role);
+	snprintf(head, sizeof(head), "%s %s%s%s: role %s", st->spec->label,
+		 scenario_name(st->c->scenario), strcmp(out->cell.transport, "none") ? " over " : "",
+		 strcmp(out->cell.transport, "none") ? out->cell.transport : "", role);
 	switch (w) {
 	case WAIT_ROLE_FAILED: {
 		const struct role_report *r = &st->report[who];
@@ -535,8 +536,9 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	fill_roles(st, out);
 	if (judge(st, in, t_release, out)) {
 		out->status = -EIO;
-		snprintf(out->error, sizeof(out->error), "%s %s over %s: verification failed: %s",
-			 spec->label, d->name, out->cell.transport, out->verify_note);
+		snprintf(out->error, sizeof(out->error), "%s %s%s%s: verification failed: %s",
+			 spec->label, d->name, d->uses_transport ? " over " : "",
+			 d->uses_transport ? out->cell.transport : "", out->verify_note);
 		goto cleanup;
 	}
 	ret = 0;

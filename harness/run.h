@@ -25,6 +25,8 @@ struct run_config {
 	bool nonblock;
 	size_t pipe_size;	/* --pipe-size: scenario pipe and strategy pipes; 0 = default */
 	bool sink_discard;	/* the fixed sink splices to /dev/null: unverified */
+	uint64_t sink_close_at;	/* fault injection: the sink closes after this many
+				 * bytes; UINT64_MAX = never */
 	double timeout_s;
 	const char *workdir;
 };
