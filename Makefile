@@ -11,16 +11,33 @@ CPPFLAGS += -DCOPYLAB_GIT_REV='"$(GIT_REV)"' -I.
 LDLIBS  += -lxxhash -ljansson -lm
 
 BUILD   := build
-LIB_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c)) $(wildcard strategies/*.c)
+LIB_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c)) \
+	   $(filter-out %.bpf.c,$(wildcard harness/bpf/*.c)) $(wildcard strategies/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/harness/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# BPF probes are built when clang, bpftool, libbpf and the running kernel's
+# BTF are all there; otherwise copylab builds without them and every record
+# says why its ledger is missing.
+BPF_STATE := $(shell scripts/bpf-buildable.sh)
+ifeq ($(BPF_STATE),yes)
+CPPFLAGS += -DHAVE_BPF -I$(BUILD)/bpf
+LDLIBS   += -lbpf -lelf -lz
+BPF_SKELS := $(patsubst harness/bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard harness/bpf/*.bpf.c))
+else
+CPPFLAGS += -DBPF_UNAVAILABLE='"$(BPF_STATE)"'
+BPF_SKELS :=
+endif
+
+# The LD_PRELOAD tracer: counts copies in any unmodified program, no root.
+TRACER := libcopytrace.so
+
 .DELETE_ON_ERROR:
 .PHONY: all test unit bench bench-quick deps clean
 
-all: copylab
+all: copylab $(TRACER)
 
 copylab: $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -28,6 +45,22 @@ copylab: $(LIB_OBJ) $(MAIN_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/bpf/vmlinux.h:
+	@mkdir -p $(dir $@)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: harness/bpf/%.bpf.c $(wildcard harness/bpf/*.h) $(BUILD)/bpf/vmlinux.h
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD)/bpf -I. -c -o $@ $<
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	bpftool gen skeleton $< > $@
+
+# User objects that include a skeleton wait for it.
+$(LIB_OBJ) $(MAIN_OBJ): | $(BPF_SKELS)
+
+$(TRACER): $(wildcard tracer/*.c tracer/*.h)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) -ldl -ljansson
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -37,19 +70,30 @@ unit: $(UNIT_BIN)
 
 # The test runner applies a timeout to every test and ends with
 # "N passed, N failed, N skipped".
-test: deps copylab unit
+# deps first, then a fresh make: what deps installs (clang, bpftool) decides
+# how the rest is built, and a make reads that only when it starts.
+test:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all unit
 	tests/run.sh
 
-bench: deps copylab
-	./copylab bench
+BENCH_DIR ?= results/bench-$(shell date -u +%Y%m%d-%H%M%S)
+bench:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	./copylab bench --out $(BENCH_DIR)
+	scripts/plot.sh $(BENCH_DIR)
 
-bench-quick: deps copylab
-	./copylab bench --quick
+bench-quick:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	./copylab bench --quick --out $(BENCH_DIR)
+	scripts/plot.sh $(BENCH_DIR)
 
 deps:
 	@scripts/deps.sh
 
 clean:
-	rm -rf $(BUILD) copylab
+	rm -rf $(BUILD) copylab $(TRACER)
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

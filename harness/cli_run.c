@@ -9,6 +9,7 @@
 #include "results.h"
 #include "run.h"
 #include "scenario.h"
+#include "bpf/ledger.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +41,8 @@ struct session {
 	int cells_done, cells_total;	/* repetitions, for progress */
 	int64_t started_ns;
 	struct rep_result *all;		/* every counted rep, for bench's ratios */
+	struct ledger *ledger;
+	char bpf_note[128];
 	size_t nall, capall;
 };
 
@@ -200,6 +203,28 @@ static int run_group(struct session *s, struct group *g)
 	return status;
 }
 
+/* The BPF ledger for the whole session: loaded once, shared by every rep. */
+static int session_ledger(struct session *s, bool no_bpf, bool require_bpf)
+{
+	char why[128];
+
+	if (no_bpf) {
+		snprintf(s->bpf_note, sizeof(s->bpf_note), "off (--no-bpf)");
+		return 0;
+	}
+	if (ledger_open(&s->ledger, why, sizeof(why)) == 0) {
+		snprintf(s->bpf_note, sizeof(s->bpf_note), "ok (%s)", ledger_describe(s->ledger));
+		return 0;
+	}
+	s->ledger = NULL;
+	snprintf(s->bpf_note, sizeof(s->bpf_note), "%s", why);
+	if (require_bpf) {
+		fprintf(stderr, "copylab: --require-bpf: the BPF ledger did not load: %s\n", why);
+		return EXIT_RUN_FAILED;
+	}
+	return 0;
+}
+
 static int session_open(struct session *s, const char *out, const char *workbase)
 {
 	char dir[PATH_MAX], err[320];
@@ -230,6 +255,8 @@ static void session_close(struct session *s, FILE *table)
 	results_print_table(s->res, table);
 	fprintf(table, "\nresults: %s/ (results.jsonl, summary.csv, env.json)\n", results_dir(s->res));
 	results_close(s->res);
+	if (s->ledger)
+		ledger_close(s->ledger);
 	if (s->workdir[0])
 		rmdir(s->workdir);
 	free(s->all);
@@ -241,6 +268,7 @@ enum {
 	OPT_SCENARIO = 256, OPT_STRATEGY, OPT_TRANSPORT, OPT_SIZE, OPT_BLOCK, OPT_REPS,
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
+	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF,
 };
 
 static const char run_help[] =
@@ -266,6 +294,8 @@ static const char run_help[] =
 "  --timeout SEC      end a repetition that runs longer; default 120\n"
 "  --fault sink-close=N   fault injection (tests): the sink closes after N bytes\n"
 "  --workdir DIR      where scratch files go; default /var/tmp\n"
+"  --no-bpf           no BPF copy ledger; --require-bpf: fail if it cannot load\n"
+"  --no-perf          no perf counters\n"
 "\n"
 "Exit status: 0 success, 1 a run failed, 2 bad usage.\n";
 
@@ -296,6 +326,9 @@ static const struct option run_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
 	{ "quick", no_argument, NULL, OPT_QUICK },
+	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
+	{ "require-bpf", no_argument, NULL, OPT_REQUIRE_BPF },
+	{ "no-perf", no_argument, NULL, OPT_NO_PERF },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
 };
@@ -305,6 +338,7 @@ struct parsed {
 	uint64_t size, block;
 	long reps, warmup;
 	bool json, quick, help, size_set, reps_set;
+	bool no_bpf, require_bpf;
 	struct run_config cfg;
 };
 
@@ -328,8 +362,9 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		int r = 0;
 
 		if (bench && c != OPT_QUICK && c != OPT_OUT && c != OPT_REPS && c != OPT_SIZE &&
-		    c != OPT_TIMEOUT && c != OPT_HELP && c != OPT_WORKDIR && c != '?' && c != ':')
-			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir",
+		    c != OPT_TIMEOUT && c != OPT_HELP && c != OPT_WORKDIR && c != OPT_NO_BPF &&
+		    c != OPT_REQUIRE_BPF && c != OPT_NO_PERF && c != '?' && c != ':')
+			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --no-bpf, --require-bpf, --no-perf",
 					   argv[optind - 1]);
 		switch (c) {
 		case OPT_SCENARIO: p->scenario = optarg; break;
@@ -340,6 +375,9 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		case OPT_JSON: p->json = true; break;
 		case OPT_NONBLOCK: p->cfg.nonblock = true; break;
 		case OPT_QUICK: p->quick = true; break;
+		case OPT_NO_BPF: p->no_bpf = true; break;
+		case OPT_REQUIRE_BPF: p->require_bpf = true; break;
+		case OPT_NO_PERF: p->cfg.no_perf = true; break;
 		case OPT_HELP: p->help = true; break;
 		case OPT_SIZE:
 			r = parse_size("--size", optarg, 1ull << 40, &p->size, err, sizeof(err));
@@ -469,8 +507,15 @@ int cmd_run(int argc, char **argv)
 	s.warmup = p.warmup;
 	s.json = p.json;
 	s.cells_total = (p.reps + p.warmup) * g.nspecs;
-	if ((r = session_open(&s, p.out, p.workdir)))
+	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)))
 		return r;
+	g.cfg.ledger = s.ledger;
+	g.cfg.bpf_note = s.bpf_note;
+	if ((r = session_open(&s, p.out, p.workdir))) {
+		if (s.ledger)
+			ledger_close(s.ledger);
+		return r;
+	}
 	r = run_group(&s, &g);
 	session_close(&s, p.json ? stderr : stdout);
 	return r;
@@ -560,8 +605,17 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (p.quick)
 		fprintf(stderr, "copylab: --quick is a smoke run (64 MiB, 2 reps): its figures are not for quoting\n");
-	if ((r = session_open(&s, p.out, p.workdir)))
+	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)))
 		return r;
+	for (int i = 0; i < ngroups; i++) {
+		groups[i].cfg.ledger = s.ledger;
+		groups[i].cfg.bpf_note = s.bpf_note;
+	}
+	if ((r = session_open(&s, p.out, p.workdir))) {
+		if (s.ledger)
+			ledger_close(s.ledger);
+		return r;
+	}
 	for (int i = 0; i < ngroups && !run_interrupted; i++)
 		if (run_group(&s, &groups[i]))
 			failed++;	/* the bench goes on with the next cell */

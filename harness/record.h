@@ -8,6 +8,8 @@
 #define COPYLAB_RECORD_H
 
 #include "../strategies/strategy.h"
+#include "bpf/ledger.h"
+#include "perfcount.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +26,9 @@ struct role_result {
 	long faults_minor, faults_major;
 	uint64_t bytes;		/* bytes this role delivered (or received, for a sink) */
 	struct io_counters io;	/* the role's own data-moving calls */
+	struct perf_values perf;	/* perf counters over the window */
+	bool have_ledger;
+	struct ledger_counts ledger;	/* BPF copy ledger over the window */
 };
 
 enum verify_state {
@@ -53,6 +58,8 @@ struct rep_result {
 	bool nonblock;
 	int nroles;
 	struct role_result roles[MAX_ROLES];
+	char perf_note[96];	/* "ok", "software counters only: ...", "off (--no-perf)" */
+	char bpf_note[128];	/* "ok", "unavailable: ...", "off (--no-bpf)" */
 	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
 	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
 };

@@ -220,9 +220,67 @@ static const struct role_result *tested_role(const struct rep_result *rep)
 	return NULL;
 }
 
-static json_t *role_json(const struct role_result *ro)
+/* Integer counters: a count, or null when it was not counted. */
+static json_t *count_json(bool have, uint64_t v)
 {
-	return json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return have ? json_integer((json_int_t)v) : json_null();
+}
+
+/* A figure per GiB of payload; null when not counted or nothing moved. */
+static json_t *per_gib_json(bool have, double v, uint64_t payload)
+{
+	return have && payload ? real_json(v / ((double)payload / GIB)) : json_null();
+}
+
+static json_t *perf_json(const struct perf_values *p)
+{
+	json_t *o = json_object();
+
+	if (!p->have) {
+		json_decref(o);
+		return json_null();
+	}
+	for (int i = 0; i < PC_COUNT; i++)
+		json_object_set_new(o, perf_counter_name(i), count_json(p->have & (1u << i), p->v[i]));
+	return o;
+}
+
+static json_t *ledger_json(const struct role_result *ro, uint64_t payload)
+{
+	const struct ledger_counts *l = &ro->ledger;
+	json_t *fam, *per;
+
+	if (!ro->have_ledger)
+		return json_null();
+	fam = json_object();
+	for (int f = 0; f < LF_COUNT; f++)
+		json_object_set_new(fam, ledger_family_name(f), json_integer((json_int_t)l->by_family[f]));
+	per = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			"syscalls", per_gib_json(true, l->syscalls, payload),
+			"bytes_to_user", per_gib_json(true, l->bytes_to_user, payload),
+			"bytes_from_user", per_gib_json(true, l->bytes_from_user, payload),
+			"bytes_in_kernel", per_gib_json(true, l->bytes_in_kernel, payload),
+			"skb_copy_bytes", per_gib_json(true, l->skb_copy_bytes, payload),
+			"sched_switches", per_gib_json(true, l->sched_switches, payload),
+			"page_faults", per_gib_json(true, l->page_faults, payload));
+	return json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+			 "syscalls", (json_int_t)l->syscalls,
+			 "syscalls_by_family", fam,
+			 "bytes_to_user", (json_int_t)l->bytes_to_user,
+			 "bytes_from_user", (json_int_t)l->bytes_from_user,
+			 "bytes_in_kernel", (json_int_t)l->bytes_in_kernel,
+			 "skb_copy_bytes", (json_int_t)l->skb_copy_bytes,
+			 "sched_switches", (json_int_t)l->sched_switches,
+			 "page_faults", (json_int_t)l->page_faults,
+			 "per_gib", per);
+}
+
+static json_t *role_json(const struct role_result *ro, uint64_t payload)
+{
+	const struct perf_values *p = &ro->perf;
+
+	return json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			 " s:o, s:o, s:o}",
 			 "under_test", ro->under_test,
 			 "cpu_user_s", real_json(ro->cpu_user_s),
 			 "cpu_sys_s", real_json(ro->cpu_sys_s),
@@ -235,7 +293,16 @@ static json_t *role_json(const struct role_result *ro)
 			 "calls", (json_int_t)ro->io.calls,
 			 "short_ops", (json_int_t)ro->io.short_ops,
 			 "eagain", (json_int_t)ro->io.eagain,
-			 "eintr", (json_int_t)ro->io.eintr);
+			 "eintr", (json_int_t)ro->io.eintr,
+			 "perf", perf_json(p),
+			 "bpf", ledger_json(ro, payload),
+			 "per_gib", json_pack("{s:o, s:o, s:o}",
+				"context_switches", per_gib_json(p->have & (1u << PC_CONTEXT_SWITCHES),
+								 p->v[PC_CONTEXT_SWITCHES], payload),
+				"page_faults", per_gib_json(p->have & (1u << PC_PAGE_FAULTS),
+							    p->v[PC_PAGE_FAULTS], payload),
+				"task_clock_s", per_gib_json(p->have & (1u << PC_TASK_CLOCK),
+							     p->v[PC_TASK_CLOCK] / 1e9, payload)));
 }
 
 /* {"server": {...}, "client": {...}}, in the order the run engine gave. */
@@ -248,7 +315,7 @@ static json_t *roles_json(const struct rep_result *rep)
 		char name[sizeof(ro->name) + 1];
 
 		snprintf(name, sizeof(name), "%.*s", (int)strnlen(ro->name, sizeof(ro->name)), ro->name);
-		if (json_object_set_new(roles, name, role_json(ro)) != 0) {
+		if (json_object_set_new(roles, name, role_json(ro, rep->cell.bytes)) != 0) {
 			json_decref(roles);
 			roles = NULL;
 		}
@@ -272,7 +339,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
-			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o}",
+			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -292,6 +359,9 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "pipe_size", rep->pipe_granted ? json_integer((json_int_t)rep->pipe_granted)
 							: json_null(),
 			 "status", status_json(rep),
+			 "metrics", json_pack("{s:s, s:s}",
+				"perf", rep->perf_note[0] ? rep->perf_note : "unknown",
+				"bpf", rep->bpf_note[0] ? rep->bpf_note : "unknown"),
 			 "roles", roles_json(rep));
 }
 

@@ -7,6 +7,8 @@
  */
 #include "roles.h"
 #include "scenario.h"
+#include "perfcount.h"
+#include "bpf/ledger.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +86,60 @@ static int barrier_wait(const struct role_ctx *r)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 	}
+}
+
+/*
+ * The measured window of one role: from the barrier's release to the
+ * role's last byte.  Counters are opened before the barrier and switched
+ * on and off at the window's edges, so setup, pattern generation and the
+ * hashing of files afterwards stay out of every figure.
+ */
+struct window {
+	struct rusage u0;
+	struct perf_set perf;
+	bool perf_on, ledger_on;
+};
+
+static void window_prepare(const struct role_ctx *r, struct window *w, struct role_report *rep)
+{
+	memset(w, 0, sizeof(*w));
+	if (r->c->no_perf) {
+		snprintf(rep->perf_note, sizeof(rep->perf_note), "off (--no-perf)");
+		return;
+	}
+	w->perf_on = perf_open_self(&w->perf) == 0;
+	perf_describe(&w->perf, rep->perf_note, sizeof(rep->perf_note));
+}
+
+/* Waits at the barrier, then opens the window.  0 or -errno. */
+static int window_open(const struct role_ctx *r, struct window *w, struct role_report *rep)
+{
+	int ret = barrier_wait(r);
+
+	if (ret)
+		return set_error(rep, ret, "read", "barrier");
+	if (r->c->ledger)
+		w->ledger_on = ledger_window_begin(r->c->ledger, r->slot) == 0;
+	if (w->perf_on)
+		perf_window_begin();
+	getrusage(RUSAGE_SELF, &w->u0);
+	return 0;
+}
+
+static void window_close(const struct role_ctx *r, struct window *w, struct role_report *rep)
+{
+	struct rusage u1;
+
+	rep->t_end_ns = now_ns();
+	getrusage(RUSAGE_SELF, &u1);
+	if (w->perf_on) {
+		perf_window_end();
+		perf_read(&w->perf, &rep->res.perf);
+		perf_close(&w->perf);
+	}
+	if (w->ledger_on)
+		ledger_window_end(r->c->ledger);
+	window_usage(&rep->res, &w->u0, &u1);
 }
 
 /* ---- the tested role ---------------------------------------------------- */
@@ -205,7 +261,7 @@ static void tested_finish(struct xfer *x)
 static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struct role_report *rep)
 {
 	const struct strategy *s = r->spec->s;
-	struct rusage u0, u1;
+	struct window w;
 	struct xfer x;
 	ssize_t ret;
 
@@ -220,17 +276,13 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 		set_error(rep, ret, x.failed_call, "setup");
 		goto out;
 	}
-	if ((ret = barrier_wait(r))) {
-		set_error(rep, ret, "read", "barrier");
+	window_prepare(r, &w, rep);
+	if (window_open(r, &w, rep))
 		goto out;
-	}
-	getrusage(RUSAGE_SELF, &u0);
 	ret = drive(s, &x);
 	if (ret == 0)
 		tested_finish(&x);
-	rep->t_end_ns = now_ns();
-	getrusage(RUSAGE_SELF, &u1);
-	window_usage(&rep->res, &u0, &u1);
+	window_close(r, &w, rep);
 	if (ret < 0)
 		set_error(rep, ret, x.failed_call, NULL);
 out:
@@ -277,15 +329,12 @@ static int send_all(int fd, const unsigned char *buf, size_t len, struct role_re
 static __attribute__((noreturn)) void run_source(const struct role_ctx *r, struct role_report *rep)
 {
 	const struct payload *p = &r->in->payload;
-	struct rusage u0, u1;
-	int ret;
+	struct window w;
 
 	payload_prefault(p);
-	if ((ret = barrier_wait(r))) {
-		set_error(rep, ret, "read", "barrier");
+	window_prepare(r, &w, rep);
+	if (window_open(r, &w, rep))
 		role_exit(r, rep);
-	}
-	getrusage(RUSAGE_SELF, &u0);
 	for (uint64_t off = 0; off < p->size && !rep->status; off += FIXED_IO_BLOCK) {
 		size_t len = p->size - off < FIXED_IO_BLOCK ? p->size - off : FIXED_IO_BLOCK;
 
@@ -293,9 +342,7 @@ static __attribute__((noreturn)) void run_source(const struct role_ctx *r, struc
 	}
 	if (!rep->status)
 		shutdown(r->out_fd, SHUT_WR);
-	rep->t_end_ns = now_ns();
-	getrusage(RUSAGE_SELF, &u1);
-	window_usage(&rep->res, &u0, &u1);
+	window_close(r, &w, rep);
 	role_exit(r, rep);
 }
 
@@ -377,20 +424,17 @@ out:
 static __attribute__((noreturn)) void run_sink(const struct role_ctx *r, struct role_report *rep)
 {
 	struct verifier v;
-	struct rusage u0, u1;
+	struct window w;
 	uint64_t until = r->c->sink_close_at;
-	int ret;
 
 	rep->verify = VERIFY_SKIPPED;
 	if (!r->c->sink_discard && verifier_init(&v, &r->in->expected)) {
 		set_error(rep, ENOMEM, "malloc", "verifier");
 		role_exit(r, rep);
 	}
-	if ((ret = barrier_wait(r))) {
-		set_error(rep, ret, "read", "barrier");
+	window_prepare(r, &w, rep);
+	if (window_open(r, &w, rep))
 		role_exit(r, rep);
-	}
-	getrusage(RUSAGE_SELF, &u0);
 	if (r->c->sink_discard)
 		receive_discarded(r->in_fd, rep);
 	else
@@ -399,9 +443,7 @@ static __attribute__((noreturn)) void run_sink(const struct role_ctx *r, struct 
 		/* --fault sink-close=N: vanish mid-stream, as a client that gives up. */
 		close(r->in_fd);
 	}
-	rep->t_end_ns = now_ns();
-	getrusage(RUSAGE_SELF, &u1);
-	window_usage(&rep->res, &u0, &u1);
+	window_close(r, &w, rep);
 	if (!r->c->sink_discard) {
 		rep->verify = verifier_finish(&v, &rep->digest) ? VERIFY_OK : VERIFY_MISMATCH;
 		snprintf(rep->note, sizeof(rep->note), "%s", v.note);
@@ -467,9 +509,8 @@ static __attribute__((noreturn)) void run_echo_client(const struct role_ctx *r, 
 {
 	const struct payload *p = &r->in->payload;
 	struct verifier v;
-	struct rusage u0, u1;
+	struct window w;
 	uint64_t sent = 0;
-	int ret;
 
 	rep->verify = VERIFY_MISMATCH;
 	payload_prefault(p);
@@ -477,11 +518,9 @@ static __attribute__((noreturn)) void run_echo_client(const struct role_ctx *r, 
 		set_error(rep, ENOMEM, "malloc", "verifier");
 		role_exit(r, rep);
 	}
-	if ((ret = barrier_wait(r))) {
-		set_error(rep, ret, "read", "barrier");
+	window_prepare(r, &w, rep);
+	if (window_open(r, &w, rep))
 		role_exit(r, rep);
-	}
-	getrusage(RUSAGE_SELF, &u0);
 	while (sent < p->size && !rep->status) {
 		size_t len = p->size - sent < r->c->block ? p->size - sent : r->c->block;
 
@@ -493,9 +532,7 @@ static __attribute__((noreturn)) void run_echo_client(const struct role_ctx *r, 
 		/* Anything after the last reply is extra data: the verifier catches it. */
 		receive_verified(r->in_fd, &v, UINT64_MAX, rep);
 	}
-	rep->t_end_ns = now_ns();
-	getrusage(RUSAGE_SELF, &u1);
-	window_usage(&rep->res, &u0, &u1);
+	window_close(r, &w, rep);
 	if (verifier_finish(&v, &rep->digest))
 		rep->verify = VERIFY_OK;
 	snprintf(rep->note, sizeof(rep->note), "%s", v.note);

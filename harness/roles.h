@@ -22,6 +22,7 @@ struct role_report {
 	int32_t verify;			/* enum verify_state; -1: not a verifying role */
 	uint64_t digest;
 	char note[160];
+	char perf_note[96];
 	uint64_t pipe_granted;
 	int64_t t_end_ns;		/* CLOCK_MONOTONIC at the role's last byte */
 };
@@ -35,6 +36,7 @@ struct role_ctx {
 	int in_fd, out_fd;		/* sockets or pipe ends; -1 for files/memory */
 	const char *out_path;		/* file output of the tested role, or NULL */
 	const char *out2_path;		/* fanout's recording, or NULL */
+	int slot;			/* the role's index: its ledger slot */
 	int go_fd;			/* barrier: read returns 0 at release */
 	int report_fd;			/* where the report goes */
 };

@@ -7,6 +7,7 @@
 #include "run.h"
 #include "roles.h"
 #include "scenario.h"
+#include "bpf/ledger.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -390,11 +391,15 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 
 	out->nroles = st->nroles;
 	for (int i = 0; i < st->nroles; i++) {
-		out->roles[i] = st->report[i].res;
-		snprintf(out->roles[i].name, sizeof(out->roles[i].name), "%s", d->roles[i]);
-		out->roles[i].under_test = i == 0;
+		struct role_result *res = &out->roles[i];
+
+		*res = st->report[i].res;
+		snprintf(res->name, sizeof(res->name), "%s", d->roles[i]);
+		res->under_test = i == 0;
+		res->have_ledger = st->c->ledger && ledger_read(st->c->ledger, i, &res->ledger) == 0;
 	}
 	out->pipe_granted = st->report[0].pipe_granted;
+	snprintf(out->perf_note, sizeof(out->perf_note), "%s", st->report[0].perf_note);
 }
 
 /* Wall time, and the verdict of every receiving role and output file. */
@@ -455,6 +460,7 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 		 scenario_def(c->scenario)->uses_transport ? transport_name(c->transport) : "none");
 	cell->bytes = c->size;
 	cell->block = c->block;
+	snprintf(out->bpf_note, sizeof(out->bpf_note), "%s", c->bpf_note ? c->bpf_note : "off");
 }
 
 int run_rep(const struct run_config *c, const struct strategy_spec *spec,
@@ -502,6 +508,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 		st->report_rd[i] = rp[0];
 		r->report_fd = rp[1];
 		r->kind = role_kind_of(c->scenario, i);
+		r->slot = i;
 		r->c = c;
 		r->spec = spec;
 		r->in = in;
@@ -509,6 +516,8 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 		r->out_path = d->out == EP_FILE ? st->out_path : NULL;
 		r->out2_path = d->out2_file ? st->out2_path : NULL;
 	}
+	for (int i = 0; i < st->nroles && c->ledger; i++)
+		ledger_reset(c->ledger, i);
 	for (int i = 0; i < st->nroles; i++)
 		if (fork_role(st, i, out->error, sizeof(out->error)))
 			goto kill;

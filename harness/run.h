@@ -13,6 +13,8 @@
 #include "transport.h"
 #include "verify.h"
 
+struct ledger;
+
 #include <limits.h>
 #include <signal.h>
 
@@ -29,6 +31,9 @@ struct run_config {
 				 * bytes; UINT64_MAX = never */
 	double timeout_s;
 	const char *workdir;
+	bool no_perf;		/* --no-perf */
+	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
+	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */
 };
 
 /* A strategy as asked for: the module plus the options in its label. */

@@ -14,6 +14,12 @@ need=(
 	"cmd:jq jq"
 	"cmd:gnuplot gnuplot-nox"
 	"cmd:timeout coreutils"
+	"cmd:clang clang"
+	"cmd:llvm-strip llvm"
+	"/usr/sbin/bpftool bpftool"
+	"/usr/include/bpf/libbpf.h libbpf-dev"
+	"/usr/include/libelf.h libelf-dev"
+	"/usr/include/zlib.h zlib1g-dev"
 )
 
 missing=()

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The copy ledger from BPF: per-role syscall counts by family, bytes across
+ * the user/kernel boundary, bytes moved inside the kernel, socket bytes
+ * copied to user memory, scheduler switches and user page faults.  Counted
+ * in the kernel for the processes of a role only, while that role marks
+ * its measured window open.
+ *
+ * Use: the parent calls ledger_open() once (load + attach), then for each
+ * repetition ledger_reset(slot) before forking; each role process calls
+ * ledger_window_begin(slot) when the barrier opens and ledger_window_end()
+ * when its last byte is moved; the parent reads with ledger_read(slot).
+ */
+#ifndef COPYLAB_LEDGER_H
+#define COPYLAB_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LEDGER_MAX_SLOTS 8
+
+enum ledger_family {
+	LF_READ,	/* read, readv, pread64, preadv, preadv2, recvfrom, recvmsg, recvmmsg */
+	LF_WRITE,	/* write, writev, pwrite64, pwritev, pwritev2, sendto, sendmsg, sendmmsg */
+	LF_SPLICE,	/* splice, tee, vmsplice, sendfile, copy_file_range */
+	LF_WAIT,	/* poll, ppoll, select, pselect6, epoll_wait, epoll_pwait, epoll_pwait2 */
+	LF_URING,	/* io_uring_enter */
+	LF_OTHER,
+	LF_COUNT
+};
+
+struct ledger_counts {
+	uint64_t syscalls;
+	uint64_t by_family[LF_COUNT];
+	uint64_t bytes_to_user;		/* sum of read-family returns > 0 */
+	uint64_t bytes_from_user;	/* sum of write-family returns > 0 */
+	uint64_t bytes_in_kernel;	/* sum of splice-family returns > 0 */
+	uint64_t skb_copy_bytes;	/* skb:skb_copy_datagram_iovec len */
+	uint64_t sched_switches;	/* sched_switch with a role thread as prev */
+	uint64_t page_faults;		/* exceptions:page_fault_user */
+};
+
+struct ledger;
+
+/*
+ * Load and attach.  0, or -errno with `why` saying what is missing in a
+ * form fit for the record ("unavailable: EPERM (not root)", "unavailable:
+ * no /sys/kernel/btf/vmlinux", "built without BPF: clang not found").
+ */
+int ledger_open(struct ledger **out, char *why, size_t whylen);
+void ledger_close(struct ledger *l);
+/* Which attach method each probe used, e.g. "raw_tp" — for env.json. */
+const char *ledger_describe(const struct ledger *l);
+
+int ledger_reset(struct ledger *l, int slot);
+/* In the role process: count this process (all its threads) into slot. */
+int ledger_window_begin(struct ledger *l, int slot);
+int ledger_window_end(struct ledger *l);
+int ledger_read(struct ledger *l, int slot, struct ledger_counts *out);
+
+const char *ledger_family_name(enum ledger_family f);
+
+#endif
