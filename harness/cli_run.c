@@ -137,7 +137,7 @@ static void print_record(struct session *s, const struct rep_result *r)
 {
 	json_t *j = rep_to_json(r, s->run_id);
 
-	json_dumpf(j, stdout, JSON_COMPACT);
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15));	/* as results.jsonl */
 	putchar('\n');
 	fflush(stdout);
 	json_decref(j);
@@ -195,9 +195,10 @@ static int run_group(struct session *s, struct group *g)
 	if (s->progress_tty)
 		fprintf(stderr, "\r\033[K");
 	else if (!status)
-		fprintf(stderr, "copylab: done %s over %s, %" PRIu64 " bytes, %d strateg%s x %d reps\n",
+		fprintf(stderr, "copylab: done %s%s%s, %" PRIu64 " bytes, %d strateg%s x %d reps\n",
 			scenario_name(g->cfg.scenario),
-			scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "none",
+			scenario_def(g->cfg.scenario)->uses_transport ? " over " : "",
+			scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
 			g->cfg.size, g->nspecs, g->nspecs == 1 ? "y" : "ies", s->reps);
 	run_inputs_release(&in);
 	return status;

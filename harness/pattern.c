@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define PATTERN_SLICE (64ull << 20)
+
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
 #endif
@@ -40,7 +42,7 @@ void pattern_fill(unsigned char *buf, uint64_t off, size_t len)
 	}
 }
 
-int payload_create(struct payload *p, uint64_t size)
+int payload_create(struct payload *p, uint64_t size, bool (*should_stop)(void))
 {
 	long page = sysconf(_SC_PAGESIZE);
 
@@ -55,7 +57,12 @@ int payload_create(struct payload *p, uint64_t size)
 		p->data = NULL;
 		return -errno;
 	}
-	pattern_fill(p->data, 0, size);
+	/* In slices, so Ctrl-C during a large payload's generation is prompt. */
+	for (uint64_t off = 0; off < size; off += PATTERN_SLICE) {
+		if (should_stop && should_stop())
+			return -EINTR;
+		pattern_fill(p->data + off, off, size - off < PATTERN_SLICE ? size - off : PATTERN_SLICE);
+	}
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #ifndef COPYLAB_PATTERN_H
 #define COPYLAB_PATTERN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +25,8 @@ struct payload {
 	size_t mapped;		/* bytes mapped (size rounded up to a page) */
 };
 
-int payload_create(struct payload *p, uint64_t size);
+/* should_stop (may be NULL) is asked between slices: -EINTR when it says so. */
+int payload_create(struct payload *p, uint64_t size, bool (*should_stop)(void));
 void payload_destroy(struct payload *p);
 /* Fault the payload's pages in without writing (before the barrier). */
 void payload_prefault(const struct payload *p);

@@ -36,8 +36,10 @@ const char *errno_name(int err)
 static int write_all(int fd, const unsigned char *p, uint64_t len)
 {
 	while (len > 0) {
-		ssize_t n = write(fd, p, len > (1 << 30) ? (1 << 30) : len);
+		ssize_t n = write(fd, p, len > (64 << 20) ? (64 << 20) : len);
 
+		if (run_interrupted)
+			return -EINTR;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -48,14 +50,23 @@ static int write_all(int fd, const unsigned char *p, uint64_t len)
 	return 0;
 }
 
+static bool interrupted(void)
+{
+	return run_interrupted != 0;
+}
+
 int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 		       char *err, size_t errlen)
 {
 	int r, fd;
 
 	memset(in, 0, sizeof(*in));
-	if ((r = payload_create(&in->payload, c->size))) {
-		snprintf(err, errlen, "cannot map a %" PRIu64 "-byte payload: %s", c->size, strerror(-r));
+	if ((r = payload_create(&in->payload, c->size, interrupted))) {
+		if (r == -EINTR)
+			snprintf(err, errlen, "interrupted by %s while generating the payload", strsignal(run_interrupted));
+		else
+			snprintf(err, errlen, "cannot map a %" PRIu64 "-byte payload: %s", c->size, strerror(-r));
+		payload_destroy(&in->payload);
 		return r;
 	}
 	if ((r = expected_build(&in->expected, in->payload.data, c->size))) {

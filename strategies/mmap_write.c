@@ -6,6 +6,8 @@
  */
 #include "io.h"
 
+#include <fcntl.h>
+
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -101,9 +103,19 @@ static int map_window(struct xfer *x, struct mmap_write_state *st)
 {
 	void *map;
 
-	/* Storing into pages past EOF would fault: extend the file first. */
-	if (ftruncate(x->out_fd, (off_t)(st->win_off + st->win_len)) < 0)
-		return (int)io_fail(x, "ftruncate", errno);
+	/*
+	 * Storing into pages past EOF would fault: extend the file first, and
+	 * reserve its blocks, so a full disk is ENOSPC here and not EFAULT
+	 * from a read() into a mapping the filesystem cannot back.
+	 */
+	int err = posix_fallocate(x->out_fd, (off_t)st->win_off, (off_t)st->win_len);
+
+	if (err == EOPNOTSUPP || err == EINVAL) {
+		if (ftruncate(x->out_fd, (off_t)(st->win_off + st->win_len)) < 0)
+			return (int)io_fail(x, "ftruncate", errno);
+	} else if (err) {
+		return (int)io_fail(x, "posix_fallocate", err);
+	}
 	map = mmap(NULL, st->win_len, PROT_WRITE, map_flags(x), x->out_fd, (off_t)st->win_off);
 	if (map == MAP_FAILED)
 		return (int)io_fail(x, "mmap", errno);

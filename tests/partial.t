@@ -19,7 +19,8 @@ for sc in relay serve store echo send; do
 		out=$TMP/$sc-${s//:/_}
 		name="$sc $s --nonblock, 4 KiB buffers and pipe"
 		cl run --scenario "$sc" --strategy "$s" --transport tcp --size 4M --reps 1 --warmup 0 \
-			--nonblock --sndbuf 4096 --rcvbuf 4096 --pipe-size 4096 --out "$out" --workdir "$TMP"
+			--nonblock --sndbuf 4096 --rcvbuf 4096 --pipe-size 4096 --timeout 60 \
+			--out "$out" --workdir "$TMP"
 		if [ "$RC" -ne 0 ]; then
 			fail "$name: exit 0"
 			cl_desc 15

@@ -18,7 +18,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 
-usage() { sed -n '8,15s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '9,15s/^# \{0,1\}//p' "$0"; }
 case ${1:-} in
 -h|--help) usage; exit 0 ;;
 -*) echo "tests/run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;

@@ -24,7 +24,7 @@ is "$(wc -l <"$J" 2>/dev/null | tr -d ' ')" 4 "results.jsonl: one line per count
 is "$(jq -s -r 'map("\(.strategy):\(.rep)") | sort | join(" ")' "$J")" \
 	"readwrite:1 readwrite:2 sendfile:1 sendfile:2" "records: reps numbered 1..2 for each strategy"
 
-# Every key of the record, with its type.
+# Every key of the record, with the type docs/results.md gives it.
 problems=$(jq -r '
 	def need(k; t): if has(k) | not then "missing \(k)"
 		elif (.[k] | type) != t then "\(k) is \(.[k] | type), not \(t)" else empty end;
@@ -33,28 +33,39 @@ problems=$(jq -r '
 		need("strategy"; "string"), need("strategy_base"; "string"), need("transport"; "string"),
 		need("bytes"; "number"), need("block"; "number"), need("rep"; "number"),
 		need("wall_s"; "number"), need("bytes_per_s"; "number"), need("verified"; "boolean"),
-		need("verify"; "string"), need("verify_note"; "string"), need("nonblock"; "boolean"),
-		need("pipe_size"; "number"), need("roles"; "object"),
-		(if has("digest") | not then "missing digest"
-		 elif (.digest | type) == "string" or (.digest | type) == "number" then empty
-		 else "digest is \(.digest | type)" end),
-		(if has("status") | not then "missing status"
-		 elif .status == 0 or .status == "ok" then empty
-		 else "status is \(.status)" end)
+		need("verify"; "string"), need("digest"; "string"), need("nonblock"; "boolean"),
+		need("status"; "string"), need("roles"; "object"),
+		(if has("verify_note") | not then "missing verify_note"
+		 elif .verify_note != null then "verify_note of a verified rep is \(.verify_note), not null" else empty end),
+		(if has("pipe_size") | not then "missing pipe_size"
+		 elif .pipe_size != null then "pipe_size of \(.strategy) (no pipe) is \(.pipe_size), not null" else empty end),
+		(if (.digest | type) == "string" and (.digest | test("^0x[0-9a-f]{16}$") | not) then "digest \(.digest) is not 0x + 16 hex digits" else empty end),
+		(if .status != "ok" then "status is \(.status)" else empty end),
+		(if ([.bytes, .block, .rep] | map(. == floor) | all) then empty else "bytes/block/rep not integers" end)
 	] | join("; "))' "$J" 2>&1 | grep -v ': $')
-is "$problems" "" "records: every key present with its type"
+is "$problems" "" "records: every key present with its documented type"
 
 problems=$(jq -r '
-	def rolekeys: ["under_test","cpu_user_s","cpu_sys_s","cpu_per_gib_s","ctx_voluntary",
-		"ctx_involuntary","faults_minor","faults_major","bytes","calls","short_ops","eagain","eintr"];
+	def ints: ["ctx_voluntary","ctx_involuntary","faults_minor","faults_major","bytes","calls","short_ops","eagain","eintr"];
 	.strategy as $s | .roles | to_entries[] | .key as $role | .value as $v |
-	rolekeys[] | . as $k |
-	if ($v | has($k)) | not then "\($s) \($role): missing \($k)"
-	elif $k == "under_test" then (if ($v[$k] | type) != "boolean" then "\($s) \($role).\($k) not boolean" else empty end)
-	elif ($v[$k] | type) != "number" then "\($s) \($role).\($k) is \($v[$k] | type)"
-	elif $v[$k] < 0 then "\($s) \($role).\($k) is negative"
-	else empty end' "$J" 2>&1)
-is "$problems" "" "records: every role has every figure, numbers not negative"
+	( (if ($v.under_test | type) != "boolean" then "\($s) \($role).under_test not boolean" else empty end),
+	  (["cpu_user_s","cpu_sys_s","cpu_per_gib_s"] + ints)[] as $k |
+	  if ($v | has($k)) | not then "\($s) \($role): missing \($k)"
+	  elif ($v[$k] | type) != "number" then "\($s) \($role).\($k) is \($v[$k] | type)"
+	  elif $v[$k] < 0 then "\($s) \($role).\($k) is negative"
+	  elif (ints | index($k)) != null and $v[$k] != ($v[$k] | floor) then "\($s) \($role).\($k) is not an integer"
+	  else empty end )' "$J" 2>&1)
+is "$problems" "" "records: every role has every figure, numbers not negative, counts integers"
+
+problems=$(jq -r '.strategy as $s | .roles | to_entries[] | .value as $v |
+	(($v.cpu_user_s + $v.cpu_sys_s) / ($v.bytes / 1073741824)) as $want |
+	select(($v.cpu_per_gib_s - $want | fabs) > 1e-6 * ($want + 1e-9)) |
+	"\($s) \(.key): cpu_per_gib_s \($v.cpu_per_gib_s), (user+sys)/GiB \($want)"' "$J" 2>&1)
+is "$problems" "" "records: cpu_per_gib_s = (cpu_user_s + cpu_sys_s) / GiB moved"
+
+# Strategies of one data point run interleaved: A B A B, not A A B B.
+is "$(jq -r '"\(.strategy):\(.rep)"' "$J" | tr '\n' ' ')" \
+	"readwrite:1 sendfile:1 readwrite:2 sendfile:2 " "records: repetitions interleaved across strategies (A B A B)"
 
 is "$(jq -s -r 'map(.roles | keys_unsorted | join(",")) | unique | join(" ")' "$J")" "server,client" \
 	"records: serve has roles server (tested first) and client"
@@ -87,15 +98,27 @@ is "$(jq -s -r 'map(select(.roles.server.cpu_user_s + .roles.server.cpu_sys_s <=
 # --- summary.csv --------------------------------------------------------------------
 
 S=$OUTDIR/summary.csv
+# csv_col NAME: that column of every data row (fields here are never quoted).
+csv_col() {
+	awk -F, -v name="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
+		c { print $c }' "$S" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
+}
 header=$(head -n 1 "$S" 2>/dev/null)
-col=$(tr ',' '\n' <<<"$header" | grep -nx 'strategy' | cut -d: -f1)
-ok $([ -n "$col" ] && grep -q "scenario" <<<"$header"; echo $?) "summary.csv: a header naming scenario and strategy" "header: '$header'"
-if [ -n "$col" ]; then
-	got=$(tail -n +2 "$S" | cut -d, -f"$col" | tr -d '"' | sort | tr '\n' ' ')
-else
-	got="(no strategy column)"
-fi
-is "${got% }" "readwrite sendfile" "summary.csv: one row per strategy"
+missing=""
+for c in scenario transport bytes block strategy reps verified_reps bytes_per_s_median bytes_per_s_min \
+	bytes_per_s_max wall_s_median tested_role tested_cpu_per_gib_median ratio_vs_readwrite_median; do
+	tr ',' '\n' <<<"$header" | grep -qx "$c" || missing+=" $c"
+done
+ok $([ -s "$S" ] && [ -z "$missing" ]; echo $?) "summary.csv: the header has the documented columns" \
+	"header: '$header'" "missing:$missing"
+is "$(csv_col strategy)" "readwrite sendfile" "summary.csv: one row per strategy"
+is "$(csv_col reps)/$(csv_col verified_reps)/$(csv_col tested_role)" "2 2/2 2/server server" \
+	"summary.csv: 2 reps, both verified, role under test server"
+is "$(csv_col ratio_vs_readwrite_median | cut -d' ' -f1)" "1" "summary.csv: readwrite's ratio to itself is 1" 
+want=$(jq -s -r '[.[] | select(.strategy == "readwrite") | .bytes_per_s] | add / length' "$J" 2>/dev/null)
+got=$(csv_col bytes_per_s_median | cut -d' ' -f1)
+ok $(awk -v a="$got" -v b="$want" 'BEGIN { exit !(a > 0 && (a - b) / b < 1e-6 && (b - a) / b < 1e-6) }'; echo $?) \
+	"summary.csv: readwrite's median of 2 reps is their mean" "csv: $got, mean of the records: $want"
 
 # --- env.json -----------------------------------------------------------------------
 
@@ -104,17 +127,25 @@ ok $(jq -e 'type == "object"' "$E" >/dev/null 2>&1; echo $?) "env.json is a JSON
 problems=$(jq -r '
 	def need(k; t): if has(k) | not then "missing \(k)"
 		elif (.[k] | type) != t then "\(k) is \(.[k] | type)" else empty end;
-	[need("kernel"; "string"), need("cpu_model"; "string"), need("cpus_online"; "number"),
-	 need("page_size"; "number"), need("pipe_max_size"; "number"),
-	 need("copylab_git_rev"; "string"), need("versions"; "object")] | join("; ")' "$E" 2>&1)
-is "$problems" "" "env.json: every key with its type"
-is "$(jq -r '"\(.kernel) \(.page_size) \(.pipe_max_size) \(.cpus_online)"' "$E" 2>/dev/null)" \
+	[need("schema"; "string"), need("run_id"; "string"), need("kernel"; "object"),
+	 need("cpu_model"; "string"), need("cpus_online"; "number"), need("page_size"; "number"),
+	 need("pipe_max_size"; "number"), need("thp_enabled"; "string"), need("mem_total_kib"; "number"),
+	 need("copylab_git_rev"; "string"), need("compiler"; "string"), need("versions"; "object"),
+	 need("created_utc"; "string"),
+	 (if .schema != "copylab.env/1" then "schema \(.schema)" else empty end),
+	 (if (.created_utc | tostring | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")) then empty
+	  else "created_utc \(.created_utc) is not ISO 8601 UTC" end),
+	 (.versions | (["xxhash", "jansson", "glibc"] - keys)[] | "versions lacks \(.)")
+	] | join("; ")' "$E" 2>&1)
+is "$problems" "" "env.json: every documented key with its type"
+is "$(jq -r '"\(.kernel.release) \(.page_size) \(.pipe_max_size) \(.cpus_online)"' "$E" 2>/dev/null)" \
 	"$(uname -r) $(getconf PAGESIZE) $(cat /proc/sys/fs/pipe-max-size) $(getconf _NPROCESSORS_ONLN)" \
-	"env.json: kernel, page size, pipe-max-size and CPUs are this machine's"
+	"env.json: kernel release, page size, pipe-max-size and CPUs are this machine's"
+is "$(jq -r .run_id "$E" 2>/dev/null)" "$(jq -s -r '.[0].run_id' "$J" 2>/dev/null)" "env.json: the run_id of the records"
 
 # --- nothing temporary left -----------------------------------------------------------
 
-is "$(find "$OUTDIR" -name '*.tmp' | head -n 3)" "" "no *.tmp file left in the run directory"
+is "$(find "$OUTDIR" -name '*.tmp*' | head -n 3)" "" "no temporary (*.tmp*) file left in the run directory"
 
 # --- the table goes to stdout, or to stderr with --json ----------------------------------
 
@@ -125,8 +156,15 @@ ok $(grep -qw readwrite "$TMP/table.out" && grep -qw sendfile "$TMP/table.out" &
 cl run --scenario serve --strategy readwrite,sendfile --size 64K --reps 2 --warmup 0 --json --out "$TMP/json"
 ok $([ "$RC" -eq 0 ]; echo $?) "--json run: exit 0" "$(cl_desc)"
 ok $([ -s "$OUT" ] && jsonl_valid "$OUT"; echo $?) "--json: every stdout line is a JSON object" "$(diag_file "$OUT" 5)"
-is "$(jq -c -S . "$OUT" 2>/dev/null)" "$(jq -c -S . "$TMP/json/results.jsonl" 2>/dev/null)" \
-	"--json: stdout carries exactly the records of results.jsonl"
+# The same records, the same text: reals with 15 significant digits in both
+# (docs/results.md), so a reader of either gets the same numbers.
+if cmp -s "$OUT" "$TMP/json/results.jsonl"; then
+	pass "--json: stdout carries exactly the lines of results.jsonl"
+else
+	fail "--json: stdout carries exactly the lines of results.jsonl"
+	diag "first difference (stdout <, results.jsonl >):"
+	diag "$(diff "$OUT" "$TMP/json/results.jsonl" 2>&1 | head -n 4 | cut -c 1-300)"
+fi
 ok $(grep -qw readwrite "$ERR" && grep -qw sendfile "$ERR"; echo $?) "--json: the readable table goes to stderr" \
 	"$(diag_file "$ERR" 8)"
 

@@ -1,24 +1,300 @@
 /* SPDX-License-Identifier: MIT */
-/* TEMPORARY stub so the tree links while the BPF ledger is written; replace whole. */
+/*
+ * The copy ledger's user side (ledger.h): loads and attaches probes.bpf.c,
+ * marks role windows in its tgid map and sums its per-CPU counters.
+ */
 #include "ledger.h"
 
 #include <errno.h>
 #include <stdio.h>
 
+const char *ledger_family_name(enum ledger_family f)
+{
+	static const char *const names[LF_COUNT] = {
+		[LF_READ] = "read",	[LF_WRITE] = "write", [LF_SPLICE] = "splice",
+		[LF_WAIT] = "wait",	[LF_URING] = "uring", [LF_OTHER] = "other",
+	};
+
+	return (unsigned)f < LF_COUNT ? names[f] : "?";
+}
+
+#ifdef HAVE_BPF
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "probes.h"
+#include "probes.skel.h"
+
+_Static_assert(PROBES_MAX_SLOTS == LEDGER_MAX_SLOTS, "probes.h and ledger.h slots differ");
+_Static_assert((int)PF_COUNT == (int)LF_COUNT, "probes.h and ledger.h families differ");
+_Static_assert((int)PF_READ == (int)LF_READ && (int)PF_WRITE == (int)LF_WRITE &&
+	       (int)PF_SPLICE == (int)LF_SPLICE && (int)PF_WAIT == (int)LF_WAIT &&
+	       (int)PF_URING == (int)LF_URING && (int)PF_OTHER == (int)LF_OTHER,
+	       "probes.h and ledger.h number the families differently");
+
+struct ledger {
+	struct probes_bpf *skel;
+	int role_slot_fd;	/* tgid -> slot */
+	int counters_fd;	/* slot -> per-CPU struct role_counters */
+	int ncpus;		/* possible CPUs: the per-CPU value's length */
+	struct role_counters *percpu;
+	char describe[256];
+};
+
+static const char *errname(int err)
+{
+	const char *n = strerrorname_np(err);
+
+	return n ? n : "unknown errno";
+}
+
+/* libbpf's own messages are noise in a record; COPYLAB_BPF_DEBUG shows them. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int unavailable(char *why, size_t whylen, const char *what, int err)
+{
+	if (err == EPERM)
+		snprintf(why, whylen, "unavailable: EPERM (BPF needs root or CAP_BPF)");
+	else
+		snprintf(why, whylen, "unavailable: %s (%s)", what, errname(err));
+	return -err;
+}
+
+/*
+ * Attaches every probe on its own so that one missing tracepoint costs only
+ * its figure; sys_enter and sys_exit carry the ledger, so they must attach.
+ */
+static int attach_all(struct ledger *l, char *why, size_t whylen)
+{
+	struct probes_bpf *s = l->skel;
+	const struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+		bool required;
+	} probes[] = {
+		{ s->progs.on_sys_enter, &s->links.on_sys_enter, true },
+		{ s->progs.on_sys_exit, &s->links.on_sys_exit, true },
+		{ s->progs.on_skb_copy, &s->links.on_skb_copy, false },
+		{ s->progs.on_sched_switch, &s->links.on_sched_switch, false },
+		{ s->progs.on_page_fault, &s->links.on_page_fault, false },
+	};
+	char ok[160] = "", failed[160] = "";
+	size_t nok = 0, nfailed = 0;
+
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		/* "raw_tp/sched_switch": the tracepoint is what follows the '/'. */
+		const char *sec = bpf_program__section_name(probes[i].prog);
+		const char *tp = strchr(sec, '/') ? strchr(sec, '/') + 1 : sec;
+		int err;
+
+		*probes[i].link = bpf_program__attach(probes[i].prog);
+		if (*probes[i].link) {
+			nok += snprintf(ok + nok, sizeof(ok) - nok, " %s", tp);
+			if (nok >= sizeof(ok))
+				nok = sizeof(ok) - 1;
+			continue;
+		}
+		err = errno ? errno : EINVAL;
+		if (probes[i].required) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "attach raw_tp/%s", tp);
+			return unavailable(why, whylen, what, err);
+		}
+		nfailed += snprintf(failed + nfailed, sizeof(failed) - nfailed, " %s (%s)",
+				    tp, errname(err));
+		if (nfailed >= sizeof(failed))
+			nfailed = sizeof(failed) - 1;
+	}
+	snprintf(l->describe, sizeof(l->describe), "raw_tp:%s%s%s", ok,
+		 nfailed ? "; failed:" : "", failed);
+	return 0;
+}
+
+int ledger_open(struct ledger **out, char *why, size_t whylen)
+{
+	struct ledger *l;
+	int err;
+
+	*out = NULL;
+#ifndef __x86_64__
+	/* probes.h sorts by the x86_64 syscall table. */
+	snprintf(why, whylen, "unavailable: syscall numbers are x86_64's (ENOTSUP)");
+	return -ENOTSUP;
+#endif
+	libbpf_set_print(getenv("COPYLAB_BPF_DEBUG") ? libbpf_print : NULL);
+	/* CO-RE relocates against the running kernel's BTF: no BTF, no probes. */
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		err = errno;
+		snprintf(why, whylen, "unavailable: no /sys/kernel/btf/vmlinux (%s)", errname(err));
+		return -err;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(why, whylen, "unavailable: out of memory (ENOMEM)");
+		return -ENOMEM;
+	}
+
+	l->skel = probes_bpf__open();
+	if (!l->skel) {
+		err = unavailable(why, whylen, "open BPF object", errno ? errno : EINVAL);
+		goto fail;
+	}
+	err = probes_bpf__load(l->skel);
+	if (err) {
+		err = unavailable(why, whylen, "load BPF programs", -err);
+		goto fail;
+	}
+	err = attach_all(l, why, whylen);
+	if (err)
+		goto fail;
+
+	l->role_slot_fd = bpf_map__fd(l->skel->maps.role_slot);
+	l->counters_fd = bpf_map__fd(l->skel->maps.counters);
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		err = unavailable(why, whylen, "count possible CPUs", l->ncpus ? -l->ncpus : EINVAL);
+		goto fail;
+	}
+	l->percpu = calloc(l->ncpus, sizeof(*l->percpu));
+	if (!l->percpu) {
+		err = unavailable(why, whylen, "out of memory", ENOMEM);
+		goto fail;
+	}
+	*out = l;
+	return 0;
+
+fail:
+	ledger_close(l);
+	return err;
+}
+
+void ledger_close(struct ledger *l)
+{
+	if (!l)
+		return;
+	/* Destroys links, programs and maps in that order. */
+	probes_bpf__destroy(l->skel);
+	free(l->percpu);
+	free(l);
+}
+
+const char *ledger_describe(const struct ledger *l)
+{
+	return l ? l->describe : "none";
+}
+
+static bool slot_ok(int slot)
+{
+	return slot >= 0 && slot < LEDGER_MAX_SLOTS;
+}
+
+int ledger_reset(struct ledger *l, int slot)
+{
+	__u32 key = slot;
+
+	if (!l || !slot_ok(slot))
+		return -EINVAL;
+	memset(l->percpu, 0, l->ncpus * sizeof(*l->percpu));
+	return bpf_map_update_elem(l->counters_fd, &key, l->percpu, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Keyed by tgid so every thread of the role counts; the map fd came across
+ * fork() with the rest of *l, so the role process writes its own entry.
+ */
+int ledger_window_begin(struct ledger *l, int slot)
+{
+	__u32 tgid = getpid(), val = slot;
+
+	if (!l || !slot_ok(slot))
+		return -EINVAL;
+	return bpf_map_update_elem(l->role_slot_fd, &tgid, &val, BPF_ANY) ? -errno : 0;
+}
+
+int ledger_window_end(struct ledger *l)
+{
+	__u32 tgid = getpid();
+
+	if (!l)
+		return -EINVAL;
+	return bpf_map_delete_elem(l->role_slot_fd, &tgid) ? -errno : 0;
+}
+
+int ledger_read(struct ledger *l, int slot, struct ledger_counts *out)
+{
+	__u32 key = slot;
+
+	if (!l || !slot_ok(slot) || !out)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(l->counters_fd, &key, l->percpu))
+		return -errno;
+	memset(out, 0, sizeof(*out));
+	for (int cpu = 0; cpu < l->ncpus; cpu++) {
+		const struct role_counters *c = &l->percpu[cpu];
+
+		out->syscalls += c->syscalls;
+		for (int f = 0; f < LF_COUNT; f++)
+			out->by_family[f] += c->by_family[f];
+		out->bytes_to_user += c->bytes_to_user;
+		out->bytes_from_user += c->bytes_from_user;
+		out->bytes_in_kernel += c->bytes_in_kernel;
+		out->skb_copy_bytes += c->skb_copy_bytes;
+		out->sched_switches += c->sched_switches;
+		out->page_faults += c->page_faults;
+	}
+	return 0;
+}
+
+#else /* !HAVE_BPF */
+
+#ifndef BPF_UNAVAILABLE
+#define BPF_UNAVAILABLE "no reason given at build time"
+#endif
+
 int ledger_open(struct ledger **out, char *why, size_t whylen)
 {
 	*out = NULL;
-	snprintf(why, whylen, "unavailable: not built yet");
+	snprintf(why, whylen, "built without BPF: %s", BPF_UNAVAILABLE);
 	return -ENOTSUP;
 }
-void ledger_close(struct ledger *l) { (void)l; }
-const char *ledger_describe(const struct ledger *l) { (void)l; return "none"; }
-int ledger_reset(struct ledger *l, int slot) { (void)l; (void)slot; return -ENOTSUP; }
-int ledger_window_begin(struct ledger *l, int slot) { (void)l; (void)slot; return -ENOTSUP; }
-int ledger_window_end(struct ledger *l) { (void)l; return -ENOTSUP; }
-int ledger_read(struct ledger *l, int slot, struct ledger_counts *out) { (void)l; (void)slot; (void)out; return -ENOTSUP; }
-const char *ledger_family_name(enum ledger_family f)
+
+void ledger_close(struct ledger *l)
 {
-	static const char *const n[LF_COUNT] = { "read", "write", "splice", "wait", "uring", "other" };
-	return f < LF_COUNT ? n[f] : "?";
 }
+
+const char *ledger_describe(const struct ledger *l)
+{
+	return "none";
+}
+
+int ledger_reset(struct ledger *l, int slot)
+{
+	return -ENOTSUP;
+}
+
+int ledger_window_begin(struct ledger *l, int slot)
+{
+	return -ENOTSUP;
+}
+
+int ledger_window_end(struct ledger *l)
+{
+	return -ENOTSUP;
+}
+
+int ledger_read(struct ledger *l, int slot, struct ledger_counts *out)
+{
+	return -ENOTSUP;
+}
+
+#endif /* HAVE_BPF */

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0 */
+/*
+ * The copy ledger's kernel side: raw tracepoints that count, per role slot,
+ * syscalls by family, the bytes they move, socket copies, switches, faults.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "probes.h"
+
+/* GPL-compatible, as bpf_probe_read_kernel (BPF_CORE_READ) requires. */
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Written by user space only: a role enters at window begin, leaves at end. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROBES_MAX_ROLES);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u32);	/* slot */
+} role_slot SEC(".maps");
+
+/*
+ * LRU, not a plain hash: a thread killed inside a read never reaches
+ * sys_exit, and its stale entry must be evicted rather than fill the map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PROBES_MAX_INFLIGHT);
+	__type(key, __u32);	/* tid */
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* Per CPU so the hot path never bounces a cache line between cores. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PROBES_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct role_counters);
+} counters SEC(".maps");
+
+/*
+ * Atomic even though per CPU: since 6.14 the syscall tracepoints run with
+ * preemption enabled, so two role threads can interleave on one CPU.
+ */
+#define ADD(field, n) __sync_fetch_and_add(&(field), (n))
+
+/* The counters of the slot `tgid` is counted into, or NULL. */
+static __always_inline struct role_counters *slot_of(__u32 tgid, __u32 *slot_out)
+{
+	__u32 *slot = bpf_map_lookup_elem(&role_slot, &tgid);
+
+	if (!slot)
+		return NULL;
+	if (slot_out)
+		*slot_out = *slot;
+	return bpf_map_lookup_elem(&counters, slot);
+}
+
+static __always_inline struct role_counters *current_slot(__u32 *slot_out)
+{
+	return slot_of(bpf_get_current_pid_tgid() >> 32, slot_out);
+}
+
+static __always_inline int family_of(long nr)
+{
+	switch (nr) {
+	case NR_read: case NR_readv: case NR_pread64: case NR_preadv:
+	case NR_preadv2: case NR_recvfrom: case NR_recvmsg: case NR_recvmmsg:
+		return PF_READ;
+	case NR_write: case NR_writev: case NR_pwrite64: case NR_pwritev:
+	case NR_pwritev2: case NR_sendto: case NR_sendmsg: case NR_sendmmsg:
+		return PF_WRITE;
+	case NR_splice: case NR_tee: case NR_vmsplice: case NR_sendfile:
+	case NR_copy_file_range:
+		return PF_SPLICE;
+	case NR_poll: case NR_ppoll: case NR_select: case NR_pselect6:
+	case NR_epoll_wait: case NR_epoll_pwait: case NR_epoll_pwait2:
+		return PF_WAIT;
+	case NR_io_uring_enter:
+		return PF_URING;
+	default:
+		return PF_OTHER;
+	}
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+{
+	struct inflight f;
+	struct role_counters *c;
+	__u64 id;
+	__u32 tid, slot;
+	int fam;
+
+	/*
+	 * bpf() is how a role opens and closes its window: leave it out so
+	 * the markers cost nothing in the figures they frame.
+	 */
+	if (nr == NR_bpf)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	c = slot_of(id >> 32, &slot);
+	if (!c)
+		return 0;
+	fam = family_of(nr);
+	ADD(c->syscalls, 1);
+	ADD(c->by_family[fam], 1);
+
+	/*
+	 * Only a byte-moving call needs its return value, so only those leave
+	 * an entry for sys_exit: exit, exit_group and execve never return,
+	 * and would otherwise leave entries behind.  recvmmsg and sendmmsg
+	 * return a count of messages, not bytes, and are left out of the sums.
+	 */
+	if (fam != PF_READ && fam != PF_WRITE && fam != PF_SPLICE)
+		return 0;
+	if (nr == NR_recvmmsg || nr == NR_sendmmsg)
+		return 0;
+	tid = (__u32)id;
+	f.nr = nr;
+	f.slot = slot;
+	bpf_map_update_elem(&inflight, &tid, &f, BPF_ANY);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+	struct role_counters *c;
+	__u32 slot;
+	int fam;
+
+	/* Every syscall on the machine passes here: one lookup, then out. */
+	if (!f)
+		return 0;
+	slot = f->slot;
+	fam = family_of(f->nr);
+	bpf_map_delete_elem(&inflight, &tid);
+	if (ret <= 0)
+		return 0;
+	c = bpf_map_lookup_elem(&counters, &slot);
+	if (!c)
+		return 0;
+	if (fam == PF_READ)
+		ADD(c->bytes_to_user, ret);
+	else if (fam == PF_WRITE)
+		ADD(c->bytes_from_user, ret);
+	else if (fam == PF_SPLICE)
+		ADD(c->bytes_in_kernel, ret);
+	return 0;
+}
+
+/* skb:skb_copy_datagram_iovec fires in the receiving task's context. */
+SEC("raw_tp/skb_copy_datagram_iovec")
+int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
+{
+	struct role_counters *c = current_slot(NULL);
+
+	if (c && len > 0)
+		ADD(c->skb_copy_bytes, len);
+	return 0;
+}
+
+/* Counted for the task leaving the CPU: voluntary and involuntary alike. */
+SEC("raw_tp/sched_switch")
+int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct role_counters *c = slot_of(BPF_CORE_READ(prev, tgid), NULL);
+
+	if (c)
+		ADD(c->sched_switches, 1);
+	return 0;
+}
+
+SEC("raw_tp/page_fault_user")
+int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	struct role_counters *c = current_slot(NULL);
+
+	if (c)
+		ADD(c->page_faults, 1);
+	return 0;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What probes.bpf.c and ledger.c share: the per-role counters the kernel
+ * side fills, the families, and the x86_64 syscall numbers it sorts by.
+ */
+#ifndef COPYLAB_PROBES_H
+#define COPYLAB_PROBES_H
+
+/* The BPF side gets __u32/__u64 from vmlinux.h; user space from the UAPI. */
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Must equal LEDGER_MAX_SLOTS and enum ledger_family (ledger.c checks). */
+#define PROBES_MAX_SLOTS	8
+/* tgid -> slot: the role processes with an open window; a few per run. */
+#define PROBES_MAX_ROLES	64
+/* tid -> syscall in flight: one per role thread blocked in a syscall. */
+#define PROBES_MAX_INFLIGHT	4096
+
+enum probes_family {
+	PF_READ,
+	PF_WRITE,
+	PF_SPLICE,
+	PF_WAIT,
+	PF_URING,
+	PF_OTHER,
+	PF_COUNT
+};
+
+/*
+ * One slot's counters on one CPU; user space sums the CPUs.  All __u64 so
+ * the per-CPU value has no padding and is laid out alike on both sides.
+ */
+struct role_counters {
+	__u64 syscalls;
+	__u64 by_family[PF_COUNT];
+	__u64 bytes_to_user;
+	__u64 bytes_from_user;
+	__u64 bytes_in_kernel;
+	__u64 skb_copy_bytes;
+	__u64 sched_switches;
+	__u64 page_faults;
+};
+
+/* What sys_enter leaves for sys_exit of the same thread. */
+struct inflight {
+	__u32 nr;
+	__u32 slot;	/* taken at entry: one lookup on the exit path */
+};
+
+/*
+ * x86_64 syscall numbers (asm/unistd_64.h).  The probes see the native
+ * table only; a 32-bit (compat) task's numbers mean other calls, and the
+ * harness builds 64-bit roles only.
+ */
+#define NR_read			0
+#define NR_write		1
+#define NR_poll			7
+#define NR_pread64		17
+#define NR_pwrite64		18
+#define NR_readv		19
+#define NR_writev		20
+#define NR_select		23
+#define NR_sendfile		40
+#define NR_sendto		44
+#define NR_recvfrom		45
+#define NR_sendmsg		46
+#define NR_recvmsg		47
+#define NR_epoll_wait		232
+#define NR_pselect6		270
+#define NR_ppoll		271
+#define NR_splice		275
+#define NR_tee			276
+#define NR_vmsplice		278
+#define NR_epoll_pwait		281
+#define NR_preadv		295
+#define NR_pwritev		296
+#define NR_recvmmsg		299
+#define NR_sendmmsg		307
+#define NR_bpf			321
+#define NR_copy_file_range	326
+#define NR_preadv2		327
+#define NR_pwritev2		328
+#define NR_io_uring_enter	426
+#define NR_epoll_pwait2		441
+
+#endif

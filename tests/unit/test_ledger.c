@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The BPF copy ledger against known work: forked children move exact byte
+ * counts inside their window and the parent checks every figure it reads.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "harness/bpf/ledger.h"
+
+#define MIB (1u << 20)
+
+static struct ledger *g_ledger;
+static char g_why[256];
+
+/* One buffer for every child, filled before fork: no faults in a window. */
+static unsigned char g_buf[MIB];
+
+static int group_setup(void **state)
+{
+	if (geteuid() != 0)
+		snprintf(g_why, sizeof(g_why), "not root (BPF needs root or CAP_BPF)");
+	else if (ledger_open(&g_ledger, g_why, sizeof(g_why)) == 0)
+		print_message("# ledger: %s\n", ledger_describe(g_ledger));
+	if (!g_ledger)
+		print_message("# ledger: %s\n", g_why);
+	memset(g_buf, 'x', sizeof(g_buf));
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	ledger_close(g_ledger);
+	return 0;
+}
+
+/*
+ * Skip where BPF is truly missing; but where the machine kind is known to
+ * have it (COPYLAB_REQUIRE_BPF=1), a missing ledger is a failure.
+ */
+static struct ledger *need_ledger(void)
+{
+	const char *req = getenv("COPYLAB_REQUIRE_BPF");
+
+	if (g_ledger)
+		return g_ledger;
+	if (req && strcmp(req, "1") == 0)
+		fail_msg("COPYLAB_REQUIRE_BPF=1 but the ledger is unavailable: %s", g_why);
+	print_message("# skip: %s\n", g_why);
+	skip();
+	return NULL;
+}
+
+/* Runs fn in a forked child; its return value is the exit status. */
+static pid_t spawn(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn(arg));
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	/* Each child returns a distinct non-zero code for the step that failed. */
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void run_child(int (*fn)(void *), void *arg)
+{
+	reap(spawn(fn, arg));
+}
+
+static void read_slot(int slot, struct ledger_counts *c)
+{
+	assert_int_equal(ledger_read(g_ledger, slot, c), 0);
+}
+
+static void assert_slot_zero(int slot)
+{
+	struct ledger_counts c, zero;
+
+	memset(&zero, 0, sizeof(zero));
+	read_slot(slot, &c);
+	assert_memory_equal(&c, &zero, sizeof(c));
+}
+
+static void fresh_slot(int slot)
+{
+	assert_int_equal(ledger_reset(g_ledger, slot), 0);
+	assert_slot_zero(slot);
+}
+
+/* Writes all of len, retrying short writes. 0 or -1. */
+static int write_all(int fd, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	while (len) {
+		ssize_t n = write(fd, b, len);
+
+		if (n <= 0)
+			return -1;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- (a) read and write across the boundary ---------------------------- */
+
+enum { SLOT_RW = 0, SLOT_SPLICE, SLOT_TCP, SLOT_IN, SLOT_OUT, SLOT_RESET, SLOT_SCHED, SLOT_FAULT };
+
+static int child_read_write(void *arg)
+{
+	int null = open("/dev/null", O_WRONLY), zero = open("/dev/zero", O_RDONLY);
+
+	if (null < 0 || zero < 0)
+		return 1;
+	if (ledger_window_begin(g_ledger, SLOT_RW))
+		return 2;
+	/* /dev/null and /dev/zero never move short: the returns are exact. */
+	for (int i = 0; i < 3; i++)
+		if (write(null, g_buf, 100000) != 100000)
+			return 3;
+	if (read(zero, g_buf, 12345) != 12345)
+		return 4;
+	if (ledger_window_end(g_ledger))
+		return 5;
+	return 0;
+}
+
+static void test_read_write_bytes(void **state)
+{
+	struct ledger_counts c;
+
+	need_ledger();
+	fresh_slot(SLOT_RW);
+	run_child(child_read_write, NULL);
+	read_slot(SLOT_RW, &c);
+	print_message("# rw: syscalls %llu write %llu read %llu from_user %llu to_user %llu\n",
+		      (unsigned long long)c.syscalls, (unsigned long long)c.by_family[LF_WRITE],
+		      (unsigned long long)c.by_family[LF_READ],
+		      (unsigned long long)c.bytes_from_user, (unsigned long long)c.bytes_to_user);
+	assert_true(c.by_family[LF_WRITE] >= 3);
+	assert_true(c.by_family[LF_READ] >= 1);
+	assert_int_equal(c.bytes_from_user, 300000);
+	assert_int_equal(c.bytes_to_user, 12345);
+	assert_int_equal(c.bytes_in_kernel, 0);
+	assert_int_equal(c.skb_copy_bytes, 0);
+	/* Four calls in the window; bpf() (the markers) is never counted. */
+	assert_true(c.syscalls >= 4 && c.syscalls <= 8);
+}
+
+/* ---- (b) splice: bytes that stay in the kernel ------------------------- */
+
+static int g_splice_file = -1;
+
+static int child_splice(void *arg)
+{
+	int null = open("/dev/null", O_WRONLY), p[2];
+	loff_t off = 0;
+	size_t left = MIB;
+
+	if (null < 0 || pipe(p))
+		return 1;
+	if (ledger_window_begin(g_ledger, SLOT_SPLICE))
+		return 2;
+	while (left) {
+		ssize_t in = splice(g_splice_file, &off, p[1], NULL, left, 0), out;
+
+		if (in <= 0)
+			return 3;
+		for (ssize_t moved = 0; moved < in; moved += out) {
+			out = splice(p[0], NULL, null, NULL, in - moved, 0);
+			if (out <= 0)
+				return 4;
+		}
+		left -= in;
+	}
+	if (ledger_window_end(g_ledger))
+		return 5;
+	return 0;
+}
+
+static void test_splice_bytes_in_kernel(void **state)
+{
+	char path[] = "/tmp/test_ledger.XXXXXX";
+	struct ledger_counts c;
+
+	need_ledger();
+	g_splice_file = mkstemp(path);
+	assert_true(g_splice_file >= 0);
+	unlink(path);
+	assert_int_equal(write_all(g_splice_file, g_buf, MIB), 0);
+	fresh_slot(SLOT_SPLICE);
+	run_child(child_splice, NULL);
+	close(g_splice_file);
+	read_slot(SLOT_SPLICE, &c);
+	print_message("# splice: calls %llu in_kernel %llu\n",
+		      (unsigned long long)c.by_family[LF_SPLICE],
+		      (unsigned long long)c.bytes_in_kernel);
+	/* Each byte is counted twice: into the pipe and out of it. */
+	assert_int_equal(c.bytes_in_kernel, 2 * MIB);
+	assert_true(c.by_family[LF_SPLICE] >= 2);
+	assert_int_equal(c.bytes_to_user, 0);
+	assert_int_equal(c.bytes_from_user, 0);
+}
+
+/* ---- (c) TCP over loopback: the socket copy to user memory ------------- */
+
+struct tcp_pair {
+	int rx, tx;
+};
+
+static int child_tcp_receiver(void *arg)
+{
+	const struct tcp_pair *t = arg;
+	size_t got = 0;
+
+	close(t->tx);
+	if (ledger_window_begin(g_ledger, SLOT_TCP))
+		return 2;
+	while (got < MIB) {
+		ssize_t n = read(t->rx, g_buf, MIB - got);
+
+		if (n <= 0)
+			return 3;
+		got += n;
+	}
+	if (ledger_window_end(g_ledger))
+		return 5;
+	return 0;
+}
+
+/* Outside the map: its sends must not count in the receiver's slot. */
+static int child_tcp_sender(void *arg)
+{
+	const struct tcp_pair *t = arg;
+
+	close(t->rx);
+	return write_all(t->tx, g_buf, MIB) ? 3 : 0;
+}
+
+/* A connected TCP pair on 127.0.0.1, port chosen by the kernel. */
+static void tcp_pair_open(struct tcp_pair *t)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	t->tx = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(t->tx >= 0);
+	assert_int_equal(connect(t->tx, (struct sockaddr *)&a, sizeof(a)), 0);
+	t->rx = accept(lfd, NULL, NULL);
+	assert_true(t->rx >= 0);
+	close(lfd);
+}
+
+static void test_tcp_skb_copy(void **state)
+{
+	struct ledger_counts c;
+	struct tcp_pair t;
+	pid_t rx, tx;
+
+	need_ledger();
+	tcp_pair_open(&t);
+	fresh_slot(SLOT_TCP);
+	rx = spawn(child_tcp_receiver, &t);
+	tx = spawn(child_tcp_sender, &t);
+	close(t.rx);
+	close(t.tx);
+	reap(tx);
+	reap(rx);
+	read_slot(SLOT_TCP, &c);
+	print_message("# tcp: reads %llu to_user %llu skb_copy %llu from_user %llu\n",
+		      (unsigned long long)c.by_family[LF_READ], (unsigned long long)c.bytes_to_user,
+		      (unsigned long long)c.skb_copy_bytes, (unsigned long long)c.bytes_from_user);
+	assert_int_equal(c.bytes_to_user, MIB);
+	assert_in_range(c.skb_copy_bytes, MIB - MIB / 100, MIB + MIB / 100);
+	assert_true(c.by_family[LF_READ] >= 1);
+	assert_int_equal(c.bytes_from_user, 0);
+}
+
+/* ---- (d) only processes in the map count ------------------------------- */
+
+static int child_with_grandchild(void *arg)
+{
+	int null = open("/dev/null", O_WRONLY), st;
+	pid_t pid;
+
+	if (null < 0)
+		return 1;
+	if (ledger_window_begin(g_ledger, SLOT_IN))
+		return 2;
+	/* The grandchild is a new tgid: the window does not follow fork(). */
+	pid = fork();
+	if (pid < 0)
+		return 3;
+	if (pid == 0) {
+		for (int i = 0; i < 5; i++)
+			if (write(null, g_buf, 4096) != 4096)
+				_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return 4;
+	if (write(null, g_buf, 1) != 1)
+		return 5;
+	if (ledger_window_end(g_ledger))
+		return 6;
+	return 0;
+}
+
+static void test_outsiders_not_counted(void **state)
+{
+	struct ledger_counts c;
+	int null = open("/dev/null", O_WRONLY);
+
+	need_ledger();
+	assert_true(null >= 0);
+	fresh_slot(SLOT_IN);
+	fresh_slot(SLOT_OUT);
+	run_child(child_with_grandchild, NULL);
+	/* Nor does this process, which never opened a window. */
+	assert_int_equal(write_all(null, g_buf, 65536), 0);
+	close(null);
+	read_slot(SLOT_IN, &c);
+	print_message("# outsiders: in-window writes %llu bytes %llu\n",
+		      (unsigned long long)c.by_family[LF_WRITE],
+		      (unsigned long long)c.bytes_from_user);
+	assert_int_equal(c.by_family[LF_WRITE], 1);
+	assert_int_equal(c.bytes_from_user, 1);
+	assert_slot_zero(SLOT_OUT);
+	/* Ending a window this process never began is an error, not a no-op. */
+	assert_int_equal(ledger_window_end(g_ledger), -ENOENT);
+}
+
+/* ---- (e) reset --------------------------------------------------------- */
+
+static int child_write_1000(void *arg)
+{
+	int null = open("/dev/null", O_WRONLY);
+
+	if (null < 0)
+		return 1;
+	if (ledger_window_begin(g_ledger, SLOT_RESET))
+		return 2;
+	if (write(null, g_buf, 1000) != 1000)
+		return 3;
+	if (ledger_window_end(g_ledger))
+		return 5;
+	return 0;
+}
+
+static void test_reset_zeroes(void **state)
+{
+	struct ledger_counts c;
+
+	need_ledger();
+	fresh_slot(SLOT_RESET);
+	run_child(child_write_1000, NULL);
+	run_child(child_write_1000, NULL);
+	read_slot(SLOT_RESET, &c);
+	/* Without a reset the slot accumulates across windows... */
+	assert_int_equal(c.bytes_from_user, 2000);
+	assert_int_equal(c.by_family[LF_WRITE], 2);
+	/* ...and a reset clears every field on every CPU. */
+	assert_int_equal(ledger_reset(g_ledger, SLOT_RESET), 0);
+	assert_slot_zero(SLOT_RESET);
+	assert_int_equal(ledger_reset(g_ledger, LEDGER_MAX_SLOTS), -EINVAL);
+	assert_int_equal(ledger_read(g_ledger, -1, &c), -EINVAL);
+}
+
+/* ---- (f) scheduler switches and page faults ---------------------------- */
+
+static int child_sleeps(void *arg)
+{
+	if (ledger_window_begin(g_ledger, SLOT_SCHED))
+		return 2;
+	for (int i = 0; i < 10; i++)
+		usleep(2000);
+	if (ledger_window_end(g_ledger))
+		return 5;
+	return 0;
+}
+
+#define FAULT_PAGES 1000
+
+static int child_touches_pages(void *arg)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	volatile unsigned char *p = mmap(NULL, FAULT_PAGES * pg, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 1;
+	/* One fault per page: no THP or mTHP folio may cover several. */
+	if (madvise((void *)p, FAULT_PAGES * pg, MADV_NOHUGEPAGE))
+		return 3;
+	if (ledger_window_begin(g_ledger, SLOT_FAULT))
+		return 2;
+	for (long i = 0; i < FAULT_PAGES; i++)
+		p[i * pg] = 1;
+	if (ledger_window_end(g_ledger))
+		return 5;
+	return 0;
+}
+
+static void test_switches_and_faults(void **state)
+{
+	struct ledger_counts s, f;
+
+	need_ledger();
+	fresh_slot(SLOT_SCHED);
+	fresh_slot(SLOT_FAULT);
+	run_child(child_sleeps, NULL);
+	run_child(child_touches_pages, NULL);
+	read_slot(SLOT_SCHED, &s);
+	read_slot(SLOT_FAULT, &f);
+	print_message("# sched: switches %llu other %llu; faults: %llu\n",
+		      (unsigned long long)s.sched_switches,
+		      (unsigned long long)s.by_family[LF_OTHER],
+		      (unsigned long long)f.page_faults);
+	/* Each usleep blocks, so each leaves the CPU at least once. */
+	assert_true(s.sched_switches >= 10);
+	assert_true(s.by_family[LF_OTHER] >= 10);
+	assert_in_range(f.page_faults, FAULT_PAGES, FAULT_PAGES + 50);
+	assert_int_equal(f.bytes_from_user + f.bytes_to_user, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_write_bytes),
+		cmocka_unit_test(test_splice_bytes_in_kernel),
+		cmocka_unit_test(test_tcp_skb_copy),
+		cmocka_unit_test(test_outsiders_not_counted),
+		cmocka_unit_test(test_reset_zeroes),
+		cmocka_unit_test(test_switches_and_faults),
+	};
+
+	return cmocka_run_group_tests_name("ledger", tests, group_setup, group_teardown);
+}

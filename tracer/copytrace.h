@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What libcopytrace.so writes and `copylab trace` reads: one JSON object a
+ * line per process, appended to the file named by $COPYTRACE_OUT.  Both
+ * sides take the family and fd-kind names from here.  docs/tracer.md
+ * describes the record.
+ */
+#ifndef COPYLAB_COPYTRACE_H
+#define COPYLAB_COPYTRACE_H
+
+#define COPYTRACE_ENV_OUT "COPYTRACE_OUT"
+#define COPYTRACE_RECORD_VERSION 1
+
+/* Families of calls, as the BPF ledger groups syscalls (vmsplice apart). */
+enum copytrace_family {
+	CT_READ,	/* bytes_to_user: read, readv, pread, preadv(2), recv, recvfrom, recvmsg, recvmmsg */
+	CT_WRITE,	/* bytes_from_user: write, writev, pwrite, pwritev(2), send, sendto, sendmsg, sendmmsg */
+	CT_SPLICE,	/* bytes_in_kernel: splice, tee, sendfile, copy_file_range */
+	CT_FAMILIES
+};
+
+/* What an fd is, from fstat: S_ISREG, S_ISSOCK, S_ISFIFO, anything else. */
+enum copytrace_kind {
+	CT_FILE,
+	CT_SOCKET,
+	CT_PIPE,
+	CT_OTHER,	/* character devices (/dev/null, ttys), eventfd, directories, bad fds */
+	CT_KINDS
+};
+
+static const char *const copytrace_family_names[CT_FAMILIES] = { "read", "write", "splice" };
+static const char *const copytrace_kind_names[CT_KINDS] = { "file", "socket", "pipe", "other" };
+
+#endif
