@@ -55,6 +55,8 @@ struct rep_result {
 	uint64_t digest;	/* XXH3-64 over the per-chunk hashes received */
 	char verify_note[224];	/* on mismatch: first bad offset; on skip: why */
 	size_t pipe_granted;	/* strategy's pipe size, 0 if none */
+	bool hugepages_asked;	/* the label asked for huge pages */
+	bool thp_granted;	/* and they were granted */
 	bool nonblock;
 	int nroles;
 	struct role_result roles[MAX_ROLES];

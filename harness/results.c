@@ -339,7 +339,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
-			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o}",
+			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -358,6 +358,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "nonblock", rep->nonblock,
 			 "pipe_size", rep->pipe_granted ? json_integer((json_int_t)rep->pipe_granted)
 							: json_null(),
+			 "huge_pages", rep->hugepages_asked ? json_boolean(rep->thp_granted) : json_null(),
 			 "status", status_json(rep),
 			 "metrics", json_pack("{s:s, s:s}",
 				"perf", rep->perf_note[0] ? rep->perf_note : "unknown",

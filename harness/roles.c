@@ -132,13 +132,15 @@ static void window_close(const struct role_ctx *r, struct window *w, struct role
 
 	rep->t_end_ns = now_ns();
 	getrusage(RUSAGE_SELF, &u1);
-	if (w->perf_on) {
+	if (w->perf_on)
 		perf_window_end();
+	/* Close the ledger before reading counters: those reads are not the role's. */
+	if (w->ledger_on)
+		ledger_window_end(r->c->ledger);
+	if (w->perf_on) {
 		perf_read(&w->perf, &rep->res.perf);
 		perf_close(&w->perf);
 	}
-	if (w->ledger_on)
-		ledger_window_end(r->c->ledger);
 	window_usage(&rep->res, &w->u0, &u1);
 }
 
@@ -289,6 +291,7 @@ out:
 	rep->res.bytes = x.moved;
 	rep->res.io = x.io;
 	rep->pipe_granted = x.pipe_granted;
+	rep->thp_granted = x.thp_granted;
 	if (s->teardown)
 		s->teardown(&x);
 	free(x.priv);

@@ -410,6 +410,8 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 		res->have_ledger = st->c->ledger && ledger_read(st->c->ledger, i, &res->ledger) == 0;
 	}
 	out->pipe_granted = st->report[0].pipe_granted;
+	out->hugepages_asked = st->spec->tun.hugepages;
+	out->thp_granted = st->report[0].thp_granted;
 	snprintf(out->perf_note, sizeof(out->perf_note), "%s", st->report[0].perf_note);
 }
 

@@ -35,6 +35,18 @@ mkdir -p "$logdir"
 export COPYLAB=${COPYLAB:-$ROOT/copylab}
 export CMOCKA_MESSAGE_OUTPUT=TAP
 
+# What this machine kind is known to have must load here: under root each
+# feature of tests/required-here turns its tests' skips into failures.
+required=()
+if [ "$(id -u)" -eq 0 ] && [ -f tests/required-here ]; then
+	while read -r feature _; do
+		case $feature in ''|'#'*) continue ;; esac
+		export "COPYLAB_REQUIRE_${feature^^}=1"
+		required+=("$feature")
+	done < tests/required-here
+fi
+[ ${#required[@]} -gt 0 ] && echo "required here (a missing one fails): ${required[*]}"
+
 total_pass=0 total_fail=0 total_skip=0
 failed_files=()
 
