@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# What each strategy really costs, checked on data, not timing: the BPF copy
+# ledger and the perf counters of each role must show the copies each
+# strategy is known to make (relay readwrite: the payload to user and back;
+# relay splice: nothing through user memory, twice the payload in kernel;
+# serve sendfile: nothing from user; mmap_write: faults that grow with the
+# file).  On a machine kind listed in tests/required-here, a figure that
+# did not load fails the test instead of skipping it.
+# timeout: 600
+. "$(dirname "$0")/lib.sh"
+require_copylab
+
+N=$((16 << 20))
+
+# run_cell NAME ARGS...: one counted rep, JSON records into $TMP/NAME.jsonl.
+run_cell() {
+	local name=$1
+	shift
+	cl run --reps 1 --warmup 0 --out "$TMP/$name" --workdir "$TMP" "$@"
+	[ "$RC" -eq 0 ] || { diag "copylab run $* failed"; cl_desc 10; return 1; }
+	cp "$TMP/$name/results.jsonl" "$TMP/$name.jsonl"
+}
+
+# fig FILE STRATEGY JQ: one figure of the record of STRATEGY.
+fig() { jq -r --arg s "$2" "select(.strategy == \$s) | $3" "$1"; }
+
+# within GOT LO HI NAME: LO <= GOT <= HI.
+within() {
+	if [ -n "$1" ] && [ "$1" != null ] && awk -v g="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(g >= lo && g <= hi) }'; then
+		pass "$4 ($1)"
+	else
+		fail "$4"
+		diag "got '$1', wanted $2 .. $3"
+	fi
+}
+
+# ---- perf ------------------------------------------------------------------
+run_cell relay --scenario relay --strategy readwrite,splice --size $N || bail_out "relay run failed"
+perf_note=$(fig "$TMP/relay.jsonl" readwrite .metrics.perf)
+if [[ $perf_note == unavailable* ]]; then
+	if [ "${COPYLAB_REQUIRE_PERF:-}" = 1 ]; then
+		fail "perf counters load (required here)"; diag "$perf_note"
+	else
+		skip "perf: $perf_note" "perf counters per role"
+	fi
+else
+	bad=$(jq -r 'select(.roles | to_entries | any(.value.perf.task_clock_ns == null or .value.perf.task_clock_ns <= 0 or .value.perf.context_switches == null)) | .strategy' "$TMP/relay.jsonl")
+	is "$bad" "" "perf: every role has task_clock_ns > 0 and context_switches ($perf_note)"
+	# perf and getrusage see the same switches over the same window.
+	rw_perf=$(fig "$TMP/relay.jsonl" readwrite '.roles.relay.perf.context_switches')
+	rw_rus=$(fig "$TMP/relay.jsonl" readwrite '.roles.relay.ctx_voluntary + .roles.relay.ctx_involuntary')
+	within "$rw_perf" "$((rw_rus * 9 / 10))" "$((rw_rus * 11 / 10 + 5))" "perf context switches agree with getrusage's ($rw_rus) within 10%"
+fi
+
+# ---- the BPF ledger --------------------------------------------------------
+bpf_note=$(fig "$TMP/relay.jsonl" readwrite .metrics.bpf)
+if [[ $bpf_note != ok* ]]; then
+	if [ "${COPYLAB_REQUIRE_BPF:-}" = 1 ]; then
+		fail "BPF ledger loads (required here)"; diag "$bpf_note"
+	else
+		skip "bpf: $bpf_note" "BPF copy ledger"
+	fi
+	done_testing
+	exit 0
+fi
+pass "BPF ledger loaded: $bpf_note"
+tol=$((N / 100 + 4096))		# 1% plus a page of incidental I/O
+
+R=$TMP/relay.jsonl
+within "$(fig "$R" readwrite .roles.relay.bpf.bytes_to_user)" $N $((N + tol)) "relay readwrite: the payload once to user"
+within "$(fig "$R" readwrite .roles.relay.bpf.bytes_from_user)" $N $((N + tol)) "relay readwrite: the payload once from user"
+within "$(fig "$R" readwrite .roles.relay.bpf.bytes_in_kernel)" 0 0 "relay readwrite: nothing spliced"
+within "$(fig "$R" splice .roles.relay.bpf.bytes_to_user)" 0 4096 "relay splice: ~0 bytes to user"
+within "$(fig "$R" splice .roles.relay.bpf.bytes_from_user)" 0 4096 "relay splice: ~0 bytes from user"
+within "$(fig "$R" splice .roles.relay.bpf.bytes_in_kernel)" $((2 * N)) $((2 * N + tol)) "relay splice: twice the payload in kernel (in and out of the pipe)"
+within "$(fig "$R" splice .roles.sink.bpf.skb_copy_bytes)" $N $((N + tol)) "sink: skb_copy_datagram_iovec copied the payload to user"
+within "$(fig "$R" splice .roles.sink.bpf.bytes_to_user)" $N $((N + tol)) "sink: read() returned the payload"
+rw_calls=$(fig "$R" readwrite '.roles.relay.bpf.syscalls_by_family.read + .roles.relay.bpf.syscalls_by_family.write')
+own_calls=$(fig "$R" readwrite '.roles.relay.calls')
+within "$rw_calls" "$own_calls" "$((own_calls + 4))" "relay readwrite: BPF read+write calls match the strategy's own count ($own_calls)"
+
+run_cell serve --scenario serve --strategy readwrite,sendfile,mmap_write --size $N || bail_out "serve run failed"
+S=$TMP/serve.jsonl
+within "$(fig "$S" sendfile .roles.server.bpf.bytes_from_user)" 0 4096 "serve sendfile: ~0 bytes from user"
+within "$(fig "$S" sendfile .roles.server.bpf.bytes_to_user)" 0 4096 "serve sendfile: ~0 bytes to user"
+within "$(fig "$S" sendfile .roles.server.bpf.bytes_in_kernel)" $N $((N + tol)) "serve sendfile: the payload in kernel"
+within "$(fig "$S" readwrite .roles.server.bpf.bytes_to_user)" $N $((N + tol)) "serve readwrite: file read to user"
+
+# mmap_write pays for its saved copy in page faults on the mapped file,
+# taken inside the kernel while send() copies from the mapping: perf's
+# page-faults sees them, exceptions:page_fault_user does not (and a large
+# page-cache folio is mapped by one fault, so they are fewer than pages).
+# readwrite's one buffer faults once, whatever the size.
+run_cell serve64 --scenario serve --strategy readwrite,mmap_write --size 64M || bail_out "serve run failed"
+run_cell serve4 --scenario serve --strategy readwrite,mmap_write --size 4M || bail_out "serve run failed"
+mm_small=$(fig "$TMP/serve4.jsonl" mmap_write .roles.server.perf.page_faults)
+mm_big=$(fig "$TMP/serve64.jsonl" mmap_write .roles.server.perf.page_faults)
+rw_small=$(fig "$TMP/serve4.jsonl" readwrite .roles.server.perf.page_faults)
+rw_big=$(fig "$TMP/serve64.jsonl" readwrite .roles.server.perf.page_faults)
+within "$mm_big" $((mm_small * 3 + 1)) 1000000 "serve mmap_write: faults grow with the file (4 MiB: $mm_small, 64 MiB: $mm_big)"
+within "$rw_big" 0 $((rw_small + 16)) "serve readwrite: faults stay flat (4 MiB: $rw_small, 64 MiB: $rw_big)"
+
+# ---- switches --------------------------------------------------------------
+cl run --scenario relay --strategy readwrite --size 1M --reps 1 --warmup 0 --no-bpf --no-perf --out "$TMP/off" --workdir "$TMP"
+if [ "$RC" -eq 0 ]; then
+	is "$(jq -r '[.metrics.bpf, .metrics.perf, .roles.relay.bpf, .roles.relay.perf] | @tsv' "$TMP/off/results.jsonl")" \
+		"$(printf 'off (--no-bpf)\toff (--no-perf)\t\t')" "--no-bpf and --no-perf: figures null, notes say why"
+else
+	fail "--no-bpf --no-perf run"; cl_desc 10
+fi
+
+# ---- huge pages ------------------------------------------------------------
+run_cell thp --scenario pipe --strategy vmsplice:hugepages --size 8M || bail_out "pipe run failed"
+thp=$(fig "$TMP/thp.jsonl" vmsplice:hugepages .huge_pages)
+if [ "$thp" = true ]; then
+	pass "vmsplice:hugepages: transparent huge pages granted"
+elif [ "${COPYLAB_REQUIRE_THP:-}" = 1 ]; then
+	fail "vmsplice:hugepages: transparent huge pages granted (required here)"
+else
+	skip "THP not granted ($(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null))" "vmsplice:hugepages"
+fi
+
+done_testing
