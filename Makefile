@@ -60,7 +60,7 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(LIB_OBJ) $(MAIN_OBJ): | $(BPF_SKELS)
 
 $(TRACER): $(wildcard tracer/*.c tracer/*.h)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) -ldl -ljansson
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) -ldl
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -533,7 +533,7 @@ int cmd_trace(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out_file = NULL, *tmpdir = getenv("TMPDIR");
-	char tracer[PATH_MAX], *records = NULL, **env, cmdline[512];
+	char tracer[PATH_MAX], tmpbuf[PATH_MAX], *records = NULL, **env, cmdline[512];
 	bool json = false;
 	struct trace_result res;
 	int c, fd, status = 0, rc;
@@ -572,7 +572,10 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "copylab: trace: %s: LD_PRELOAD cannot name a path with ':' or ' ' in it\n", tracer);
 		return EXIT_RUN_FAILED;
 	}
-	if (asprintf(&records, "%s/copylab-trace.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0)
+	/* Absolute, so a command that changes directory still finds it. */
+	if (!tmpdir || !*tmpdir || !realpath(tmpdir, tmpbuf))
+		strcpy(tmpbuf, "/tmp");
+	if (asprintf(&records, "%s/copylab-trace.XXXXXX", tmpbuf) < 0)
 		return EXIT_RUN_FAILED;
 	fd = mkstemp(records);
 	if (fd < 0) {

@@ -13,6 +13,7 @@ static const struct {
 	{ "list", cmd_list, "strategies, scenarios, transports and which pairs can run" },
 	{ "run", cmd_run, "run one scenario with one or more strategies, verified, and write results" },
 	{ "bench", cmd_bench, "run the default matrix (every supported scenario x strategy)" },
+	{ "trace", cmd_trace, "run any program under the LD_PRELOAD tracer and print its copy ledger" },
 };
 
 static void usage(FILE *out)
@@ -37,5 +38,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	return usage_error("unknown command '%s'; valid: list, run, bench (see copylab --help)", argv[1]);
+	return usage_error("unknown command '%s'; valid: list, run, bench, trace (see copylab --help)", argv[1]);
 }

@@ -147,7 +147,9 @@ expect_eq "exec: cat's own record holds only cat's reads" \
 # --- the splice family ----------------------------------------------------------
 # python3's os.splice calls libc's splice(): file -> pipe -> file.
 
-PY=$(command -v python3 || true)
+# The interpreter itself, not a wrapper script (a pyenv shim runs dozens
+# of processes of its own before python starts).
+PY=$(command -v python3 >/dev/null && python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)
 if [ -n "$PY" ] && "$PY" -c 'import os; os.splice' 2>/dev/null; then
 	J=$TMP/splice.json
 	trace_run /dev/null --out "$J" -- "$PY" -c '

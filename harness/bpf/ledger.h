@@ -45,7 +45,7 @@ struct ledger;
 
 /*
  * Load and attach.  0, or -errno with `why` saying what is missing in a
- * form fit for the record ("unavailable: EPERM (not root)", "unavailable:
+ * form fit for the record ("unavailable: EPERM (BPF needs root or CAP_BPF)", "unavailable:
  * no /sys/kernel/btf/vmlinux", "built without BPF: clang not found").
  */
 int ledger_open(struct ledger **out, char *why, size_t whylen);
