@@ -11,6 +11,9 @@ int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 
+/* The whole command line, for a re-execution under the tracer. */
+extern char **copylab_argv;
+
 /* Prints "copylab: MESSAGE" on stderr and returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -10,6 +10,7 @@
 #include "run.h"
 #include "scenario.h"
 #include "bpf/ledger.h"
+#include "tracer_link.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +44,8 @@ struct session {
 	struct rep_result *all;		/* every counted rep, for bench's ratios */
 	struct ledger *ledger;
 	char bpf_note[128];
+	copytrace_totals_fn tracer;
+	char tracer_note[128];
 	size_t nall, capall;
 };
 
@@ -226,6 +229,38 @@ static int session_ledger(struct session *s, bool no_bpf, bool require_bpf)
 	return 0;
 }
 
+/*
+ * The tracer counts the roles' calls when BPF cannot (or beside it, with
+ * --tracer).  It works only preloaded, so the first time copylab re-executes
+ * itself with LD_PRELOAD; the re-executed copylab finds it loaded.
+ */
+static int session_tracer(struct session *s, bool want, bool refuse)
+{
+	char why[PATH_MAX + 128];
+
+	if (refuse || (!want && s->ledger)) {
+		snprintf(s->tracer_note, sizeof(s->tracer_note), "%s",
+			 refuse ? "off (--no-tracer)" : "off (BPF counts; --tracer adds it)");
+		return 0;
+	}
+	s->tracer = tracer_loaded();
+	if (!s->tracer) {
+		if (s->ledger)
+			ledger_close(s->ledger);
+		tracer_reexec(copylab_argv, why, sizeof(why));
+		/* Still here: the run goes on without it and says why. */
+		s->ledger = NULL;
+		if (want) {
+			fprintf(stderr, "copylab: --tracer: %s\n", why);
+			return EXIT_RUN_FAILED;
+		}
+		snprintf(s->tracer_note, sizeof(s->tracer_note), "unavailable: %.100s", why);
+		return 0;
+	}
+	snprintf(s->tracer_note, sizeof(s->tracer_note), "ok (LD_PRELOAD %s)", TRACER_NAME);
+	return 0;
+}
+
 static int session_open(struct session *s, const char *out, const char *workbase)
 {
 	char dir[PATH_MAX], err[320];
@@ -269,7 +304,7 @@ enum {
 	OPT_SCENARIO = 256, OPT_STRATEGY, OPT_TRANSPORT, OPT_SIZE, OPT_BLOCK, OPT_REPS,
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
-	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF,
+	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER,
 };
 
 static const char run_help[] =
@@ -297,6 +332,9 @@ static const char run_help[] =
 "  --workdir DIR      where scratch files go; default /var/tmp\n"
 "  --no-bpf           no BPF copy ledger; --require-bpf: fail if it cannot load\n"
 "  --no-perf          no perf counters\n"
+"  --tracer           also count with the LD_PRELOAD tracer (beside BPF, to\n"
+"                     cross-check); it is used anyway when BPF cannot load,\n"
+"                     unless --no-tracer\n"
 "\n"
 "Exit status: 0 success, 1 a run failed, 2 bad usage.\n";
 
@@ -330,6 +368,8 @@ static const struct option run_opts[] = {
 	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "require-bpf", no_argument, NULL, OPT_REQUIRE_BPF },
 	{ "no-perf", no_argument, NULL, OPT_NO_PERF },
+	{ "tracer", no_argument, NULL, OPT_TRACER },
+	{ "no-tracer", no_argument, NULL, OPT_NO_TRACER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
 };
@@ -339,7 +379,7 @@ struct parsed {
 	uint64_t size, block;
 	long reps, warmup;
 	bool json, quick, help, size_set, reps_set;
-	bool no_bpf, require_bpf;
+	bool no_bpf, require_bpf, tracer, no_tracer;
 	struct run_config cfg;
 };
 
@@ -364,7 +404,8 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 
 		if (bench && c != OPT_QUICK && c != OPT_OUT && c != OPT_REPS && c != OPT_SIZE &&
 		    c != OPT_TIMEOUT && c != OPT_HELP && c != OPT_WORKDIR && c != OPT_NO_BPF &&
-		    c != OPT_REQUIRE_BPF && c != OPT_NO_PERF && c != '?' && c != ':')
+		    c != OPT_REQUIRE_BPF && c != OPT_NO_PERF && c != OPT_TRACER && c != OPT_NO_TRACER &&
+		    c != '?' && c != ':')
 			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --no-bpf, --require-bpf, --no-perf",
 					   argv[optind - 1]);
 		switch (c) {
@@ -379,6 +420,8 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		case OPT_NO_BPF: p->no_bpf = true; break;
 		case OPT_REQUIRE_BPF: p->require_bpf = true; break;
 		case OPT_NO_PERF: p->cfg.no_perf = true; break;
+		case OPT_TRACER: p->tracer = true; break;
+		case OPT_NO_TRACER: p->no_tracer = true; break;
 		case OPT_HELP: p->help = true; break;
 		case OPT_SIZE:
 			r = parse_size("--size", optarg, 1ull << 40, &p->size, err, sizeof(err));
@@ -508,10 +551,13 @@ int cmd_run(int argc, char **argv)
 	s.warmup = p.warmup;
 	s.json = p.json;
 	s.cells_total = (p.reps + p.warmup) * g.nspecs;
-	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)))
+	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||
+	    (r = session_tracer(&s, p.tracer, p.no_tracer)))
 		return r;
 	g.cfg.ledger = s.ledger;
 	g.cfg.bpf_note = s.bpf_note;
+	g.cfg.tracer = s.tracer;
+	g.cfg.tracer_note = s.tracer_note;
 	if ((r = session_open(&s, p.out, p.workdir))) {
 		if (s.ledger)
 			ledger_close(s.ledger);
@@ -606,11 +652,14 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (p.quick)
 		fprintf(stderr, "copylab: --quick is a smoke run (64 MiB, 2 reps): its figures are not for quoting\n");
-	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)))
+	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||
+	    (r = session_tracer(&s, p.tracer, p.no_tracer)))
 		return r;
 	for (int i = 0; i < ngroups; i++) {
 		groups[i].cfg.ledger = s.ledger;
 		groups[i].cfg.bpf_note = s.bpf_note;
+		groups[i].cfg.tracer = s.tracer;
+		groups[i].cfg.tracer_note = s.tracer_note;
 	}
 	if ((r = session_open(&s, p.out, p.workdir))) {
 		if (s.ledger)

@@ -7,7 +7,8 @@
  * tracer/copytrace.h has the record format; docs/tracer.md the meaning.
  */
 #include "cli.h"
-#include "tracer/copytrace.h"
+#include "results.h"
+#include "tracer_link.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define TRACER_NAME "libcopytrace.so"
 
 /* One process's figures (or the sum of several). */
 struct trace_ledger {
@@ -78,39 +78,6 @@ static void trace_usage(FILE *out)
 }
 
 /* --- finding the tracer ---------------------------------------------------- */
-
-static int find_tracer(char *path, size_t len)
-{
-	const char *env = getenv("COPYLAB_TRACER");
-	char exe[PATH_MAX];
-
-	if (env && *env) {
-		if (!realpath(env, path) || access(path, R_OK) != 0) {
-			fprintf(stderr, "copylab: trace: COPYLAB_TRACER=%s: %s (run `make` to build %s)\n",
-				env, strerror(errno), TRACER_NAME);
-			return -1;
-		}
-		return 0;
-	}
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n < 0) {
-		fprintf(stderr, "copylab: trace: cannot find my own executable (/proc/self/exe: %s); set COPYLAB_TRACER\n",
-			strerror(errno));
-		return -1;
-	}
-	exe[n] = '\0';
-	if (snprintf(path, len, "%s/%s", dirname(exe), TRACER_NAME) >= (int)len) {
-		fprintf(stderr, "copylab: trace: path of the tracer is too long\n");
-		return -1;
-	}
-	if (access(path, R_OK) != 0) {
-		fprintf(stderr, "copylab: trace: %s not found (%s): `make` builds it, or set COPYLAB_TRACER\n",
-			path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 /* --- running the command ----------------------------------------------------- */
 
@@ -403,37 +370,16 @@ static json_t *result_json(const struct trace_result *res, char **argv, int stat
 	return root;
 }
 
-/* Same directory as path, so rename(2) replaces it in one step. */
+/* The ledger as JSON text, replacing path atomically (results.c's writer). */
 static int write_json_atomically(const char *path, json_t *root)
 {
-	char *tmp = NULL;
-	int fd, err = 0;
-	FILE *f;
+	char *text = json_dumps(root, JSON_INDENT(2));
+	int err;
 
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+	if (!text)
 		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = -errno;
-		free(tmp);
-		return err;
-	}
-	fchmod(fd, 0644);
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-	} else {
-		if (json_dumpf(root, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF)
-			err = -EIO;
-		if (fclose(f) != 0 && !err)
-			err = -errno;
-	}
-	if (!err && rename(tmp, path) != 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	free(tmp);
+	err = write_file_atomic(path, text, strlen(text));
+	free(text);
 	return err;
 }
 
@@ -566,8 +512,12 @@ int cmd_trace(int argc, char **argv)
 	argv += optind;
 	command_line(cmdline, sizeof(cmdline), argv);
 
-	if (find_tracer(tracer, sizeof(tracer)) != 0)
+	char why[PATH_MAX + 128];
+
+	if (tracer_find(tracer, sizeof(tracer), why, sizeof(why)) != 0) {
+		fprintf(stderr, "copylab: trace: %s\n", why);
 		return EXIT_RUN_FAILED;
+	}
 	if (strpbrk(tracer, ": ")) {
 		fprintf(stderr, "copylab: trace: %s: LD_PRELOAD cannot name a path with ':' or ' ' in it\n", tracer);
 		return EXIT_RUN_FAILED;

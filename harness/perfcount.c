@@ -68,6 +68,19 @@ int perf_open_self(struct perf_set *s)
 		else
 			s->first_err[i] = errno;
 	}
+	if (user_only) {
+		/*
+		 * Switches and migrations happen in the kernel: with kernel
+		 * events excluded they read 0, which would be a false figure.
+		 */
+		for (int i = PC_CONTEXT_SWITCHES; i <= PC_CPU_MIGRATIONS; i++)
+			if (s->open & (1u << i)) {
+				close(s->fd[i]);
+				s->open &= ~(1u << i);
+				s->first_err[i] = EACCES;
+			}
+		s->user_only = true;
+	}
 	if (!(s->open & (1u << PC_TASK_CLOCK)))
 		return -s->first_err[PC_TASK_CLOCK];
 	return 0;
@@ -114,6 +127,9 @@ void perf_describe(const struct perf_set *s, char *buf, size_t len)
 	if (!(s->open & (1u << PC_TASK_CLOCK)))
 		snprintf(buf, len, "unavailable: %s (%s)", strerror(s->first_err[PC_TASK_CLOCK]),
 			 errno_name(s->first_err[PC_TASK_CLOCK]));
+	else if (s->user_only)
+		snprintf(buf, len, "user-mode events only (perf_event_paranoid without root): "
+			 "no context switches or migrations");
 	else if ((s->open & hw) == hw)
 		snprintf(buf, len, "ok");
 	else

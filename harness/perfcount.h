@@ -35,6 +35,7 @@ struct perf_set {
 	int fd[PC_COUNT];
 	uint32_t open;		/* bit i: fd[i] is open */
 	int first_err[PC_COUNT];	/* errno of a counter that did not open */
+	bool user_only;		/* kernel events excluded (unprivileged) */
 };
 
 /* Opens what it can.  0 if at least the software counters opened, else -errno. */

@@ -10,6 +10,7 @@
 #include "../strategies/strategy.h"
 #include "bpf/ledger.h"
 #include "perfcount.h"
+#include "../tracer/copytrace.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +30,8 @@ struct role_result {
 	struct perf_values perf;	/* perf counters over the window */
 	bool have_ledger;
 	struct ledger_counts ledger;	/* BPF copy ledger over the window */
+	bool have_tracer;
+	struct copytrace_totals tracer;	/* LD_PRELOAD tracer over the window */
 };
 
 enum verify_state {
@@ -62,6 +65,7 @@ struct rep_result {
 	struct role_result roles[MAX_ROLES];
 	char perf_note[96];	/* "ok", "software counters only: ...", "off (--no-perf)" */
 	char bpf_note[128];	/* "ok", "unavailable: ...", "off (--no-bpf)" */
+	char tracer_note[128];	/* "ok (...)" or why the tracer is not in use */
 	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
 	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
 };

@@ -275,12 +275,29 @@ static json_t *ledger_json(const struct role_result *ro, uint64_t payload)
 			 "per_gib", per);
 }
 
+static json_t *tracer_json(const struct role_result *ro)
+{
+	const struct copytrace_totals *t = &ro->tracer;
+
+	if (!ro->have_tracer)
+		return json_null();
+	return json_pack("{s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I}",
+			 "calls", "read", (json_int_t)t->calls[CT_READ],
+			 "write", (json_int_t)t->calls[CT_WRITE],
+			 "splice", (json_int_t)t->calls[CT_SPLICE],
+			 "bytes_to_user", (json_int_t)t->bytes[CT_READ],
+			 "bytes_from_user", (json_int_t)t->bytes[CT_WRITE],
+			 "bytes_in_kernel", (json_int_t)t->bytes[CT_SPLICE],
+			 "vmsplice_calls", (json_int_t)t->vmsplice_calls,
+			 "vmsplice_bytes", (json_int_t)t->vmsplice_bytes);
+}
+
 static json_t *role_json(const struct role_result *ro, uint64_t payload)
 {
 	const struct perf_values *p = &ro->perf;
 
 	return json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			 " s:o, s:o, s:o}",
+			 " s:o, s:o, s:o, s:o}",
 			 "under_test", ro->under_test,
 			 "cpu_user_s", real_json(ro->cpu_user_s),
 			 "cpu_sys_s", real_json(ro->cpu_sys_s),
@@ -296,6 +313,7 @@ static json_t *role_json(const struct role_result *ro, uint64_t payload)
 			 "eintr", (json_int_t)ro->io.eintr,
 			 "perf", perf_json(p),
 			 "bpf", ledger_json(ro, payload),
+			 "tracer", tracer_json(ro),
 			 "per_gib", json_pack("{s:o, s:o, s:o}",
 				"context_switches", per_gib_json(p->have & (1u << PC_CONTEXT_SWITCHES),
 								 p->v[PC_CONTEXT_SWITCHES], payload),
@@ -360,9 +378,10 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 							: json_null(),
 			 "huge_pages", rep->hugepages_asked ? json_boolean(rep->thp_granted) : json_null(),
 			 "status", status_json(rep),
-			 "metrics", json_pack("{s:s, s:s}",
+			 "metrics", json_pack("{s:s, s:s, s:s}",
 				"perf", rep->perf_note[0] ? rep->perf_note : "unknown",
-				"bpf", rep->bpf_note[0] ? rep->bpf_note : "unknown"),
+				"bpf", rep->bpf_note[0] ? rep->bpf_note : "unknown",
+				"tracer", rep->tracer_note[0] ? rep->tracer_note : "unknown"),
 			 "roles", roles_json(rep));
 }
 

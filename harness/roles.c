@@ -98,7 +98,26 @@ struct window {
 	struct rusage u0;
 	struct perf_set perf;
 	bool perf_on, ledger_on;
+	struct copytrace_totals tracer0;
 };
+
+/* What the preloaded tracer counted since the window opened. */
+static void tracer_window_delta(copytrace_totals_fn fn, const struct copytrace_totals *a,
+				struct copytrace_totals *out)
+{
+	struct copytrace_totals b;
+
+	if (fn(&b)) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	for (int f = 0; f < CT_FAMILIES; f++) {
+		out->calls[f] = b.calls[f] - a->calls[f];
+		out->bytes[f] = b.bytes[f] - a->bytes[f];
+	}
+	out->vmsplice_calls = b.vmsplice_calls - a->vmsplice_calls;
+	out->vmsplice_bytes = b.vmsplice_bytes - a->vmsplice_bytes;
+}
 
 static void window_prepare(const struct role_ctx *r, struct window *w, struct role_report *rep)
 {
@@ -120,6 +139,8 @@ static int window_open(const struct role_ctx *r, struct window *w, struct role_r
 		return set_error(rep, ret, "read", "barrier");
 	if (r->c->ledger)
 		w->ledger_on = ledger_window_begin(r->c->ledger, r->slot) == 0;
+	if (r->c->tracer)
+		rep->res.have_tracer = r->c->tracer(&w->tracer0) == 0;
 	if (w->perf_on)
 		perf_window_begin();
 	getrusage(RUSAGE_SELF, &w->u0);
@@ -134,6 +155,8 @@ static void window_close(const struct role_ctx *r, struct window *w, struct role
 	getrusage(RUSAGE_SELF, &u1);
 	if (w->perf_on)
 		perf_window_end();
+	if (rep->res.have_tracer)
+		tracer_window_delta(r->c->tracer, &w->tracer0, &rep->res.tracer);
 	/* Close the ledger before reading counters: those reads are not the role's. */
 	if (w->ledger_on)
 		ledger_window_end(r->c->ledger);

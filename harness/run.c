@@ -474,6 +474,7 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 	cell->bytes = c->size;
 	cell->block = c->block;
 	snprintf(out->bpf_note, sizeof(out->bpf_note), "%s", c->bpf_note ? c->bpf_note : "off");
+	snprintf(out->tracer_note, sizeof(out->tracer_note), "%s", c->tracer_note ? c->tracer_note : "off");
 }
 
 int run_rep(const struct run_config *c, const struct strategy_spec *spec,

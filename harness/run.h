@@ -12,6 +12,7 @@
 #include "record.h"
 #include "transport.h"
 #include "verify.h"
+#include "../tracer/copytrace.h"
 
 struct ledger;
 
@@ -34,6 +35,8 @@ struct run_config {
 	bool no_perf;		/* --no-perf */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
 	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */
+	copytrace_totals_fn tracer;	/* the preloaded tracer's totals, or NULL */
+	const char *tracer_note;
 };
 
 /* A strategy as asked for: the module plus the options in its label. */

@@ -135,6 +135,22 @@ static inline bool tracing(void)
 	return s == ST_ON;
 }
 
+/* Totals over fd kinds, for the program the library is preloaded into. */
+EXPORT int copytrace_totals(struct copytrace_totals *out)
+{
+	if (!tracing())
+		return -1;
+	memset(out, 0, sizeof(*out));
+	for (int f = 0; f < CT_FAMILIES; f++)
+		for (int k = 0; k < CT_KINDS; k++) {
+			out->calls[f] += atomic_load_explicit(&ctr.calls[f][k], memory_order_relaxed);
+			out->bytes[f] += atomic_load_explicit(&ctr.bytes[f][k], memory_order_relaxed);
+		}
+	out->vmsplice_calls = atomic_load_explicit(&ctr.vms_calls, memory_order_relaxed);
+	out->vmsplice_bytes = atomic_load_explicit(&ctr.vms_bytes, memory_order_relaxed);
+	return 0;
+}
+
 /* --- the real functions ---------------------------------------------------- */
 
 /*

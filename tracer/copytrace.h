@@ -8,6 +8,8 @@
 #ifndef COPYLAB_COPYTRACE_H
 #define COPYLAB_COPYTRACE_H
 
+#include <stdint.h>
+
 #define COPYTRACE_ENV_OUT "COPYTRACE_OUT"
 #define COPYTRACE_RECORD_VERSION 1
 
@@ -27,6 +29,21 @@ enum copytrace_kind {
 	CT_OTHER,	/* character devices (/dev/null, ttys), eventfd, directories, bad fds */
 	CT_KINDS
 };
+
+/*
+ * A program the library is preloaded into can read its own totals so far:
+ * dlsym(RTLD_DEFAULT, COPYTRACE_TOTALS_SYMBOL) finds copytrace_totals only
+ * when the library is there.  copylab's roles take it at the edges of their
+ * measured window when the BPF ledger cannot load (and beside it, to
+ * cross-check the two).  Counting is on only while $COPYTRACE_OUT is set.
+ */
+struct copytrace_totals {
+	uint64_t calls[CT_FAMILIES];
+	uint64_t bytes[CT_FAMILIES];	/* to user, from user, in kernel */
+	uint64_t vmsplice_calls, vmsplice_bytes;
+};
+#define COPYTRACE_TOTALS_SYMBOL "copytrace_totals"
+typedef int (*copytrace_totals_fn)(struct copytrace_totals *out);
 
 static const char *const copytrace_family_names[CT_FAMILIES] = { "read", "write", "splice" };
 static const char *const copytrace_kind_names[CT_KINDS] = { "file", "socket", "pipe", "other" };
