@@ -304,7 +304,7 @@ enum {
 	OPT_SCENARIO = 256, OPT_STRATEGY, OPT_TRANSPORT, OPT_SIZE, OPT_BLOCK, OPT_REPS,
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
-	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER,
+	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
 };
 
 static const char run_help[] =
@@ -332,6 +332,8 @@ static const char run_help[] =
 "  --workdir DIR      where scratch files go; default /var/tmp\n"
 "  --no-bpf           no BPF copy ledger; --require-bpf: fail if it cannot load\n"
 "  --no-perf          no perf counters\n"
+"  --profile          perf record (cpu-clock, call graphs) on the role under test;\n"
+"                     the record keeps its top kernel and user symbols\n"
 "  --tracer           also count with the LD_PRELOAD tracer (beside BPF, to\n"
 "                     cross-check); it is used anyway when BPF cannot load,\n"
 "                     unless --no-tracer\n"
@@ -370,6 +372,7 @@ static const struct option run_opts[] = {
 	{ "no-perf", no_argument, NULL, OPT_NO_PERF },
 	{ "tracer", no_argument, NULL, OPT_TRACER },
 	{ "no-tracer", no_argument, NULL, OPT_NO_TRACER },
+	{ "profile", no_argument, NULL, OPT_PROFILE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
 };
@@ -422,6 +425,7 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		case OPT_NO_PERF: p->cfg.no_perf = true; break;
 		case OPT_TRACER: p->tracer = true; break;
 		case OPT_NO_TRACER: p->no_tracer = true; break;
+		case OPT_PROFILE: p->cfg.profile = true; break;
 		case OPT_HELP: p->help = true; break;
 		case OPT_SIZE:
 			r = parse_size("--size", optarg, 1ull << 40, &p->size, err, sizeof(err));

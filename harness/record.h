@@ -10,6 +10,7 @@
 #include "../strategies/strategy.h"
 #include "bpf/ledger.h"
 #include "perfcount.h"
+#include "profile.h"
 #include "../tracer/copytrace.h"
 
 #include <stdbool.h>
@@ -66,6 +67,7 @@ struct rep_result {
 	char perf_note[96];	/* "ok", "software counters only: ...", "off (--no-perf)" */
 	char bpf_note[128];	/* "ok", "unavailable: ...", "off (--no-bpf)" */
 	char tracer_note[128];	/* "ok (...)" or why the tracer is not in use */
+	struct profile_result profile;	/* --profile of the role under test */
 	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
 	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
 };

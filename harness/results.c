@@ -341,6 +341,22 @@ static json_t *roles_json(const struct rep_result *rep)
 	return roles;
 }
 
+static json_t *profile_json(const struct rep_result *rep)
+{
+	const struct profile_result *p = &rep->profile;
+	json_t *top;
+
+	if (!p->taken)
+		return p->note[0] ? json_pack("{s:s}", "note", p->note) : json_null();
+	top = json_array();
+	for (int i = 0; i < p->n; i++)
+		json_array_append_new(top, json_pack("{s:s, s:s, s:o}", "symbol", p->top[i].symbol,
+						     "mode", p->top[i].kernel ? "kernel" : "user",
+						     "share", real_json(p->top[i].share)));
+	return json_pack("{s:s, s:I, s:o}", "event", "cpu-clock", "samples", (json_int_t)p->samples,
+			 "top", top);
+}
+
 static json_t *status_json(const struct rep_result *rep)
 {
 	if (rep->status == 0)
@@ -357,7 +373,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
-			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o}",
+			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -382,6 +398,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 				"perf", rep->perf_note[0] ? rep->perf_note : "unknown",
 				"bpf", rep->bpf_note[0] ? rep->bpf_note : "unknown",
 				"tracer", rep->tracer_note[0] ? rep->tracer_note : "unknown"),
+			 "profile", profile_json(rep),
 			 "roles", roles_json(rep));
 }
 

@@ -483,6 +483,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	const struct scenario_def *d = scenario_def(c->scenario);
 	struct rep_state *st = calloc(1, sizeof(*st));
 	int wstatus[MAX_ROLES] = { 0 }, who = 0, ret = 1;
+	struct profile_run prof = { 0 };
 	enum wait_outcome w;
 	int64_t t_release;
 
@@ -549,12 +550,16 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	w = collect(st, true, now_ns() + (int64_t)((c->timeout_s > 60 ? c->timeout_s : 60) * 1e9), &who);
 	if (w != WAIT_OK)
 		goto fail;
+	if (c->profile && profile_start(&prof, st->pid[0], c->workdir, out->profile.note,
+					sizeof(out->profile.note)))
+		prof.perf_pid = 0;
 	t_release = now_ns();
 	close(st->go[1]);
 	st->go[1] = -1;
 	w = collect(st, false, t_release + (int64_t)(c->timeout_s * 1e9), &who);
 	if (w != WAIT_OK)
 		goto fail;
+	profile_finish(&prof, &out->profile);
 	reap_roles(st, wstatus);
 	fill_roles(st, out);
 	if (judge(st, in, t_release, out)) {
@@ -567,6 +572,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	ret = 0;
 	goto cleanup;
 fail:
+	profile_finish(&prof, &out->profile);
 	kill_roles(st);
 	reap_roles(st, wstatus);
 	describe_failure(st, w, who, wstatus, out);

@@ -33,6 +33,7 @@ struct run_config {
 	double timeout_s;
 	const char *workdir;
 	bool no_perf;		/* --no-perf */
+	bool profile;		/* --profile: perf record on the role under test */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
 	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */
 	copytrace_totals_fn tracer;	/* the preloaded tracer's totals, or NULL */

@@ -14,6 +14,7 @@ need=(
 	"cmd:jq jq"
 	"cmd:gnuplot gnuplot-nox"
 	"cmd:timeout coreutils"
+	"cmd:perf linux-perf"
 	"cmd:clang clang"
 	"cmd:llvm-strip llvm"
 	"/usr/sbin/bpftool bpftool"

@@ -101,6 +101,22 @@ rw_big=$(fig "$TMP/serve64.jsonl" readwrite .roles.server.perf.page_faults)
 within "$mm_big" $((mm_small * 3 + 1)) 1000000 "serve mmap_write: faults grow with the file (4 MiB: $mm_small, 64 MiB: $mm_big)"
 within "$rw_big" 0 $((rw_small + 16)) "serve readwrite: faults stay flat (4 MiB: $rw_small, 64 MiB: $rw_big)"
 
+# ---- --profile ------------------------------------------------------------
+# Where the time goes: a readwrite relay spends it copying between user and
+# kernel memory (_copy_to_iter / _copy_from_iter, or the arch's copy_user
+# routine); a splice relay moves page references and copies nothing.
+if command -v perf >/dev/null; then
+	run_cell prof --scenario relay --strategy readwrite,splice --size 64M --profile || bail_out "profile run failed"
+	rw_copy=$(fig "$TMP/prof.jsonl" readwrite '[.profile.top[]? | select(.mode == "kernel" and (.symbol | test("copy"))) | .share] | add // 0')
+	sp_copy=$(fig "$TMP/prof.jsonl" splice '[.profile.top[]? | select(.symbol | test("_copy_(to|from)_iter|copy_user")) | .share] | add // 0')
+	samples=$(fig "$TMP/prof.jsonl" readwrite '.profile.samples // 0')
+	within "$samples" 20 100000000 "--profile: the relay was sampled"
+	within "$rw_copy" 0.03 1 "--profile: readwrite relay time goes to kernel copy routines"
+	within "$sp_copy" 0 0.02 "--profile: splice relay spends (almost) nothing in user-copy routines"
+else
+	skip "perf is not installed (linux-perf)" "--profile"
+fi
+
 # ---- switches --------------------------------------------------------------
 cl run --scenario relay --strategy readwrite --size 1M --reps 1 --warmup 0 --no-bpf --no-perf --out "$TMP/off" --workdir "$TMP"
 if [ "$RC" -eq 0 ]; then

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* perf record / perf report around one repetition's role under test. */
+#include "profile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static pid_t spawn(char *const argv[], int out_fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, STDIN_FILENO);
+		dup2(out_fd >= 0 ? out_fd : null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int profile_start(struct profile_run *p, pid_t target, const char *dir, char *why, size_t whylen)
+{
+	char pidbuf[16];
+	struct stat st;
+
+	snprintf(p->data_path, sizeof(p->data_path), "%s/profile-%d.data", dir, (int)target);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)target);
+	char *argv[] = { "perf", "record", "-q", "-e", "cpu-clock", "-g", "-o", p->data_path,
+			 "-p", pidbuf, NULL };
+
+	p->perf_pid = spawn(argv, -1);
+	if (p->perf_pid < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	/* perf writes its header once it is attached: only then may the run start. */
+	for (int i = 0; i < 300; i++) {
+		int status;
+
+		if (stat(p->data_path, &st) == 0 && st.st_size > 0) {
+			sleep_ms(50);
+			return 0;
+		}
+		if (waitpid(p->perf_pid, &status, WNOHANG) == p->perf_pid) {
+			p->perf_pid = 0;
+			snprintf(why, whylen, WIFEXITED(status) && WEXITSTATUS(status) == 127
+				 ? "perf is not installed (Debian package linux-perf)"
+				 : "perf record exited at once (perf_event_paranoid, or no permission to attach)");
+			return -1;
+		}
+		sleep_ms(10);
+	}
+	snprintf(why, whylen, "perf record did not start within 3 s");
+	return -1;
+}
+
+int profile_parse(const char *text, struct profile_result *out)
+{
+	const char *line = text;
+
+	out->n = 0;
+	while (line && *line && out->n < PROFILE_TOP) {
+		const char *nl = strchr(line, '\n');
+		double pct;
+		char mode, sym[sizeof(out->top[0].symbol)];
+
+		if (sscanf(line, " %lf%% [%c] %63s", &pct, &mode, sym) == 3 && (mode == 'k' || mode == '.')) {
+			struct profile_entry *e = &out->top[out->n++];
+
+			snprintf(e->symbol, sizeof(e->symbol), "%s", sym);
+			e->kernel = mode == 'k';
+			e->share = pct / 100.0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return out->n;
+}
+
+/* perf report --stats counts the SAMPLE events recorded. */
+static uint64_t count_samples(const char *path)
+{
+	char cmd[4200], buf[256];
+	unsigned long n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "perf report -i '%s' --stats 2>/dev/null", path);
+	f = popen(cmd, "r");
+	if (!f)
+		return 0;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, " SAMPLE events: %lu", &n) == 1)
+			break;
+	pclose(f);
+	return n;
+}
+
+void profile_finish(struct profile_run *p, struct profile_result *out)
+{
+	char tmpl[] = "/tmp/copylab-report-XXXXXX", *text = NULL;
+	int status, fd;
+	size_t cap = 0, len = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (p->perf_pid <= 0)
+		return;
+	kill(p->perf_pid, SIGINT);
+	while (waitpid(p->perf_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	p->perf_pid = 0;
+	fd = mkstemp(tmpl);
+	if (fd < 0) {
+		snprintf(out->note, sizeof(out->note), "mkstemp: %s", strerror(errno));
+		goto out;
+	}
+	unlink(tmpl);
+	char *argv[] = { "perf", "report", "-i", p->data_path, "--stdio", "--no-children",
+			 "--sort", "sym", "-g", "none", "-q", "--percent-limit", "0.5", NULL };
+	pid_t pid = spawn(argv, fd);
+
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	lseek(fd, 0, SEEK_SET);
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *n = realloc(text, cap = cap ? cap * 2 : 16384);
+
+			if (!n)
+				break;
+			text = n;
+		}
+		ssize_t r = read(fd, text + len, cap - len - 1);
+
+		if (r <= 0)
+			break;
+		len += r;
+	}
+	close(fd);
+	if (text) {
+		text[len] = '\0';
+		profile_parse(text, out);
+	}
+	out->samples = count_samples(p->data_path);
+	out->taken = out->n > 0;
+	if (!out->taken)
+		snprintf(out->note, sizeof(out->note), "perf report gave no samples");
+	free(text);
+out:
+	unlink(p->data_path);
+}
