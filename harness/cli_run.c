@@ -9,6 +9,7 @@
 #include "results.h"
 #include "run.h"
 #include "scenario.h"
+#include "stats.h"
 #include "bpf/ledger.h"
 #include "tracer_link.h"
 
@@ -286,10 +287,13 @@ static int session_open(struct session *s, const char *out, const char *workbase
 	return 0;
 }
 
+/* Prints the table on `table` unless NULL (the caller printed it), then closes. */
 static void session_close(struct session *s, FILE *table)
 {
-	results_print_table(s->res, table);
-	fprintf(table, "\nresults: %s/ (results.jsonl, summary.csv, env.json)\n", results_dir(s->res));
+	if (table)
+		results_print_table(s->res, table);
+	fprintf(table ? table : stdout, "\nresults: %s/ (results.jsonl, summary.csv, env.json)\n",
+		results_dir(s->res));
 	results_close(s->res);
 	if (s->ledger)
 		ledger_close(s->ledger);
@@ -577,31 +581,22 @@ int cmd_run(int argc, char **argv)
 /* Median of one figure over the counted reps of a (scenario, strategy) cell. */
 static double cell_median(const struct session *s, enum scenario sc, const char *label, bool cpu_per_gib)
 {
-	double v[1000];
-	int n = 0;
+	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
+	size_t n = 0;
 
-	for (size_t i = 0; i < s->nall && n < 1000; i++) {
+	for (size_t i = 0; v && i < s->nall; i++) {
 		const struct rep_result *r = &s->all[i];
+		double gib = r->cell.bytes / (double)(1ull << 30);
 
 		if (r->cell.scenario != sc || strcmp(r->cell.strategy, label))
 			continue;
-		if (cpu_per_gib) {
-			double gib = r->cell.bytes / (double)(1ull << 30);
-
-			v[n++] = gib > 0 ? (r->roles[0].cpu_user_s + r->roles[0].cpu_sys_s) / gib : 0;
-		} else {
-			v[n++] = r->bytes_per_s;
-		}
+		v[n++] = !cpu_per_gib ? r->bytes_per_s
+			 : gib > 0 ? (r->roles[0].cpu_user_s + r->roles[0].cpu_sys_s) / gib : 0;
 	}
-	if (n == 0)
-		return -1;
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double m = n ? stats_median(v, n) : -1;
+
+	free(v);
+	return m;
 }
 
 static void print_headline(const struct session *s, FILE *out)
@@ -618,6 +613,94 @@ static void print_headline(const struct session *s, FILE *out)
 	if (rw_pipe > 0 && vm_pipe > 0)
 		fprintf(out, "  pipe throughput: vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx (higher is better)\n",
 			vm_pipe / 1e6, rw_pipe / 1e6, vm_pipe / rw_pipe);
+}
+
+/*
+ * What the instruments cost: the relay cell with BPF and perf on, and with
+ * both off (the BPF programs detached, so no syscall pays for them),
+ * alternating on/off and off/on rep by rep so drift hits both alike.
+ * Written to probe-cost.json beside the records, not into them: these reps
+ * are not the matrix's.
+ */
+static void bench_probe_cost(struct session *s, const struct group *relay, FILE *out)
+{
+	static const char *const labels[] = { "readwrite", "splice" };
+	enum { NS = 2, MAXR = 32 };
+	double thr[NS][2][MAXR];
+	struct run_inputs in;
+	struct group g = *relay;
+	struct rep_result r;
+	char err[320], path[PATH_MAX];
+	int reps = s->reps < MAXR ? s->reps : MAXR;
+	json_t *doc = json_object(), *cells = json_array();
+
+	g.cfg.workdir = s->workdir;
+	if (run_inputs_prepare(&in, &g.cfg, err, sizeof(err))) {
+		fprintf(stderr, "copylab: probe cost: %s\n", err);
+		json_decref(doc);
+		json_decref(cells);
+		return;
+	}
+	fprintf(out, "\nProbe cost (relay over tcp, %.0f MiB, %d paired reps; BPF ledger + perf on vs off):\n",
+		g.cfg.size / 1048576.0, reps);
+	for (int i = 0; i < NS; i++) {
+		struct strategy_spec spec;
+		double ratio[MAXR];
+		size_t nr = 0;
+		bool ok = true;
+
+		parse_strategy_spec(labels[i], &spec, err, sizeof(err));
+		for (int rep = 0; rep <= reps && ok && !run_interrupted; rep++) {
+			for (int k = 0; k < 2 && ok; k++) {
+				bool on = (k + rep) % 2 == 0;
+
+				if (on && !s->ledger)
+					ledger_open(&s->ledger, err, sizeof(err));
+				if (!on && s->ledger) {
+					ledger_close(s->ledger);
+					s->ledger = NULL;
+				}
+				g.cfg.ledger = s->ledger;
+				g.cfg.no_perf = !on;
+				if (run_rep(&g.cfg, &spec, &in, rep, &r)) {
+					fprintf(stderr, "copylab: probe cost: %s\n", r.error);
+					ok = false;
+				} else if (rep > 0) {
+					thr[i][on][rep - 1] = r.bytes_per_s;
+				}
+			}
+		}
+		if (!ok)
+			continue;
+		json_t *on_a = json_array(), *off_a = json_array();
+
+		for (int rep = 0; rep < reps; rep++) {
+			ratio[nr++] = thr[i][1][rep] / thr[i][0][rep];
+			json_array_append_new(on_a, json_real(thr[i][1][rep]));
+			json_array_append_new(off_a, json_real(thr[i][0][rep]));
+		}
+		double med = stats_median(ratio, nr);
+
+		fprintf(out, "  %-9s instrumented / bare throughput = %.3fx (paired median; min %.3f, max %.3f)\n",
+			labels[i], med, stats_min(ratio, nr), stats_max(ratio, nr));
+		json_array_append_new(cells, json_pack("{s:s, s:o, s:o, s:f, s:f, s:f}", "strategy", labels[i],
+			"instrumented_bytes_per_s", on_a, "bare_bytes_per_s", off_a,
+			"ratio_median", med, "ratio_min", stats_min(ratio, nr), "ratio_max", stats_max(ratio, nr)));
+	}
+	if (!s->ledger)
+		ledger_open(&s->ledger, err, sizeof(err));
+	run_inputs_release(&in);
+	json_object_set_new(doc, "schema", json_string("copylab.probe-cost/1"));
+	json_object_set_new(doc, "scenario", json_string("relay"));
+	json_object_set_new(doc, "bytes", json_integer((json_int_t)g.cfg.size));
+	json_object_set_new(doc, "cells", cells);
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+
+	snprintf(path, sizeof(path), "%s/probe-cost.json", results_dir(s->res));
+	if (!text || write_file_atomic(path, text, strlen(text)))
+		fprintf(stderr, "copylab: cannot write %s\n", path);
+	free(text);
+	json_decref(doc);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -673,8 +756,22 @@ int cmd_bench(int argc, char **argv)
 	for (int i = 0; i < ngroups && !run_interrupted; i++)
 		if (run_group(&s, &groups[i]))
 			failed++;	/* the bench goes on with the next cell */
+	/* The probe-cost lines wait for the table, so the headline figures end the output. */
+	char *probe_text = NULL;
+	size_t probe_len = 0;
+	FILE *probe_out = open_memstream(&probe_text, &probe_len);
+
+	for (int i = 0; i < ngroups && !run_interrupted && probe_out; i++)
+		if (groups[i].cfg.scenario == SC_RELAY && s.ledger)
+			bench_probe_cost(&s, &groups[i], probe_out);
+	if (probe_out)
+		fclose(probe_out);
+	results_print_table(s.res, stdout);
 	print_headline(&s, stdout);
-	session_close(&s, stdout);
+	if (probe_text)
+		fputs(probe_text, stdout);
+	free(probe_text);
+	session_close(&s, NULL);
 	if (failed || run_interrupted) {
 		fprintf(stderr, "copylab: %d of %d scenario groups failed\n", failed, ngroups);
 		return EXIT_RUN_FAILED;
