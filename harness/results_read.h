@@ -42,7 +42,7 @@ struct rr_cell {
 struct rr_dir {
 	char path[4096];
 	json_t *env;		/* env.json, or NULL (then env_note says why) */
-	char env_note[256];
+	char env_note[4400];
 	json_t **rec;		/* results.jsonl, one object per line */
 	int *rec_line;		/* its line number, for messages */
 	size_t nrec;
@@ -61,8 +61,8 @@ struct rr_dir {
 enum rr_status rr_open(const char *dir, struct rr_dir *d, char *err, size_t errlen);
 void rr_close(struct rr_dir *d);
 
-/* Parses CSV text.  0, or -1 with err ("line N: ..."). */
-int rr_csv_parse(const char *text, struct rr_csv *c, char *err, size_t errlen);
+/* Parses CSV text.  0, or -1 with err ("NAME:LINE: what is wrong"). */
+int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err, size_t errlen);
 void rr_csv_free(struct rr_csv *c);
 int rr_csv_col(const struct rr_csv *c, const char *name);	/* -1 if absent */
 /* The field of ROW in column NAME, or NULL when the column is absent. */

@@ -264,6 +264,8 @@ static void reap_roles(struct rep_state *st, int *status)
 		if (st->pid[i] > 0) {
 			while (waitpid(st->pid[i], &status[i], 0) < 0 && errno == EINTR)
 				;
+			if (st->c->ledger)
+				ledger_forget(st->c->ledger, st->pid[i]);
 			st->pid[i] = 0;
 		}
 	}

@@ -230,6 +230,15 @@ int ledger_window_end(struct ledger *l)
 	return bpf_map_delete_elem(l->role_slot_fd, &tgid) ? -errno : 0;
 }
 
+int ledger_forget(struct ledger *l, int pid)
+{
+	__u32 tgid = pid;
+
+	if (!l)
+		return -EINVAL;
+	return bpf_map_delete_elem(l->role_slot_fd, &tgid) ? -errno : 0;
+}
+
 int ledger_read(struct ledger *l, int slot, struct ledger_counts *out)
 {
 	__u32 key = slot;
@@ -288,6 +297,11 @@ int ledger_window_begin(struct ledger *l, int slot)
 }
 
 int ledger_window_end(struct ledger *l)
+{
+	return -ENOTSUP;
+}
+
+int ledger_forget(struct ledger *l, int pid)
 {
 	return -ENOTSUP;
 }

@@ -57,6 +57,11 @@ int ledger_reset(struct ledger *l, int slot);
 /* In the role process: count this process (all its threads) into slot. */
 int ledger_window_begin(struct ledger *l, int slot);
 int ledger_window_end(struct ledger *l);
+/*
+ * In the parent, after a role is reaped: a role killed inside its window
+ * never closed it, and its pid, once reused, must not count into a slot.
+ */
+int ledger_forget(struct ledger *l, int pid);
 int ledger_read(struct ledger *l, int slot, struct ledger_counts *out);
 
 const char *ledger_family_name(enum ledger_family f);
