@@ -21,17 +21,6 @@ struct {
 	__type(value, __u32);	/* slot */
 } role_slot SEC(".maps");
 
-/*
- * LRU, not a plain hash: a thread killed inside a read never reaches
- * sys_exit, and its stale entry must be evicted rather than fill the map.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PROBES_MAX_INFLIGHT);
-	__type(key, __u32);	/* tid */
-	__type(value, struct inflight);
-} inflight SEC(".maps");
-
 /* Per CPU so the hot path never bounces a cache line between cores. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -88,11 +77,7 @@ static __always_inline int family_of(long nr)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 {
-	struct inflight f;
 	struct role_counters *c;
-	__u64 id;
-	__u32 tid, slot;
-	int fam;
 
 	/*
 	 * bpf() is how a role opens and closes its window: leave it out so
@@ -100,51 +85,38 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	 */
 	if (nr == NR_bpf)
 		return 0;
-	id = bpf_get_current_pid_tgid();
-	c = slot_of(id >> 32, &slot);
+	c = current_slot(NULL);
 	if (!c)
 		return 0;
-	fam = family_of(nr);
 	ADD(c->syscalls, 1);
-	ADD(c->by_family[fam], 1);
-
-	/*
-	 * Only a byte-moving call needs its return value, so only those leave
-	 * an entry for sys_exit: exit, exit_group and execve never return,
-	 * and would otherwise leave entries behind.  recvmmsg and sendmmsg
-	 * return a count of messages, not bytes, and are left out of the sums.
-	 */
-	if (fam != PF_READ && fam != PF_WRITE && fam != PF_SPLICE)
-		return 0;
-	if (nr == NR_recvmmsg || nr == NR_sendmmsg)
-		return 0;
-	tid = (__u32)id;
-	f.nr = nr;
-	f.slot = slot;
-	bpf_map_update_elem(&inflight, &tid, &f, BPF_ANY);
+	ADD(c->by_family[family_of(nr)], 1);
 	return 0;
 }
 
+/*
+ * The return value, by the family of the call.  The syscall number is read
+ * back from the saved registers (orig_ax) rather than carried over from
+ * sys_enter in a map: no map update and delete on every counted call, so
+ * the probes cost the roles less.  recvmmsg and sendmmsg return a count of
+ * messages, not bytes, and are left out of the sums.
+ */
 SEC("raw_tp/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
 	struct role_counters *c;
-	__u32 slot;
+	long nr;
 	int fam;
 
 	/* Every syscall on the machine passes here: one lookup, then out. */
-	if (!f)
-		return 0;
-	slot = f->slot;
-	fam = family_of(f->nr);
-	bpf_map_delete_elem(&inflight, &tid);
 	if (ret <= 0)
 		return 0;
-	c = bpf_map_lookup_elem(&counters, &slot);
+	c = current_slot(NULL);
 	if (!c)
 		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr == NR_recvmmsg || nr == NR_sendmmsg)
+		return 0;
+	fam = family_of(nr);
 	if (fam == PF_READ)
 		ADD(c->bytes_to_user, ret);
 	else if (fam == PF_WRITE)

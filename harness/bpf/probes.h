@@ -15,8 +15,6 @@
 #define PROBES_MAX_SLOTS	8
 /* tgid -> slot: the role processes with an open window; a few per run. */
 #define PROBES_MAX_ROLES	64
-/* tid -> syscall in flight: one per role thread blocked in a syscall. */
-#define PROBES_MAX_INFLIGHT	4096
 
 enum probes_family {
 	PF_READ,
@@ -41,12 +39,6 @@ struct role_counters {
 	__u64 skb_copy_bytes;
 	__u64 sched_switches;
 	__u64 page_faults;
-};
-
-/* What sys_enter leaves for sys_exit of the same thread. */
-struct inflight {
-	__u32 nr;
-	__u32 slot;	/* taken at entry: one lookup on the exit path */
 };
 
 /*
