@@ -12,7 +12,8 @@ LDLIBS  += -lxxhash -ljansson -lm
 
 BUILD   := build
 LIB_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c)) \
-	   $(filter-out %.bpf.c,$(wildcard harness/bpf/*.c)) $(wildcard strategies/*.c)
+	   $(filter-out %.bpf.c,$(wildcard harness/bpf/*.c)) \
+	   $(filter-out %.bpf.c,$(wildcard strategies/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/harness/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -25,7 +26,8 @@ BPF_STATE := $(shell scripts/bpf-buildable.sh)
 ifeq ($(BPF_STATE),yes)
 CPPFLAGS += -DHAVE_BPF -I$(BUILD)/bpf
 LDLIBS   += -lbpf -lelf -lz
-BPF_SKELS := $(patsubst harness/bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard harness/bpf/*.bpf.c))
+BPF_SRC   := $(wildcard harness/bpf/*.bpf.c strategies/*.bpf.c)
+BPF_SKELS := $(patsubst %.bpf.c,$(BUILD)/bpf/%.skel.h,$(notdir $(BPF_SRC)))
 else
 CPPFLAGS += -DBPF_UNAVAILABLE='"$(BPF_STATE)"'
 BPF_SKELS :=
@@ -50,7 +52,10 @@ $(BUILD)/bpf/vmlinux.h:
 	@mkdir -p $(dir $@)
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/bpf/%.bpf.o: harness/bpf/%.bpf.c $(wildcard harness/bpf/*.h) $(BUILD)/bpf/vmlinux.h
+# A strategy that needs a BPF program (sockmap) keeps its NAME.bpf.c in
+# strategies/, as the probes keep theirs in harness/bpf/.
+vpath %.bpf.c harness/bpf strategies
+$(BUILD)/bpf/%.bpf.o: %.bpf.c $(wildcard harness/bpf/*.h strategies/*.h) $(BUILD)/bpf/vmlinux.h
 	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD)/bpf -I. -c -o $@ $<
 
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o

@@ -61,6 +61,7 @@ struct rep_result {
 	size_t pipe_granted;	/* strategy's pipe size, 0 if none */
 	bool hugepages_asked;	/* the label asked for huge pages */
 	bool thp_granted;	/* and they were granted */
+	struct zerocopy_counters zc;	/* the tested role's zero-copy completions */
 	bool nonblock;
 	int nroles;
 	struct role_result roles[MAX_ROLES];

@@ -357,6 +357,20 @@ static json_t *profile_json(const struct rep_result *rep)
 			 "top", top);
 }
 
+/* Zero-copy sends as the kernel reported them: really not copied, or copied. */
+static json_t *zerocopy_json(const struct zerocopy_counters *z)
+{
+	if (!z->reported)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:o}",
+			 "sends", (json_int_t)z->sends,
+			 "completions", (json_int_t)z->completions,
+			 "copied", (json_int_t)z->copied,
+			 "bytes_copied", (json_int_t)z->bytes_copied,
+			 "share_not_copied", z->completions
+				? real_json(1.0 - (double)z->copied / (double)z->completions) : json_null());
+}
+
 static json_t *status_json(const struct rep_result *rep)
 {
 	if (rep->status == 0)
@@ -373,7 +387,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
-			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -399,6 +413,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 				"bpf", rep->bpf_note[0] ? rep->bpf_note : "unknown",
 				"tracer", rep->tracer_note[0] ? rep->tracer_note : "unknown"),
 			 "profile", profile_json(rep),
+			 "zerocopy", zerocopy_json(&rep->zc),
 			 "roles", roles_json(rep));
 }
 

@@ -315,6 +315,7 @@ out:
 	rep->res.io = x.io;
 	rep->pipe_granted = x.pipe_granted;
 	rep->thp_granted = x.thp_granted;
+	rep->zc = x.zc;
 	if (s->teardown)
 		s->teardown(&x);
 	free(x.priv);

@@ -25,6 +25,7 @@ struct role_report {
 	char perf_note[96];
 	uint64_t pipe_granted;
 	int32_t thp_granted;		/* the strategy's memory is backed by huge pages */
+	struct zerocopy_counters zc;
 	int64_t t_end_ns;		/* CLOCK_MONOTONIC at the role's last byte */
 };
 

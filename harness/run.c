@@ -414,6 +414,7 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 	out->pipe_granted = st->report[0].pipe_granted;
 	out->hugepages_asked = st->spec->tun.hugepages;
 	out->thp_granted = st->report[0].thp_granted;
+	out->zc = st->report[0].zc;
 	snprintf(out->perf_note, sizeof(out->perf_note), "%s", st->report[0].perf_note);
 }
 

@@ -65,6 +65,20 @@ struct io_counters {
 	uint64_t eintr;		/* calls interrupted by a signal */
 };
 
+/*
+ * What a zero-copy send strategy (MSG_ZEROCOPY, io_uring send_zc) learns
+ * from its completions: how many sends the kernel really did without
+ * copying and how many it copied anyway (SO_EE_CODE_ZEROCOPY_COPIED, as on
+ * loopback).  `reported` says the strategy fills these; others leave it 0.
+ */
+struct zerocopy_counters {
+	bool reported;
+	uint64_t sends;		/* zero-copy sends issued */
+	uint64_t completions;	/* notifications reaped */
+	uint64_t copied;	/* of those sends, ones the kernel copied */
+	uint64_t bytes_copied;	/* their bytes, where known */
+};
+
 /* One descriptor and the events the strategy waits for on it. */
 struct wait_on {
 	int fd;			/* -1: unused */
@@ -95,6 +109,7 @@ struct xfer {
 	const char *failed_call;	/* syscall that failed, set with an error */
 	size_t pipe_granted;	/* pipe size actually granted, 0 if no pipe */
 	bool thp_granted;	/* huge pages backed the strategy's memory */
+	struct zerocopy_counters zc;	/* zero-copy strategies only */
 	void *priv;		/* the strategy's own state (priv_size bytes, zeroed) */
 };
 
