@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+char **copylab_argv;
+
 int usage_error(const char *fmt, ...)
 {
 	va_list ap;

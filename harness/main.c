@@ -25,8 +25,6 @@ static void usage(FILE *out)
 		     "1 a run failed (verification, syscall error, timeout), 2 bad usage.\n");
 }
 
-char **copylab_argv;
-
 int main(int argc, char **argv)
 {
 	copylab_argv = argv;

@@ -705,12 +705,27 @@ static const char csv_header[] =
 	"scenario,transport,bytes,block,strategy,reps,verified_reps,"
 	"bytes_per_s_median,bytes_per_s_min,bytes_per_s_max,wall_s_median,"
 	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
-	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max\n";
+	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
+	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
+	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference\n";
+
+/*
+ * The verdict of the paired ratio to readwrite: a difference is claimed only
+ * when the median's interval excludes 1.0.
+ */
+static const char *difference_of(const struct cell *c, const struct cell_summary *cs)
+{
+	if (cs->ratio.n == 0 || strcmp(c->strategy, BASELINE) == 0)
+		return "";
+	if (!(cs->ratio.ci.lo > 1.0 || cs->ratio.ci.hi < 1.0))
+		return "no difference measured";
+	return cs->ratio.ci.lo > 1.0 ? "faster" : "slower";
+}
 
 static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_summary *cs)
 {
 	const char *sc = scenario_name(c->scenario);
-	char n[14][CSV_NUM];
+	char n[20][CSV_NUM];
 	/* In the order of csv_header. */
 	const char *field[] = {
 		sc ? sc : "?", c->transport,
@@ -725,6 +740,11 @@ static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_s
 		csv_real(cs->cpu_user.median, n[9]), csv_real(cs->cpu_sys.median, n[10]),
 		csv_real(cs->ratio.median, n[11]), csv_real(cs->ratio.min, n[12]),
 		csv_real(cs->ratio.max, n[13]),
+		csv_real(cs->bps.ci.lo, n[14]), csv_real(cs->bps.ci.hi, n[15]),
+		csv_real(cs->bps.ci.level, n[16]),
+		csv_real(cs->ratio.ci.lo, n[17]), csv_real(cs->ratio.ci.hi, n[18]),
+		csv_real(cs->ratio.ci.level, n[19]),
+		difference_of(c, cs),
 	};
 
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)
@@ -810,6 +830,11 @@ static void table_row_of(const struct cell *c, const struct cell_summary *cs, st
 	snprintf(row->c[0], TCELL, "%s", c->strategy);
 	format_mbps(&cs->bps, row->c[1], TCELL);
 	format_figure(&cs->ratio, "%.2f", row->c[2], TCELL);
+	/* "=": the interval of the paired ratio includes 1.0, no difference measured. */
+	if (strcmp(difference_of(c, cs), "no difference measured") == 0)
+		strncat(row->c[2], "=", TCELL - strlen(row->c[2]) - 1);
+	else if (cs->ratio.n)
+		strncat(row->c[2], " ", TCELL - strlen(row->c[2]) - 1);
 	format_figure(&cs->cpu_per_gib, "%.3f", row->c[3], TCELL);
 	format_figure(&cs->ctx, "%.0f", row->c[4], TCELL);
 	format_figure(&cs->faults, "%.0f", row->c[5], TCELL);
@@ -888,7 +913,9 @@ void results_print_table(const struct results *r, FILE *out)
 	fprintf(out, "MB/s = 10^6 bytes/s.  x readwrite = median of the ratios to readwrite, "
 		"repetition by repetition.\n"
 		"CPU s/GiB (user + system per 2^30 bytes), ctx sw (voluntary + involuntary) "
-		"and faults (minor)\nare of the role under test, medians over the repetitions.\n");
+		"and faults (minor)\nare of the role under test, medians over the repetitions.  A ratio "
+		"marked = has an interval\n(order statistics of the paired ratios) that includes 1.0: "
+		"no difference measured.\n");
 	for (size_t i = 0; i < r->n; i++) {
 		if (first_of_point(r, i) && print_point(r, i, out) != 0) {
 			fprintf(out, "results: out of memory printing the table\n");

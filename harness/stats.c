@@ -53,6 +53,44 @@ double stats_max(const double *v, size_t n)
 	return m;
 }
 
+/* P(B <= k) for B ~ Binomial(n, 1/2). */
+static double binom_half_cdf(size_t n, size_t k)
+{
+	double p = 0, term = pow(0.5, (double)n);	/* C(n,0) / 2^n */
+
+	for (size_t i = 0; i <= k && i <= n; i++) {
+		p += term;
+		term = term * (double)(n - i) / (double)(i + 1);
+	}
+	return p;
+}
+
+/*
+ * A distribution-free interval for the median: the order statistics
+ * x(j) .. x(n+1-j), covering the true median with probability
+ * 1 - 2 P(B <= j-1).  j is the largest that still covers 95%; with fewer
+ * than 6 samples no pair does, so the interval is min..max and its real
+ * (lower) coverage is reported rather than a 95% it does not have.
+ */
+struct stats_interval stats_median_interval(const double *v, size_t n)
+{
+	struct stats_interval ci = { NAN, NAN, NAN };
+	size_t j = 1;
+	double *s;
+
+	if (n == 0 || !(s = malloc(n * sizeof(*s))))
+		return ci;
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	while (j + 1 <= (n + 1) / 2 && 1 - 2 * binom_half_cdf(n, j) >= 0.95)
+		j++;
+	ci.lo = s[j - 1];
+	ci.hi = s[n - j];
+	ci.level = n == 1 ? 0 : 1 - 2 * binom_half_cdf(n, j - 1);
+	free(s);
+	return ci;
+}
+
 struct stats_summary stats_summarize(const double *v, size_t n)
 {
 	return (struct stats_summary){
@@ -60,6 +98,7 @@ struct stats_summary stats_summarize(const double *v, size_t n)
 		.median = stats_median(v, n),
 		.min = stats_min(v, n),
 		.max = stats_max(v, n),
+		.ci = stats_median_interval(v, n),
 	};
 }
 

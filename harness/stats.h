@@ -13,9 +13,18 @@ double stats_median(const double *v, size_t n);
 double stats_min(const double *v, size_t n);
 double stats_max(const double *v, size_t n);
 
+/* An interval for the median and the probability that it covers it. */
+struct stats_interval {
+	double lo, hi;
+	double level;		/* e.g. 0.9375 for min..max of 5 samples */
+};
+
+struct stats_interval stats_median_interval(const double *v, size_t n);
+
 struct stats_summary {
 	size_t n;
 	double median, min, max;	/* NAN when n == 0 */
+	struct stats_interval ci;	/* for the median */
 };
 
 struct stats_summary stats_summarize(const double *v, size_t n);

@@ -271,11 +271,13 @@ static const char header[] =
 	"scenario,transport,bytes,block,strategy,reps,verified_reps,"
 	"bytes_per_s_median,bytes_per_s_min,bytes_per_s_max,wall_s_median,"
 	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
-	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max";
-
+	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
+	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
+	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference";
 enum { F_SCENARIO, F_TRANSPORT, F_BYTES, F_BLOCK, F_STRATEGY, F_REPS, F_VERIFIED,
        F_BPS_MED, F_BPS_MIN, F_BPS_MAX, F_WALL_MED, F_ROLE, F_CPG_MED, F_USER_MED,
-       F_SYS_MED, F_RATIO_MED, F_RATIO_MIN, F_RATIO_MAX, NFIELDS };
+       F_SYS_MED, F_RATIO_MED, F_RATIO_MIN, F_RATIO_MAX, F_BPS_CI_LO, F_BPS_CI_HI,
+       F_BPS_CI_LEVEL, F_RATIO_CI_LO, F_RATIO_CI_HI, F_RATIO_CI_LEVEL, F_DIFFERENCE, NFIELDS };
 
 /* Splits the next CSV line (no quoting in these tests) into exactly NFIELDS fields. */
 static void next_row(char **save, char *field[NFIELDS])
@@ -355,6 +357,13 @@ static void test_summary_medians_and_paired_ratios(void **state)
 	assert_string_equal(field[F_RATIO_MED], "1.5");
 	assert_string_equal(field[F_RATIO_MIN], "1.5");
 	assert_string_equal(field[F_RATIO_MAX], "2");
+	/* Three paired ratios: the interval is min..max, covering 75%, and excludes 1. */
+	assert_string_equal(field[F_BPS_CI_LO], "150");
+	assert_string_equal(field[F_BPS_CI_HI], "600");
+	assert_string_equal(field[F_RATIO_CI_LO], "1.5");
+	assert_string_equal(field[F_RATIO_CI_HI], "2");
+	assert_string_equal(field[F_RATIO_CI_LEVEL], "0.75");
+	assert_string_equal(field[F_DIFFERENCE], "faster");
 
 	next_row(&save, field);
 	assert_string_equal(field[F_STRATEGY], "splice");

@@ -113,6 +113,29 @@ static void test_paired_ratios_respect_cap_and_empty(void **state UNUSED)
 	assert_int_equal(stats_paired_ratios(NULL, 0, a, N(a), out, 1), 0);
 }
 
+/*
+ * The median's interval uses order statistics: min..max below 6 samples
+ * (coverage 1 - 2/2^n, reported as it is), and the textbook pairs above
+ * (n = 9: x(2)..x(8), 96.1%; n = 17: x(5)..x(13), 95.1%).
+ */
+static void test_median_interval(void **state UNUSED)
+{
+	double v[17] = { 9, 1, 8, 2, 7, 3, 6, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17 };
+	struct stats_interval ci;
+
+	ci = stats_median_interval(v, 5);		/* 9 1 8 2 7 */
+	assert_true(ci.lo == 1 && ci.hi == 9);
+	assert_true(fabs(ci.level - 0.9375) < 1e-12);
+	ci = stats_median_interval(v, 9);		/* 1..9 */
+	assert_true(ci.lo == 2 && ci.hi == 8);
+	assert_true(fabs(ci.level - 0.9609375) < 1e-9);
+	ci = stats_median_interval(v, 17);		/* 1..17 */
+	assert_true(ci.lo == 5 && ci.hi == 13);
+	assert_true(ci.level >= 0.95 && ci.level < 0.96);
+	ci = stats_median_interval(v, 0);
+	assert_true(isnan(ci.lo) && isnan(ci.hi));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_paired_ratios_by_rep),
 		cmocka_unit_test(test_paired_ratios_skip_unpaired_and_undefined),
 		cmocka_unit_test(test_paired_ratios_respect_cap_and_empty),
+		cmocka_unit_test(test_median_interval),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
