@@ -10,6 +10,9 @@ int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
 
 /* The whole command line, for a re-execution under the tracer. */
 extern char **copylab_argv;

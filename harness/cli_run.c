@@ -309,6 +309,7 @@ enum {
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
+	OPT_PIN, OPT_CACHE,
 };
 
 static const char run_help[] =
@@ -332,12 +333,18 @@ static const char run_help[] =
 "  --pipe-size N      F_SETPIPE_SZ for the scenario's pipe and strategies' pipes\n"
 "  --sink hash|discard  hash every byte (default) or splice to /dev/null (unverified)\n"
 "  --timeout SEC      end a repetition that runs longer; default 120\n"
-"  --fault sink-close=N   fault injection (tests): the sink closes after N bytes\n"
+"  --fault F          fault injection, for tests: sink-close=N (the sink closes after\n"
+"                     N bytes); flip@N, drop@N, dup@N, swap@N (the data entering the\n"
+"                     path is damaged at byte N: the run must fail, naming the offset)\n"
 "  --workdir DIR      where scratch files go; default /var/tmp\n"
 "  --no-bpf           no BPF copy ledger; --require-bpf: fail if it cannot load\n"
 "  --no-perf          no perf counters\n"
 "  --profile          perf record (cpu-clock, call graphs) on the role under test;\n"
 "                     the record keeps its top kernel and user symbols\n"
+"  --pin auto|none|CPU,CPU,...  pin the roles (role under test first) to CPUs;\n"
+"                     auto (default): one CPU per role when there are enough\n"
+"  --cache warm|cold  page cache state of file inputs before each rep (serve,\n"
+"                     copy); cold: posix_fadvise(DONTNEED), + drop_caches as root\n"
 "  --tracer           also count with the LD_PRELOAD tracer (beside BPF, to\n"
 "                     cross-check); it is used anyway when BPF cannot load,\n"
 "                     unless --no-tracer\n"
@@ -377,6 +384,8 @@ static const struct option run_opts[] = {
 	{ "tracer", no_argument, NULL, OPT_TRACER },
 	{ "no-tracer", no_argument, NULL, OPT_NO_TRACER },
 	{ "profile", no_argument, NULL, OPT_PROFILE },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
 };
@@ -387,8 +396,32 @@ struct parsed {
 	long reps, warmup;
 	bool json, quick, help, size_set, reps_set;
 	bool no_bpf, require_bpf, tracer, no_tracer;
+	const char *pin;
 	struct run_config cfg;
 };
+
+/* --fault sink-close=N | flip@N | drop@N | dup@N | swap@N (tests only). */
+static int parse_fault(const char *arg, struct run_config *cfg, char *err, size_t errlen)
+{
+	static const struct { const char *name; enum corruption kind; } kinds[] = {
+		{ "flip@", CORRUPT_FLIP }, { "drop@", CORRUPT_DROP },
+		{ "dup@", CORRUPT_DUP }, { "swap@", CORRUPT_SWAP },
+	};
+
+	if (!strncmp(arg, "sink-close=", 11))
+		return parse_size("--fault sink-close=", arg + 11, 1ull << 40, &cfg->sink_close_at, err, errlen);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t n = strlen(kinds[i].name);
+
+		if (strncmp(arg, kinds[i].name, n))
+			continue;
+		cfg->corrupt = kinds[i].kind;
+		return parse_size("--fault", arg + n, 1ull << 40, &cfg->corrupt_at, err, errlen);
+	}
+	snprintf(err, errlen, "--fault: '%s' is not a fault; valid: sink-close=N, flip@N, drop@N, dup@N, swap@N (N in bytes)",
+		 arg);
+	return -EINVAL;
+}
 
 static int parse_common(int argc, char **argv, const char *cmd, bool bench, struct parsed *p)
 {
@@ -412,6 +445,7 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		if (bench && c != OPT_QUICK && c != OPT_OUT && c != OPT_REPS && c != OPT_SIZE &&
 		    c != OPT_TIMEOUT && c != OPT_HELP && c != OPT_WORKDIR && c != OPT_NO_BPF &&
 		    c != OPT_REQUIRE_BPF && c != OPT_NO_PERF && c != OPT_TRACER && c != OPT_NO_TRACER &&
+		    c != OPT_PIN &&
 		    c != '?' && c != ':')
 			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --no-bpf, --require-bpf, --no-perf",
 					   argv[optind - 1]);
@@ -430,6 +464,12 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		case OPT_TRACER: p->tracer = true; break;
 		case OPT_NO_TRACER: p->no_tracer = true; break;
 		case OPT_PROFILE: p->cfg.profile = true; break;
+		case OPT_PIN: p->pin = optarg; break;
+		case OPT_CACHE:
+			if (strcmp(optarg, "warm") && strcmp(optarg, "cold"))
+				return usage_error("--cache: '%s' is not a cache state; valid: warm, cold", optarg);
+			p->cfg.cache_cold = !strcmp(optarg, "cold");
+			break;
 		case OPT_HELP: p->help = true; break;
 		case OPT_SIZE:
 			r = parse_size("--size", optarg, 1ull << 40, &p->size, err, sizeof(err));
@@ -465,10 +505,7 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 			p->cfg.sink_discard = !strcmp(optarg, "discard");
 			break;
 		case OPT_FAULT:
-			if (strncmp(optarg, "sink-close=", 11))
-				return usage_error("--fault: '%s' is not a fault; valid: sink-close=N (bytes)", optarg);
-			r = parse_size("--fault sink-close=", optarg + 11, 1ull << 40, &p->cfg.sink_close_at,
-				       err, sizeof(err));
+			r = parse_fault(optarg, &p->cfg, err, sizeof(err));
 			break;
 		case OPT_TIMEOUT:
 			r = parse_seconds("--timeout", optarg, &p->cfg.timeout_s, err, sizeof(err));
@@ -484,6 +521,46 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 	}
 	if (optind < argc)
 		return usage_error("%s: unexpected argument '%s' (see copylab %s --help)", cmd, argv[optind], cmd);
+	return 0;
+}
+
+/*
+ * --pin: "none", "auto" (role i on CPU i when every role gets a CPU of its
+ * own, so no two roles of a cell share one; none otherwise), or a list of
+ * CPUs in role order, the role under test first.
+ */
+static int parse_pin(const char *spec, enum scenario sc, int pin[MAX_ROLES])
+{
+	int nroles = scenario_def(sc)->nroles;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char buf[128], *save = NULL, *tok;
+	int i = 0;
+
+	for (int k = 0; k < MAX_ROLES; k++)
+		pin[k] = -1;
+	if (!spec || !strcmp(spec, "auto")) {
+		if (ncpu >= nroles)
+			for (int k = 0; k < nroles; k++)
+				pin[k] = k;
+		return 0;
+	}
+	if (!strcmp(spec, "none"))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), i++) {
+		char err[160];
+		long cpu;
+
+		if (i >= nroles)
+			return usage_error("--pin: %s has %d roles (%s first); '%s' names more CPUs",
+					   scenario_name(sc), nroles, scenario_def(sc)->roles[0], spec);
+		if (parse_count("--pin", tok, 0, ncpu - 1, &cpu, err, sizeof(err)))
+			return usage_error("%s (an online CPU), or auto, or none", err);
+		pin[i] = (int)cpu;
+	}
+	if (i != nroles)
+		return usage_error("--pin: %s has %d roles (%s); give one CPU for each, or auto, or none",
+				   scenario_name(sc), nroles, scenario_def(sc)->roles[0]);
 	return 0;
 }
 
@@ -553,6 +630,11 @@ int cmd_run(int argc, char **argv)
 	g.cfg = p.cfg;
 	g.cfg.scenario = sc;
 	g.cfg.transport = tr;
+	if ((r = parse_pin(p.pin, sc, g.cfg.pin)))
+		return r;
+	if (g.cfg.cache_cold && scenario_def(sc)->in != EP_FILE)
+		return usage_error("--cache cold: scenario %s reads no file; it applies to serve and copy",
+				   scenario_name(sc));
 	g.cfg.size = p.size;
 	g.cfg.block = p.block;
 	s.reps = p.reps;
@@ -707,7 +789,7 @@ int cmd_bench(int argc, char **argv)
 {
 	struct parsed p;
 	struct session s = { 0 };
-	struct group groups[SC_COUNT];
+	struct group groups[2 * SC_COUNT];
 	char err[320];
 	int r, ngroups = 0, failed = 0;
 
@@ -734,8 +816,16 @@ int cmd_bench(int argc, char **argv)
 		g->cfg.transport = TR_TCP;
 		g->cfg.size = p.size_set ? p.size : (p.quick ? 64ull << 20 : 1ull << 30);
 		g->cfg.block = DEFAULT_BLOCK;
+		parse_pin(p.pin, sc, g->cfg.pin);
 		s.cells_total += (s.reps + s.warmup) * g->nspecs;
 		ngroups++;
+		/* A file read from the disk is another workload than one in memory: both. */
+		if (scenario_def(sc)->in == EP_FILE) {
+			groups[ngroups] = *g;
+			groups[ngroups].cfg.cache_cold = true;
+			s.cells_total += (s.reps + s.warmup) * g->nspecs;
+			ngroups++;
+		}
 	}
 	if (p.quick)
 		fprintf(stderr, "copylab: --quick is a smoke run (64 MiB, 2 reps): its figures are not for quoting\n");

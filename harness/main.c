@@ -14,6 +14,9 @@ static const struct {
 	{ "run", cmd_run, "run one scenario with one or more strategies, verified, and write results" },
 	{ "bench", cmd_bench, "run the default matrix (every supported scenario x strategy)" },
 	{ "trace", cmd_trace, "run any program under the LD_PRELOAD tracer and print its copy ledger" },
+	{ "plot", cmd_plot, "draw the charts and the report of a results directory" },
+	{ "compare", cmd_compare, "two results directories side by side, with ratios" },
+	{ "copy", cmd_copy, "copy a file with any copy strategy, like cp" },
 };
 
 static void usage(FILE *out)
@@ -39,5 +42,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	return usage_error("unknown command '%s'; valid: list, run, bench, trace (see copylab --help)", argv[1]);
+	return usage_error("unknown command '%s'; valid: list, run, bench, trace, plot, compare, copy (see copylab --help)", argv[1]);
 }

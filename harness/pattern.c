@@ -50,7 +50,8 @@ int payload_create(struct payload *p, uint64_t size, bool (*should_stop)(void))
 	p->size = size;
 	if (size == 0)
 		return 0;
-	p->mapped = (size + page - 1) / page * page;
+	/* A spare block past the end, where a duplicated block can go (tests). */
+	p->mapped = (size + page - 1) / page * page + 4096;
 	p->data = mmap(NULL, p->mapped, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p->data == MAP_FAILED) {

@@ -11,6 +11,7 @@
 #include "bpf/ledger.h"
 #include "perfcount.h"
 #include "profile.h"
+#include "sysstat.h"
 #include "../tracer/copytrace.h"
 
 #include <stdbool.h>
@@ -28,6 +29,8 @@ struct role_result {
 	long faults_minor, faults_major;
 	uint64_t bytes;		/* bytes this role delivered (or received, for a sink) */
 	struct io_counters io;	/* the role's own data-moving calls */
+	int cpu_pinned;		/* the CPU it was pinned to, -1 when not pinned */
+	int cpu_last;		/* the CPU it was on at its window's end */
 	struct perf_values perf;	/* perf counters over the window */
 	bool have_ledger;
 	struct ledger_counts ledger;	/* BPF copy ledger over the window */
@@ -48,6 +51,7 @@ struct cell {
 	char transport[16];	/* "tcp", "unix", "none" (copy, pipe) */
 	uint64_t bytes;
 	size_t block;
+	char cache[8];		/* "warm" or "cold": page cache state of file inputs */
 };
 
 struct rep_result {
@@ -69,6 +73,8 @@ struct rep_result {
 	char bpf_note[128];	/* "ok", "unavailable: ...", "off (--no-bpf)" */
 	char tracer_note[128];	/* "ok (...)" or why the tracer is not in use */
 	struct profile_result profile;	/* --profile of the role under test */
+	struct system_cpu system_cpu;	/* the whole machine over the repetition's window */
+	char cache_note[64];	/* how the cold cache was made */
 	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
 	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
 };

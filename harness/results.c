@@ -297,7 +297,7 @@ static json_t *role_json(const struct role_result *ro, uint64_t payload)
 	const struct perf_values *p = &ro->perf;
 
 	return json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			 " s:o, s:o, s:o, s:o}",
+			 " s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "under_test", ro->under_test,
 			 "cpu_user_s", real_json(ro->cpu_user_s),
 			 "cpu_sys_s", real_json(ro->cpu_sys_s),
@@ -311,6 +311,8 @@ static json_t *role_json(const struct role_result *ro, uint64_t payload)
 			 "short_ops", (json_int_t)ro->io.short_ops,
 			 "eagain", (json_int_t)ro->io.eagain,
 			 "eintr", (json_int_t)ro->io.eintr,
+			 "cpu_pinned", ro->cpu_pinned >= 0 ? json_integer(ro->cpu_pinned) : json_null(),
+			 "cpu_last", ro->cpu_last >= 0 ? json_integer(ro->cpu_last) : json_null(),
 			 "perf", perf_json(p),
 			 "bpf", ledger_json(ro, payload),
 			 "tracer", tracer_json(ro),
@@ -357,6 +359,27 @@ static json_t *profile_json(const struct rep_result *rep)
 			 "top", top);
 }
 
+/*
+ * The whole machine over the window: what no role's own accounting shows
+ * (softirq, kworkers).  busy = everything but idle, iowait and steal.
+ */
+static json_t *system_cpu_json(const struct system_cpu *c, uint64_t payload)
+{
+	double busy = system_cpu_busy(c);
+
+	if (!c->have)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "user_s", real_json(c->user_s + c->nice_s),
+			 "system_s", real_json(c->system_s),
+			 "irq_s", real_json(c->irq_s),
+			 "softirq_s", real_json(c->softirq_s),
+			 "idle_s", real_json(c->idle_s),
+			 "steal_s", real_json(c->steal_s),
+			 "busy_s", real_json(busy),
+			 "busy_per_gib_s", payload ? real_json(busy / ((double)payload / GIB)) : json_null());
+}
+
 /* Zero-copy sends as the kernel reported them: really not copied, or copied. */
 static json_t *zerocopy_json(const struct zerocopy_counters *z)
 {
@@ -387,7 +410,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
-			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -412,6 +435,9 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 				"perf", rep->perf_note[0] ? rep->perf_note : "unknown",
 				"bpf", rep->bpf_note[0] ? rep->bpf_note : "unknown",
 				"tracer", rep->tracer_note[0] ? rep->tracer_note : "unknown"),
+			 "cache", rep->cell.cache[0] ? rep->cell.cache : "warm",
+			 "cache_note", rep->cache_note[0] ? json_string(rep->cache_note) : json_null(),
+			 "system_cpu", system_cpu_json(&rep->system_cpu, rep->cell.bytes),
 			 "profile", profile_json(rep),
 			 "zerocopy", zerocopy_json(&rep->zc),
 			 "roles", roles_json(rep));
@@ -505,6 +531,7 @@ static void terminate_strings(struct rep_result *rep)
 	TERMINATE(rep->cell.strategy);
 	TERMINATE(rep->cell.base);
 	TERMINATE(rep->cell.transport);
+	TERMINATE(rep->cell.cache);
 	TERMINATE(rep->verify_note);
 	TERMINATE(rep->error);
 	for (int i = 0; i < MAX_ROLES; i++)
@@ -564,7 +591,7 @@ int results_add(struct results *r, const struct rep_result *rep)
 static bool same_point(const struct cell *a, const struct cell *b)
 {
 	return a->scenario == b->scenario && a->bytes == b->bytes && a->block == b->block &&
-	       strcmp(a->transport, b->transport) == 0;
+	       strcmp(a->transport, b->transport) == 0 && strcmp(a->cache, b->cache) == 0;
 }
 
 static bool same_cell(const struct cell *a, const struct cell *b)
@@ -707,7 +734,7 @@ static const char csv_header[] =
 	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
-	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference\n";
+	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache\n";
 
 /*
  * The verdict of the paired ratio to readwrite: a difference is claimed only
@@ -745,6 +772,7 @@ static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_s
 		csv_real(cs->ratio.ci.lo, n[17]), csv_real(cs->ratio.ci.hi, n[18]),
 		csv_real(cs->ratio.ci.level, n[19]),
 		difference_of(c, cs),
+		c->cache[0] ? c->cache : "warm",
 	};
 
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)
@@ -896,6 +924,8 @@ static int print_point(const struct results *r, size_t first, FILE *out)
 	if (strcmp(point->transport, "none") != 0)
 		fprintf(out, " over %s", point->transport);
 	fprintf(out, ", %s, block %s, %d rep%s", size, block, reps, reps == 1 ? "" : "s");
+	if (strcmp(point->cache, "cold") == 0)
+		fprintf(out, ", cold cache");
 	if (role[0])
 		fprintf(out, " (role under test: %s)", role);
 	fputc('\n', out);

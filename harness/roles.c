@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,7 @@ static void window_close(const struct role_ctx *r, struct window *w, struct role
 
 	rep->t_end_ns = now_ns();
 	getrusage(RUSAGE_SELF, &u1);
+	rep->res.cpu_last = sched_getcpu();
 	if (w->perf_on)
 		perf_window_end();
 	if (rep->res.have_tracer)
@@ -239,11 +241,11 @@ static int tested_prepare(const struct role_ctx *r, struct xfer *x, struct role_
 		x->in_fd = open(r->in->source_path, O_RDONLY | O_CLOEXEC);
 		if (x->in_fd < 0)
 			return set_error(rep, errno, "open", r->in->source_path);
-		x->total = r->c->size;
+		x->total = r->in->payload.size;	/* the size asked, unless a test damaged it */
 		break;
 	case EP_MEMORY:
 		x->mem = r->in->payload.data;
-		x->total = r->c->size;
+		x->total = r->in->payload.size;
 		payload_prefault(&r->in->payload);
 		break;
 	default:

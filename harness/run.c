@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +51,53 @@ static int write_all(int fd, const unsigned char *p, uint64_t len)
 	return 0;
 }
 
+/*
+ * After the expected hashes: flip one bit, drop a block, send a block twice,
+ * or swap two blocks, at `at` rounded down to a block.  The payload's size
+ * changes with drop and dup, so the source sends what a broken path would.
+ */
+static void corrupt_payload(struct payload *p, enum corruption kind, uint64_t at)
+{
+	const uint64_t b = CORRUPT_BLOCK;
+	unsigned char tmp[CORRUPT_BLOCK];
+
+	if (kind == CORRUPT_NONE || p->size == 0)
+		return;
+	at = at / b * b;
+	if (at >= p->size)
+		at = (p->size - 1) / b * b;
+	switch (kind) {
+	case CORRUPT_FLIP:
+		p->data[at] ^= 0x10;
+		break;
+	case CORRUPT_DROP:
+		if (p->size - at <= b)
+			p->size = at;
+		else {
+			memmove(p->data + at, p->data + at + b, p->size - at - b);
+			p->size -= b;
+		}
+		break;
+	case CORRUPT_DUP:
+		if (p->size - at < b)
+			break;
+		memmove(p->data + at + b, p->data + at, p->size - at);
+		p->size += b;
+		break;
+	case CORRUPT_SWAP:
+		if (p->size - at < 2 * b)
+			at = p->size >= 2 * b ? (p->size - 2 * b) / b * b : 0;
+		if (p->size < 2 * b)
+			break;
+		memcpy(tmp, p->data + at, b);
+		memcpy(p->data + at, p->data + at + b, b);
+		memcpy(p->data + at + b, tmp, b);
+		break;
+	default:
+		break;
+	}
+}
+
 static bool interrupted(void)
 {
 	return run_interrupted != 0;
@@ -73,6 +121,7 @@ int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 		snprintf(err, errlen, "out of memory for chunk hashes");
 		goto fail;
 	}
+	corrupt_payload(&in->payload, c->corrupt, c->corrupt_at);
 	if (scenario_def(c->scenario)->in != EP_FILE)
 		return 0;
 	snprintf(in->source_path, sizeof(in->source_path), "%s/source-%" PRIu64 ".dat",
@@ -83,7 +132,7 @@ int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 		snprintf(err, errlen, "creating source file %s: %s", in->source_path, strerror(errno));
 		goto fail;
 	}
-	r = write_all(fd, in->payload.data, c->size);
+	r = write_all(fd, in->payload.data, in->payload.size);
 	close(fd);
 	if (r) {
 		snprintf(err, errlen, "writing source file %s: %s (%s)", in->source_path,
@@ -103,6 +152,29 @@ void run_inputs_release(struct run_inputs *in)
 	expected_free(&in->expected);
 	payload_destroy(&in->payload);
 	memset(in, 0, sizeof(*in));
+}
+
+/*
+ * --cache cold: the source file leaves the page cache before each rep.
+ * fadvise drops this file's clean pages; as root, drop_caches also drops
+ * the dentries and inodes, as a reboot would.  The note says which.
+ */
+static void evict_source(const char *path, char *note, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), dc;
+	bool dropped = false;
+
+	if (fd >= 0) {
+		fdatasync(fd);
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+	}
+	dc = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	if (dc >= 0) {
+		dropped = write(dc, "3", 1) == 1;
+		close(dc);
+	}
+	snprintf(note, len, "cold: posix_fadvise(DONTNEED)%s", dropped ? " + drop_caches" : "");
 }
 
 /* ---- one repetition ----------------------------------------------------- */
@@ -243,6 +315,13 @@ static int fork_role(struct rep_state *st, int i, char *err, size_t errlen)
 		signal(SIGPIPE, SIG_IGN);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		if (st->c->pin[i] >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(st->c->pin[i], &set);
+			sched_setaffinity(0, sizeof(set), &set);
+		}
 		close_foreign_fds(st, &st->ctx[i], i);
 		role_main(&st->ctx[i]);
 	}
@@ -409,6 +488,7 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 		*res = st->report[i].res;
 		snprintf(res->name, sizeof(res->name), "%s", d->roles[i]);
 		res->under_test = i == 0;
+		res->cpu_pinned = st->c->pin[i];
 		res->have_ledger = st->c->ledger && ledger_read(st->c->ledger, i, &res->ledger) == 0;
 	}
 	out->pipe_granted = st->report[0].pipe_granted;
@@ -476,6 +556,7 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 		 scenario_def(c->scenario)->uses_transport ? transport_name(c->transport) : "none");
 	cell->bytes = c->size;
 	cell->block = c->block;
+	snprintf(cell->cache, sizeof(cell->cache), "%s", c->cache_cold ? "cold" : "warm");
 	snprintf(out->bpf_note, sizeof(out->bpf_note), "%s", c->bpf_note ? c->bpf_note : "off");
 	snprintf(out->tracer_note, sizeof(out->tracer_note), "%s", c->tracer_note ? c->tracer_note : "off");
 }
@@ -487,6 +568,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	struct rep_state *st = calloc(1, sizeof(*st));
 	int wstatus[MAX_ROLES] = { 0 }, who = 0, ret = 1;
 	struct profile_run prof = { 0 };
+	struct system_cpu sys0, sys1;
 	enum wait_outcome w;
 	int64_t t_release;
 
@@ -534,6 +616,8 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 		r->out_path = d->out == EP_FILE ? st->out_path : NULL;
 		r->out2_path = d->out2_file ? st->out2_path : NULL;
 	}
+	if (c->cache_cold && in->source_path[0])
+		evict_source(in->source_path, out->cache_note, sizeof(out->cache_note));
 	for (int i = 0; i < st->nroles && c->ledger; i++)
 		ledger_reset(c->ledger, i);
 	for (int i = 0; i < st->nroles; i++)
@@ -556,12 +640,15 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	if (c->profile && profile_start(&prof, st->pid[0], c->workdir, out->profile.note,
 					sizeof(out->profile.note)))
 		prof.perf_pid = 0;
+	system_cpu_read(&sys0);
 	t_release = now_ns();
 	close(st->go[1]);
 	st->go[1] = -1;
 	w = collect(st, false, t_release + (int64_t)(c->timeout_s * 1e9), &who);
 	if (w != WAIT_OK)
 		goto fail;
+	system_cpu_read(&sys1);
+	out->system_cpu = system_cpu_delta(&sys0, &sys1);
 	profile_finish(&prof, &out->profile);
 	reap_roles(st, wstatus);
 	fill_roles(st, out);

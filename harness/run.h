@@ -19,6 +19,14 @@ struct ledger;
 #include <limits.h>
 #include <signal.h>
 
+/*
+ * Negative verification: the data entering the path is damaged after the
+ * expected hashes were taken, as a faulty strategy would damage it, so a
+ * test can prove that every kind of damage is caught and located.
+ */
+enum corruption { CORRUPT_NONE, CORRUPT_FLIP, CORRUPT_DROP, CORRUPT_DUP, CORRUPT_SWAP };
+#define CORRUPT_BLOCK 4096
+
 struct run_config {
 	enum scenario scenario;
 	enum transport transport;
@@ -30,10 +38,14 @@ struct run_config {
 	bool sink_discard;	/* the fixed sink splices to /dev/null: unverified */
 	uint64_t sink_close_at;	/* fault injection: the sink closes after this many
 				 * bytes; UINT64_MAX = never */
+	enum corruption corrupt;	/* fault injection: damage the data entering the path */
+	uint64_t corrupt_at;	/* where (bytes; rounded down to a 4 KiB block) */
 	double timeout_s;
 	const char *workdir;
 	bool no_perf;		/* --no-perf */
 	bool profile;		/* --profile: perf record on the role under test */
+	bool cache_cold;	/* --cache cold: evict file inputs before each rep */
+	int pin[MAX_ROLES];	/* CPU per role (role order of the scenario), -1 = none */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
 	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */
 	copytrace_totals_fn tracer;	/* the preloaded tracer's totals, or NULL */

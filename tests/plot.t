@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# copylab plot: charts (PNG and SVG) for every scenario, transport and
+# sweep of a run, titled with the machine; a report whose HTML page loads
+# every chart in headless Chromium; bad input exits 1 or 2 naming the file
+# and line; nothing half-written is left behind.
+# timeout: 300
+. "$(dirname "$0")/lib.sh"
+require_copylab
+command -v gnuplot >/dev/null || skip_all "gnuplot is not installed (make deps installs gnuplot-nox)"
+"$COPYLAB" plot --help >/dev/null 2>&1 || bail_out "this copylab has no plot command"
+
+# --- a run to draw: serve over tcp and unix, relay at two blocks (a sweep),
+# pipe without BPF; merged into one directory as one run with --sweep makes.
+mk() {	# mk NAME ARGS...: a small run into $TMP/parts/NAME
+	local name=$1
+	shift
+	cl run "$@" --size 2M --reps 2 --warmup 0 --out "$TMP/parts/$name"
+	[ "$RC" -eq 0 ] || { cl_desc; bail_out "copylab run $* failed"; }
+}
+mk serve-tcp --scenario serve --strategy all
+mk serve-unix --scenario serve --strategy all --transport unix
+mk relay-64k --scenario relay --strategy all
+mk relay-4k --scenario relay --strategy all --block 4K
+mk pipe --scenario pipe --strategy all --no-bpf
+RUN=$TMP/run
+mkdir -p "$RUN"
+cp "$TMP/parts/serve-tcp/env.json" "$RUN/"
+head -n 1 "$TMP/parts/serve-tcp/summary.csv" >"$RUN/summary.csv"
+for p in serve-tcp serve-unix relay-64k relay-4k pipe; do
+	cat "$TMP/parts/$p/results.jsonl" >>"$RUN/results.jsonl"
+	tail -n +2 "$TMP/parts/$p/summary.csv" >>"$RUN/summary.csv"
+done
+
+cl plot "$RUN"
+ok "$RC" "plot exits 0 on a good run directory" "$(cl_desc)"
+
+charts="throughput-serve throughput-relay throughput-pipe cpu-serve-tcp cpu-serve-unix cpu-relay-tcp
+	cpu-pipe-none ledger-serve-tcp ledger-serve-unix ledger-relay-tcp ledger-pipe-none
+	sweep-block-relay-tcp efficiency-serve efficiency-relay efficiency-pipe throughput cpu_per_gib"
+missing=""
+for c in $charts; do
+	for ext in png svg dat; do [ -s "$RUN/plots/$c.$ext" ] || missing+=" $c.$ext"; done
+done
+is "$missing" "" "every expected chart is there as PNG, SVG and its data"
+
+# PNG: the signature and an IHDR with a non-zero size.
+bad=""
+for f in "$RUN"/plots/*.png; do
+	sig=$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')
+	w=$(od -An -tu1 -j16 -N4 "$f" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	h=$(od -An -tu1 -j20 -N4 "$f" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	[ "$sig" = 89504e470d0a1a0a ] && [ "$w" -gt 100 ] && [ "$h" -gt 100 ] || bad+=" $(basename "$f")"
+done
+is "$bad" "" "every PNG has the PNG signature and a real size"
+
+bad=""
+for f in "$RUN"/plots/*.svg; do
+	grep -q '<svg' "$f" && tail -c 200 "$f" | grep -q '</svg>' || bad+=" $(basename "$f")"
+	if command -v xmllint >/dev/null; then xmllint --noout "$f" 2>/dev/null || bad+=" $(basename "$f")(xml)"; fi
+done
+is "$bad" "" "every SVG is a whole SVG document"
+
+n_png=$(ls "$RUN"/plots/*.png | wc -l)
+n_svg=$(ls "$RUN"/plots/*.svg | wc -l)
+is "$n_png" "$n_svg" "as many SVG as PNG charts"
+
+left=$(find "$RUN" -name '.*' ! -name . | head -n 3)
+is "$left" "" "no temporary file or directory is left"
+
+# Titles: scenario, transport, size, machine (env.json).
+cpu=$(jq -r .cpu_model "$RUN/env.json") rel=$(jq -r .kernel.release "$RUN/env.json")
+bad=""
+for c in cpu-serve-tcp ledger-relay-tcp throughput-serve; do
+	grep -qF "$cpu" "$RUN/plots/$c.svg" && grep -qF "$rel" "$RUN/plots/$c.svg" || bad+=" $c"
+done
+grep -qF "serve (file -> socket) over tcp, 2 MiB, block 64 KiB" "$RUN/plots/cpu-serve-tcp.svg" || bad+=" cpu-serve-tcp(title)"
+is "$bad" "" "chart titles name the scenario, transport, size and the machine"
+
+grep -q '>mmap_write<' "$RUN/plots/throughput-serve.svg" && grep -q '>mmap_write<' "$RUN/plots/ledger-serve-tcp.svg"
+ok $? "strategy names are drawn as they are (noenhanced: mmap_write, no subscript)"
+
+# Data: the throughput bars are the records' medians.
+want=$(jq -s -r '[.[] | select(.scenario == "serve" and .transport == "tcp" and .strategy == "splice") | .bytes_per_s]
+	| sort | (if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end) / 1e6' \
+	"$RUN/results.jsonl")
+# splice's colour is 0xc0392b; its first bar is in the tcp group
+got=$(awk -F'\t' '$5 == 12597547 { print $2; exit }' "$RUN/plots/throughput-serve.dat")
+close=$(awk -v a="$want" -v b="$got" 'BEGIN { d = a - b; if (d < 0) d = -d; print (d <= 1e-3 * a) ? "yes" : "no" }')
+is "$close" yes "throughput bars are the medians of the records (serve tcp splice: $want MB/s)"
+
+got=$(awk -F'\t' 'NR == 1 { print $1 }' "$RUN/plots/sweep-block-relay-tcp.dat")
+n=$(awk 'NR > 1' "$RUN/plots/sweep-block-relay-tcp.dat" | wc -l)
+is "$got:$n" "block:2" "the relay block sweep is detected: two block values on one axis"
+
+# No BPF: said on the chart and in the report, not drawn as zero.
+got=$(awk -F'\t' '{ print $4 }' "$RUN/plots/ledger-pipe-none.dat" | sort -u)
+is "$got" "NaN" "pipe without BPF: the ledger bytes are missing (NaN), not zero"
+grep -q 'not measured in these records' "$RUN/plots/ledger-pipe-none.svg" &&
+	grep -q 'pipe over none: no copy ledger' "$RUN/report.md"
+ok $? "the missing ledger is said on the chart and in the report"
+
+# The report: environment, tables, charts.
+grep -q "^| cpu_model | $cpu |" "$RUN/report.md" &&
+	grep -q '^| readwrite | ' "$RUN/report.md" &&
+	grep -q '!\[.*\](plots/throughput-serve.png)' "$RUN/report.md"
+ok $? "report.md has the environment, the tables and the charts"
+
+med=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	$c["scenario"] == "relay" && $c["block"] == 4096 && $c["strategy"] == "splice" {
+		printf "%.0f", $c["bytes_per_s_median"] / 1e6 }' "$RUN/summary.csv")
+grep -A5 'relay over tcp, 2 MiB, block 4 KiB' "$RUN/report.md" | grep -q "^| splice | $med |"
+ok $? "report tables carry summary.csv's medians (relay 4 KiB splice: $med MB/s)"
+
+n_img=$(grep -o '<img ' "$RUN/report.html" | wc -l)
+n_data=$(grep -o 'src="data:image/png;base64,' "$RUN/report.html" | wc -l)
+is "$n_img:$n_data" "$n_png:$n_png" "report.html inlines every chart as a base64 PNG"
+grep -Eq 'src="(http|file|/)' "$RUN/report.html" && fail "report.html loads nothing from elsewhere" ||
+	pass "report.html loads nothing from elsewhere"
+
+# Every image of the page loads in a real browser.
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$browser" ]; then
+	skip "chromium is not installed (Debian package chromium)" "report.html: every image loads in headless Chromium"
+else
+	cp "$RUN/report.html" "$TMP/check.html"
+	cat >>"$TMP/check.html" <<'HTML'
+<script>
+window.addEventListener('load', function () {
+	var im = document.images, good = 0, bad = [];
+	for (var i = 0; i < im.length; i++)
+		if (im[i].complete && im[i].naturalWidth > 0) good++; else bad.push(im[i].alt);
+	var m = document.createElement('pre');
+	m.id = 'copylab-check';
+	m.textContent = 'LOADED ' + good + ' OF ' + im.length + ' FAILED [' + bad.join(' ') + ']';
+	document.body.appendChild(m);
+});
+</script>
+HTML
+	profile=$(mktemp -d "$TMP/chromium.XXXXXX")
+	timeout 90 "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+		--virtual-time-budget=10000 --dump-dom "file://$TMP/check.html" >"$TMP/dom.html" 2>"$TMP/chromium.err"
+	got=$(grep -o 'id="copylab-check">[^<]*' "$TMP/dom.html" | sed 's/.*>//')
+	is "$got" "LOADED $n_png OF $n_png FAILED []" "report.html: every image loads in headless Chromium" ||
+		diag_file "$TMP/chromium.err" 5
+fi
+
+# --format, --no-report
+OTHER=$TMP/other
+mkdir -p "$OTHER"
+cp "$TMP/parts/relay-64k/"* "$OTHER/"
+cl plot --format svg --no-report "$OTHER"
+n=$(ls "$OTHER/plots" | grep -c '\.png$')
+[ "$RC" -eq 0 ] && [ "$n" -eq 0 ] && [ -s "$OTHER/plots/throughput-relay.svg" ] && [ ! -e "$OTHER/report.html" ]
+ok $? "--format svg draws SVG only; --no-report writes no report"
+
+# --- bad input --------------------------------------------------------------
+expect_usage_error "plot: no such directory exits 2 naming it" "$TMP/nope: No such file or directory" plot "$TMP/nope"
+expect_usage_error "plot: no directory given exits 2" "give one results directory" plot
+expect_usage_error "plot: unknown option exits 2" "unknown option '--bogus'" plot --bogus "$RUN"
+expect_usage_error "plot: --format checks its value" "not a format" plot --format gif "$RUN"
+
+# bad_dir NAME: a copy of the relay run to spoil
+bad_dir() { rm -rf "$TMP/bad"; mkdir -p "$TMP/bad"; cp "$TMP/parts/relay-64k/"* "$TMP/bad/"; }
+expect_fail() {	# expect_fail NAME PATTERN
+	cl plot "$TMP/bad"
+	if [ "$RC" -eq 1 ] && grep -Eq -- "$2" "$ERR" && [ ! -e "$TMP/bad/report.html" ]; then
+		pass "$1"
+	else
+		fail "$1"
+		diag "wanted exit 1, stderr matching /$2/ and no report"
+		cl_desc
+	fi
+}
+bad_dir
+rm "$TMP/bad/results.jsonl"
+expect_fail "no results.jsonl: exit 1 naming it" "bad/results.jsonl: No such file or directory"
+bad_dir
+sed -i '2s/.*/{"schema": "copylab.rep\/1", oops/' "$TMP/bad/results.jsonl"
+expect_fail "a malformed line: exit 1 naming the file and line" "bad/results.jsonl:2: not valid JSON"
+bad_dir
+sed -i '3s/"bytes":[0-9]*,//' "$TMP/bad/results.jsonl"
+expect_fail "a record without bytes: exit 1 naming the line and the key" "results.jsonl:3: key 'bytes' is missing"
+bad_dir
+sed -i '1s/copylab.rep\/1/copylab.rep\/9/' "$TMP/bad/results.jsonl"
+expect_fail "a newer schema: exit 1 saying so" "results.jsonl:1: schema 'copylab.rep/9' is newer"
+bad_dir
+: >"$TMP/bad/results.jsonl"
+expect_fail "an empty results.jsonl: exit 1" "results.jsonl: no records"
+bad_dir
+echo 'relay,tcp,"unterminated' >>"$TMP/bad/summary.csv"
+expect_fail "a malformed summary.csv: exit 1 naming the file and line" "bad/summary.csv:[0-9]+: malformed quoted field"
+bad_dir
+COPYLAB_SCRIPTS=$TMP/none cl plot "$TMP/bad"
+[ "$RC" -eq 1 ] && grep -q 'COPYLAB_SCRIPTS' "$ERR"
+ok $? "scripts not found: exit 1 naming COPYLAB_SCRIPTS" "$(cl_desc)"
+
+done_testing
