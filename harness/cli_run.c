@@ -123,6 +123,19 @@ static void progress(struct session *s, const struct group *g, const struct stra
 		rep ? rep : 0, s->reps, rep ? "counted" : "warm-up", left);
 }
 
+/* Off a terminal (CI, a pipe): one line per finished repetition, nothing redrawn. */
+static void progress_line(const struct session *s, const struct group *g, const struct rep_result *r)
+{
+	char size[32];
+
+	fprintf(stderr, "copylab: [%d/%d] %s %s%s%s, %s, rep %d/%d: %.0f MB/s, %s\n",
+		s->cells_done, s->cells_total, scenario_name(g->cfg.scenario), r->cell.strategy,
+		scenario_def(g->cfg.scenario)->uses_transport ? " over " : "",
+		scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
+		human_bytes(g->cfg.size, size, sizeof(size)), r->rep, s->reps, r->bytes_per_s / 1e6,
+		r->verify == VERIFY_OK ? "verified" : "NOT verified (--sink discard)");
+}
+
 static void keep_rep(struct session *s, const struct rep_result *r)
 {
 	if (s->nall == s->capall) {
@@ -188,6 +201,8 @@ static int run_group(struct session *s, struct group *g)
 			keep_rep(s, &r);
 			if (s->json)
 				print_record(s, &r);
+			if (!s->progress_tty)
+				progress_line(s, g, &r);
 		}
 	}
 	int ws = results_write_summary(s->res);
@@ -309,7 +324,7 @@ enum {
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
-	OPT_PIN, OPT_CACHE,
+	OPT_PIN, OPT_CACHE, OPT_SWEEP,
 };
 
 static const char run_help[] =
@@ -324,6 +339,7 @@ static const char run_help[] =
 "  --transport T      tcp (127.0.0.1) or unix; default tcp (copy and pipe: none)\n"
 "  --size N           bytes to move; K/M/G suffixes are powers of 1024; default 64M\n"
 "  --block N          bytes per call of the role under test; default 64K\n"
+"  --sweep block=A..B | size=A..B   one cell per power of two from A to B\n"
 "  --reps N           counted repetitions; default 3\n"
 "  --warmup N         uncounted repetitions first; default 1\n"
 "  --out DIR          results directory; default results/<run-id>\n"
@@ -386,6 +402,7 @@ static const struct option run_opts[] = {
 	{ "profile", no_argument, NULL, OPT_PROFILE },
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "sweep", required_argument, NULL, OPT_SWEEP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
 };
@@ -396,7 +413,7 @@ struct parsed {
 	long reps, warmup;
 	bool json, quick, help, size_set, reps_set;
 	bool no_bpf, require_bpf, tracer, no_tracer;
-	const char *pin;
+	const char *pin, *sweep;
 	struct run_config cfg;
 };
 
@@ -465,6 +482,7 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		case OPT_NO_TRACER: p->no_tracer = true; break;
 		case OPT_PROFILE: p->cfg.profile = true; break;
 		case OPT_PIN: p->pin = optarg; break;
+		case OPT_SWEEP: p->sweep = optarg; break;
 		case OPT_CACHE:
 			if (strcmp(optarg, "warm") && strcmp(optarg, "cold"))
 				return usage_error("--cache: '%s' is not a cache state; valid: warm, cold", optarg);
@@ -564,6 +582,42 @@ static int parse_pin(const char *spec, enum scenario sc, int pin[MAX_ROLES])
 	return 0;
 }
 
+#define MAX_SWEEP 40
+
+/*
+ * --sweep block=A..B | size=A..B: the powers of two from A to B (A and B
+ * themselves powers of two).  Returns how many values, or -1 after a
+ * usage message.
+ */
+static int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
+{
+	bool block = !strncmp(spec, "block=", 6), size = !strncmp(spec, "size=", 5);
+	const char *range = block ? spec + 6 : size ? spec + 5 : NULL;
+	const char *dots = range ? strstr(range, "..") : NULL;
+	char lo_s[32], err[320];
+	uint64_t lo, hi;
+	int n = 0;
+
+	if (!range || !dots || dots - range >= (ptrdiff_t)sizeof(lo_s)) {
+		usage_error("--sweep: '%s' is not a sweep; use block=A..B or size=A..B, e.g. block=4K..1M", spec);
+		return -1;
+	}
+	snprintf(lo_s, sizeof(lo_s), "%.*s", (int)(dots - range), range);
+	if (parse_size("--sweep", lo_s, block ? 1ull << 30 : 1ull << 40, &lo, err, sizeof(err)) ||
+	    parse_size("--sweep", dots + 2, block ? 1ull << 30 : 1ull << 40, &hi, err, sizeof(err))) {
+		usage_error("%s", err);
+		return -1;
+	}
+	if (lo == 0 || hi < lo || (lo & (lo - 1)) || (hi & (hi - 1))) {
+		usage_error("--sweep: %s..%s must run from a power of two up to a larger or equal one (e.g. 4K..1M)",
+			    lo_s, dots + 2);
+		return -1;
+	}
+	for (uint64_t v = lo; v <= hi && n < MAX_SWEEP; v *= 2)
+		values[n++] = v;
+	return n;
+}
+
 /* The labels of LIST, or every strategy supporting the scenario for "all". */
 static int parse_strategy_list(const char *list, enum scenario sc, struct group *g)
 {
@@ -640,21 +694,47 @@ int cmd_run(int argc, char **argv)
 	s.reps = p.reps;
 	s.warmup = p.warmup;
 	s.json = p.json;
-	s.cells_total = (p.reps + p.warmup) * g.nspecs;
+
+	/* A sweep is one group per value, all in one results directory. */
+	struct group *groups = NULL;
+	uint64_t values[MAX_SWEEP];
+	int ngroups = 1;
+
+	if (p.sweep && (ngroups = parse_sweep(p.sweep, values)) < 0)
+		return EXIT_USAGE;
+	groups = calloc(ngroups, sizeof(*groups));
+	if (!groups)
+		return EXIT_RUN_FAILED;
+	for (int i = 0; i < ngroups; i++) {
+		groups[i] = g;
+		if (p.sweep && !strncmp(p.sweep, "block=", 6))
+			groups[i].cfg.block = values[i];
+		else if (p.sweep)
+			groups[i].cfg.size = values[i];
+		s.cells_total += (p.reps + p.warmup) * g.nspecs;
+	}
 	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||
-	    (r = session_tracer(&s, p.tracer, p.no_tracer)))
+	    (r = session_tracer(&s, p.tracer, p.no_tracer))) {
+		free(groups);
 		return r;
-	g.cfg.ledger = s.ledger;
-	g.cfg.bpf_note = s.bpf_note;
-	g.cfg.tracer = s.tracer;
-	g.cfg.tracer_note = s.tracer_note;
+	}
 	if ((r = session_open(&s, p.out, p.workdir))) {
 		if (s.ledger)
 			ledger_close(s.ledger);
+		free(groups);
 		return r;
 	}
-	r = run_group(&s, &g);
+	for (int i = 0; i < ngroups && !r && !run_interrupted; i++) {
+		groups[i].cfg.ledger = s.ledger;
+		groups[i].cfg.bpf_note = s.bpf_note;
+		groups[i].cfg.tracer = s.tracer;
+		groups[i].cfg.tracer_note = s.tracer_note;
+		r = run_group(&s, &groups[i]);
+	}
+	if (run_interrupted)
+		r = EXIT_RUN_FAILED;
 	session_close(&s, p.json ? stderr : stdout);
+	free(groups);
 	return r;
 }
 
