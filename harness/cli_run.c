@@ -14,6 +14,8 @@
 #include "tracer_link.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -324,7 +326,7 @@ enum {
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
-	OPT_PIN, OPT_CACHE, OPT_SWEEP,
+	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING,
 };
 
 static const char run_help[] =
@@ -340,6 +342,8 @@ static const char run_help[] =
 "  --size N           bytes to move; K/M/G suffixes are powers of 1024; default 64M\n"
 "  --block N          bytes per call of the role under test; default 64K\n"
 "  --sweep block=A..B | size=A..B   one cell per power of two from A to B\n"
+"  --outstanding N    echo: requests in flight at most (default 1: request/response);\n"
+"                     the message size is --block; every round trip is timed\n"
 "  --reps N           counted repetitions; default 3\n"
 "  --warmup N         uncounted repetitions first; default 1\n"
 "  --out DIR          results directory; default results/<run-id>\n"
@@ -372,8 +376,18 @@ static const char bench_help[] =
 "\n"
 "Runs the default matrix: every scenario with every strategy that supports it\n"
 "(and vmsplice:gift), over tcp loopback, 1 GiB per cell (--quick: 64 MiB),\n"
-"block 64 KiB, 1 warm-up and 5 counted repetitions (--quick: 2), interleaved.\n"
-"Prints the table and the headline ratios, and writes results/<run-id>/.\n";
+"block 64 KiB, 1 warm-up and 5 counted repetitions (--quick: 2), interleaved;\n"
+"serve and copy also with a cold page cache; echo as a latency workload:\n"
+"messages of 64 B, 1 KiB, 16 KiB and 64 KiB with 1 and 8 in flight, 20000\n"
+"round trips per cell (at most 256 MiB; --quick: 2000), every one timed.\n"
+"Roles are pinned one CPU each where the machine has enough (--pin).  Then the\n"
+"relay cell with the instruments on and off, for what they cost.  Prints the\n"
+"table and the headline figures, and writes the results directory.\n"
+"\n"
+"  --quick      a smoke run: its figures are not for quoting\n"
+"  --out DIR    results directory; default results/<run-id>\n"
+"  --reps N, --size N, --timeout SEC, --workdir DIR, --pin P: as for copylab run\n"
+"  --no-bpf, --require-bpf, --no-perf, --tracer, --no-tracer: as for copylab run\n";
 
 static const struct option run_opts[] = {
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
@@ -403,6 +417,7 @@ static const struct option run_opts[] = {
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "sweep", required_argument, NULL, OPT_SWEEP },
+	{ "outstanding", required_argument, NULL, OPT_OUTSTANDING },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
 };
@@ -483,6 +498,13 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		case OPT_PROFILE: p->cfg.profile = true; break;
 		case OPT_PIN: p->pin = optarg; break;
 		case OPT_SWEEP: p->sweep = optarg; break;
+		case OPT_OUTSTANDING: {
+			long n;
+
+			r = parse_count("--outstanding", optarg, 1, 1024, &n, err, sizeof(err));
+			p->cfg.outstanding = (unsigned)n;
+			break;
+		}
 		case OPT_CACHE:
 			if (strcmp(optarg, "warm") && strcmp(optarg, "cold"))
 				return usage_error("--cache: '%s' is not a cache state; valid: warm, cold", optarg);
@@ -686,6 +708,8 @@ int cmd_run(int argc, char **argv)
 	g.cfg.transport = tr;
 	if ((r = parse_pin(p.pin, sc, g.cfg.pin)))
 		return r;
+	if (g.cfg.outstanding && sc != SC_ECHO)
+		return usage_error("--outstanding: only the echo scenario has requests in flight");
 	if (g.cfg.cache_cold && scenario_def(sc)->in != EP_FILE)
 		return usage_error("--cache cold: scenario %s reads no file; it applies to serve and copy",
 				   scenario_name(sc));
@@ -761,6 +785,58 @@ static double cell_median(const struct session *s, enum scenario sc, const char 
 	return m;
 }
 
+/* Median over the reps of one echo cell of a latency figure (offset into the summary). */
+static double echo_median(const struct session *s, const struct rep_result *like, size_t field)
+{
+	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; v && i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+
+		if (r->cell.scenario == SC_ECHO && r->cell.block == like->cell.block &&
+		    r->cell.outstanding == like->cell.outstanding &&
+		    !strcmp(r->cell.strategy, like->cell.strategy) && r->latency.count)
+			v[n++] = *(const double *)((const char *)&r->latency + field);
+	}
+	double m = n ? stats_median(v, n) : NAN;
+
+	free(v);
+	return m;
+}
+
+/* Echo round trips per cell: the median over reps of each percentile. */
+static void print_echo_latency(const struct session *s, FILE *out)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+		bool first = true;
+
+		if (r->cell.scenario != SC_ECHO || !r->latency.count)
+			continue;
+		for (size_t j = 0; j < i && first; j++)
+			first = !(s->all[j].cell.scenario == SC_ECHO && s->all[j].cell.block == r->cell.block &&
+				  s->all[j].cell.outstanding == r->cell.outstanding &&
+				  !strcmp(s->all[j].cell.strategy, r->cell.strategy));
+		if (!first)
+			continue;
+		if (!header) {
+			fprintf(out, "\nEcho round trips (µs; every round trip timed; median over the reps):\n"
+				"  %-10s %8s %11s %8s %8s %8s %9s\n", "strategy", "message", "outstanding",
+				"p50", "p99", "p99.9", "max");
+			header = true;
+		}
+		fprintf(out, "  %-10s %8zu %11u %8.1f %8.1f %8.1f %9.1f\n", r->cell.strategy, r->cell.block,
+			r->cell.outstanding,
+			echo_median(s, r, offsetof(struct latency_summary, p50_us)),
+			echo_median(s, r, offsetof(struct latency_summary, p99_us)),
+			echo_median(s, r, offsetof(struct latency_summary, p999_us)),
+			echo_median(s, r, offsetof(struct latency_summary, max_us)));
+	}
+}
+
 static void print_headline(const struct session *s, FILE *out)
 {
 	double rw_cpu = cell_median(s, SC_RELAY, "readwrite", true);
@@ -775,6 +851,7 @@ static void print_headline(const struct session *s, FILE *out)
 	if (rw_pipe > 0 && vm_pipe > 0)
 		fprintf(out, "  pipe throughput: vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx (higher is better)\n",
 			vm_pipe / 1e6, rw_pipe / 1e6, vm_pipe / rw_pipe);
+	print_echo_latency(s, out);
 }
 
 /*
@@ -869,7 +946,7 @@ int cmd_bench(int argc, char **argv)
 {
 	struct parsed p;
 	struct session s = { 0 };
-	struct group groups[2 * SC_COUNT];
+	struct group groups[3 * SC_COUNT];
 	char err[320];
 	int r, ngroups = 0, failed = 0;
 
@@ -899,6 +976,31 @@ int cmd_bench(int argc, char **argv)
 		parse_pin(p.pin, sc, g->cfg.pin);
 		s.cells_total += (s.reps + s.warmup) * g->nspecs;
 		ngroups++;
+		/*
+		 * Echo is a latency workload: request/response and 8 in flight, at
+		 * four message sizes, each cell timing every one of its round trips.
+		 */
+		if (sc == SC_ECHO) {
+			static const size_t msg[] = { 64, 1024, 16384, 65536 };
+			struct group proto = *g;
+
+			ngroups--;
+			s.cells_total -= (s.reps + s.warmup) * g->nspecs;
+			for (size_t m = 0; m < sizeof(msg) / sizeof(msg[0]); m++)
+				for (unsigned o = 1; o <= 8; o += 7) {
+					struct group *e = &groups[ngroups++];
+					uint64_t msgs = p.quick ? 2000 : 20000;
+
+					*e = proto;
+					e->cfg.block = msg[m];
+					e->cfg.outstanding = o;
+					if (msgs * msg[m] > (256ull << 20))
+						msgs = (256ull << 20) / msg[m];
+					e->cfg.size = msgs * msg[m];
+					s.cells_total += (s.reps + s.warmup) * e->nspecs;
+				}
+			continue;
+		}
 		/* A file read from the disk is another workload than one in memory: both. */
 		if (scenario_def(sc)->in == EP_FILE) {
 			groups[ngroups] = *g;

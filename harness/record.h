@@ -12,6 +12,7 @@
 #include "perfcount.h"
 #include "profile.h"
 #include "sysstat.h"
+#include "latency.h"
 #include "../tracer/copytrace.h"
 
 #include <stdbool.h>
@@ -52,6 +53,7 @@ struct cell {
 	uint64_t bytes;
 	size_t block;
 	char cache[8];		/* "warm" or "cold": page cache state of file inputs */
+	unsigned outstanding;	/* echo: requests in flight at most; 0 elsewhere */
 };
 
 struct rep_result {
@@ -74,6 +76,7 @@ struct rep_result {
 	char tracer_note[128];	/* "ok (...)" or why the tracer is not in use */
 	struct profile_result profile;	/* --profile of the role under test */
 	struct system_cpu system_cpu;	/* the whole machine over the repetition's window */
+	struct latency_summary latency;	/* echo: every round trip (count 0 otherwise) */
 	char cache_note[64];	/* how the cold cache was made */
 	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
 	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */

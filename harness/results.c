@@ -380,6 +380,23 @@ static json_t *system_cpu_json(const struct system_cpu *c, uint64_t payload)
 			 "busy_per_gib_s", payload ? real_json(busy / ((double)payload / GIB)) : json_null());
 }
 
+/* Echo round trips: every one counted, percentiles from the histogram. */
+static json_t *latency_json(const struct rep_result *rep)
+{
+	const struct latency_summary *l = &rep->latency;
+
+	if (rep->cell.scenario != SC_ECHO)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "message_bytes", (json_int_t)rep->cell.block,
+			 "outstanding", (json_int_t)l->outstanding,
+			 "round_trips", (json_int_t)l->count,
+			 "mean_us", real_json(l->mean_us), "min_us", real_json(l->min_us),
+			 "p50_us", real_json(l->p50_us), "p90_us", real_json(l->p90_us),
+			 "p99_us", real_json(l->p99_us), "p999_us", real_json(l->p999_us),
+			 "max_us", real_json(l->max_us));
+}
+
 /* Zero-copy sends as the kernel reported them: really not copied, or copied. */
 static json_t *zerocopy_json(const struct zerocopy_counters *z)
 {
@@ -410,7 +427,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
-			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o}",
+			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -438,6 +455,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "cache", rep->cell.cache[0] ? rep->cell.cache : "warm",
 			 "cache_note", rep->cache_note[0] ? json_string(rep->cache_note) : json_null(),
 			 "system_cpu", system_cpu_json(&rep->system_cpu, rep->cell.bytes),
+			 "latency", latency_json(rep),
 			 "profile", profile_json(rep),
 			 "zerocopy", zerocopy_json(&rep->zc),
 			 "roles", roles_json(rep));
@@ -591,7 +609,8 @@ int results_add(struct results *r, const struct rep_result *rep)
 static bool same_point(const struct cell *a, const struct cell *b)
 {
 	return a->scenario == b->scenario && a->bytes == b->bytes && a->block == b->block &&
-	       strcmp(a->transport, b->transport) == 0 && strcmp(a->cache, b->cache) == 0;
+	       strcmp(a->transport, b->transport) == 0 && strcmp(a->cache, b->cache) == 0 &&
+	       a->outstanding == b->outstanding;
 }
 
 static bool same_cell(const struct cell *a, const struct cell *b)
@@ -926,6 +945,8 @@ static int print_point(const struct results *r, size_t first, FILE *out)
 	fprintf(out, ", %s, block %s, %d rep%s", size, block, reps, reps == 1 ? "" : "s");
 	if (strcmp(point->cache, "cold") == 0)
 		fprintf(out, ", cold cache");
+	if (point->outstanding > 1)
+		fprintf(out, ", %u outstanding", point->outstanding);
 	if (role[0])
 		fprintf(out, " (role under test: %s)", role);
 	fputc('\n', out);

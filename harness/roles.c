@@ -8,6 +8,7 @@
 #include "roles.h"
 #include "scenario.h"
 #include "perfcount.h"
+#include "latency.h"
 #include "bpf/ledger.h"
 
 #include <errno.h>
@@ -485,83 +486,132 @@ static __attribute__((noreturn)) void run_sink(const struct role_ctx *r, struct 
 }
 
 /*
- * Request/response: send one message of `block` bytes and read its echo in
- * full before the next.  Within a message, sending and receiving are
- * interleaved with poll(): a message larger than the socket buffers would
+ * Request/response: messages of `block` bytes, at most `outstanding` of
+ * them sent and not yet fully echoed.  Sending and receiving interleave in
+ * one poll() loop: a message larger than the socket buffers would
  * otherwise deadlock, the server blocked on a full send buffer that the
- * client, still sending, never drains.
+ * client, still sending, never drains.  Every round trip — from the first
+ * byte of a message sent to its last byte back — goes into the histogram.
  */
-static int echo_exchange(int fd, const unsigned char *msg, size_t len, struct verifier *v,
-			 uint64_t until, struct role_report *rep)
-{
-	size_t sent = 0;
+struct echo_state {
+	const unsigned char *data;
+	uint64_t size, block;
+	uint64_t nmsgs, next, done;	/* messages: total, next to start, fully echoed */
+	uint64_t sent;			/* bytes sent */
+	unsigned outstanding;
+	int64_t *t_start;		/* a ring of `outstanding` send times */
+	struct latency_hist *hist;
+};
 
-	while (verifier_received(v) < until) {
-		struct pollfd p = { .fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0) };
+static uint64_t echo_msg_end(const struct echo_state *e, uint64_t m)
+{
+	uint64_t end = (m + 1) * e->block;
+
+	return end < e->size ? end : e->size;
+}
+
+static int echo_send_some(int fd, struct echo_state *e, struct role_report *rep)
+{
+	if (e->next >= e->nmsgs)
+		return 0;
+	if (e->sent == e->next * e->block) {
+		/* Starting message `next`, if the window of outstanding requests allows. */
+		if (e->next - e->done >= e->outstanding)
+			return 0;
+		e->t_start[e->next % e->outstanding] = now_ns();
+	}
+	uint64_t end = echo_msg_end(e, e->next);
+	ssize_t n = count_call(&rep->res.io, send(fd, e->data + e->sent, end - e->sent,
+						  MSG_NOSIGNAL | MSG_DONTWAIT), end - e->sent);
+
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return set_error(rep, errno, "send", NULL);
+	if (n > 0) {
+		e->sent += n;
+		if (e->sent == end)
+			e->next++;
+	}
+	return 0;
+}
+
+static int echo_receive_some(int fd, struct echo_state *e, struct verifier *v, struct role_report *rep)
+{
+	size_t room;
+	unsigned char *at = verifier_space(v, &room);
+	ssize_t n;
+
+	if (e->size - verifier_received(v) < room)
+		room = e->size - verifier_received(v);
+	n = count_call(&rep->res.io, recv(fd, at, room, MSG_DONTWAIT), room);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return set_error(rep, errno, "recv", NULL);
+	if (n == 0)
+		return set_error(rep, EPIPE, "recv", "the server closed before echoing everything");
+	if (n > 0) {
+		int64_t now = now_ns();
+
+		verifier_commit(v, n);
+		rep->res.bytes += n;
+		while (e->done < e->next && verifier_received(v) >= echo_msg_end(e, e->done)) {
+			latency_add(e->hist, (uint64_t)(now - e->t_start[e->done % e->outstanding]));
+			e->done++;
+		}
+	}
+	return 0;
+}
+
+static int echo_exchange(int fd, struct echo_state *e, struct verifier *v, struct role_report *rep)
+{
+	while (e->done < e->nmsgs && !rep->status) {
+		bool partly_sent = e->sent > e->next * e->block;
+		bool can_send = partly_sent || (e->next < e->nmsgs && e->next - e->done < e->outstanding);
+		struct pollfd p = { .fd = fd, .events = POLLIN | (can_send ? POLLOUT : 0) };
 
 		if (poll(&p, 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return set_error(rep, errno, "poll", NULL);
 		}
-		if (sent < len && (p.revents & (POLLOUT | POLLERR))) {
-			ssize_t n = count_call(&rep->res.io, send(fd, msg + sent, len - sent,
-								  MSG_NOSIGNAL | MSG_DONTWAIT), len - sent);
-
-			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				return set_error(rep, errno, "send", NULL);
-			if (n > 0)
-				sent += n;
-		}
-		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-			size_t room;
-			unsigned char *at = verifier_space(v, &room);
-			ssize_t n;
-
-			if (until - verifier_received(v) < room)
-				room = until - verifier_received(v);
-			n = count_call(&rep->res.io, recv(fd, at, room, MSG_DONTWAIT), room);
-			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				return set_error(rep, errno, "recv", NULL);
-			if (n == 0)
-				return set_error(rep, EPIPE, "recv", "the server closed before echoing everything");
-			if (n > 0) {
-				verifier_commit(v, n);
-				rep->res.bytes += n;
-			}
-		}
+		if (can_send && (p.revents & (POLLOUT | POLLERR)) && echo_send_some(fd, e, rep))
+			break;
+		if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && echo_receive_some(fd, e, v, rep))
+			break;
 	}
-	return 0;
+	return rep->status;
 }
 
 static __attribute__((noreturn)) void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 {
 	const struct payload *p = &r->in->payload;
+	struct echo_state e = {
+		.data = p->data, .size = p->size, .block = r->c->block,
+		.nmsgs = (p->size + r->c->block - 1) / r->c->block,
+		.outstanding = r->c->outstanding ? r->c->outstanding : 1,
+	};
 	struct verifier v;
 	struct window w;
-	uint64_t sent = 0;
 
 	rep->verify = VERIFY_MISMATCH;
 	payload_prefault(p);
-	if (verifier_init(&v, &r->in->expected)) {
-		set_error(rep, ENOMEM, "malloc", "verifier");
+	e.t_start = calloc(e.outstanding, sizeof(*e.t_start));
+	e.hist = calloc(1, sizeof(*e.hist));
+	if (!e.t_start || !e.hist || verifier_init(&v, &r->in->expected)) {
+		set_error(rep, ENOMEM, "malloc", "echo client");
 		role_exit(r, rep);
 	}
 	window_prepare(r, &w, rep);
 	if (window_open(r, &w, rep))
 		role_exit(r, rep);
-	while (sent < p->size && !rep->status) {
-		size_t len = p->size - sent < r->c->block ? p->size - sent : r->c->block;
-
-		echo_exchange(r->out_fd, p->data + sent, len, &v, sent + len, rep);
-		sent += len;
-	}
+	echo_exchange(r->out_fd, &e, &v, rep);
 	if (!rep->status) {
 		shutdown(r->out_fd, SHUT_WR);
 		/* Anything after the last reply is extra data: the verifier catches it. */
 		receive_verified(r->in_fd, &v, UINT64_MAX, rep);
 	}
 	window_close(r, &w, rep);
+	/* Percentiles after the window: they cost nothing inside it. */
+	rep->latency.outstanding = e.outstanding;
+	latency_summarize(e.hist, &rep->latency);
 	if (verifier_finish(&v, &rep->digest))
 		rep->verify = VERIFY_OK;
 	snprintf(rep->note, sizeof(rep->note), "%s", v.note);

@@ -8,6 +8,7 @@
 #define COPYLAB_ROLES_H
 
 #include "run.h"
+#include "latency.h"
 
 enum role_kind { RK_TESTED, RK_SOURCE, RK_SINK, RK_ECHO_CLIENT };
 
@@ -26,6 +27,7 @@ struct role_report {
 	uint64_t pipe_granted;
 	int32_t thp_granted;		/* the strategy's memory is backed by huge pages */
 	struct zerocopy_counters zc;
+	struct latency_summary latency;	/* the echo client's round trips */
 	int64_t t_end_ns;		/* CLOCK_MONOTONIC at the role's last byte */
 };
 

@@ -495,6 +495,9 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 	out->hugepages_asked = st->spec->tun.hugepages;
 	out->thp_granted = st->report[0].thp_granted;
 	out->zc = st->report[0].zc;
+	for (int i = 1; i < st->nroles; i++)
+		if (st->report[i].latency.count)
+			out->latency = st->report[i].latency;
 	snprintf(out->perf_note, sizeof(out->perf_note), "%s", st->report[0].perf_note);
 }
 
@@ -557,6 +560,7 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 	cell->bytes = c->size;
 	cell->block = c->block;
 	snprintf(cell->cache, sizeof(cell->cache), "%s", c->cache_cold ? "cold" : "warm");
+	cell->outstanding = c->scenario == SC_ECHO ? (c->outstanding ? c->outstanding : 1) : 0;
 	snprintf(out->bpf_note, sizeof(out->bpf_note), "%s", c->bpf_note ? c->bpf_note : "off");
 	snprintf(out->tracer_note, sizeof(out->tracer_note), "%s", c->tracer_note ? c->tracer_note : "off");
 }

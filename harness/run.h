@@ -45,6 +45,7 @@ struct run_config {
 	bool no_perf;		/* --no-perf */
 	bool profile;		/* --profile: perf record on the role under test */
 	bool cache_cold;	/* --cache cold: evict file inputs before each rep */
+	unsigned outstanding;	/* echo: requests in flight at most (default 1) */
 	int pin[MAX_ROLES];	/* CPU per role (role order of the scenario), -1 = none */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
 	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */

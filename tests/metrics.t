@@ -117,6 +117,18 @@ else
 	skip "perf is not installed (linux-perf)" "--profile"
 fi
 
+# ---- echo latency, system CPU, placement ----------------------------------
+run_cell echo --scenario echo --strategy readwrite,splice --block 1K --outstanding 4 --size 2000K \
+	--pin 0,1 || bail_out "echo run failed"
+bad=$(jq -r 'select(.latency.round_trips != 2000 or .latency.outstanding != 4 or .latency.message_bytes != 1024
+	or (.latency.p50_us > .latency.p99_us) or (.latency.p99_us > .latency.p999_us)
+	or (.latency.p999_us > .latency.max_us) or (.latency.min_us > .latency.p50_us)) | .strategy' "$TMP/echo.jsonl")
+is "$bad" "" "echo: every one of 2000 round trips timed, percentiles ordered"
+is "$(jq -r '[.roles.server.cpu_pinned, .roles.client.cpu_pinned, .roles.server.cpu_last, .roles.client.cpu_last] | @tsv' "$TMP/echo.jsonl" | sort -u)" \
+	"$(printf '0\t1\t0\t1')" "--pin 0,1: the server ran on CPU 0, the client on CPU 1"
+sys=$(jq -r 'select(.system_cpu.busy_s <= 0 or .system_cpu.busy_s > 2 * .wall_s + 0.05) | .strategy' "$TMP/echo.jsonl")
+is "$sys" "" "system-wide busy CPU over the window is > 0 and at most 2 CPUs x wall time"
+
 # ---- switches --------------------------------------------------------------
 cl run --scenario relay --strategy readwrite --size 1M --reps 1 --warmup 0 --no-bpf --no-perf --out "$TMP/off" --workdir "$TMP"
 if [ "$RC" -eq 0 ]; then
