@@ -13,6 +13,8 @@ static const struct {
 	{ "list", cmd_list, "strategies, scenarios, transports and which pairs can run" },
 	{ "run", cmd_run, "run one scenario with one or more strategies, verified, and write results" },
 	{ "bench", cmd_bench, "run the default matrix (every supported scenario x strategy)" },
+	{ "serve", cmd_serve, "a static HTTP/1.1 file server whose bodies move by a strategy (curl, wrk)" },
+	{ "relay", cmd_relay, "a TCP proxy whose two directions move by a strategy (iperf3)" },
 	{ "trace", cmd_trace, "run any program under the LD_PRELOAD tracer and print its copy ledger" },
 	{ "plot", cmd_plot, "draw the charts and the report of a results directory" },
 	{ "compare", cmd_compare, "two results directories side by side, with ratios" },
@@ -42,5 +44,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	return usage_error("unknown command '%s'; valid: list, run, bench, trace, plot, compare, copy (see copylab --help)", argv[1]);
+	return usage_error("unknown command '%s'; valid: list, run, bench, serve, relay, trace, plot, compare, copy (see copylab --help)", argv[1]);
 }

@@ -20,6 +20,7 @@ struct mmap_write_state {
 	/* serve, copy: the whole input file, mapped read-only */
 	unsigned char *in_map;
 	size_t in_map_len;
+	size_t in_map_skip;	/* in_offset less the page-aligned offset mapped */
 	uint64_t sent;
 
 	/* store: the current window of the destination file */
@@ -38,6 +39,8 @@ static int map_flags(const struct xfer *x)
 
 static int map_input(struct xfer *x, struct mmap_write_state *st)
 {
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t map_off = x->in_offset / page * page;	/* mmap offsets are page-aligned */
 	struct stat sb;
 	void *map;
 
@@ -48,16 +51,18 @@ static int map_input(struct xfer *x, struct mmap_write_state *st)
 		return (int)io_fail(x, "fstat", errno);
 	/*
 	 * Touching a mapped page past EOF faults (SIGBUS, or EFAULT inside a
-	 * syscall): a file shorter than total is refused up front.
+	 * syscall): a file shorter than its range is refused up front.
 	 */
-	if ((uint64_t)sb.st_size < x->total)
+	if ((uint64_t)sb.st_size < x->in_offset || (uint64_t)sb.st_size - x->in_offset < x->total)
 		return (int)io_fail(x, "mmap", EIO);
 
-	map = mmap(NULL, x->total, PROT_READ, map_flags(x), x->in_fd, 0);
+	st->in_map_skip = (size_t)(x->in_offset - map_off);
+	map = mmap(NULL, x->total + st->in_map_skip, PROT_READ, map_flags(x), x->in_fd,
+		   (off_t)map_off);
 	if (map == MAP_FAILED)
 		return (int)io_fail(x, "mmap", errno);
 	st->in_map = map;
-	st->in_map_len = x->total;
+	st->in_map_len = x->total + st->in_map_skip;
 	/* Read-ahead in big steps, and drop pages behind us sooner. */
 	(void)madvise(map, st->in_map_len, MADV_SEQUENTIAL);
 	return 0;
@@ -88,7 +93,8 @@ static ssize_t send_from_map(struct xfer *x, struct mmap_write_state *st)
 
 	if (left == 0)
 		return 0;
-	n = io_send(x, x->out_fd, st->in_map + st->sent, want, x->out_kind == EP_SOCKET);
+	n = io_send(x, x->out_fd, st->in_map + st->in_map_skip + st->sent, want,
+		    x->out_kind == EP_SOCKET);
 	if (n < 0)
 		return n;
 	if (n == 0)

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 struct readwrite_state {
 	unsigned char *buf;		/* read buffer, block bytes (fd input) */
@@ -48,6 +49,10 @@ static int readwrite_setup(struct xfer *x)
 		return 0;
 	}
 
+	/* A file input read from its own position: start at the range's offset. */
+	if (x->in_kind == EP_FILE && x->in_offset &&
+	    lseek(x->in_fd, (off_t)x->in_offset, SEEK_SET) < 0)
+		return (int)io_fail(x, "lseek", errno);
 	ret = io_buffer_alloc(x, x->block, st->huge, (void **)&st->buf);
 	if (ret < 0)
 		return ret;

@@ -13,8 +13,11 @@ struct sendfile_state {
 
 static int sendfile_setup(struct xfer *x)
 {
+	struct sendfile_state *st = x->priv;
+
 	if (x->block == 0)
 		return (int)io_fail(x, "setup", EINVAL);
+	st->off = (off_t)x->in_offset;
 	return 0;
 }
 
@@ -22,7 +25,7 @@ static int sendfile_setup(struct xfer *x)
 static ssize_t sendfile_move(struct xfer *x)
 {
 	struct sendfile_state *st = x->priv;
-	uint64_t left = x->total - (uint64_t)st->off;
+	uint64_t left = x->total - ((uint64_t)st->off - x->in_offset);
 	size_t want = left < x->block ? (size_t)left : x->block;
 	ssize_t n;
 

@@ -30,6 +30,7 @@ static int splice_setup(struct xfer *x)
 	if (ret < 0)
 		return ret;
 	st->pipe_open = true;
+	st->in_off = (loff_t)x->in_offset;	/* file input: where its range starts */
 	return 0;
 }
 

@@ -111,6 +111,12 @@ struct xfer {
 	bool thp_granted;	/* huge pages backed the strategy's memory */
 	struct zerocopy_counters zc;	/* zero-copy strategies only */
 	void *priv;		/* the strategy's own state (priv_size bytes, zeroed) */
+	/*
+	 * File input only: the offset in the file where the transfer starts
+	 * (the bytes in_offset .. in_offset + total are moved).  0 in the
+	 * harness's runs; `copylab serve` sets it for a Range request.
+	 */
+	uint64_t in_offset;
 };
 
 /* Per-scenario capability: supported, or the one-sentence reason why not. */

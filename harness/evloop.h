@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What `copylab serve` and `copylab relay` share: address parsing, the
+ * listening socket, an epoll set whose entries point at small handles,
+ * SIGINT/SIGTERM as a descriptor, and a strategy's wait[] turned into
+ * epoll interest.  Level-triggered throughout: a connection that stops
+ * after its budget is reported again, so no client can starve the others.
+ */
+#ifndef COPYLAB_EVLOOP_H
+#define COPYLAB_EVLOOP_H
+
+#include "../strategies/strategy.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* What an epoll entry points at: the owner and which of its descriptors. */
+struct ev_handle {
+	int kind;	/* the tool's own tag */
+	int fd;
+	void *owner;
+};
+
+/* "127.0.0.1:8080", "[::1]:8080".  0, or -1 with err filled. */
+int ev_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		  char *err, size_t errlen);
+/* "127.0.0.1:8080" of a socket's local (peer = false) or remote address. */
+const char *ev_addr_str(int fd, bool peer, char *buf, size_t len);
+
+/* A non-blocking listening socket bound to exactly that address.  fd or -errno. */
+int ev_listen(const struct sockaddr_storage *ss, socklen_t len, int backlog);
+
+int ev_epoll(void);
+int ev_add(int ep, struct ev_handle *h, uint32_t events);
+int ev_mod(int ep, struct ev_handle *h, uint32_t events);
+void ev_del(int ep, int fd);
+
+/*
+ * SIGINT and SIGTERM blocked and delivered through a signalfd (returned);
+ * SIGPIPE ignored (sendfile and splice to a closed socket would raise it).
+ */
+int ev_signals(void);
+/* Reads one signal from the signalfd: its number, or 0. */
+int ev_signal_read(int sfd);
+
+/* Raises RLIMIT_NOFILE to its hard limit; returns the soft limit now. */
+long ev_raise_nofile(void);
+
+int64_t ev_now_ms(void);
+
+/* poll(2) events of a strategy's wait[] as epoll events. */
+uint32_t ev_from_poll(short events);
+
+#endif

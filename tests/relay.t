@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `copylab relay`, the TCP proxy, with clients that are not copylab: for
+# every strategy that relays, 64 MiB each way byte-exact through a
+# half-close (the client shuts down its writing and still gets the reply),
+# curl through the relay to `copylab serve`, an upstream that refuses, iperf3
+# -P 8 both directions, and the relay's descriptors back to where they were.
+# timeout: 240
+. "$(dirname "$0")/lib.sh"
+require_copylab
+load_list
+
+for tool in python3 iperf3 curl cmp; do
+	command -v "$tool" >/dev/null || skip_all "$tool is not installed (scripts/deps.sh installs it)"
+done
+"$COPYLAB" relay --help >/dev/null 2>&1 || skip_all "this copylab has no relay command"
+
+TAG=$(tag_new)
+at_exit "kill_tagged $TAG"
+
+# A peer that knows nothing of copylab.  server: for each connection, read
+# to EOF (the client's half-close), answer "<sha256 of what came>\n", then
+# the reply file, then close.  client: send a file, shut down writing, save
+# everything that comes back.
+cat >"$TMP/peer.py" <<'EOF'
+import hashlib, socket, sys, threading
+def serve(port_file, reply):
+    ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0)); ls.listen(64)
+    open(port_file, "w").write("%d\n" % ls.getsockname()[1])
+    data = open(reply, "rb").read()
+    def one(c):
+        h = hashlib.sha256()
+        while True:
+            b = c.recv(1 << 20)
+            if not b: break
+            h.update(b)
+        c.sendall(h.hexdigest().encode() + b"\n" + data)
+        c.close()
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=one, args=(c,), daemon=True).start()
+def client(port, send, out):
+    s = socket.create_connection(("127.0.0.1", int(port)))
+    with open(send, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b: break
+            s.sendall(b)
+    s.shutdown(socket.SHUT_WR)
+    with open(out, "wb") as o:
+        while True:
+            b = s.recv(1 << 20)
+            if not b: break
+            o.write(b)
+if sys.argv[1] == "serve": serve(sys.argv[2], sys.argv[3])
+else: client(sys.argv[2], sys.argv[3], sys.argv[4])
+EOF
+
+SIZE=$((64 << 20))
+head -c "$SIZE" /dev/urandom >"$TMP/up"
+head -c "$SIZE" /dev/urandom >"$TMP/down"
+want_hash=$(sha256sum "$TMP/up" | cut -d' ' -f1)
+mkdir -p "$TMP/www"
+head -c "$SIZE" /dev/urandom >"$TMP/www/f64m"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_line FILE PATTERN: the first match of sed PATTERN in FILE within 5 s.
+wait_line() {
+	local i v
+	for i in $(seq 50); do
+		v=$(sed -n "$2" "$1" 2>/dev/null | head -n 1)
+		[ -n "$v" ] && { echo "$v"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+COPYLAB_TEST_TAG=$TAG python3 "$TMP/peer.py" serve "$TMP/peer.port" "$TMP/down" &
+HELPERS=($!)
+PEER_PORT=$(wait_line "$TMP/peer.port" 'p') || bail_out "the python peer did not start"
+
+COPYLAB_TEST_TAG=$TAG "$COPYLAB" serve --listen 127.0.0.1:0 --root "$TMP/www" --quiet \
+	>"$TMP/serve.out" 2>"$TMP/serve.err" &
+HELPERS+=($!)
+SERVE_ADDR=$(wait_line "$TMP/serve.out" 's/^listening on //p') || bail_out "copylab serve did not start"
+
+IPERF_PORT=$(free_port)
+COPYLAB_TEST_TAG=$TAG iperf3 -s -p "$IPERF_PORT" -B 127.0.0.1 >"$TMP/iperf-server.log" 2>&1 &
+HELPERS+=($!)
+sleep 0.3
+
+RPID="" RADDR=""
+# start_relay TO STRATEGY: starts copylab relay; sets RPID, RADDR.
+start_relay() {
+	: >"$TMP/relay.out"
+	COPYLAB_TEST_TAG=$TAG "$COPYLAB" relay --listen 127.0.0.1:0 --to "$1" --strategy "$2" \
+		>"$TMP/relay.out" 2>"$TMP/relay.err" </dev/null &
+	RPID=$!
+	RADDR=$(wait_line "$TMP/relay.out" 's/^listening on //p') && return 0
+	diag_file "$TMP/relay.err"
+	return 1
+}
+stop_relay() {
+	local rc=0
+	kill -TERM "$RPID" 2>/dev/null
+	wait "$RPID" || rc=$?
+	return "$rc"
+}
+fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+fd_settles() {
+	local i now
+	for i in $(seq 30); do
+		now=$(fd_count "$1")
+		[ "$now" -eq "$2" ] && return 0
+		sleep 0.1
+	done
+	diag "descriptors: $2 before, $now after"
+	return 1
+}
+
+# iperf3 through the relay: every stream's bytes, on both ends.  Sizes
+# (-n), not time (-t): a timed test ends on the control connection while
+# data is still in flight in the proxy, and its receiver stops counting
+# there (socat and HAProxy show the same: see docs/tools.md).
+iperf_check() {
+	local st=$1 dir=$2 json=$TMP/iperf$dir.json sent recv
+	timeout 60 iperf3 -c 127.0.0.1 -p "${RADDR##*:}" -P 8 -n 256M $dir -J >"$json" 2>"$TMP/iperf.err"
+	local rc=$?
+	sent=$(jq -r '.end.sum_sent.bytes // empty' "$json" 2>/dev/null)
+	recv=$(jq -r '.end.sum_received.bytes // empty' "$json" 2>/dev/null)
+	if [ "$rc" -ne 0 ] || [ -z "$sent" ] || [ -z "$recv" ]; then
+		fail "$st: iperf3 -P 8 ${dir:-(forward)} completes"
+		diag "iperf3 exit $rc" "$(jq -r '.error // empty' "$json" 2>/dev/null)"
+		diag_file "$TMP/iperf.err" 5
+		return
+	fi
+	pass "$st: iperf3 -P 8 ${dir:-(forward)} completes ($(jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | floor / 100' "$json") Gbit/s)"
+	if [ "$dir" = -R ]; then
+		# The client received all 256 MiB it asked for; iperf3's sending
+		# server may count a last block or two beyond -n that it sent as the
+		# test ended (seen: 256 KiB over), so sent >= received, not ==.
+		if [ "$recv" -eq $((256 << 20)) ] && [ "$recv" -le "$sent" ]; then
+			pass "$st: iperf3 -R: the client received all 256 MiB asked for (sender counted $sent)"
+		else
+			fail "$st: iperf3 -R: the client received all 256 MiB asked for"
+			diag "sent $sent received $recv"
+		fi
+	else
+		# Forward, the receiver is iperf3's server: it stops counting when
+		# the client's TEST_END overtakes the data still in the relay's
+		# buffers.  What arrived is at most what was sent, and short of it
+		# by no more than the in-flight buffers of 8 streams.
+		local rmem wmem bound
+		rmem=$(awk '{print $3}' /proc/sys/net/ipv4/tcp_rmem)
+		wmem=$(awk '{print $3}' /proc/sys/net/ipv4/tcp_wmem)
+		bound=$(( 8 * (2 * rmem + 2 * wmem + (1 << 20)) ))
+		if [ "$recv" -le "$sent" ] && [ $((sent - recv)) -le "$bound" ]; then
+			pass "$st: iperf3 forward: received $recv of $sent bytes (short by $((sent - recv)), in-flight bound $bound)"
+		else
+			fail "$st: iperf3 forward: received within the in-flight bound of sent"
+			diag "sent $sent received $recv bound $bound"
+		fi
+	fi
+}
+
+mapfile -t STRATEGIES < <(supported relay)
+
+for st in "${STRATEGIES[@]}"; do
+	start_relay "127.0.0.1:$PEER_PORT" "$st" || { fail "$st: relay starts"; continue; }
+	fds0=$(fd_count "$RPID")
+
+	rm -f "$TMP/back"
+	timeout 60 python3 "$TMP/peer.py" client "${RADDR##*:}" "$TMP/up" "$TMP/back" 2>"$TMP/client.err"
+	got_hash=$(head -n 1 "$TMP/back" 2>/dev/null)
+	is "$got_hash" "$want_hash" "$st: 64 MiB client -> upstream byte-exact (sha256 at the upstream)"
+	if tail -c +66 "$TMP/back" | cmp -s - "$TMP/down"; then
+		pass "$st: half-close: the client shut down writing and still got 64 MiB back, byte-exact"
+	else
+		fail "$st: half-close: the client shut down writing and still got 64 MiB back, byte-exact"
+		diag "got $(($(stat -c %s "$TMP/back" 2>/dev/null || echo 65) - 65)) bytes after the hash line"
+		diag_file "$TMP/client.err" 5
+	fi
+
+	# Several at once, so the loop interleaves them.
+	pids=()
+	for i in 1 2 3 4; do
+		timeout 60 python3 "$TMP/peer.py" client "${RADDR##*:}" "$TMP/up" "$TMP/back$i" &
+		pids+=($!)
+	done
+	bad=0
+	for i in 1 2 3 4; do
+		wait "${pids[$((i - 1))]}" || bad=1
+		[ "$(head -n 1 "$TMP/back$i")" = "$want_hash" ] && tail -c +66 "$TMP/back$i" | cmp -s - "$TMP/down" || bad=1
+	done
+	ok $bad "$st: 4 concurrent 64 MiB round trips, all byte-exact"
+	rm -f "$TMP"/back*
+	stop_relay
+	ok $? "$st: SIGTERM stops the relay with status 0"
+
+	# curl through the relay to copylab serve: another client, another upstream.
+	start_relay "$SERVE_ADDR" "$st" || { fail "$st: relay to serve starts"; continue; }
+	code=$(curl -sS --max-time 30 -o "$TMP/viarelay" -w '%{http_code}' "http://$RADDR/f64m" 2>/dev/null)
+	ok $([ "$code" = 200 ] && cmp -s "$TMP/viarelay" "$TMP/www/f64m"; echo $?) \
+		"$st: curl through the relay to copylab serve: 64 MiB byte-exact"
+	rm -f "$TMP/viarelay"
+	stop_relay
+
+	start_relay "127.0.0.1:$IPERF_PORT" "$st" || { fail "$st: relay to iperf3 starts"; continue; }
+	fds0=$(fd_count "$RPID")
+	iperf_check "$st" ""
+	iperf_check "$st" -R
+	fd_settles "$RPID" "$fds0"
+	ok $? "$st: relay descriptors back to $fds0 after iperf3 left"
+	stop_relay
+done
+
+# An upstream that refuses: the client's connection ends at once.
+DEAD_PORT=$(free_port)
+start_relay "127.0.0.1:$DEAD_PORT" "${STRATEGIES[0]}" || bail_out "relay does not start"
+start=$(date +%s)
+exec 3<>"/dev/tcp/${RADDR%:*}/${RADDR##*:}"
+timeout 5 cat <&3 >/dev/null
+rc=$?
+exec 3<&-
+ok $([ "$rc" -eq 0 ] && [ $(( $(date +%s) - start )) -le 2 ]; echo $?) \
+	"an upstream that refuses: the client's connection is closed at once"
+grep -q "Connection refused" "$TMP/relay.err"
+ok $? "the relay says why (connection refused)"
+stop_relay
+
+expect_usage_error "relay refuses a strategy that cannot relay, saying why" \
+	"sendfile cannot relay: sendfile cannot read from a socket" \
+	relay --listen 127.0.0.1:0 --to 127.0.0.1:1 --strategy sendfile
+expect_usage_error "relay needs --to" "needs --listen" relay --listen 127.0.0.1:0
+
+kill -TERM "${HELPERS[@]}" 2>/dev/null
+wait "${HELPERS[@]}" 2>/dev/null
+ok $(no_leftovers "$TAG"; echo $?) "nothing left running"
+done_testing
