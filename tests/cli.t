@@ -162,7 +162,7 @@ ok $([ "$RC" -eq 0 ] && [ "$got" = 2097152/4096 ]; echo $?) "--size 2M --block 4
 
 # --- help ---------------------------------------------------------------------------
 
-for sub in list run bench; do
+for sub in list run bench trace serve relay plot compare copy; do
 	cl "$sub" --help
 	ok $([ "$RC" -eq 0 ] && grep -qi "usage" "$OUT" && grep -qw "$sub" "$OUT"; echo $?) \
 		"$sub --help: exit 0, usage on stdout" "$(cl_desc)" "$(diag_file "$OUT" 5)"
@@ -173,10 +173,22 @@ ok $([ "$RC" -eq 0 ] && grep -qi "usage" "$OUT"; echo $?) "copylab --help: exit 
 cl run --help
 missing=""
 for o in --scenario --strategy --transport --size --block --reps --warmup --out --json \
-	--nonblock --sndbuf --rcvbuf --pipe-size --sink --timeout --workdir; do
+	--nonblock --sndbuf --rcvbuf --pipe-size --sink --timeout --workdir --no-bpf --require-bpf \
+	--no-perf --tracer --no-tracer --profile --pin --cache --sweep --outstanding --fault; do
 	grep -q -- "$o\b" "$OUT" || missing+=" $o"
 done
 ok $([ -z "$missing" ]; echo $?) "run --help documents every option" "missing:$missing"
+
+# --- measurement options refused where they do not apply --------------------------------
+
+expect_usage_error "--pin with too many CPUs" "pin" run --scenario serve --strategy readwrite --pin 0,1,0 --out "$NOOUT"
+expect_usage_error "--pin with a CPU that is not online" "pin" run --scenario serve --strategy readwrite --pin 0,4096 --out "$NOOUT"
+expect_usage_error "--pin junk" "pin" run --scenario serve --strategy readwrite --pin fast --out "$NOOUT"
+expect_usage_error "--cache lukewarm" "cache" run --scenario serve --strategy readwrite --cache lukewarm --out "$NOOUT"
+expect_usage_error "--cache cold on a scenario that reads no file" "reads no file" run --scenario relay --strategy readwrite --cache cold --out "$NOOUT"
+expect_usage_error "--outstanding outside echo" "only the echo" run --scenario relay --strategy readwrite --outstanding 4 --out "$NOOUT"
+expect_usage_error "--outstanding 0" "outstanding" run --scenario echo --strategy readwrite --outstanding 0 --out "$NOOUT"
+expect_usage_error "--fault nonsense" "not a fault" run --scenario relay --strategy readwrite --fault melt@1 --out "$NOOUT"
 
 # --- a usage error leaves nothing behind ----------------------------------------------
 
