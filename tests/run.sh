@@ -13,6 +13,7 @@
 #   TEST_TIMEOUT   seconds per test file (default 600); a .t file may set
 #                  its own with a line "# timeout: SECONDS" near its top
 #   COPYLAB        the binary under test (default ./copylab)
+#   UNIT_DIR       where the unit test binaries are (default build/tests)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,7 +54,7 @@ failed_files=()
 # The tests to run: unit binaries first (fast, and they localise a fault),
 # then the shell tests in name order.
 tests=()
-for f in build/tests/test_*; do
+for f in "${UNIT_DIR:-build/tests}"/test_*; do
 	[ -f "$f" ] && [ -x "$f" ] && tests+=("$f")
 done
 for f in tests/*.t; do
