@@ -124,3 +124,6 @@ clean:
 	rm -rf $(BUILD) copylab $(TRACER)
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+
+# Fuzzing (libFuzzer): fuzz-build, fuzz (long runs), fuzz-replay (the corpus, in make test).
+-include tests/fuzz/fuzz.mk
