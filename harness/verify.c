@@ -183,7 +183,7 @@ bool verify_file(const char *path, const struct expected *e, uint64_t *digest,
 	}
 	ok = verifier_finish(&v, digest);
 	if (!ok)
-		snprintf(note, notelen, "file %s: %s", path, v.note);
+		snprintf(note, notelen, "output file %s: %s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path, v.note);
 out:
 	verifier_free(&v);
 	close(fd);
