@@ -73,7 +73,8 @@ static void install_signal_handlers(void)
 
 static int make_workdir(struct session *s, const char *base, char *err, size_t errlen)
 {
-	snprintf(s->workdir, sizeof(s->workdir), "%s/copylab-XXXXXX", base ? base : "/var/tmp");
+	/* The pid in the name lets `copylab cleanup` tell a dead run's scratch from a live one. */
+	snprintf(s->workdir, sizeof(s->workdir), "%s/copylab-%d-XXXXXX", base ? base : "/var/tmp", (int)getpid());
 	if (!mkdtemp(s->workdir)) {
 		snprintf(err, errlen, "cannot create a scratch directory in %s: %s",
 			 base ? base : "/var/tmp", strerror(errno));
