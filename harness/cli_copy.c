@@ -8,6 +8,7 @@
  * failed or interrupted copy never leaves a half-written DST.
  */
 #include "cli.h"
+#include "drive.h"
 #include "options.h"
 #include "run.h"
 
@@ -17,7 +18,6 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,37 +93,6 @@ static int hash_fd(int fd, XXH64_hash_t *out, const char **call)
 	return 0;
 }
 
-/* Steps the strategy until done, polling when it asks (as roles.c does). */
-static ssize_t copy_drive(const struct strategy *s, struct xfer *x)
-{
-	for (;;) {
-		ssize_t r;
-
-		if (copy_interrupted) {
-			x->failed_call = "(interrupted)";
-			return -EINTR;
-		}
-		r = s->move(x);
-		if (r > 0 || r == -EINTR)
-			continue;
-		if (r != -EAGAIN)
-			return r;
-		struct pollfd p[2];
-		int n = 0;
-
-		for (int i = 0; i < 2; i++)
-			if (x->wait[i].fd >= 0)
-				p[n++] = (struct pollfd){ .fd = x->wait[i].fd, .events = x->wait[i].events };
-		if (n == 0) {
-			x->failed_call = "move (EAGAIN without a descriptor to wait on)";
-			return -EINVAL;
-		}
-		if (poll(p, n, -1) < 0 && errno != EINTR) {
-			x->failed_call = "poll";
-			return -errno;
-		}
-	}
-}
 
 static int copy_fail(const char *label, const char *call, int err, const char *what)
 {
@@ -252,7 +221,7 @@ int cmd_copy(int argc, char **argv)
 	}
 	r = spec.s->setup ? spec.s->setup(&x) : 0;
 	if (r == 0)
-		r = copy_drive(spec.s, &x);
+		r = xfer_drive(spec.s, &x, &copy_interrupted);
 	if (spec.s->teardown)
 		spec.s->teardown(&x);
 	free(x.priv);

@@ -9,6 +9,7 @@
 #include "scenario.h"
 #include "perfcount.h"
 #include "latency.h"
+#include "drive.h"
 #include "bpf/ledger.h"
 
 #include <errno.h>
@@ -181,33 +182,6 @@ static int set_nonblock(int fd)
 	return 0;
 }
 
-/* Step the strategy until it says done, waiting in poll() when it asks. */
-static ssize_t drive(const struct strategy *s, struct xfer *x)
-{
-	for (;;) {
-		ssize_t r = s->move(x);
-
-		if (r > 0 || r == -EINTR)
-			continue;
-		if (r != -EAGAIN)
-			return r;
-		struct pollfd p[2];
-		int n = 0;
-
-		for (int i = 0; i < 2; i++)
-			if (x->wait[i].fd >= 0)
-				p[n++] = (struct pollfd){ .fd = x->wait[i].fd, .events = x->wait[i].events };
-		if (n == 0) {
-			x->failed_call = "move (EAGAIN without a descriptor to wait on)";
-			return -EINVAL;
-		}
-		if (poll(p, n, -1) < 0 && errno != EINTR) {
-			x->failed_call = "poll";
-			return -errno;
-		}
-	}
-}
-
 static int open_output(const char *path, struct role_report *rep)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -307,7 +281,7 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 	window_prepare(r, &w, rep);
 	if (window_open(r, &w, rep))
 		goto out;
-	ret = drive(s, &x);
+	ret = xfer_drive(s, &x, NULL);
 	if (ret == 0)
 		tested_finish(&x);
 	window_close(r, &w, rep);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Driving one strategy transfer to its end: the loop every caller shares. */
+#ifndef COPYLAB_DRIVE_H
+#define COPYLAB_DRIVE_H
+
+#include "../strategies/strategy.h"
+
+#include <signal.h>
+
+/*
+ * Steps s->move until it says done, waiting in poll() on what the strategy
+ * names when it cannot progress.  0, or the negative errno of the step that
+ * failed (x->failed_call says which call).  *stop, when given and set
+ * (a signal handler's flag), ends it with -EINTR between steps.
+ */
+ssize_t xfer_drive(const struct strategy *s, struct xfer *x, volatile sig_atomic_t *stop);
+
+#endif
