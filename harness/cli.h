@@ -15,6 +15,9 @@ int cmd_trace(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_claims(int argc, char **argv);
+int cmd_advise(int argc, char **argv);
 
 /* The whole command line, for a re-execution under the tracer. */
 extern char **copylab_argv;

@@ -19,6 +19,9 @@ static const struct {
 	{ "plot", cmd_plot, "draw the charts and the report of a results directory" },
 	{ "compare", cmd_compare, "two results directories side by side, with ratios" },
 	{ "copy", cmd_copy, "copy a file with any copy strategy, like cp" },
+	{ "explain", cmd_explain, "a strategy's page in short, and the scenarios it can and cannot run" },
+	{ "claims", cmd_claims, "each claim of the zero-copy articles, measured here, with a verdict" },
+	{ "advise", cmd_advise, "rank the strategies for one workload on this machine, with caveats" },
 };
 
 static void usage(FILE *out)
@@ -44,5 +47,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	return usage_error("unknown command '%s'; valid: list, run, bench, serve, relay, trace, plot, compare, copy (see copylab --help)", argv[1]);
+	return usage_error("unknown command '%s'; valid: list, run, bench, serve, relay, trace, plot, compare, copy, explain, claims, advise (see copylab --help)", argv[1]);
 }
