@@ -4,6 +4,7 @@
  * per cell, its records (results.jsonl) and summary (summary.csv) read back.
  */
 #include "cellrun.h"
+#include "options.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,49 +51,11 @@ void cr_append(char **s, const char *fmt, ...)
 
 long cr_size(const char *s)
 {
-	char *end;
-	long v;
+	char err[160];
+	uint64_t v;
 
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || v < 0 || end == s)
-		return -1;
-	switch (*end) {
-	case 'K': case 'k': v *= 1024L; end++; break;
-	case 'M': case 'm': v *= 1024L * 1024; end++; break;
-	case 'G': case 'g': v *= 1024L * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	else if (*end == 'B')
-		end++;
-	return *end ? -1 : v;
-}
-
-int cr_mkdir_p(const char *dir)
-{
-	char path[PATH_MAX];
-	size_t len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(path))
-		return -ENAMETOOLONG;
-	memcpy(path, dir, len + 1);
-	for (char *p = path + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST)
-			return -errno;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	return 0;
+	/* The command line's own parser: the same suffixes, the same limits. */
+	return parse_size("size", s, 1ull << 40, &v, err, sizeof(err)) ? -1 : (long)v;
 }
 
 /* ---------------------------------------------------------------- reading a run directory */

@@ -66,7 +66,6 @@ const char *cr_csv_str(const struct crrow *r, const char *col);	/* "" if absent 
 
 /* "64M" -> 67108864 (K/M/G powers of 1024); -1 when it is not a size. */
 long cr_size(const char *s);
-int cr_mkdir_p(const char *dir);
 char *cr_strdup(const char *s);
 /* Appends to a malloc'd string (NULL starts one). */
 void cr_append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

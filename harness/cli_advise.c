@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "cellrun.h"
+#include "results.h"
 #include "scenario.h"
 
 #include <errno.h>
@@ -268,7 +269,7 @@ int cmd_advise(int argc, char **argv)
 			strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&now));
 			cr_append(&dir, "results/advise-%s-%s", scenario, stamp);
 		}
-		cr_mkdir_p(dir);
+		mkdir_p(dir);
 		args[k++] = "run";
 		args[k++] = "--scenario";
 		args[k++] = scenario;

@@ -860,7 +860,7 @@ int cmd_claims(int argc, char **argv)
 		pl.dir = NULL;
 		cr_append(&pl.dir, "results/claims-%s", stamp);
 	}
-	if (cr_mkdir_p(pl.dir) < 0) {
+	if (mkdir_p(pl.dir) < 0) {
 		fprintf(stderr, "copylab: claims: cannot create %s: %s\n", pl.dir, strerror(errno));
 		return EXIT_RUN_FAILED;
 	}

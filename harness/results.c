@@ -138,7 +138,7 @@ int write_file_atomic(const char *path, const char *text, size_t len)
 }
 
 /* mkdir -p: every missing component, 0755. */
-static int mkdir_p(const char *dir)
+int mkdir_p(const char *dir)
 {
 	char path[PATH_MAX];
 	struct stat st;

@@ -28,6 +28,8 @@ const char *results_dir(const struct results *r);
 
 /* One repetition as a JSON object (the record of docs/results.md). */
 json_t *rep_to_json(const struct rep_result *rep, const char *run_id);
+/* mkdir -p DIR (0755): 0, or -errno (-ENOTDIR when a file has the name). */
+int mkdir_p(const char *dir);
 /* Writes text to path atomically (tmp + fsync + rename).  0 or -errno. */
 int write_file_atomic(const char *path, const char *text, size_t len);
 

@@ -330,6 +330,22 @@ static int check_record(json_t *r, const char *file, int line, char *err, size_t
 	return 0;
 }
 
+json_t *rr_record_parse(const char *text, const char *file, int line, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+
+	if (!j) {
+		fail(err, errlen, "%s:%d: not valid JSON (column %d: %s)", file, line, je.column, je.text);
+		return NULL;
+	}
+	if (check_record(j, file, line, err, errlen)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 static int read_records(struct rr_dir *d, char *err, size_t errlen)
 {
 	char path[4200];
@@ -342,7 +358,6 @@ static int read_records(struct rr_dir *d, char *err, size_t errlen)
 		return fail(err, errlen, "%s: %s%s", path, strerror(errno),
 			    errno == ENOENT ? " (not a copylab results directory?)" : "");
 	for (p = text; *p; p = nl ? nl + 1 : p + strlen(p)) {
-		json_error_t je;
 		json_t *j;
 
 		nl = strchr(p, '\n');
@@ -351,14 +366,7 @@ static int read_records(struct rr_dir *d, char *err, size_t errlen)
 		line++;
 		if (strspn(p, " \t\r") == strlen(p))
 			continue;	/* a blank line carries nothing */
-		j = json_loads(p, JSON_REJECT_DUPLICATES, &je);
-		if (!j) {
-			fail(err, errlen, "%s:%d: not valid JSON (column %d: %s)", path, line, je.column, je.text);
-			free(text);
-			return -1;
-		}
-		if (check_record(j, path, line, err, errlen)) {
-			json_decref(j);
+		if (!(j = rr_record_parse(p, path, line, err, errlen))) {
 			free(text);
 			return -1;
 		}

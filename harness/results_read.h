@@ -61,6 +61,13 @@ struct rr_dir {
 enum rr_status rr_open(const char *dir, struct rr_dir *d, char *err, size_t errlen);
 void rr_close(struct rr_dir *d);
 
+/*
+ * One line of results.jsonl (NUL-terminated, no line end): the record, a
+ * new reference, when it is JSON and has the keys a chart needs; NULL
+ * with err ("FILE:LINE: what is wrong") otherwise.  Pure: no I/O.
+ */
+json_t *rr_record_parse(const char *text, const char *file, int line, char *err, size_t errlen);
+
 /* Parses CSV text.  0, or -1 with err ("NAME:LINE: what is wrong"). */
 int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err, size_t errlen);
 void rr_csv_free(struct rr_csv *c);

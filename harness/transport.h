@@ -2,16 +2,25 @@
 /*
  * Transports: how two socket endpoints are connected.  The parent makes
  * each connected pair before it forks the roles, so no role races another
- * to listen or connect, and a pair made in another network namespace (a
- * later veth transport) is still just two descriptors.
+ * to listen or connect, and a pair made in other network namespaces (veth)
+ * is still just two descriptors: a socket keeps working from any namespace.
+ *
+ *   tcp   127.0.0.1 in the caller's namespace (loopback)
+ *   unix  AF_UNIX stream socketpair
+ *   veth  two namespaces joined by a veth pair (the "link", made once per
+ *         copylab invocation): up in namespace A, down in namespace B
+ *   nic   a real interface to a second host running `copylab sink` /
+ *         `copylab source` (harness/remote.h makes those pairs)
  */
 #ifndef COPYLAB_TRANSPORT_H
 #define COPYLAB_TRANSPORT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-enum transport { TR_TCP, TR_UNIX, TR_COUNT };
+enum transport { TR_TCP, TR_UNIX, TR_VETH, TR_NIC, TR_COUNT };
 
 struct sockopts {
 	int sndbuf;		/* SO_SNDBUF, 0 = kernel default */
@@ -25,9 +34,49 @@ const char *transport_names(char *buf, size_t len);
 
 /*
  * A connected stream pair: *up is the end that sends toward *down.
- * 0, or -errno with err naming the call that failed.
+ * 0, or -errno with err naming the call that failed.  TR_VETH uses the
+ * link of link_create(), creating one with the defaults if there is none;
+ * TR_NIC pairs come from remote_role_begin(), not from here.
  */
 int transport_pair(enum transport t, const struct sockopts *o, int *up, int *down,
 		   char *err, size_t errlen);
+
+/* ---- the veth link: made once per invocation, torn down on every exit ---- */
+
+#define LINK_DEFAULT_MTU 1500
+
+struct link_config {
+	unsigned mtu;		/* 0 = LINK_DEFAULT_MTU; 68..65535 */
+	int offload;		/* -1 leave the veth defaults, 0 off, 1 on (TSO, GSO, GRO) */
+	uint64_t rate_bps;	/* tbf on both veth ends, bits per second; 0 = none */
+	double delay_s;		/* netem delay on both ends (one way); 0 = none */
+};
+
+/*
+ * Creates the two namespaces and the veth pair (names "copylab-<pid>-<id>-a"
+ * and "-b", links "copylab-<id>a"/"b", addresses 10.213.X.1 and .2/24,
+ * reachable only inside those namespaces) and applies cfg.  Registers an
+ * atexit teardown.  0, or a negative errno with err saying what failed:
+ * -EOPNOTSUPP when this kernel lacks a qdisc cfg asks for (netem for
+ * delay): a usage error, exit 2; -EEXIST when a link exists already.
+ */
+int link_create(const struct link_config *cfg, char *err, size_t errlen);
+/* --rate: "100mbit", "1gbit", "500kbit", "2.5gbit" (powers of 1000; "bit" may be
+ * left out).  --delay: "10ms", "250us", "0.5s".  0 or -EINVAL with err. */
+int link_parse_rate(const char *s, uint64_t *bps, char *err, size_t errlen);
+int link_parse_delay(const char *s, double *seconds, char *err, size_t errlen);
+/* Removes namespaces, link and qdiscs.  Safe to call twice, and without a link. */
+void link_destroy(void);
+bool link_active(void);
+/* "copylab-123-ab12cd-a" etc.; NULL without a link. */
+const char *link_netns_name(int side);	/* side 0 = A (up), 1 = B (down) */
+
+/*
+ * The transport's facts for env.json: MTU, offloads (ethtool -k of the
+ * interface), qdisc; for nic the interface toward the peer, its driver and
+ * speed.  peer (NULL unless nic) is the far address as "HOST:PORT".
+ * Never NULL (an object with "error" when something cannot be read).
+ */
+json_t *transport_facts(enum transport t, const char *peer);
 
 #endif

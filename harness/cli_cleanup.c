@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `copylab cleanup`: removes what a killed run left behind: network
+ * namespaces, veth links (with their tbf/netem qdiscs) and nftables tables
+ * whose names carry the copylab- prefix, and nothing else.  A namespace or
+ * table whose name carries the pid of a live process is in use and kept.
+ */
+#include "cli.h"
+#include "netns.h"
+
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_cleanup(int argc, char **argv);
+
+static const char cleanup_help[] =
+"usage: copylab cleanup [--dry-run]\n"
+"\n"
+"Removes what a killed copylab run left behind, and says what it removed:\n"
+"network namespaces named copylab-* (with the veth links, addresses and\n"
+"tbf/netem qdiscs inside them), copylab-* links in this namespace, and\n"
+"nftables tables named copylab-*.  Nothing without the prefix is touched.\n"
+"A name that carries the pid of a live process (a run in progress) is kept.\n"
+"\n"
+"  --dry-run   say what would be removed, remove nothing\n"
+"\n"
+"Exit status: 0 done (or nothing to clean), 1 something could not be removed.\n";
+
+struct tally {
+	int removed, kept, failed;
+	bool dry;
+};
+
+static bool prefixed(const char *name)
+{
+	return strncmp(name, NETNS_PREFIX, strlen(NETNS_PREFIX)) == 0;
+}
+
+/* "veth copylab-ab12cda, qdisc tbf" — what a namespace holds, for the report. */
+static void describe_netns(const char *ns, char *buf, size_t len)
+{
+	char out[8192], err[256], *save = NULL, *line;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (netns_cmd(out, sizeof(out), err, sizeof(err), "ip", "-n", ns, "-o", "link", "show", NULL) == 0)
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char name[64];
+
+			if (sscanf(line, "%*d: %63[^:@]", name) == 1 && strcmp(name, "lo"))
+				n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? ", " : "", name);
+		}
+	save = NULL;
+	if (netns_cmd(out, sizeof(out), err, sizeof(err), "tc", "-n", ns, "qdisc", "show", NULL) == 0)
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char kind[32], dev[64];
+
+			if (sscanf(line, "qdisc %31s %*s dev %63s", kind, dev) == 2 &&
+			    (!strcmp(kind, "tbf") || !strcmp(kind, "netem")))
+				n += snprintf(buf + n, n < len ? len - n : 0, "%s%s qdisc on %s", n ? ", " : "", kind, dev);
+		}
+}
+
+static void clean_namespaces(struct tally *t)
+{
+	DIR *d = opendir(NETNS_DIR);
+	struct dirent *e;
+
+	if (!d)
+		return;		/* no /run/netns: no named namespace at all */
+	while ((e = readdir(d))) {
+		char what[512], err[320];
+
+		if (!prefixed(e->d_name))
+			continue;
+		if (netns_owner_alive(e->d_name)) {
+			printf("kept namespace %s: its owner (pid %d) is still running\n", e->d_name,
+			       (int)netns_owner_pid(e->d_name));
+			t->kept++;
+			continue;
+		}
+		describe_netns(e->d_name, what, sizeof(what));
+		if (t->dry) {
+			printf("would remove namespace %s%s%s%s\n", e->d_name, what[0] ? " (with " : "", what,
+			       what[0] ? ")" : "");
+			t->removed++;
+			continue;
+		}
+		if (netns_cmd(NULL, 0, err, sizeof(err), "ip", "netns", "del", e->d_name, NULL)) {
+			fprintf(stderr, "copylab: cleanup: %s\n", err);
+			t->failed++;
+			continue;
+		}
+		printf("removed namespace %s%s%s%s\n", e->d_name, what[0] ? " (with " : "", what, what[0] ? ")" : "");
+		t->removed++;
+	}
+	closedir(d);
+}
+
+/* copylab-* links in this namespace: made outside a namespace, or a test's. */
+static void clean_links(struct tally *t)
+{
+	char out[65536], err[320], *save = NULL, *line;
+	char names[64][64];
+	int n = 0;
+
+	if (netns_cmd(out, sizeof(out), err, sizeof(err), "ip", "-o", "link", "show", NULL)) {
+		fprintf(stderr, "copylab: cleanup: %s\n", err);
+		t->failed++;
+		return;
+	}
+	for (line = strtok_r(out, "\n", &save); line && n < 64; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%*d: %63[^:@]", names[n]) == 1 && prefixed(names[n]))
+			n++;
+	for (int i = 0; i < n; i++) {
+		char q[8192] = "", kinds[64] = "";
+
+		/* A veth's peer may have gone with its namespace already. */
+		if (netns_cmd(q, sizeof(q), err, sizeof(err), "tc", "qdisc", "show", "dev", names[i], NULL) == 0) {
+			if (strstr(q, "qdisc tbf"))
+				strcat(kinds, ", tbf qdisc");
+			if (strstr(q, "qdisc netem"))
+				strcat(kinds, ", netem qdisc");
+		}
+		if (t->dry) {
+			printf("would remove link %s%s\n", names[i], kinds);
+			t->removed++;
+			continue;
+		}
+		if (netns_cmd(NULL, 0, err, sizeof(err), "ip", "link", "del", names[i], NULL)) {
+			/* Deleting one end of a veth deletes the other: not a failure. */
+			if (strstr(err, "Cannot find device"))
+				continue;
+			fprintf(stderr, "copylab: cleanup: %s\n", err);
+			t->failed++;
+			continue;
+		}
+		printf("removed link %s%s\n", names[i], kinds);
+		t->removed++;
+	}
+}
+
+static void clean_nft(struct tally *t)
+{
+	char out[65536], err[320], *save = NULL, *line;
+
+	if (netns_cmd(out, sizeof(out), err, sizeof(err), "nft", "list", "tables", NULL)) {
+		if (strstr(err, "not installed"))
+			printf("nftables: nft is not installed, so no table was checked (tables inside removed namespaces went with them)\n");
+		else
+			printf("nftables: cannot list tables (%s)\n", err);
+		return;
+	}
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char family[16], name[256];
+
+		if (sscanf(line, "table %15s %255s", family, name) != 2 || !prefixed(name))
+			continue;
+		if (netns_owner_alive(name)) {
+			printf("kept nftables table %s %s: its owner (pid %d) is still running\n", family, name,
+			       (int)netns_owner_pid(name));
+			t->kept++;
+			continue;
+		}
+		if (t->dry) {
+			printf("would remove nftables table %s %s\n", family, name);
+			t->removed++;
+			continue;
+		}
+		if (netns_cmd(NULL, 0, err, sizeof(err), "nft", "delete", "table", family, name, NULL)) {
+			fprintf(stderr, "copylab: cleanup: %s\n", err);
+			t->failed++;
+			continue;
+		}
+		printf("removed nftables table %s %s\n", family, name);
+		t->removed++;
+	}
+}
+
+int cmd_cleanup(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct tally t = { 0 };
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': t.dry = true; break;
+		case 'h': fputs(cleanup_help, stdout); return 0;
+		default:
+			return usage_error("cleanup: unknown option '%s' (see copylab cleanup --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("cleanup: unexpected argument '%s' (see copylab cleanup --help)", argv[optind]);
+	clean_namespaces(&t);
+	clean_links(&t);
+	clean_nft(&t);
+	if (t.removed == 0 && t.failed == 0)
+		printf("nothing to clean%s\n", t.kept ? " (runs in progress keep theirs)" : "");
+	fflush(stdout);
+	return t.failed ? EXIT_RUN_FAILED : 0;
+}

@@ -1,0 +1,1046 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nic mode, both ends: the driver's side (remote_open, remote_role_begin,
+ * remote_role_main in a role's process) and the daemons that play the
+ * fixed source or sink on the far host, one run at a time.  The protocol
+ * is described in remote.h.
+ */
+#include "remote.h"
+#include "pattern.h"
+#include "scenario.h"
+#include "verify.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_PEERS 2
+#define CONNECT_TIMEOUT_MS 5000
+#define PREPARE_TIMEOUT_MS 300000	/* the daemon builds the payload and its hashes */
+#define DATA_ACCEPT_TIMEOUT_MS 30000
+#define GO_TIMEOUT_MS 600000
+
+struct remote_peer {
+	char addr[300];		/* as given: "HOST:PORT" */
+	char host[256], port[16];
+	enum role_kind kind;
+};
+
+struct remote {
+	struct remote_peer peer[MAX_PEERS];
+	int npeers;
+};
+
+static const char *kind_name(enum role_kind k)
+{
+	switch (k) {
+	case RK_SINK: return "sink";
+	case RK_SOURCE: return "source";
+	case RK_ECHO_CLIENT: return "echo-client";
+	default: return "tested";
+	}
+}
+
+/* ---- framing ---------------------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+static int write_all_fd(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Reads exactly len bytes before the deadline (ms, -1: none).  0, -ETIMEDOUT, -EPIPE at EOF. */
+static int read_exact(int fd, void *buf, size_t len, int64_t deadline)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		if (deadline >= 0) {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			int64_t left = deadline - mono_ms();
+			int r;
+
+			if (left <= 0)
+				return -ETIMEDOUT;
+			r = poll(&pf, 1, left > 1000 ? 1000 : (int)left);
+			if (r < 0 && errno != EINTR)
+				return -errno;
+			if (r <= 0)
+				continue;
+		}
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int remote_send(int fd, json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(17)), *frame;
+	size_t len;
+	uint32_t be;
+	int r;
+
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	if (len > REMOTE_MSG_MAX) {
+		free(text);
+		return -EMSGSIZE;
+	}
+	/* Length and text in one write: two small writes would meet Nagle and a delayed ACK. */
+	if (!(frame = malloc(sizeof(be) + len))) {
+		free(text);
+		return -ENOMEM;
+	}
+	be = htonl((uint32_t)len);
+	memcpy(frame, &be, sizeof(be));
+	memcpy(frame + sizeof(be), text, len);
+	r = write_all_fd(fd, frame, sizeof(be) + len);
+	free(frame);
+	free(text);
+	return r;
+}
+
+/* Control messages are small and answered at once: no Nagle on the channel. */
+static void control_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+int remote_recv(int fd, json_t **msg, int timeout_ms, char *err, size_t errlen)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	json_error_t je;
+	uint32_t be;
+	size_t len;
+	char *buf;
+	int r;
+
+	*msg = NULL;
+	if ((r = read_exact(fd, &be, sizeof(be), deadline))) {
+		snprintf(err, errlen, "%s", r == -EPIPE ? "the peer closed the control channel"
+			 : r == -ETIMEDOUT ? "no message within the time limit" : strerror(-r));
+		return r;
+	}
+	len = ntohl(be);
+	if (len == 0 || len > REMOTE_MSG_MAX) {
+		snprintf(err, errlen, "a control message of %zu bytes: the limit is 1 to %d", len, REMOTE_MSG_MAX);
+		return -EMSGSIZE;
+	}
+	if (!(buf = malloc(len))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((r = read_exact(fd, buf, len, deadline))) {
+		snprintf(err, errlen, "a truncated control message (%s)", r == -EPIPE ? "closed mid-message" : strerror(-r));
+		free(buf);
+		return r;
+	}
+	*msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	free(buf);
+	if (!*msg || !json_is_object(*msg)) {
+		snprintf(err, errlen, "a malformed control message: %s", *msg ? "not a JSON object" : je.text);
+		json_decref(*msg);
+		*msg = NULL;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void send_error(int fd, const char *text)
+{
+	json_t *m = json_pack("{s:b, s:s}", "ok", 0, "error", text);
+
+	if (m)
+		remote_send(fd, m);
+	json_decref(m);
+}
+
+/* ---- addresses --------------------------------------------------------------- */
+
+/* "host:port" or "[v6]:port" into host and port.  0 or -EINVAL. */
+static int split_hostport(const char *s, char *host, size_t hlen, char *port, size_t plen)
+{
+	const char *colon;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= hlen)
+			return -EINVAL;
+		snprintf(host, hlen, "%.*s", (int)(end - s - 1), s + 1);
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || colon == s || (size_t)(colon - s) >= hlen || strchr(s, ':') != colon)
+			return -EINVAL;
+		snprintf(host, hlen, "%.*s", (int)(colon - s), s);
+	}
+	if (!colon[1] || strlen(colon + 1) >= plen || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return -EINVAL;
+	snprintf(port, plen, "%s", colon + 1);
+	return atoi(port) > 0 && atoi(port) < 65536 ? 0 : -EINVAL;
+}
+
+static int apply_sockopts(int fd, int sndbuf, int rcvbuf)
+{
+	if (sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)))
+		return -errno;
+	if (rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		return -errno;
+	return 0;
+}
+
+/* A connected TCP socket to host:port (blocking afterwards), or -errno. */
+static int connect_peer(const char *host, const char *port, int sndbuf, int rcvbuf,
+			char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *a;
+	int fd = -1, r, e = ECONNREFUSED;
+
+	if ((r = getaddrinfo(host, port, &hints, &ai))) {
+		snprintf(err, errlen, "%s:%s: %s", host, port, gai_strerror(r));
+		return -EHOSTUNREACH;
+	}
+	for (a = ai; a; a = a->ai_next) {
+		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			e = errno;
+			continue;
+		}
+		if ((r = apply_sockopts(fd, sndbuf, rcvbuf))) {
+			e = -r;
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		if (connect(fd, a->ai_addr, a->ai_addrlen) && errno == EINPROGRESS) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			socklen_t sl = sizeof(e);
+
+			e = ETIMEDOUT;
+			if (poll(&p, 1, CONNECT_TIMEOUT_MS) == 1)
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl);
+		} else {
+			e = errno;
+			if (e == EISCONN || e == 0)
+				e = 0;
+		}
+		if (e == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	if (fd < 0) {
+		snprintf(err, errlen, "connect to %s:%s: %s", host, port, strerror(e));
+		return -e;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+/* ---- the driver's side -------------------------------------------------------- */
+
+static int hello(struct remote_peer *p, char *err, size_t errlen)
+{
+	char why[256];
+	json_t *m, *reply = NULL;
+	const char *daemon;
+	int fd = connect_peer(p->host, p->port, 0, 0, why, sizeof(why)), r;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "--peer %s: %s (is `copylab sink|source --listen %s` running there?)",
+			 p->addr, why, p->addr);
+		return fd;
+	}
+	m = json_pack("{s:s, s:i}", "op", "hello", "version", REMOTE_VERSION);
+	r = remote_send(fd, m);
+	json_decref(m);
+	if (!r)
+		r = remote_recv(fd, &reply, CONNECT_TIMEOUT_MS, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", strerror(-r));
+	close(fd);
+	if (r) {
+		snprintf(err, errlen, "--peer %s: hello: %s", p->addr, why);
+		return r;
+	}
+	daemon = json_string_value(json_object_get(reply, "daemon"));
+	if (!json_is_true(json_object_get(reply, "ok")) || !daemon ||
+	    (strcmp(daemon, "sink") && strcmp(daemon, "source"))) {
+		const char *e = json_string_value(json_object_get(reply, "error"));
+
+		snprintf(err, errlen, "--peer %s: not a copylab daemon%s%s", p->addr, e ? ": " : "", e ? e : "");
+		json_decref(reply);
+		return -EPROTO;
+	}
+	if (json_integer_value(json_object_get(reply, "version")) != REMOTE_VERSION) {
+		snprintf(err, errlen, "--peer %s: protocol version %" JSON_INTEGER_FORMAT ", this copylab speaks %d",
+			 p->addr, json_integer_value(json_object_get(reply, "version")), REMOTE_VERSION);
+		json_decref(reply);
+		return -EPROTO;
+	}
+	p->kind = strcmp(daemon, "sink") ? RK_SOURCE : RK_SINK;
+	json_decref(reply);
+	return 0;
+}
+
+int remote_open(const char *peers, struct remote **out, char *err, size_t errlen)
+{
+	struct remote *r = calloc(1, sizeof(*r));
+	char buf[640], *save = NULL, *tok;
+	int ret;
+
+	*out = NULL;
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(buf, sizeof(buf), "%s", peers);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct remote_peer *p = &r->peer[r->npeers];
+
+		if (r->npeers == MAX_PEERS) {
+			snprintf(err, errlen, "--peer: at most %d daemons (one sink, one source)", MAX_PEERS);
+			ret = -EINVAL;
+			goto fail;
+		}
+		snprintf(p->addr, sizeof(p->addr), "%s", tok);
+		if (split_hostport(tok, p->host, sizeof(p->host), p->port, sizeof(p->port))) {
+			snprintf(err, errlen, "--peer: '%s' is not HOST:PORT ([v6]:PORT for IPv6)", tok);
+			ret = -EINVAL;
+			goto fail;
+		}
+		if ((ret = hello(p, err, errlen)))
+			goto fail;
+		for (int i = 0; i < r->npeers; i++)
+			if (r->peer[i].kind == p->kind) {
+				snprintf(err, errlen, "--peer: %s and %s are both %s daemons", r->peer[i].addr,
+					 p->addr, kind_name(p->kind));
+				ret = -EINVAL;
+				goto fail;
+			}
+		r->npeers++;
+	}
+	if (r->npeers == 0) {
+		snprintf(err, errlen, "--peer: no address given");
+		ret = -EINVAL;
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	free(r);
+	return ret;
+}
+
+void remote_close(struct remote *r)
+{
+	free(r);
+}
+
+static const struct remote_peer *peer_for(const struct remote *r, enum role_kind kind)
+{
+	for (int i = 0; r && i < r->npeers; i++)
+		if (r->peer[i].kind == kind)
+			return &r->peer[i];
+	return NULL;
+}
+
+const char *remote_peer_for(const struct remote *r, enum role_kind kind)
+{
+	const struct remote_peer *p = peer_for(r, kind);
+
+	return p ? p->addr : NULL;
+}
+
+const char *remote_first_peer(const struct remote *r)
+{
+	return r && r->npeers ? r->peer[0].addr : NULL;
+}
+
+int remote_check_scenario(const struct remote *r, enum scenario sc, char *err, size_t errlen)
+{
+	const struct scenario_def *d = scenario_def(sc);
+
+	if (!d->uses_transport) {
+		snprintf(err, errlen, "transport nic: scenario %s has no socket to carry", d->name);
+		return -EINVAL;
+	}
+	for (int i = 1; i < d->nroles; i++) {
+		enum role_kind k = sc == SC_ECHO ? RK_ECHO_CLIENT
+				   : !strcmp(d->roles[i], "source") ? RK_SOURCE : RK_SINK;
+
+		if (k == RK_ECHO_CLIENT) {
+			snprintf(err, errlen, "transport nic: scenario echo needs a far echo client, and the daemons play only source and sink");
+			return -EOPNOTSUPP;
+		}
+		if (!peer_for(r, k)) {
+			snprintf(err, errlen, "transport nic: scenario %s needs a `copylab %s` daemon on the far host; --peer names %s",
+				 d->name, kind_name(k), r->npeers == 1 ? "only a" : "none");
+			if (r->npeers == 1)
+				snprintf(err + strlen(err), errlen - strlen(err), " %s (%s)", kind_name(r->peer[0].kind), r->peer[0].addr);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int remote_role_begin(const struct remote *r, enum role_kind kind, const struct run_config *c,
+		      int *data_fd, int *ctl_fd, char *err, size_t errlen)
+{
+	const struct remote_peer *p = peer_for(r, kind);
+	char why[256], token[REMOTE_TOKEN_LEN + 1];
+	json_t *m, *reply = NULL;
+	const char *tok;
+	int ctl, data = -1, ret, one = 1;
+
+	*data_fd = *ctl_fd = -1;
+	if (kind != RK_SINK && kind != RK_SOURCE) {
+		snprintf(err, errlen, "transport nic: scenario %s needs a far %s, and the daemons play only source and sink",
+			 scenario_name(c->scenario), kind_name(kind));
+		return -EOPNOTSUPP;
+	}
+	if (!p) {
+		snprintf(err, errlen, "transport nic: scenario %s needs a `copylab %s` daemon on the far host; --peer names none",
+			 scenario_name(c->scenario), kind_name(kind));
+		return -EINVAL;
+	}
+	ctl = connect_peer(p->host, p->port, 0, 0, why, sizeof(why));
+	if (ctl < 0) {
+		snprintf(err, errlen, "far %s %s: control channel: %s", kind_name(kind), p->addr, why);
+		return ctl;
+	}
+	control_nodelay(ctl);
+	m = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:i, s:i, s:b, s:b, s:I}",
+		      "op", "run", "version", REMOTE_VERSION, "role", kind_name(kind),
+		      "scenario", scenario_name(c->scenario), "size", (json_int_t)c->size,
+		      "block", (json_int_t)c->block, "sndbuf", c->sock.sndbuf, "rcvbuf", c->sock.rcvbuf,
+		      "nodelay", c->sock.nodelay, "discard", c->sink_discard,
+		      "close_at", c->sink_close_at == UINT64_MAX ? (json_int_t)-1 : (json_int_t)c->sink_close_at);
+	ret = m ? remote_send(ctl, m) : -ENOMEM;
+	json_decref(m);
+	if (ret) {
+		snprintf(err, errlen, "far %s %s: sending the run: %s", kind_name(kind), p->addr, strerror(-ret));
+		goto fail;
+	}
+	if ((ret = remote_recv(ctl, &reply, PREPARE_TIMEOUT_MS, why, sizeof(why)))) {
+		snprintf(err, errlen, "far %s %s: %s", kind_name(kind), p->addr, why);
+		goto fail;
+	}
+	tok = json_string_value(json_object_get(reply, "token"));
+	if (!json_is_true(json_object_get(reply, "ok")) || !tok || strlen(tok) != REMOTE_TOKEN_LEN) {
+		const char *e = json_string_value(json_object_get(reply, "error"));
+
+		snprintf(err, errlen, "far %s %s refused the run: %s", kind_name(kind), p->addr,
+			 e ? e : "no token in its reply");
+		ret = -EPROTO;
+		goto fail;
+	}
+	memcpy(token, tok, sizeof(token));
+	data = connect_peer(p->host, p->port, c->sock.sndbuf, c->sock.rcvbuf, why, sizeof(why));
+	if (data < 0) {
+		ret = data;
+		snprintf(err, errlen, "far %s %s: data connection: %s", kind_name(kind), p->addr, why);
+		goto fail;
+	}
+	if (c->sock.nodelay)
+		setsockopt(data, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((ret = write_all_fd(data, token, REMOTE_TOKEN_LEN))) {
+		snprintf(err, errlen, "far %s %s: sending the data token: %s", kind_name(kind), p->addr, strerror(-ret));
+		goto fail;
+	}
+	json_decref(reply);
+	*data_fd = data;
+	*ctl_fd = ctl;
+	return 0;
+fail:
+	json_decref(reply);
+	close(ctl);
+	if (data >= 0)
+		close(data);
+	return ret;
+}
+
+static __attribute__((noreturn)) void role_report_send(const struct role_ctx *ctx, struct role_report *rep)
+{
+	char msg[1 + sizeof(*rep)];
+
+	msg[0] = 'D';
+	memcpy(msg + 1, rep, sizeof(*rep));
+	while (write(ctx->report_fd, msg, sizeof(msg)) < 0 && errno == EINTR)
+		;
+	_exit(rep->status ? 1 : 0);
+}
+
+static double jreal(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+static long long jint(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* The far result into the report the parent expects from any role. */
+static void result_to_report(json_t *m, struct role_report *rep)
+{
+	const char *v = json_string_value(json_object_get(m, "verify"));
+	const char *s;
+
+	rep->status = (int32_t)jint(m, "status");
+	if ((s = json_string_value(json_object_get(m, "call"))))
+		snprintf(rep->call, sizeof(rep->call), "%s", s);
+	snprintf(rep->what, sizeof(rep->what), "on the far host");
+	if ((s = json_string_value(json_object_get(m, "what"))) && s[0])
+		snprintf(rep->what, sizeof(rep->what), "on the far host: %s", s);
+	rep->res.cpu_user_s = jreal(m, "cpu_user_s");
+	rep->res.cpu_sys_s = jreal(m, "cpu_sys_s");
+	rep->res.ctx_voluntary = jint(m, "ctx_voluntary");
+	rep->res.ctx_involuntary = jint(m, "ctx_involuntary");
+	rep->res.faults_minor = jint(m, "faults_minor");
+	rep->res.faults_major = jint(m, "faults_major");
+	rep->res.bytes = jint(m, "bytes");
+	rep->res.io.calls = jint(m, "io_calls");
+	rep->res.io.short_ops = jint(m, "io_short");
+	rep->res.io.eintr = jint(m, "io_eintr");
+	rep->verify = -1;
+	if (v && !strcmp(v, "ok"))
+		rep->verify = VERIFY_OK;
+	else if (v && !strcmp(v, "mismatch"))
+		rep->verify = VERIFY_MISMATCH;
+	else if (v && !strcmp(v, "skipped"))
+		rep->verify = VERIFY_SKIPPED;
+	if ((s = json_string_value(json_object_get(m, "digest"))))
+		rep->digest = strtoull(s, NULL, 16);
+	if ((s = json_string_value(json_object_get(m, "note"))))
+		snprintf(rep->note, sizeof(rep->note), "%s%s", s[0] ? "far host: " : "", s);
+	snprintf(rep->perf_note, sizeof(rep->perf_note), "far host: getrusage only (no perf, no ledger)");
+}
+
+void remote_role_main(const struct role_ctx *ctx, int ctl_fd)
+{
+	struct role_report rep;
+	char why[256], tag = 'R', b;
+	json_t *m = NULL;
+	int r;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.verify = -1;
+	if (write(ctx->report_fd, &tag, 1) != 1)
+		_exit(2);
+	while ((r = read(ctx->go_fd, &b, 1)) != 0)
+		if (r < 0 && errno != EINTR)
+			_exit(2);
+	m = json_pack("{s:s}", "op", "go");
+	r = remote_send(ctl_fd, m);
+	json_decref(m);
+	if (r) {
+		rep.status = r;
+		snprintf(rep.call, sizeof(rep.call), "send");
+		snprintf(rep.what, sizeof(rep.what), "\"go\" to the far %s", kind_name(ctx->kind));
+		role_report_send(ctx, &rep);
+	}
+	/* No deadline here: the parent's --timeout kills this process, which closes the channel. */
+	r = remote_recv(ctl_fd, &m, -1, why, sizeof(why));
+	rep.t_end_ns = now_ns();
+	if (r || !json_is_string(json_object_get(m, "op")) ||
+	    strcmp(json_string_value(json_object_get(m, "op")), "result")) {
+		const char *e = m ? json_string_value(json_object_get(m, "error")) : NULL;
+
+		rep.status = r ? r : -EPROTO;
+		snprintf(rep.call, sizeof(rep.call), "recv");
+		snprintf(rep.what, sizeof(rep.what), "far %s result: %.70s", kind_name(ctx->kind), e ? e : why);
+	} else {
+		result_to_report(m, &rep);
+	}
+	json_decref(m);
+	role_report_send(ctx, &rep);
+}
+
+/* ---- the daemons ---------------------------------------------------------------- */
+
+static volatile sig_atomic_t daemon_stop;
+
+/*
+ * Control connections that arrived while a run waited for its data
+ * connection: served, in order, after the run.  A control message starts
+ * with a zero byte (its length is below 2^24); a token never does.
+ */
+#define MAX_PENDING 16
+static int pending[MAX_PENDING], npending;
+
+static void daemon_signal(int sig)
+{
+	daemon_stop = sig;
+}
+
+struct far_run {
+	enum role_kind kind;
+	char scenario[32];
+	uint64_t size, block, close_at;
+	int sndbuf, rcvbuf;
+	bool nodelay, discard;
+	char token[REMOTE_TOKEN_LEN + 1];
+};
+
+/* The run message's fields; a sentence in err when one is missing or wrong. */
+static int parse_run(json_t *m, enum role_kind kind, struct far_run *fr, char *err, size_t errlen)
+{
+	const char *role = json_string_value(json_object_get(m, "role"));
+	const char *sc = json_string_value(json_object_get(m, "scenario"));
+	json_t *size = json_object_get(m, "size"), *block = json_object_get(m, "block");
+	json_t *close_at = json_object_get(m, "close_at");
+
+	memset(fr, 0, sizeof(*fr));
+	if (jint(m, "version") != REMOTE_VERSION) {
+		snprintf(err, errlen, "protocol version %lld; this daemon speaks %d", jint(m, "version"), REMOTE_VERSION);
+		return -1;
+	}
+	if (!role || strcmp(role, kind_name(kind))) {
+		snprintf(err, errlen, "this daemon plays %s; the run asks for role %s", kind_name(kind),
+			 role ? role : "(none)");
+		return -1;
+	}
+	if (!sc || strlen(sc) >= sizeof(fr->scenario)) {
+		snprintf(err, errlen, "\"scenario\" must be a short string");
+		return -1;
+	}
+	if (!json_is_integer(size) || json_integer_value(size) < 0 || json_integer_value(size) > (1ll << 40)) {
+		snprintf(err, errlen, "\"size\" must be an integer from 0 to 1 TiB");
+		return -1;
+	}
+	if (!json_is_integer(block) || json_integer_value(block) < 1 || json_integer_value(block) > (1ll << 30)) {
+		snprintf(err, errlen, "\"block\" must be an integer from 1 to 1 GiB");
+		return -1;
+	}
+	if (json_integer_value(json_object_get(m, "sndbuf")) < 0 || json_integer_value(json_object_get(m, "sndbuf")) > (1 << 30) ||
+	    json_integer_value(json_object_get(m, "rcvbuf")) < 0 || json_integer_value(json_object_get(m, "rcvbuf")) > (1 << 30)) {
+		snprintf(err, errlen, "\"sndbuf\" and \"rcvbuf\" must be 0 to 1 GiB");
+		return -1;
+	}
+	fr->kind = kind;
+	snprintf(fr->scenario, sizeof(fr->scenario), "%s", sc);
+	fr->size = json_integer_value(size);
+	fr->block = json_integer_value(block);
+	fr->sndbuf = jint(m, "sndbuf");
+	fr->rcvbuf = jint(m, "rcvbuf");
+	fr->nodelay = json_is_true(json_object_get(m, "nodelay"));
+	fr->discard = json_is_true(json_object_get(m, "discard"));
+	fr->close_at = json_is_integer(close_at) && json_integer_value(close_at) >= 0
+		       ? (uint64_t)json_integer_value(close_at) : UINT64_MAX;
+	return 0;
+}
+
+/* The data connection that presents the token; strangers are closed. */
+static int accept_data(int lfd, const char *token, char *err, size_t errlen)
+{
+	int64_t deadline = mono_ms() + DATA_ACCEPT_TIMEOUT_MS;
+
+	while (!daemon_stop) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		char got[REMOTE_TOKEN_LEN];
+		int64_t left = deadline - mono_ms();
+		int fd;
+
+		if (left <= 0)
+			break;
+		if (poll(&p, 1, left > 1000 ? 1000 : (int)left) <= 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		unsigned char first;
+
+		if (poll(&pf, 1, 5000) == 1 && recv(fd, &first, 1, MSG_PEEK) == 1 && first == 0) {
+			if (npending < MAX_PENDING) {
+				control_nodelay(fd);
+				pending[npending++] = fd;	/* another driver: its turn comes after this run */
+				continue;
+			}
+			send_error(fd, "busy: too many drivers waiting; try again");
+			close(fd);
+			continue;
+		}
+		if (read_exact(fd, got, sizeof(got), mono_ms() + 5000) == 0 && !memcmp(got, token, sizeof(got)))
+			return fd;
+		close(fd);	/* not this run's: another driver waits its turn */
+	}
+	snprintf(err, errlen, "no data connection with this run's token within %d s", DATA_ACCEPT_TIMEOUT_MS / 1000);
+	return -ETIMEDOUT;
+}
+
+/* Waits for {"op":"go"}.  0, or -1 with err. */
+static int wait_go(int ctl, char *err, size_t errlen)
+{
+	json_t *m = NULL;
+	const char *op;
+	int r = remote_recv(ctl, &m, GO_TIMEOUT_MS, err, errlen);
+
+	if (r)
+		return -1;
+	op = json_string_value(json_object_get(m, "op"));
+	if (!op || strcmp(op, "go")) {
+		snprintf(err, errlen, "expected {\"op\":\"go\"}, got op %s", op ? op : "(none)");
+		json_decref(m);
+		return -1;
+	}
+	json_decref(m);
+	return 0;
+}
+
+struct far_result {
+	int status;
+	char call[24], what[96];
+	uint64_t bytes;
+	struct io_counters io;
+	const char *verify;	/* "ok", "mismatch", "skipped", NULL */
+	uint64_t digest;
+	char note[160];
+	bool bad;
+	uint64_t bad_off;
+};
+
+static int far_error(struct far_result *res, int err, const char *call, const char *what)
+{
+	res->status = -err;
+	snprintf(res->call, sizeof(res->call), "%s", call);
+	snprintf(res->what, sizeof(res->what), "%s", what ? what : "");
+	return -1;
+}
+
+static void far_source(int fd, const struct payload *p, struct far_result *res)
+{
+	for (uint64_t off = 0; off < p->size;) {
+		size_t len = p->size - off < FIXED_IO_BLOCK ? p->size - off : FIXED_IO_BLOCK;
+		ssize_t n = send(fd, p->data + off, len, MSG_NOSIGNAL);
+
+		res->io.calls++;
+		if (n < 0 && errno == EINTR) {
+			res->io.eintr++;
+			if (daemon_stop) {
+				far_error(res, EINTR, "send", "the daemon was stopped");
+				return;
+			}
+			continue;
+		}
+		if (n < 0) {
+			far_error(res, errno, "send", NULL);
+			return;
+		}
+		if ((size_t)n < len)
+			res->io.short_ops++;
+		off += n;
+		res->bytes += n;
+	}
+	shutdown(fd, SHUT_WR);
+}
+
+static void far_sink(int fd, const struct far_run *fr, struct verifier *v, struct far_result *res)
+{
+	static unsigned char scratch[FIXED_IO_BLOCK];
+
+	for (;;) {
+		size_t len = sizeof(scratch);
+		unsigned char *at = fr->discard ? scratch : verifier_space(v, &len);
+		ssize_t n;
+
+		if (fr->close_at != UINT64_MAX) {
+			if (res->bytes >= fr->close_at)
+				break;
+			if (fr->close_at - res->bytes < len)
+				len = fr->close_at - res->bytes;
+		}
+		n = read(fd, at, len);
+		res->io.calls++;
+		if (n < 0 && errno == EINTR) {
+			res->io.eintr++;
+			if (daemon_stop) {
+				far_error(res, EINTR, "read", "the daemon was stopped");
+				return;
+			}
+			continue;
+		}
+		if (n < 0) {
+			far_error(res, errno, "read", NULL);
+			return;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n < len)
+			res->io.short_ops++;
+		if (!fr->discard)
+			verifier_commit(v, n);
+		res->bytes += n;
+	}
+}
+
+static double tv(struct timeval t)
+{
+	return t.tv_sec + t.tv_usec / 1e6;
+}
+
+/* One run on an open control channel: prepare, token, data, go, window, result. */
+static int serve_run(int lfd, int ctl, const struct far_run *fr, bool verbose)
+{
+	struct payload p = { 0 };
+	struct expected e = { 0 };
+	struct verifier v;
+	bool have_v = false;
+	struct far_result res = { 0 };
+	struct rusage u0, u1;
+	char err[256];
+	unsigned char raw[REMOTE_TOKEN_LEN / 2];
+	char token[REMOTE_TOKEN_LEN + 1];
+	int data = -1, ret = -1;
+	json_t *m;
+
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
+		send_error(ctl, "getrandom failed on the far host");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(token + 2 * i, 3, "%02x", raw[i]);
+	/* The pattern and its hashes are made before the window, as the local roles do. */
+	if (payload_create(&p, fr->size, NULL)) {
+		send_error(ctl, "the far host has no memory for the payload");
+		goto out;
+	}
+	if (fr->kind == RK_SINK) {
+		if (!fr->discard) {
+			if (expected_build(&e, p.data, fr->size) || verifier_init(&v, &e)) {
+				send_error(ctl, "the far host has no memory for the chunk hashes");
+				goto out;
+			}
+			have_v = true;
+		}
+		payload_destroy(&p);	/* the hashes are all the sink needs */
+	} else {
+		payload_prefault(&p);
+	}
+	m = json_pack("{s:b, s:s}", "ok", 1, "token", token);
+	if (remote_send(ctl, m)) {
+		json_decref(m);
+		goto out;
+	}
+	json_decref(m);
+	if ((data = accept_data(lfd, token, err, sizeof(err))) < 0) {
+		send_error(ctl, err);
+		goto out;
+	}
+	if (apply_sockopts(data, fr->sndbuf, fr->rcvbuf) == 0 && fr->nodelay) {
+		int one = 1;
+
+		setsockopt(data, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	if (wait_go(ctl, err, sizeof(err))) {
+		send_error(ctl, err);
+		goto out;
+	}
+	getrusage(RUSAGE_SELF, &u0);
+	if (fr->kind == RK_SOURCE)
+		far_source(data, &p, &res);
+	else
+		far_sink(data, fr, have_v ? &v : NULL, &res);
+	getrusage(RUSAGE_SELF, &u1);
+	if (fr->kind == RK_SINK && fr->close_at != UINT64_MAX) {
+		close(data);	/* --fault sink-close=N: vanish mid-stream */
+		data = -1;
+	}
+	if (fr->kind == RK_SINK && have_v) {
+		bool good = verifier_finish(&v, &res.digest);
+
+		res.verify = good ? "ok" : "mismatch";
+		snprintf(res.note, sizeof(res.note), "%s", v.note);
+		res.bad = v.bad;
+		res.bad_off = v.bad_off;
+	} else if (fr->kind == RK_SINK) {
+		res.verify = "skipped";
+		snprintf(res.note, sizeof(res.note), "the far sink discarded (--sink discard): nothing was hashed");
+	}
+	char digest[24];
+
+	snprintf(digest, sizeof(digest), "0x%016" PRIx64, res.digest);
+	m = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:s, s:s, s:o,"
+		      " s:f, s:f, s:I, s:I, s:I, s:I}",
+		      "op", "result", "status", res.status, "call", res.call, "what", res.what,
+		      "bytes", (json_int_t)res.bytes, "io_calls", (json_int_t)res.io.calls,
+		      "io_short", (json_int_t)res.io.short_ops, "io_eintr", (json_int_t)res.io.eintr,
+		      "verify", res.verify ? json_string(res.verify) : json_null(),
+		      "digest", digest, "note", res.note,
+		      "first_bad_offset", res.bad ? json_integer((json_int_t)res.bad_off) : json_null(),
+		      "cpu_user_s", tv(u1.ru_utime) - tv(u0.ru_utime), "cpu_sys_s", tv(u1.ru_stime) - tv(u0.ru_stime),
+		      "ctx_voluntary", (json_int_t)(u1.ru_nvcsw - u0.ru_nvcsw),
+		      "ctx_involuntary", (json_int_t)(u1.ru_nivcsw - u0.ru_nivcsw),
+		      "faults_minor", (json_int_t)(u1.ru_minflt - u0.ru_minflt),
+		      "faults_major", (json_int_t)(u1.ru_majflt - u0.ru_majflt));
+	ret = m && remote_send(ctl, m) == 0 ? 0 : -1;
+	json_decref(m);
+	if (verbose)
+		fprintf(stderr, "copylab %s: %s %" PRIu64 " bytes: %" PRIu64 " moved, %s%s%s\n", kind_name(fr->kind),
+			fr->scenario, fr->size, res.bytes, res.status ? "failed in " : "",
+			res.status ? res.call : (res.verify ? res.verify : "sent"),
+			res.status ? "" : "");
+out:
+	if (data >= 0)
+		close(data);
+	if (have_v)
+		verifier_free(&v);
+	expected_free(&e);
+	payload_destroy(&p);
+	return ret;
+}
+
+/* Messages on one control connection until it closes or misbehaves. */
+static void serve_conn(int lfd, int ctl, enum role_kind kind, bool verbose, int *runs)
+{
+	char err[256];
+
+	while (!daemon_stop) {
+		json_t *m = NULL;
+		const char *op;
+		struct far_run fr;
+		int r = remote_recv(ctl, &m, 60000, err, sizeof(err));
+
+		if (r == -EPIPE)
+			return;
+		if (r) {
+			if (verbose)
+				fprintf(stderr, "copylab %s: refused: %s\n", kind_name(kind), err);
+			send_error(ctl, err);
+			return;
+		}
+		op = json_string_value(json_object_get(m, "op"));
+		if (op && !strcmp(op, "hello")) {
+			json_t *reply = json_pack("{s:b, s:s, s:i, s:i}", "ok", 1, "daemon", kind_name(kind),
+						  "version", REMOTE_VERSION, "pid", (int)getpid());
+
+			json_decref(m);
+			r = remote_send(ctl, reply);
+			json_decref(reply);
+			if (r)
+				return;
+			continue;
+		}
+		if (!op || strcmp(op, "run")) {
+			snprintf(err, sizeof(err), "unknown op %s%s%s; expected hello or run", op ? "\"" : "",
+				 op ? op : "(none)", op ? "\"" : "");
+			json_decref(m);
+			send_error(ctl, err);
+			return;
+		}
+		r = parse_run(m, kind, &fr, err, sizeof(err));
+		json_decref(m);
+		if (r) {
+			if (verbose)
+				fprintf(stderr, "copylab %s: refused a run: %s\n", kind_name(kind), err);
+			send_error(ctl, err);
+			return;
+		}
+		if (serve_run(lfd, ctl, &fr, verbose))
+			return;
+		(*runs)++;
+	}
+}
+
+int remote_daemon(enum role_kind kind, const char *listen_addr, int max_runs, bool verbose)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *ai;
+	struct sigaction sa = { .sa_handler = daemon_signal };
+	char host[256], port[16];
+	int lfd, one = 1, r, runs = 0;
+
+	if (split_hostport(listen_addr, host, sizeof(host), port, sizeof(port))) {
+		fprintf(stderr, "copylab %s: --listen '%s' is not ADDR:PORT ([v6]:PORT for IPv6)\n",
+			kind_name(kind), listen_addr);
+		return 2;
+	}
+	if ((r = getaddrinfo(host, port, &hints, &ai))) {
+		fprintf(stderr, "copylab %s: --listen %s: %s\n", kind_name(kind), listen_addr, gai_strerror(r));
+		return 2;
+	}
+	lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, ai->ai_addr, ai->ai_addrlen) || listen(lfd, 8)) {
+		fprintf(stderr, "copylab %s: cannot listen on %s: %s\n", kind_name(kind), listen_addr, strerror(errno));
+		freeaddrinfo(ai);
+		if (lfd >= 0)
+			close(lfd);
+		return 1;
+	}
+	freeaddrinfo(ai);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "copylab %s: listening on %s (one run at a time; Ctrl-C ends)\n", kind_name(kind), listen_addr);
+	while (!daemon_stop && (max_runs <= 0 || runs < max_runs)) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		int ctl;
+
+		if (npending > 0) {
+			ctl = pending[0];
+			memmove(pending, pending + 1, --npending * sizeof(pending[0]));
+		} else {
+			if (poll(&p, 1, 1000) <= 0)
+				continue;
+			ctl = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (ctl < 0)
+				continue;
+			control_nodelay(ctl);
+		}
+		serve_conn(lfd, ctl, kind, verbose, &runs);
+		close(ctl);
+	}
+	while (npending > 0)
+		close(pending[--npending]);
+	close(lfd);
+	if (daemon_stop)
+		fprintf(stderr, "copylab %s: stopped by %s after %d run%s\n", kind_name(kind),
+			strsignal(daemon_stop), runs, runs == 1 ? "" : "s");
+	return 0;
+}
