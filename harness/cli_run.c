@@ -13,7 +13,9 @@
 #include "bpf/ledger.h"
 #include "tracer_link.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <stddef.h>
 #include <getopt.h>
@@ -71,8 +73,40 @@ static void install_signal_handlers(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);	/* best effort: go on with the rest */
+	return 0;
+}
+
+/*
+ * A run killed with SIGKILL cannot remove its scratch directory: the next
+ * run does, when the pid in the name is no longer alive.  Only names of
+ * copylab's own form are touched.
+ */
+static void remove_dead_scratch(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX], tail[16];
+		int pid;
+
+		if (sscanf(e->d_name, "copylab-%d-%15s", &pid, tail) != 2 || pid <= 0 ||
+		    strlen(tail) != 6 || (kill(pid, 0) == 0 || errno != ESRCH))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
+		nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(d);
+}
+
 static int make_workdir(struct session *s, const char *base, char *err, size_t errlen)
 {
+	remove_dead_scratch(base ? base : "/var/tmp");
 	/* The pid in the name lets `copylab cleanup` tell a dead run's scratch from a live one. */
 	snprintf(s->workdir, sizeof(s->workdir), "%s/copylab-%d-XXXXXX", base ? base : "/var/tmp", (int)getpid());
 	if (!mkdtemp(s->workdir)) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define JSONL_NAME	"results.jsonl"
@@ -103,11 +104,19 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * The new content in an unnamed file (O_TMPFILE) of the target's directory,
+ * written and synced, then named and renamed over the target: a process
+ * killed while writing leaves nothing behind, and one killed between the
+ * link and the rename (microseconds) leaves one hidden temporary at most.
+ * Where O_TMPFILE is not supported, a named temporary is written instead.
+ */
 int write_file_atomic(const char *path, const char *text, size_t len)
 {
 	const char *slash = strrchr(path, '/');
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], dir[PATH_MAX], proc[64];
 	int fd, n, err = 0;
+	bool unnamed;
 
 	/* Same directory as path: rename(2) is atomic only within one filesystem. */
 	if (slash)
@@ -117,8 +126,12 @@ int write_file_atomic(const char *path, const char *text, size_t len)
 		n = snprintf(tmp, sizeof(tmp), ".%s.tmp.XXXXXX", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
 	/* O_CLOEXEC: role processes forked later must not inherit it. */
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	unnamed = fd >= 0;
+	if (!unnamed)
+		fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	err = write_all(fd, text, len);
@@ -128,11 +141,34 @@ int write_file_atomic(const char *path, const char *text, size_t len)
 	/* Data on disk before the name points at it, or a crash could leave an empty file. */
 	if (!err && fsync(fd) != 0)
 		err = -errno;
+	if (!err && unnamed) {
+		/* A name for the unnamed file: mktemp's is free, linkat fails if not. */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		for (int tries = 0; tries < 8; tries++) {
+			char try[PATH_MAX];
+
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			memcpy(try, tmp, sizeof(try));
+			/* The XXXXXX of the template: pid, attempt and clock, in hex. */
+			snprintf(strstr(try, "XXXXXX"), 7, "%06x",
+				 (unsigned)(getpid() * 2654435761u ^ (unsigned)ts.tv_nsec ^ (unsigned)tries) & 0xffffff);
+			if (linkat(AT_FDCWD, proc, AT_FDCWD, try, AT_SYMLINK_FOLLOW) == 0) {
+				memcpy(tmp, try, sizeof(tmp));
+				err = 0;
+				break;
+			}
+			err = -errno;
+			if (errno != EEXIST)
+				break;
+		}
+	}
 	if (close(fd) != 0 && !err)
 		err = -errno;
 	if (!err && rename(tmp, path) != 0)
 		err = -errno;
-	if (err)
+	if (err && !strstr(tmp, "XXXXXX"))
 		unlink(tmp);
 	return err;
 }
