@@ -33,6 +33,13 @@ CPPFLAGS += -DBPF_UNAVAILABLE='"$(BPF_STATE)"'
 BPF_SKELS :=
 endif
 
+# io_uring strategies need liburing; without it they build as refusals that
+# say so (copylab list shows why).
+ifneq ($(wildcard /usr/include/liburing.h),)
+CPPFLAGS += -DHAVE_LIBURING
+LDLIBS   += -luring
+endif
+
 # The LD_PRELOAD tracer: counts copies in any unmodified program, no root.
 TRACER := libcopytrace.so
 

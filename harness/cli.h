@@ -18,6 +18,9 @@ int cmd_copy(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_claims(int argc, char **argv);
 int cmd_advise(int argc, char **argv);
+int cmd_sink(int argc, char **argv);
+int cmd_source(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
 
 /* The whole command line, for a re-execution under the tracer. */
 extern char **copylab_argv;

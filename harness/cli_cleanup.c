@@ -68,12 +68,13 @@ static void clean_namespaces(struct tally *t)
 {
 	DIR *d = opendir(NETNS_DIR);
 	struct dirent *e;
+	struct { char name[256], what[512]; } *stale = NULL;
+	int n = 0, cap = 0;
 
 	if (!d)
 		return;		/* no /run/netns: no named namespace at all */
+	/* Described first, removed after: removing one end's namespace takes the veth from the other. */
 	while ((e = readdir(d))) {
-		char what[512], err[320];
-
 		if (!prefixed(e->d_name))
 			continue;
 		if (netns_owner_alive(e->d_name)) {
@@ -82,22 +83,38 @@ static void clean_namespaces(struct tally *t)
 			t->kept++;
 			continue;
 		}
-		describe_netns(e->d_name, what, sizeof(what));
-		if (t->dry) {
-			printf("would remove namespace %s%s%s%s\n", e->d_name, what[0] ? " (with " : "", what,
-			       what[0] ? ")" : "");
-			t->removed++;
+		if (netns_locked(e->d_name)) {
+			printf("kept namespace %s: a running copylab holds it (from another pid namespace?)\n",
+			       e->d_name);
+			t->kept++;
 			continue;
 		}
-		if (netns_cmd(NULL, 0, err, sizeof(err), "ip", "netns", "del", e->d_name, NULL)) {
+		if (n == cap) {
+			void *m = realloc(stale, (cap = cap ? 2 * cap : 8) * sizeof(*stale));
+
+			if (!m)
+				break;
+			stale = m;
+		}
+		snprintf(stale[n].name, sizeof(stale[n].name), "%s", e->d_name);
+		describe_netns(e->d_name, stale[n].what, sizeof(stale[n].what));
+		n++;
+	}
+	closedir(d);
+	for (int i = 0; i < n; i++) {
+		const char *what = stale[i].what;
+		char err[320];
+
+		if (!t->dry && netns_cmd(NULL, 0, err, sizeof(err), "ip", "netns", "del", stale[i].name, NULL)) {
 			fprintf(stderr, "copylab: cleanup: %s\n", err);
 			t->failed++;
 			continue;
 		}
-		printf("removed namespace %s%s%s%s\n", e->d_name, what[0] ? " (with " : "", what, what[0] ? ")" : "");
+		printf("%s namespace %s%s%s%s\n", t->dry ? "would remove" : "removed", stale[i].name,
+		       what[0] ? " (with " : "", what, what[0] ? ")" : "");
 		t->removed++;
 	}
-	closedir(d);
+	free(stale);
 }
 
 /* copylab-* links in this namespace: made outside a namespace, or a test's. */

@@ -26,8 +26,12 @@ static int list_json(void)
 				? json_pack("{s:b}", "ok", 1)
 				: json_pack("{s:b,s:s}", "ok", 0, "why_not",
 					    s->support[sc].why_not ? s->support[sc].why_not : "not supported"));
-		json_array_append_new(strategies, json_pack("{s:s,s:s,s:o}", "name", s->name,
-							     "summary", s->summary, "scenarios", m));
+		json_array_append_new(strategies, json_pack("{s:s,s:s,s:o,s:o}", "name", s->name,
+			"summary", s->summary, "scenarios", m, "transports", json_pack("{s:o,s:o}",
+				"tcp", json_pack("{s:b}", "ok", 1),
+				"unix", s->af_unix_why_not
+					? json_pack("{s:b,s:s}", "ok", 0, "why_not", s->af_unix_why_not)
+					: json_pack("{s:b}", "ok", 1))));
 	}
 	for (int sc = 0; sc < SC_COUNT; sc++) {
 		const struct scenario_def *d = scenario_def(sc);
@@ -60,21 +64,24 @@ static int list_text(void)
 	}
 	printf("\nStrategies:\n");
 	for (size_t i = 0; i < strategy_count; i++)
-		printf("  %-11s %s\n", strategy_table[i]->name, strategy_table[i]->summary);
+		printf("  %-16s %s\n", strategy_table[i]->name, strategy_table[i]->summary);
 	printf("\nTransports: ");
 	for (int t = 0; t < TR_COUNT; t++)
 		printf("%s%s", t ? ", " : "", transport_name(t));
-	printf(" (copy and pipe use none)\n\nSupport matrix (+ runs, - cannot):\n  %-11s", "");
+	printf(" (copy and pipe use none)\n\nSupport matrix (+ runs, - cannot):\n  %-16s", "");
 	for (int sc = 0; sc < SC_COUNT; sc++)
 		printf(" %-7s", scenario_name(sc));
 	putchar('\n');
 	for (size_t i = 0; i < strategy_count; i++) {
-		printf("  %-11s", strategy_table[i]->name);
+		printf("  %-16s", strategy_table[i]->name);
 		for (int sc = 0; sc < SC_COUNT; sc++)
 			printf(" %-7s", strategy_table[i]->support[sc].ok ? "+" : "-");
 		putchar('\n');
 	}
 	printf("\nWhy not:\n");
+	for (size_t i = 0; i < strategy_count; i++)
+		if (strategy_table[i]->af_unix_why_not)
+			printf("  %s over unix: %s\n", strategy_table[i]->name, strategy_table[i]->af_unix_why_not);
 	for (size_t i = 0; i < strategy_count; i++)
 		for (int sc = 0; sc < SC_COUNT; sc++)
 			if (!strategy_table[i]->support[sc].ok)

@@ -1122,6 +1122,411 @@ static int plot_efficiency(struct plot *p, const char *sc)
 	return chart_finish(p, name, "efficiency.gp", sc, caption);
 }
 
+/* ---- variants of a cell: cache and outstanding ------------------------------------ */
+
+/*
+ * results_read groups records by (scenario, transport, bytes, block,
+ * strategy); a run can hold several variants of such a cell that
+ * summary.csv keeps apart: a cold-cache and a warm one, or echo with 1
+ * and with N messages outstanding.  The tables and the latency chart tell
+ * them apart here, from the records.
+ */
+static const char *rec_cache(json_t *r)
+{
+	const char *c = rr_str(r, "cache");
+
+	return c && *c ? c : "warm";
+}
+
+static int rec_outstanding(json_t *r)
+{
+	double v;
+
+	return rr_num(r, "latency.outstanding", &v) && v >= 1 ? (int)v : 0;
+}
+
+static bool rec_usable(json_t *r)
+{
+	const char *st = rr_str(r, "status"), *v = rr_str(r, "verify");
+
+	return st && !strcmp(st, "ok") && !(v && !strcmp(v, "mismatch"));
+}
+
+struct variant {
+	const char *cache;	/* "warm", "cold" */
+	int outstanding;	/* 0: the records have no latency object */
+};
+
+struct variants {
+	struct variant v[8];
+	int n;
+};
+
+/* The variants of cell C, in the order their first record appears. */
+static struct variants variants_of(const struct rr_dir *d, const struct rr_cell *c)
+{
+	struct variants vs = { 0 };
+
+	for (size_t i = 0; i < d->nrec; i++) {
+		json_t *r = d->rec[i];
+		const char *sc = rr_str(r, "scenario"), *tr = rr_str(r, "transport"), *st = rr_str(r, "strategy");
+		struct variant v;
+		bool seen = false;
+
+		if (!sc || !tr || !st || strcmp(sc, c->scenario) || strcmp(tr, c->transport) || strcmp(st, c->strategy) ||
+		    (uint64_t)json_integer_value(json_object_get(r, "bytes")) != c->bytes ||
+		    (uint64_t)json_integer_value(json_object_get(r, "block")) != c->block)
+			continue;
+		v = (struct variant){ rec_cache(r), rec_outstanding(r) };
+		for (int k = 0; k < vs.n && !seen; k++)
+			seen = !strcmp(vs.v[k].cache, v.cache) && vs.v[k].outstanding == v.outstanding;
+		if (!seen && vs.n < (int)(sizeof(vs.v) / sizeof(vs.v[0])))
+			vs.v[vs.n++] = v;
+	}
+	return vs;
+}
+
+/*
+ * A cell of one variant: the usable records of C that have its cache and
+ * outstanding (rec is allocated: free it).  nreps counts them all.
+ */
+static int variant_cell(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
+{
+	*out = *c;
+	out->nreps = out->nusable = out->nverified = 0;
+	out->rec = calloc(d->nrec + 1, sizeof(*out->rec));
+	if (!out->rec)
+		return -1;
+	for (size_t i = 0; i < d->nrec; i++) {
+		json_t *r = d->rec[i];
+		const char *sc = rr_str(r, "scenario"), *tr = rr_str(r, "transport"), *st = rr_str(r, "strategy");
+
+		if (!sc || !tr || !st || strcmp(sc, c->scenario) || strcmp(tr, c->transport) || strcmp(st, c->strategy) ||
+		    (uint64_t)json_integer_value(json_object_get(r, "bytes")) != c->bytes ||
+		    (uint64_t)json_integer_value(json_object_get(r, "block")) != c->block ||
+		    strcmp(rec_cache(r), v.cache) || rec_outstanding(r) != v.outstanding)
+			continue;
+		out->nreps++;
+		if (rec_usable(r)) {
+			out->rec[out->nusable++] = i;
+			if (json_is_true(json_object_get(r, "verified")))
+				out->nverified++;
+		}
+	}
+	return 0;
+}
+
+/* " (cold cache, 8 outstanding)", or "" for a warm cell with one variant of outstanding. */
+static const char *variant_suffix(struct variant v, bool show_outstanding, char *buf, size_t len)
+{
+	bool cold = !strcmp(v.cache, "cold"), other = strcmp(v.cache, "warm") && !cold;
+	char o[48] = "";
+
+	if (show_outstanding && v.outstanding)
+		snprintf(o, sizeof(o), "%d outstanding", v.outstanding);
+	if (!cold && !other && !o[0]) {
+		buf[0] = '\0';
+		return buf;
+	}
+	snprintf(buf, len, " (%s%s%s%s)", cold ? "cold cache" : other ? "cache " : "", other ? v.cache : "",
+		 (cold || other) && o[0] ? ", " : "", o);
+	return buf;
+}
+
+/* ---- latency (echo): p50 / p99 / p99.9 against the message size --------------------- */
+
+struct lat_row {
+	const char *strategy, *cache;
+	uint64_t message;
+	int outstanding;
+	size_t nreps;		/* usable records with a latency object */
+	double p50, p99, p999, max;	/* µs: medians over reps; max: the largest of the reps */
+};
+
+struct lat_rows {
+	struct lat_row *v;
+	size_t n;
+};
+
+static int cmp_lat_row(const void *a, const void *b)
+{
+	const struct lat_row *x = a, *y = b;
+
+	if (x->outstanding != y->outstanding)
+		return x->outstanding < y->outstanding ? -1 : 1;
+	if (x->message != y->message)
+		return x->message < y->message ? -1 : 1;
+	return 0;	/* qsort is not stable: the strategy order is restored below */
+}
+
+/* The latency rows of SC over TR, sorted by outstanding, message size, strategy (first seen). */
+static struct lat_rows latency_rows(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	struct lat_rows lr = { 0 };
+	struct list st = strategies_of(d, sc, tr);
+	double *v[4] = { NULL };
+	size_t cap = 0;
+
+	for (int k = 0; k < 4; k++)
+		v[k] = calloc(d->nrec + 1, sizeof(double));
+	if (!v[0] || !v[1] || !v[2] || !v[3])
+		goto out;
+	for (int s = 0; s < st.n; s++) {
+		size_t first = lr.n;
+
+		for (size_t i = 0; i < d->nrec; i++) {
+			json_t *r = d->rec[i];
+			const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *rst = rr_str(r, "strategy");
+			double msg;
+			bool seen = false;
+
+			if (!rs || !rt || !rst || strcmp(rs, sc) || strcmp(rt, tr) || strcmp(rst, st.v[s]) ||
+			    !json_is_object(json_object_get(r, "latency")))
+				continue;
+			if (!rr_num(r, "latency.message_bytes", &msg))
+				msg = (double)json_integer_value(json_object_get(r, "block"));
+			for (size_t k = first; k < lr.n && !seen; k++)
+				seen = lr.v[k].message == (uint64_t)msg && lr.v[k].outstanding == rec_outstanding(r) &&
+				       !strcmp(lr.v[k].cache, rec_cache(r));
+			if (seen)
+				continue;
+			if (lr.n == cap) {
+				size_t nc = cap ? 2 * cap : 32;
+				struct lat_row *nv = realloc(lr.v, nc * sizeof(*nv));
+
+				if (!nv)
+					goto out;
+				lr.v = nv;
+				cap = nc;
+			}
+			lr.v[lr.n++] = (struct lat_row){ st.v[s], rec_cache(r), (uint64_t)msg, rec_outstanding(r), 0,
+							  NAN, NAN, NAN, NAN };
+		}
+	}
+	for (size_t k = 0; k < lr.n; k++) {
+		struct lat_row *row = &lr.v[k];
+		size_t n = 0;
+
+		for (size_t i = 0; i < d->nrec; i++) {
+			json_t *r = d->rec[i];
+			const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *rst = rr_str(r, "strategy");
+			double msg, a, b, c, m;
+
+			if (!rs || !rt || !rst || strcmp(rs, sc) || strcmp(rt, tr) || strcmp(rst, row->strategy) ||
+			    !rec_usable(r) || !json_is_object(json_object_get(r, "latency")) ||
+			    rec_outstanding(r) != row->outstanding || strcmp(rec_cache(r), row->cache))
+				continue;
+			if (!rr_num(r, "latency.message_bytes", &msg))
+				msg = (double)json_integer_value(json_object_get(r, "block"));
+			if ((uint64_t)msg != row->message || !rr_num(r, "latency.p50_us", &a) ||
+			    !rr_num(r, "latency.p99_us", &b) || !rr_num(r, "latency.p999_us", &c) ||
+			    !rr_num(r, "latency.max_us", &m))
+				continue;
+			v[0][n] = a;
+			v[1][n] = b;
+			v[2][n] = c;
+			v[3][n] = m;
+			n++;
+		}
+		row->nreps = n;
+		row->p50 = rr_median(v[0], n);
+		row->p99 = rr_median(v[1], n);
+		row->p999 = rr_median(v[2], n);
+		rr_median(v[3], n);	/* sorts */
+		row->max = n ? v[3][n - 1] : NAN;
+	}
+	/* stable sort by (outstanding, message), keeping the strategy order within */
+	for (size_t i = 1; i < lr.n; i++)
+		for (size_t j = i; j > 0 && cmp_lat_row(&lr.v[j - 1], &lr.v[j]) > 0; j--) {
+			struct lat_row t = lr.v[j];
+
+			lr.v[j] = lr.v[j - 1];
+			lr.v[j - 1] = t;
+		}
+out:
+	for (int k = 0; k < 4; k++)
+		free(v[k]);
+	return lr;
+}
+
+static bool has_latency(const struct rr_dir *d, const char *sc)
+{
+	for (size_t i = 0; i < d->nrec; i++) {
+		const char *rs = rr_str(d->rec[i], "scenario");
+
+		if (rs && !strcmp(rs, sc) && json_is_object(json_object_get(d->rec[i], "latency")))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * latency-SC-TR: a panel for outstanding = 1 (or the smallest) and one for
+ * the largest outstanding; x the message size, y µs, both log; per strategy
+ * p50 (solid), p99 (dashed), p99.9 (dotted).  Warm cells only.  The data:
+ * one block per panel (two blank lines between): message bytes, its label,
+ * then p50, p99, p99.9 per strategy (names in the vars file).
+ */
+static int plot_latency(struct plot *p, const char *sc, const char *tr)
+{
+	struct lat_rows lr = latency_rows(&p->d, sc, tr);
+	struct list st = { 0 };
+	int outs[2], nout = 0, lo = INT_MAX, hi = 0, drawn = 0;
+	double ymin = INFINITY, ymax = 0;
+	uint64_t msgs[MAX_LIST];
+	int nm = 0;
+	char name[160], title[1024], caption[512], colors[1024] = "", names[1024] = "", tok[32], hbuf[48];
+	FILE *dat, *vars;
+
+	for (size_t i = 0; i < lr.n; i++) {
+		if (!strcmp(lr.v[i].cache, "cold") || lr.v[i].nreps == 0)
+			continue;
+		lo = lr.v[i].outstanding < lo ? lr.v[i].outstanding : lo;
+		hi = lr.v[i].outstanding > hi ? lr.v[i].outstanding : hi;
+		list_add(&st, lr.v[i].strategy);
+	}
+	if (st.n == 0) {
+		free(lr.v);
+		return 0;
+	}
+	outs[nout++] = lo;
+	if (hi != lo)
+		outs[nout++] = hi;
+	for (size_t i = 0; i < lr.n; i++) {
+		bool seen = false;
+
+		for (int k = 0; k < nm; k++)
+			seen |= msgs[k] == lr.v[i].message;
+		if (!seen && nm < MAX_LIST && strcmp(lr.v[i].cache, "cold"))
+			msgs[nm++] = lr.v[i].message;
+	}
+	for (int i = 1; i < nm; i++)	/* ascending */
+		for (int j = i; j > 0 && msgs[j - 1] > msgs[j]; j--) {
+			uint64_t t = msgs[j];
+
+			msgs[j] = msgs[j - 1];
+			msgs[j - 1] = t;
+		}
+	snprintf(name, sizeof(name), "latency-%s-%s", sc, tr);
+	if (chart_open(p, name, &dat, &vars)) {
+		free(lr.v);
+		return -1;
+	}
+	for (int o = 0; o < nout; o++) {
+		int with_data = 0;
+
+		if (o)
+			fputs("\n\n", dat);
+		fprintf(dat, "# outstanding %d\n", outs[o]);
+		for (int m = 0; m < nm; m++) {
+			fprintf(dat, "%" PRIu64 "\t%s", msgs[m], hb(msgs[m], tok, sizeof(tok)));
+			for (int s = 0; s < st.n; s++) {
+				const struct lat_row *row = NULL;
+
+				for (size_t i = 0; i < lr.n && !row; i++)
+					if (lr.v[i].message == msgs[m] && lr.v[i].outstanding == outs[o] &&
+					    !strcmp(lr.v[i].strategy, st.v[s]) && strcmp(lr.v[i].cache, "cold") &&
+					    lr.v[i].nreps)
+						row = &lr.v[i];
+				for (int j = 0; j < 3; j++) {
+					double x = !row ? NAN : j == 0 ? row->p50 : j == 1 ? row->p99 : row->p999;
+
+					fputc('\t', dat);
+					gp_num(dat, x > 0 ? x : NAN);	/* log axis */
+					with_data += x > 0;
+					if (x > 0) {
+						ymin = x < ymin ? x : ymin;
+						ymax = x > ymax ? x : ymax;
+					}
+				}
+			}
+			fputc('\n', dat);
+		}
+		fprintf(vars, "has%d = %d\n", o + 1, with_data > 0);
+		fprintf(vars, "out%d = %d\n", o + 1, outs[o]);
+		drawn += with_data > 0;
+	}
+	fclose(dat);
+	for (int s = 0; s < st.n; s++) {
+		char c[16];
+
+		snprintf(c, sizeof(c), "#%06x ", strategy_color(st.v[s]));
+		strncat(colors, c, sizeof(colors) - strlen(colors) - 1);
+		strncat(names, st.v[s], sizeof(names) - strlen(names) - 2);
+		strncat(names, " ", sizeof(names) - strlen(names) - 1);
+	}
+	fprintf(vars, "nstrat = %d\nnpanels = %d\nwidth = %d\nheight = 680\n", st.n, nout, nout > 1 ? 1400 : 900);
+	fprintf(vars, "xmin = %g\nxmax = %g\nymin = %g\nymax = %g\n", msgs[0] / 1.6, msgs[nm - 1] * 1.6,
+		drawn ? ymin / 1.5 : 1, drawn ? ymax * 1.5 : 10);
+	gp_str(vars, "colors", colors);
+	gp_str(vars, "names", names);
+	snprintf(title, sizeof(title), "%s (%s) over %s: round-trip latency against the message size\n"
+		 "p50 / p99 / p99.9 of each repetition's round trips, median over the reps%s\n%s; run %s",
+		 sc, scenario_path(sc), tr, nout > 1 ? "; left: 1 outstanding, right: the most outstanding" : "",
+		 p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	free(lr.v);
+	if (!drawn)
+		return 0;
+	snprintf(caption, sizeof(caption), "%s over %s: round-trip latency p50 / p99 / p99.9 (µs, log) against the "
+		 "message size (%s..%s)", sc, tr, hb(msgs[0], hbuf, sizeof(hbuf)),
+		 hb(msgs[nm - 1], tok, sizeof(tok)));
+	return chart_finish(p, name, "latency.gp", sc, caption);
+}
+
+/* The latency table of SC over TR: strategy, message, outstanding, p50, p99, p99.9, max. */
+static void report_latency(const struct plot *p, const char *sc, const char *tr, struct sbuf *md, struct sbuf *html)
+{
+	static const char *const head[] = { "strategy", "message", "outstanding", "p50 µs", "p99 µs", "p99.9 µs",
+					     "max µs", "reps" };
+	struct lat_rows lr = latency_rows(&p->d, sc, tr);
+	const size_t nh = sizeof(head) / sizeof(head[0]);
+
+	if (lr.n == 0) {
+		free(lr.v);
+		return;
+	}
+	sb_printf(md, "\n**%s over %s: round-trip latency** (µs; p50, p99, p99.9: median over the reps of each "
+		  "rep's percentile; max: the largest round trip of any rep)\n\n|", sc, tr);
+	sb_add(html, "<table><caption>");
+	sb_printf(html, "%s over %s: round-trip latency (µs; p50, p99, p99.9: median over the reps of each rep's "
+		  "percentile; max: the largest round trip of any rep)", sc, tr);
+	sb_add(html, "</caption>\n<tr>");
+	for (size_t h = 0; h < nh; h++) {
+		sb_printf(md, " %s |", head[h]);
+		sb_printf(html, "<th>%s</th>", head[h]);
+	}
+	sb_add(md, "\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	sb_add(html, "</tr>\n");
+	for (size_t i = 0; i < lr.n; i++) {
+		const struct lat_row *r = &lr.v[i];
+		char f[8][96], suffix[64];
+
+		variant_suffix((struct variant){ r->cache, 0 }, false, suffix, sizeof(suffix));
+		snprintf(f[0], sizeof(f[0]), "%s%s", r->strategy, suffix);
+		hb(r->message, f[1], sizeof(f[1]));
+		snprintf(f[2], sizeof(f[2]), "%d", r->outstanding);
+		snprintf(f[3], sizeof(f[3]), isfinite(r->p50) ? "%.1f" : "-", r->p50);
+		snprintf(f[4], sizeof(f[4]), isfinite(r->p99) ? "%.1f" : "-", r->p99);
+		snprintf(f[5], sizeof(f[5]), isfinite(r->p999) ? "%.1f" : "-", r->p999);
+		snprintf(f[6], sizeof(f[6]), isfinite(r->max) ? "%.1f" : "-", r->max);
+		snprintf(f[7], sizeof(f[7]), "%zu", r->nreps);
+		sb_add(md, "|");
+		sb_add(html, "<tr>");
+		for (size_t h = 0; h < nh; h++) {
+			sb_printf(md, " %s |", f[h]);
+			sb_add(html, h ? "<td class=n>" : "<td>");
+			sb_html(html, f[h]);
+			sb_add(html, "</td>");
+		}
+		sb_add(md, "\n");
+		sb_add(html, "</tr>\n");
+	}
+	sb_add(html, "</table>\n");
+	free(lr.v);
+}
+
 /* ---- the report ------------------------------------------------------------------ */
 
 static void fmt_num(char *buf, size_t len, const char *field, double scale, const char *fmt)
@@ -1143,8 +1548,70 @@ static void fmt_num(char *buf, size_t len, const char *field, double scale, cons
 
 /* The rows of one data point's table: from summary.csv, else from the records. */
 struct row {
-	char strategy[64], med[32], min[32], max[32], ratio[96], cpu[32], verified[32];
+	char strategy[128], med[32], min[32], max[32], ratio[128], cpu[32], verified[32];
 };
+
+/*
+ * The summary.csv row of variant V of cell C: scenario, transport, bytes,
+ * block, strategy and cache match; when several do (echo at several
+ * outstanding, which summary.csv does not name), the one whose median
+ * throughput is the variant's.  -1 if none.
+ */
+static long summary_row_of(const struct plot *p, const struct rr_cell *c, struct variant v, double mbps)
+{
+	const struct rr_csv *cs = &p->d.summary;
+	long best = -1;
+	double bestd = INFINITY;
+
+	for (size_t r = 0; r < cs->nrows; r++) {
+		const char *sc = rr_csv_get(cs, r, "scenario"), *tr = rr_csv_get(cs, r, "transport"),
+			   *st = rr_csv_get(cs, r, "strategy"), *by = rr_csv_get(cs, r, "bytes"),
+			   *bl = rr_csv_get(cs, r, "block"), *ca = rr_csv_get(cs, r, "cache"),
+			   *med = rr_csv_get(cs, r, "bytes_per_s_median");
+		double d;
+
+		if (!sc || !tr || !st || !by || !bl || strcmp(sc, c->scenario) || strcmp(tr, c->transport) ||
+		    strcmp(st, c->strategy) || strtoull(by, NULL, 10) != c->bytes || strtoull(bl, NULL, 10) != c->block ||
+		    strcmp(ca && *ca ? ca : "warm", v.cache))
+			continue;
+		d = med && *med && isfinite(mbps) ? fabs(strtod(med, NULL) / 1e6 - mbps) : 0;
+		if (best < 0 || d < bestd) {
+			best = (long)r;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* "1.23x [1.10..1.40] faster", "0.98x no difference measured", "1 (baseline)". */
+static void verdict_text(const struct rr_csv *cs, long sr, const char *strategy, char *out, size_t len)
+{
+	const char *diff = rr_csv_get(cs, sr, "difference");
+	char m[24], a[24], b[24];
+
+	fmt_num(m, sizeof(m), rr_csv_get(cs, sr, "ratio_vs_readwrite_median"), 1, "%.2f");
+	if (!strcmp(m, "-")) {
+		snprintf(out, len, "-");
+		return;
+	}
+	if (!diff) {	/* an older summary.csv: no interval, no verdict */
+		fmt_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_vs_readwrite_min"), 1, "%.2f");
+		fmt_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_vs_readwrite_max"), 1, "%.2f");
+		snprintf(out, len, "%sx [min..max %s..%s]", m, a, b);
+		return;
+	}
+	if (!*diff) {
+		snprintf(out, len, !strcmp(strategy, "readwrite") ? "1 (baseline)" : "%sx (no verdict)", m);
+		return;
+	}
+	if (!strcmp(diff, "no difference measured")) {
+		snprintf(out, len, "%sx no difference measured", m);
+		return;
+	}
+	fmt_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_ci_lo"), 1, "%.2f");
+	fmt_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_ci_hi"), 1, "%.2f");
+	snprintf(out, len, "%sx [%s..%s] %s", m, a, b, diff);
+}
 
 static int table_rows(const struct plot *p, const char *sc, const char *tr, struct point pt, struct row *rows, int max)
 {
@@ -1152,53 +1619,59 @@ static int table_rows(const struct plot *p, const char *sc, const char *tr, stru
 	int n = 0;
 
 	for (int k = 0; k < st.n && n < max; k++) {
-		const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
-		struct row *r = &rows[n];
-		long sr;
+		const struct rr_cell *c0 = find_cell(&p->d, sc, tr, pt, st.v[k]);
+		struct variants vs;
+		bool several_out = false;
 
-		if (!c)
+		if (!c0)
 			continue;
-		memset(r, 0, sizeof(*r));
-		snprintf(r->strategy, sizeof(r->strategy), "%s", c->strategy);
-		sr = p->d.have_summary ? rr_summary_row(&p->d, sc, tr, pt.bytes, pt.block, c->strategy) : -1;
-		if (sr >= 0) {
-			const struct rr_csv *cs = &p->d.summary;
-			char a[24], b[24], m[24];
-
-			fmt_num(r->med, sizeof(r->med), rr_csv_get(cs, sr, "bytes_per_s_median"), 1e-6, "%.0f");
-			fmt_num(r->min, sizeof(r->min), rr_csv_get(cs, sr, "bytes_per_s_min"), 1e-6, "%.0f");
-			fmt_num(r->max, sizeof(r->max), rr_csv_get(cs, sr, "bytes_per_s_max"), 1e-6, "%.0f");
-			fmt_num(m, sizeof(m), rr_csv_get(cs, sr, "ratio_vs_readwrite_median"), 1, "%.2f");
-			fmt_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_vs_readwrite_min"), 1, "%.2f");
-			fmt_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_vs_readwrite_max"), 1, "%.2f");
-			if (strcmp(m, "-"))
-				snprintf(r->ratio, sizeof(r->ratio), "%s [%s..%s]", m, a, b);
-			else
-				snprintf(r->ratio, sizeof(r->ratio), "-");
-			fmt_num(r->cpu, sizeof(r->cpu), rr_csv_get(cs, sr, "tested_cpu_per_gib_median"), 1, "%.3f");
-			snprintf(r->verified, sizeof(r->verified), "%s/%s",
-				 rr_csv_get(cs, sr, "verified_reps") ? rr_csv_get(cs, sr, "verified_reps") : "?",
-				 rr_csv_get(cs, sr, "reps") ? rr_csv_get(cs, sr, "reps") : "?");
-		} else {
+		vs = variants_of(&p->d, c0);
+		for (int i = 1; i < vs.n; i++)
+			several_out |= vs.v[i].outstanding != vs.v[0].outstanding;
+		for (int vi = 0; vi < vs.n && n < max; vi++) {
+			struct rr_cell cv, *c = &cv;
+			struct row *r = &rows[n];
+			char suffix[64];
 			double med, lo, hi;
+			long sr;
 
+			if (variant_cell(&p->d, c0, vs.v[vi], &cv))
+				continue;
+			memset(r, 0, sizeof(*r));
+			variant_suffix(vs.v[vi], several_out, suffix, sizeof(suffix));
+			snprintf(r->strategy, sizeof(r->strategy), "%s%s", c->strategy, suffix);
 			rr_cell_stat(&p->d, c, m_mbps, NULL, &med, &lo, &hi);
-			snprintf(r->med, sizeof(r->med), isfinite(med) ? "%.0f" : "-", med);
-			snprintf(r->min, sizeof(r->min), isfinite(lo) ? "%.0f" : "-", lo);
-			snprintf(r->max, sizeof(r->max), isfinite(hi) ? "%.0f" : "-", hi);
-			snprintf(r->ratio, sizeof(r->ratio), "- (no summary.csv)");
-			double cpu = role_median(&p->d, c, NULL, RW_CPU);
+			sr = p->d.have_summary ? summary_row_of(p, c, vs.v[vi], med) : -1;
+			if (sr >= 0) {
+				const struct rr_csv *cs = &p->d.summary;
 
-			snprintf(r->cpu, sizeof(r->cpu), isfinite(cpu) ? "%.3f" : "-", cpu);
-			snprintf(r->verified, sizeof(r->verified), "%zu/%zu", c->nverified, c->nreps);
+				fmt_num(r->med, sizeof(r->med), rr_csv_get(cs, sr, "bytes_per_s_median"), 1e-6, "%.0f");
+				fmt_num(r->min, sizeof(r->min), rr_csv_get(cs, sr, "bytes_per_s_min"), 1e-6, "%.0f");
+				fmt_num(r->max, sizeof(r->max), rr_csv_get(cs, sr, "bytes_per_s_max"), 1e-6, "%.0f");
+				verdict_text(cs, sr, c->strategy, r->ratio, sizeof(r->ratio));
+				fmt_num(r->cpu, sizeof(r->cpu), rr_csv_get(cs, sr, "tested_cpu_per_gib_median"), 1, "%.3f");
+				snprintf(r->verified, sizeof(r->verified), "%s/%s",
+					 rr_csv_get(cs, sr, "verified_reps") ? rr_csv_get(cs, sr, "verified_reps") : "?",
+					 rr_csv_get(cs, sr, "reps") ? rr_csv_get(cs, sr, "reps") : "?");
+			} else {
+				snprintf(r->med, sizeof(r->med), isfinite(med) ? "%.0f" : "-", med);
+				snprintf(r->min, sizeof(r->min), isfinite(lo) ? "%.0f" : "-", lo);
+				snprintf(r->max, sizeof(r->max), isfinite(hi) ? "%.0f" : "-", hi);
+				snprintf(r->ratio, sizeof(r->ratio), "- (no summary.csv)");
+				double cpu = role_median(&p->d, c, NULL, RW_CPU);
+
+				snprintf(r->cpu, sizeof(r->cpu), isfinite(cpu) ? "%.3f" : "-", cpu);
+				snprintf(r->verified, sizeof(r->verified), "%zu/%zu", c->nverified, c->nreps);
+			}
+			free(cv.rec);
+			n++;
 		}
-		n++;
 	}
 	return n;
 }
 
 static const char *const table_head[] = {
-	"strategy", "MB/s median", "min", "max", "x readwrite (paired) median [min..max]",
+	"strategy", "MB/s median", "min", "max", "x readwrite (paired): median [CI] verdict",
 	"CPU s/GiB (role under test)", "verified reps",
 };
 
@@ -1354,6 +1827,7 @@ static int write_report(struct plot *p)
 	struct list sc = scenarios_of(&p->d);
 	char path[PATH_MAX + 32];
 	size_t nrec_failed = 0, nunverified = 0;
+	char ci_text[256] = "";
 	int r1, r2;
 
 	for (size_t i = 0; i < p->d.nrec; i++) {
@@ -1373,10 +1847,29 @@ static int write_report(struct plot *p)
 
 	sb_printf(&md, "<!-- generated by copylab plot from %s; do not edit -->\n# copylab run %s\n\n", p->dir,
 		  p->run_id);
+	{
+		const char *lvl = NULL;
+
+		for (size_t r = 0; p->d.have_summary && r < p->d.summary.nrows && !lvl; r++) {
+			const char *l = rr_csv_get(&p->d.summary, r, "ratio_ci_level");
+
+			if (l && *l)
+				lvl = l;
+		}
+		if (lvl) {
+			char pc[32];
+
+			fmt_num(pc, sizeof(pc), lvl, 100, "%.0f%%");
+			snprintf(ci_text, sizeof(ci_text), "; [CI] is summary.csv's %s confidence interval of that "
+				 "ratio and the verdict its `difference` (faster, slower, or no difference measured "
+				 "when the interval holds 1)", pc);
+		}
+	}
 	sb_printf(&md, "%s. %zu counted repetitions in %zu cells. MB/s = 10^6 bytes/s; CPU per GiB = "
 		  "user + system seconds of the role under test per 2^30 bytes; x readwrite = the median of the "
-		  "ratios to readwrite, repetition by repetition (docs/results.md).\n\n",
-		  p->machine, p->d.nrec, p->d.ncells);
+		  "ratios to readwrite, repetition by repetition (docs/results.md)%s. Cells run with a cold page "
+		  "cache are marked (cold cache).\n\n",
+		  p->machine, p->d.nrec, p->d.ncells, ci_text);
 	sb_add(&md, "## Environment\n\n| | |\n|---|---|\n");
 	env_rows(p, md_env_row, &md);
 
@@ -1394,8 +1887,9 @@ static int write_report(struct plot *p)
 	sb_html(&html, p->machine);
 	sb_printf(&html, ". %zu counted repetitions in %zu cells. MB/s = 10<sup>6</sup> bytes/s; CPU per GiB = "
 		  "user + system seconds of the role under test per 2<sup>30</sup> bytes; x readwrite = the median "
-		  "of the ratios to readwrite, repetition by repetition.</p>\n<h2>Environment</h2>\n<table>\n",
-		  p->d.nrec, p->d.ncells);
+		  "of the ratios to readwrite, repetition by repetition", p->d.nrec, p->d.ncells);
+	sb_html(&html, ci_text);
+	sb_add(&html, ". Cells run with a cold page cache are marked (cold cache).</p>\n<h2>Environment</h2>\n<table>\n");
 	env_rows(p, html_env_row, &html);
 	sb_add(&html, "</table>\n");
 
@@ -1421,6 +1915,12 @@ static int write_report(struct plot *p)
 		sb_html(&html, scenario_path(sc.v[s]));
 		sb_add(&html, ")</h2>\n");
 		report_tables(p, sc.v[s], &md, &html);
+		if (has_latency(&p->d, sc.v[s])) {
+			struct list tr = transports_of(&p->d, sc.v[s]);
+
+			for (int t = 0; t < tr.n; t++)
+				report_latency(p, sc.v[s], tr.v[t], &md, &html);
+		}
 		for (size_t i = 0; i < p->nch; i++)
 			if (!strcmp(p->ch[i].scenario, sc.v[s]))
 				report_chart(p, &p->ch[i], &md, &html);
@@ -1516,6 +2016,8 @@ static const char plot_help[] =
 "  sweep-block-... / sweep-size-...  throughput and CPU per GiB against the\n"
 "                           swept block or transfer size (log axes)\n"
 "  efficiency-SCENARIO      throughput against CPU per GiB, one point per strategy\n"
+"  latency-SCENARIO-TRANSPORT  echo: round-trip p50/p99/p99.9 against the\n"
+"                           message size, at 1 and the most outstanding\n"
 "  throughput, cpu_per_gib  every scenario of the run in one chart\n"
 "Each chart's data is beside it (NAME.dat).  docs/charts.md explains them.\n"
 "\n"
@@ -1557,6 +2059,8 @@ static int plot_dir(struct plot *p, bool report)
 			plot_cpu_roles(p, sc.v[s], tr.v[t]);
 			plot_ledger(p, sc.v[s], tr.v[t]);
 			plot_sweeps(p, sc.v[s], tr.v[t]);
+			if (has_latency(&p->d, sc.v[s]))
+				plot_latency(p, sc.v[s], tr.v[t]);
 		}
 		plot_efficiency(p, sc.v[s]);
 	}

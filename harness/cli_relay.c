@@ -518,6 +518,9 @@ int cmd_relay(int argc, char **argv)
 		return usage_error("%s cannot relay: %s", spec.s->name,
 				   spec.s->support[SC_RELAY].why_not ? spec.s->support[SC_RELAY].why_not
 								     : "not supported");
+	if (ev_strategy_refusal(spec.s->name))
+		return usage_error("%s cannot relay with this tool: %s", spec.s->name,
+				   ev_strategy_refusal(spec.s->name));
 	rl.s = spec.s;
 	rl.tun = spec.tun;
 	if (ev_parse_addr(listen_s, &ss, &sl, err, sizeof(err)))

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "options.h"
+#include "remote.h"
 #include "results.h"
 #include "run.h"
 #include "scenario.h"
@@ -52,6 +53,7 @@ struct session {
 	copytrace_totals_fn tracer;
 	char tracer_note[128];
 	size_t nall, capall;
+	struct remote *remote;		/* --transport nic */
 };
 
 /* ---- signals and scratch space ----------------------------------------- */
@@ -349,6 +351,9 @@ static void session_close(struct session *s, FILE *table)
 	results_close(s->res);
 	if (s->ledger)
 		ledger_close(s->ledger);
+	/* The veth link goes on every way out: this, an error, a signal (atexit as well). */
+	link_destroy();
+	remote_close(s->remote);
 	if (s->workdir[0])
 		rmdir(s->workdir);
 	free(s->all);
@@ -362,6 +367,7 @@ enum {
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
 	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING,
+	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER,
 };
 
 static const char run_help[] =
@@ -373,7 +379,15 @@ static const char run_help[] =
 "  --scenario S       serve, send, relay, fanout, store, copy, echo, pipe\n"
 "  --strategy LIST    comma-separated labels, or all; a label may carry options:\n"
 "                     vmsplice:gift, vmsplice:gift:hugepages, splice:more:pipe=1M\n"
-"  --transport T      tcp (127.0.0.1) or unix; default tcp (copy and pipe: none)\n"
+"  --transport T      tcp (127.0.0.1), unix, veth (two network namespaces joined\n"
+"                     by a veth pair) or nic (a second host: --peer); default\n"
+"                     tcp (copy and pipe: none).  See docs/transports.md\n"
+"  --mtu N            veth: the link's MTU (68..65535); default 1500\n"
+"  --offload on|off   veth: TSO, GSO and GRO on or off; default: the veth's own\n"
+"  --rate R           veth: a tbf qdisc on both ends (100mbit, 1gbit, ...)\n"
+"  --delay D          veth: a netem delay on both ends (10ms); refused where\n"
+"                     the kernel has no netem\n"
+"  --peer H:P[,H:P]   nic: the far `copylab sink` (and `copylab source`) daemons\n"
 "  --size N           bytes to move; K/M/G suffixes are powers of 1024; default 64M\n"
 "  --block N          bytes per call of the role under test; default 64K\n"
 "  --sweep block=A..B | size=A..B   one cell per power of two from A to B\n"
@@ -449,6 +463,11 @@ static const struct option run_opts[] = {
 	{ "tracer", no_argument, NULL, OPT_TRACER },
 	{ "no-tracer", no_argument, NULL, OPT_NO_TRACER },
 	{ "profile", no_argument, NULL, OPT_PROFILE },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "offload", required_argument, NULL, OPT_OFFLOAD },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "delay", required_argument, NULL, OPT_DELAY },
+	{ "peer", required_argument, NULL, OPT_PEER },
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "sweep", required_argument, NULL, OPT_SWEEP },
@@ -465,6 +484,9 @@ struct parsed {
 	bool no_bpf, require_bpf, tracer, no_tracer;
 	const char *pin, *sweep;
 	struct run_config cfg;
+	struct link_config link;	/* veth */
+	const char *link_opt;		/* the first veth option given, for a usage error */
+	const char *peer;		/* nic */
 };
 
 /* --fault sink-close=N | flip@N | drop@N | dup@N | swap@N (tests only). */
@@ -504,6 +526,8 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 	p->warmup = 1;
 	p->cfg.timeout_s = 120;
 	p->cfg.sink_close_at = UINT64_MAX;
+	p->link.mtu = LINK_DEFAULT_MTU;
+	p->link.offload = -1;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", run_opts, NULL)) != -1) {
@@ -584,6 +608,28 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 			break;
 		case OPT_TIMEOUT:
 			r = parse_seconds("--timeout", optarg, &p->cfg.timeout_s, err, sizeof(err));
+			break;
+		case OPT_MTU:
+			r = parse_count("--mtu", optarg, 68, 65535, &v, err, sizeof(err));
+			p->link.mtu = v;
+			p->link_opt = "--mtu";
+			break;
+		case OPT_OFFLOAD:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error("--offload: '%s' is neither on nor off", optarg);
+			p->link.offload = !strcmp(optarg, "on");
+			p->link_opt = "--offload";
+			break;
+		case OPT_RATE:
+			r = link_parse_rate(optarg, &p->link.rate_bps, err, sizeof(err));
+			p->link_opt = "--rate";
+			break;
+		case OPT_DELAY:
+			r = link_parse_delay(optarg, &p->link.delay_s, err, sizeof(err));
+			p->link_opt = "--delay";
+			break;
+		case OPT_PEER:
+			p->peer = optarg;
 			break;
 		case ':':
 			return usage_error("%s: option '%s' needs a value (see copylab %s --help)", cmd, argv[optind - 1], cmd);
@@ -675,15 +721,26 @@ static int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
 	return n;
 }
 
-/* The labels of LIST, or every strategy supporting the scenario for "all". */
-static int parse_strategy_list(const char *list, enum scenario sc, struct group *g)
+/* Why a strategy cannot use this transport (NULL when it can). */
+static const char *transport_refusal(const struct strategy *s, enum scenario sc, int tr)
+{
+	if (tr == TR_UNIX && scenario_def(sc)->uses_transport)
+		return s->af_unix_why_not;
+	return NULL;
+}
+
+/*
+ * The labels of LIST, or for "all" every strategy supporting the scenario
+ * over that transport.
+ */
+static int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group *g)
 {
 	char buf[512], err[320], *save = NULL, *tok;
 
 	g->nspecs = 0;
 	if (!strcmp(list, "all")) {
 		for (size_t i = 0; i < strategy_count && g->nspecs < MAX_SPECS; i++)
-			if (strategy_supports(strategy_table[i], sc))
+			if (strategy_supports(strategy_table[i], sc) && !transport_refusal(strategy_table[i], sc, tr))
 				parse_strategy_spec(strategy_table[i]->name, &g->spec[g->nspecs++], err, sizeof(err));
 		return 0;
 	}
@@ -698,6 +755,9 @@ static int parse_strategy_list(const char *list, enum scenario sc, struct group 
 		if (!strategy_supports(sp->s, sc))
 			return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(sc),
 					   sp->s->support[sc].why_not ? sp->s->support[sc].why_not : "not supported");
+		if (transport_refusal(sp->s, sc, tr))
+			return usage_error("%s cannot run over %s: %s", sp->s->name, transport_name(tr),
+					   transport_refusal(sp->s, sc, tr));
 		for (int i = 0; i < g->nspecs; i++)
 			if (!strcmp(g->spec[i].label, sp->label))
 				return usage_error("--strategy: '%s' is listed twice", sp->label);
@@ -714,7 +774,7 @@ int cmd_run(int argc, char **argv)
 	struct parsed p;
 	struct session s = { 0 };
 	struct group g = { 0 };
-	char names[256];
+	char names[256], err[320];
 	int sc, tr = TR_TCP, r;
 
 	if ((r = parse_common(argc, argv, "run", false, &p)))
@@ -731,8 +791,15 @@ int cmd_run(int argc, char **argv)
 		return usage_error("run: --strategy is required; valid: %s, or all", strategy_names(names, sizeof(names)));
 	if (p.transport && (tr = transport_find(p.transport)) < 0)
 		return usage_error("unknown transport '%s'; valid: %s", p.transport, transport_names(names, sizeof(names)));
-	if ((r = parse_strategy_list(p.strategies, sc, &g)))
+	if ((r = parse_strategy_list(p.strategies, sc, tr, &g)))
 		return r;
+	if (p.link_opt && tr != TR_VETH)
+		return usage_error("%s applies to --transport veth (the link copylab makes); this run is over %s",
+				   p.link_opt, transport_name(tr));
+	if (p.peer && tr != TR_NIC)
+		return usage_error("--peer applies to --transport nic; this run is over %s", transport_name(tr));
+	if (tr == TR_NIC && !p.peer)
+		return usage_error("--transport nic needs --peer HOST:PORT[,HOST:PORT]: the far `copylab sink` (and `copylab source`)");
 	if (p.cfg.sink_close_at != UINT64_MAX && sc != SC_SERVE && sc != SC_SEND && sc != SC_RELAY &&
 	    sc != SC_FANOUT && sc != SC_PIPE)
 		return usage_error("--fault sink-close: scenario %s has no fixed sink; it applies to serve, send, relay, fanout and pipe",
@@ -777,13 +844,36 @@ int cmd_run(int argc, char **argv)
 		free(groups);
 		return r;
 	}
+	/* Made before session_open, so a refusal writes nothing and env.json can describe the link. */
+	if (tr == TR_VETH && scenario_def(sc)->uses_transport &&
+	    (r = link_create(&p.link, err, sizeof(err)))) {
+		fprintf(stderr, "copylab: transport veth: %s\n", err);
+		if (s.ledger)
+			ledger_close(s.ledger);
+		free(groups);
+		return r == -EOPNOTSUPP || r == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
+	}
+	if (tr == TR_NIC && ((r = remote_open(p.peer, &s.remote, err, sizeof(err))) ||
+			     (r = remote_check_scenario(s.remote, sc, err, sizeof(err))))) {
+		fprintf(stderr, "copylab: %s%s\n", strncmp(err, "transport nic", 13) ? "transport nic: " : "", err);
+		if (s.ledger)
+			ledger_close(s.ledger);
+		remote_close(s.remote);
+		free(groups);
+		return r == -EINVAL || r == -EOPNOTSUPP ? EXIT_USAGE : EXIT_RUN_FAILED;
+	}
+	if (scenario_def(sc)->uses_transport)
+		results_env_extra("transport", transport_facts(tr, remote_first_peer(s.remote)));
 	if ((r = session_open(&s, p.out, p.workdir))) {
 		if (s.ledger)
 			ledger_close(s.ledger);
+		link_destroy();
+		remote_close(s.remote);
 		free(groups);
 		return r;
 	}
 	for (int i = 0; i < ngroups && !r && !run_interrupted; i++) {
+		groups[i].cfg.remote = s.remote;
 		groups[i].cfg.ledger = s.ledger;
 		groups[i].cfg.bpf_note = s.bpf_note;
 		groups[i].cfg.tracer = s.tracer;
@@ -997,7 +1087,7 @@ int cmd_bench(int argc, char **argv)
 		struct group *g = &groups[ngroups];
 
 		memset(g, 0, sizeof(*g));
-		parse_strategy_list("all", sc, g);
+		parse_strategy_list("all", sc, TR_TCP, g);
 		if (g->nspecs == 0)
 			continue;
 		/* Gifting is the one flag the articles make a claim about: bench it beside. */

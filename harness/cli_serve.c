@@ -945,6 +945,9 @@ int cmd_serve(int argc, char **argv)
 		return usage_error("%s cannot serve files: %s", spec.s->name,
 				   spec.s->support[SC_SERVE].why_not ? spec.s->support[SC_SERVE].why_not
 								     : "not supported");
+	if (ev_strategy_refusal(spec.s->name))
+		return usage_error("%s cannot serve files with this tool: %s", spec.s->name,
+				   ev_strategy_refusal(spec.s->name));
 	sv.s = spec.s;
 	sv.tun = spec.tun;
 	if (ev_parse_addr(listen_s, &ss, &sl, err, sizeof(err)))

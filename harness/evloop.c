@@ -180,3 +180,15 @@ uint32_t ev_from_poll(short events)
 {
 	return ((events & POLLIN) ? EPOLLIN : 0) | ((events & POLLOUT) ? EPOLLOUT : 0);
 }
+
+const char *ev_strategy_refusal(const char *name)
+{
+	static const char *const fits[] = { "readwrite", "mmap_write", "sendfile", "splice" };
+
+	for (size_t i = 0; i < sizeof(fits) / sizeof(fits[0]); i++)
+		if (!strcmp(name, fits[i]))
+			return NULL;
+	return "this tool's event loop waits only on each connection's sockets, and this strategy "
+	       "waits on other descriptors (an io_uring ring, a BPF program, an error queue): "
+	       "measure it with copylab run";
+}

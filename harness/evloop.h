@@ -52,4 +52,11 @@ int64_t ev_now_ms(void);
 /* poll(2) events of a strategy's wait[] as epoll events. */
 uint32_t ev_from_poll(short events);
 
+/*
+ * The tools' event loops wait only on each connection's own sockets.  A
+ * strategy that waits on something else (an io_uring ring, a BPF program's
+ * progress, an error queue) is refused with this reason; NULL when it fits.
+ */
+const char *ev_strategy_refusal(const char *name);
+
 #endif

@@ -22,13 +22,16 @@ static const struct {
 	{ "explain", cmd_explain, "a strategy's page in short, and the scenarios it can and cannot run" },
 	{ "claims", cmd_claims, "each claim of the zero-copy articles, measured here, with a verdict" },
 	{ "advise", cmd_advise, "rank the strategies for one workload on this machine, with caveats" },
+	{ "sink", cmd_sink, "nic mode, on the far host: the fixed sink daemon (--listen ADDR:PORT)" },
+	{ "source", cmd_source, "nic mode, on the far host: the fixed source daemon (--listen ADDR:PORT)" },
+	{ "cleanup", cmd_cleanup, "remove copylab-* namespaces, links, qdiscs and nft tables a killed run left" },
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: copylab COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].what);
+		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].what);
 	fprintf(out, "\n`copylab COMMAND --help` describes each one.  Exit status: 0 success,\n"
 		     "1 a run failed (verification, syscall error, timeout), 2 bad usage.\n");
 }
@@ -47,5 +50,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	return usage_error("unknown command '%s'; valid: list, run, bench, serve, relay, trace, plot, compare, copy, explain, claims, advise (see copylab --help)", argv[1]);
+	char names[256];
+	size_t used = 0;
+
+	/* The valid names from the table itself, so the message never lags behind it. */
+	names[0] = '\0';
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]) && used < sizeof(names); i++)
+		used += snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "", commands[i].name);
+	return usage_error("unknown command '%s'; valid: %s (see copylab --help)", argv[1], names);
 }

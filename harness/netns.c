@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -229,8 +230,33 @@ pid_t netns_owner_pid(const char *name)
 bool netns_owner_alive(const char *name)
 {
 	pid_t pid = netns_owner_pid(name);
+	char path[64], buf[512], *paren;
+	FILE *f;
+	size_t n;
 
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	if (pid <= 0 || (kill(pid, 0) && errno != EPERM))
+		return false;
+	/* A killed run whose parent has not reaped it yet is a zombie: dead. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return true;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
+bool netns_locked(const char *name)
+{
+	int fd = netns_open(name);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);	/* drops the lock if we took it */
+	return held;
 }
 
 /* ---- ethtool -------------------------------------------------------------- */

@@ -45,6 +45,12 @@ int netns_leave(int saved);
 pid_t netns_owner_pid(const char *name);
 /* The owner of NAME is a live process (so NAME is in use, not left over). */
 bool netns_owner_alive(const char *name);
+/*
+ * A run holds a shared flock on each of its namespaces' /run/netns files
+ * for as long as it lives: true when someone holds one.  Unlike the pid,
+ * this also sees a run in another pid namespace.
+ */
+bool netns_locked(const char *name);
 
 /*
  * Features of interface ifname as `ethtool -k` names them

@@ -103,6 +103,9 @@ static const struct {
 	{ "gift", TUN_GIFT, false },
 	{ "hugepages", TUN_HUGEPAGES, false },
 	{ "populate", TUN_POPULATE, false },
+	{ "ring", TUN_RING, true },
+	{ "batch", TUN_BATCH, true },
+	{ "sqpoll", TUN_SQPOLL, false },
 };
 
 static const char *accepted_options(const struct strategy *s, char *buf, size_t len)
@@ -151,6 +154,20 @@ static int apply_label_option(struct strategy_spec *spec, char *opt, char *err, 
 		case TUN_GIFT: spec->tun.gift = true; break;
 		case TUN_HUGEPAGES: spec->tun.hugepages = true; break;
 		case TUN_POPULATE: spec->tun.populate = true; break;
+		case TUN_RING:
+		case TUN_BATCH: {
+			long v;
+
+			if (parse_count(label_options[i].bit == TUN_RING ? "ring=" : "batch=", val,
+					1, 4096, &v, err, errlen))
+				return -EINVAL;
+			if (label_options[i].bit == TUN_RING)
+				spec->tun.ring_entries = (unsigned)v;
+			else
+				spec->tun.batch = (unsigned)v;
+			break;
+		}
+		case TUN_SQPOLL: spec->tun.sqpoll = true; break;
 		}
 		return 0;
 	}

@@ -56,6 +56,8 @@ static const char *kind_name(enum role_kind k)
 
 /* ---- framing ---------------------------------------------------------------- */
 
+static volatile sig_atomic_t daemon_stop;	/* the daemon's SIGINT/SIGTERM */
+
 static int64_t mono_ms(void)
 {
 	return now_ns() / 1000000;
@@ -92,6 +94,8 @@ static int read_exact(int fd, void *buf, size_t len, int64_t deadline)
 			if (left <= 0)
 				return -ETIMEDOUT;
 			r = poll(&pf, 1, left > 1000 ? 1000 : (int)left);
+			if (run_interrupted || daemon_stop)
+				return -EINTR;	/* the driver's Ctrl-C, or the daemon's */
 			if (r < 0 && errno != EINTR)
 				return -errno;
 			if (r <= 0)
@@ -159,7 +163,8 @@ int remote_recv(int fd, json_t **msg, int timeout_ms, char *err, size_t errlen)
 	*msg = NULL;
 	if ((r = read_exact(fd, &be, sizeof(be), deadline))) {
 		snprintf(err, errlen, "%s", r == -EPIPE ? "the peer closed the control channel"
-			 : r == -ETIMEDOUT ? "no message within the time limit" : strerror(-r));
+			 : r == -ETIMEDOUT ? "no message within the time limit"
+			 : r == -EINTR ? "interrupted" : strerror(-r));
 		return r;
 	}
 	len = ntohl(be);
@@ -601,8 +606,6 @@ void remote_role_main(const struct role_ctx *ctx, int ctl_fd)
 }
 
 /* ---- the daemons ---------------------------------------------------------------- */
-
-static volatile sig_atomic_t daemon_stop;
 
 /*
  * Control connections that arrived while a run waited for its data

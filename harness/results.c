@@ -284,13 +284,36 @@ static json_t *perf_json(const struct perf_values *p)
 static json_t *ledger_json(const struct role_result *ro, uint64_t payload)
 {
 	const struct ledger_counts *l = &ro->ledger;
-	json_t *fam, *per;
+	json_t *fam, *per, *uring = NULL;
 
 	if (!ro->have_ledger)
 		return json_null();
 	fam = json_object();
 	for (int f = 0; f < LF_COUNT; f++)
 		json_object_set_new(fam, ledger_family_name(f), json_integer((json_int_t)l->by_family[f]));
+	/*
+	 * io_uring moves bytes with no read/write syscall: its SQEs, CQEs and
+	 * the bytes of their results by class of opcode; null when the
+	 * io_uring tracepoints did not attach.
+	 */
+	if (l->uring.have) {
+		json_t *sqes = json_object(), *cqes = json_object(), *bytes = json_object();
+		uint64_t nsqe = 0, nbytes = 0;
+
+		for (int k = 0; k < LU_COUNT; k++) {
+			const char *n = ledger_uring_class_name(k);
+
+			json_object_set_new(sqes, n, json_integer((json_int_t)l->uring.sqes[k]));
+			json_object_set_new(cqes, n, json_integer((json_int_t)l->uring.cqes[k]));
+			json_object_set_new(bytes, n, json_integer((json_int_t)l->uring.cqe_bytes[k]));
+			nsqe += l->uring.sqes[k];
+			nbytes += l->uring.cqe_bytes[k];
+		}
+		uring = json_pack("{s:o, s:o, s:o, s:I, s:I, s:o}", "sqes", sqes, "cqes", cqes,
+				  "cqe_bytes", bytes, "sqes_total", (json_int_t)nsqe,
+				  "cqe_bytes_total", (json_int_t)nbytes,
+				  "sqes_per_gib", per_gib_json(true, nsqe, payload));
+	}
 	per = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"syscalls", per_gib_json(true, l->syscalls, payload),
 			"bytes_to_user", per_gib_json(true, l->bytes_to_user, payload),
@@ -299,7 +322,7 @@ static json_t *ledger_json(const struct role_result *ro, uint64_t payload)
 			"skb_copy_bytes", per_gib_json(true, l->skb_copy_bytes, payload),
 			"sched_switches", per_gib_json(true, l->sched_switches, payload),
 			"page_faults", per_gib_json(true, l->page_faults, payload));
-	return json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
 			 "syscalls", (json_int_t)l->syscalls,
 			 "syscalls_by_family", fam,
 			 "bytes_to_user", (json_int_t)l->bytes_to_user,
@@ -308,7 +331,8 @@ static json_t *ledger_json(const struct role_result *ro, uint64_t payload)
 			 "skb_copy_bytes", (json_int_t)l->skb_copy_bytes,
 			 "sched_switches", (json_int_t)l->sched_switches,
 			 "page_faults", (json_int_t)l->page_faults,
-			 "per_gib", per);
+			 "per_gib", per,
+			 "uring", uring ? uring : json_null());
 }
 
 static json_t *tracer_json(const struct role_result *ro)
@@ -499,6 +523,15 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 
 /* ---- the run directory -------------------------------------------------- */
 
+static json_t *env_extra;
+
+void results_env_extra(const char *key, json_t *value)
+{
+	if (!env_extra)
+		env_extra = json_object();
+	json_object_set_new(env_extra, key, value ? value : json_null());
+}
+
 static int write_env(const struct results *r)
 {
 	char path[PATH_MAX];
@@ -508,6 +541,8 @@ static int write_env(const struct results *r)
 
 	/* The run id ties env.json to the records of the same run. */
 	if (!err && (!env || json_object_set_new(env, "run_id", json_string(r->run_id)) != 0))
+		err = -ENOMEM;
+	if (!err && env_extra && json_object_update(env, env_extra))
 		err = -ENOMEM;
 	if (!err) {
 		text = json_dumps(env, JSON_INDENT(2) | REAL_PRECISION);
@@ -789,7 +824,7 @@ static const char csv_header[] =
 	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
-	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache\n";
+	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding\n";
 
 /*
  * The verdict of the paired ratio to readwrite: a difference is claimed only
@@ -807,7 +842,7 @@ static const char *difference_of(const struct cell *c, const struct cell_summary
 static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_summary *cs)
 {
 	const char *sc = scenario_name(c->scenario);
-	char n[20][CSV_NUM];
+	char n[21][CSV_NUM];
 	/* In the order of csv_header. */
 	const char *field[] = {
 		sc ? sc : "?", c->transport,
@@ -828,6 +863,7 @@ static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_s
 		csv_real(cs->ratio.ci.level, n[19]),
 		difference_of(c, cs),
 		c->cache[0] ? c->cache : "warm",
+		csv_uint(c->outstanding, n[20]),
 	};
 
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)

@@ -35,5 +35,7 @@ int write_file_atomic(const char *path, const char *text, size_t len);
 
 /* The environment: kernel, CPU, cores, page size, pipe max, versions, git. */
 json_t *env_collect(void);
+/* A key added to env.json by the next results_open (steals value): the transport's facts. */
+void results_env_extra(const char *key, json_t *value);
 
 #endif

@@ -273,12 +273,16 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 		set_error(rep, ENOMEM, "calloc", "strategy state");
 		role_exit(r, rep);
 	}
+	/*
+	 * Counters first: perf's inherit only reaches threads created after
+	 * the counter, and setup may start one (io_uring's SQPOLL poller).
+	 */
+	window_prepare(r, &w, rep);
 	ret = s->setup ? s->setup(&x) : 0;
 	if (ret < 0) {
 		set_error(rep, ret, x.failed_call, "setup");
 		goto out;
 	}
-	window_prepare(r, &w, rep);
 	if (window_open(r, &w, rep))
 		goto out;
 	ret = xfer_drive(s, &x, NULL);

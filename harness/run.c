@@ -5,6 +5,7 @@
  * every path (no role left running, no output file left behind).
  */
 #include "run.h"
+#include "remote.h"
 #include "roles.h"
 #include "scenario.h"
 #include "bpf/ledger.h"
@@ -188,6 +189,7 @@ struct rep_state {
 	int report_rd[MAX_ROLES];
 	bool reported[MAX_ROLES];
 	struct role_report report[MAX_ROLES];
+	bool remote[MAX_ROLES];	/* nic: the role plays on the far host; a local stand-in reports it */
 	int plan_fds[8];	/* every socket and pipe end made for the roles */
 	int nplan;
 	int go[2];
@@ -228,6 +230,33 @@ static int make_pair(struct rep_state *st, int *up, int *down, char *err, size_t
 	return r;
 }
 
+/*
+ * nic: every fixed role plays on the far host.  Each gives the tested role
+ * one end of a data connection, and its local stand-in (forked like a
+ * role) the control channel, as its in_fd.
+ */
+static int plan_remote(struct rep_state *st, char *err, size_t errlen)
+{
+	struct role_ctx *t = &st->ctx[0];
+
+	for (int i = 1; i < st->nroles; i++) {
+		enum role_kind k = role_kind_of(st->c->scenario, i);
+		int data, ctl, r;
+
+		if ((r = remote_role_begin(st->c->remote, k, st->c, &data, &ctl, err, errlen)))
+			return r;
+		plan_add(st, data);
+		plan_add(st, ctl);
+		st->remote[i] = true;
+		st->ctx[i].in_fd = ctl;
+		if (k == RK_SOURCE)
+			t->in_fd = data;
+		else
+			t->out_fd = data;
+	}
+	return 0;
+}
+
 /* Descriptors of each role, by scenario: who talks to whom. */
 static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 {
@@ -235,6 +264,8 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 	struct role_ctx *t = &st->ctx[0];
 	int up, down, up2, down2, p[2], r = 0;
 
+	if (st->c->transport == TR_NIC && scenario_def(sc)->uses_transport)
+		return plan_remote(st, err, errlen);
 	switch (sc) {
 	case SC_SERVE:
 	case SC_SEND:
@@ -323,6 +354,8 @@ static int fork_role(struct rep_state *st, int i, char *err, size_t errlen)
 			sched_setaffinity(0, sizeof(set), &set);
 		}
 		close_foreign_fds(st, &st->ctx[i], i);
+		if (st->remote[i])
+			remote_role_main(&st->ctx[i], st->ctx[i].in_fd);
 		role_main(&st->ctx[i]);
 	}
 	st->pid[i] = pid;
@@ -489,7 +522,9 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 		snprintf(res->name, sizeof(res->name), "%s", d->roles[i]);
 		res->under_test = i == 0;
 		res->cpu_pinned = st->c->pin[i];
-		res->have_ledger = st->c->ledger && ledger_read(st->c->ledger, i, &res->ledger) == 0;
+		/* A far role's ledger slot saw no process: no ledger rather than zeros. */
+		res->have_ledger = !st->remote[i] && st->c->ledger &&
+				   ledger_read(st->c->ledger, i, &res->ledger) == 0;
 	}
 	out->pipe_granted = st->report[0].pipe_granted;
 	out->hugepages_asked = st->spec->tun.hugepages;

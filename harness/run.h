@@ -15,6 +15,7 @@
 #include "../tracer/copytrace.h"
 
 struct ledger;
+struct remote;
 
 #include <limits.h>
 #include <signal.h>
@@ -51,6 +52,7 @@ struct run_config {
 	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */
 	copytrace_totals_fn tracer;	/* the preloaded tracer's totals, or NULL */
 	const char *tracer_note;
+	const struct remote *remote;	/* --transport nic: the far daemons (--peer) */
 };
 
 /* A strategy as asked for: the module plus the options in its label. */

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -323,6 +324,8 @@ int link_create(const struct link_config *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "open %s/%s: %s", NETNS_DIR, lk.ns[i], strerror(-r));
 			goto fail;
 		}
+		/* In use while this lock is held: `copylab cleanup` leaves it alone. */
+		flock(lk.nsfd[i], LOCK_SH);
 	}
 	/* Made with each end already in its namespace: nothing lands in ours. */
 	if (netns_cmd(NULL, 0, err, errlen, "ip", "link", "add", lk.ifname[0], "netns", lk.ns[0],

@@ -24,12 +24,14 @@ need=(
 	"cmd:nginx nginx-light"
 	"cmd:haproxy haproxy"
 	"cmd:bc bc"
+	"cmd:ip iproute2"
 	"cmd:clang clang"
 	"cmd:llvm-strip llvm"
 	"/usr/sbin/bpftool bpftool"
 	"/usr/include/bpf/libbpf.h libbpf-dev"
 	"/usr/include/libelf.h libelf-dev"
 	"/usr/include/zlib.h zlib1g-dev"
+	"/usr/include/liburing.h liburing-dev"
 )
 
 missing=()

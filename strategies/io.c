@@ -26,6 +26,23 @@ void io_wait(struct xfer *x, int fd, short events)
 	x->wait[1].events = 0;
 }
 
+ssize_t io_wait_ready(struct xfer *x, int fd0, short ev0, int fd1, short ev1)
+{
+	struct pollfd p[2] = { { .fd = fd0, .events = ev0 }, { .fd = fd1, .events = ev1 } };
+
+	if (x->tun.nonblock) {
+		x->wait[0] = (struct wait_on){ fd0, ev0 };
+		x->wait[1] = (struct wait_on){ fd1, fd1 >= 0 ? ev1 : 0 };
+		return -EAGAIN;
+	}
+	if (poll(p, fd1 >= 0 ? 2 : 1, -1) < 0) {
+		if (errno == EINTR)
+			x->io.eintr++;
+		return io_fail(x, "poll", errno);
+	}
+	return 1;
+}
+
 ssize_t io_fail(struct xfer *x, const char *call, int err)
 {
 	x->failed_call = call;

@@ -28,6 +28,16 @@ ssize_t io_tee(struct xfer *x, int in, int out, size_t n, unsigned int flags,
 ssize_t io_vmsplice(struct xfer *x, int pipe_w, const struct iovec *iov,
 		    unsigned long nr, unsigned int flags);
 
+/*
+ * Wait for readiness the strategy cannot get from its own calls (error-
+ * queue completions, the end of a kernel-run relay): with --nonblock, name
+ * up to two descriptors in x->wait and return -EAGAIN for the caller's
+ * loop; blocking, poll here (move() never returns -EAGAIN in blocking
+ * mode) and return 1 to be called again.  fd1 < 0: only one.  -errno
+ * (-EINTR included) when poll fails.
+ */
+ssize_t io_wait_ready(struct xfer *x, int fd0, short ev0, int fd1, short ev1);
+
 /* Record a failure that did not come from a wrapped call. */
 ssize_t io_fail(struct xfer *x, const char *call, int err);
 void io_wait(struct xfer *x, int fd, short events);

@@ -48,6 +48,9 @@ enum tunable_bit {
 	TUN_GIFT	= 1u << 3,	/* SPLICE_F_GIFT on vmsplice */
 	TUN_HUGEPAGES	= 1u << 4,	/* madvise(MADV_HUGEPAGE) on the strategy's memory */
 	TUN_POPULATE	= 1u << 5,	/* MAP_POPULATE on mmap (faults taken up front) */
+	TUN_RING	= 1u << 6,	/* io_uring: submission queue entries (ring=N) */
+	TUN_BATCH	= 1u << 7,	/* io_uring: slots, so operations in flight (batch=N) */
+	TUN_SQPOLL	= 1u << 8,	/* io_uring: IORING_SETUP_SQPOLL, a kernel thread submits */
 };
 
 struct tunables {
@@ -55,6 +58,9 @@ struct tunables {
 	size_t pipe_size;	/* requested; 0 = kernel default */
 	bool more, move, gift, hugepages, populate;
 	bool nonblock;		/* descriptors are O_NONBLOCK; move may return -EAGAIN */
+	unsigned ring_entries;	/* TUN_RING: io_uring SQ size; 0 = the strategy's default */
+	unsigned batch;		/* TUN_BATCH: io_uring slots in flight; 0 = the strategy's default */
+	bool sqpoll;		/* TUN_SQPOLL (the bit in .set says it as well) */
 };
 
 /* Counters a strategy keeps of its own calls (cheap; no tracing needed). */
@@ -144,6 +150,13 @@ struct strategy {
 	ssize_t (*move)(struct xfer *x);
 	/* Release what setup made.  Runs on every path, also after errors. */
 	void (*teardown)(struct xfer *x);
+	/*
+	 * NULL when the strategy works over AF_UNIX stream sockets as over
+	 * TCP; otherwise the one sentence why not (the support table is per
+	 * scenario; this is the transport's exception).  setup() refuses such
+	 * a socket with -EOPNOTSUPP all the same.
+	 */
+	const char *af_unix_why_not;
 };
 
 static inline bool strategy_supports(const struct strategy *s, enum scenario sc)

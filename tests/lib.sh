@@ -207,8 +207,10 @@ load_list() {
 }
 
 # supported SCENARIO: the strategies that support it, one a line, in order.
+# supported SCENARIO TRANSPORT: only those that can also use that transport.
 supported() {
-	jq -r --arg sc "$1" '.strategies[] | select(.scenarios[$sc].ok) | .name' "$LIST_JSON"
+	jq -r --arg sc "$1" --arg tr "${2:-tcp}" \
+		'.strategies[] | select(.scenarios[$sc].ok and ((.transports[$tr].ok) // true)) | .name' "$LIST_JSON"
 }
 
 # tested_role SCENARIO / sink_role SCENARIO: role names of a scenario.

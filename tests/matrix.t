@@ -86,6 +86,7 @@ for sc in $SCENARIOS; do
 	*) transports="tcp unix" ;;
 	esac
 	for tr in $transports; do
+		mapfile -t strats < <(supported "$sc" "$tr")
 		for size in $SIZES; do
 			run_cell "$sc" "$tr" "$size" all "${strats[@]}"
 			# vmsplice with SPLICE_F_GIFT, where vmsplice runs.

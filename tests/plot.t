@@ -146,6 +146,45 @@ HTML
 		diag_file "$TMP/chromium.err" 5
 fi
 
+# Echo latency: a small run at two outstanding values gives the latency
+# chart (two panels) and the latency table in the report.
+for o in 1 4; do
+	cl run --scenario echo --strategy readwrite,splice --block 1K --outstanding $o --size 256K --reps 2 \
+		--warmup 0 --out "$TMP/parts/echo-$o"
+	[ "$RC" -eq 0 ] || { cl_desc; bail_out "copylab run echo --outstanding $o failed"; }
+done
+ECHO=$TMP/echo
+mkdir -p "$ECHO"
+cp "$TMP/parts/echo-1/env.json" "$ECHO/"
+head -n 1 "$TMP/parts/echo-1/summary.csv" >"$ECHO/summary.csv"
+for o in 1 4; do
+	cat "$TMP/parts/echo-$o/results.jsonl" >>"$ECHO/results.jsonl"
+	tail -n +2 "$TMP/parts/echo-$o/summary.csv" >>"$ECHO/summary.csv"
+done
+cl plot "$ECHO"
+ok "$RC" "plot exits 0 on an echo run with two outstanding values" "$(cl_desc)"
+[ -s "$ECHO/plots/latency-echo-tcp.png" ] && [ -s "$ECHO/plots/latency-echo-tcp.svg" ] &&
+	[ "$(head -c 8 "$ECHO/plots/latency-echo-tcp.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
+	grep -q '</svg>' "$ECHO/plots/latency-echo-tcp.svg"
+ok $? "the echo latency chart is there as a non-empty PNG and SVG"
+grep -q '4 outstanding' "$ECHO/plots/latency-echo-tcp.svg" && grep -qF "$cpu" "$ECHO/plots/latency-echo-tcp.svg"
+ok $? "the latency chart has a panel for the largest outstanding and names the machine"
+n=$(grep -c '^# outstanding' "$ECHO/plots/latency-echo-tcp.dat")
+is "$n" 2 "the latency chart's data has one block per outstanding value"
+want=$(jq -s -r '[.[] | select(.strategy == "splice" and .latency.outstanding == 4) | .latency.p99_us] | sort
+	| (if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end)
+	| . * 10 | round / 10' "$ECHO/results.jsonl")
+grep -q '^\*\*echo over tcp: round-trip latency\*\*' "$ECHO/report.md" &&
+	grep -q '^| strategy | message | outstanding | p50 µs | p99 µs | p99.9 µs | max µs |' "$ECHO/report.md" &&
+	grep -Eq "^\| splice \| 1 KiB \| 4 \| [0-9.]+ \| $want(\.0)? \|" "$ECHO/report.md"
+ok $? "report.md has the latency table with the records' median p99 (splice, 4 outstanding: $want us)"
+grep -q '^| splice (4 outstanding) | ' "$ECHO/report.md" && grep -q '^| splice (1 outstanding) | ' "$ECHO/report.md"
+ok $? "the summary table keeps the outstanding values apart"
+grep -Eq '^\| splice \(1 outstanding\) \|.*\| ([0-9.]+x \[[0-9.]+\.\.[0-9.]+\] (faster|slower)|[0-9.]+x no difference measured) \|' "$ECHO/report.md"
+ok $? "the summary table shows summary.csv's difference verdict"
+grep -q '<figure><img alt="latency-echo-tcp"' "$ECHO/report.html"
+ok $? "report.html shows the latency chart"
+
 # --format, --no-report
 OTHER=$TMP/other
 mkdir -p "$OTHER"

@@ -83,7 +83,13 @@ fetch() {
 	return 1
 }
 
-mapfile -t STRATEGIES < <(supported serve)
+# The tool drives the strategies that wait on their own sockets; the
+# others are refused with a reason (checked below).
+mapfile -t STRATEGIES < <(supported serve | grep -Ex 'readwrite|mmap_write|sendfile|splice')
+for st in $(supported serve | grep -Evx 'readwrite|mmap_write|sendfile|splice'); do
+	cl serve --listen 127.0.0.1:0 --root /tmp --strategy "$st"
+	ok $([ "$RC" -eq 2 ] && grep -q "cannot" "$ERR"; echo $?) "$st: the tool refuses it with a reason (exit 2)" "$(cl_desc 3)"
+done
 [ ${#STRATEGIES[@]} -ge 4 ] || diag "only ${#STRATEGIES[@]} strategies serve: ${STRATEGIES[*]}"
 
 # --- every strategy: sizes, ranges, wrk, descriptors ----------------------------

@@ -18,6 +18,16 @@ const char *ledger_family_name(enum ledger_family f)
 	return (unsigned)f < LF_COUNT ? names[f] : "?";
 }
 
+const char *ledger_uring_class_name(enum ledger_uring_class c)
+{
+	static const char *const names[LU_COUNT] = {
+		[LU_READ] = "read",	[LU_WRITE] = "write", [LU_SEND] = "send",
+		[LU_RECV] = "recv",	[LU_SPLICE] = "splice", [LU_OTHER] = "other",
+	};
+
+	return (unsigned)c < LU_COUNT ? names[c] : "?";
+}
+
 #ifdef HAVE_BPF
 
 #include <stdarg.h>
@@ -37,6 +47,11 @@ _Static_assert((int)PF_READ == (int)LF_READ && (int)PF_WRITE == (int)LF_WRITE &&
 	       (int)PF_SPLICE == (int)LF_SPLICE && (int)PF_WAIT == (int)LF_WAIT &&
 	       (int)PF_URING == (int)LF_URING && (int)PF_OTHER == (int)LF_OTHER,
 	       "probes.h and ledger.h number the families differently");
+_Static_assert((int)PU_COUNT == (int)LU_COUNT && (int)PU_READ == (int)LU_READ &&
+	       (int)PU_WRITE == (int)LU_WRITE && (int)PU_SEND == (int)LU_SEND &&
+	       (int)PU_RECV == (int)LU_RECV && (int)PU_SPLICE == (int)LU_SPLICE &&
+	       (int)PU_OTHER == (int)LU_OTHER,
+	       "probes.h and ledger.h number the io_uring classes differently");
 
 struct ledger {
 	struct probes_bpf *skel;
@@ -44,7 +59,8 @@ struct ledger {
 	int counters_fd;	/* slot -> per-CPU struct role_counters */
 	int ncpus;		/* possible CPUs: the per-CPU value's length */
 	struct role_counters *percpu;
-	char describe[256];
+	bool uring_attached;	/* both io_uring tracepoints */
+	char describe[448];	/* "raw_tp:" + ok + "; failed:" + failed */
 };
 
 static const char *errname(int err)
@@ -86,8 +102,10 @@ static int attach_all(struct ledger *l, char *why, size_t whylen)
 		{ s->progs.on_skb_copy, &s->links.on_skb_copy, false },
 		{ s->progs.on_sched_switch, &s->links.on_sched_switch, false },
 		{ s->progs.on_page_fault, &s->links.on_page_fault, false },
+		{ s->progs.on_uring_submit, &s->links.on_uring_submit, false },
+		{ s->progs.on_uring_complete, &s->links.on_uring_complete, false },
 	};
-	char ok[160] = "", failed[160] = "";
+	char ok[224] = "", failed[160] = "";
 	size_t nok = 0, nfailed = 0;
 
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
@@ -117,6 +135,8 @@ static int attach_all(struct ledger *l, char *why, size_t whylen)
 	}
 	snprintf(l->describe, sizeof(l->describe), "raw_tp:%s%s%s", ok,
 		 nfailed ? "; failed:" : "", failed);
+	/* Half of the pair would give SQEs without bytes: both or none. */
+	l->uring_attached = s->links.on_uring_submit && s->links.on_uring_complete;
 	return 0;
 }
 
@@ -260,7 +280,13 @@ int ledger_read(struct ledger *l, int slot, struct ledger_counts *out)
 		out->skb_copy_bytes += c->skb_copy_bytes;
 		out->sched_switches += c->sched_switches;
 		out->page_faults += c->page_faults;
+		for (int k = 0; k < LU_COUNT; k++) {
+			out->uring.sqes[k] += c->uring_sqes[k];
+			out->uring.cqes[k] += c->uring_cqes[k];
+			out->uring.cqe_bytes[k] += c->uring_cqe_bytes[k];
+		}
 	}
+	out->uring.have = l->uring_attached;
 	return 0;
 }
 

@@ -30,6 +30,24 @@ enum ledger_family {
 	LF_COUNT
 };
 
+/* io_uring operations by class of opcode (the SQE's, not a syscall's). */
+enum ledger_uring_class {
+	LU_READ,	/* READ, READV, READ_FIXED, READ_MULTISHOT */
+	LU_WRITE,	/* WRITE, WRITEV, WRITE_FIXED */
+	LU_SEND,	/* SEND, SENDMSG, SEND_ZC, SENDMSG_ZC */
+	LU_RECV,	/* RECV, RECVMSG */
+	LU_SPLICE,	/* SPLICE, TEE */
+	LU_OTHER,	/* NOP, POLL_ADD, send_zc notifications, CQEs with no request */
+	LU_COUNT
+};
+
+struct ledger_uring {
+	bool have;			/* both io_uring tracepoints attached */
+	uint64_t sqes[LU_COUNT];	/* io_uring_submit_req, per class */
+	uint64_t cqes[LU_COUNT];	/* io_uring_complete of the role's rings */
+	uint64_t cqe_bytes[LU_COUNT];	/* sum of their res > 0 */
+};
+
 struct ledger_counts {
 	uint64_t syscalls;
 	uint64_t by_family[LF_COUNT];
@@ -39,6 +57,7 @@ struct ledger_counts {
 	uint64_t skb_copy_bytes;	/* skb:skb_copy_datagram_iovec len */
 	uint64_t sched_switches;	/* sched_switch with a role thread as prev */
 	uint64_t page_faults;		/* exceptions:page_fault_user */
+	struct ledger_uring uring;	/* bytes moved by io_uring, not by syscalls */
 };
 
 struct ledger;
@@ -65,5 +84,6 @@ int ledger_forget(struct ledger *l, int pid);
 int ledger_read(struct ledger *l, int slot, struct ledger_counts *out);
 
 const char *ledger_family_name(enum ledger_family f);
+const char *ledger_uring_class_name(enum ledger_uring_class c);
 
 #endif

@@ -30,6 +30,18 @@ struct {
 } counters SEC(".maps");
 
 /*
+ * io_uring completions may run in another task (an io-wq worker, task
+ * work, softirq): the ring a role submitted to says whose they are.  LRU,
+ * so rings of roles long gone make room by themselves.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);	/* struct io_ring_ctx * */
+	__type(value, __u32);	/* slot */
+} uring_ring_slot SEC(".maps");
+
+/*
  * Atomic even though per CPU: since 6.14 the syscall tracepoints run with
  * preemption enabled, so two role threads can interleave on one CPU.
  */
@@ -155,5 +167,76 @@ int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs *regs, unsigne
 
 	if (c)
 		ADD(c->page_faults, 1);
+	return 0;
+}
+
+/* The class of an io_uring opcode (enum io_uring_op: UAPI, stable numbers). */
+static __always_inline int uring_class(__u8 op)
+{
+	switch (op) {
+	case IORING_OP_READ: case IORING_OP_READV: case IORING_OP_READ_FIXED:
+	case IORING_OP_READ_MULTISHOT: case 60 /* READV_FIXED */:
+		return PU_READ;
+	case IORING_OP_WRITE: case IORING_OP_WRITEV: case IORING_OP_WRITE_FIXED:
+	case 61 /* WRITEV_FIXED */:
+		return PU_WRITE;
+	case IORING_OP_SEND: case IORING_OP_SENDMSG: case IORING_OP_SEND_ZC:
+	case IORING_OP_SENDMSG_ZC:
+		return PU_SEND;
+	case IORING_OP_RECV: case IORING_OP_RECVMSG: case 58 /* RECV_ZC */:
+		return PU_RECV;
+	case IORING_OP_SPLICE: case IORING_OP_TEE:
+		return PU_SPLICE;
+	default:
+		return PU_OTHER;
+	}
+}
+
+/*
+ * Each SQE as the kernel takes it, in the submitting task: the role's own
+ * thread, or its SQPOLL thread (iou-sqp-PID, a thread of the role's
+ * process since 5.12, so the same tgid).
+ */
+SEC("raw_tp/io_uring_submit_req")
+int BPF_PROG(on_uring_submit, struct io_kiocb *req)
+{
+	struct role_counters *c;
+	__u32 slot;
+	__u64 ring;
+
+	c = current_slot(&slot);
+	if (!c)
+		return 0;
+	ring = (__u64)BPF_CORE_READ(req, ctx);
+	bpf_map_update_elem(&uring_ring_slot, &ring, &slot, BPF_ANY);
+	ADD(c->uring_sqes[uring_class(BPF_CORE_READ(req, opcode))], 1);
+	return 0;
+}
+
+/*
+ * Each CQE posted.  req is NULL for CQEs with no request behind them; a
+ * send_zc notification's request is a NOP whose res carries flags, not
+ * bytes, so it lands in "other" with no bytes.
+ */
+SEC("raw_tp/io_uring_complete")
+int BPF_PROG(on_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	__u64 key = (__u64)ring;
+	__u32 *slot = bpf_map_lookup_elem(&uring_ring_slot, &key);
+	struct role_counters *c;
+	int cls = PU_OTHER;
+	__s32 res;
+
+	if (!slot)
+		return 0;
+	c = bpf_map_lookup_elem(&counters, slot);
+	if (!c)
+		return 0;
+	if (req)
+		cls = uring_class(BPF_CORE_READ((struct io_kiocb *)req, opcode));
+	res = BPF_CORE_READ(cqe, res);
+	ADD(c->uring_cqes[cls], 1);
+	if (res > 0)
+		ADD(c->uring_cqe_bytes[cls], res);
 	return 0;
 }

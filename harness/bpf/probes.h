@@ -27,6 +27,21 @@ enum probes_family {
 };
 
 /*
+ * io_uring operations by class of opcode (their SQEs move bytes with no
+ * read/write syscall: the ledger counts them from the io_uring
+ * tracepoints).  Must equal enum ledger_uring_class (ledger.c checks).
+ */
+enum probes_uring_class {
+	PU_READ,	/* READ, READV, READ_FIXED, READ_MULTISHOT, READV_FIXED */
+	PU_WRITE,	/* WRITE, WRITEV, WRITE_FIXED, WRITEV_FIXED */
+	PU_SEND,	/* SEND, SENDMSG, SEND_ZC, SENDMSG_ZC */
+	PU_RECV,	/* RECV, RECVMSG, RECV_ZC */
+	PU_SPLICE,	/* SPLICE, TEE */
+	PU_OTHER,	/* the rest: NOP, POLL_ADD, notifications, ... */
+	PU_COUNT
+};
+
+/*
  * One slot's counters on one CPU; user space sums the CPUs.  All __u64 so
  * the per-CPU value has no padding and is laid out alike on both sides.
  */
@@ -39,6 +54,9 @@ struct role_counters {
 	__u64 skb_copy_bytes;
 	__u64 sched_switches;
 	__u64 page_faults;
+	__u64 uring_sqes[PU_COUNT];	/* io_uring_submit_req */
+	__u64 uring_cqes[PU_COUNT];	/* io_uring_complete */
+	__u64 uring_cqe_bytes[PU_COUNT];	/* their res, where > 0 */
 };
 
 /*

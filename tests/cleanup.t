@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `copylab cleanup`: a veth run killed with SIGKILL mid-transfer leaves its
+# namespaces; cleanup removes them and says so, and afterwards nothing of
+# that run exists.  Stale copylab- links, tbf qdiscs and nft tables are
+# removed too; anything without the prefix, or whose owner still runs, is
+# left alone; --dry-run removes nothing.
+# timeout: 300
+. "$(dirname "$0")/lib.sh"
+require_copylab
+
+[ "$(id -u)" -eq 0 ] || skip_all "cleanup of namespaces needs root"
+export PATH=$PATH:/usr/sbin:/sbin
+"$COPYLAB" --help 2>/dev/null | grep -q '^  cleanup ' ||
+	skip_all "this copylab has no cleanup command yet (main.c patch not applied)"
+
+DEAD=$(( $(cat /proc/sys/kernel/pid_max) + 7 ))	# a pid no process can have
+OTHER=cltest-$$			# no prefix: must survive
+LIVE=copylab-test-$$-live	# our own (live) pid: must be kept
+LNK=copylab-c$(($$ % 1000000))
+HAVE_NFT=0
+command -v nft >/dev/null 2>&1 && HAVE_NFT=1
+
+teardown() {
+	ip netns del "$OTHER" 2>/dev/null
+	ip netns del "$LIVE" 2>/dev/null
+	ip link del "$LNK" 2>/dev/null
+	ip link del "cltest$(($$ % 100000))" 2>/dev/null
+	[ "$HAVE_NFT" -eq 1 ] && nft delete table inet "cltest_$$" 2>/dev/null
+	[ "$HAVE_NFT" -eq 1 ] && nft delete table inet "copylab-$DEAD-t" 2>/dev/null
+	[ -n "${pid:-}" ] && ip netns list | awk '{print $1}' | grep -E "^copylab-$pid-" |
+		while read -r n; do ip netns del "$n"; done
+	return 0
+}
+at_exit teardown
+
+# ---- a run killed with SIGKILL mid-transfer -------------------------------------
+
+"$COPYLAB" run --scenario relay --strategy readwrite --transport veth --size 256M --reps 50 --warmup 0 \
+	--out "$TMP/killed" --workdir "$TMP" >/dev/null 2>"$TMP/killed.err" &
+pid=$!
+mine=""
+for i in $(seq 100); do
+	mine=$(ip netns list | awk '{print $1}' | grep -E "^copylab-$pid-" || true)
+	[ -n "$mine" ] && break
+	sleep 0.1
+done
+# Mid-transfer: the roles are running (payload generation takes a while).
+for i in $(seq 200); do
+	[ "$(pgrep -P "$pid" | wc -l)" -ge 3 ] && break
+	sleep 0.05
+done
+sleep 0.5
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+sleep 0.2
+left=$(ip netns list | awk '{print $1}' | grep -E "^copylab-$pid-" | sort | tr '\n' ' ')
+ok "$([ -n "$left" ]; echo $?)" "SIGKILL mid-transfer leaves the namespaces (nothing runs to remove them)" \
+	"namespaces seen while it ran: ${mine:-none}"
+
+# ---- stale things of every kind, and things that must stay ------------------------
+
+ip netns add "$OTHER"
+ip netns add "$LIVE"
+ip link add "$LNK" type veth peer name "cltest$(($$ % 100000))"
+tc qdisc add dev "$LNK" root tbf rate 100mbit burst 64k latency 10ms
+if [ "$HAVE_NFT" -eq 1 ]; then
+	nft add table inet "copylab-$DEAD-t"
+	nft add table inet "cltest_$$"
+fi
+
+cl cleanup --dry-run
+ok "$([ "$RC" -eq 0 ] && grep -q "would remove namespace copylab-$pid-" "$OUT"; echo $?)" \
+	"--dry-run: names what it would remove" "$(cat "$OUT" "$ERR")"
+is "$(ip netns list | awk '{print $1}' | grep -cE "^copylab-$pid-")" "2" "--dry-run: removes nothing"
+
+cl cleanup
+ok "$RC" "cleanup: exit 0" "$(cat "$OUT" "$ERR")"
+for n in $left; do
+	ok "$(grep -q "removed namespace $n" "$OUT"; echo $?)" "cleanup says it removed $n" "$(cat "$OUT")"
+done
+ok "$(grep -q "removed link $LNK.*tbf qdisc" "$OUT"; echo $?)" "cleanup removes a stale copylab- link and says it had a tbf qdisc" \
+	"$(cat "$OUT")"
+ok "$(grep -q "kept namespace $LIVE" "$OUT"; echo $?)" "cleanup keeps a namespace whose owner is alive, and says so" \
+	"$(cat "$OUT")"
+if [ "$HAVE_NFT" -eq 1 ]; then
+	ok "$(grep -q "removed nftables table inet copylab-$DEAD-t" "$OUT"; echo $?)" "cleanup removes a stale copylab- nft table" \
+		"$(cat "$OUT")"
+	ok "$(nft list tables | grep -q "cltest_$$"; echo $?)" "an nft table without the prefix is left alone"
+else
+	skip "nft is not installed" "nft tables"
+	skip "nft is not installed" "nft tables without the prefix"
+fi
+
+is "$(ip netns list | awk '{print $1}' | grep -E "^copylab-$pid-")" "" "afterwards: no namespace of the killed run"
+is "$(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(copylab-[0-9a-f]{6}[ab]|$LNK)$")" "" \
+	"afterwards: no copylab- veth link here"
+ok "$(ip netns list | awk '{print $1}' | grep -qx "$OTHER"; echo $?)" "a namespace without the prefix is left alone"
+ok "$(ip netns list | awk '{print $1}' | grep -qx "$LIVE"; echo $?)" "the live owner's namespace is still there"
+
+ip netns del "$LIVE"
+[ "$HAVE_NFT" -eq 1 ] && nft delete table inet "cltest_$$"
+cl cleanup
+ok "$([ "$RC" -eq 0 ] && ! grep -q "copylab-$pid-\|$LNK\|copylab-$DEAD" "$OUT"; echo $?)" \
+	"a second cleanup finds nothing of ours" "$(cat "$OUT")"
+if [ -z "$(ip netns list | awk '{print $1}' | grep '^copylab-')" ] &&
+	[ -z "$(ip -o link show | awk -F': ' '{print $2}' | grep '^copylab-')" ]; then
+	ok "$(grep -qx "nothing to clean" "$OUT"; echo $?)" "with nothing left: \"nothing to clean\"" "$(cat "$OUT")"
+else
+	skip "another copylab's namespaces exist on this machine" "\"nothing to clean\""
+fi
+
+expect_usage_error "cleanup --bogus: exit 2" "unknown option" cleanup --bogus
+
+done_testing

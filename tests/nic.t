@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Transport nic: `copylab sink` / `copylab source` daemons on a far host,
+# driven by `copylab run --transport nic --peer`.  A network namespace
+# joined to ours by a veth pair stands in for the second host (addresses
+# 10.213.X.1/.2 exist only on that pair).  Checks byte-exact runs with the
+# far side's verdict and counters in the record, the daemons' refusals of
+# malformed and oversized control messages, the address they bind, one run
+# at a time, and the usage errors.
+# timeout: 900
+. "$(dirname "$0")/lib.sh"
+require_copylab
+load_list
+
+[ "$(id -u)" -eq 0 ] || skip_all "nic mode's stand-in host is a network namespace: needs root"
+export PATH=$PATH:/usr/sbin:/sbin
+"$COPYLAB" --help 2>/dev/null | grep -q '^  sink ' ||
+	skip_all "this copylab has no sink command yet (main.c/cli_run.c patch not applied)"
+"$COPYLAB" run --help 2>/dev/null | grep -q -- '--peer' ||
+	skip_all "copylab run has no --peer yet (cli_run.c patch not applied)"
+
+SIZES=${NIC_SIZES:-"0 1 4097 1048577 67108864"}
+NS=copylab-test-$$-nic
+LNK=copylab-t$(($$ % 1000000))
+X=$((200 + $$ % 50))
+NEAR=10.213.$X.1 FAR=10.213.$X.2
+SINK=$FAR:7101 SOURCE=$FAR:7102
+WORKDIR=$TMP/work
+mkdir -p "$WORKDIR"
+
+teardown() {
+	local p
+	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+	ip link del "$LNK" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+}
+at_exit teardown
+
+ip netns add "$NS" &&
+	ip link add "$LNK" type veth peer name nic0 netns "$NS" &&
+	ip addr add "$NEAR/30" dev "$LNK" && ip link set "$LNK" up &&
+	ip -n "$NS" addr add "$FAR/30" dev nic0 && ip -n "$NS" link set nic0 up &&
+	ip -n "$NS" link set lo up ||
+	bail_out "cannot make the stand-in host (namespace $NS, veth $LNK)"
+
+# start_daemon KIND ADDR: in the far namespace, logging to $TMP/KIND.log.
+start_daemon() {
+	ip netns exec "$NS" "$COPYLAB" "$1" --listen "$2" >"$TMP/$1.log" 2>&1 &
+	local i
+	for i in $(seq 50); do
+		ip netns exec "$NS" ss -ltnH "sport = :${2##*:}" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- usage -------------------------------------------------------------------
+
+expect_usage_error "sink without --listen: exit 2" "--listen ADDR:PORT is required" sink
+expect_usage_error "source --listen without a port: exit 2" "ADDR:PORT" source --listen 10.213.1.1
+expect_usage_error "--transport nic without --peer: exit 2" "needs --peer" \
+	run --scenario serve --strategy readwrite --transport nic --size 1 --out "$TMP/no"
+expect_usage_error "--peer over tcp: exit 2" "peer.*nic" \
+	run --scenario serve --strategy readwrite --transport tcp --peer "$SINK" --size 1 --out "$TMP/no"
+
+check "sink daemon listens" start_daemon sink "$SINK"
+check "source daemon listens" start_daemon source "$SOURCE"
+listening=$(ip netns exec "$NS" ss -ltnH | awk '{print $4}' | sort | tr '\n' ' ')
+is "$listening" "$SINK $SOURCE " "the daemons bind only the addresses given (no wildcard)"
+
+expect_usage_error "echo over nic: exit 2, no far echo client" "echo.*source and sink" \
+	run --scenario echo --strategy readwrite --transport nic --peer "$SINK,$SOURCE" --size 1 --out "$TMP/no"
+expect_usage_error "relay with only a sink: exit 2, names the missing daemon" "copylab source" \
+	run --scenario relay --strategy readwrite --transport nic --peer "$SINK" --size 1 --out "$TMP/no"
+cl run --scenario serve --strategy readwrite --transport nic --peer "$FAR:7109" --size 1 --out "$TMP/no"
+ok "$([ "$RC" -eq 1 ] && grep -q "connect to $FAR:7109" "$ERR"; echo $?)" \
+	"--peer where nothing listens: exit 1, says so" "$(cat "$ERR")"
+
+# ---- byte-exact, with the far verdict --------------------------------------------
+
+check_record() {
+	local file=$1 strat=$2 sc=$3 size=$4 sink problems far
+	sink=$(sink_role "$sc")
+	problems=$(jq -s -r --arg s "$strat" --arg sink "$sink" --argjson n "$size" '
+		[.[] | select(.strategy == $s)] as $r |
+		if ($r | length) != 1 then "\($r | length) records for \($s), wanted 1"
+		else $r[0] |
+			[ (if .verified != true then "verified: \(.verified) \(.verify_note)" else empty end),
+			  (if .bytes != $n then "bytes: \(.bytes)" else empty end),
+			  (if .transport != "nic" then "transport: \(.transport)" else empty end),
+			  (if .roles[$sink].bytes != $n then "\($sink) bytes: \(.roles[$sink].bytes)" else empty end),
+			  (.roles | to_entries[] | select(.value.under_test | not) |
+				if (.value.cpu_sys_s | type) != "number" or (.value.ctx_voluntary | type) != "number"
+				then "far \(.key): no counters" else empty end)
+			] | join("; ")
+		end' "$file" 2>&1)
+	ok "$([ -z "$problems" ]; echo $?)" "$sc nic $size $strat: verified by the far side, $size bytes" "$problems"
+}
+
+for sc in $(jq -r '.scenarios[] | select(.uses_transport) | .name' "$LIST_JSON"); do
+	[ "$sc" = echo ] && continue
+	mapfile -t strats < <(supported "$sc")
+	for size in $SIZES; do
+		out=$TMP/$sc-$size
+		cl run --scenario "$sc" --strategy all --transport nic --peer "$SINK,$SOURCE" --size "$size" \
+			--reps 1 --warmup 0 --out "$out" --workdir "$WORKDIR"
+		ok "$RC" "$sc nic $size --strategy all: exit 0" "$(tail -n 5 "$ERR")" || continue
+		for s in "${strats[@]}"; do check_record "$out/results.jsonl" "$s" "$sc" "$size"; done
+		rm -rf "$out"
+	done
+done
+
+# The far sink's digest is the one a local sink computes for the same bytes.
+cl run --scenario send --strategy readwrite --transport nic --peer "$SINK" --size 1048577 --reps 1 --warmup 0 \
+	--out "$TMP/dn" --workdir "$WORKDIR"
+cl run --scenario send --strategy readwrite --transport tcp --size 1048577 --reps 1 --warmup 0 \
+	--out "$TMP/dt" --workdir "$WORKDIR"
+is "$(jq -r .digest "$TMP/dn/results.jsonl" 2>&1)" "$(jq -r .digest "$TMP/dt/results.jsonl" 2>&1)" \
+	"the far sink's XXH3 digest equals the local sink's"
+
+# ---- the control channel refuses what it should ------------------------------
+
+# ctl_reply BYTES-AS-PRINTF: what the sink daemon answers to raw bytes.
+ctl_reply() {
+	timeout 10 bash -c '
+		exec 3<>"/dev/tcp/$1/$2" || exit 1
+		printf "$3" >&3
+		timeout 5 cat <&3 | tr -d "\000-\010" ' _ "$FAR" "${SINK##*:}" "$1" 2>/dev/null
+}
+r=$(ctl_reply '\000\000\000\005hello')
+ok "$(echo "$r" | grep -q '"ok":false.*malformed'; echo $?)" "not JSON: an error reply, then close" "reply: $r"
+r=$(ctl_reply '\000\000\000\003[1]')
+ok "$(echo "$r" | grep -q '"ok":false.*not a JSON object'; echo $?)" "JSON but not an object: an error reply" "reply: $r"
+r=$(ctl_reply '\000\002\000\001{')
+ok "$(echo "$r" | grep -q '"ok":false.*limit'; echo $?)" "a length over 64 KiB: refused before reading it" "reply: $r"
+r=$(ctl_reply '\000\000\000\017{"op":"format"}')
+ok "$(echo "$r" | grep -q '"ok":false.*unknown op'; echo $?)" "an unknown op: an error reply" "reply: $r"
+r=$(ctl_reply '\000\000\000\100{"op":"run","version":1,"role":"source","scenario":"x","size":1}')
+ok "$(echo "$r" | grep -q '"ok":false.*plays sink'; echo $?)" "a run for the wrong role: refused" "reply: $r"
+
+cl run --scenario serve --strategy sendfile --transport nic --peer "$SINK" --size 1M --reps 1 --warmup 0 \
+	--out "$TMP/after" --workdir "$WORKDIR"
+ok "$RC" "the daemon still serves after refusing bad messages" "$(cat "$ERR")"
+
+# ---- one run at a time; a driver killed mid-run --------------------------------
+
+"$COPYLAB" run --scenario serve --strategy readwrite --transport nic --peer "$SINK" --size 64M --reps 3 \
+	--warmup 0 --out "$TMP/c1" --workdir "$WORKDIR" >/dev/null 2>"$TMP/c1.err" &
+p1=$!
+"$COPYLAB" run --scenario send --strategy readwrite --transport nic --peer "$SINK" --size 64M --reps 3 \
+	--warmup 0 --out "$TMP/c2" --workdir "$WORKDIR" >/dev/null 2>"$TMP/c2.err" &
+p2=$!
+r1=0 r2=0
+wait $p1 || r1=$?
+wait $p2 || r2=$?
+n=$(cat "$TMP/c1/results.jsonl" "$TMP/c2/results.jsonl" 2>/dev/null | jq -s '[.[] | select(.verified)] | length')
+ok "$([ "$r1" -eq 0 ] && [ "$r2" -eq 0 ] && [ "$n" -eq 6 ]; echo $?)" \
+	"two drivers at once: the daemon serves them one run at a time, all verified" \
+	"exits $r1 $r2, $n verified" "$(tail -n 3 "$TMP/c1.err" "$TMP/c2.err")"
+
+"$COPYLAB" run --scenario send --strategy readwrite --transport nic --peer "$SINK" --size 512M --reps 5 \
+	--warmup 0 --out "$TMP/k" --workdir "$WORKDIR" >/dev/null 2>&1 &
+pk=$!
+sleep 3
+kill -KILL "$pk"
+wait "$pk" 2>/dev/null
+cl run --scenario send --strategy readwrite --transport nic --peer "$SINK" --size 1M --reps 1 --warmup 0 \
+	--out "$TMP/after-kill" --workdir "$WORKDIR"
+ok "$RC" "a driver killed mid-run: the daemon serves the next run" "$(cat "$ERR")" "$(tail -n 3 "$TMP/sink.log")"
+
+# ---- env.json --------------------------------------------------------------------
+
+if jq -e '.transport' "$TMP/after/env.json" >/dev/null 2>&1; then
+	is "$(jq -r '.transport.interface' "$TMP/after/env.json")" "$LNK" "env.json: the interface toward the peer"
+	is "$(jq -r '.transport.driver.name' "$TMP/after/env.json")" "veth" "env.json: its driver"
+else
+	skip "env.json has no transport facts yet (results.c hook not applied)" "env.json nic facts"
+fi
+
+done_testing
