@@ -429,7 +429,9 @@ static const char bench_help[] =
 "serve and copy also with a cold page cache; echo as a latency workload:\n"
 "messages of 64 B, 1 KiB, 16 KiB and 64 KiB with 1 and 8 in flight, 20000\n"
 "round trips per cell (at most 256 MiB; --quick: 2000), every one timed.\n"
-"Roles are pinned one CPU each where the machine has enough (--pin).  Then the\n"
+"Serve and relay also over tcp and veth side by side (256 MiB; where copylab\n"
+"can make the veth link).  Roles are pinned one CPU each where the machine has\n"
+"enough (--pin).  Then the\n"
 "relay cell with the instruments on and off, for what they cost.  Prints the\n"
 "table and the headline figures, and writes the results directory.\n"
 "\n"
@@ -962,6 +964,55 @@ static void print_echo_latency(const struct session *s, FILE *out)
 	}
 }
 
+/* Median of a figure over the reps of one (scenario, transport, size, strategy) cell. */
+static double point_median(const struct session *s, enum scenario sc, const char *tr, uint64_t bytes,
+			   const char *label, bool cpu_per_gib)
+{
+	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; v && i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+
+		if (r->cell.scenario != sc || strcmp(r->cell.transport, tr) || r->cell.bytes != bytes ||
+		    strcmp(r->cell.strategy, label) || strcmp(r->cell.cache, "warm"))
+			continue;
+		v[n++] = cpu_per_gib ? (r->roles[0].cpu_user_s + r->roles[0].cpu_sys_s) /
+				       (r->cell.bytes / (double)(1ull << 30)) : r->bytes_per_s;
+	}
+	double m = n ? stats_median(v, n) : NAN;
+
+	free(v);
+	return m;
+}
+
+static void print_veth_comparison(const struct session *s, FILE *out)
+{
+	static const char *const labels[] = { "readwrite", "sendfile", "splice" };
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < s->nall && !bytes; i++)
+		if (!strcmp(s->all[i].cell.transport, "veth"))
+			bytes = s->all[i].cell.bytes;
+	if (!bytes)
+		return;
+	fprintf(out, "\nLoopback vs veth (%.0f MiB, medians; veth/tcp ratios; CPU of the role under test):\n"
+		"  %-6s %-10s %9s %9s %6s %10s %10s %6s\n", bytes / 1048576.0, "", "", "tcp MB/s",
+		"veth MB/s", "ratio", "tcp s/GiB", "veth s/GiB", "ratio");
+	for (int sc = SC_SERVE; sc <= SC_RELAY; sc += SC_RELAY - SC_SERVE)
+		for (size_t k = 0; k < 3; k++) {
+			double t = point_median(s, sc, "tcp", bytes, labels[k], false);
+			double v = point_median(s, sc, "veth", bytes, labels[k], false);
+			double tc = point_median(s, sc, "tcp", bytes, labels[k], true);
+			double vc = point_median(s, sc, "veth", bytes, labels[k], true);
+
+			if (isnan(t) || isnan(v))
+				continue;
+			fprintf(out, "  %-6s %-10s %9.0f %9.0f %6.2f %10.3f %10.3f %6.2f\n", scenario_name(sc),
+				labels[k], t / 1e6, v / 1e6, v / t, tc, vc, vc / tc);
+		}
+}
+
 static void print_headline(const struct session *s, FILE *out)
 {
 	double rw_cpu = cell_median(s, SC_RELAY, "readwrite", true);
@@ -977,6 +1028,7 @@ static void print_headline(const struct session *s, FILE *out)
 		fprintf(out, "  pipe throughput: vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx (higher is better)\n",
 			vm_pipe / 1e6, rw_pipe / 1e6, vm_pipe / rw_pipe);
 	print_echo_latency(s, out);
+	print_veth_comparison(s, out);
 }
 
 /*
@@ -1071,7 +1123,7 @@ int cmd_bench(int argc, char **argv)
 {
 	struct parsed p;
 	struct session s = { 0 };
-	struct group groups[3 * SC_COUNT];
+	struct group groups[3 * SC_COUNT + 4];
 	char err[320];
 	int r, ngroups = 0, failed = 0;
 
@@ -1134,6 +1186,32 @@ int cmd_bench(int argc, char **argv)
 			ngroups++;
 		}
 	}
+	/*
+	 * Loopback against a NIC-like path: serve and relay with readwrite,
+	 * sendfile and splice over tcp and veth, same size, side by side.
+	 * Only where copylab can make the veth link (root, namespaces).
+	 */
+	struct link_config veth_cfg = { 0 };
+	char veth_err[256];
+	bool veth = link_create(&veth_cfg, veth_err, sizeof(veth_err)) == 0;
+
+	if (!veth)
+		fprintf(stderr, "copylab: bench: no loopback vs veth comparison: %s\n", veth_err);
+	for (int sc = SC_SERVE; veth && sc <= SC_RELAY; sc += SC_RELAY - SC_SERVE)
+		for (int tr = TR_TCP; tr <= TR_VETH; tr = tr == TR_TCP ? TR_VETH : TR_VETH + 1) {
+			struct group *g = &groups[ngroups++];
+
+			memset(g, 0, sizeof(*g));
+			parse_strategy_list(sc == SC_SERVE ? "readwrite,sendfile,splice" : "readwrite,splice",
+					    sc, tr, g);
+			g->cfg = p.cfg;
+			g->cfg.scenario = sc;
+			g->cfg.transport = tr;
+			g->cfg.size = p.quick ? 16ull << 20 : 256ull << 20;
+			g->cfg.block = DEFAULT_BLOCK;
+			parse_pin(p.pin, sc, g->cfg.pin);
+			s.cells_total += (s.reps + s.warmup) * g->nspecs;
+		}
 	if (p.quick)
 		fprintf(stderr, "copylab: --quick is a smoke run (64 MiB, 2 reps): its figures are not for quoting\n");
 	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||
