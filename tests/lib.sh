@@ -210,7 +210,7 @@ load_list() {
 # supported SCENARIO TRANSPORT: only those that can also use that transport.
 supported() {
 	jq -r --arg sc "$1" --arg tr "${2:-tcp}" \
-		'.strategies[] | select(.scenarios[$sc].ok and ((.transports[$tr].ok) // true)) | .name' "$LIST_JSON"
+		'.strategies[] | select(.scenarios[$sc].ok and (.transports[$tr].ok != false)) | .name' "$LIST_JSON"
 }
 
 # tested_role SCENARIO / sink_role SCENARIO: role names of a scenario.
