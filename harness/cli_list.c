@@ -26,8 +26,9 @@ static int list_json(void)
 				? json_pack("{s:b}", "ok", 1)
 				: json_pack("{s:b,s:s}", "ok", 0, "why_not",
 					    s->support[sc].why_not ? s->support[sc].why_not : "not supported"));
-		json_array_append_new(strategies, json_pack("{s:s,s:s,s:o,s:o}", "name", s->name,
-			"summary", s->summary, "scenarios", m, "transports", json_pack("{s:o,s:o}",
+		json_array_append_new(strategies, json_pack("{s:s,s:s,s:o,s:s?,s:o}", "name", s->name,
+			"summary", s->summary, "scenarios", m, "needs_privilege", s->needs_privilege,
+			"transports", json_pack("{s:o,s:o}",
 				"tcp", json_pack("{s:b}", "ok", 1),
 				"unix", s->af_unix_why_not
 					? json_pack("{s:b,s:s}", "ok", 0, "why_not", s->af_unix_why_not)
@@ -82,6 +83,10 @@ static int list_text(void)
 	for (size_t i = 0; i < strategy_count; i++)
 		if (strategy_table[i]->af_unix_why_not)
 			printf("  %s over unix: %s\n", strategy_table[i]->name, strategy_table[i]->af_unix_why_not);
+	for (size_t i = 0; i < strategy_count; i++)
+		if (strategy_table[i]->needs_privilege)
+			printf("  %s without privilege: %s\n", strategy_table[i]->name,
+			       strategy_table[i]->needs_privilege);
 	for (size_t i = 0; i < strategy_count; i++)
 		for (int sc = 0; sc < SC_COUNT; sc++)
 			if (!strategy_table[i]->support[sc].ok)

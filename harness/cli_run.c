@@ -723,11 +723,13 @@ static int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
 	return n;
 }
 
-/* Why a strategy cannot use this transport (NULL when it can). */
+/* Why a strategy cannot run here: this transport, or a privilege we lack. */
 static const char *transport_refusal(const struct strategy *s, enum scenario sc, int tr)
 {
-	if (tr == TR_UNIX && scenario_def(sc)->uses_transport)
+	if (tr == TR_UNIX && scenario_def(sc)->uses_transport && s->af_unix_why_not)
 		return s->af_unix_why_not;
+	if (s->needs_privilege && geteuid() != 0)
+		return s->needs_privilege;
 	return NULL;
 }
 
@@ -758,7 +760,7 @@ static int parse_strategy_list(const char *list, enum scenario sc, int tr, struc
 			return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(sc),
 					   sp->s->support[sc].why_not ? sp->s->support[sc].why_not : "not supported");
 		if (transport_refusal(sp->s, sc, tr))
-			return usage_error("%s cannot run over %s: %s", sp->s->name, transport_name(tr),
+			return usage_error("%s cannot run here (%s): %s", sp->s->name, transport_name(tr),
 					   transport_refusal(sp->s, sc, tr));
 		for (int i = 0; i < g->nspecs; i++)
 			if (!strcmp(g->spec[i].label, sp->label))

@@ -333,4 +333,5 @@ const struct strategy strategy_sockmap = {
 	.move = sockmap_move,
 	.teardown = sockmap_teardown,
 	.af_unix_why_not = "AF_UNIX sockets redirect in a sockmap, but nothing tells when the last redirected byte has left the psock backlog, so the relay cannot end safely",
+	.needs_privilege = "sockmap loads a BPF program, which needs root or CAP_BPF",
 };

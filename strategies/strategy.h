@@ -157,6 +157,12 @@ struct strategy {
 	 * a socket with -EOPNOTSUPP all the same.
 	 */
 	const char *af_unix_why_not;
+	/*
+	 * Non-NULL when the strategy needs a privilege an ordinary user lacks
+	 * (loading BPF: root or CAP_BPF): the sentence says which.  `--strategy
+	 * all` leaves it out for an unprivileged user; asking for it names why.
+	 */
+	const char *needs_privilege;
 };
 
 static inline bool strategy_supports(const struct strategy *s, enum scenario sc)
