@@ -1206,8 +1206,9 @@ int cmd_bench(int argc, char **argv)
 
 	if (!veth)
 		fprintf(stderr, "copylab: bench: no loopback vs veth comparison: %s\n", veth_err);
+	/* The tcp side is the matrix's own serve and relay cells, of the same size. */
 	for (int sc = SC_SERVE; veth && sc <= SC_RELAY; sc += SC_RELAY - SC_SERVE)
-		for (int tr = TR_TCP; tr <= TR_VETH; tr = tr == TR_TCP ? TR_VETH : TR_VETH + 1) {
+		for (int tr = TR_VETH; tr == TR_VETH; tr++) {
 			struct group *g = &groups[ngroups++];
 
 			memset(g, 0, sizeof(*g));
@@ -1216,7 +1217,7 @@ int cmd_bench(int argc, char **argv)
 			g->cfg = p.cfg;
 			g->cfg.scenario = sc;
 			g->cfg.transport = tr;
-			g->cfg.size = p.quick ? 16ull << 20 : 256ull << 20;
+			g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20 : 256ull << 20;
 			g->cfg.block = DEFAULT_BLOCK;
 			parse_pin(p.pin, sc, g->cfg.pin);
 			s.cells_total += (s.reps + s.warmup) * g->nspecs;
@@ -1245,9 +1246,12 @@ int cmd_bench(int argc, char **argv)
 	size_t probe_len = 0;
 	FILE *probe_out = open_memstream(&probe_text, &probe_len);
 
+	/* Once, on the matrix's relay cell (the first relay group, over tcp). */
 	for (int i = 0; i < ngroups && !run_interrupted && probe_out; i++)
-		if (groups[i].cfg.scenario == SC_RELAY && s.ledger)
+		if (groups[i].cfg.scenario == SC_RELAY && groups[i].cfg.transport == TR_TCP && s.ledger) {
 			bench_probe_cost(&s, &groups[i], probe_out);
+			break;
+		}
 	if (probe_out)
 		fclose(probe_out);
 	results_print_table(s.res, stdout);
