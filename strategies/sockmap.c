@@ -260,10 +260,14 @@ static ssize_t sockmap_move(struct xfer *x)
 	 * only when the count held still over one more timer tick (1 ms)
 	 * and the output's peer acknowledged all of it.
 	 */
-	if (acked_by_peer(x->out_fd) < redirected || !st->settled || st->settled_at != redirected) {
-		st->settled = acked_by_peer(x->out_fd) >= redirected;
-		st->settled_at = redirected;
+	uint64_t acked = acked_by_peer(x->out_fd);
+
+	if (acked < redirected || !st->settled || st->settled_at != redirected) {
 		uint64_t ticks;
+
+		/* One TCP_INFO a tick: the wait's syscalls are all the role makes. */
+		st->settled = acked >= redirected;
+		st->settled_at = redirected;
 
 		/* Clear the timer's count; wait for its next tick (or an error). */
 		if (read(st->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
