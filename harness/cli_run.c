@@ -380,9 +380,11 @@ static const char run_help[] =
 "  --strategy LIST    comma-separated labels, or all; a label may carry options:\n"
 "                     vmsplice:gift, vmsplice:gift:hugepages, splice:more:pipe=1M\n"
 "  --transport T      tcp (127.0.0.1), unix, veth (two network namespaces joined\n"
-"                     by a veth pair) or nic (a second host: --peer); default\n"
-"                     tcp (copy and pipe: none).  See docs/transports.md\n"
-"  --mtu N            veth: the link's MTU (68..65535); default 1500\n"
+"                     by a veth pair), routed (A | router | B: two veth links\n"
+"                     and a forwarding namespace; a relay runs in the router,\n"
+"                     nat's DNAT rules go there) or nic (a second host: --peer);\n"
+"                     default tcp (copy and pipe: none).  See docs/transports.md\n"
+"  --mtu N            veth, routed: the links' MTU (68..65535); default 1500\n"
 "  --offload on|off   veth: TSO, GSO and GRO on or off; default: the veth's own\n"
 "  --rate R           veth: a tbf qdisc on both ends (100mbit, 1gbit, ...)\n"
 "  --delay D          veth: a netem delay on both ends (10ms); refused where\n"
@@ -729,6 +731,8 @@ static const char *transport_refusal(const struct strategy *s, enum scenario sc,
 {
 	if (tr == TR_UNIX && scenario_def(sc)->uses_transport && s->af_unix_why_not)
 		return s->af_unix_why_not;
+	if (s->only_transport && scenario_def(sc)->uses_transport && strcmp(transport_name(tr), s->only_transport))
+		return s->elsewhere_why_not;
 	if (s->needs_privilege && geteuid() != 0)
 		return s->needs_privilege;
 	return NULL;
@@ -798,8 +802,8 @@ int cmd_run(int argc, char **argv)
 		return usage_error("unknown transport '%s'; valid: %s", p.transport, transport_names(names, sizeof(names)));
 	if ((r = parse_strategy_list(p.strategies, sc, tr, &g)))
 		return r;
-	if (p.link_opt && tr != TR_VETH)
-		return usage_error("%s applies to --transport veth (the link copylab makes); this run is over %s",
+	if (p.link_opt && tr != TR_VETH && tr != TR_ROUTED)
+		return usage_error("%s applies to --transport veth or routed (the links copylab makes); this run is over %s",
 				   p.link_opt, transport_name(tr));
 	if (p.peer && tr != TR_NIC)
 		return usage_error("--peer applies to --transport nic; this run is over %s", transport_name(tr));
@@ -850,9 +854,10 @@ int cmd_run(int argc, char **argv)
 		return r;
 	}
 	/* Made before session_open, so a refusal writes nothing and env.json can describe the link. */
-	if (tr == TR_VETH && scenario_def(sc)->uses_transport &&
+	p.link.routed = tr == TR_ROUTED;
+	if ((tr == TR_VETH || tr == TR_ROUTED) && scenario_def(sc)->uses_transport &&
 	    (r = link_create(&p.link, err, sizeof(err)))) {
-		fprintf(stderr, "copylab: transport veth: %s\n", err);
+		fprintf(stderr, "copylab: transport %s: %s\n", transport_name(tr), err);
 		if (s.ledger)
 			ledger_close(s.ledger);
 		free(groups);
