@@ -70,7 +70,7 @@ else
 	skip "the BPF ledger needs root" "ledger verdicts"
 fi
 # nat over routed: the record has no relay process (root, nft; required here under root).
-if [ "$(id -u)" -eq 0 ] && command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ]; then
+if [ "$(id -u)" -eq 0 ] && { command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ]; }; then
 	is "$(verdict nat-no-process)" "holds here" "nat-no-process: measured over routed, no relay process in the record" \
 		"$(jq -r '.claims[] | select(.id=="nat-no-process") | .measurement' "$D/claims.json")"
 	ok "$(jq -e '.claims[] | select(.id=="nat-no-process") | .measurement | test("system busy CPU per GiB nat/readwrite")' "$D/claims.json" >/dev/null; echo $?)" \
