@@ -1166,6 +1166,8 @@ static void print_relay_floor(const struct session *s, FILE *out)
 		fprintf(out, "  background: %.2f of %ld CPUs were busy in the second before this group, with nothing of\n"
 			"  copylab's running; the system figures include such load (idle machine: near 0)\n",
 			background_busy_cpus, sysconf(_SC_NPROCESSORS_ONLN));
+	if (background_busy_cpus > 0.25 * sysconf(_SC_NPROCESSORS_ONLN))
+		fprintf(out, "  so here the system-wide ratios mostly measure the other load: rerun on an idle machine\n");
 }
 
 /*
