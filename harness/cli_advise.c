@@ -241,6 +241,7 @@ int cmd_advise(int argc, char **argv)
 		return usage_error("advise: --scenario is required (serve, send, relay, fanout, store, copy, echo, pipe)");
 	if (scenario_find(scenario) < 0)
 		return usage_error("advise: unknown scenario '%s' (see copylab list)", scenario);
+	tested = scenario_def(scenario_find(scenario))->roles[0];
 	if (size && cr_size(size) <= 0)
 		return usage_error("advise: --size '%s' is not a size (e.g. 64M, 1G)", size);
 	if (conns && !run_supports("--conns"))
@@ -327,7 +328,9 @@ int cmd_advise(int argc, char **argv)
 		g.strategy = x->label;
 		g.bytes = -1;
 		x->sys_cpu = cell_median(&g, "system_cpu.busy_per_gib_s");
-		tested = cr_csv_str(row, "tested_role");
+		/* nat's row names no tested role: it has no process. */
+		if (cr_csv_str(row, "tested_role") && cr_csv_str(row, "tested_role")[0])
+			tested = cr_csv_str(row, "tested_role");
 		if (!isnan(x->bps))
 			n++;
 	}
@@ -365,7 +368,11 @@ int cmd_advise(int argc, char **argv)
 	rank_cost(e, n, role_cpu_of, order);
 	printf("\nBy CPU of the %s per GiB (lower is better; user + system s/GiB, median):\n", tested);
 	for (int k = 0; k < n; k++)
-		printf("  %d. %-22s %8.3f\n", k + 1, e[order[k]].label, e[order[k]].role_cpu);
+		if (isnan(e[order[k]].role_cpu))
+			printf("  %d. %-22s %8s (no process plays the %s: see system-wide CPU)\n", k + 1,
+			       e[order[k]].label, "-", tested);
+		else
+			printf("  %d. %-22s %8.3f\n", k + 1, e[order[k]].label, e[order[k]].role_cpu);
 	if (n > 1) {
 		struct crpaired p;
 		char path[96];

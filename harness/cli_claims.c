@@ -315,7 +315,7 @@ static struct crcell *cell_for(struct plan *pl, const char *scenario, const char
 
 static void claims_run(struct plan *pl, bool *failed)
 {
-	struct crcell *relay, *serve, *fanout, *pipec, *refuse_sf, *refuse_splice, *sockc = NULL;
+	struct crcell *relay, *serve, *fanout, *pipec, *refuse_sf, *refuse_splice, *sockc = NULL, *natc = NULL;
 	const struct strategy *sockmap = NULL, *nat = NULL;
 	char sweep[128];
 	struct claim *c;
@@ -332,12 +332,25 @@ static void claims_run(struct plan *pl, bool *failed)
 	serve = cell_for(pl, "serve", "readwrite,mmap_write,sendfile", sweep);
 	fanout = cell_for(pl, "fanout", "readwrite,tee", NULL);
 	pipec = cell_for(pl, "pipe", "readwrite,vmsplice,vmsplice:gift", NULL);
-	if (sockmap || nat) {
+	if (sockmap) {
 		char list[256];
 
-		snprintf(list, sizeof(list), "readwrite%s%s%s%s", sockmap ? "," : "",
-			 sockmap ? sockmap->name : "", nat ? "," : "", nat ? nat->name : "");
+		snprintf(list, sizeof(list), "readwrite,%s", sockmap->name);
 		sockc = cell_for(pl, "relay", list, NULL);
+	}
+	/*
+	 * nat runs only where a router forwards (NOTES: PREROUTING DNAT needs a
+	 * router namespace between two veth links), so its cell is over
+	 * routed, with readwrite and splice on the same path beside it.
+	 */
+	if (nat && (!nat->needs_privilege || geteuid() == 0)) {
+		const char *was = pl->transport;
+		char list[256];
+
+		snprintf(list, sizeof(list), "readwrite,splice,%s", nat->name);
+		pl->transport = nat->only_transport ? nat->only_transport : was;
+		natc = cell_for(pl, "relay", list, NULL);
+		pl->transport = was;
 	}
 	{
 		const char *a1[] = { "run", "--scenario", "relay", "--strategy", "sendfile",
@@ -352,7 +365,7 @@ static void claims_run(struct plan *pl, bool *failed)
 		refuse_splice = cell_run(a2, 9, d2);
 	}
 	{
-		struct crcell *all[] = { relay, serve, fanout, pipec, sockc };
+		struct crcell *all[] = { relay, serve, fanout, pipec, sockc, natc };
 
 		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 			if (all[i] && all[i]->exit_code != 0) {
@@ -709,20 +722,27 @@ static void claims_run(struct plan *pl, bool *failed)
 	c = claim_add("nat-no-process",
 		      "Kernel port forwarding (DNAT) relays a TCP stream with no process at all.",
 		      "iptables/nftables documentation (DNAT); Cloudflare blog (2019), which compares it",
-		      "relay cell with the nat strategy: the record has no relay process (roles without relay), system busy CPU per GiB",
-		      "no relay role in the record");
+		      "relay cell over routed with readwrite, splice and nat: nat's record has no relay process (roles without relay) and verified bytes; system busy CPU per GiB nat/readwrite, paired",
+		      "no relay role in the record; system-wide CPU per GiB below every process relay's");
 	if (!nat) {
 		claim_cmd(c, "copylab list (no nat strategy)");
 		MEASURE(c, "copylab list has no nat strategy");
 		decide(c, V_CANNOT, "not yet in copylab");
+	} else if (!natc) {
+		claim_cmd(c, "copylab run --scenario relay --strategy nat --transport routed (not run)");
+		MEASURE(c, "not run: %s", nat->needs_privilege);
+		decide(c, V_CANNOT, "nat needs root here");
 	} else {
-		struct crgroup g = { sockc, nat->name, -1 };
+		struct crgroup g = { natc, nat->name, -1 };
 		double present = cell_median(&g, "roles.relay.bytes");
 		double n = cell_median(&g, "bytes");
+		struct crpaired s = paired_ratio(natc, nat->name, "readwrite", -1, "system_cpu.busy_per_gib_s");
 
-		claim_cell(c, sockc);
-		MEASURE(c, "%s: %s", nat->name, isnan(n) ? "no usable record" :
-			isnan(present) ? "no relay process in the record" : "the record has a relay role");
+		claim_cell(c, natc);
+		MEASURE(c, "%s over routed: %s; system busy CPU per GiB %s/readwrite ", nat->name,
+			isnan(n) ? "no usable record" :
+			isnan(present) ? "no relay process in the record" : "the record has a relay role", nat->name);
+		paired_text(&c->measurement, &s);
 		if (isnan(n))
 			decide(c, V_CANNOT, "the nat cell did not run here (see its log)");
 		else if (isnan(present))

@@ -20,8 +20,9 @@ static const char cleanup_help[] =
 "usage: copylab cleanup [--dry-run]\n"
 "\n"
 "Removes what a killed copylab run left behind, and says what it removed:\n"
-"network namespaces named copylab-* (with the veth links, addresses and\n"
-"tbf/netem qdiscs inside them), copylab-* links in this namespace, and\n"
+"network namespaces named copylab-* (with the veth links, addresses,\n"
+"tbf/netem qdiscs and nftables tables inside them, such as the DNAT table of\n"
+"a routed path's router), copylab-* links in this namespace, and\n"
 "nftables tables named copylab-*.  Nothing without the prefix is touched.\n"
 "A name that carries the pid of a live process (a run in progress) is kept.\n"
 "\n"
@@ -61,6 +62,16 @@ static void describe_netns(const char *ns, char *buf, size_t len)
 			if (sscanf(line, "qdisc %31s %*s dev %63s", kind, dev) == 2 &&
 			    (!strcmp(kind, "tbf") || !strcmp(kind, "netem")))
 				n += snprintf(buf + n, n < len ? len - n : 0, "%s%s qdisc on %s", n ? ", " : "", kind, dev);
+		}
+	/* A routed path's router holds nat's DNAT table: it goes with the namespace. */
+	save = NULL;
+	if (netns_cmd(out, sizeof(out), err, sizeof(err), "ip", "netns", "exec", ns, "nft", "list", "tables", NULL) == 0)
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char family[16], name[200];
+
+			if (sscanf(line, "table %15s %199s", family, name) == 2)
+				n += snprintf(buf + n, n < len ? len - n : 0, "%snftables table %s %s", n ? ", " : "",
+					      family, name);
 		}
 }
 

@@ -156,6 +156,14 @@ static void print_support(const struct strategy *s)
 			printf("  %-7s -  %s\n", scenario_name(sc),
 			       s->support[sc].why_not ? s->support[sc].why_not : "not supported");
 	}
+	if (s->af_unix_why_not)
+		printf("  over unix: %s\n", s->af_unix_why_not);
+	if (s->only_transport)
+		printf("  transports: %s only: %s\n", s->only_transport, s->elsewhere_why_not);
+	if (s->role_replaced_by)
+		printf("  no process for the role under test: %s\n", s->role_replaced_by);
+	if (s->needs_privilege)
+		printf("  privilege: %s\n", s->needs_privilege);
 }
 
 static int unknown_strategy(const char *name)

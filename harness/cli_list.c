@@ -12,6 +12,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Why the strategy cannot use transport t at all (NULL: it can). */
+static const char *transport_why_not(const struct strategy *s, int t)
+{
+	if (t == TR_UNIX && s->af_unix_why_not)
+		return s->af_unix_why_not;
+	if (s->only_transport && strcmp(transport_name(t), s->only_transport))
+		return s->elsewhere_why_not;
+	return NULL;
+}
+
 static int list_json(void)
 {
 	json_t *root = json_object(), *strategies = json_array(), *scenarios = json_array();
@@ -26,13 +36,17 @@ static int list_json(void)
 				? json_pack("{s:b}", "ok", 1)
 				: json_pack("{s:b,s:s}", "ok", 0, "why_not",
 					    s->support[sc].why_not ? s->support[sc].why_not : "not supported"));
-		json_array_append_new(strategies, json_pack("{s:s,s:s,s:o,s:s?,s:o}", "name", s->name,
+		json_t *trs = json_object();
+
+		for (int t = 0; t < TR_COUNT; t++) {
+			const char *why = transport_why_not(s, t);
+
+			json_object_set_new(trs, transport_name(t), why
+				? json_pack("{s:b,s:s}", "ok", 0, "why_not", why) : json_pack("{s:b}", "ok", 1));
+		}
+		json_array_append_new(strategies, json_pack("{s:s,s:s,s:o,s:s?,s:o,s:s?}", "name", s->name,
 			"summary", s->summary, "scenarios", m, "needs_privilege", s->needs_privilege,
-			"transports", json_pack("{s:o,s:o}",
-				"tcp", json_pack("{s:b}", "ok", 1),
-				"unix", s->af_unix_why_not
-					? json_pack("{s:b,s:s}", "ok", 0, "why_not", s->af_unix_why_not)
-					: json_pack("{s:b}", "ok", 1))));
+			"transports", trs, "role_replaced_by", s->role_replaced_by));
 	}
 	for (int sc = 0; sc < SC_COUNT; sc++) {
 		const struct scenario_def *d = scenario_def(sc);
@@ -83,6 +97,23 @@ static int list_text(void)
 	for (size_t i = 0; i < strategy_count; i++)
 		if (strategy_table[i]->af_unix_why_not)
 			printf("  %s over unix: %s\n", strategy_table[i]->name, strategy_table[i]->af_unix_why_not);
+	for (size_t i = 0; i < strategy_count; i++) {
+		const struct strategy *s = strategy_table[i];
+		char others[128] = "";
+		size_t n = 0;
+
+		if (!s->only_transport)
+			continue;
+		for (int t = 0; t < TR_COUNT; t++)
+			if (transport_why_not(s, t) == s->elsewhere_why_not)
+				n += snprintf(others + n, sizeof(others) - n, "%s%s", n ? ", " : "", transport_name(t));
+		printf("  %s over %s (it runs over %s only): %s\n", s->name, others, s->only_transport,
+		       s->elsewhere_why_not);
+	}
+	for (size_t i = 0; i < strategy_count; i++)
+		if (strategy_table[i]->role_replaced_by)
+			printf("  %s runs no process for the role under test: %s\n", strategy_table[i]->name,
+			       strategy_table[i]->role_replaced_by);
 	for (size_t i = 0; i < strategy_count; i++)
 		if (strategy_table[i]->needs_privilege)
 			printf("  %s without privilege: %s\n", strategy_table[i]->name,

@@ -380,9 +380,11 @@ static const char run_help[] =
 "  --strategy LIST    comma-separated labels, or all; a label may carry options:\n"
 "                     vmsplice:gift, vmsplice:gift:hugepages, splice:more:pipe=1M\n"
 "  --transport T      tcp (127.0.0.1), unix, veth (two network namespaces joined\n"
-"                     by a veth pair) or nic (a second host: --peer); default\n"
-"                     tcp (copy and pipe: none).  See docs/transports.md\n"
-"  --mtu N            veth: the link's MTU (68..65535); default 1500\n"
+"                     by a veth pair), routed (A | router | B: two veth links\n"
+"                     and a forwarding namespace; a relay runs in the router,\n"
+"                     nat's DNAT rules go there) or nic (a second host: --peer);\n"
+"                     default tcp (copy and pipe: none).  See docs/transports.md\n"
+"  --mtu N            veth, routed: the links' MTU (68..65535); default 1500\n"
 "  --offload on|off   veth: TSO, GSO and GRO on or off; default: the veth's own\n"
 "  --rate R           veth: a tbf qdisc on both ends (100mbit, 1gbit, ...)\n"
 "  --delay D          veth: a netem delay on both ends (10ms); refused where\n"
@@ -431,8 +433,11 @@ static const char bench_help[] =
 "messages of 64 B, 1 KiB, 16 KiB and 64 KiB with 1 and 8 in flight, 20000\n"
 "round trips per cell (at most 256 MiB; --quick: 2000), every one timed.\n"
 "Serve and relay also over tcp and veth side by side (256 MiB; where copylab\n"
-"can make the veth link).  Roles are pinned one CPU each where the machine has\n"
-"enough (--pin).  Then the\n"
+"can make the veth link); send over veth with readwrite, msg_zerocopy and\n"
+"uring_send_zc (64 KiB sends: sender CPU ratios and the share of sends not\n"
+"copied); every relay strategy, nat among them, over routed (the one path\n"
+"where nat runs: system-wide CPU per GiB against nat's).  Roles are pinned one\n"
+"CPU each where the machine has enough (--pin).  Then the\n"
 "relay cell with the instruments on and off, for what they cost.  Prints the\n"
 "table and the headline figures, and writes the results directory.\n"
 "\n"
@@ -729,6 +734,8 @@ static const char *transport_refusal(const struct strategy *s, enum scenario sc,
 {
 	if (tr == TR_UNIX && scenario_def(sc)->uses_transport && s->af_unix_why_not)
 		return s->af_unix_why_not;
+	if (s->only_transport && scenario_def(sc)->uses_transport && strcmp(transport_name(tr), s->only_transport))
+		return s->elsewhere_why_not;
 	if (s->needs_privilege && geteuid() != 0)
 		return s->needs_privilege;
 	return NULL;
@@ -798,8 +805,8 @@ int cmd_run(int argc, char **argv)
 		return usage_error("unknown transport '%s'; valid: %s", p.transport, transport_names(names, sizeof(names)));
 	if ((r = parse_strategy_list(p.strategies, sc, tr, &g)))
 		return r;
-	if (p.link_opt && tr != TR_VETH)
-		return usage_error("%s applies to --transport veth (the link copylab makes); this run is over %s",
+	if (p.link_opt && tr != TR_VETH && tr != TR_ROUTED)
+		return usage_error("%s applies to --transport veth or routed (the links copylab makes); this run is over %s",
 				   p.link_opt, transport_name(tr));
 	if (p.peer && tr != TR_NIC)
 		return usage_error("--peer applies to --transport nic; this run is over %s", transport_name(tr));
@@ -850,9 +857,10 @@ int cmd_run(int argc, char **argv)
 		return r;
 	}
 	/* Made before session_open, so a refusal writes nothing and env.json can describe the link. */
-	if (tr == TR_VETH && scenario_def(sc)->uses_transport &&
+	p.link.routed = tr == TR_ROUTED;
+	if ((tr == TR_VETH || tr == TR_ROUTED) && scenario_def(sc)->uses_transport &&
 	    (r = link_create(&p.link, err, sizeof(err)))) {
-		fprintf(stderr, "copylab: transport veth: %s\n", err);
+		fprintf(stderr, "copylab: transport %s: %s\n", transport_name(tr), err);
 		if (s.ledger)
 			ledger_close(s.ledger);
 		free(groups);
@@ -1016,6 +1024,187 @@ static void print_veth_comparison(const struct session *s, FILE *out)
 		}
 }
 
+/* One figure of a rep, or NAN when the rep does not have it. */
+typedef double (*rep_figure)(const struct rep_result *r);
+
+static double gib_of(const struct rep_result *r)
+{
+	return r->cell.bytes / (double)(1ull << 30);
+}
+
+/* CPU per GiB of the role under test; NAN when no process played it (nat). */
+static double fig_tested_cpu(const struct rep_result *r)
+{
+	for (int i = 0; i < r->nroles; i++)
+		if (r->roles[i].under_test)
+			return (r->roles[i].cpu_user_s + r->roles[i].cpu_sys_s) / gib_of(r);
+	return NAN;
+}
+
+/* The whole machine's busy CPU per GiB: softirq and kworkers included (sysstat.c). */
+static double fig_system_cpu(const struct rep_result *r)
+{
+	return r->system_cpu.have ? system_cpu_busy(&r->system_cpu) / gib_of(r) : NAN;
+}
+
+static double fig_throughput(const struct rep_result *r)
+{
+	return r->bytes_per_s;
+}
+
+/* Share of zero-copy sends the kernel did not copy after all. */
+static double fig_zc_share(const struct rep_result *r)
+{
+	return r->zc.reported && r->zc.completions ? 1.0 - (double)r->zc.copied / r->zc.completions : NAN;
+}
+
+static double fig_zc_completions(const struct rep_result *r)
+{
+	return r->zc.reported ? (double)r->zc.completions : NAN;
+}
+
+/* Median of a figure over the warm counted reps of one (scenario, transport, strategy) cell. */
+static double figure_median(const struct session *s, enum scenario sc, const char *tr, const char *label,
+			    rep_figure fig)
+{
+	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; v && i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+		double x;
+
+		if (r->cell.scenario != sc || strcmp(r->cell.transport, tr) || strcmp(r->cell.strategy, label) ||
+		    strcmp(r->cell.cache, "warm") || r->cell.bytes == 0 || isnan(x = fig(r)))
+			continue;
+		v[n++] = x;
+	}
+	double m = n ? stats_median(v, n) : NAN;
+
+	free(v);
+	return m;
+}
+
+/* The strategies of a (scenario, transport) point, in first-seen order. */
+static int point_labels(const struct session *s, enum scenario sc, const char *tr, const char *labels[MAX_SPECS])
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+		bool seen = false;
+
+		if (r->cell.scenario != sc || strcmp(r->cell.transport, tr))
+			continue;
+		for (int k = 0; k < n && !seen; k++)
+			seen = !strcmp(labels[k], r->cell.strategy);
+		if (!seen && n < MAX_SPECS)
+			labels[n++] = r->cell.strategy;
+	}
+	return n;
+}
+
+/*
+ * The relay floor: every relay strategy over the routed path, nat among
+ * them.  nat has no relay process, so the comparison is the whole
+ * machine's busy CPU per GiB (what the kernel's forwarding costs is only
+ * there); the process relays' own CPU is beside it.  All on one path, so
+ * the router's forwarding and both veth links are in every cell alike.
+ */
+/*
+ * CPUs the rest of the machine kept busy just before the routed group
+ * (one second with nothing of ours running): system-wide figures include
+ * that load, so on a shared machine they are read against it.
+ */
+static double background_busy_cpus = NAN;
+
+static void measure_background(void)
+{
+	struct system_cpu a, b, d;
+	struct timespec one = { .tv_sec = 1 };
+
+	if (system_cpu_read(&a))
+		return;
+	nanosleep(&one, NULL);
+	if (system_cpu_read(&b))
+		return;
+	d = system_cpu_delta(&a, &b);
+	if (d.have)
+		background_busy_cpus = system_cpu_busy(&d) / 1.0;
+}
+
+static void print_relay_floor(const struct session *s, FILE *out)
+{
+	const char *labels[MAX_SPECS];
+	int n = point_labels(s, SC_RELAY, "routed", labels);
+	double nat_sys = figure_median(s, SC_RELAY, "routed", "nat", fig_system_cpu);
+
+	if (n == 0)
+		return;
+	fprintf(out, "\nRelay over routed (A | router | B; the relay in the router namespace, nat's DNAT there;\n"
+		"medians; system = whole-machine busy CPU per GiB, /proc/stat):\n"
+		"  %-14s %9s %14s %14s %12s\n", "strategy", "MB/s", "relay s/GiB", "system s/GiB", "system/nat");
+	for (int k = 0; k < n; k++) {
+		double bps = figure_median(s, SC_RELAY, "routed", labels[k], fig_throughput);
+		double own = figure_median(s, SC_RELAY, "routed", labels[k], fig_tested_cpu);
+		double sys = figure_median(s, SC_RELAY, "routed", labels[k], fig_system_cpu);
+		char own_s[24], ratio_s[24];
+
+		if (isnan(own))
+			snprintf(own_s, sizeof(own_s), "no process");
+		else
+			snprintf(own_s, sizeof(own_s), "%.3f", own);
+		if (nat_sys > 0 && !isnan(sys))
+			snprintf(ratio_s, sizeof(ratio_s), "%.2fx", sys / nat_sys);
+		else
+			snprintf(ratio_s, sizeof(ratio_s), "-");
+		fprintf(out, "  %-14s %9.0f %14s %14.3f %12s\n", labels[k], bps / 1e6, own_s, sys, ratio_s);
+	}
+	if (isnan(nat_sys))
+		fprintf(out, "  (no nat figure: nat needs root and nft; see its errors above)\n");
+	if (!isnan(background_busy_cpus))
+		fprintf(out, "  background: %.2f of %ld CPUs were busy in the second before this group, with nothing of\n"
+			"  copylab's running; the system figures include such load (idle machine: near 0)\n",
+			background_busy_cpus, sysconf(_SC_NPROCESSORS_ONLN));
+	if (background_busy_cpus > 0.25 * sysconf(_SC_NPROCESSORS_ONLN))
+		fprintf(out, "  so here the system-wide ratios mostly measure the other load: rerun on an idle machine\n");
+}
+
+/*
+ * Zero-copy sends over veth, 64 KiB per send: the sender's CPU against
+ * readwrite's, and how many of the sends the kernel really did not copy
+ * (toward a local socket it copies: NOTES).
+ */
+static void print_send_zerocopy(const struct session *s, FILE *out)
+{
+	static const char *const labels[] = { "readwrite", "msg_zerocopy", "uring_send_zc" };
+	double rw = figure_median(s, SC_SEND, "veth", "readwrite", fig_tested_cpu);
+	bool header = false;
+
+	for (size_t k = 0; k < sizeof(labels) / sizeof(labels[0]); k++) {
+		double bps = figure_median(s, SC_SEND, "veth", labels[k], fig_throughput);
+		double cpu = figure_median(s, SC_SEND, "veth", labels[k], fig_tested_cpu);
+		double share = figure_median(s, SC_SEND, "veth", labels[k], fig_zc_share);
+		double comps = figure_median(s, SC_SEND, "veth", labels[k], fig_zc_completions);
+		char ratio[24], sh[48];
+
+		if (isnan(bps))
+			continue;
+		if (!header) {
+			fprintf(out, "\nSend over veth, 64 KiB sends (medians; sender CPU per GiB against readwrite's):\n"
+				"  %-14s %9s %12s %12s %s\n", "strategy", "MB/s", "sender s/GiB", "x readwrite",
+				"sends not copied");
+			header = true;
+		}
+		snprintf(ratio, sizeof(ratio), rw > 0 && !isnan(cpu) ? "%.2fx" : "-", cpu / rw);
+		if (isnan(share))
+			snprintf(sh, sizeof(sh), "- (not a zero-copy send)");
+		else
+			snprintf(sh, sizeof(sh), "%.1f%% of %.0f completions", 100 * share, comps);
+		fprintf(out, "  %-14s %9.0f %12.3f %12s %s\n", labels[k], bps / 1e6, cpu, ratio, sh);
+	}
+}
+
 static void print_headline(const struct session *s, FILE *out)
 {
 	double rw_cpu = cell_median(s, SC_RELAY, "readwrite", true);
@@ -1030,8 +1219,21 @@ static void print_headline(const struct session *s, FILE *out)
 	if (rw_pipe > 0 && vm_pipe > 0)
 		fprintf(out, "  pipe throughput: vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx (higher is better)\n",
 			vm_pipe / 1e6, rw_pipe / 1e6, vm_pipe / rw_pipe);
+	{
+		double sm = figure_median(s, SC_RELAY, "tcp", "sockmap", fig_tested_cpu);
+		double sp = figure_median(s, SC_RELAY, "tcp", "splice", fig_tested_cpu);
+		double sms = figure_median(s, SC_RELAY, "tcp", "sockmap", fig_system_cpu);
+		double sps = figure_median(s, SC_RELAY, "tcp", "splice", fig_system_cpu);
+
+		if (sp > 0 && !isnan(sm))
+			fprintf(out, "  relay over tcp, relay-role CPU per GiB: sockmap %.3f s / splice %.3f s = %.2fx; "
+				"system-wide %.3f s / %.3f s = %.2fx (NOTES: sockmap's work lands in softirq)\n",
+				sm, sp, sm / sp, sms, sps, sps > 0 ? sms / sps : NAN);
+	}
 	print_echo_latency(s, out);
 	print_veth_comparison(s, out);
+	print_relay_floor(s, out);
+	print_send_zerocopy(s, out);
 }
 
 /*
@@ -1126,7 +1328,7 @@ int cmd_bench(int argc, char **argv)
 {
 	struct parsed p;
 	struct session s = { 0 };
-	struct group groups[3 * SC_COUNT + 4];
+	struct group groups[3 * SC_COUNT + 6];
 	char err[320];
 	int r, ngroups = 0, failed = 0;
 
@@ -1222,6 +1424,57 @@ int cmd_bench(int argc, char **argv)
 			parse_pin(p.pin, sc, g->cfg.pin);
 			s.cells_total += (s.reps + s.warmup) * g->nspecs;
 		}
+	/*
+	 * Zero-copy sends on a NIC-like path: readwrite, msg_zerocopy and
+	 * uring_send_zc over veth with 64 KiB sends, side by side.
+	 */
+	if (veth) {
+		struct group *g = &groups[ngroups];
+		char list[128];
+
+		memset(g, 0, sizeof(*g));
+		snprintf(list, sizeof(list), "readwrite%s%s",
+			 transport_refusal(strategy_find("msg_zerocopy"), SC_SEND, TR_VETH) ? "" : ",msg_zerocopy",
+			 transport_refusal(strategy_find("uring_send_zc"), SC_SEND, TR_VETH) ? "" : ",uring_send_zc");
+		parse_strategy_list(list, SC_SEND, TR_VETH, g);
+		g->cfg = p.cfg;
+		g->cfg.scenario = SC_SEND;
+		g->cfg.transport = TR_VETH;
+		g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20 : 256ull << 20;
+		g->cfg.block = DEFAULT_BLOCK;
+		parse_pin(p.pin, SC_SEND, g->cfg.pin);
+		s.cells_total += (s.reps + s.warmup) * g->nspecs;
+		ngroups++;
+	}
+	/*
+	 * The relay floor: every relay strategy, nat among them, on the one
+	 * path where nat can run (routed: a router namespace between two veth
+	 * links; NOTES: PREROUTING DNAT does not act on loopback).
+	 */
+	struct link_config routed_cfg = { .routed = true };
+	char routed_err[256];
+	bool routed = link_create(&routed_cfg, routed_err, sizeof(routed_err)) == 0;
+
+	if (!routed)
+		fprintf(stderr, "copylab: bench: no relay-vs-nat comparison: %s\n", routed_err);
+	if (routed) {
+		struct group *g = &groups[ngroups];
+
+		memset(g, 0, sizeof(*g));
+		parse_strategy_list("all", SC_RELAY, TR_ROUTED, g);
+		if (!strategy_find("nat") || transport_refusal(strategy_find("nat"), SC_RELAY, TR_ROUTED))
+			fprintf(stderr, "copylab: bench: relay over routed without nat: %s\n",
+				strategy_find("nat") ? transport_refusal(strategy_find("nat"), SC_RELAY, TR_ROUTED)
+						     : "no nat strategy");
+		g->cfg = p.cfg;
+		g->cfg.scenario = SC_RELAY;
+		g->cfg.transport = TR_ROUTED;
+		g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20 : 256ull << 20;
+		g->cfg.block = DEFAULT_BLOCK;
+		parse_pin(p.pin, SC_RELAY, g->cfg.pin);
+		s.cells_total += (s.reps + s.warmup) * g->nspecs;
+		ngroups++;
+	}
 	if (p.quick)
 		fprintf(stderr, "copylab: --quick is a smoke run (64 MiB, 2 reps): its figures are not for quoting\n");
 	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||
@@ -1233,14 +1486,21 @@ int cmd_bench(int argc, char **argv)
 		groups[i].cfg.tracer = s.tracer;
 		groups[i].cfg.tracer_note = s.tracer_note;
 	}
+	if (veth)
+		results_env_extra("transport_veth", transport_facts(TR_VETH, NULL));
+	if (routed)
+		results_env_extra("transport_routed", transport_facts(TR_ROUTED, NULL));
 	if ((r = session_open(&s, p.out, p.workdir))) {
 		if (s.ledger)
 			ledger_close(s.ledger);
 		return r;
 	}
-	for (int i = 0; i < ngroups && !run_interrupted; i++)
+	for (int i = 0; i < ngroups && !run_interrupted; i++) {
+		if (groups[i].cfg.transport == TR_ROUTED && groups[i].cfg.scenario == SC_RELAY)
+			measure_background();
 		if (run_group(&s, &groups[i]))
 			failed++;	/* the bench goes on with the next cell */
+	}
 	/* The probe-cost lines wait for the table, so the headline figures end the output. */
 	char *probe_text = NULL;
 	size_t probe_len = 0;

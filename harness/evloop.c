@@ -184,6 +184,12 @@ uint32_t ev_from_poll(short events)
 const char *ev_strategy_refusal(const char *name)
 {
 	static const char *const fits[] = { "readwrite", "mmap_write", "sendfile", "splice" };
+	const struct strategy *s = strategy_find(name);
+
+	if (s && s->role_replaced_by)
+		return "this strategy runs no process (the kernel does the job, configured over copylab's "
+		       "routed transport), so there is nothing for this tool to run: measure it with "
+		       "copylab run --transport routed";
 
 	for (size_t i = 0; i < sizeof(fits) / sizeof(fits[0]); i++)
 		if (!strcmp(name, fits[i]))

@@ -78,6 +78,7 @@ struct rep_result {
 	struct system_cpu system_cpu;	/* the whole machine over the repetition's window */
 	struct latency_summary latency;	/* echo: every round trip (count 0 otherwise) */
 	char cache_note[64];	/* how the cold cache was made */
+	char role_absent[160];	/* "relay: no process; kernel NAT ..." when no process played the tested role */
 	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
 	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
 };

@@ -487,7 +487,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
-			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -518,6 +518,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "latency", latency_json(rep),
 			 "profile", profile_json(rep),
 			 "zerocopy", zerocopy_json(&rep->zc),
+			 "role_absent", rep->role_absent[0] ? TEXT_JSON(rep->role_absent) : json_null(),
 			 "roles", roles_json(rep));
 }
 
@@ -623,6 +624,7 @@ static void terminate_strings(struct rep_result *rep)
 	TERMINATE(rep->cell.cache);
 	TERMINATE(rep->verify_note);
 	TERMINATE(rep->error);
+	TERMINATE(rep->role_absent);
 	for (int i = 0; i < MAX_ROLES; i++)
 		TERMINATE(rep->roles[i].name);
 #undef TERMINATE

@@ -194,6 +194,8 @@ struct rep_state {
 	int nplan;
 	int go[2];
 	char out_path[PATH_MAX], out2_path[PATH_MAX];
+	bool absent[MAX_ROLES];	/* no process plays this role: kernel configuration does (nat) */
+	struct kernel_path kpath;	/* what that configuration is, for unconfigure */
 };
 
 static enum role_kind role_kind_of(enum scenario sc, int i)
@@ -215,19 +217,59 @@ static int plan_add(struct rep_state *st, int fd)
 	return fd;
 }
 
-static int make_pair(struct rep_state *st, int *up, int *down, char *err, size_t errlen)
+static int make_pair_leg(struct rep_state *st, enum leg leg, int *up, int *down, char *err, size_t errlen)
 {
 	struct sockopts o = st->c->sock;
 	int r;
 
 	/* Request/response traffic must not wait on Nagle and delayed ACKs. */
 	o.nodelay = o.nodelay || st->c->scenario == SC_ECHO;
-	r = transport_pair(st->c->transport, &o, up, down, err, errlen);
+	r = transport_pair_leg(st->c->transport, leg, &o, up, down, err, errlen);
 	if (r == 0) {
 		plan_add(st, *up);
 		plan_add(st, *down);
 	}
 	return r;
+}
+
+static int make_pair(struct rep_state *st, int *up, int *down, char *err, size_t errlen)
+{
+	return make_pair_leg(st, LEG_THROUGH, up, down, err, errlen);
+}
+
+static int configure_strategy(void *arg, struct kernel_path *k)
+{
+	const struct strategy *s = arg;
+
+	return s->configure(k);
+}
+
+/*
+ * The role under test is kernel configuration (nat): no process for it.
+ * The source connects to the router, the strategy's configuration carries
+ * the connection to the sink; unconfigure runs when the rep ends.
+ */
+static int plan_replaced_role(struct rep_state *st, char *err, size_t errlen)
+{
+	const struct strategy *s = st->spec->s;
+	int up, down, r;
+
+	if (st->c->scenario != SC_RELAY) {
+		snprintf(err, errlen, "%s replaces the relay role only, not the %s of %s", s->name,
+			 scenario_def(st->c->scenario)->roles[0], scenario_name(st->c->scenario));
+		return -EINVAL;
+	}
+	st->kpath.scenario = st->c->scenario;
+	r = transport_pair_via_router(st->c->transport, &st->c->sock, configure_strategy, (void *)s,
+				      &st->kpath, &up, &down, err, errlen);
+	if (r)
+		return r;
+	plan_add(st, up);
+	plan_add(st, down);
+	st->absent[0] = true;
+	st->ctx[1].out_fd = up;		/* source */
+	st->ctx[2].in_fd = down;	/* sink */
+	return 0;
 }
 
 /*
@@ -266,6 +308,8 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 
 	if (st->c->transport == TR_NIC && scenario_def(sc)->uses_transport)
 		return plan_remote(st, err, errlen);
+	if (st->spec->s->role_replaced_by)
+		return plan_replaced_role(st, err, errlen);
 	switch (sc) {
 	case SC_SERVE:
 	case SC_SEND:
@@ -276,8 +320,9 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 		break;
 	case SC_RELAY:
 	case SC_FANOUT:
-		if ((r = make_pair(st, &up, &down, err, errlen)) ||
-		    (r = make_pair(st, &up2, &down2, err, errlen)))
+		/* routed: the relay in the router namespace, source in A, sink in B. */
+		if ((r = make_pair_leg(st, LEG_TO_MIDDLE, &up, &down, err, errlen)) ||
+		    (r = make_pair_leg(st, LEG_FROM_MIDDLE, &up2, &down2, err, errlen)))
 			return r;
 		st->ctx[1].out_fd = up;		/* source */
 		t->in_fd = down;
@@ -413,7 +458,7 @@ static enum wait_outcome collect(struct rep_state *st, bool setup_phase, int64_t
 	int left = st->nroles;
 
 	for (int i = 0; i < st->nroles; i++)
-		if (!setup_phase && st->reported[i]) {
+		if (st->absent[i] || (!setup_phase && st->reported[i])) {
 			done[i] = true;
 			left--;
 		}
@@ -514,10 +559,17 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 {
 	const struct scenario_def *d = scenario_def(st->c->scenario);
 
-	out->nroles = st->nroles;
+	out->nroles = 0;
+	/* A role no process played has no figures at all: it is left out, and said so. */
+	if (st->absent[0])
+		snprintf(out->role_absent, sizeof(out->role_absent), "%s: no process; %s", d->roles[0],
+			 st->spec->s->role_replaced_by);
 	for (int i = 0; i < st->nroles; i++) {
-		struct role_result *res = &out->roles[i];
+		struct role_result *res = &out->roles[out->nroles];
 
+		if (st->absent[i])
+			continue;
+		out->nroles++;
 		*res = st->report[i].res;
 		snprintf(res->name, sizeof(res->name), "%s", d->roles[i]);
 		res->under_test = i == 0;
@@ -660,7 +712,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	for (int i = 0; i < st->nroles && c->ledger; i++)
 		ledger_reset(c->ledger, i);
 	for (int i = 0; i < st->nroles; i++)
-		if (fork_role(st, i, out->error, sizeof(out->error)))
+		if (!st->absent[i] && fork_role(st, i, out->error, sizeof(out->error)))
 			goto kill;
 	/* The parent keeps only the read ends of the reports and the barrier. */
 	for (int i = 0; i < st->nplan; i++)
@@ -676,7 +728,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	w = collect(st, true, now_ns() + (int64_t)((c->timeout_s > 60 ? c->timeout_s : 60) * 1e9), &who);
 	if (w != WAIT_OK)
 		goto fail;
-	if (c->profile && profile_start(&prof, st->pid[0], c->workdir, out->profile.note,
+	if (c->profile && !st->absent[0] && profile_start(&prof, st->pid[0], c->workdir, out->profile.note,
 					sizeof(out->profile.note)))
 		prof.perf_pid = 0;
 	system_cpu_read(&sys0);
@@ -726,6 +778,12 @@ cleanup:
 		close(st->go[1]);
 	unlink(st->out_path);
 	unlink(st->out2_path);
+	if (st->kpath.configured) {
+		spec->s->unconfigure(&st->kpath);
+		/* Not the rep's failure: the table goes with the router namespace at exit. */
+		if (st->kpath.configured || st->kpath.failed_call)
+			fprintf(stderr, "copylab: %s: removing %s: %s\n", spec->label, st->kpath.table, st->kpath.err);
+	}
 	free(st);
 	return ret;
 }

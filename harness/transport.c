@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 static const char *const names[TR_COUNT] = {
-	[TR_TCP] = "tcp", [TR_UNIX] = "unix", [TR_VETH] = "veth", [TR_NIC] = "nic",
+	[TR_TCP] = "tcp", [TR_UNIX] = "unix", [TR_VETH] = "veth", [TR_NIC] = "nic", [TR_ROUTED] = "routed",
 };
 
 const char *transport_name(enum transport t)
@@ -45,7 +45,7 @@ int transport_find(const char *name)
 
 const char *transport_names(char *buf, size_t len)
 {
-	snprintf(buf, len, "tcp, unix, veth, nic");
+	snprintf(buf, len, "tcp, unix, veth, nic, routed");
 	return buf;
 }
 
@@ -103,8 +103,31 @@ static int stream_socket_in(int nsfd, char *err, size_t errlen, const char *wher
  * listen_addr in namespace ns_down, the connecting end (*up) made in
  * ns_up.  Both -1 for loopback in the caller's namespace.
  */
+struct via {
+	in_addr_t front;	/* where the up end connects instead of the listener's address */
+	int (*configure)(void *arg, struct kernel_path *k);
+	void *arg;
+	struct kernel_path *k;
+};
+
+static int inet_pair_via(const struct sockopts *o, in_addr_t listen_addr, int ns_up, int ns_down,
+			 const char *names_updown[2], const struct via *via, int *up, int *down,
+			 char *err, size_t errlen);
+
 static int inet_pair(const struct sockopts *o, in_addr_t listen_addr, int ns_up, int ns_down,
 		     const char *names_updown[2], int *up, int *down, char *err, size_t errlen)
+{
+	return inet_pair_via(o, listen_addr, ns_up, ns_down, names_updown, NULL, up, down, err, errlen);
+}
+
+/*
+ * With via: the listener's address and port go to via->configure (which
+ * makes the kernel carry via->front:port there), and the up end connects
+ * to via->front.
+ */
+static int inet_pair_via(const struct sockopts *o, in_addr_t listen_addr, int ns_up, int ns_down,
+			 const char *names_updown[2], const struct via *via, int *up, int *down,
+			 char *err, size_t errlen)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = listen_addr };
 	socklen_t alen = sizeof(a);
@@ -128,6 +151,18 @@ static int inet_pair(const struct sockopts *o, in_addr_t listen_addr, int ns_up,
 	}
 	if ((r = apply_bufs(cfd, o, err, errlen)))
 		goto out;
+	if (via) {
+		via->k->front_addr = via->front;
+		via->k->front_port = a.sin_port;
+		via->k->back_addr = a.sin_addr.s_addr;
+		via->k->back_port = a.sin_port;
+		if ((r = via->configure(via->arg, via->k))) {
+			snprintf(err, errlen, "%s", via->k->err);
+			goto out;
+		}
+		a.sin_addr.s_addr = via->front;
+		inet_ntop(AF_INET, &a.sin_addr, ip, sizeof(ip));
+	}
 	snprintf(where, sizeof(where), "connect to %s", ip);
 	if (connect(cfd, (struct sockaddr *)&a, sizeof(a)))
 		return fail(err, errlen, where, lfd, cfd);
@@ -174,48 +209,104 @@ static int unix_pair(const struct sockopts *o, int *up, int *down, char *err, si
 
 /* ---- the veth link --------------------------------------------------------- */
 
-static struct link {
+/*
+ * Namespaces by index: A (up), B (down), and for routed R between them.
+ * Interfaces by index: A's and B's ends, then R's end toward A and R's
+ * end toward B.  veth pairs: (0, 1) for veth; (0, 2) and (3, 1) routed.
+ */
+enum { NS_A, NS_B, NS_R, NS_MAX };
+enum { IF_A, IF_B, IF_RA, IF_RB, IF_MAX };
+
+struct link {
 	bool active;
 	pid_t owner;		/* forked children inherit the atexit handler: only the owner tears down */
 	struct link_config cfg;
-	char ns[2][48];		/* A (up), B (down) */
-	char ifname[2][IFNAMSIZ];
-	int nsfd[2];
-	unsigned subnet;	/* X of 10.213.X.0/24 */
-	bool ns_made[2];
-} lk = { .nsfd = { -1, -1 } };
+	int nns, nif;		/* 2 and 2, or 3 and 4 (routed) */
+	char ns[NS_MAX][48];
+	char ifname[IF_MAX][IFNAMSIZ];
+	int nsfd[NS_MAX];
+	unsigned subnet;	/* X of 10.213.X.0/24 (A's side; routed: B's side is X+1) */
+	bool ns_made[NS_MAX];
+	uint32_t id;
+};
+
+/*
+ * One link of each kind per invocation (a bench uses veth and routed side
+ * by side).  The functions below work on `lk`, the link chosen by the
+ * entry point that called them (link_use).
+ */
+static struct link links[2] = { { .nsfd = { -1, -1, -1 } }, { .nsfd = { -1, -1, -1 } } };
+static struct link *cur = &links[0];
+#define lk (*cur)
+
+static void link_use(bool routed)
+{
+	cur = &links[routed ? 1 : 0];
+}
+
+static const int if_ns[IF_MAX] = { NS_A, NS_B, NS_R, NS_R };
 
 bool link_active(void)
 {
-	return lk.active;
+	return links[0].active;
+}
+
+bool link_routed(void)
+{
+	return links[1].active;
 }
 
 const char *link_netns_name(int side)
 {
-	return lk.active && (side == 0 || side == 1) ? lk.ns[side] : NULL;
+	const struct link *l = &links[side == NS_R];
+
+	return l->active && side >= 0 && side < l->nns ? l->ns[side] : NULL;
 }
 
-static void link_address(int side, char *buf, size_t len, bool prefix)
+/*
+ * veth: A 10.213.X.1, B 10.213.X.2.  routed: A .1 and R .2 on X; R .1
+ * and B .2 on X+1.
+ */
+static void iface_address(int i, char *buf, size_t len, bool prefix)
 {
-	snprintf(buf, len, "10.213.%u.%d%s", lk.subnet, side + 1, prefix ? "/24" : "");
+	unsigned net = lk.subnet, host = 1;
+
+	switch (i) {
+	case IF_A: host = 1; break;
+	case IF_B: host = 2; net += lk.cfg.routed; break;
+	case IF_RA: host = 2; break;
+	case IF_RB: host = 1; net += 1; break;
+	}
+	snprintf(buf, len, "10.213.%u.%u%s", net & 0xff, host, prefix ? "/24" : "");
 }
 
-void link_destroy(void)
+static void link_destroy_one(void)
 {
 	char err[320];
 
 	if (lk.owner != getpid())
 		return;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < NS_MAX; i++) {
 		if (lk.nsfd[i] >= 0)
 			close(lk.nsfd[i]);
 		lk.nsfd[i] = -1;
-		/* The veth, its addresses and qdiscs go with the namespace. */
+		/* The veth, its addresses, qdiscs and nft tables go with the namespace. */
 		if (lk.ns_made[i] && netns_cmd(NULL, 0, err, sizeof(err), "ip", "netns", "del", lk.ns[i], NULL))
 			fprintf(stderr, "copylab: veth teardown: %s (`copylab cleanup` removes it)\n", err);
 		lk.ns_made[i] = false;
 	}
 	lk.active = false;
+}
+
+void link_destroy(void)
+{
+	struct link *was = cur;
+
+	for (int k = 0; k < 2; k++) {
+		cur = &links[k];
+		link_destroy_one();
+	}
+	cur = was;
 }
 
 static void link_atexit(void)
@@ -243,9 +334,9 @@ static bool qdisc_missing(const char *err)
 	       strstr(err, "No such file or directory");
 }
 
-static int link_qdiscs(int side, char *err, size_t errlen)
+static int link_qdiscs(int ifi, char *err, size_t errlen)
 {
-	const char *ns = lk.ns[side], *dev = lk.ifname[side];
+	const char *ns = lk.ns[if_ns[ifi]], *dev = lk.ifname[ifi];
 	char delay[32], rate[32], burst[32];
 	bool netem = lk.cfg.delay_s > 0;
 
@@ -283,18 +374,59 @@ static int link_qdiscs(int side, char *err, size_t errlen)
 	return 0;
 }
 
+/* One veth pair with each end already in its namespace: nothing lands in ours. */
+static int link_veth(int i, int j, char *err, size_t errlen)
+{
+	return netns_cmd(NULL, 0, err, errlen, "ip", "link", "add", lk.ifname[i], "netns", lk.ns[if_ns[i]],
+			 "type", "veth", "peer", "name", lk.ifname[j], "netns", lk.ns[if_ns[j]], NULL) ? -EIO : 0;
+}
+
+/* R forwards between its two links; A and B reach each other's subnet through it. */
+static int link_routes(char *err, size_t errlen)
+{
+	char via[32], net[32];
+	int fd, saved, r;
+
+	iface_address(IF_RA, via, sizeof(via), false);
+	snprintf(net, sizeof(net), "10.213.%u.0/24", (lk.subnet + 1) & 0xff);
+	if (netns_cmd(NULL, 0, err, errlen, "ip", "-n", lk.ns[NS_A], "route", "add", net, "via", via, NULL))
+		return -EIO;
+	iface_address(IF_RB, via, sizeof(via), false);
+	snprintf(net, sizeof(net), "10.213.%u.0/24", lk.subnet & 0xff);
+	if (netns_cmd(NULL, 0, err, errlen, "ip", "-n", lk.ns[NS_B], "route", "add", net, "via", via, NULL))
+		return -EIO;
+	/* /proc/sys/net is the namespace of whoever opens it: open it from inside R. */
+	if ((r = netns_enter(lk.nsfd[NS_R], &saved))) {
+		snprintf(err, errlen, "setns into %s: %s", lk.ns[NS_R], strerror(-r));
+		return r;
+	}
+	fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+	r = fd < 0 || write(fd, "1", 1) != 1 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (netns_leave(saved) && !r)
+		r = -EIO;
+	if (r)
+		snprintf(err, errlen, "net.ipv4.ip_forward=1 in %s: %s", lk.ns[NS_R], strerror(-r));
+	return r;
+}
+
 int link_create(const struct link_config *cfg, char *err, size_t errlen)
 {
+	static const char ns_tag[NS_MAX] = { 'a', 'b', 'r' }, if_tag[IF_MAX] = { 'a', 'b', 'p', 'q' };
 	char mtu[16], addr[32];
 	uint32_t id;
 	int r;
 
+	link_use(cfg->routed);
 	if (lk.active) {
-		snprintf(err, errlen, "a veth link exists already (%s, %s)", lk.ns[0], lk.ns[1]);
+		snprintf(err, errlen, "a %s link exists already (%s, %s)", cfg->routed ? "routed" : "veth",
+			 lk.ns[0], lk.ns[1]);
 		return -EEXIST;
 	}
 	memset(&lk, 0, sizeof(lk));
-	lk.nsfd[0] = lk.nsfd[1] = -1;
+	for (int i = 0; i < NS_MAX; i++)
+		lk.nsfd[i] = -1;
 	lk.cfg = *cfg;
 	if (!lk.cfg.mtu)
 		lk.cfg.mtu = LINK_DEFAULT_MTU;
@@ -303,17 +435,19 @@ int link_create(const struct link_config *cfg, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	lk.owner = getpid();
-	id = run_unique_id();
+	lk.nns = cfg->routed ? 3 : 2;
+	lk.nif = cfg->routed ? 4 : 2;
+	id = lk.id = run_unique_id();
 	lk.subnet = id & 0xff;
-	for (int i = 0; i < 2; i++) {
-		snprintf(lk.ns[i], sizeof(lk.ns[i]), NETNS_PREFIX "%d-%06x-%c", (int)getpid(), id, 'a' + i);
-		snprintf(lk.ifname[i], sizeof(lk.ifname[i]), NETNS_PREFIX "%06x%c", id, 'a' + i);
-	}
+	for (int i = 0; i < lk.nns; i++)
+		snprintf(lk.ns[i], sizeof(lk.ns[i]), NETNS_PREFIX "%d-%06x-%c", (int)getpid(), id, ns_tag[i]);
+	for (int i = 0; i < lk.nif; i++)
+		snprintf(lk.ifname[i], sizeof(lk.ifname[i]), NETNS_PREFIX "%06x%c", id, if_tag[i]);
 	static bool registered;
 
 	if (!registered && atexit(link_atexit) == 0)
 		registered = true;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < lk.nns; i++) {
 		if (netns_cmd(NULL, 0, err, errlen, "ip", "netns", "add", lk.ns[i], NULL)) {
 			r = -EIO;
 			goto fail;
@@ -326,36 +460,40 @@ int link_create(const struct link_config *cfg, char *err, size_t errlen)
 		}
 		/* In use while this lock is held: `copylab cleanup` leaves it alone. */
 		flock(lk.nsfd[i], LOCK_SH);
+		if (netns_cmd(NULL, 0, err, errlen, "ip", "-n", lk.ns[i], "link", "set", "lo", "up", NULL)) {
+			r = -EIO;
+			goto fail;
+		}
 	}
-	/* Made with each end already in its namespace: nothing lands in ours. */
-	if (netns_cmd(NULL, 0, err, errlen, "ip", "link", "add", lk.ifname[0], "netns", lk.ns[0],
-		      "type", "veth", "peer", "name", lk.ifname[1], "netns", lk.ns[1], NULL)) {
-		r = -EIO;
+	if (cfg->routed ? (r = link_veth(IF_A, IF_RA, err, errlen)) || (r = link_veth(IF_RB, IF_B, err, errlen))
+			: (r = link_veth(IF_A, IF_B, err, errlen)))
 		goto fail;
-	}
 	snprintf(mtu, sizeof(mtu), "%u", lk.cfg.mtu);
-	for (int i = 0; i < 2; i++) {
-		link_address(i, addr, sizeof(addr), true);
-		if (netns_cmd(NULL, 0, err, errlen, "ip", "-n", lk.ns[i], "link", "set", "lo", "up", NULL) ||
-		    netns_cmd(NULL, 0, err, errlen, "ip", "-n", lk.ns[i], "link", "set", lk.ifname[i], "mtu", mtu, NULL) ||
-		    netns_cmd(NULL, 0, err, errlen, "ip", "-n", lk.ns[i], "addr", "add", addr, "dev", lk.ifname[i], NULL)) {
+	for (int i = 0; i < lk.nif; i++) {
+		const char *ns = lk.ns[if_ns[i]];
+
+		iface_address(i, addr, sizeof(addr), true);
+		if (netns_cmd(NULL, 0, err, errlen, "ip", "-n", ns, "link", "set", lk.ifname[i], "mtu", mtu, NULL) ||
+		    netns_cmd(NULL, 0, err, errlen, "ip", "-n", ns, "addr", "add", addr, "dev", lk.ifname[i], NULL)) {
 			r = -EIO;
 			goto fail;
 		}
 		if (lk.cfg.offload >= 0 &&
-		    (r = netns_set_offloads(lk.nsfd[i], lk.ifname[i], lk.cfg.offload, err, errlen)))
+		    (r = netns_set_offloads(lk.nsfd[if_ns[i]], lk.ifname[i], lk.cfg.offload, err, errlen)))
 			goto fail;
 		if ((r = link_qdiscs(i, err, errlen)))
 			goto fail;
-		if (netns_cmd(NULL, 0, err, errlen, "ip", "-n", lk.ns[i], "link", "set", lk.ifname[i], "up", NULL)) {
+		if (netns_cmd(NULL, 0, err, errlen, "ip", "-n", ns, "link", "set", lk.ifname[i], "up", NULL)) {
 			r = -EIO;
 			goto fail;
 		}
 	}
+	if (cfg->routed && (r = link_routes(err, errlen)))
+		goto fail;
 	lk.active = true;
 	return 0;
 fail:
-	link_destroy();
+	link_destroy_one();
 	return r;
 }
 
@@ -394,27 +532,44 @@ int link_parse_delay(const char *s, double *seconds, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-static int veth_pair(const struct sockopts *o, int *up, int *down, char *err, size_t errlen)
+/* The link of that kind, made with the defaults when no option asked for one. */
+static int link_ready(bool routed, char *err, size_t errlen)
+{
+	link_use(routed);
+	if (!lk.active) {
+		struct link_config def = { .mtu = LINK_DEFAULT_MTU, .offload = -1, .routed = routed };
+
+		return link_create(&def, err, errlen);
+	}
+	return 0;
+}
+
+static int veth_pair(bool routed, enum leg leg, const struct via *via, const struct sockopts *o,
+		     int *up, int *down, char *err, size_t errlen)
 {
 	const char *ns_names[2];
+	int ns_up = NS_A, ns_down = NS_B, listen_if = IF_B;
 	char addr[32];
 	int r;
 
-	if (!lk.active) {
-		/* No options were given: the link with the defaults. */
-		struct link_config def = { .mtu = LINK_DEFAULT_MTU, .offload = -1 };
-
-		if ((r = link_create(&def, err, errlen)))
-			return r;
+	if ((r = link_ready(routed, err, errlen)))
+		return r;
+	/* routed: a relay sits in R, listening on R's address toward A and connecting to B. */
+	if (routed && leg == LEG_TO_MIDDLE) {
+		ns_down = NS_R;
+		listen_if = IF_RA;
+	} else if (routed && leg == LEG_FROM_MIDDLE) {
+		ns_up = NS_R;
 	}
-	ns_names[0] = lk.ns[0];
-	ns_names[1] = lk.ns[1];
-	link_address(1, addr, sizeof(addr), false);
-	return inet_pair(o, inet_addr(addr), lk.nsfd[0], lk.nsfd[1], ns_names, up, down, err, errlen);
+	ns_names[0] = lk.ns[ns_up];
+	ns_names[1] = lk.ns[ns_down];
+	iface_address(listen_if, addr, sizeof(addr), false);
+	return inet_pair_via(o, inet_addr(addr), lk.nsfd[ns_up], lk.nsfd[ns_down], ns_names, via, up, down,
+			     err, errlen);
 }
 
-int transport_pair(enum transport t, const struct sockopts *o, int *up, int *down,
-		   char *err, size_t errlen)
+int transport_pair_leg(enum transport t, enum leg leg, const struct sockopts *o, int *up, int *down,
+		       char *err, size_t errlen)
 {
 	switch (t) {
 	case TR_TCP:
@@ -422,7 +577,8 @@ int transport_pair(enum transport t, const struct sockopts *o, int *up, int *dow
 	case TR_UNIX:
 		return unix_pair(o, up, down, err, errlen);
 	case TR_VETH:
-		return veth_pair(o, up, down, err, errlen);
+	case TR_ROUTED:
+		return veth_pair(t == TR_ROUTED, leg, NULL, o, up, down, err, errlen);
 	case TR_NIC:
 		snprintf(err, errlen, "transport nic: the pair is made with the far host (remote_role_begin), and needs --peer");
 		return -EINVAL;
@@ -430,6 +586,45 @@ int transport_pair(enum transport t, const struct sockopts *o, int *up, int *dow
 		snprintf(err, errlen, "unknown transport");
 		return -EINVAL;
 	}
+}
+
+int transport_pair(enum transport t, const struct sockopts *o, int *up, int *down,
+		   char *err, size_t errlen)
+{
+	return transport_pair_leg(t, LEG_THROUGH, o, up, down, err, errlen);
+}
+
+int transport_pair_via_router(enum transport t, const struct sockopts *o,
+			      int (*configure)(void *arg, struct kernel_path *k), void *arg,
+			      struct kernel_path *k, int *up, int *down, char *err, size_t errlen)
+{
+	char front[32];
+	struct via via = { .configure = configure, .arg = arg, .k = k };
+	int r;
+
+	if (t != TR_ROUTED) {
+		snprintf(err, errlen, "transport %s has no router namespace: only routed does", transport_name(t));
+		return -EOPNOTSUPP;
+	}
+	if ((r = link_ready(true, err, errlen)))
+		return r;
+	iface_address(IF_RA, front, sizeof(front), false);
+	via.front = inet_addr(front);
+	k->netns = lk.ns[NS_R];
+	snprintf(k->table, sizeof(k->table), "%s-nat", lk.ns[NS_R]);
+	k->exec_in_netns = transport_exec_in_netns;
+	return veth_pair(true, LEG_THROUGH, &via, o, up, down, err, errlen);
+}
+
+int transport_exec_in_netns(struct kernel_path *k, char *const argv[])
+{
+	char *full[16] = { "ip", "netns", "exec", (char *)k->netns };
+	int n = 4;
+
+	for (int i = 0; argv[i] && n < 15; i++)
+		full[n++] = argv[i];
+	full[n] = NULL;
+	return netns_exec(full, NULL, 0, k->err, sizeof(k->err));
 }
 
 /* ---- facts for env.json ----------------------------------------------------- */
@@ -606,11 +801,18 @@ json_t *transport_facts(enum transport t, const char *peer)
 	case TR_UNIX:
 		json_object_set_new(o, "note", json_string("AF_UNIX stream socketpair: no interface, no MTU, no qdisc"));
 		break;
-	case TR_VETH: {
+	case TR_VETH:
+	case TR_ROUTED: {
+		static const char *const side[IF_MAX] = {
+			"A (up: sends)", "B (down: receives)", "R toward A (router)", "R toward B (router)",
+		};
 		json_t *ends = json_array();
 
+		link_use(t == TR_ROUTED);
 		if (!lk.active) {
-			json_object_set_new(o, "error", json_string("no veth link was made in this invocation"));
+			json_object_set_new(o, "error", json_string(t == TR_ROUTED
+				? "no routed path was made in this invocation"
+				: "no veth link was made in this invocation"));
 			break;
 		}
 		json_object_set_new(o, "mtu", json_integer(lk.cfg.mtu));
@@ -618,14 +820,17 @@ json_t *transport_facts(enum transport t, const char *peer)
 				    : json_string(lk.cfg.offload ? "on" : "off"));
 		json_object_set_new(o, "rate_bps", json_integer((json_int_t)lk.cfg.rate_bps));
 		json_object_set_new(o, "delay_s", json_real(lk.cfg.delay_s));
-		for (int i = 0; i < 2; i++) {
+		if (t == TR_ROUTED)
+			json_object_set_new(o, "router", json_pack("{s:s, s:b}", "namespace", lk.ns[NS_R],
+				"ip_forward", 1));
+		for (int i = 0; i < lk.nif; i++) {
 			json_t *e = json_object();
 			char addr[32];
 
-			link_address(i, addr, sizeof(addr), true);
-			json_object_set_new(e, "side", json_string(i ? "B (down: receives)" : "A (up: sends)"));
+			iface_address(i, addr, sizeof(addr), true);
+			json_object_set_new(e, "side", json_string(side[i]));
 			json_object_set_new(e, "address", json_string(addr));
-			iface_facts(e, lk.ns[i], lk.nsfd[i], lk.ifname[i]);
+			iface_facts(e, lk.ns[if_ns[i]], lk.nsfd[if_ns[i]], lk.ifname[i]);
 			json_array_append_new(ends, e);
 		}
 		json_object_set_new(o, "ends", ends);

@@ -11,6 +11,9 @@
  *         copylab invocation): up in namespace A, down in namespace B
  *   nic   a real interface to a second host running `copylab sink` /
  *         `copylab source` (harness/remote.h makes those pairs)
+ *   routed three namespaces A | R | B: two veth links with a router
+ *         namespace (ip_forward=1) between them; a relay runs in R, and
+ *         nat's DNAT rules go there
  */
 #ifndef COPYLAB_TRANSPORT_H
 #define COPYLAB_TRANSPORT_H
@@ -20,7 +23,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum transport { TR_TCP, TR_UNIX, TR_VETH, TR_NIC, TR_COUNT };
+#include "../strategies/strategy.h"
+
+enum transport { TR_TCP, TR_UNIX, TR_VETH, TR_NIC, TR_ROUTED, TR_COUNT };
+
+/*
+ * Which stretch of the path a pair covers.  Only `routed` tells them
+ * apart: a relay there sits in the router namespace, so its inbound pair
+ * runs from A to the router and its outbound one from the router to B;
+ * a pair THROUGH runs from A to B, forwarded by the router.
+ */
+enum leg { LEG_THROUGH, LEG_TO_MIDDLE, LEG_FROM_MIDDLE };
 
 struct sockopts {
 	int sndbuf;		/* SO_SNDBUF, 0 = kernel default */
@@ -40,6 +53,22 @@ const char *transport_names(char *buf, size_t len);
  */
 int transport_pair(enum transport t, const struct sockopts *o, int *up, int *down,
 		   char *err, size_t errlen);
+/* The same for one stretch of the path (enum leg). */
+int transport_pair_leg(enum transport t, enum leg leg, const struct sockopts *o, int *up, int *down,
+		       char *err, size_t errlen);
+
+/*
+ * routed only: a pair whose *up end (in A) connects to an address of the
+ * router, and whose *down end (in B) is the sink's listener.  Between
+ * listen and connect, configure(arg, k) gets the front (router) and back
+ * (sink) addresses in k and must make the kernel carry one to the other
+ * (nat's DNAT); without it the connect would reach nothing.
+ */
+int transport_pair_via_router(enum transport t, const struct sockopts *o,
+			      int (*configure)(void *arg, struct kernel_path *k), void *arg,
+			      struct kernel_path *k, int *up, int *down, char *err, size_t errlen);
+/* Runs argv inside the namespace k->netns (the kernel_path's exec_in_netns). */
+int transport_exec_in_netns(struct kernel_path *k, char *const argv[]);
 
 /* ---- the veth link: made once per invocation, torn down on every exit ---- */
 
@@ -50,12 +79,16 @@ struct link_config {
 	int offload;		/* -1 leave the veth defaults, 0 off, 1 on (TSO, GSO, GRO) */
 	uint64_t rate_bps;	/* tbf on both veth ends, bits per second; 0 = none */
 	double delay_s;		/* netem delay on both ends (one way); 0 = none */
+	bool routed;		/* three namespaces A | R | B (transport routed), not two */
 };
 
 /*
  * Creates the two namespaces and the veth pair (names "copylab-<pid>-<id>-a"
  * and "-b", links "copylab-<id>a"/"b", addresses 10.213.X.1 and .2/24,
- * reachable only inside those namespaces) and applies cfg.  Registers an
+ * reachable only inside those namespaces) and applies cfg.  With
+ * cfg->routed, three: "-a", "-r" and "-b", links copylab-<id>a/p (A to R,
+ * 10.213.X.1 and .2) and copylab-<id>q/b (R to B, 10.213.X+1.1 and .2),
+ * a route in A and B through R, and ip_forward=1 in R only.  Registers an
  * atexit teardown.  0, or a negative errno with err saying what failed:
  * -EOPNOTSUPP when this kernel lacks a qdisc cfg asks for (netem for
  * delay): a usage error, exit 2; -EEXIST when a link exists already.
@@ -69,7 +102,8 @@ int link_parse_delay(const char *s, double *seconds, char *err, size_t errlen);
 void link_destroy(void);
 bool link_active(void);
 /* "copylab-123-ab12cd-a" etc.; NULL without a link. */
-const char *link_netns_name(int side);	/* side 0 = A (up), 1 = B (down) */
+const char *link_netns_name(int side);	/* side 0 = A (up), 1 = B (down), 2 = R (routed) */
+bool link_routed(void);
 
 /*
  * The transport's facts for env.json: MTU, offloads (ethtool -k of the

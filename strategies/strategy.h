@@ -125,6 +125,32 @@ struct xfer {
 	uint64_t in_offset;
 };
 
+/*
+ * What the harness gives a strategy whose role under test is kernel
+ * configuration instead of a process (nat: DNAT rules in a router
+ * namespace).  The harness makes the path and the sink's listener; the
+ * strategy configures the kernel so that a connection to front reaches
+ * back, and removes what it made.  Addresses and ports in network order.
+ */
+struct kernel_path {
+	enum scenario scenario;
+	const char *netns;		/* where the configuration goes (ip netns name) */
+	char table[64];			/* the name the strategy gives what it makes (copylab-<pid>-...) */
+	uint32_t front_addr;		/* where the source connects */
+	uint16_t front_port;
+	uint32_t back_addr;		/* the sink's listener */
+	uint16_t back_port;
+	/*
+	 * Runs argv (a tool, e.g. nft) inside netns: 0, or -1 with err set
+	 * (the tool's own message).  Given by the harness, so a strategy
+	 * neither forks nor prints.
+	 */
+	int (*exec_in_netns)(struct kernel_path *k, char *const argv[]);
+	char err[320];
+	const char *failed_call;	/* set with an error: "nft add table" */
+	bool configured;		/* set by configure, cleared by unconfigure */
+};
+
 /* Per-scenario capability: supported, or the one-sentence reason why not. */
 struct scenario_support {
 	bool ok;
@@ -163,6 +189,25 @@ struct strategy {
 	 * all` leaves it out for an unprivileged user; asking for it names why.
 	 */
 	const char *needs_privilege;
+	/*
+	 * Non-NULL when the strategy runs over one transport only (its name as
+	 * --transport spells it); elsewhere_why_not says why not elsewhere.
+	 * `--strategy all` leaves it out on the others, `copylab list` shows why.
+	 */
+	const char *only_transport;
+	const char *elsewhere_why_not;
+	/*
+	 * Non-NULL when no process plays the role under test: kernel
+	 * configuration does its job (the sentence says what).  The harness
+	 * then forks no process for that role, connects the fixed roles to
+	 * each other through the path configure() sets up (its setup and move
+	 * only refuse, with -EOPNOTSUPP), and
+	 * says so in the record (role_absent).  unconfigure runs on every
+	 * path, also after errors.
+	 */
+	const char *role_replaced_by;
+	int (*configure)(struct kernel_path *k);
+	void (*unconfigure)(struct kernel_path *k);
 };
 
 static inline bool strategy_supports(const struct strategy *s, enum scenario sc)

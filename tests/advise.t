@@ -21,8 +21,8 @@ for section in 'By throughput' 'By CPU of the relay per GiB' 'By system-wide CPU
 	grep -qF "$section" "$TMP/a.out"; ok $? "advise prints '$section'" "$(cat "$TMP/a.out")"
 done
 ranked=$(sed -n '/^By throughput/,/^$/p' "$TMP/a.out" | grep -cE '^  [0-9]+\. ')
-n_relay=$("$COPYLAB" list --json | jq '[.strategies[] | select(.scenarios.relay.ok)] | length')
-is "$ranked" "$n_relay" "relay ranks every strategy that can relay ($n_relay) by throughput"
+n_relay=$("$COPYLAB" list --json | jq '[.strategies[] | select(.scenarios.relay.ok and (.transports.tcp.ok != false))] | length')
+is "$ranked" "$n_relay" "relay ranks every strategy that can relay over tcp ($n_relay) by throughput"
 grep -qE '^  1\. ' "$TMP/a.out" && grep -q 'readwrite' "$TMP/a.out" && grep -q 'splice' "$TMP/a.out"
 ok $? "both strategies are named"
 grep -qE 'paired over [0-9]+ reps: (no difference measured|apart)' "$TMP/a.out"

@@ -69,6 +69,15 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	skip "the BPF ledger needs root" "ledger verdicts"
 fi
+# nat over routed: the record has no relay process (root, nft; required here under root).
+if [ "$(id -u)" -eq 0 ] && { command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ]; }; then
+	is "$(verdict nat-no-process)" "holds here" "nat-no-process: measured over routed, no relay process in the record" \
+		"$(jq -r '.claims[] | select(.id=="nat-no-process") | .measurement' "$D/claims.json")"
+	ok "$(jq -e '.claims[] | select(.id=="nat-no-process") | .measurement | test("system busy CPU per GiB nat/readwrite")' "$D/claims.json" >/dev/null; echo $?)" \
+		"nat-no-process: the measurement gives the system-wide CPU ratio to readwrite"
+else
+	is "$(verdict nat-no-process)" "cannot be measured here" "without root or nft, nat-no-process cannot be measured"
+fi
 if ! "$COPYLAB" list | grep -q '^  sockmap '; then
 	is "$(verdict sockmap-no-wakeups)" "cannot be measured here" "without a sockmap strategy the sockmap claim cannot be measured"
 fi
