@@ -353,6 +353,7 @@ static void session_close(struct session *s, FILE *table)
 		ledger_close(s->ledger);
 	/* The veth link goes on every way out: this, an error, a signal (atexit as well). */
 	link_destroy();
+	lons_destroy();
 	remote_close(s->remote);
 	if (s->workdir[0])
 		rmdir(s->workdir);
@@ -858,6 +859,13 @@ int cmd_run(int argc, char **argv)
 		free(groups);
 		return r == -EOPNOTSUPP || r == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
 	}
+	if (tr == TR_LONS && scenario_def(sc)->uses_transport && (r = lons_create(err, sizeof(err)))) {
+		fprintf(stderr, "copylab: transport lo-ns: %s\n", err);
+		if (s.ledger)
+			ledger_close(s.ledger);
+		free(groups);
+		return EXIT_RUN_FAILED;
+	}
 	if (tr == TR_NIC && ((r = remote_open(p.peer, &s.remote, err, sizeof(err))) ||
 			     (r = remote_check_scenario(s.remote, sc, err, sizeof(err))))) {
 		fprintf(stderr, "copylab: %s%s\n", strncmp(err, "transport nic", 13) ? "transport nic: " : "", err);
@@ -873,6 +881,7 @@ int cmd_run(int argc, char **argv)
 		if (s.ledger)
 			ledger_close(s.ledger);
 		link_destroy();
+		lons_destroy();
 		remote_close(s.remote);
 		free(groups);
 		return r;

@@ -530,6 +530,10 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 	out->hugepages_asked = st->spec->tun.hugepages;
 	out->thp_granted = st->report[0].thp_granted;
 	out->zc = st->report[0].zc;
+	out->zcr = st->report[0].zcr;
+	for (int i = 1; i < st->nroles; i++)
+		if (st->report[i].fixed_sender[0])
+			snprintf(out->fixed_sender, sizeof(out->fixed_sender), "%s", st->report[i].fixed_sender);
 	for (int i = 1; i < st->nroles; i++)
 		if (st->report[i].latency.count)
 			out->latency = st->report[i].latency;

@@ -28,6 +28,7 @@
 
 static const char *const names[TR_COUNT] = {
 	[TR_TCP] = "tcp", [TR_UNIX] = "unix", [TR_VETH] = "veth", [TR_NIC] = "nic",
+	[TR_LONS] = "lo-ns",
 };
 
 const char *transport_name(enum transport t)
@@ -45,7 +46,7 @@ int transport_find(const char *name)
 
 const char *transport_names(char *buf, size_t len)
 {
-	snprintf(buf, len, "tcp, unix, veth, nic");
+	snprintf(buf, len, "tcp, unix, veth, nic, lo-ns");
 	return buf;
 }
 
@@ -413,6 +414,83 @@ static int veth_pair(const struct sockopts *o, int *up, int *down, char *err, si
 	return inet_pair(o, inet_addr(addr), lk.nsfd[0], lk.nsfd[1], ns_names, up, down, err, errlen);
 }
 
+/* ---- lo-ns ------------------------------------------------------------------ */
+
+static struct lons {
+	bool active;
+	pid_t owner;		/* forked children inherit the atexit handler: only the owner tears down */
+	char ns[48];
+	int nsfd;
+} ln = { .nsfd = -1 };
+
+const char *lons_netns_name(void)
+{
+	return ln.active ? ln.ns : NULL;
+}
+
+void lons_destroy(void)
+{
+	char err[320];
+
+	if (!ln.active || ln.owner != getpid())
+		return;
+	if (ln.nsfd >= 0)
+		close(ln.nsfd);
+	ln.nsfd = -1;
+	if (netns_cmd(NULL, 0, err, sizeof(err), "ip", "netns", "del", ln.ns, NULL))
+		fprintf(stderr, "copylab: lo-ns teardown: %s (`copylab cleanup` removes it)\n", err);
+	ln.active = false;
+}
+
+static void lons_atexit(void)
+{
+	lons_destroy();
+}
+
+int lons_create(char *err, size_t errlen)
+{
+	static bool registered;
+	char mtu[16];
+	int r;
+
+	if (ln.active)
+		return 0;
+	ln.owner = getpid();
+	snprintf(ln.ns, sizeof(ln.ns), NETNS_PREFIX "%d-%06x-lo", (int)getpid(), run_unique_id());
+	if (!registered && atexit(lons_atexit) == 0)
+		registered = true;
+	if (netns_cmd(NULL, 0, err, errlen, "ip", "netns", "add", ln.ns, NULL))
+		return -EIO;
+	ln.active = true;
+	if ((ln.nsfd = netns_open(ln.ns)) < 0) {
+		r = ln.nsfd;
+		snprintf(err, errlen, "open %s/%s: %s", NETNS_DIR, ln.ns, strerror(-r));
+		lons_destroy();
+		return r;
+	}
+	/* In use while this lock is held: `copylab cleanup` leaves it alone. */
+	flock(ln.nsfd, LOCK_SH);
+	snprintf(mtu, sizeof(mtu), "%u", LONS_MTU);
+	/* The namespace's own lo: the host's keeps its MTU. */
+	if (netns_cmd(NULL, 0, err, errlen, "ip", "-n", ln.ns, "link", "set", "lo", "mtu", mtu, NULL) ||
+	    netns_cmd(NULL, 0, err, errlen, "ip", "-n", ln.ns, "link", "set", "lo", "up", NULL)) {
+		lons_destroy();
+		return -EIO;
+	}
+	return 0;
+}
+
+static int lons_pair(const struct sockopts *o, int *up, int *down, char *err, size_t errlen)
+{
+	const char *ns_names[2];
+	int r;
+
+	if (!ln.active && (r = lons_create(err, errlen)))
+		return r;
+	ns_names[0] = ns_names[1] = ln.ns;
+	return inet_pair(o, htonl(INADDR_LOOPBACK), ln.nsfd, ln.nsfd, ns_names, up, down, err, errlen);
+}
+
 int transport_pair(enum transport t, const struct sockopts *o, int *up, int *down,
 		   char *err, size_t errlen)
 {
@@ -423,6 +501,8 @@ int transport_pair(enum transport t, const struct sockopts *o, int *up, int *dow
 		return unix_pair(o, up, down, err, errlen);
 	case TR_VETH:
 		return veth_pair(o, up, down, err, errlen);
+	case TR_LONS:
+		return lons_pair(o, up, down, err, errlen);
 	case TR_NIC:
 		snprintf(err, errlen, "transport nic: the pair is made with the far host (remote_role_begin), and needs --peer");
 		return -EINVAL;
@@ -633,6 +713,15 @@ json_t *transport_facts(enum transport t, const char *peer)
 	}
 	case TR_NIC:
 		nic_facts(o, peer);
+		break;
+	case TR_LONS:
+		if (!ln.active) {
+			json_object_set_new(o, "error", json_string("no lo-ns namespace was made in this invocation"));
+			break;
+		}
+		json_object_set_new(o, "address", json_string("127.0.0.1"));
+		json_object_set_new(o, "mtu_asked", json_integer(LONS_MTU));
+		iface_facts(o, ln.ns, ln.nsfd, "lo");
 		break;
 	default:
 		break;

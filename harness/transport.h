@@ -11,6 +11,10 @@
  *         copylab invocation): up in namespace A, down in namespace B
  *   nic   a real interface to a second host running `copylab sink` /
  *         `copylab source` (harness/remote.h makes those pairs)
+ *   lo-ns 127.0.0.1 inside a namespace of copylab's own whose lo has MTU
+ *         LONS_MTU, so a TCP segment carries a whole number of pages (what
+ *         TCP_ZEROCOPY_RECEIVE needs to map them); the host's lo is never
+ *         touched
  */
 #ifndef COPYLAB_TRANSPORT_H
 #define COPYLAB_TRANSPORT_H
@@ -20,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum transport { TR_TCP, TR_UNIX, TR_VETH, TR_NIC, TR_COUNT };
+enum transport { TR_TCP, TR_UNIX, TR_VETH, TR_NIC, TR_LONS, TR_COUNT };
 
 struct sockopts {
 	int sndbuf;		/* SO_SNDBUF, 0 = kernel default */
@@ -70,6 +74,25 @@ void link_destroy(void);
 bool link_active(void);
 /* "copylab-123-ab12cd-a" etc.; NULL without a link. */
 const char *link_netns_name(int side);	/* side 0 = A (up), 1 = B (down) */
+
+/* ---- lo-ns: one namespace whose loopback carries page-multiple segments ---- */
+
+/*
+ * 61492 = 15 * 4096 payload + 20 (IPv4) + 20 (TCP) + 12 (timestamps): the
+ * MSS is 61440, fifteen pages, so every full segment can be mapped.
+ */
+#define LONS_MTU 61492
+
+/*
+ * Creates namespace "copylab-<pid>-<id>-lo" with its lo up at LONS_MTU (a
+ * shared flock on it while it lives, an atexit teardown).  0, or a
+ * negative errno with err saying what failed.  Safe to call when it exists.
+ */
+int lons_create(char *err, size_t errlen);
+/* Removes it.  Safe to call twice, and when there is none. */
+void lons_destroy(void);
+/* Its name; NULL when there is none. */
+const char *lons_netns_name(void);
 
 /*
  * The transport's facts for env.json: MTU, offloads (ethtool -k of the
