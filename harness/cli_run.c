@@ -381,7 +381,9 @@ static const char run_help[] =
 "  --strategy LIST    comma-separated labels, or all; a label may carry options:\n"
 "                     vmsplice:gift, vmsplice:gift:hugepages, splice:more:pipe=1M\n"
 "  --transport T      tcp (127.0.0.1), unix, veth (two network namespaces joined\n"
-"                     by a veth pair) or nic (a second host: --peer); default\n"
+"                     by a veth pair), nic (a second host: --peer) or lo-ns\n"
+"                     (127.0.0.1 in a namespace whose lo has MTU 61492: whole-page\n"
+"                     segments, and a MSG_ZEROCOPY fixed source); default\n"
 "                     tcp (copy and pipe: none).  See docs/transports.md\n"
 "  --mtu N            veth: the link's MTU (68..65535); default 1500\n"
 "  --offload on|off   veth: TSO, GSO and GRO on or off; default: the veth's own\n"
@@ -432,7 +434,9 @@ static const char bench_help[] =
 "messages of 64 B, 1 KiB, 16 KiB and 64 KiB with 1 and 8 in flight, 20000\n"
 "round trips per cell (at most 256 MiB; --quick: 2000), every one timed.\n"
 "Serve and relay also over tcp and veth side by side (256 MiB; where copylab\n"
-"can make the veth link).  Roles are pinned one CPU each where the machine has\n"
+"can make the veth link).  Store over lo-ns with readwrite and zerocopy_recv\n"
+"(one MSG_ZEROCOPY sender for both; the receiver CPU ratio is printed).\n"
+"Roles are pinned one CPU each where the machine has\n"
 "enough (--pin).  Then the\n"
 "relay cell with the instruments on and off, for what they cost.  Prints the\n"
 "table and the headline figures, and writes the results directory.\n"
@@ -1025,6 +1029,64 @@ static void print_veth_comparison(const struct session *s, FILE *out)
 		}
 }
 
+/* The counted rep of a store-over-lo-ns cell of one strategy and rep number; NULL if none. */
+static const struct rep_result *lons_store_rep(const struct session *s, const char *label, int rep)
+{
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+
+		if (r->cell.scenario == SC_STORE && !strcmp(r->cell.transport, "lo-ns") &&
+		    !strcmp(r->cell.strategy, label) && r->rep == rep)
+			return r;
+	}
+	return NULL;
+}
+
+static double receiver_cpu_per_gib(const struct rep_result *r)
+{
+	return (r->roles[0].cpu_user_s + r->roles[0].cpu_sys_s) / (r->cell.bytes / (double)(1ull << 30));
+}
+
+/*
+ * Issue 12's goal for zero-copy receive: the receiver's CPU per GiB at
+ * most 1.0x readwrite's on the same lo-ns link and the same MSG_ZEROCOPY
+ * sender, with 99% or more of the bytes mapped.  Paired rep by rep.
+ */
+static void print_zcrecv_comparison(const struct session *s, FILE *out)
+{
+	double ratio[64], share[64], zc[64], rw[64];
+	uint64_t bytes = 0;
+	size_t n = 0;
+
+	for (int rep = 1; rep <= 64; rep++) {
+		const struct rep_result *z = lons_store_rep(s, "zerocopy_recv", rep);
+		const struct rep_result *b = lons_store_rep(s, "readwrite", rep);
+		uint64_t all;
+
+		if (!z || !b || !z->zcr.reported || receiver_cpu_per_gib(b) <= 0)
+			continue;
+		all = z->zcr.bytes_mapped + z->zcr.bytes_copybuf + z->zcr.bytes_read;
+		zc[n] = receiver_cpu_per_gib(z);
+		rw[n] = receiver_cpu_per_gib(b);
+		ratio[n] = zc[n] / rw[n];
+		bytes = z->cell.bytes;
+		share[n] = all ? (double)z->zcr.bytes_mapped / (double)all : 0;
+		n++;
+	}
+	if (!n)
+		return;
+	double med = stats_median(ratio, n), mapped = stats_median(share, n);
+
+	fprintf(out, "\nZero-copy receive (store over lo-ns, %.0f MiB, fixed sender MSG_ZEROCOPY for both;"
+		" receiver CPU per GiB, %zu paired reps):\n"
+		"  zerocopy_recv %.3f s / readwrite %.3f s = %.2fx (paired median; min %.2f, max %.2f),"
+		" %.1f%% of bytes mapped\n"
+		"  goal (issue 12): at most 1.0x at >= 99%% mapped: %s\n",
+		bytes / 1048576.0, n, stats_median(zc, n), stats_median(rw, n), med,
+		stats_min(ratio, n), stats_max(ratio, n), 100 * mapped,
+		med <= 1.0 && mapped >= 0.99 ? "met" : "not met");
+}
+
 static void print_headline(const struct session *s, FILE *out)
 {
 	double rw_cpu = cell_median(s, SC_RELAY, "readwrite", true);
@@ -1041,6 +1103,7 @@ static void print_headline(const struct session *s, FILE *out)
 			vm_pipe / 1e6, rw_pipe / 1e6, vm_pipe / rw_pipe);
 	print_echo_latency(s, out);
 	print_veth_comparison(s, out);
+	print_zcrecv_comparison(s, out);
 }
 
 /*
@@ -1135,7 +1198,7 @@ int cmd_bench(int argc, char **argv)
 {
 	struct parsed p;
 	struct session s = { 0 };
-	struct group groups[3 * SC_COUNT + 4];
+	struct group groups[3 * SC_COUNT + 5];
 	char err[320];
 	int r, ngroups = 0, failed = 0;
 
@@ -1231,6 +1294,27 @@ int cmd_bench(int argc, char **argv)
 			parse_pin(p.pin, sc, g->cfg.pin);
 			s.cells_total += (s.reps + s.warmup) * g->nspecs;
 		}
+	/*
+	 * Zero-copy receive against readwrite's receive: store over lo-ns, the
+	 * same link and the same MSG_ZEROCOPY sender for both.
+	 */
+	char lons_err[256];
+
+	if (lons_create(lons_err, sizeof(lons_err)) == 0) {
+		struct group *g = &groups[ngroups++];
+
+		memset(g, 0, sizeof(*g));
+		parse_strategy_list("readwrite,zerocopy_recv", SC_STORE, TR_LONS, g);
+		g->cfg = p.cfg;
+		g->cfg.scenario = SC_STORE;
+		g->cfg.transport = TR_LONS;
+		g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20 : 256ull << 20;
+		g->cfg.block = DEFAULT_BLOCK;
+		parse_pin(p.pin, SC_STORE, g->cfg.pin);
+		s.cells_total += (s.reps + s.warmup) * g->nspecs;
+	} else {
+		fprintf(stderr, "copylab: bench: no zero-copy receive comparison: %s\n", lons_err);
+	}
 	if (p.quick)
 		fprintf(stderr, "copylab: --quick is a smoke run (64 MiB, 2 reps): its figures are not for quoting\n");
 	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||
