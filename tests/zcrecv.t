@@ -130,6 +130,31 @@ is "$r" 61492 "env.json: the lo-ns namespace's lo has MTU 61492"
 r=$(ip -j link show lo 2>/dev/null | jq -r '.[0].mtu')
 ok "$([ "$r" != 61492 ]; echo $?)" "the host's lo keeps its own MTU ($r)"
 
+# ---- the way out: SIGINT cleans up; after SIGKILL, copylab cleanup does ------
+
+for sig in INT KILL; do
+	"$COPYLAB" run --scenario store --strategy zerocopy_recv --transport lo-ns --size 256M --reps 50 \
+		--warmup 0 --out "$TMP/sig-$sig" --workdir "$WORKDIR" >"$TMP/sig.out" 2>"$TMP/sig.err" &
+	pid=$!
+	for i in $(seq 50); do
+		[ -n "$(ip netns list | grep -E "^copylab-$pid-")" ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	kill -"$sig" "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	if [ "$sig" = INT ]; then
+		is "$rc" 1 "SIGINT mid-transfer: copylab exits 1"
+	else
+		left=$(ip netns list | awk '{print $1}' | grep -E "^copylab-$pid-" || true)
+		ok "$([ -n "$left" ]; echo $?)" "SIGKILL mid-transfer leaves its namespace ($left)"
+		cl cleanup
+		ok "$RC" "copylab cleanup after the SIGKILL: exit 0" "$(cat "$ERR")"
+	fi
+	check_clean "SIG$sig mid-transfer" "$pid"
+done
+
 # ---- refusals ----------------------------------------------------------------
 
 expect_usage_error "zerocopy_recv over unix: exit 2 with the reason" "zerocopy_recv.*unix.*AF_UNIX" \
