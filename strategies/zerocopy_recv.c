@@ -185,8 +185,11 @@ static ssize_t zcr_map(struct xfer *x, struct zcr_state *st)
 		x->io.eintr++;
 	if (o.err)
 		return io_fail(x, "getsockopt_tcp_zerocopy_receive", o.err);
-	if (o.nothing)
+	if (o.nothing) {
+		/* Nothing queued: this call's EAGAIN, though getsockopt never says it. */
+		x->io.eagain++;
 		return io_wait_ready(x, x->in_fd, POLLIN, -1, 0);
+	}
 	if (o.mapped) {
 		queue_seg(st, st->ring + st->pos, o.mapped);
 		/* Whole pages; rounding keeps the next address aligned all the same. */
