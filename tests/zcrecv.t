@@ -91,6 +91,23 @@ for tr in lo-ns tcp; do
 	done
 done
 
+# ---- every other strategy runs on lo-ns too (side by side with zerocopy_recv) ----
+
+load_list
+for sc in $(jq -r '.scenarios[] | select(.uses_transport) | .name' "$LIST_JSON"); do
+	d=$TMP/all-$sc
+	zrun "$d" --scenario "$sc" --strategy all --transport lo-ns --size 1048577
+	ok "$RC" "$sc over lo-ns, --strategy all, 1 MiB + 1: exit 0" "$(tail -n 3 "$ERR")"
+	mapfile -t want < <(supported "$sc")
+	got=$(jq -s -r 'map(select(.verified == true and .bytes == 1048577 and .transport == "lo-ns") | .strategy) | sort | join(" ")' \
+		"$d/results.jsonl" 2>&1)
+	# Those that need a privilege or refuse the transport are left out by `all`; none does here as root.
+	is "$got" "$(printf '%s\n' "${want[@]}" | sort | tr '\n' ' ' | sed 's/ $//')" \
+		"$sc over lo-ns: every supporting strategy verified"
+	check_clean "$sc over lo-ns" "$PID"
+	rm -rf "$d"
+done
+
 # ---- what was mapped (64 MiB, whatever the sizes above) ------------------------
 
 for tr in lo-ns tcp; do
