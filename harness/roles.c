@@ -349,14 +349,22 @@ static int send_all(int fd, const unsigned char *buf, size_t len, struct role_re
  * Take every zero-copy completion waiting on the error queue, waiting for
  * one first when `wait` (the kernel refused to pin more: ENOBUFS).  The
  * payload never changes, so completions only free the kernel's count of
- * pinned memory; a real error on the queue fails the role.
+ * pinned memory; a real error on the queue fails the role, and so does a
+ * wait in which no completion comes (nothing in flight: waiting cannot help).
  */
 static int reap_zerocopy(int fd, bool wait, struct role_report *rep)
 {
 	struct pollfd pf = { .fd = fd, .events = 0 };
+	int n = 0;
 
-	if (wait && poll(&pf, 1, -1) < 0 && errno != EINTR)
-		return set_error(rep, errno, "poll", "zero-copy completions");
+	if (wait) {
+		n = poll(&pf, 1, 2000);
+		if (n < 0 && errno != EINTR)
+			return set_error(rep, errno, "poll", "zero-copy completions");
+		if (n == 0)
+			return set_error(rep, ENOBUFS, "send",
+					 "MSG_ZEROCOPY: the kernel pins no more and no completion came");
+	}
 	for (;;) {
 		char ctrl[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
 		struct msghdr msg = { .msg_control = ctrl, .msg_controllen = sizeof(ctrl) };
