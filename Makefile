@@ -102,12 +102,13 @@ test:
 # uninstrumented programs (NOTES), so trace and crosscheck stay out.
 SAN_BUILD := $(BUILD)/san
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-SAN_TESTS := test_|cli|schema|negative|partial|matrix|faults|sweep|nat
+SAN_TESTS := test_|cli|schema|negative|partial|matrix|faults|sweep|nat|zcrecv
 test-sanitize:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) COPYLAB_BIN=$(SAN_BUILD)/copylab \
 		CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" $(SAN_BUILD)/copylab unit
 	COPYLAB=$(SAN_BUILD)/copylab UNIT_DIR=$(SAN_BUILD)/tests MATRIX_SIZES="0 1 4095 4096 4097 65535 65537 1048577" NAT_SIZES="0 1 4097 1048577" \
+		ZCRECV_SIZES="0 1 4095 4096 4097 65535 65537 1048577" \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run.sh '$(SAN_TESTS)'
 

@@ -353,6 +353,7 @@ static void session_close(struct session *s, FILE *table)
 		ledger_close(s->ledger);
 	/* The veth link goes on every way out: this, an error, a signal (atexit as well). */
 	link_destroy();
+	lons_destroy();
 	remote_close(s->remote);
 	if (s->workdir[0])
 		rmdir(s->workdir);
@@ -382,7 +383,9 @@ static const char run_help[] =
 "  --transport T      tcp (127.0.0.1), unix, veth (two network namespaces joined\n"
 "                     by a veth pair), routed (A | router | B: two veth links\n"
 "                     and a forwarding namespace; a relay runs in the router,\n"
-"                     nat's DNAT rules go there) or nic (a second host: --peer);\n"
+"                     nat's DNAT rules go there), lo-ns (127.0.0.1 in a namespace\n"
+"                     whose lo has MTU 61492: whole-page segments, and a\n"
+"                     MSG_ZEROCOPY fixed source) or nic (a second host: --peer);\n"
 "                     default tcp (copy and pipe: none).  See docs/transports.md\n"
 "  --mtu N            veth, routed: the links' MTU (68..65535); default 1500\n"
 "  --offload on|off   veth: TSO, GSO and GRO on or off; default: the veth's own\n"
@@ -436,7 +439,9 @@ static const char bench_help[] =
 "can make the veth link); send over veth with readwrite, msg_zerocopy and\n"
 "uring_send_zc (64 KiB sends: sender CPU ratios and the share of sends not\n"
 "copied); every relay strategy, nat among them, over routed (the one path\n"
-"where nat runs: system-wide CPU per GiB against nat's).  Roles are pinned one\n"
+"where nat runs: system-wide CPU per GiB against nat's); store over lo-ns\n"
+"with readwrite and zerocopy_recv at 64 KiB and 1 MiB blocks (one MSG_ZEROCOPY\n"
+"sender for both; the receiver CPU ratio is printed).  Roles are pinned one\n"
 "CPU each where the machine has enough (--pin).  Then the\n"
 "relay cell with the instruments on and off, for what they cost.  Prints the\n"
 "table and the headline figures, and writes the results directory.\n"
@@ -866,6 +871,13 @@ int cmd_run(int argc, char **argv)
 		free(groups);
 		return r == -EOPNOTSUPP || r == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
 	}
+	if (tr == TR_LONS && scenario_def(sc)->uses_transport && (r = lons_create(err, sizeof(err)))) {
+		fprintf(stderr, "copylab: transport lo-ns: %s\n", err);
+		if (s.ledger)
+			ledger_close(s.ledger);
+		free(groups);
+		return EXIT_RUN_FAILED;
+	}
 	if (tr == TR_NIC && ((r = remote_open(p.peer, &s.remote, err, sizeof(err))) ||
 			     (r = remote_check_scenario(s.remote, sc, err, sizeof(err))))) {
 		fprintf(stderr, "copylab: %s%s\n", strncmp(err, "transport nic", 13) ? "transport nic: " : "", err);
@@ -881,6 +893,7 @@ int cmd_run(int argc, char **argv)
 		if (s.ledger)
 			ledger_close(s.ledger);
 		link_destroy();
+		lons_destroy();
 		remote_close(s.remote);
 		free(groups);
 		return r;
@@ -1205,6 +1218,80 @@ static void print_send_zerocopy(const struct session *s, FILE *out)
 	}
 }
 
+#define ZCRECV_BENCH_BLOCK ((size_t)1 << 20)
+
+/* The counted rep of a store-over-lo-ns cell of one strategy and rep number; NULL if none. */
+static const struct rep_result *lons_store_rep(const struct session *s, const char *label, size_t block,
+					       int rep)
+{
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+
+		if (r->cell.scenario == SC_STORE && !strcmp(r->cell.transport, "lo-ns") &&
+		    !strcmp(r->cell.strategy, label) && r->cell.block == block && r->rep == rep)
+			return r;
+	}
+	return NULL;
+}
+
+static double receiver_cpu_per_gib(const struct rep_result *r)
+{
+	return (r->roles[0].cpu_user_s + r->roles[0].cpu_sys_s) / (r->cell.bytes / (double)(1ull << 30));
+}
+
+/*
+ * Issue 12's goal for zero-copy receive: the receiver's CPU per GiB at
+ * most 1.0x readwrite's on the same lo-ns link and the same MSG_ZEROCOPY
+ * sender, with 99% or more of the bytes mapped.  Paired rep by rep, per
+ * block size: readwrite reads one block per call while zerocopy_recv maps
+ * all that is queued, so the block decides how many more calls readwrite
+ * makes.
+ */
+static void print_zcrecv_block(const struct session *s, size_t block, FILE *out)
+{
+	double ratio[64], share[64], zc[64], rw[64];
+	size_t n = 0;
+
+	for (int rep = 1; rep <= 64; rep++) {
+		const struct rep_result *z = lons_store_rep(s, "zerocopy_recv", block, rep);
+		const struct rep_result *b = lons_store_rep(s, "readwrite", block, rep);
+		uint64_t all;
+
+		if (!z || !b || !z->zcr.reported || receiver_cpu_per_gib(b) <= 0)
+			continue;
+		all = z->zcr.bytes_mapped + z->zcr.bytes_copybuf + z->zcr.bytes_read;
+		zc[n] = receiver_cpu_per_gib(z);
+		rw[n] = receiver_cpu_per_gib(b);
+		ratio[n] = zc[n] / rw[n];
+		share[n] = all ? (double)z->zcr.bytes_mapped / (double)all : 0;
+		n++;
+	}
+	if (!n)
+		return;
+	double med = stats_median(ratio, n), mapped = stats_median(share, n);
+
+	fprintf(out, "  block %4zu KiB: zerocopy_recv %.3f s / readwrite %.3f s = %.2fx (paired median of %zu;"
+		" min %.2f, max %.2f), %.1f%% of bytes mapped; goal (at most 1.0x at >= 99%% mapped): %s\n",
+		block >> 10, stats_median(zc, n), stats_median(rw, n), med, n,
+		stats_min(ratio, n), stats_max(ratio, n), 100 * mapped,
+		med <= 1.0 && mapped >= 0.99 ? "met" : "not met");
+}
+
+static void print_zcrecv_comparison(const struct session *s, FILE *out)
+{
+	const struct rep_result *any = NULL;
+
+	for (size_t i = 0; i < s->nall && !any; i++)
+		if (s->all[i].cell.scenario == SC_STORE && !strcmp(s->all[i].cell.transport, "lo-ns"))
+			any = &s->all[i];
+	if (!any)
+		return;
+	fprintf(out, "\nZero-copy receive (store over lo-ns, %.0f MiB, one MSG_ZEROCOPY fixed sender for both;"
+		" receiver CPU per GiB, paired rep by rep):\n", any->cell.bytes / 1048576.0);
+	print_zcrecv_block(s, DEFAULT_BLOCK, out);
+	print_zcrecv_block(s, ZCRECV_BENCH_BLOCK, out);
+}
+
 static void print_headline(const struct session *s, FILE *out)
 {
 	double rw_cpu = cell_median(s, SC_RELAY, "readwrite", true);
@@ -1234,6 +1321,7 @@ static void print_headline(const struct session *s, FILE *out)
 	print_veth_comparison(s, out);
 	print_relay_floor(s, out);
 	print_send_zerocopy(s, out);
+	print_zcrecv_comparison(s, out);
 }
 
 /*
@@ -1474,6 +1562,29 @@ int cmd_bench(int argc, char **argv)
 		parse_pin(p.pin, SC_RELAY, g->cfg.pin);
 		s.cells_total += (s.reps + s.warmup) * g->nspecs;
 		ngroups++;
+	}
+	/*
+	 * Zero-copy receive against readwrite's receive: store over lo-ns, the
+	 * same link and the same MSG_ZEROCOPY sender for both.
+	 */
+	char lons_err[256];
+
+	/* At the default block and at 1 MiB, where readwrite makes as few calls. */
+	for (int k = 0; k < 2 && lons_create(lons_err, sizeof(lons_err)) == 0; k++) {
+		struct group *g = &groups[ngroups++];
+
+		memset(g, 0, sizeof(*g));
+		parse_strategy_list("readwrite,zerocopy_recv", SC_STORE, TR_LONS, g);
+		g->cfg = p.cfg;
+		g->cfg.scenario = SC_STORE;
+		g->cfg.transport = TR_LONS;
+		g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20 : 256ull << 20;
+		g->cfg.block = k ? ZCRECV_BENCH_BLOCK : DEFAULT_BLOCK;
+		parse_pin(p.pin, SC_STORE, g->cfg.pin);
+		s.cells_total += (s.reps + s.warmup) * g->nspecs;
+	}
+	if (!lons_netns_name()) {
+		fprintf(stderr, "copylab: bench: no zero-copy receive comparison: %s\n", lons_err);
 	}
 	if (p.quick)
 		fprintf(stderr, "copylab: --quick is a smoke run (64 MiB, 2 reps): its figures are not for quoting\n");

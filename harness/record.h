@@ -68,6 +68,8 @@ struct rep_result {
 	bool hugepages_asked;	/* the label asked for huge pages */
 	bool thp_granted;	/* and they were granted */
 	struct zerocopy_counters zc;	/* the tested role's zero-copy completions */
+	struct zcrecv_counters zcr;	/* the tested role's zero-copy receive */
+	char fixed_sender[16];	/* how the fixed source sent: "send", "msg_zerocopy"; "" without one */
 	bool nonblock;
 	int nroles;
 	struct role_result roles[MAX_ROLES];

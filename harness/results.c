@@ -471,6 +471,27 @@ static json_t *zerocopy_json(const struct zerocopy_counters *z)
 				? real_json(1.0 - (double)z->copied / (double)z->completions) : json_null());
 }
 
+/*
+ * Zero-copy receive: of the bytes delivered, how many came from mapped
+ * pages and how many by copy (the copy buffer's remainder, and read() of
+ * what the kernel could not map).
+ */
+static json_t *zerocopy_recv_json(const struct zcrecv_counters *z)
+{
+	uint64_t copied = z->bytes_copybuf + z->bytes_read, all = z->bytes_mapped + copied;
+
+	if (!z->reported)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I}",
+			 "bytes_mapped", (json_int_t)z->bytes_mapped,
+			 "bytes_copied", (json_int_t)copied,
+			 "bytes_copybuf", (json_int_t)z->bytes_copybuf,
+			 "bytes_read", (json_int_t)z->bytes_read,
+			 "share_mapped", all ? real_json((double)z->bytes_mapped / (double)all) : json_null(),
+			 "maps", (json_int_t)z->maps,
+			 "unmaps", (json_int_t)z->unmaps);
+}
+
 static json_t *status_json(const struct rep_result *rep)
 {
 	if (rep->status == 0)
@@ -487,7 +508,8 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
-			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+			 " s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -519,6 +541,8 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "profile", profile_json(rep),
 			 "zerocopy", zerocopy_json(&rep->zc),
 			 "role_absent", rep->role_absent[0] ? TEXT_JSON(rep->role_absent) : json_null(),
+			 "zerocopy_recv", zerocopy_recv_json(&rep->zcr),
+			 "fixed_sender", rep->fixed_sender[0] ? json_string(rep->fixed_sender) : json_null(),
 			 "roles", roles_json(rep));
 }
 

@@ -399,6 +399,7 @@ static int fork_role(struct rep_state *st, int i, char *err, size_t errlen)
 			sched_setaffinity(0, sizeof(set), &set);
 		}
 		close_foreign_fds(st, &st->ctx[i], i);
+		transport_close_inherited();
 		if (st->remote[i])
 			remote_role_main(&st->ctx[i], st->ctx[i].in_fd);
 		role_main(&st->ctx[i]);
@@ -582,6 +583,10 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 	out->hugepages_asked = st->spec->tun.hugepages;
 	out->thp_granted = st->report[0].thp_granted;
 	out->zc = st->report[0].zc;
+	out->zcr = st->report[0].zcr;
+	for (int i = 1; i < st->nroles; i++)
+		if (st->report[i].fixed_sender[0])
+			snprintf(out->fixed_sender, sizeof(out->fixed_sender), "%s", st->report[i].fixed_sender);
 	for (int i = 1; i < st->nroles; i++)
 		if (st->report[i].latency.count)
 			out->latency = st->report[i].latency;

@@ -28,6 +28,7 @@
 
 static const char *const names[TR_COUNT] = {
 	[TR_TCP] = "tcp", [TR_UNIX] = "unix", [TR_VETH] = "veth", [TR_NIC] = "nic", [TR_ROUTED] = "routed",
+	[TR_LONS] = "lo-ns",
 };
 
 const char *transport_name(enum transport t)
@@ -45,7 +46,7 @@ int transport_find(const char *name)
 
 const char *transport_names(char *buf, size_t len)
 {
-	snprintf(buf, len, "tcp, unix, veth, nic, routed");
+	snprintf(buf, len, "tcp, unix, veth, nic, routed, lo-ns");
 	return buf;
 }
 
@@ -568,6 +569,104 @@ static int veth_pair(bool routed, enum leg leg, const struct via *via, const str
 			     err, errlen);
 }
 
+/* ---- lo-ns ------------------------------------------------------------------ */
+
+static struct lons {
+	bool active;
+	pid_t owner;		/* forked children inherit the atexit handler: only the owner tears down */
+	char ns[48];
+	int nsfd;
+} ln = { .nsfd = -1 };
+
+const char *lons_netns_name(void)
+{
+	return ln.active ? ln.ns : NULL;
+}
+
+/*
+ * In a forked role: close the namespace descriptors it inherited.  Each
+ * carries the shared flock that tells `copylab cleanup` a run still uses
+ * the namespace, and a role killed with its harness can take a moment to
+ * exit: holding them, it would keep a dead run's namespaces "in use".
+ * Roles never enter a namespace (the parent made their sockets).
+ */
+void transport_close_inherited(void)
+{
+	for (size_t l = 0; l < sizeof(links) / sizeof(links[0]); l++)
+		for (int i = 0; i < NS_MAX; i++)
+			if (links[l].nsfd[i] >= 0) {
+				close(links[l].nsfd[i]);
+				links[l].nsfd[i] = -1;
+			}
+	if (ln.nsfd >= 0) {
+		close(ln.nsfd);
+		ln.nsfd = -1;
+	}
+}
+
+void lons_destroy(void)
+{
+	char err[320];
+
+	if (!ln.active || ln.owner != getpid())
+		return;
+	if (ln.nsfd >= 0)
+		close(ln.nsfd);
+	ln.nsfd = -1;
+	if (netns_cmd(NULL, 0, err, sizeof(err), "ip", "netns", "del", ln.ns, NULL))
+		fprintf(stderr, "copylab: lo-ns teardown: %s (`copylab cleanup` removes it)\n", err);
+	ln.active = false;
+}
+
+static void lons_atexit(void)
+{
+	lons_destroy();
+}
+
+int lons_create(char *err, size_t errlen)
+{
+	static bool registered;
+	char mtu[16];
+	int r;
+
+	if (ln.active)
+		return 0;
+	ln.owner = getpid();
+	snprintf(ln.ns, sizeof(ln.ns), NETNS_PREFIX "%d-%06x-lo", (int)getpid(), run_unique_id());
+	if (!registered && atexit(lons_atexit) == 0)
+		registered = true;
+	if (netns_cmd(NULL, 0, err, errlen, "ip", "netns", "add", ln.ns, NULL))
+		return -EIO;
+	ln.active = true;
+	if ((ln.nsfd = netns_open(ln.ns)) < 0) {
+		r = ln.nsfd;
+		snprintf(err, errlen, "open %s/%s: %s", NETNS_DIR, ln.ns, strerror(-r));
+		lons_destroy();
+		return r;
+	}
+	/* In use while this lock is held: `copylab cleanup` leaves it alone. */
+	flock(ln.nsfd, LOCK_SH);
+	snprintf(mtu, sizeof(mtu), "%u", LONS_MTU);
+	/* The namespace's own lo: the host's keeps its MTU. */
+	if (netns_cmd(NULL, 0, err, errlen, "ip", "-n", ln.ns, "link", "set", "lo", "mtu", mtu, NULL) ||
+	    netns_cmd(NULL, 0, err, errlen, "ip", "-n", ln.ns, "link", "set", "lo", "up", NULL)) {
+		lons_destroy();
+		return -EIO;
+	}
+	return 0;
+}
+
+static int lons_pair(const struct sockopts *o, int *up, int *down, char *err, size_t errlen)
+{
+	const char *ns_names[2];
+	int r;
+
+	if (!ln.active && (r = lons_create(err, errlen)))
+		return r;
+	ns_names[0] = ns_names[1] = ln.ns;
+	return inet_pair(o, htonl(INADDR_LOOPBACK), ln.nsfd, ln.nsfd, ns_names, up, down, err, errlen);
+}
+
 int transport_pair_leg(enum transport t, enum leg leg, const struct sockopts *o, int *up, int *down,
 		       char *err, size_t errlen)
 {
@@ -579,6 +678,8 @@ int transport_pair_leg(enum transport t, enum leg leg, const struct sockopts *o,
 	case TR_VETH:
 	case TR_ROUTED:
 		return veth_pair(t == TR_ROUTED, leg, NULL, o, up, down, err, errlen);
+	case TR_LONS:
+		return lons_pair(o, up, down, err, errlen);
 	case TR_NIC:
 		snprintf(err, errlen, "transport nic: the pair is made with the far host (remote_role_begin), and needs --peer");
 		return -EINVAL;
@@ -838,6 +939,15 @@ json_t *transport_facts(enum transport t, const char *peer)
 	}
 	case TR_NIC:
 		nic_facts(o, peer);
+		break;
+	case TR_LONS:
+		if (!ln.active) {
+			json_object_set_new(o, "error", json_string("no lo-ns namespace was made in this invocation"));
+			break;
+		}
+		json_object_set_new(o, "address", json_string("127.0.0.1"));
+		json_object_set_new(o, "mtu_asked", json_integer(LONS_MTU));
+		iface_facts(o, ln.ns, ln.nsfd, "lo");
 		break;
 	default:
 		break;

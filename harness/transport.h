@@ -14,6 +14,10 @@
  *   routed three namespaces A | R | B: two veth links with a router
  *         namespace (ip_forward=1) between them; a relay runs in R, and
  *         nat's DNAT rules go there
+ *   lo-ns 127.0.0.1 inside a namespace of copylab's own whose lo has MTU
+ *         LONS_MTU, so a TCP segment carries a whole number of pages (what
+ *         TCP_ZEROCOPY_RECEIVE needs to map them); the host's lo is never
+ *         touched
  */
 #ifndef COPYLAB_TRANSPORT_H
 #define COPYLAB_TRANSPORT_H
@@ -25,7 +29,7 @@
 
 #include "../strategies/strategy.h"
 
-enum transport { TR_TCP, TR_UNIX, TR_VETH, TR_NIC, TR_ROUTED, TR_COUNT };
+enum transport { TR_TCP, TR_UNIX, TR_VETH, TR_NIC, TR_ROUTED, TR_LONS, TR_COUNT };
 
 /*
  * Which stretch of the path a pair covers.  Only `routed` tells them
@@ -101,9 +105,30 @@ int link_parse_delay(const char *s, double *seconds, char *err, size_t errlen);
 /* Removes namespaces, link and qdiscs.  Safe to call twice, and without a link. */
 void link_destroy(void);
 bool link_active(void);
+/* In a forked role: close the namespace descriptors (and their locks) it inherited. */
+void transport_close_inherited(void);
 /* "copylab-123-ab12cd-a" etc.; NULL without a link. */
 const char *link_netns_name(int side);	/* side 0 = A (up), 1 = B (down), 2 = R (routed) */
 bool link_routed(void);
+
+/* ---- lo-ns: one namespace whose loopback carries page-multiple segments ---- */
+
+/*
+ * 61492 = 15 * 4096 payload + 20 (IPv4) + 20 (TCP) + 12 (timestamps): the
+ * MSS is 61440, fifteen pages, so every full segment can be mapped.
+ */
+#define LONS_MTU 61492
+
+/*
+ * Creates namespace "copylab-<pid>-<id>-lo" with its lo up at LONS_MTU (a
+ * shared flock on it while it lives, an atexit teardown).  0, or a
+ * negative errno with err saying what failed.  Safe to call when it exists.
+ */
+int lons_create(char *err, size_t errlen);
+/* Removes it.  Safe to call twice, and when there is none. */
+void lons_destroy(void);
+/* Its name; NULL when there is none. */
+const char *lons_netns_name(void);
 
 /*
  * The transport's facts for env.json: MTU, offloads (ethtool -k of the

@@ -85,6 +85,22 @@ struct zerocopy_counters {
 	uint64_t bytes_copied;	/* their bytes, where known */
 };
 
+/*
+ * What a zero-copy receive strategy (TCP_ZEROCOPY_RECEIVE) delivered, and
+ * how: bytes whose pages were mapped into its memory, bytes the kernel
+ * copied into its small copy buffer (the unaligned remainder), and bytes
+ * it had to read() (the kernel's recv_skip_hint: data in frames that are
+ * not whole pages).  `reported` says the strategy fills these.
+ */
+struct zcrecv_counters {
+	bool reported;
+	uint64_t bytes_mapped;
+	uint64_t bytes_copybuf;
+	uint64_t bytes_read;
+	uint64_t maps;		/* getsockopt(TCP_ZEROCOPY_RECEIVE) calls */
+	uint64_t unmaps;	/* madvise(MADV_DONTNEED) calls over the ring */
+};
+
 /* One descriptor and the events the strategy waits for on it. */
 struct wait_on {
 	int fd;			/* -1: unused */
@@ -116,6 +132,7 @@ struct xfer {
 	size_t pipe_granted;	/* pipe size actually granted, 0 if no pipe */
 	bool thp_granted;	/* huge pages backed the strategy's memory */
 	struct zerocopy_counters zc;	/* zero-copy strategies only */
+	struct zcrecv_counters zcr;	/* zero-copy receive strategies only */
 	void *priv;		/* the strategy's own state (priv_size bytes, zeroed) */
 	/*
 	 * File input only: the offset in the file where the transfer starts

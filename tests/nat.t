@@ -37,7 +37,7 @@ is "$(jq -r '.transports | index("routed") != null' "$LIST_JSON")" "true" "list 
 is "$(jq -r '.strategies[] | select(.name == "nat") | .role_replaced_by | type' "$LIST_JSON")" "string" \
 	"list --json: nat says what replaces its relay process"
 cl list
-ok "$(grep -q '^  nat over tcp, veth, nic (it runs over routed only): DNAT' "$OUT"; echo $?)" \
+ok "$(grep -q '^  nat over tcp, veth, nic[a-z, -]* (it runs over routed only): DNAT' "$OUT"; echo $?)" \
 	"list: says why nat cannot run over tcp, veth and nic" "$(grep nat "$OUT")"
 
 # ---- refusals ---------------------------------------------------------------------

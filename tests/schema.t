@@ -35,6 +35,10 @@ problems=$(jq -r '
 		need("wall_s"; "number"), need("bytes_per_s"; "number"), need("verified"; "boolean"),
 		need("verify"; "string"), need("digest"; "string"), need("nonblock"; "boolean"),
 		need("status"; "string"), need("roles"; "object"),
+		(if has("zerocopy_recv") | not then "missing zerocopy_recv"
+		 elif .zerocopy_recv != null then "zerocopy_recv of \(.strategy) is \(.zerocopy_recv), not null" else empty end),
+		(if has("fixed_sender") | not then "missing fixed_sender"
+		 elif .fixed_sender != null then "fixed_sender of serve (no source) is \(.fixed_sender), not null" else empty end),
 		(if has("verify_note") | not then "missing verify_note"
 		 elif .verify_note != null then "verify_note of a verified rep is \(.verify_note), not null" else empty end),
 		(if has("pipe_size") | not then "missing pipe_size"
@@ -167,5 +171,27 @@ else
 fi
 ok $(grep -qw readwrite "$ERR" && grep -qw sendfile "$ERR"; echo $?) "--json: the readable table goes to stderr" \
 	"$(diag_file "$ERR" 8)"
+
+# --- zero-copy receive: its object, and the fixed sender ---------------------------
+cl run --scenario store --strategy readwrite,zerocopy_recv --transport tcp --size 1M --reps 1 --warmup 0 \
+	--out "$TMP/zcr"
+ok $([ "$RC" -eq 0 ]; echo $?) "store readwrite,zerocopy_recv 1M: exit 0" "$(cl_desc)"
+problems=$(jq -r '
+	"\(.strategy): " + ([
+		(if .fixed_sender != "send" then "fixed_sender is \(.fixed_sender), not \"send\" over tcp" else empty end),
+		(if .strategy == "readwrite" then
+			(if .zerocopy_recv != null then "zerocopy_recv is not null" else empty end)
+		 else
+			(.zerocopy_recv as $z |
+			 if ($z | type) != "object" then "zerocopy_recv is \($z | type)"
+			 else (["bytes_mapped","bytes_copied","bytes_copybuf","bytes_read","maps","unmaps"][] as $k |
+				if ($z[$k] | type) != "number" or $z[$k] != ($z[$k] | floor) or $z[$k] < 0
+				then "zerocopy_recv.\($k) is \($z[$k])" else empty end),
+			      (if ($z.share_mapped | type) != "number" or $z.share_mapped < 0 or $z.share_mapped > 1
+			       then "share_mapped is \($z.share_mapped)" else empty end)
+			 end)
+		 end)
+	] | join("; "))' "$TMP/zcr/results.jsonl" 2>&1 | grep -v ': $')
+is "$problems" "" "records: zerocopy_recv (object of counts and a share, or null) and fixed_sender as documented"
 
 done_testing
