@@ -916,26 +916,6 @@ int cmd_run(int argc, char **argv)
 /* ---- bench --------------------------------------------------------------- */
 
 /* Median of one figure over the counted reps of a (scenario, strategy) cell. */
-static double cell_median(const struct session *s, enum scenario sc, const char *label, bool cpu_per_gib)
-{
-	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
-	size_t n = 0;
-
-	for (size_t i = 0; v && i < s->nall; i++) {
-		const struct rep_result *r = &s->all[i];
-		double gib = r->cell.bytes / (double)(1ull << 30);
-
-		if (r->cell.scenario != sc || strcmp(r->cell.strategy, label))
-			continue;
-		v[n++] = !cpu_per_gib ? r->bytes_per_s
-			 : gib > 0 ? (r->roles[0].cpu_user_s + r->roles[0].cpu_sys_s) / gib : 0;
-	}
-	double m = n ? stats_median(v, n) : -1;
-
-	free(v);
-	return m;
-}
-
 /* Median over the reps of one echo cell of a latency figure (offset into the summary). */
 static double echo_median(const struct session *s, const struct rep_result *like, size_t field)
 {
@@ -1294,14 +1274,15 @@ static void print_zcrecv_comparison(const struct session *s, FILE *out)
 
 static void print_headline(const struct session *s, FILE *out)
 {
-	double rw_cpu = cell_median(s, SC_RELAY, "readwrite", true);
-	double sp_cpu = cell_median(s, SC_RELAY, "splice", true);
-	double rw_pipe = cell_median(s, SC_PIPE, "readwrite", false);
-	double vm_pipe = cell_median(s, SC_PIPE, "vmsplice", false);
+	/* Each figure from one transport's cells: the bench also runs relay over veth and routed. */
+	double rw_cpu = figure_median(s, SC_RELAY, "tcp", "readwrite", fig_tested_cpu);
+	double sp_cpu = figure_median(s, SC_RELAY, "tcp", "splice", fig_tested_cpu);
+	double rw_pipe = figure_median(s, SC_PIPE, "none", "readwrite", fig_throughput);
+	double vm_pipe = figure_median(s, SC_PIPE, "none", "vmsplice", fig_throughput);
 
 	fprintf(out, "\nHeadline ratios (medians of this run):\n");
 	if (rw_cpu > 0 && sp_cpu >= 0)
-		fprintf(out, "  relay, relay-role CPU per GiB: splice %.3f s / readwrite %.3f s = %.2fx (lower is better)\n",
+		fprintf(out, "  relay over tcp, relay-role CPU per GiB: splice %.3f s / readwrite %.3f s = %.2fx (lower is better)\n",
 			sp_cpu, rw_cpu, sp_cpu / rw_cpu);
 	if (rw_pipe > 0 && vm_pipe > 0)
 		fprintf(out, "  pipe throughput: vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx (higher is better)\n",
