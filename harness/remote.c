@@ -32,6 +32,14 @@
 #define PREPARE_TIMEOUT_MS 300000	/* the daemon builds the payload and its hashes */
 #define DATA_ACCEPT_TIMEOUT_MS 30000
 #define GO_TIMEOUT_MS 600000
+/*
+ * A blocked data read or send on the far host wakes this often to look at
+ * the control channel: a driver that is gone aborts the run within it.
+ */
+#define DATA_WAKE_MS 1000
+/* A driver host that vanishes without a FIN or RST: keepalive probes and
+ * the limit on unacknowledged data close its connections within about this. */
+#define PEER_LOST_MS 30000
 
 struct remote_peer {
 	char addr[300];		/* as given: "HOST:PORT" */
@@ -149,6 +157,37 @@ static void control_nodelay(int fd)
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/*
+ * The daemon's connections to a driver: keepalive probes on an idle one and
+ * a limit on unacknowledged data, so a driver host that loses power or its
+ * link (no FIN, no RST ever arrives) ends its run instead of holding the
+ * daemon forever.
+ */
+static void watch_peer(int fd)
+{
+	int one = 1, idle = 10, intvl = 5, cnt = 3, user_timeout = PEER_LOST_MS;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
+}
+
+/*
+ * Whether the driver has hung up its control channel: closed (its process
+ * ended or was killed: FIN), reset, or lost to keepalive.  During a run the
+ * driver sends nothing after "go", so this never consumes a message; a
+ * message waiting ("go" before the data connection was accepted) is not a
+ * hang-up.
+ */
+static bool driver_gone(int ctl)
+{
+	struct pollfd p = { .fd = ctl, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 int remote_recv(int fd, json_t **msg, int timeout_ms, char *err, size_t errlen)
@@ -677,30 +716,44 @@ static int parse_run(json_t *m, enum role_kind kind, struct far_run *fr, char *e
 	return 0;
 }
 
-/* The data connection that presents the token; strangers are closed. */
-static int accept_data(int lfd, const char *token, char *err, size_t errlen)
+/*
+ * The data connection that presents the token; strangers are closed.
+ * Watches the run's control channel meanwhile: a driver killed between its
+ * run message and its data connection never makes one, and the daemon must
+ * not sit out DATA_ACCEPT_TIMEOUT_MS for it while the next driver waits.
+ */
+static int accept_data(int lfd, int ctl, const char *token, char *err, size_t errlen)
 {
 	int64_t deadline = mono_ms() + DATA_ACCEPT_TIMEOUT_MS;
 
 	while (!daemon_stop) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = ctl, .events = POLLRDHUP } };
 		char got[REMOTE_TOKEN_LEN];
 		int64_t left = deadline - mono_ms();
 		int fd;
 
 		if (left <= 0)
 			break;
-		if (poll(&p, 1, left > 1000 ? 1000 : (int)left) <= 0)
+		if (poll(p, 2, left > 1000 ? 1000 : (int)left) <= 0)
+			continue;
+		if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+			goto gone;
+		if (!(p[0].revents & POLLIN))
 			continue;
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = ctl, .events = POLLRDHUP } };
 		unsigned char first;
 
-		if (poll(&pf, 1, 5000) == 1 && recv(fd, &first, 1, MSG_PEEK) == 1 && first == 0) {
+		if (poll(pf, 2, 5000) > 0 && (pf[1].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+			close(fd);
+			goto gone;
+		}
+		if ((pf[0].revents & POLLIN) && recv(fd, &first, 1, MSG_PEEK) == 1 && first == 0) {
 			if (npending < MAX_PENDING) {
 				control_nodelay(fd);
+				watch_peer(fd);
 				pending[npending++] = fd;	/* another driver: its turn comes after this run */
 				continue;
 			}
@@ -708,12 +761,17 @@ static int accept_data(int lfd, const char *token, char *err, size_t errlen)
 			close(fd);
 			continue;
 		}
-		if (read_exact(fd, got, sizeof(got), mono_ms() + 5000) == 0 && !memcmp(got, token, sizeof(got)))
+		if (read_exact(fd, got, sizeof(got), mono_ms() + 5000) == 0 && !memcmp(got, token, sizeof(got))) {
+			watch_peer(fd);
 			return fd;
+		}
 		close(fd);	/* not this run's: another driver waits its turn */
 	}
 	snprintf(err, errlen, "no data connection with this run's token within %d s", DATA_ACCEPT_TIMEOUT_MS / 1000);
 	return -ETIMEDOUT;
+gone:
+	snprintf(err, errlen, "the driver closed the control channel before its data connection (stopped or killed)");
+	return -ECONNABORTED;
 }
 
 /* Waits for {"op":"go"}.  0, or -1 with err. */
@@ -755,19 +813,52 @@ static int far_error(struct far_result *res, int err, const char *call, const ch
 	return -1;
 }
 
-static void far_source(int fd, const struct payload *p, struct far_result *res)
+/*
+ * The data socket's blocking calls return after DATA_WAKE_MS without
+ * progress, so the transfer loops can look at the control channel; a busy
+ * transfer never waits that long, so this adds no call while bytes flow.
+ */
+static void wake_data_calls(int fd)
+{
+	struct timeval t = { .tv_sec = DATA_WAKE_MS / 1000, .tv_usec = DATA_WAKE_MS % 1000 * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof(t));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof(t));
+}
+
+/*
+ * A data call that returned EINTR or timed out (EAGAIN): whether the run
+ * must end (the daemon stopped, the driver gone), with the error in res.
+ */
+static bool transfer_must_end(int ctl, const char *call, struct far_result *res)
+{
+	if (daemon_stop) {
+		far_error(res, EINTR, call, "the daemon was stopped");
+		return true;
+	}
+	if (driver_gone(ctl)) {
+		far_error(res, ECONNABORTED, call, "the driver closed the control channel mid-run");
+		return true;
+	}
+	return false;
+}
+
+static void far_source(int fd, int ctl, const struct payload *p, struct far_result *res)
 {
 	for (uint64_t off = 0; off < p->size;) {
 		size_t len = p->size - off < FIXED_IO_BLOCK ? p->size - off : FIXED_IO_BLOCK;
 		ssize_t n = send(fd, p->data + off, len, MSG_NOSIGNAL);
 
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (transfer_must_end(ctl, "send", res))
+				return;
+			continue;	/* an idle wake-up, not an I/O call of the role */
+		}
 		res->io.calls++;
 		if (n < 0 && errno == EINTR) {
 			res->io.eintr++;
-			if (daemon_stop) {
-				far_error(res, EINTR, "send", "the daemon was stopped");
+			if (transfer_must_end(ctl, "send", res))
 				return;
-			}
 			continue;
 		}
 		if (n < 0) {
@@ -782,7 +873,7 @@ static void far_source(int fd, const struct payload *p, struct far_result *res)
 	shutdown(fd, SHUT_WR);
 }
 
-static void far_sink(int fd, const struct far_run *fr, struct verifier *v, struct far_result *res)
+static void far_sink(int fd, int ctl, const struct far_run *fr, struct verifier *v, struct far_result *res)
 {
 	static unsigned char scratch[FIXED_IO_BLOCK];
 
@@ -798,13 +889,16 @@ static void far_sink(int fd, const struct far_run *fr, struct verifier *v, struc
 				len = fr->close_at - res->bytes;
 		}
 		n = read(fd, at, len);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (transfer_must_end(ctl, "read", res))
+				return;
+			continue;	/* an idle wake-up, not an I/O call of the role */
+		}
 		res->io.calls++;
 		if (n < 0 && errno == EINTR) {
 			res->io.eintr++;
-			if (daemon_stop) {
-				far_error(res, EINTR, "read", "the daemon was stopped");
+			if (transfer_must_end(ctl, "read", res))
 				return;
-			}
 			continue;
 		}
 		if (n < 0) {
@@ -870,25 +964,33 @@ static int serve_run(int lfd, int ctl, const struct far_run *fr, bool verbose)
 		goto out;
 	}
 	json_decref(m);
-	if ((data = accept_data(lfd, token, err, sizeof(err))) < 0) {
+	if ((data = accept_data(lfd, ctl, token, err, sizeof(err))) < 0) {
 		send_error(ctl, err);
-		goto out;
+		goto abort;
 	}
 	if (apply_sockopts(data, fr->sndbuf, fr->rcvbuf) == 0 && fr->nodelay) {
 		int one = 1;
 
 		setsockopt(data, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
+	wake_data_calls(data);
 	if (wait_go(ctl, err, sizeof(err))) {
 		send_error(ctl, err);
-		goto out;
+		goto abort;
 	}
 	getrusage(RUSAGE_SELF, &u0);
 	if (fr->kind == RK_SOURCE)
-		far_source(data, &p, &res);
+		far_source(data, ctl, &p, &res);
 	else
-		far_sink(data, fr, have_v ? &v : NULL, &res);
+		far_sink(data, ctl, fr, have_v ? &v : NULL, &res);
 	getrusage(RUSAGE_SELF, &u1);
+	/* A driver waits for the result on the channel, so a hang-up means it is gone (a killed
+	 * driver's data connection ends too, which looks like a short stream). */
+	if (res.status == -ECONNABORTED || driver_gone(ctl)) {
+		snprintf(err, sizeof(err), "the driver closed the control channel mid-run, after %" PRIu64 " bytes",
+			 res.bytes);
+		goto abort;	/* nobody to send a result to */
+	}
 	if (fr->kind == RK_SINK && fr->close_at != UINT64_MAX) {
 		close(data);	/* --fault sink-close=N: vanish mid-stream */
 		data = -1;
@@ -927,6 +1029,11 @@ static int serve_run(int lfd, int ctl, const struct far_run *fr, bool verbose)
 			fr->scenario, fr->size, res.bytes, res.status ? "failed in " : "",
 			res.status ? res.call : (res.verify ? res.verify : "sent"),
 			res.status ? "" : "");
+	goto out;
+abort:
+	if (verbose)
+		fprintf(stderr, "copylab %s: %s %" PRIu64 " bytes: run abandoned: %s\n", kind_name(fr->kind),
+			fr->scenario, fr->size, err);
 out:
 	if (data >= 0)
 		close(data);
@@ -1035,6 +1142,7 @@ int remote_daemon(enum role_kind kind, const char *listen_addr, int max_runs, bo
 			if (ctl < 0)
 				continue;
 			control_nodelay(ctl);
+			watch_peer(ctl);
 		}
 		serve_conn(lfd, ctl, kind, verbose, &runs);
 		close(ctl);
