@@ -3,7 +3,8 @@
  * `copylab cleanup`: removes what a killed run left behind: network
  * namespaces, veth links (with their tbf/netem qdiscs) and nftables tables
  * whose names carry the copylab- prefix, and nothing else.  A namespace or
- * table whose name carries the pid of a live process is in use and kept.
+ * table whose name carries the pid of a live process is in use and kept,
+ * and so is a link whose peer end is in a kept namespace.
  */
 #include "cli.h"
 #include "netns.h"
@@ -24,7 +25,8 @@ static const char cleanup_help[] =
 "tbf/netem qdiscs and nftables tables inside them, such as the DNAT table of\n"
 "a routed path's router), copylab-* links in this namespace, and\n"
 "nftables tables named copylab-*.  Nothing without the prefix is touched.\n"
-"A name that carries the pid of a live process (a run in progress) is kept.\n"
+"A name that carries the pid of a live process (a run in progress) is kept,\n"
+"and so is a link whose other end is in a namespace that is kept.\n"
 "\n"
 "  --dry-run   say what would be removed, remove nothing\n"
 "\n"
@@ -128,10 +130,40 @@ static void clean_namespaces(struct tally *t)
 	free(stale);
 }
 
+/*
+ * Whether a link here belongs to a run in progress: its peer end is in a
+ * copylab namespace that is kept (a test's stand-in host, whose shell is
+ * alive), or its own name carries a live pid.  A test that is running
+ * loses its link otherwise, and its traffic to the far address then
+ * follows the default route off the machine.  Says why in why.
+ */
+static bool link_in_use(const char *name, const char *line, char *why, size_t whylen)
+{
+	const char *at = strstr(line, " link-netns ");
+	char peer_ns[256];
+
+	if (netns_owner_alive(name)) {
+		snprintf(why, whylen, "its owner (pid %d) is still running", (int)netns_owner_pid(name));
+		return true;
+	}
+	if (!at || sscanf(at, " link-netns %255s", peer_ns) != 1 || !prefixed(peer_ns))
+		return false;
+	if (netns_owner_alive(peer_ns)) {
+		snprintf(why, whylen, "its peer is in namespace %s, whose owner (pid %d) is still running", peer_ns,
+			 (int)netns_owner_pid(peer_ns));
+		return true;
+	}
+	if (netns_locked(peer_ns)) {
+		snprintf(why, whylen, "its peer is in namespace %s, which a running copylab holds", peer_ns);
+		return true;
+	}
+	return false;
+}
+
 /* copylab-* links in this namespace: made outside a namespace, or a test's. */
 static void clean_links(struct tally *t)
 {
-	char out[65536], err[320], *save = NULL, *line;
+	char out[65536], err[320], why[400], *save = NULL, *line;
 	char names[64][64];
 	int n = 0;
 
@@ -140,9 +172,16 @@ static void clean_links(struct tally *t)
 		t->failed++;
 		return;
 	}
-	for (line = strtok_r(out, "\n", &save); line && n < 64; line = strtok_r(NULL, "\n", &save))
-		if (sscanf(line, "%*d: %63[^:@]", names[n]) == 1 && prefixed(names[n]))
-			n++;
+	for (line = strtok_r(out, "\n", &save); line && n < 64; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%*d: %63[^:@]", names[n]) != 1 || !prefixed(names[n]))
+			continue;
+		if (link_in_use(names[n], line, why, sizeof(why))) {
+			printf("kept link %s: %s\n", names[n], why);
+			t->kept++;
+			continue;
+		}
+		n++;
+	}
 	for (int i = 0; i < n; i++) {
 		char q[8192] = "", kinds[64] = "";
 

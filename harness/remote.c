@@ -7,6 +7,7 @@
  */
 #include "remote.h"
 #include "pattern.h"
+#include "record.h"
 #include "scenario.h"
 #include "verify.h"
 
@@ -123,13 +124,15 @@ static int read_exact(int fd, void *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
-int remote_send(int fd, json_t *msg)
+int remote_send(int fd, const struct ctl_msg *msg)
 {
-	char *text = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(17)), *frame;
+	json_t *o = ctl_to_json(msg);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL, *frame;
 	size_t len;
 	uint32_t be;
 	int r;
 
+	json_decref(o);
 	if (!text)
 		return -ENOMEM;
 	len = strlen(text);
@@ -190,27 +193,23 @@ static bool driver_gone(int ctl)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-int remote_recv(int fd, json_t **msg, int timeout_ms, char *err, size_t errlen)
+int remote_recv(int fd, struct ctl_msg *msg, int timeout_ms, char *err, size_t errlen)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
-	json_error_t je;
-	uint32_t be;
+	unsigned char hdr[4];
 	size_t len;
 	char *buf;
 	int r;
 
-	*msg = NULL;
-	if ((r = read_exact(fd, &be, sizeof(be), deadline))) {
+	memset(msg, 0, sizeof(*msg));
+	if ((r = read_exact(fd, hdr, sizeof(hdr), deadline))) {
 		snprintf(err, errlen, "%s", r == -EPIPE ? "the peer closed the control channel"
 			 : r == -ETIMEDOUT ? "no message within the time limit"
 			 : r == -EINTR ? "interrupted" : strerror(-r));
 		return r;
 	}
-	len = ntohl(be);
-	if (len == 0 || len > REMOTE_MSG_MAX) {
-		snprintf(err, errlen, "a control message of %zu bytes: the limit is 1 to %d", len, REMOTE_MSG_MAX);
-		return -EMSGSIZE;
-	}
+	if ((r = ctl_frame_len(hdr, &len, err, errlen)))
+		return r;	/* refused before reading (or allocating) any of it */
 	if (!(buf = malloc(len))) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -220,24 +219,17 @@ int remote_recv(int fd, json_t **msg, int timeout_ms, char *err, size_t errlen)
 		free(buf);
 		return r;
 	}
-	*msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	r = ctl_parse(buf, len, msg, err, errlen);
 	free(buf);
-	if (!*msg || !json_is_object(*msg)) {
-		snprintf(err, errlen, "a malformed control message: %s", *msg ? "not a JSON object" : je.text);
-		json_decref(*msg);
-		*msg = NULL;
-		return -EPROTO;
-	}
-	return 0;
+	return r;
 }
 
 static void send_error(int fd, const char *text)
 {
-	json_t *m = json_pack("{s:b, s:s}", "ok", 0, "error", text);
+	struct ctl_msg m = { .op = CTL_REPLY, .reply = { .ok = false } };
 
-	if (m)
-		remote_send(fd, m);
-	json_decref(m);
+	snprintf(m.reply.error, sizeof(m.reply.error), "%s", text);
+	remote_send(fd, &m);
 }
 
 /* ---- addresses --------------------------------------------------------------- */
@@ -328,9 +320,8 @@ static int connect_peer(const char *host, const char *port, int sndbuf, int rcvb
 
 static int hello(struct remote_peer *p, char *err, size_t errlen)
 {
+	struct ctl_msg m = { .op = CTL_HELLO, .version = REMOTE_VERSION }, reply;
 	char why[256];
-	json_t *m, *reply = NULL;
-	const char *daemon;
 	int fd = connect_peer(p->host, p->port, 0, 0, why, sizeof(why)), r;
 
 	if (fd < 0) {
@@ -338,9 +329,7 @@ static int hello(struct remote_peer *p, char *err, size_t errlen)
 			 p->addr, why, p->addr);
 		return fd;
 	}
-	m = json_pack("{s:s, s:i}", "op", "hello", "version", REMOTE_VERSION);
-	r = remote_send(fd, m);
-	json_decref(m);
+	r = remote_send(fd, &m);
 	if (!r)
 		r = remote_recv(fd, &reply, CONNECT_TIMEOUT_MS, why, sizeof(why));
 	else
@@ -350,23 +339,18 @@ static int hello(struct remote_peer *p, char *err, size_t errlen)
 		snprintf(err, errlen, "--peer %s: hello: %s", p->addr, why);
 		return r;
 	}
-	daemon = json_string_value(json_object_get(reply, "daemon"));
-	if (!json_is_true(json_object_get(reply, "ok")) || !daemon ||
-	    (strcmp(daemon, "sink") && strcmp(daemon, "source"))) {
-		const char *e = json_string_value(json_object_get(reply, "error"));
+	if (reply.op != CTL_REPLY || !reply.reply.ok || !reply.reply.has_daemon) {
+		const char *e = reply.op == CTL_REPLY && !reply.reply.ok ? reply.reply.error : NULL;
 
 		snprintf(err, errlen, "--peer %s: not a copylab daemon%s%s", p->addr, e ? ": " : "", e ? e : "");
-		json_decref(reply);
 		return -EPROTO;
 	}
-	if (json_integer_value(json_object_get(reply, "version")) != REMOTE_VERSION) {
-		snprintf(err, errlen, "--peer %s: protocol version %" JSON_INTEGER_FORMAT ", this copylab speaks %d",
-			 p->addr, json_integer_value(json_object_get(reply, "version")), REMOTE_VERSION);
-		json_decref(reply);
+	if (reply.reply.version != REMOTE_VERSION) {
+		snprintf(err, errlen, "--peer %s: protocol version %d, this copylab speaks %d",
+			 p->addr, reply.reply.version, REMOTE_VERSION);
 		return -EPROTO;
 	}
-	p->kind = strcmp(daemon, "sink") ? RK_SOURCE : RK_SINK;
-	json_decref(reply);
+	p->kind = reply.reply.daemon;
 	return 0;
 }
 
@@ -475,9 +459,8 @@ int remote_role_begin(const struct remote *r, enum role_kind kind, const struct 
 		      int *data_fd, int *ctl_fd, char *err, size_t errlen)
 {
 	const struct remote_peer *p = peer_for(r, kind);
-	char why[256], token[REMOTE_TOKEN_LEN + 1];
-	json_t *m, *reply = NULL;
-	const char *tok;
+	struct ctl_msg m = { .op = CTL_RUN, .version = REMOTE_VERSION }, reply;
+	char why[256];
 	int ctl, data = -1, ret, one = 1;
 
 	*data_fd = *ctl_fd = -1;
@@ -497,15 +480,13 @@ int remote_role_begin(const struct remote *r, enum role_kind kind, const struct 
 		return ctl;
 	}
 	control_nodelay(ctl);
-	m = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:i, s:i, s:b, s:b, s:I}",
-		      "op", "run", "version", REMOTE_VERSION, "role", kind_name(kind),
-		      "scenario", scenario_name(c->scenario), "size", (json_int_t)c->size,
-		      "block", (json_int_t)c->block, "sndbuf", c->sock.sndbuf, "rcvbuf", c->sock.rcvbuf,
-		      "nodelay", c->sock.nodelay, "discard", c->sink_discard,
-		      "close_at", c->sink_close_at == UINT64_MAX ? (json_int_t)-1 : (json_int_t)c->sink_close_at);
-	ret = m ? remote_send(ctl, m) : -ENOMEM;
-	json_decref(m);
-	if (ret) {
+	m.run = (struct ctl_run){
+		.role = kind, .size = c->size, .block = c->block, .close_at = c->sink_close_at,
+		.sndbuf = c->sock.sndbuf, .rcvbuf = c->sock.rcvbuf,
+		.nodelay = c->sock.nodelay, .discard = c->sink_discard,
+	};
+	snprintf(m.run.scenario, sizeof(m.run.scenario), "%s", scenario_name(c->scenario));
+	if ((ret = remote_send(ctl, &m))) {
 		snprintf(err, errlen, "far %s %s: sending the run: %s", kind_name(kind), p->addr, strerror(-ret));
 		goto fail;
 	}
@@ -513,16 +494,14 @@ int remote_role_begin(const struct remote *r, enum role_kind kind, const struct 
 		snprintf(err, errlen, "far %s %s: %s", kind_name(kind), p->addr, why);
 		goto fail;
 	}
-	tok = json_string_value(json_object_get(reply, "token"));
-	if (!json_is_true(json_object_get(reply, "ok")) || !tok || strlen(tok) != REMOTE_TOKEN_LEN) {
-		const char *e = json_string_value(json_object_get(reply, "error"));
+	if (reply.op != CTL_REPLY || !reply.reply.ok || !reply.reply.token[0]) {
+		const char *e = reply.op == CTL_REPLY && !reply.reply.ok ? reply.reply.error : NULL;
 
 		snprintf(err, errlen, "far %s %s refused the run: %s", kind_name(kind), p->addr,
 			 e ? e : "no token in its reply");
 		ret = -EPROTO;
 		goto fail;
 	}
-	memcpy(token, tok, sizeof(token));
 	data = connect_peer(p->host, p->port, c->sock.sndbuf, c->sock.rcvbuf, why, sizeof(why));
 	if (data < 0) {
 		ret = data;
@@ -531,16 +510,14 @@ int remote_role_begin(const struct remote *r, enum role_kind kind, const struct 
 	}
 	if (c->sock.nodelay)
 		setsockopt(data, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((ret = write_all_fd(data, token, REMOTE_TOKEN_LEN))) {
+	if ((ret = write_all_fd(data, reply.reply.token, REMOTE_TOKEN_LEN))) {
 		snprintf(err, errlen, "far %s %s: sending the data token: %s", kind_name(kind), p->addr, strerror(-ret));
 		goto fail;
 	}
-	json_decref(reply);
 	*data_fd = data;
 	*ctl_fd = ctl;
 	return 0;
 fail:
-	json_decref(reply);
 	close(ctl);
 	if (data >= 0)
 		close(data);
@@ -558,57 +535,34 @@ static __attribute__((noreturn)) void role_report_send(const struct role_ctx *ct
 	_exit(rep->status ? 1 : 0);
 }
 
-static double jreal(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
-
-static long long jint(json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
 /* The far result into the report the parent expects from any role. */
-static void result_to_report(json_t *m, struct role_report *rep)
+static void result_to_report(const struct ctl_result *m, struct role_report *rep)
 {
-	const char *v = json_string_value(json_object_get(m, "verify"));
-	const char *s;
-
-	rep->status = (int32_t)jint(m, "status");
-	if ((s = json_string_value(json_object_get(m, "call"))))
-		snprintf(rep->call, sizeof(rep->call), "%s", s);
-	snprintf(rep->what, sizeof(rep->what), "on the far host");
-	if ((s = json_string_value(json_object_get(m, "what"))) && s[0])
-		snprintf(rep->what, sizeof(rep->what), "on the far host: %s", s);
-	rep->res.cpu_user_s = jreal(m, "cpu_user_s");
-	rep->res.cpu_sys_s = jreal(m, "cpu_sys_s");
-	rep->res.ctx_voluntary = jint(m, "ctx_voluntary");
-	rep->res.ctx_involuntary = jint(m, "ctx_involuntary");
-	rep->res.faults_minor = jint(m, "faults_minor");
-	rep->res.faults_major = jint(m, "faults_major");
-	rep->res.bytes = jint(m, "bytes");
-	rep->res.io.calls = jint(m, "io_calls");
-	rep->res.io.short_ops = jint(m, "io_short");
-	rep->res.io.eintr = jint(m, "io_eintr");
-	rep->verify = -1;
-	if (v && !strcmp(v, "ok"))
-		rep->verify = VERIFY_OK;
-	else if (v && !strcmp(v, "mismatch"))
-		rep->verify = VERIFY_MISMATCH;
-	else if (v && !strcmp(v, "skipped"))
-		rep->verify = VERIFY_SKIPPED;
-	if ((s = json_string_value(json_object_get(m, "digest"))))
-		rep->digest = strtoull(s, NULL, 16);
-	if ((s = json_string_value(json_object_get(m, "note"))))
-		snprintf(rep->note, sizeof(rep->note), "%s%s", s[0] ? "far host: " : "", s);
+	rep->status = m->status;
+	snprintf(rep->call, sizeof(rep->call), "%s", m->call);
+	/* The far texts are as long as the report's own fields: the prefixes cut their ends. */
+	snprintf(rep->what, sizeof(rep->what), "on the far host%s%.78s", m->what[0] ? ": " : "", m->what);
+	rep->res.cpu_user_s = m->cpu_user_s;
+	rep->res.cpu_sys_s = m->cpu_sys_s;
+	rep->res.ctx_voluntary = m->ctx_voluntary;
+	rep->res.ctx_involuntary = m->ctx_involuntary;
+	rep->res.faults_minor = m->faults_minor;
+	rep->res.faults_major = m->faults_major;
+	rep->res.bytes = m->bytes;
+	rep->res.io.calls = m->io_calls;
+	rep->res.io.short_ops = m->io_short;
+	rep->res.io.eintr = m->io_eintr;
+	rep->verify = m->verify;
+	rep->digest = m->digest;
+	snprintf(rep->note, sizeof(rep->note), "%s%.149s", m->note[0] ? "far host: " : "", m->note);
 	snprintf(rep->perf_note, sizeof(rep->perf_note), "far host: getrusage only (no perf, no ledger)");
 }
 
 void remote_role_main(const struct role_ctx *ctx, int ctl_fd)
 {
 	struct role_report rep;
+	struct ctl_msg m = { .op = CTL_GO };
 	char why[256], tag = 'R', b;
-	json_t *m = NULL;
 	int r;
 
 	memset(&rep, 0, sizeof(rep));
@@ -618,10 +572,7 @@ void remote_role_main(const struct role_ctx *ctx, int ctl_fd)
 	while ((r = read(ctx->go_fd, &b, 1)) != 0)
 		if (r < 0 && errno != EINTR)
 			_exit(2);
-	m = json_pack("{s:s}", "op", "go");
-	r = remote_send(ctl_fd, m);
-	json_decref(m);
-	if (r) {
+	if ((r = remote_send(ctl_fd, &m))) {
 		rep.status = r;
 		snprintf(rep.call, sizeof(rep.call), "send");
 		snprintf(rep.what, sizeof(rep.what), "\"go\" to the far %s", kind_name(ctx->kind));
@@ -630,17 +581,16 @@ void remote_role_main(const struct role_ctx *ctx, int ctl_fd)
 	/* No deadline here: the parent's --timeout kills this process, which closes the channel. */
 	r = remote_recv(ctl_fd, &m, -1, why, sizeof(why));
 	rep.t_end_ns = now_ns();
-	if (r || !json_is_string(json_object_get(m, "op")) ||
-	    strcmp(json_string_value(json_object_get(m, "op")), "result")) {
-		const char *e = m ? json_string_value(json_object_get(m, "error")) : NULL;
+	if (r || m.op != CTL_RESULT) {
+		const char *e = r ? why : m.op == CTL_REPLY && !m.reply.ok ? m.reply.error
+				: "another message where the result was due";
 
 		rep.status = r ? r : -EPROTO;
 		snprintf(rep.call, sizeof(rep.call), "recv");
-		snprintf(rep.what, sizeof(rep.what), "far %s result: %.70s", kind_name(ctx->kind), e ? e : why);
+		snprintf(rep.what, sizeof(rep.what), "far %s result: %.70s", kind_name(ctx->kind), e);
 	} else {
-		result_to_report(m, &rep);
+		result_to_report(&m.result, &rep);
 	}
-	json_decref(m);
 	role_report_send(ctx, &rep);
 }
 
@@ -657,63 +607,6 @@ static int pending[MAX_PENDING], npending;
 static void daemon_signal(int sig)
 {
 	daemon_stop = sig;
-}
-
-struct far_run {
-	enum role_kind kind;
-	char scenario[32];
-	uint64_t size, block, close_at;
-	int sndbuf, rcvbuf;
-	bool nodelay, discard;
-	char token[REMOTE_TOKEN_LEN + 1];
-};
-
-/* The run message's fields; a sentence in err when one is missing or wrong. */
-static int parse_run(json_t *m, enum role_kind kind, struct far_run *fr, char *err, size_t errlen)
-{
-	const char *role = json_string_value(json_object_get(m, "role"));
-	const char *sc = json_string_value(json_object_get(m, "scenario"));
-	json_t *size = json_object_get(m, "size"), *block = json_object_get(m, "block");
-	json_t *close_at = json_object_get(m, "close_at");
-
-	memset(fr, 0, sizeof(*fr));
-	if (jint(m, "version") != REMOTE_VERSION) {
-		snprintf(err, errlen, "protocol version %lld; this daemon speaks %d", jint(m, "version"), REMOTE_VERSION);
-		return -1;
-	}
-	if (!role || strcmp(role, kind_name(kind))) {
-		snprintf(err, errlen, "this daemon plays %s; the run asks for role %s", kind_name(kind),
-			 role ? role : "(none)");
-		return -1;
-	}
-	if (!sc || strlen(sc) >= sizeof(fr->scenario)) {
-		snprintf(err, errlen, "\"scenario\" must be a short string");
-		return -1;
-	}
-	if (!json_is_integer(size) || json_integer_value(size) < 0 || json_integer_value(size) > (1ll << 40)) {
-		snprintf(err, errlen, "\"size\" must be an integer from 0 to 1 TiB");
-		return -1;
-	}
-	if (!json_is_integer(block) || json_integer_value(block) < 1 || json_integer_value(block) > (1ll << 30)) {
-		snprintf(err, errlen, "\"block\" must be an integer from 1 to 1 GiB");
-		return -1;
-	}
-	if (json_integer_value(json_object_get(m, "sndbuf")) < 0 || json_integer_value(json_object_get(m, "sndbuf")) > (1 << 30) ||
-	    json_integer_value(json_object_get(m, "rcvbuf")) < 0 || json_integer_value(json_object_get(m, "rcvbuf")) > (1 << 30)) {
-		snprintf(err, errlen, "\"sndbuf\" and \"rcvbuf\" must be 0 to 1 GiB");
-		return -1;
-	}
-	fr->kind = kind;
-	snprintf(fr->scenario, sizeof(fr->scenario), "%s", sc);
-	fr->size = json_integer_value(size);
-	fr->block = json_integer_value(block);
-	fr->sndbuf = jint(m, "sndbuf");
-	fr->rcvbuf = jint(m, "rcvbuf");
-	fr->nodelay = json_is_true(json_object_get(m, "nodelay"));
-	fr->discard = json_is_true(json_object_get(m, "discard"));
-	fr->close_at = json_is_integer(close_at) && json_integer_value(close_at) >= 0
-		       ? (uint64_t)json_integer_value(close_at) : UINT64_MAX;
-	return 0;
 }
 
 /*
@@ -777,35 +670,18 @@ gone:
 /* Waits for {"op":"go"}.  0, or -1 with err. */
 static int wait_go(int ctl, char *err, size_t errlen)
 {
-	json_t *m = NULL;
-	const char *op;
-	int r = remote_recv(ctl, &m, GO_TIMEOUT_MS, err, errlen);
+	struct ctl_msg m;
 
-	if (r)
+	if (remote_recv(ctl, &m, GO_TIMEOUT_MS, err, errlen))
 		return -1;
-	op = json_string_value(json_object_get(m, "op"));
-	if (!op || strcmp(op, "go")) {
-		snprintf(err, errlen, "expected {\"op\":\"go\"}, got op %s", op ? op : "(none)");
-		json_decref(m);
+	if (m.op != CTL_GO) {
+		snprintf(err, errlen, "expected {\"op\":\"go\"}, got another message");
 		return -1;
 	}
-	json_decref(m);
 	return 0;
 }
 
-struct far_result {
-	int status;
-	char call[24], what[96];
-	uint64_t bytes;
-	struct io_counters io;
-	const char *verify;	/* "ok", "mismatch", "skipped", NULL */
-	uint64_t digest;
-	char note[160];
-	bool bad;
-	uint64_t bad_off;
-};
-
-static int far_error(struct far_result *res, int err, const char *call, const char *what)
+static int far_error(struct ctl_result *res, int err, const char *call, const char *what)
 {
 	res->status = -err;
 	snprintf(res->call, sizeof(res->call), "%s", call);
@@ -830,7 +706,7 @@ static void wake_data_calls(int fd)
  * A data call that returned EINTR or timed out (EAGAIN): whether the run
  * must end (the daemon stopped, the driver gone), with the error in res.
  */
-static bool transfer_must_end(int ctl, const char *call, struct far_result *res)
+static bool transfer_must_end(int ctl, const char *call, struct ctl_result *res)
 {
 	if (daemon_stop) {
 		far_error(res, EINTR, call, "the daemon was stopped");
@@ -843,7 +719,7 @@ static bool transfer_must_end(int ctl, const char *call, struct far_result *res)
 	return false;
 }
 
-static void far_source(int fd, int ctl, const struct payload *p, struct far_result *res)
+static void far_source(int fd, int ctl, const struct payload *p, struct ctl_result *res)
 {
 	for (uint64_t off = 0; off < p->size;) {
 		size_t len = p->size - off < FIXED_IO_BLOCK ? p->size - off : FIXED_IO_BLOCK;
@@ -854,9 +730,9 @@ static void far_source(int fd, int ctl, const struct payload *p, struct far_resu
 				return;
 			continue;	/* an idle wake-up, not an I/O call of the role */
 		}
-		res->io.calls++;
+		res->io_calls++;
 		if (n < 0 && errno == EINTR) {
-			res->io.eintr++;
+			res->io_eintr++;
 			if (transfer_must_end(ctl, "send", res))
 				return;
 			continue;
@@ -866,14 +742,14 @@ static void far_source(int fd, int ctl, const struct payload *p, struct far_resu
 			return;
 		}
 		if ((size_t)n < len)
-			res->io.short_ops++;
+			res->io_short++;
 		off += n;
 		res->bytes += n;
 	}
 	shutdown(fd, SHUT_WR);
 }
 
-static void far_sink(int fd, int ctl, const struct far_run *fr, struct verifier *v, struct far_result *res)
+static void far_sink(int fd, int ctl, const struct ctl_run *fr, struct verifier *v, struct ctl_result *res)
 {
 	static unsigned char scratch[FIXED_IO_BLOCK];
 
@@ -894,9 +770,9 @@ static void far_sink(int fd, int ctl, const struct far_run *fr, struct verifier 
 				return;
 			continue;	/* an idle wake-up, not an I/O call of the role */
 		}
-		res->io.calls++;
+		res->io_calls++;
 		if (n < 0 && errno == EINTR) {
-			res->io.eintr++;
+			res->io_eintr++;
 			if (transfer_must_end(ctl, "read", res))
 				return;
 			continue;
@@ -908,7 +784,7 @@ static void far_sink(int fd, int ctl, const struct far_run *fr, struct verifier 
 		if (n == 0)
 			break;
 		if ((size_t)n < len)
-			res->io.short_ops++;
+			res->io_short++;
 		if (!fr->discard)
 			verifier_commit(v, n);
 		res->bytes += n;
@@ -921,19 +797,19 @@ static double tv(struct timeval t)
 }
 
 /* One run on an open control channel: prepare, token, data, go, window, result. */
-static int serve_run(int lfd, int ctl, const struct far_run *fr, bool verbose)
+static int serve_run(int lfd, int ctl, const struct ctl_run *fr, bool verbose)
 {
 	struct payload p = { 0 };
 	struct expected e = { 0 };
 	struct verifier v;
 	bool have_v = false;
-	struct far_result res = { 0 };
+	struct ctl_msg m = { .op = CTL_REPLY, .reply = { .ok = true } };
+	struct ctl_result *res = &m.result;
 	struct rusage u0, u1;
 	char err[256];
 	unsigned char raw[REMOTE_TOKEN_LEN / 2];
-	char token[REMOTE_TOKEN_LEN + 1];
+	char *token = m.reply.token;
 	int data = -1, ret = -1;
-	json_t *m;
 
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
 		send_error(ctl, "getrandom failed on the far host");
@@ -946,7 +822,7 @@ static int serve_run(int lfd, int ctl, const struct far_run *fr, bool verbose)
 		send_error(ctl, "the far host has no memory for the payload");
 		goto out;
 	}
-	if (fr->kind == RK_SINK) {
+	if (fr->role == RK_SINK) {
 		if (!fr->discard) {
 			if (expected_build(&e, p.data, fr->size) || verifier_init(&v, &e)) {
 				send_error(ctl, "the far host has no memory for the chunk hashes");
@@ -958,12 +834,8 @@ static int serve_run(int lfd, int ctl, const struct far_run *fr, bool verbose)
 	} else {
 		payload_prefault(&p);
 	}
-	m = json_pack("{s:b, s:s}", "ok", 1, "token", token);
-	if (remote_send(ctl, m)) {
-		json_decref(m);
+	if (remote_send(ctl, &m))
 		goto out;
-	}
-	json_decref(m);
 	if ((data = accept_data(lfd, ctl, token, err, sizeof(err))) < 0) {
 		send_error(ctl, err);
 		goto abort;
@@ -978,61 +850,52 @@ static int serve_run(int lfd, int ctl, const struct far_run *fr, bool verbose)
 		send_error(ctl, err);
 		goto abort;
 	}
+	/* The token is read: the message becomes the result. */
+	m = (struct ctl_msg){ .op = CTL_RESULT, .result = { .verify = -1 } };
 	getrusage(RUSAGE_SELF, &u0);
-	if (fr->kind == RK_SOURCE)
-		far_source(data, ctl, &p, &res);
+	if (fr->role == RK_SOURCE)
+		far_source(data, ctl, &p, res);
 	else
-		far_sink(data, ctl, fr, have_v ? &v : NULL, &res);
+		far_sink(data, ctl, fr, have_v ? &v : NULL, res);
 	getrusage(RUSAGE_SELF, &u1);
 	/* A driver waits for the result on the channel, so a hang-up means it is gone (a killed
 	 * driver's data connection ends too, which looks like a short stream). */
-	if (res.status == -ECONNABORTED || driver_gone(ctl)) {
+	if (res->status == -ECONNABORTED || driver_gone(ctl)) {
 		snprintf(err, sizeof(err), "the driver closed the control channel mid-run, after %" PRIu64 " bytes",
-			 res.bytes);
+			 res->bytes);
 		goto abort;	/* nobody to send a result to */
 	}
-	if (fr->kind == RK_SINK && fr->close_at != UINT64_MAX) {
+	if (fr->role == RK_SINK && fr->close_at != UINT64_MAX) {
 		close(data);	/* --fault sink-close=N: vanish mid-stream */
 		data = -1;
 	}
-	if (fr->kind == RK_SINK && have_v) {
-		bool good = verifier_finish(&v, &res.digest);
+	if (fr->role == RK_SINK && have_v) {
+		bool good = verifier_finish(&v, &res->digest);
 
-		res.verify = good ? "ok" : "mismatch";
-		snprintf(res.note, sizeof(res.note), "%s", v.note);
-		res.bad = v.bad;
-		res.bad_off = v.bad_off;
-	} else if (fr->kind == RK_SINK) {
-		res.verify = "skipped";
-		snprintf(res.note, sizeof(res.note), "the far sink discarded (--sink discard): nothing was hashed");
+		res->verify = good ? VERIFY_OK : VERIFY_MISMATCH;
+		snprintf(res->note, sizeof(res->note), "%s", v.note);
+		res->has_bad = v.bad;
+		res->first_bad_offset = v.bad_off;
+	} else if (fr->role == RK_SINK) {
+		res->verify = VERIFY_SKIPPED;
+		snprintf(res->note, sizeof(res->note), "the far sink discarded (--sink discard): nothing was hashed");
 	}
-	char digest[24];
-
-	snprintf(digest, sizeof(digest), "0x%016" PRIx64, res.digest);
-	m = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:s, s:s, s:o,"
-		      " s:f, s:f, s:I, s:I, s:I, s:I}",
-		      "op", "result", "status", res.status, "call", res.call, "what", res.what,
-		      "bytes", (json_int_t)res.bytes, "io_calls", (json_int_t)res.io.calls,
-		      "io_short", (json_int_t)res.io.short_ops, "io_eintr", (json_int_t)res.io.eintr,
-		      "verify", res.verify ? json_string(res.verify) : json_null(),
-		      "digest", digest, "note", res.note,
-		      "first_bad_offset", res.bad ? json_integer((json_int_t)res.bad_off) : json_null(),
-		      "cpu_user_s", tv(u1.ru_utime) - tv(u0.ru_utime), "cpu_sys_s", tv(u1.ru_stime) - tv(u0.ru_stime),
-		      "ctx_voluntary", (json_int_t)(u1.ru_nvcsw - u0.ru_nvcsw),
-		      "ctx_involuntary", (json_int_t)(u1.ru_nivcsw - u0.ru_nivcsw),
-		      "faults_minor", (json_int_t)(u1.ru_minflt - u0.ru_minflt),
-		      "faults_major", (json_int_t)(u1.ru_majflt - u0.ru_majflt));
-	ret = m && remote_send(ctl, m) == 0 ? 0 : -1;
-	json_decref(m);
+	res->cpu_user_s = tv(u1.ru_utime) - tv(u0.ru_utime);
+	res->cpu_sys_s = tv(u1.ru_stime) - tv(u0.ru_stime);
+	res->ctx_voluntary = u1.ru_nvcsw - u0.ru_nvcsw;
+	res->ctx_involuntary = u1.ru_nivcsw - u0.ru_nivcsw;
+	res->faults_minor = u1.ru_minflt - u0.ru_minflt;
+	res->faults_major = u1.ru_majflt - u0.ru_majflt;
+	ret = remote_send(ctl, &m) == 0 ? 0 : -1;
 	if (verbose)
-		fprintf(stderr, "copylab %s: %s %" PRIu64 " bytes: %" PRIu64 " moved, %s%s%s\n", kind_name(fr->kind),
-			fr->scenario, fr->size, res.bytes, res.status ? "failed in " : "",
-			res.status ? res.call : (res.verify ? res.verify : "sent"),
-			res.status ? "" : "");
+		fprintf(stderr, "copylab %s: %s %" PRIu64 " bytes: %" PRIu64 " moved, %s%s\n", kind_name(fr->role),
+			fr->scenario, fr->size, res->bytes, res->status ? "failed in " : "",
+			res->status ? res->call : res->verify == VERIFY_OK ? "ok"
+			: res->verify == VERIFY_MISMATCH ? "mismatch" : res->verify == VERIFY_SKIPPED ? "skipped" : "sent");
 	goto out;
 abort:
 	if (verbose)
-		fprintf(stderr, "copylab %s: %s %" PRIu64 " bytes: run abandoned: %s\n", kind_name(fr->kind),
+		fprintf(stderr, "copylab %s: %s %" PRIu64 " bytes: run abandoned: %s\n", kind_name(fr->role),
 			fr->scenario, fr->size, err);
 out:
 	if (data >= 0)
@@ -1050,9 +913,7 @@ static void serve_conn(int lfd, int ctl, enum role_kind kind, bool verbose, int 
 	char err[256];
 
 	while (!daemon_stop) {
-		json_t *m = NULL;
-		const char *op;
-		struct far_run fr;
+		struct ctl_msg m;
 		int r = remote_recv(ctl, &m, 60000, err, sizeof(err));
 
 		if (r == -EPIPE)
@@ -1063,36 +924,32 @@ static void serve_conn(int lfd, int ctl, enum role_kind kind, bool verbose, int 
 			send_error(ctl, err);
 			return;
 		}
-		op = json_string_value(json_object_get(m, "op"));
-		if (op && !strcmp(op, "hello")) {
-			json_t *reply = json_pack("{s:b, s:s, s:i, s:i}", "ok", 1, "daemon", kind_name(kind),
-						  "version", REMOTE_VERSION, "pid", (int)getpid());
+		if (m.op == CTL_HELLO) {
+			struct ctl_msg reply = { .op = CTL_REPLY, .reply = {
+				.ok = true, .has_daemon = true, .daemon = kind, .version = REMOTE_VERSION, .pid = getpid() } };
 
-			json_decref(m);
-			r = remote_send(ctl, reply);
-			json_decref(reply);
-			if (r)
+			if (remote_send(ctl, &reply))
 				return;
 			continue;
 		}
-		if (!op || strcmp(op, "run")) {
-			snprintf(err, sizeof(err), "unknown op %s%s%s; expected hello or run", op ? "\"" : "",
-				 op ? op : "(none)", op ? "\"" : "");
-			json_decref(m);
-			send_error(ctl, err);
-			return;
+		if (m.op != CTL_RUN) {
+			snprintf(err, sizeof(err), "a %s message here; expected hello or run",
+				 m.op == CTL_GO ? "go" : m.op == CTL_RESULT ? "result" : "reply");
+		} else if (m.version != REMOTE_VERSION) {
+			snprintf(err, sizeof(err), "protocol version %d; this daemon speaks %d", m.version, REMOTE_VERSION);
+		} else if (m.run.role != kind) {
+			snprintf(err, sizeof(err), "this daemon plays %s; the run asks for role %s", kind_name(kind),
+				 kind_name(m.run.role));
+		} else {
+			if (serve_run(lfd, ctl, &m.run, verbose))
+				return;
+			(*runs)++;
+			continue;
 		}
-		r = parse_run(m, kind, &fr, err, sizeof(err));
-		json_decref(m);
-		if (r) {
-			if (verbose)
-				fprintf(stderr, "copylab %s: refused a run: %s\n", kind_name(kind), err);
-			send_error(ctl, err);
-			return;
-		}
-		if (serve_run(lfd, ctl, &fr, verbose))
-			return;
-		(*runs)++;
+		if (verbose)
+			fprintf(stderr, "copylab %s: refused: %s\n", kind_name(kind), err);
+		send_error(ctl, err);
+		return;
 	}
 }
 

@@ -19,20 +19,19 @@
  *
  * Anything malformed, oversized, or out of order gets {"ok":false,
  * "error":"..."} and the connection is closed.  {"op":"hello"} answers
- * which role the daemon serves.
+ * which role the daemon serves.  Every message, either way, is parsed and
+ * checked by ctl_parse (harness/control.h).  A driver that hangs up its
+ * control channel mid-run (killed, stopped) ends the run at once: the
+ * daemon watches the channel while it waits for data and while it moves it.
  */
 #ifndef COPYLAB_REMOTE_H
 #define COPYLAB_REMOTE_H
 
+#include "control.h"
 #include "roles.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-#define REMOTE_MSG_MAX (64 * 1024)
-#define REMOTE_VERSION 1
-#define REMOTE_TOKEN_LEN 32
 
 struct remote;
 
@@ -77,8 +76,11 @@ int remote_daemon(enum role_kind kind, const char *listen_addr, int max_runs, bo
 
 /* ---- framing, shared by both sides (and the tests) ---- */
 
-/* One message: 0, or -errno (-EMSGSIZE over the cap, -EPROTO not an object). */
-int remote_send(int fd, json_t *msg);
-int remote_recv(int fd, json_t **msg, int timeout_ms, char *err, size_t errlen);
+/*
+ * One message: 0, or -errno (-EMSGSIZE over the cap; remote_recv: -EPROTO
+ * when ctl_parse refuses it, -EPIPE at EOF, -ETIMEDOUT), with err.
+ */
+int remote_send(int fd, const struct ctl_msg *msg);
+int remote_recv(int fd, struct ctl_msg *msg, int timeout_ms, char *err, size_t errlen);
 
 #endif

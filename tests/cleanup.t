@@ -3,8 +3,9 @@
 # `copylab cleanup`: a veth run killed with SIGKILL mid-transfer leaves its
 # namespaces; cleanup removes them and says so, and afterwards nothing of
 # that run exists.  Stale copylab- links, tbf qdiscs and nft tables are
-# removed too; anything without the prefix, or whose owner still runs, is
-# left alone; --dry-run removes nothing.
+# removed too; anything without the prefix, or whose owner still runs (a
+# link whose peer is in a live run's namespace: another test's stand-in
+# host), is left alone; --dry-run removes nothing.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 require_copylab
@@ -18,6 +19,7 @@ DEAD=$(( $(cat /proc/sys/kernel/pid_max) + 7 ))	# a pid no process can have
 OTHER=cltest-$$			# no prefix: must survive
 LIVE=copylab-test-$$-live	# our own (live) pid: must be kept
 LNK=copylab-c$(($$ % 1000000))
+LIVELNK=copylab-l$(($$ % 1000000))	# its peer in $LIVE: in use, must be kept
 HAVE_NFT=0
 command -v nft >/dev/null 2>&1 && HAVE_NFT=1
 
@@ -25,6 +27,7 @@ teardown() {
 	ip netns del "$OTHER" 2>/dev/null
 	ip netns del "$LIVE" 2>/dev/null
 	ip link del "$LNK" 2>/dev/null
+	ip link del "$LIVELNK" 2>/dev/null
 	ip link del "cltest$(($$ % 100000))" 2>/dev/null
 	[ "$HAVE_NFT" -eq 1 ] && nft delete table inet "cltest_$$" 2>/dev/null
 	[ "$HAVE_NFT" -eq 1 ] && nft delete table inet "copylab-$DEAD-t" 2>/dev/null
@@ -63,6 +66,7 @@ ok "$([ -n "$left" ]; echo $?)" "SIGKILL mid-transfer leaves the namespaces (not
 ip netns add "$OTHER"
 ip netns add "$LIVE"
 ip link add "$LNK" type veth peer name "cltest$(($$ % 100000))"
+ip link add "$LIVELNK" type veth peer name live0 netns "$LIVE"
 tc qdisc add dev "$LNK" root tbf rate 100mbit burst 64k latency 10ms
 if [ "$HAVE_NFT" -eq 1 ]; then
 	nft add table inet "copylab-$DEAD-t"
@@ -83,6 +87,9 @@ ok "$(grep -q "removed link $LNK.*tbf qdisc" "$OUT"; echo $?)" "cleanup removes 
 	"$(cat "$OUT")"
 ok "$(grep -q "kept namespace $LIVE" "$OUT"; echo $?)" "cleanup keeps a namespace whose owner is alive, and says so" \
 	"$(cat "$OUT")"
+ok "$(grep -q "kept link $LIVELNK: its peer is in namespace $LIVE, whose owner (pid $$) is still running" "$OUT" &&
+	ip link show "$LIVELNK" >/dev/null 2>&1; echo $?)" \
+	"cleanup keeps a link whose peer is in a live owner's namespace (a running test's), and says so" "$(cat "$OUT")"
 if [ "$HAVE_NFT" -eq 1 ]; then
 	ok "$(grep -q "removed nftables table inet copylab-$DEAD-t" "$OUT"; echo $?)" "cleanup removes a stale copylab- nft table" \
 		"$(cat "$OUT")"

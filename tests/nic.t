@@ -22,7 +22,13 @@ export PATH=$PATH:/usr/sbin:/sbin
 SIZES=${NIC_SIZES:-"0 1 4097 1048577 67108864"}
 NS=copylab-test-$$-nic
 LNK=copylab-t$(($$ % 1000000))
-X=$((200 + $$ % 50))
+# A subnet no link of this host routes yet: other helpers' tests make their
+# stand-in hosts the same way at the same time, and two links with one
+# subnet would send our connections to theirs.
+for _ in $(seq 100); do
+	X=$((RANDOM % 254 + 1))
+	[ -z "$(ip -4 route show match "10.213.$X.1" 2>/dev/null | grep -v '^default')" ] && break
+done
 NEAR=10.213.$X.1 FAR=10.213.$X.2
 SINK=$FAR:7101 SOURCE=$FAR:7102
 WORKDIR=$TMP/work
@@ -120,6 +126,16 @@ is "$(jq -r .digest "$TMP/dn/results.jsonl" 2>&1)" "$(jq -r .digest "$TMP/dt/res
 
 # ---- the control channel refuses what it should ------------------------------
 
+# ctl_escaped JSON: one control message (4-byte big-endian length, then
+# the text) as a printf format; ctl_frame JSON: the bytes themselves.
+ctl_escaped() {
+	local n=${#1} b
+	for b in $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255)); do
+		printf '\\%03o' "$b"
+	done
+	printf %s "$1"
+}
+
 # ctl_reply BYTES-AS-PRINTF: what the sink daemon answers to raw bytes.
 ctl_reply() {
 	timeout 10 bash -c '
@@ -135,7 +151,13 @@ r=$(ctl_reply '\000\002\000\001{')
 ok "$(echo "$r" | grep -q '"ok":false.*limit'; echo $?)" "a length over 64 KiB: refused before reading it" "reply: $r"
 r=$(ctl_reply '\000\000\000\017{"op":"format"}')
 ok "$(echo "$r" | grep -q '"ok":false.*unknown op'; echo $?)" "an unknown op: an error reply" "reply: $r"
-r=$(ctl_reply '\000\000\000\100{"op":"run","version":1,"role":"source","scenario":"x","size":1}')
+r=$(ctl_reply "$(ctl_escaped '{"op":"run","version":1,"role":"sink","scenario":"send","size":1}')")
+ok "$(echo "$r" | grep -q '"ok":false.*\\"block\\" must be an integer from 1 to 1 GiB'; echo $?)" \
+	"a run without its block size: refused, naming the field" "reply: $r"
+r=$(ctl_reply "$(ctl_escaped '{"op":"run","version":2,"role":"sink","scenario":"send","size":1,"block":1}')")
+ok "$(echo "$r" | grep -q '"ok":false.*protocol version 2; this daemon speaks 1'; echo $?)" \
+	"a run of another protocol version: refused, saying which" "reply: $r"
+r=$(ctl_reply "$(ctl_escaped '{"op":"run","version":1,"role":"source","scenario":"send","size":1,"block":65536}')")
 ok "$(echo "$r" | grep -q '"ok":false.*plays sink'; echo $?)" "a run for the wrong role: refused" "reply: $r"
 
 cl run --scenario serve --strategy sendfile --transport nic --peer "$SINK" --size 1M --reps 1 --warmup 0 \
@@ -175,24 +197,18 @@ next_run_promptly() {
 		"exit $RC" "$(head -c 300 "$ERR")" "daemon log:" "$(tail -n 4 "$TMP/sink.log")"
 }
 
-# ctl_frame JSON: one control message, 4-byte big-endian length and text.
-ctl_frame() {
-	local n=${#1} b
-	for b in $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255)); do
-		printf "\\$(printf %03o "$b")"
-	done
-	printf %s "$1"
-}
-ctl_frame '{"op":"run","version":1,"role":"sink","scenario":"send","size":1048576,"block":65536,"sndbuf":0,"rcvbuf":0,"nodelay":false,"discard":false,"close_at":-1}' >"$TMP/run.frame"
+ctl_frame() { printf "$(ctl_escaped "$1")"; }
+ctl_frame '{"op":"run","version":1,"role":"sink","scenario":"send","size":67108864,"block":65536,"sndbuf":0,"rcvbuf":0,"nodelay":false,"discard":false,"close_at":-1}' >"$TMP/run.frame"
 ctl_frame '{"op":"go"}' >"$TMP/go.frame"
 
 # fake_driver MODE: a driver by hand, in the background, that vanishes at a
 # chosen moment.  before-data: sends the run, takes the token, closes the
 # control channel without making the data connection.  mid-run: makes the
-# data connection, sends "go" and 64 KiB of the 1 MiB, then closes the
-# control channel but keeps the data connection open and idle (as a driver
-# host that lost its control connection but not the data one).  Touches
-# $TMP/fake.MODE when it has done so.
+# data connection, sends "go" and 16 MiB of the 64 MiB (more than the
+# socket buffers hold, so the daemon is reading when it returns), then
+# closes the control channel but keeps the data connection open and idle
+# (as a driver host that lost its control connection but not the data
+# one).  Touches $TMP/fake.MODE when it has done so.
 fake_driver() {
 	rm -f "$TMP/fake.$1"
 	bash -c '
@@ -205,7 +221,7 @@ fake_driver() {
 			exec 4<>"/dev/tcp/$1/$2" || exit 1
 			printf %s "$token" >&4
 			cat "$3/go.frame" >&3
-			head -c 65536 /dev/zero >&4
+			head -c 16M /dev/zero >&4
 		fi
 		exec 3>&-
 		touch "$3/fake.$4"
