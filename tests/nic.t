@@ -21,7 +21,10 @@ export PATH=$PATH:/usr/sbin:/sbin
 
 SIZES=${NIC_SIZES:-"0 1 4097 1048577 67108864"}
 NS=copylab-test-$$-nic
-LNK=copylab-t$(($$ % 1000000))
+# Our end of the pair has no copylab- prefix: a `copylab cleanup` elsewhere
+# (before it learnt to keep a link whose peer is in a live namespace)
+# removed running tests' links.  A leftover goes with the namespace.
+LNK=clnic$(($$ % 1000000))
 # A subnet no link of this host routes yet: other helpers' tests make their
 # stand-in hosts the same way at the same time, and two links with one
 # subnet would send our connections to theirs.
@@ -39,6 +42,7 @@ teardown() {
 	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	ip link del "$LNK" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
+	ip route del prohibit "10.213.$X.0/30" 2>/dev/null
 }
 at_exit teardown
 
@@ -48,6 +52,10 @@ ip netns add "$NS" &&
 	ip -n "$NS" addr add "$FAR/30" dev nic0 && ip -n "$NS" link set nic0 up &&
 	ip -n "$NS" link set lo up ||
 	bail_out "cannot make the stand-in host (namespace $NS, veth $LNK)"
+# Should the link vanish mid-test, connections to the far address fail here
+# instead of following the default route off the machine.
+ip route add prohibit "10.213.$X.0/30" metric 4000 ||
+	bail_out "cannot add the fallback route that keeps 10.213.$X.0/30 on this host"
 
 # start_daemon KIND ADDR: in the far namespace, logging to $TMP/KIND.log.
 start_daemon() {
