@@ -270,6 +270,14 @@ done
 if jq -e '.transport' "$TMP/after/env.json" >/dev/null 2>&1; then
 	is "$(jq -r '.transport.interface' "$TMP/after/env.json")" "$LNK" "env.json: the interface toward the peer"
 	is "$(jq -r '.transport.driver.name' "$TMP/after/env.json")" "veth" "env.json: its driver"
+	is "$(jq -r '.transport.mtu' "$TMP/after/env.json")" "$(cat "/sys/class/net/$LNK/mtu")" "env.json: its MTU"
+	is "$(jq -r '.transport.speed_mbps // "null: \(.transport.speed_note)"' "$TMP/after/env.json")" \
+		"$(cat "/sys/class/net/$LNK/speed" 2>/dev/null || echo unreadable)" "env.json: its speed, as /sys reads it"
+	is "$(jq -r '[.transport.qdisc[] | select(.root) | .kind] | join(",")' "$TMP/after/env.json")" \
+		"$(tc -j qdisc show dev "$LNK" | jq -r '[.[] | select(.root) | .kind] | join(",")')" "env.json: its root qdisc"
+	# (read by the ethtool ioctl; the ethtool program is not installed here to compare with)
+	is "$(jq -r '[.transport.offload | .tso, .gso, .gro | type] | join(",")' "$TMP/after/env.json")" \
+		"boolean,boolean,boolean" "env.json: its TSO/GSO/GRO settings"
 else
 	skip "env.json has no transport facts yet (results.c hook not applied)" "env.json nic facts"
 fi
