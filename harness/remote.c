@@ -38,9 +38,16 @@
  * the control channel: a driver that is gone aborts the run within it.
  */
 #define DATA_WAKE_MS 1000
-/* A driver host that vanishes without a FIN or RST: keepalive probes and
- * the limit on unacknowledged data close its connections within about this. */
-#define PEER_LOST_MS 30000
+/*
+ * A driver host that vanishes without a FIN or RST: keepalive probes close
+ * the (idle) control channel to it in about 25 s (10 s idle, 3 probes 5 s
+ * apart), which ends the run.  A data connection also gives up on data
+ * left unacknowledged (or a zero window) this long: the driver's default
+ * --timeout, after which a live driver has ended the repetition itself.
+ * (TCP_USER_TIMEOUT would also stretch keepalive to its own length, so the
+ * control channel has none.)
+ */
+#define DATA_PEER_LOST_MS 120000
 
 struct remote_peer {
 	char addr[300];		/* as given: "HOST:PORT" */
@@ -163,20 +170,21 @@ static void control_nodelay(int fd)
 }
 
 /*
- * The daemon's connections to a driver: keepalive probes on an idle one and
- * a limit on unacknowledged data, so a driver host that loses power or its
- * link (no FIN, no RST ever arrives) ends its run instead of holding the
- * daemon forever.
+ * The daemon's connections to a driver: keepalive probes, and on a data
+ * connection a limit on unacknowledged data (user_timeout_ms, 0: none),
+ * so a driver host that loses power or its link (no FIN, no RST ever
+ * arrives) ends its run instead of holding the daemon forever.
  */
-static void watch_peer(int fd)
+static void watch_peer(int fd, int user_timeout_ms)
 {
-	int one = 1, idle = 10, intvl = 5, cnt = 3, user_timeout = PEER_LOST_MS;
+	int one = 1, idle = 10, intvl = 5, cnt = 3;
 
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
+	if (user_timeout_ms > 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
 }
 
 /*
@@ -646,7 +654,7 @@ static int accept_data(int lfd, int ctl, const char *token, char *err, size_t er
 		if ((pf[0].revents & POLLIN) && recv(fd, &first, 1, MSG_PEEK) == 1 && first == 0) {
 			if (npending < MAX_PENDING) {
 				control_nodelay(fd);
-				watch_peer(fd);
+				watch_peer(fd, 0);
 				pending[npending++] = fd;	/* another driver: its turn comes after this run */
 				continue;
 			}
@@ -655,7 +663,7 @@ static int accept_data(int lfd, int ctl, const char *token, char *err, size_t er
 			continue;
 		}
 		if (read_exact(fd, got, sizeof(got), mono_ms() + 5000) == 0 && !memcmp(got, token, sizeof(got))) {
-			watch_peer(fd);
+			watch_peer(fd, DATA_PEER_LOST_MS);
 			return fd;
 		}
 		close(fd);	/* not this run's: another driver waits its turn */
@@ -999,7 +1007,7 @@ int remote_daemon(enum role_kind kind, const char *listen_addr, int max_runs, bo
 			if (ctl < 0)
 				continue;
 			control_nodelay(ctl);
-			watch_peer(ctl);
+			watch_peer(ctl, 0);
 		}
 		serve_conn(lfd, ctl, kind, verbose, &runs);
 		close(ctl);
