@@ -344,7 +344,8 @@ static int hello(struct remote_peer *p, char *err, size_t errlen)
 		snprintf(why, sizeof(why), "%s", strerror(-r));
 	close(fd);
 	if (r) {
-		snprintf(err, errlen, "--peer %s: hello: %s", p->addr, why);
+		snprintf(err, errlen, "--peer %s: hello: %s%s", p->addr, why,
+			 r == -ETIMEDOUT ? " (a daemon serves one run at a time: is another driver's run in progress there?)" : "");
 		return r;
 	}
 	if (reply.op != CTL_REPLY || !reply.reply.ok || !reply.reply.has_daemon) {
