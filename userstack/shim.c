@@ -53,7 +53,8 @@ static ssize_t (*real_recv)(int, void *, size_t, int);
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_FDS 65536
-#define WAIT_SLICE_MS 100	/* a missed doorbell costs at most this, never a hang */
+#define WAIT_SLICE_MS 100
+#define CTL_FD_FLOOR 700	/* the control connection's fd is at least this (when the limit allows) */	/* a missed doorbell costs at most this, never a hang */
 
 static int (*real_socket)(int, int, int);
 static int (*real_bind)(int, const struct sockaddr *, socklen_t);
@@ -81,6 +82,9 @@ static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
+static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
+static ssize_t (*real_splice)(int, loff_t *, int, loff_t *, size_t, unsigned int);
+static ssize_t (*real_copy_file_range)(int, loff_t *, int, loff_t *, size_t, unsigned int);
 
 enum { FD_UNKNOWN = 0, FD_NOT_OURS, FD_OURS };
 
@@ -122,6 +126,7 @@ __attribute__((constructor)) static void shim_init(void)
 	RESOLVE(recvfrom); RESOLVE(sendmsg); RESOLVE(recvmsg); RESOLVE(poll); RESOLVE(select);
 	RESOLVE(fcntl); RESOLVE(ioctl); RESOLVE(setsockopt); RESOLVE(getsockopt);
 	RESOLVE(getsockname); RESOLVE(getpeername); RESOLVE(dup2); RESOLVE(dup3);
+	RESOLVE(sendfile); RESOLVE(splice); RESOLVE(copy_file_range);
 	stack_socket = getenv(US_ENV_SOCKET);
 	if (stack_socket && !*stack_socket)
 		stack_socket = NULL;
@@ -149,6 +154,17 @@ static int ctl_connect(void)
 
 		real_close(fd);
 		return r;
+	}
+	/*
+	 * Out of the way of the numbers programs pick themselves (bash's
+	 * `exec 3<>` saves and overwrites fd 3): a high number, and close/dup2
+	 * onto it make the shim forget it rather than talk to the wrong fd.
+	 */
+	int high = real_fcntl(fd, F_DUPFD_CLOEXEC, CTL_FD_FLOOR);
+
+	if (high >= 0) {
+		real_close(fd);
+		fd = high;
 	}
 	return fd;
 }
@@ -459,8 +475,20 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return r < 0 ? fail(-r) : 0;
 }
 
+/* The program is about to close or overwrite fd number fd: if it is the control connection, let go of it. */
+static void ctl_yield(int fd)
+{
+	if (fd >= 0 && fd == ctl_fd) {
+		pthread_mutex_lock(&ctl_mu);
+		if (fd == ctl_fd)
+			ctl_fd = -1;
+		pthread_mutex_unlock(&ctl_mu);
+	}
+}
+
 EXPORT int close(int fd)
 {
+	ctl_yield(fd);
 	if (fd >= 0 && fd < MAX_FDS && table[fd])
 		sfd_forget(fd);
 	return real_close(fd);
@@ -468,13 +496,16 @@ EXPORT int close(int fd)
 
 EXPORT int dup2(int oldfd, int newfd)
 {
-	if (oldfd != newfd)
+	if (oldfd != newfd) {
+		ctl_yield(newfd);
 		sfd_forget(newfd);
+	}
 	return real_dup2(oldfd, newfd);
 }
 
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
+	ctl_yield(newfd);
 	sfd_forget(newfd);
 	return real_dup3(oldfd, newfd, flags);
 }
@@ -798,6 +829,57 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	for (size_t i = 0; i < msg->msg_iovlen; i++)
 		want += msg->msg_iov[i].iov_len;
 	return r == 0 && want ? ipc_eof(e) : r;
+}
+
+/*
+ * The in-kernel movers.  On the ipc path the fd is a real socket and they
+ * work as they are (the kernel moves the bytes into the pair).  On the shm
+ * path the pair carries doorbells, not data: sendfile is done as read +
+ * ring write here, and splice/copy_file_range say EINVAL, which callers
+ * such as cat take as "fall back to read/write".
+ */
+static bool shm_fd(int fd)
+{
+	struct sfd *e = sfd_get(fd);
+
+	return e && e->data_path == US_DATA_SHM;
+}
+
+EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
+{
+	char buf[65536];
+	ssize_t n, w;
+	struct sfd *e;
+
+	if (!shm_fd(out) && !shm_fd(in))
+		return real_sendfile(out, in, off, count);
+	if (!(e = sfd_get(out)) || e->data_path != US_DATA_SHM || shm_fd(in))
+		return fail(EINVAL);
+	if (count > sizeof(buf))
+		count = sizeof(buf);
+	n = off ? pread(in, buf, count, *off) : real_read(in, buf, count);
+	if (n <= 0)
+		return n;
+	w = shm_send(e, out, buf, (size_t)n, 0);
+	if (w > 0 && off)
+		*off += w;
+	else if (w > 0 && w < n)
+		lseek(in, w - n, SEEK_CUR);
+	return w;
+}
+
+EXPORT ssize_t splice(int in, loff_t *ioff, int out, loff_t *ooff, size_t len, unsigned int flags)
+{
+	if (shm_fd(in) || shm_fd(out))
+		return fail(EINVAL);
+	return real_splice(in, ioff, out, ooff, len, flags);
+}
+
+EXPORT ssize_t copy_file_range(int in, loff_t *ioff, int out, loff_t *ooff, size_t len, unsigned int flags)
+{
+	if (shm_fd(in) || shm_fd(out))
+		return fail(EINVAL);
+	return real_copy_file_range(in, ioff, out, ooff, len, flags);
 }
 
 /* --- readiness ---------------------------------------------------------------------------------- */
