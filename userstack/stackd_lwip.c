@@ -39,6 +39,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -164,10 +165,10 @@ static void sock_detach_pcb(struct sock *s)
 	if (!s->listening) {
 		tcp_recv(s->pcb, NULL);
 		tcp_sent(s->pcb, NULL);
+		tcp_err(s->pcb, NULL);	/* lwIP refuses an err callback on a listening pcb */
 	} else {
 		tcp_accept(s->pcb, NULL);
 	}
-	tcp_err(s->pcb, NULL);
 }
 
 /* Closes the pcb gracefully (FIN after what is queued) or, when told, with a RST. */
@@ -982,6 +983,25 @@ static int listen_control(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * lwIP's assertions abort(): the namespace and the socket go all the same
+ * (umount2 + unlink is what `ip netns del` does; both are signal-safe).
+ */
+static void on_fatal(int sig)
+{
+	char path[256];
+
+	if (made.sock_made)
+		unlink(made.sock_path);
+	if (made.ns_made) {
+		snprintf(path, sizeof(path), NETNS_DIR "/%s", made.ns);
+		umount2(path, MNT_DETACH);
+		unlink(path);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void tcpip_ready(void *arg)
 {
 	sys_sem_signal((sys_sem_t *)arg);
@@ -1059,6 +1079,9 @@ int stackd_run(const struct stackd_config *cfg)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGABRT, on_fatal);
+	signal(SIGSEGV, on_fatal);
+	signal(SIGBUS, on_fatal);
 	if ((sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
 		snprintf(err, sizeof(err), "signalfd: %s", strerror(errno));
 		goto fail;
