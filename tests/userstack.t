@@ -273,4 +273,35 @@ for path in ipc shm; do
 	fi
 done
 
+# Transport userstack in the harness: the role under test's sockets in lwIP, the peer in the kernel.
+if command -v jq >/dev/null; then
+	for sc in send store echo serve relay; do
+		for size in ${USERSTACK_RUN_SIZES:-0 1 4097 1048577}; do
+			rm -rf "$W/run"
+			cl run --scenario "$sc" --strategy readwrite --transport userstack --size "$size" --reps 1 --warmup 0 --out "$W/run"
+			if [ "$RC" -eq 0 ] && [ "$(jq -r '.verify' "$W/run/results.jsonl" 2>/dev/null | sort -u)" = ok ] &&
+			   [ "$(jq -r '.roles.stack | has("cpu_user_s")' "$W/run/results.jsonl")" = true ]; then
+				pass "run --transport userstack: $sc, $size bytes, verified, with the stack's own role"
+			else
+				fail "run --transport userstack: $sc, $size bytes, verified, with the stack's own role"
+				cl_desc; [ -s "$W/run/results.jsonl" ] && diag "$(jq -c '{verify, status, error}' "$W/run/results.jsonl")"
+			fi
+		done
+	done
+	rm -rf "$W/run"
+	cl run --scenario send --strategy all --transport userstack --size 65537 --reps 1 --warmup 0 --out "$W/run"
+	n=$(jq -r 'select(.verify == "ok") | .strategy' "$W/run/results.jsonl" 2>/dev/null | sort -u | wc -l)
+	if [ "$RC" -eq 0 ] && [ "$n" -ge 2 ]; then
+		pass "run --transport userstack --strategy all: every strategy that runs over AF_UNIX is verified ($n)"
+	else
+		fail "run --transport userstack --strategy all"; cl_desc
+	fi
+	# Each run's stackd is copylab-<stackd pid>-r<run pid>: none of a finished run may be left.
+	left=$(ls /run/netns /run/copylab 2>/dev/null | grep -E '^copylab-[0-9]+-r[0-9]+(\.sock)?$' |
+		while read -r n; do p=${n#copylab-}; p=${p%%-*}; kill -0 "$p" 2>/dev/null || echo "$n"; done)
+	is "$left" "" "no namespace or socket left by the runs' own stackd"
+else
+	skip "jq is not installed" "run --transport userstack"
+fi
+
 done_testing
