@@ -446,28 +446,37 @@ static void sock_push_tx(struct sock *s)
 	if (s->data_path == US_DATA_SHM) {
 		size_t taken = 0;
 
-		/* Armed before looking, so a write after the look rings us. */
-		shm_ring_arm(&s->shm->tx, SHM_WAITER_STACK);
 		for (;;) {
 			size_t room = tcp_sndbuf(s->pcb), n;
 			const void *p;
 
+			/* No room in lwIP: its sent callback brings us back, no doorbell needed. */
 			if (!room || tcp_sndqueuelen(s->pcb) >= TCP_SND_QUEUELEN - 4)
 				break;
 			p = shm_ring_peek(&s->shm->tx, &n);
-			if (!n)
-				break;
+			if (!n) {
+				/* Empty: armed before looking again, so a write after the look rings us. */
+				shm_ring_arm(&s->shm->tx, SHM_WAITER_STACK);
+				p = shm_ring_peek(&s->shm->tx, &n);
+				if (!n)
+					break;
+			}
 			if (n > room)
 				n = room;
-			if (tcp_write(s->pcb, p, (u16_t)(n > 0xffff ? 0xffff : n), TCP_WRITE_FLAG_COPY) != ERR_OK)
-				break;
 			if (n > 0xffff)
 				n = 0xffff;
+			if (tcp_write(s->pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+				break;
 			shm_ring_consume(&s->shm->tx, n);
 			taken += n;
 			wrote = true;
 		}
-		if (taken)
+		/*
+		 * The program sleeps only on a full ring: wake it when half is free,
+		 * not after every ACK's worth (the kernel's AF_UNIX and TCP wake a
+		 * blocked writer with the same kind of hysteresis).
+		 */
+		if (taken && shm_ring_room(&s->shm->tx) >= SHM_RING_SIZE / 2)
 			shm_ring_wake(&s->shm->tx, s->fd, SHM_WAITER_APP);
 		if (shm_ring_closed(&s->shm->tx) && !shm_ring_used(&s->shm->tx))
 			s->app_eof = true;
