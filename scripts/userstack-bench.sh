@@ -8,8 +8,10 @@
 #  2. lwIP against the kernel's stack on the same cell: `copylab run
 #     --scenario send --strategy readwrite` over userstack and over veth,
 #     throughput and CPU per GiB (role under test, stack, whole machine).
+#  3. with PROFILE=1, a perf profile of stackd during the first ipc send
+#     (2 s, perf record -g -p): where the stack's time goes.
 # Needs root (stackd).  Prints figures; asserts nothing (tests/userstack.t
-# checks behaviour).  usage: scripts/userstack-bench.sh [SIZE_MiB] [REPS]
+# checks behaviour).  usage: [PROFILE=1] scripts/userstack-bench.sh [SIZE_MiB] [REPS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIB=${1:-256}
@@ -39,6 +41,9 @@ for rep in $(seq "$REPS"); do
 		sink=$!
 		for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
 		t0=$(cpu_ticks "$SD")
+		if [ "${PROFILE:-0}" = 1 ] && [ "$rep$path" = 1ipc ]; then
+			(sleep 0.3; perf record -F 999 -g -o "$W/perf.data" -p "$SD" -- sleep 2 >/dev/null 2>&1) &
+		fi
 		/usr/bin/time -f "%e %U %S" -o "$W/time" \
 			$CL stack --netns ub$$ --path "$path" -- bash -c \
 			'exec 3<>"/dev/tcp/10.214.0.1/$0" && exec dd if=/dev/zero bs=64K count="$1" status=none >&3' \
@@ -53,6 +58,11 @@ for rep in $(seq "$REPS"); do
 		tot[$path]="${tot[$path]:-} $(awk '{print $4}' <<<"$line")"
 	done
 done
+if [ "${PROFILE:-0}" = 1 ] && [ -s "$W/perf.data" ]; then
+	echo "stackd's profile during the first ipc send (by object, then the top symbols):"
+	perf report -i "$W/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -4
+	perf report -i "$W/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -12
+fi
 med() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 mi=$(med <<<"${tot[ipc]}"); ms=$(med <<<"${tot[shm]}")
 echo "median application + stackd CPU per GiB: ipc $mi s, shm $ms s; shm/ipc = $(awk -v a="$ms" -v b="$mi" 'BEGIN { printf "%.2f", a / b }') (goal <= 0.70)"
