@@ -43,10 +43,23 @@ endif
 # The LD_PRELOAD tracer: counts copies in any unmodified program, no root.
 TRACER := libcopytrace.so
 
+# The user-space TCP stack (copylab stackd) needs lwIP (Debian liblwip-dev);
+# without it stackd says so.  Only userstack/ objects see lwIP's headers:
+# its TCP_MSS and glibc's differ (docs/strategies/userstack.md).
+ifneq ($(wildcard /usr/include/lwip/lwipopts.h),)
+CPPFLAGS += -DHAVE_LWIP
+LDLIBS   += -llwip -lpthread
+LIB_SRC  += userstack/stackd_lwip.c userstack/netif_tap.c
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/userstack/%.o: CPPFLAGS += -I/usr/include/lwip
+endif
+# The shim: LD_PRELOAD into any program, its IPv4 TCP sockets through stackd.
+STACK_SHIM := libcopylab-stack.so
+
 .DELETE_ON_ERROR:
 .PHONY: all test unit bench bench-quick deps clean test-sanitize
 
-all: copylab $(TRACER)
+all: copylab $(TRACER) $(STACK_SHIM)
 
 COPYLAB_BIN ?= copylab
 copylab: $(COPYLAB_BIN)
@@ -78,6 +91,9 @@ $(LIB_OBJ) $(MAIN_OBJ): | $(BPF_SKELS)
 
 $(TRACER): $(wildcard tracer/*.c tracer/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) -ldl
+
+$(STACK_SHIM): userstack/shim.c userstack/proto.h userstack/shm_ring.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ userstack/shim.c -ldl -lpthread
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -129,7 +145,7 @@ deps:
 	@scripts/deps.sh
 
 clean:
-	rm -rf $(BUILD) copylab $(TRACER)
+	rm -rf $(BUILD) copylab $(TRACER) $(STACK_SHIM)
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 

@@ -8,8 +8,11 @@
  */
 #include "cli.h"
 #include "netns.h"
+#include "../userstack/proto.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +26,9 @@ static const char cleanup_help[] =
 "Removes what a killed copylab run left behind, and says what it removed:\n"
 "network namespaces named copylab-* (with the veth links, addresses,\n"
 "tbf/netem qdiscs and nftables tables inside them, such as the DNAT table of\n"
-"a routed path's router), copylab-* links in this namespace, and\n"
-"nftables tables named copylab-*.  Nothing without the prefix is touched.\n"
+"a routed path's router), copylab-* links in this namespace,\n"
+"nftables tables named copylab-*, and copylab stackd's control sockets\n"
+"(" US_SOCKET_DIR "/copylab-*.sock).  Nothing without the prefix is touched.\n"
 "A name that carries the pid of a live process (a run in progress) is kept,\n"
 "and so is a link whose other end is in a namespace that is kept.\n"
 "\n"
@@ -247,6 +251,38 @@ static void clean_nft(struct tally *t)
 	}
 }
 
+/* copylab stackd's control sockets (US_SOCKET_DIR/copylab-<pid>-NAME.sock) of dead stackds. */
+static void clean_stack_sockets(struct tally *t)
+{
+	DIR *d = opendir(US_SOCKET_DIR);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[512];
+		size_t n = strlen(e->d_name);
+
+		if (!prefixed(e->d_name) || n < 5 || strcmp(e->d_name + n - 5, ".sock"))
+			continue;
+		if (netns_owner_alive(e->d_name)) {
+			printf("kept stackd socket %s/%s: its stackd (pid %d) is still running\n", US_SOCKET_DIR,
+			       e->d_name, (int)netns_owner_pid(e->d_name));
+			t->kept++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", US_SOCKET_DIR, e->d_name);
+		if (!t->dry && unlink(path)) {
+			fprintf(stderr, "copylab: cleanup: unlink %s: %s\n", path, strerror(errno));
+			t->failed++;
+			continue;
+		}
+		printf("%s stackd socket %s\n", t->dry ? "would remove" : "removed", path);
+		t->removed++;
+	}
+	closedir(d);
+}
+
 int cmd_cleanup(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -272,6 +308,7 @@ int cmd_cleanup(int argc, char **argv)
 	clean_namespaces(&t);
 	clean_links(&t);
 	clean_nft(&t);
+	clean_stack_sockets(&t);
 	if (t.removed == 0 && t.failed == 0)
 		printf("nothing to clean%s\n", t.kept ? " (runs in progress keep theirs)" : "");
 	fflush(stdout);

@@ -13,6 +13,7 @@
 #include "stats.h"
 #include "bpf/ledger.h"
 #include "tracer_link.h"
+#include "userstack_link.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -385,8 +386,11 @@ static const char run_help[] =
 "                     and a forwarding namespace; a relay runs in the router,\n"
 "                     nat's DNAT rules go there), lo-ns (127.0.0.1 in a namespace\n"
 "                     whose lo has MTU 61492: whole-page segments, and a\n"
-"                     MSG_ZEROCOPY fixed source) or nic (a second host: --peer);\n"
-"                     default tcp (copy and pipe: none).  See docs/transports.md\n"
+"                     MSG_ZEROCOPY fixed source), nic (a second host: --peer)\n"
+"                     or userstack (the tested role's sockets in lwIP via\n"
+"                     copylab stackd, the peer the kernel's TCP over a TAP;\n"
+"                     root); default tcp (copy and pipe: none).  See\n"
+"                     docs/transports.md\n"
 "  --mtu N            veth, routed: the links' MTU (68..65535); default 1500\n"
 "  --offload on|off   veth: TSO, GSO and GRO on or off; default: the veth's own\n"
 "  --rate R           veth: a tbf qdisc on both ends (100mbit, 1gbit, ...)\n"
@@ -737,7 +741,8 @@ static int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
 /* Why a strategy cannot run here: this transport, or a privilege we lack. */
 static const char *transport_refusal(const struct strategy *s, enum scenario sc, int tr)
 {
-	if (tr == TR_UNIX && scenario_def(sc)->uses_transport && s->af_unix_why_not)
+	/* userstack: the role under test's end is the shim's kind of socket, an AF_UNIX fd to stackd. */
+	if ((tr == TR_UNIX || tr == TR_USERSTACK) && scenario_def(sc)->uses_transport && s->af_unix_why_not)
 		return s->af_unix_why_not;
 	if (s->only_transport && scenario_def(sc)->uses_transport && strcmp(transport_name(tr), s->only_transport))
 		return s->elsewhere_why_not;
@@ -873,6 +878,13 @@ int cmd_run(int argc, char **argv)
 	}
 	if (tr == TR_LONS && scenario_def(sc)->uses_transport && (r = lons_create(err, sizeof(err)))) {
 		fprintf(stderr, "copylab: transport lo-ns: %s\n", err);
+		if (s.ledger)
+			ledger_close(s.ledger);
+		free(groups);
+		return EXIT_RUN_FAILED;
+	}
+	if (tr == TR_USERSTACK && scenario_def(sc)->uses_transport && (r = userstack_start(err, sizeof(err)))) {
+		fprintf(stderr, "copylab: transport userstack: %s\n", err);
 		if (s.ledger)
 			ledger_close(s.ledger);
 		free(groups);

@@ -24,6 +24,8 @@ static const struct {
 	{ "advise", cmd_advise, "rank the strategies for one workload on this machine, with caveats" },
 	{ "sink", cmd_sink, "nic mode, on the far host: the fixed sink daemon (--listen ADDR:PORT)" },
 	{ "source", cmd_source, "nic mode, on the far host: the fixed source daemon (--listen ADDR:PORT)" },
+	{ "stackd", cmd_stackd, "the user-space TCP stack (lwIP) over a TAP in a namespace of its own" },
+	{ "stack", cmd_stack, "run any program with its TCP sockets through stackd (LD_PRELOAD shim)" },
 	{ "cleanup", cmd_cleanup, "remove copylab-* namespaces, links, qdiscs and nft tables a killed run left" },
 };
 

@@ -6,6 +6,7 @@
  */
 #include "run.h"
 #include "remote.h"
+#include "userstack_link.h"
 #include "roles.h"
 #include "scenario.h"
 #include "bpf/ledger.h"
@@ -217,14 +218,22 @@ static int plan_add(struct rep_state *st, int fd)
 	return fd;
 }
 
-static int make_pair_leg(struct rep_state *st, enum leg leg, int *up, int *down, char *err, size_t errlen)
+/*
+ * tested_up: the up end is the role under test's (userstack puts that end
+ * in lwIP, the other in the kernel; other transports ignore it).
+ */
+static int make_pair_leg(struct rep_state *st, enum leg leg, bool tested_up, int *up, int *down,
+			 char *err, size_t errlen)
 {
 	struct sockopts o = st->c->sock;
 	int r;
 
 	/* Request/response traffic must not wait on Nagle and delayed ACKs. */
 	o.nodelay = o.nodelay || st->c->scenario == SC_ECHO;
-	r = transport_pair_leg(st->c->transport, leg, &o, up, down, err, errlen);
+	if (st->c->transport == TR_USERSTACK)
+		r = userstack_pair(&o, tested_up, up, down, err, errlen);
+	else
+		r = transport_pair_leg(st->c->transport, leg, &o, up, down, err, errlen);
 	if (r == 0) {
 		plan_add(st, *up);
 		plan_add(st, *down);
@@ -232,9 +241,9 @@ static int make_pair_leg(struct rep_state *st, enum leg leg, int *up, int *down,
 	return r;
 }
 
-static int make_pair(struct rep_state *st, int *up, int *down, char *err, size_t errlen)
+static int make_pair(struct rep_state *st, bool tested_up, int *up, int *down, char *err, size_t errlen)
 {
-	return make_pair_leg(st, LEG_THROUGH, up, down, err, errlen);
+	return make_pair_leg(st, LEG_THROUGH, tested_up, up, down, err, errlen);
 }
 
 static int configure_strategy(void *arg, struct kernel_path *k)
@@ -313,7 +322,7 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 	switch (sc) {
 	case SC_SERVE:
 	case SC_SEND:
-		if ((r = make_pair(st, &up, &down, err, errlen)))
+		if ((r = make_pair(st, true, &up, &down, err, errlen)))
 			return r;
 		t->out_fd = up;
 		st->ctx[1].in_fd = down;
@@ -321,8 +330,8 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 	case SC_RELAY:
 	case SC_FANOUT:
 		/* routed: the relay in the router namespace, source in A, sink in B. */
-		if ((r = make_pair_leg(st, LEG_TO_MIDDLE, &up, &down, err, errlen)) ||
-		    (r = make_pair_leg(st, LEG_FROM_MIDDLE, &up2, &down2, err, errlen)))
+		if ((r = make_pair_leg(st, LEG_TO_MIDDLE, false, &up, &down, err, errlen)) ||
+		    (r = make_pair_leg(st, LEG_FROM_MIDDLE, true, &up2, &down2, err, errlen)))
 			return r;
 		st->ctx[1].out_fd = up;		/* source */
 		t->in_fd = down;
@@ -330,13 +339,13 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 		st->ctx[2].in_fd = down2;	/* sink */
 		break;
 	case SC_STORE:
-		if ((r = make_pair(st, &up, &down, err, errlen)))
+		if ((r = make_pair(st, false, &up, &down, err, errlen)))
 			return r;
 		st->ctx[1].out_fd = up;
 		t->in_fd = down;
 		break;
 	case SC_ECHO:
-		if ((r = make_pair(st, &up, &down, err, errlen)))
+		if ((r = make_pair(st, false, &up, &down, err, errlen)))
 			return r;
 		st->ctx[1].out_fd = st->ctx[1].in_fd = up;
 		t->in_fd = t->out_fd = down;
@@ -665,6 +674,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	int wstatus[MAX_ROLES] = { 0 }, who = 0, ret = 1;
 	struct profile_run prof = { 0 };
 	struct system_cpu sys0, sys1;
+	struct userstack_sample us0 = { 0 }, us1 = { 0 };
 	enum wait_outcome w;
 	int64_t t_release;
 
@@ -737,6 +747,8 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 					sizeof(out->profile.note)))
 		prof.perf_pid = 0;
 	system_cpu_read(&sys0);
+	if (c->transport == TR_USERSTACK)
+		userstack_sample(&us0);
 	t_release = now_ns();
 	close(st->go[1]);
 	st->go[1] = -1;
@@ -744,10 +756,15 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	if (w != WAIT_OK)
 		goto fail;
 	system_cpu_read(&sys1);
+	if (c->transport == TR_USERSTACK)
+		userstack_sample(&us1);
 	out->system_cpu = system_cpu_delta(&sys0, &sys1);
 	profile_finish(&prof, &out->profile);
 	reap_roles(st, wstatus);
 	fill_roles(st, out);
+	/* The stack's own CPU and syscalls, a role of its own beside the application's. */
+	if (c->transport == TR_USERSTACK && d->uses_transport && out->nroles < MAX_ROLES)
+		userstack_role(&us0, &us1, &out->roles[out->nroles++]);
 	if (judge(st, in, t_release, out)) {
 		out->status = -EIO;
 		snprintf(out->error, sizeof(out->error), "%s %s%s%s: verification failed: %s",

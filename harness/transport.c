@@ -6,6 +6,8 @@
  */
 #include "transport.h"
 #include "netns.h"
+#include "userstack_link.h"
+#include "../userstack/proto.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +31,7 @@
 static const char *const names[TR_COUNT] = {
 	[TR_TCP] = "tcp", [TR_UNIX] = "unix", [TR_VETH] = "veth", [TR_NIC] = "nic", [TR_ROUTED] = "routed",
 	[TR_LONS] = "lo-ns",
+	[TR_USERSTACK] = "userstack",
 };
 
 const char *transport_name(enum transport t)
@@ -46,7 +49,7 @@ int transport_find(const char *name)
 
 const char *transport_names(char *buf, size_t len)
 {
-	snprintf(buf, len, "tcp, unix, veth, nic, routed, lo-ns");
+	snprintf(buf, len, "tcp, unix, veth, nic, routed, lo-ns, userstack");
 	return buf;
 }
 
@@ -683,6 +686,8 @@ int transport_pair_leg(enum transport t, enum leg leg, const struct sockopts *o,
 	case TR_NIC:
 		snprintf(err, errlen, "transport nic: the pair is made with the far host (remote_role_begin), and needs --peer");
 		return -EINVAL;
+	case TR_USERSTACK:
+		return userstack_pair(o, true, up, down, err, errlen);
 	default:
 		snprintf(err, errlen, "unknown transport");
 		return -EINVAL;
@@ -948,6 +953,17 @@ json_t *transport_facts(enum transport t, const char *peer)
 		json_object_set_new(o, "address", json_string("127.0.0.1"));
 		json_object_set_new(o, "mtu_asked", json_integer(LONS_MTU));
 		iface_facts(o, ln.ns, ln.nsfd, "lo");
+		break;
+	case TR_USERSTACK:
+		json_object_set_new(o, "stack", json_string("lwIP (Debian liblwip) in copylab stackd, raw API under the tcpip core lock"));
+		json_object_set_new(o, "netif", json_string("tap"));
+		json_object_set_new(o, "data_path", json_string("ipc (payload inside the AF_UNIX pair to stackd)"));
+		json_object_set_new(o, "lwip_address", json_string(US_STACK_ADDR));
+		json_object_set_new(o, "kernel_address", json_string(US_KERNEL_ADDR));
+		json_object_set_new(o, "mtu", json_integer(1500));
+		if (userstack_netns())
+			json_object_set_new(o, "netns", json_string(userstack_netns()));
+		json_object_set_new(o, "peer", json_string("the kernel's TCP on the TAP's other side, in stackd's namespace"));
 		break;
 	default:
 		break;

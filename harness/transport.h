@@ -18,6 +18,8 @@
  *         LONS_MTU, so a TCP segment carries a whole number of pages (what
  *         TCP_ZEROCOPY_RECEIVE needs to map them); the host's lo is never
  *         touched
+ *   userstack  the role under test's end in lwIP (copylab stackd, over a
+ *         TAP), the other in the kernel's stack (harness/userstack_link.h)
  */
 #ifndef COPYLAB_TRANSPORT_H
 #define COPYLAB_TRANSPORT_H
@@ -29,7 +31,7 @@
 
 #include "../strategies/strategy.h"
 
-enum transport { TR_TCP, TR_UNIX, TR_VETH, TR_NIC, TR_ROUTED, TR_LONS, TR_COUNT };
+enum transport { TR_TCP, TR_UNIX, TR_VETH, TR_NIC, TR_ROUTED, TR_LONS, TR_USERSTACK, TR_COUNT };
 
 /*
  * Which stretch of the path a pair covers.  Only `routed` tells them

@@ -33,6 +33,7 @@ need=(
 	"/usr/include/libelf.h libelf-dev"
 	"/usr/include/zlib.h zlib1g-dev"
 	"/usr/include/liburing.h liburing-dev"
+	"/usr/include/lwip/lwipopts.h liblwip-dev"
 )
 
 missing=()
