@@ -25,6 +25,7 @@ static const struct {
 	{ "sink", cmd_sink, "nic mode, on the far host: the fixed sink daemon (--listen ADDR:PORT)" },
 	{ "source", cmd_source, "nic mode, on the far host: the fixed source daemon (--listen ADDR:PORT)" },
 	{ "cleanup", cmd_cleanup, "remove copylab-* namespaces, links, qdiscs and nft tables a killed run left" },
+	{ "xdp", cmd_xdp, "AF_XDP on a veth pair: the modes this kernel allows, each checked byte-exact" },
 };
 
 static void usage(FILE *out)
