@@ -60,12 +60,19 @@ static const char xdp_help[] =
 "                 (frames then reach the port with partial UDP checksums)\n"
 "  --hold         after the check, keep answering ARP, ping and UDP (echo) for\n"
 "                 10.214.X.2 until SIGINT/SIGTERM; prints a \"ready\" line first\n"
+"  --netns NAME --dev IF  a link of your own instead: open and close the\n"
+"                 port on IF in namespace NAME (no exchange, nothing removed)\n"
+"  --ip ADDR      with --netns/--dev --hold: the address to answer for\n"
 "  --json         the results as one JSON object on stdout\n"
 "\n"
 "Exit status: 0 every mode asked worked (with --all: each worked or was\n"
 "refused, and auto worked), 1 a mode was refused or a check failed, 2 usage.\n";
 
 static volatile sig_atomic_t stop_signal;
+
+/* The port's interface: xsk0 of the link made here, or --dev on a link given with --netns. */
+static const char *port_if = XSK_LINK_PORT_IF;
+static bool external;
 
 static void on_signal(int sig)
 {
@@ -237,7 +244,7 @@ static int port_mac(const struct xsk_link *lk, uint8_t mac[6])
 	unsigned int m[6];
 
 	if (netns_cmd(out, sizeof(out), err, sizeof(err), "ip", "-n", lk->netns, "-o", "link", "show", "dev",
-		      XSK_LINK_PORT_IF, NULL) || !(p = strstr(out, "link/ether ")) ||
+		      port_if, NULL) || !(p = strstr(out, "link/ether ")) ||
 	    sscanf(p + 11, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
 		return -EIO;
 	for (int i = 0; i < 6; i++)
@@ -263,31 +270,34 @@ static json_t *mode_check(const struct xsk_link *lk, const struct xsk_port_reque
 	json_object_set_new(rq, "bind", json_string(xsk_bind_name(req->bind)));
 	json_object_set_new(j, "request", rq);
 	c.host.ip = lk->port_ip;
-	if (port_mac(lk, c.host.mac)) {
+	if (!external && port_mac(lk, c.host.mac)) {
 		json_object_set_new(j, "status", json_string("failed"));
-		json_object_set_new(j, "error", json_string("cannot read xsk0's MAC address"));
+		json_object_set_new(j, "error", json_string("cannot read the port interface's MAC address (no such interface?)"));
 		return j;
 	}
 	memset(&facts, 0, sizeof(facts));
-	r = xsk_port_open(&p, lk->netns, XSK_LINK_PORT_IF, req, &facts, err, sizeof(err));
+	r = xsk_port_open(&p, lk->netns, port_if, req, &facts, err, sizeof(err));
 	json_object_set_new(j, "facts", xsk_facts_json(&facts));
 	if (r) {
 		/* Every allowed mode refused by the kernel: a fact of this machine, not a defect. */
 		*refused = facts.n_refused > 0;
 		json_object_set_new(j, "status", json_string(*refused ? "refused" : "failed"));
 		json_object_set_new(j, "error", json_string(err));
-		left = xsk_link_xdp_prog(lk, XSK_LINK_PORT_IF, mode, sizeof(mode));
+		left = xsk_link_xdp_prog(lk, port_if, mode, sizeof(mode));
 		json_object_set_new(j, "attached_after", json_integer(left));
+		if (left)	/* a failed open must leave nothing attached */
+			*refused = false;
 		return j;
 	}
-	json_object_set_new(j, "attached_while_open", json_integer(xsk_link_xdp_prog(lk, XSK_LINK_PORT_IF, mode, sizeof(mode))));
+	json_object_set_new(j, "attached_while_open", json_integer(xsk_link_xdp_prog(lk, port_if, mode, sizeof(mode))));
 	json_object_set_new(j, "ip_link_mode", json_string(mode));
-	r = exchange(p, lk, &c, err, sizeof(err));
+	/* A link copylab did not make has no addresses it knows: open and close only. */
+	r = external ? 0 : exchange(p, lk, &c, err, sizeof(err));
 	xsk_port_stats(p, &st);
 	int cr = xsk_port_close(p);
 
-	left = xsk_link_xdp_prog(lk, XSK_LINK_PORT_IF, NULL, 0);
-	json_t *x = json_object();
+	left = xsk_link_xdp_prog(lk, port_if, NULL, 0);
+	json_t *x = external ? json_null() : json_object();
 
 	json_object_set_new(x, "to_port_datagrams", json_integer((json_int_t)c.rx_ok));
 	json_object_set_new(x, "to_port_bytes", json_integer((json_int_t)c.rx_bytes));
@@ -304,6 +314,8 @@ static json_t *mode_check(const struct xsk_link *lk, const struct xsk_port_reque
 	json_object_set_new(x, "port_tx_frames", json_integer((json_int_t)st.tx_frames));
 	json_object_set_new(x, "port_tx_kicks", json_integer((json_int_t)st.tx_kicks));
 	json_object_set_new(x, "port_rx_dropped", json_integer((json_int_t)st.rx_dropped));
+	if (external)
+		json_object_set_new(j, "exchange_skipped", json_string("--netns/--dev: a link copylab did not make, with no addresses it knows"));
 	json_object_set_new(j, "exchange", x);
 	json_object_set_new(j, "attached_after", json_integer(left));
 	if (!r && c.first_bad[0])
@@ -311,7 +323,7 @@ static json_t *mode_check(const struct xsk_link *lk, const struct xsk_port_reque
 	if (!r && !err[0] && cr)
 		snprintf(err, sizeof(err), "detaching the XDP program on close: %s", strerror(-cr));
 	if (!r && !err[0] && left)
-		snprintf(err, sizeof(err), "an XDP program (id %ld) is still attached to %s after close", left, XSK_LINK_PORT_IF);
+		snprintf(err, sizeof(err), "an XDP program (id %ld) is still attached to %s after close", left, port_if);
 	*ok = !err[0];
 	json_object_set_new(j, "status", json_string(*ok ? "ok" : "failed"));
 	if (!*ok)
@@ -322,13 +334,22 @@ static json_t *mode_check(const struct xsk_link *lk, const struct xsk_port_reque
 static void print_mode(json_t *m)
 {
 	json_t *f = json_object_get(m, "facts"), *x = json_object_get(m, "exchange");
+
+	if (!json_is_object(x))
+		x = NULL;
 	const char *st = json_string_value(json_object_get(m, "status"));
 	json_t *rq = json_object_get(m, "request");
 	char label[40];
 
 	snprintf(label, sizeof(label), "%s/%s", json_string_value(json_object_get(rq, "attach")),
 		 json_string_value(json_object_get(rq, "bind")));
-	if (!strcmp(st, "ok"))
+	if (!strcmp(st, "ok") && !x)
+		printf("%-17s ok: %s attach, %s bind, program id %lld (ip link: %s); opened and closed only (no exchange "
+		       "on a link copylab did not make); nothing attached after close\n", label,
+		       json_string_value(json_object_get(f, "attach")), json_string_value(json_object_get(f, "bind")),
+		       (long long)json_integer_value(json_object_get(f, "prog_id")),
+		       json_string_value(json_object_get(m, "ip_link_mode")));
+	else if (!strcmp(st, "ok"))
 		printf("%-17s ok: %s attach, %s bind, program id %lld (ip link: %s); %lld datagrams in and %lld echoed back "
 		       "byte-exact, %lld sent from the port byte-exact; nothing attached after close\n",
 		       label, json_string_value(json_object_get(f, "attach")), json_string_value(json_object_get(f, "bind")),
@@ -366,15 +387,16 @@ static int hold(const struct xsk_link *lk, const struct xsk_port_request *req, b
 	memset(&c, 0, sizeof(c));
 	c.host.ip = lk->port_ip;
 	if (port_mac(lk, c.host.mac)) {
-		fprintf(stderr, "copylab: xdp: cannot read xsk0's MAC address\n");
+		fprintf(stderr, "copylab: xdp: cannot read the MAC address of %s in %s (no such interface?)\n", port_if, lk->netns);
 		return EXIT_RUN_FAILED;
 	}
-	if ((r = xsk_port_open(&p, lk->netns, XSK_LINK_PORT_IF, req, &facts, err, sizeof(err)))) {
+	if ((r = xsk_port_open(&p, lk->netns, port_if, req, &facts, err, sizeof(err)))) {
 		fprintf(stderr, "copylab: xdp: %s\n", err);
 		return EXIT_RUN_FAILED;
 	}
 	printf("ready netns=%s port_if=%s kern_if=%s port_ip=%s kern_ip=%s attach=%s bind=%s prog_id=%u\n", lk->netns,
-	       XSK_LINK_PORT_IF, XSK_LINK_KERN_IF, lk->port_addr, lk->kern_addr, xsk_attach_name(facts.attach),
+	       port_if, external ? "-" : XSK_LINK_KERN_IF, lk->port_addr[0] ? lk->port_addr : "-",
+	       lk->kern_addr[0] ? lk->kern_addr : "-", xsk_attach_name(facts.attach),
 	       xsk_bind_name(facts.bind), facts.prog_id);
 	fflush(stdout);
 	while (!stop_signal) {
@@ -404,6 +426,9 @@ int cmd_xdp(int argc, char **argv)
 		{ "kern-queues", required_argument, NULL, 'K' },
 		{ "mtu", required_argument, NULL, 'M' },
 		{ "kern-offload", no_argument, NULL, 'O' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "ip", required_argument, NULL, 'i' },
 		{ "hold", no_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -413,6 +438,8 @@ int cmd_xdp(int argc, char **argv)
 	struct xsk_link_config lc = { 0 };
 	struct xsk_link lk;
 	bool all = false, want_hold = false, json = false;
+	const char *ext_ns = NULL, *ext_dev = NULL, *ext_ip_s = NULL;
+	uint32_t ext_ip = 0;
 	char err[512], *end;
 	int c, rc = 0;
 
@@ -456,6 +483,13 @@ int cmd_xdp(int argc, char **argv)
 			break;
 		}
 		case 'O': lc.kern_offloads = true; break;
+		case 'n': ext_ns = optarg; break;
+		case 'd': ext_dev = optarg; break;
+		case 'i':
+			if (inet_pton(AF_INET, optarg, &ext_ip) != 1)
+				return usage_error("xdp: --ip '%s': an IPv4 address", optarg);
+			ext_ip_s = optarg;
+			break;
 		case 'A': all = true; break;
 		case 'H': want_hold = true; break;
 		case 'j': json = true; break;
@@ -470,6 +504,13 @@ int cmd_xdp(int argc, char **argv)
 		return usage_error("xdp: --all and --hold do not go together: --hold keeps one mode open");
 	if (all && (req.attach != XSK_ATTACH_AUTO || req.bind != XSK_BIND_AUTO))
 		return usage_error("xdp: --all tries every mode itself: leave out --attach and --bind");
+	if (!ext_ns != !ext_dev)
+		return usage_error("xdp: --netns and --dev go together (a link in a namespace of your own)");
+	if (ext_ip_s && !ext_ns)
+		return usage_error("xdp: --ip is for --netns/--dev (the link made here answers for 10.214.X.2)");
+	if (ext_ns && (lc.queues || lc.kern_queues || lc.mtu || lc.kern_offloads))
+		return usage_error("xdp: --queues, --kern-queues, --mtu and --kern-offload shape the link made here, "
+				   "not one given with --netns/--dev");
 	if (!lc.queues)
 		lc.queues = req.queue + 1;
 	lc.steer_queue = req.queue;
@@ -489,7 +530,18 @@ int cmd_xdp(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (xsk_link_create(&lk, &lc, err, sizeof(err))) {
+	if (ext_ns) {
+		/* Someone else's link: opened, checked and closed, never removed. */
+		memset(&lk, 0, sizeof(lk));
+		snprintf(lk.netns, sizeof(lk.netns), "%s", ext_ns);
+		lk.nsfd = -1;
+		lk.owner = getpid();
+		lk.port_ip = ext_ip;
+		if (ext_ip_s)
+			snprintf(lk.port_addr, sizeof(lk.port_addr), "%s", ext_ip_s);
+		port_if = ext_dev;
+		external = true;
+	} else if (xsk_link_create(&lk, &lc, err, sizeof(err))) {
 		fprintf(stderr, "copylab: xdp: making the veth pair: %s\n", err);
 		return EXIT_RUN_FAILED;
 	}

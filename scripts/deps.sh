@@ -32,6 +32,7 @@ need=(
 	"/usr/include/libelf.h libelf-dev"
 	"/usr/include/zlib.h zlib1g-dev"
 	"/usr/include/liburing.h liburing-dev"
+	"/usr/include/xdp/xsk.h libxdp-dev"
 )
 
 missing=()
