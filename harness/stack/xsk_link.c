@@ -63,23 +63,36 @@ static int kern_mac(struct xsk_link *l)
 	return r;
 }
 
-/* The kernel's end's TX checksum offload off (ETHTOOL_STXCSUM): full checksums on the wire. */
-static int kern_txcsum_off(struct xsk_link *l, char *err, size_t errlen)
+int xsk_link_offloads_off(int nsfd, const char *ifname, char *err, size_t errlen)
 {
 	struct ethtool_value v = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
 	struct ifreq ifr;
-	int fd = xsk_link_socket(l, SOCK_DGRAM), r;
+	int fd, r, saved = -1;
 
-	if (fd < 0)
-		return fd;
+	if (nsfd >= 0 && (r = netns_enter(nsfd, &saved))) {
+		snprintf(err, errlen, "entering the link's namespace: %s", strerror(-r));
+		return r;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	r = fd < 0 ? -errno : 0;
+	if (saved >= 0 && netns_leave(saved) && !r)
+		r = -EIO;
+	if (r) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "a socket for the ethtool ioctl on %s: %s", ifname, strerror(-r));
+		return r;
+	}
 	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", XSK_LINK_KERN_IF);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_data = (void *)&v;
 	r = ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
 	close(fd);
-	if (r)
-		snprintf(err, errlen, "ethtool ioctl: TX checksum offload off on %s: %s", XSK_LINK_KERN_IF, strerror(-r));
-	return r;
+	if (r) {
+		snprintf(err, errlen, "ethtool ioctl: TX checksum offload off on %s: %s", ifname, strerror(-r));
+		return r;
+	}
+	return netns_set_offloads(nsfd, ifname, false, err, errlen);
 }
 
 /*
@@ -150,8 +163,7 @@ int xsk_link_create(struct xsk_link *l, const struct xsk_link_config *c, char *e
 	    netns_cmd(NULL, 0, err, errlen, "ip", "-n", l->netns, "addr", "add", addr, "dev", XSK_LINK_KERN_IF, NULL) ||
 	    netns_cmd(NULL, 0, err, errlen, "ip", "-n", l->netns, "link", "set", XSK_LINK_KERN_IF, "up", NULL))
 		goto fail;
-	if (!c->kern_offloads && ((r = kern_txcsum_off(l, err, errlen)) ||
-				  (r = netns_set_offloads(l->nsfd, XSK_LINK_KERN_IF, false, err, errlen))))
+	if (!c->kern_offloads && (r = xsk_link_offloads_off(l->nsfd, XSK_LINK_KERN_IF, err, errlen)))
 		goto fail;
 	if (kqueues > 1 && (r = kern_steer(l, c->steer_queue, kqueues, err, errlen)))
 		goto fail;

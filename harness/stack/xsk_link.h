@@ -48,6 +48,13 @@ struct xsk_link {
 	bool made;
 };
 
+/*
+ * The kernel's end of a port's link made fit for a user-space stack: TX
+ * checksum offload, TSO, GSO and GRO off (full checksums, frames no larger
+ * than the MTU).  ifname in the namespace of nsfd, -1 for the caller's.
+ */
+int xsk_link_offloads_off(int nsfd, const char *ifname, char *err, size_t errlen);
+
 /* 0, or -errno with err naming the command that failed.  Undone on failure. */
 int xsk_link_create(struct xsk_link *l, const struct xsk_link_config *c, char *err, size_t errlen);
 /* Removes the namespace (and the veth with it); only in the process that made it. */

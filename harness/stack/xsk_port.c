@@ -117,6 +117,7 @@ int xsk_port_close(struct xsk_port *p) { return 0; }
 #include "harness/netns.h"
 
 #include <bpf/bpf.h>
+#include <fcntl.h>
 #include <bpf/libbpf.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
@@ -470,7 +471,15 @@ int xsk_port_open(struct xsk_port **out, const char *netns, const char *ifname,
 	/* In aligned mode the kernel puts a frame XDP_PACKET_HEADROOM into its chunk. */
 	p->facts.max_frame = FRAME_SIZE - XDP_PACKET_HEADROOM;
 
-	if (netns && netns[0]) {
+	if (!netns || !netns[0]) {
+		/* The caller's namespace: kept, so close detaches there from whatever thread. */
+		if ((p->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+			r = -errno;
+			snprintf(err, errlen, "open /proc/thread-self/ns/net: %s", strerror(-r));
+			free(p);
+			return r;
+		}
+	} else {
 		if ((p->nsfd = netns_open(netns)) < 0) {
 			r = p->nsfd;
 			snprintf(err, errlen, "network namespace %s: %s", netns, strerror(-r));
@@ -609,8 +618,6 @@ ssize_t xsk_port_recv(struct xsk_port *p, void *buf, size_t len)
 	uint64_t addr;
 	size_t n, flen;
 
-	if (p->kick_pending)
-		tx_kick(p);
 	if (xsk_ring_cons__peek(&p->rx, 1, &idx) != 1) {
 		if (xsk_ring_prod__needs_wakeup(&p->fill))
 			recvfrom(xsk_socket__fd(p->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
@@ -642,6 +649,8 @@ int xsk_port_send(struct xsk_port *p, const void *frame, size_t len)
 
 	if (len > p->facts.max_frame)
 		return -EMSGSIZE;
+	if (p->kick_pending)
+		tx_kick(p);
 	tx_reclaim(p);
 	if (!p->n_tx_free || xsk_ring_prod__reserve(&p->tx, 1, &idx) != 1) {
 		tx_kick(p);

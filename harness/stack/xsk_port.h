@@ -81,7 +81,8 @@ const char *xsk_bind_name(enum xsk_bind b);
 
 /*
  * Opens the port on ifname inside the named network namespace (NULL or ""
- * for the caller's).  Tries the modes the request allows, in order
+ * for the calling thread's, which the port keeps, so closing it from
+ * another thread or namespace still detaches in the right one).  Tries the modes the request allows, in order
  * native/zero-copy, native/copy, generic/zero-copy, generic/copy, and keeps
  * the first that works.  0 and *out, or -errno with err saying what failed
  * and, when every allowed mode was refused, each refusal (facts, if not
@@ -90,6 +91,12 @@ const char *xsk_bind_name(enum xsk_bind b);
 int xsk_port_open(struct xsk_port **out, const char *netns, const char *ifname,
 		  const struct xsk_port_request *req, struct xsk_port_facts *facts,
 		  char *err, size_t errlen);
+
+/*
+ * Receiving and sending touch separate rings: one thread may receive while
+ * another sends, each of them serialised on its own (the xdp backend of
+ * stackd receives on its thread and sends under lwIP's core lock).
+ */
 
 /* Readable (POLLIN) when a received frame is waiting. */
 int xsk_port_fd(const struct xsk_port *p);
