@@ -110,7 +110,7 @@ test:
 # uninstrumented programs (NOTES), so trace and crosscheck stay out.
 SAN_BUILD := $(BUILD)/san
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-SAN_TESTS := test_|cli|schema|negative|partial|matrix|faults|sweep
+SAN_TESTS := test_|cli|schema|negative|partial|matrix|faults|sweep|^xdp\.t
 test-sanitize:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) COPYLAB_BIN=$(SAN_BUILD)/copylab \

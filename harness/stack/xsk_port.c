@@ -110,6 +110,7 @@ ssize_t xsk_port_recv(struct xsk_port *p, void *buf, size_t len) { return -ENOSY
 int xsk_port_send(struct xsk_port *p, const void *frame, size_t len) { return -ENOSYS; }
 const struct xsk_port_facts *xsk_port_facts(const struct xsk_port *p) { return NULL; }
 void xsk_port_stats(const struct xsk_port *p, struct xsk_port_stats *st) { memset(st, 0, sizeof(*st)); }
+void xsk_port_counts(const struct xsk_port *p, struct xsk_port_stats *st) { memset(st, 0, sizeof(*st)); }
 int xsk_port_close(struct xsk_port *p) { return 0; }
 
 #else
@@ -572,6 +573,11 @@ int xsk_port_fd(const struct xsk_port *p)
 const struct xsk_port_facts *xsk_port_facts(const struct xsk_port *p)
 {
 	return &p->facts;
+}
+
+void xsk_port_counts(const struct xsk_port *p, struct xsk_port_stats *st)
+{
+	*st = p->st;
 }
 
 void xsk_port_stats(const struct xsk_port *p, struct xsk_port_stats *st)

@@ -116,7 +116,10 @@ ssize_t xsk_port_recv(struct xsk_port *p, void *buf, size_t len);
 int xsk_port_send(struct xsk_port *p, const void *frame, size_t len);
 
 const struct xsk_port_facts *xsk_port_facts(const struct xsk_port *p);
+/* The counters, with the kernel's drop counts (one XDP_STATISTICS getsockopt). */
 void xsk_port_stats(const struct xsk_port *p, struct xsk_port_stats *st);
+/* The counters alone, no syscall (rx_dropped left 0): for a hot loop. */
+void xsk_port_counts(const struct xsk_port *p, struct xsk_port_stats *st);
 
 /* The facts as JSON: {"ifname", "attach", "bind", "refused": [...], ...}. */
 json_t *xsk_facts_json(const struct xsk_port_facts *f);
