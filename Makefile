@@ -12,6 +12,7 @@ LDLIBS  += -lxxhash -ljansson -lm
 
 BUILD   := build
 LIB_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c)) \
+	   $(wildcard harness/stack/*.c) \
 	   $(filter-out %.bpf.c,$(wildcard harness/bpf/*.c)) \
 	   $(filter-out %.bpf.c,$(wildcard strategies/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -38,6 +39,13 @@ endif
 ifneq ($(wildcard /usr/include/liburing.h),)
 CPPFLAGS += -DHAVE_LIBURING
 LDLIBS   += -luring
+endif
+
+# The AF_XDP frame port (harness/stack/xsk_port.c) needs libxdp (and
+# libbpf); without it the port builds as a refusal that says so.
+ifneq ($(wildcard /usr/include/xdp/xsk.h),)
+CPPFLAGS += -DHAVE_LIBXDP
+LDLIBS   += -lxdp -lbpf -lelf -lz
 endif
 
 # The LD_PRELOAD tracer: counts copies in any unmodified program, no root.
@@ -118,7 +126,7 @@ test:
 # uninstrumented programs (NOTES), so trace and crosscheck stay out.
 SAN_BUILD := $(BUILD)/san
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-SAN_TESTS := test_|cli|schema|negative|partial|matrix|faults|sweep|nat|zcrecv
+SAN_TESTS := test_|cli|schema|negative|partial|matrix|faults|sweep|nat|zcrecv|^xdp\.t
 test-sanitize:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) COPYLAB_BIN=$(SAN_BUILD)/copylab \

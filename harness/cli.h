@@ -23,6 +23,7 @@ int cmd_source(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_stackd(int argc, char **argv);
 int cmd_stack(int argc, char **argv);
+int cmd_xdp(int argc, char **argv);
 
 /* The whole command line, for a re-execution under the tracer. */
 extern char **copylab_argv;

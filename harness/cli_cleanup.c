@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `copylab cleanup`: removes what a killed run left behind: network
- * namespaces, veth links (with their tbf/netem qdiscs) and nftables tables
+ * namespaces, veth links (with their tbf/netem qdiscs and the XDP program
+ * of a killed AF_XDP port, which goes with its link) and nftables tables
  * whose names carry the copylab- prefix, and nothing else.  A namespace or
  * table whose name carries the pid of a live process is in use and kept,
  * and so is a link whose peer end is in a kept namespace.
@@ -26,8 +27,9 @@ static const char cleanup_help[] =
 "Removes what a killed copylab run left behind, and says what it removed:\n"
 "network namespaces named copylab-* (with the veth links, addresses,\n"
 "tbf/netem qdiscs and nftables tables inside them, such as the DNAT table of\n"
-"a routed path's router), copylab-* links in this namespace,\n"
-"nftables tables named copylab-*, and copylab stackd's control sockets\n"
+"a routed path's router, and XDP programs of AF_XDP ports), copylab-*\n"
+"links (and any XDP program on them) in this namespace, nftables tables\n"
+"named copylab-*, and copylab stackd's control sockets\n"
 "(" US_SOCKET_DIR "/copylab-*.sock).  Nothing without the prefix is touched.\n"
 "A name that carries the pid of a live process (a run in progress) is kept,\n"
 "and so is a link whose other end is in a namespace that is kept.\n"
@@ -46,6 +48,29 @@ static bool prefixed(const char *name)
 	return strncmp(name, NETNS_PREFIX, strlen(NETNS_PREFIX)) == 0;
 }
 
+/*
+ * An XDP program on the link of one `ip -o link` line ("xdp program
+ * xsk_def_prog id 1528, native"): what a killed AF_XDP port (copylab xdp,
+ * stackd --netif xdp) leaves.  copylab attaches it over netlink with no
+ * bpffs pin, so it lives as long as the link: removing the link (or its
+ * namespace) removes it.
+ */
+static bool xdp_on_link(const char *line, char *buf, size_t len)
+{
+	const char *p = strstr(line, "prog/xdp id ");
+	char name[64] = "?";
+	long id;
+
+	if (!p)
+		return false;
+	id = strtol(p + strlen("prog/xdp id "), NULL, 10);
+	if ((p = strstr(p, " name ")))
+		sscanf(p + 6, "%63s", name);
+	snprintf(buf, len, "xdp program %s id %ld, %s", name, id,
+		 strstr(line, " xdpgeneric ") ? "generic" : strstr(line, " xdpoffload ") ? "offload" : "native");
+	return true;
+}
+
 /* "veth copylab-ab12cda, qdisc tbf" — what a namespace holds, for the report. */
 static void describe_netns(const char *ns, char *buf, size_t len)
 {
@@ -57,8 +82,13 @@ static void describe_netns(const char *ns, char *buf, size_t len)
 		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			char name[64];
 
-			if (sscanf(line, "%*d: %63[^:@]", name) == 1 && strcmp(name, "lo"))
+			if (sscanf(line, "%*d: %63[^:@]", name) == 1 && strcmp(name, "lo")) {
+				char xdp[96];
+
 				n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? ", " : "", name);
+				if (xdp_on_link(line, xdp, sizeof(xdp)))
+					n += snprintf(buf + n, n < len ? len - n : 0, " with %s", xdp);
+			}
 		}
 	save = NULL;
 	if (netns_cmd(out, sizeof(out), err, sizeof(err), "tc", "-n", ns, "qdisc", "show", NULL) == 0)
@@ -168,7 +198,7 @@ static bool link_in_use(const char *name, const char *line, char *why, size_t wh
 static void clean_links(struct tally *t)
 {
 	char out[65536], err[320], why[400], *save = NULL, *line;
-	char names[64][64];
+	char names[64][64], xdps[64][96];
 	int n = 0;
 
 	if (netns_cmd(out, sizeof(out), err, sizeof(err), "ip", "-o", "link", "show", NULL)) {
@@ -184,10 +214,12 @@ static void clean_links(struct tally *t)
 			t->kept++;
 			continue;
 		}
+		xdps[n][0] = '\0';
+		xdp_on_link(line, xdps[n], sizeof(xdps[n]));
 		n++;
 	}
 	for (int i = 0; i < n; i++) {
-		char q[8192] = "", kinds[64] = "";
+		char q[8192] = "", kinds[160] = "";
 
 		/* A veth's peer may have gone with its namespace already. */
 		if (netns_cmd(q, sizeof(q), err, sizeof(err), "tc", "qdisc", "show", "dev", names[i], NULL) == 0) {
@@ -195,6 +227,10 @@ static void clean_links(struct tally *t)
 				strcat(kinds, ", tbf qdisc");
 			if (strstr(q, "qdisc netem"))
 				strcat(kinds, ", netem qdisc");
+		}
+		if (xdps[i][0]) {
+			strcat(kinds, ", ");
+			strcat(kinds, xdps[i]);
 		}
 		if (t->dry) {
 			printf("would remove link %s%s\n", names[i], kinds);

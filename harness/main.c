@@ -27,6 +27,7 @@ static const struct {
 	{ "stackd", cmd_stackd, "the user-space TCP stack (lwIP) over a TAP in a namespace of its own" },
 	{ "stack", cmd_stack, "run any program with its TCP sockets through stackd (LD_PRELOAD shim)" },
 	{ "cleanup", cmd_cleanup, "remove copylab-* namespaces, links, qdiscs and nft tables a killed run left" },
+	{ "xdp", cmd_xdp, "AF_XDP on a veth pair: the modes this kernel allows, each checked byte-exact" },
 };
 
 static void usage(FILE *out)

@@ -34,6 +34,7 @@ need=(
 	"/usr/include/zlib.h zlib1g-dev"
 	"/usr/include/liburing.h liburing-dev"
 	"/usr/include/lwip/lwipopts.h liblwip-dev"
+	"/usr/include/xdp/xsk.h libxdp-dev"
 )
 
 missing=()
