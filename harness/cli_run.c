@@ -55,6 +55,8 @@ struct session {
 	char tracer_note[128];
 	size_t nall, capall;
 	struct remote *remote;		/* --transport nic */
+	bool keep_going;		/* bench: a failed cell ends only that strategy's reps */
+	int cells_failed;
 };
 
 /* ---- signals and scratch space ----------------------------------------- */
@@ -213,18 +215,33 @@ static int run_group(struct session *s, struct group *g)
 		fprintf(stderr, "copylab: %s scenario: %s\n", scenario_name(g->cfg.scenario), err);
 		return EXIT_RUN_FAILED;
 	}
-	for (int rep = 1 - s->warmup; rep <= s->reps && !status; rep++) {
-		for (int i = 0; i < g->nspecs && !status; i++) {
+	bool given_up[MAX_SPECS] = { 0 };
+	bool stop = false;
+
+	for (int rep = 1 - s->warmup; rep <= s->reps && !stop; rep++) {
+		for (int i = 0; i < g->nspecs && !stop; i++) {
+			if (given_up[i])
+				continue;
 			if (run_interrupted) {
 				fprintf(stderr, "\ncopylab: interrupted by %s; no record was written for the unfinished repetition\n",
 					strsignal(run_interrupted));
 				status = EXIT_RUN_FAILED;
+				stop = true;
 				break;
 			}
 			progress(s, g, &g->spec[i], rep > 0 ? rep : 0);
 			if (run_rep(&g->cfg, &g->spec[i], &in, rep > 0 ? rep : 0, &r)) {
 				fprintf(stderr, "%scopylab: %s\n", s->progress_tty ? "\n" : "", r.error);
 				status = EXIT_RUN_FAILED;
+				/* bench goes on with the next cell; run stops at the first failure. */
+				if (s->keep_going && !run_interrupted) {
+					given_up[i] = true;
+					s->cells_failed++;
+					fprintf(stderr, "copylab: bench: no further reps of %s %s; going on with the next cell\n",
+						scenario_name(g->cfg.scenario), g->spec[i].label);
+					continue;
+				}
+				stop = true;
 				break;
 			}
 			s->cells_done++;
@@ -236,6 +253,7 @@ static int run_group(struct session *s, struct group *g)
 				fprintf(stderr, "copylab: cannot write %s/results.jsonl: %s\n",
 					results_dir(s->res), strerror(-wr));
 				status = EXIT_RUN_FAILED;
+				stop = true;
 				break;
 			}
 			keep_rep(s, &r);
@@ -411,9 +429,12 @@ static const char run_help[] =
 "  --pipe-size N      F_SETPIPE_SZ for the scenario's pipe and strategies' pipes\n"
 "  --sink hash|discard  hash every byte (default) or splice to /dev/null (unverified)\n"
 "  --timeout SEC      end a repetition that runs longer; default 120\n"
-"  --fault F          fault injection, for tests: sink-close=N (the sink closes after\n"
-"                     N bytes); flip@N, drop@N, dup@N, swap@N (the data entering the\n"
-"                     path is damaged at byte N: the run must fail, naming the offset)\n"
+"  --fault F          fault injection, for tests (one kind per run; N in bytes with\n"
+"                     K/M/G; refused where the scenario lacks what it needs):\n"
+"%s"
+"    flip@N, drop@N, dup@N, swap@N\n"
+"                         the data entering the path is damaged at byte N: the run\n"
+"                         must fail verification, naming the offset\n"
 "  --workdir DIR      where scratch files go; default /var/tmp\n"
 "  --no-bpf           no BPF copy ledger; --require-bpf: fail if it cannot load\n"
 "  --no-perf          no perf counters\n"
@@ -453,7 +474,9 @@ static const char bench_help[] =
 "  --quick      a smoke run: its figures are not for quoting\n"
 "  --out DIR    results directory; default results/<run-id>\n"
 "  --reps N, --size N, --timeout SEC, --workdir DIR, --pin P: as for copylab run\n"
-"  --no-bpf, --require-bpf, --no-perf, --tracer, --no-tracer: as for copylab run\n";
+"  --no-bpf, --require-bpf, --no-perf, --tracer, --no-tracer: as for copylab run\n"
+"  --fault F    as for copylab run (tests), in every cell it applies to; a cell\n"
+"               that fails ends its strategy's reps and the bench goes on\n";
 
 static const struct option run_opts[] = {
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
@@ -506,7 +529,7 @@ struct parsed {
 	const char *peer;		/* nic */
 };
 
-/* --fault sink-close=N | flip@N | drop@N | dup@N | swap@N (tests only). */
+/* --fault KIND=VALUE (the table of harness/fault.c) | flip@N | drop@N | dup@N | swap@N (tests only). */
 static int parse_fault(const char *arg, struct run_config *cfg, char *err, size_t errlen)
 {
 	static const struct { const char *name; enum corruption kind; } kinds[] = {
@@ -514,8 +537,18 @@ static int parse_fault(const char *arg, struct run_config *cfg, char *err, size_
 		{ "dup@", CORRUPT_DUP }, { "swap@", CORRUPT_SWAP },
 	};
 
-	if (!strncmp(arg, "sink-close=", 11))
-		return parse_size("--fault sink-close=", arg + 11, 1ull << 40, &cfg->sink_close_at, err, errlen);
+	int r;
+
+	if (cfg->fault.kind != FAULT_NONE && strchr(arg, '=')) {
+		snprintf(err, errlen, "--fault %s: one fault kind per run (--fault %s is given already)",
+			 arg, fault_name(cfg->fault.kind));
+		return -EINVAL;
+	}
+	if ((r = fault_parse(arg, &cfg->fault, err, errlen)) <= 0) {
+		if (r == 0 && cfg->fault.kind == FAULT_SINK_CLOSE)
+			cfg->sink_close_at = cfg->fault.n;	/* the nic daemons take it too */
+		return r;
+	}
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		size_t n = strlen(kinds[i].name);
 
@@ -524,7 +557,7 @@ static int parse_fault(const char *arg, struct run_config *cfg, char *err, size_
 		cfg->corrupt = kinds[i].kind;
 		return parse_size("--fault", arg + n, 1ull << 40, &cfg->corrupt_at, err, errlen);
 	}
-	snprintf(err, errlen, "--fault: '%s' is not a fault; valid: sink-close=N, flip@N, drop@N, dup@N, swap@N (N in bytes)",
+	snprintf(err, errlen, "--fault: '%s' is not a fault; valid: sink-close=N, sink-reset=N, sink-halfclose=N, sink-stall=N, sink-slow=USEC, source-reset=N, source-halfclose=N, signals=HZ, truncate=N, kill=ROLE@N, flip@N, drop@N, dup@N, swap@N (N in bytes; see copylab run --help)",
 		 arg);
 	return -EINVAL;
 }
@@ -553,9 +586,9 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		if (bench && c != OPT_QUICK && c != OPT_OUT && c != OPT_REPS && c != OPT_SIZE &&
 		    c != OPT_TIMEOUT && c != OPT_HELP && c != OPT_WORKDIR && c != OPT_NO_BPF &&
 		    c != OPT_REQUIRE_BPF && c != OPT_NO_PERF && c != OPT_TRACER && c != OPT_NO_TRACER &&
-		    c != OPT_PIN &&
+		    c != OPT_PIN && c != OPT_FAULT &&
 		    c != '?' && c != ':')
-			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --no-bpf, --require-bpf, --no-perf",
+			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --pin, --fault, --no-bpf, --require-bpf, --no-perf",
 					   argv[optind - 1]);
 		switch (c) {
 		case OPT_SCENARIO: p->scenario = optarg; break;
@@ -802,7 +835,7 @@ int cmd_run(int argc, char **argv)
 	if ((r = parse_common(argc, argv, "run", false, &p)))
 		return r;
 	if (p.help) {
-		fputs(run_help, stdout);
+		printf(run_help, fault_help());
 		return 0;
 	}
 	if (!p.scenario)
@@ -822,10 +855,16 @@ int cmd_run(int argc, char **argv)
 		return usage_error("--peer applies to --transport nic; this run is over %s", transport_name(tr));
 	if (tr == TR_NIC && !p.peer)
 		return usage_error("--transport nic needs --peer HOST:PORT[,HOST:PORT]: the far `copylab sink` (and `copylab source`)");
-	if (p.cfg.sink_close_at != UINT64_MAX && sc != SC_SERVE && sc != SC_SEND && sc != SC_RELAY &&
-	    sc != SC_FANOUT && sc != SC_PIPE)
-		return usage_error("--fault sink-close: scenario %s has no fixed sink; it applies to serve, send, relay, fanout and pipe",
-				   scenario_name(sc));
+	if (fault_check(&p.cfg.fault, sc, tr == TR_NIC, err, sizeof(err)))
+		return usage_error("%s", err);
+	/* A signal or a kill needs a process: a strategy that replaces the role has none. */
+	for (int i = 0; i < g.nspecs; i++)
+		if (g.spec[i].s->role_replaced_by &&
+		    (p.cfg.fault.kind == FAULT_SIGNALS ||
+		     (p.cfg.fault.kind == FAULT_KILL && p.cfg.fault.role_index == 0)))
+			return usage_error("--fault %s: %s runs no %s process (%s); nothing to signal or kill",
+					   fault_name(p.cfg.fault.kind), g.spec[i].label,
+					   scenario_def(sc)->roles[0], g.spec[i].s->role_replaced_by);
 
 	g.cfg = p.cfg;
 	g.cfg.scenario = sc;
@@ -1585,6 +1624,11 @@ int cmd_bench(int argc, char **argv)
 	    (r = session_tracer(&s, p.tracer, p.no_tracer)))
 		return r;
 	for (int i = 0; i < ngroups; i++) {
+		/* A fault that does not apply to a scenario leaves its cells alone. */
+		if (fault_check(&groups[i].cfg.fault, groups[i].cfg.scenario, false, err, sizeof(err))) {
+			memset(&groups[i].cfg.fault, 0, sizeof(groups[i].cfg.fault));
+			groups[i].cfg.sink_close_at = UINT64_MAX;
+		}
 		groups[i].cfg.ledger = s.ledger;
 		groups[i].cfg.bpf_note = s.bpf_note;
 		groups[i].cfg.tracer = s.tracer;
@@ -1599,6 +1643,7 @@ int cmd_bench(int argc, char **argv)
 			ledger_close(s.ledger);
 		return r;
 	}
+	s.keep_going = true;
 	for (int i = 0; i < ngroups && !run_interrupted; i++) {
 		if (groups[i].cfg.transport == TR_ROUTED && groups[i].cfg.scenario == SC_RELAY)
 			measure_background();
@@ -1612,7 +1657,8 @@ int cmd_bench(int argc, char **argv)
 
 	/* Once, on the matrix's relay cell (the first relay group, over tcp). */
 	for (int i = 0; i < ngroups && !run_interrupted && probe_out; i++)
-		if (groups[i].cfg.scenario == SC_RELAY && groups[i].cfg.transport == TR_TCP && s.ledger) {
+		if (groups[i].cfg.scenario == SC_RELAY && groups[i].cfg.transport == TR_TCP && s.ledger &&
+		    groups[i].cfg.fault.kind == FAULT_NONE) {
 			bench_probe_cost(&s, &groups[i], probe_out);
 			break;
 		}
@@ -1625,7 +1671,8 @@ int cmd_bench(int argc, char **argv)
 	free(probe_text);
 	session_close(&s, NULL);
 	if (failed || run_interrupted) {
-		fprintf(stderr, "copylab: %d of %d scenario groups failed\n", failed, ngroups);
+		fprintf(stderr, "copylab: %d of %d scenario groups failed (%d cells); the others ran to their end\n",
+			failed, ngroups, s.cells_failed);
 		return EXIT_RUN_FAILED;
 	}
 	return 0;

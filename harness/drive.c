@@ -7,6 +7,12 @@
 
 ssize_t xfer_drive(const struct strategy *s, struct xfer *x, volatile sig_atomic_t *stop)
 {
+	return xfer_drive_until(s, x, stop, UINT64_MAX);
+}
+
+ssize_t xfer_drive_until(const struct strategy *s, struct xfer *x, volatile sig_atomic_t *stop,
+			 uint64_t until)
+{
 	for (;;) {
 		struct pollfd p[2];
 		int n = 0;
@@ -16,6 +22,8 @@ ssize_t xfer_drive(const struct strategy *s, struct xfer *x, volatile sig_atomic
 			x->failed_call = "(interrupted)";
 			return -EINTR;
 		}
+		if (x->moved >= until)
+			return 1;
 		r = s->move(x);
 		if (r > 0 || r == -EINTR)
 			continue;

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,48 @@ static void window_close(const struct role_ctx *r, struct window *w, struct role
 	window_usage(&rep->res, &w->u0, &u1);
 }
 
+/* ---- faults (--fault) ------------------------------------------------- */
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* A fault that acts at a byte count: never, unless this is the fault asked for. */
+static uint64_t fault_at(const struct run_config *c, enum fault_kind k)
+{
+	return c->fault.kind == k ? c->fault.n : UINT64_MAX;
+}
+
+static uint64_t kill_at(const struct role_ctx *r)
+{
+	return r->c->fault.kind == FAULT_KILL && r->c->fault.role_index == r->slot ? r->c->fault.n : UINT64_MAX;
+}
+
+/* --fault kill=ROLE@N: die as a role killed from outside would, mid-stream. */
+static void die_by_sigkill(void)
+{
+	kill(getpid(), SIGKILL);
+	for (;;)
+		pause();
+}
+
+/* --fault sink-reset / source-reset: close with an RST instead of a FIN. */
+static void reset_connection(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+/* --fault sink-stall: hold the connection open and read nothing, until killed. */
+static __attribute__((noreturn)) void stall_forever(void)
+{
+	for (;;)
+		pause();
+}
+
 /* ---- the tested role ---------------------------------------------------- */
 
 static int set_nonblock(int fd)
@@ -263,6 +306,25 @@ static void tested_finish(struct xfer *x)
 		close(x->out_fd);
 }
 
+static void on_storm_signal(int sig)
+{
+}
+
+/*
+ * --fault signals=HZ: the parent sends SIGUSR1 and SIGCHLD to this role
+ * during the transfer.  Handlers without SA_RESTART, so a blocking call
+ * returns EINTR and the strategy (or the drive loop) must retry it.
+ */
+static void catch_storm_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_storm_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
 static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struct role_report *rep)
 {
 	const struct strategy *s = r->spec->s;
@@ -286,9 +348,13 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 		set_error(rep, ret, x.failed_call, "setup");
 		goto out;
 	}
+	if (r->c->fault.kind == FAULT_SIGNALS)
+		catch_storm_signals();
 	if (window_open(r, &w, rep))
 		goto out;
-	ret = xfer_drive(s, &x, NULL);
+	ret = xfer_drive_until(s, &x, NULL, kill_at(r));
+	if (ret == 1)
+		die_by_sigkill();
 	if (ret == 0)
 		tested_finish(&x);
 	window_close(r, &w, rep);
@@ -423,9 +489,15 @@ static __attribute__((noreturn)) void run_source(const struct role_ctx *r, struc
 {
 	const struct payload *p = &r->in->payload;
 	bool zc = source_uses_zerocopy(r);
+	enum fault_kind fk = r->c->fault.kind;
+	uint64_t end = p->size, die = kill_at(r);
 	struct window w;
 	int one = 1;
 
+	/* source-reset / source-halfclose / kill: the stream stops at exactly N bytes. */
+	if (fk == FAULT_SOURCE_RESET || fk == FAULT_SOURCE_HALFCLOSE)
+		end = min_u64(end, r->c->fault.n);
+	end = min_u64(end, die);
 	snprintf(rep->fixed_sender, sizeof(rep->fixed_sender), "%s", zc ? "msg_zerocopy" : "send");
 	if (zc && setsockopt(r->out_fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one))) {
 		set_error(rep, errno, "setsockopt", "SO_ZEROCOPY");
@@ -435,8 +507,8 @@ static __attribute__((noreturn)) void run_source(const struct role_ctx *r, struc
 	window_prepare(r, &w, rep);
 	if (window_open(r, &w, rep))
 		role_exit(r, rep);
-	for (uint64_t off = 0; off < p->size && !rep->status; off += FIXED_IO_BLOCK) {
-		size_t len = p->size - off < FIXED_IO_BLOCK ? p->size - off : FIXED_IO_BLOCK;
+	for (uint64_t off = 0; off < end && !rep->status; off += FIXED_IO_BLOCK) {
+		size_t len = end - off < FIXED_IO_BLOCK ? end - off : FIXED_IO_BLOCK;
 
 		if (zc) {
 			send_all_zerocopy(r->out_fd, p->data + off, len, rep);
@@ -447,22 +519,65 @@ static __attribute__((noreturn)) void run_source(const struct role_ctx *r, struc
 			send_all(r->out_fd, p->data + off, len, rep);
 		}
 	}
-	if (!rep->status)
+	if (die != UINT64_MAX && !rep->status)
+		die_by_sigkill();
+	if (fk == FAULT_SOURCE_RESET && !rep->status)
+		reset_connection(r->out_fd);
+	else if (!rep->status)
 		shutdown(r->out_fd, SHUT_WR);
 	window_close(r, &w, rep);
 	role_exit(r, rep);
 }
 
-/* Receive into the verifier until EOF, or until `until` bytes have arrived. */
-static int receive_verified(int fd, struct verifier *v, uint64_t until, struct role_report *rep)
+/*
+ * How a fixed receiver reads: up to EOF, or with the faults of --fault
+ * acting at exact byte counts (each read is cut so the count lands on N).
+ */
+struct recv_plan {
+	uint64_t stop_at;	/* stop reading here (sink-close, sink-reset, sink-stall) */
+	uint64_t halfclose_at;	/* shutdown(SHUT_WR) here, then read on */
+	uint64_t kill_at;	/* SIGKILL this process here */
+	size_t max_read;	/* 0: what the verifier has room for */
+	unsigned sleep_us;	/* between reads (sink-slow) */
+};
+
+static const struct recv_plan plain_receive = {
+	.stop_at = UINT64_MAX, .halfclose_at = UINT64_MAX, .kill_at = UINT64_MAX,
+};
+
+static struct recv_plan receiver_plan(const struct role_ctx *r)
 {
-	while (verifier_received(v) < until) {
+	const struct run_config *c = r->c;
+	struct recv_plan p = plain_receive;
+
+	p.stop_at = c->sink_close_at;
+	if (c->fault.kind == FAULT_SINK_RESET || c->fault.kind == FAULT_SINK_STALL)
+		p.stop_at = c->fault.n;
+	p.halfclose_at = fault_at(c, FAULT_SINK_HALFCLOSE);
+	p.kill_at = kill_at(r);
+	if (c->fault.kind == FAULT_SINK_SLOW) {
+		p.max_read = FAULT_SLOW_READ;
+		p.sleep_us = (unsigned)c->fault.n;
+	}
+	return p;
+}
+
+/* Receive into the verifier until EOF, or until the plan says stop. */
+static int receive_verified(int fd, struct verifier *v, const struct recv_plan *p, struct role_report *rep)
+{
+	while (verifier_received(v) < p->stop_at) {
+		uint64_t got = verifier_received(v);
+		uint64_t next = min_u64(p->stop_at, min_u64(p->kill_at, p->halfclose_at > got ? p->halfclose_at : UINT64_MAX));
 		size_t len;
 		unsigned char *at = verifier_space(v, &len);
 		ssize_t n;
 
-		if (until != UINT64_MAX && until - verifier_received(v) < len)
-			len = until - verifier_received(v);
+		if (got >= p->kill_at)
+			die_by_sigkill();
+		if (next != UINT64_MAX && next - got < len)
+			len = next - got;
+		if (p->max_read && len > p->max_read)
+			len = p->max_read;
 		n = count_call(&rep->res.io, read(fd, at, len), len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -472,6 +587,12 @@ static int receive_verified(int fd, struct verifier *v, uint64_t until, struct r
 			return 0;	/* end of stream: the verifier judges the length */
 		verifier_commit(v, n);
 		rep->res.bytes += n;
+		if (verifier_received(v) == p->halfclose_at)
+			shutdown(fd, SHUT_WR);
+		if (verifier_received(v) >= p->kill_at)
+			die_by_sigkill();
+		if (p->sleep_us)
+			usleep(p->sleep_us);
 	}
 	return 0;
 }
@@ -528,28 +649,41 @@ out:
 	return ret;
 }
 
+/* --fault sink-slow: the smallest receive buffer the kernel grants (it doubles and clamps). */
+static void shrink_receive_buffer(int fd)
+{
+	int v = FAULT_SLOW_RCVBUF;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+}
+
 static __attribute__((noreturn)) void run_sink(const struct role_ctx *r, struct role_report *rep)
 {
 	struct verifier v;
 	struct window w;
-	uint64_t until = r->c->sink_close_at;
+	struct recv_plan plan = receiver_plan(r);
+	enum fault_kind fk = r->c->fault.kind;
 
 	rep->verify = VERIFY_SKIPPED;
 	if (!r->c->sink_discard && verifier_init(&v, &r->in->expected)) {
 		set_error(rep, ENOMEM, "malloc", "verifier");
 		role_exit(r, rep);
 	}
+	if (fk == FAULT_SINK_SLOW)
+		shrink_receive_buffer(r->in_fd);
 	window_prepare(r, &w, rep);
 	if (window_open(r, &w, rep))
 		role_exit(r, rep);
 	if (r->c->sink_discard)
 		receive_discarded(r->in_fd, rep);
 	else
-		receive_verified(r->in_fd, &v, until, rep);
-	if (until != UINT64_MAX) {
-		/* --fault sink-close=N: vanish mid-stream, as a client that gives up. */
-		close(r->in_fd);
-	}
+		receive_verified(r->in_fd, &v, &plan, rep);
+	if (fk == FAULT_SINK_STALL && !rep->status)
+		stall_forever();
+	if (fk == FAULT_SINK_RESET)
+		reset_connection(r->in_fd);
+	else if (r->c->sink_close_at != UINT64_MAX)
+		close(r->in_fd);	/* --fault sink-close=N: vanish mid-stream, as a client that gives up */
 	window_close(r, &w, rep);
 	if (!r->c->sink_discard) {
 		rep->verify = verifier_finish(&v, &rep->digest) ? VERIFY_OK : VERIFY_MISMATCH;
@@ -578,6 +712,10 @@ struct echo_state {
 	unsigned outstanding;
 	int64_t *t_start;		/* a ring of `outstanding` send times */
 	struct latency_hist *hist;
+	/* --fault: the client acts at these byte counts (UINT64_MAX: never). */
+	uint64_t send_until;		/* source-reset, source-halfclose: sends stop here */
+	struct recv_plan recv;		/* sink-reset, sink-stall, sink-slow, kill */
+	bool ended;			/* a fault ended the exchange (reset or half-close) */
 };
 
 static uint64_t echo_msg_end(const struct echo_state *e, uint64_t m)
@@ -597,7 +735,7 @@ static int echo_send_some(int fd, struct echo_state *e, struct role_report *rep)
 			return 0;
 		e->t_start[e->next % e->outstanding] = now_ns();
 	}
-	uint64_t end = echo_msg_end(e, e->next);
+	uint64_t end = min_u64(echo_msg_end(e, e->next), e->send_until);
 	ssize_t n = count_call(&rep->res.io, send(fd, e->data + e->sent, end - e->sent,
 						  MSG_NOSIGNAL | MSG_DONTWAIT), end - e->sent);
 
@@ -605,7 +743,7 @@ static int echo_send_some(int fd, struct echo_state *e, struct role_report *rep)
 		return set_error(rep, errno, "send", NULL);
 	if (n > 0) {
 		e->sent += n;
-		if (e->sent == end)
+		if (e->sent == echo_msg_end(e, e->next))
 			e->next++;
 	}
 	return 0;
@@ -617,8 +755,12 @@ static int echo_receive_some(int fd, struct echo_state *e, struct verifier *v, s
 	unsigned char *at = verifier_space(v, &room);
 	ssize_t n;
 
-	if (e->size - verifier_received(v) < room)
-		room = e->size - verifier_received(v);
+	uint64_t limit = min_u64(e->size, min_u64(e->recv.stop_at, e->recv.kill_at));
+
+	if (limit - verifier_received(v) < room)
+		room = limit - verifier_received(v);
+	if (e->recv.max_read && room > e->recv.max_read)
+		room = e->recv.max_read;
 	n = count_call(&rep->res.io, recv(fd, at, room, MSG_DONTWAIT), room);
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		return set_error(rep, errno, "recv", NULL);
@@ -633,11 +775,42 @@ static int echo_receive_some(int fd, struct echo_state *e, struct verifier *v, s
 			latency_add(e->hist, (uint64_t)(now - e->t_start[e->done % e->outstanding]));
 			e->done++;
 		}
+		if (e->recv.sleep_us)
+			usleep(e->recv.sleep_us);
 	}
 	return 0;
 }
 
-static int echo_exchange(int fd, struct echo_state *e, struct verifier *v, struct role_report *rep)
+/*
+ * The faults of --fault that end the client's exchange early.  True when
+ * the exchange is over (the connection reset or half-closed).
+ */
+static bool echo_fault(int fd, const struct role_ctx *r, struct echo_state *e, struct verifier *v,
+		       struct role_report *rep)
+{
+	enum fault_kind fk = r->c->fault.kind;
+	uint64_t got = verifier_received(v);
+
+	if (got >= e->recv.kill_at)
+		die_by_sigkill();
+	if (fk == FAULT_SINK_STALL && got >= e->recv.stop_at)
+		stall_forever();
+	if ((fk == FAULT_SINK_RESET && got >= e->recv.stop_at) ||
+	    (fk == FAULT_SOURCE_RESET && e->sent >= e->send_until)) {
+		reset_connection(fd);
+		return e->ended = true;
+	}
+	if (fk == FAULT_SOURCE_HALFCLOSE && e->sent >= e->send_until) {
+		/* The client finishes early: what it sent comes back, then EOF. */
+		shutdown(fd, SHUT_WR);
+		receive_verified(fd, v, &plain_receive, rep);
+		return e->ended = true;
+	}
+	return false;
+}
+
+static int echo_exchange(int fd, const struct role_ctx *r, struct echo_state *e, struct verifier *v,
+			 struct role_report *rep)
 {
 	while (e->done < e->nmsgs && !rep->status) {
 		bool partly_sent = e->sent > e->next * e->block;
@@ -652,6 +825,8 @@ static int echo_exchange(int fd, struct echo_state *e, struct verifier *v, struc
 		if (can_send && (p.revents & (POLLOUT | POLLERR)) && echo_send_some(fd, e, rep))
 			break;
 		if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && echo_receive_some(fd, e, v, rep))
+			break;
+		if (r->c->fault.kind != FAULT_NONE && echo_fault(fd, r, e, v, rep))
 			break;
 	}
 	return rep->status;
@@ -679,11 +854,17 @@ static __attribute__((noreturn)) void run_echo_client(const struct role_ctx *r, 
 	window_prepare(r, &w, rep);
 	if (window_open(r, &w, rep))
 		role_exit(r, rep);
-	echo_exchange(r->out_fd, &e, &v, rep);
-	if (!rep->status) {
+	e.send_until = UINT64_MAX;
+	if (r->c->fault.kind == FAULT_SOURCE_RESET || r->c->fault.kind == FAULT_SOURCE_HALFCLOSE)
+		e.send_until = r->c->fault.n;
+	e.recv = receiver_plan(r);
+	if (r->c->fault.kind == FAULT_SINK_SLOW)
+		shrink_receive_buffer(r->in_fd);
+	echo_exchange(r->out_fd, r, &e, &v, rep);
+	if (!rep->status && !e.ended) {
 		shutdown(r->out_fd, SHUT_WR);
 		/* Anything after the last reply is extra data: the verifier catches it. */
-		receive_verified(r->in_fd, &v, UINT64_MAX, rep);
+		receive_verified(r->in_fd, &v, &plain_receive, rep);
 	}
 	window_close(r, &w, rep);
 	/* Percentiles after the window: they cost nothing inside it. */

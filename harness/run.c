@@ -179,6 +179,18 @@ static void evict_source(const char *path, char *note, size_t len)
 	snprintf(note, len, "cold: posix_fadvise(DONTNEED)%s", dropped ? " + drop_caches" : "");
 }
 
+/* After --fault truncate: the next rep reads the whole file again. */
+static void restore_source(const struct run_inputs *in, uint64_t from)
+{
+	int fd = open(in->source_path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (from < in->payload.size && lseek(fd, (off_t)from, SEEK_SET) >= 0)
+		write_all(fd, in->payload.data + from, in->payload.size - from);
+	close(fd);
+}
+
 /* ---- one repetition ----------------------------------------------------- */
 
 struct rep_state {
@@ -197,6 +209,8 @@ struct rep_state {
 	char out_path[PATH_MAX], out2_path[PATH_MAX];
 	bool absent[MAX_ROLES];	/* no process plays this role: kernel configuration does (nat) */
 	struct kernel_path kpath;	/* what that configuration is, for unconfigure */
+	uint64_t signals_sent;	/* --fault signals */
+	bool truncated;		/* --fault truncate: the source file must be restored */
 };
 
 static enum role_kind role_kind_of(enum scenario sc, int i)
@@ -462,10 +476,36 @@ enum wait_outcome { WAIT_OK, WAIT_ROLE_FAILED, WAIT_DIED, WAIT_TIMEOUT, WAIT_SIG
  * the setup phase, 'D' + report after the release.  Returns the first
  * thing that went wrong; *who names the role.
  */
+/*
+ * --fault signals=HZ: SIGUSR1 and SIGCHLD in turn to the role under test,
+ * HZ a second, while the parent waits for the reports.  Returns how long
+ * (ms) the wait may block before the next signal is due.
+ */
+static int signal_storm(struct rep_state *st, int64_t *next_ns, int ms)
+{
+	int64_t period = 1000000000 / (int64_t)st->c->fault.n, now = now_ns();
+	int sent = 0;
+
+	if (*next_ns == 0)
+		*next_ns = now;
+	while (*next_ns <= now && sent++ < 1000) {
+		if (st->pid[0] > 0)
+			kill(st->pid[0], st->signals_sent++ % 2 ? SIGCHLD : SIGUSR1);
+		*next_ns += period;
+	}
+	if (*next_ns < now)
+		*next_ns = now + period;	/* fell behind (a loaded machine): skip, do not burst */
+	int due = (int)((*next_ns - now + 999999) / 1000000);
+
+	return due < ms ? due : ms;
+}
+
 static enum wait_outcome collect(struct rep_state *st, bool setup_phase, int64_t deadline, int *who)
 {
 	bool done[MAX_ROLES] = { 0 };
 	int left = st->nroles;
+	bool storm = !setup_phase && st->c->fault.kind == FAULT_SIGNALS;
+	int64_t next_signal = 0;
 
 	for (int i = 0; i < st->nroles; i++)
 		if (st->absent[i] || (!setup_phase && st->reported[i])) {
@@ -492,7 +532,11 @@ static enum wait_outcome collect(struct rep_state *st, bool setup_phase, int64_t
 				p[n] = (struct pollfd){ .fd = st->report_rd[i], .events = POLLIN };
 				idx[n++] = i;
 			}
-		int r = poll(p, n, ms > 1000 ? 1000 : (int)ms);
+		int wait_ms = ms > 1000 ? 1000 : (int)ms;
+
+		if (storm)
+			wait_ms = signal_storm(st, &next_signal, wait_ms);
+		int r = poll(p, n, wait_ms);
 
 		if (r < 0 && errno != EINTR)
 			return WAIT_DIED;
@@ -520,6 +564,51 @@ static enum wait_outcome collect(struct rep_state *st, bool setup_phase, int64_t
 		}
 	}
 	return WAIT_OK;
+}
+
+/*
+ * A role that fails may only be the first to notice that another one died
+ * (a sink killed mid-stream makes the server's send fail with EPIPE a
+ * moment before the sink's exit is seen).  Before blaming the role that
+ * reported, wait a little (at most 300 ms) for the others: one whose report
+ * pipe ends without a report died, and it is the cause.  True, with *who
+ * set to it, when one did.
+ */
+static bool find_dead_role(struct rep_state *st, int *who)
+{
+	int64_t deadline = now_ns() + 300 * 1000000LL;
+	bool gone[MAX_ROLES] = { 0 };
+
+	for (;;) {
+		struct pollfd p[MAX_ROLES];
+		int idx[MAX_ROLES], n = 0;
+		int64_t ms = (deadline - now_ns()) / 1000000;
+
+		for (int i = 0; i < st->nroles; i++)
+			if (!st->absent[i] && !st->reported[i] && !gone[i] && st->report_rd[i] >= 0) {
+				p[n] = (struct pollfd){ .fd = st->report_rd[i], .events = POLLIN };
+				idx[n++] = i;
+			}
+		if (n == 0 || ms <= 0)
+			return false;
+		if (poll(p, n, (int)ms) <= 0)
+			continue;
+		for (int k = 0; k < n; k++) {
+			int i = idx[k];
+			char tag;
+
+			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (read_full(st->report_rd[i], &tag, 1)) {
+				*who = i;	/* the pipe ended without a word: that role died */
+				return true;
+			}
+			if (tag == 'D' && read_full(st->report_rd[i], &st->report[i], sizeof(st->report[i])) == 0)
+				st->reported[i] = true;
+			else
+				gone[i] = true;
+		}
+	}
 }
 
 static void describe_failure(struct rep_state *st, enum wait_outcome w, int who,
@@ -556,8 +645,9 @@ static void describe_failure(struct rep_state *st, enum wait_outcome w, int who,
 	default:
 		out->status = -ECHILD;
 		if (WIFSIGNALED(wstatus[who]))
-			snprintf(out->error, len, "%s: the role process died from signal %s",
-				 head, strsignal(WTERMSIG(wstatus[who])));
+			snprintf(out->error, len, "%s: the role process died from signal SIG%s (%s)",
+				 head, sigabbrev_np(WTERMSIG(wstatus[who])) ? sigabbrev_np(WTERMSIG(wstatus[who])) : "?",
+				 strsignal(WTERMSIG(wstatus[who])));
 		else
 			snprintf(out->error, len, "%s: the role process exited (status %d) without a report",
 				 head, WEXITSTATUS(wstatus[who]));
@@ -743,6 +833,16 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	w = collect(st, true, now_ns() + (int64_t)((c->timeout_s > 60 ? c->timeout_s : 60) * 1e9), &who);
 	if (w != WAIT_OK)
 		goto fail;
+	/* --fault truncate=N: every role has opened (and mapped) the file; now it shrinks. */
+	if (c->fault.kind == FAULT_TRUNCATE && in->source_path[0]) {
+		if (truncate(in->source_path, (off_t)c->fault.n) < 0) {
+			out->status = -errno;
+			snprintf(out->error, sizeof(out->error), "--fault truncate: truncate %.200s: %s",
+				 in->source_path, strerror(errno));
+			goto kill;
+		}
+		st->truncated = true;
+	}
 	if (c->profile && !st->absent[0] && profile_start(&prof, st->pid[0], c->workdir, out->profile.note,
 					sizeof(out->profile.note)))
 		prof.perf_pid = 0;
@@ -774,18 +874,34 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	}
 	ret = 0;
 	goto cleanup;
-fail:
+fail: {
+	int noticed = who, dead;
+	bool blamed = w == WAIT_ROLE_FAILED && find_dead_role(st, &dead);
+
 	profile_finish(&prof, &out->profile);
 	kill_roles(st);
 	reap_roles(st, wstatus);
-	describe_failure(st, w, who, wstatus, out);
+	if (blamed) {
+		const struct role_report *r = &st->report[noticed];
+		size_t used;
+
+		describe_failure(st, WAIT_DIED, dead, wstatus, out);
+		used = strlen(out->error);
+		snprintf(out->error + used, sizeof(out->error) - used, "; then role %s: %s failed: %s",
+			 d->roles[noticed], r->call, errno_name(-r->status));
+	} else {
+		describe_failure(st, w, who, wstatus, out);
+	}
 	fill_roles(st, out);
 	goto cleanup;
+}
 kill:
 	out->status = -ECHILD;
 	kill_roles(st);
 	reap_roles(st, wstatus);
 cleanup:
+	if (st->truncated)
+		restore_source(in, c->fault.n);
 	for (int i = 0; i < st->nplan; i++)
 		close(st->plan_fds[i]);
 	for (int i = 0; i < st->nroles; i++) {

@@ -8,6 +8,7 @@
 #ifndef COPYLAB_RUN_H
 #define COPYLAB_RUN_H
 
+#include "fault.h"
 #include "pattern.h"
 #include "record.h"
 #include "transport.h"
@@ -38,7 +39,8 @@ struct run_config {
 	size_t pipe_size;	/* --pipe-size: scenario pipe and strategy pipes; 0 = default */
 	bool sink_discard;	/* the fixed sink splices to /dev/null: unverified */
 	uint64_t sink_close_at;	/* fault injection: the sink closes after this many
-				 * bytes; UINT64_MAX = never */
+				 * bytes; UINT64_MAX = never (--fault sink-close) */
+	struct fault fault;	/* fault injection: the other --fault kinds */
 	enum corruption corrupt;	/* fault injection: damage the data entering the path */
 	uint64_t corrupt_at;	/* where (bytes; rounded down to a 4 KiB block) */
 	double timeout_s;
