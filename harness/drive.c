@@ -27,6 +27,9 @@ ssize_t xfer_drive_until(const struct strategy *s, struct xfer *x, volatile sig_
 		r = s->move(x);
 		if (r > 0 || r == -EINTR)
 			continue;
+		/* A step that passed `until` and finished (sockmap's kernel moves it all): still 1. */
+		if (r == 0 && x->moved >= until)
+			return 1;
 		if (r != -EAGAIN)
 			return r;
 		for (int i = 0; i < 2; i++)

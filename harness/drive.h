@@ -16,7 +16,8 @@
 ssize_t xfer_drive(const struct strategy *s, struct xfer *x, volatile sig_atomic_t *stop);
 /*
  * The same, but it also returns 1 as soon as x->moved reaches `until`
- * (between steps): a test stops the role there (--fault kill=ROLE@N).
+ * (between steps, or with the step that ended the transfer): a test
+ * stops the role there (--fault kill=ROLE@N).
  */
 ssize_t xfer_drive_until(const struct strategy *s, struct xfer *x, volatile sig_atomic_t *stop,
 			 uint64_t until);

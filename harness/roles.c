@@ -306,6 +306,23 @@ static void tested_finish(struct xfer *x)
 		close(x->out_fd);
 }
 
+/*
+ * A file input shorter now than the transfer it was opened for was
+ * truncated under the strategy (read or sendfile ends early: EIO; a
+ * mapping past the end: EFAULT).  The error says so, not only the errno.
+ */
+static bool input_shrank(const struct xfer *x, char *what, size_t len)
+{
+	struct stat st;
+
+	if (x->in_kind != EP_FILE || fstat(x->in_fd, &st) < 0 ||
+	    (uint64_t)st.st_size >= x->in_offset + x->total)
+		return false;
+	snprintf(what, len, "the input file shrank to %lld bytes during the transfer of %llu",
+		 (long long)st.st_size, (unsigned long long)(x->in_offset + x->total));
+	return true;
+}
+
 static void on_storm_signal(int sig)
 {
 }
@@ -331,6 +348,7 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 	struct window w;
 	struct xfer x;
 	ssize_t ret;
+	char what[96];
 
 	if (tested_prepare(r, &x, rep))
 		role_exit(r, rep);
@@ -359,7 +377,7 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 		tested_finish(&x);
 	window_close(r, &w, rep);
 	if (ret < 0)
-		set_error(rep, ret, x.failed_call, NULL);
+		set_error(rep, ret, x.failed_call, input_shrank(&x, what, sizeof(what)) ? what : NULL);
 out:
 	rep->res.bytes = x.moved;
 	rep->res.io = x.io;

@@ -163,11 +163,11 @@ tag_new() { echo "copylab-test-$$-$RANDOM$RANDOM"; }
 # tagged_pids TAG: live (non-zombie) processes whose environment holds TAG.
 tagged_pids() {
 	local f pid state
-	for f in /proc/[0-9]*/environ; do
+	# One grep over every environ (a grep per process costs ~0.35 s here).
+	for f in $(grep -lz -- "^COPYLAB_TEST_TAG=$1\$" /proc/[0-9]*/environ 2>/dev/null); do
 		pid=${f#/proc/}
 		pid=${pid%/environ}
 		[ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
-		grep -qz -- "^COPYLAB_TEST_TAG=$1\$" "$f" 2>/dev/null || continue
 		state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || continue
 		[ "$state" = Z ] || [ -z "$state" ] && continue
 		echo "$pid"
