@@ -68,7 +68,7 @@ SOCKET_SCENARIOS=(serve send relay fanout echo)
 
 expect_usage_error "sink-reset on copy is refused" "fault sink-reset: scenario copy has no .*applies to serve" \
 	run --scenario copy --strategy readwrite --fault sink-reset=1K --out "$TMP/no"
-expect_usage_error "truncate on relay is refused" "fault truncate: scenario relay has no a source file" \
+expect_usage_error "truncate on relay is refused" "fault truncate: scenario relay has no source file" \
 	run --scenario relay --strategy readwrite --fault truncate=1K --out "$TMP/no"
 expect_usage_error "kill of a role the scenario lacks is refused, naming its roles" \
 	"scenario serve has no role 'relay'; its roles: server, client" \
