@@ -771,6 +771,14 @@ static int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
 	return n;
 }
 
+/* True when role i of the scenario is a receiving sink (the one --sink discard replaces). */
+static bool role_is_sink(enum scenario sc, int i)
+{
+	const char *name = scenario_def(sc)->roles[i];
+
+	return sc != SC_ECHO && strcmp(name, "source") != 0;
+}
+
 /* Why a strategy cannot run here: this transport, or a privilege we lack. */
 static const char *transport_refusal(const struct strategy *s, enum scenario sc, int tr)
 {
@@ -857,6 +865,15 @@ int cmd_run(int argc, char **argv)
 		return usage_error("--transport nic needs --peer HOST:PORT[,HOST:PORT]: the far `copylab sink` (and `copylab source`)");
 	if (fault_check(&p.cfg.fault, sc, tr == TR_NIC, err, sizeof(err)))
 		return usage_error("%s", err);
+	/* The receiver's faults act in the hashing sink, which --sink discard replaces. */
+	if (p.cfg.sink_discard && sc != SC_ECHO &&
+	    (p.cfg.fault.kind == FAULT_SINK_CLOSE || p.cfg.fault.kind == FAULT_SINK_RESET ||
+	     p.cfg.fault.kind == FAULT_SINK_HALFCLOSE || p.cfg.fault.kind == FAULT_SINK_STALL ||
+	     p.cfg.fault.kind == FAULT_SINK_SLOW ||
+	     (p.cfg.fault.kind == FAULT_KILL && p.cfg.fault.role_index > 0 &&
+	      role_is_sink(sc, p.cfg.fault.role_index))))
+		return usage_error("--fault %s acts in the sink that hashes; --sink discard splices to /dev/null instead (use --sink hash)",
+				   fault_name(p.cfg.fault.kind));
 	/* A signal or a kill needs a process: a strategy that replaces the role has none. */
 	for (int i = 0; i < g.nspecs; i++)
 		if (g.spec[i].s->role_replaced_by &&

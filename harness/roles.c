@@ -696,7 +696,7 @@ static __attribute__((noreturn)) void run_sink(const struct role_ctx *r, struct 
 		receive_discarded(r->in_fd, rep);
 	else
 		receive_verified(r->in_fd, &v, &plan, rep);
-	if (fk == FAULT_SINK_STALL && !rep->status)
+	if (fk == FAULT_SINK_STALL && !rep->status && verifier_received(&v) >= r->c->fault.n)
 		stall_forever();
 	if (fk == FAULT_SINK_RESET)
 		reset_connection(r->in_fd);

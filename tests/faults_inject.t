@@ -79,6 +79,8 @@ expect_usage_error "two fault kinds in one run are refused" "one fault kind per 
 	run --scenario relay --strategy readwrite --fault sink-reset=1K --fault source-reset=1K --out "$TMP/no"
 expect_usage_error "signals=0 is refused" "signals=: '0' is not a whole number from 1" \
 	run --scenario relay --strategy readwrite --fault signals=0 --out "$TMP/no"
+expect_usage_error "a sink fault with --sink discard is refused" "acts in the sink that hashes" \
+	run --scenario relay --strategy readwrite --sink discard --fault sink-stall=1K --out "$TMP/no"
 ok $([ ! -e "$TMP/no" ]; echo $?) "refused faults wrote no results directory"
 cl run --help
 ok $(for k in sink-close sink-reset sink-halfclose sink-stall sink-slow source-reset source-halfclose \
