@@ -472,11 +472,6 @@ static int read_full(int fd, void *buf, size_t len)
 enum wait_outcome { WAIT_OK, WAIT_ROLE_FAILED, WAIT_DIED, WAIT_TIMEOUT, WAIT_SIGNAL };
 
 /*
- * Wait for one message from every role still expected to speak: 'R' in
- * the setup phase, 'D' + report after the release.  Returns the first
- * thing that went wrong; *who names the role.
- */
-/*
  * --fault signals=HZ: SIGUSR1 and SIGCHLD in turn to the role under test,
  * HZ a second, while the parent waits for the reports.  Returns how long
  * (ms) the wait may block before the next signal is due.
@@ -500,6 +495,11 @@ static int signal_storm(struct rep_state *st, int64_t *next_ns, int ms)
 	return due < ms ? due : ms;
 }
 
+/*
+ * Wait for one message from every role still expected to speak: 'R' in
+ * the setup phase, 'D' + report after the release.  Returns the first
+ * thing that went wrong; *who names the role.
+ */
 static enum wait_outcome collect(struct rep_state *st, bool setup_phase, int64_t deadline, int *who)
 {
 	bool done[MAX_ROLES] = { 0 };
