@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- running ip, tc, nft ------------------------------------------------- */
@@ -175,6 +176,19 @@ int netns_cmd(char *out, size_t outlen, char *err, size_t errlen, const char *ar
 }
 
 /* ---- entering and leaving ------------------------------------------------- */
+
+uint32_t netns_unique_id(void)
+{
+	struct timespec ts;
+	uint32_t x;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec * 2654435761u ^ (uint32_t)getpid() * 40503u;
+	x ^= x >> 15;
+	x *= 0x2c1b3c6du;
+	x ^= x >> 12;
+	return x & 0xffffff;
+}
 
 int netns_open(const char *name)
 {

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define NETNS_PREFIX "copylab-"
@@ -27,6 +28,12 @@ int netns_exec(char *const argv[], char *out, size_t outlen, char *err, size_t e
 /* The same, with the arguments as a NULL-terminated list. */
 int netns_cmd(char *out, size_t outlen, char *err, size_t errlen, const char *arg0, ...)
 	__attribute__((sentinel));
+
+/*
+ * 24 bits that tell this invocation's namespaces and links from those of
+ * another run of the same pid (or of a pid reused after a killed run).
+ */
+uint32_t netns_unique_id(void);
 
 /* An fd of /run/netns/NAME (O_CLOEXEC), or -errno. */
 int netns_open(const char *name);

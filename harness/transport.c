@@ -318,19 +318,6 @@ static void link_atexit(void)
 	link_destroy();
 }
 
-static uint32_t run_unique_id(void)
-{
-	struct timespec ts;
-	uint32_t x;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	x = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec * 2654435761u ^ (uint32_t)getpid() * 40503u;
-	x ^= x >> 15;
-	x *= 0x2c1b3c6du;
-	x ^= x >> 12;
-	return x & 0xffffff;
-}
-
 /* tc's own words for a qdisc the kernel does not have. */
 static bool qdisc_missing(const char *err)
 {
@@ -441,7 +428,7 @@ int link_create(const struct link_config *cfg, char *err, size_t errlen)
 	lk.owner = getpid();
 	lk.nns = cfg->routed ? 3 : 2;
 	lk.nif = cfg->routed ? 4 : 2;
-	id = lk.id = run_unique_id();
+	id = lk.id = netns_unique_id();
 	lk.subnet = id & 0xff;
 	for (int i = 0; i < lk.nns; i++)
 		snprintf(lk.ns[i], sizeof(lk.ns[i]), NETNS_PREFIX "%d-%06x-%c", (int)getpid(), id, ns_tag[i]);
@@ -635,7 +622,7 @@ int lons_create(char *err, size_t errlen)
 	if (ln.active)
 		return 0;
 	ln.owner = getpid();
-	snprintf(ln.ns, sizeof(ln.ns), NETNS_PREFIX "%d-%06x-lo", (int)getpid(), run_unique_id());
+	snprintf(ln.ns, sizeof(ln.ns), NETNS_PREFIX "%d-%06x-lo", (int)getpid(), netns_unique_id());
 	if (!registered && atexit(lons_atexit) == 0)
 		registered = true;
 	if (netns_cmd(NULL, 0, err, errlen, "ip", "netns", "add", ln.ns, NULL))

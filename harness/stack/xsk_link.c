@@ -19,19 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint32_t link_id(void)
-{
-	struct timespec ts;
-	uint32_t x;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	x = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec * 2654435761u ^ (uint32_t)getpid() * 40503u;
-	x ^= x >> 15;
-	x *= 0x2c1b3c6du;
-	x ^= x >> 12;
-	return x & 0xffffff;
-}
-
 int xsk_link_socket(const struct xsk_link *l, int type)
 {
 	int saved, fd, r;
@@ -127,7 +114,7 @@ int xsk_link_create(struct xsk_link *l, const struct xsk_link_config *c, char *e
 {
 	char q[16], kq[16], mtu[16], addr[32];
 	unsigned int queues = c->queues ? c->queues : 1, kqueues = c->kern_queues ? c->kern_queues : queues, subnet;
-	uint32_t id = link_id();
+	uint32_t id = netns_unique_id();
 	int r = -EIO;
 
 	memset(l, 0, sizeof(*l));
