@@ -422,13 +422,6 @@ static int send_all(int fd, const unsigned char *buf, size_t len, struct role_re
 	return 0;
 }
 
-#ifndef SO_ZEROCOPY
-#define SO_ZEROCOPY 60
-#endif
-#ifndef MSG_ZEROCOPY
-#define MSG_ZEROCOPY 0x4000000
-#endif
-
 /*
  * Take every zero-copy completion waiting on the error queue, waiting for
  * one first when `wait` (the kernel refused to pin more: ENOBUFS).  The

@@ -20,13 +20,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifndef SO_ZEROCOPY
-#define SO_ZEROCOPY 60
-#endif
-#ifndef MSG_ZEROCOPY
-#define MSG_ZEROCOPY 0x4000000
-#endif
-
 /* serve's ring: enough buffers to keep sends in flight while others complete. */
 #define ZC_RING 16
 

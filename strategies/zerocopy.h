@@ -21,6 +21,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* glibc before 2.27 (and some libcs) lack them; the kernel has had both since 4.14. */
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY 60
+#endif
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY 0x4000000
+#endif
+
 struct zc_range {
 	uint32_t lo, hi;	/* inclusive; hi may have wrapped below lo */
 	bool copied;		/* SO_EE_CODE_ZEROCOPY_COPIED */

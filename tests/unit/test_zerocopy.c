@@ -21,13 +21,6 @@
 
 #include "strategies/zerocopy.h"
 
-#ifndef SO_ZEROCOPY
-#define SO_ZEROCOPY 60
-#endif
-#ifndef MSG_ZEROCOPY
-#define MSG_ZEROCOPY 0x4000000
-#endif
-
 /* A control buffer holding one message, as recvmsg(MSG_ERRQUEUE) fills it. */
 struct ctrl {
 	union {
