@@ -40,6 +40,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef HAVE_BPF
@@ -55,7 +56,9 @@ struct sockmap_state {
 	bool attached;
 	bool timer_open;
 	int timer_fd;			/* ticks while the backlog drains */
-	long tick_ms;			/* the next tick's interval: 1, 2, then 4 ms */
+	long tick_ms;			/* the last tick's interval */
+	double last_look;		/* CLOCK_MONOTONIC seconds of the last tick, 0 before */
+	uint64_t last_written;		/* bytes written to the output then */
 	bool eof;
 	/*
 	 * The input had ended before setup (the peer sent all and closed:
@@ -178,6 +181,39 @@ static uint64_t received_by(int fd)
 }
 
 /*
+ * How long to sleep before looking again, in ms.  While the backlog drains,
+ * a third of the time the rest should take at the rate seen since the last
+ * look: a drain of a few hundred ms costs some fifteen wake-ups rather than
+ * one per tick, and the end is seen late by a third of the last interval.
+ * Without progress since the last look (a sink that stalls, or the first
+ * look): 1, 2, then 4 ms.  Always 1 to 20 ms.
+ */
+static long next_tick_ms(struct sockmap_state *st, uint64_t total, uint64_t written)
+{
+	struct timespec ts;
+	double now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (st->last_look > 0 && written > st->last_written && total > written && now > st->last_look) {
+		double rate = (written - st->last_written) / (now - st->last_look);
+
+		ms = (long)(1000.0 / 3 * (double)(total - written) / rate);
+	} else {
+		ms = st->tick_ms ? (st->tick_ms < 4 ? st->tick_ms * 2 : 4) : 1;
+	}
+	if (ms < 1)
+		ms = 1;
+	if (ms > 20)
+		ms = 20;
+	st->last_look = now;
+	st->last_written = written;
+	st->tick_ms = ms;
+	return ms;
+}
+
+/*
  * Bytes written into the output socket so far: acknowledged by its peer
  * plus still in its write queue (SIOCOUTQ).  The acknowledged count is
  * read first, so a byte acknowledged between the two calls is in neither
@@ -293,20 +329,21 @@ static ssize_t sockmap_move(struct xfer *x)
 	 * (tcpi_bytes_received, final once the FIN is in) counted as
 	 * redirected, and all of it left the psock backlog for the output.
 	 */
+	uint64_t received = received_by(x->in_fd);
 	uint64_t written = written_to_output(x->out_fd);
 
-	if (redirected < received_by(x->in_fd) || written < redirected) {
+	if (redirected < received || written < redirected) {
 		/*
-		 * A one-shot tick, re-armed (which also clears its count) at
-		 * 1, 2, then every 4 ms: a backlog that drains slowly, as on a
-		 * busy machine, costs a few wake-ups rather than one per ms,
-		 * and the end is seen at most 4 ms late (while the sink is
-		 * still reading the output socket's queue).
+		 * The source may have sent everything long before the backlog
+		 * drains (the redirected skbs do not hold back its window), so
+		 * this wait can last much of the transfer: a one-shot tick,
+		 * re-armed (which also clears its count) at an interval that
+		 * follows the drain, so the relay still wakes only a few times.
 		 */
 		struct itimerspec tick = { .it_value = { 0, 0 } };
 
-		st->tick_ms = st->tick_ms ? (st->tick_ms < 4 ? st->tick_ms * 2 : 4) : 1;
-		tick.it_value.tv_nsec = st->tick_ms * 1000000L;
+		tick.it_value.tv_nsec = next_tick_ms(st, received != UINT64_MAX ? received : redirected,
+						     written) * 1000000L;
 		if (timerfd_settime(st->timer_fd, 0, &tick, NULL))
 			return io_fail(x, "timerfd_settime", errno);
 		return io_wait_ready(x, st->timer_fd, POLLIN, x->out_fd, 0);
