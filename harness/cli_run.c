@@ -386,7 +386,7 @@ enum {
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
-	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING,
+	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING, OPT_CONNS,
 	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER,
 };
 
@@ -417,7 +417,11 @@ static const char run_help[] =
 "  --peer H:P[,H:P]   nic: the far `copylab sink` (and `copylab source`) daemons\n"
 "  --size N           bytes to move; K/M/G suffixes are powers of 1024; default 64M\n"
 "  --block N          bytes per call of the role under test; default 64K\n"
-"  --sweep block=A..B | size=A..B   one cell per power of two from A to B\n"
+"  --sweep block=A..B | size=A..B | conns=A..B   one cell per power of two\n"
+"                     from A to B\n"
+"  --conns N          serve, relay: N parallel connections (1..256) share --size:\n"
+"                     connection i carries bytes i*size/N up to (i+1)*size/N;\n"
+"                     each role drives all N non-blocking from one loop\n"
 "  --outstanding N    echo: requests in flight at most (default 1: request/response);\n"
 "                     the message size is --block; every round trip is timed\n"
 "  --reps N           counted repetitions; default 3\n"
@@ -512,6 +516,7 @@ static const struct option run_opts[] = {
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "sweep", required_argument, NULL, OPT_SWEEP },
 	{ "outstanding", required_argument, NULL, OPT_OUTSTANDING },
+	{ "conns", required_argument, NULL, OPT_CONNS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
 };
@@ -607,6 +612,13 @@ static int parse_common(int argc, char **argv, const char *cmd, bool bench, stru
 		case OPT_PROFILE: p->cfg.profile = true; break;
 		case OPT_PIN: p->pin = optarg; break;
 		case OPT_SWEEP: p->sweep = optarg; break;
+		case OPT_CONNS: {
+			long n;
+
+			r = parse_count("--conns", optarg, 1, MAX_CONNS, &n, err, sizeof(err));
+			p->cfg.conns = (unsigned)n;
+			break;
+		}
 		case OPT_OUTSTANDING: {
 			long n;
 
@@ -745,20 +757,25 @@ static int parse_pin(const char *spec, enum scenario sc, int pin[MAX_ROLES])
 static int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
 {
 	bool block = !strncmp(spec, "block=", 6), size = !strncmp(spec, "size=", 5);
-	const char *range = block ? spec + 6 : size ? spec + 5 : NULL;
+	bool conns = !strncmp(spec, "conns=", 6);
+	const char *range = block || conns ? spec + 6 : size ? spec + 5 : NULL;
 	const char *dots = range ? strstr(range, "..") : NULL;
 	char lo_s[32], err[320];
 	uint64_t lo, hi;
 	int n = 0;
 
 	if (!range || !dots || dots - range >= (ptrdiff_t)sizeof(lo_s)) {
-		usage_error("--sweep: '%s' is not a sweep; use block=A..B or size=A..B, e.g. block=4K..1M", spec);
+		usage_error("--sweep: '%s' is not a sweep; use block=A..B, size=A..B or conns=A..B, e.g. block=4K..1M, conns=1..64", spec);
 		return -1;
 	}
 	snprintf(lo_s, sizeof(lo_s), "%.*s", (int)(dots - range), range);
 	if (parse_size("--sweep", lo_s, block ? 1ull << 30 : 1ull << 40, &lo, err, sizeof(err)) ||
 	    parse_size("--sweep", dots + 2, block ? 1ull << 30 : 1ull << 40, &hi, err, sizeof(err))) {
 		usage_error("%s", err);
+		return -1;
+	}
+	if (conns && hi > MAX_CONNS) {
+		usage_error("--sweep: conns=%s..%s: at most %d connections", lo_s, dots + 2, MAX_CONNS);
 		return -1;
 	}
 	if (lo == 0 || hi < lo || (lo & (lo - 1)) || (hi & (hi - 1))) {
@@ -832,6 +849,32 @@ static int parse_strategy_list(const char *list, enum scenario sc, int tr, struc
 	return 0;
 }
 
+/*
+ * --conns N and --sweep conns=: serve and relay only, over a transport
+ * whose fixed roles are local, without the faults that change the size or
+ * close the sink, and without the discarding sink (each of one connection).
+ * Every strategy fits: each move() is non-blocking and names in wait[]
+ * what it waits on (sockets, an io_uring ring, sockmap's timer), so one
+ * poll() loop steps N of them.
+ */
+static int check_conns(const struct parsed *p, enum scenario sc, int tr)
+{
+	bool many = p->cfg.conns > 1 || (p->sweep && !strncmp(p->sweep, "conns=", 6));
+
+	if (!many)
+		return 0;
+	if (sc != SC_SERVE && sc != SC_RELAY)
+		return usage_error("--conns: scenario %s has one connection; parallel connections apply to serve and relay",
+				   scenario_name(sc));
+	if (tr == TR_NIC)
+		return usage_error("--conns: over --transport nic the fixed roles run on the far host, which drives one connection; use tcp, unix or veth");
+	if (p->cfg.sink_discard)
+		return usage_error("--conns: --sink discard drives one connection; the parallel sink hashes every byte (--sink hash)");
+	if (p->cfg.corrupt == CORRUPT_DROP || p->cfg.corrupt == CORRUPT_DUP || p->cfg.sink_close_at != UINT64_MAX)
+		return usage_error("--conns: --fault drop@, dup@ and sink-close= change one connection's length; with --conns use flip@ or swap@");
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct parsed p;
@@ -883,6 +926,8 @@ int cmd_run(int argc, char **argv)
 					   fault_name(p.cfg.fault.kind), g.spec[i].label,
 					   scenario_def(sc)->roles[0], g.spec[i].s->role_replaced_by);
 
+	if ((r = check_conns(&p, sc, tr)))
+		return r;
 	g.cfg = p.cfg;
 	g.cfg.scenario = sc;
 	g.cfg.transport = tr;
@@ -913,6 +958,8 @@ int cmd_run(int argc, char **argv)
 		groups[i] = g;
 		if (p.sweep && !strncmp(p.sweep, "block=", 6))
 			groups[i].cfg.block = values[i];
+		else if (p.sweep && !strncmp(p.sweep, "conns=", 6))
+			groups[i].cfg.conns = (unsigned)values[i];
 		else if (p.sweep)
 			groups[i].cfg.size = values[i];
 		s.cells_total += (p.reps + p.warmup) * g.nspecs;

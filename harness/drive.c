@@ -3,7 +3,9 @@
 #include "drive.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
+#include <stdlib.h>
 
 ssize_t xfer_drive(const struct strategy *s, struct xfer *x, volatile sig_atomic_t *stop)
 {
@@ -44,4 +46,93 @@ ssize_t xfer_drive_until(const struct strategy *s, struct xfer *x, volatile sig_
 			return -errno;
 		}
 	}
+}
+
+/* Steps of one transfer before the loop turns to the next one. */
+#define XFER_STEP_BUDGET 16
+
+enum xfer_state { XS_RUN, XS_WAIT, XS_DONE };
+
+/* One transfer's turn: a few steps, until it waits, ends or fails. */
+static ssize_t xfer_turn(const struct strategy *s, struct xfer *x, enum xfer_state *st)
+{
+	for (int b = 0; b < XFER_STEP_BUDGET; b++) {
+		ssize_t r = s->move(x);
+
+		if (r > 0 || r == -EINTR)
+			continue;
+		if (r == 0) {
+			*st = XS_DONE;
+			return 0;
+		}
+		if (r != -EAGAIN)
+			return r;
+		if (x->wait[0].fd < 0 && x->wait[1].fd < 0) {
+			x->failed_call = "move (EAGAIN without a descriptor to wait on)";
+			return -EINVAL;
+		}
+		*st = XS_WAIT;
+		return 0;
+	}
+	return 0;	/* budget spent: still runnable */
+}
+
+ssize_t xfers_drive(const struct strategy *s, struct xfer *xs, int n,
+		    void (*on_done)(struct xfer *x, int i, void *arg), void *arg, int *failed)
+{
+	enum xfer_state *st = calloc(n, sizeof(*st));
+	struct pollfd *p = calloc(2 * (size_t)n, sizeof(*p));
+	int *owner = calloc(2 * (size_t)n, sizeof(*owner));
+	int left = n;
+	ssize_t ret = 0;
+
+	*failed = 0;
+	if (!st || !p || !owner) {
+		xs[0].failed_call = "calloc";
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (left > 0) {
+		bool runnable = false;
+		int np = 0;
+
+		for (int i = 0; i < n; i++) {
+			if (st[i] != XS_RUN)
+				continue;
+			if ((ret = xfer_turn(s, &xs[i], &st[i])) < 0) {
+				*failed = i;
+				goto out;
+			}
+			if (st[i] == XS_DONE) {
+				left--;
+				if (on_done)
+					on_done(&xs[i], i, arg);
+			}
+			runnable |= st[i] == XS_RUN;
+		}
+		if (left == 0)
+			break;
+		for (int i = 0; i < n; i++)
+			for (int k = 0; st[i] == XS_WAIT && k < 2; k++)
+				if (xs[i].wait[k].fd >= 0) {
+					p[np] = (struct pollfd){ .fd = xs[i].wait[k].fd, .events = xs[i].wait[k].events };
+					owner[np++] = i;
+				}
+		if (np == 0)
+			continue;
+		/* With some still runnable, only look (timeout 0) at who else is ready. */
+		if (poll(p, np, runnable ? 0 : -1) < 0 && errno != EINTR) {
+			xs[0].failed_call = "poll";
+			ret = -errno;
+			goto out;
+		}
+		for (int j = 0; j < np; j++)
+			if (p[j].revents)
+				st[owner[j]] = XS_RUN;
+	}
+out:
+	free(st);
+	free(p);
+	free(owner);
+	return ret;
 }

@@ -20,6 +20,7 @@
 
 #define RECORD_SCHEMA "copylab.rep/1"
 #define MAX_ROLES 4
+#define MAX_CONNS 256	/* --conns: parallel transfers of one cell, at most */
 
 /* Per-role figures over the measured window (barrier release to role end). */
 struct role_result {
@@ -54,6 +55,17 @@ struct cell {
 	size_t block;
 	char cache[8];		/* "warm" or "cold": page cache state of file inputs */
 	unsigned outstanding;	/* echo: requests in flight at most; 0 elsewhere */
+	unsigned conns;		/* parallel connections sharing `bytes` (1 when not asked) */
+};
+
+/*
+ * --conns N: how the connections of one repetition fared, each measured
+ * from the barrier's release to its last byte at the receiving role.
+ */
+struct conn_spread {
+	uint64_t bytes_min, bytes_max;		/* each connection's share of the cell's bytes */
+	double completion_min_s, completion_median_s, completion_max_s;
+	double bps_min, bps_median, bps_max;	/* share / completion, per connection */
 };
 
 struct rep_result {
@@ -79,6 +91,7 @@ struct rep_result {
 	struct profile_result profile;	/* --profile of the role under test */
 	struct system_cpu system_cpu;	/* the whole machine over the repetition's window */
 	struct latency_summary latency;	/* echo: every round trip (count 0 otherwise) */
+	struct conn_spread spread;	/* per-connection figures (all equal for one connection) */
 	char cache_note[64];	/* how the cold cache was made */
 	char role_absent[160];	/* "relay: no process; kernel NAT ..." when no process played the tested role */
 	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */

@@ -457,6 +457,24 @@ static json_t *latency_json(const struct rep_result *rep)
 			 "max_us", real_json(l->max_us));
 }
 
+/*
+ * The connections of the cell: how many shared `bytes`, and the spread of
+ * their shares, completion times and throughputs (docs/results.md).
+ */
+static json_t *per_conn_json(const struct rep_result *rep)
+{
+	const struct conn_spread *c = &rep->spread;
+
+	if (rep->cell.scenario != SC_SERVE && rep->cell.scenario != SC_RELAY)
+		return json_null();
+	return json_pack("{s:I, s:I, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}}",
+			 "bytes_min", (json_int_t)c->bytes_min, "bytes_max", (json_int_t)c->bytes_max,
+			 "completion_s", "min", real_json(c->completion_min_s),
+			 "median", real_json(c->completion_median_s), "max", real_json(c->completion_max_s),
+			 "bytes_per_s", "min", real_json(c->bps_min), "median", real_json(c->bps_median),
+			 "max", real_json(c->bps_max));
+}
+
 /* Zero-copy sends as the kernel reported them: really not copied, or copied. */
 static json_t *zerocopy_json(const struct zerocopy_counters *z)
 {
@@ -509,7 +527,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
 			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o}",
+			 " s:o, s:I, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -543,7 +561,9 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "role_absent", rep->role_absent[0] ? TEXT_JSON(rep->role_absent) : json_null(),
 			 "zerocopy_recv", zerocopy_recv_json(&rep->zcr),
 			 "fixed_sender", rep->fixed_sender[0] ? json_string(rep->fixed_sender) : json_null(),
-			 "roles", roles_json(rep));
+			 "roles", roles_json(rep),
+			 "conns", (json_int_t)(rep->cell.conns ? rep->cell.conns : 1),
+			 "per_conn", per_conn_json(rep));
 }
 
 /* ---- the run directory -------------------------------------------------- */
@@ -707,7 +727,7 @@ static bool same_point(const struct cell *a, const struct cell *b)
 {
 	return a->scenario == b->scenario && a->bytes == b->bytes && a->block == b->block &&
 	       strcmp(a->transport, b->transport) == 0 && strcmp(a->cache, b->cache) == 0 &&
-	       a->outstanding == b->outstanding;
+	       a->outstanding == b->outstanding && a->conns == b->conns;
 }
 
 static bool same_cell(const struct cell *a, const struct cell *b)
@@ -850,7 +870,7 @@ static const char csv_header[] =
 	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
-	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding\n";
+	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns\n";
 
 /*
  * The verdict of the paired ratio to readwrite: a difference is claimed only
@@ -868,7 +888,7 @@ static const char *difference_of(const struct cell *c, const struct cell_summary
 static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_summary *cs)
 {
 	const char *sc = scenario_name(c->scenario);
-	char n[21][CSV_NUM];
+	char n[22][CSV_NUM];
 	/* In the order of csv_header. */
 	const char *field[] = {
 		sc ? sc : "?", c->transport,
@@ -890,6 +910,7 @@ static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_s
 		difference_of(c, cs),
 		c->cache[0] ? c->cache : "warm",
 		csv_uint(c->outstanding, n[20]),
+		csv_uint(c->conns ? c->conns : 1, n[21]),
 	};
 
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)
@@ -1045,6 +1066,8 @@ static int print_point(const struct results *r, size_t first, FILE *out)
 		fprintf(out, ", cold cache");
 	if (point->outstanding > 1)
 		fprintf(out, ", %u outstanding", point->outstanding);
+	if (point->conns > 1)
+		fprintf(out, ", %u connections sharing it", point->conns);
 	if (role[0])
 		fprintf(out, " (role under test: %s)", role);
 	fputc('\n', out);

@@ -13,6 +13,8 @@
 #include "bpf/ledger.h"
 #include "../strategies/zerocopy.h"
 
+#include <xxhash.h>
+
 #include <errno.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
@@ -74,7 +76,7 @@ static int set_error(struct role_report *rep, int err, const char *call, const c
 {
 	rep->status = err < 0 ? err : -err;
 	snprintf(rep->call, sizeof(rep->call), "%s", call ? call : "?");
-	snprintf(rep->what, sizeof(rep->what), "%s", what ? what : "");
+	snprintf(rep->what, sizeof(rep->what), "%.*s", (int)sizeof(rep->what) - 1, what ? what : "");	/* a long path is cut */
 	return rep->status;
 }
 
@@ -237,9 +239,15 @@ static int open_output(const char *path, struct role_report *rep)
 	return fd;
 }
 
-/* Build the strategy's view of the transfer from the scenario's endpoints. */
-static int tested_prepare(const struct role_ctx *r, struct xfer *x, struct role_report *rep)
+/*
+ * Build the strategy's view of connection k's transfer from the scenario's
+ * endpoints.  With --conns N each connection carries its own slice of the
+ * payload, and every descriptor is non-blocking: one loop drives them all.
+ */
+static int tested_prepare(const struct role_ctx *r, int k, struct xfer *x, struct role_report *rep)
 {
+	bool nonblock = r->c->nonblock || r->nconn > 1;
+
 	const struct scenario_def *d = scenario_def(r->c->scenario);
 
 	memset(x, 0, sizeof(*x));
@@ -250,7 +258,7 @@ static int tested_prepare(const struct role_ctx *r, struct xfer *x, struct role_
 	x->wait[0].fd = x->wait[1].fd = -1;
 	x->block = r->c->block;
 	x->tun = r->spec->tun;
-	x->tun.nonblock = r->c->nonblock;
+	x->tun.nonblock = nonblock;
 	if (r->c->pipe_size && !(x->tun.set & TUN_PIPE_SIZE) &&
 	    (r->spec->s->tunables & TUN_PIPE_SIZE)) {
 		x->tun.set |= TUN_PIPE_SIZE;
@@ -263,6 +271,8 @@ static int tested_prepare(const struct role_ctx *r, struct xfer *x, struct role_
 		if (x->in_fd < 0)
 			return set_error(rep, errno, "open", r->in->source_path);
 		x->total = r->in->payload.size;	/* the size asked, unless a test damaged it */
+		if (r->nconn > 1)
+			conn_slice(r->in->payload.size, r->nconn, k, &x->in_offset, &x->total);
 		break;
 	case EP_MEMORY:
 		x->mem = r->in->payload.data;
@@ -270,7 +280,7 @@ static int tested_prepare(const struct role_ctx *r, struct xfer *x, struct role_
 		payload_prefault(&r->in->payload);
 		break;
 	default:
-		x->in_fd = r->in_fd;
+		x->in_fd = r->in_fds[k];
 		x->total = UINT64_MAX;
 		break;
 	}
@@ -279,14 +289,14 @@ static int tested_prepare(const struct role_ctx *r, struct xfer *x, struct role_
 		if (x->out_fd < 0)
 			return rep->status;
 	} else {
-		x->out_fd = r->out_fd;
+		x->out_fd = r->out_fds[k];
 	}
 	if (d->out2_file) {
 		x->out2_fd = open_output(r->out2_path, rep);
 		if (x->out2_fd < 0)
 			return rep->status;
 	}
-	if (r->c->nonblock) {
+	if (nonblock) {
 		int fds[2] = { d->in == EP_SOCKET ? x->in_fd : -1,
 			       d->out != EP_FILE ? x->out_fd : -1 };
 
@@ -350,7 +360,7 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 	ssize_t ret;
 	char what[96];
 
-	if (tested_prepare(r, &x, rep))
+	if (tested_prepare(r, 0, &x, rep))
 		role_exit(r, rep);
 	if (s->priv_size && !(x.priv = calloc(1, s->priv_size))) {
 		set_error(rep, ENOMEM, "calloc", "strategy state");
@@ -388,6 +398,89 @@ out:
 	if (s->teardown)
 		s->teardown(&x);
 	free(x.priv);
+	role_exit(r, rep);
+}
+
+static void tested_conn_done(struct xfer *x, int i, void *arg)
+{
+	(void)i;
+	(void)arg;
+	tested_finish(x);
+}
+
+static void zc_add(struct zerocopy_counters *a, const struct zerocopy_counters *b)
+{
+	a->reported |= b->reported;
+	a->sends += b->sends;
+	a->completions += b->completions;
+	a->copied += b->copied;
+	a->bytes_copied += b->bytes_copied;
+}
+
+/*
+ * --conns N: the tested role runs N transfers of its strategy, each set up
+ * before the barrier, all stepped from one loop (xfers_drive).  Its figures
+ * are the sums over the connections; pipe_granted is the first one's.
+ */
+static __attribute__((noreturn)) void run_tested_many(const struct role_ctx *r, struct role_report *rep)
+{
+	const struct strategy *s = r->spec->s;
+	int n = r->nconn, failed = 0, prepared = 0;
+	struct xfer *xs = calloc(n, sizeof(*xs));
+	struct window w;
+	ssize_t ret = 0;
+
+	if (!xs) {
+		set_error(rep, ENOMEM, "calloc", "transfers");
+		role_exit(r, rep);
+	}
+	window_prepare(r, &w, rep);
+	for (; prepared < n; prepared++) {
+		struct xfer *x = &xs[prepared];
+
+		if (tested_prepare(r, prepared, x, rep))
+			goto out;
+		if (s->priv_size && !(x->priv = calloc(1, s->priv_size))) {
+			set_error(rep, ENOMEM, "calloc", "strategy state");
+			goto out;
+		}
+		ret = s->setup ? s->setup(x) : 0;
+		if (ret < 0) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "setup of connection %d of %d", prepared + 1, n);
+			set_error(rep, ret, x->failed_call, what);
+			prepared++;
+			goto out;
+		}
+	}
+	if (window_open(r, &w, rep))
+		goto out;
+	ret = xfers_drive(s, xs, n, tested_conn_done, NULL, &failed);
+	window_close(r, &w, rep);
+	if (ret < 0) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "connection %d of %d", failed + 1, n);
+		set_error(rep, ret, xs[failed].failed_call, what);
+	}
+out:
+	for (int k = 0; k < n; k++) {
+		struct xfer *x = &xs[k];
+
+		rep->res.bytes += x->moved;
+		rep->res.io.calls += x->io.calls;
+		rep->res.io.short_ops += x->io.short_ops;
+		rep->res.io.eagain += x->io.eagain;
+		rep->res.io.eintr += x->io.eintr;
+		zc_add(&rep->zc, &x->zc);
+		if (k < prepared && s->teardown)
+			s->teardown(x);
+		free(x->priv);
+	}
+	rep->pipe_granted = xs[0].pipe_granted;
+	rep->thp_granted = xs[0].thp_granted;
+	free(xs);
 	role_exit(r, rep);
 }
 
@@ -496,6 +589,88 @@ static bool source_uses_zerocopy(const struct role_ctx *r)
 	return r->c->transport == TR_LONS;
 }
 
+/*
+ * --conns N: the source sends connection k's slice on out_fds[k], all N
+ * from one poll() loop over non-blocking sockets, shutting each down after
+ * its last byte.
+ */
+static int send_many(const struct role_ctx *r, struct role_report *rep)
+{
+	const struct payload *p = &r->in->payload;
+	int n = r->nconn, left = n;
+	uint64_t *next = calloc(n, sizeof(*next)), *end = calloc(n, sizeof(*end));
+	struct pollfd *pf = calloc(n, sizeof(*pf));
+	int *idx = calloc(n, sizeof(*idx));
+
+	if (!next || !end || !pf || !idx) {
+		set_error(rep, ENOMEM, "calloc", "source connections");
+		goto out;
+	}
+	for (int k = 0; k < n; k++) {
+		uint64_t off, len;
+
+		conn_slice(p->size, n, k, &off, &len);
+		next[k] = off;
+		end[k] = off + len;
+		if (set_nonblock(r->out_fds[k])) {
+			set_error(rep, errno, "fcntl(O_NONBLOCK)", "source");
+			goto out;
+		}
+		if (len == 0) {
+			shutdown(r->out_fds[k], SHUT_WR);
+			left--;
+		}
+	}
+	while (left > 0) {
+		int np = 0;
+
+		for (int k = 0; k < n; k++)
+			if (next[k] < end[k]) {
+				pf[np] = (struct pollfd){ .fd = r->out_fds[k], .events = POLLOUT };
+				idx[np++] = k;
+			}
+		if (poll(pf, np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			set_error(rep, errno, "poll", "source");
+			goto out;
+		}
+		for (int j = 0; j < np; j++) {
+			int k = idx[j];
+
+			if (!pf[j].revents)
+				continue;
+			while (next[k] < end[k]) {
+				size_t len = end[k] - next[k] < FIXED_IO_BLOCK ? end[k] - next[k] : FIXED_IO_BLOCK;
+				ssize_t m = count_call(&rep->res.io, send(r->out_fds[k], p->data + next[k], len,
+									 MSG_NOSIGNAL), len);
+
+				if (m < 0 && (errno == EAGAIN || errno == EINTR))
+					break;
+				if (m < 0) {
+					char what[48];
+
+					snprintf(what, sizeof(what), "connection %d of %d", k + 1, n);
+					set_error(rep, errno, "send", what);
+					goto out;
+				}
+				next[k] += m;
+				rep->res.bytes += m;
+			}
+			if (next[k] == end[k]) {
+				shutdown(r->out_fds[k], SHUT_WR);
+				left--;
+			}
+		}
+	}
+out:
+	free(next);
+	free(end);
+	free(pf);
+	free(idx);
+	return rep->status;
+}
+
 static __attribute__((noreturn)) void run_source(const struct role_ctx *r, struct role_report *rep)
 {
 	const struct payload *p = &r->in->payload;
@@ -518,6 +693,11 @@ static __attribute__((noreturn)) void run_source(const struct role_ctx *r, struc
 	window_prepare(r, &w, rep);
 	if (window_open(r, &w, rep))
 		role_exit(r, rep);
+	if (r->nconn > 1) {
+		send_many(r, rep);
+		window_close(r, &w, rep);
+		role_exit(r, rep);
+	}
 	for (uint64_t off = 0; off < end && !rep->status; off += FIXED_IO_BLOCK) {
 		size_t len = end - off < FIXED_IO_BLOCK ? end - off : FIXED_IO_BLOCK;
 
@@ -666,6 +846,125 @@ static void shrink_receive_buffer(int fd)
 	int v = FAULT_SLOW_RCVBUF;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+}
+
+/*
+ * --conns N: the sink (serve's client) receives every connection from one
+ * poll() loop over non-blocking sockets, each into its own verifier of its
+ * own slice, and notes when each one's last byte came (conn_end_ns).
+ */
+struct sink_many {
+	int n, open;
+	struct verifier *v;
+	bool *done;
+	struct pollfd *pf;
+	int *idx;
+};
+
+static int receive_many(const struct role_ctx *r, struct sink_many *m, struct role_report *rep)
+{
+	while (m->open > 0) {
+		int np = 0;
+
+		for (int k = 0; k < m->n; k++)
+			if (!m->done[k]) {
+				m->pf[np] = (struct pollfd){ .fd = r->in_fds[k], .events = POLLIN };
+				m->idx[np++] = k;
+			}
+		if (poll(m->pf, np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return set_error(rep, errno, "poll", "sink");
+		}
+		for (int j = 0; j < np; j++) {
+			int k = m->idx[j];
+
+			/* A few reads per connection in turn: none starves the others. */
+			for (int b = 0; m->pf[j].revents && b < 4; b++) {
+				size_t len;
+				unsigned char *at = verifier_space(&m->v[k], &len);
+				ssize_t got = count_call(&rep->res.io, read(r->in_fds[k], at, len), len);
+
+				if (got < 0 && (errno == EAGAIN || errno == EINTR))
+					break;
+				if (got < 0) {
+					char what[48];
+
+					snprintf(what, sizeof(what), "connection %d of %d", k + 1, m->n);
+					return set_error(rep, errno, "read", what);
+				}
+				if (got == 0) {
+					r->conn_end_ns[k] = now_ns();
+					m->done[k] = true;
+					m->open--;
+					break;
+				}
+				verifier_commit(&m->v[k], got);
+				rep->res.bytes += got;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Every connection's verdict; the digest is XXH3-64 over theirs, in order. */
+static void judge_many(const struct role_ctx *r, struct sink_many *m, struct role_report *rep)
+{
+	uint64_t d[MAX_CONNS];
+
+	rep->verify = VERIFY_OK;
+	for (int k = 0; k < m->n; k++) {
+		if (verifier_finish(&m->v[k], &d[k]) || rep->verify != VERIFY_OK)
+			continue;
+		rep->verify = VERIFY_MISMATCH;
+		/* The verifier counts from the connection's first byte; the payload's offset as well. */
+		snprintf(rep->note, sizeof(rep->note), "connection %d of %d (payload offset %llu of its bytes %llu..%llu): %s",
+			 k + 1, m->n, (unsigned long long)(r->in->slice[k].base + m->v[k].bad_off),
+			 (unsigned long long)r->in->slice[k].base,
+			 (unsigned long long)(r->in->slice[k].base + r->in->slice[k].total), m->v[k].note);
+	}
+	rep->digest = XXH3_64bits(d, m->n * sizeof(d[0]));
+}
+
+static __attribute__((noreturn)) void run_sink_many(const struct role_ctx *r, struct role_report *rep)
+{
+	struct sink_many m = { .n = r->nconn, .open = r->nconn };
+	struct window w;
+	int inited = 0;
+
+	rep->verify = VERIFY_MISMATCH;
+	m.v = calloc(m.n, sizeof(*m.v));
+	m.done = calloc(m.n, sizeof(*m.done));
+	m.pf = calloc(m.n, sizeof(*m.pf));
+	m.idx = calloc(m.n, sizeof(*m.idx));
+	if (!m.v || !m.done || !m.pf || !m.idx) {
+		set_error(rep, ENOMEM, "calloc", "sink connections");
+		role_exit(r, rep);
+	}
+	for (; inited < m.n; inited++) {
+		if (verifier_init(&m.v[inited], &r->in->slice[inited])) {
+			set_error(rep, ENOMEM, "malloc", "verifier");
+			role_exit(r, rep);
+		}
+		if (set_nonblock(r->in_fds[inited])) {
+			set_error(rep, errno, "fcntl(O_NONBLOCK)", "sink");
+			role_exit(r, rep);
+		}
+	}
+	window_prepare(r, &w, rep);
+	if (window_open(r, &w, rep))
+		role_exit(r, rep);
+	receive_many(r, &m, rep);
+	window_close(r, &w, rep);
+	if (!rep->status)
+		judge_many(r, &m, rep);
+	for (int k = 0; k < inited; k++)
+		verifier_free(&m.v[k]);
+	free(m.v);
+	free(m.done);
+	free(m.pf);
+	free(m.idx);
+	role_exit(r, rep);
 }
 
 static __attribute__((noreturn)) void run_sink(const struct role_ctx *r, struct role_report *rep)
@@ -896,10 +1195,14 @@ void role_main(const struct role_ctx *r)
 	rep.verify = -1;
 	switch (r->kind) {
 	case RK_TESTED:
+		if (r->nconn > 1)
+			run_tested_many(r, &rep);
 		run_tested(r, &rep);
 	case RK_SOURCE:
 		run_source(r, &rep);
 	case RK_SINK:
+		if (r->nconn > 1)
+			run_sink_many(r, &rep);
 		run_sink(r, &rep);
 	case RK_ECHO_CLIENT:
 		run_echo_client(r, &rep);

@@ -40,6 +40,15 @@ struct role_ctx {
 	const struct strategy_spec *spec;
 	const struct run_inputs *in;
 	int in_fd, out_fd;		/* sockets or pipe ends; -1 for files/memory */
+	/*
+	 * --conns N (serve, relay): the role's N connections, in_fds[0] and
+	 * out_fds[0] being in_fd and out_fd; unused entries are -1.
+	 */
+	int nconn;
+	int in_fds[MAX_CONNS], out_fds[MAX_CONNS];
+	/* Shared with the parent: CLOCK_MONOTONIC of each connection's last byte
+	 * at the receiving role (MAX_CONNS entries). */
+	int64_t *conn_end_ns;
 	const char *out_path;		/* file output of the tested role, or NULL */
 	const char *out2_path;		/* fanout's recording, or NULL */
 	int slot;			/* the role's index: its ledger slot */

@@ -8,6 +8,7 @@
 #include "remote.h"
 #include "userstack_link.h"
 #include "roles.h"
+#include "stats.h"
 #include "scenario.h"
 #include "bpf/ledger.h"
 
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,6 +125,23 @@ int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 		snprintf(err, errlen, "out of memory for chunk hashes");
 		goto fail;
 	}
+	in->conns = run_conns(c);
+	if (in->conns > 1) {
+		if (!(in->slice = calloc(in->conns, sizeof(*in->slice)))) {
+			r = -ENOMEM;
+			snprintf(err, errlen, "out of memory for chunk hashes");
+			goto fail;
+		}
+		for (unsigned i = 0; i < in->conns; i++) {
+			uint64_t off, len;
+
+			conn_slice(c->size, in->conns, i, &off, &len);
+			if ((r = expected_build_slice(&in->slice[i], in->payload.data, off, len))) {
+				snprintf(err, errlen, "out of memory for chunk hashes");
+				goto fail;
+			}
+		}
+	}
 	corrupt_payload(&in->payload, c->corrupt, c->corrupt_at);
 	if (scenario_def(c->scenario)->in != EP_FILE)
 		return 0;
@@ -152,6 +171,9 @@ void run_inputs_release(struct run_inputs *in)
 	if (in->source_path[0])
 		unlink(in->source_path);
 	expected_free(&in->expected);
+	for (unsigned i = 0; in->slice && i < in->conns; i++)
+		expected_free(&in->slice[i]);
+	free(in->slice);
 	payload_destroy(&in->payload);
 	memset(in, 0, sizeof(*in));
 }
@@ -203,7 +225,7 @@ struct rep_state {
 	bool reported[MAX_ROLES];
 	struct role_report report[MAX_ROLES];
 	bool remote[MAX_ROLES];	/* nic: the role plays on the far host; a local stand-in reports it */
-	int plan_fds[8];	/* every socket and pipe end made for the roles */
+	int plan_fds[8 + 4 * MAX_CONNS];	/* every socket and pipe end made for the roles */
 	int nplan;
 	int go[2];
 	char out_path[PATH_MAX], out2_path[PATH_MAX];
@@ -211,6 +233,7 @@ struct rep_state {
 	struct kernel_path kpath;	/* what that configuration is, for unconfigure */
 	uint64_t signals_sent;	/* --fault signals */
 	bool truncated;		/* --fault truncate: the source file must be restored */
+	int64_t *conn_end_ns;	/* shared mapping: each connection's last byte (MAX_CONNS) */
 };
 
 static enum role_kind role_kind_of(enum scenario sc, int i)
@@ -336,21 +359,31 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 	switch (sc) {
 	case SC_SERVE:
 	case SC_SEND:
-		if ((r = make_pair(st, true, &up, &down, err, errlen)))
-			return r;
-		t->out_fd = up;
-		st->ctx[1].in_fd = down;
+		for (int k = 0; k < t->nconn; k++) {
+			if ((r = make_pair(st, true, &up, &down, err, errlen)))
+				return r;
+			t->out_fds[k] = up;
+			st->ctx[1].in_fds[k] = down;
+		}
+		t->out_fd = t->out_fds[0];
+		st->ctx[1].in_fd = st->ctx[1].in_fds[0];
 		break;
 	case SC_RELAY:
 	case SC_FANOUT:
 		/* routed: the relay in the router namespace, source in A, sink in B. */
-		if ((r = make_pair_leg(st, LEG_TO_MIDDLE, false, &up, &down, err, errlen)) ||
-		    (r = make_pair_leg(st, LEG_FROM_MIDDLE, true, &up2, &down2, err, errlen)))
-			return r;
-		st->ctx[1].out_fd = up;		/* source */
-		t->in_fd = down;
-		t->out_fd = up2;
-		st->ctx[2].in_fd = down2;	/* sink */
+		for (int k = 0; k < t->nconn; k++) {
+			if ((r = make_pair_leg(st, LEG_TO_MIDDLE, false, &up, &down, err, errlen)) ||
+			    (r = make_pair_leg(st, LEG_FROM_MIDDLE, true, &up2, &down2, err, errlen)))
+				return r;
+			st->ctx[1].out_fds[k] = up;	/* source */
+			t->in_fds[k] = down;
+			t->out_fds[k] = up2;
+			st->ctx[2].in_fds[k] = down2;	/* sink */
+		}
+		st->ctx[1].out_fd = st->ctx[1].out_fds[0];
+		t->in_fd = t->in_fds[0];
+		t->out_fd = t->out_fds[0];
+		st->ctx[2].in_fd = st->ctx[2].in_fds[0];
 		break;
 	case SC_STORE:
 		if ((r = make_pair(st, false, &up, &down, err, errlen)))
@@ -384,10 +417,20 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 	return 0;
 }
 
+static bool is_mine(const struct role_ctx *mine, int fd)
+{
+	if (fd == mine->in_fd || fd == mine->out_fd)
+		return true;
+	for (int k = 0; k < mine->nconn; k++)
+		if (fd == mine->in_fds[k] || fd == mine->out_fds[k])
+			return true;
+	return false;
+}
+
 static void close_foreign_fds(const struct rep_state *st, const struct role_ctx *mine, int self)
 {
 	for (int i = 0; i < st->nplan; i++)
-		if (st->plan_fds[i] != mine->in_fd && st->plan_fds[i] != mine->out_fd)
+		if (!is_mine(mine, st->plan_fds[i]))
 			close(st->plan_fds[i]);
 	for (int i = 0; i < st->nroles; i++)
 		if (i != self)
@@ -692,6 +735,37 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 	snprintf(out->perf_note, sizeof(out->perf_note), "%s", st->report[0].perf_note);
 }
 
+/*
+ * Each connection's share and completion time (its last byte at the
+ * receiving role); one connection's are the cell's own.
+ */
+static void conn_spread_fill(const struct rep_state *st, int64_t t_release, struct rep_result *out)
+{
+	unsigned n = run_conns(st->c);
+	double done[MAX_CONNS], bps[MAX_CONNS];
+	struct conn_spread *sp = &out->spread;
+
+	sp->bytes_min = UINT64_MAX;
+	sp->bytes_max = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t off, len;
+
+		conn_slice(st->c->size, n, i, &off, &len);
+		done[i] = n == 1 ? out->wall_s : (st->conn_end_ns[i] - t_release) / 1e9;
+		if (done[i] < 0)
+			done[i] = 0;
+		bps[i] = done[i] > 0 ? len / done[i] : 0;
+		sp->bytes_min = len < sp->bytes_min ? len : sp->bytes_min;
+		sp->bytes_max = len > sp->bytes_max ? len : sp->bytes_max;
+	}
+	sp->completion_min_s = stats_min(done, n);
+	sp->completion_max_s = stats_max(done, n);
+	sp->completion_median_s = stats_median(done, n);
+	sp->bps_min = stats_min(bps, n);
+	sp->bps_max = stats_max(bps, n);
+	sp->bps_median = stats_median(bps, n);
+}
+
 /* Wall time, and the verdict of every receiving role and output file. */
 static int judge(struct rep_state *st, const struct run_inputs *in, int64_t t_release,
 		 struct rep_result *out)
@@ -705,6 +779,7 @@ static int judge(struct rep_state *st, const struct run_inputs *in, int64_t t_re
 			t_end = st->report[i].t_end_ns;
 	out->wall_s = (t_end - t_release) / 1e9;
 	out->bytes_per_s = out->wall_s > 0 ? st->c->size / out->wall_s : 0;
+	conn_spread_fill(st, t_release, out);
 	out->verify = VERIFY_OK;
 
 	for (int i = 1; i < st->nroles; i++) {
@@ -752,6 +827,7 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 	cell->block = c->block;
 	snprintf(cell->cache, sizeof(cell->cache), "%s", c->cache_cold ? "cold" : "warm");
 	cell->outstanding = c->scenario == SC_ECHO ? (c->outstanding ? c->outstanding : 1) : 0;
+	cell->conns = run_conns(c);
 	snprintf(out->bpf_note, sizeof(out->bpf_note), "%s", c->bpf_note ? c->bpf_note : "off");
 	snprintf(out->tracer_note, sizeof(out->tracer_note), "%s", c->tracer_note ? c->tracer_note : "off");
 }
@@ -780,9 +856,20 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	st->spec = spec;
 	st->nroles = d->nroles;
 	st->go[0] = st->go[1] = -1;
+	st->conn_end_ns = mmap(NULL, MAX_CONNS * sizeof(int64_t), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (st->conn_end_ns == MAP_FAILED) {
+		snprintf(out->error, sizeof(out->error), "mmap: %s", strerror(errno));
+		free(st);
+		return 1;
+	}
 	for (int i = 0; i < MAX_ROLES; i++) {
 		st->report_rd[i] = st->ctx[i].report_fd = -1;
 		st->ctx[i].in_fd = st->ctx[i].out_fd = -1;
+		st->ctx[i].nconn = (int)run_conns(c);
+		st->ctx[i].conn_end_ns = st->conn_end_ns;
+		for (int k = 0; k < MAX_CONNS; k++)
+			st->ctx[i].in_fds[k] = st->ctx[i].out_fds[k] = -1;
 	}
 	snprintf(st->out_path, sizeof(st->out_path), "%s/out-%d-%d.dat", c->workdir, (int)getpid(), rep);
 	snprintf(st->out2_path, sizeof(st->out2_path), "%s/record-%d-%d.dat", c->workdir, (int)getpid(), rep);
@@ -922,6 +1009,7 @@ cleanup:
 		if (st->kpath.configured || st->kpath.failed_call)
 			fprintf(stderr, "copylab: %s: removing %s: %s\n", spec->label, st->kpath.table, st->kpath.err);
 	}
+	munmap(st->conn_end_ns, MAX_CONNS * sizeof(int64_t));
 	free(st);
 	return ret;
 }

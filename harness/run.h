@@ -49,6 +49,7 @@ struct run_config {
 	bool profile;		/* --profile: perf record on the role under test */
 	bool cache_cold;	/* --cache cold: evict file inputs before each rep */
 	unsigned outstanding;	/* echo: requests in flight at most (default 1) */
+	unsigned conns;		/* --conns: parallel transfers (serve, relay); 0 or 1 = one */
 	int pin[MAX_ROLES];	/* CPU per role (role order of the scenario), -1 = none */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
 	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */
@@ -68,8 +69,30 @@ struct strategy_spec {
 struct run_inputs {
 	struct payload payload;
 	struct expected expected;
+	unsigned conns;			/* connections the payload is split among (>= 1) */
+	struct expected *slice;		/* --conns > 1: each connection's slice, else NULL */
 	char source_path[PATH_MAX];	/* "" when the scenario reads no file */
 };
+
+/*
+ * --conns N: --size is the total over all connections, and connection i
+ * carries payload bytes [i * size / N, (i + 1) * size / N): shares differ by
+ * at most one byte, and each is its own part of the pattern, so bytes that
+ * cross from one connection into another are caught as damage.
+ */
+static inline void conn_slice(uint64_t size, unsigned n, unsigned i, uint64_t *off, uint64_t *len)
+{
+	uint64_t a = (uint64_t)((unsigned __int128)size * i / n);
+	uint64_t b = (uint64_t)((unsigned __int128)size * (i + 1) / n);
+
+	*off = a;
+	*len = b - a;
+}
+
+static inline unsigned run_conns(const struct run_config *c)
+{
+	return c->conns > 1 ? c->conns : 1;
+}
 
 int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 		       char *err, size_t errlen);

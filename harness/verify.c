@@ -13,6 +13,13 @@
 
 int expected_build(struct expected *e, const unsigned char *payload, uint64_t total)
 {
+	return expected_build_slice(e, payload, 0, total);
+}
+
+int expected_build_slice(struct expected *e, const unsigned char *payload, uint64_t base, uint64_t total)
+{
+	payload += base;
+	e->base = base;
 	e->total = total;
 	e->nchunks = (total + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
 	e->hash = calloc(e->nchunks ? e->nchunks : 1, sizeof(*e->hash));
@@ -75,7 +82,7 @@ static void name_bad_offset(struct verifier *v, size_t len, size_t want_len)
 	unsigned char *want = malloc(VERIFY_CHUNK);
 
 	if (want) {
-		pattern_fill(want, v->off, cmp);
+		pattern_fill(want, v->e->base + v->off, cmp);
 		while (i < cmp && want[i] == v->chunk[i])
 			i++;
 		free(want);

@@ -16,12 +16,16 @@
 #define VERIFY_CHUNK (64 * 1024)
 
 struct expected {
+	uint64_t base;		/* pattern offset of the stream's first byte (0, or a
+				 * connection's slice under --conns) */
 	uint64_t total;
 	size_t nchunks;
 	uint64_t *hash;		/* one per chunk; the last may be short */
 };
 
 int expected_build(struct expected *e, const unsigned char *payload, uint64_t total);
+/* The expected hashes of payload[base, base + len): one connection's slice. */
+int expected_build_slice(struct expected *e, const unsigned char *payload, uint64_t base, uint64_t len);
 void expected_free(struct expected *e);
 
 struct verifier {
