@@ -847,7 +847,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	memset(out, 0, sizeof(*out));
 	fill_cell(c, spec, out);
 	out->rep = rep;
-	out->nonblock = c->nonblock;
+	out->nonblock = c->nonblock || run_conns(c) > 1;	/* N connections are driven non-blocking */
 	if (!st) {
 		snprintf(out->error, sizeof(out->error), "out of memory");
 		return 1;
