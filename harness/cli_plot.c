@@ -157,12 +157,35 @@ static uint32_t strategy_color(const char *label)
 		{ "splice", 0xc0392b }, { "tee", 0x8e6bbf }, { "vmsplice", 0x8c564b },
 		{ "copy_file_range", 0xd45fa8 }, { "vmsplice:gift", 0xc49c94 },
 	};
+	/* peers in greys and browns, apart from every strategy's colour */
+	static const struct { const char *name; uint32_t rgb; } peers[] = {
+		{ "peer:nginx-sendfile-on", 0x3b3b3b }, { "peer:nginx-sendfile-off", 0x9a9a9a },
+		{ "peer:haproxy-splice", 0x6b4423 }, { "peer:haproxy-nosplice", 0xb8936a },
+		{ "peer:socat", 0x556b2f }, { "peer:iperf3", 0x2f4f4f }, { "peer:iperf3-zerocopy", 0x7a8b8b },
+		{ "peer:cp", 0x5a5a5a },
+	};
 	static const uint32_t extra[] = { 0x17becf, 0xbcbd22, 0x7f7f7f, 0x1f3f7f, 0x9467bd, 0xff9896 };
 	uint32_t h = 5381;
+	const char *dash;
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (!strcmp(label, known[i].name))
 			return known[i].rgb;
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+		if (!strcmp(label, peers[i].name))
+			return peers[i].rgb;
+	/*
+	 * copylab:serve-sendfile, copylab:relay-splice (the tools, measured by
+	 * peers.sh): the strategy's colour, lightened halfway to white.
+	 */
+	if (!strncmp(label, "copylab:", 8) && (dash = strchr(label, '-'))) {
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (!strcmp(dash + 1, known[i].name)) {
+				uint32_t c = known[i].rgb, r = (c >> 16) & 0xff, g = (c >> 8) & 0xff, bl = c & 0xff;
+
+				return ((r + 255) / 2) << 16 | ((g + 255) / 2) << 8 | (bl + 255) / 2;
+			}
+	}
 	for (const char *s = label; *s; s++)
 		h = h * 33 + (unsigned char)*s;
 	return extra[h % (sizeof(extra) / sizeof(extra[0]))];
@@ -209,6 +232,7 @@ static void list_add(struct list *l, const char *s)
 
 struct point {
 	uint64_t bytes, block;
+	unsigned conns;		/* parallel connections sharing bytes (--conns), >= 1 */
 };
 
 struct points {
@@ -216,13 +240,13 @@ struct points {
 	int n;
 };
 
-static void points_add(struct points *p, uint64_t bytes, uint64_t block)
+static void points_add(struct points *p, uint64_t bytes, uint64_t block, unsigned conns)
 {
 	for (int i = 0; i < p->n; i++)
-		if (p->v[i].bytes == bytes && p->v[i].block == block)
+		if (p->v[i].bytes == bytes && p->v[i].block == block && p->v[i].conns == conns)
 			return;
 	if (p->n < MAX_LIST)
-		p->v[p->n++] = (struct point){ bytes, block };
+		p->v[p->n++] = (struct point){ bytes, block, conns };
 }
 
 static int cmp_point(const void *a, const void *b)
@@ -231,7 +255,9 @@ static int cmp_point(const void *a, const void *b)
 
 	if (x->bytes != y->bytes)
 		return x->bytes < y->bytes ? -1 : 1;
-	return x->block < y->block ? -1 : x->block > y->block;
+	if (x->block != y->block)
+		return x->block < y->block ? -1 : 1;
+	return x->conns < y->conns ? -1 : x->conns > y->conns;
 }
 
 static struct list scenarios_of(const struct rr_dir *d)
@@ -270,14 +296,15 @@ static struct points points_of(const struct rr_dir *d, const char *sc, const cha
 
 	for (size_t i = 0; i < d->ncells; i++)
 		if (!strcmp(d->cell[i].scenario, sc) && !strcmp(d->cell[i].transport, tr))
-			points_add(&p, d->cell[i].bytes, d->cell[i].block);
+			points_add(&p, d->cell[i].bytes, d->cell[i].block, d->cell[i].conns);
 	qsort(p.v, p.n, sizeof(p.v[0]), cmp_point);
 	return p;
 }
 
 /*
  * The one data point a per-role chart shows when a sweep put several in
- * the run: the largest transfer, and the block nearest the default 64 KiB.
+ * the run: the largest transfer, the block nearest the default 64 KiB,
+ * and the fewest connections.
  */
 static struct point representative(const struct points *p)
 {
@@ -287,7 +314,8 @@ static struct point representative(const struct points *p)
 		const struct point *c = &p->v[i];
 		double dc = fabs(log2((double)c->block) - 16), db = fabs(log2((double)best.block) - 16);
 
-		if (c->bytes > best.bytes || (c->bytes == best.bytes && dc < db))
+		if (c->bytes > best.bytes || (c->bytes == best.bytes && dc < db) ||
+		    (c->bytes == best.bytes && c->block == best.block && c->conns < best.conns))
 			best = *c;
 	}
 	return best;
@@ -300,7 +328,7 @@ static const struct rr_cell *find_cell(const struct rr_dir *d, const char *sc, c
 		const struct rr_cell *c = &d->cell[i];
 
 		if (!strcmp(c->scenario, sc) && !strcmp(c->transport, tr) && c->bytes == pt.bytes &&
-		    c->block == pt.block && !strcmp(c->strategy, strategy))
+		    c->block == pt.block && c->conns == pt.conns && !strcmp(c->strategy, strategy))
 			return c;
 	}
 	return NULL;
@@ -622,6 +650,8 @@ static const char *point_text(struct point pt, char *buf, size_t len)
 	char a[48], b[48];
 
 	snprintf(buf, len, "%s, block %s", hb(pt.bytes, a, sizeof(a)), hb(pt.block, b, sizeof(b)));
+	if (pt.conns > 1)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", %u connections", pt.conns);
 	return buf;
 }
 
@@ -743,6 +773,15 @@ static const char *transports_text(const struct list *t, char *buf, size_t len)
 	return buf;
 }
 
+/* "\n8 connections" for a bar's label (a static buffer: one use per call). */
+static const char *conns_text(unsigned conns)
+{
+	static char buf[32];
+
+	snprintf(buf, sizeof(buf), "\n%u connections", conns);
+	return buf;
+}
+
 static int plot_throughput(struct plot *p, const char *sc)
 {
 	struct list tr = transports_of(&p->d, sc);
@@ -750,12 +789,13 @@ static int plot_throughput(struct plot *p, const char *sc)
 	int ng = 0;
 	bool many = false;
 	char title[1024], caption[512], name[128], ttext[128], ptext[96];
-	struct point only = { 0, 0 };
+	struct point only = { 0, 0, 1 };
 
 	for (int t = 0; t < tr.n; t++) {
 		struct points pts = points_of(&p->d, sc, tr.v[t]);
 
-		if (pts.n > 1 || (only.bytes && (pts.v[0].bytes != only.bytes || pts.v[0].block != only.block)))
+		if (pts.n > 1 || (only.bytes && (pts.v[0].bytes != only.bytes || pts.v[0].block != only.block ||
+						  pts.v[0].conns != only.conns)))
 			many = true;
 		only = pts.v[0];
 	}
@@ -767,8 +807,9 @@ static int plot_throughput(struct plot *p, const char *sc)
 
 			g[ng] = (struct group){ sc, tr.v[t], pts.v[i], "" };
 			if (many)
-				snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\nblock %s", tr.v[t],
-					 hb(pts.v[i].bytes, a, sizeof(a)), hb(pts.v[i].block, b, sizeof(b)));
+				snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\nblock %s%s", tr.v[t],
+					 hb(pts.v[i].bytes, a, sizeof(a)), hb(pts.v[i].block, b, sizeof(b)),
+					 pts.v[i].conns > 1 ? conns_text(pts.v[i].conns) : "");
 			else
 				snprintf(g[ng].label, sizeof(g[ng].label), "%s", tr.v[t]);
 			ng++;
@@ -784,6 +825,8 @@ static int plot_throughput(struct plot *p, const char *sc)
 }
 
 /* The whole run in two charts: every scenario's representative data point. */
+static bool has_usable(const struct rr_dir *d, const char *sc, const char *tr);
+
 static int plot_overview(struct plot *p)
 {
 	struct list sc = scenarios_of(&p->d);
@@ -798,6 +841,8 @@ static int plot_overview(struct plot *p)
 			struct points pts = points_of(&p->d, sc.v[s], tr.v[t]);
 			char a[48];
 
+			if (!has_usable(&p->d, sc.v[s], tr.v[t]))
+				continue;
 			g[ng] = (struct group){ sc.v[s], tr.v[t], representative(&pts), "" };
 			snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s", sc.v[s], tr.v[t],
 				 hb(g[ng].pt.bytes, a, sizeof(a)));
@@ -903,7 +948,8 @@ static int plot_ledger(struct plot *p, const char *sc, const char *tr)
 	for (int k = 0; k < st.n; k++) {
 		const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
 
-		if (!c || c->nusable == 0)
+		/* peers.sh measures a peer's CPU and throughput, not its syscalls or copies */
+		if (!c || c->nusable == 0 || c->peer)
 			continue;
 		double um = role_median(&p->d, c, NULL, RW_USERMEM);
 
@@ -916,7 +962,7 @@ static int plot_ledger(struct plot *p, const char *sc, const char *tr)
 	for (int k = 0; k < st.n; k++) {
 		const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
 
-		if (!c || c->nusable == 0)
+		if (!c || c->nusable == 0 || c->peer)
 			continue;
 		n++;
 		fprintf(dat, "%d\t%s\t%u\t", n, c->strategy, strategy_color(c->strategy));
@@ -936,7 +982,7 @@ static int plot_ledger(struct plot *p, const char *sc, const char *tr)
 	for (int k = 0, i = 0; k < st.n; k++) {
 		const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
 
-		if (c && c->nusable) {
+		if (c && c->nusable && !c->peer) {
 			fprintf(vars, "%s\"%s\" %d", i ? ", " : "", c->strategy, i + 1);
 			i++;
 		}
@@ -968,35 +1014,64 @@ static int plot_ledger(struct plot *p, const char *sc, const char *tr)
 
 /*
  * A sweep is several cells of one scenario and transport that differ in
- * block (at one size) or in bytes (at one block).  SWEEP_BLOCK: fixed is a
- * size; SWEEP_SIZE: fixed is a block.
+ * one of block, bytes or conns, the other two fixed (the fields of
+ * `fixed`; its swept one is ignored).
  */
-enum sweep_kind { SWEEP_BLOCK, SWEEP_SIZE };
+enum sweep_kind { SWEEP_BLOCK, SWEEP_SIZE, SWEEP_CONNS };
 
-static int plot_sweep(struct plot *p, const char *sc, const char *tr, enum sweep_kind kind, uint64_t fixed,
+static uint64_t sweep_value(struct point pt, enum sweep_kind kind)
+{
+	return kind == SWEEP_BLOCK ? pt.block : kind == SWEEP_SIZE ? pt.bytes : pt.conns;
+}
+
+/* pt has fixed's values in every dimension but the swept one. */
+static bool sweep_member(struct point pt, struct point fixed, enum sweep_kind kind)
+{
+	return (kind == SWEEP_SIZE || pt.bytes == fixed.bytes) && (kind == SWEEP_BLOCK || pt.block == fixed.block) &&
+	       (kind == SWEEP_CONNS || pt.conns == fixed.conns);
+}
+
+static const char *const sweep_word[] = { "block", "size", "conns" };
+
+/* "at size 1 MiB", "at block 64 KiB", "at 1 MiB, block 64 KiB" (conns), for the title. */
+static const char *sweep_fixed_text(struct point fixed, enum sweep_kind kind, char *buf, size_t len)
+{
+	char a[48], b[48];
+
+	if (kind == SWEEP_BLOCK)
+		snprintf(buf, len, "size %s", hb(fixed.bytes, a, sizeof(a)));
+	else if (kind == SWEEP_SIZE)
+		snprintf(buf, len, "block %s", hb(fixed.block, a, sizeof(a)));
+	else
+		snprintf(buf, len, "%s in all, block %s", hb(fixed.bytes, a, sizeof(a)), hb(fixed.block, b, sizeof(b)));
+	if (kind != SWEEP_CONNS && fixed.conns > 1)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", %u connections", fixed.conns);
+	return buf;
+}
+
+static int plot_sweep(struct plot *p, const char *sc, const char *tr, enum sweep_kind kind, struct point fixed,
 		      bool name_fixed)
 {
 	struct points pts = points_of(&p->d, sc, tr);
 	struct list st = strategies_of(&p->d, sc, tr);
 	uint64_t vals[MAX_LIST];
 	int nv = 0;
-	char name[160], title[1024], caption[512], tok[32], a[48], colors[1024] = "";
+	char name[160], title[1024], caption[512], tok[32], a[96], colors[1024] = "";
 	FILE *dat, *vars;
 
-	for (int i = 0; i < pts.n; i++) {
-		struct point pt = pts.v[i];
-
-		if (kind == SWEEP_BLOCK ? pt.bytes == fixed : pt.block == fixed)
-			vals[nv++] = kind == SWEEP_BLOCK ? pt.block : pt.bytes;
-	}
+	for (int i = 0; i < pts.n; i++)
+		if (sweep_member(pts.v[i], fixed, kind))
+			vals[nv++] = sweep_value(pts.v[i], kind);
 	if (nv < 2)
 		return 0;
-	/* points are sorted by bytes then block, so vals are ascending for either kind */
-	snprintf(name, sizeof(name), "sweep-%s-%s-%s%s%s", kind == SWEEP_BLOCK ? "block" : "size", sc, tr,
-		 name_fixed ? "-" : "", name_fixed ? size_token(fixed, tok, sizeof(tok)) : "");
+	/* points are sorted by bytes, block, conns, so the members' values ascend */
+	snprintf(name, sizeof(name), "sweep-%s-%s-%s%s%s", sweep_word[kind], sc, tr, name_fixed ? "-" : "",
+		 name_fixed ? size_token(kind == SWEEP_SIZE ? fixed.block : fixed.bytes, tok, sizeof(tok)) : "");
+	if (name_fixed && kind != SWEEP_CONNS && fixed.conns > 1)
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), "-conns%u", fixed.conns);
 	if (chart_open(p, name, &dat, &vars))
 		return -1;
-	fputs(kind == SWEEP_BLOCK ? "block\tlabel" : "bytes\tlabel", dat);
+	fputs(kind == SWEEP_BLOCK ? "block\tlabel" : kind == SWEEP_SIZE ? "bytes\tlabel" : "conns\tlabel", dat);
 	for (int k = 0; k < st.n; k++) {
 		char c[16];
 
@@ -1006,9 +1081,18 @@ static int plot_sweep(struct plot *p, const char *sc, const char *tr, enum sweep
 	}
 	fputc('\n', dat);
 	for (int i = 0; i < nv; i++) {
-		struct point pt = kind == SWEEP_BLOCK ? (struct point){ fixed, vals[i] } : (struct point){ vals[i], fixed };
+		struct point pt = fixed;
 
-		fprintf(dat, "%" PRIu64 "\t%s", vals[i], size_token(vals[i], tok, sizeof(tok)));
+		if (kind == SWEEP_BLOCK)
+			pt.block = vals[i];
+		else if (kind == SWEEP_SIZE)
+			pt.bytes = vals[i];
+		else
+			pt.conns = (unsigned)vals[i];
+		if (kind == SWEEP_CONNS)
+			fprintf(dat, "%" PRIu64 "\t%" PRIu64, vals[i], vals[i]);
+		else
+			fprintf(dat, "%" PRIu64 "\t%s", vals[i], size_token(vals[i], tok, sizeof(tok)));
 		for (int k = 0; k < st.n; k++) {
 			const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
 			double med = NAN, lo = NAN, hi = NAN, cpu = NAN;
@@ -1030,41 +1114,48 @@ static int plot_sweep(struct plot *p, const char *sc, const char *tr, enum sweep
 	fprintf(vars, "nstrat = %d\nwidth = 1400\nheight = 620\n", st.n);
 	gp_str(vars, "colors", colors);
 	gp_str(vars, "xlabel", kind == SWEEP_BLOCK ? "block: bytes per call of the role under test (log scale)"
-						   : "bytes moved per repetition (log scale)");
-	snprintf(title, sizeof(title), "%s (%s) over %s: %s sweep at %s %s\n%s; run %s", sc, scenario_path(sc), tr,
-		 kind == SWEEP_BLOCK ? "block size" : "transfer size", kind == SWEEP_BLOCK ? "size" : "block",
-		 hb(fixed, a, sizeof(a)), p->machine, p->run_id);
+			       : kind == SWEEP_SIZE ? "bytes moved per repetition (log scale)"
+			       : "parallel connections sharing the bytes, all driven from one loop (log scale)");
+	sweep_fixed_text(fixed, kind, a, sizeof(a));
+	snprintf(title, sizeof(title), "%s (%s) over %s: %s sweep at %s%s\n%s; run %s", sc, scenario_path(sc), tr,
+		 kind == SWEEP_BLOCK ? "block size" : kind == SWEEP_SIZE ? "transfer size" : "connections", a,
+		 kind == SWEEP_CONNS ? " (throughput: all connections together)" : "", p->machine, p->run_id);
 	gp_str(vars, "title", title);
 	fclose(vars);
-	snprintf(caption, sizeof(caption), "%s over %s: throughput and CPU per GiB against the %s (%s %s)", sc, tr,
-		 kind == SWEEP_BLOCK ? "block size" : "transfer size", kind == SWEEP_BLOCK ? "size" : "block", a);
+	snprintf(caption, sizeof(caption), "%s over %s: throughput and CPU per GiB against the %s (%s)", sc, tr,
+		 kind == SWEEP_BLOCK ? "block size" : kind == SWEEP_SIZE ? "transfer size" : "number of connections", a);
 	return chart_finish(p, name, "sweep.gp", sc, caption);
 }
 
+/* Every sweep in the points of SC over TR: each dimension with two or more values. */
 static void plot_sweeps(struct plot *p, const char *sc, const char *tr)
 {
 	struct points pts = points_of(&p->d, sc, tr);
-	uint64_t sizes[MAX_LIST], blocks[MAX_LIST];
-	int ns = 0, nb = 0;
 
-	for (int i = 0; i < pts.n; i++) {
-		bool s = false, b = false;
+	for (int kind = SWEEP_BLOCK; kind <= SWEEP_CONNS; kind++) {
+		struct point done[MAX_LIST];
+		int nd = 0;
+		bool several_fixed = false;
 
-		for (int k = 0; k < ns; k++)
-			s |= sizes[k] == pts.v[i].bytes;
-		for (int k = 0; k < nb; k++)
-			b |= blocks[k] == pts.v[i].block;
-		if (!s)
-			sizes[ns++] = pts.v[i].bytes;
-		if (!b)
-			blocks[nb++] = pts.v[i].block;
+		/* each distinct setting of the two fixed dimensions is one sweep */
+		for (int i = 0; i < pts.n; i++) {
+			bool seen = false;
+
+			for (int k = 0; k < nd && !seen; k++)
+				seen = sweep_member(pts.v[i], done[k], kind);
+			if (!seen)
+				done[nd++] = pts.v[i];
+		}
+		for (int k = 0; k < nd; k++) {
+			int members = 0;
+
+			for (int i = 0; i < pts.n; i++)
+				members += sweep_member(pts.v[i], done[k], kind);
+			several_fixed |= members > 1 && nd > 1;
+		}
+		for (int k = 0; k < nd; k++)
+			plot_sweep(p, sc, tr, kind, done[k], several_fixed);
 	}
-	if (nb > 1)
-		for (int i = 0; i < ns; i++)
-			plot_sweep(p, sc, tr, SWEEP_BLOCK, sizes[i], ns > 1);
-	if (ns > 1)
-		for (int i = 0; i < nb; i++)
-			plot_sweep(p, sc, tr, SWEEP_SIZE, blocks[i], nb > 1);
 }
 
 /* ---- efficiency ---------------------------------------------------------------- */
@@ -1075,7 +1166,7 @@ static int plot_efficiency(struct plot *p, const char *sc)
 	char name[128], title[1024], caption[512], words[256] = "", ttext[128], ptext[96] = "";
 	FILE *dat, *vars;
 	int n = 0;
-	struct point pt = { 0, 0 };
+	struct point pt = { 0, 0, 1 };
 
 	snprintf(name, sizeof(name), "efficiency-%s", sc);
 	if (chart_open(p, name, &dat, &vars))
@@ -1175,7 +1266,7 @@ static struct variants variants_of(const struct rr_dir *d, const struct rr_cell 
 
 		if (!sc || !tr || !st || strcmp(sc, c->scenario) || strcmp(tr, c->transport) || strcmp(st, c->strategy) ||
 		    (uint64_t)json_integer_value(json_object_get(r, "bytes")) != c->bytes ||
-		    (uint64_t)json_integer_value(json_object_get(r, "block")) != c->block)
+		    (uint64_t)json_integer_value(json_object_get(r, "block")) != c->block || rr_conns(r) != c->conns)
 			continue;
 		v = (struct variant){ rec_cache(r), rec_outstanding(r) };
 		for (int k = 0; k < vs.n && !seen; k++)
@@ -1203,7 +1294,7 @@ static int variant_cell(const struct rr_dir *d, const struct rr_cell *c, struct 
 
 		if (!sc || !tr || !st || strcmp(sc, c->scenario) || strcmp(tr, c->transport) || strcmp(st, c->strategy) ||
 		    (uint64_t)json_integer_value(json_object_get(r, "bytes")) != c->bytes ||
-		    (uint64_t)json_integer_value(json_object_get(r, "block")) != c->block ||
+		    (uint64_t)json_integer_value(json_object_get(r, "block")) != c->block || rr_conns(r) != c->conns ||
 		    strcmp(rec_cache(r), v.cache) || rec_outstanding(r) != v.outstanding)
 			continue;
 		out->nreps++;
@@ -1567,12 +1658,12 @@ static long summary_row_of(const struct plot *p, const struct rr_cell *c, struct
 		const char *sc = rr_csv_get(cs, r, "scenario"), *tr = rr_csv_get(cs, r, "transport"),
 			   *st = rr_csv_get(cs, r, "strategy"), *by = rr_csv_get(cs, r, "bytes"),
 			   *bl = rr_csv_get(cs, r, "block"), *ca = rr_csv_get(cs, r, "cache"),
-			   *med = rr_csv_get(cs, r, "bytes_per_s_median");
+			   *med = rr_csv_get(cs, r, "bytes_per_s_median"), *cn = rr_csv_get(cs, r, "conns");
 		double d;
 
 		if (!sc || !tr || !st || !by || !bl || strcmp(sc, c->scenario) || strcmp(tr, c->transport) ||
 		    strcmp(st, c->strategy) || strtoull(by, NULL, 10) != c->bytes || strtoull(bl, NULL, 10) != c->block ||
-		    strcmp(ca && *ca ? ca : "warm", v.cache))
+		    strcmp(ca && *ca ? ca : "warm", v.cache) || (cn && *cn ? (unsigned)strtoul(cn, NULL, 10) : 1) != c->conns)
 			continue;
 		d = med && *med && isfinite(mbps) ? fabs(strtod(med, NULL) / 1e6 - mbps) : 0;
 		if (best < 0 || d < bestd) {
@@ -1641,7 +1732,7 @@ static int table_rows(const struct plot *p, const char *sc, const char *tr, stru
 			variant_suffix(vs.v[vi], several_out, suffix, sizeof(suffix));
 			snprintf(r->strategy, sizeof(r->strategy), "%s%s", c->strategy, suffix);
 			rr_cell_stat(&p->d, c, m_mbps, NULL, &med, &lo, &hi);
-			sr = p->d.have_summary ? summary_row_of(p, c, vs.v[vi], med) : -1;
+			sr = p->d.have_summary && !c->peer ? summary_row_of(p, c, vs.v[vi], med) : -1;
 			if (sr >= 0) {
 				const struct rr_csv *cs = &p->d.summary;
 
@@ -1657,7 +1748,8 @@ static int table_rows(const struct plot *p, const char *sc, const char *tr, stru
 				snprintf(r->med, sizeof(r->med), isfinite(med) ? "%.0f" : "-", med);
 				snprintf(r->min, sizeof(r->min), isfinite(lo) ? "%.0f" : "-", lo);
 				snprintf(r->max, sizeof(r->max), isfinite(hi) ? "%.0f" : "-", hi);
-				snprintf(r->ratio, sizeof(r->ratio), "- (no summary.csv)");
+				snprintf(r->ratio, sizeof(r->ratio), c->peer ? "- (scripts/peers.sh: not paired with readwrite)"
+									  : "- (no summary.csv)");
 				double cpu = role_median(&p->d, c, NULL, RW_CPU);
 
 				snprintf(r->cpu, sizeof(r->cpu), isfinite(cpu) ? "%.3f" : "-", cpu);
@@ -2007,14 +2099,16 @@ static const char plot_help[] =
 "\n"
 "Draws the charts of the results directory DIR (made by copylab run or bench)\n"
 "into DIR/plots/ as PNG and SVG, with gnuplot, and writes DIR/report.md and a\n"
-"self-contained DIR/report.html (environment, summary tables, charts):\n"
+"self-contained DIR/report.html (environment, summary tables, charts).  The\n"
+"records of scripts/peers.sh --out DIR (peers.jsonl) are drawn beside them:\n"
 "  throughput-SCENARIO      throughput by strategy, grouped by transport\n"
 "  cpu-SCENARIO-TRANSPORT   CPU seconds per GiB by role, user and system\n"
 "  ledger-SCENARIO-TRANSPORT  the copy ledger per GiB: bytes through user\n"
 "                           memory vs in the kernel, syscalls, context switches,\n"
 "                           page faults (role under test)\n"
-"  sweep-block-... / sweep-size-...  throughput and CPU per GiB against the\n"
-"                           swept block or transfer size (log axes)\n"
+"  sweep-block-... / sweep-size-... / sweep-conns-...  throughput and CPU per\n"
+"                           GiB against the swept block, transfer size or\n"
+"                           number of parallel connections (log axes)\n"
 "  efficiency-SCENARIO      throughput against CPU per GiB, one point per strategy\n"
 "  latency-SCENARIO-TRANSPORT  echo: round-trip p50/p99/p99.9 against the\n"
 "                           message size, at 1 and the most outstanding\n"
@@ -2047,15 +2141,37 @@ static int parse_formats(const char *arg, char *out, size_t len)
 	return 0;
 }
 
+/* Whether any cell of SC (over TR, or any transport when NULL) has a usable rep. */
+static bool has_usable(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cell[i].scenario, sc) && (!tr || !strcmp(d->cell[i].transport, tr)) &&
+		    d->cell[i].nusable)
+			return true;
+	return false;
+}
+
 static int plot_dir(struct plot *p, bool report)
 {
 	struct list sc = scenarios_of(&p->d);
+	bool peers = false;
 
+	for (size_t i = 0; i < p->d.ncells; i++)
+		peers |= p->d.cell[i].peer;
+	if (peers)
+		note(p, "peers.jsonl: scripts/peers.sh's records are drawn beside copylab's (labels peer:... and "
+		     "copylab:...); they have CPU and throughput, no copy ledger");
 	for (int s = 0; s < sc.n; s++) {
 		struct list tr = transports_of(&p->d, sc.v[s]);
 
+		if (!has_usable(&p->d, sc.v[s], NULL)) {
+			note(p, "%s: no chart: no repetition completed and verified", sc.v[s]);
+			continue;
+		}
 		plot_throughput(p, sc.v[s]);
 		for (int t = 0; t < tr.n; t++) {
+			if (!has_usable(&p->d, sc.v[s], tr.v[t]))
+				continue;
 			plot_cpu_roles(p, sc.v[s], tr.v[t]);
 			plot_ledger(p, sc.v[s], tr.v[t]);
 			plot_sweeps(p, sc.v[s], tr.v[t]);

@@ -330,6 +330,42 @@ static int check_record(json_t *r, const char *file, int line, char *err, size_t
 	return 0;
 }
 
+/*
+ * A record of scripts/peers.sh (copylab.peer/1, docs/tools.md): a program
+ * like nginx or HAProxy measured beside copylab.  It has the figures a
+ * chart draws (bytes, wall time, throughput, the tested role's CPU) and
+ * none of the harness's (block, ledger, perf).
+ */
+static int check_peer_record(json_t *r, const char *file, int line, char *err, size_t errlen)
+{
+	static const struct { const char *key; json_type type; } need[] = {
+		{ "scenario", JSON_STRING }, { "strategy", JSON_STRING }, { "transport", JSON_STRING },
+		{ "bytes", JSON_INTEGER }, { "rep", JSON_INTEGER }, { "verify", JSON_STRING },
+		{ "roles", JSON_OBJECT },
+	};
+	const char *key;
+	json_t *role;
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		json_t *v = json_object_get(r, need[i].key);
+
+		if (!v || json_typeof(v) != need[i].type)
+			return fail(err, errlen, "%s:%d: key '%s' is %s", file, line, need[i].key,
+				    v ? "of the wrong type" : "missing");
+	}
+	json_object_foreach(json_object_get(r, "roles"), key, role)
+		if (!json_is_object(role) || !json_is_number(json_object_get(role, "cpu_user_s")) ||
+		    !json_is_number(json_object_get(role, "cpu_sys_s")))
+			return fail(err, errlen, "%s:%d: roles.%s has no numeric cpu_user_s and cpu_sys_s",
+				    file, line, key);
+	return 0;
+}
+
+bool rr_is_peer(json_t *rec)
+{
+	return json_is_true(json_object_get(rec, "peer"));
+}
+
 json_t *rr_record_parse(const char *text, const char *file, int line, char *err, size_t errlen)
 {
 	json_error_t je;
@@ -346,19 +382,51 @@ json_t *rr_record_parse(const char *text, const char *file, int line, char *err,
 	return j;
 }
 
-static int read_records(struct rr_dir *d, char *err, size_t errlen)
+/* A peer's record as the charts read one: the keys it lacks, filled. */
+static int peer_parse(const char *text, const char *file, int line, json_t **out, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	const char *schema = j ? rr_str(j, "schema") : NULL;
+
+	if (!j)
+		return fail(err, errlen, "%s:%d: not valid JSON (column %d: %s)", file, line, je.column, je.text);
+	if (!json_is_object(j) || !schema || strcmp(schema, "copylab.peer/1")) {
+		json_decref(j);
+		return fail(err, errlen, "%s:%d: not a copylab.peer/1 record (scripts/peers.sh writes them)", file, line);
+	}
+	if (check_peer_record(j, file, line, err, errlen)) {
+		json_decref(j);
+		return -1;
+	}
+	/* block comes from the copylab cell of the same data point (peer_blocks), 0 until then */
+	json_object_set_new(j, "block", json_integer(0));
+	json_object_set_new(j, "status", json_string("ok"));
+	json_object_set_new(j, "peer", json_true());
+	if (!json_is_number(json_object_get(j, "bytes_per_s")))
+		json_object_set_new(j, "bytes_per_s", json_null());
+	*out = j;
+	return 0;
+}
+
+/*
+ * The records of one JSON Lines file: results.jsonl (copylab.rep/1, which
+ * must be there unless peers.jsonl is) or peers.jsonl (copylab.peer/1, of
+ * scripts/peers.sh run with --out into the same directory).
+ */
+static int read_jsonl(struct rr_dir *d, const char *name, bool peers, char *err, size_t errlen)
 {
 	char path[4200];
 	char *text, *p, *nl;
-	size_t cap = 0;
+	size_t cap = d->nrec;
 	int line = 0;
 
-	snprintf(path, sizeof(path), "%s/results.jsonl", d->path);
+	snprintf(path, sizeof(path), "%s/%s", d->path, name);
 	if (!(text = slurp(path, NULL)))
 		return fail(err, errlen, "%s: %s%s", path, strerror(errno),
 			    errno == ENOENT ? " (not a copylab results directory?)" : "");
 	for (p = text; *p; p = nl ? nl + 1 : p + strlen(p)) {
-		json_t *j;
+		json_t *j = NULL;
 
 		nl = strchr(p, '\n');
 		if (nl)
@@ -366,7 +434,8 @@ static int read_records(struct rr_dir *d, char *err, size_t errlen)
 		line++;
 		if (strspn(p, " \t\r") == strlen(p))
 			continue;	/* a blank line carries nothing */
-		if (!(j = rr_record_parse(p, path, line, err, errlen))) {
+		if (peers ? peer_parse(p, path, line, &j, err, errlen) != 0
+			  : !(j = rr_record_parse(p, path, line, err, errlen))) {
 			free(text);
 			return -1;
 		}
@@ -389,14 +458,65 @@ static int read_records(struct rr_dir *d, char *err, size_t errlen)
 		d->rec_line[d->nrec++] = line;
 	}
 	free(text);
-	if (d->nrec == 0)
+	return 0;
+}
+
+/*
+ * A peer measured at a data point of the run (same scenario, transport and
+ * bytes) takes that point's block, so it stands in the same charts as
+ * copylab's strategies; the block is not the peer's own (docs/charts.md).
+ */
+static void peer_blocks(struct rr_dir *d)
+{
+	for (size_t i = 0; i < d->nrec; i++) {
+		json_t *r = d->rec[i];
+
+		if (!rr_is_peer(r))
+			continue;
+		for (size_t k = 0; k < d->nrec; k++) {
+			json_t *c = d->rec[k];
+
+			if (rr_is_peer(c) || strcmp(rr_str(c, "scenario"), rr_str(r, "scenario")) ||
+			    strcmp(rr_str(c, "transport"), rr_str(r, "transport")) ||
+			    json_integer_value(json_object_get(c, "bytes")) != json_integer_value(json_object_get(r, "bytes")) ||
+			    rr_conns(c) != 1)
+				continue;
+			json_object_set(r, "block", json_object_get(c, "block"));
+			break;
+		}
+	}
+}
+
+static int read_records(struct rr_dir *d, char *err, size_t errlen)
+{
+	char path[4200];
+	bool have_peers;
+
+	snprintf(path, sizeof(path), "%s/peers.jsonl", d->path);
+	have_peers = access(path, F_OK) == 0;
+	snprintf(path, sizeof(path), "%s/results.jsonl", d->path);
+	if ((access(path, F_OK) == 0 || !have_peers) && read_jsonl(d, "results.jsonl", false, err, errlen))
+		return -1;
+	if (d->nrec == 0 && !have_peers)
 		return fail(err, errlen, "%s: no records (the run wrote none: did every repetition fail?)", path);
+	if (have_peers && read_jsonl(d, "peers.jsonl", true, err, errlen))
+		return -1;
+	if (d->nrec == 0)
+		return fail(err, errlen, "%s/peers.jsonl: no records, and no results.jsonl beside it", d->path);
+	peer_blocks(d);
 	return 0;
 }
 
 static bool usable(json_t *r)
 {
 	return !strcmp(rr_str(r, "status"), "ok") && strcmp(rr_str(r, "verify"), "mismatch");
+}
+
+unsigned rr_conns(json_t *rec)
+{
+	double v;
+
+	return rr_num(rec, "conns", &v) && v >= 1 ? (unsigned)v : 1;
 }
 
 static int group_cells(struct rr_dir *d, char *err, size_t errlen)
@@ -409,11 +529,13 @@ static int group_cells(struct rr_dir *d, char *err, size_t errlen)
 		const char *sc = rr_str(r, "scenario"), *tr = rr_str(r, "transport"), *st = rr_str(r, "strategy");
 		uint64_t by = json_integer_value(json_object_get(r, "bytes"));
 		uint64_t bl = json_integer_value(json_object_get(r, "block"));
+		unsigned cn = rr_conns(r);
 		struct rr_cell *c = NULL;
 
 		for (size_t k = 0; k < d->ncells && !c; k++)
 			if (!strcmp(d->cell[k].scenario, sc) && !strcmp(d->cell[k].transport, tr) &&
-			    d->cell[k].bytes == by && d->cell[k].block == bl && !strcmp(d->cell[k].strategy, st))
+			    d->cell[k].bytes == by && d->cell[k].block == bl && d->cell[k].conns == cn &&
+			    !strcmp(d->cell[k].strategy, st))
 				c = &d->cell[k];
 		if (!c) {
 			const char *key;
@@ -425,6 +547,8 @@ static int group_cells(struct rr_dir *d, char *err, size_t errlen)
 			c->strategy = st;
 			c->bytes = by;
 			c->block = bl;
+			c->conns = cn;
+			c->peer = rr_is_peer(r);
 			if (!(c->rec = calloc(d->nrec, sizeof(*c->rec))))
 				return fail(err, errlen, "out of memory");
 			json_object_foreach(json_object_get(r, "roles"), key, role)

@@ -28,10 +28,12 @@ struct rr_csv {
 	char **cells;		/* nrows * ncols, row-major */
 };
 
-/* One cell: the records of one (scenario, transport, bytes, block, strategy). */
+/* One cell: the records of one (scenario, transport, bytes, block, conns, strategy). */
 struct rr_cell {
 	const char *scenario, *transport, *strategy;	/* point into the first record */
 	uint64_t bytes, block;
+	unsigned conns;		/* parallel connections (1 for a record without "conns") */
+	bool peer;		/* records of scripts/peers.sh (peers.jsonl), not copylab run's */
 	size_t nreps;		/* records of the cell */
 	size_t nusable;		/* completed without a mismatch: these give figures */
 	size_t nverified;
@@ -77,6 +79,12 @@ const char *rr_csv_get(const struct rr_csv *c, size_t row, const char *name);
 /* The summary row of a cell, or -1. */
 long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *transport,
 		    uint64_t bytes, uint64_t block, const char *strategy);
+
+/* A record of scripts/peers.sh (peers.jsonl), read beside copylab's own. */
+bool rr_is_peer(json_t *rec);
+
+/* A record's "conns": 1 when absent (older records, peers' records). */
+unsigned rr_conns(json_t *rec);
 
 /* Dotted path lookup: "roles.server.bpf.bytes_to_user".  NULL if absent. */
 json_t *rr_get(json_t *obj, const char *path);

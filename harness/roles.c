@@ -280,7 +280,7 @@ static int tested_prepare(const struct role_ctx *r, int k, struct xfer *x, struc
 		payload_prefault(&r->in->payload);
 		break;
 	default:
-		x->in_fd = r->in_fds[k];
+		x->in_fd = k ? r->in_fds[k] : r->in_fd;	/* in_fds: --conns only */
 		x->total = UINT64_MAX;
 		break;
 	}
@@ -289,7 +289,7 @@ static int tested_prepare(const struct role_ctx *r, int k, struct xfer *x, struc
 		if (x->out_fd < 0)
 			return rep->status;
 	} else {
-		x->out_fd = r->out_fds[k];
+		x->out_fd = k ? r->out_fds[k] : r->out_fd;
 	}
 	if (d->out2_file) {
 		x->out2_fd = open_output(r->out2_path, rep);

@@ -11,6 +11,7 @@ set logscale x 2
 set logscale y 10
 set tics nomirror
 set border 3
+set offsets graph 0.03, graph 0.03, 0, 0
 set xtics font ',9' rotate by -30 left
 set key outside bottom center horizontal
 set xlabel xlabel
