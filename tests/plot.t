@@ -235,4 +235,64 @@ COPYLAB_SCRIPTS=$TMP/none cl plot "$TMP/bad"
 [ "$RC" -eq 1 ] && grep -q 'COPYLAB_SCRIPTS' "$ERR"
 ok $? "scripts not found: exit 1 naming COPYLAB_SCRIPTS" "$(cl_desc)"
 
+# --- a conns sweep: one chart against the number of connections ----------------------
+cl run --scenario relay --strategy readwrite,splice --sweep conns=1..4 --size 1M --reps 1 --warmup 0 \
+	--no-perf --out "$TMP/conns" --workdir "$TMP"
+[ "$RC" -eq 0 ] || cl_desc
+cl plot --format svg --no-report "$TMP/conns"
+ok "$RC" "plot draws a conns sweep" "$(cl_desc)"
+dat=$TMP/conns/plots/sweep-conns-relay-tcp.dat
+is "$(awk -F'\t' 'NR > 1 { print $1 }' "$dat" 2>/dev/null | paste -sd' ')" "1 2 4" \
+	"sweep-conns-relay-tcp: one row per connection count (1, 2, 4)"
+is "$(head -n 1 "$dat" 2>/dev/null | cut -f1,3,7 | tr '\t' ' ')" "conns readwrite splice" \
+	"sweep-conns-relay-tcp: a column group per strategy"
+is "$(awk -F'\t' 'NR > 1 && ($3 == "nan" || $3 == "NaN" || $3 <= 0 || $7 <= 0) { print $1 }' "$dat" | paste -sd' ')" "" \
+	"sweep-conns-relay-tcp: a throughput at every connection count for both strategies"
+grep -q "connections sweep" "$TMP/conns/plots/sweep-conns-relay-tcp.svg" 2>/dev/null
+ok $? "sweep-conns-relay-tcp.svg is titled as a connections sweep"
+
+# --- peers: scripts/peers.sh --out into a run's directory --------------------------------
+PEERS=$TMP/peers
+cl run --scenario serve --strategy readwrite,sendfile --size 2M --reps 1 --warmup 0 --no-perf \
+	--out "$PEERS" --workdir "$TMP"
+[ "$RC" -eq 0 ] || cl_desc
+if ! command -v curl >/dev/null || ! command -v bc >/dev/null; then
+	skip "peers.sh needs curl and bc" "peers' records plotted beside copylab's"
+else
+	COPYLAB="$COPYLAB" timeout -k 5 240 "$ROOT/scripts/peers.sh" --no-install --out "$PEERS" --size 2M --reps 1 \
+		>"$TMP/peers.out" 2>"$TMP/peers.err"
+	ok $? "scripts/peers.sh --out a run's directory exits 0" "$(diag_file "$TMP/peers.err" 10)"
+	# every label peers.sh wrote for serve, and at least copylab serve's own rows
+	labels=$(jq -r 'select(.scenario == "serve") | .strategy' "$PEERS/peers.jsonl" 2>/dev/null | sort -u)
+	ok $([ -n "$labels" ] && echo "$labels" | grep -q '^copylab:serve-sendfile$'; echo $?) \
+		"peers.jsonl has serve records ($(echo $labels))"
+	cl plot "$PEERS"
+	ok "$RC" "plot exits 0 on a run directory with peers.jsonl" "$(cl_desc)"
+	missing=""
+	for l in readwrite sendfile $labels; do
+		grep -q "	$l	" "$PEERS/plots/cpu-serve-tcp.dat" 2>/dev/null || missing+=" cpu:$l"
+		grep -q ">$l<" "$PEERS/plots/throughput-serve.svg" 2>/dev/null || missing+=" throughput:$l"
+		grep -q "^| $l |" "$PEERS/report.md" 2>/dev/null || missing+=" report:$l"
+	done
+	is "$missing" "" "the serve charts and the report show copylab's strategies and every peer together"
+	# a peer of another scenario than the run's (cp: copy) gets its own charts
+	if grep -q '"peer:cp"' "$PEERS/peers.jsonl"; then
+		ok $([ -s "$PEERS/plots/throughput-copy.png" ]; echo $?) "peer:cp alone draws the copy throughput chart"
+	else
+		skip "peers.sh wrote no cp record" "peer:cp alone draws the copy throughput chart"
+	fi
+	grep -q "scripts/peers.sh: not paired" "$PEERS/report.md"
+	ok $? "the report says a peer's row is not a paired ratio"
+	# peers measure no ledger: the ledger chart keeps copylab's strategies only
+	ok $([ -s "$PEERS/plots/ledger-serve-tcp.dat" ] && ! grep -q 'peer:' "$PEERS/plots/ledger-serve-tcp.dat"; echo $?) \
+		"the ledger chart has copylab's strategies and no peer"
+fi
+# a malformed peers.jsonl is named with its line
+printf '{"schema":"copylab.peer/1","scenario":"serve"}\n' >"$TMP/badpeers.jsonl"
+mkdir -p "$TMP/badp" && cp "$TMP/parts/serve-tcp/"{results.jsonl,env.json,summary.csv} "$TMP/badp/" &&
+	cp "$TMP/badpeers.jsonl" "$TMP/badp/peers.jsonl"
+cl plot "$TMP/badp"
+ok $([ "$RC" -eq 1 ] && grep -q "peers.jsonl:1: key 'strategy' is missing" "$ERR"; echo $?) \
+	"a malformed peers.jsonl: exit 1 naming the file and line" "$(cl_desc)"
+
 done_testing
