@@ -435,7 +435,9 @@ static void relay_usage(FILE *out)
 "  --to ADDR:PORT          the upstream every connection is relayed to\n"
 "  --strategy LABEL        strategy with options (splice, splice:pipe=1M,\n"
 "                          readwrite, ...); default splice\n"
-"  --block N               bytes per strategy call; default 64K\n"
+"  --block N               bytes per strategy call; default 64K, and 1M for a\n"
+"                          strategy with no user buffer (splice, which also\n"
+"                          asks for 1 MiB pipes)\n"
 "  --max-conns N           connections at once; default 1024\n"
 "  --connect-timeout S     seconds for the upstream to answer; default 10\n"
 "  --idle-timeout S        close a connection silent that long; default: never\n"
@@ -466,6 +468,7 @@ int cmd_relay(int argc, char **argv)
 	socklen_t sl;
 	char err[512], addr[80];
 	uint64_t block;
+	bool block_set = false;
 	long n, fd_limit;
 	double secs;
 	int opt, ret;
@@ -483,6 +486,7 @@ int cmd_relay(int argc, char **argv)
 			if (block == 0)
 				return usage_error("--block must be at least 1 byte");
 			rl.block = (size_t)block;
+			block_set = true;
 			break;
 		case OPT_MAXC:
 			if (parse_count("--max-conns", optarg, 1, 1000000, &n, err, sizeof(err)))
@@ -523,6 +527,8 @@ int cmd_relay(int argc, char **argv)
 				   ev_strategy_refusal(spec.s->name));
 	rl.s = spec.s;
 	rl.tun = spec.tun;
+	/* up to a whole 1 MiB pipe a call: the pipe bounds a splice anyway */
+	ev_call_sizes(rl.s, &rl.tun, &rl.block, block_set, EV_PIPE_SIZE);
 	if (ev_parse_addr(listen_s, &ss, &sl, err, sizeof(err)))
 		return usage_error("--listen %s", err);
 	if (ev_parse_addr(rl.to_s, &rl.to, &rl.to_len, err, sizeof(err)))
@@ -563,8 +569,9 @@ int cmd_relay(int argc, char **argv)
 	printf("listening on %s\n", ev_addr_str(rl.listen_fd, false, addr, sizeof(addr)));
 	fflush(stdout);
 	if (!rl.quiet)
-		fprintf(stderr, "copylab relay: %s -> %s, strategy %s, block %zu, max %ld connections\n",
-			addr, rl.to_s, spec.label, rl.block, rl.max_conns);
+		fprintf(stderr, "copylab relay: %s -> %s, strategy %s, block %zu, pipe %zu asked, max %ld connections\n",
+			addr, rl.to_s, spec.label, rl.block, rl.tun.set & TUN_PIPE_SIZE ? rl.tun.pipe_size : 0,
+			rl.max_conns);
 
 	ret = relay_loop(&rl);
 

@@ -860,7 +860,9 @@ static void serve_usage(FILE *out)
 "  --root DIR             the directory served\n"
 "  --strategy LABEL       strategy with options (sendfile, splice:pipe=1M, ...);\n"
 "                         default sendfile\n"
-"  --block N              bytes per strategy call; default 64K\n"
+"  --block N              bytes per strategy call; default 64K, and 2M for a\n"
+"                         strategy with no user buffer (sendfile, splice,\n"
+"                         which also asks for 1 MiB pipes)\n"
 "  --max-conns N          connections at once (more wait in the backlog);\n"
 "                         default 1024, at most the descriptor limit allows\n"
 "  --header-timeout S     seconds to receive a whole request head; default 10\n"
@@ -893,6 +895,7 @@ int cmd_serve(int argc, char **argv)
 	socklen_t sl;
 	char err[512], addr[80];
 	uint64_t block;
+	bool block_set = false;
 	long n, fd_limit;
 	double secs;
 	int opt, ret;
@@ -910,6 +913,7 @@ int cmd_serve(int argc, char **argv)
 			if (block == 0)
 				return usage_error("--block must be at least 1 byte");
 			sv.block = (size_t)block;
+			block_set = true;
 			break;
 		case OPT_MAXC:
 			if (parse_count("--max-conns", optarg, 1, 1000000, &n, err, sizeof(err)))
@@ -950,6 +954,8 @@ int cmd_serve(int argc, char **argv)
 				   ev_strategy_refusal(spec.s->name));
 	sv.s = spec.s;
 	sv.tun = spec.tun;
+	/* nginx's sendfile_max_chunk: 2 MiB a call, then the next connection */
+	ev_call_sizes(sv.s, &sv.tun, &sv.block, block_set, 2u << 20);
 	if (ev_parse_addr(listen_s, &ss, &sl, err, sizeof(err)))
 		return usage_error("--listen %s", err);
 
@@ -995,8 +1001,9 @@ int cmd_serve(int argc, char **argv)
 	printf("listening on %s\n", ev_addr_str(sv.listen_fd, false, addr, sizeof(addr)));
 	fflush(stdout);
 	if (!sv.quiet)
-		fprintf(stderr, "copylab serve: http://%s/ root %s, strategy %s, block %zu, max %ld connections\n",
-			addr, sv.root_real, spec.label, sv.block, sv.max_conns);
+		fprintf(stderr, "copylab serve: http://%s/ root %s, strategy %s, block %zu, pipe %zu asked, max %ld connections\n",
+			addr, sv.root_real, spec.label, sv.block,
+			sv.tun.set & TUN_PIPE_SIZE ? sv.tun.pipe_size : 0, sv.max_conns);
 
 	ret = serve_loop(&sv);
 

@@ -59,4 +59,15 @@ uint32_t ev_from_poll(short events);
  */
 const char *ev_strategy_refusal(const char *name);
 
+/*
+ * The tools' call sizes.  A strategy whose calls cost no user memory
+ * (no_user_buffer: sendfile, splice) asks for up to `big` bytes a call
+ * unless --block was given, and for a pipe of EV_PIPE_SIZE unless its
+ * label names one (the kernel may grant less: pipe-max-size, the per-user
+ * pipe budget; the strategy reports what it got).  Others keep *block:
+ * their buffer is *block bytes per connection.
+ */
+#define EV_PIPE_SIZE (1u << 20)
+void ev_call_sizes(const struct strategy *s, struct tunables *tun, size_t *block, bool block_set, size_t big);
+
 #endif

@@ -65,5 +65,6 @@ const struct strategy strategy_sendfile = {
 	.priv_size = sizeof(struct sendfile_state),
 	.setup = sendfile_setup,
 	.move = sendfile_move,
+	.no_user_buffer = true,
 	.teardown = sendfile_teardown,
 };

@@ -138,4 +138,5 @@ const struct strategy strategy_splice = {
 	.setup = splice_setup,
 	.move = splice_move,
 	.teardown = splice_teardown,
+	.no_user_buffer = true,
 };

@@ -225,6 +225,13 @@ struct strategy {
 	const char *role_replaced_by;
 	int (*configure)(struct kernel_path *k);
 	void (*unconfigure)(struct kernel_path *k);
+	/*
+	 * true when `block` only caps each call and the strategy keeps no
+	 * buffer of that size in user memory (sendfile, splice: the bytes stay
+	 * in the kernel).  A long-lived tool may then ask for large calls at no
+	 * memory cost per connection; `copylab serve` and `copylab relay` do.
+	 */
+	bool no_user_buffer;
 };
 
 static inline bool strategy_supports(const struct strategy *s, enum scenario sc)
