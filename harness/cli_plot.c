@@ -1658,12 +1658,12 @@ static long summary_row_of(const struct plot *p, const struct rr_cell *c, struct
 		const char *sc = rr_csv_get(cs, r, "scenario"), *tr = rr_csv_get(cs, r, "transport"),
 			   *st = rr_csv_get(cs, r, "strategy"), *by = rr_csv_get(cs, r, "bytes"),
 			   *bl = rr_csv_get(cs, r, "block"), *ca = rr_csv_get(cs, r, "cache"),
-			   *med = rr_csv_get(cs, r, "bytes_per_s_median"), *cn = rr_csv_get(cs, r, "conns");
+			   *med = rr_csv_get(cs, r, "bytes_per_s_median");
 		double d;
 
 		if (!sc || !tr || !st || !by || !bl || strcmp(sc, c->scenario) || strcmp(tr, c->transport) ||
 		    strcmp(st, c->strategy) || strtoull(by, NULL, 10) != c->bytes || strtoull(bl, NULL, 10) != c->block ||
-		    strcmp(ca && *ca ? ca : "warm", v.cache) || (cn && *cn ? (unsigned)strtoul(cn, NULL, 10) : 1) != c->conns)
+		    strcmp(ca && *ca ? ca : "warm", v.cache) || rr_summary_conns(cs, r) != c->conns)
 			continue;
 		d = med && *med && isfinite(mbps) ? fabs(strtod(med, NULL) / 1e6 - mbps) : 0;
 		if (best < 0 || d < bestd) {
@@ -2412,7 +2412,7 @@ int cmd_compare(int argc, char **argv)
 		const char *st = rr_csv_get(bs, i, "strategy");
 		uint64_t by = strtoull(rr_csv_get(bs, i, "bytes"), NULL, 10);
 		uint64_t bl = strtoull(rr_csv_get(bs, i, "block"), NULL, 10);
-		long ra = rr_summary_row(&a, sc, tr, by, bl, st);
+		long ra = rr_summary_row(&a, sc, tr, by, bl, rr_summary_conns(bs, i), st);
 		double ta, tb, ca, cb, rt, rcpu;
 		char s1[48], s2[48];
 

@@ -263,8 +263,15 @@ const char *rr_csv_get(const struct rr_csv *c, size_t row, const char *name)
 	return c->cells[row * c->ncols + col];
 }
 
+unsigned rr_summary_conns(const struct rr_csv *c, size_t row)
+{
+	const char *cn = rr_csv_get(c, row, "conns");
+
+	return cn && *cn ? (unsigned)strtoul(cn, NULL, 10) : 1;
+}
+
 long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *transport,
-		    uint64_t bytes, uint64_t block, const char *strategy)
+		    uint64_t bytes, uint64_t block, unsigned conns, const char *strategy)
 {
 	const struct rr_csv *c = &d->summary;
 
@@ -275,7 +282,7 @@ long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *tr
 
 		if (sc && tr && by && bl && st && !strcmp(sc, scenario) && !strcmp(tr, transport) &&
 		    strtoull(by, NULL, 10) == bytes && strtoull(bl, NULL, 10) == block &&
-		    !strcmp(st, strategy))
+		    rr_summary_conns(c, r) == conns && !strcmp(st, strategy))
 			return (long)r;
 	}
 	return -1;

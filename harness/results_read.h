@@ -78,7 +78,9 @@ int rr_csv_col(const struct rr_csv *c, const char *name);	/* -1 if absent */
 const char *rr_csv_get(const struct rr_csv *c, size_t row, const char *name);
 /* The summary row of a cell, or -1. */
 long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *transport,
-		    uint64_t bytes, uint64_t block, const char *strategy);
+		    uint64_t bytes, uint64_t block, unsigned conns, const char *strategy);
+/* A summary row's conns: 1 where the column is absent or empty (older runs). */
+unsigned rr_summary_conns(const struct rr_csv *c, size_t row);
 
 /* A record of scripts/peers.sh (peers.jsonl), read beside copylab's own. */
 bool rr_is_peer(json_t *rec);

@@ -39,6 +39,10 @@ problems=$(jq -r '
 		 elif .zerocopy_recv != null then "zerocopy_recv of \(.strategy) is \(.zerocopy_recv), not null" else empty end),
 		(if has("fixed_sender") | not then "missing fixed_sender"
 		 elif .fixed_sender != null then "fixed_sender of serve (no source) is \(.fixed_sender), not null" else empty end),
+		need("conns"; "number"), need("per_conn"; "object"),
+		(if .conns != 1 then "conns \(.conns) without --conns" else empty end),
+		(if (.per_conn | type) == "object" and ([.per_conn.bytes_min, .per_conn.bytes_max] != [.bytes, .bytes]
+		    or .per_conn.completion_s.max != .wall_s) then "per_conn of one connection is not the cell itself: \(.per_conn)" else empty end),
 		(if has("verify_note") | not then "missing verify_note"
 		 elif .verify_note != null then "verify_note of a verified rep is \(.verify_note), not null" else empty end),
 		(if has("pipe_size") | not then "missing pipe_size"
