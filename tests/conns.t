@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # --conns N: N parallel connections share --size in serve and relay, each
 # carrying its own slice of the pattern.  Every serve and relay strategy at
-# 1, 2, 8 and 64 connections, two sizes, over tcp and unix: verified, the
+# 1, 2, 8 and 64 connections, two sizes, over tcp and unix (and relay over
+# veth at 8): verified, the
 # exact byte counts at every role, the record's conns and per_conn spread
 # consistent with its bytes and wall time; damage that crosses from one
 # connection into another is caught and located; bad uses refused.
@@ -67,6 +68,16 @@ for sc in serve relay; do
 		done
 	done
 done
+
+# Over veth (two namespaces): the N pairs are made in them as for one.
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
+	skip "veth needs root and iproute2" "relay over veth, 8 conns"
+else
+	cl run --scenario relay --strategy readwrite,splice --transport veth --conns 8 --size 1048577 \
+		--reps 1 --warmup 0 --no-perf --out "$TMP/veth" --workdir "$TMP"
+	is "$(jq -r '"\(.strategy):\(.verify):\(.conns):\(.roles.sink.bytes)"' "$TMP/veth/results.jsonl" 2>/dev/null | paste -sd' ')" \
+		"readwrite:ok:8:1048577 splice:ok:8:1048577" "relay over veth, 8 conns: verified, exact bytes" "$(cl_desc)"
+fi
 
 # The same bytes give the same digest whatever strategy moved them.
 is "$(jq -r '.digest' "$TMP"/relay-tcp-8-1048577/results.jsonl | sort -u | wc -l)" 1 \
