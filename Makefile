@@ -121,12 +121,13 @@ test:
 
 # The sanitizer run: ASan + UBSan (+ LeakSanitizer, part of ASan here) on
 # its own build tree, over the unit tests and the byte-exact, CLI, schema,
-# negative, partial-transfer and fault tests at sizes up to 1 MiB + 1.  The
+# negative, partial-transfer, fault and parallel-connection tests at sizes up
+# to 1 MiB + 1.  The
 # LD_PRELOAD tracer is not in it: an ASan library cannot be preloaded into
 # uninstrumented programs (NOTES), so trace and crosscheck stay out.
 SAN_BUILD := $(BUILD)/san
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-SAN_TESTS := test_|cli|schema|negative|partial|matrix|faults|sweep|nat|zcrecv|^xdp\.t
+SAN_TESTS := test_|cli|schema|negative|partial|matrix|faults|sweep|nat|zcrecv|^xdp\.t|conns
 test-sanitize:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) COPYLAB_BIN=$(SAN_BUILD)/copylab \
