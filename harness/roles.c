@@ -640,7 +640,13 @@ static int send_many(const struct role_ctx *r, struct role_report *rep)
 
 			if (!pf[j].revents)
 				continue;
-			while (next[k] < end[k]) {
+			/*
+			 * A few blocks per connection in turn: a loopback socket takes
+			 * megabytes before EAGAIN, and sending one connection's share
+			 * whole would make the source, not the role under test, decide
+			 * the spread of completion times.
+			 */
+			for (int b = 0; b < FIXED_TURN_CALLS && next[k] < end[k]; b++) {
 				size_t len = end[k] - next[k] < FIXED_IO_BLOCK ? end[k] - next[k] : FIXED_IO_BLOCK;
 				ssize_t m = count_call(&rep->res.io, send(r->out_fds[k], p->data + next[k], len,
 									 MSG_NOSIGNAL), len);
@@ -880,7 +886,7 @@ static int receive_many(const struct role_ctx *r, struct sink_many *m, struct ro
 			int k = m->idx[j];
 
 			/* A few reads per connection in turn: none starves the others. */
-			for (int b = 0; m->pf[j].revents && b < 4; b++) {
+			for (int b = 0; m->pf[j].revents && b < FIXED_TURN_CALLS; b++) {
 				size_t len;
 				unsigned char *at = verifier_space(&m->v[k], &len);
 				ssize_t got = count_call(&rep->res.io, read(r->in_fds[k], at, len), len);

@@ -13,6 +13,8 @@
 enum role_kind { RK_TESTED, RK_SOURCE, RK_SINK, RK_ECHO_CLIENT };
 
 #define FIXED_IO_BLOCK (64 * 1024)
+/* --conns: calls of FIXED_IO_BLOCK per connection per turn of a fixed role's loop */
+#define FIXED_TURN_CALLS 4
 
 /* What a role process tells the parent when it ends (one atomic pipe write). */
 struct role_report {
