@@ -853,11 +853,11 @@ static int parse_strategy_list(const char *list, enum scenario sc, int tr, struc
  * --conns N and --sweep conns=: serve and relay only, over a transport
  * whose fixed roles are local, without the faults that change the size or
  * close the sink, and without the discarding sink (each of one connection).
- * Every strategy fits: each move() is non-blocking and names in wait[]
- * what it waits on (sockets, an io_uring ring, sockmap's timer), so one
- * poll() loop steps N of them.
+ * Every strategy with a process fits: each move() is non-blocking and
+ * names in wait[] what it waits on (sockets, an io_uring ring, sockmap's
+ * timer), so one poll() loop steps N of them.
  */
-static int check_conns(const struct parsed *p, enum scenario sc, int tr)
+static int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *g)
 {
 	bool many = p->cfg.conns > 1 || (p->sweep && !strncmp(p->sweep, "conns=", 6));
 
@@ -872,6 +872,26 @@ static int check_conns(const struct parsed *p, enum scenario sc, int tr)
 		return usage_error("--conns: --sink discard drives one connection; the parallel sink hashes every byte (--sink hash)");
 	if (p->cfg.corrupt == CORRUPT_DROP || p->cfg.corrupt == CORRUPT_DUP || p->cfg.sink_close_at != UINT64_MAX)
 		return usage_error("--conns: --fault drop@, dup@ and sink-close= change one connection's length; with --conns use flip@ or swap@");
+	/*
+	 * A strategy with no process for the tested role (nat) has the fixed
+	 * roles connected through the one path it configures: no N transfers
+	 * to drive.  --strategy all leaves it out, as a transport refusal does.
+	 */
+	for (int i = 0; i < g->nspecs; i++) {
+		const struct strategy *s = g->spec[i].s;
+
+		if (!s->role_replaced_by)
+			continue;
+		if (strcmp(p->strategies, "all"))
+			return usage_error("%s cannot run --conns: no process plays the %s (%s), and the harness connects the fixed roles through the one path it configures",
+					   s->name, scenario_def(sc)->roles[0], s->role_replaced_by);
+		memmove(&g->spec[i], &g->spec[i + 1], (g->nspecs - i - 1) * sizeof(g->spec[0]));
+		g->nspecs--;
+		i--;
+	}
+	if (g->nspecs == 0)
+		return usage_error("--conns: no strategy of --strategy all can run parallel connections over %s",
+				   transport_name(tr));
 	return 0;
 }
 
@@ -926,7 +946,7 @@ int cmd_run(int argc, char **argv)
 					   fault_name(p.cfg.fault.kind), g.spec[i].label,
 					   scenario_def(sc)->roles[0], g.spec[i].s->role_replaced_by);
 
-	if ((r = check_conns(&p, sc, tr)))
+	if ((r = check_conns(&p, sc, tr, &g)))
 		return r;
 	g.cfg = p.cfg;
 	g.cfg.scenario = sc;

@@ -3,7 +3,7 @@
 # --conns N: N parallel connections share --size in serve and relay, each
 # carrying its own slice of the pattern.  Every serve and relay strategy at
 # 1, 2, 8 and 64 connections, two sizes, over tcp and unix (and relay over
-# veth at 8): verified, the
+# veth and routed at 8): verified, the
 # exact byte counts at every role, the record's conns and per_conn spread
 # consistent with its bytes and wall time; damage that crosses from one
 # connection into another is caught and located; bad uses refused.
@@ -78,6 +78,18 @@ else
 	is "$(jq -r '"\(.strategy):\(.verify):\(.conns):\(.roles.sink.bytes)"' "$TMP/veth/results.jsonl" 2>/dev/null | paste -sd' ')" \
 		"readwrite:ok:8:1048577 splice:ok:8:1048577" "relay over veth, 8 conns: verified, exact bytes" "$(cl_desc)"
 fi
+# Over routed (a router namespace between two veth links), --strategy all:
+# every relay strategy with a process, nat left out (it has none to drive).
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
+	skip "routed needs root and iproute2" "relay over routed, 8 conns"
+else
+	want=$(expected_all relay routed | tr ' ' '\n' | grep -vx nat | paste -sd' ')
+	cl run --scenario relay --strategy all --transport routed --conns 8 --size 1048577 \
+		--reps 1 --warmup 0 --no-perf --out "$TMP/routed" --workdir "$TMP"
+	is "$(jq -r 'select(.verify == "ok" and .conns == 8 and .roles.sink.bytes == 1048577) | .strategy' \
+		"$TMP/routed/results.jsonl" 2>/dev/null | sort | paste -sd' ')" "$want" \
+		"relay over routed, 8 conns: every strategy but nat verified, exact bytes" "$(cl_desc)"
+fi
 
 # The same bytes give the same digest whatever strategy moved them.
 is "$(jq -r '.digest' "$TMP"/relay-tcp-8-1048577/results.jsonl | sort -u | wc -l)" 1 \
@@ -113,6 +125,11 @@ expect_usage_error "--conns with --fault drop@" "flip@ or swap@" \
 	run --scenario relay --strategy splice --conns 4 --fault drop@4096 --out "$TMP/bad"
 expect_usage_error "--sweep conns=1..512" "at most 256" \
 	run --scenario relay --strategy splice --sweep conns=1..512 --out "$TMP/bad"
+if jq -e '.strategies[] | select(.name == "nat")' "$LIST_JSON" >/dev/null; then
+	expect_usage_error "nat with --conns: its table says no process plays the relay" \
+		"nat cannot run --conns: no process plays the relay \\(kernel NAT" \
+		run --scenario relay --strategy nat --transport routed --conns 4 --out "$TMP/bad"
+fi
 ok $([ ! -e "$TMP/bad" ]; echo $?) "no results directory from a usage error"
 
 # --sweep conns=1..8: one cell per power of two, each in the summary.
