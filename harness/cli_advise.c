@@ -44,7 +44,7 @@ static void advise_usage(FILE *out)
 		"`copylab run --scenario S --strategy all --json` (default 256M, 5 reps)\n"
 		"into --out DIR (default results/advise-<time>); with --from it reads the\n"
 		"records of an earlier run directory instead.\n\n"
-		"  --conns N   many connections at once: only when `copylab run` supports it\n\n"
+		"  --conns N   N parallel connections sharing the size (copylab run --conns; serve, relay)\n\n"
 		"Exit status: 0, 1 the run failed, 2 bad usage (or --conns not yet supported).\n");
 }
 
@@ -407,7 +407,11 @@ int cmd_advise(int argc, char **argv)
 	if (e[0].reps < 6)
 		printf("  - %d reps: min..max covers a median with %.1f%% only; use --reps 6 or more for 95%%.\n",
 		       e[0].reps, 100.0 * (1.0 - 2.0 * pow(0.5, e[0].reps)));
-	printf("  - one connection at a time: many concurrent connections (an event loop, --conns) are not measured.\n");
+	if (conns)
+		printf("  - %s connections shared the size, each role driving them from one loop: the ranking holds for\n"
+		       "    that concurrency; each record's per_conn has the spread of the connections' completion times.\n", conns);
+	else
+		printf("  - one connection at a time: many concurrent connections are not measured (try --conns N).\n");
 	printf("  - system-wide CPU includes the fixed roles (sink hashing) and everything else the machine did.\n");
 	for (int k = 0; k < n; k++) {
 		const char *cv = strategy_caveat(e[k].base);

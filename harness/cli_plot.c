@@ -649,7 +649,11 @@ static const char *point_text(struct point pt, char *buf, size_t len)
 {
 	char a[48], b[48];
 
-	snprintf(buf, len, "%s, block %s", hb(pt.bytes, a, sizeof(a)), hb(pt.block, b, sizeof(b)));
+	/* block 0: only peers' records (peers.sh), which have no block of their own */
+	if (pt.block)
+		snprintf(buf, len, "%s, block %s", hb(pt.bytes, a, sizeof(a)), hb(pt.block, b, sizeof(b)));
+	else
+		snprintf(buf, len, "%s (peers)", hb(pt.bytes, a, sizeof(a)));
 	if (pt.conns > 1)
 		snprintf(buf + strlen(buf), len - strlen(buf), ", %u connections", pt.conns);
 	return buf;
@@ -807,8 +811,9 @@ static int plot_throughput(struct plot *p, const char *sc)
 
 			g[ng] = (struct group){ sc, tr.v[t], pts.v[i], "" };
 			if (many)
-				snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\nblock %s%s", tr.v[t],
-					 hb(pts.v[i].bytes, a, sizeof(a)), hb(pts.v[i].block, b, sizeof(b)),
+				snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s", tr.v[t],
+					 hb(pts.v[i].bytes, a, sizeof(a)), pts.v[i].block ? "block " : "peers",
+					 pts.v[i].block ? hb(pts.v[i].block, b, sizeof(b)) : "",
 					 pts.v[i].conns > 1 ? conns_text(pts.v[i].conns) : "");
 			else
 				snprintf(g[ng].label, sizeof(g[ng].label), "%s", tr.v[t]);

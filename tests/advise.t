@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # `copylab advise` ranks every strategy of a scenario by throughput and by
 # CPU per GiB (role and system-wide), from its own run or from --from DIR,
-# prints caveats, and refuses bad usage (and --conns while the harness
-# lacks it) with exit 2.
+# prints caveats (--conns passed on to the run), and refuses bad usage
+# (and --conns while the harness lacks it) with exit 2.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 require_copylab
@@ -35,7 +35,11 @@ is "$(sed -n '/^By throughput/,/^$/p' "$TMP/b.out" | grep -cE '^  [0-9]+\. ')" "
 "$COPYLAB" advise --scenario serve --from "$D" >/dev/null 2>&1; is $? 1 "--from a run without that scenario exits 1"
 
 if "$COPYLAB" run --help 2>&1 | grep -q -- '--conns'; then
-	skip "copylab run has --conns now: advise passes it on" "advise --conns"
+	"$COPYLAB" advise --scenario relay --conns 4 --size 2M --reps 2 --out "$TMP/advc" >"$TMP/c.out" 2>"$TMP/c.err"; rc=$?
+	is "$rc" 0 "advise --conns 4 runs and ranks" || diag_file "$TMP/c.err"
+	is "$(jq -r '.conns' "$TMP/advc/results.jsonl" 2>/dev/null | sort -u | paste -sd' ')" 4 \
+		"advise --conns 4: every record of its run has 4 connections"
+	grep -q '4 connections shared the size' "$TMP/c.out"; ok $? "and its caveats say so" "$(cat "$TMP/c.out")"
 else
 	"$COPYLAB" advise --scenario relay --conns 8 >/dev/null 2>"$TMP/c.err"; rc=$?
 	is "$rc" 2 "advise --conns exits 2 while the harness lacks --conns"
