@@ -868,6 +868,8 @@ static int check_conns(const struct parsed *p, enum scenario sc, int tr, struct 
 				   scenario_name(sc));
 	if (tr == TR_NIC)
 		return usage_error("--conns: over --transport nic the fixed roles run on the far host, which drives one connection; use tcp, unix or veth");
+	if (tr == TR_LONS)
+		return usage_error("--conns: over --transport lo-ns the fixed source sends with MSG_ZEROCOPY on one connection (for zerocopy_recv's store); use tcp, unix, veth or routed");
 	if (p->cfg.sink_discard)
 		return usage_error("--conns: --sink discard drives one connection; the parallel sink hashes every byte (--sink hash)");
 	if (p->cfg.corrupt == CORRUPT_DROP || p->cfg.corrupt == CORRUPT_DUP || p->cfg.sink_close_at != UINT64_MAX)
