@@ -151,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(void)rr_cell_stat(&d, cell, metric_bps, path, &med, &min, &max);
 			}
 			(void)rr_summary_row(&d, cell->scenario, cell->transport, cell->bytes, cell->block,
-					     cell->strategy);
+					     cell->conns, cell->strategy);
 		}
 		if (reps != d.nrec)
 			abort();

@@ -273,11 +273,11 @@ static const char header[] =
 	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
-	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding";
+	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns";
 enum { F_SCENARIO, F_TRANSPORT, F_BYTES, F_BLOCK, F_STRATEGY, F_REPS, F_VERIFIED,
        F_BPS_MED, F_BPS_MIN, F_BPS_MAX, F_WALL_MED, F_ROLE, F_CPG_MED, F_USER_MED,
        F_SYS_MED, F_RATIO_MED, F_RATIO_MIN, F_RATIO_MAX, F_BPS_CI_LO, F_BPS_CI_HI,
-       F_BPS_CI_LEVEL, F_RATIO_CI_LO, F_RATIO_CI_HI, F_RATIO_CI_LEVEL, F_DIFFERENCE, F_CACHE, F_OUTSTANDING, NFIELDS };
+       F_BPS_CI_LEVEL, F_RATIO_CI_LO, F_RATIO_CI_HI, F_RATIO_CI_LEVEL, F_DIFFERENCE, F_CACHE, F_OUTSTANDING, F_CONNS, NFIELDS };
 
 /* Splits the next CSV line (no quoting in these tests) into exactly NFIELDS fields. */
 static void next_row(char **save, char *field[NFIELDS])
@@ -337,6 +337,7 @@ static void test_summary_medians_and_paired_ratios(void **state)
 	assert_string_equal(field[F_BYTES], "1073741824");
 	assert_string_equal(field[F_BLOCK], "65536");
 	assert_string_equal(field[F_STRATEGY], "readwrite");
+	assert_string_equal(field[F_CONNS], "1");	/* a record without --conns (cell.conns 0) is one connection */
 	assert_string_equal(field[F_REPS], "3");
 	assert_string_equal(field[F_VERIFIED], "3");
 	assert_string_equal(field[F_BPS_MED], "200");

@@ -159,8 +159,10 @@ static void test_open_groups_cells(void **state UNUSED)
 	assert_true(med == 300e6 && lo == 300e6 && hi == 300e6);
 
 	assert_true(d.have_summary);
-	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, "splice"), 1);
-	assert_int_equal(rr_summary_row(&d, "relay", "unix", 1073741824, 65536, "splice"), -1);
+	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, "splice"), 1);
+	assert_int_equal(rr_summary_row(&d, "relay", "unix", 1073741824, 65536, 1, "splice"), -1);
+	/* a summary without a conns column is one connection a cell */
+	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 8, "splice"), -1);
 	assert_string_equal(rr_machine(&d, m, sizeof(m)), "Test CPU, 2 CPUs, Linux 6.1.0-test");
 
 	double v;
