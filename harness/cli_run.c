@@ -874,6 +874,9 @@ static int check_conns(const struct parsed *p, enum scenario sc, int tr, struct 
 		return usage_error("--conns: --sink discard drives one connection; the parallel sink hashes every byte (--sink hash)");
 	if (p->cfg.corrupt == CORRUPT_DROP || p->cfg.corrupt == CORRUPT_DUP || p->cfg.sink_close_at != UINT64_MAX)
 		return usage_error("--conns: --fault drop@, dup@ and sink-close= change one connection's length; with --conns use flip@ or swap@");
+	if (p->cfg.fault.kind != FAULT_NONE)
+		return usage_error("--conns: --fault %s acts on one connection's roles; with --conns use flip@ or swap@",
+				   fault_name(p->cfg.fault.kind));
 	/*
 	 * A strategy with no process for the tested role (nat) has the fixed
 	 * roles connected through the one path it configures: no N transfers

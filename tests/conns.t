@@ -125,6 +125,8 @@ expect_usage_error "--conns with --fault drop@" "flip@ or swap@" \
 	run --scenario relay --strategy splice --conns 4 --fault drop@4096 --out "$TMP/bad"
 expect_usage_error "--conns over lo-ns" "lo-ns the fixed source sends with MSG_ZEROCOPY" \
 	run --scenario relay --strategy readwrite --transport lo-ns --conns 2 --out "$TMP/bad"
+expect_usage_error "--conns with --fault sink-reset=" "acts on one connection" \
+	run --scenario relay --strategy splice --conns 4 --fault sink-reset=4096 --out "$TMP/bad"
 expect_usage_error "--sweep conns=1..512" "at most 256" \
 	run --scenario relay --strategy splice --sweep conns=1..512 --out "$TMP/bad"
 if jq -e '.strategies[] | select(.name == "nat")' "$LIST_JSON" >/dev/null; then
