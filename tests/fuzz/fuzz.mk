@@ -37,6 +37,8 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
 $(FUZZ_OBJ): | $(BPF_SKELS)
+# lwIP's own headers include their neighbours from /usr/include/lwip, as in the Makefile.
+$(FUZZ_DIR)/obj/userstack/%.o: CPPFLAGS += -I/usr/include/lwip
 
 $(FUZZ_LIB): $(FUZZ_OBJ)
 	@rm -f $@
