@@ -1533,6 +1533,33 @@ static void bench_probe_cost(struct session *s, const struct group *relay, FILE 
 	json_decref(doc);
 }
 
+/*
+ * The bench's next group: LIST's strategies for one scenario over one
+ * transport, SIZE bytes a rep (--size or the quick run's 64 MiB win),
+ * counted into the session's total.  NULL, with nothing added, when none
+ * of LIST can run there.
+ */
+static struct group *bench_group_add(struct group *groups, int *ngroups, struct session *s,
+				     const struct parsed *p, const char *list, enum scenario sc,
+				     enum transport tr, uint64_t size, size_t block)
+{
+	struct group *g = &groups[*ngroups];
+
+	memset(g, 0, sizeof(*g));
+	parse_strategy_list(list, sc, tr, g);
+	if (g->nspecs == 0)
+		return NULL;
+	g->cfg = p->cfg;
+	g->cfg.scenario = sc;
+	g->cfg.transport = tr;
+	g->cfg.size = p->size_set ? p->size : p->quick ? 64ull << 20 : size;
+	g->cfg.block = block;
+	parse_pin(p->pin, sc, g->cfg.pin);
+	s->cells_total += (s->reps + s->warmup) * g->nspecs;
+	(*ngroups)++;
+	return g;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	struct parsed p;
@@ -1550,29 +1577,22 @@ int cmd_bench(int argc, char **argv)
 	s.reps = p.reps_set ? p.reps : (p.quick ? 2 : 5);
 	s.warmup = 1;
 	for (int sc = 0; sc < SC_COUNT; sc++) {
-		struct group *g = &groups[ngroups];
-
-		memset(g, 0, sizeof(*g));
-		parse_strategy_list("all", sc, TR_TCP, g);
-		if (g->nspecs == 0)
-			continue;
-		/* Gifting is the one flag the articles make a claim about: bench it beside. */
-		if (strategy_supports(strategy_find("vmsplice"), sc) && g->nspecs < MAX_SPECS)
-			parse_strategy_spec("vmsplice:gift", &g->spec[g->nspecs++], err, sizeof(err));
-		g->cfg = p.cfg;
-		g->cfg.scenario = sc;
-		g->cfg.transport = TR_TCP;
 		/*
 		 * 256 MiB per socket cell, 1 GiB where a cell moves faster than
 		 * 2 GB/s here (copy, pipe): each rep lasts long enough to measure,
 		 * and the whole matrix stays within minutes.
 		 */
-		g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20
-			    : (sc == SC_COPY || sc == SC_PIPE) ? 1ull << 30 : 256ull << 20;
-		g->cfg.block = DEFAULT_BLOCK;
-		parse_pin(p.pin, sc, g->cfg.pin);
-		s.cells_total += (s.reps + s.warmup) * g->nspecs;
-		ngroups++;
+		uint64_t size = (sc == SC_COPY || sc == SC_PIPE) ? 1ull << 30 : 256ull << 20;
+		struct group *g = bench_group_add(groups, &ngroups, &s, &p, "all", sc, TR_TCP, size, DEFAULT_BLOCK);
+
+		if (!g)
+			continue;
+		/* Gifting is the one flag the articles make a claim about: bench it beside. */
+		if (strategy_supports(strategy_find("vmsplice"), sc) && g->nspecs < MAX_SPECS &&
+		    parse_strategy_spec("vmsplice:gift", &g->spec[g->nspecs], err, sizeof(err)) == 0) {
+			g->nspecs++;
+			s.cells_total += s.reps + s.warmup;
+		}
 		/*
 		 * Echo is a latency workload: request/response and 8 in flight, at
 		 * four message sizes, each cell timing every one of its round trips.
@@ -1618,42 +1638,23 @@ int cmd_bench(int argc, char **argv)
 	if (!veth)
 		fprintf(stderr, "copylab: bench: no loopback vs veth comparison: %s\n", veth_err);
 	/* The tcp side is the matrix's own serve and relay cells, of the same size. */
-	for (int sc = SC_SERVE; veth && sc <= SC_RELAY; sc += SC_RELAY - SC_SERVE)
-		for (int tr = TR_VETH; tr == TR_VETH; tr++) {
-			struct group *g = &groups[ngroups++];
-
-			memset(g, 0, sizeof(*g));
-			parse_strategy_list(sc == SC_SERVE ? "readwrite,sendfile,splice" : "readwrite,splice",
-					    sc, tr, g);
-			g->cfg = p.cfg;
-			g->cfg.scenario = sc;
-			g->cfg.transport = tr;
-			g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20 : 256ull << 20;
-			g->cfg.block = DEFAULT_BLOCK;
-			parse_pin(p.pin, sc, g->cfg.pin);
-			s.cells_total += (s.reps + s.warmup) * g->nspecs;
-		}
+	if (veth) {
+		bench_group_add(groups, &ngroups, &s, &p, "readwrite,sendfile,splice", SC_SERVE, TR_VETH,
+				256ull << 20, DEFAULT_BLOCK);
+		bench_group_add(groups, &ngroups, &s, &p, "readwrite,splice", SC_RELAY, TR_VETH,
+				256ull << 20, DEFAULT_BLOCK);
+	}
 	/*
 	 * Zero-copy sends on a NIC-like path: readwrite, msg_zerocopy and
 	 * uring_send_zc over veth with 64 KiB sends, side by side.
 	 */
 	if (veth) {
-		struct group *g = &groups[ngroups];
 		char list[128];
 
-		memset(g, 0, sizeof(*g));
 		snprintf(list, sizeof(list), "readwrite%s%s",
 			 transport_refusal(strategy_find("msg_zerocopy"), SC_SEND, TR_VETH) ? "" : ",msg_zerocopy",
 			 transport_refusal(strategy_find("uring_send_zc"), SC_SEND, TR_VETH) ? "" : ",uring_send_zc");
-		parse_strategy_list(list, SC_SEND, TR_VETH, g);
-		g->cfg = p.cfg;
-		g->cfg.scenario = SC_SEND;
-		g->cfg.transport = TR_VETH;
-		g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20 : 256ull << 20;
-		g->cfg.block = DEFAULT_BLOCK;
-		parse_pin(p.pin, SC_SEND, g->cfg.pin);
-		s.cells_total += (s.reps + s.warmup) * g->nspecs;
-		ngroups++;
+		bench_group_add(groups, &ngroups, &s, &p, list, SC_SEND, TR_VETH, 256ull << 20, DEFAULT_BLOCK);
 	}
 	/*
 	 * The relay floor: every relay strategy, nat among them, on the one
@@ -1667,22 +1668,11 @@ int cmd_bench(int argc, char **argv)
 	if (!routed)
 		fprintf(stderr, "copylab: bench: no relay-vs-nat comparison: %s\n", routed_err);
 	if (routed) {
-		struct group *g = &groups[ngroups];
-
-		memset(g, 0, sizeof(*g));
-		parse_strategy_list("all", SC_RELAY, TR_ROUTED, g);
 		if (!strategy_find("nat") || transport_refusal(strategy_find("nat"), SC_RELAY, TR_ROUTED))
 			fprintf(stderr, "copylab: bench: relay over routed without nat: %s\n",
 				strategy_find("nat") ? transport_refusal(strategy_find("nat"), SC_RELAY, TR_ROUTED)
 						     : "no nat strategy");
-		g->cfg = p.cfg;
-		g->cfg.scenario = SC_RELAY;
-		g->cfg.transport = TR_ROUTED;
-		g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20 : 256ull << 20;
-		g->cfg.block = DEFAULT_BLOCK;
-		parse_pin(p.pin, SC_RELAY, g->cfg.pin);
-		s.cells_total += (s.reps + s.warmup) * g->nspecs;
-		ngroups++;
+		bench_group_add(groups, &ngroups, &s, &p, "all", SC_RELAY, TR_ROUTED, 256ull << 20, DEFAULT_BLOCK);
 	}
 	/*
 	 * Zero-copy receive against readwrite's receive: store over lo-ns, the
@@ -1691,19 +1681,9 @@ int cmd_bench(int argc, char **argv)
 	char lons_err[256];
 
 	/* At the default block and at 1 MiB, where readwrite makes as few calls. */
-	for (int k = 0; k < 2 && lons_create(lons_err, sizeof(lons_err)) == 0; k++) {
-		struct group *g = &groups[ngroups++];
-
-		memset(g, 0, sizeof(*g));
-		parse_strategy_list("readwrite,zerocopy_recv", SC_STORE, TR_LONS, g);
-		g->cfg = p.cfg;
-		g->cfg.scenario = SC_STORE;
-		g->cfg.transport = TR_LONS;
-		g->cfg.size = p.size_set ? p.size : p.quick ? 64ull << 20 : 256ull << 20;
-		g->cfg.block = k ? ZCRECV_BENCH_BLOCK : DEFAULT_BLOCK;
-		parse_pin(p.pin, SC_STORE, g->cfg.pin);
-		s.cells_total += (s.reps + s.warmup) * g->nspecs;
-	}
+	for (int k = 0; k < 2 && lons_create(lons_err, sizeof(lons_err)) == 0; k++)
+		bench_group_add(groups, &ngroups, &s, &p, "readwrite,zerocopy_recv", SC_STORE, TR_LONS,
+				256ull << 20, k ? ZCRECV_BENCH_BLOCK : DEFAULT_BLOCK);
 	if (!lons_netns_name()) {
 		fprintf(stderr, "copylab: bench: no zero-copy receive comparison: %s\n", lons_err);
 	}
