@@ -57,7 +57,7 @@ TRACER := libcopytrace.so
 ifneq ($(wildcard /usr/include/lwip/lwipopts.h),)
 CPPFLAGS += -DHAVE_LWIP
 LDLIBS   += -llwip -lpthread
-LIB_SRC  += userstack/stackd_lwip.c userstack/netif_tap.c
+LIB_SRC  += userstack/stackd_lwip.c userstack/netif_tap.c userstack/netif_xdp.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 $(BUILD)/userstack/%.o: CPPFLAGS += -I/usr/include/lwip
 endif

@@ -58,7 +58,10 @@ US_SOCKET_DIR "/copylab-<pid>-NAME.sock; a kernel-stack peer runs inside the\n"
 "Needs root (a namespace and /dev/net/tun).\n"
 "\n"
 "  --netns NAME   1 to 24 of a-z 0-9 - _ (the namespace is copylab-<pid>-NAME)\n"
-"  --netif KIND   where frames go: tap (default; the only one so far)\n"
+"  --netif KIND   where frames go: tap (default), or xdp: an AF_XDP socket on\n"
+"                 a veth pair instead of the TAP (" US_TAP_NAME " is then the veth's\n"
+"                 kernel end); xdp:native, xdp:generic, xdp:copy, xdp:zerocopy\n"
+"                 force a mode (a refused one fails with the kernel's errno)\n"
 "  --socket PATH  the control socket (default above)\n"
 "  --quiet        no ready line on stdout\n"
 "\n"
@@ -94,8 +97,9 @@ int cmd_stackd(int argc, char **argv)
 		return usage_error("stackd: --netns NAME is required (see copylab stackd --help)");
 	if (!stackd_name_ok(cfg.name))
 		return usage_error("stackd: --netns %s: a NAME is 1 to 24 of a-z 0-9 - _", cfg.name);
-	if (strcmp(cfg.netif, "tap"))
-		return usage_error("stackd: --netif %s: unknown; valid: tap", cfg.netif);
+	if (strcmp(cfg.netif, "tap") && strcmp(cfg.netif, "xdp") && strncmp(cfg.netif, "xdp:", 4))
+		return usage_error("stackd: --netif %s: unknown; valid: tap, xdp[:native|generic][:zerocopy|copy]",
+				   cfg.netif);
 	if (geteuid() != 0) {
 		fprintf(stderr, "copylab: stackd needs root: it creates a network namespace and a TAP device\n");
 		return EXIT_RUN_FAILED;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Where stackd's frames come from and go to: a small table of backends
- * (tap now; xdp is meant to be one more file beside netif_tap.c).  A
+ * (tap, and xdp in netif_xdp.c).  A
  * backend opens its device inside the stack's namespace, reads frames on a
  * thread of its own and hands each to lwIP as one PBUF_RAM pbuf, and sends
  * lwIP's frames out.  Only netif_*.c and stackd_lwip.c include lwIP.
@@ -36,8 +36,20 @@ struct netif_backend {
 };
 
 extern const struct netif_backend netif_tap;
+/* AF_XDP on a veth pair (netif_xdp.c, over harness/stack/xsk_port.c). */
+extern const struct netif_backend netif_xdp;
 
-/* By name ("tap"), or NULL. */
+/*
+ * The xdp backend's mode from what follows "xdp" in --netif: "" (auto),
+ * ":native", ":generic", ":zerocopy", ":copy", or one of each
+ * (":generic:copy").  0, or -EINVAL.
+ */
+int netif_xdp_select(const char *spec);
+struct xsk_port_facts;
+/* What the xdp backend's port uses and what the kernel refused; NULL before it opens. */
+const struct xsk_port_facts *netif_xdp_facts(void);
+
+/* By name ("tap", "xdp", "xdp:native:copy"...), or NULL. */
 const struct netif_backend *netif_backend_find(const char *name);
 
 #endif

@@ -176,7 +176,11 @@ const struct netif_backend netif_tap = {
 
 const struct netif_backend *netif_backend_find(const char *name)
 {
-	static const struct netif_backend *const all[] = { &netif_tap };
+	static const struct netif_backend *const all[] = { &netif_tap, &netif_xdp };
+
+	/* "xdp" may carry its mode: "xdp:generic:copy". */
+	if (!strncmp(name, "xdp", 3) && (name[3] == '\0' || name[3] == ':'))
+		return netif_xdp_select(name + 3) ? NULL : &netif_xdp;
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (!strcmp(all[i]->name, name))

@@ -16,6 +16,7 @@
  */
 #include "stackd.h"
 #include "netif_backend.h"
+#include "../harness/stack/xsk_port.h"
 #include "proto.h"
 #include "shm_ring.h"
 #include "../harness/netns.h"
@@ -1077,7 +1078,8 @@ int stackd_run(const struct stackd_config *cfg)
 	memset(&made, 0, sizeof(made));
 	made.owner = getpid();
 	if (!(made.be = netif_backend_find(cfg->netif ? cfg->netif : "tap"))) {
-		fprintf(stderr, "copylab: stackd: --netif %s: unknown; valid: tap\n", cfg->netif);
+		fprintf(stderr, "copylab: stackd: --netif %s: unknown; valid: tap, xdp[:native|generic][:zerocopy|copy]\n",
+			cfg->netif);
 		return 2;
 	}
 	atexit(stackd_cleanup);
@@ -1120,6 +1122,15 @@ int stackd_run(const struct stackd_config *cfg)
 	if (!cfg->quiet) {
 		printf("stackd ready: netns %s, socket %s, lwIP %s, kernel side %s (%s), netif %s\n", made.ns,
 		       made.sock_path, US_STACK_ADDR, US_KERNEL_ADDR, US_TAP_NAME, made.be->name);
+		if (netif_xdp_facts()) {
+			json_t *j = xsk_facts_json(netif_xdp_facts());
+			char *js = json_dumps(j, JSON_COMPACT);
+
+			/* The mode in use and every refusal with its errno, for the record. */
+			printf("stackd xdp: %s\n", js ? js : "{}");
+			free(js);
+			json_decref(j);
+		}
 		fflush(stdout);
 	}
 	for (;;) {
