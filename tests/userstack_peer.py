@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # Both ends of tests/userstack.t's transfers.  The kernel-stack side runs in
-# stackd's namespace (serve-sink, serve-source); the shimmed side runs
+# stackd's namespace (serve-sink, serve-source; serve-zeros and serve-count for
+# scripts/userstack-bench.sh); the shimmed side runs
 # under `copylab stack` (send, recv, fork-send).  Plain socket calls only,
 # so the shim sees what any program does.  Exit 0 on success; 3 with
 # "error NAME" on stdout when a socket call failed (the test reads NAME).
@@ -68,6 +69,33 @@ def serve_source(portfile, path, host, count, slow):
         except OSError as e:
             print("peer-error", errno.errorcode.get(e.errno, e.errno), flush=True)
         c.close()
+
+
+def serve_zeros(portfile, host, nbytes):
+    """Sends NBYTES zero bytes to one connection in 1 MiB writes, then closes (the benchmark's source)."""
+    s = listen(portfile, host)
+    c, _ = s.accept()
+    chunk = bytes(1 << 20)
+    left = nbytes
+    while left > 0:
+        n = min(left, len(chunk))
+        c.sendall(chunk[:n] if n < len(chunk) else chunk)
+        left -= n
+    c.close()
+
+
+def serve_count(portfile, host):
+    """Reads one connection to its end and prints "received N" (the benchmark's sink)."""
+    s = listen(portfile, host)
+    c, _ = s.accept()
+    buf, got = bytearray(1 << 20), 0
+    while True:
+        n = c.recv_into(buf)  # into one buffer: the sink's own cost stays small and the same in every cell
+        if not n:
+            break
+        got += n
+    c.close()
+    print("received", got, flush=True)
 
 
 def connect(host, port, nonblock):
@@ -161,6 +189,10 @@ def main():
         serve_sink(a[1], a[2], a[3], int(a[4]) if len(a) > 4 else 1, len(a) > 5 and a[5] == "slow")
     elif mode == "serve-source":
         serve_source(a[1], a[2], a[3], int(a[4]) if len(a) > 4 else 1, len(a) > 5 and a[5] == "slow")
+    elif mode == "serve-count":
+        serve_count(a[1], a[2])
+    elif mode == "serve-zeros":
+        serve_zeros(a[1], a[2], int(a[3]))
     elif mode == "send":
         send(a[1], a[2], a[3], len(a) > 4 and a[4] == "nonblock")
     elif mode == "recv":
@@ -168,7 +200,7 @@ def main():
     elif mode == "fork-send":
         fork_send(a[1], a[2], a[3])
     else:
-        sys.exit("usage: userstack_peer.py serve-sink|serve-source|send|recv|fork-send ...")
+        sys.exit("usage: userstack_peer.py serve-sink|serve-source|serve-zeros|serve-count|send|recv|fork-send ...")
 
 
 main()
