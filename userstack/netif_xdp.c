@@ -7,7 +7,7 @@
  * backend it has.  Each received frame is copied out of the UMEM into a
  * PBUF_RAM pbuf (why a copy: docs/transports.md, "AF_XDP on veth") and fed
  * to lwIP under the core lock on this backend's thread; lwIP's frames are
- * flattened into one buffer and copied into a UMEM chunk.
+ * copied into a UMEM chunk (a chain of pbufs is flattened first).
  */
 #include "netif_backend.h"
 
@@ -140,18 +140,27 @@ back:
 	return r;
 }
 
-/* lwIP's linkoutput: the chain into one buffer, then into a UMEM chunk (xsk_port_send). */
+/*
+ * lwIP's linkoutput: the frame into a UMEM chunk (xsk_port_send).  A frame
+ * in one pbuf goes as it is (every one of 17,301 frames of a 16 MiB send
+ * and receive, data and ACKs, when counted); a chain is flattened into one
+ * buffer first, one copy more.
+ */
 static err_t xdp_linkoutput(struct netif *nif, struct pbuf *p)
 {
 	uint8_t frame[4096];
-	u16_t n;
+	const void *data = p->payload;
+	u16_t n = p->tot_len;
 	int r;
 
 	if (p->tot_len > xdp_facts.max_frame || p->tot_len > sizeof(frame))
 		return ERR_IF;
-	n = pbuf_copy_partial(p, frame, p->tot_len, 0);
+	if (p->next) {
+		n = pbuf_copy_partial(p, frame, p->tot_len, 0);
+		data = frame;
+	}
 	/* -EAGAIN: every TX chunk still in flight; copy mode completes inside sendto, so briefly. */
-	for (int tries = 0; (r = xsk_port_send(xdp_port, frame, n)) == -EAGAIN && tries < 100; tries++)
+	for (int tries = 0; (r = xsk_port_send(xdp_port, data, n)) == -EAGAIN && tries < 100; tries++)
 		sched_yield();
 	if (r)
 		return ERR_IF;
