@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 #include "netns.h"
+#include "stack/xsk_port.h"
 #include "../userstack/proto.h"
 #include "../userstack/stackd.h"
 
@@ -16,6 +17,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,7 @@ int stackd_run(const struct stackd_config *cfg)
 #endif
 
 static const char stackd_help[] =
-"usage: copylab stackd --netns NAME [--netif tap] [--socket PATH] [--quiet]\n"
+"usage: copylab stackd --netns NAME [--netif tap|xdp[:MODE]] [--socket PATH] [--quiet]\n"
 "\n"
 "Runs lwIP (Debian's liblwip) as a user-space TCP/IP stack.  It creates the\n"
 "network namespace copylab-<pid>-NAME with a TAP device " US_TAP_NAME " in it:\n"
@@ -55,17 +57,31 @@ static const char stackd_help[] =
 US_SOCKET_DIR "/copylab-<pid>-NAME.sock; a kernel-stack peer runs inside the\n"
 "namespace (ip netns exec copylab-<pid>-NAME ...).  Runs until SIGINT,\n"
 "SIGTERM or SIGHUP, then removes the namespace, the TAP and the socket.\n"
-"Needs root (a namespace and /dev/net/tun).\n"
+"Needs root (a namespace, and /dev/net/tun or AF_XDP).\n"
 "\n"
 "  --netns NAME   1 to 24 of a-z 0-9 - _ (the namespace is copylab-<pid>-NAME)\n"
 "  --netif KIND   where frames go: tap (default), or xdp: an AF_XDP socket on\n"
 "                 a veth pair instead of the TAP (" US_TAP_NAME " is then the veth's\n"
 "                 kernel end); xdp:native, xdp:generic, xdp:copy, xdp:zerocopy\n"
-"                 force a mode (a refused one fails with the kernel's errno)\n"
+"                 or one of each (xdp:generic:copy) force a mode (a refused one\n"
+"                 fails with the kernel's errno); the ready line is followed by\n"
+"                 \"stackd xdp: {...}\": the mode used and every refusal\n"
 "  --socket PATH  the control socket (default above)\n"
 "  --quiet        no ready line on stdout\n"
 "\n"
 "Exit status: 0 stopped by a signal, 1 it could not start or failed, 2 bad usage.\n";
+
+/* "xdp", or "xdp:" and a mode xsk_mode_parse takes ("xdp:generic:copy"). */
+static bool netif_spec_ok(const char *s)
+{
+	struct xsk_port_request req;
+
+	if (strncmp(s, "xdp", 3))
+		return false;
+	if (!s[3])
+		return true;
+	return s[3] == ':' && !xsk_mode_parse(s + 4, &req);
+}
 
 int cmd_stackd(int argc, char **argv)
 {
@@ -97,7 +113,7 @@ int cmd_stackd(int argc, char **argv)
 		return usage_error("stackd: --netns NAME is required (see copylab stackd --help)");
 	if (!stackd_name_ok(cfg.name))
 		return usage_error("stackd: --netns %s: a NAME is 1 to 24 of a-z 0-9 - _", cfg.name);
-	if (strcmp(cfg.netif, "tap") && strcmp(cfg.netif, "xdp") && strncmp(cfg.netif, "xdp:", 4))
+	if (strcmp(cfg.netif, "tap") && !netif_spec_ok(cfg.netif))
 		return usage_error("stackd: --netif %s: unknown; valid: tap, xdp[:native|generic][:zerocopy|copy]",
 				   cfg.netif);
 	if (geteuid() != 0) {

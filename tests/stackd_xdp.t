@@ -14,7 +14,7 @@ require_copylab
 
 [ "$(id -u)" -eq 0 ] || skip_all "stackd needs root (a namespace, XDP, AF_XDP)"
 export PATH=$PATH:/usr/sbin:/sbin
-if [ ! -r /usr/include/lwip/lwipopts.h ] || ! "$COPYLAB" stackd --help 2>/dev/null | grep -q 'xdp:native'; then
+if [ ! -r /usr/include/lwip/lwipopts.h ] || [ ! -r /usr/include/xdp/xsk.h ] || ! "$COPYLAB" stackd --help 2>/dev/null | grep -q "xdp:native"; then
 	[ -n "${COPYLAB_REQUIRE_XDP:-}${COPYLAB_REQUIRE_TAP:-}" ] &&
 		bail_out "this copylab's stackd has no xdp backend, and lwIP and xdp are required here"
 	skip_all "this copylab's stackd has no xdp backend (needs lwIP: liblwip-dev; AF_XDP: libxdp-dev)"
@@ -103,6 +103,8 @@ prog_gone() {
 
 expect_usage_error "stackd --netif xdp:bogus: exit 2" "unknown; valid: tap, xdp" stackd --netns "xb$$" --netif xdp:bogus
 expect_usage_error "stackd --netif xdpx: exit 2" "unknown; valid: tap, xdp" stackd --netns "xb$$" --netif xdpx
+expect_usage_error "stackd --netif xdp:native:generic (two attach words): exit 2" "unknown; valid: tap, xdp" stackd --netns "xb$$" --netif xdp:native:generic
+expect_usage_error "stackd --netif xdp::copy: exit 2" "unknown; valid: tap, xdp" stackd --netns "xb$$" --netif xdp::copy
 
 for nf in xdp xdp:generic; do
 	if ! sd_start "$nf"; then

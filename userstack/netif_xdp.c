@@ -49,19 +49,9 @@ static bool xdp_thread_started;
 
 int netif_xdp_select(const char *spec)
 {
-	char buf[64], *save = NULL, *tok;
-
-	xdp_req.attach = XSK_ATTACH_AUTO;
-	xdp_req.bind = XSK_BIND_AUTO;
-	if (!*spec)
-		return 0;
-	if (*spec != ':')
+	if (*spec && *spec++ != ':')
 		return -EINVAL;
-	snprintf(buf, sizeof(buf), "%s", spec + 1);
-	for (tok = strtok_r(buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
-		if (xsk_attach_parse(tok, &xdp_req.attach) && xsk_bind_parse(tok, &xdp_req.bind))
-			return -EINVAL;
-	return 0;
+	return xsk_mode_parse(spec, &xdp_req);
 }
 
 const struct xsk_port_facts *netif_xdp_facts(void)

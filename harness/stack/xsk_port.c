@@ -15,6 +15,7 @@
 #include "xsk_port.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +42,30 @@ int xsk_bind_parse(const char *s, enum xsk_bind *out)
 		*out = XSK_BIND_COPY;
 	else
 		return -EINVAL;
+	return 0;
+}
+
+int xsk_mode_parse(const char *spec, struct xsk_port_request *req)
+{
+	char buf[64], *save = NULL, *tok;
+	bool attach_seen = false, bind_seen = false;
+
+	req->attach = XSK_ATTACH_AUTO;
+	req->bind = XSK_BIND_AUTO;
+	if (strlen(spec) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	if (buf[0] == ':' || (buf[0] && buf[strlen(buf) - 1] == ':') || strstr(buf, "::"))
+		return -EINVAL;	/* an empty word: "xdp::copy" is a typo, not auto */
+	for (tok = strtok_r(buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+		/* "auto" names neither kind: it leaves both where they are. */
+		if (!attach_seen && !xsk_attach_parse(tok, &req->attach) && strcmp(tok, "auto"))
+			attach_seen = true;
+		else if (!bind_seen && !xsk_bind_parse(tok, &req->bind) && strcmp(tok, "auto"))
+			bind_seen = true;
+		else if (strcmp(tok, "auto"))
+			return -EINVAL;	/* unknown, or a second word of the same kind */
+	}
 	return 0;
 }
 

@@ -76,6 +76,12 @@ struct xsk_port;
 /* "auto", "native", "generic" / "auto", "zerocopy", "copy": 0, or -EINVAL. */
 int xsk_attach_parse(const char *s, enum xsk_attach *out);
 int xsk_bind_parse(const char *s, enum xsk_bind *out);
+/*
+ * A mode as words joined by ':' ("native", "generic:copy", "zerocopy",
+ * "" for auto): at most one attach word and one bind word, any order.
+ * 0 with *req set (queue untouched), or -EINVAL.
+ */
+int xsk_mode_parse(const char *spec, struct xsk_port_request *req);
 const char *xsk_attach_name(enum xsk_attach a);
 const char *xsk_bind_name(enum xsk_bind b);
 
