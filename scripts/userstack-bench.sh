@@ -29,10 +29,11 @@ W=$(mktemp -d /tmp/copylab-usbench.XXXXXX)
 PARTS=${PARTS:-paths netif run}
 NETIF_PATH=${NETIF_PATH:-shm}
 SD=""
+PEER=""
 SDS=()
 KNS=()
 cleanup() {
-	for p in $SD "${SDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in $SD $PEER "${SDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	for n in "${KNS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
 	rm -rf "$W"
@@ -128,17 +129,18 @@ if part netif; then
 		if [ "$c" = kernel ]; then ns=$KB addr=10.214.1.2; else ns=${CL_NS[$c]} addr=10.214.0.1; fi
 		rm -f "$W/port" "$W/peer.out"
 		if [ "$dir" = send ]; then
-			ip netns exec "$ns" /usr/bin/time -f "%U %S" -o "$W/peer.time" \
+			ip netns exec "$ns" timeout 120 /usr/bin/time -f "%U %S" -o "$W/peer.time" \
 				python3 tests/userstack_peer.py serve-count "$W/port" "$addr" >"$W/peer.out" &
 		else
-			ip netns exec "$ns" /usr/bin/time -f "%U %S" -o "$W/peer.time" \
+			ip netns exec "$ns" timeout 120 /usr/bin/time -f "%U %S" -o "$W/peer.time" \
 				python3 tests/userstack_peer.py serve-zeros "$W/port" "$addr" "$BYTES" >"$W/peer.out" &
 		fi
 		local peer=$!
+		PEER=$peer	# timeout's group: cleanup's kill reaches the peer too
 		for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
 		port=$(cat "$W/port")
 		local -a run
-		if [ "$c" = kernel ]; then run=(ip netns exec "$KA"); else run=($CL stack --netns "${SNM[$c]}" --path "$NETIF_PATH" --); fi
+		if [ "$c" = kernel ]; then run=(ip netns exec "$KA" timeout 120); else run=(timeout 120 $CL stack --netns "${SNM[$c]}" --path "$NETIF_PATH" --); fi
 		local b0 b1 ns0 ns1 perfpid=""
 		# perf's own cost lands in the profiled cells (rep 1, send): compare figures of the runs without PROFILE.
 		if [ "${PROFILE:-0}" = 1 ] && [ "$rep$dir" = 1send ] && [ "$c" != kernel ]; then
