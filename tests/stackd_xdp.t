@@ -76,7 +76,8 @@ transfer() {
 		rm -f "$W/sink.bin" "$W/got.bin"
 		if serve serve-sink "$W/port" "$W/sink.bin" "$KADDR"; then
 			timeout -k 5 60 "$COPYLAB" stack --netns "$SNAME" --path "$path" -- \
-				python3 "$PEER" send "$KADDR" "$PORT" "$W/in.bin" >"$W/client.out" 2>&1
+				python3 "$PEER" send "$KADDR" "$PORT" "$W/in.bin" >"$W/client.out" 2>&1 ||
+				kill "$SP" 2>/dev/null	# a client that failed never connects: the peer is not waited for
 			wait "$SP"
 			exact "$label, $path: $size bytes shim -> kernel, byte-exact" "$W/in.bin" "$W/sink.bin"
 		else
@@ -84,7 +85,8 @@ transfer() {
 		fi
 		if serve serve-source "$W/port" "$W/in.bin" "$KADDR"; then
 			timeout -k 5 60 "$COPYLAB" stack --netns "$SNAME" --path "$path" -- \
-				python3 "$PEER" recv "$KADDR" "$PORT" "$W/got.bin" >"$W/client.out" 2>&1
+				python3 "$PEER" recv "$KADDR" "$PORT" "$W/got.bin" >"$W/client.out" 2>&1 ||
+				kill "$SP" 2>/dev/null
 			wait "$SP"
 			exact "$label, $path: $size bytes kernel -> shim, byte-exact" "$W/in.bin" "$W/got.bin"
 		else
