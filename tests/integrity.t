@@ -14,7 +14,14 @@ require_copylab
 command -v jq >/dev/null || skip_all "jq is not installed (scripts/deps.sh installs it)"
 
 TAG=$(tag_new)
-at_exit "kill_tagged $TAG"
+# A bench killed with SIGKILL leaves its namespaces (veth, routed, lo-ns):
+# removing those of dead runs is copylab cleanup's job, done here on the way out.
+integrity_teardown() {
+	kill_tagged "$TAG"
+	[ "$(id -u)" -eq 0 ] && "$COPYLAB" cleanup >/dev/null 2>&1
+	return 0
+}
+at_exit integrity_teardown
 WORKBASE=/var/tmp
 KILLS=${INTEGRITY_KILLS:-8}
 
