@@ -202,18 +202,18 @@ void ev_call_sizes(const struct strategy *s, struct tunables *tun, size_t *block
 
 const char *ev_strategy_refusal(const char *name)
 {
-	static const char *const fits[] = { "readwrite", "mmap_write", "sendfile", "splice" };
+	static char why[512];
 	const struct strategy *s = strategy_find(name);
 
-	if (s && s->role_replaced_by)
+	if (!s)
+		return "no such strategy (copylab list shows them)";
+	if (s->role_replaced_by)
 		return "this strategy runs no process (the kernel does the job, configured over copylab's "
 		       "routed transport), so there is nothing for this tool to run: measure it with "
 		       "copylab run --transport routed";
-
-	for (size_t i = 0; i < sizeof(fits) / sizeof(fits[0]); i++)
-		if (!strcmp(name, fits[i]))
-			return NULL;
-	return "this tool's event loop waits only on each connection's sockets, and this strategy "
-	       "waits on other descriptors (an io_uring ring, a BPF program, an error queue): "
-	       "measure it with copylab run";
+	if (!s->waits_beyond_sockets)
+		return NULL;
+	snprintf(why, sizeof(why), "this tool's event loop waits only on each connection's sockets, and %s: "
+		 "measure it with copylab run", s->waits_beyond_sockets);
+	return why;
 }

@@ -263,4 +263,5 @@ const struct strategy strategy_msg_zerocopy = {
 	.move = zc_move,
 	.teardown = zc_teardown,
 	.af_unix_why_not = "AF_UNIX sockets have no zero-copy send: setsockopt(SO_ZEROCOPY) is EOPNOTSUPP",
+	.waits_beyond_sockets = "it waits on the socket's error queue (POLLERR) for its zero-copy completions before reusing a buffer",
 };

@@ -207,6 +207,15 @@ struct strategy {
 	 */
 	const char *needs_privilege;
 	/*
+	 * Non-NULL when move() may wait on a descriptor of its own besides the
+	 * transfer's sockets and files (an io_uring ring, a timer, a socket's
+	 * error queue): the sentence says which.  The harness polls whatever
+	 * x->wait names; an event loop that watches only its connections'
+	 * sockets (copylab serve, copylab relay) cannot drive such a strategy
+	 * and refuses it with this sentence.
+	 */
+	const char *waits_beyond_sockets;
+	/*
 	 * Non-NULL when the strategy runs over one transport only (its name as
 	 * --transport spells it); elsewhere_why_not says why not elsewhere.
 	 * `--strategy all` leaves it out on the others, `copylab list` shows why.

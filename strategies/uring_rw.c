@@ -100,4 +100,5 @@ const struct strategy strategy_uring_rw = {
 	.setup = rw_setup,
 	.move = rw_move,
 	.teardown = rw_teardown,
+	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions",
 };

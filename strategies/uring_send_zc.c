@@ -113,4 +113,5 @@ const struct strategy strategy_uring_send_zc = {
 	.move = szc_move,
 	.teardown = szc_teardown,
 	.af_unix_why_not = "AF_UNIX sockets do not support zero-copy sends: IORING_OP_SEND_ZC fails with EOPNOTSUPP",
+	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions and notifications",
 };

@@ -132,4 +132,5 @@ const struct strategy strategy_uring_splice = {
 	.setup = sp_setup,
 	.move = sp_move,
 	.teardown = sp_teardown,
+	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions",
 };
