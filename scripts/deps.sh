@@ -25,6 +25,7 @@ need=(
 	"cmd:haproxy haproxy"
 	"cmd:bc bc"
 	"cmd:ip iproute2"
+	"cmd:python3 python3"
 	"/usr/sbin/nft nftables"
 	"cmd:clang clang"
 	"cmd:llvm-strip llvm"
