@@ -228,3 +228,22 @@ sink_role() {
 	*) echo "?" ;;
 	esac
 }
+
+# userstack_peer NS SECONDS ARGS...: tests/userstack_peer.py (the kernel-stack
+# end of the user-space stack's tests) in namespace NS under a timeout, with
+# ARGS; it writes the port the kernel chose to $W/port.  Sets SP and PORT,
+# adds SP to PEER_PIDS; 1 (with its output as diagnostics) if no port came.
+userstack_peer() {
+	local ns=$1 secs=$2
+	shift 2
+	rm -f "$W/port"
+	timeout "$secs" ip netns exec "$ns" python3 "$ROOT/tests/userstack_peer.py" "$@" >"$W/serve.out" 2>&1 &
+	SP=$!
+	PEER_PIDS+=("$SP")
+	for _ in $(seq 100); do
+		[ -s "$W/port" ] && { PORT=$(cat "$W/port"); return 0; }
+		sleep 0.05
+	done
+	diag_file "$W/serve.out"
+	return 1
+}

@@ -49,19 +49,7 @@ sd_start() {
 }
 facts() { sed -n 's/^stackd xdp: //p' "$SOUT" | jq -r "$@"; }
 
-# serve ARGS...: a kernel-stack peer in the namespace (port 0); sets SP and PORT.
-serve() {
-	rm -f "$W/port"
-	timeout 90 ip netns exec "$SNS" python3 "$PEER" "$@" >"$W/serve.out" 2>&1 &
-	SP=$!
-	PEER_PIDS+=("$SP")
-	for _ in $(seq 100); do
-		[ -s "$W/port" ] && { PORT=$(cat "$W/port"); return 0; }
-		sleep 0.05
-	done
-	diag_file "$W/serve.out"
-	return 1
-}
+serve() { userstack_peer "$SNS" 90 "$@"; }
 
 # exact NAME FILE GOT: GOT must be byte for byte FILE.
 exact() {

@@ -47,19 +47,7 @@ start_stackd() {
 	return 1
 }
 
-# serve ARGS...: a kernel-stack peer in the namespace; sets SP and PORT.
-serve() {
-	rm -f "$W/port"
-	timeout 120 ip netns exec "$NS" python3 "$PEER" "$@" >"$W/serve.out" 2>&1 &
-	SP=$!
-	PEER_PIDS+=("$SP")
-	for _ in $(seq 100); do
-		[ -s "$W/port" ] && { PORT=$(cat "$W/port"); return 0; }
-		sleep 0.05
-	done
-	diag_file "$W/serve.out"
-	return 1
-}
+serve() { userstack_peer "$NS" 120 "$@"; }
 
 # shimmed PATH CMD...: CMD under the shim, through stackd NAME ($STACK).
 shimmed() {
