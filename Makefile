@@ -70,9 +70,10 @@ STACK_SHIM := libcopylab-stack.so
 all: copylab $(TRACER) $(STACK_SHIM)
 
 COPYLAB_BIN ?= copylab
-copylab: $(COPYLAB_BIN)
+# The sanitizer build puts its binary elsewhere; `copylab` then names it.
 ifneq ($(COPYLAB_BIN),copylab)
 .PHONY: copylab
+copylab: $(COPYLAB_BIN)
 endif
 $(COPYLAB_BIN): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

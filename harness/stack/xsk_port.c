@@ -378,6 +378,24 @@ static int socket_bind(struct xsk_port *p, enum xsk_bind b)
 	return 0;
 }
 
+/*
+ * EBUSY from bind means the queue still holds the pool of a socket that
+ * was closed moments ago (ours from the mode tried before, or the last
+ * run's): the kernel releases it from a deferred work item.  Waiting for
+ * that is not a refusal, so EBUSY is retried for up to about a second;
+ * every other errno is the kernel's answer.
+ */
+static int socket_bind_settled(struct xsk_port *p, enum xsk_bind b)
+{
+	int e = 0;
+
+	for (unsigned int wait_ms = 5, waited = 0; ; waited += wait_ms, wait_ms *= 2) {
+		if ((e = socket_bind(p, b)) != EBUSY || waited >= 1000)
+			return e;
+		usleep(wait_ms * 1000);
+	}
+}
+
 /* Every rx chunk on the fill ring; every tx chunk free. */
 static int rings_prime(struct xsk_port *p)
 {
@@ -446,7 +464,7 @@ static int modes_try(struct xsk_port *p, const struct xsk_port_request *req)
 
 			if (req->bind != XSK_BIND_AUTO && req->bind != b)
 				continue;
-			if ((e = socket_bind(p, b))) {
+			if ((e = socket_bind_settled(p, b))) {
 				refuse(p, a, b, "bind", e);
 				continue;
 			}
