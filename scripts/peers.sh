@@ -4,11 +4,11 @@
 # same way on the same file over loopback, so a strategy slower than its
 # peer shows up as a ratio.  nginx (sendfile on/off) and copylab serve
 # behind curl; HAProxy (splice forced/off), socat and copylab relay in front
-# of an iperf3 -R sender; iperf3 with and without -Z; cp.  Every server of
-# a scenario is started first and then measured in rounds, each round once
-# per server in a rotated order, so that a ratio compares two figures taken
-# minutes, not quarters of an hour, apart (this machine's load drifts by
-# tens of percent).  Servers' CPU is the delta of their threads'
+# of an iperf3 -R sender; iperf3 with and without -Z; cp.  Every server
+# is started first and then measured in rounds, each round once per server
+# in a rotated order, so that a ratio compares two figures taken seconds,
+# not minutes, apart (this machine's load drifts by tens of percent).
+# Servers' CPU is the delta of their threads'
 # /proc/PID/task/*/schedstat run time (nanoseconds) plus their reaped
 # children's; clients' is bash `time`.  One JSON record per measurement in
 # DIR/peers.jsonl (schema copylab.peer/1, docs/tools.md), configs and logs
@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--reps) REPS=$2; shift 2
 		case $REPS in ''|*[!0-9]*|0) echo "peers.sh: --reps '$REPS' is not a count of rounds (1 or more)" >&2; exit 2 ;; esac ;;
 	--no-install) INSTALL=0; shift ;;
-	-h|--help) sed -n '13,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '/^# usage:/,/^set /{/^set /d; s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 	*) echo "peers.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done

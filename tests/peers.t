@@ -26,6 +26,9 @@ peers_bad() {
 		diag_file "$TMP/bad.err" 5
 	fi
 }
+out=$("$PEERS" --help 2>&1)
+ok $([ $? -eq 0 ] && echo "$out" | grep -q '^usage: scripts/peers.sh' && echo "$out" | grep -q -- '--reps N'; echo $?) \
+	"--help prints the usage and its options" "$out"
 peers_bad "--reps 0 is refused" "--reps '0' is not a count" --out "$TMP/badrun" --reps 0
 peers_bad "--reps x is refused" "--reps 'x' is not a count" --out "$TMP/badrun" --reps x
 peers_bad "--size with a bad unit is refused" "--size '2Q' is not a size" --out "$TMP/badrun" --size 2Q
