@@ -56,6 +56,7 @@ struct cell {
 	char cache[8];		/* "warm" or "cold": page cache state of file inputs */
 	unsigned outstanding;	/* echo: requests in flight at most; 0 elsewhere */
 	unsigned conns;		/* parallel connections sharing `bytes` (1 when not asked) */
+	size_t pipe_asked;	/* --pipe-size as asked (not as granted); 0 = the kernel default */
 };
 
 /*

@@ -526,7 +526,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
-			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
 			 " s:o, s:I, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
@@ -546,6 +546,8 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "nonblock", rep->nonblock,
 			 "pipe_size", rep->pipe_granted ? json_integer((json_int_t)rep->pipe_granted)
 							: json_null(),
+			 "pipe_size_asked", rep->cell.pipe_asked ? json_integer((json_int_t)rep->cell.pipe_asked)
+								 : json_null(),
 			 "huge_pages", rep->hugepages_asked ? json_boolean(rep->thp_granted) : json_null(),
 			 "status", status_json(rep),
 			 "metrics", json_pack("{s:s, s:s, s:s}",
@@ -720,14 +722,17 @@ int results_add(struct results *r, const struct rep_result *rep)
 	return 0;
 }
 
-/* ---- summary: one cell per (scenario, transport, bytes, block, strategy) ---- */
+/*
+ * ---- summary: one cell per (scenario, transport, bytes, block, cache,
+ * outstanding, conns, pipe size asked, strategy) ----
+ */
 
 /* Same data point: only the strategy differs. */
 static bool same_point(const struct cell *a, const struct cell *b)
 {
 	return a->scenario == b->scenario && a->bytes == b->bytes && a->block == b->block &&
 	       strcmp(a->transport, b->transport) == 0 && strcmp(a->cache, b->cache) == 0 &&
-	       a->outstanding == b->outstanding && a->conns == b->conns;
+	       a->outstanding == b->outstanding && a->conns == b->conns && a->pipe_asked == b->pipe_asked;
 }
 
 static bool same_cell(const struct cell *a, const struct cell *b)
@@ -870,7 +875,7 @@ static const char csv_header[] =
 	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
-	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns\n";
+	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,pipe_size_asked\n";
 
 /*
  * The verdict of the paired ratio to readwrite: a difference is claimed only
@@ -888,7 +893,7 @@ static const char *difference_of(const struct cell *c, const struct cell_summary
 static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_summary *cs)
 {
 	const char *sc = scenario_name(c->scenario);
-	char n[22][CSV_NUM];
+	char n[23][CSV_NUM];
 	/* In the order of csv_header. */
 	const char *field[] = {
 		sc ? sc : "?", c->transport,
@@ -911,6 +916,7 @@ static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_s
 		c->cache[0] ? c->cache : "warm",
 		csv_uint(c->outstanding, n[20]),
 		csv_uint(c->conns ? c->conns : 1, n[21]),
+		csv_uint(c->pipe_asked, n[22]),
 	};
 
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)
@@ -1068,6 +1074,12 @@ static int print_point(const struct results *r, size_t first, FILE *out)
 		fprintf(out, ", %u outstanding", point->outstanding);
 	if (point->conns > 1)
 		fprintf(out, ", %u connections sharing it", point->conns);
+	if (point->pipe_asked) {
+		char pipe[48];
+
+		format_size(point->pipe_asked, pipe, sizeof(pipe));
+		fprintf(out, ", %s pipe", pipe);
+	}
 	if (role[0])
 		fprintf(out, " (role under test: %s)", role);
 	fputc('\n', out);

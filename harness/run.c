@@ -234,6 +234,7 @@ struct rep_state {
 	uint64_t signals_sent;	/* --fault signals */
 	bool truncated;		/* --fault truncate: the source file must be restored */
 	int64_t *conn_end_ns;	/* shared mapping: each connection's last byte (MAX_CONNS) */
+	long scenario_pipe;	/* pipe: the size its pipe was granted (F_GETPIPE_SZ); 0 elsewhere */
 };
 
 static enum role_kind role_kind_of(enum scenario sc, int i)
@@ -407,6 +408,12 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 		/* Every strategy meets the same pipe: sized once, for all alike. */
 		if (st->c->pipe_size)
 			fcntl(p[1], F_SETPIPE_SZ, (int)st->c->pipe_size);
+		/*
+		 * A refused F_SETPIPE_SZ (above pipe-max-size without
+		 * CAP_SYS_RESOURCE) leaves the old size: the record says what
+		 * the writer really met, not what was asked.
+		 */
+		st->scenario_pipe = fcntl(p[1], F_GETPIPE_SZ);
 		t->out_fd = p[1];
 		st->ctx[1].in_fd = p[0];
 		break;
@@ -722,6 +729,9 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 				   ledger_read(st->c->ledger, i, &res->ledger) == 0;
 	}
 	out->pipe_granted = st->report[0].pipe_granted;
+	/* The pipe scenario's strategies write into its pipe, unless they made one of their own. */
+	if (!out->pipe_granted && st->scenario_pipe > 0)
+		out->pipe_granted = (size_t)st->scenario_pipe;
 	out->hugepages_asked = st->spec->tun.hugepages;
 	out->thp_granted = st->report[0].thp_granted;
 	out->zc = st->report[0].zc;
@@ -828,6 +838,8 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 	snprintf(cell->cache, sizeof(cell->cache), "%s", c->cache_cold ? "cold" : "warm");
 	cell->outstanding = c->scenario == SC_ECHO ? (c->outstanding ? c->outstanding : 1) : 0;
 	cell->conns = run_conns(c);
+	/* What was asked is the key: a grant can differ from one strategy to the next. */
+	cell->pipe_asked = c->pipe_size;
 	snprintf(out->bpf_note, sizeof(out->bpf_note), "%s", c->bpf_note ? c->bpf_note : "off");
 	snprintf(out->tracer_note, sizeof(out->tracer_note), "%s", c->tracer_note ? c->tracer_note : "off");
 }
