@@ -230,6 +230,13 @@ static void test_record_values(void **state UNUSED)
 	assert_string_equal(json_string_value(json_object_get(rec, "verify_note")), "--sink discard");
 	assert_string_equal(json_string_value(json_object_get(rec, "digest")), "0x0000000000000abc");
 	assert_true(json_is_null(json_object_get(rec, "pipe_size")));
+	/* No --pipe-size: null, the kernel default; present either way. */
+	assert_non_null(json_object_get(rec, "pipe_size_asked"));
+	assert_true(json_is_null(json_object_get(rec, "pipe_size_asked")));
+	rep.cell.pipe_asked = 1 << 20;
+	json_decref(rec);
+	rec = rep_to_json(&rep, "run-x");
+	assert_int_equal(json_integer_value(json_object_get(rec, "pipe_size_asked")), 1 << 20);
 	assert_string_equal(json_string_value(json_object_get(rec, "status")), "ok");
 	relay = json_object_get(json_object_get(rec, "roles"), "relay");
 	assert_true(json_is_true(json_object_get(relay, "under_test")));
@@ -273,11 +280,13 @@ static const char header[] =
 	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
-	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns";
+	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,"
+	"pipe_size_asked";
 enum { F_SCENARIO, F_TRANSPORT, F_BYTES, F_BLOCK, F_STRATEGY, F_REPS, F_VERIFIED,
        F_BPS_MED, F_BPS_MIN, F_BPS_MAX, F_WALL_MED, F_ROLE, F_CPG_MED, F_USER_MED,
        F_SYS_MED, F_RATIO_MED, F_RATIO_MIN, F_RATIO_MAX, F_BPS_CI_LO, F_BPS_CI_HI,
-       F_BPS_CI_LEVEL, F_RATIO_CI_LO, F_RATIO_CI_HI, F_RATIO_CI_LEVEL, F_DIFFERENCE, F_CACHE, F_OUTSTANDING, F_CONNS, NFIELDS };
+       F_BPS_CI_LEVEL, F_RATIO_CI_LO, F_RATIO_CI_HI, F_RATIO_CI_LEVEL, F_DIFFERENCE, F_CACHE, F_OUTSTANDING, F_CONNS,
+       F_PIPE_ASKED, NFIELDS };
 
 /* Splits the next CSV line (no quoting in these tests) into exactly NFIELDS fields. */
 static void next_row(char **save, char *field[NFIELDS])
@@ -338,6 +347,7 @@ static void test_summary_medians_and_paired_ratios(void **state)
 	assert_string_equal(field[F_BLOCK], "65536");
 	assert_string_equal(field[F_STRATEGY], "readwrite");
 	assert_string_equal(field[F_CONNS], "1");	/* a record without --conns (cell.conns 0) is one connection */
+	assert_string_equal(field[F_PIPE_ASKED], "0");	/* no --pipe-size: the kernel default */
 	assert_string_equal(field[F_REPS], "3");
 	assert_string_equal(field[F_VERIFIED], "3");
 	assert_string_equal(field[F_BPS_MED], "200");
@@ -382,6 +392,48 @@ static void test_summary_medians_and_paired_ratios(void **state)
 	results_close(r);
 }
 
+/*
+ * Two groups that differ only in --pipe-size: two rows each for readwrite
+ * and splice, and each ratio paired with readwrite at its own pipe size.
+ */
+static void test_summary_pipe_size_asked_is_part_of_the_cell(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *text, *save = NULL;
+	char *field[NFIELDS];
+
+	for (int i = 0; i < 2; i++) {
+		struct rep_result a = make_rep("readwrite", 65536, i + 1, 100);
+		struct rep_result b = make_rep("splice", 65536, i + 1, 50);
+		struct rep_result c = make_rep("readwrite", 65536, i + 1, 200);
+		struct rep_result d = make_rep("splice", 65536, i + 1, 600);
+
+		c.cell.pipe_asked = d.cell.pipe_asked = 1 << 20;
+		assert_int_equal(results_add(r, &a), 0);
+		assert_int_equal(results_add(r, &b), 0);
+		assert_int_equal(results_add(r, &c), 0);
+		assert_int_equal(results_add(r, &d), 0);
+	}
+	assert_int_equal(results_write_summary(r), 0);
+	text = slurp(f->run, "summary.csv");
+	assert_string_equal(strtok_r(text, "\n", &save), header);
+	static const char *const want[][4] = {
+		{ "readwrite", "0", "100", "1" }, { "splice", "0", "50", "0.5" },
+		{ "readwrite", "1048576", "200", "1" }, { "splice", "1048576", "600", "3" },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		next_row(&save, field);
+		assert_string_equal(field[F_STRATEGY], want[i][0]);
+		assert_string_equal(field[F_PIPE_ASKED], want[i][1]);
+		assert_string_equal(field[F_BPS_MED], want[i][2]);
+		assert_string_equal(field[F_RATIO_MED], want[i][3]);
+	}
+	assert_null(strtok_r(NULL, "\n", &save));
+	free(text);
+	results_close(r);
+}
+
 static void test_summary_of_nothing_is_the_header(void **state)
 {
 	struct fixture *f = *state;
@@ -409,14 +461,19 @@ static void test_table(void **state)
 	for (int i = 1; i <= 2; i++) {
 		struct rep_result a = make_rep("readwrite", 65536, i, 1e9);
 		struct rep_result b = make_rep("splice", 65536, i, 2e9);
+		struct rep_result c = make_rep("readwrite", 65536, i, 1e9);
 
+		c.cell.pipe_asked = 1 << 20;
 		assert_int_equal(results_add(r, &a), 0);
 		assert_int_equal(results_add(r, &b), 0);
+		assert_int_equal(results_add(r, &c), 0);
 	}
 	results_print_table(r, out);
 	fclose(out);
 	assert_non_null(strstr(text, "MB/s = 10^6 bytes/s"));
-	assert_non_null(strstr(text, "relay over tcp, 1 GiB, block 64 KiB, 2 reps"));
+	assert_non_null(strstr(text, "relay over tcp, 1 GiB, block 64 KiB, 2 reps (role"));
+	/* A pipe size asked is its own block of the table, named in its heading. */
+	assert_non_null(strstr(text, "relay over tcp, 1 GiB, block 64 KiB, 2 reps, 1 MiB pipe (role"));
 	/* 2e9 B/s is 2000 MB/s; twice readwrite; both repetitions verified. */
 	assert_non_null(strstr(text, "2000 [2000..2000]"));
 	assert_non_null(strstr(text, "2.00"));
@@ -540,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_record_nulls),
 		cmocka_unit_test_setup_teardown(test_add_rejects_warmup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_medians_and_paired_ratios, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_pipe_size_asked_is_part_of_the_cell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_of_nothing_is_the_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_temporary_files_left, setup, teardown),
