@@ -2417,7 +2417,7 @@ int cmd_compare(int argc, char **argv)
 		const char *st = rr_csv_get(bs, i, "strategy");
 		uint64_t by = strtoull(rr_csv_get(bs, i, "bytes"), NULL, 10);
 		uint64_t bl = strtoull(rr_csv_get(bs, i, "block"), NULL, 10);
-		long ra = rr_summary_row(&a, sc, tr, by, bl, rr_summary_conns(bs, i), st);
+		long ra = rr_summary_row(&a, sc, tr, by, bl, rr_summary_conns(bs, i), rr_summary_pipe(bs, i), st);
 		double ta, tb, ca, cb, rt, rcpu;
 		char s1[48], s2[48];
 

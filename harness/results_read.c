@@ -270,8 +270,15 @@ unsigned rr_summary_conns(const struct rr_csv *c, size_t row)
 	return cn && *cn ? (unsigned)strtoul(cn, NULL, 10) : 1;
 }
 
+uint64_t rr_summary_pipe(const struct rr_csv *c, size_t row)
+{
+	const char *p = rr_csv_get(c, row, "pipe_size_asked");
+
+	return p && *p ? strtoull(p, NULL, 10) : 0;
+}
+
 long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *transport,
-		    uint64_t bytes, uint64_t block, unsigned conns, const char *strategy)
+		    uint64_t bytes, uint64_t block, unsigned conns, uint64_t pipe, const char *strategy)
 {
 	const struct rr_csv *c = &d->summary;
 
@@ -282,7 +289,7 @@ long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *tr
 
 		if (sc && tr && by && bl && st && !strcmp(sc, scenario) && !strcmp(tr, transport) &&
 		    strtoull(by, NULL, 10) == bytes && strtoull(bl, NULL, 10) == block &&
-		    rr_summary_conns(c, r) == conns && !strcmp(st, strategy))
+		    rr_summary_conns(c, r) == conns && rr_summary_pipe(c, r) == pipe && !strcmp(st, strategy))
 			return (long)r;
 	}
 	return -1;
@@ -524,6 +531,13 @@ unsigned rr_conns(json_t *rec)
 	double v;
 
 	return rr_num(rec, "conns", &v) && v >= 1 ? (unsigned)v : 1;
+}
+
+uint64_t rr_pipe_asked(json_t *rec)
+{
+	double v;
+
+	return rr_num(rec, "pipe_size_asked", &v) && v >= 1 ? (uint64_t)v : 0;
 }
 
 static int group_cells(struct rr_dir *d, char *err, size_t errlen)

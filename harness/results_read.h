@@ -76,17 +76,21 @@ void rr_csv_free(struct rr_csv *c);
 int rr_csv_col(const struct rr_csv *c, const char *name);	/* -1 if absent */
 /* The field of ROW in column NAME, or NULL when the column is absent. */
 const char *rr_csv_get(const struct rr_csv *c, size_t row, const char *name);
-/* The summary row of a cell, or -1. */
+/* The summary row of a cell (pipe: the pipe size asked, 0 = the default), or -1. */
 long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *transport,
-		    uint64_t bytes, uint64_t block, unsigned conns, const char *strategy);
+		    uint64_t bytes, uint64_t block, unsigned conns, uint64_t pipe, const char *strategy);
 /* A summary row's conns: 1 where the column is absent or empty (older runs). */
 unsigned rr_summary_conns(const struct rr_csv *c, size_t row);
+/* A summary row's pipe_size_asked: 0 (the kernel default) where absent or empty (older runs). */
+uint64_t rr_summary_pipe(const struct rr_csv *c, size_t row);
 
 /* A record of scripts/peers.sh (peers.jsonl), read beside copylab's own. */
 bool rr_is_peer(json_t *rec);
 
 /* A record's "conns": 1 when absent (older records, peers' records). */
 unsigned rr_conns(json_t *rec);
+/* A record's "pipe_size_asked": 0 (the kernel default) when null or absent (older records). */
+uint64_t rr_pipe_asked(json_t *rec);
 
 /* Dotted path lookup: "roles.server.bpf.bytes_to_user".  NULL if absent. */
 json_t *rr_get(json_t *obj, const char *path);

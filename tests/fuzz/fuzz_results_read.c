@@ -150,9 +150,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				snprintf(path, sizeof(path), "roles.%s.cpu_per_gib_s", cell->tested_role);
 				(void)rr_cell_stat(&d, cell, metric_bps, path, &med, &min, &max);
 			}
+			/* pipe_size_asked: a number, null or absent (older records) */
 			(void)rr_summary_row(&d, cell->scenario, cell->transport, cell->bytes, cell->block,
-					     cell->conns, cell->strategy);
+					     cell->conns, cell->nusable ? rr_pipe_asked(d.rec[cell->rec[0]]) : 0,
+					     cell->strategy);
 		}
+		for (size_t r = 0; r < d.summary.nrows; r++)
+			(void)rr_summary_pipe(&d.summary, r);
 		if (reps != d.nrec)
 			abort();
 		rr_close(&d);

@@ -159,10 +159,15 @@ static void test_open_groups_cells(void **state UNUSED)
 	assert_true(med == 300e6 && lo == 300e6 && hi == 300e6);
 
 	assert_true(d.have_summary);
-	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, "splice"), 1);
-	assert_int_equal(rr_summary_row(&d, "relay", "unix", 1073741824, 65536, 1, "splice"), -1);
+	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 0, "splice"), 1);
+	assert_int_equal(rr_summary_row(&d, "relay", "unix", 1073741824, 65536, 1, 0, "splice"), -1);
 	/* a summary without a conns column is one connection a cell */
-	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 8, "splice"), -1);
+	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 8, 0, "splice"), -1);
+	/* ... and without a pipe_size_asked column, the default pipe */
+	assert_int_equal(rr_summary_pipe(&d.summary, 1), 0);
+	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 1048576, "splice"), -1);
+	/* records from before pipe_size_asked asked for the default pipe */
+	assert_int_equal(rr_pipe_asked(d.rec[0]), 0);
 	assert_string_equal(rr_machine(&d, m, sizeof(m)), "Test CPU, 2 CPUs, Linux 6.1.0-test");
 
 	double v;
@@ -171,6 +176,39 @@ static void test_open_groups_cells(void **state UNUSED)
 	assert_false(rr_num(d.rec[0], "roles.relay.bpf.bytes_to_user", &v));	/* bpf is null */
 	assert_string_equal(rr_str(d.rec[0], "metrics.bpf"), "off (--no-bpf)");
 	assert_null(rr_get(d.rec[0], "roles.nobody.cpu_user_s"));
+	rr_close(&d);
+}
+
+/*
+ * A summary of today's columns (pipe_size_asked last) beside records that
+ * have the key (a number, or null for the default): the rows of each pipe
+ * size are found apart.
+ */
+static void test_pipe_size_asked(void **state UNUSED)
+{
+	struct rr_dir d;
+	char err[512], text[4096], *a, *b;
+
+	a = record("readwrite", 1, 100e6, "ok", "ok", 0.1, 0.3, "null");
+	b = record("readwrite", 1, 200e6, "ok", "ok", 0.1, 0.3, "null");
+	/* the same record, asked for the default (null) and for 1 MiB */
+	a[strlen(a) - 2] = '\0';
+	b[strlen(b) - 2] = '\0';
+	snprintf(text, sizeof(text), "%s,\"pipe_size_asked\":null}\n%s,\"pipe_size_asked\":1048576}\n", a, b);
+	put("results.jsonl", text);
+	put("summary.csv", "scenario,transport,bytes,block,strategy,bytes_per_s_median,tested_cpu_per_gib_median,"
+			   "cache,outstanding,conns,pipe_size_asked\n"
+			   "relay,tcp,1073741824,65536,readwrite,100000000,0.4,warm,0,1,0\n"
+			   "relay,tcp,1073741824,65536,readwrite,200000000,0.4,warm,0,1,1048576\n");
+	assert_int_equal(rr_open(dir, &d, err, sizeof(err)), RR_OK);
+	assert_int_equal(d.nrec, 2);
+	assert_int_equal(rr_pipe_asked(d.rec[0]), 0);
+	assert_int_equal(rr_pipe_asked(d.rec[1]), 1048576);
+	assert_int_equal(rr_summary_pipe(&d.summary, 0), 0);
+	assert_int_equal(rr_summary_pipe(&d.summary, 1), 1048576);
+	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 0, "readwrite"), 0);
+	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 1048576, "readwrite"), 1);
+	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 4096, "readwrite"), -1);
 	rr_close(&d);
 }
 
@@ -263,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_csv_quotes_and_breaks),
 		cmocka_unit_test(test_csv_errors_name_the_line),
 		cmocka_unit_test_setup_teardown(test_open_groups_cells, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_size_asked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_name_file_and_line, setup, teardown),
 		cmocka_unit_test(test_median),
