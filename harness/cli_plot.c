@@ -334,6 +334,193 @@ static const struct rr_cell *find_cell(const struct rr_dir *d, const char *sc, c
 	return NULL;
 }
 
+/* ---- variants of a cell: cache, outstanding, pipe size ---------------------------- */
+
+/*
+ * results_read groups records by (scenario, transport, bytes, block,
+ * conns, strategy); a run can hold several variants of such a cell that
+ * summary.csv keeps apart: a cold-cache and a warm one, echo with 1 and
+ * with N messages outstanding, the pipe scenario at the default pipe and
+ * at --pipe-size 1M.  The tables and every chart tell them apart here,
+ * from the records.
+ */
+static const char *rec_cache(json_t *r)
+{
+	const char *c = rr_str(r, "cache");
+
+	return c && *c ? c : "warm";
+}
+
+static int rec_outstanding(json_t *r)
+{
+	double v;
+
+	return rr_num(r, "latency.outstanding", &v) && v >= 1 ? (int)v : 0;
+}
+
+static bool rec_usable(json_t *r)
+{
+	const char *st = rr_str(r, "status"), *v = rr_str(r, "verify");
+
+	return st && !strcmp(st, "ok") && !(v && !strcmp(v, "mismatch"));
+}
+
+struct variant {
+	const char *cache;	/* "warm", "cold" */
+	int outstanding;	/* 0: the records have no latency object */
+	uint64_t pipe;		/* pipe_size_asked (--pipe-size); 0: the kernel default */
+};
+
+struct variants {
+	struct variant v[8];
+	int n;
+};
+
+static struct variant variant_of(json_t *r)
+{
+	return (struct variant){ rec_cache(r), rec_outstanding(r), rr_pipe_asked(r) };
+}
+
+static bool variant_eq(struct variant a, struct variant b)
+{
+	return !strcmp(a.cache, b.cache) && a.outstanding == b.outstanding && a.pipe == b.pipe;
+}
+
+static void variants_add(struct variants *vs, struct variant v)
+{
+	for (int k = 0; k < vs->n; k++)
+		if (variant_eq(vs->v[k], v))
+			return;
+	if (vs->n < (int)(sizeof(vs->v) / sizeof(vs->v[0])))
+		vs->v[vs->n++] = v;
+}
+
+/* Whether record R is of the data point (SC, TR, PT), and of STRATEGY unless that is NULL. */
+static bool rec_at(json_t *r, const char *sc, const char *tr, struct point pt, const char *strategy)
+{
+	const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *st = rr_str(r, "strategy");
+
+	return rs && rt && st && !strcmp(rs, sc) && !strcmp(rt, tr) && (!strategy || !strcmp(st, strategy)) &&
+	       (uint64_t)json_integer_value(json_object_get(r, "bytes")) == pt.bytes &&
+	       (uint64_t)json_integer_value(json_object_get(r, "block")) == pt.block && rr_conns(r) == pt.conns;
+}
+
+static struct point point_of_cell(const struct rr_cell *c)
+{
+	return (struct point){ c->bytes, c->block, c->conns };
+}
+
+/* The variants of a data point, over all its strategies, in first-seen order. */
+static struct variants point_variants(const struct rr_dir *d, const char *sc, const char *tr, struct point pt)
+{
+	struct variants vs = { 0 };
+
+	for (size_t i = 0; i < d->nrec; i++)
+		if (rec_at(d->rec[i], sc, tr, pt, NULL))
+			variants_add(&vs, variant_of(d->rec[i]));
+	return vs;
+}
+
+/*
+ * The one variant a chart with a single bar per strategy shows: the
+ * defaults where the run has them (warm cache, the kernel's pipe, the
+ * fewest messages outstanding).
+ */
+static struct variant main_variant(const struct variants *vs)
+{
+	struct variant best = vs->n ? vs->v[0] : (struct variant){ "warm", 0, 0 };
+
+	for (int i = 1; i < vs->n; i++) {
+		struct variant c = vs->v[i];
+		int cw = !strcmp(c.cache, "warm"), bw = !strcmp(best.cache, "warm");
+
+		if (cw != bw ? cw > bw : (c.pipe == 0) != (best.pipe == 0) ? c.pipe == 0 : c.outstanding < best.outstanding)
+			best = c;
+	}
+	return best;
+}
+
+/*
+ * A cell of one variant: the usable records of C that have its cache,
+ * outstanding and pipe size (rec is allocated: free it).  nreps counts
+ * them all; 0 when C has no record of that variant.
+ */
+static int variant_cell(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
+{
+	*out = *c;
+	out->nreps = out->nusable = out->nverified = 0;
+	out->rec = calloc(d->nrec + 1, sizeof(*out->rec));
+	if (!out->rec)
+		return -1;
+	for (size_t i = 0; i < d->nrec; i++) {
+		json_t *r = d->rec[i];
+
+		if (!rec_at(r, c->scenario, c->transport, point_of_cell(c), c->strategy) ||
+		    !variant_eq(variant_of(r), v))
+			continue;
+		out->nreps++;
+		if (rec_usable(r)) {
+			out->rec[out->nusable++] = i;
+			if (json_is_true(json_object_get(r, "verified")))
+				out->nverified++;
+		}
+	}
+	return 0;
+}
+
+/* Cell C narrowed to variant V in *out (free out->rec); false when C has no record of V. */
+static bool cell_in_variant(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
+{
+	if (!c || variant_cell(d, c, v, out))
+		return false;
+	if (out->nreps == 0) {
+		free(out->rec);
+		out->rec = NULL;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * What sets variant V apart among ALL: "cold cache, 8 outstanding, 1 MiB
+ * pipe"; "" for the defaults.  A cold (or other) cache and a pipe size
+ * asked are always named; the number outstanding when ALL has several;
+ * "default pipe" when another of ALL asked for a pipe size.
+ */
+static const char *variant_words(struct variant v, const struct variants *all, char *buf, size_t len)
+{
+	bool several_out = false, several_pipe = false;
+	char pipe[48];
+
+	for (int i = 1; all && i < all->n; i++) {
+		several_out |= all->v[i].outstanding != all->v[0].outstanding;
+		several_pipe |= all->v[i].pipe != all->v[0].pipe;
+	}
+	buf[0] = '\0';
+	if (!strcmp(v.cache, "cold"))
+		snprintf(buf, len, "cold cache");
+	else if (strcmp(v.cache, "warm"))
+		snprintf(buf, len, "cache %s", v.cache);
+	if (several_out && v.outstanding)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%d outstanding", buf[0] ? ", " : "", v.outstanding);
+	if (v.pipe)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s pipe", buf[0] ? ", " : "",
+			 hb(v.pipe, pipe, sizeof(pipe)));
+	else if (several_pipe)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%sdefault pipe", buf[0] ? ", " : "");
+	return buf;
+}
+
+/* " (cold cache, 8 outstanding, 1 MiB pipe)", or "" for the defaults (variant_words). */
+static const char *variant_suffix(struct variant v, const struct variants *all, char *buf, size_t len)
+{
+	char w[88];
+
+	variant_words(v, all, w, sizeof(w));
+	snprintf(buf, len, w[0] ? " (%s)" : "", w);
+	return buf;
+}
+
 /* Roles of a scenario, the tested one first (the scenario table, else the record). */
 static int roles_of(const struct rr_dir *d, const struct rr_cell *c, const char **out, int max)
 {
@@ -664,7 +851,8 @@ static const char *point_text(struct point pt, char *buf, size_t len)
 struct group {
 	const char *scenario, *transport;
 	struct point pt;
-	char label[128];
+	struct variant v;	/* the records of the point a group's bars are drawn from */
+	char label[160];
 };
 
 enum bar_metric { BAR_THROUGHPUT, BAR_TESTED_CPU };
@@ -680,9 +868,15 @@ static int draw_bars(struct plot *p, const char *name, const char *scenario, con
 	for (int i = 0; i < ng; i++) {
 		struct list s = strategies_of(&p->d, g[i].scenario, g[i].transport);
 
-		for (int k = 0; k < s.n; k++)
-			if (find_cell(&p->d, g[i].scenario, g[i].transport, g[i].pt, s.v[k]))
+		for (int k = 0; k < s.n; k++) {
+			struct rr_cell cv;
+
+			if (cell_in_variant(&p->d, find_cell(&p->d, g[i].scenario, g[i].transport, g[i].pt, s.v[k]),
+					    g[i].v, &cv)) {
 				list_add(&strategies, s.v[k]);
+				free(cv.rec);
+			}
+		}
 	}
 	if (chart_open(p, name, &dat, &vars))
 		return -1;
@@ -693,12 +887,12 @@ static int draw_bars(struct plot *p, const char *name, const char *scenario, con
 		double first = -1, last = 0;
 
 		for (int k = 0; k < strategies.n; k++) {
-			const struct rr_cell *c = find_cell(&p->d, g[i].scenario, g[i].transport, g[i].pt,
-							    strategies.v[k]);
+			struct rr_cell cv, *c = &cv;
 			struct role_metric tested = { NULL, RW_CPU };
 			double med, lo, hi;
 
-			if (!c)
+			if (!cell_in_variant(&p->d, find_cell(&p->d, g[i].scenario, g[i].transport, g[i].pt,
+							      strategies.v[k]), g[i].v, &cv))
 				continue;
 			x += 1;
 			if (what == BAR_THROUGHPUT)
@@ -721,6 +915,7 @@ static int draw_bars(struct plot *p, const char *name, const char *scenario, con
 				first = x;
 			last = x;
 			nbars++;
+			free(cv.rec);
 		}
 		if (first >= 0) {
 			char esc[256];
@@ -807,17 +1002,23 @@ static int plot_throughput(struct plot *p, const char *sc)
 		struct points pts = points_of(&p->d, sc, tr.v[t]);
 
 		for (int i = 0; i < pts.n && ng < MAX_LIST; i++) {
-			char a[48], b[48];
+			/* One group of bars per variant of the point: a cold cache, a pipe size asked, ... */
+			struct variants vs = point_variants(&p->d, sc, tr.v[t], pts.v[i]);
 
-			g[ng] = (struct group){ sc, tr.v[t], pts.v[i], "" };
-			if (many)
-				snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s", tr.v[t],
-					 hb(pts.v[i].bytes, a, sizeof(a)), pts.v[i].block ? "block " : "peers",
-					 pts.v[i].block ? hb(pts.v[i].block, b, sizeof(b)) : "",
-					 pts.v[i].conns > 1 ? conns_text(pts.v[i].conns) : "");
-			else
-				snprintf(g[ng].label, sizeof(g[ng].label), "%s", tr.v[t]);
-			ng++;
+			for (int vi = 0; vi < vs.n && ng < MAX_LIST; vi++) {
+				char a[48], b[48], w[88];
+
+				g[ng] = (struct group){ sc, tr.v[t], pts.v[i], vs.v[vi], "" };
+				variant_words(vs.v[vi], &vs, w, sizeof(w));
+				if (many)
+					snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s%s%s", tr.v[t],
+						 hb(pts.v[i].bytes, a, sizeof(a)), pts.v[i].block ? "block " : "peers",
+						 pts.v[i].block ? hb(pts.v[i].block, b, sizeof(b)) : "",
+						 pts.v[i].conns > 1 ? conns_text(pts.v[i].conns) : "", w[0] ? "\n" : "", w);
+				else
+					snprintf(g[ng].label, sizeof(g[ng].label), "%s%s%s", tr.v[t], w[0] ? "\n" : "", w);
+				ng++;
+			}
 		}
 	}
 	transports_text(&tr, ttext, sizeof(ttext));
@@ -848,9 +1049,16 @@ static int plot_overview(struct plot *p)
 
 			if (!has_usable(&p->d, sc.v[s], tr.v[t]))
 				continue;
-			g[ng] = (struct group){ sc.v[s], tr.v[t], representative(&pts), "" };
-			snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s", sc.v[s], tr.v[t],
-				 hb(g[ng].pt.bytes, a, sizeof(a)));
+			struct point pt = representative(&pts);
+			struct variants vs = point_variants(&p->d, sc.v[s], tr.v[t], pt);
+
+			char w[88];
+
+			/* the defaults where the run has them; a pipe size or cold cache is named */
+			g[ng] = (struct group){ sc.v[s], tr.v[t], pt, main_variant(&vs), "" };
+			variant_words(g[ng].v, NULL, w, sizeof(w));
+			snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s", sc.v[s], tr.v[t],
+				 hb(g[ng].pt.bytes, a, sizeof(a)), w[0] ? "\n" : "", w);
 			ng++;
 		}
 	}
@@ -879,14 +1087,19 @@ static int plot_cpu_roles(struct plot *p, const char *sc, const char *tr)
 	snprintf(name, sizeof(name), "cpu-%s-%s", sc, tr);
 	if (chart_open(p, name, &dat, &vars))
 		return -1;
-	for (int k = 0; k < st.n; k++) {
-		const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
+	struct variants vs = point_variants(&p->d, sc, tr, pt);
+
+	/* Variant by variant (a cold cache, a pipe size asked), strategy by strategy. */
+	for (int vk = 0; vk < vs.n * st.n; vk++) {
+		struct rr_cell cv, *c = &cv;
 		const char *roles[8];
+		char suffix[96];
 		int nr;
 		double first;
 
-		if (!c)
+		if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[vk % st.n]), vs.v[vk / st.n], &cv))
 			continue;
+		variant_suffix(vs.v[vk / st.n], &vs, suffix, sizeof(suffix));
 		nr = roles_of(&p->d, c, roles, 8);
 		first = x + 1;
 		for (int r = 0; r < nr; r++) {
@@ -905,9 +1118,10 @@ static int plot_cpu_roles(struct plot *p, const char *sc, const char *tr)
 			fputc('\n', dat);
 			nbars++;
 		}
-		fprintf(vars, "set label \"%s\" at first %g, graph -0.13 center font ',11'\n", c->strategy,
-			(first + x) / 2);
+		fprintf(vars, "set label \"%s%s\" at first %g, graph -0.13 center font ',11'\n", c->strategy,
+			suffix, (first + x) / 2);
 		x += 1;
+		free(cv.rec);
 	}
 	fclose(dat);
 	fprintf(vars, "set xrange [0:%g]\nwidth = %d\nheight = 620\n", x, nbars > 18 ? 1600 : 1200);
@@ -950,27 +1164,40 @@ static int plot_ledger(struct plot *p, const char *sc, const char *tr)
 	snprintf(name, sizeof(name), "ledger-%s-%s", sc, tr);
 	if (chart_open(p, name, &dat, &vars))
 		return -1;
-	for (int k = 0; k < st.n; k++) {
-		const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
+	struct variants vs = point_variants(&p->d, sc, tr, pt);
+	struct sbuf tics = { 0 };
 
+	/* One bar per strategy and variant (a cold cache, a pipe size asked), variant by variant. */
+	for (int vk = 0; vk < vs.n * st.n; vk++) {
+		struct rr_cell cv, *c = &cv;
+
+		if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[vk % st.n]), vs.v[vk / st.n], &cv))
+			continue;
 		/* peers.sh measures a peer's CPU and throughput, not its syscalls or copies */
-		if (!c || c->nusable == 0 || c->peer)
-			continue;
-		double um = role_median(&p->d, c, NULL, RW_USERMEM);
+		if (c->nusable && !c->peer) {
+			double um = role_median(&p->d, c, NULL, RW_USERMEM);
 
-		if (isfinite(um))
-			with_bpf++;
-		else if (!why[0])
-			snprintf(why, sizeof(why), "%s", bpf_note_of(&p->d, c));
-		tested = c->tested_role;
+			if (isfinite(um))
+				with_bpf++;
+			else if (!why[0])
+				snprintf(why, sizeof(why), "%s", bpf_note_of(&p->d, c));
+			tested = c->tested_role;
+		}
+		free(cv.rec);
 	}
-	for (int k = 0; k < st.n; k++) {
-		const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
+	for (int vk = 0; vk < vs.n * st.n; vk++) {
+		struct rr_cell cv, *c = &cv;
+		char suffix[96];
 
-		if (!c || c->nusable == 0 || c->peer)
+		if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[vk % st.n]), vs.v[vk / st.n], &cv))
 			continue;
+		if (c->nusable == 0 || c->peer) {
+			free(cv.rec);
+			continue;
+		}
+		variant_suffix(vs.v[vk / st.n], &vs, suffix, sizeof(suffix));
 		n++;
-		fprintf(dat, "%d\t%s\t%u\t", n, c->strategy, strategy_color(c->strategy));
+		fprintf(dat, "%d\t%s%s\t%u\t", n, c->strategy, suffix, strategy_color(c->strategy));
 		gp_num(dat, role_median(&p->d, c, NULL, RW_USERMEM));
 		fputc('\t', dat);
 		gp_num(dat, role_median(&p->d, c, NULL, RW_KERNEL));
@@ -981,17 +1208,12 @@ static int plot_ledger(struct plot *p, const char *sc, const char *tr)
 		fputc('\t', dat);
 		gp_num(dat, role_median(&p->d, c, NULL, RW_FAULTS));
 		fputc('\n', dat);
+		sb_printf(&tics, "%s\"%s%s\" %d", n > 1 ? ", " : "", c->strategy, suffix, n);
+		free(cv.rec);
 	}
 	fclose(dat);
-	fprintf(vars, "set xtics (");
-	for (int k = 0, i = 0; k < st.n; k++) {
-		const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
-
-		if (c && c->nusable && !c->peer) {
-			fprintf(vars, "%s\"%s\" %d", i ? ", " : "", c->strategy, i + 1);
-			i++;
-		}
-	}
+	fprintf(vars, "set xtics (%s", tics.p ? tics.p : "");
+	free(tics.p);
 	fprintf(vars, ")\nset xrange [0.3:%g]\nwidth = 1300\nheight = 820\nhave_bpf = %d\n", n + 0.7,
 		with_bpf > 0);
 	gp_str(vars, "bpf_note", why[0] ? why : "-");
@@ -1098,13 +1320,18 @@ static int plot_sweep(struct plot *p, const char *sc, const char *tr, enum sweep
 			fprintf(dat, "%" PRIu64 "\t%" PRIu64, vals[i], vals[i]);
 		else
 			fprintf(dat, "%" PRIu64 "\t%s", vals[i], size_token(vals[i], tok, sizeof(tok)));
+		/* a sweep's line is one variant: the defaults where the run has them */
+		struct variants vs = point_variants(&p->d, sc, tr, pt);
+		struct variant main = main_variant(&vs);
+
 		for (int k = 0; k < st.n; k++) {
-			const struct rr_cell *c = find_cell(&p->d, sc, tr, pt, st.v[k]);
+			struct rr_cell cv;
 			double med = NAN, lo = NAN, hi = NAN, cpu = NAN;
 
-			if (c) {
-				rr_cell_stat(&p->d, c, m_mbps, NULL, &med, &lo, &hi);
-				cpu = role_median(&p->d, c, NULL, RW_CPU);
+			if (cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[k]), main, &cv)) {
+				rr_cell_stat(&p->d, &cv, m_mbps, NULL, &med, &lo, &hi);
+				cpu = role_median(&p->d, &cv, NULL, RW_CPU);
+				free(cv.rec);
 			}
 			for (int j = 0; j < 4; j++) {
 				double v = j == 0 ? med : j == 1 ? lo : j == 2 ? hi : cpu;
@@ -1183,20 +1410,27 @@ static int plot_efficiency(struct plot *p, const char *sc)
 		pt = representative(&pts);
 		if (t)
 			fputs("\n\n", dat);
-		for (int k = 0; k < st.n; k++) {
-			const struct rr_cell *c = find_cell(&p->d, sc, tr.v[t], pt, st.v[k]);
+		struct variants vs = point_variants(&p->d, sc, tr.v[t], pt);
+
+		/* a point per strategy and variant (a cold cache, a pipe size asked) */
+		for (int vk = 0; vk < vs.n * st.n; vk++) {
+			struct rr_cell cv, *c = &cv;
+			char suffix[96];
 			double mb, cpu;
 
-			if (!c)
+			if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr.v[t], pt, st.v[vk % st.n]),
+					     vs.v[vk / st.n], &cv))
 				continue;
+			variant_suffix(vs.v[vk / st.n], &vs, suffix, sizeof(suffix));
 			mb = cell_median(&p->d, c, m_mbps, NULL);
 			cpu = role_median(&p->d, c, NULL, RW_CPU);
-			fprintf(dat, "%s\t", c->strategy);
+			fprintf(dat, "%s%s\t", c->strategy, suffix);
 			gp_num(dat, cpu);
 			fputc('\t', dat);
 			gp_num(dat, mb);
 			fprintf(dat, "\t%u\n", strategy_color(c->strategy));
 			n++;
+			free(cv.rec);
 		}
 		strncat(words, tr.v[t], sizeof(words) - strlen(words) - 2);
 		strncat(words, " ", sizeof(words) - strlen(words) - 1);
@@ -1216,117 +1450,6 @@ static int plot_efficiency(struct plot *p, const char *sc)
 		return 0;
 	snprintf(caption, sizeof(caption), "%s: efficiency, throughput against CPU per GiB", sc);
 	return chart_finish(p, name, "efficiency.gp", sc, caption);
-}
-
-/* ---- variants of a cell: cache and outstanding ------------------------------------ */
-
-/*
- * results_read groups records by (scenario, transport, bytes, block,
- * strategy); a run can hold several variants of such a cell that
- * summary.csv keeps apart: a cold-cache and a warm one, or echo with 1
- * and with N messages outstanding.  The tables and the latency chart tell
- * them apart here, from the records.
- */
-static const char *rec_cache(json_t *r)
-{
-	const char *c = rr_str(r, "cache");
-
-	return c && *c ? c : "warm";
-}
-
-static int rec_outstanding(json_t *r)
-{
-	double v;
-
-	return rr_num(r, "latency.outstanding", &v) && v >= 1 ? (int)v : 0;
-}
-
-static bool rec_usable(json_t *r)
-{
-	const char *st = rr_str(r, "status"), *v = rr_str(r, "verify");
-
-	return st && !strcmp(st, "ok") && !(v && !strcmp(v, "mismatch"));
-}
-
-struct variant {
-	const char *cache;	/* "warm", "cold" */
-	int outstanding;	/* 0: the records have no latency object */
-};
-
-struct variants {
-	struct variant v[8];
-	int n;
-};
-
-/* The variants of cell C, in the order their first record appears. */
-static struct variants variants_of(const struct rr_dir *d, const struct rr_cell *c)
-{
-	struct variants vs = { 0 };
-
-	for (size_t i = 0; i < d->nrec; i++) {
-		json_t *r = d->rec[i];
-		const char *sc = rr_str(r, "scenario"), *tr = rr_str(r, "transport"), *st = rr_str(r, "strategy");
-		struct variant v;
-		bool seen = false;
-
-		if (!sc || !tr || !st || strcmp(sc, c->scenario) || strcmp(tr, c->transport) || strcmp(st, c->strategy) ||
-		    (uint64_t)json_integer_value(json_object_get(r, "bytes")) != c->bytes ||
-		    (uint64_t)json_integer_value(json_object_get(r, "block")) != c->block || rr_conns(r) != c->conns)
-			continue;
-		v = (struct variant){ rec_cache(r), rec_outstanding(r) };
-		for (int k = 0; k < vs.n && !seen; k++)
-			seen = !strcmp(vs.v[k].cache, v.cache) && vs.v[k].outstanding == v.outstanding;
-		if (!seen && vs.n < (int)(sizeof(vs.v) / sizeof(vs.v[0])))
-			vs.v[vs.n++] = v;
-	}
-	return vs;
-}
-
-/*
- * A cell of one variant: the usable records of C that have its cache and
- * outstanding (rec is allocated: free it).  nreps counts them all.
- */
-static int variant_cell(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
-{
-	*out = *c;
-	out->nreps = out->nusable = out->nverified = 0;
-	out->rec = calloc(d->nrec + 1, sizeof(*out->rec));
-	if (!out->rec)
-		return -1;
-	for (size_t i = 0; i < d->nrec; i++) {
-		json_t *r = d->rec[i];
-		const char *sc = rr_str(r, "scenario"), *tr = rr_str(r, "transport"), *st = rr_str(r, "strategy");
-
-		if (!sc || !tr || !st || strcmp(sc, c->scenario) || strcmp(tr, c->transport) || strcmp(st, c->strategy) ||
-		    (uint64_t)json_integer_value(json_object_get(r, "bytes")) != c->bytes ||
-		    (uint64_t)json_integer_value(json_object_get(r, "block")) != c->block || rr_conns(r) != c->conns ||
-		    strcmp(rec_cache(r), v.cache) || rec_outstanding(r) != v.outstanding)
-			continue;
-		out->nreps++;
-		if (rec_usable(r)) {
-			out->rec[out->nusable++] = i;
-			if (json_is_true(json_object_get(r, "verified")))
-				out->nverified++;
-		}
-	}
-	return 0;
-}
-
-/* " (cold cache, 8 outstanding)", or "" for a warm cell with one variant of outstanding. */
-static const char *variant_suffix(struct variant v, bool show_outstanding, char *buf, size_t len)
-{
-	bool cold = !strcmp(v.cache, "cold"), other = strcmp(v.cache, "warm") && !cold;
-	char o[48] = "";
-
-	if (show_outstanding && v.outstanding)
-		snprintf(o, sizeof(o), "%d outstanding", v.outstanding);
-	if (!cold && !other && !o[0]) {
-		buf[0] = '\0';
-		return buf;
-	}
-	snprintf(buf, len, " (%s%s%s%s)", cold ? "cold cache" : other ? "cache " : "", other ? v.cache : "",
-		 (cold || other) && o[0] ? ", " : "", o);
-	return buf;
 }
 
 /* ---- latency (echo): p50 / p99 / p99.9 against the message size --------------------- */
@@ -1599,7 +1722,7 @@ static void report_latency(const struct plot *p, const char *sc, const char *tr,
 		const struct lat_row *r = &lr.v[i];
 		char f[8][96], suffix[64];
 
-		variant_suffix((struct variant){ r->cache, 0 }, false, suffix, sizeof(suffix));
+		variant_suffix((struct variant){ r->cache, 0, 0 }, NULL, suffix, sizeof(suffix));
 		snprintf(f[0], sizeof(f[0]), "%s%s", r->strategy, suffix);
 		hb(r->message, f[1], sizeof(f[1]));
 		snprintf(f[2], sizeof(f[2]), "%d", r->outstanding);
@@ -1649,7 +1772,7 @@ struct row {
 
 /*
  * The summary.csv row of variant V of cell C: scenario, transport, bytes,
- * block, strategy and cache match; when several do (echo at several
+ * block, strategy, cache, conns and pipe size match; when several do (echo at several
  * outstanding, which summary.csv does not name), the one whose median
  * throughput is the variant's.  -1 if none.
  */
@@ -1668,7 +1791,8 @@ static long summary_row_of(const struct plot *p, const struct rr_cell *c, struct
 
 		if (!sc || !tr || !st || !by || !bl || strcmp(sc, c->scenario) || strcmp(tr, c->transport) ||
 		    strcmp(st, c->strategy) || strtoull(by, NULL, 10) != c->bytes || strtoull(bl, NULL, 10) != c->block ||
-		    strcmp(ca && *ca ? ca : "warm", v.cache) || rr_summary_conns(cs, r) != c->conns)
+		    strcmp(ca && *ca ? ca : "warm", v.cache) || rr_summary_conns(cs, r) != c->conns ||
+		    rr_summary_pipe(cs, r) != v.pipe)
 			continue;
 		d = med && *med && isfinite(mbps) ? fabs(strtod(med, NULL) / 1e6 - mbps) : 0;
 		if (best < 0 || d < bestd) {
@@ -1712,29 +1836,23 @@ static void verdict_text(const struct rr_csv *cs, long sr, const char *strategy,
 static int table_rows(const struct plot *p, const char *sc, const char *tr, struct point pt, struct row *rows, int max)
 {
 	struct list st = strategies_of(&p->d, sc, tr);
+	/* Variant by variant, so each block of rows is read against its own readwrite. */
+	struct variants vs = point_variants(&p->d, sc, tr, pt);
 	int n = 0;
 
-	for (int k = 0; k < st.n && n < max; k++) {
-		const struct rr_cell *c0 = find_cell(&p->d, sc, tr, pt, st.v[k]);
-		struct variants vs;
-		bool several_out = false;
-
-		if (!c0)
-			continue;
-		vs = variants_of(&p->d, c0);
-		for (int i = 1; i < vs.n; i++)
-			several_out |= vs.v[i].outstanding != vs.v[0].outstanding;
-		for (int vi = 0; vi < vs.n && n < max; vi++) {
+	for (int vi = 0; vi < vs.n && n < max; vi++) {
+		for (int k = 0; k < st.n && n < max; k++) {
+			const struct rr_cell *c0 = find_cell(&p->d, sc, tr, pt, st.v[k]);
 			struct rr_cell cv, *c = &cv;
 			struct row *r = &rows[n];
-			char suffix[64];
+			char suffix[96];
 			double med, lo, hi;
 			long sr;
 
-			if (variant_cell(&p->d, c0, vs.v[vi], &cv))
+			if (!cell_in_variant(&p->d, c0, vs.v[vi], &cv))
 				continue;
 			memset(r, 0, sizeof(*r));
-			variant_suffix(vs.v[vi], several_out, suffix, sizeof(suffix));
+			variant_suffix(vs.v[vi], &vs, suffix, sizeof(suffix));
 			snprintf(r->strategy, sizeof(r->strategy), "%s%s", c->strategy, suffix);
 			rr_cell_stat(&p->d, c, m_mbps, NULL, &med, &lo, &hi);
 			sr = p->d.have_summary && !c->peer ? summary_row_of(p, c, vs.v[vi], med) : -1;
@@ -1965,7 +2083,7 @@ static int write_report(struct plot *p)
 	sb_printf(&md, "%s. %zu counted repetitions in %zu cells. MB/s = 10^6 bytes/s; CPU per GiB = "
 		  "user + system seconds of the role under test per 2^30 bytes; x readwrite = the median of the "
 		  "ratios to readwrite, repetition by repetition (docs/results.md)%s. Cells run with a cold page "
-		  "cache are marked (cold cache).\n\n",
+		  "cache are marked (cold cache), and cells run with --pipe-size by the size asked (1 MiB pipe, for one).\n\n",
 		  p->machine, p->d.nrec, p->d.ncells, ci_text);
 	sb_add(&md, "## Environment\n\n| | |\n|---|---|\n");
 	env_rows(p, md_env_row, &md);
@@ -1986,7 +2104,8 @@ static int write_report(struct plot *p)
 		  "user + system seconds of the role under test per 2<sup>30</sup> bytes; x readwrite = the median "
 		  "of the ratios to readwrite, repetition by repetition", p->d.nrec, p->d.ncells);
 	sb_html(&html, ci_text);
-	sb_add(&html, ". Cells run with a cold page cache are marked (cold cache).</p>\n<h2>Environment</h2>\n<table>\n");
+	sb_add(&html, ". Cells run with a cold page cache are marked (cold cache), and cells run with --pipe-size by the "
+		      "size asked (1 MiB pipe, for one).</p>\n<h2>Environment</h2>\n<table>\n");
 	env_rows(p, html_env_row, &html);
 	sb_add(&html, "</table>\n");
 
