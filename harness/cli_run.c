@@ -461,7 +461,9 @@ static const char bench_help[] =
 "(and vmsplice:gift), over tcp loopback, 256 MiB per socket cell and 1 GiB for\n"
 "copy and pipe, which move faster than 2 GB/s (--quick: 64 MiB),\n"
 "block 64 KiB, 1 warm-up and 5 counted repetitions (--quick: 2), interleaved;\n"
-"serve and copy also with a cold page cache; echo as a latency workload:\n"
+"serve and copy also with a cold page cache; pipe also with a 1 MiB pipe\n"
+"(--pipe-size 1M, or pipe-max-size where smaller: at the default 64 KiB the\n"
+"reader is woken once a chunk); echo as a latency workload:\n"
 "messages of 64 B, 1 KiB, 16 KiB and 64 KiB with 1 and 8 in flight, 20000\n"
 "round trips per cell (at most 256 MiB; --quick: 2000), every one timed.\n"
 "Serve and relay also over tcp and veth side by side (256 MiB; where copylab\n"
@@ -1196,9 +1198,12 @@ static double fig_zc_completions(const struct rep_result *r)
 	return r->zc.reported ? (double)r->zc.completions : NAN;
 }
 
-/* Median of a figure over the warm counted reps of one (scenario, transport, strategy) cell. */
-static double figure_median(const struct session *s, enum scenario sc, const char *tr, const char *label,
-			    rep_figure fig)
+/*
+ * Median of a figure over the warm counted reps of one (scenario,
+ * transport, strategy) cell, with --pipe-size PIPE asked (0: the default).
+ */
+static double figure_median_pipe(const struct session *s, enum scenario sc, const char *tr, const char *label,
+				 size_t pipe, rep_figure fig)
 {
 	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
 	size_t n = 0;
@@ -1208,7 +1213,8 @@ static double figure_median(const struct session *s, enum scenario sc, const cha
 		double x;
 
 		if (r->cell.scenario != sc || strcmp(r->cell.transport, tr) || strcmp(r->cell.strategy, label) ||
-		    strcmp(r->cell.cache, "warm") || r->cell.bytes == 0 || isnan(x = fig(r)))
+		    strcmp(r->cell.cache, "warm") || r->cell.pipe_asked != pipe || r->cell.bytes == 0 ||
+		    isnan(x = fig(r)))
 			continue;
 		v[n++] = x;
 	}
@@ -1216,6 +1222,13 @@ static double figure_median(const struct session *s, enum scenario sc, const cha
 
 	free(v);
 	return m;
+}
+
+/* The same, at the kernel's default pipe size. */
+static double figure_median(const struct session *s, enum scenario sc, const char *tr, const char *label,
+			    rep_figure fig)
+{
+	return figure_median_pipe(s, sc, tr, label, 0, fig);
 }
 
 /* The strategies of a (scenario, transport) point, in first-seen order. */
@@ -1412,6 +1425,35 @@ static void print_zcrecv_comparison(const struct session *s, FILE *out)
 	print_zcrecv_block(s, ZCRECV_BENCH_BLOCK, out);
 }
 
+/*
+ * The pipe scenario at each pipe size asked beside the default: at 64 KiB
+ * the reader is woken once a chunk, so both strategies wait on the
+ * wake-up; a bigger pipe shows the copy vmsplice saves.
+ */
+static void print_pipe_sizes(const struct session *s, FILE *out)
+{
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+		size_t pipe = r->cell.pipe_asked;
+		bool first = true;
+		char asked[32];
+
+		if (r->cell.scenario != SC_PIPE || !pipe)
+			continue;
+		for (size_t j = 0; j < i && first; j++)
+			first = !(s->all[j].cell.scenario == SC_PIPE && s->all[j].cell.pipe_asked == pipe);
+		if (!first)
+			continue;
+		double rw = figure_median_pipe(s, SC_PIPE, "none", "readwrite", pipe, fig_throughput);
+		double vm = figure_median_pipe(s, SC_PIPE, "none", "vmsplice", pipe, fig_throughput);
+
+		if (rw > 0 && vm > 0)
+			fprintf(out, "  pipe throughput, --pipe-size %s (granted: the records' pipe_size): "
+				"vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx\n",
+				human_bytes(pipe, asked, sizeof(asked)), vm / 1e6, rw / 1e6, vm / rw);
+	}
+}
+
 static void print_headline(const struct session *s, FILE *out)
 {
 	/* Each figure from one transport's cells: the bench also runs relay over veth and routed. */
@@ -1427,6 +1469,7 @@ static void print_headline(const struct session *s, FILE *out)
 	if (rw_pipe > 0 && vm_pipe > 0)
 		fprintf(out, "  pipe throughput: vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx (higher is better)\n",
 			vm_pipe / 1e6, rw_pipe / 1e6, vm_pipe / rw_pipe);
+	print_pipe_sizes(s, out);
 	{
 		double sm = figure_median(s, SC_RELAY, "tcp", "sockmap", fig_tested_cpu);
 		double sp = figure_median(s, SC_RELAY, "tcp", "splice", fig_tested_cpu);
@@ -1560,6 +1603,26 @@ static struct group *bench_group_add(struct group *groups, int *ngroups, struct 
 	return g;
 }
 
+/*
+ * The bench's second pipe size: 1 MiB, or pipe-max-size where that is
+ * smaller (an unprivileged F_SETPIPE_SZ cannot pass it).  Where the kernel
+ * still grants less, the records' pipe_size says what the pipe was.
+ */
+#define BENCH_PIPE_SIZE (1ul << 20)
+
+static size_t bench_pipe_size(void)
+{
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
+	unsigned long max = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 0;
+		fclose(f);
+	}
+	return max && max < BENCH_PIPE_SIZE ? max : BENCH_PIPE_SIZE;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	struct parsed p;
@@ -1617,6 +1680,18 @@ int cmd_bench(int argc, char **argv)
 					s.cells_total += (s.reps + s.warmup) * e->nspecs;
 				}
 			continue;
+		}
+		/*
+		 * The pipe at the kernel's default 64 KiB and at 1 MiB: at 64 KiB
+		 * the reader is woken once a chunk, and that cross-core wake-up,
+		 * not the copy, is what the writer waits for; a bigger pipe
+		 * shows what vmsplice saves once it is not.
+		 */
+		if (sc == SC_PIPE) {
+			groups[ngroups] = *g;
+			groups[ngroups].cfg.pipe_size = bench_pipe_size();
+			s.cells_total += (s.reps + s.warmup) * g->nspecs;
+			ngroups++;
 		}
 		/* A file read from the disk is another workload than one in memory: both. */
 		if (scenario_def(sc)->in == EP_FILE) {
