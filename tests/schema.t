@@ -47,6 +47,8 @@ problems=$(jq -r '
 		 elif .verify_note != null then "verify_note of a verified rep is \(.verify_note), not null" else empty end),
 		(if has("pipe_size") | not then "missing pipe_size"
 		 elif .pipe_size != null then "pipe_size of \(.strategy) (no pipe) is \(.pipe_size), not null" else empty end),
+		(if has("pipe_size_asked") | not then "missing pipe_size_asked"
+		 elif .pipe_size_asked != null then "pipe_size_asked without --pipe-size is \(.pipe_size_asked), not null" else empty end),
 		(if (.digest | type) == "string" and (.digest | test("^0x[0-9a-f]{16}$") | not) then "digest \(.digest) is not 0x + 16 hex digits" else empty end),
 		(if .status != "ok" then "status is \(.status)" else empty end),
 		(if ([.bytes, .block, .rep] | map(. == floor) | all) then empty else "bytes/block/rep not integers" end)
@@ -119,6 +121,9 @@ for c in scenario transport bytes block strategy reps verified_reps bytes_per_s_
 done
 ok $([ -s "$S" ] && [ -z "$missing" ]; echo $?) "summary.csv: the header has the documented columns" \
 	"header: '$header'" "missing:$missing"
+is "$(tr ',' '\n' <<<"$header" | tail -n 4 | tr '\n' ' ')" "cache outstanding conns pipe_size_asked " \
+	"summary.csv: pipe_size_asked is the last column, after conns (older columns keep their places)"
+is "$(csv_col pipe_size_asked)" "0 0" "summary.csv: pipe_size_asked is 0 (the kernel default) without --pipe-size"
 is "$(csv_col strategy)" "readwrite sendfile" "summary.csv: one row per strategy"
 is "$(csv_col reps)/$(csv_col verified_reps)/$(csv_col tested_role)" "2 2/2 2/server server" \
 	"summary.csv: 2 reps, both verified, role under test server"
