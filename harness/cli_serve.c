@@ -67,6 +67,7 @@ struct conn {
 	bool keep_alive;
 	bool xfer_live;
 	struct xfer x;
+	uint32_t zc_next_seq;	/* the socket's, kept between responses (struct xfer) */
 	int file_fd;
 	uint64_t body_len;
 	int status;
@@ -123,6 +124,8 @@ static void conn_end_body(struct server *sv, struct conn *c)
 		free(c->x.priv);
 		c->x.priv = NULL;
 		c->xfer_live = false;
+		/* The socket keeps counting its zero-copy sends across responses. */
+		c->zc_next_seq = c->x.zc_next_seq;
 	}
 	if (c->file_fd >= 0) {
 		close(c->file_fd);
@@ -372,6 +375,7 @@ static int start_body(struct server *sv, struct conn *c, uint64_t first, uint64_
 	int ret;
 
 	memset(x, 0, sizeof(*x));
+	x->zc_next_seq = c->zc_next_seq;
 	x->scenario = SC_SERVE;
 	x->in_kind = EP_FILE;
 	x->out_kind = EP_SOCKET;
@@ -642,6 +646,21 @@ static void conn_linger_read(struct server *sv, struct conn *c)
 	}
 }
 
+/*
+ * EPOLLERR says "sk_err is set, or the error queue holds something".  A
+ * zero-copy send strategy (msg_zerocopy) gets its completions on the error
+ * queue, so EPOLLERR is its wake-up, not a dead client: when SO_ERROR reads
+ * 0 the event is the strategy's, and its move() reads the queue.  A real
+ * error (a reset) reads non-zero here, and the next send fails anyway.
+ */
+static bool errqueue_only(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	return c->xfer_live && getsockopt(c->h.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+}
+
 static void conn_event(struct server *sv, struct conn *c, uint32_t ev)
 {
 	switch (c->state) {
@@ -650,7 +669,7 @@ static void conn_event(struct server *sv, struct conn *c, uint32_t ev)
 			conn_read(sv, c);
 		break;
 	case CS_SEND:
-		if ((ev & EPOLLERR) && !(ev & EPOLLOUT)) {
+		if ((ev & EPOLLERR) && !(ev & EPOLLOUT) && !errqueue_only(c)) {
 			log_response(sv, c, c->xfer_live ? c->x.moved : 0);
 			conn_close(sv, c);
 			break;
@@ -949,7 +968,13 @@ int cmd_serve(int argc, char **argv)
 		return usage_error("%s cannot serve files: %s", spec.s->name,
 				   spec.s->support[SC_SERVE].why_not ? spec.s->support[SC_SERVE].why_not
 								     : "not supported");
-	if (ev_strategy_refusal(spec.s->name))
+	/*
+	 * Whatever else a strategy waits on (an io_uring ring, the socket's
+	 * error queue) is a descriptor epoll watches beside the connection
+	 * (H_WAIT, errqueue_only): only a strategy that runs no process at all
+	 * has nothing to serve with.
+	 */
+	if (spec.s->role_replaced_by)
 		return usage_error("%s cannot serve files with this tool: %s", spec.s->name,
 				   ev_strategy_refusal(spec.s->name));
 	sv.s = spec.s;

@@ -50,6 +50,7 @@ static int zc_setup(struct xfer *x)
 	if (setsockopt(x->out_fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) < 0)
 		return (int)io_fail(x, "setsockopt_so_zerocopy", errno);
 	x->zc.reported = true;
+	st->trk.next_seq = x->zc_next_seq;
 	if (x->scenario == SC_SERVE) {
 		int ret;
 
@@ -164,6 +165,7 @@ static ssize_t zc_send(struct xfer *x, struct zc_state *st, const void *buf, siz
 	if ((size_t)ret < n)
 		x->io.short_ops++;
 	zerocopy_track_send(&st->trk, &x->zc, (uint32_t)ret, tag);
+	x->zc_next_seq = st->trk.next_seq;
 	x->moved += (uint64_t)ret;
 	return ret;
 }

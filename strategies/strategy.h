@@ -140,6 +140,16 @@ struct xfer {
 	 * harness's runs; `copylab serve` sets it for a Range request.
 	 */
 	uint64_t in_offset;
+	/*
+	 * The output socket's next MSG_ZEROCOPY sequence number, in and out.
+	 * The kernel numbers every zero-copy send of a socket from 0 for its
+	 * whole life, so a completion names sends by that count: a transfer
+	 * on a socket that earlier transfers used (copylab serve's keep-alive)
+	 * must start from where they stopped.  0 on a fresh socket; a
+	 * zero-copy strategy leaves the next number here when it stops, and
+	 * the owner of the socket passes it to the socket's next transfer.
+	 */
+	uint32_t zc_next_seq;
 };
 
 /*

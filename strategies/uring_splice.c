@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 #ifdef HAVE_LIBURING
 
@@ -49,6 +50,7 @@ static int sp_setup(struct xfer *x)
 {
 	struct uring_pipeline *p = x->priv;
 	bool nb = x->tun.nonblock;
+	long page = sysconf(_SC_PAGESIZE);
 	size_t granted = 0, slot;
 	int ret;
 
@@ -68,8 +70,15 @@ static int sp_setup(struct xfer *x)
 	x->tun.nonblock = nb;
 	if (ret < 0)
 		return ret;
-	/* A slot holds what its pipe holds: a fuller splice would wait on itself. */
+	/*
+	 * A slot holds what its pipe holds: a fuller splice would wait on
+	 * itself.  A pipe holds pages, not bytes: file bytes that start
+	 * inside a page (a Range request from copylab serve, an odd --block)
+	 * take one page more than their length, so leave that page free.
+	 */
 	slot = x->block < granted ? x->block : granted;
+	if (p->in_file && ((x->in_offset | x->block) % (uint64_t)page) && slot > (size_t)page)
+		slot = (slot < granted - (size_t)page) ? slot : granted - (size_t)page;
 	p->slot_size = slot;
 	return 0;
 }

@@ -83,14 +83,11 @@ fetch() {
 	return 1
 }
 
-# The tool drives the strategies that wait on their own sockets; the
-# others are refused with a reason (checked below).
-mapfile -t STRATEGIES < <(supported serve | grep -Ex 'readwrite|mmap_write|sendfile|splice')
-for st in $(supported serve | grep -Evx 'readwrite|mmap_write|sendfile|splice'); do
-	cl serve --listen 127.0.0.1:0 --root /tmp --strategy "$st"
-	ok $([ "$RC" -eq 2 ] && grep -q "cannot" "$ERR"; echo $?) "$st: the tool refuses it with a reason (exit 2)" "$(cl_desc 3)"
-done
-[ ${#STRATEGIES[@]} -ge 4 ] || diag "only ${#STRATEGIES[@]} strategies serve: ${STRATEGIES[*]}"
+# The tool drives every serve strategy: those that wait on descriptors of
+# their own (an io_uring ring, the socket's error queue) as well.
+mapfile -t STRATEGIES < <(supported serve)
+is "$(printf '%s\n' "${STRATEGIES[@]}" | grep -Ecx 'uring_rw|uring_splice|uring_send_zc|msg_zerocopy')" 4 \
+	"the ring and error-queue strategies are among those served (${STRATEGIES[*]})"
 
 # --- every strategy: sizes, ranges, wrk, descriptors ----------------------------
 
@@ -108,6 +105,19 @@ for st in "${STRATEGIES[@]}"; do
 			[ -f "$TMP/got" ] && diag "got $(stat -c %s "$TMP/got") bytes"
 		fi
 	done
+
+	# Three responses on one kept-alive connection: a strategy's state that
+	# belongs to the socket (msg_zerocopy's send numbering) carries over.
+	conns=$(curl -sS --max-time 30 -w '%{num_connects} ' -o "$TMP/k1" "$base/f1048577" -o "$TMP/k2" "$base/f65537" \
+		-o "$TMP/k3" "$base/f4097" 2>"$TMP/curl.err")
+	if [ "$conns" = "1 0 0 " ] && cmp -s "$TMP/k1" "$ROOT_DIR/f1048577" && cmp -s "$TMP/k2" "$ROOT_DIR/f65537" &&
+	   cmp -s "$TMP/k3" "$ROOT_DIR/f4097"; then
+		pass "$st: three GETs on one kept-alive connection, each byte-exact"
+	else
+		fail "$st: three GETs on one kept-alive connection, each byte-exact"
+		diag "connections opened per transfer: '$conns'"
+		diag_file "$TMP/curl.err" 3
+	fi
 
 	# Ranges start inside a page and across page boundaries: in_offset at work.
 	ok_range=0
