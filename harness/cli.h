@@ -12,6 +12,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
@@ -30,5 +31,11 @@ extern char **copylab_argv;
 
 /* Prints "copylab: MESSAGE" on stderr and returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Forks and execs argv (with env, or this environment when NULL), ^C going
+ * to the command as with system(); waits.  0 with *status from waitpid, or
+ * -1 after saying on stderr, as "copylab: WHO: ...", why it could not run.
+ */
+int cli_run_command(const char *who, char **argv, char **env, int *status);
 
 #endif

@@ -603,6 +603,11 @@ static bool m_role(json_t *r, const void *arg, double *v)
 		*v = a / gib;
 		return true;
 	case RW_CPU:
+		/* A peer's cpu_s (schedstat, ns) is finer than its tick-counted user and sys. */
+		if (rr_num(role, "cpu_s", &a)) {
+			*v = a / gib;
+			return true;
+		}
 		if (!rr_num(role, "cpu_user_s", &a) || !rr_num(role, "cpu_sys_s", &b))
 			return false;
 		*v = (a + b) / gib;
@@ -627,15 +632,25 @@ static bool m_role(json_t *r, const void *arg, double *v)
 			return false;
 		*v = a / gib;
 		return true;
+	/*
+	 * A role's own getrusage; a peer has none, only what copylab probe's
+	 * BPF counted for it (sched_switch with it as prev; page_fault_user).
+	 */
 	case RW_CTX:
-		if (!rr_num(role, "ctx_voluntary", &a) || !rr_num(role, "ctx_involuntary", &b))
+		if (rr_num(role, "ctx_voluntary", &a) && rr_num(role, "ctx_involuntary", &b))
+			*v = (a + b) / gib;
+		else if (rr_num(role, "bpf.sched_switches", &a))
+			*v = a / gib;
+		else
 			return false;
-		*v = (a + b) / gib;
 		return true;
 	case RW_FAULTS:
-		if (!rr_num(role, "faults_minor", &a) || !rr_num(role, "faults_major", &b))
+		if (rr_num(role, "faults_minor", &a) && rr_num(role, "faults_major", &b))
+			*v = (a + b) / gib;
+		else if (rr_num(role, "bpf.page_faults", &a))
+			*v = a / gib;
+		else
 			return false;
-		*v = (a + b) / gib;
 		return true;
 	}
 	return false;
@@ -1173,15 +1188,19 @@ static int plot_ledger(struct plot *p, const char *sc, const char *tr)
 
 		if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[vk % st.n]), vs.v[vk / st.n], &cv))
 			continue;
-		/* peers.sh measures a peer's CPU and throughput, not its syscalls or copies */
-		if (c->nusable && !c->peer) {
+		/*
+		 * A peer has a ledger where peers.sh's copylab probe counted one
+		 * (not socat's); one without is left out of the chart, not noted.
+		 */
+		if (c->nusable) {
 			double um = role_median(&p->d, c, NULL, RW_USERMEM);
 
 			if (isfinite(um))
 				with_bpf++;
-			else if (!why[0])
+			else if (!c->peer && !why[0])
 				snprintf(why, sizeof(why), "%s", bpf_note_of(&p->d, c));
-			tested = c->tested_role;
+			if (!c->peer || !tested)
+				tested = c->tested_role;
 		}
 		free(cv.rec);
 	}
@@ -1191,7 +1210,7 @@ static int plot_ledger(struct plot *p, const char *sc, const char *tr)
 
 		if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[vk % st.n]), vs.v[vk / st.n], &cv))
 			continue;
-		if (c->nusable == 0 || c->peer) {
+		if (c->nusable == 0 || (c->peer && !isfinite(role_median(&p->d, c, NULL, RW_USERMEM)))) {
 			free(cv.rec);
 			continue;
 		}
@@ -1230,7 +1249,7 @@ static int plot_ledger(struct plot *p, const char *sc, const char *tr)
 	if (!with_bpf)
 		note(p, "%s over %s: no copy ledger (bytes through user memory or in the kernel) in these records: %s; "
 		     "the ledger chart shows syscalls, context switches and faults only", sc, tr, why);
-	else if (with_bpf < n)
+	else if (with_bpf < n && why[0])
 		note(p, "%s over %s: some strategies have no copy ledger: %s", sc, tr, why);
 	snprintf(caption, sizeof(caption), "%s over %s: the copy ledger per GiB (role under test)%s", sc, tr,
 		 with_bpf ? "" : " - no BPF ledger in these records");
@@ -2284,7 +2303,8 @@ static int plot_dir(struct plot *p, bool report)
 		peers |= p->d.cell[i].peer;
 	if (peers)
 		note(p, "peers.jsonl: scripts/peers.sh's records are drawn beside copylab's (labels peer:... and "
-		     "copylab:...); they have CPU and throughput, no copy ledger");
+		     "copylab:...); they have CPU and throughput, and a copy ledger where peers.sh's copylab probe "
+		     "counted one");
 	for (int s = 0; s < sc.n; s++) {
 		struct list tr = transports_of(&p->d, sc.v[s]);
 

@@ -122,65 +122,6 @@ static void command_line(char *buf, size_t len, char **argv)
 		strcpy(buf + len - 4, "...");
 }
 
-/*
- * Forks and execs argv with env; waits.  Returns 0 with *status from
- * waitpid, or -1 after saying why the command could not run at all.
- */
-static int run_command(char **argv, char **env, int *status)
-{
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
-	int errpipe[2], child_errno = 0;
-	pid_t pid;
-	ssize_t n;
-
-	if (pipe2(errpipe, O_CLOEXEC) != 0) {
-		fprintf(stderr, "copylab: trace: pipe: %s\n", strerror(errno));
-		return -1;
-	}
-	/* Like system(): ^C goes to the command; we stay to report and clean up. */
-	sigemptyset(&ign.sa_mask);
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-		close(errpipe[0]);
-		execvpe(argv[0], argv, env);
-		child_errno = errno;
-		n = write(errpipe[1], &child_errno, sizeof(child_errno));
-		(void)n;
-		_exit(127);
-	}
-	close(errpipe[1]);
-	if (pid < 0) {
-		fprintf(stderr, "copylab: trace: fork: %s\n", strerror(errno));
-		close(errpipe[0]);
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-		return -1;
-	}
-	do
-		n = read(errpipe[0], &child_errno, sizeof(child_errno));
-	while (n < 0 && errno == EINTR);
-	close(errpipe[0]);
-	while (waitpid(pid, status, 0) < 0) {
-		if (errno != EINTR) {
-			fprintf(stderr, "copylab: trace: waitpid: %s\n", strerror(errno));
-			*status = W_EXITCODE(1, 0);
-			break;
-		}
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	if (n == (ssize_t)sizeof(child_errno)) {
-		fprintf(stderr, "copylab: trace: cannot run '%s': %s%s\n", argv[0], strerror(child_errno),
-			child_errno == ENOENT ? " (command not found)" : "");
-		return -1;
-	}
-	return 0;
-}
 
 /* --- reading the records ------------------------------------------------------ */
 
@@ -535,7 +476,7 @@ int cmd_trace(int argc, char **argv)
 	}
 	close(fd);
 	env = traced_environ(tracer, records);
-	if (!env || run_command(argv, env, &status) != 0) {
+	if (!env || cli_run_command("trace", argv, env, &status) != 0) {
 		unlink(records);
 		free(records);
 		return EXIT_RUN_FAILED;

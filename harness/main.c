@@ -16,6 +16,7 @@ static const struct {
 	{ "serve", cmd_serve, "a static HTTP/1.1 file server whose bodies move by a strategy (curl, wrk)" },
 	{ "relay", cmd_relay, "a TCP proxy whose two directions move by a strategy (iperf3)" },
 	{ "trace", cmd_trace, "run any program under the LD_PRELOAD tracer and print its copy ledger" },
+	{ "probe", cmd_probe, "the BPF copy ledger of running processes (a server) while a command runs" },
 	{ "plot", cmd_plot, "draw the charts and the report of a results directory" },
 	{ "compare", cmd_compare, "two results directories side by side, with ratios" },
 	{ "copy", cmd_copy, "copy a file with any copy strategy, like cp" },

@@ -281,13 +281,10 @@ static json_t *perf_json(const struct perf_values *p)
 	return o;
 }
 
-static json_t *ledger_json(const struct role_result *ro, uint64_t payload)
+json_t *ledger_counts_json(const struct ledger_counts *l, uint64_t payload)
 {
-	const struct ledger_counts *l = &ro->ledger;
 	json_t *fam, *per, *uring = NULL;
 
-	if (!ro->have_ledger)
-		return json_null();
 	fam = json_object();
 	for (int f = 0; f < LF_COUNT; f++)
 		json_object_set_new(fam, ledger_family_name(f), json_integer((json_int_t)l->by_family[f]));
@@ -333,6 +330,11 @@ static json_t *ledger_json(const struct role_result *ro, uint64_t payload)
 			 "page_faults", (json_int_t)l->page_faults,
 			 "per_gib", per,
 			 "uring", uring ? uring : json_null());
+}
+
+static json_t *ledger_json(const struct role_result *ro, uint64_t payload)
+{
+	return ro->have_ledger ? ledger_counts_json(&ro->ledger, payload) : json_null();
 }
 
 static json_t *tracer_json(const struct role_result *ro)

@@ -28,6 +28,11 @@ const char *results_dir(const struct results *r);
 
 /* One repetition as a JSON object (the record of docs/results.md). */
 json_t *rep_to_json(const struct rep_result *rep, const char *run_id);
+/*
+ * A BPF ledger as the record's roles.ROLE.bpf object (docs/results.md);
+ * payload (bytes moved) gives its per_gib figures, 0 leaves them null.
+ */
+json_t *ledger_counts_json(const struct ledger_counts *l, uint64_t payload);
 /* mkdir -p DIR (0755): 0, or -errno (-ENOTDIR when a file has the name). */
 int mkdir_p(const char *dir);
 /* Writes text to path atomically (tmp + fsync + rename).  0 or -errno. */

@@ -19,11 +19,12 @@
 #   --size N       bytes per transfer, with K/M/G (default 1G)
 #   --reps N       rounds: each server measured once per round (default 5)
 #   --no-install   do not apt-get missing peers (skip them instead)
+#   --no-probe     do not count each server's BPF copy ledger (copylab probe)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COPYLAB=${COPYLAB:-$ROOT/copylab}
-OUT="" SIZE_S=1G REPS=5 INSTALL=1
+OUT="" SIZE_S=1G REPS=5 INSTALL=1 PROBE=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) OUT=$2; shift 2 ;;
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--reps) REPS=$2; shift 2
 		case $REPS in ''|*[!0-9]*|0) echo "peers.sh: --reps '$REPS' is not a count of rounds (1 or more)" >&2; exit 2 ;; esac ;;
 	--no-install) INSTALL=0; shift ;;
+	--no-probe) PROBE=0; shift ;;
 	-h|--help) sed -n '/^# usage:/,/^set /{/^set /d; s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 	*) echo "peers.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -125,11 +127,16 @@ machine_json() {
 # the measurement, which on loopback is the fair figure: the receiver's TCP
 # input runs in softirq on whichever side's CPU, and is charged to it.
 MACHINE=""
+# LEDGER (a global, like MACHINE): the file copylab probe wrote for this
+# measurement, or empty; LEDGER_NOTE says why there is none.
+LEDGER="" LEDGER_NOTE=""
 record() {
 	jq -cn --arg sc "$1" --arg st "$2" --arg role "$3" --argjson bytes "$4" --argjson wall "$5" \
 		--argjson u "$6" --argjson s "$7" --argjson ver "$8" --arg verify "$9" --arg note "${10}" \
 		--arg tool "${11}" --argjson rep "${12}" --argjson cu "${13:-null}" --argjson cs "${14:-null}" \
 		--argjson tot "${15:-null}" --arg clock "${16:-time}" --argjson machine "${MACHINE:-null}" \
+		--argjson bpf "$( [ -n "$LEDGER" ] && jq -c '.bpf' "$LEDGER" 2>/dev/null || echo null)" \
+		--arg bpf_note "$LEDGER_NOTE" \
 		--arg transport "$([ "$1" = copy ] && echo none || echo tcp)" '
 	def perg(u; s): if $bytes > 0 and u != null then (u + s) / ($bytes / 1073741824) else null end;
 	def pert(t): if $bytes > 0 and t != null then t / ($bytes / 1073741824) else null end;
@@ -141,9 +148,37 @@ record() {
 	  system_cpu: (if $machine != null then $machine + { busy_per_gib_s: pert($machine.busy_s) } else null end),
 	  roles: ({ ($role): { under_test: true, cpu_user_s: $u, cpu_sys_s: $s,
 			       cpu_s: ($tot // ($u + $s)), cpu_clock: $clock,
-			       cpu_per_gib_s: (if $tot != null then pert($tot) else perg($u; $s) end) } }
+			       cpu_per_gib_s: (if $tot != null then pert($tot) else perg($u; $s) end),
+			       bpf: $bpf, bpf_note: (if $bpf == null and $bpf_note != "" then $bpf_note else null end) } }
 		  + (if $cu != null then { client: { under_test: false, cpu_user_s: $cu, cpu_sys_s: $cs,
 						     cpu_per_gib_s: perg($cu; $cs) } } else {} end)) }' >>"$REC"
+}
+
+# --- the copy ledger of each server: copylab probe around its client --------------------
+# ledger_begin: before a measurement, in this shell (not in a $(...)):
+# LEDGER names the file copylab probe will write, or LEDGER_NOTE why none.
+# probed PID CMD...: CMD under `copylab probe --pid PID` writing LEDGER, or
+# CMD alone; CMD's exit status.  The probe loads in about 10 ms, before CMD
+# starts.
+if [ "$PROBE" = 1 ] && ! "$COPYLAB" probe --pid $$ -- true >/dev/null 2>"$OUT/probe.err"; then
+	PROBE=0
+	PROBE_WHY=$(sed 's/^copylab: probe: //' "$OUT/probe.err" | head -n 1)
+	echo "peers.sh: no copy ledger for the servers: $PROBE_WHY" >&2
+fi
+ledger_begin() {
+	LEDGER="" LEDGER_NOTE=""
+	if [ "$PROBE" != 1 ]; then
+		LEDGER_NOTE=${PROBE_WHY:-"--no-probe"}
+		return
+	fi
+	LEDGER=$OUT/.ledger.json
+	rm -f "$LEDGER"
+}
+probed() {
+	local pid=$1
+	shift
+	[ -n "$LEDGER" ] || { "$@"; return; }
+	"$COPYLAB" probe --pid "$pid" --bytes "$SIZE" --json --out "$LEDGER" -- "$@"
 }
 
 # --- the data ----------------------------------------------------------------------
@@ -156,6 +191,7 @@ cat "$FILE" >/dev/null	# warm the page cache: every server reads from memory
 # One entry per server: NAMES[i] the record's strategy label, KINDS[i] serve
 # or relay, SPIDS[i] its pid, TARGETS[i] its URL (serve) or port (relay).
 NAMES=() KINDS=() SPIDS=() TARGETS=()
+declare -A FORKS=()	# label -> why its ledger is not counted
 add_server() { NAMES+=("$1"); KINDS+=("$2"); SPIDS+=("$3"); TARGETS+=("$4"); }
 
 # --- serve: curl from a server ------------------------------------------------------
@@ -172,7 +208,8 @@ measure_serve() {
 	a=$(cpu_s "$pid")
 	t0=$(now)
 	TIMEFORMAT='%U %S'
-	{ time got=$(curl -sS --max-time 600 -o /dev/null -w '%{size_download}' "$url"); } 2>"$OUT/.ctime"
+	ledger_begin
+	{ time got=$(probed "$pid" curl -sS --max-time 600 -o /dev/null -w '%{size_download}' "$url"); } 2>"$OUT/.ctime"
 	t1=$(now)
 	b=$(cpu_s "$pid")
 	MACHINE=$(machine_json "$ma" "$(machine_cpu)")
@@ -268,7 +305,13 @@ measure_relay() {
 	ma=$(machine_cpu)
 	a=$(cpu_s "$pid")
 	TIMEFORMAT='%U %S'
-	{ time iperf3 -c 127.0.0.1 -p "$port" -R -n "$SIZE" -J >"$j" 2>&1; } 2>"$OUT/.ctime"
+	if [ "${FORKS[$name]:-}" ]; then
+		LEDGER="" LEDGER_NOTE=${FORKS[$name]}
+		{ time iperf3 -c 127.0.0.1 -p "$port" -R -n "$SIZE" -J >"$j" 2>&1; } 2>"$OUT/.ctime"
+	else
+		ledger_begin
+		{ time probed "$pid" iperf3 -c 127.0.0.1 -p "$port" -R -n "$SIZE" -J >"$j" 2>&1; } 2>"$OUT/.ctime"
+	fi
 	sleep 0.2	# let a forking proxy (socat) reap its child
 	b=$(cpu_s "$pid")
 	MACHINE=$(machine_json "$ma" "$(machine_cpu)")
@@ -332,6 +375,7 @@ start_socat() {
 	PIDS+=("$pid")
 	wait_port "$port" || { echo "peers.sh: socat did not start (see $OUT/socat.log)" >&2; return 0; }
 	add_server "peer:socat" relay "$pid" "$port"
+	FORKS[peer:socat]="socat forks a process per connection, which copylab probe (by pid) does not follow"
 }
 
 start_copylab_relay() {	# start_copylab_relay STRATEGY
@@ -366,6 +410,7 @@ iperf_direct_row() {	# iperf_direct_row "" | -Z
 	for rep in $(seq "$REPS"); do
 		j=$OUT/iperf3-direct${1}-$rep.json
 		local ma
+		LEDGER="" LEDGER_NOTE="the measured process is the command itself: copylab probe counts processes already running"
 		ma=$(machine_cpu)
 		iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -n "$SIZE" $1 -J >"$j" 2>&1
 		MACHINE=$(machine_json "$ma" "$(machine_cpu)")
@@ -395,6 +440,7 @@ cp_row() {
 	for rep in $(seq "$REPS"); do
 		rm -f "$OUT/copy.bin"
 		TIMEFORMAT='%U %S'
+		LEDGER="" LEDGER_NOTE="the measured process is the command itself: its ledger by the LD_PRELOAD tracer is cp-trace.json"
 		ma=$(machine_cpu)
 		t0=$(now)
 		{ time cp "$FILE" "$OUT/copy.bin"; } 2>"$OUT/.ctime"
@@ -438,7 +484,7 @@ if [ -n "$IPERF_PORT" ]; then
 fi
 cp_row
 cleanup
-rm -f "$OUT/.ctime" "$FILE"
+rm -f "$OUT/.ctime" "$OUT/.ledger.json" "$FILE"
 
 # --- the figures and the ratios -------------------------------------------------------------
 # peers-summary.json: per label the median, min and max of every figure, and
@@ -463,7 +509,13 @@ jq -s '
 		cpu_clock: (map(.roles | to_entries[] | select(.value.under_test) | .value.cpu_clock) | unique | join(",")),
 		bytes_per_s: (map(.bytes_per_s) | spread),
 		cpu_per_gib_s: (map(cpu) | spread),
-		machine_cpu_per_gib_s: (map(.system_cpu.busy_per_gib_s) | spread)
+		machine_cpu_per_gib_s: (map(.system_cpu.busy_per_gib_s) | spread),
+		ledger_per_gib: ([.[] | .roles[] | select(.under_test) | .bpf.per_gib | select(. != null)] as $l
+			| if ($l | length) == 0 then null else
+			  { syscalls: ($l | map(.syscalls) | median), bytes_to_user: ($l | map(.bytes_to_user) | median),
+			    bytes_from_user: ($l | map(.bytes_from_user) | median),
+			    bytes_in_kernel: ($l | map(.bytes_in_kernel) | median),
+			    sched_switches: ($l | map(.sched_switches) | median) } end)
 	  }) | INDEX(.strategy)),
 	  ratios: {
 		relay_cpu_splice_vs_haproxy: ($all | paired("copylab:relay-splice"; "peer:haproxy-splice"; cpu)),
@@ -486,6 +538,17 @@ jq -r 'def fig: if .median then "\(.median * 1000 | round / 1000) (\(.min * 100 
 	while IFS=$'\t' read -r st sc n mbs cpu mcpu ver; do
 		printf '%-28s %-6s %5s %20s %20s %20s %9s\n' "$st" "$sc" "$n" "$mbs" "$cpu" "$mcpu" "$ver"
 	done
+
+if jq -e '[.strategies[] | .ledger_per_gib] | any(. != null)' "$summary" >/dev/null; then
+	printf '\nCopy ledger of the server under test, per GiB moved (copylab probe, BPF; medians):\n'
+	printf '%-36s %10s %14s %14s %14s %10s\n' strategy syscalls "to user MiB" "from user MiB" "in kernel MiB" switches
+	jq -r '.strategies[] | select(.ledger_per_gib != null) | [.strategy] + [.ledger_per_gib | .syscalls,
+		.bytes_to_user / 1048576, .bytes_from_user / 1048576, .bytes_in_kernel / 1048576,
+		.sched_switches | round] | @tsv' "$summary" |
+		while IFS=$'\t' read -r st sy tu fu ik sw; do
+			printf '%-36s %10s %14s %14s %14s %10s\n' "$st" "$sy" "$tu" "$fu" "$ik" "$sw"
+		done
+fi
 
 ratio() {	# ratio LABEL KEY: the paired ratio KEY of the summary
 	jq -r --arg k "$2" --arg name "$1" '.ratios[$k] as $r |

@@ -75,6 +75,20 @@ is "$(jq -r 'select(.scenario == "serve" or .scenario == "relay")
 is "$(jq -r 'select(.strategy_base == "copylab" and .verified != true) | "\(.strategy)#\(.rep)"' "$REC" | paste -sd' ')" "" \
 	"every copylab row is verified (serve: cmp of a download; relay: iperf3's two ends)"
 
+# The copy ledger of each server, by copylab probe around its client (root:
+# BPF is required here), or a sentence saying why there is none.
+if [ "$(id -u)" -eq 0 ]; then
+	is "$(jq -r 'select(.strategy_base == "copylab") | select(.roles | to_entries | map(select(.value.under_test))[0].value.bpf.per_gib.syscalls == null)
+		| "\(.strategy)#\(.rep)"' "$REC" | paste -sd' ')" "" "every copylab row has its server's BPF ledger, per GiB"
+	n=$(jq -r 'select(.strategy == "copylab:serve-readwrite") | .roles.server.bpf.bytes_from_user' "$REC" | head -n 1)
+	ok $([ "${n:-0}" -ge $((2 << 20)) ]; echo $?) "copylab serve readwrite wrote the 2 MiB from user memory, by its ledger ($n)"
+	n=$(jq -r 'select(.strategy == "copylab:serve-sendfile") | .roles.server.bpf.bytes_in_kernel' "$REC" | head -n 1)
+	ok $([ "${n:-0}" -ge $((2 << 20)) ]; echo $?) "copylab serve sendfile moved the 2 MiB inside the kernel, by its ledger ($n)"
+fi
+is "$(jq -r 'select(.scenario == "serve" or .scenario == "relay")
+	| select(.roles | to_entries | map(select(.value.under_test))[0].value | .bpf == null and .bpf_note == null)
+	| .strategy' "$REC" | sort -u | paste -sd' ')" "" "a server without a ledger says why (bpf_note)"
+
 # The summary: its schema, and a paired ratio recomputed from the records.
 is "$(jq -r '.schema' "$SUM" 2>/dev/null)" "copylab.peers-summary/1" "peers-summary.json has its schema"
 is "$(jq -r '.strategies | keys | .[]' "$SUM" 2>/dev/null | sort | paste -sd' ')" \

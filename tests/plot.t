@@ -283,9 +283,18 @@ else
 	fi
 	grep -q "scripts/peers.sh: not paired" "$PEERS/report.md"
 	ok $? "the report says a peer's row is not a paired ratio"
-	# peers measure no ledger: the ledger chart keeps copylab's strategies only
-	ok $([ -s "$PEERS/plots/ledger-serve-tcp.dat" ] && ! grep -q 'peer:' "$PEERS/plots/ledger-serve-tcp.dat"; echo $?) \
-		"the ledger chart has copylab's strategies and no peer"
+	# The ledger chart: copylab's strategies, and exactly the peers whose
+	# records carry a BPF ledger (copylab probe counted it; not socat's).
+	with_ledger=$(jq -r 'select(.scenario == "serve") | select([.roles[] | select(.under_test) | .bpf] | .[0] != null)
+		| .strategy' "$PEERS/peers.jsonl" | sort -u | paste -sd' ')
+	in_chart=$(awk -F'\t' '$2 ~ /:/ { print $2 }' "$PEERS/plots/ledger-serve-tcp.dat" 2>/dev/null | sort -u | paste -sd' ')
+	is "$in_chart" "$with_ledger" "the ledger chart has the peers with a ledger, and only those"
+	ok $(grep -q '	readwrite	' "$PEERS/plots/ledger-serve-tcp.dat" 2>/dev/null; echo $?) \
+		"the ledger chart still has copylab's own strategies"
+	if [ "$(id -u)" -eq 0 ]; then
+		ok $(echo " $with_ledger " | grep -q ' copylab:serve-sendfile '; echo $?) \
+			"as root, peers.sh counted copylab serve's ledger with copylab probe"
+	fi
 fi
 # a malformed peers.jsonl is named with its line
 printf '{"schema":"copylab.peer/1","scenario":"serve"}\n' >"$TMP/badpeers.jsonl"

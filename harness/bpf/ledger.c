@@ -241,6 +241,15 @@ int ledger_window_begin(struct ledger *l, int slot)
 	return bpf_map_update_elem(l->role_slot_fd, &tgid, &val, BPF_ANY) ? -errno : 0;
 }
 
+int ledger_watch_pid(struct ledger *l, int slot, int pid)
+{
+	__u32 tgid = pid, val = slot;
+
+	if (!l || !slot_ok(slot) || pid <= 0)
+		return -EINVAL;
+	return bpf_map_update_elem(l->role_slot_fd, &tgid, &val, BPF_ANY) ? -errno : 0;
+}
+
 int ledger_window_end(struct ledger *l)
 {
 	__u32 tgid = getpid();
@@ -318,6 +327,11 @@ int ledger_reset(struct ledger *l, int slot)
 }
 
 int ledger_window_begin(struct ledger *l, int slot)
+{
+	return -ENOTSUP;
+}
+
+int ledger_watch_pid(struct ledger *l, int slot, int pid)
 {
 	return -ENOTSUP;
 }

@@ -75,6 +75,12 @@ const char *ledger_describe(const struct ledger *l);
 int ledger_reset(struct ledger *l, int slot);
 /* In the role process: count this process (all its threads) into slot. */
 int ledger_window_begin(struct ledger *l, int slot);
+/*
+ * From outside: count the process pid (all its threads) into slot from now
+ * on, as if it had opened its own window (copylab probe, for a program that
+ * is not copylab's).  ledger_forget(pid) ends it.
+ */
+int ledger_watch_pid(struct ledger *l, int slot, int pid);
 int ledger_window_end(struct ledger *l);
 /*
  * In the parent, after a role is reaped: a role killed inside its window
