@@ -4,15 +4,20 @@
  * module, the same code `copylab run relay` measures.  Each accepted
  * connection gets its own upstream connection and two transfers (client ->
  * upstream, upstream -> client), stepped from one level-triggered epoll
- * loop with a budget per wake-up.  When one direction's input ends and
- * every byte of it is delivered (a splice pipe is empty), its output is
- * shut down for writing, so half-close passes through; an error on either
- * side closes both.
+ * loop with a budget per wake-up.  A direction waits on what its strategy
+ * names in x->wait: the pair's sockets, or a descriptor of the strategy's
+ * own (an io_uring ring, sockmap's drain timer), which gets an epoll entry
+ * of its own (H_WAIT).  When one direction's input ends and every byte of
+ * it is delivered (a splice pipe is empty, sockmap's backlog drained), its
+ * output is shut down for writing, so half-close passes through; an error
+ * on either side closes both.
  */
 #include "cli.h"
 #include "evloop.h"
 #include "options.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,7 +35,7 @@
 #define RELAY_BUDGET	(4u << 20)	/* bytes per direction per wake-up */
 #define RELAY_GRACE_MS	10000		/* open connections at a stop */
 
-enum { H_LISTEN, H_SIGNAL, H_CLIENT, H_UPSTREAM };
+enum { H_LISTEN, H_SIGNAL, H_CLIENT, H_UPSTREAM, H_WAIT };
 enum { C2U, U2C };
 
 struct pair {
@@ -41,7 +46,15 @@ struct pair {
 	bool done[2];			/* input ended and everything delivered */
 	struct xfer x[2];
 	struct wait_on need[2][2];	/* what each direction waits for */
+	/*
+	 * need[d][i] when it is not one of the pair's sockets (a ring, a
+	 * timer): registered as H_WAIT, fd -1 when not; ev_w its interest.
+	 */
+	struct ev_handle hw[2][2];
+	uint32_t ev_w[2][2];
 	int64_t since_ms;		/* last progress */
+	bool queued;			/* in rl->runnable: budget spent, more to move */
+	size_t rq_slot;
 	bool dead;
 	struct pair *next_dead;
 	size_t slot;
@@ -65,17 +78,56 @@ struct relay {
 	int64_t stop_deadline;
 	struct pair **pairs;
 	long live;
+	/*
+	 * Pairs that spent their budget with bytes still to move: stepped
+	 * again after the next look at epoll (timeout 0 while any are here),
+	 * since a strategy with operations in flight (io_uring) may have
+	 * nothing for epoll to report on its sockets.
+	 */
+	struct pair **runnable;
+	size_t nrunnable;
 	struct pair *graveyard;
 	uint64_t served;
 };
 
 static void accept_resume(struct relay *rl);
 
+static void runnable_add(struct relay *rl, struct pair *p)
+{
+	if (p->queued)
+		return;
+	p->queued = true;
+	p->rq_slot = rl->nrunnable;
+	rl->runnable[rl->nrunnable++] = p;
+}
+
+static void runnable_remove(struct relay *rl, struct pair *p)
+{
+	if (!p->queued)
+		return;
+	p->queued = false;
+	rl->runnable[p->rq_slot] = rl->runnable[--rl->nrunnable];
+	rl->runnable[p->rq_slot]->rq_slot = p->rq_slot;
+}
+
+static void drop_wait(struct relay *rl, struct pair *p, int d, int i)
+{
+	if (p->hw[d][i].fd < 0)
+		return;
+	ev_del(rl->ep, p->hw[d][i].fd);
+	p->hw[d][i].fd = -1;
+	p->ev_w[d][i] = 0;
+}
+
 static void pair_close(struct relay *rl, struct pair *p, const char *why)
 {
 	if (p->dead)
 		return;
-	for (int d = 0; d < 2; d++)
+	runnable_remove(rl, p);
+	for (int d = 0; d < 2; d++) {
+		/* Out of the epoll set before teardown closes the ring or timer. */
+		drop_wait(rl, p, d, 0);
+		drop_wait(rl, p, d, 1);
 		if (p->live[d]) {
 			if (rl->s->teardown)
 				rl->s->teardown(&p->x[d]);
@@ -83,6 +135,7 @@ static void pair_close(struct relay *rl, struct pair *p, const char *why)
 			p->x[d].priv = NULL;
 			p->live[d] = false;
 		}
+	}
 	if (!rl->quiet)
 		fprintf(stderr, "%s: closed, %" PRIu64 " bytes to upstream, %" PRIu64 " back%s%s\n",
 			p->peer, p->x[C2U].moved, p->x[U2C].moved, why ? ": " : "", why ? why : "");
@@ -164,14 +217,46 @@ static int pair_start(struct relay *rl, struct pair *p)
 }
 
 /*
+ * A direction's wait on a descriptor that is not one of the pair's sockets
+ * (its io_uring ring, sockmap's timer): an epoll entry of its own.  0, or
+ * -errno when epoll refuses it.
+ */
+static int watch_foreign(struct relay *rl, struct pair *p, int d, int i, const struct wait_on *w)
+{
+	struct ev_handle *h = &p->hw[d][i];
+	uint32_t ev = ev_from_poll(w->events);
+	int ret;
+
+	if (w->fd < 0 || w->fd == p->hc.fd || w->fd == p->hu.fd) {
+		drop_wait(rl, p, d, i);
+		return 0;
+	}
+	if (h->fd == w->fd) {
+		if (p->ev_w[d][i] != ev && (ret = ev_mod(rl->ep, h, ev)) < 0)
+			return ret;
+		p->ev_w[d][i] = ev;
+		return 0;
+	}
+	drop_wait(rl, p, d, i);
+	*h = (struct ev_handle){ .kind = H_WAIT, .fd = w->fd, .owner = p };
+	if ((ret = ev_add(rl->ep, h, ev)) < 0) {
+		h->fd = -1;
+		return ret;
+	}
+	p->ev_w[d][i] = ev;
+	return 0;
+}
+
+/*
  * Steps each direction until it waits, ends, or used its budget, then sets
- * the sockets' interest to what the directions wait for.  Returns the
- * bytes moved, or -1 when the pair was closed.
+ * the epoll interest to what the directions wait for.  Returns the bytes
+ * moved, or -1 when the pair was closed.
  */
 static int64_t pair_pump(struct relay *rl, struct pair *p)
 {
 	int64_t moved = 0;
 	uint32_t ev_c = 0, ev_u = 0;
+	bool more = false;
 
 	for (int d = 0; d < 2; d++) {
 		struct xfer *x = &p->x[d];
@@ -185,9 +270,12 @@ static int64_t pair_pump(struct relay *rl, struct pair *p)
 			if (r > 0) {
 				if (x->moved - start < RELAY_BUDGET)
 					continue;
-				/* Budget spent: come back when either side is ready again. */
-				p->need[d][0] = (struct wait_on){ x->in_fd, POLLIN };
-				p->need[d][1] = (struct wait_on){ x->out_fd, POLLOUT };
+				/*
+				 * Budget spent: step it again after the others had
+				 * a look, whatever its descriptors say.
+				 */
+				more = true;
+				p->need[d][0].fd = p->need[d][1].fd = -1;
 				break;
 			}
 			if (r == -EINTR)
@@ -220,27 +308,64 @@ static int64_t pair_pump(struct relay *rl, struct pair *p)
 	for (int d = 0; d < 2; d++)
 		for (int i = 0; i < 2; i++) {
 			const struct wait_on *w = &p->need[d][i];
+			int ret;
 
+			/*
+			 * A socket named with events 0 (sockmap's output) is
+			 * watched for errors and hang-ups only, which epoll
+			 * reports whatever the interest: EPOLLERR keeps the
+			 * interest non-zero, i.e. registered.
+			 */
 			if (w->fd >= 0 && w->fd == p->hc.fd)
-				ev_c |= ev_from_poll(w->events);
+				ev_c |= EPOLLERR | ev_from_poll(w->events);
 			else if (w->fd >= 0 && w->fd == p->hu.fd)
-				ev_u |= ev_from_poll(w->events);
+				ev_u |= EPOLLERR | ev_from_poll(w->events);
+			if ((ret = watch_foreign(rl, p, d, i, w)) < 0) {
+				char why[160];
+
+				snprintf(why, sizeof(why), "epoll_ctl on the strategy's descriptor %d: %s",
+					 w->fd, strerror(-ret));
+				pair_close(rl, p, why);
+				return -1;
+			}
 		}
 	set_events(rl, &p->hc, &p->ev_c, ev_c);
 	set_events(rl, &p->hu, &p->ev_u, ev_u);
+	if (more)
+		runnable_add(rl, p);
 	if (moved)
 		p->since_ms = ev_now_ms();
 	return moved;
 }
 
-static void pair_event(struct relay *rl, struct pair *p, bool upstream, uint32_t ev)
+/*
+ * Whether a socket still has an error pending after every direction had
+ * its turn.  A strategy may consume the error itself (sockmap reads
+ * SO_ERROR: the psock backlog leaves an EPIPE there at the input's FIN
+ * that is no failure), so the event alone does not say.
+ */
+static int pending_error(int fd)
 {
+	struct pollfd pf = { .fd = fd, .events = 0 };
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLERR))
+		return 0;
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return err ? err : EIO;
+}
+
+static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)
+{
+	bool upstream = kind == H_UPSTREAM;
 	int64_t moved;
+	int err;
 
 	if (p->connecting) {
-		int err = 0;
 		socklen_t len = sizeof(err);
 
+		err = 0;
 		if (!upstream)
 			return;
 		getsockopt(p->hu.fd, SOL_SOCKET, SO_ERROR, &err, &len);
@@ -264,9 +389,15 @@ static void pair_event(struct relay *rl, struct pair *p, bool upstream, uint32_t
 		}
 	}
 	moved = pair_pump(rl, p);
-	/* A socket error that let nothing move will not go away: end the pair. */
-	if (moved == 0 && (ev & EPOLLERR))
-		pair_close(rl, p, "socket error");
+	/* A socket error that let nothing move and is still there will not go away: end the pair. */
+	if (moved == 0 && kind != H_WAIT && (ev & EPOLLERR) &&
+	    (err = pending_error(upstream ? p->hu.fd : p->hc.fd))) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "%s socket error: %s", upstream ? "upstream" : "client",
+			 strerror(err));
+		pair_close(rl, p, why);
+	}
 }
 
 /* ---- accepting, timeouts, stopping ------------------------------------------- */
@@ -315,7 +446,10 @@ static void accept_new(struct relay *rl)
 		p->hc = (struct ev_handle){ .kind = H_CLIENT, .fd = fd, .owner = p };
 		p->hu = (struct ev_handle){ .kind = H_UPSTREAM, .fd = ufd, .owner = p };
 		for (int d = 0; d < 2; d++)
-			p->need[d][0].fd = p->need[d][1].fd = -1;
+			for (int i = 0; i < 2; i++) {
+				p->need[d][i].fd = -1;
+				p->hw[d][i] = (struct ev_handle){ .kind = H_WAIT, .fd = -1, .owner = p };
+			}
 		p->slot = slot;
 		p->since_ms = ev_now_ms();
 		ev_addr_str(fd, true, p->peer, sizeof(p->peer));
@@ -372,13 +506,27 @@ static void begin_stop(struct relay *rl)
 	}
 }
 
+/* One more turn for each pair that spent its budget (it may queue itself again). */
+static void step_runnable(struct relay *rl)
+{
+	size_t n = rl->nrunnable;
+
+	for (size_t i = 0; i < n && rl->nrunnable > 0; i++) {
+		struct pair *p = rl->runnable[0];
+
+		runnable_remove(rl, p);
+		if (!p->dead)
+			pair_pump(rl, p);
+	}
+}
+
 static int relay_loop(struct relay *rl)
 {
 	struct epoll_event evs[256];
 	int64_t last_sweep = ev_now_ms();
 
 	while (!rl->stopping || (rl->live > 0 && ev_now_ms() < rl->stop_deadline)) {
-		int n = epoll_wait(rl->ep, evs, 256, 250);
+		int n = epoll_wait(rl->ep, evs, 256, rl->nrunnable ? 0 : 250);
 
 		if (n < 0 && errno != EINTR) {
 			perror("copylab relay: epoll_wait");
@@ -402,10 +550,11 @@ static int relay_loop(struct relay *rl)
 			default:
 				p = h->owner;
 				if (!p->dead)
-					pair_event(rl, p, h->kind == H_UPSTREAM, evs[i].events);
+					pair_event(rl, p, h->kind, evs[i].events);
 				break;
 			}
 		}
+		step_runnable(rl);
 		if (ev_now_ms() - last_sweep >= 1000) {
 			sweep_timeouts(rl);
 			last_sweep = ev_now_ms();
@@ -413,6 +562,92 @@ static int relay_loop(struct relay *rl)
 		bury_dead(rl);
 	}
 	return 0;
+}
+
+/* ---- the start-up probe ---------------------------------------------------------- */
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * A connected pair of loopback TCP sockets, non-blocking: 0, or -1 (the
+ * machine has no IPv4 loopback, and the probe is skipped).
+ */
+static int loopback_pair(int fds[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	fds[0] = fds[1] = -1;
+	if (ls < 0)
+		return -1;
+	if (bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1) ||
+	    getsockname(ls, (struct sockaddr *)&a, &len) ||
+	    (fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fds[0], (struct sockaddr *)&a, len) ||
+	    (fds[1] = accept4(ls, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		close(ls);
+		if (fds[0] >= 0)
+			close(fds[0]);
+		fds[0] = -1;
+		return -1;
+	}
+	close(ls);
+	for (int i = 0; i < 2; i++)
+		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
+/*
+ * One setup and teardown of the strategy on a loopback connection before
+ * listening, so that a strategy this machine or user cannot run (sockmap
+ * without CAP_BPF, io_uring disabled by sysctl) is one clear error at
+ * start-up instead of a refusal per connection, and so that the
+ * descriptors one transfer holds (pipes, a ring, BPF maps and programs, a
+ * timer) size --max-conns.  Returns the descriptors per transfer (0 or
+ * more), -1 when no probe could be made, or -2 with why filled.
+ */
+static int probe_strategy(struct relay *rl, char *why, size_t len)
+{
+	struct xfer x;
+	int fds[2], before, during, ret = 0;
+
+	if (loopback_pair(fds))
+		return -1;
+	init_xfer(rl, &x, fds[0], fds[1]);
+	before = open_fds();
+	if (rl->s->priv_size && !(x.priv = calloc(1, rl->s->priv_size))) {
+		ret = -ENOMEM;
+		x.failed_call = "calloc";
+	} else if (rl->s->setup) {
+		ret = rl->s->setup(&x);
+	}
+	during = open_fds();
+	if (rl->s->teardown)
+		rl->s->teardown(&x);
+	free(x.priv);
+	close(fds[0]);
+	close(fds[1]);
+	if (ret < 0) {
+		snprintf(why, len, "%s: %s%s%s", x.failed_call ? x.failed_call : "setup", strerror(-ret),
+			 rl->s->needs_privilege && geteuid() != 0 ? " (" : "",
+			 rl->s->needs_privilege && geteuid() != 0 ? rl->s->needs_privilege : "");
+		if (rl->s->needs_privilege && geteuid() != 0)
+			snprintf(why + strlen(why), len - strlen(why), ")");
+		return -2;
+	}
+	return before >= 0 && during >= before ? during - before : -1;
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -469,7 +704,8 @@ int cmd_relay(int argc, char **argv)
 	char err[512], addr[80];
 	uint64_t block;
 	bool block_set = false;
-	long n, fd_limit;
+	long n, fd_limit, per_pair;
+	int per_xfer;
 	double secs;
 	int opt, ret;
 
@@ -522,9 +758,10 @@ int cmd_relay(int argc, char **argv)
 		return usage_error("%s cannot relay: %s", spec.s->name,
 				   spec.s->support[SC_RELAY].why_not ? spec.s->support[SC_RELAY].why_not
 								     : "not supported");
-	if (ev_strategy_refusal(spec.s->name))
+	/* 0: this loop watches whatever x->wait names, rings and timers too. */
+	if (ev_strategy_refusal_for(spec.s->name, 0))
 		return usage_error("%s cannot relay with this tool: %s", spec.s->name,
-				   ev_strategy_refusal(spec.s->name));
+				   ev_strategy_refusal_for(spec.s->name, 0));
 	rl.s = spec.s;
 	rl.tun = spec.tun;
 	/* up to a whole 1 MiB pipe a call: the pipe bounds a splice anyway */
@@ -534,15 +771,22 @@ int cmd_relay(int argc, char **argv)
 	if (ev_parse_addr(rl.to_s, &rl.to, &rl.to_len, err, sizeof(err)))
 		return usage_error("--to %s", err);
 
-	/* A pair holds two sockets and, for splice, two pipes. */
 	fd_limit = ev_raise_nofile();
-	if (rl.max_conns > (fd_limit - 16) / 6) {
-		rl.max_conns = (fd_limit - 16) / 6 > 1 ? (fd_limit - 16) / 6 : 1;
+	per_xfer = probe_strategy(&rl, err, sizeof(err));
+	if (per_xfer == -2) {
+		fprintf(stderr, "copylab relay: %s cannot run here: %s\n", spec.s->name, err);
+		return EXIT_RUN_FAILED;
+	}
+	/* A pair holds two sockets and what each direction's setup opened (two pipes for splice). */
+	per_pair = 2 + 2 * (per_xfer >= 0 ? per_xfer : 2);
+	if (rl.max_conns > (fd_limit - 16) / per_pair) {
+		rl.max_conns = (fd_limit - 16) / per_pair > 1 ? (fd_limit - 16) / per_pair : 1;
 		fprintf(stderr, "copylab relay: --max-conns lowered to %ld (descriptor limit %ld)\n",
 			rl.max_conns, fd_limit);
 	}
 	rl.pairs = calloc((size_t)rl.max_conns, sizeof(*rl.pairs));
-	if (!rl.pairs) {
+	rl.runnable = calloc((size_t)rl.max_conns, sizeof(*rl.runnable));
+	if (!rl.pairs || !rl.runnable) {
 		fprintf(stderr, "copylab relay: out of memory\n");
 		return EXIT_RUN_FAILED;
 	}
@@ -584,6 +828,7 @@ int cmd_relay(int argc, char **argv)
 	close(rl.ep);
 	close(rl.sig_fd);
 	free(rl.pairs);
+	free(rl.runnable);
 	if (!rl.quiet)
 		fprintf(stderr, "copylab relay: stopped after %" PRIu64 " connections\n", rl.served);
 	return ret;

@@ -178,7 +178,9 @@ int64_t ev_now_ms(void)
 
 uint32_t ev_from_poll(short events)
 {
-	return ((events & POLLIN) ? EPOLLIN : 0) | ((events & POLLOUT) ? EPOLLOUT : 0);
+	return ((events & POLLIN) ? EPOLLIN : 0) | ((events & POLLOUT) ? EPOLLOUT : 0) |
+	       ((events & POLLRDHUP) ? EPOLLRDHUP : 0) | ((events & POLLPRI) ? EPOLLPRI : 0) |
+	       ((events & POLLERR) ? EPOLLERR : 0);
 }
 
 /*
@@ -202,6 +204,11 @@ void ev_call_sizes(const struct strategy *s, struct tunables *tun, size_t *block
 
 const char *ev_strategy_refusal(const char *name)
 {
+	return ev_strategy_refusal_for(name, EV_SOCKETS_ONLY);
+}
+
+const char *ev_strategy_refusal_for(const char *name, unsigned flags)
+{
 	static char why[512];
 	const struct strategy *s = strategy_find(name);
 
@@ -211,7 +218,7 @@ const char *ev_strategy_refusal(const char *name)
 		return "this strategy runs no process (the kernel does the job, configured over copylab's "
 		       "routed transport), so there is nothing for this tool to run: measure it with "
 		       "copylab run --transport routed";
-	if (!s->waits_beyond_sockets)
+	if (!(flags & EV_SOCKETS_ONLY) || !s->waits_beyond_sockets)
 		return NULL;
 	snprintf(why, sizeof(why), "this tool's event loop waits only on each connection's sockets, and %s: "
 		 "measure it with copylab run", s->waits_beyond_sockets);

@@ -49,14 +49,20 @@ long ev_raise_nofile(void);
 
 int64_t ev_now_ms(void);
 
-/* poll(2) events of a strategy's wait[] as epoll events. */
+/* poll(2) events of a strategy's wait[] as epoll events (POLLRDHUP too). */
 uint32_t ev_from_poll(short events);
 
 /*
- * The tools' event loops wait only on each connection's own sockets.  A
- * strategy that waits on something else (an io_uring ring, a BPF program's
- * progress, an error queue) is refused with this reason; NULL when it fits.
+ * Why a tool cannot drive a strategy, or NULL when it can.  Every tool
+ * refuses one whose role no process plays (role_replaced_by: nat).  With
+ * EV_SOCKETS_ONLY, the caller's event loop watches only each connection's
+ * own sockets, and a strategy that waits on something else (an io_uring
+ * ring, a timer, an error queue: waits_beyond_sockets) is refused too.
+ * copylab relay watches whatever x->wait names and passes 0.
  */
+#define EV_SOCKETS_ONLY	(1u << 0)
+const char *ev_strategy_refusal_for(const char *name, unsigned flags);
+/* ev_strategy_refusal_for(name, EV_SOCKETS_ONLY). */
 const char *ev_strategy_refusal(const char *name);
 
 /*
