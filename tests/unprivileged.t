@@ -3,7 +3,8 @@
 # copylab as an ordinary user (nobody): every scenario with every strategy
 # at 1 MiB exits 0; each record says BPF is "unavailable: ..." and the
 # LD_PRELOAD tracer took over ("ok ..."), perf counts user mode only; and
-# which figures are null there is printed, so docs/metrics.md can say it.
+# which figures are null there is printed, so docs/metrics.md can say it;
+# copylab relay refuses a strategy that needs a privilege at start-up.
 # Needs root (to become nobody); skips otherwise.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +62,28 @@ for sc in "${SCENARIOS[@]}"; do
 	jq -r 'paths(. == null) | map(tostring) | join(".")' "$out/results.jsonl" |
 		sed -E 's/^roles\.[a-z_]+\./roles.*./' >>"$TMP/nulls"
 done
+# copylab relay as nobody: a strategy that needs a privilege (sockmap
+# loads BPF) is one clear error at start-up, exit 1, naming the call that
+# failed and the privilege; one that needs none starts.
+for st in $(jq -r '.strategies[] | select(.scenarios.relay.ok and .needs_privilege != null and .role_replaced_by == null) | .name' "$LIST_JSON"); do
+	COPYLAB_TEST_TAG=$TAG timeout -k 5 20 runuser -u nobody -- "$U/copylab" relay --listen 127.0.0.1:0 \
+		--to 127.0.0.1:1 --strategy "$st" >"$TMP/relay.out" 2>"$TMP/relay.err" </dev/null
+	rc=$?
+	need=$(jq -r --arg s "$st" '.strategies[] | select(.name == $s) | .needs_privilege' "$LIST_JSON")
+	ok $([ "$rc" -eq 1 ] && grep -qF "copylab relay: $st cannot run here: " "$TMP/relay.err" &&
+		grep -qF "($need)" "$TMP/relay.err" && ! grep -q '^listening' "$TMP/relay.out"; echo $?) \
+		"relay --strategy $st as nobody: refused at start-up, exit 1, saying why" \
+		"exit $rc" "$(diag_file "$TMP/relay.err" 3)"
+done
+COPYLAB_TEST_TAG=$TAG runuser -u nobody -- "$U/copylab" relay --listen 127.0.0.1:0 --to 127.0.0.1:1 \
+	--strategy uring_rw >"$TMP/relay.out" 2>"$TMP/relay.err" </dev/null &
+rpid=$!
+for i in $(seq 50); do grep -q '^listening on ' "$TMP/relay.out" && break; sleep 0.1; done
+ok $(grep -q '^listening on ' "$TMP/relay.out"; echo $?) "relay --strategy uring_rw as nobody starts" \
+	"$(diag_file "$TMP/relay.err" 3)"
+kill -TERM "$rpid" 2>/dev/null
+wait "$rpid" 2>/dev/null
+
 diag "figures null in the unprivileged records (all scenarios):"
 sort -u "$TMP/nulls" | tr '\n' ' ' | fmt -w 100 | sed 's/^/#   /'
 echo
