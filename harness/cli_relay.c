@@ -486,9 +486,20 @@ static void sweep_timeouts(struct relay *rl)
 
 		if (!p)
 			continue;
-		if (p->connecting && now - p->since_ms > rl->connect_timeout_ms)
+		if (p->connecting && now - p->since_ms > rl->connect_timeout_ms) {
 			pair_close(rl, p, "connect timed out");
-		else if (rl->idle_timeout_ms && now - p->since_ms > rl->idle_timeout_ms)
+			continue;
+		}
+		/*
+		 * Bytes a strategy moves without this process (sockmap's
+		 * program) show in x->moved only when it is stepped, and its
+		 * descriptors may say nothing while they flow: step the pair
+		 * before calling it idle.
+		 */
+		if (!p->connecting && rl->idle_timeout_ms && now - p->since_ms > rl->idle_timeout_ms &&
+		    pair_pump(rl, p) < 0)
+			continue;
+		if (rl->idle_timeout_ms && now - p->since_ms > rl->idle_timeout_ms)
 			pair_close(rl, p, "idle timeout");
 		else if (rl->stopping && now > rl->stop_deadline)
 			pair_close(rl, p, "stopping");

@@ -26,7 +26,7 @@ at_exit "kill_tagged $TAG"
 # the reply file, then close.  client: send a file, shut down writing, save
 # everything that comes back.
 cat >"$TMP/peer.py" <<'EOF'
-import hashlib, socket, struct, sys, threading
+import hashlib, socket, struct, sys, threading, time
 def serve(port_file, reply):
     ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", 0)); ls.listen(64)
@@ -53,6 +53,18 @@ def reset(port, send):
     s.sendall(data[:len(data) // 2])
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
+def trickle(port, n, out):
+    # n chunks of 1000 bytes 0.1 s apart, a half-close, everything back to out.
+    s = socket.create_connection(("127.0.0.1", int(port)))
+    for i in range(int(n)):
+        s.sendall(b"y" * 1000)
+        time.sleep(0.1)
+    s.shutdown(socket.SHUT_WR)
+    with open(out, "wb") as o:
+        while True:
+            b = s.recv(1 << 20)
+            if not b: break
+            o.write(b)
 def client(port, send, out):
     s = socket.create_connection(("127.0.0.1", int(port)))
     with open(send, "rb") as f:
@@ -68,6 +80,7 @@ def client(port, send, out):
             o.write(b)
 if sys.argv[1] == "serve": serve(sys.argv[2], sys.argv[3])
 elif sys.argv[1] == "reset": reset(sys.argv[2], sys.argv[3])
+elif sys.argv[1] == "trickle": trickle(sys.argv[2], sys.argv[3], sys.argv[4])
 else: client(sys.argv[2], sys.argv[3], sys.argv[4])
 EOF
 
@@ -76,6 +89,7 @@ NPAR=8
 head -c "$SIZE" /dev/urandom >"$TMP/up"
 head -c "$SIZE" /dev/urandom >"$TMP/down"
 want_hash=$(sha256sum "$TMP/up" | cut -d' ' -f1)
+trickle_hash=$(head -c 20000 /dev/zero | tr '\0' y | sha256sum | cut -d' ' -f1)
 mkdir -p "$TMP/www"
 head -c "$SIZE" /dev/urandom >"$TMP/www/f64m"
 
@@ -107,10 +121,10 @@ HELPERS+=($!)
 sleep 0.3
 
 RPID="" RADDR=""
-# start_relay TO STRATEGY: starts copylab relay; sets RPID, RADDR.
+# start_relay TO STRATEGY [OPTION...]: starts copylab relay; sets RPID, RADDR.
 start_relay() {
 	: >"$TMP/relay.out"
-	COPYLAB_TEST_TAG=$TAG "$COPYLAB" relay --listen 127.0.0.1:0 --to "$1" --strategy "$2" \
+	COPYLAB_TEST_TAG=$TAG "$COPYLAB" relay --listen 127.0.0.1:0 --to "$1" --strategy "$2" "${@:3}" \
 		>"$TMP/relay.out" 2>"$TMP/relay.err" </dev/null &
 	RPID=$!
 	RADDR=$(wait_line "$TMP/relay.out" 's/^listening on //p') && return 0
@@ -228,7 +242,8 @@ for st in "${STRATEGIES[@]}"; do
 		wait "${pids[$((i - 1))]}" || bad=1
 		[ "$(head -n 1 "$TMP/back$i")" = "$want_hash" ] && tail -c +66 "$TMP/back$i" | cmp -s - "$TMP/down" || bad=1
 	done
-	ok $bad "$st: $NPAR concurrent 64 MiB round trips, all byte-exact, beside a client that reset"
+	ok $bad "$st: $NPAR concurrent 64 MiB round trips, all byte-exact, beside a client that reset" \
+		"$(grep ' back: ' "$TMP/relay.err" | head -n 4)"
 	# The reset pair's line: closed with an error, not as a clean end.
 	closed=$(grep -c ': closed, ' "$TMP/relay.err")
 	errs=$(grep ': closed, ' "$TMP/relay.err" | grep -c ' back: ')
@@ -240,6 +255,17 @@ for st in "${STRATEGIES[@]}"; do
 	rm -f "$TMP"/back*
 	stop_relay
 	ok $? "$st: SIGTERM stops the relay with status 0"
+
+	# A client that sends a little every 0.1 s for 2 s is not idle: a
+	# strategy whose bytes move without the process (sockmap) must still
+	# count as busy at --idle-timeout 0.8 (the sweep runs each second).
+	start_relay "127.0.0.1:$PEER_PORT" "$st" --idle-timeout 0.8 || { fail "$st: relay with --idle-timeout starts"; continue; }
+	timeout 30 python3 "$TMP/peer.py" trickle "${RADDR##*:}" 20 "$TMP/back" 2>"$TMP/client.err"
+	ok $([ "$(head -n 1 "$TMP/back" 2>/dev/null)" = "$trickle_hash" ] && tail -c +66 "$TMP/back" | cmp -s - "$TMP/down"
+		echo $?) "$st: --idle-timeout 0.8 spares a client sending every 0.1 s for 2 s; byte-exact both ways" \
+		"$(grep ': closed' "$TMP/relay.err" | head -n 2)"
+	rm -f "$TMP/back"
+	stop_relay
 
 	# curl through the relay to copylab serve: another client, another upstream.
 	start_relay "$SERVE_ADDR" "$st" || { fail "$st: relay to serve starts"; continue; }
