@@ -771,10 +771,10 @@ int cmd_relay(int argc, char **argv)
 		return usage_error("%s cannot relay: %s", spec.s->name,
 				   spec.s->support[SC_RELAY].why_not ? spec.s->support[SC_RELAY].why_not
 								     : "not supported");
-	/* 0: this loop watches whatever x->wait names, rings and timers too. */
-	if (ev_strategy_refusal_for(spec.s->name, 0))
+	/* This loop watches whatever x->wait names, rings and timers too: only nat is refused. */
+	if (ev_strategy_refusal(spec.s->name))
 		return usage_error("%s cannot relay with this tool: %s", spec.s->name,
-				   ev_strategy_refusal_for(spec.s->name, 0));
+				   ev_strategy_refusal(spec.s->name));
 	rl.s = spec.s;
 	rl.tun = spec.tun;
 	/* up to a whole 1 MiB pipe a call: the pipe bounds a splice anyway */

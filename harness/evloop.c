@@ -204,12 +204,6 @@ void ev_call_sizes(const struct strategy *s, struct tunables *tun, size_t *block
 
 const char *ev_strategy_refusal(const char *name)
 {
-	return ev_strategy_refusal_for(name, EV_SOCKETS_ONLY);
-}
-
-const char *ev_strategy_refusal_for(const char *name, unsigned flags)
-{
-	static char why[512];
 	const struct strategy *s = strategy_find(name);
 
 	if (!s)
@@ -218,9 +212,5 @@ const char *ev_strategy_refusal_for(const char *name, unsigned flags)
 		return "this strategy runs no process (the kernel does the job, configured over copylab's "
 		       "routed transport), so there is nothing for this tool to run: measure it with "
 		       "copylab run --transport routed";
-	if (!(flags & EV_SOCKETS_ONLY) || !s->waits_beyond_sockets)
-		return NULL;
-	snprintf(why, sizeof(why), "this tool's event loop waits only on each connection's sockets, and %s: "
-		 "measure it with copylab run", s->waits_beyond_sockets);
-	return why;
+	return NULL;
 }

@@ -53,16 +53,12 @@ int64_t ev_now_ms(void);
 uint32_t ev_from_poll(short events);
 
 /*
- * Why a tool cannot drive a strategy, or NULL when it can.  Every tool
- * refuses one whose role no process plays (role_replaced_by: nat).  With
- * EV_SOCKETS_ONLY, the caller's event loop watches only each connection's
- * own sockets, and a strategy that waits on something else (an io_uring
- * ring, a timer, an error queue: waits_beyond_sockets) is refused too.
- * copylab relay watches whatever x->wait names and passes 0.
+ * Why the tools cannot drive a strategy, or NULL when they can: only one
+ * whose role no process plays (role_replaced_by: nat) is refused.  What
+ * else a strategy waits on (waits_beyond_sockets: an io_uring ring, a
+ * timer, the socket's error queue) is a descriptor in x->wait that both
+ * tools add to their epoll set beside the connection's sockets.
  */
-#define EV_SOCKETS_ONLY	(1u << 0)
-const char *ev_strategy_refusal_for(const char *name, unsigned flags);
-/* ev_strategy_refusal_for(name, EV_SOCKETS_ONLY). */
 const char *ev_strategy_refusal(const char *name);
 
 /*

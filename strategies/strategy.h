@@ -220,9 +220,9 @@ struct strategy {
 	 * Non-NULL when move() may wait on a descriptor of its own besides the
 	 * transfer's sockets and files (an io_uring ring, a timer, a socket's
 	 * error queue): the sentence says which.  The harness polls whatever
-	 * x->wait names; an event loop that watches only its connections'
-	 * sockets (copylab serve, copylab relay) cannot drive such a strategy
-	 * and refuses it with this sentence.
+	 * x->wait names; copylab serve and copylab relay give such a
+	 * descriptor an epoll entry beside the connection's sockets.  An event
+	 * loop that watched only its connections' sockets could not drive it.
 	 */
 	const char *waits_beyond_sockets;
 	/*
