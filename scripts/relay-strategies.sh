@@ -10,18 +10,21 @@
 # whoever is on the CPU (../shared/NOTES.md).  Prints one line per
 # measurement and a median per strategy; no files are written.
 #
-# usage: scripts/relay-strategies.sh [--size 1G] [--reps 3] [STRATEGY...]
-#   (default strategies: splice uring_splice sockmap)
+# usage: scripts/relay-strategies.sh [--size 1G] [--reps 3] [--block N] [LABEL...]
+#   LABEL: a strategy with options, as copylab relay --strategy takes it
+#   (default: splice uring_splice sockmap); --block N goes to every relay
+#   (default: the tool's own, 1 MiB for splice, 64 KiB for the others).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COPYLAB=${COPYLAB:-$ROOT/copylab}
-SIZE=1G REPS=3
+SIZE=1G REPS=3 BLOCK=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--size) SIZE=$2; shift 2 ;;
 	--reps) REPS=$2; shift 2 ;;
-	-h|--help) sed -n '3,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--block) BLOCK=(--block "$2"); shift 2 ;;
+	-h|--help) sed -n '3,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) echo "relay-strategies.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -51,7 +54,7 @@ PIDS+=($!)
 
 declare -A RPID RPORT
 for st in "${STRATS[@]}"; do
-	"$COPYLAB" relay --listen 127.0.0.1:0 --to "127.0.0.1:$IPORT" --strategy "$st" --quiet \
+	"$COPYLAB" relay --listen 127.0.0.1:0 --to "127.0.0.1:$IPORT" --strategy "$st" "${BLOCK[@]}" --quiet \
 		>"$TMP/$st.out" 2>"$TMP/$st.err" </dev/null &
 	RPID[$st]=$! PIDS+=($!)
 	for i in $(seq 50); do grep -q '^listening on ' "$TMP/$st.out" && break; sleep 0.1; done
@@ -66,7 +69,7 @@ machine() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5
 HZ=$(getconf CLK_TCK)
 
 echo "# copylab relay, iperf3 -c 127.0.0.1 -R -n $SIZE through each, $REPS rounds; $(nproc) CPUs, $(uname -r)"
-printf '%-14s %5s %9s %13s %14s %14s\n' strategy round Gbit/s "relay CPU-s" "relay CPU/GiB" "machine CPU/GiB"
+printf '%-22s %5s %9s %13s %14s %14s\n' strategy round Gbit/s "relay CPU-s" "relay CPU/GiB" "machine CPU/GiB"
 for r in $(seq "$REPS"); do
 	# rotate the order each round
 	n=${#STRATS[@]}
@@ -87,14 +90,16 @@ for r in $(seq "$REPS"); do
 		awk -v st="$st" -v r="$r" -v bps="$bps" -v c="$((c1 - c0))" -v by="$bytes" \
 			-v mb="$((b1 - b0))" -v hz="$HZ" 'BEGIN {
 			gib = by / 1073741824
-			printf "%-14s %5d %9.2f %13.3f %14.3f %14.3f\n", st, r, bps / 1e9, c / 1e9, c / 1e9 / gib, mb / hz / gib
+			printf "%-22s %5d %9.2f %13.3f %14.3f %14.3f\n", st, r, bps / 1e9, c / 1e9, c / 1e9 / gib, mb / hz / gib
 		}' | tee -a "$TMP/rows"
 	done
 done
-echo "# median per strategy"
+echo "# medians per strategy (each column on its own)"
+printf '%-22s %9s %14s %14s\n' strategy Gbit/s "relay CPU/GiB" "machine CPU/GiB"
+med() { sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for st in "${STRATS[@]}"; do
-	awk -v st="$st" '$1 == st' "$TMP/rows" | sort -k3,3n | awk -v st="$st" '
-		{ g[NR] = $3; c[NR] = $5; m[NR] = $6 }
-		END { if (!NR) exit; i = int((NR + 1) / 2)
-		      printf "%-14s median of %d: %.2f Gbit/s (sorted by throughput; that round: relay %.3f, machine %.3f CPU-s/GiB)\n", st, NR, g[i], c[i], m[i] }'
+	awk -v st="$st" '$1 == st' "$TMP/rows" >"$TMP/one"
+	[ -s "$TMP/one" ] || continue
+	printf '%-22s %9s %14s %14s\n' "$st" "$(awk '{print $3}' "$TMP/one" | med)" \
+		"$(awk '{print $5}' "$TMP/one" | med)" "$(awk '{print $6}' "$TMP/one" | med)"
 done
