@@ -339,10 +339,12 @@ static int64_t pair_pump(struct relay *rl, struct pair *p)
 }
 
 /*
- * Whether a socket still has an error pending after every direction had
- * its turn.  A strategy may consume the error itself (sockmap reads
- * SO_ERROR: the psock backlog leaves an EPIPE there at the input's FIN
- * that is no failure), so the event alone does not say.
+ * The error still pending on a socket after every direction had its turn,
+ * or 0.  A strategy may consume the error itself (sockmap reads SO_ERROR:
+ * the psock backlog leaves an EPIPE there at the input's FIN that is no
+ * failure), so the event alone does not say; and POLLERR with SO_ERROR 0
+ * is the error queue, a zero-copy strategy's completions (as in copylab
+ * serve), not a dead peer.
  */
 static int pending_error(int fd)
 {
@@ -352,8 +354,9 @@ static int pending_error(int fd)
 
 	if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLERR))
 		return 0;
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-	return err ? err : EIO;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return errno;
+	return err;
 }
 
 static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)
