@@ -30,6 +30,18 @@ __u64 redirected_bytes = 0;
 __u64 redirected_skbs = 0;
 __u64 failed_skbs = 0;
 
+/*
+ * The one context field read, declared here rather than through
+ * vmlinux.h's struct __sk_buff: vmlinux.h marks its types for CO-RE
+ * relocation, and a single relocation makes libbpf parse the kernel's
+ * whole BTF (5 MB here) at every load, i.e. twice per relayed connection
+ * in copylab relay.  __sk_buff is UAPI: len is its first field, at offset
+ * 0, on every kernel, so nothing needs relocating.
+ */
+struct skb_head {
+	__u32 len;
+};
+
 /* stream_verdict with no parser: each skb as it arrives (libbpf 1.1 lacks "sk_skb/verdict") */
 SEC("sk_skb/stream_verdict")
 int relay_verdict(struct __sk_buff *skb)
@@ -37,7 +49,7 @@ int relay_verdict(struct __sk_buff *skb)
 	long verdict = bpf_sk_redirect_map(skb, &egress, 0, 0);
 
 	if (verdict == SK_PASS) {
-		__sync_fetch_and_add(&redirected_bytes, skb->len);
+		__sync_fetch_and_add(&redirected_bytes, ((struct skb_head *)skb)->len);
 		__sync_fetch_and_add(&redirected_skbs, 1);
 	} else {
 		__sync_fetch_and_add(&failed_skbs, 1);
