@@ -476,6 +476,9 @@ if command -v iperf3 >/dev/null && start_iperf_server; then
 	start_socat
 	start_copylab_relay splice
 	start_copylab_relay readwrite
+	# The kernel relays (BPF sockmap; root): its process only waits, so
+	# the machine's CPU per GiB is its figure.
+	start_copylab_relay sockmap
 fi
 measure_rounds
 if [ -n "$IPERF_PORT" ]; then

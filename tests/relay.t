@@ -60,6 +60,9 @@ def trickle(port, n, out):
         s.sendall(b"y" * 1000)
         time.sleep(0.1)
     s.shutdown(socket.SHUT_WR)
+    drain(s, out)
+def drain(s, out):
+    # Everything the peer sends until its FIN, into the file out.
     with open(out, "wb") as o:
         while True:
             b = s.recv(1 << 20)
@@ -73,11 +76,7 @@ def client(port, send, out):
             if not b: break
             s.sendall(b)
     s.shutdown(socket.SHUT_WR)
-    with open(out, "wb") as o:
-        while True:
-            b = s.recv(1 << 20)
-            if not b: break
-            o.write(b)
+    drain(s, out)
 if sys.argv[1] == "serve": serve(sys.argv[2], sys.argv[3])
 elif sys.argv[1] == "reset": reset(sys.argv[2], sys.argv[3])
 elif sys.argv[1] == "trickle": trickle(sys.argv[2], sys.argv[3], sys.argv[4])
