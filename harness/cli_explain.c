@@ -164,6 +164,8 @@ static void print_support(const struct strategy *s)
 		printf("  no process for the role under test: %s\n", s->role_replaced_by);
 	if (s->needs_privilege)
 		printf("  privilege: %s\n", s->needs_privilege);
+	if (s->waits_beyond_sockets)
+		printf("  waits: %s (an event loop that drives it must watch that too)\n", s->waits_beyond_sockets);
 }
 
 static int unknown_strategy(const char *name)

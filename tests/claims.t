@@ -24,6 +24,12 @@ if grep -qE '^  explain ' <<<"$help"; then
 		grep -q '^Support' <<<"$out" && grep -qE '^  relay +[-+]' <<<"$out"
 		ok $? "explain $s prints the support table from the strategy module" "$out"
 	done
+	out=$("$COPYLAB" explain msg_zerocopy 2>&1)
+	grep -q '^  waits: it waits on the socket.s error queue' <<<"$out"
+	ok $? "explain names what a strategy waits on besides its sockets (msg_zerocopy: the error queue)" "$out"
+	out=$("$COPYLAB" explain sendfile 2>&1)
+	! grep -q '^  waits:' <<<"$out"
+	ok $? "explain says nothing of waits for a strategy that waits on its sockets only (sendfile)" "$out"
 	out=$(cd "$TMP" && COPYLAB_DOCS=$ROOT/docs "$COPYLAB" explain splice 2>&1)
 	grep -q '^## In short' <<<"$out"; ok $? "explain finds the pages through \$COPYLAB_DOCS" "$out"
 	"$COPYLAB" explain no_such_strategy >"$TMP/ex.out" 2>"$TMP/ex.err"; rc=$?
