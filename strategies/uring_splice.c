@@ -142,4 +142,6 @@ const struct strategy strategy_uring_splice = {
 	.move = sp_move,
 	.teardown = sp_teardown,
 	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions",
+	/* The bytes stay in pipes: copylab's tools give it splice's 1 MiB calls and pipes. */
+	.no_user_buffer = true,
 };
