@@ -349,14 +349,10 @@ static int64_t pair_pump(struct relay *rl, struct pair *p)
 static int pending_error(int fd)
 {
 	struct pollfd pf = { .fd = fd, .events = 0 };
-	int err = 0;
-	socklen_t len = sizeof(err);
 
 	if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLERR))
 		return 0;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		return errno;
-	return err;
+	return ev_socket_error(fd);
 }
 
 static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)

@@ -647,18 +647,13 @@ static void conn_linger_read(struct server *sv, struct conn *c)
 }
 
 /*
- * EPOLLERR says "sk_err is set, or the error queue holds something".  A
- * zero-copy send strategy (msg_zerocopy) gets its completions on the error
- * queue, so EPOLLERR is its wake-up, not a dead client: when SO_ERROR reads
- * 0 the event is the strategy's, and its move() reads the queue.  A real
- * error (a reset) reads non-zero here, and the next send fails anyway.
+ * A zero-copy send strategy (msg_zerocopy) gets its completions on the
+ * error queue, so an EPOLLERR with no socket error is its wake-up, and its
+ * move() reads the queue; a real error (a reset) ends the connection.
  */
 static bool errqueue_only(struct conn *c)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	return c->xfer_live && getsockopt(c->h.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+	return c->xfer_live && ev_socket_error(c->h.fd) == 0;
 }
 
 static void conn_event(struct server *sv, struct conn *c, uint32_t ev)

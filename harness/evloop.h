@@ -51,6 +51,13 @@ int64_t ev_now_ms(void);
 
 /* poll(2) events of a strategy's wait[] as epoll events (POLLRDHUP too). */
 uint32_t ev_from_poll(short events);
+/*
+ * The socket's pending error (SO_ERROR, which reading clears), or 0.
+ * EPOLLERR means "sk_err is set, or the error queue holds something": with
+ * 0 here it is the error queue, a zero-copy strategy's completions, not a
+ * dead peer.  Both tools ask this before closing a connection on EPOLLERR.
+ */
+int ev_socket_error(int fd);
 
 /*
  * Why the tools cannot drive a strategy, or NULL when they can: only one

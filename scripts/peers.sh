@@ -14,17 +14,23 @@
 # DIR/peers.jsonl (schema copylab.peer/1, docs/tools.md), configs and logs
 # in DIR, servers stopped on every exit.
 #
-# usage: scripts/peers.sh [--out DIR] [--size N] [--reps N] [--no-install]
+# usage: scripts/peers.sh [--out DIR] [--size N] [--reps N] [--only KINDS]
+#                         [--serve LABELS] [--relay LABELS] [--no-install] [--no-probe]
 #   --out DIR      results directory (default results/peers-UTCDATE)
 #   --size N       bytes per transfer, with K/M/G (default 1G)
 #   --reps N       rounds: each server measured once per round (default 5)
 #   --no-install   do not apt-get missing peers (skip them instead)
+#   --only KINDS   some of serve,relay,send,copy (default all four)
+#   --serve LABELS copylab serve's strategies, comma-separated (default sendfile,splice,readwrite)
+#   --relay LABELS copylab relay's strategies, comma-separated, options allowed
+#                  (default splice,readwrite,sockmap; e.g. uring_splice:pipe=1M)
 #   --no-probe     do not count each server's BPF copy ledger (copylab probe)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COPYLAB=${COPYLAB:-$ROOT/copylab}
 OUT="" SIZE_S=1G REPS=5 INSTALL=1 PROBE=1
+ONLY=serve,relay,send,copy SERVE_LABELS=sendfile,splice,readwrite RELAY_LABELS=splice,readwrite,sockmap
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) OUT=$2; shift 2 ;;
@@ -33,6 +39,12 @@ while [ $# -gt 0 ]; do
 		case $REPS in ''|*[!0-9]*|0) echo "peers.sh: --reps '$REPS' is not a count of rounds (1 or more)" >&2; exit 2 ;; esac ;;
 	--no-install) INSTALL=0; shift ;;
 	--no-probe) PROBE=0; shift ;;
+	--only) ONLY=$2; shift 2
+		for k in ${ONLY//,/ }; do
+			case $k in serve|relay|send|copy) ;; *) echo "peers.sh: --only '$k' is not one of serve, relay, send, copy" >&2; exit 2 ;; esac
+		done ;;
+	--serve) SERVE_LABELS=$2; shift 2 ;;
+	--relay) RELAY_LABELS=$2; shift 2 ;;
 	-h|--help) sed -n '/^# usage:/,/^set /{/^set /d; s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 	*) echo "peers.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -460,32 +472,31 @@ cp_row() {
 }
 
 # --- run ---------------------------------------------------------------------------------
+wants() { case ,$ONLY, in *,$1,*) return 0 ;; esac; return 1; }
 command -v bc >/dev/null || { echo "peers.sh: bc is needed" >&2; exit 1; }
-echo "peers.sh: $REPS round(s) of $SIZE bytes per server; CPU by $CPU_CLOCK; records in $REC" >&2
-if command -v nginx >/dev/null; then
-	start_nginx on
-	start_nginx off
-	start_nginx on off
+echo "peers.sh: $REPS round(s) of $SIZE bytes per server ($ONLY); CPU by $CPU_CLOCK; records in $REC" >&2
+if wants serve; then
+	if command -v nginx >/dev/null; then
+		start_nginx on
+		start_nginx off
+		start_nginx on off
+	fi
+	for l in ${SERVE_LABELS//,/ }; do start_copylab_serve "$l"; done
 fi
-start_copylab_serve sendfile
-start_copylab_serve splice
-start_copylab_serve readwrite
-if command -v iperf3 >/dev/null && start_iperf_server; then
+if { wants relay || wants send; } && command -v iperf3 >/dev/null && start_iperf_server && wants relay; then
 	start_haproxy splice
 	start_haproxy nosplice
 	start_socat
-	start_copylab_relay splice
-	start_copylab_relay readwrite
-	# The kernel relays (BPF sockmap; root): its process only waits, so
-	# the machine's CPU per GiB is its figure.
-	start_copylab_relay sockmap
+	# sockmap (BPF; root): the kernel relays and its process only waits,
+	# so the machine's CPU per GiB is its figure.
+	for l in ${RELAY_LABELS//,/ }; do start_copylab_relay "$l"; done
 fi
 measure_rounds
-if [ -n "$IPERF_PORT" ]; then
+if [ -n "$IPERF_PORT" ] && wants send; then
 	iperf_direct_row ""
 	iperf_direct_row -Z
 fi
-cp_row
+wants copy && cp_row
 cleanup
 rm -f "$OUT/.ctime" "$OUT/.ledger.json" "$FILE"
 

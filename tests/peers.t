@@ -33,6 +33,16 @@ peers_bad "--reps 0 is refused" "--reps '0' is not a count" --out "$TMP/badrun" 
 peers_bad "--reps x is refused" "--reps 'x' is not a count" --out "$TMP/badrun" --reps x
 peers_bad "--size with a bad unit is refused" "--size '2Q' is not a size" --out "$TMP/badrun" --size 2Q
 peers_bad "an unknown argument is refused" "unknown argument '--bogus'" --out "$TMP/badrun" --bogus
+peers_bad "--only with an unknown kind is refused" "--only 'echo' is not one of" --out "$TMP/badrun" --only serve,echo
+
+# --only and --serve: only the serve rows, copylab's with the one label asked.
+rc=0
+COPYLAB="$COPYLAB" timeout -k 5 120 "$PEERS" --no-install --out "$TMP/only" --size 1M --reps 1 --only serve --serve splice \
+	>"$TMP/only.out" 2>"$TMP/only.err" || rc=$?
+ok "$rc" "peers.sh --only serve --serve splice exits 0" "$(diag_file "$TMP/only.err" 5)"
+is "$(jq -r '.scenario' "$TMP/only/peers.jsonl" | sort -u | paste -sd' ')" "serve" "--only serve: serve records only"
+is "$(jq -r 'select(.strategy_base == "copylab") | .strategy' "$TMP/only/peers.jsonl" | paste -sd' ')" \
+	"copylab:serve-splice" "--serve splice: copylab serve's one row, with that strategy"
 
 TAG=$(tag_new)
 at_exit "kill_tagged $TAG"
