@@ -11,12 +11,13 @@ CPPFLAGS += -DCOPYLAB_GIT_REV='"$(GIT_REV)"' -I.
 LDLIBS  += -lxxhash -ljansson -lm
 
 BUILD   := build
-LIB_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c)) \
-	   $(wildcard harness/stack/*.c) \
-	   $(filter-out %.bpf.c,$(wildcard harness/bpf/*.c)) \
+# harness/ is in folders by responsibility (docs/architecture.md names each);
+# every .c below it but main.c and the BPF programs goes into the library
+# that the binary, the unit tests and the fuzz targets link.
+LIB_SRC := $(filter-out harness/cli/main.c %.bpf.c,$(wildcard harness/*/*.c harness/*/*/*.c)) \
 	   $(filter-out %.bpf.c,$(wildcard strategies/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/harness/main.o
+MAIN_OBJ := $(BUILD)/harness/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -27,7 +28,7 @@ BPF_STATE := $(shell scripts/bpf-buildable.sh)
 ifeq ($(BPF_STATE),yes)
 CPPFLAGS += -DHAVE_BPF -I$(BUILD)/bpf
 LDLIBS   += -lbpf -lelf -lz
-BPF_SRC   := $(wildcard harness/bpf/*.bpf.c strategies/*.bpf.c)
+BPF_SRC   := $(wildcard harness/measure/bpf/*.bpf.c strategies/*.bpf.c)
 BPF_SKELS := $(patsubst %.bpf.c,$(BUILD)/bpf/%.skel.h,$(notdir $(BPF_SRC)))
 else
 CPPFLAGS += -DBPF_UNAVAILABLE='"$(BPF_STATE)"'
@@ -41,7 +42,7 @@ CPPFLAGS += -DHAVE_LIBURING
 LDLIBS   += -luring
 endif
 
-# The AF_XDP frame port (harness/stack/xsk_port.c) needs libxdp (and
+# The AF_XDP frame port (harness/net/xsk_port.c) needs libxdp (and
 # libbpf); without it the port builds as a refusal that says so.
 ifneq ($(wildcard /usr/include/xdp/xsk.h),)
 CPPFLAGS += -DHAVE_LIBXDP
@@ -87,9 +88,9 @@ $(BUILD)/bpf/vmlinux.h:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 # A strategy that needs a BPF program (sockmap) keeps its NAME.bpf.c in
-# strategies/, as the probes keep theirs in harness/bpf/.
-vpath %.bpf.c harness/bpf strategies
-$(BUILD)/bpf/%.bpf.o: %.bpf.c $(wildcard harness/bpf/*.h strategies/*.h) $(BUILD)/bpf/vmlinux.h
+# strategies/, as the probes keep theirs in harness/measure/bpf/.
+vpath %.bpf.c harness/measure/bpf strategies
+$(BUILD)/bpf/%.bpf.o: %.bpf.c $(wildcard harness/measure/bpf/*.h strategies/*.h) $(BUILD)/bpf/vmlinux.h
 	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD)/bpf -I. -c -o $@ $<
 
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 require_copylab
 command -v jq >/dev/null || skip_all "jq is not installed (scripts/deps.sh installs it)"
-grep -qE '^  advise ' <<<"$("$COPYLAB" --help 2>&1)" || skip_all "this copylab has no advise command (harness/main.c does not list it yet)"
+grep -qE '^  advise ' <<<"$("$COPYLAB" --help 2>&1)" || skip_all "this copylab has no advise command (harness/cli/main.c does not list it yet)"
 
 "$COPYLAB" advise >/dev/null 2>&1; is $? 2 "advise without --scenario exits 2"
 "$COPYLAB" advise --scenario nowhere >/dev/null 2>&1; is $? 2 "advise with an unknown scenario exits 2"

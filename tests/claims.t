@@ -10,7 +10,7 @@
 require_copylab
 command -v jq >/dev/null || skip_all "jq is not installed (scripts/deps.sh installs it)"
 help=$("$COPYLAB" --help 2>&1)
-grep -qE '^  claims ' <<<"$help" || skip_all "this copylab has no claims command (harness/main.c does not list it yet)"
+grep -qE '^  claims ' <<<"$help" || skip_all "this copylab has no claims command (harness/cli/main.c does not list it yet)"
 
 SEEDS="readwrite mmap_write sendfile splice tee vmsplice"
 

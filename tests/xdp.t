@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The AF_XDP frame port (harness/stack/xsk_port.c, through `copylab xdp`):
+# The AF_XDP frame port (harness/net/xsk_port.c, through `copylab xdp`):
 # in each mode, UDP datagrams from a kernel socket arrive at the port
 # byte-exact and come back byte-exact, and datagrams the port builds reach
 # the kernel socket byte-exact; a mode the kernel refuses is a skip with

@@ -36,7 +36,7 @@ struct netif_backend {
 };
 
 extern const struct netif_backend netif_tap;
-/* AF_XDP on a veth pair (netif_xdp.c, over harness/stack/xsk_port.c). */
+/* AF_XDP on a veth pair (netif_xdp.c, over harness/net/xsk_port.c). */
 extern const struct netif_backend netif_xdp;
 
 /*

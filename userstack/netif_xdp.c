@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The xdp backend: lwIP's frames through an AF_XDP socket (the frame port
- * of harness/stack/xsk_port.c) on one end of a veth pair in stackd's
+ * of harness/net/xsk_port.c) on one end of a veth pair in stackd's
  * namespace.  The other end is named as the TAP would be (stackd gives it
  * the kernel's address and brings it up), so stackd does not know which
  * backend it has.  Each received frame is copied out of the UMEM into a
@@ -11,9 +11,9 @@
  */
 #include "netif_backend.h"
 
-#include "../harness/netns.h"
-#include "../harness/stack/xsk_link.h"
-#include "../harness/stack/xsk_port.h"
+#include "harness/net/netns.h"
+#include "harness/net/xsk_link.h"
+#include "harness/net/xsk_port.h"
 
 #include "lwip/opt.h"
 #include "lwip/etharp.h"

@@ -16,10 +16,10 @@
  */
 #include "stackd.h"
 #include "netif_backend.h"
-#include "../harness/stack/xsk_port.h"
+#include "harness/net/xsk_port.h"
 #include "proto.h"
 #include "shm_ring.h"
-#include "../harness/netns.h"
+#include "harness/net/netns.h"
 
 #include "lwip/opt.h"
 #include "lwip/init.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the control messages of the nic daemons and their
- * driver (harness/control.c), which both sides read through ctl_parse.
+ * driver (harness/engine/control.c), which both sides read through ctl_parse.
  * The input is read two ways: as one message's text, and as a frame (the
  * 4-byte big-endian length, then that many bytes of text) the way
  * remote_recv reads the socket.  Checks control.h's promises: a refusal
@@ -9,8 +9,8 @@
  * range, strings that end within their arrays, and writes back (ctl_to_json)
  * to text that parses into the same struct.
  */
-#include "harness/control.h"
-#include "harness/record.h"
+#include "harness/engine/control.h"
+#include "harness/model/record.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: http_parse_request (harness/http.c), the request-head
+ * libFuzzer target: http_parse_request (harness/tools/http.c), the request-head
  * parser of `copylab serve`, on arbitrary bytes, then what the server does
  * with a parsed head: the range resolved against a few file sizes and the
  * climb check.  Checks http.h's promises: a complete head is no longer
@@ -8,7 +8,7 @@
  * path starts with '/' and holds no control character, a range resolves
  * inside the file.
  */
-#include "harness/http.h"
+#include "harness/tools/http.h"
 
 #include <stdint.h>
 #include <stdlib.h>

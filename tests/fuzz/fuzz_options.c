@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the command line's value parsers (harness/options.c)
+ * libFuzzer target: the command line's value parsers (harness/model/options.c)
  * on arbitrary strings.  The input is split at the first NUL-free byte
  * boundaries: byte 0 picks the bounds, the rest is the text.  Checks the
  * promises of options.h, not only the absence of crashes: a parsed size
  * is within max, a parsed count within [min, max], seconds in (0, 86400],
  * and every error message is a NUL-terminated, non-empty sentence.
  */
-#include "harness/options.h"
+#include "harness/model/options.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -9,7 +9,7 @@
  * way the charts use them.  An error must come with a message; success
  * must give cells whose counts add up.
  */
-#include "harness/results_read.h"
+#include "harness/results/read.h"
 
 #include <math.h>
 #include <stdint.h>

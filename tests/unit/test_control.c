@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* nic mode's control messages (harness/control.c): frame limits, each message checked, round trips. */
+/* nic mode's control messages (harness/engine/control.c): frame limits, each message checked, round trips. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/control.h"
-#include "harness/record.h"
+#include "harness/engine/control.h"
+#include "harness/model/record.h"
 
 static struct ctl_msg m;
 static char err[256];

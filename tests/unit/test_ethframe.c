@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The frames copylab xdp's responder answers with (harness/stack/ethframe.c):
+ * The frames copylab xdp's responder answers with (harness/net/ethframe.c):
  * the checksum against a published vector and an independent reference, ARP
  * replies, ICMP and UDP echoes with fresh checksums (also when the frame came
  * in with only an offloaded partial checksum), and every frame that is not
@@ -14,7 +14,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "harness/stack/ethframe.h"
+#include "harness/net/ethframe.h"
 
 static const uint8_t host_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 }, peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };

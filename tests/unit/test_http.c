@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/http.h"
+#include "harness/tools/http.h"
 
 static struct http_request rq;
 

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 
-#include "harness/latency.h"
+#include "harness/measure/latency.h"
 
 static void test_small_values_are_exact(void **state)
 {

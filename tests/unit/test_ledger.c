@@ -22,7 +22,7 @@
 #include <linux/io_uring.h>
 #include <sys/syscall.h>
 
-#include "harness/bpf/ledger.h"
+#include "harness/measure/bpf/ledger.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #define UNDER_ASAN 1

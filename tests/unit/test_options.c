@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "harness/options.h"
+#include "harness/model/options.h"
 
 static char err[320];
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the run directory writer (harness/results.c, env.c):
+ * Unit tests of the run directory writer (harness/results/write.c, env.c):
  * record keys and types, summary medians and paired ratios, atomic files.
  */
 #include <setjmp.h>
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/results.h"
+#include "harness/results/write.h"
 
 /* cmocka passes state to every test; most do not need it. */
 #define UNUSED __attribute__((unused))

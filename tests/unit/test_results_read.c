@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the run directory reader (harness/results_read.c): CSV
+ * Unit tests of the run directory reader (harness/results/read.c): CSV
  * parsing (quotes, line breaks, field counts), records checked line by line
  * with errors that name the file and line, cells grouped with medians over
  * their usable repetitions, and the machine line of env.json.
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/results_read.h"
+#include "harness/results/read.h"
 
 #define UNUSED __attribute__((unused))
 

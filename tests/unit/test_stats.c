@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of harness/stats.c: median, min, max and paired ratios,
+ * Unit tests of harness/results/stats.c: median, min, max and paired ratios,
  * including the even, single and empty cases the summary relies on.
  */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <math.h>
 
-#include "harness/stats.h"
+#include "harness/results/stats.h"
 
 /* cmocka passes state to every test; most do not need it. */
 #define UNUSED __attribute__((unused))

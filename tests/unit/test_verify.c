@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/pattern.h"
-#include "harness/verify.h"
+#include "harness/engine/pattern.h"
+#include "harness/engine/verify.h"
 
 #define N (3 * VERIFY_CHUNK + 4097)
 

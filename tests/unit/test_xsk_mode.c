@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The AF_XDP mode words of `copylab stackd --netif xdp:MODE`
- * (xsk_mode_parse, harness/stack/xsk_port.c): each attach and bind word,
+ * (xsk_mode_parse, harness/net/xsk_port.c): each attach and bind word,
  * both in either order, auto, and every malformed spelling refused.
  */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "harness/stack/xsk_port.h"
+#include "harness/net/xsk_port.h"
 
 /* parsed SPEC: 0 and the request, or -EINVAL; the request starts as a non-auto one. */
 static int parsed(const char *spec, struct xsk_port_request *req)

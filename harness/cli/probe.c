@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `copylab probe --pid PID[,PID...] [--bytes N] [--json] [--out FILE] --
+ * COMMAND ARGS...`: the BPF copy ledger of processes copylab did not start
+ * (nginx, HAProxy, a server of your own), counted while COMMAND runs (a
+ * client: curl, iperf3).  The same probes and the same figures as a
+ * role's ledger in a copylab record (roles.ROLE.bpf, docs/results.md), so
+ * scripts/peers.sh puts a peer's ledger beside copylab's own.
+ */
+#include "cli.h"
+#include "harness/model/options.h"
+#include "harness/results/write.h"
+#include "harness/measure/bpf/ledger.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define PROBE_MAX_PIDS 16
+#define PROBE_SLOT 0
+
+static void probe_usage(FILE *out)
+{
+	fputs("usage: copylab probe --pid PID[,PID...] [--bytes N] [--json] [--out FILE] -- COMMAND [ARGS...]\n"
+	      "\n"
+	      "Counts, with the BPF probes of copylab's ledger, what the processes PID\n"
+	      "(every thread of each) do while COMMAND runs, and prints it: system calls\n"
+	      "by family, bytes to and from user memory, bytes moved inside the kernel,\n"
+	      "socket bytes copied to user memory, scheduler switches, user page faults,\n"
+	      "io_uring operations.  For programs copylab did not start: a server, with\n"
+	      "its client as COMMAND.  Needs root (or CAP_BPF and CAP_PERFMON).\n"
+	      "\n"
+	      "  --pid PID[,PID]  the processes to count (at most 16; children they fork\n"
+	      "                   later are not counted)\n"
+	      "  --bytes N        the payload COMMAND moves (K/M/G), for the per-GiB figures\n"
+	      "  --json           print one JSON object (schema copylab.probe/1)\n"
+	      "  --out FILE       write it to FILE (atomically) instead of stdout\n"
+	      "\n"
+	      "Exit status: COMMAND's (128 + N when a signal N ended it); 1 when the\n"
+	      "probes cannot load or COMMAND cannot run; 2 for bad arguments.\n",
+	      out);
+}
+
+/* "123,456": each a live process.  0, or a usage error's status. */
+static int parse_pids(const char *s, int *pids, int *n)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	int rc = 0;
+
+	*n = 0;
+	if (!copy)
+		return EXIT_RUN_FAILED;
+	for (tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(tok, &end, 10);
+		if (errno || *end || v <= 0 || v > INT32_MAX)
+			rc = usage_error("probe: --pid '%s' is not a process id (a positive number)", tok);
+		else if (*n == PROBE_MAX_PIDS)
+			rc = usage_error("probe: --pid names more than %d processes", PROBE_MAX_PIDS);
+		else if (kill((pid_t)v, 0) < 0 && errno == ESRCH)
+			rc = usage_error("probe: --pid %ld: no such process", v);
+		else
+			pids[(*n)++] = (int)v;
+	}
+	if (rc == 0 && *n == 0)
+		rc = usage_error("probe: --pid needs at least one process id");
+	free(copy);
+	return rc;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void print_table(FILE *out, const struct ledger_counts *l, uint64_t bytes, double wall)
+{
+	double gib = bytes ? (double)bytes / (1ull << 30) : 0;
+
+	fprintf(out, "ledger over %.3f s%s\n", wall, bytes ? "" : " (--bytes N adds the per-GiB column)");
+	fprintf(out, "  %-18s %16s %16s\n", "", "count", bytes ? "per GiB" : "");
+#define ROW(name, v)                                                                      \
+	do {                                                                              \
+		if (bytes)                                                                \
+			fprintf(out, "  %-18s %16llu %16.0f\n", name, (unsigned long long)(v), \
+				(double)(v) / gib);                                       \
+		else                                                                      \
+			fprintf(out, "  %-18s %16llu\n", name, (unsigned long long)(v));       \
+	} while (0)
+	ROW("syscalls", l->syscalls);
+	for (int f = 0; f < LF_COUNT; f++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "  %s", ledger_family_name(f));
+		ROW(name, l->by_family[f]);
+	}
+	ROW("bytes to user", l->bytes_to_user);
+	ROW("bytes from user", l->bytes_from_user);
+	ROW("bytes in kernel", l->bytes_in_kernel);
+	ROW("skb copy bytes", l->skb_copy_bytes);
+	ROW("sched switches", l->sched_switches);
+	ROW("page faults", l->page_faults);
+#undef ROW
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pid_s = NULL, *out_file = NULL;
+	int pids[PROBE_MAX_PIDS], npids = 0, c, status = 0, rc;
+	uint64_t bytes = 0;
+	bool json = false;
+	char err[256], why[256];
+	struct ledger *l = NULL;
+	struct ledger_counts counts;
+	double t0, wall;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pid_s = optarg;
+			break;
+		case 'b':
+			if (parse_size("--bytes", optarg, UINT64_MAX, &bytes, err, sizeof(err)))
+				return usage_error("probe: %s", err);
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'o':
+			out_file = optarg;
+			break;
+		case 'h':
+			probe_usage(stdout);
+			return 0;
+		default:
+			if (optopt == 'p' || optopt == 'b' || optopt == 'o')
+				return usage_error("probe: option '%s' needs a value (see copylab probe --help)",
+						   argv[optind - 1]);
+			return usage_error("probe: unknown option '%s'; valid: --pid, --bytes, --json, --out, --help",
+					   argv[optind - 1]);
+		}
+	}
+	if (!pid_s)
+		return usage_error("probe: --pid PID is required (the processes to count)");
+	if ((rc = parse_pids(pid_s, pids, &npids)))
+		return rc;
+	if (optind >= argc)
+		return usage_error("probe: no command given; usage: copylab probe --pid PID [--json] -- COMMAND [ARGS...]");
+	if (out_file && !*out_file)
+		return usage_error("probe: --out needs a file name");
+	argv += optind;
+
+	if (ledger_open(&l, why, sizeof(why)) != 0) {
+		fprintf(stderr, "copylab: probe: the BPF ledger cannot load here: %s\n", why);
+		return EXIT_RUN_FAILED;
+	}
+	rc = ledger_reset(l, PROBE_SLOT);
+	for (int i = 0; i < npids && rc == 0; i++)
+		rc = ledger_watch_pid(l, PROBE_SLOT, pids[i]);
+	if (rc) {
+		fprintf(stderr, "copylab: probe: registering the processes: %s\n", strerror(-rc));
+		for (int i = 0; i < npids; i++)
+			ledger_forget(l, pids[i]);
+		ledger_close(l);
+		return EXIT_RUN_FAILED;
+	}
+	t0 = now_s();
+	rc = cli_run_command("probe", argv, NULL, &status);
+	wall = now_s() - t0;
+	for (int i = 0; i < npids; i++)
+		ledger_forget(l, pids[i]);
+	if (rc != 0) {
+		ledger_close(l);
+		return EXIT_RUN_FAILED;
+	}
+	rc = ledger_read(l, PROBE_SLOT, &counts);
+	ledger_close(l);
+	if (rc) {
+		fprintf(stderr, "copylab: probe: reading the ledger: %s\n", strerror(-rc));
+		return EXIT_RUN_FAILED;
+	}
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem)
+		return EXIT_RUN_FAILED;
+	if (json) {
+		json_t *jp = json_array(), *root;
+
+		for (int i = 0; i < npids; i++)
+			json_array_append_new(jp, json_integer(pids[i]));
+		root = json_pack("{s:s, s:o, s:s, s:o, s:o, s:f, s:o, s:o}", "schema", "copylab.probe/1",
+				 "pids", jp, "command", argv[0],
+				 "exit_status", WIFEXITED(status) ? json_integer(WEXITSTATUS(status)) : json_null(),
+				 "signal", WIFSIGNALED(status) ? json_integer(WTERMSIG(status)) : json_null(),
+				 "wall_s", wall, "bytes", bytes ? json_integer((json_int_t)bytes) : json_null(),
+				 "bpf", ledger_counts_json(&counts, bytes));
+		json_dumpf(root, mem, JSON_COMPACT);
+		fputc('\n', mem);
+		json_decref(root);
+	} else {
+		print_table(mem, &counts, bytes, wall);
+	}
+	fclose(mem);
+	if (out_file) {
+		int w = write_file_atomic(out_file, text, len);
+
+		if (w) {
+			fprintf(stderr, "copylab: probe: writing %s: %s\n", out_file, strerror(-w));
+			free(text);
+			return EXIT_RUN_FAILED;
+		}
+	} else {
+		fwrite(text, 1, len, stdout);
+	}
+	free(text);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The table of fault kinds: name, value, the scenarios each applies to and
+ * why, and a line of help.  Parsing, the check against a scenario and the
+ * help text all come from this one table.
+ */
+#include "fault.h"
+#include "harness/model/options.h"
+#include "harness/model/scenario.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+enum fault_value { FV_BYTES, FV_USEC, FV_HZ, FV_ROLE_AT };
+
+#define SC(x) (1u << (x))
+#define ALL_SCENARIOS ((1u << SC_COUNT) - 1)
+
+static const struct fault_def {
+	const char *name;
+	enum fault_kind kind;
+	enum fault_value value;
+	uint32_t scenarios;		/* SC() bits */
+	const char *needs;		/* what a scenario must have, for the refusal */
+	const char *help;
+} fault_table[] = {
+	{ "sink-close", FAULT_SINK_CLOSE, FV_BYTES,
+	  SC(SC_SERVE) | SC(SC_SEND) | SC(SC_RELAY) | SC(SC_FANOUT) | SC(SC_PIPE),
+	  "fixed sink", "the sink closes after N bytes (a client that gives up)" },
+	{ "sink-reset", FAULT_SINK_RESET, FV_BYTES,
+	  SC(SC_SERVE) | SC(SC_SEND) | SC(SC_RELAY) | SC(SC_FANOUT) | SC(SC_ECHO),
+	  "fixed peer receiving from a socket",
+	  "the receiver resets the connection (RST) after N bytes" },
+	{ "sink-halfclose", FAULT_SINK_HALFCLOSE, FV_BYTES,
+	  SC(SC_SERVE) | SC(SC_SEND) | SC(SC_RELAY) | SC(SC_FANOUT),
+	  "fixed sink on a socket",
+	  "the sink sends its FIN (SHUT_WR) at N bytes, reads on" },
+	{ "sink-stall", FAULT_SINK_STALL, FV_BYTES,
+	  SC(SC_SERVE) | SC(SC_SEND) | SC(SC_RELAY) | SC(SC_FANOUT) | SC(SC_PIPE) | SC(SC_ECHO),
+	  "fixed peer that receives",
+	  "the receiver stops reading at N bytes (--timeout ends it)" },
+	{ "sink-slow", FAULT_SINK_SLOW, FV_USEC,
+	  SC(SC_SERVE) | SC(SC_SEND) | SC(SC_RELAY) | SC(SC_FANOUT) | SC(SC_PIPE) | SC(SC_ECHO),
+	  "fixed peer that receives",
+	  "the receiver: 4 KiB SO_RCVBUF and reads, USEC asleep after each" },
+	{ "source-reset", FAULT_SOURCE_RESET, FV_BYTES,
+	  SC(SC_RELAY) | SC(SC_FANOUT) | SC(SC_STORE) | SC(SC_ECHO),
+	  "fixed source on a socket", "the source resets the connection (RST) after N bytes" },
+	{ "source-halfclose", FAULT_SOURCE_HALFCLOSE, FV_BYTES,
+	  SC(SC_RELAY) | SC(SC_FANOUT) | SC(SC_STORE) | SC(SC_ECHO),
+	  "fixed source on a socket",
+	  "the source ends early: SHUT_WR after N bytes (short stream)" },
+	{ "signals", FAULT_SIGNALS, FV_HZ, ALL_SCENARIOS, "",
+	  "SIGUSR1/SIGCHLD, HZ a second, to the role under test (EINTR)" },
+	{ "truncate", FAULT_TRUNCATE, FV_BYTES, SC(SC_SERVE) | SC(SC_COPY),
+	  "source file", "the source file is cut to N bytes once the role has opened it" },
+	{ "kill", FAULT_KILL, FV_ROLE_AT, ALL_SCENARIOS, "",
+	  "that role is SIGKILLed once it has moved N bytes" },
+};
+
+#define NKINDS (sizeof(fault_table) / sizeof(fault_table[0]))
+
+static const struct fault_def *def_of(enum fault_kind k)
+{
+	for (size_t i = 0; i < NKINDS; i++)
+		if (fault_table[i].kind == k)
+			return &fault_table[i];
+	return NULL;
+}
+
+const char *fault_name(enum fault_kind k)
+{
+	const struct fault_def *d = def_of(k);
+
+	return d ? d->name : "none";
+}
+
+int fault_parse(const char *arg, struct fault *f, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < NKINDS; i++) {
+		const struct fault_def *d = &fault_table[i];
+		size_t n = strlen(d->name);
+		const char *v = arg + n + 1;
+		char opt[48];
+		long count;
+
+		if (strncmp(arg, d->name, n) || arg[n] != '=')
+			continue;
+		memset(f, 0, sizeof(*f));
+		f->kind = d->kind;
+		f->role_index = -1;
+		snprintf(opt, sizeof(opt), "--fault %s=", d->name);
+		switch (d->value) {
+		case FV_BYTES:
+			return parse_size(opt, v, 1ull << 40, &f->n, err, errlen) ? -EINVAL : 0;
+		case FV_USEC:
+			if (parse_count(opt, v, 1, 1000000, &count, err, errlen))
+				return -EINVAL;
+			f->n = (uint64_t)count;
+			return 0;
+		case FV_HZ:
+			if (parse_count(opt, v, 1, 100000, &count, err, errlen))
+				return -EINVAL;
+			f->n = (uint64_t)count;
+			return 0;
+		case FV_ROLE_AT: {
+			const char *at = strchr(v, '@');
+
+			if (!at || at == v || (size_t)(at - v) >= sizeof(f->role)) {
+				snprintf(err, errlen, "--fault kill=%s: use kill=ROLE@N, a role of the scenario and a byte count, e.g. kill=sink@64K",
+					 v);
+				return -EINVAL;
+			}
+			snprintf(f->role, sizeof(f->role), "%.*s", (int)(at - v), v);
+			return parse_size("--fault kill=ROLE@", at + 1, 1ull << 40, &f->n, err, errlen) ? -EINVAL : 0;
+		}
+		}
+	}
+	return 1;
+}
+
+static void scenarios_of(uint32_t mask, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int sc = 0; sc < SC_COUNT && used < len; sc++)
+		if (mask & SC(sc))
+			used += snprintf(buf + used, len - used, "%s%s", used ? ", " : "", scenario_name(sc));
+}
+
+int fault_check(struct fault *f, enum scenario sc, bool remote, char *err, size_t errlen)
+{
+	const struct fault_def *d = def_of(f->kind);
+	const struct scenario_def *s = scenario_def(sc);
+	char list[128];
+
+	if (!d)
+		return 0;
+	if (!(d->scenarios & SC(sc))) {
+		scenarios_of(d->scenarios, list, sizeof(list));
+		snprintf(err, errlen, "--fault %s: scenario %s has no %s; it applies to %s",
+			 d->name, s->name, d->needs, list);
+		return -EINVAL;
+	}
+	if (remote && f->kind != FAULT_SINK_CLOSE) {
+		snprintf(err, errlen, "--fault %s: over --transport nic the fixed roles are the far host's daemons; it applies to the local transports (tcp, unix, veth)",
+			 d->name);
+		return -EINVAL;
+	}
+	if (f->kind == FAULT_KILL) {
+		size_t used = 0;
+
+		for (int i = 0; i < s->nroles; i++)
+			if (!strcmp(s->roles[i], f->role)) {
+				f->role_index = i;
+				return 0;
+			}
+		list[0] = '\0';
+		for (int i = 0; i < s->nroles; i++)
+			used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", s->roles[i]);
+		snprintf(err, errlen, "--fault kill=%s@...: scenario %s has no role '%s'; its roles: %s",
+			 f->role, s->name, f->role, list);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *fault_help(void)
+{
+	static char buf[2048];
+	size_t used = 0;
+
+	if (buf[0])
+		return buf;
+	for (size_t i = 0; i < NKINDS && used < sizeof(buf); i++) {
+		const struct fault_def *d = &fault_table[i];
+		static const char *const value[] = { "N", "USEC", "HZ", "ROLE@N" };
+		char head[40], list[128];
+
+		snprintf(head, sizeof(head), "%s=%s", d->name, value[d->value]);
+		if (d->value == FV_ROLE_AT)
+			snprintf(head, sizeof(head), "kill=ROLE@N");
+		scenarios_of(d->scenarios, list, sizeof(list));
+		used += snprintf(buf + used, sizeof(buf) - used, "    %-20s %s\n    %-20s (%s)\n", head, d->help, "",
+				 d->scenarios == ALL_SCENARIOS ? "every scenario" : list);
+	}
+	return buf;
+}

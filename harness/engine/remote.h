@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nic mode: fixed roles on a second host.  `copylab sink --listen A:P` and
+ * `copylab source --listen A:P` are daemons there; `copylab run --transport
+ * nic --peer H:P[,H:P]` drives them, one run at a time, over a control
+ * channel on the same port: 4-byte big-endian length + one JSON object,
+ * at most REMOTE_MSG_MAX bytes.  The conversation of one repetition:
+ *
+ *   driver -> {"op":"run","version":1,"role":"sink","scenario":"serve",
+ *              "size":N,"block":B,"sndbuf":0,"rcvbuf":0,"nodelay":false,
+ *              "discard":false,"close_at":-1}
+ *   daemon -> {"ok":true,"token":"<32 hex>"}   (payload and hashes built)
+ *   driver    opens the data connection to the same address and port and
+ *             writes the 32-byte token first; the stream follows
+ *   driver -> {"op":"go"}                       (at the barrier's release)
+ *   daemon -> {"op":"result","status":0,"bytes":N,"verify":"ok",
+ *              "digest":"0x..","note":"","first_bad_offset":null,
+ *              "cpu_user_s":..,"cpu_sys_s":..,"ctx_voluntary":..,...}
+ *
+ * Anything malformed, oversized, or out of order gets {"ok":false,
+ * "error":"..."} and the connection is closed.  {"op":"hello"} answers
+ * which role the daemon serves.  Every message, either way, is parsed and
+ * checked by ctl_parse (harness/engine/control.h).  A driver that hangs up its
+ * control channel mid-run (killed, stopped) ends the run at once: the
+ * daemon watches the channel while it waits for data and while it moves it.
+ */
+#ifndef COPYLAB_REMOTE_H
+#define COPYLAB_REMOTE_H
+
+#include "control.h"
+#include "roles.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct remote;
+
+/*
+ * Parses "HOST:PORT[,HOST:PORT]" ([v6]:port allowed), asks each daemon
+ * what it serves (hello), and keeps them.  0 or -errno; err says which
+ * peer failed and why.
+ */
+int remote_open(const char *peers, struct remote **out, char *err, size_t errlen);
+void remote_close(struct remote *r);
+/* The peer that serves kind ("HOST:PORT"), or NULL. */
+const char *remote_peer_for(const struct remote *r, enum role_kind kind);
+/* The first peer, for transport_facts(TR_NIC, ...). */
+const char *remote_first_peer(const struct remote *r);
+
+/*
+ * Whether r has a daemon for every fixed role of scenario sc (echo's client
+ * cannot be far).  0, or -EINVAL/-EOPNOTSUPP with err: a usage error.
+ */
+int remote_check_scenario(const struct remote *r, enum scenario sc, char *err, size_t errlen);
+
+/*
+ * One repetition's far role: sends the run parameters, makes the data
+ * connection.  *data_fd is the local end of the stream (the tested role's
+ * out_fd toward a far sink, its in_fd from a far source), *ctl_fd the
+ * control channel that remote_role_main() finishes with.  In the parent,
+ * before the roles fork.  0 or -errno with err saying what failed.
+ */
+int remote_role_begin(const struct remote *r, enum role_kind kind, const struct run_config *c,
+		      int *data_fd, int *ctl_fd, char *err, size_t errlen);
+
+/*
+ * The local stand-in of a far role, run in the role's forked process
+ * instead of role_main(): reports ready, waits for the barrier, sends
+ * "go", waits for the far result and reports it as the role's own (its
+ * t_end_ns is when the result arrived).  Never returns.
+ */
+void remote_role_main(const struct role_ctx *ctx, int ctl_fd) __attribute__((noreturn));
+
+/* The daemons: `copylab sink` / `copylab source` (harness/cli/daemon.c). */
+int remote_daemon(enum role_kind kind, const char *listen_addr, int max_runs, bool verbose);
+
+/* ---- framing, shared by both sides (and the tests) ---- */
+
+/*
+ * One message: 0, or -errno (-EMSGSIZE over the cap; remote_recv: -EPROTO
+ * when ctl_parse refuses it, -EPIPE at EOF, -ETIMEDOUT), with err.
+ */
+int remote_send(int fd, const struct ctl_msg *msg);
+int remote_recv(int fd, struct ctl_msg *msg, int timeout_ms, char *err, size_t errlen);
+
+#endif

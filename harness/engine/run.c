@@ -1,0 +1,1027 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One repetition: descriptors made in the parent, one forked process per
+ * role, a barrier, reports collected under a deadline, and cleanup on
+ * every path (no role left running, no output file left behind).
+ */
+#include "run.h"
+#include "remote.h"
+#include "harness/net/userstack_link.h"
+#include "roles.h"
+#include "harness/results/stats.h"
+#include "harness/model/scenario.h"
+#include "harness/measure/bpf/ledger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+volatile sig_atomic_t run_interrupted;
+
+const char *errno_name(int err)
+{
+	static char buf[16];
+	const char *n = strerrorname_np(err);
+
+	if (n)
+		return n;
+	snprintf(buf, sizeof(buf), "%d", err);
+	return buf;
+}
+
+static int write_all(int fd, const unsigned char *p, uint64_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len > (64 << 20) ? (64 << 20) : len);
+
+		if (run_interrupted)
+			return -EINTR;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * After the expected hashes: flip one bit, drop a block, send a block twice,
+ * or swap two blocks, at `at` rounded down to a block.  The payload's size
+ * changes with drop and dup, so the source sends what a broken path would.
+ */
+static void corrupt_payload(struct payload *p, enum corruption kind, uint64_t at)
+{
+	const uint64_t b = CORRUPT_BLOCK;
+	unsigned char tmp[CORRUPT_BLOCK];
+
+	if (kind == CORRUPT_NONE || p->size == 0)
+		return;
+	at = at / b * b;
+	if (at >= p->size)
+		at = (p->size - 1) / b * b;
+	switch (kind) {
+	case CORRUPT_FLIP:
+		p->data[at] ^= 0x10;
+		break;
+	case CORRUPT_DROP:
+		if (p->size - at <= b)
+			p->size = at;
+		else {
+			memmove(p->data + at, p->data + at + b, p->size - at - b);
+			p->size -= b;
+		}
+		break;
+	case CORRUPT_DUP:
+		if (p->size - at < b)
+			break;
+		memmove(p->data + at + b, p->data + at, p->size - at);
+		p->size += b;
+		break;
+	case CORRUPT_SWAP:
+		if (p->size - at < 2 * b)
+			at = p->size >= 2 * b ? (p->size - 2 * b) / b * b : 0;
+		if (p->size < 2 * b)
+			break;
+		memcpy(tmp, p->data + at, b);
+		memcpy(p->data + at, p->data + at + b, b);
+		memcpy(p->data + at + b, tmp, b);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool interrupted(void)
+{
+	return run_interrupted != 0;
+}
+
+int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
+		       char *err, size_t errlen)
+{
+	int r, fd;
+
+	memset(in, 0, sizeof(*in));
+	if ((r = payload_create(&in->payload, c->size, interrupted))) {
+		if (r == -EINTR)
+			snprintf(err, errlen, "interrupted by %s while generating the payload", strsignal(run_interrupted));
+		else
+			snprintf(err, errlen, "cannot map a %" PRIu64 "-byte payload: %s", c->size, strerror(-r));
+		payload_destroy(&in->payload);
+		return r;
+	}
+	if ((r = expected_build(&in->expected, in->payload.data, c->size))) {
+		snprintf(err, errlen, "out of memory for chunk hashes");
+		goto fail;
+	}
+	in->conns = run_conns(c);
+	if (in->conns > 1) {
+		if (!(in->slice = calloc(in->conns, sizeof(*in->slice)))) {
+			r = -ENOMEM;
+			snprintf(err, errlen, "out of memory for chunk hashes");
+			goto fail;
+		}
+		for (unsigned i = 0; i < in->conns; i++) {
+			uint64_t off, len;
+
+			conn_slice(c->size, in->conns, i, &off, &len);
+			if ((r = expected_build_slice(&in->slice[i], in->payload.data, off, len))) {
+				snprintf(err, errlen, "out of memory for chunk hashes");
+				goto fail;
+			}
+		}
+	}
+	corrupt_payload(&in->payload, c->corrupt, c->corrupt_at);
+	if (scenario_def(c->scenario)->in != EP_FILE)
+		return 0;
+	snprintf(in->source_path, sizeof(in->source_path), "%s/source-%" PRIu64 ".dat",
+		 c->workdir, c->size);
+	fd = open(in->source_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "creating source file %s: %s", in->source_path, strerror(errno));
+		goto fail;
+	}
+	r = write_all(fd, in->payload.data, in->payload.size);
+	close(fd);
+	if (r) {
+		snprintf(err, errlen, "writing source file %s: %s (%s)", in->source_path,
+			 strerror(-r), errno_name(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	run_inputs_release(in);
+	return r;
+}
+
+void run_inputs_release(struct run_inputs *in)
+{
+	if (in->source_path[0])
+		unlink(in->source_path);
+	expected_free(&in->expected);
+	for (unsigned i = 0; in->slice && i < in->conns; i++)
+		expected_free(&in->slice[i]);
+	free(in->slice);
+	payload_destroy(&in->payload);
+	memset(in, 0, sizeof(*in));
+}
+
+/*
+ * --cache cold: the source file leaves the page cache before each rep.
+ * fadvise drops this file's clean pages; as root, drop_caches also drops
+ * the dentries and inodes, as a reboot would.  The note says which.
+ */
+static void evict_source(const char *path, char *note, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), dc;
+	bool dropped = false;
+
+	if (fd >= 0) {
+		fdatasync(fd);
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+	}
+	dc = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	if (dc >= 0) {
+		dropped = write(dc, "3", 1) == 1;
+		close(dc);
+	}
+	snprintf(note, len, "cold: posix_fadvise(DONTNEED)%s", dropped ? " + drop_caches" : "");
+}
+
+/* After --fault truncate: the next rep reads the whole file again. */
+static void restore_source(const struct run_inputs *in, uint64_t from)
+{
+	int fd = open(in->source_path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (from < in->payload.size && lseek(fd, (off_t)from, SEEK_SET) >= 0)
+		write_all(fd, in->payload.data + from, in->payload.size - from);
+	close(fd);
+}
+
+/* ---- one repetition ----------------------------------------------------- */
+
+struct rep_state {
+	const struct run_config *c;
+	const struct strategy_spec *spec;
+	struct role_ctx ctx[MAX_ROLES];
+	int nroles;
+	pid_t pid[MAX_ROLES];
+	int report_rd[MAX_ROLES];
+	bool reported[MAX_ROLES];
+	struct role_report report[MAX_ROLES];
+	bool remote[MAX_ROLES];	/* nic: the role plays on the far host; a local stand-in reports it */
+	int plan_fds[8 + 4 * MAX_CONNS];	/* every socket and pipe end made for the roles */
+	int nplan;
+	int go[2];
+	char out_path[PATH_MAX], out2_path[PATH_MAX];
+	bool absent[MAX_ROLES];	/* no process plays this role: kernel configuration does (nat) */
+	struct kernel_path kpath;	/* what that configuration is, for unconfigure */
+	uint64_t signals_sent;	/* --fault signals */
+	bool truncated;		/* --fault truncate: the source file must be restored */
+	int64_t *conn_end_ns;	/* shared mapping: each connection's last byte (MAX_CONNS) */
+	long scenario_pipe;	/* pipe: the size its pipe was granted (F_GETPIPE_SZ); 0 elsewhere */
+};
+
+static enum role_kind role_kind_of(enum scenario sc, int i)
+{
+	const char *name = scenario_def(sc)->roles[i];
+
+	if (i == 0)
+		return RK_TESTED;
+	if (strcmp(name, "source") == 0)
+		return RK_SOURCE;
+	if (sc == SC_ECHO)
+		return RK_ECHO_CLIENT;
+	return RK_SINK;
+}
+
+static int plan_add(struct rep_state *st, int fd)
+{
+	st->plan_fds[st->nplan++] = fd;
+	return fd;
+}
+
+/*
+ * tested_up: the up end is the role under test's (userstack puts that end
+ * in lwIP, the other in the kernel; other transports ignore it).
+ */
+static int make_pair_leg(struct rep_state *st, enum leg leg, bool tested_up, int *up, int *down,
+			 char *err, size_t errlen)
+{
+	struct sockopts o = st->c->sock;
+	int r;
+
+	/* Request/response traffic must not wait on Nagle and delayed ACKs. */
+	o.nodelay = o.nodelay || st->c->scenario == SC_ECHO;
+	if (st->c->transport == TR_USERSTACK)
+		r = userstack_pair(&o, tested_up, up, down, err, errlen);
+	else
+		r = transport_pair_leg(st->c->transport, leg, &o, up, down, err, errlen);
+	if (r == 0) {
+		plan_add(st, *up);
+		plan_add(st, *down);
+	}
+	return r;
+}
+
+static int make_pair(struct rep_state *st, bool tested_up, int *up, int *down, char *err, size_t errlen)
+{
+	return make_pair_leg(st, LEG_THROUGH, tested_up, up, down, err, errlen);
+}
+
+static int configure_strategy(void *arg, struct kernel_path *k)
+{
+	const struct strategy *s = arg;
+
+	return s->configure(k);
+}
+
+/*
+ * The role under test is kernel configuration (nat): no process for it.
+ * The source connects to the router, the strategy's configuration carries
+ * the connection to the sink; unconfigure runs when the rep ends.
+ */
+static int plan_replaced_role(struct rep_state *st, char *err, size_t errlen)
+{
+	const struct strategy *s = st->spec->s;
+	int up, down, r;
+
+	if (st->c->scenario != SC_RELAY) {
+		snprintf(err, errlen, "%s replaces the relay role only, not the %s of %s", s->name,
+			 scenario_def(st->c->scenario)->roles[0], scenario_name(st->c->scenario));
+		return -EINVAL;
+	}
+	st->kpath.scenario = st->c->scenario;
+	r = transport_pair_via_router(st->c->transport, &st->c->sock, configure_strategy, (void *)s,
+				      &st->kpath, &up, &down, err, errlen);
+	if (r)
+		return r;
+	plan_add(st, up);
+	plan_add(st, down);
+	st->absent[0] = true;
+	st->ctx[1].out_fd = up;		/* source */
+	st->ctx[2].in_fd = down;	/* sink */
+	return 0;
+}
+
+/*
+ * nic: every fixed role plays on the far host.  Each gives the tested role
+ * one end of a data connection, and its local stand-in (forked like a
+ * role) the control channel, as its in_fd.
+ */
+static int plan_remote(struct rep_state *st, char *err, size_t errlen)
+{
+	struct role_ctx *t = &st->ctx[0];
+
+	for (int i = 1; i < st->nroles; i++) {
+		enum role_kind k = role_kind_of(st->c->scenario, i);
+		int data, ctl, r;
+
+		if ((r = remote_role_begin(st->c->remote, k, st->c, &data, &ctl, err, errlen)))
+			return r;
+		plan_add(st, data);
+		plan_add(st, ctl);
+		st->remote[i] = true;
+		st->ctx[i].in_fd = ctl;
+		if (k == RK_SOURCE)
+			t->in_fd = data;
+		else
+			t->out_fd = data;
+	}
+	return 0;
+}
+
+/* Descriptors of each role, by scenario: who talks to whom. */
+static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
+{
+	enum scenario sc = st->c->scenario;
+	struct role_ctx *t = &st->ctx[0];
+	int up, down, up2, down2, p[2], r = 0;
+
+	if (st->c->transport == TR_NIC && scenario_def(sc)->uses_transport)
+		return plan_remote(st, err, errlen);
+	if (st->spec->s->role_replaced_by)
+		return plan_replaced_role(st, err, errlen);
+	switch (sc) {
+	case SC_SERVE:
+	case SC_SEND:
+		for (int k = 0; k < t->nconn; k++) {
+			if ((r = make_pair(st, true, &up, &down, err, errlen)))
+				return r;
+			t->out_fds[k] = up;
+			st->ctx[1].in_fds[k] = down;
+		}
+		t->out_fd = t->out_fds[0];
+		st->ctx[1].in_fd = st->ctx[1].in_fds[0];
+		break;
+	case SC_RELAY:
+	case SC_FANOUT:
+		/* routed: the relay in the router namespace, source in A, sink in B. */
+		for (int k = 0; k < t->nconn; k++) {
+			if ((r = make_pair_leg(st, LEG_TO_MIDDLE, false, &up, &down, err, errlen)) ||
+			    (r = make_pair_leg(st, LEG_FROM_MIDDLE, true, &up2, &down2, err, errlen)))
+				return r;
+			st->ctx[1].out_fds[k] = up;	/* source */
+			t->in_fds[k] = down;
+			t->out_fds[k] = up2;
+			st->ctx[2].in_fds[k] = down2;	/* sink */
+		}
+		st->ctx[1].out_fd = st->ctx[1].out_fds[0];
+		t->in_fd = t->in_fds[0];
+		t->out_fd = t->out_fds[0];
+		st->ctx[2].in_fd = st->ctx[2].in_fds[0];
+		break;
+	case SC_STORE:
+		if ((r = make_pair(st, false, &up, &down, err, errlen)))
+			return r;
+		st->ctx[1].out_fd = up;
+		t->in_fd = down;
+		break;
+	case SC_ECHO:
+		if ((r = make_pair(st, false, &up, &down, err, errlen)))
+			return r;
+		st->ctx[1].out_fd = st->ctx[1].in_fd = up;
+		t->in_fd = t->out_fd = down;
+		break;
+	case SC_PIPE:
+		if (pipe2(p, O_CLOEXEC)) {
+			snprintf(err, errlen, "pipe2: %s", strerror(errno));
+			return -errno;
+		}
+		plan_add(st, p[0]);
+		plan_add(st, p[1]);
+		/* Every strategy meets the same pipe: sized once, for all alike. */
+		if (st->c->pipe_size)
+			fcntl(p[1], F_SETPIPE_SZ, (int)st->c->pipe_size);
+		/*
+		 * A refused F_SETPIPE_SZ (above pipe-max-size without
+		 * CAP_SYS_RESOURCE) leaves the old size: the record says what
+		 * the writer really met, not what was asked.
+		 */
+		st->scenario_pipe = fcntl(p[1], F_GETPIPE_SZ);
+		t->out_fd = p[1];
+		st->ctx[1].in_fd = p[0];
+		break;
+	case SC_COPY:
+	default:
+		break;
+	}
+	return 0;
+}
+
+static bool is_mine(const struct role_ctx *mine, int fd)
+{
+	if (fd == mine->in_fd || fd == mine->out_fd)
+		return true;
+	for (int k = 0; k < mine->nconn; k++)
+		if (fd == mine->in_fds[k] || fd == mine->out_fds[k])
+			return true;
+	return false;
+}
+
+static void close_foreign_fds(const struct rep_state *st, const struct role_ctx *mine, int self)
+{
+	for (int i = 0; i < st->nplan; i++)
+		if (!is_mine(mine, st->plan_fds[i]))
+			close(st->plan_fds[i]);
+	for (int i = 0; i < st->nroles; i++)
+		if (i != self)
+			close(st->ctx[i].report_fd);
+	for (int i = 0; i < st->nroles; i++)
+		close(st->report_rd[i]);
+	close(st->go[1]);
+}
+
+static int fork_role(struct rep_state *st, int i, char *err, size_t errlen)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -errno;
+	}
+	if (pid == 0) {
+		/* A role must never outlive the harness that measures it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(3);
+		signal(SIGPIPE, SIG_IGN);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (st->c->pin[i] >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(st->c->pin[i], &set);
+			sched_setaffinity(0, sizeof(set), &set);
+		}
+		close_foreign_fds(st, &st->ctx[i], i);
+		transport_close_inherited();
+		if (st->remote[i])
+			remote_role_main(&st->ctx[i], st->ctx[i].in_fd);
+		role_main(&st->ctx[i]);
+	}
+	st->pid[i] = pid;
+	return 0;
+}
+
+static void kill_roles(struct rep_state *st)
+{
+	for (int i = 0; i < st->nroles; i++)
+		if (st->pid[i] > 0)
+			kill(st->pid[i], SIGKILL);
+}
+
+static void reap_roles(struct rep_state *st, int *status)
+{
+	for (int i = 0; i < st->nroles; i++) {
+		status[i] = 0;
+		if (st->pid[i] > 0) {
+			while (waitpid(st->pid[i], &status[i], 0) < 0 && errno == EINTR)
+				;
+			if (st->c->ledger)
+				ledger_forget(st->c->ledger, st->pid[i]);
+			st->pid[i] = 0;
+		}
+	}
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+enum wait_outcome { WAIT_OK, WAIT_ROLE_FAILED, WAIT_DIED, WAIT_TIMEOUT, WAIT_SIGNAL };
+
+/*
+ * --fault signals=HZ: SIGUSR1 and SIGCHLD in turn to the role under test,
+ * HZ a second, while the parent waits for the reports.  Returns how long
+ * (ms) the wait may block before the next signal is due.
+ */
+static int signal_storm(struct rep_state *st, int64_t *next_ns, int ms)
+{
+	int64_t period = 1000000000 / (int64_t)st->c->fault.n, now = now_ns();
+	int sent = 0;
+
+	if (*next_ns == 0)
+		*next_ns = now;
+	while (*next_ns <= now && sent++ < 1000) {
+		if (st->pid[0] > 0)
+			kill(st->pid[0], st->signals_sent++ % 2 ? SIGCHLD : SIGUSR1);
+		*next_ns += period;
+	}
+	if (*next_ns < now)
+		*next_ns = now + period;	/* fell behind (a loaded machine): skip, do not burst */
+	int due = (int)((*next_ns - now + 999999) / 1000000);
+
+	return due < ms ? due : ms;
+}
+
+/*
+ * Wait for one message from every role still expected to speak: 'R' in
+ * the setup phase, 'D' + report after the release.  Returns the first
+ * thing that went wrong; *who names the role.
+ */
+static enum wait_outcome collect(struct rep_state *st, bool setup_phase, int64_t deadline, int *who)
+{
+	bool done[MAX_ROLES] = { 0 };
+	int left = st->nroles;
+	bool storm = !setup_phase && st->c->fault.kind == FAULT_SIGNALS;
+	int64_t next_signal = 0;
+
+	for (int i = 0; i < st->nroles; i++)
+		if (st->absent[i] || (!setup_phase && st->reported[i])) {
+			done[i] = true;
+			left--;
+		}
+	while (left > 0) {
+		struct pollfd p[MAX_ROLES];
+		int idx[MAX_ROLES], n = 0;
+		int64_t ms = (deadline - now_ns()) / 1000000;
+
+		if (run_interrupted)
+			return WAIT_SIGNAL;
+		if (ms <= 0) {
+			for (int i = 0; i < st->nroles; i++)
+				if (!done[i]) {
+					*who = i;
+					break;
+				}
+			return WAIT_TIMEOUT;
+		}
+		for (int i = 0; i < st->nroles; i++)
+			if (!done[i]) {
+				p[n] = (struct pollfd){ .fd = st->report_rd[i], .events = POLLIN };
+				idx[n++] = i;
+			}
+		int wait_ms = ms > 1000 ? 1000 : (int)ms;
+
+		if (storm)
+			wait_ms = signal_storm(st, &next_signal, wait_ms);
+		int r = poll(p, n, wait_ms);
+
+		if (r < 0 && errno != EINTR)
+			return WAIT_DIED;
+		for (int k = 0; r > 0 && k < n; k++) {
+			int i = idx[k];
+			char tag;
+
+			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			*who = i;
+			if (read_full(st->report_rd[i], &tag, 1))
+				return WAIT_DIED;
+			if (tag == 'R' && setup_phase) {
+				done[i] = true;
+				left--;
+				continue;
+			}
+			if (tag != 'D' || read_full(st->report_rd[i], &st->report[i], sizeof(st->report[i])))
+				return WAIT_DIED;
+			st->reported[i] = true;
+			done[i] = true;
+			left--;
+			if (st->report[i].status)
+				return WAIT_ROLE_FAILED;
+		}
+	}
+	return WAIT_OK;
+}
+
+/*
+ * A role that fails may only be the first to notice that another one died
+ * (a sink killed mid-stream makes the server's send fail with EPIPE a
+ * moment before the sink's exit is seen).  Before blaming the role that
+ * reported, wait a little (at most 300 ms) for the others: one whose report
+ * pipe ends without a report died, and it is the cause.  True, with *who
+ * set to it, when one did.
+ */
+static bool find_dead_role(struct rep_state *st, int *who)
+{
+	int64_t deadline = now_ns() + 300 * 1000000LL;
+	bool gone[MAX_ROLES] = { 0 };
+
+	for (;;) {
+		struct pollfd p[MAX_ROLES];
+		int idx[MAX_ROLES], n = 0;
+		int64_t ms = (deadline - now_ns()) / 1000000;
+
+		for (int i = 0; i < st->nroles; i++)
+			if (!st->absent[i] && !st->reported[i] && !gone[i] && st->report_rd[i] >= 0) {
+				p[n] = (struct pollfd){ .fd = st->report_rd[i], .events = POLLIN };
+				idx[n++] = i;
+			}
+		if (n == 0 || ms <= 0)
+			return false;
+		if (poll(p, n, (int)ms) <= 0)
+			continue;
+		for (int k = 0; k < n; k++) {
+			int i = idx[k];
+			char tag;
+
+			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (read_full(st->report_rd[i], &tag, 1)) {
+				*who = i;	/* the pipe ended without a word: that role died */
+				return true;
+			}
+			if (tag == 'D' && read_full(st->report_rd[i], &st->report[i], sizeof(st->report[i])) == 0)
+				st->reported[i] = true;
+			else
+				gone[i] = true;
+		}
+	}
+}
+
+static void describe_failure(struct rep_state *st, enum wait_outcome w, int who,
+			     const int *wstatus, struct rep_result *out)
+{
+	const char *role = scenario_def(st->c->scenario)->roles[who];
+	size_t len = sizeof(out->error);
+	char head[160];
+
+	snprintf(head, sizeof(head), "%s %s%s%s: role %s", st->spec->label,
+		 scenario_name(st->c->scenario), strcmp(out->cell.transport, "none") ? " over " : "",
+		 strcmp(out->cell.transport, "none") ? out->cell.transport : "", role);
+	switch (w) {
+	case WAIT_ROLE_FAILED: {
+		const struct role_report *r = &st->report[who];
+		int e = -r->status;
+
+		out->status = r->status;
+		snprintf(out->error, len, "%s: %s failed: %s (%s)%s%s", head, r->call,
+			 strerror(e), errno_name(e), r->what[0] ? ": " : "", r->what);
+		break;
+	}
+	case WAIT_TIMEOUT:
+		out->status = -ETIMEDOUT;
+		snprintf(out->error, len, "%s: timeout: still running after %.3g s (--timeout); all roles were killed",
+			 head, st->c->timeout_s);
+		break;
+	case WAIT_SIGNAL:
+		out->status = -EINTR;
+		snprintf(out->error, len, "%s: interrupted by %s; all roles were killed and no record was written",
+			 head, strsignal(run_interrupted));
+		break;
+	case WAIT_DIED:
+	default:
+		out->status = -ECHILD;
+		if (WIFSIGNALED(wstatus[who]))
+			snprintf(out->error, len, "%s: the role process died from signal SIG%s (%s)",
+				 head, sigabbrev_np(WTERMSIG(wstatus[who])) ? sigabbrev_np(WTERMSIG(wstatus[who])) : "?",
+				 strsignal(WTERMSIG(wstatus[who])));
+		else
+			snprintf(out->error, len, "%s: the role process exited (status %d) without a report",
+				 head, WEXITSTATUS(wstatus[who]));
+		break;
+	}
+}
+
+static void fill_roles(struct rep_state *st, struct rep_result *out)
+{
+	const struct scenario_def *d = scenario_def(st->c->scenario);
+
+	out->nroles = 0;
+	/* A role no process played has no figures at all: it is left out, and said so. */
+	if (st->absent[0])
+		snprintf(out->role_absent, sizeof(out->role_absent), "%s: no process; %s", d->roles[0],
+			 st->spec->s->role_replaced_by);
+	for (int i = 0; i < st->nroles; i++) {
+		struct role_result *res = &out->roles[out->nroles];
+
+		if (st->absent[i])
+			continue;
+		out->nroles++;
+		*res = st->report[i].res;
+		snprintf(res->name, sizeof(res->name), "%s", d->roles[i]);
+		res->under_test = i == 0;
+		res->cpu_pinned = st->c->pin[i];
+		/* A far role's ledger slot saw no process: no ledger rather than zeros. */
+		res->have_ledger = !st->remote[i] && st->c->ledger &&
+				   ledger_read(st->c->ledger, i, &res->ledger) == 0;
+	}
+	out->pipe_granted = st->report[0].pipe_granted;
+	/* The pipe scenario's strategies write into its pipe, unless they made one of their own. */
+	if (!out->pipe_granted && st->scenario_pipe > 0)
+		out->pipe_granted = (size_t)st->scenario_pipe;
+	out->hugepages_asked = st->spec->tun.hugepages;
+	out->thp_granted = st->report[0].thp_granted;
+	out->zc = st->report[0].zc;
+	out->zcr = st->report[0].zcr;
+	for (int i = 1; i < st->nroles; i++)
+		if (st->report[i].fixed_sender[0])
+			snprintf(out->fixed_sender, sizeof(out->fixed_sender), "%s", st->report[i].fixed_sender);
+	for (int i = 1; i < st->nroles; i++)
+		if (st->report[i].latency.count)
+			out->latency = st->report[i].latency;
+	snprintf(out->perf_note, sizeof(out->perf_note), "%s", st->report[0].perf_note);
+}
+
+/*
+ * Each connection's share and completion time (its last byte at the
+ * receiving role); one connection's are the cell's own.
+ */
+static void conn_spread_fill(const struct rep_state *st, int64_t t_release, struct rep_result *out)
+{
+	unsigned n = run_conns(st->c);
+	double done[MAX_CONNS], bps[MAX_CONNS];
+	struct conn_spread *sp = &out->spread;
+
+	sp->bytes_min = UINT64_MAX;
+	sp->bytes_max = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t off, len;
+
+		conn_slice(st->c->size, n, i, &off, &len);
+		done[i] = n == 1 ? out->wall_s : (st->conn_end_ns[i] - t_release) / 1e9;
+		if (done[i] < 0)
+			done[i] = 0;
+		bps[i] = done[i] > 0 ? len / done[i] : 0;
+		sp->bytes_min = len < sp->bytes_min ? len : sp->bytes_min;
+		sp->bytes_max = len > sp->bytes_max ? len : sp->bytes_max;
+	}
+	sp->completion_min_s = stats_min(done, n);
+	sp->completion_max_s = stats_max(done, n);
+	sp->completion_median_s = stats_median(done, n);
+	sp->bps_min = stats_min(bps, n);
+	sp->bps_max = stats_max(bps, n);
+	sp->bps_median = stats_median(bps, n);
+}
+
+/* Wall time, and the verdict of every receiving role and output file. */
+static int judge(struct rep_state *st, const struct run_inputs *in, int64_t t_release,
+		 struct rep_result *out)
+{
+	const struct scenario_def *d = scenario_def(st->c->scenario);
+	int64_t t_end = t_release;
+	bool skipped = false;
+
+	for (int i = 0; i < st->nroles; i++)
+		if (st->report[i].t_end_ns > t_end)
+			t_end = st->report[i].t_end_ns;
+	out->wall_s = (t_end - t_release) / 1e9;
+	out->bytes_per_s = out->wall_s > 0 ? st->c->size / out->wall_s : 0;
+	conn_spread_fill(st, t_release, out);
+	out->verify = VERIFY_OK;
+
+	for (int i = 1; i < st->nroles; i++) {
+		const struct role_report *r = &st->report[i];
+
+		if (r->verify == VERIFY_MISMATCH) {
+			out->verify = VERIFY_MISMATCH;
+			snprintf(out->verify_note, sizeof(out->verify_note), "%s: %s", d->roles[i], r->note);
+			return -EIO;
+		}
+		if (r->verify == VERIFY_SKIPPED) {
+			skipped = true;
+			snprintf(out->verify_note, sizeof(out->verify_note), "%s", r->note);
+		}
+		if (r->verify == VERIFY_OK)
+			out->digest = r->digest;
+	}
+	const char *files[2] = { d->out == EP_FILE ? st->out_path : NULL,
+				 d->out2_file ? st->out2_path : NULL };
+	for (int k = 0; k < 2; k++) {
+		if (!files[k])
+			continue;
+		if (!verify_file(files[k], &in->expected, &out->digest, out->verify_note,
+				 sizeof(out->verify_note))) {
+			out->verify = VERIFY_MISMATCH;
+			return -EIO;
+		}
+	}
+	if (skipped)
+		out->verify = VERIFY_SKIPPED;
+	return 0;
+}
+
+static void fill_cell(const struct run_config *c, const struct strategy_spec *spec,
+		      struct rep_result *out)
+{
+	struct cell *cell = &out->cell;
+
+	cell->scenario = c->scenario;
+	snprintf(cell->strategy, sizeof(cell->strategy), "%s", spec->label);
+	snprintf(cell->base, sizeof(cell->base), "%s", spec->s->name);
+	snprintf(cell->transport, sizeof(cell->transport), "%s",
+		 scenario_def(c->scenario)->uses_transport ? transport_name(c->transport) : "none");
+	cell->bytes = c->size;
+	cell->block = c->block;
+	snprintf(cell->cache, sizeof(cell->cache), "%s", c->cache_cold ? "cold" : "warm");
+	cell->outstanding = c->scenario == SC_ECHO ? (c->outstanding ? c->outstanding : 1) : 0;
+	cell->conns = run_conns(c);
+	/* What was asked is the key: a grant can differ from one strategy to the next. */
+	cell->pipe_asked = c->pipe_size;
+	snprintf(out->bpf_note, sizeof(out->bpf_note), "%s", c->bpf_note ? c->bpf_note : "off");
+	snprintf(out->tracer_note, sizeof(out->tracer_note), "%s", c->tracer_note ? c->tracer_note : "off");
+}
+
+int run_rep(const struct run_config *c, const struct strategy_spec *spec,
+	    const struct run_inputs *in, int rep, struct rep_result *out)
+{
+	const struct scenario_def *d = scenario_def(c->scenario);
+	struct rep_state *st = calloc(1, sizeof(*st));
+	int wstatus[MAX_ROLES] = { 0 }, who = 0, ret = 1;
+	struct profile_run prof = { 0 };
+	struct system_cpu sys0, sys1;
+	struct userstack_sample us0 = { 0 }, us1 = { 0 };
+	enum wait_outcome w;
+	int64_t t_release;
+
+	memset(out, 0, sizeof(*out));
+	fill_cell(c, spec, out);
+	out->rep = rep;
+	out->nonblock = c->nonblock || run_conns(c) > 1;	/* N connections are driven non-blocking */
+	if (!st) {
+		snprintf(out->error, sizeof(out->error), "out of memory");
+		return 1;
+	}
+	st->c = c;
+	st->spec = spec;
+	st->nroles = d->nroles;
+	st->go[0] = st->go[1] = -1;
+	st->conn_end_ns = mmap(NULL, MAX_CONNS * sizeof(int64_t), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (st->conn_end_ns == MAP_FAILED) {
+		snprintf(out->error, sizeof(out->error), "mmap: %s", strerror(errno));
+		free(st);
+		return 1;
+	}
+	for (int i = 0; i < MAX_ROLES; i++) {
+		st->report_rd[i] = st->ctx[i].report_fd = -1;
+		st->ctx[i].in_fd = st->ctx[i].out_fd = -1;
+		st->ctx[i].nconn = (int)run_conns(c);
+		st->ctx[i].conn_end_ns = st->conn_end_ns;
+		for (int k = 0; k < MAX_CONNS; k++)
+			st->ctx[i].in_fds[k] = st->ctx[i].out_fds[k] = -1;
+	}
+	snprintf(st->out_path, sizeof(st->out_path), "%s/out-%d-%d.dat", c->workdir, (int)getpid(), rep);
+	snprintf(st->out2_path, sizeof(st->out2_path), "%s/record-%d-%d.dat", c->workdir, (int)getpid(), rep);
+
+	if (plan_endpoints(st, out->error, sizeof(out->error)) || pipe2(st->go, O_CLOEXEC)) {
+		if (!out->error[0])
+			snprintf(out->error, sizeof(out->error), "pipe2: %s", strerror(errno));
+		out->status = -EIO;
+		goto cleanup;
+	}
+	for (int i = 0; i < st->nroles; i++) {
+		int rp[2];
+		struct role_ctx *r = &st->ctx[i];
+
+		if (pipe2(rp, O_CLOEXEC)) {
+			snprintf(out->error, sizeof(out->error), "pipe2: %s", strerror(errno));
+			goto cleanup;
+		}
+		st->report_rd[i] = rp[0];
+		r->report_fd = rp[1];
+		r->kind = role_kind_of(c->scenario, i);
+		r->slot = i;
+		r->c = c;
+		r->spec = spec;
+		r->in = in;
+		r->go_fd = st->go[0];
+		r->out_path = d->out == EP_FILE ? st->out_path : NULL;
+		r->out2_path = d->out2_file ? st->out2_path : NULL;
+	}
+	if (c->cache_cold && in->source_path[0])
+		evict_source(in->source_path, out->cache_note, sizeof(out->cache_note));
+	for (int i = 0; i < st->nroles && c->ledger; i++)
+		ledger_reset(c->ledger, i);
+	for (int i = 0; i < st->nroles; i++)
+		if (!st->absent[i] && fork_role(st, i, out->error, sizeof(out->error)))
+			goto kill;
+	/* The parent keeps only the read ends of the reports and the barrier. */
+	for (int i = 0; i < st->nplan; i++)
+		close(st->plan_fds[i]);
+	st->nplan = 0;
+	for (int i = 0; i < st->nroles; i++) {
+		close(st->ctx[i].report_fd);
+		st->ctx[i].report_fd = -1;
+	}
+	close(st->go[0]);
+	st->go[0] = -1;
+
+	w = collect(st, true, now_ns() + (int64_t)((c->timeout_s > 60 ? c->timeout_s : 60) * 1e9), &who);
+	if (w != WAIT_OK)
+		goto fail;
+	/* --fault truncate=N: every role has opened (and mapped) the file; now it shrinks. */
+	if (c->fault.kind == FAULT_TRUNCATE && in->source_path[0]) {
+		if (truncate(in->source_path, (off_t)c->fault.n) < 0) {
+			out->status = -errno;
+			snprintf(out->error, sizeof(out->error), "--fault truncate: truncate %.200s: %s",
+				 in->source_path, strerror(errno));
+			goto kill;
+		}
+		st->truncated = true;
+	}
+	if (c->profile && !st->absent[0] && profile_start(&prof, st->pid[0], c->workdir, out->profile.note,
+					sizeof(out->profile.note)))
+		prof.perf_pid = 0;
+	system_cpu_read(&sys0);
+	if (c->transport == TR_USERSTACK)
+		userstack_sample(&us0);
+	t_release = now_ns();
+	close(st->go[1]);
+	st->go[1] = -1;
+	w = collect(st, false, t_release + (int64_t)(c->timeout_s * 1e9), &who);
+	if (w != WAIT_OK)
+		goto fail;
+	system_cpu_read(&sys1);
+	if (c->transport == TR_USERSTACK)
+		userstack_sample(&us1);
+	out->system_cpu = system_cpu_delta(&sys0, &sys1);
+	profile_finish(&prof, &out->profile);
+	reap_roles(st, wstatus);
+	fill_roles(st, out);
+	/* The stack's own CPU and syscalls, a role of its own beside the application's. */
+	if (c->transport == TR_USERSTACK && d->uses_transport && out->nroles < MAX_ROLES)
+		userstack_role(&us0, &us1, &out->roles[out->nroles++]);
+	if (judge(st, in, t_release, out)) {
+		out->status = -EIO;
+		snprintf(out->error, sizeof(out->error), "%s %s%s%s: verification failed: %s",
+			 spec->label, d->name, d->uses_transport ? " over " : "",
+			 d->uses_transport ? out->cell.transport : "", out->verify_note);
+		goto cleanup;
+	}
+	ret = 0;
+	goto cleanup;
+fail: {
+	int noticed = who, dead;
+	bool blamed = w == WAIT_ROLE_FAILED && find_dead_role(st, &dead);
+
+	profile_finish(&prof, &out->profile);
+	kill_roles(st);
+	reap_roles(st, wstatus);
+	if (blamed) {
+		const struct role_report *r = &st->report[noticed];
+		size_t used;
+
+		describe_failure(st, WAIT_DIED, dead, wstatus, out);
+		used = strlen(out->error);
+		snprintf(out->error + used, sizeof(out->error) - used, "; then role %s: %s failed: %s",
+			 d->roles[noticed], r->call, errno_name(-r->status));
+	} else {
+		describe_failure(st, w, who, wstatus, out);
+	}
+	fill_roles(st, out);
+	goto cleanup;
+}
+kill:
+	out->status = -ECHILD;
+	kill_roles(st);
+	reap_roles(st, wstatus);
+cleanup:
+	if (st->truncated)
+		restore_source(in, c->fault.n);
+	for (int i = 0; i < st->nplan; i++)
+		close(st->plan_fds[i]);
+	for (int i = 0; i < st->nroles; i++) {
+		if (st->report_rd[i] >= 0)
+			close(st->report_rd[i]);
+		if (st->ctx[i].report_fd >= 0)
+			close(st->ctx[i].report_fd);
+	}
+	if (st->go[0] >= 0)
+		close(st->go[0]);
+	if (st->go[1] >= 0)
+		close(st->go[1]);
+	unlink(st->out_path);
+	unlink(st->out2_path);
+	if (st->kpath.configured) {
+		spec->s->unconfigure(&st->kpath);
+		/* Not the rep's failure: the table goes with the router namespace at exit. */
+		if (st->kpath.configured || st->kpath.failed_call)
+			fprintf(stderr, "copylab: %s: removing %s: %s\n", spec->label, st->kpath.table, st->kpath.err);
+	}
+	munmap(st->conn_end_ns, MAX_CONNS * sizeof(int64_t));
+	free(st);
+	return ret;
+}

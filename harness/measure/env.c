@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * env.json: the facts of the machine and build that a figure depends on.
+ * A fact that cannot be read is null; collecting never fails a run.
+ */
+#include "harness/results/write.h"
+
+#include <ctype.h>
+#include <gnu/libc-version.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#ifndef COPYLAB_GIT_REV
+#define COPYLAB_GIT_REV "unknown"
+#endif
+
+#define ENV_SCHEMA "copylab.env/1"
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* The value of the first "key<spaces>: value" line of a /proc file. */
+static bool proc_field(const char *path, const char *key, char *out, size_t outlen)
+{
+	char line[512];
+	size_t klen = strlen(key);
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, key, klen) != 0 || !colon)
+			continue;
+		/* Only whitespace may separate the key from its colon. */
+		*colon = '\0';
+		if (strcmp(trim(line), key) != 0)
+			continue;
+		snprintf(out, outlen, "%s", trim(colon + 1));
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+static bool read_line(const char *path, char *out, size_t outlen)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(out, (int)outlen, f) != NULL;
+	fclose(f);
+	if (ok)
+		memmove(out, trim(out), strlen(trim(out)) + 1);
+	return ok;
+}
+
+/* Text read from the system; null also when it is not valid UTF-8. */
+static json_t *string_or_null(bool ok, const char *s)
+{
+	json_t *j = ok ? json_string(s) : NULL;
+
+	return j ? j : json_null();
+}
+
+static json_t *integer_or_null(bool ok, long long v)
+{
+	return ok ? json_integer((json_int_t)v) : json_null();
+}
+
+static json_t *kernel_json(void)
+{
+	struct utsname u;
+	json_t *k;
+
+	if (uname(&u) != 0)
+		return json_null();
+	k = json_pack("{s:s, s:s, s:s, s:s}",
+		      "sysname", u.sysname, "release", u.release,
+		      "version", u.version, "machine", u.machine);
+	return k ? k : json_null();
+}
+
+static json_t *cpu_model_json(void)
+{
+	char v[256];
+
+	/* x86 names it "model name"; other architectures may not: null. */
+	return string_or_null(proc_field("/proc/cpuinfo", "model name", v, sizeof(v)), v);
+}
+
+static json_t *pipe_max_size_json(void)
+{
+	char v[64];
+
+	/* Caps F_SETPIPE_SZ for callers without CAP_SYS_RESOURCE. */
+	return read_line("/proc/sys/fs/pipe-max-size", v, sizeof(v))
+		? integer_or_null(true, strtoll(v, NULL, 10)) : json_null();
+}
+
+/* "always [madvise] never" -> "madvise": the mode in force is bracketed. */
+static json_t *thp_enabled_json(void)
+{
+	char v[128], *open, *close;
+
+	if (!read_line("/sys/kernel/mm/transparent_hugepage/enabled", v, sizeof(v)))
+		return json_null();
+	open = strchr(v, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (!close)
+		return json_null();
+	return json_stringn(open + 1, (size_t)(close - open - 1));
+}
+
+static json_t *mem_total_kib_json(void)
+{
+	char v[64];
+
+	/* "MemTotal:       16318412 kB" */
+	if (!proc_field("/proc/meminfo", "MemTotal", v, sizeof(v)))
+		return json_null();
+	return integer_or_null(true, strtoll(v, NULL, 10));
+}
+
+static json_t *sysconf_json(int name)
+{
+	long v = sysconf(name);
+
+	return integer_or_null(v > 0, v);
+}
+
+static json_t *compiler_json(void)
+{
+#if defined(__clang__)
+	return json_string(__VERSION__);	/* already says "clang" */
+#elif defined(__GNUC__)
+	return json_string("gcc " __VERSION__);
+#else
+	return json_null();
+#endif
+}
+
+static json_t *versions_json(void)
+{
+	unsigned x = XXH_versionNumber();	/* MAJOR*10000 + MINOR*100 + RELEASE */
+	char xxh[32];
+
+	snprintf(xxh, sizeof(xxh), "%u.%u.%u", x / 10000, x / 100 % 100, x % 100);
+	/* Library versions at run time: what was loaded, not what was built against. */
+	return json_pack("{s:s, s:s, s:s}", "xxhash", xxh,
+			 "jansson", jansson_version_str(),
+			 "glibc", gnu_get_libc_version());
+}
+
+static json_t *created_utc_json(void)
+{
+	char v[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&now, &tm) || !strftime(v, sizeof(v), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return json_null();
+	return json_string(v);
+}
+
+json_t *env_collect(void)
+{
+	/* "o" steals each reference; a NULL (allocation failure) fails the pack. */
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
+			 "schema", ENV_SCHEMA,
+			 "kernel", kernel_json(),
+			 "cpu_model", cpu_model_json(),
+			 "cpus_online", sysconf_json(_SC_NPROCESSORS_ONLN),
+			 "page_size", sysconf_json(_SC_PAGESIZE),
+			 "pipe_max_size", pipe_max_size_json(),
+			 "thp_enabled", thp_enabled_json(),
+			 "mem_total_kib", mem_total_kib_json(),
+			 "copylab_git_rev", COPYLAB_GIT_REV,
+			 "compiler", compiler_json(),
+			 "versions", versions_json(),
+			 "created_utc", created_utc_json());
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parsing of the command line's values: sizes with K/M/G suffixes,
+ * counts, seconds, and strategy labels with options ("vmsplice:gift").
+ * Each parser fills err with a sentence naming what was wrong and what
+ * would be right.
+ */
+#ifndef COPYLAB_OPTIONS_H
+#define COPYLAB_OPTIONS_H
+
+#include "harness/engine/run.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "64M" -> 67108864.  Powers of 1024; whole numbers only. */
+int parse_size(const char *opt, const char *s, uint64_t max, uint64_t *out, char *err, size_t errlen);
+int parse_count(const char *opt, const char *s, long min, long max, long *out, char *err, size_t errlen);
+int parse_seconds(const char *opt, const char *s, double *out, char *err, size_t errlen);
+/* One label: "splice:more:pipe=1M".  Strategy must exist and honour each option. */
+int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err, size_t errlen);
+/* "readwrite, mmap_write, ..." */
+const char *strategy_names(char *buf, size_t len);
+/* "64 MiB", "1.0 GiB", "4097 B" */
+const char *human_bytes(uint64_t n, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What one repetition of one cell produced.  The run engine (run.c) fills
+ * it; the results writer (results.c) turns it into a JSON Lines record and
+ * the summary.  docs/results.md documents every field of the record.
+ */
+#ifndef COPYLAB_RECORD_H
+#define COPYLAB_RECORD_H
+
+#include "strategies/strategy.h"
+#include "harness/measure/bpf/ledger.h"
+#include "harness/measure/perfcount.h"
+#include "harness/measure/profile.h"
+#include "harness/measure/sysstat.h"
+#include "harness/measure/latency.h"
+#include "tracer/copytrace.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RECORD_SCHEMA "copylab.rep/1"
+#define MAX_ROLES 4
+#define MAX_CONNS 256	/* --conns: parallel transfers of one cell, at most */
+
+/* Per-role figures over the measured window (barrier release to role end). */
+struct role_result {
+	char name[16];		/* "server", "sink", "relay", ... */
+	bool under_test;	/* runs the strategy; the others are fixed */
+	double cpu_user_s, cpu_sys_s;
+	long ctx_voluntary, ctx_involuntary;
+	long faults_minor, faults_major;
+	uint64_t bytes;		/* bytes this role delivered (or received, for a sink) */
+	struct io_counters io;	/* the role's own data-moving calls */
+	int cpu_pinned;		/* the CPU it was pinned to, -1 when not pinned */
+	int cpu_last;		/* the CPU it was on at its window's end */
+	struct perf_values perf;	/* perf counters over the window */
+	bool have_ledger;
+	struct ledger_counts ledger;	/* BPF copy ledger over the window */
+	bool have_tracer;
+	struct copytrace_totals tracer;	/* LD_PRELOAD tracer over the window */
+};
+
+enum verify_state {
+	VERIFY_OK,		/* every byte arrived, in order, as sent */
+	VERIFY_MISMATCH,	/* a run failure, never a figure */
+	VERIFY_SKIPPED,		/* the sink discarded (--sink discard): figure unverified */
+};
+
+struct cell {
+	enum scenario scenario;
+	char strategy[48];	/* label as asked: "vmsplice:gift" */
+	char base[24];		/* strategy name: "vmsplice" */
+	char transport[16];	/* "tcp", "unix", "none" (copy, pipe) */
+	uint64_t bytes;
+	size_t block;
+	char cache[8];		/* "warm" or "cold": page cache state of file inputs */
+	unsigned outstanding;	/* echo: requests in flight at most; 0 elsewhere */
+	unsigned conns;		/* parallel connections sharing `bytes` (1 when not asked) */
+	size_t pipe_asked;	/* --pipe-size as asked (not as granted); 0 = the kernel default */
+};
+
+/*
+ * --conns N: how the connections of one repetition fared, each measured
+ * from the barrier's release to its last byte at the receiving role.
+ */
+struct conn_spread {
+	uint64_t bytes_min, bytes_max;		/* each connection's share of the cell's bytes */
+	double completion_min_s, completion_median_s, completion_max_s;
+	double bps_min, bps_median, bps_max;	/* share / completion, per connection */
+};
+
+struct rep_result {
+	struct cell cell;
+	int rep;		/* 1-based counted repetition; 0 for warm-up */
+	double wall_s;		/* barrier release to the last byte */
+	double bytes_per_s;
+	enum verify_state verify;
+	uint64_t digest;	/* XXH3-64 over the per-chunk hashes received */
+	char verify_note[224];	/* on mismatch: first bad offset; on skip: why */
+	size_t pipe_granted;	/* strategy's pipe size, 0 if none */
+	bool hugepages_asked;	/* the label asked for huge pages */
+	bool thp_granted;	/* and they were granted */
+	struct zerocopy_counters zc;	/* the tested role's zero-copy completions */
+	struct zcrecv_counters zcr;	/* the tested role's zero-copy receive */
+	char fixed_sender[16];	/* how the fixed source sent: "send", "msg_zerocopy"; "" without one */
+	bool nonblock;
+	int nroles;
+	struct role_result roles[MAX_ROLES];
+	char perf_note[96];	/* "ok", "software counters only: ...", "off (--no-perf)" */
+	char bpf_note[128];	/* "ok", "unavailable: ...", "off (--no-bpf)" */
+	char tracer_note[128];	/* "ok (...)" or why the tracer is not in use */
+	struct profile_result profile;	/* --profile of the role under test */
+	struct system_cpu system_cpu;	/* the whole machine over the repetition's window */
+	struct latency_summary latency;	/* echo: every round trip (count 0 otherwise) */
+	struct conn_spread spread;	/* per-connection figures (all equal for one connection) */
+	char cache_note[64];	/* how the cold cache was made */
+	char role_absent[160];	/* "relay: no process; kernel NAT ..." when no process played the tested role */
+	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
+	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
+};
+
+const char *scenario_name(enum scenario sc);
+const char *verify_state_name(enum verify_state v);
+
+#endif

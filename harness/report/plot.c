@@ -1,0 +1,2612 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `copylab plot DIR` and `copylab compare DIR_A DIR_B`: charts of a run
+ * directory (DIR/plots/, PNG and SVG, by gnuplot on the scripts in scripts/plot/, fed
+ * with .dat files prepared here), the report that puts the environment,
+ * the summary tables and the charts together (DIR/report.md, a
+ * self-contained DIR/report.html), and two runs side by side.  Every chart
+ * is drawn in a temporary directory and renamed into place, so a reader
+ * never sees a half-written one.  docs/charts.md describes each chart.
+ */
+#include "harness/cli/cli.h"
+#include "harness/model/options.h"
+#include "harness/results/write.h"
+#include "harness/results/read.h"
+#include "harness/model/scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define GIB 1073741824.0
+#define MAX_LIST 64
+
+/* ---- a growing string ---------------------------------------------------- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_addn(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *np = realloc(b->p, cap);
+
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_add(struct sbuf *b, const char *s)
+{
+	sb_addn(b, s, strlen(s));
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char small[1024], *big = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		sb_addn(b, small, n);
+		return;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&big, fmt, ap) >= 0)
+		sb_add(b, big);
+	va_end(ap);
+	free(big);
+}
+
+/* Text for HTML: &, <, >, " escaped. */
+static void sb_html(struct sbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': sb_add(b, "&amp;"); break;
+		case '<': sb_add(b, "&lt;"); break;
+		case '>': sb_add(b, "&gt;"); break;
+		case '"': sb_add(b, "&quot;"); break;
+		default: sb_addn(b, s, 1);
+		}
+	}
+}
+
+static void sb_base64(struct sbuf *b, const unsigned char *d, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char q[4];
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = d[i] << 16 | (i + 1 < n ? d[i + 1] << 8 : 0) | (i + 2 < n ? d[i + 2] : 0);
+
+		q[0] = tab[v >> 18 & 63];
+		q[1] = tab[v >> 12 & 63];
+		q[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		q[3] = i + 2 < n ? tab[v & 63] : '=';
+		sb_addn(b, q, 4);
+	}
+}
+
+/* ---- the plotting context ------------------------------------------------ */
+
+struct chart {
+	char name[128];		/* file name without extension, in plots/ */
+	char scenario[24];	/* "" for charts of the whole run */
+	char caption[512];
+};
+
+struct plot {
+	struct rr_dir d;
+	char dir[PATH_MAX];
+	char plots[PATH_MAX + 16];
+	char tmp[PATH_MAX + 32];
+	char scripts[PATH_MAX];
+	char machine[256];
+	const char *run_id;
+	char formats[32];	/* "png svg" */
+	struct chart *ch;
+	size_t nch, capch;
+	struct sbuf notes;	/* one note per line, for the report and stdout */
+	int gnuplot_failures;
+};
+
+/* A fixed colour per strategy, so one strategy looks the same in every chart. */
+static uint32_t strategy_color(const char *label)
+{
+	static const struct { const char *name; uint32_t rgb; } known[] = {
+		{ "readwrite", 0x3a78b5 }, { "mmap_write", 0xe07b39 }, { "sendfile", 0x3fa34d },
+		{ "splice", 0xc0392b }, { "tee", 0x8e6bbf }, { "vmsplice", 0x8c564b },
+		{ "copy_file_range", 0xd45fa8 }, { "vmsplice:gift", 0xc49c94 },
+	};
+	/* peers in greys and browns, apart from every strategy's colour */
+	static const struct { const char *name; uint32_t rgb; } peers[] = {
+		{ "peer:nginx-sendfile-on", 0x3b3b3b }, { "peer:nginx-sendfile-off", 0x9a9a9a },
+		{ "peer:haproxy-splice", 0x6b4423 }, { "peer:haproxy-nosplice", 0xb8936a },
+		{ "peer:socat", 0x556b2f }, { "peer:iperf3", 0x2f4f4f }, { "peer:iperf3-zerocopy", 0x7a8b8b },
+		{ "peer:cp", 0x5a5a5a },
+	};
+	static const uint32_t extra[] = { 0x17becf, 0xbcbd22, 0x7f7f7f, 0x1f3f7f, 0x9467bd, 0xff9896 };
+	uint32_t h = 5381;
+	const char *dash;
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(label, known[i].name))
+			return known[i].rgb;
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+		if (!strcmp(label, peers[i].name))
+			return peers[i].rgb;
+	/*
+	 * copylab:serve-sendfile, copylab:relay-splice (the tools, measured by
+	 * peers.sh): the strategy's colour, lightened halfway to white.
+	 */
+	if (!strncmp(label, "copylab:", 8) && (dash = strchr(label, '-'))) {
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (!strcmp(dash + 1, known[i].name)) {
+				uint32_t c = known[i].rgb, r = (c >> 16) & 0xff, g = (c >> 8) & 0xff, bl = c & 0xff;
+
+				return ((r + 255) / 2) << 16 | ((g + 255) / 2) << 8 | (bl + 255) / 2;
+			}
+	}
+	for (const char *s = label; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return extra[h % (sizeof(extra) / sizeof(extra[0]))];
+}
+
+/* "64M" style token for file names. */
+static const char *size_token(uint64_t n, char *buf, size_t len)
+{
+	static const char unit[] = "KMGT";
+
+	for (int u = 3; u >= 0; u--) {
+		uint64_t m = 1ull << (10 * (u + 1));
+
+		if (n >= m && n % m == 0) {
+			snprintf(buf, len, "%" PRIu64 "%c", n / m, unit[u]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%" PRIu64, n);
+	return buf;
+}
+
+static const char *hb(uint64_t n, char *buf, size_t len)
+{
+	return human_bytes(n, buf, len);
+}
+
+/* ---- looking things up in the cells --------------------------------------- */
+
+/* Distinct strings in first-seen order. */
+struct list {
+	const char *v[MAX_LIST];
+	int n;
+};
+
+static void list_add(struct list *l, const char *s)
+{
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return;
+	if (l->n < MAX_LIST)
+		l->v[l->n++] = s;
+}
+
+struct point {
+	uint64_t bytes, block;
+	unsigned conns;		/* parallel connections sharing bytes (--conns), >= 1 */
+};
+
+struct points {
+	struct point v[MAX_LIST];
+	int n;
+};
+
+static void points_add(struct points *p, uint64_t bytes, uint64_t block, unsigned conns)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->v[i].bytes == bytes && p->v[i].block == block && p->v[i].conns == conns)
+			return;
+	if (p->n < MAX_LIST)
+		p->v[p->n++] = (struct point){ bytes, block, conns };
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+	const struct point *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? -1 : 1;
+	if (x->block != y->block)
+		return x->block < y->block ? -1 : 1;
+	return x->conns < y->conns ? -1 : x->conns > y->conns;
+}
+
+static struct list scenarios_of(const struct rr_dir *d)
+{
+	struct list l = { 0 };
+
+	for (size_t i = 0; i < d->ncells; i++)
+		list_add(&l, d->cell[i].scenario);
+	return l;
+}
+
+static struct list strategies_of(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	struct list l = { 0 };
+
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cell[i].scenario, sc) && (!tr || !strcmp(d->cell[i].transport, tr)))
+			list_add(&l, d->cell[i].strategy);
+	return l;
+}
+
+static struct list transports_of(const struct rr_dir *d, const char *sc)
+{
+	struct list l = { 0 };
+
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cell[i].scenario, sc))
+			list_add(&l, d->cell[i].transport);
+	return l;
+}
+
+/* The (bytes, block) data points of a scenario over a transport, sorted. */
+static struct points points_of(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	struct points p = { 0 };
+
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cell[i].scenario, sc) && !strcmp(d->cell[i].transport, tr))
+			points_add(&p, d->cell[i].bytes, d->cell[i].block, d->cell[i].conns);
+	qsort(p.v, p.n, sizeof(p.v[0]), cmp_point);
+	return p;
+}
+
+/*
+ * The one data point a per-role chart shows when a sweep put several in
+ * the run: the largest transfer, the block nearest the default 64 KiB,
+ * and the fewest connections.
+ */
+static struct point representative(const struct points *p)
+{
+	struct point best = p->v[0];
+
+	for (int i = 1; i < p->n; i++) {
+		const struct point *c = &p->v[i];
+		double dc = fabs(log2((double)c->block) - 16), db = fabs(log2((double)best.block) - 16);
+
+		if (c->bytes > best.bytes || (c->bytes == best.bytes && dc < db) ||
+		    (c->bytes == best.bytes && c->block == best.block && c->conns < best.conns))
+			best = *c;
+	}
+	return best;
+}
+
+static const struct rr_cell *find_cell(const struct rr_dir *d, const char *sc, const char *tr,
+				       struct point pt, const char *strategy)
+{
+	for (size_t i = 0; i < d->ncells; i++) {
+		const struct rr_cell *c = &d->cell[i];
+
+		if (!strcmp(c->scenario, sc) && !strcmp(c->transport, tr) && c->bytes == pt.bytes &&
+		    c->block == pt.block && c->conns == pt.conns && !strcmp(c->strategy, strategy))
+			return c;
+	}
+	return NULL;
+}
+
+/* ---- variants of a cell: cache, outstanding, pipe size ---------------------------- */
+
+/*
+ * results_read groups records by (scenario, transport, bytes, block,
+ * conns, strategy); a run can hold several variants of such a cell that
+ * summary.csv keeps apart: a cold-cache and a warm one, echo with 1 and
+ * with N messages outstanding, the pipe scenario at the default pipe and
+ * at --pipe-size 1M.  The tables and every chart tell them apart here,
+ * from the records.
+ */
+static const char *rec_cache(json_t *r)
+{
+	const char *c = rr_str(r, "cache");
+
+	return c && *c ? c : "warm";
+}
+
+static int rec_outstanding(json_t *r)
+{
+	double v;
+
+	return rr_num(r, "latency.outstanding", &v) && v >= 1 ? (int)v : 0;
+}
+
+static bool rec_usable(json_t *r)
+{
+	const char *st = rr_str(r, "status"), *v = rr_str(r, "verify");
+
+	return st && !strcmp(st, "ok") && !(v && !strcmp(v, "mismatch"));
+}
+
+struct variant {
+	const char *cache;	/* "warm", "cold" */
+	int outstanding;	/* 0: the records have no latency object */
+	uint64_t pipe;		/* pipe_size_asked (--pipe-size); 0: the kernel default */
+};
+
+struct variants {
+	struct variant v[8];
+	int n;
+};
+
+static struct variant variant_of(json_t *r)
+{
+	return (struct variant){ rec_cache(r), rec_outstanding(r), rr_pipe_asked(r) };
+}
+
+static bool variant_eq(struct variant a, struct variant b)
+{
+	return !strcmp(a.cache, b.cache) && a.outstanding == b.outstanding && a.pipe == b.pipe;
+}
+
+static void variants_add(struct variants *vs, struct variant v)
+{
+	for (int k = 0; k < vs->n; k++)
+		if (variant_eq(vs->v[k], v))
+			return;
+	if (vs->n < (int)(sizeof(vs->v) / sizeof(vs->v[0])))
+		vs->v[vs->n++] = v;
+}
+
+/* Whether record R is of the data point (SC, TR, PT), and of STRATEGY unless that is NULL. */
+static bool rec_at(json_t *r, const char *sc, const char *tr, struct point pt, const char *strategy)
+{
+	const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *st = rr_str(r, "strategy");
+
+	return rs && rt && st && !strcmp(rs, sc) && !strcmp(rt, tr) && (!strategy || !strcmp(st, strategy)) &&
+	       (uint64_t)json_integer_value(json_object_get(r, "bytes")) == pt.bytes &&
+	       (uint64_t)json_integer_value(json_object_get(r, "block")) == pt.block && rr_conns(r) == pt.conns;
+}
+
+static struct point point_of_cell(const struct rr_cell *c)
+{
+	return (struct point){ c->bytes, c->block, c->conns };
+}
+
+/* The variants of a data point, over all its strategies, in first-seen order. */
+static struct variants point_variants(const struct rr_dir *d, const char *sc, const char *tr, struct point pt)
+{
+	struct variants vs = { 0 };
+
+	for (size_t i = 0; i < d->nrec; i++)
+		if (rec_at(d->rec[i], sc, tr, pt, NULL))
+			variants_add(&vs, variant_of(d->rec[i]));
+	return vs;
+}
+
+/*
+ * The one variant a chart with a single bar per strategy shows: the
+ * defaults where the run has them (warm cache, the kernel's pipe, the
+ * fewest messages outstanding).
+ */
+static struct variant main_variant(const struct variants *vs)
+{
+	struct variant best = vs->n ? vs->v[0] : (struct variant){ "warm", 0, 0 };
+
+	for (int i = 1; i < vs->n; i++) {
+		struct variant c = vs->v[i];
+		int cw = !strcmp(c.cache, "warm"), bw = !strcmp(best.cache, "warm");
+
+		if (cw != bw ? cw > bw : (c.pipe == 0) != (best.pipe == 0) ? c.pipe == 0 : c.outstanding < best.outstanding)
+			best = c;
+	}
+	return best;
+}
+
+/*
+ * A cell of one variant: the usable records of C that have its cache,
+ * outstanding and pipe size (rec is allocated: free it).  nreps counts
+ * them all; 0 when C has no record of that variant.
+ */
+static int variant_cell(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
+{
+	*out = *c;
+	out->nreps = out->nusable = out->nverified = 0;
+	out->rec = calloc(d->nrec + 1, sizeof(*out->rec));
+	if (!out->rec)
+		return -1;
+	for (size_t i = 0; i < d->nrec; i++) {
+		json_t *r = d->rec[i];
+
+		if (!rec_at(r, c->scenario, c->transport, point_of_cell(c), c->strategy) ||
+		    !variant_eq(variant_of(r), v))
+			continue;
+		out->nreps++;
+		if (rec_usable(r)) {
+			out->rec[out->nusable++] = i;
+			if (json_is_true(json_object_get(r, "verified")))
+				out->nverified++;
+		}
+	}
+	return 0;
+}
+
+/* Cell C narrowed to variant V in *out (free out->rec); false when C has no record of V. */
+static bool cell_in_variant(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
+{
+	if (!c || variant_cell(d, c, v, out))
+		return false;
+	if (out->nreps == 0) {
+		free(out->rec);
+		out->rec = NULL;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * What sets variant V apart among ALL: "cold cache, 8 outstanding, 1 MiB
+ * pipe"; "" for the defaults.  A cold (or other) cache and a pipe size
+ * asked are always named; the number outstanding when ALL has several;
+ * "default pipe" when another of ALL asked for a pipe size.
+ */
+static const char *variant_words(struct variant v, const struct variants *all, char *buf, size_t len)
+{
+	bool several_out = false, several_pipe = false;
+	char pipe[48];
+
+	for (int i = 1; all && i < all->n; i++) {
+		several_out |= all->v[i].outstanding != all->v[0].outstanding;
+		several_pipe |= all->v[i].pipe != all->v[0].pipe;
+	}
+	buf[0] = '\0';
+	if (!strcmp(v.cache, "cold"))
+		snprintf(buf, len, "cold cache");
+	else if (strcmp(v.cache, "warm"))
+		snprintf(buf, len, "cache %s", v.cache);
+	if (several_out && v.outstanding)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%d outstanding", buf[0] ? ", " : "", v.outstanding);
+	if (v.pipe)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s pipe", buf[0] ? ", " : "",
+			 hb(v.pipe, pipe, sizeof(pipe)));
+	else if (several_pipe)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%sdefault pipe", buf[0] ? ", " : "");
+	return buf;
+}
+
+/* " (cold cache, 8 outstanding, 1 MiB pipe)", or "" for the defaults (variant_words). */
+static const char *variant_suffix(struct variant v, const struct variants *all, char *buf, size_t len)
+{
+	char w[88];
+
+	variant_words(v, all, w, sizeof(w));
+	snprintf(buf, len, w[0] ? " (%s)" : "", w);
+	return buf;
+}
+
+/* Roles of a scenario, the tested one first (the scenario table, else the record). */
+static int roles_of(const struct rr_dir *d, const struct rr_cell *c, const char **out, int max)
+{
+	int sc = scenario_find(c->scenario), n = 0;
+
+	if (sc >= 0) {
+		const struct scenario_def *def = scenario_def(sc);
+
+		for (int i = 0; i < def->nroles && n < max; i++)
+			out[n++] = def->roles[i];
+		return n;
+	}
+	if (c->nusable == 0)
+		return 0;
+	const char *key;
+	json_t *role;
+
+	if (c->tested_role)
+		out[n++] = c->tested_role;
+	json_object_foreach(json_object_get(d->rec[c->rec[0]], "roles"), key, role)
+		if (n < max && (!c->tested_role || strcmp(key, c->tested_role)))
+			out[n++] = key;
+	return n;
+}
+
+static const char *scenario_path(const char *sc)
+{
+	int i = scenario_find(sc);
+
+	return i >= 0 ? scenario_def(i)->path : "";
+}
+
+/* ---- metrics of one record ------------------------------------------------ */
+
+static bool m_mbps(json_t *r, const void *arg, double *v)
+{
+	(void)arg;
+	if (!rr_num(r, "bytes_per_s", v))
+		return false;
+	*v /= 1e6;
+	return true;
+}
+
+enum role_what { RW_USER, RW_SYS, RW_CPU, RW_USERMEM, RW_KERNEL, RW_SYSCALLS, RW_CALLS, RW_CTX, RW_FAULTS };
+
+struct role_metric {
+	const char *role;	/* NULL: the role under test */
+	enum role_what what;
+};
+
+static json_t *tested_role_of(json_t *r)
+{
+	const char *key;
+	json_t *role;
+
+	json_object_foreach(json_object_get(r, "roles"), key, role)
+		if (json_is_true(json_object_get(role, "under_test")))
+			return role;
+	return NULL;
+}
+
+/* Per GiB of the cell's bytes (the payload), whatever the role. */
+static bool m_role(json_t *r, const void *arg, double *v)
+{
+	const struct role_metric *m = arg;
+	json_t *role = m->role ? json_object_get(json_object_get(r, "roles"), m->role) : tested_role_of(r);
+	double gib = json_integer_value(json_object_get(r, "bytes")) / GIB, a, b;
+
+	if (!role || gib <= 0)
+		return false;
+	switch (m->what) {
+	case RW_USER:
+		if (!rr_num(role, "cpu_user_s", &a))
+			return false;
+		*v = a / gib;
+		return true;
+	case RW_SYS:
+		if (!rr_num(role, "cpu_sys_s", &a))
+			return false;
+		*v = a / gib;
+		return true;
+	case RW_CPU:
+		/* A peer's cpu_s (schedstat, ns) is finer than its tick-counted user and sys. */
+		if (rr_num(role, "cpu_s", &a)) {
+			*v = a / gib;
+			return true;
+		}
+		if (!rr_num(role, "cpu_user_s", &a) || !rr_num(role, "cpu_sys_s", &b))
+			return false;
+		*v = (a + b) / gib;
+		return true;
+	case RW_USERMEM:
+		if (!rr_num(role, "bpf.bytes_to_user", &a) || !rr_num(role, "bpf.bytes_from_user", &b))
+			return false;
+		*v = (a + b) / GIB / gib;
+		return true;
+	case RW_KERNEL:
+		if (!rr_num(role, "bpf.bytes_in_kernel", &a))
+			return false;
+		*v = a / GIB / gib;
+		return true;
+	case RW_SYSCALLS:
+		if (!rr_num(role, "bpf.syscalls", &a))
+			return false;
+		*v = a / gib;
+		return true;
+	case RW_CALLS:
+		if (!rr_num(role, "calls", &a))
+			return false;
+		*v = a / gib;
+		return true;
+	/*
+	 * A role's own getrusage; a peer has none, only what copylab probe's
+	 * BPF counted for it (sched_switch with it as prev; page_fault_user).
+	 */
+	case RW_CTX:
+		if (rr_num(role, "ctx_voluntary", &a) && rr_num(role, "ctx_involuntary", &b))
+			*v = (a + b) / gib;
+		else if (rr_num(role, "bpf.sched_switches", &a))
+			*v = a / gib;
+		else
+			return false;
+		return true;
+	case RW_FAULTS:
+		if (rr_num(role, "faults_minor", &a) && rr_num(role, "faults_major", &b))
+			*v = (a + b) / gib;
+		else if (rr_num(role, "bpf.page_faults", &a))
+			*v = a / gib;
+		else
+			return false;
+		return true;
+	}
+	return false;
+}
+
+static double cell_median(const struct rr_dir *d, const struct rr_cell *c, rr_metric m, const void *arg)
+{
+	double med, lo, hi;
+
+	if (!c)
+		return NAN;
+	rr_cell_stat(d, c, m, arg, &med, &lo, &hi);
+	return med;
+}
+
+static double role_median(const struct rr_dir *d, const struct rr_cell *c, const char *role, enum role_what w)
+{
+	struct role_metric m = { role, w };
+
+	return cell_median(d, c, m_role, &m);
+}
+
+/* ---- gnuplot --------------------------------------------------------------- */
+
+/* A gnuplot string literal: double-quoted, so "\n" in titles is a line break. */
+static void gp_str(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, "%s = \"", name);
+	for (const char *s = value; *s; s++) {
+		if (*s == '\n')
+			fputs("\\n", f);
+		else if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else
+			fputc(*s, f);
+	}
+	fputs("\"\n", f);
+}
+
+static void gp_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.6g", v);
+	else
+		fputs("NaN", f);
+}
+
+/* Opens NAME.dat and NAME.vars.gp in the temporary directory. */
+static int chart_open(struct plot *p, const char *name, FILE **dat, FILE **vars)
+{
+	char path[PATH_MAX + 300];
+
+	snprintf(path, sizeof(path), "%s/%s.dat", p->tmp, name);
+	*dat = fopen(path, "we");
+	snprintf(path, sizeof(path), "%s/%s.vars.gp", p->tmp, name);
+	*vars = fopen(path, "we");
+	if (!*dat || !*vars) {
+		fprintf(stderr, "copylab plot: cannot write %s: %s\n", path, strerror(errno));
+		if (*dat)
+			fclose(*dat);
+		if (*vars)
+			fclose(*vars);
+		return -1;
+	}
+	fprintf(*vars, "# generated by copylab plot for %s\n", name);
+	snprintf(path, sizeof(path), "%s/%s.dat", p->tmp, name);
+	gp_str(*vars, "datafile", path);
+	snprintf(path, sizeof(path), "%s/%s", p->tmp, name);
+	gp_str(*vars, "outbase", path);
+	gp_str(*vars, "formats", p->formats);
+	gp_str(*vars, "scripts", p->scripts);
+	return 0;
+}
+
+/* Runs gnuplot VARS SCRIPT; its messages go to NAME.err, shown if it fails. */
+static int run_gnuplot(const char *tmp, const char *name, const char *script_dir, const char *script)
+{
+	char vars[PATH_MAX + 300], gp[PATH_MAX + 64], errpath[PATH_MAX + 300];
+	char *argv[] = { "gnuplot", vars, gp, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, rc;
+
+	snprintf(vars, sizeof(vars), "%s/%s.vars.gp", tmp, name);
+	snprintf(gp, sizeof(gp), "%s/%s", script_dir, script);
+	snprintf(errpath, sizeof(errpath), "%s/%s.err", tmp, name);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc) {
+		fprintf(stderr, "copylab plot: cannot run gnuplot: %s%s\n", strerror(rc),
+			rc == ENOENT ? " (install it: apt-get install gnuplot-nox, or make deps)" : "");
+		return -1;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	fprintf(stderr, "copylab plot: gnuplot failed on %s for %s (%s %d); its messages:\n", gp, name,
+		WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	FILE *e = fopen(errpath, "re");
+	char line[512];
+
+	for (int n = 0; e && n < 30 && fgets(line, sizeof(line), e); n++)
+		fprintf(stderr, "  %s", line);
+	if (e)
+		fclose(e);
+	return -1;
+}
+
+/* Draws NAME with SCRIPT, then moves its charts (and data) into plots/. */
+static int chart_finish(struct plot *p, const char *name, const char *script, const char *scenario,
+			const char *caption)
+{
+	char from[PATH_MAX + 300], to[PATH_MAX + 300];
+	char fmts[48], *save = NULL;
+
+	if (run_gnuplot(p->tmp, name, p->scripts, script)) {
+		p->gnuplot_failures++;
+		return -1;
+	}
+	snprintf(fmts, sizeof(fmts), "%s", p->formats);
+	for (char *f = strtok_r(fmts, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
+		struct stat st;
+
+		snprintf(from, sizeof(from), "%s/%s.%s", p->tmp, name, f);
+		if (stat(from, &st) < 0 || st.st_size == 0) {
+			fprintf(stderr, "copylab plot: gnuplot wrote no %s for %s\n", f, name);
+			p->gnuplot_failures++;
+			return -1;
+		}
+	}
+	snprintf(fmts, sizeof(fmts), "%s dat", p->formats);
+	for (char *f = strtok_r(fmts, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
+		snprintf(from, sizeof(from), "%s/%s.%s", p->tmp, name, f);
+		snprintf(to, sizeof(to), "%s/%s.%s", p->plots, name, f);
+		if (rename(from, to) < 0) {
+			fprintf(stderr, "copylab plot: cannot move %s to %s: %s\n", from, to, strerror(errno));
+			p->gnuplot_failures++;
+			return -1;
+		}
+	}
+	if (p->nch == p->capch) {
+		size_t cap = p->capch ? p->capch * 2 : 32;
+		struct chart *n = realloc(p->ch, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		p->ch = n;
+		p->capch = cap;
+	}
+	struct chart *c = &p->ch[p->nch++];
+
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->scenario, sizeof(c->scenario), "%s", scenario ? scenario : "");
+	snprintf(c->caption, sizeof(c->caption), "%s", caption);
+	return 0;
+}
+
+static void note(struct plot *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct plot *p, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (p->notes.p && strstr(p->notes.p, buf))
+		return;		/* the same note once */
+	sb_add(&p->notes, buf);
+	sb_add(&p->notes, "\n");
+}
+
+static void legend_vars(FILE *vars, const struct list *strategies)
+{
+	char names[1024] = "", colors[1024] = "";
+
+	for (int i = 0; i < strategies->n; i++) {
+		char c[16];
+
+		snprintf(c, sizeof(c), "#%06x", strategy_color(strategies->v[i]));
+		strncat(names, strategies->v[i], sizeof(names) - strlen(names) - 2);
+		strncat(names, " ", sizeof(names) - strlen(names) - 1);
+		strncat(colors, c, sizeof(colors) - strlen(colors) - 2);
+		strncat(colors, " ", sizeof(colors) - strlen(colors) - 1);
+	}
+	gp_str(vars, "names", names);
+	gp_str(vars, "colors", colors);
+}
+
+/* "64 MiB, block 64 KiB" */
+static const char *point_text(struct point pt, char *buf, size_t len)
+{
+	char a[48], b[48];
+
+	/* block 0: only peers' records (peers.sh), which have no block of their own */
+	if (pt.block)
+		snprintf(buf, len, "%s, block %s", hb(pt.bytes, a, sizeof(a)), hb(pt.block, b, sizeof(b)));
+	else
+		snprintf(buf, len, "%s (peers)", hb(pt.bytes, a, sizeof(a)));
+	if (pt.conns > 1)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", %u connections", pt.conns);
+	return buf;
+}
+
+/* ---- bar charts: throughput per scenario, and the run overview ------------- */
+
+struct group {
+	const char *scenario, *transport;
+	struct point pt;
+	struct variant v;	/* the records of the point a group's bars are drawn from */
+	char label[160];
+};
+
+enum bar_metric { BAR_THROUGHPUT, BAR_TESTED_CPU };
+
+static int draw_bars(struct plot *p, const char *name, const char *scenario, const struct group *g, int ng,
+		     enum bar_metric what, const char *title, const char *caption, const char *xlabel)
+{
+	struct list strategies = { 0 };
+	FILE *dat, *vars;
+	int nbars = 0, max_lines = 1;
+	struct sbuf tics = { 0 };
+
+	for (int i = 0; i < ng; i++) {
+		struct list s = strategies_of(&p->d, g[i].scenario, g[i].transport);
+
+		for (int k = 0; k < s.n; k++) {
+			struct rr_cell cv;
+
+			if (cell_in_variant(&p->d, find_cell(&p->d, g[i].scenario, g[i].transport, g[i].pt, s.v[k]),
+					    g[i].v, &cv)) {
+				list_add(&strategies, s.v[k]);
+				free(cv.rec);
+			}
+		}
+	}
+	if (chart_open(p, name, &dat, &vars))
+		return -1;
+	sb_add(&tics, "set xtics (");
+	double x = 0.5;
+
+	for (int i = 0; i < ng; i++) {
+		double first = -1, last = 0;
+
+		for (int k = 0; k < strategies.n; k++) {
+			struct rr_cell cv, *c = &cv;
+			struct role_metric tested = { NULL, RW_CPU };
+			double med, lo, hi;
+
+			if (!cell_in_variant(&p->d, find_cell(&p->d, g[i].scenario, g[i].transport, g[i].pt,
+							      strategies.v[k]), g[i].v, &cv))
+				continue;
+			x += 1;
+			if (what == BAR_THROUGHPUT)
+				rr_cell_stat(&p->d, c, m_mbps, NULL, &med, &lo, &hi);
+			else
+				rr_cell_stat(&p->d, c, m_role, &tested, &med, &lo, &hi);
+			fprintf(dat, "%g\t", x);
+			gp_num(dat, med);
+			fputc('\t', dat);
+			gp_num(dat, lo);
+			fputc('\t', dat);
+			gp_num(dat, hi);
+			if (!isfinite(med))
+				fprintf(dat, "\t%u\tfailed\n", strategy_color(c->strategy));
+			else if (what == BAR_THROUGHPUT)
+				fprintf(dat, "\t%u\t%.0f\n", strategy_color(c->strategy), med);
+			else
+				fprintf(dat, "\t%u\t%.3f\n", strategy_color(c->strategy), med);
+			if (first < 0)
+				first = x;
+			last = x;
+			nbars++;
+			free(cv.rec);
+		}
+		if (first >= 0) {
+			char esc[256];
+			size_t e = 0;
+			int lines = 1;
+
+			for (const char *s = g[i].label; *s; s++)
+				lines += *s == '\n';
+			if (lines > max_lines)
+				max_lines = lines;
+
+			for (const char *s = g[i].label; *s && e < sizeof(esc) - 3; s++) {
+				if (*s == '"' || *s == '\\')
+					esc[e++] = '\\';
+				if (*s == '\n') {
+					esc[e++] = '\\';
+					esc[e++] = 'n';
+				} else {
+					esc[e++] = *s;
+				}
+			}
+			esc[e] = '\0';
+			sb_printf(&tics, "%s\"%s\" %g", tics.len > 11 ? ", " : "", esc, (first + last) / 2);
+		}
+		x += 1;		/* a gap between groups */
+	}
+	sb_add(&tics, ")\n");
+	fclose(dat);
+	if (tics.p)
+		fputs(tics.p, vars);
+	free(tics.p);
+	fprintf(vars, "set xrange [0:%g]\n", x);
+	fprintf(vars, "width = %d\nheight = %d\nshow_values = %d\nxlabel_drop = %d\n", nbars > 30 ? 1600 : 1200,
+		620, nbars <= 28, max_lines - 1);
+	legend_vars(vars, &strategies);
+	gp_str(vars, "title", title);
+	gp_str(vars, "xlabel", xlabel);
+	gp_str(vars, "ylabel", what == BAR_THROUGHPUT
+		? "throughput (MB/s, 1 MB = 10^6 bytes): median, bars min..max"
+		: "CPU s per GiB, role under test (user + system): median, bars min..max");
+	fclose(vars);
+	if (nbars == 0)
+		return 0;
+	return chart_finish(p, name, "bars.gp", scenario, caption);
+}
+
+static const char *transports_text(const struct list *t, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < t->n; i++) {
+		strncat(buf, i ? (i == t->n - 1 ? " and " : ", ") : "", len - strlen(buf) - 1);
+		strncat(buf, t->v[i], len - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+/* "\n8 connections" for a bar's label (a static buffer: one use per call). */
+static const char *conns_text(unsigned conns)
+{
+	static char buf[32];
+
+	snprintf(buf, sizeof(buf), "\n%u connections", conns);
+	return buf;
+}
+
+static int plot_throughput(struct plot *p, const char *sc)
+{
+	struct list tr = transports_of(&p->d, sc);
+	struct group g[MAX_LIST];
+	int ng = 0;
+	bool many = false;
+	char title[1024], caption[512], name[128], ttext[128], ptext[96];
+	struct point only = { 0, 0, 1 };
+
+	for (int t = 0; t < tr.n; t++) {
+		struct points pts = points_of(&p->d, sc, tr.v[t]);
+
+		if (pts.n > 1 || (only.bytes && (pts.v[0].bytes != only.bytes || pts.v[0].block != only.block ||
+						  pts.v[0].conns != only.conns)))
+			many = true;
+		only = pts.v[0];
+	}
+	for (int t = 0; t < tr.n; t++) {
+		struct points pts = points_of(&p->d, sc, tr.v[t]);
+
+		for (int i = 0; i < pts.n && ng < MAX_LIST; i++) {
+			/* One group of bars per variant of the point: a cold cache, a pipe size asked, ... */
+			struct variants vs = point_variants(&p->d, sc, tr.v[t], pts.v[i]);
+
+			for (int vi = 0; vi < vs.n && ng < MAX_LIST; vi++) {
+				char a[48], b[48], w[88];
+
+				g[ng] = (struct group){ sc, tr.v[t], pts.v[i], vs.v[vi], "" };
+				variant_words(vs.v[vi], &vs, w, sizeof(w));
+				if (many)
+					snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s%s%s", tr.v[t],
+						 hb(pts.v[i].bytes, a, sizeof(a)), pts.v[i].block ? "block " : "peers",
+						 pts.v[i].block ? hb(pts.v[i].block, b, sizeof(b)) : "",
+						 pts.v[i].conns > 1 ? conns_text(pts.v[i].conns) : "", w[0] ? "\n" : "", w);
+				else
+					snprintf(g[ng].label, sizeof(g[ng].label), "%s%s%s", tr.v[t], w[0] ? "\n" : "", w);
+				ng++;
+			}
+		}
+	}
+	transports_text(&tr, ttext, sizeof(ttext));
+	snprintf(title, sizeof(title), "%s (%s): throughput by strategy, median of the counted reps, bars min..max\n"
+		 "transport %s%s%s\n%s; run %s", sc, scenario_path(sc), ttext, many ? "" : ", ",
+		 many ? "" : point_text(only, ptext, sizeof(ptext)), p->machine, p->run_id);
+	snprintf(caption, sizeof(caption), "%s: throughput by strategy (median, min..max), over %s", sc, ttext);
+	snprintf(name, sizeof(name), "throughput-%s", sc);
+	return draw_bars(p, name, sc, g, ng, BAR_THROUGHPUT, title, caption, "transport");
+}
+
+/* The whole run in two charts: every scenario's representative data point. */
+static bool has_usable(const struct rr_dir *d, const char *sc, const char *tr);
+
+static int plot_overview(struct plot *p)
+{
+	struct list sc = scenarios_of(&p->d);
+	struct group g[MAX_LIST];
+	int ng = 0;
+	char title[1024];
+
+	for (int s = 0; s < sc.n; s++) {
+		struct list tr = transports_of(&p->d, sc.v[s]);
+
+		for (int t = 0; t < tr.n && ng < MAX_LIST; t++) {
+			struct points pts = points_of(&p->d, sc.v[s], tr.v[t]);
+			char a[48];
+
+			if (!has_usable(&p->d, sc.v[s], tr.v[t]))
+				continue;
+			struct point pt = representative(&pts);
+			struct variants vs = point_variants(&p->d, sc.v[s], tr.v[t], pt);
+
+			char w[88];
+
+			/* the defaults where the run has them; a pipe size or cold cache is named */
+			g[ng] = (struct group){ sc.v[s], tr.v[t], pt, main_variant(&vs), "" };
+			variant_words(g[ng].v, NULL, w, sizeof(w));
+			snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s", sc.v[s], tr.v[t],
+				 hb(g[ng].pt.bytes, a, sizeof(a)), w[0] ? "\n" : "", w);
+			ng++;
+		}
+	}
+	snprintf(title, sizeof(title), "Every scenario: throughput by strategy (median, bars min..max)\n%s; run %s",
+		 p->machine, p->run_id);
+	draw_bars(p, "throughput", NULL, g, ng, BAR_THROUGHPUT, title,
+		  "the whole run: throughput of every scenario and strategy", "scenario, transport, size");
+	snprintf(title, sizeof(title), "Every scenario: CPU of the role under test per GiB moved (user + system, median, bars min..max)\n%s; run %s",
+		 p->machine, p->run_id);
+	return draw_bars(p, "cpu_per_gib", NULL, g, ng, BAR_TESTED_CPU, title,
+			 "the whole run: CPU per GiB of the role under test", "scenario, transport, size");
+}
+
+/* ---- CPU per GiB by role ------------------------------------------------------ */
+
+static int plot_cpu_roles(struct plot *p, const char *sc, const char *tr)
+{
+	struct points pts = points_of(&p->d, sc, tr);
+	struct point pt = representative(&pts);
+	struct list st = strategies_of(&p->d, sc, tr);
+	char name[128], title[1024], caption[512], ptext[96];
+	FILE *dat, *vars;
+	double x = 0;
+	int nbars = 0;
+
+	snprintf(name, sizeof(name), "cpu-%s-%s", sc, tr);
+	if (chart_open(p, name, &dat, &vars))
+		return -1;
+	struct variants vs = point_variants(&p->d, sc, tr, pt);
+
+	/* Variant by variant (a cold cache, a pipe size asked), strategy by strategy. */
+	for (int vk = 0; vk < vs.n * st.n; vk++) {
+		struct rr_cell cv, *c = &cv;
+		const char *roles[8];
+		char suffix[96];
+		int nr;
+		double first;
+
+		if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[vk % st.n]), vs.v[vk / st.n], &cv))
+			continue;
+		variant_suffix(vs.v[vk / st.n], &vs, suffix, sizeof(suffix));
+		nr = roles_of(&p->d, c, roles, 8);
+		first = x + 1;
+		for (int r = 0; r < nr; r++) {
+			double u = role_median(&p->d, c, roles[r], RW_USER);
+			double s = role_median(&p->d, c, roles[r], RW_SYS);
+			char label[64];
+
+			x += 1;
+			snprintf(label, sizeof(label), "%s%s", roles[r], r == 0 ? " (tested)" : "");
+			fprintf(dat, "%g\t%s\t%s\t", x, c->strategy, label);
+			gp_num(dat, u);
+			fputc('\t', dat);
+			gp_num(dat, s);
+			fputc('\t', dat);
+			gp_num(dat, u + s);
+			fputc('\n', dat);
+			nbars++;
+		}
+		fprintf(vars, "set label \"%s%s\" at first %g, graph -0.13 center font ',11'\n", c->strategy,
+			suffix, (first + x) / 2);
+		x += 1;
+		free(cv.rec);
+	}
+	fclose(dat);
+	fprintf(vars, "set xrange [0:%g]\nwidth = %d\nheight = 620\n", x, nbars > 18 ? 1600 : 1200);
+	snprintf(title, sizeof(title), "%s (%s) over %s, %s: CPU seconds per GiB moved, by role, system and user stacked\n"
+		 "(medians over the counted reps; per GiB of the cell's %s payload)\n%s; run %s",
+		 sc, scenario_path(sc), tr, point_text(pt, ptext, sizeof(ptext)), sc, p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	if (nbars == 0)
+		return 0;
+	snprintf(caption, sizeof(caption), "%s over %s: CPU per GiB by role (user and system)%s%s", sc, tr,
+		 pts.n > 1 ? " at " : "", pts.n > 1 ? ptext : "");
+	return chart_finish(p, name, "cpu.gp", sc, caption);
+}
+
+/* ---- the copy ledger ----------------------------------------------------------- */
+
+/* Why a cell has no ledger: the records' metrics.bpf note. */
+static const char *bpf_note_of(const struct rr_dir *d, const struct rr_cell *c)
+{
+	for (size_t i = 0; i < c->nusable; i++) {
+		const char *n = rr_str(d->rec[c->rec[i]], "metrics.bpf");
+
+		if (n)
+			return n;
+	}
+	return "the records carry no BPF ledger (roles.ROLE.bpf is null)";
+}
+
+static int plot_ledger(struct plot *p, const char *sc, const char *tr)
+{
+	struct points pts = points_of(&p->d, sc, tr);
+	struct point pt = representative(&pts);
+	struct list st = strategies_of(&p->d, sc, tr);
+	char name[128], title[1024], caption[512], ptext[96], why[512] = "";
+	FILE *dat, *vars;
+	int n = 0, with_bpf = 0;
+	const char *tested = NULL;
+
+	snprintf(name, sizeof(name), "ledger-%s-%s", sc, tr);
+	if (chart_open(p, name, &dat, &vars))
+		return -1;
+	struct variants vs = point_variants(&p->d, sc, tr, pt);
+	struct sbuf tics = { 0 };
+
+	/* One bar per strategy and variant (a cold cache, a pipe size asked), variant by variant. */
+	for (int vk = 0; vk < vs.n * st.n; vk++) {
+		struct rr_cell cv, *c = &cv;
+
+		if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[vk % st.n]), vs.v[vk / st.n], &cv))
+			continue;
+		/*
+		 * A peer has a ledger where peers.sh's copylab probe counted one
+		 * (not socat's); one without is left out of the chart, not noted.
+		 */
+		if (c->nusable) {
+			double um = role_median(&p->d, c, NULL, RW_USERMEM);
+
+			if (isfinite(um))
+				with_bpf++;
+			else if (!c->peer && !why[0])
+				snprintf(why, sizeof(why), "%s", bpf_note_of(&p->d, c));
+			if (!c->peer || !tested)
+				tested = c->tested_role;
+		}
+		free(cv.rec);
+	}
+	for (int vk = 0; vk < vs.n * st.n; vk++) {
+		struct rr_cell cv, *c = &cv;
+		char suffix[96];
+
+		if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[vk % st.n]), vs.v[vk / st.n], &cv))
+			continue;
+		if (c->nusable == 0 || (c->peer && !isfinite(role_median(&p->d, c, NULL, RW_USERMEM)))) {
+			free(cv.rec);
+			continue;
+		}
+		variant_suffix(vs.v[vk / st.n], &vs, suffix, sizeof(suffix));
+		n++;
+		fprintf(dat, "%d\t%s%s\t%u\t", n, c->strategy, suffix, strategy_color(c->strategy));
+		gp_num(dat, role_median(&p->d, c, NULL, RW_USERMEM));
+		fputc('\t', dat);
+		gp_num(dat, role_median(&p->d, c, NULL, RW_KERNEL));
+		fputc('\t', dat);
+		gp_num(dat, role_median(&p->d, c, NULL, with_bpf ? RW_SYSCALLS : RW_CALLS));
+		fputc('\t', dat);
+		gp_num(dat, role_median(&p->d, c, NULL, RW_CTX));
+		fputc('\t', dat);
+		gp_num(dat, role_median(&p->d, c, NULL, RW_FAULTS));
+		fputc('\n', dat);
+		sb_printf(&tics, "%s\"%s%s\" %d", n > 1 ? ", " : "", c->strategy, suffix, n);
+		free(cv.rec);
+	}
+	fclose(dat);
+	fprintf(vars, "set xtics (%s", tics.p ? tics.p : "");
+	free(tics.p);
+	fprintf(vars, ")\nset xrange [0.3:%g]\nwidth = 1300\nheight = 820\nhave_bpf = %d\n", n + 0.7,
+		with_bpf > 0);
+	gp_str(vars, "bpf_note", why[0] ? why : "-");
+	gp_str(vars, "syscall_label", with_bpf ? "syscalls (all kinds, BPF raw_syscalls) per GiB"
+				      : "data-moving calls per GiB (the strategy's own count; no BPF)");
+	snprintf(title, sizeof(title), "%s (%s) over %s, %s: the copy ledger of the role under test (%s) per GiB moved\n"
+		 "(medians over the counted reps)\n%s; run %s",
+		 sc, scenario_path(sc), tr, point_text(pt, ptext, sizeof(ptext)), tested ? tested : "?",
+		 p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	if (n == 0)
+		return 0;
+	if (!with_bpf)
+		note(p, "%s over %s: no copy ledger (bytes through user memory or in the kernel) in these records: %s; "
+		     "the ledger chart shows syscalls, context switches and faults only", sc, tr, why);
+	else if (with_bpf < n && why[0])
+		note(p, "%s over %s: some strategies have no copy ledger: %s", sc, tr, why);
+	snprintf(caption, sizeof(caption), "%s over %s: the copy ledger per GiB (role under test)%s", sc, tr,
+		 with_bpf ? "" : " - no BPF ledger in these records");
+	return chart_finish(p, name, "ledger.gp", sc, caption);
+}
+
+/* ---- sweeps ------------------------------------------------------------------- */
+
+/*
+ * A sweep is several cells of one scenario and transport that differ in
+ * one of block, bytes or conns, the other two fixed (the fields of
+ * `fixed`; its swept one is ignored).
+ */
+enum sweep_kind { SWEEP_BLOCK, SWEEP_SIZE, SWEEP_CONNS };
+
+static uint64_t sweep_value(struct point pt, enum sweep_kind kind)
+{
+	return kind == SWEEP_BLOCK ? pt.block : kind == SWEEP_SIZE ? pt.bytes : pt.conns;
+}
+
+/* pt has fixed's values in every dimension but the swept one. */
+static bool sweep_member(struct point pt, struct point fixed, enum sweep_kind kind)
+{
+	return (kind == SWEEP_SIZE || pt.bytes == fixed.bytes) && (kind == SWEEP_BLOCK || pt.block == fixed.block) &&
+	       (kind == SWEEP_CONNS || pt.conns == fixed.conns);
+}
+
+static const char *const sweep_word[] = { "block", "size", "conns" };
+
+/* "at size 1 MiB", "at block 64 KiB", "at 1 MiB, block 64 KiB" (conns), for the title. */
+static const char *sweep_fixed_text(struct point fixed, enum sweep_kind kind, char *buf, size_t len)
+{
+	char a[48], b[48];
+
+	if (kind == SWEEP_BLOCK)
+		snprintf(buf, len, "size %s", hb(fixed.bytes, a, sizeof(a)));
+	else if (kind == SWEEP_SIZE)
+		snprintf(buf, len, "block %s", hb(fixed.block, a, sizeof(a)));
+	else
+		snprintf(buf, len, "%s in all, block %s", hb(fixed.bytes, a, sizeof(a)), hb(fixed.block, b, sizeof(b)));
+	if (kind != SWEEP_CONNS && fixed.conns > 1)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", %u connections", fixed.conns);
+	return buf;
+}
+
+static int plot_sweep(struct plot *p, const char *sc, const char *tr, enum sweep_kind kind, struct point fixed,
+		      bool name_fixed)
+{
+	struct points pts = points_of(&p->d, sc, tr);
+	struct list st = strategies_of(&p->d, sc, tr);
+	uint64_t vals[MAX_LIST];
+	int nv = 0;
+	char name[160], title[1024], caption[512], tok[32], a[96], colors[1024] = "";
+	FILE *dat, *vars;
+
+	for (int i = 0; i < pts.n; i++)
+		if (sweep_member(pts.v[i], fixed, kind))
+			vals[nv++] = sweep_value(pts.v[i], kind);
+	if (nv < 2)
+		return 0;
+	/* points are sorted by bytes, block, conns, so the members' values ascend */
+	snprintf(name, sizeof(name), "sweep-%s-%s-%s%s%s", sweep_word[kind], sc, tr, name_fixed ? "-" : "",
+		 name_fixed ? size_token(kind == SWEEP_SIZE ? fixed.block : fixed.bytes, tok, sizeof(tok)) : "");
+	if (name_fixed && kind != SWEEP_CONNS && fixed.conns > 1)
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), "-conns%u", fixed.conns);
+	if (chart_open(p, name, &dat, &vars))
+		return -1;
+	fputs(kind == SWEEP_BLOCK ? "block\tlabel" : kind == SWEEP_SIZE ? "bytes\tlabel" : "conns\tlabel", dat);
+	for (int k = 0; k < st.n; k++) {
+		char c[16];
+
+		fprintf(dat, "\t%s\t%s_min\t%s_max\t%s_cpu", st.v[k], st.v[k], st.v[k], st.v[k]);
+		snprintf(c, sizeof(c), "#%06x ", strategy_color(st.v[k]));
+		strncat(colors, c, sizeof(colors) - strlen(colors) - 1);
+	}
+	fputc('\n', dat);
+	for (int i = 0; i < nv; i++) {
+		struct point pt = fixed;
+
+		if (kind == SWEEP_BLOCK)
+			pt.block = vals[i];
+		else if (kind == SWEEP_SIZE)
+			pt.bytes = vals[i];
+		else
+			pt.conns = (unsigned)vals[i];
+		if (kind == SWEEP_CONNS)
+			fprintf(dat, "%" PRIu64 "\t%" PRIu64, vals[i], vals[i]);
+		else
+			fprintf(dat, "%" PRIu64 "\t%s", vals[i], size_token(vals[i], tok, sizeof(tok)));
+		/* a sweep's line is one variant: the defaults where the run has them */
+		struct variants vs = point_variants(&p->d, sc, tr, pt);
+		struct variant main = main_variant(&vs);
+
+		for (int k = 0; k < st.n; k++) {
+			struct rr_cell cv;
+			double med = NAN, lo = NAN, hi = NAN, cpu = NAN;
+
+			if (cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[k]), main, &cv)) {
+				rr_cell_stat(&p->d, &cv, m_mbps, NULL, &med, &lo, &hi);
+				cpu = role_median(&p->d, &cv, NULL, RW_CPU);
+				free(cv.rec);
+			}
+			for (int j = 0; j < 4; j++) {
+				double v = j == 0 ? med : j == 1 ? lo : j == 2 ? hi : cpu;
+
+				fputc('\t', dat);
+				gp_num(dat, v > 0 ? v : NAN);	/* log axes: 0 cannot be drawn */
+			}
+		}
+		fputc('\n', dat);
+	}
+	fclose(dat);
+	fprintf(vars, "nstrat = %d\nwidth = 1400\nheight = 620\n", st.n);
+	gp_str(vars, "colors", colors);
+	gp_str(vars, "xlabel", kind == SWEEP_BLOCK ? "block: bytes per call of the role under test (log scale)"
+			       : kind == SWEEP_SIZE ? "bytes moved per repetition (log scale)"
+			       : "parallel connections sharing the bytes, all driven from one loop (log scale)");
+	sweep_fixed_text(fixed, kind, a, sizeof(a));
+	snprintf(title, sizeof(title), "%s (%s) over %s: %s sweep at %s%s\n%s; run %s", sc, scenario_path(sc), tr,
+		 kind == SWEEP_BLOCK ? "block size" : kind == SWEEP_SIZE ? "transfer size" : "connections", a,
+		 kind == SWEEP_CONNS ? " (throughput: all connections together)" : "", p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	snprintf(caption, sizeof(caption), "%s over %s: throughput and CPU per GiB against the %s (%s)", sc, tr,
+		 kind == SWEEP_BLOCK ? "block size" : kind == SWEEP_SIZE ? "transfer size" : "number of connections", a);
+	return chart_finish(p, name, "sweep.gp", sc, caption);
+}
+
+/* Every sweep in the points of SC over TR: each dimension with two or more values. */
+static void plot_sweeps(struct plot *p, const char *sc, const char *tr)
+{
+	struct points pts = points_of(&p->d, sc, tr);
+
+	for (int kind = SWEEP_BLOCK; kind <= SWEEP_CONNS; kind++) {
+		struct point done[MAX_LIST];
+		int nd = 0;
+		bool several_fixed = false;
+
+		/* each distinct setting of the two fixed dimensions is one sweep */
+		for (int i = 0; i < pts.n; i++) {
+			bool seen = false;
+
+			for (int k = 0; k < nd && !seen; k++)
+				seen = sweep_member(pts.v[i], done[k], kind);
+			if (!seen)
+				done[nd++] = pts.v[i];
+		}
+		for (int k = 0; k < nd; k++) {
+			int members = 0;
+
+			for (int i = 0; i < pts.n; i++)
+				members += sweep_member(pts.v[i], done[k], kind);
+			several_fixed |= members > 1 && nd > 1;
+		}
+		for (int k = 0; k < nd; k++)
+			plot_sweep(p, sc, tr, kind, done[k], several_fixed);
+	}
+}
+
+/* ---- efficiency ---------------------------------------------------------------- */
+
+static int plot_efficiency(struct plot *p, const char *sc)
+{
+	struct list tr = transports_of(&p->d, sc);
+	char name[128], title[1024], caption[512], words[256] = "", ttext[128], ptext[96] = "";
+	FILE *dat, *vars;
+	int n = 0;
+	struct point pt = { 0, 0, 1 };
+
+	snprintf(name, sizeof(name), "efficiency-%s", sc);
+	if (chart_open(p, name, &dat, &vars))
+		return -1;
+	for (int t = 0; t < tr.n; t++) {
+		struct points pts = points_of(&p->d, sc, tr.v[t]);
+		struct list st = strategies_of(&p->d, sc, tr.v[t]);
+
+		pt = representative(&pts);
+		if (t)
+			fputs("\n\n", dat);
+		struct variants vs = point_variants(&p->d, sc, tr.v[t], pt);
+
+		/* a point per strategy and variant (a cold cache, a pipe size asked) */
+		for (int vk = 0; vk < vs.n * st.n; vk++) {
+			struct rr_cell cv, *c = &cv;
+			char suffix[96];
+			double mb, cpu;
+
+			if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr.v[t], pt, st.v[vk % st.n]),
+					     vs.v[vk / st.n], &cv))
+				continue;
+			variant_suffix(vs.v[vk / st.n], &vs, suffix, sizeof(suffix));
+			mb = cell_median(&p->d, c, m_mbps, NULL);
+			cpu = role_median(&p->d, c, NULL, RW_CPU);
+			fprintf(dat, "%s%s\t", c->strategy, suffix);
+			gp_num(dat, cpu);
+			fputc('\t', dat);
+			gp_num(dat, mb);
+			fprintf(dat, "\t%u\n", strategy_color(c->strategy));
+			n++;
+			free(cv.rec);
+		}
+		strncat(words, tr.v[t], sizeof(words) - strlen(words) - 2);
+		strncat(words, " ", sizeof(words) - strlen(words) - 1);
+	}
+	fclose(dat);
+	fprintf(vars, "width = 1100\nheight = 650\n");
+	gp_str(vars, "transports", words);
+	transports_text(&tr, ttext, sizeof(ttext));
+	if (tr.n == 1)
+		point_text(pt, ptext, sizeof(ptext));
+	snprintf(title, sizeof(title), "%s (%s): throughput against CPU per GiB of the role under test\n"
+		 "transport %s%s%s (higher and further left is better)\n%s; run %s", sc, scenario_path(sc), ttext,
+		 ptext[0] ? ", " : "", ptext, p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	if (n == 0)
+		return 0;
+	snprintf(caption, sizeof(caption), "%s: efficiency, throughput against CPU per GiB", sc);
+	return chart_finish(p, name, "efficiency.gp", sc, caption);
+}
+
+/* ---- latency (echo): p50 / p99 / p99.9 against the message size --------------------- */
+
+struct lat_row {
+	const char *strategy, *cache;
+	uint64_t message;
+	int outstanding;
+	size_t nreps;		/* usable records with a latency object */
+	double p50, p99, p999, max;	/* µs: medians over reps; max: the largest of the reps */
+};
+
+struct lat_rows {
+	struct lat_row *v;
+	size_t n;
+};
+
+static int cmp_lat_row(const void *a, const void *b)
+{
+	const struct lat_row *x = a, *y = b;
+
+	if (x->outstanding != y->outstanding)
+		return x->outstanding < y->outstanding ? -1 : 1;
+	if (x->message != y->message)
+		return x->message < y->message ? -1 : 1;
+	return 0;	/* qsort is not stable: the strategy order is restored below */
+}
+
+/* The latency rows of SC over TR, sorted by outstanding, message size, strategy (first seen). */
+static struct lat_rows latency_rows(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	struct lat_rows lr = { 0 };
+	struct list st = strategies_of(d, sc, tr);
+	double *v[4] = { NULL };
+	size_t cap = 0;
+
+	for (int k = 0; k < 4; k++)
+		v[k] = calloc(d->nrec + 1, sizeof(double));
+	if (!v[0] || !v[1] || !v[2] || !v[3])
+		goto out;
+	for (int s = 0; s < st.n; s++) {
+		size_t first = lr.n;
+
+		for (size_t i = 0; i < d->nrec; i++) {
+			json_t *r = d->rec[i];
+			const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *rst = rr_str(r, "strategy");
+			double msg;
+			bool seen = false;
+
+			if (!rs || !rt || !rst || strcmp(rs, sc) || strcmp(rt, tr) || strcmp(rst, st.v[s]) ||
+			    !json_is_object(json_object_get(r, "latency")))
+				continue;
+			if (!rr_num(r, "latency.message_bytes", &msg))
+				msg = (double)json_integer_value(json_object_get(r, "block"));
+			for (size_t k = first; k < lr.n && !seen; k++)
+				seen = lr.v[k].message == (uint64_t)msg && lr.v[k].outstanding == rec_outstanding(r) &&
+				       !strcmp(lr.v[k].cache, rec_cache(r));
+			if (seen)
+				continue;
+			if (lr.n == cap) {
+				size_t nc = cap ? 2 * cap : 32;
+				struct lat_row *nv = realloc(lr.v, nc * sizeof(*nv));
+
+				if (!nv)
+					goto out;
+				lr.v = nv;
+				cap = nc;
+			}
+			lr.v[lr.n++] = (struct lat_row){ st.v[s], rec_cache(r), (uint64_t)msg, rec_outstanding(r), 0,
+							  NAN, NAN, NAN, NAN };
+		}
+	}
+	for (size_t k = 0; k < lr.n; k++) {
+		struct lat_row *row = &lr.v[k];
+		size_t n = 0;
+
+		for (size_t i = 0; i < d->nrec; i++) {
+			json_t *r = d->rec[i];
+			const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *rst = rr_str(r, "strategy");
+			double msg, a, b, c, m;
+
+			if (!rs || !rt || !rst || strcmp(rs, sc) || strcmp(rt, tr) || strcmp(rst, row->strategy) ||
+			    !rec_usable(r) || !json_is_object(json_object_get(r, "latency")) ||
+			    rec_outstanding(r) != row->outstanding || strcmp(rec_cache(r), row->cache))
+				continue;
+			if (!rr_num(r, "latency.message_bytes", &msg))
+				msg = (double)json_integer_value(json_object_get(r, "block"));
+			if ((uint64_t)msg != row->message || !rr_num(r, "latency.p50_us", &a) ||
+			    !rr_num(r, "latency.p99_us", &b) || !rr_num(r, "latency.p999_us", &c) ||
+			    !rr_num(r, "latency.max_us", &m))
+				continue;
+			v[0][n] = a;
+			v[1][n] = b;
+			v[2][n] = c;
+			v[3][n] = m;
+			n++;
+		}
+		row->nreps = n;
+		row->p50 = rr_median(v[0], n);
+		row->p99 = rr_median(v[1], n);
+		row->p999 = rr_median(v[2], n);
+		rr_median(v[3], n);	/* sorts */
+		row->max = n ? v[3][n - 1] : NAN;
+	}
+	/* stable sort by (outstanding, message), keeping the strategy order within */
+	for (size_t i = 1; i < lr.n; i++)
+		for (size_t j = i; j > 0 && cmp_lat_row(&lr.v[j - 1], &lr.v[j]) > 0; j--) {
+			struct lat_row t = lr.v[j];
+
+			lr.v[j] = lr.v[j - 1];
+			lr.v[j - 1] = t;
+		}
+out:
+	for (int k = 0; k < 4; k++)
+		free(v[k]);
+	return lr;
+}
+
+static bool has_latency(const struct rr_dir *d, const char *sc)
+{
+	for (size_t i = 0; i < d->nrec; i++) {
+		const char *rs = rr_str(d->rec[i], "scenario");
+
+		if (rs && !strcmp(rs, sc) && json_is_object(json_object_get(d->rec[i], "latency")))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * latency-SC-TR: a panel for outstanding = 1 (or the smallest) and one for
+ * the largest outstanding; x the message size, y µs, both log; per strategy
+ * p50 (solid), p99 (dashed), p99.9 (dotted).  Warm cells only.  The data:
+ * one block per panel (two blank lines between): message bytes, its label,
+ * then p50, p99, p99.9 per strategy (names in the vars file).
+ */
+static int plot_latency(struct plot *p, const char *sc, const char *tr)
+{
+	struct lat_rows lr = latency_rows(&p->d, sc, tr);
+	struct list st = { 0 };
+	int outs[2], nout = 0, lo = INT_MAX, hi = 0, drawn = 0;
+	double ymin = INFINITY, ymax = 0;
+	uint64_t msgs[MAX_LIST];
+	int nm = 0;
+	char name[160], title[1024], caption[512], colors[1024] = "", names[1024] = "", tok[32], hbuf[48];
+	FILE *dat, *vars;
+
+	for (size_t i = 0; i < lr.n; i++) {
+		if (!strcmp(lr.v[i].cache, "cold") || lr.v[i].nreps == 0)
+			continue;
+		lo = lr.v[i].outstanding < lo ? lr.v[i].outstanding : lo;
+		hi = lr.v[i].outstanding > hi ? lr.v[i].outstanding : hi;
+		list_add(&st, lr.v[i].strategy);
+	}
+	if (st.n == 0) {
+		free(lr.v);
+		return 0;
+	}
+	outs[nout++] = lo;
+	if (hi != lo)
+		outs[nout++] = hi;
+	for (size_t i = 0; i < lr.n; i++) {
+		bool seen = false;
+
+		for (int k = 0; k < nm; k++)
+			seen |= msgs[k] == lr.v[i].message;
+		if (!seen && nm < MAX_LIST && strcmp(lr.v[i].cache, "cold"))
+			msgs[nm++] = lr.v[i].message;
+	}
+	for (int i = 1; i < nm; i++)	/* ascending */
+		for (int j = i; j > 0 && msgs[j - 1] > msgs[j]; j--) {
+			uint64_t t = msgs[j];
+
+			msgs[j] = msgs[j - 1];
+			msgs[j - 1] = t;
+		}
+	snprintf(name, sizeof(name), "latency-%s-%s", sc, tr);
+	if (chart_open(p, name, &dat, &vars)) {
+		free(lr.v);
+		return -1;
+	}
+	for (int o = 0; o < nout; o++) {
+		int with_data = 0;
+
+		if (o)
+			fputs("\n\n", dat);
+		fprintf(dat, "# outstanding %d\n", outs[o]);
+		for (int m = 0; m < nm; m++) {
+			fprintf(dat, "%" PRIu64 "\t%s", msgs[m], hb(msgs[m], tok, sizeof(tok)));
+			for (int s = 0; s < st.n; s++) {
+				const struct lat_row *row = NULL;
+
+				for (size_t i = 0; i < lr.n && !row; i++)
+					if (lr.v[i].message == msgs[m] && lr.v[i].outstanding == outs[o] &&
+					    !strcmp(lr.v[i].strategy, st.v[s]) && strcmp(lr.v[i].cache, "cold") &&
+					    lr.v[i].nreps)
+						row = &lr.v[i];
+				for (int j = 0; j < 3; j++) {
+					double x = !row ? NAN : j == 0 ? row->p50 : j == 1 ? row->p99 : row->p999;
+
+					fputc('\t', dat);
+					gp_num(dat, x > 0 ? x : NAN);	/* log axis */
+					with_data += x > 0;
+					if (x > 0) {
+						ymin = x < ymin ? x : ymin;
+						ymax = x > ymax ? x : ymax;
+					}
+				}
+			}
+			fputc('\n', dat);
+		}
+		fprintf(vars, "has%d = %d\n", o + 1, with_data > 0);
+		fprintf(vars, "out%d = %d\n", o + 1, outs[o]);
+		drawn += with_data > 0;
+	}
+	fclose(dat);
+	for (int s = 0; s < st.n; s++) {
+		char c[16];
+
+		snprintf(c, sizeof(c), "#%06x ", strategy_color(st.v[s]));
+		strncat(colors, c, sizeof(colors) - strlen(colors) - 1);
+		strncat(names, st.v[s], sizeof(names) - strlen(names) - 2);
+		strncat(names, " ", sizeof(names) - strlen(names) - 1);
+	}
+	fprintf(vars, "nstrat = %d\nnpanels = %d\nwidth = %d\nheight = 680\n", st.n, nout, nout > 1 ? 1400 : 900);
+	fprintf(vars, "xmin = %g\nxmax = %g\nymin = %g\nymax = %g\n", msgs[0] / 1.6, msgs[nm - 1] * 1.6,
+		drawn ? ymin / 1.5 : 1, drawn ? ymax * 1.5 : 10);
+	gp_str(vars, "colors", colors);
+	gp_str(vars, "names", names);
+	snprintf(title, sizeof(title), "%s (%s) over %s: round-trip latency against the message size\n"
+		 "p50 / p99 / p99.9 of each repetition's round trips, median over the reps%s\n%s; run %s",
+		 sc, scenario_path(sc), tr, nout > 1 ? "; left: 1 outstanding, right: the most outstanding" : "",
+		 p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	free(lr.v);
+	if (!drawn)
+		return 0;
+	snprintf(caption, sizeof(caption), "%s over %s: round-trip latency p50 / p99 / p99.9 (µs, log) against the "
+		 "message size (%s..%s)", sc, tr, hb(msgs[0], hbuf, sizeof(hbuf)),
+		 hb(msgs[nm - 1], tok, sizeof(tok)));
+	return chart_finish(p, name, "latency.gp", sc, caption);
+}
+
+/* The latency table of SC over TR: strategy, message, outstanding, p50, p99, p99.9, max. */
+static void report_latency(const struct plot *p, const char *sc, const char *tr, struct sbuf *md, struct sbuf *html)
+{
+	static const char *const head[] = { "strategy", "message", "outstanding", "p50 µs", "p99 µs", "p99.9 µs",
+					     "max µs", "reps" };
+	struct lat_rows lr = latency_rows(&p->d, sc, tr);
+	const size_t nh = sizeof(head) / sizeof(head[0]);
+
+	if (lr.n == 0) {
+		free(lr.v);
+		return;
+	}
+	sb_printf(md, "\n**%s over %s: round-trip latency** (µs; p50, p99, p99.9: median over the reps of each "
+		  "rep's percentile; max: the largest round trip of any rep)\n\n|", sc, tr);
+	sb_add(html, "<table><caption>");
+	sb_printf(html, "%s over %s: round-trip latency (µs; p50, p99, p99.9: median over the reps of each rep's "
+		  "percentile; max: the largest round trip of any rep)", sc, tr);
+	sb_add(html, "</caption>\n<tr>");
+	for (size_t h = 0; h < nh; h++) {
+		sb_printf(md, " %s |", head[h]);
+		sb_printf(html, "<th>%s</th>", head[h]);
+	}
+	sb_add(md, "\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	sb_add(html, "</tr>\n");
+	for (size_t i = 0; i < lr.n; i++) {
+		const struct lat_row *r = &lr.v[i];
+		char f[8][96], suffix[64];
+
+		variant_suffix((struct variant){ r->cache, 0, 0 }, NULL, suffix, sizeof(suffix));
+		snprintf(f[0], sizeof(f[0]), "%s%s", r->strategy, suffix);
+		hb(r->message, f[1], sizeof(f[1]));
+		snprintf(f[2], sizeof(f[2]), "%d", r->outstanding);
+		snprintf(f[3], sizeof(f[3]), isfinite(r->p50) ? "%.1f" : "-", r->p50);
+		snprintf(f[4], sizeof(f[4]), isfinite(r->p99) ? "%.1f" : "-", r->p99);
+		snprintf(f[5], sizeof(f[5]), isfinite(r->p999) ? "%.1f" : "-", r->p999);
+		snprintf(f[6], sizeof(f[6]), isfinite(r->max) ? "%.1f" : "-", r->max);
+		snprintf(f[7], sizeof(f[7]), "%zu", r->nreps);
+		sb_add(md, "|");
+		sb_add(html, "<tr>");
+		for (size_t h = 0; h < nh; h++) {
+			sb_printf(md, " %s |", f[h]);
+			sb_add(html, h ? "<td class=n>" : "<td>");
+			sb_html(html, f[h]);
+			sb_add(html, "</td>");
+		}
+		sb_add(md, "\n");
+		sb_add(html, "</tr>\n");
+	}
+	sb_add(html, "</table>\n");
+	free(lr.v);
+}
+
+/* ---- the report ------------------------------------------------------------------ */
+
+static void fmt_num(char *buf, size_t len, const char *field, double scale, const char *fmt)
+{
+	char *end;
+	double v;
+
+	if (!field || !*field) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	v = strtod(field, &end);
+	if (*end) {
+		snprintf(buf, len, "%s", field);
+		return;
+	}
+	snprintf(buf, len, fmt, v * scale);
+}
+
+/* The rows of one data point's table: from summary.csv, else from the records. */
+struct row {
+	char strategy[128], med[32], min[32], max[32], ratio[128], cpu[32], verified[32];
+};
+
+/*
+ * The summary.csv row of variant V of cell C: scenario, transport, bytes,
+ * block, strategy, cache, conns and pipe size match; when several do (echo at several
+ * outstanding, which summary.csv does not name), the one whose median
+ * throughput is the variant's.  -1 if none.
+ */
+static long summary_row_of(const struct plot *p, const struct rr_cell *c, struct variant v, double mbps)
+{
+	const struct rr_csv *cs = &p->d.summary;
+	long best = -1;
+	double bestd = INFINITY;
+
+	for (size_t r = 0; r < cs->nrows; r++) {
+		const char *sc = rr_csv_get(cs, r, "scenario"), *tr = rr_csv_get(cs, r, "transport"),
+			   *st = rr_csv_get(cs, r, "strategy"), *by = rr_csv_get(cs, r, "bytes"),
+			   *bl = rr_csv_get(cs, r, "block"), *ca = rr_csv_get(cs, r, "cache"),
+			   *med = rr_csv_get(cs, r, "bytes_per_s_median");
+		double d;
+
+		if (!sc || !tr || !st || !by || !bl || strcmp(sc, c->scenario) || strcmp(tr, c->transport) ||
+		    strcmp(st, c->strategy) || strtoull(by, NULL, 10) != c->bytes || strtoull(bl, NULL, 10) != c->block ||
+		    strcmp(ca && *ca ? ca : "warm", v.cache) || rr_summary_conns(cs, r) != c->conns ||
+		    rr_summary_pipe(cs, r) != v.pipe)
+			continue;
+		d = med && *med && isfinite(mbps) ? fabs(strtod(med, NULL) / 1e6 - mbps) : 0;
+		if (best < 0 || d < bestd) {
+			best = (long)r;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* "1.23x [1.10..1.40] faster", "0.98x no difference measured", "1 (baseline)". */
+static void verdict_text(const struct rr_csv *cs, long sr, const char *strategy, char *out, size_t len)
+{
+	const char *diff = rr_csv_get(cs, sr, "difference");
+	char m[24], a[24], b[24];
+
+	fmt_num(m, sizeof(m), rr_csv_get(cs, sr, "ratio_vs_readwrite_median"), 1, "%.2f");
+	if (!strcmp(m, "-")) {
+		snprintf(out, len, "-");
+		return;
+	}
+	if (!diff) {	/* an older summary.csv: no interval, no verdict */
+		fmt_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_vs_readwrite_min"), 1, "%.2f");
+		fmt_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_vs_readwrite_max"), 1, "%.2f");
+		snprintf(out, len, "%sx [min..max %s..%s]", m, a, b);
+		return;
+	}
+	if (!*diff) {
+		snprintf(out, len, !strcmp(strategy, "readwrite") ? "1 (baseline)" : "%sx (no verdict)", m);
+		return;
+	}
+	if (!strcmp(diff, "no difference measured")) {
+		snprintf(out, len, "%sx no difference measured", m);
+		return;
+	}
+	fmt_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_ci_lo"), 1, "%.2f");
+	fmt_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_ci_hi"), 1, "%.2f");
+	snprintf(out, len, "%sx [%s..%s] %s", m, a, b, diff);
+}
+
+static int table_rows(const struct plot *p, const char *sc, const char *tr, struct point pt, struct row *rows, int max)
+{
+	struct list st = strategies_of(&p->d, sc, tr);
+	/* Variant by variant, so each block of rows is read against its own readwrite. */
+	struct variants vs = point_variants(&p->d, sc, tr, pt);
+	int n = 0;
+
+	for (int vi = 0; vi < vs.n && n < max; vi++) {
+		for (int k = 0; k < st.n && n < max; k++) {
+			const struct rr_cell *c0 = find_cell(&p->d, sc, tr, pt, st.v[k]);
+			struct rr_cell cv, *c = &cv;
+			struct row *r = &rows[n];
+			char suffix[96];
+			double med, lo, hi;
+			long sr;
+
+			if (!cell_in_variant(&p->d, c0, vs.v[vi], &cv))
+				continue;
+			memset(r, 0, sizeof(*r));
+			variant_suffix(vs.v[vi], &vs, suffix, sizeof(suffix));
+			snprintf(r->strategy, sizeof(r->strategy), "%s%s", c->strategy, suffix);
+			rr_cell_stat(&p->d, c, m_mbps, NULL, &med, &lo, &hi);
+			sr = p->d.have_summary && !c->peer ? summary_row_of(p, c, vs.v[vi], med) : -1;
+			if (sr >= 0) {
+				const struct rr_csv *cs = &p->d.summary;
+
+				fmt_num(r->med, sizeof(r->med), rr_csv_get(cs, sr, "bytes_per_s_median"), 1e-6, "%.0f");
+				fmt_num(r->min, sizeof(r->min), rr_csv_get(cs, sr, "bytes_per_s_min"), 1e-6, "%.0f");
+				fmt_num(r->max, sizeof(r->max), rr_csv_get(cs, sr, "bytes_per_s_max"), 1e-6, "%.0f");
+				verdict_text(cs, sr, c->strategy, r->ratio, sizeof(r->ratio));
+				fmt_num(r->cpu, sizeof(r->cpu), rr_csv_get(cs, sr, "tested_cpu_per_gib_median"), 1, "%.3f");
+				snprintf(r->verified, sizeof(r->verified), "%s/%s",
+					 rr_csv_get(cs, sr, "verified_reps") ? rr_csv_get(cs, sr, "verified_reps") : "?",
+					 rr_csv_get(cs, sr, "reps") ? rr_csv_get(cs, sr, "reps") : "?");
+			} else {
+				snprintf(r->med, sizeof(r->med), isfinite(med) ? "%.0f" : "-", med);
+				snprintf(r->min, sizeof(r->min), isfinite(lo) ? "%.0f" : "-", lo);
+				snprintf(r->max, sizeof(r->max), isfinite(hi) ? "%.0f" : "-", hi);
+				snprintf(r->ratio, sizeof(r->ratio), c->peer ? "- (scripts/peers.sh: not paired with readwrite)"
+									  : "- (no summary.csv)");
+				double cpu = role_median(&p->d, c, NULL, RW_CPU);
+
+				snprintf(r->cpu, sizeof(r->cpu), isfinite(cpu) ? "%.3f" : "-", cpu);
+				snprintf(r->verified, sizeof(r->verified), "%zu/%zu", c->nverified, c->nreps);
+			}
+			free(cv.rec);
+			n++;
+		}
+	}
+	return n;
+}
+
+static const char *const table_head[] = {
+	"strategy", "MB/s median", "min", "max", "x readwrite (paired): median [CI] verdict",
+	"CPU s/GiB (role under test)", "verified reps",
+};
+
+static void env_rows(const struct plot *p, void (*row)(struct sbuf *, const char *, const char *), struct sbuf *b)
+{
+	const char *key;
+	json_t *v;
+
+	if (!p->d.env) {
+		row(b, "env.json", p->d.env_note);
+		return;
+	}
+	json_object_foreach(p->d.env, key, v) {
+		char val[512];
+
+		if (!strcmp(key, "schema"))
+			continue;
+		if (json_is_object(v)) {
+			const char *k2;
+			json_t *v2;
+			struct sbuf s = { 0 };
+
+			json_object_foreach(v, k2, v2) {
+				char *t = json_is_string(v2) ? strdup(json_string_value(v2))
+							     : json_dumps(v2, JSON_ENCODE_ANY);
+
+				sb_printf(&s, "%s%s %s", s.len ? "; " : "", k2, t ? t : "?");
+				free(t);
+			}
+			row(b, key, s.p ? s.p : "");
+			free(s.p);
+			continue;
+		}
+		if (json_is_string(v))
+			snprintf(val, sizeof(val), "%s", json_string_value(v));
+		else if (json_is_null(v))
+			snprintf(val, sizeof(val), "not known on this machine (null)");
+		else {
+			char *t = json_dumps(v, JSON_ENCODE_ANY);
+
+			snprintf(val, sizeof(val), "%s", t ? t : "?");
+			free(t);
+		}
+		row(b, key, val);
+	}
+}
+
+static void md_env_row(struct sbuf *b, const char *k, const char *v)
+{
+	sb_printf(b, "| %s | %s |\n", k, v);
+}
+
+static void html_env_row(struct sbuf *b, const char *k, const char *v)
+{
+	sb_add(b, "<tr><th>");
+	sb_html(b, k);
+	sb_add(b, "</th><td>");
+	sb_html(b, v);
+	sb_add(b, "</td></tr>\n");
+}
+
+/* The data points of each scenario and transport, for the tables. */
+static void report_tables(const struct plot *p, const char *sc, struct sbuf *md, struct sbuf *html)
+{
+	struct list tr = transports_of(&p->d, sc);
+
+	for (int t = 0; t < tr.n; t++) {
+		struct points pts = points_of(&p->d, sc, tr.v[t]);
+
+		for (int i = 0; i < pts.n; i++) {
+			struct row rows[MAX_LIST];
+			int n = table_rows(p, sc, tr.v[t], pts.v[i], rows, MAX_LIST);
+			char ptext[96];
+			const struct rr_cell *c0 = NULL;
+
+			for (size_t k = 0; k < p->d.ncells && !c0; k++)
+				if (!strcmp(p->d.cell[k].scenario, sc) && !strcmp(p->d.cell[k].transport, tr.v[t]))
+					c0 = &p->d.cell[k];
+			point_text(pts.v[i], ptext, sizeof(ptext));
+			sb_printf(md, "\n**%s over %s, %s** (role under test: %s)\n\n", sc, tr.v[t], ptext,
+				  c0 && c0->tested_role ? c0->tested_role : "?");
+			sb_add(html, "<table><caption>");
+			sb_printf(html, "%s over %s, %s (role under test: %s)", sc, tr.v[t], ptext,
+				  c0 && c0->tested_role ? c0->tested_role : "?");
+			sb_add(html, "</caption>\n<tr>");
+			sb_add(md, "|");
+			for (size_t h = 0; h < sizeof(table_head) / sizeof(table_head[0]); h++) {
+				sb_printf(md, " %s |", table_head[h]);
+				sb_printf(html, "<th>%s</th>", table_head[h]);
+			}
+			sb_add(md, "\n|---|---:|---:|---:|---:|---:|---:|\n");
+			sb_add(html, "</tr>\n");
+			for (int r = 0; r < n; r++) {
+				const char *f[] = { rows[r].strategy, rows[r].med, rows[r].min, rows[r].max,
+						    rows[r].ratio, rows[r].cpu, rows[r].verified };
+
+				sb_add(md, "|");
+				sb_add(html, "<tr>");
+				for (size_t h = 0; h < 7; h++) {
+					sb_printf(md, " %s |", f[h]);
+					sb_add(html, h ? "<td class=n>" : "<td>");
+					sb_html(html, f[h]);
+					sb_add(html, "</td>");
+				}
+				sb_add(md, "\n");
+				sb_add(html, "</tr>\n");
+			}
+			sb_add(html, "</table>\n");
+		}
+	}
+}
+
+static void report_chart(const struct plot *p, const struct chart *c, struct sbuf *md, struct sbuf *html)
+{
+	char path[PATH_MAX + 300];
+	bool png = strstr(p->formats, "png") != NULL, svg = strstr(p->formats, "svg") != NULL;
+	size_t len = 0;
+
+	sb_printf(md, "\n![%s](plots/%s.%s)\n", c->caption, c->name, png ? "png" : "svg");
+	if (png && svg)
+		sb_printf(md, "\n[SVG](plots/%s.svg), [data](plots/%s.dat)\n", c->name, c->name);
+	sb_add(html, "<figure>");
+	snprintf(path, sizeof(path), "%s/%s.%s", p->plots, c->name, png ? "png" : "svg");
+	FILE *f = fopen(path, "re");
+	unsigned char *buf = NULL;
+
+	if (f) {
+		struct stat st;
+
+		if (fstat(fileno(f), &st) == 0 && (buf = malloc(st.st_size ? st.st_size : 1)))
+			len = fread(buf, 1, st.st_size, f);
+		fclose(f);
+	}
+	if (buf && len) {
+		sb_printf(html, "<img alt=\"%s\" src=\"data:image/%s;base64,", c->name, png ? "png" : "svg+xml");
+		sb_base64(html, buf, len);
+		sb_add(html, "\">");
+	} else {
+		sb_printf(html, "<p class=missing>chart %s could not be read</p>", c->name);
+	}
+	free(buf);
+	sb_add(html, "<figcaption>");
+	sb_html(html, c->caption);
+	if (png && svg)
+		sb_printf(html, " (<a href=\"plots/%s.svg\">SVG</a>, <a href=\"plots/%s.dat\">data</a>)", c->name,
+			  c->name);
+	sb_add(html, "</figcaption></figure>\n");
+}
+
+static int write_report(struct plot *p)
+{
+	struct sbuf md = { 0 }, html = { 0 };
+	struct list sc = scenarios_of(&p->d);
+	char path[PATH_MAX + 32];
+	size_t nrec_failed = 0, nunverified = 0;
+	char ci_text[256] = "";
+	int r1, r2;
+
+	for (size_t i = 0; i < p->d.nrec; i++) {
+		const char *st = rr_str(p->d.rec[i], "status"), *v = rr_str(p->d.rec[i], "verify");
+
+		if (strcmp(st, "ok") || !strcmp(v, "mismatch"))
+			nrec_failed++;
+		else if (!json_is_true(json_object_get(p->d.rec[i], "verified")))
+			nunverified++;
+	}
+	if (nrec_failed)
+		note(p, "%zu repetition(s) failed or did not verify; they give no figure", nrec_failed);
+	if (nunverified)
+		note(p, "%zu repetition(s) are UNVERIFIED (--sink discard): their figures were not checked", nunverified);
+	if (!p->d.have_summary)
+		note(p, "no summary.csv: the tables are computed from results.jsonl and have no paired ratio");
+
+	sb_printf(&md, "<!-- generated by copylab plot from %s; do not edit -->\n# copylab run %s\n\n", p->dir,
+		  p->run_id);
+	{
+		const char *lvl = NULL;
+
+		for (size_t r = 0; p->d.have_summary && r < p->d.summary.nrows && !lvl; r++) {
+			const char *l = rr_csv_get(&p->d.summary, r, "ratio_ci_level");
+
+			if (l && *l)
+				lvl = l;
+		}
+		if (lvl) {
+			char pc[32];
+
+			fmt_num(pc, sizeof(pc), lvl, 100, "%.0f%%");
+			snprintf(ci_text, sizeof(ci_text), "; [CI] is summary.csv's %s confidence interval of that "
+				 "ratio and the verdict its `difference` (faster, slower, or no difference measured "
+				 "when the interval holds 1)", pc);
+		}
+	}
+	sb_printf(&md, "%s. %zu counted repetitions in %zu cells. MB/s = 10^6 bytes/s; CPU per GiB = "
+		  "user + system seconds of the role under test per 2^30 bytes; x readwrite = the median of the "
+		  "ratios to readwrite, repetition by repetition (docs/results.md)%s. Cells run with a cold page "
+		  "cache are marked (cold cache), and cells run with --pipe-size by the size asked (1 MiB pipe, for one).\n\n",
+		  p->machine, p->d.nrec, p->d.ncells, ci_text);
+	sb_add(&md, "## Environment\n\n| | |\n|---|---|\n");
+	env_rows(p, md_env_row, &md);
+
+	sb_add(&html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>copylab run ");
+	sb_html(&html, p->run_id);
+	sb_add(&html, "</title>\n<style>\nbody{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;max-width:1400px;"
+		      "margin:1em auto;padding:0 1em;color:#222}\ntable{border-collapse:collapse;margin:.8em 0}\n"
+		      "th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left;font-size:.92em}\n"
+		      "td.n{text-align:right;font-variant-numeric:tabular-nums}\ncaption{text-align:left;"
+		      "font-weight:bold;padding:.3em 0}\nfigure{margin:1.2em 0}\nimg{max-width:100%;"
+		      "border:1px solid #ddd}\nfigcaption{font-size:.9em;color:#555}\n.note{background:#fff6e0;"
+		      "border-left:4px solid #e0a000;padding:.3em .8em}\n</style></head><body>\n<h1>copylab run ");
+	sb_html(&html, p->run_id);
+	sb_add(&html, "</h1>\n<p>");
+	sb_html(&html, p->machine);
+	sb_printf(&html, ". %zu counted repetitions in %zu cells. MB/s = 10<sup>6</sup> bytes/s; CPU per GiB = "
+		  "user + system seconds of the role under test per 2<sup>30</sup> bytes; x readwrite = the median "
+		  "of the ratios to readwrite, repetition by repetition", p->d.nrec, p->d.ncells);
+	sb_html(&html, ci_text);
+	sb_add(&html, ". Cells run with a cold page cache are marked (cold cache), and cells run with --pipe-size by the "
+		      "size asked (1 MiB pipe, for one).</p>\n<h2>Environment</h2>\n<table>\n");
+	env_rows(p, html_env_row, &html);
+	sb_add(&html, "</table>\n");
+
+	if (p->notes.len) {
+		char *save = NULL, *copy = strdup(p->notes.p);
+
+		sb_add(&md, "\n## Notes\n\n");
+		sb_add(&html, "<h2>Notes</h2>\n");
+		for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+			sb_printf(&md, "- %s\n", l);
+			sb_add(&html, "<p class=note>");
+			sb_html(&html, l);
+			sb_add(&html, "</p>\n");
+		}
+		free(copy);
+	}
+
+	for (int s = 0; s < sc.n; s++) {
+		sb_printf(&md, "\n## %s (%s)\n", sc.v[s], scenario_path(sc.v[s]));
+		sb_add(&html, "<h2>");
+		sb_html(&html, sc.v[s]);
+		sb_add(&html, " (");
+		sb_html(&html, scenario_path(sc.v[s]));
+		sb_add(&html, ")</h2>\n");
+		report_tables(p, sc.v[s], &md, &html);
+		if (has_latency(&p->d, sc.v[s])) {
+			struct list tr = transports_of(&p->d, sc.v[s]);
+
+			for (int t = 0; t < tr.n; t++)
+				report_latency(p, sc.v[s], tr.v[t], &md, &html);
+		}
+		for (size_t i = 0; i < p->nch; i++)
+			if (!strcmp(p->ch[i].scenario, sc.v[s]))
+				report_chart(p, &p->ch[i], &md, &html);
+	}
+	bool whole = false;
+
+	for (size_t i = 0; i < p->nch; i++)
+		if (!p->ch[i].scenario[0]) {
+			if (!whole) {
+				sb_add(&md, "\n## The whole run\n");
+				sb_add(&html, "<h2>The whole run</h2>\n");
+				whole = true;
+			}
+			report_chart(p, &p->ch[i], &md, &html);
+		}
+	sb_add(&html, "</body></html>\n");
+	if (md.oom || html.oom) {
+		fprintf(stderr, "copylab plot: out of memory writing the report\n");
+		free(md.p);
+		free(html.p);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/report.md", p->dir);
+	r1 = write_file_atomic(path, md.p, md.len);
+	if (r1)
+		fprintf(stderr, "copylab plot: cannot write %s: %s\n", path, strerror(-r1));
+	snprintf(path, sizeof(path), "%s/report.html", p->dir);
+	r2 = write_file_atomic(path, html.p, html.len);
+	if (r2)
+		fprintf(stderr, "copylab plot: cannot write %s: %s\n", path, strerror(-r2));
+	free(md.p);
+	free(html.p);
+	return r1 || r2 ? -1 : 0;
+}
+
+/* ---- finding the scripts, the temporary directory ------------------------------------------ */
+
+static int find_scripts(char *out, size_t len)
+{
+	const char *env = getenv("COPYLAB_SCRIPTS");
+	char exe[PATH_MAX], probe[PATH_MAX + 64];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		snprintf(probe, sizeof(probe), "%s/bars.gp", out);
+		if (access(probe, R_OK) == 0)
+			return 0;
+		fprintf(stderr, "copylab: COPYLAB_SCRIPTS=%s has no bars.gp (it should name the scripts/plot directory)\n", env);
+		return -1;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *dir = dirname(exe);
+		static const char *const rel[] = { "scripts/plot", "../scripts/plot", "../share/copylab/plot" };
+
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			snprintf(probe, sizeof(probe), "%s/%s/bars.gp", dir, rel[i]);
+			if (access(probe, R_OK) == 0) {
+				snprintf(out, len, "%s/%s", dir, rel[i]);
+				return 0;
+			}
+		}
+	}
+	fprintf(stderr, "copylab: cannot find the gnuplot scripts (scripts/plot/*.gp) beside %s; "
+			"set COPYLAB_SCRIPTS to that directory\n", n > 0 ? exe : "the copylab executable");
+	return -1;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+
+/* ---- copylab plot -------------------------------------------------------------------------- */
+
+static const char plot_help[] =
+"usage: copylab plot [--format png,svg] [--no-report] DIR\n"
+"\n"
+"Draws the charts of the results directory DIR (made by copylab run or bench)\n"
+"into DIR/plots/ as PNG and SVG, with gnuplot, and writes DIR/report.md and a\n"
+"self-contained DIR/report.html (environment, summary tables, charts).  The\n"
+"records of scripts/peers.sh --out DIR (peers.jsonl) are drawn beside them:\n"
+"  throughput-SCENARIO      throughput by strategy, grouped by transport\n"
+"  cpu-SCENARIO-TRANSPORT   CPU seconds per GiB by role, user and system\n"
+"  ledger-SCENARIO-TRANSPORT  the copy ledger per GiB: bytes through user\n"
+"                           memory vs in the kernel, syscalls, context switches,\n"
+"                           page faults (role under test)\n"
+"  sweep-block-... / sweep-size-... / sweep-conns-...  throughput and CPU per\n"
+"                           GiB against the swept block, transfer size or\n"
+"                           number of parallel connections (log axes)\n"
+"  efficiency-SCENARIO      throughput against CPU per GiB, one point per strategy\n"
+"  latency-SCENARIO-TRANSPORT  echo: round-trip p50/p99/p99.9 against the\n"
+"                           message size, at 1 and the most outstanding\n"
+"  throughput, cpu_per_gib  every scenario of the run in one chart\n"
+"Each chart's data is beside it (NAME.dat).  docs/charts.md explains them.\n"
+"\n"
+"  --format LIST   png, svg or png,svg (default)\n"
+"  --no-report     charts only\n"
+"The gnuplot scripts are found beside the executable (scripts/plot) or in\n"
+"$COPYLAB_SCRIPTS.  Exit status: 0 done, 1 DIR's files are missing or\n"
+"malformed (the message names the file and line) or gnuplot failed, 2 bad usage.\n";
+
+static int parse_formats(const char *arg, char *out, size_t len)
+{
+	bool png = false, svg = false;
+	char buf[64], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "png"))
+			png = true;
+		else if (!strcmp(t, "svg"))
+			svg = true;
+		else
+			return usage_error("--format: '%s' is not a format; valid: png, svg, png,svg", t);
+	}
+	if (!png && !svg)
+		return usage_error("--format: give png, svg or png,svg");
+	snprintf(out, len, "%s%s%s", png ? "png" : "", png && svg ? " " : "", svg ? "svg" : "");
+	return 0;
+}
+
+/* Whether any cell of SC (over TR, or any transport when NULL) has a usable rep. */
+static bool has_usable(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cell[i].scenario, sc) && (!tr || !strcmp(d->cell[i].transport, tr)) &&
+		    d->cell[i].nusable)
+			return true;
+	return false;
+}
+
+static int plot_dir(struct plot *p, bool report)
+{
+	struct list sc = scenarios_of(&p->d);
+	bool peers = false;
+
+	for (size_t i = 0; i < p->d.ncells; i++)
+		peers |= p->d.cell[i].peer;
+	if (peers)
+		note(p, "peers.jsonl: scripts/peers.sh's records are drawn beside copylab's (labels peer:... and "
+		     "copylab:...); they have CPU and throughput, and a copy ledger where peers.sh's copylab probe "
+		     "counted one");
+	for (int s = 0; s < sc.n; s++) {
+		struct list tr = transports_of(&p->d, sc.v[s]);
+
+		if (!has_usable(&p->d, sc.v[s], NULL)) {
+			note(p, "%s: no chart: no repetition completed and verified", sc.v[s]);
+			continue;
+		}
+		plot_throughput(p, sc.v[s]);
+		for (int t = 0; t < tr.n; t++) {
+			if (!has_usable(&p->d, sc.v[s], tr.v[t]))
+				continue;
+			plot_cpu_roles(p, sc.v[s], tr.v[t]);
+			plot_ledger(p, sc.v[s], tr.v[t]);
+			plot_sweeps(p, sc.v[s], tr.v[t]);
+			if (has_latency(&p->d, sc.v[s]))
+				plot_latency(p, sc.v[s], tr.v[t]);
+		}
+		plot_efficiency(p, sc.v[s]);
+	}
+	plot_overview(p);
+	if (report && write_report(p))
+		return -1;
+	return 0;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "no-report", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct plot p = { 0 };
+	bool report = true;
+	char err[8192];
+	int c, rc = 0;
+
+	snprintf(p.formats, sizeof(p.formats), "png svg");
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if ((rc = parse_formats(optarg, p.formats, sizeof(p.formats))))
+				return rc;
+			break;
+		case 'n':
+			report = false;
+			break;
+		case 'h':
+			fputs(plot_help, stdout);
+			return 0;
+		case ':':
+			return usage_error("plot: option '%s' needs a value (see copylab plot --help)", argv[optind - 1]);
+		default:
+			return usage_error("plot: unknown option '%s' (see copylab plot --help)", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("plot: give one results directory (see copylab plot --help)");
+	snprintf(p.dir, sizeof(p.dir), "%s", argv[optind]);
+	switch (rr_open(p.dir, &p.d, err, sizeof(err))) {
+	case RR_OK:
+		break;
+	case RR_NO_DIR:
+		return usage_error("plot: %s", err);
+	default:
+		fprintf(stderr, "copylab plot: %s\n", err);
+		return EXIT_RUN_FAILED;
+	}
+	if (find_scripts(p.scripts, sizeof(p.scripts))) {
+		rr_close(&p.d);
+		return EXIT_RUN_FAILED;
+	}
+	p.run_id = p.d.env && rr_str(p.d.env, "run_id") ? rr_str(p.d.env, "run_id")
+		 : rr_str(p.d.rec[0], "run_id") ? rr_str(p.d.rec[0], "run_id") : "?";
+	rr_machine(&p.d, p.machine, sizeof(p.machine));
+	snprintf(p.plots, sizeof(p.plots), "%s/plots", p.dir);
+	snprintf(p.tmp, sizeof(p.tmp), "%s/.plots.XXXXXX", p.dir);
+	if ((mkdir(p.plots, 0755) < 0 && errno != EEXIST) || !mkdtemp(p.tmp)) {
+		fprintf(stderr, "copylab plot: cannot create %s: %s\n", errno == EEXIST ? p.tmp : p.plots,
+			strerror(errno));
+		rr_close(&p.d);
+		return EXIT_RUN_FAILED;
+	}
+	if (plot_dir(&p, report))
+		rc = EXIT_RUN_FAILED;
+	nftw(p.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (p.gnuplot_failures) {
+		fprintf(stderr, "copylab plot: %d chart(s) could not be drawn\n", p.gnuplot_failures);
+		rc = EXIT_RUN_FAILED;
+	}
+	printf("plots: %s/ (%zu charts, %s)\n", p.plots, p.nch, p.formats);
+	if (report && rc == 0)
+		printf("report: %s/report.md, %s/report.html\n", p.dir, p.dir);
+	if (p.notes.len) {
+		char *save = NULL;
+
+		for (char *l = strtok_r(p.notes.p, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			printf("note: %s\n", l);
+	}
+	free(p.notes.p);
+	free(p.ch);
+	rr_close(&p.d);
+	return rc;
+}
+
+/* ---- copylab compare ---------------------------------------------------------------------------- */
+
+static const char compare_help[] =
+"usage: copylab compare [--out DIR] [--format png,svg] [--tsv] DIR_A DIR_B\n"
+"\n"
+"Puts the cells (scenario, transport, size, block, strategy) that two runs\n"
+"have in common side by side: the median throughput and the median CPU per\n"
+"GiB of the role under test of each (from their summary.csv), and B/A of\n"
+"both.  Prints the table and draws DIR_B/plots/compare-<A>.png/.svg (or in\n"
+"--out DIR).  --tsv prints tab-separated values instead of the table.\n"
+"Exit status: 0 done, 1 a directory's files are missing or malformed, or no\n"
+"cell is in both, 2 bad usage.\n";
+
+static double csv_num(const struct rr_dir *d, long row, const char *col)
+{
+	const char *f = row >= 0 ? rr_csv_get(&d->summary, row, col) : NULL;
+	char *end;
+	double v;
+
+	if (!f || !*f)
+		return NAN;
+	v = strtod(f, &end);
+	return *end ? NAN : v;
+}
+
+static double ratio(double b, double a)
+{
+	return isfinite(a) && isfinite(b) && a > 0 ? b / a : NAN;
+}
+
+static int open_for_compare(const char *dir, struct rr_dir *d)
+{
+	char err[8192];
+
+	switch (rr_open(dir, d, err, sizeof(err))) {
+	case RR_OK:
+		break;
+	case RR_NO_DIR:
+		return usage_error("compare: %s", err);
+	default:
+		fprintf(stderr, "copylab compare: %s\n", err);
+		return EXIT_RUN_FAILED;
+	}
+	if (!d->have_summary) {
+		fprintf(stderr, "copylab compare: %s/summary.csv: missing (compare reads the summaries of both runs)\n", dir);
+		rr_close(d);
+		return EXIT_RUN_FAILED;
+	}
+	return 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "tsv", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct plot p = { 0 };
+	struct rr_dir a = { 0 };
+	const char *out = NULL;
+	bool tsv = false;
+	int c, rc = 0, n = 0;
+	char machine_a[256], title[2048], name[160], abase[PATH_MAX];
+	FILE *dat, *vars;
+
+	snprintf(p.formats, sizeof(p.formats), "png svg");
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 't': tsv = true; break;
+		case 'f':
+			if ((rc = parse_formats(optarg, p.formats, sizeof(p.formats))))
+				return rc;
+			break;
+		case 'h':
+			fputs(compare_help, stdout);
+			return 0;
+		case ':':
+			return usage_error("compare: option '%s' needs a value (see copylab compare --help)", argv[optind - 1]);
+		default:
+			return usage_error("compare: unknown option '%s' (see copylab compare --help)", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 2)
+		return usage_error("compare: give two results directories, A then B (see copylab compare --help)");
+	if ((rc = open_for_compare(argv[optind], &a)))
+		return rc;
+	if ((rc = open_for_compare(argv[optind + 1], &p.d))) {
+		rr_close(&a);
+		return rc;
+	}
+	snprintf(p.dir, sizeof(p.dir), "%s", argv[optind + 1]);
+	if (find_scripts(p.scripts, sizeof(p.scripts))) {
+		rc = EXIT_RUN_FAILED;
+		goto done;
+	}
+	rr_machine(&a, machine_a, sizeof(machine_a));
+	rr_machine(&p.d, p.machine, sizeof(p.machine));
+	snprintf(p.plots, sizeof(p.plots), "%s", out ? out : "");
+	if (!out)
+		snprintf(p.plots, sizeof(p.plots), "%s/plots", p.dir);
+	snprintf(p.tmp, sizeof(p.tmp), "%s/.compare.XXXXXX", p.plots);
+	if ((mkdir(p.plots, 0755) < 0 && errno != EEXIST) || !mkdtemp(p.tmp)) {
+		fprintf(stderr, "copylab compare: cannot create %s: %s\n", p.tmp, strerror(errno));
+		rc = EXIT_RUN_FAILED;
+		goto done;
+	}
+	snprintf(abase, sizeof(abase), "%s", argv[optind]);
+	{
+		char *bn = basename(abase);
+		char clean[128];
+		size_t k = 0;
+
+		/* a file name from A's directory name: letters, digits, - _ . only */
+		for (const char *s = bn; *s && k < sizeof(clean) - 1; s++)
+			clean[k++] = (isalnum((unsigned char)*s) || *s == '-' || *s == '_' || *s == '.') ? *s : '_';
+		clean[k] = '\0';
+		snprintf(name, sizeof(name), "compare-%s", k ? clean : "A");
+	}
+	if (chart_open(&p, name, &dat, &vars)) {
+		rc = EXIT_RUN_FAILED;
+		goto clean;
+	}
+	if (tsv)
+		printf("scenario\ttransport\tbytes\tblock\tstrategy\tA_bytes_per_s\tB_bytes_per_s\tthroughput_ratio\t"
+		       "A_cpu_per_gib\tB_cpu_per_gib\tcpu_ratio\n");
+	else
+		printf("B/A of the medians: A = %s (%s)\n                   B = %s (%s)\n\n"
+		       "%-7s %-5s %-9s %-9s %-14s %9s %9s %7s %9s %9s %7s\n", argv[optind], machine_a,
+		       argv[optind + 1], p.machine, "scenario", "trans", "size", "block", "strategy", "A MB/s",
+		       "B MB/s", "B/A", "A CPU/GiB", "B CPU/GiB", "B/A");
+	fprintf(vars, "set xtics (");
+	for (size_t i = 0; i < p.d.summary.nrows; i++) {
+		const struct rr_csv *bs = &p.d.summary;
+		const char *sc = rr_csv_get(bs, i, "scenario"), *tr = rr_csv_get(bs, i, "transport");
+		const char *st = rr_csv_get(bs, i, "strategy");
+		uint64_t by = strtoull(rr_csv_get(bs, i, "bytes"), NULL, 10);
+		uint64_t bl = strtoull(rr_csv_get(bs, i, "block"), NULL, 10);
+		long ra = rr_summary_row(&a, sc, tr, by, bl, rr_summary_conns(bs, i), rr_summary_pipe(bs, i), st);
+		double ta, tb, ca, cb, rt, rcpu;
+		char s1[48], s2[48];
+
+		if (ra < 0)
+			continue;
+		ta = csv_num(&a, ra, "bytes_per_s_median");
+		tb = csv_num(&p.d, i, "bytes_per_s_median");
+		ca = csv_num(&a, ra, "tested_cpu_per_gib_median");
+		cb = csv_num(&p.d, i, "tested_cpu_per_gib_median");
+		rt = ratio(tb, ta);
+		rcpu = ratio(cb, ca);
+		n++;
+		if (tsv)
+			printf("%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\t%.6g\t%.6g\t%.3f\t%.6g\t%.6g\t%.3f\n", sc, tr, by, bl,
+			       st, ta, tb, rt, ca, cb, rcpu);
+		else
+			printf("%-7s %-5s %-9s %-9s %-14s %9.0f %9.0f %7.3f %9.3f %9.3f %7.3f\n", sc, tr,
+			       hb(by, s1, sizeof(s1)), hb(bl, s2, sizeof(s2)), st, ta / 1e6, tb / 1e6, rt, ca, cb, rcpu);
+		fprintf(dat, "%d\t%s %s %s\t", n, sc, tr, st);
+		gp_num(dat, rt);
+		fputc('\t', dat);
+		gp_num(dat, rcpu);
+		fputc('\n', dat);
+		fprintf(vars, "%s\"%s %s\\n%s\" %d", n > 1 ? ", " : "", sc, tr, st, n);
+	}
+	fprintf(vars, ")\nset xrange [0.3:%g]\nwidth = %d\nheight = 650\n", n + 0.7, n > 20 ? 1600 : 1200);
+	snprintf(title, sizeof(title), "B / A, cell by cell (median throughput; median CPU per GiB of the role under test)\n"
+		 "A: %s (%s)\nB: %s (%s)", argv[optind], machine_a, argv[optind + 1], p.machine);
+	gp_str(vars, "title", title);
+	fclose(dat);
+	fclose(vars);
+	if (n == 0) {
+		fprintf(stderr, "copylab compare: no cell (scenario, transport, size, block, strategy) is in both %s and %s\n",
+			argv[optind], argv[optind + 1]);
+		rc = EXIT_RUN_FAILED;
+		goto clean;
+	}
+	if (!tsv)
+		printf("\nthroughput B/A > 1: B is faster; CPU B/A < 1: B spends less CPU per GiB.  %d cell(s) in both.\n", n);
+	if (chart_finish(&p, name, "compare.gp", NULL, "compare")) {
+		rc = EXIT_RUN_FAILED;
+		goto clean;
+	}
+	fprintf(tsv ? stderr : stdout, "chart: %s/%s.{%s}\n", p.plots, name, p.formats);
+clean:
+	nftw(p.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+done:
+	free(p.ch);
+	free(p.notes.p);
+	rr_close(&a);
+	rr_close(&p.d);
+	return rc;
+}
