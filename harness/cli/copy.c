@@ -8,6 +8,7 @@
  * failed or interrupted copy never leaves a half-written DST.
  */
 #include "cli.h"
+#include "harness/model/base.h"
 #include "strategies/drive.h"
 #include "harness/model/options.h"
 #include "harness/engine/run.h"

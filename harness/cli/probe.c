@@ -8,6 +8,7 @@
  * scripts/peers.sh puts a peer's ledger beside copylab's own.
  */
 #include "cli.h"
+#include "harness/model/base.h"
 #include "harness/model/options.h"
 #include "harness/results/write.h"
 #include "harness/measure/bpf/ledger.h"
@@ -79,14 +80,6 @@ static int parse_pids(const char *s, int *pids, int *n)
 	return rc;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void print_table(FILE *out, const struct ledger_counts *l, uint64_t bytes, double wall)
 {
 	double gib = bytes ? (double)bytes / (1ull << 30) : 0;
@@ -134,7 +127,8 @@ int cmd_probe(int argc, char **argv)
 	char err[256], why[256];
 	struct ledger *l = NULL;
 	struct ledger_counts counts;
-	double t0, wall;
+	int64_t t0;
+	double wall;
 
 	opterr = 0;
 	optind = 1;
@@ -188,9 +182,9 @@ int cmd_probe(int argc, char **argv)
 		ledger_close(l);
 		return EXIT_RUN_FAILED;
 	}
-	t0 = now_s();
+	t0 = now_ns();
 	rc = cli_run_command("probe", argv, NULL, &status);
-	wall = now_s() - t0;
+	wall = secs_since(t0);
 	for (int i = 0; i < npids; i++)
 		ledger_forget(l, pids[i]);
 	if (rc != 0) {

@@ -5,6 +5,7 @@
  * interleaved rep by rep (A B C A B C ...), so drift hits all alike.
  */
 #include "cli.h"
+#include "harness/model/base.h"
 #include "harness/model/options.h"
 #include "harness/engine/remote.h"
 #include "harness/results/write.h"
@@ -135,22 +136,6 @@ static void make_run_id(char *buf, size_t len)
 }
 
 /* ---- running groups ----------------------------------------------------- */
-
-static double secs_since(int64_t t0)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - t0) / 1e9;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void progress(struct session *s, const struct group *g, const struct strategy_spec *sp, int rep)
 {
@@ -354,7 +339,7 @@ static int session_open(struct session *s, const char *out, const char *workbase
 		rmdir(s->workdir);
 		return EXIT_RUN_FAILED;
 	}
-	s->started_ns = mono_ns();
+	s->started_ns = now_ns();
 	s->progress_tty = isatty(STDERR_FILENO) && !getenv("CI");
 	install_signal_handlers();
 	return 0;

@@ -11,6 +11,7 @@
  * echo, UDP echo) until SIGINT/SIGTERM, for tests and for trying it by hand.
  */
 #include "cli.h"
+#include "harness/model/base.h"
 #include "harness/net/netns.h"
 #include "harness/engine/pattern.h"
 #include "harness/net/ethframe.h"
@@ -79,14 +80,6 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 struct check {
 	struct ethframe_host host;
 	struct ethframe_counts counts;
@@ -129,10 +122,10 @@ static int port_serve(struct xsk_port *p, struct check *c, const uint8_t *want, 
 static int kernel_wait(struct xsk_port *p, int us, struct check *c, const uint8_t *want, size_t wlen, bool *seen,
 		       uint8_t *got, size_t cap, ssize_t *glen)
 {
-	double end = now_s() + 3.0;
+	int64_t end = now_ns() + 3000000000LL;
 	int r;
 
-	while (now_s() < end && !stop_signal) {
+	while (now_ns() < end && !stop_signal) {
 		struct pollfd pf[2] = { { .fd = xsk_port_fd(p), .events = POLLIN }, { .fd = us, .events = POLLIN } };
 
 		if (poll(pf, 2, 100) < 0 && errno != EINTR)

@@ -6,6 +6,7 @@
  * is described in remote.h.
  */
 #include "remote.h"
+#include "harness/model/base.h"
 #include "pattern.h"
 #include "harness/model/record.h"
 #include "harness/model/scenario.h"
@@ -79,23 +80,6 @@ static int64_t mono_ms(void)
 	return now_ns() / 1000000;
 }
 
-static int write_all_fd(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Reads exactly len bytes before the deadline (ms, -1: none).  0, -ETIMEDOUT, -EPIPE at EOF. */
 static int read_exact(int fd, void *buf, size_t len, int64_t deadline)
 {
@@ -155,7 +139,7 @@ int remote_send(int fd, const struct ctl_msg *msg)
 	be = htonl((uint32_t)len);
 	memcpy(frame, &be, sizeof(be));
 	memcpy(frame + sizeof(be), text, len);
-	r = write_all_fd(fd, frame, sizeof(be) + len);
+	r = write_all(fd, frame, sizeof(be) + len, NULL);
 	free(frame);
 	free(text);
 	return r;
@@ -519,7 +503,7 @@ int remote_role_begin(const struct remote *r, enum role_kind kind, const struct 
 	}
 	if (c->sock.nodelay)
 		setsockopt(data, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((ret = write_all_fd(data, reply.reply.token, REMOTE_TOKEN_LEN))) {
+	if ((ret = write_all(data, reply.reply.token, REMOTE_TOKEN_LEN, NULL))) {
 		snprintf(err, errlen, "far %s %s: sending the data token: %s", kind_name(kind), p->addr, strerror(-ret));
 		goto fail;
 	}

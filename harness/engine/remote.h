@@ -28,7 +28,7 @@
 #define COPYLAB_REMOTE_H
 
 #include "control.h"
-#include "roles.h"
+#include "rep.h"
 
 #include <stdbool.h>
 #include <stddef.h>

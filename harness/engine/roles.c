@@ -6,6 +6,7 @@
  * plain blocking I/O so that every strategy meets the same peers.
  */
 #include "roles.h"
+#include "harness/model/base.h"
 #include "harness/model/scenario.h"
 #include "harness/measure/perfcount.h"
 #include "harness/measure/latency.h"
@@ -30,14 +31,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static double tv_s(struct timeval tv)
 {

@@ -5,6 +5,7 @@
  * every path (no role left running, no output file left behind).
  */
 #include "run.h"
+#include "harness/model/base.h"
 #include "remote.h"
 #include "harness/net/userstack_link.h"
 #include "roles.h"
@@ -24,36 +25,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-volatile sig_atomic_t run_interrupted;
-
-const char *errno_name(int err)
-{
-	static char buf[16];
-	const char *n = strerrorname_np(err);
-
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "%d", err);
-	return buf;
-}
-
-static int write_all(int fd, const unsigned char *p, uint64_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len > (64 << 20) ? (64 << 20) : len);
-
-		if (run_interrupted)
-			return -EINTR;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /*
  * After the expected hashes: flip one bit, drop a block, send a block twice,
@@ -153,7 +124,7 @@ int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 		snprintf(err, errlen, "creating source file %s: %s", in->source_path, strerror(errno));
 		goto fail;
 	}
-	r = write_all(fd, in->payload.data, in->payload.size);
+	r = write_all(fd, in->payload.data, in->payload.size, &run_interrupted);
 	close(fd);
 	if (r) {
 		snprintf(err, errlen, "writing source file %s: %s (%s)", in->source_path,
@@ -209,7 +180,7 @@ static void restore_source(const struct run_inputs *in, uint64_t from)
 	if (fd < 0)
 		return;
 	if (from < in->payload.size && lseek(fd, (off_t)from, SEEK_SET) >= 0)
-		write_all(fd, in->payload.data + from, in->payload.size - from);
+		write_all(fd, in->payload.data + from, in->payload.size - from, &run_interrupted);
 	close(fd);
 }
 

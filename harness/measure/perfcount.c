@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* perf_event_open counters for the calling process, switched by prctl(). */
 #include "perfcount.h"
-#include "harness/engine/run.h"
+#include "harness/model/base.h"
 
 #include <errno.h>
 #include <linux/perf_event.h>

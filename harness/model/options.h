@@ -8,7 +8,7 @@
 #ifndef COPYLAB_OPTIONS_H
 #define COPYLAB_OPTIONS_H
 
-#include "harness/engine/run.h"
+#include "spec.h"
 
 #include <stddef.h>
 #include <stdint.h>

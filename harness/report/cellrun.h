@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "harness/engine/run.h"		/* errno_name() */
+#include "harness/model/base.h"	/* errno_name() */
 #include "harness/model/record.h"		/* scenario_name(), the strategy registry */
 
 struct crrow {

@@ -8,6 +8,7 @@
  * a sendfile between sockets, an unaligned vmsplice with SPLICE_F_GIFT).
  */
 #include "harness/cli/cli.h"
+#include "harness/model/base.h"
 #include "harness/results/write.h"
 #include "cellrun.h"
 

@@ -4,6 +4,7 @@
  * docs/results.md) and the readable table printed at the end of a run.
  */
 #include "write.h"
+#include "harness/model/base.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -89,21 +90,6 @@ static int dir_path(const struct results *r, const char *name, char *out, size_t
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * The new content in an unnamed file (O_TMPFILE) of the target's directory,
  * written and synced, then named and renamed over the target: a process
@@ -134,7 +120,7 @@ int write_file_atomic(const char *path, const char *text, size_t len)
 		fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, text, len);
+	err = write_all(fd, text, len, NULL);
 	/* mkstemp makes 0600; results are meant to be read by whoever studies them. */
 	if (!err && fchmod(fd, 0644) != 0)
 		err = -errno;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The epoll plumbing of `copylab serve` and `copylab relay` (see evloop.h). */
 #include "evloop.h"
+#include "harness/model/base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -170,10 +171,7 @@ long ev_raise_nofile(void)
 
 int64_t ev_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now_ns() / 1000000;
 }
 
 int ev_socket_error(int fd)

@@ -4,6 +4,7 @@
  * counts inside their window and the parent checks every figure it reads.
  */
 #include <setjmp.h>
+#include "harness/model/base.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -121,22 +122,6 @@ static void fresh_slot(int slot)
 	assert_slot_zero(slot);
 }
 
-/* Writes all of len, retrying short writes. 0 or -1. */
-static int write_all(int fd, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-
-	while (len) {
-		ssize_t n = write(fd, b, len);
-
-		if (n <= 0)
-			return -1;
-		b += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* ---- (a) read and write across the boundary ---------------------------- */
 
 enum { SLOT_RW = 0, SLOT_SPLICE, SLOT_TCP, SLOT_IN, SLOT_OUT, SLOT_RESET, SLOT_SCHED, SLOT_FAULT };
@@ -224,7 +209,7 @@ static void test_splice_bytes_in_kernel(void **state)
 	g_splice_file = mkstemp(path);
 	assert_true(g_splice_file >= 0);
 	unlink(path);
-	assert_int_equal(write_all(g_splice_file, g_buf, MIB), 0);
+	assert_int_equal(write_all(g_splice_file, g_buf, MIB, NULL), 0);
 	fresh_slot(SLOT_SPLICE);
 	run_child(child_splice, NULL);
 	close(g_splice_file);
@@ -271,7 +256,7 @@ static int child_tcp_sender(void *arg)
 	const struct tcp_pair *t = arg;
 
 	close(t->rx);
-	return write_all(t->tx, g_buf, MIB) ? 3 : 0;
+	return write_all(t->tx, g_buf, MIB, NULL) ? 3 : 0;
 }
 
 /* A connected TCP pair on 127.0.0.1, port chosen by the kernel. */
@@ -359,7 +344,7 @@ static void test_outsiders_not_counted(void **state)
 	fresh_slot(SLOT_OUT);
 	run_child(child_with_grandchild, NULL);
 	/* Nor does this process, which never opened a window. */
-	assert_int_equal(write_all(null, g_buf, 65536), 0);
+	assert_int_equal(write_all(null, g_buf, 65536, NULL), 0);
 	close(null);
 	read_slot(SLOT_IN, &c);
 	print_message("# outsiders: in-window writes %llu bytes %llu\n",

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The types one repetition is made of, shared by the engine (run.c), the
+ * role processes (roles.c) and nic mode's far roles (remote.c): what the
+ * run is asked to do (run_config), what every repetition of one size shares
+ * (run_inputs), what a role is given before fork (role_ctx) and what it
+ * reports at its end (role_report).  Types only, so that no file of the
+ * engine includes another only to reach them.
+ */
+#ifndef COPYLAB_REP_H
+#define COPYLAB_REP_H
+
+#include "fault.h"
+#include "pattern.h"
+#include "verify.h"
+#include "harness/model/record.h"
+#include "harness/model/spec.h"
+#include "harness/measure/latency.h"
+#include "harness/net/transport.h"
+#include "tracer/copytrace.h"
+
+#include <limits.h>
+
+struct ledger;
+struct remote;
+
+/*
+ * Negative verification: the data entering the path is damaged after the
+ * expected hashes were taken, as a faulty strategy would damage it, so a
+ * test can prove that every kind of damage is caught and located.
+ */
+enum corruption { CORRUPT_NONE, CORRUPT_FLIP, CORRUPT_DROP, CORRUPT_DUP, CORRUPT_SWAP };
+#define CORRUPT_BLOCK 4096
+
+struct run_config {
+	enum scenario scenario;
+	enum transport transport;
+	uint64_t size;
+	size_t block;
+	struct sockopts sock;
+	bool nonblock;
+	size_t pipe_size;	/* --pipe-size: scenario pipe and strategy pipes; 0 = default */
+	bool sink_discard;	/* the fixed sink splices to /dev/null: unverified */
+	uint64_t sink_close_at;	/* fault injection: the sink closes after this many
+				 * bytes; UINT64_MAX = never (--fault sink-close) */
+	struct fault fault;	/* fault injection: the other --fault kinds */
+	enum corruption corrupt;	/* fault injection: damage the data entering the path */
+	uint64_t corrupt_at;	/* where (bytes; rounded down to a 4 KiB block) */
+	double timeout_s;
+	const char *workdir;
+	bool no_perf;		/* --no-perf */
+	bool profile;		/* --profile: perf record on the role under test */
+	bool cache_cold;	/* --cache cold: evict file inputs before each rep */
+	unsigned outstanding;	/* echo: requests in flight at most (default 1) */
+	unsigned conns;		/* --conns: parallel transfers (serve, relay); 0 or 1 = one */
+	int pin[MAX_ROLES];	/* CPU per role (role order of the scenario), -1 = none */
+	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
+	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */
+	copytrace_totals_fn tracer;	/* the preloaded tracer's totals, or NULL */
+	const char *tracer_note;
+	const struct remote *remote;	/* --transport nic: the far daemons (--peer) */
+};
+
+/* What every repetition of one size shares: payload, hashes, source file. */
+struct run_inputs {
+	struct payload payload;
+	struct expected expected;
+	unsigned conns;			/* connections the payload is split among (>= 1) */
+	struct expected *slice;		/* --conns > 1: each connection's slice, else NULL */
+	char source_path[PATH_MAX];	/* "" when the scenario reads no file */
+};
+
+/*
+ * --conns N: --size is the total over all connections, and connection i
+ * carries payload bytes [i * size / N, (i + 1) * size / N): shares differ by
+ * at most one byte, and each is its own part of the pattern, so bytes that
+ * cross from one connection into another are caught as damage.
+ */
+static inline void conn_slice(uint64_t size, unsigned n, unsigned i, uint64_t *off, uint64_t *len)
+{
+	uint64_t a = (uint64_t)((unsigned __int128)size * i / n);
+	uint64_t b = (uint64_t)((unsigned __int128)size * (i + 1) / n);
+
+	*off = a;
+	*len = b - a;
+}
+
+static inline unsigned run_conns(const struct run_config *c)
+{
+	return c->conns > 1 ? c->conns : 1;
+}
+
+enum role_kind { RK_TESTED, RK_SOURCE, RK_SINK, RK_ECHO_CLIENT };
+
+#define FIXED_IO_BLOCK (64 * 1024)
+/* --conns: calls of FIXED_IO_BLOCK per connection per turn of a fixed role's loop */
+#define FIXED_TURN_CALLS 4
+
+/* What a role process tells the parent when it ends (one atomic pipe write). */
+struct role_report {
+	int32_t status;			/* 0 or -errno */
+	char call[24];			/* the syscall that failed */
+	char what[96];			/* extra context for the error */
+	struct role_result res;
+	int32_t verify;			/* enum verify_state; -1: not a verifying role */
+	uint64_t digest;
+	char note[160];
+	char perf_note[96];
+	uint64_t pipe_granted;
+	int32_t thp_granted;		/* the strategy's memory is backed by huge pages */
+	struct zerocopy_counters zc;
+	struct zcrecv_counters zcr;	/* the tested role's zero-copy receive */
+	char fixed_sender[16];		/* a source role: "send" or "msg_zerocopy" */
+	struct latency_summary latency;	/* the echo client's round trips */
+	int64_t t_end_ns;		/* CLOCK_MONOTONIC at the role's last byte */
+};
+
+/* Everything a role needs, decided by the parent before fork. */
+struct role_ctx {
+	enum role_kind kind;
+	const struct run_config *c;
+	const struct strategy_spec *spec;
+	const struct run_inputs *in;
+	int in_fd, out_fd;		/* sockets or pipe ends; -1 for files/memory */
+	/*
+	 * --conns N (serve, relay): the role's N connections, in_fds[0] and
+	 * out_fds[0] being in_fd and out_fd; unused entries are -1.
+	 */
+	int nconn;
+	int in_fds[MAX_CONNS], out_fds[MAX_CONNS];
+	/* Shared with the parent: CLOCK_MONOTONIC of each connection's last byte
+	 * at the receiving role (MAX_CONNS entries). */
+	int64_t *conn_end_ns;
+	const char *out_path;		/* file output of the tested role, or NULL */
+	const char *out2_path;		/* fanout's recording, or NULL */
+	int slot;			/* the role's index: its ledger slot */
+	int go_fd;			/* barrier: read returns 0 at release */
+	int report_fd;			/* where the report goes */
+};
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The few helpers every layer of the harness uses: an errno's name, the
+ * monotonic clock and a write that finishes.  Kept here, below everything,
+ * so that no layer includes another only to reach one of them.
+ */
+#ifndef COPYLAB_BASE_H
+#define COPYLAB_BASE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Set by a command's SIGINT/SIGTERM handler: a running repetition, a far
+ * role's wait and a write_all given it end cleanly at the next check.
+ */
+extern volatile sig_atomic_t run_interrupted;
+
+/* "EPIPE" for EPIPE; the number as text when it has no name. */
+const char *errno_name(int err);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t now_ns(void);
+/* Seconds from a now_ns() reading to now. */
+double secs_since(int64_t t0_ns);
+
+/*
+ * Writes all of buf, retrying EINTR and short writes.  0, or -errno; a set
+ * *stop (a signal handler's flag; NULL for none) ends it with -EINTR.
+ * Callers on sockets ignore SIGPIPE, as every copylab process that writes
+ * to a peer does.
+ */
+int write_all(int fd, const void *buf, size_t len, volatile sig_atomic_t *stop);
+
+#endif
