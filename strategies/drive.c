@@ -1,11 +1,46 @@
 /* SPDX-License-Identifier: MIT */
-/* The step loop of a strategy transfer, with poll() where it must wait. */
+/* A strategy transfer's life: init, begin, the step loops (poll() where they must wait), end. */
 #include "drive.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
+
+void xfer_init(struct xfer *x, enum scenario sc, enum endpoint_kind in, enum endpoint_kind out,
+	       size_t block, const struct tunables *tun)
+{
+	memset(x, 0, sizeof(*x));
+	x->scenario = sc;
+	x->in_kind = in;
+	x->out_kind = out;
+	x->in_fd = x->out_fd = x->out2_fd = -1;
+	x->wait[0].fd = x->wait[1].fd = -1;
+	x->block = block;
+	x->tun = *tun;
+}
+
+int xfer_begin(const struct strategy *s, struct xfer *x)
+{
+	if (s->priv_size && !(x->priv = calloc(1, s->priv_size))) {
+		x->failed_call = "calloc";
+		return -ENOMEM;
+	}
+	x->begun = true;
+	return s->setup ? s->setup(x) : 0;
+}
+
+void xfer_end(const struct strategy *s, struct xfer *x)
+{
+	if (!x->begun)
+		return;
+	if (s->teardown)
+		s->teardown(x);
+	free(x->priv);
+	x->priv = NULL;
+	x->begun = false;
+}
 
 ssize_t xfer_drive(const struct strategy *s, struct xfer *x, volatile sig_atomic_t *stop)
 {

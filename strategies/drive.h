@@ -1,11 +1,32 @@
 /* SPDX-License-Identifier: MIT */
-/* Driving one strategy transfer to its end: the loop every caller shares. */
+/*
+ * A strategy transfer's life, the same for every caller (the role under
+ * test, copylab copy, serve and relay): made, begun, driven to its end by
+ * the loop they share, ended.
+ */
 #ifndef COPYLAB_DRIVE_H
 #define COPYLAB_DRIVE_H
 
 #include "strategy.h"
 
 #include <signal.h>
+
+/*
+ * Zeroes x and sets what every transfer starts with: the scenario and its
+ * endpoint kinds, no descriptors (-1), nothing to wait on, the block and
+ * the tunables.  The caller then fills its descriptors and total.
+ */
+void xfer_init(struct xfer *x, enum scenario sc, enum endpoint_kind in, enum endpoint_kind out,
+	       size_t block, const struct tunables *tun);
+/*
+ * Gives the strategy its private state (priv_size bytes, zeroed) and runs
+ * its setup.  0, or the negative errno with x->failed_call set.  After any
+ * return, xfer_end releases what was made (a strategy's teardown runs even
+ * after its setup failed; nothing runs when the state could not be had).
+ */
+int xfer_begin(const struct strategy *s, struct xfer *x);
+/* Teardown and the state freed, once; nothing for a transfer never begun. */
+void xfer_end(const struct strategy *s, struct xfer *x);
 
 /*
  * Steps s->move until it says done, waiting in poll() on what the strategy

@@ -150,6 +150,8 @@ struct xfer {
 	 * the owner of the socket passes it to the socket's next transfer.
 	 */
 	uint32_t zc_next_seq;
+	/* Set by xfer_begin once the state is allocated: xfer_end has work. */
+	bool begun;
 };
 
 /*
@@ -262,5 +264,36 @@ static inline bool strategy_supports(const struct strategy *s, enum scenario sc)
 extern const struct strategy *const strategy_table[];
 extern const size_t strategy_count;
 const struct strategy *strategy_find(const char *name);
+
+/*
+ * Where a caller means to run a strategy.  Every caller (copylab run and
+ * bench, serve, relay, copy, claims) asks strategy_refusal with one of these,
+ * so that which strategy may run where is decided in one place, from the
+ * strategy's table.
+ */
+struct strategy_place {
+	enum scenario scenario;
+	const char *transport;	/* as --transport spells it; NULL: the place has no sockets */
+	bool af_unix;		/* the role's sockets are AF_UNIX (unix; userstack's shim socket) */
+	bool own_process;	/* a tool runs the strategy itself: a role that kernel
+				 * configuration replaces cannot be played there */
+	int privileged;		/* 1 root, 0 not; -1: not judged here (the tool tries
+				 * setup and names the call that failed) */
+};
+
+enum refusal_kind {
+	REFUSE_NONE,
+	REFUSE_SCENARIO,	/* the strategy's table says no for this scenario */
+	REFUSE_TRANSPORT,	/* not over this transport */
+	REFUSE_PROCESS,		/* no process plays its role; this place needs one */
+	REFUSE_PRIVILEGE,	/* it needs a privilege the caller lacks */
+};
+
+struct refusal {
+	enum refusal_kind kind;
+	const char *why;	/* one sentence; NULL with REFUSE_NONE */
+};
+
+struct refusal strategy_refusal(const struct strategy *s, const struct strategy_place *where);
 
 #endif

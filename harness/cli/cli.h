@@ -3,6 +3,9 @@
 #ifndef COPYLAB_CLI_H
 #define COPYLAB_CLI_H
 
+#include "harness/net/transport.h"
+#include "strategies/strategy.h"
+
 #define EXIT_RUN_FAILED 1
 #define EXIT_USAGE 2
 
@@ -37,5 +40,12 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * -1 after saying on stderr, as "copylab: WHO: ...", why it could not run.
  */
 int cli_run_command(const char *who, char **argv, char **env, int *status);
+
+/*
+ * Where copylab run (and bench, claims) puts a strategy: scenario sc over
+ * transport tr, as this user; a role that kernel configuration plays is
+ * allowed.  For strategy_refusal.
+ */
+struct strategy_place run_place(enum scenario sc, enum transport tr);
 
 #endif

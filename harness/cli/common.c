@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* What the subcommands share: the form of a usage error, running a command. */
+/*
+ * What the subcommands share: the form of a usage error, running a command,
+ * where copylab run places a strategy.
+ */
 #include "cli.h"
+#include "harness/model/scenario.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,4 +90,18 @@ int cli_run_command(const char *who, char **argv, char **env, int *status)
 		return -1;
 	}
 	return 0;
+}
+
+struct strategy_place run_place(enum scenario sc, enum transport tr)
+{
+	bool sockets = scenario_def(sc)->uses_transport;
+
+	return (struct strategy_place){
+		.scenario = sc,
+		.transport = sockets ? transport_name(tr) : NULL,
+		/* userstack: the role's end is the shim's kind of socket, an AF_UNIX fd to stackd */
+		.af_unix = sockets && (tr == TR_UNIX || tr == TR_USERSTACK),
+		.own_process = false,
+		.privileged = geteuid() == 0,
+	};
 }

@@ -116,6 +116,7 @@ int cmd_copy(int argc, char **argv)
 	struct strategy_spec spec = { 0 };
 	const char *label = NULL, *src, *dst;
 	char err[320], names[256], target[PATH_MAX], tmp[PATH_MAX + 32], dircopy[PATH_MAX], basecopy[PATH_MAX];
+	struct refusal why;
 	uint64_t block = COPY_DEFAULT_BLOCK;
 	bool verify = false, do_fsync = false, verbose = false;
 	struct stat sst, dstst;
@@ -151,9 +152,10 @@ int cmd_copy(int argc, char **argv)
 		return usage_error("copy: --strategy is required; valid: %s", strategy_names(names, sizeof(names)));
 	if (parse_strategy_spec(label, &spec, err, sizeof(err)))
 		return usage_error("%s", err);
-	if (!strategy_supports(spec.s, SC_COPY))
-		return usage_error("%s cannot copy a file: %s", spec.s->name,
-				   spec.s->support[SC_COPY].why_not ? spec.s->support[SC_COPY].why_not : "not supported");
+	why = strategy_refusal(spec.s, &(struct strategy_place){ .scenario = SC_COPY, .own_process = true,
+								 .privileged = -1 });
+	if (why.kind != REFUSE_NONE)
+		return usage_error("%s cannot copy a file: %s", spec.s->name, why.why);
 	if (optind != argc - 2)
 		return usage_error("copy: give a source and a destination (see copylab copy --help)");
 	src = argv[optind];
@@ -205,27 +207,18 @@ int cmd_copy(int argc, char **argv)
 		goto out_unlink;
 	}
 
-	memset(&x, 0, sizeof(x));
-	x.scenario = SC_COPY;
-	x.in_kind = EP_FILE;
-	x.out_kind = EP_FILE;
+	xfer_init(&x, SC_COPY, EP_FILE, EP_FILE, block, &spec.tun);
 	x.in_fd = in;
 	x.out_fd = out;
-	x.out2_fd = -1;
-	x.wait[0].fd = x.wait[1].fd = -1;
 	x.total = sst.st_size;
-	x.block = block;
-	x.tun = spec.tun;
-	if (spec.s->priv_size && !(x.priv = calloc(1, spec.s->priv_size))) {
+	r = xfer_begin(spec.s, &x);
+	if (r == -ENOMEM && !x.begun) {
 		rc = copy_fail(spec.label, "calloc", ENOMEM, "strategy state");
 		goto out_unlink;
 	}
-	r = spec.s->setup ? spec.s->setup(&x) : 0;
 	if (r == 0)
 		r = xfer_drive(spec.s, &x, &copy_interrupted);
-	if (spec.s->teardown)
-		spec.s->teardown(&x);
-	free(x.priv);
+	xfer_end(spec.s, &x);
 	if (r == -EINTR && copy_interrupted) {
 		fprintf(stderr, "copylab copy: %s: interrupted by %s after %" PRIu64 " of %" PRIu64
 			" bytes; %s left as it was\n", spec.label, strsignal(copy_interrupted), x.moved,

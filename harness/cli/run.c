@@ -783,17 +783,13 @@ static bool role_is_sink(enum scenario sc, int i)
 	return sc != SC_ECHO && strcmp(name, "source") != 0;
 }
 
-/* Why a strategy cannot run here: this transport, or a privilege we lack. */
-static const char *transport_refusal(const struct strategy *s, enum scenario sc, int tr)
+/* Why strategy NAME cannot run scenario sc over tr here, or NULL when it can. */
+static const char *refusal_here(const char *name, enum scenario sc, enum transport tr)
 {
-	/* userstack: the role under test's end is the shim's kind of socket, an AF_UNIX fd to stackd. */
-	if ((tr == TR_UNIX || tr == TR_USERSTACK) && scenario_def(sc)->uses_transport && s->af_unix_why_not)
-		return s->af_unix_why_not;
-	if (s->only_transport && scenario_def(sc)->uses_transport && strcmp(transport_name(tr), s->only_transport))
-		return s->elsewhere_why_not;
-	if (s->needs_privilege && geteuid() != 0)
-		return s->needs_privilege;
-	return NULL;
+	const struct strategy *st = strategy_find(name);
+	struct strategy_place place = run_place(sc, tr);
+
+	return st ? strategy_refusal(st, &place).why : "no such strategy in this build";
 }
 
 /*
@@ -802,12 +798,14 @@ static const char *transport_refusal(const struct strategy *s, enum scenario sc,
  */
 static int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group *g)
 {
+	struct strategy_place place = run_place(sc, tr);
 	char buf[512], err[320], *save = NULL, *tok;
+	struct refusal why;
 
 	g->nspecs = 0;
 	if (!strcmp(list, "all")) {
 		for (size_t i = 0; i < strategy_count && g->nspecs < MAX_SPECS; i++)
-			if (strategy_supports(strategy_table[i], sc) && !transport_refusal(strategy_table[i], sc, tr))
+			if (strategy_refusal(strategy_table[i], &place).kind == REFUSE_NONE)
 				parse_strategy_spec(strategy_table[i]->name, &g->spec[g->nspecs++], err, sizeof(err));
 		return 0;
 	}
@@ -819,12 +817,11 @@ static int parse_strategy_list(const char *list, enum scenario sc, int tr, struc
 			return usage_error("--strategy: at most %d strategies in one run", MAX_SPECS);
 		if (parse_strategy_spec(tok, sp, err, sizeof(err)))
 			return usage_error("%s", err);
-		if (!strategy_supports(sp->s, sc))
-			return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(sc),
-					   sp->s->support[sc].why_not ? sp->s->support[sc].why_not : "not supported");
-		if (transport_refusal(sp->s, sc, tr))
-			return usage_error("%s cannot run here (%s): %s", sp->s->name, transport_name(tr),
-					   transport_refusal(sp->s, sc, tr));
+		why = strategy_refusal(sp->s, &place);
+		if (why.kind == REFUSE_SCENARIO)
+			return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(sc), why.why);
+		if (why.kind != REFUSE_NONE)
+			return usage_error("%s cannot run here (%s): %s", sp->s->name, transport_name(tr), why.why);
 		for (int i = 0; i < g->nspecs; i++)
 			if (!strcmp(g->spec[i].label, sp->label))
 				return usage_error("--strategy: '%s' is listed twice", sp->label);
@@ -1717,8 +1714,8 @@ int cmd_bench(int argc, char **argv)
 		char list[128];
 
 		snprintf(list, sizeof(list), "readwrite%s%s",
-			 transport_refusal(strategy_find("msg_zerocopy"), SC_SEND, TR_VETH) ? "" : ",msg_zerocopy",
-			 transport_refusal(strategy_find("uring_send_zc"), SC_SEND, TR_VETH) ? "" : ",uring_send_zc");
+			 refusal_here("msg_zerocopy", SC_SEND, TR_VETH) ? "" : ",msg_zerocopy",
+			 refusal_here("uring_send_zc", SC_SEND, TR_VETH) ? "" : ",uring_send_zc");
 		bench_group_add(groups, &ngroups, &s, &p, list, SC_SEND, TR_VETH, 256ull << 20, DEFAULT_BLOCK);
 	}
 	/*
@@ -1733,10 +1730,9 @@ int cmd_bench(int argc, char **argv)
 	if (!routed)
 		fprintf(stderr, "copylab: bench: no relay-vs-nat comparison: %s\n", routed_err);
 	if (routed) {
-		if (!strategy_find("nat") || transport_refusal(strategy_find("nat"), SC_RELAY, TR_ROUTED))
+		if (refusal_here("nat", SC_RELAY, TR_ROUTED))
 			fprintf(stderr, "copylab: bench: relay over routed without nat: %s\n",
-				strategy_find("nat") ? transport_refusal(strategy_find("nat"), SC_RELAY, TR_ROUTED)
-						     : "no nat strategy");
+				refusal_here("nat", SC_RELAY, TR_ROUTED));
 		bench_group_add(groups, &ngroups, &s, &p, "all", SC_RELAY, TR_ROUTED, 256ull << 20, DEFAULT_BLOCK);
 	}
 	/*

@@ -243,14 +243,7 @@ static int tested_prepare(const struct role_ctx *r, int k, struct xfer *x, struc
 
 	const struct scenario_def *d = scenario_def(r->c->scenario);
 
-	memset(x, 0, sizeof(*x));
-	x->scenario = r->c->scenario;
-	x->in_kind = d->in;
-	x->out_kind = d->out;
-	x->in_fd = x->out_fd = x->out2_fd = -1;
-	x->wait[0].fd = x->wait[1].fd = -1;
-	x->block = r->c->block;
-	x->tun = r->spec->tun;
+	xfer_init(x, r->c->scenario, d->in, d->out, r->c->block, &r->spec->tun);
 	x->tun.nonblock = nonblock;
 	if (r->c->pipe_size && !(x->tun.set & TUN_PIPE_SIZE) &&
 	    (r->spec->s->tunables & TUN_PIPE_SIZE)) {
@@ -355,18 +348,14 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 
 	if (tested_prepare(r, 0, &x, rep))
 		role_exit(r, rep);
-	if (s->priv_size && !(x.priv = calloc(1, s->priv_size))) {
-		set_error(rep, ENOMEM, "calloc", "strategy state");
-		role_exit(r, rep);
-	}
 	/*
 	 * Counters first: perf's inherit only reaches threads created after
 	 * the counter, and setup may start one (io_uring's SQPOLL poller).
 	 */
 	window_prepare(r, &w, rep);
-	ret = s->setup ? s->setup(&x) : 0;
+	ret = xfer_begin(s, &x);
 	if (ret < 0) {
-		set_error(rep, ret, x.failed_call, "setup");
+		set_error(rep, ret, x.failed_call, x.begun ? "setup" : "strategy state");
 		goto out;
 	}
 	if (r->c->fault.kind == FAULT_SIGNALS)
@@ -388,9 +377,7 @@ out:
 	rep->thp_granted = x.thp_granted;
 	rep->zc = x.zc;
 	rep->zcr = x.zcr;
-	if (s->teardown)
-		s->teardown(&x);
-	free(x.priv);
+	xfer_end(s, &x);
 	role_exit(r, rep);
 }
 
@@ -433,17 +420,13 @@ static __attribute__((noreturn)) void run_tested_many(const struct role_ctx *r, 
 
 		if (tested_prepare(r, prepared, x, rep))
 			goto out;
-		if (s->priv_size && !(x->priv = calloc(1, s->priv_size))) {
-			set_error(rep, ENOMEM, "calloc", "strategy state");
-			goto out;
-		}
-		ret = s->setup ? s->setup(x) : 0;
+		ret = xfer_begin(s, x);
 		if (ret < 0) {
 			char what[64];
 
-			snprintf(what, sizeof(what), "setup of connection %d of %d", prepared + 1, n);
+			snprintf(what, sizeof(what), "%s of connection %d of %d",
+				 x->begun ? "setup" : "strategy state", prepared + 1, n);
 			set_error(rep, ret, x->failed_call, what);
-			prepared++;
 			goto out;
 		}
 	}
@@ -467,9 +450,7 @@ out:
 		rep->res.io.eagain += x->io.eagain;
 		rep->res.io.eintr += x->io.eintr;
 		zc_add(&rep->zc, &x->zc);
-		if (k < prepared && s->teardown)
-			s->teardown(x);
-		free(x->priv);
+		xfer_end(s, x);
 	}
 	rep->pipe_granted = xs[0].pipe_granted;
 	rep->thp_granted = xs[0].thp_granted;

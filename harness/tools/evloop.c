@@ -210,15 +210,3 @@ void ev_call_sizes(const struct strategy *s, struct tunables *tun, size_t *block
 	}
 }
 
-const char *ev_strategy_refusal(const char *name)
-{
-	const struct strategy *s = strategy_find(name);
-
-	if (!s)
-		return "no such strategy (copylab list shows them)";
-	if (s->role_replaced_by)
-		return "this strategy runs no process (the kernel does the job, configured over copylab's "
-		       "routed transport), so there is nothing for this tool to run: measure it with "
-		       "copylab run --transport routed";
-	return NULL;
-}

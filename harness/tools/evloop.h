@@ -60,13 +60,16 @@ uint32_t ev_from_poll(short events);
 int ev_socket_error(int fd);
 
 /*
- * Why the tools cannot drive a strategy, or NULL when they can: only one
- * whose role no process plays (role_replaced_by: nat) is refused.  What
- * else a strategy waits on (waits_beyond_sockets: an io_uring ring, a
- * timer, the socket's error queue) is a descriptor in x->wait that both
- * tools add to their epoll set beside the connection's sockets.
+ * Where the tools run a strategy, for strategy_refusal: on real sockets,
+ * not one of copylab run's transports (NULL), in their own process, privilege not judged up front (a strategy that needs one
+ * fails its setup, and the tool names the call).  Only a strategy whose
+ * role no process plays (role_replaced_by: nat) is refused: what else a
+ * strategy waits on (waits_beyond_sockets: an io_uring ring, a timer, the
+ * socket's error queue) is a descriptor in x->wait that both tools add to
+ * their epoll set beside the connection's sockets.
  */
-const char *ev_strategy_refusal(const char *name);
+#define EV_PLACE(sc) ((struct strategy_place){ .scenario = (sc), .transport = NULL, \
+					       .own_process = true, .privileged = -1 })
 
 /*
  * The tools' call sizes.  A strategy whose calls cost no user memory

@@ -14,6 +14,7 @@
  */
 #include "harness/cli/cli.h"
 #include "evloop.h"
+#include "strategies/drive.h"
 #include "harness/model/options.h"
 
 #include <arpa/inet.h>
@@ -42,7 +43,6 @@ struct pair {
 	struct ev_handle hc, hu;	/* client and upstream sockets */
 	uint32_t ev_c, ev_u;		/* their epoll interest */
 	bool connecting;		/* upstream connect() in progress */
-	bool live[2];			/* the direction's xfer is set up */
 	bool done[2];			/* input ended and everything delivered */
 	struct xfer x[2];
 	struct wait_on need[2][2];	/* what each direction waits for */
@@ -128,13 +128,7 @@ static void pair_close(struct relay *rl, struct pair *p, const char *why)
 		/* Out of the epoll set before teardown closes the ring or timer. */
 		drop_wait(rl, p, d, 0);
 		drop_wait(rl, p, d, 1);
-		if (p->live[d]) {
-			if (rl->s->teardown)
-				rl->s->teardown(&p->x[d]);
-			free(p->x[d].priv);
-			p->x[d].priv = NULL;
-			p->live[d] = false;
-		}
+		xfer_end(rl->s, &p->x[d]);
 	}
 	if (!rl->quiet)
 		fprintf(stderr, "%s: closed, %" PRIu64 " bytes to upstream, %" PRIu64 " back%s%s\n",
@@ -183,17 +177,10 @@ static void set_events(struct relay *rl, struct ev_handle *h, uint32_t *cur, uin
 
 static void init_xfer(struct relay *rl, struct xfer *x, int in, int out)
 {
-	memset(x, 0, sizeof(*x));
-	x->scenario = SC_RELAY;
-	x->in_kind = EP_SOCKET;
-	x->out_kind = EP_SOCKET;
+	xfer_init(x, SC_RELAY, EP_SOCKET, EP_SOCKET, rl->block, &rl->tun);
 	x->in_fd = in;
 	x->out_fd = out;
-	x->out2_fd = -1;
-	x->wait[0].fd = x->wait[1].fd = -1;
 	x->total = UINT64_MAX;
-	x->block = rl->block;
-	x->tun = rl->tun;
 	x->tun.nonblock = true;
 }
 
@@ -206,10 +193,7 @@ static int pair_start(struct relay *rl, struct pair *p)
 	init_xfer(rl, &p->x[C2U], p->hc.fd, p->hu.fd);
 	init_xfer(rl, &p->x[U2C], p->hu.fd, p->hc.fd);
 	for (int d = 0; d < 2; d++) {
-		if (rl->s->priv_size && !(p->x[d].priv = calloc(1, rl->s->priv_size)))
-			return -ENOMEM;
-		p->live[d] = true;
-		ret = rl->s->setup ? rl->s->setup(&p->x[d]) : 0;
+		ret = xfer_begin(rl->s, &p->x[d]);
 		if (ret < 0)
 			return ret;
 	}
@@ -379,7 +363,7 @@ static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)
 		err = pair_start(rl, p);
 		if (err < 0) {
 			char why[160];
-			const struct xfer *x = &p->x[p->live[U2C] ? U2C : C2U];
+			const struct xfer *x = &p->x[p->x[U2C].begun ? U2C : C2U];
 
 			snprintf(why, sizeof(why), "%s setup: %s: %s", rl->s->name,
 				 x->failed_call ? x->failed_call : "calloc", strerror(-err));
@@ -637,16 +621,9 @@ static int probe_strategy(struct relay *rl, char *why, size_t len)
 		return -1;
 	init_xfer(rl, &x, fds[0], fds[1]);
 	before = open_fds();
-	if (rl->s->priv_size && !(x.priv = calloc(1, rl->s->priv_size))) {
-		ret = -ENOMEM;
-		x.failed_call = "calloc";
-	} else if (rl->s->setup) {
-		ret = rl->s->setup(&x);
-	}
+	ret = xfer_begin(rl->s, &x);
 	during = open_fds();
-	if (rl->s->teardown)
-		rl->s->teardown(&x);
-	free(x.priv);
+	xfer_end(rl->s, &x);
 	close(fds[0]);
 	close(fds[1]);
 	if (ret < 0) {
@@ -714,6 +691,7 @@ int cmd_relay(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char err[512], addr[80];
+	struct refusal why;
 	uint64_t block;
 	bool block_set = false;
 	long n, fd_limit, per_pair;
@@ -766,14 +744,11 @@ int cmd_relay(int argc, char **argv)
 		return usage_error("relay needs --listen ADDR:PORT and --to ADDR:PORT (see copylab relay --help)");
 	if (parse_strategy_spec(label, &spec, err, sizeof(err)))
 		return usage_error("%s", err);
-	if (!strategy_supports(spec.s, SC_RELAY))
-		return usage_error("%s cannot relay: %s", spec.s->name,
-				   spec.s->support[SC_RELAY].why_not ? spec.s->support[SC_RELAY].why_not
-								     : "not supported");
 	/* This loop watches whatever x->wait names, rings and timers too: only nat is refused. */
-	if (ev_strategy_refusal(spec.s->name))
-		return usage_error("%s cannot relay with this tool: %s", spec.s->name,
-				   ev_strategy_refusal(spec.s->name));
+	why = strategy_refusal(spec.s, &EV_PLACE(SC_RELAY));
+	if (why.kind != REFUSE_NONE)
+		return usage_error("%s cannot relay%s: %s", spec.s->name,
+				   why.kind == REFUSE_PROCESS ? " with this tool" : "", why.why);
 	rl.s = spec.s;
 	rl.tun = spec.tun;
 	/* up to a whole 1 MiB pipe a call: the pipe bounds a splice anyway */

@@ -10,6 +10,7 @@
  */
 #include "harness/cli/cli.h"
 #include "evloop.h"
+#include "strategies/drive.h"
 #include "http.h"
 #include "harness/model/options.h"
 
@@ -65,8 +66,7 @@ struct conn {
 	char head[SERVE_HEAD_MAX + 128];	/* head, and an error's small body */
 	size_t head_len, head_sent;
 	bool keep_alive;
-	bool xfer_live;
-	struct xfer x;
+	struct xfer x;			/* the body; x.begun while one is in progress */
 	uint32_t zc_next_seq;	/* the socket's, kept between responses (struct xfer) */
 	int file_fd;
 	uint64_t body_len;
@@ -118,12 +118,8 @@ static void conn_drop_wait(struct server *sv, struct conn *c)
 static void conn_end_body(struct server *sv, struct conn *c)
 {
 	conn_drop_wait(sv, c);
-	if (c->xfer_live) {
-		if (sv->s->teardown)
-			sv->s->teardown(&c->x);
-		free(c->x.priv);
-		c->x.priv = NULL;
-		c->xfer_live = false;
+	if (c->x.begun) {
+		xfer_end(sv->s, &c->x);
 		/* The socket keeps counting its zero-copy sends across responses. */
 		c->zc_next_seq = c->x.zc_next_seq;
 	}
@@ -374,25 +370,17 @@ static int start_body(struct server *sv, struct conn *c, uint64_t first, uint64_
 	struct xfer *x = &c->x;
 	int ret;
 
-	memset(x, 0, sizeof(*x));
+	/* No call needs more than the body: a small file gets a small buffer. */
+	xfer_init(x, SC_SERVE, EP_FILE, EP_SOCKET, count < sv->block ? (size_t)count : sv->block, &sv->tun);
 	x->zc_next_seq = c->zc_next_seq;
-	x->scenario = SC_SERVE;
-	x->in_kind = EP_FILE;
-	x->out_kind = EP_SOCKET;
 	x->in_fd = c->file_fd;
 	x->out_fd = c->h.fd;
-	x->out2_fd = -1;
-	x->wait[0].fd = x->wait[1].fd = -1;
 	x->total = count;
 	x->in_offset = first;
-	/* No call needs more than the body: a small file gets a small buffer. */
-	x->block = count < sv->block ? (size_t)count : sv->block;
-	x->tun = sv->tun;
 	x->tun.nonblock = true;
-	if (sv->s->priv_size && !(x->priv = calloc(1, sv->s->priv_size)))
-		return -ENOMEM;
-	c->xfer_live = true;
-	ret = sv->s->setup ? sv->s->setup(x) : 0;
+	ret = xfer_begin(sv->s, x);
+	if (!x->begun)
+		return ret;
 	if (ret < 0 && !sv->quiet)
 		fprintf(stderr, "copylab serve: %s: setup failed in %s: %s\n", sv->s->name,
 			x->failed_call ? x->failed_call : "?", strerror(-ret));
@@ -501,7 +489,7 @@ static void wait_for_strategy(struct server *sv, struct conn *c)
 
 static void response_done(struct server *sv, struct conn *c)
 {
-	log_response(sv, c, c->xfer_live ? c->x.moved : (c->head_len > 0 ? c->body_len : 0));
+	log_response(sv, c, c->x.begun ? c->x.moved : (c->head_len > 0 ? c->body_len : 0));
 	conn_end_body(sv, c);
 	c->log_req[0] = '\0';
 	if (!c->keep_alive) {
@@ -523,7 +511,7 @@ static void conn_send(struct server *sv, struct conn *c)
 	while (c->head_sent < c->head_len) {
 		/* MSG_MORE: the head leaves with the body's first bytes. */
 		ssize_t n = send(c->h.fd, c->head + c->head_sent, c->head_len - c->head_sent,
-				 MSG_NOSIGNAL | (c->xfer_live ? MSG_MORE : 0));
+				 MSG_NOSIGNAL | (c->x.begun ? MSG_MORE : 0));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -538,7 +526,7 @@ static void conn_send(struct server *sv, struct conn *c)
 		c->head_sent += (size_t)n;
 		c->since_ms = ev_now_ms();
 	}
-	if (!c->xfer_live) {
+	if (!c->x.begun) {
 		response_done(sv, c);
 		return;
 	}
@@ -653,7 +641,7 @@ static void conn_linger_read(struct server *sv, struct conn *c)
  */
 static bool errqueue_only(struct conn *c)
 {
-	return c->xfer_live && ev_socket_error(c->h.fd) == 0;
+	return c->x.begun && ev_socket_error(c->h.fd) == 0;
 }
 
 static void conn_event(struct server *sv, struct conn *c, uint32_t ev)
@@ -665,7 +653,7 @@ static void conn_event(struct server *sv, struct conn *c, uint32_t ev)
 		break;
 	case CS_SEND:
 		if ((ev & EPOLLERR) && !(ev & EPOLLOUT) && !errqueue_only(c)) {
-			log_response(sv, c, c->xfer_live ? c->x.moved : 0);
+			log_response(sv, c, c->x.begun ? c->x.moved : 0);
 			conn_close(sv, c);
 			break;
 		}
@@ -761,7 +749,7 @@ static void sweep_timeouts(struct server *sv)
 			break;
 		case CS_SEND:
 			if (now - c->since_ms > sv->idle_timeout_ms) {
-				log_response(sv, c, c->xfer_live ? c->x.moved : 0);
+				log_response(sv, c, c->x.begun ? c->x.moved : 0);
 				conn_close(sv, c);
 			}
 			break;
@@ -908,6 +896,7 @@ int cmd_serve(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char err[512], addr[80];
+	struct refusal why;
 	uint64_t block;
 	bool block_set = false;
 	long n, fd_limit;
@@ -959,19 +948,16 @@ int cmd_serve(int argc, char **argv)
 		return usage_error("serve needs --listen ADDR:PORT and --root DIR (see copylab serve --help)");
 	if (parse_strategy_spec(label, &spec, err, sizeof(err)))
 		return usage_error("%s", err);
-	if (!strategy_supports(spec.s, SC_SERVE))
-		return usage_error("%s cannot serve files: %s", spec.s->name,
-				   spec.s->support[SC_SERVE].why_not ? spec.s->support[SC_SERVE].why_not
-								     : "not supported");
 	/*
 	 * Whatever else a strategy waits on (an io_uring ring, the socket's
 	 * error queue) is a descriptor epoll watches beside the connection
 	 * (H_WAIT, errqueue_only): only a strategy that runs no process at all
 	 * has nothing to serve with.
 	 */
-	if (spec.s->role_replaced_by)
-		return usage_error("%s cannot serve files with this tool: %s", spec.s->name,
-				   ev_strategy_refusal(spec.s->name));
+	why = strategy_refusal(spec.s, &EV_PLACE(SC_SERVE));
+	if (why.kind != REFUSE_NONE)
+		return usage_error("%s cannot serve files%s: %s", spec.s->name,
+				   why.kind == REFUSE_PROCESS ? " with this tool" : "", why.why);
 	sv.s = spec.s;
 	sv.tun = spec.tun;
 	/* nginx's sendfile_max_chunk: 2 MiB a call, then the next connection */
