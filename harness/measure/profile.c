@@ -36,29 +36,43 @@ static pid_t spawn(char *const argv[], int out_fd)
 	return pid;
 }
 
-int profile_start(struct profile_run *p, pid_t target, const char *dir, char *why, size_t whylen)
+/*
+ * perf record starts with its events disabled (-D -1) and takes "enable"
+ * on a control FIFO, answering "ack" once they are on.  Waiting for the
+ * data file to appear is not enough: perf writes its header before it has
+ * attached, and while it synthesises the BPF programs already loaded (the
+ * ledger's) a short repetition could end before the first sample.
+ */
+static int control_fifo(char *path, size_t len, const char *dir, pid_t target,
+			const char *what)
 {
-	char pidbuf[16];
-	struct stat st;
+	int n = snprintf(path, len, "%s/profile-%d.%s", dir, (int)target, what);
 
-	snprintf(p->data_path, sizeof(p->data_path), "%s/profile-%d.data", dir, (int)target);
-	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)target);
-	char *argv[] = { "perf", "record", "-q", "-e", "cpu-clock", "-g", "-o", p->data_path,
-			 "-p", pidbuf, NULL };
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	unlink(path);
+	if (mkfifo(path, 0600) < 0)
+		return -errno;
+	/* O_RDWR: opening a FIFO so never waits for the other end. */
+	n = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	return n < 0 ? -errno : n;
+}
 
-	p->perf_pid = spawn(argv, -1);
-	if (p->perf_pid < 0) {
-		snprintf(why, whylen, "fork: %s", strerror(errno));
+/* Writes "enable" and waits up to 10 s for perf's "ack".  0, or -1 with why. */
+static int enable_and_wait(struct profile_run *p, char *why, size_t whylen)
+{
+	char buf[16];
+
+	if (write(p->ctl_fd, "enable\n", 7) != 7) {
+		snprintf(why, whylen, "writing to perf's control FIFO: %s", strerror(errno));
 		return -1;
 	}
-	/* perf writes its header once it is attached: only then may the run start. */
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 1000; i++) {
 		int status;
+		ssize_t r = read(p->ack_fd, buf, sizeof(buf) - 1);
 
-		if (stat(p->data_path, &st) == 0 && st.st_size > 0) {
-			sleep_ms(50);
+		if (r > 0)
 			return 0;
-		}
 		if (waitpid(p->perf_pid, &status, WNOHANG) == p->perf_pid) {
 			p->perf_pid = 0;
 			snprintf(why, whylen, WIFEXITED(status) && WEXITSTATUS(status) == 127
@@ -68,8 +82,41 @@ int profile_start(struct profile_run *p, pid_t target, const char *dir, char *wh
 		}
 		sleep_ms(10);
 	}
-	snprintf(why, whylen, "perf record did not start within 3 s");
+	snprintf(why, whylen, "perf record did not start within 10 s");
 	return -1;
+}
+
+int profile_start(struct profile_run *p, pid_t target, const char *dir, char *why, size_t whylen)
+{
+	char pidbuf[16], ctl[300];
+	int r;
+
+	p->ctl_fd = p->ack_fd = -1;
+	snprintf(p->data_path, sizeof(p->data_path), "%s/profile-%d.data", dir, (int)target);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)target);
+	if ((r = control_fifo(p->ctl_path, sizeof(p->ctl_path), dir, target, "ctl")) < 0 ||
+	    (p->ctl_fd = r, r = control_fifo(p->ack_path, sizeof(p->ack_path), dir, target, "ack")) < 0) {
+		snprintf(why, whylen, "perf's control FIFO in %s: %s", dir, strerror(-r));
+		profile_finish(p, NULL);
+		return -1;
+	}
+	p->ack_fd = r;
+	snprintf(ctl, sizeof(ctl), "fifo:%s,%s", p->ctl_path, p->ack_path);
+	char *argv[] = { "perf", "record", "-q", "-D", "-1", "--control", ctl, "-e", "cpu-clock", "-g",
+			 "-o", p->data_path, "-p", pidbuf, NULL };
+
+	p->perf_pid = spawn(argv, -1);
+	if (p->perf_pid < 0) {
+		p->perf_pid = 0;
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		profile_finish(p, NULL);
+		return -1;
+	}
+	if (enable_and_wait(p, why, whylen)) {
+		profile_finish(p, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int profile_parse(const char *text, struct profile_result *out)
@@ -112,18 +159,42 @@ static uint64_t count_samples(const char *path)
 	return n;
 }
 
+/* Nothing to do for a run that profile_start never touched (zeroed). */
+static void close_control(struct profile_run *p)
+{
+	if (!p->ctl_path[0] && !p->ack_path[0])
+		return;
+	if (p->ctl_fd >= 0)
+		close(p->ctl_fd);
+	if (p->ack_fd >= 0)
+		close(p->ack_fd);
+	p->ctl_fd = p->ack_fd = -1;
+	if (p->ctl_path[0])
+		unlink(p->ctl_path);
+	if (p->ack_path[0])
+		unlink(p->ack_path);
+	p->ctl_path[0] = p->ack_path[0] = '\0';
+}
+
 void profile_finish(struct profile_run *p, struct profile_result *out)
 {
 	char tmpl[] = "/tmp/copylab-report-XXXXXX", *text = NULL;
 	int status, fd;
 	size_t cap = 0, len = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (p->perf_pid <= 0)
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (p->perf_pid > 0) {
+		kill(p->perf_pid, SIGINT);
+		while (waitpid(p->perf_pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	close_control(p);
+	if (p->perf_pid <= 0 || !out) {
+		p->perf_pid = 0;
+		unlink(p->data_path);
 		return;
-	kill(p->perf_pid, SIGINT);
-	while (waitpid(p->perf_pid, &status, 0) < 0 && errno == EINTR)
-		;
+	}
 	p->perf_pid = 0;
 	fd = mkstemp(tmpl);
 	if (fd < 0) {

@@ -33,9 +33,14 @@ struct profile_result {
 struct profile_run {
 	pid_t perf_pid;
 	char data_path[4096];
+	char ctl_path[128], ack_path[128];	/* perf's control FIFOs */
+	int ctl_fd, ack_fd;
 };
 
-/* Starts perf record on pid and waits until it is recording.  0 or -1 with why. */
+/*
+ * Starts perf record on pid and returns once its events are on (perf said
+ * so on its control FIFO).  0, or -1 with why; nothing is left running.
+ */
 int profile_start(struct profile_run *p, pid_t target, const char *dir, char *why, size_t whylen);
 /* Stops perf, reads its report into out, removes the data file. */
 void profile_finish(struct profile_run *p, struct profile_result *out);
