@@ -13,6 +13,7 @@
 #include "harness/results/write.h"
 #include "harness/results/read.h"
 #include "harness/model/scenario.h"
+#include "cells.h"
 #include "sbuf.h"
 
 #include <ctype.h>
@@ -34,9 +35,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-#define GIB 1073741824.0
-#define MAX_LIST 64
 
 /* ---- the plotting context ------------------------------------------------ */
 
@@ -118,471 +116,6 @@ static const char *size_token(uint64_t n, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%" PRIu64, n);
 	return buf;
-}
-
-static const char *hb(uint64_t n, char *buf, size_t len)
-{
-	return human_bytes(n, buf, len);
-}
-
-/* ---- looking things up in the cells --------------------------------------- */
-
-/* Distinct strings in first-seen order. */
-struct list {
-	const char *v[MAX_LIST];
-	int n;
-};
-
-static void list_add(struct list *l, const char *s)
-{
-	for (int i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i], s))
-			return;
-	if (l->n < MAX_LIST)
-		l->v[l->n++] = s;
-}
-
-struct point {
-	uint64_t bytes, block;
-	unsigned conns;		/* parallel connections sharing bytes (--conns), >= 1 */
-};
-
-struct points {
-	struct point v[MAX_LIST];
-	int n;
-};
-
-static void points_add(struct points *p, uint64_t bytes, uint64_t block, unsigned conns)
-{
-	for (int i = 0; i < p->n; i++)
-		if (p->v[i].bytes == bytes && p->v[i].block == block && p->v[i].conns == conns)
-			return;
-	if (p->n < MAX_LIST)
-		p->v[p->n++] = (struct point){ bytes, block, conns };
-}
-
-static int cmp_point(const void *a, const void *b)
-{
-	const struct point *x = a, *y = b;
-
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? -1 : 1;
-	if (x->block != y->block)
-		return x->block < y->block ? -1 : 1;
-	return x->conns < y->conns ? -1 : x->conns > y->conns;
-}
-
-static struct list scenarios_of(const struct rr_dir *d)
-{
-	struct list l = { 0 };
-
-	for (size_t i = 0; i < d->ncells; i++)
-		list_add(&l, d->cell[i].scenario);
-	return l;
-}
-
-static struct list strategies_of(const struct rr_dir *d, const char *sc, const char *tr)
-{
-	struct list l = { 0 };
-
-	for (size_t i = 0; i < d->ncells; i++)
-		if (!strcmp(d->cell[i].scenario, sc) && (!tr || !strcmp(d->cell[i].transport, tr)))
-			list_add(&l, d->cell[i].strategy);
-	return l;
-}
-
-static struct list transports_of(const struct rr_dir *d, const char *sc)
-{
-	struct list l = { 0 };
-
-	for (size_t i = 0; i < d->ncells; i++)
-		if (!strcmp(d->cell[i].scenario, sc))
-			list_add(&l, d->cell[i].transport);
-	return l;
-}
-
-/* The (bytes, block) data points of a scenario over a transport, sorted. */
-static struct points points_of(const struct rr_dir *d, const char *sc, const char *tr)
-{
-	struct points p = { 0 };
-
-	for (size_t i = 0; i < d->ncells; i++)
-		if (!strcmp(d->cell[i].scenario, sc) && !strcmp(d->cell[i].transport, tr))
-			points_add(&p, d->cell[i].bytes, d->cell[i].block, d->cell[i].conns);
-	qsort(p.v, p.n, sizeof(p.v[0]), cmp_point);
-	return p;
-}
-
-/*
- * The one data point a per-role chart shows when a sweep put several in
- * the run: the largest transfer, the block nearest the default 64 KiB,
- * and the fewest connections.
- */
-static struct point representative(const struct points *p)
-{
-	struct point best = p->v[0];
-
-	for (int i = 1; i < p->n; i++) {
-		const struct point *c = &p->v[i];
-		double dc = fabs(log2((double)c->block) - 16), db = fabs(log2((double)best.block) - 16);
-
-		if (c->bytes > best.bytes || (c->bytes == best.bytes && dc < db) ||
-		    (c->bytes == best.bytes && c->block == best.block && c->conns < best.conns))
-			best = *c;
-	}
-	return best;
-}
-
-static const struct rr_cell *find_cell(const struct rr_dir *d, const char *sc, const char *tr,
-				       struct point pt, const char *strategy)
-{
-	for (size_t i = 0; i < d->ncells; i++) {
-		const struct rr_cell *c = &d->cell[i];
-
-		if (!strcmp(c->scenario, sc) && !strcmp(c->transport, tr) && c->bytes == pt.bytes &&
-		    c->block == pt.block && c->conns == pt.conns && !strcmp(c->strategy, strategy))
-			return c;
-	}
-	return NULL;
-}
-
-/* ---- variants of a cell: cache, outstanding, pipe size ---------------------------- */
-
-/*
- * results_read groups records by (scenario, transport, bytes, block,
- * conns, strategy); a run can hold several variants of such a cell that
- * summary.csv keeps apart: a cold-cache and a warm one, echo with 1 and
- * with N messages outstanding, the pipe scenario at the default pipe and
- * at --pipe-size 1M.  The tables and every chart tell them apart here,
- * from the records.
- */
-static const char *rec_cache(json_t *r)
-{
-	const char *c = rr_str(r, "cache");
-
-	return c && *c ? c : "warm";
-}
-
-static int rec_outstanding(json_t *r)
-{
-	double v;
-
-	return rr_num(r, "latency.outstanding", &v) && v >= 1 ? (int)v : 0;
-}
-
-static bool rec_usable(json_t *r)
-{
-	const char *st = rr_str(r, "status"), *v = rr_str(r, "verify");
-
-	return st && !strcmp(st, "ok") && !(v && !strcmp(v, "mismatch"));
-}
-
-struct variant {
-	const char *cache;	/* "warm", "cold" */
-	int outstanding;	/* 0: the records have no latency object */
-	uint64_t pipe;		/* pipe_size_asked (--pipe-size); 0: the kernel default */
-};
-
-struct variants {
-	struct variant v[8];
-	int n;
-};
-
-static struct variant variant_of(json_t *r)
-{
-	return (struct variant){ rec_cache(r), rec_outstanding(r), rr_pipe_asked(r) };
-}
-
-static bool variant_eq(struct variant a, struct variant b)
-{
-	return !strcmp(a.cache, b.cache) && a.outstanding == b.outstanding && a.pipe == b.pipe;
-}
-
-static void variants_add(struct variants *vs, struct variant v)
-{
-	for (int k = 0; k < vs->n; k++)
-		if (variant_eq(vs->v[k], v))
-			return;
-	if (vs->n < (int)(sizeof(vs->v) / sizeof(vs->v[0])))
-		vs->v[vs->n++] = v;
-}
-
-/* Whether record R is of the data point (SC, TR, PT), and of STRATEGY unless that is NULL. */
-static bool rec_at(json_t *r, const char *sc, const char *tr, struct point pt, const char *strategy)
-{
-	const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *st = rr_str(r, "strategy");
-
-	return rs && rt && st && !strcmp(rs, sc) && !strcmp(rt, tr) && (!strategy || !strcmp(st, strategy)) &&
-	       (uint64_t)json_integer_value(json_object_get(r, "bytes")) == pt.bytes &&
-	       (uint64_t)json_integer_value(json_object_get(r, "block")) == pt.block && rr_conns(r) == pt.conns;
-}
-
-static struct point point_of_cell(const struct rr_cell *c)
-{
-	return (struct point){ c->bytes, c->block, c->conns };
-}
-
-/* The variants of a data point, over all its strategies, in first-seen order. */
-static struct variants point_variants(const struct rr_dir *d, const char *sc, const char *tr, struct point pt)
-{
-	struct variants vs = { 0 };
-
-	for (size_t i = 0; i < d->nrec; i++)
-		if (rec_at(d->rec[i], sc, tr, pt, NULL))
-			variants_add(&vs, variant_of(d->rec[i]));
-	return vs;
-}
-
-/*
- * The one variant a chart with a single bar per strategy shows: the
- * defaults where the run has them (warm cache, the kernel's pipe, the
- * fewest messages outstanding).
- */
-static struct variant main_variant(const struct variants *vs)
-{
-	struct variant best = vs->n ? vs->v[0] : (struct variant){ "warm", 0, 0 };
-
-	for (int i = 1; i < vs->n; i++) {
-		struct variant c = vs->v[i];
-		int cw = !strcmp(c.cache, "warm"), bw = !strcmp(best.cache, "warm");
-
-		if (cw != bw ? cw > bw : (c.pipe == 0) != (best.pipe == 0) ? c.pipe == 0 : c.outstanding < best.outstanding)
-			best = c;
-	}
-	return best;
-}
-
-/*
- * A cell of one variant: the usable records of C that have its cache,
- * outstanding and pipe size (rec is allocated: free it).  nreps counts
- * them all; 0 when C has no record of that variant.
- */
-static int variant_cell(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
-{
-	*out = *c;
-	out->nreps = out->nusable = out->nverified = 0;
-	out->rec = calloc(d->nrec + 1, sizeof(*out->rec));
-	if (!out->rec)
-		return -1;
-	for (size_t i = 0; i < d->nrec; i++) {
-		json_t *r = d->rec[i];
-
-		if (!rec_at(r, c->scenario, c->transport, point_of_cell(c), c->strategy) ||
-		    !variant_eq(variant_of(r), v))
-			continue;
-		out->nreps++;
-		if (rec_usable(r)) {
-			out->rec[out->nusable++] = i;
-			if (json_is_true(json_object_get(r, "verified")))
-				out->nverified++;
-		}
-	}
-	return 0;
-}
-
-/* Cell C narrowed to variant V in *out (free out->rec); false when C has no record of V. */
-static bool cell_in_variant(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
-{
-	if (!c || variant_cell(d, c, v, out))
-		return false;
-	if (out->nreps == 0) {
-		free(out->rec);
-		out->rec = NULL;
-		return false;
-	}
-	return true;
-}
-
-/*
- * What sets variant V apart among ALL: "cold cache, 8 outstanding, 1 MiB
- * pipe"; "" for the defaults.  A cold (or other) cache and a pipe size
- * asked are always named; the number outstanding when ALL has several;
- * "default pipe" when another of ALL asked for a pipe size.
- */
-static const char *variant_words(struct variant v, const struct variants *all, char *buf, size_t len)
-{
-	bool several_out = false, several_pipe = false;
-	char pipe[48];
-
-	for (int i = 1; all && i < all->n; i++) {
-		several_out |= all->v[i].outstanding != all->v[0].outstanding;
-		several_pipe |= all->v[i].pipe != all->v[0].pipe;
-	}
-	buf[0] = '\0';
-	if (!strcmp(v.cache, "cold"))
-		snprintf(buf, len, "cold cache");
-	else if (strcmp(v.cache, "warm"))
-		snprintf(buf, len, "cache %s", v.cache);
-	if (several_out && v.outstanding)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%d outstanding", buf[0] ? ", " : "", v.outstanding);
-	if (v.pipe)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s pipe", buf[0] ? ", " : "",
-			 hb(v.pipe, pipe, sizeof(pipe)));
-	else if (several_pipe)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%sdefault pipe", buf[0] ? ", " : "");
-	return buf;
-}
-
-/* " (cold cache, 8 outstanding, 1 MiB pipe)", or "" for the defaults (variant_words). */
-static const char *variant_suffix(struct variant v, const struct variants *all, char *buf, size_t len)
-{
-	char w[88];
-
-	variant_words(v, all, w, sizeof(w));
-	snprintf(buf, len, w[0] ? " (%s)" : "", w);
-	return buf;
-}
-
-/* Roles of a scenario, the tested one first (the scenario table, else the record). */
-static int roles_of(const struct rr_dir *d, const struct rr_cell *c, const char **out, int max)
-{
-	int sc = scenario_find(c->scenario), n = 0;
-
-	if (sc >= 0) {
-		const struct scenario_def *def = scenario_def(sc);
-
-		for (int i = 0; i < def->nroles && n < max; i++)
-			out[n++] = def->roles[i];
-		return n;
-	}
-	if (c->nusable == 0)
-		return 0;
-	const char *key;
-	json_t *role;
-
-	if (c->tested_role)
-		out[n++] = c->tested_role;
-	json_object_foreach(json_object_get(d->rec[c->rec[0]], "roles"), key, role)
-		if (n < max && (!c->tested_role || strcmp(key, c->tested_role)))
-			out[n++] = key;
-	return n;
-}
-
-static const char *scenario_path(const char *sc)
-{
-	int i = scenario_find(sc);
-
-	return i >= 0 ? scenario_def(i)->path : "";
-}
-
-/* ---- metrics of one record ------------------------------------------------ */
-
-static bool m_mbps(json_t *r, const void *arg, double *v)
-{
-	(void)arg;
-	if (!rr_num(r, "bytes_per_s", v))
-		return false;
-	*v /= 1e6;
-	return true;
-}
-
-enum role_what { RW_USER, RW_SYS, RW_CPU, RW_USERMEM, RW_KERNEL, RW_SYSCALLS, RW_CALLS, RW_CTX, RW_FAULTS };
-
-struct role_metric {
-	const char *role;	/* NULL: the role under test */
-	enum role_what what;
-};
-
-static json_t *tested_role_of(json_t *r)
-{
-	const char *key;
-	json_t *role;
-
-	json_object_foreach(json_object_get(r, "roles"), key, role)
-		if (json_is_true(json_object_get(role, "under_test")))
-			return role;
-	return NULL;
-}
-
-/* Per GiB of the cell's bytes (the payload), whatever the role. */
-static bool m_role(json_t *r, const void *arg, double *v)
-{
-	const struct role_metric *m = arg;
-	json_t *role = m->role ? json_object_get(json_object_get(r, "roles"), m->role) : tested_role_of(r);
-	double gib = json_integer_value(json_object_get(r, "bytes")) / GIB, a, b;
-
-	if (!role || gib <= 0)
-		return false;
-	switch (m->what) {
-	case RW_USER:
-		if (!rr_num(role, "cpu_user_s", &a))
-			return false;
-		*v = a / gib;
-		return true;
-	case RW_SYS:
-		if (!rr_num(role, "cpu_sys_s", &a))
-			return false;
-		*v = a / gib;
-		return true;
-	case RW_CPU:
-		/* A peer's cpu_s (schedstat, ns) is finer than its tick-counted user and sys. */
-		if (rr_num(role, "cpu_s", &a)) {
-			*v = a / gib;
-			return true;
-		}
-		if (!rr_num(role, "cpu_user_s", &a) || !rr_num(role, "cpu_sys_s", &b))
-			return false;
-		*v = (a + b) / gib;
-		return true;
-	case RW_USERMEM:
-		if (!rr_num(role, "bpf.bytes_to_user", &a) || !rr_num(role, "bpf.bytes_from_user", &b))
-			return false;
-		*v = (a + b) / GIB / gib;
-		return true;
-	case RW_KERNEL:
-		if (!rr_num(role, "bpf.bytes_in_kernel", &a))
-			return false;
-		*v = a / GIB / gib;
-		return true;
-	case RW_SYSCALLS:
-		if (!rr_num(role, "bpf.syscalls", &a))
-			return false;
-		*v = a / gib;
-		return true;
-	case RW_CALLS:
-		if (!rr_num(role, "calls", &a))
-			return false;
-		*v = a / gib;
-		return true;
-	/*
-	 * A role's own getrusage; a peer has none, only what copylab probe's
-	 * BPF counted for it (sched_switch with it as prev; page_fault_user).
-	 */
-	case RW_CTX:
-		if (rr_num(role, "ctx_voluntary", &a) && rr_num(role, "ctx_involuntary", &b))
-			*v = (a + b) / gib;
-		else if (rr_num(role, "bpf.sched_switches", &a))
-			*v = a / gib;
-		else
-			return false;
-		return true;
-	case RW_FAULTS:
-		if (rr_num(role, "faults_minor", &a) && rr_num(role, "faults_major", &b))
-			*v = (a + b) / gib;
-		else if (rr_num(role, "bpf.page_faults", &a))
-			*v = a / gib;
-		else
-			return false;
-		return true;
-	}
-	return false;
-}
-
-static double cell_median(const struct rr_dir *d, const struct rr_cell *c, rr_metric m, const void *arg)
-{
-	double med, lo, hi;
-
-	if (!c)
-		return NAN;
-	rr_cell_stat(d, c, m, arg, &med, &lo, &hi);
-	return med;
-}
-
-static double role_median(const struct rr_dir *d, const struct rr_cell *c, const char *role, enum role_what w)
-{
-	struct role_metric m = { role, w };
-
-	return cell_median(d, c, m_role, &m);
 }
 
 /* ---- gnuplot --------------------------------------------------------------- */
@@ -758,21 +291,6 @@ static void legend_vars(FILE *vars, const struct list *strategies)
 	gp_str(vars, "colors", colors);
 }
 
-/* "64 MiB, block 64 KiB" */
-static const char *point_text(struct point pt, char *buf, size_t len)
-{
-	char a[48], b[48];
-
-	/* block 0: only peers' records (peers.sh), which have no block of their own */
-	if (pt.block)
-		snprintf(buf, len, "%s, block %s", hb(pt.bytes, a, sizeof(a)), hb(pt.block, b, sizeof(b)));
-	else
-		snprintf(buf, len, "%s (peers)", hb(pt.bytes, a, sizeof(a)));
-	if (pt.conns > 1)
-		snprintf(buf + strlen(buf), len - strlen(buf), ", %u connections", pt.conns);
-	return buf;
-}
-
 /* ---- bar charts: throughput per scenario, and the run overview ------------- */
 
 struct group {
@@ -939,8 +457,8 @@ static int plot_throughput(struct plot *p, const char *sc)
 				variant_words(vs.v[vi], &vs, w, sizeof(w));
 				if (many)
 					snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s%s%s", tr.v[t],
-						 hb(pts.v[i].bytes, a, sizeof(a)), pts.v[i].block ? "block " : "peers",
-						 pts.v[i].block ? hb(pts.v[i].block, b, sizeof(b)) : "",
+						 human_bytes(pts.v[i].bytes, a, sizeof(a)), pts.v[i].block ? "block " : "peers",
+						 pts.v[i].block ? human_bytes(pts.v[i].block, b, sizeof(b)) : "",
 						 pts.v[i].conns > 1 ? conns_text(pts.v[i].conns) : "", w[0] ? "\n" : "", w);
 				else
 					snprintf(g[ng].label, sizeof(g[ng].label), "%s%s%s", tr.v[t], w[0] ? "\n" : "", w);
@@ -958,8 +476,6 @@ static int plot_throughput(struct plot *p, const char *sc)
 }
 
 /* The whole run in two charts: every scenario's representative data point. */
-static bool has_usable(const struct rr_dir *d, const char *sc, const char *tr);
-
 static int plot_overview(struct plot *p)
 {
 	struct list sc = scenarios_of(&p->d);
@@ -985,7 +501,7 @@ static int plot_overview(struct plot *p)
 			g[ng] = (struct group){ sc.v[s], tr.v[t], pt, main_variant(&vs), "" };
 			variant_words(g[ng].v, NULL, w, sizeof(w));
 			snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s", sc.v[s], tr.v[t],
-				 hb(g[ng].pt.bytes, a, sizeof(a)), w[0] ? "\n" : "", w);
+				 human_bytes(g[ng].pt.bytes, a, sizeof(a)), w[0] ? "\n" : "", w);
 			ng++;
 		}
 	}
@@ -1197,11 +713,11 @@ static const char *sweep_fixed_text(struct point fixed, enum sweep_kind kind, ch
 	char a[48], b[48];
 
 	if (kind == SWEEP_BLOCK)
-		snprintf(buf, len, "size %s", hb(fixed.bytes, a, sizeof(a)));
+		snprintf(buf, len, "size %s", human_bytes(fixed.bytes, a, sizeof(a)));
 	else if (kind == SWEEP_SIZE)
-		snprintf(buf, len, "block %s", hb(fixed.block, a, sizeof(a)));
+		snprintf(buf, len, "block %s", human_bytes(fixed.block, a, sizeof(a)));
 	else
-		snprintf(buf, len, "%s in all, block %s", hb(fixed.bytes, a, sizeof(a)), hb(fixed.block, b, sizeof(b)));
+		snprintf(buf, len, "%s in all, block %s", human_bytes(fixed.bytes, a, sizeof(a)), human_bytes(fixed.block, b, sizeof(b)));
 	if (kind != SWEEP_CONNS && fixed.conns > 1)
 		snprintf(buf + strlen(buf), len - strlen(buf), ", %u connections", fixed.conns);
 	return buf;
@@ -1353,7 +869,7 @@ static int plot_efficiency(struct plot *p, const char *sc)
 					     vs.v[vk / st.n], &cv))
 				continue;
 			variant_suffix(vs.v[vk / st.n], &vs, suffix, sizeof(suffix));
-			mb = cell_median(&p->d, c, m_mbps, NULL);
+			mb = cell_metric_median(&p->d, c, m_mbps, NULL);
 			cpu = role_median(&p->d, c, NULL, RW_CPU);
 			fprintf(dat, "%s%s\t", c->strategy, suffix);
 			gp_num(dat, cpu);
@@ -1384,131 +900,6 @@ static int plot_efficiency(struct plot *p, const char *sc)
 }
 
 /* ---- latency (echo): p50 / p99 / p99.9 against the message size --------------------- */
-
-struct lat_row {
-	const char *strategy, *cache;
-	uint64_t message;
-	int outstanding;
-	size_t nreps;		/* usable records with a latency object */
-	double p50, p99, p999, max;	/* µs: medians over reps; max: the largest of the reps */
-};
-
-struct lat_rows {
-	struct lat_row *v;
-	size_t n;
-};
-
-static int cmp_lat_row(const void *a, const void *b)
-{
-	const struct lat_row *x = a, *y = b;
-
-	if (x->outstanding != y->outstanding)
-		return x->outstanding < y->outstanding ? -1 : 1;
-	if (x->message != y->message)
-		return x->message < y->message ? -1 : 1;
-	return 0;	/* qsort is not stable: the strategy order is restored below */
-}
-
-/* The latency rows of SC over TR, sorted by outstanding, message size, strategy (first seen). */
-static struct lat_rows latency_rows(const struct rr_dir *d, const char *sc, const char *tr)
-{
-	struct lat_rows lr = { 0 };
-	struct list st = strategies_of(d, sc, tr);
-	double *v[4] = { NULL };
-	size_t cap = 0;
-
-	for (int k = 0; k < 4; k++)
-		v[k] = calloc(d->nrec + 1, sizeof(double));
-	if (!v[0] || !v[1] || !v[2] || !v[3])
-		goto out;
-	for (int s = 0; s < st.n; s++) {
-		size_t first = lr.n;
-
-		for (size_t i = 0; i < d->nrec; i++) {
-			json_t *r = d->rec[i];
-			const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *rst = rr_str(r, "strategy");
-			double msg;
-			bool seen = false;
-
-			if (!rs || !rt || !rst || strcmp(rs, sc) || strcmp(rt, tr) || strcmp(rst, st.v[s]) ||
-			    !json_is_object(json_object_get(r, "latency")))
-				continue;
-			if (!rr_num(r, "latency.message_bytes", &msg))
-				msg = (double)json_integer_value(json_object_get(r, "block"));
-			for (size_t k = first; k < lr.n && !seen; k++)
-				seen = lr.v[k].message == (uint64_t)msg && lr.v[k].outstanding == rec_outstanding(r) &&
-				       !strcmp(lr.v[k].cache, rec_cache(r));
-			if (seen)
-				continue;
-			if (lr.n == cap) {
-				size_t nc = cap ? 2 * cap : 32;
-				struct lat_row *nv = realloc(lr.v, nc * sizeof(*nv));
-
-				if (!nv)
-					goto out;
-				lr.v = nv;
-				cap = nc;
-			}
-			lr.v[lr.n++] = (struct lat_row){ st.v[s], rec_cache(r), (uint64_t)msg, rec_outstanding(r), 0,
-							  NAN, NAN, NAN, NAN };
-		}
-	}
-	for (size_t k = 0; k < lr.n; k++) {
-		struct lat_row *row = &lr.v[k];
-		size_t n = 0;
-
-		for (size_t i = 0; i < d->nrec; i++) {
-			json_t *r = d->rec[i];
-			const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *rst = rr_str(r, "strategy");
-			double msg, a, b, c, m;
-
-			if (!rs || !rt || !rst || strcmp(rs, sc) || strcmp(rt, tr) || strcmp(rst, row->strategy) ||
-			    !rec_usable(r) || !json_is_object(json_object_get(r, "latency")) ||
-			    rec_outstanding(r) != row->outstanding || strcmp(rec_cache(r), row->cache))
-				continue;
-			if (!rr_num(r, "latency.message_bytes", &msg))
-				msg = (double)json_integer_value(json_object_get(r, "block"));
-			if ((uint64_t)msg != row->message || !rr_num(r, "latency.p50_us", &a) ||
-			    !rr_num(r, "latency.p99_us", &b) || !rr_num(r, "latency.p999_us", &c) ||
-			    !rr_num(r, "latency.max_us", &m))
-				continue;
-			v[0][n] = a;
-			v[1][n] = b;
-			v[2][n] = c;
-			v[3][n] = m;
-			n++;
-		}
-		row->nreps = n;
-		row->p50 = rr_median(v[0], n);
-		row->p99 = rr_median(v[1], n);
-		row->p999 = rr_median(v[2], n);
-		rr_median(v[3], n);	/* sorts */
-		row->max = n ? v[3][n - 1] : NAN;
-	}
-	/* stable sort by (outstanding, message), keeping the strategy order within */
-	for (size_t i = 1; i < lr.n; i++)
-		for (size_t j = i; j > 0 && cmp_lat_row(&lr.v[j - 1], &lr.v[j]) > 0; j--) {
-			struct lat_row t = lr.v[j];
-
-			lr.v[j] = lr.v[j - 1];
-			lr.v[j - 1] = t;
-		}
-out:
-	for (int k = 0; k < 4; k++)
-		free(v[k]);
-	return lr;
-}
-
-static bool has_latency(const struct rr_dir *d, const char *sc)
-{
-	for (size_t i = 0; i < d->nrec; i++) {
-		const char *rs = rr_str(d->rec[i], "scenario");
-
-		if (rs && !strcmp(rs, sc) && json_is_object(json_object_get(d->rec[i], "latency")))
-			return true;
-	}
-	return false;
-}
 
 /*
  * latency-SC-TR: a panel for outstanding = 1 (or the smallest) and one for
@@ -1569,7 +960,7 @@ static int plot_latency(struct plot *p, const char *sc, const char *tr)
 			fputs("\n\n", dat);
 		fprintf(dat, "# outstanding %d\n", outs[o]);
 		for (int m = 0; m < nm; m++) {
-			fprintf(dat, "%" PRIu64 "\t%s", msgs[m], hb(msgs[m], tok, sizeof(tok)));
+			fprintf(dat, "%" PRIu64 "\t%s", msgs[m], human_bytes(msgs[m], tok, sizeof(tok)));
 			for (int s = 0; s < st.n; s++) {
 				const struct lat_row *row = NULL;
 
@@ -1620,8 +1011,8 @@ static int plot_latency(struct plot *p, const char *sc, const char *tr)
 	if (!drawn)
 		return 0;
 	snprintf(caption, sizeof(caption), "%s over %s: round-trip latency p50 / p99 / p99.9 (µs, log) against the "
-		 "message size (%s..%s)", sc, tr, hb(msgs[0], hbuf, sizeof(hbuf)),
-		 hb(msgs[nm - 1], tok, sizeof(tok)));
+		 "message size (%s..%s)", sc, tr, human_bytes(msgs[0], hbuf, sizeof(hbuf)),
+		 human_bytes(msgs[nm - 1], tok, sizeof(tok)));
 	return chart_finish(p, name, "latency.gp", sc, caption);
 }
 
@@ -1655,7 +1046,7 @@ static void report_latency(const struct plot *p, const char *sc, const char *tr,
 
 		variant_suffix((struct variant){ r->cache, 0, 0 }, NULL, suffix, sizeof(suffix));
 		snprintf(f[0], sizeof(f[0]), "%s%s", r->strategy, suffix);
-		hb(r->message, f[1], sizeof(f[1]));
+		human_bytes(r->message, f[1], sizeof(f[1]));
 		snprintf(f[2], sizeof(f[2]), "%d", r->outstanding);
 		snprintf(f[3], sizeof(f[3]), isfinite(r->p50) ? "%.1f" : "-", r->p50);
 		snprintf(f[4], sizeof(f[4]), isfinite(r->p99) ? "%.1f" : "-", r->p99);
@@ -2196,16 +1587,6 @@ static int parse_formats(const char *arg, char *out, size_t len)
 	return 0;
 }
 
-/* Whether any cell of SC (over TR, or any transport when NULL) has a usable rep. */
-static bool has_usable(const struct rr_dir *d, const char *sc, const char *tr)
-{
-	for (size_t i = 0; i < d->ncells; i++)
-		if (!strcmp(d->cell[i].scenario, sc) && (!tr || !strcmp(d->cell[i].transport, tr)) &&
-		    d->cell[i].nusable)
-			return true;
-	return false;
-}
-
 static int plot_dir(struct plot *p, bool report)
 {
 	struct list sc = scenarios_of(&p->d);
@@ -2486,7 +1867,7 @@ int cmd_compare(int argc, char **argv)
 			       st, ta, tb, rt, ca, cb, rcpu);
 		else
 			printf("%-7s %-5s %-9s %-9s %-14s %9.0f %9.0f %7.3f %9.3f %9.3f %7.3f\n", sc, tr,
-			       hb(by, s1, sizeof(s1)), hb(bl, s2, sizeof(s2)), st, ta / 1e6, tb / 1e6, rt, ca, cb, rcpu);
+			       human_bytes(by, s1, sizeof(s1)), human_bytes(bl, s2, sizeof(s2)), st, ta / 1e6, tb / 1e6, rt, ca, cb, rcpu);
 		fprintf(dat, "%d\t%s %s %s\t", n, sc, tr, st);
 		gp_num(dat, rt);
 		fputc('\t', dat);
