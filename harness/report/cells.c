@@ -342,7 +342,7 @@ const char *variant_suffix(struct variant v, const struct variants *all, char *b
 	char w[88];
 
 	variant_words(v, all, w, sizeof(w));
-	snprintf(buf, len, w[0] ? " (%s)" : "", w);
+	snprintf(buf, len, "%s%s%s", w[0] ? " (" : "", w, w[0] ? ")" : "");
 	return buf;
 }
 
