@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Looking things up in the cells of a run read back (cells.h): what
+ * `copylab plot`'s charts and report draw from, and the figures of a
+ * record they show.
+ */
+#include "cells.h"
+
+#include "harness/model/options.h"
+#include "harness/model/scenario.h"
+#include "harness/results/stats.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- lists, points, cells ------------------------------------------------- */
+
+void list_add(struct list *l, const char *s)
+{
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return;
+	if (l->n < MAX_LIST)
+		l->v[l->n++] = s;
+}
+
+static void points_add(struct points *p, uint64_t bytes, uint64_t block, unsigned conns)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->v[i].bytes == bytes && p->v[i].block == block && p->v[i].conns == conns)
+			return;
+	if (p->n < MAX_LIST)
+		p->v[p->n++] = (struct point){ bytes, block, conns };
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+	const struct point *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? -1 : 1;
+	if (x->block != y->block)
+		return x->block < y->block ? -1 : 1;
+	return x->conns < y->conns ? -1 : x->conns > y->conns;
+}
+
+struct list scenarios_of(const struct rr_dir *d)
+{
+	struct list l = { 0 };
+
+	for (size_t i = 0; i < d->ncells; i++)
+		list_add(&l, d->cell[i].scenario);
+	return l;
+}
+
+struct list strategies_of(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	struct list l = { 0 };
+
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cell[i].scenario, sc) && (!tr || !strcmp(d->cell[i].transport, tr)))
+			list_add(&l, d->cell[i].strategy);
+	return l;
+}
+
+struct list transports_of(const struct rr_dir *d, const char *sc)
+{
+	struct list l = { 0 };
+
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cell[i].scenario, sc))
+			list_add(&l, d->cell[i].transport);
+	return l;
+}
+
+struct points points_of(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	struct points p = { 0 };
+
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cell[i].scenario, sc) && !strcmp(d->cell[i].transport, tr))
+			points_add(&p, d->cell[i].bytes, d->cell[i].block, d->cell[i].conns);
+	qsort(p.v, p.n, sizeof(p.v[0]), cmp_point);
+	return p;
+}
+
+struct point representative(const struct points *p)
+{
+	struct point best = p->v[0];
+
+	for (int i = 1; i < p->n; i++) {
+		const struct point *c = &p->v[i];
+		double dc = fabs(log2((double)c->block) - 16), db = fabs(log2((double)best.block) - 16);
+
+		if (c->bytes > best.bytes || (c->bytes == best.bytes && dc < db) ||
+		    (c->bytes == best.bytes && c->block == best.block && c->conns < best.conns))
+			best = *c;
+	}
+	return best;
+}
+
+const struct rr_cell *find_cell(const struct rr_dir *d, const char *sc, const char *tr, struct point pt,
+				const char *strategy)
+{
+	for (size_t i = 0; i < d->ncells; i++) {
+		const struct rr_cell *c = &d->cell[i];
+
+		if (!strcmp(c->scenario, sc) && !strcmp(c->transport, tr) && c->bytes == pt.bytes &&
+		    c->block == pt.block && c->conns == pt.conns && !strcmp(c->strategy, strategy))
+			return c;
+	}
+	return NULL;
+}
+
+bool has_usable(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cell[i].scenario, sc) && (!tr || !strcmp(d->cell[i].transport, tr)) &&
+		    d->cell[i].nusable)
+			return true;
+	return false;
+}
+
+bool has_latency(const struct rr_dir *d, const char *sc)
+{
+	for (size_t i = 0; i < d->nrec; i++) {
+		const char *rs = rr_str(d->rec[i], "scenario");
+
+		if (rs && !strcmp(rs, sc) && json_is_object(json_object_get(d->rec[i], "latency")))
+			return true;
+	}
+	return false;
+}
+
+const char *point_text(struct point pt, char *buf, size_t len)
+{
+	char a[48], b[48];
+
+	/* block 0: only peers' records (peers.sh), which have no block of their own */
+	if (pt.block)
+		snprintf(buf, len, "%s, block %s", human_bytes(pt.bytes, a, sizeof(a)),
+			 human_bytes(pt.block, b, sizeof(b)));
+	else
+		snprintf(buf, len, "%s (peers)", human_bytes(pt.bytes, a, sizeof(a)));
+	if (pt.conns > 1)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", %u connections", pt.conns);
+	return buf;
+}
+
+const char *scenario_path(const char *sc)
+{
+	int i = scenario_find(sc);
+
+	return i >= 0 ? scenario_def(i)->path : "";
+}
+
+int roles_of(const struct rr_dir *d, const struct rr_cell *c, const char **out, int max)
+{
+	int sc = scenario_find(c->scenario), n = 0;
+
+	if (sc >= 0) {
+		const struct scenario_def *def = scenario_def(sc);
+
+		for (int i = 0; i < def->nroles && n < max; i++)
+			out[n++] = def->roles[i];
+		return n;
+	}
+	if (c->nusable == 0)
+		return 0;
+	const char *key;
+	json_t *role;
+
+	if (c->tested_role)
+		out[n++] = c->tested_role;
+	json_object_foreach(json_object_get(d->rec[c->rec[0]], "roles"), key, role)
+		if (n < max && (!c->tested_role || strcmp(key, c->tested_role)))
+			out[n++] = key;
+	return n;
+}
+
+/* ---- variants of a cell: cache, outstanding, pipe size -------------------- */
+
+static const char *rec_cache(json_t *r)
+{
+	const char *c = rr_str(r, "cache");
+
+	return c && *c ? c : "warm";
+}
+
+static int rec_outstanding(json_t *r)
+{
+	double v;
+
+	return rr_num(r, "latency.outstanding", &v) && v >= 1 ? (int)v : 0;
+}
+
+bool rec_usable(json_t *r)
+{
+	const char *st = rr_str(r, "status"), *v = rr_str(r, "verify");
+
+	return st && !strcmp(st, "ok") && !(v && !strcmp(v, "mismatch"));
+}
+
+static struct variant variant_of(json_t *r)
+{
+	return (struct variant){ rec_cache(r), rec_outstanding(r), rr_pipe_asked(r) };
+}
+
+static bool variant_eq(struct variant a, struct variant b)
+{
+	return !strcmp(a.cache, b.cache) && a.outstanding == b.outstanding && a.pipe == b.pipe;
+}
+
+static void variants_add(struct variants *vs, struct variant v)
+{
+	for (int k = 0; k < vs->n; k++)
+		if (variant_eq(vs->v[k], v))
+			return;
+	if (vs->n < (int)(sizeof(vs->v) / sizeof(vs->v[0])))
+		vs->v[vs->n++] = v;
+}
+
+/* Whether record R is of SC over TR, and of STRATEGY unless that is NULL. */
+static bool rec_of(json_t *r, const char *sc, const char *tr, const char *strategy)
+{
+	const char *rs = rr_str(r, "scenario"), *rt = rr_str(r, "transport"), *st = rr_str(r, "strategy");
+
+	return rs && rt && st && !strcmp(rs, sc) && !strcmp(rt, tr) && (!strategy || !strcmp(st, strategy));
+}
+
+/* Whether record R is of the data point (SC, TR, PT), and of STRATEGY unless that is NULL. */
+static bool rec_at(json_t *r, const char *sc, const char *tr, struct point pt, const char *strategy)
+{
+	return rec_of(r, sc, tr, strategy) &&
+	       (uint64_t)json_integer_value(json_object_get(r, "bytes")) == pt.bytes &&
+	       (uint64_t)json_integer_value(json_object_get(r, "block")) == pt.block && rr_conns(r) == pt.conns;
+}
+
+static struct point point_of_cell(const struct rr_cell *c)
+{
+	return (struct point){ c->bytes, c->block, c->conns };
+}
+
+struct variants point_variants(const struct rr_dir *d, const char *sc, const char *tr, struct point pt)
+{
+	struct variants vs = { 0 };
+
+	for (size_t i = 0; i < d->nrec; i++)
+		if (rec_at(d->rec[i], sc, tr, pt, NULL))
+			variants_add(&vs, variant_of(d->rec[i]));
+	return vs;
+}
+
+struct variant main_variant(const struct variants *vs)
+{
+	struct variant best = vs->n ? vs->v[0] : (struct variant){ "warm", 0, 0 };
+
+	for (int i = 1; i < vs->n; i++) {
+		struct variant c = vs->v[i];
+		int cw = !strcmp(c.cache, "warm"), bw = !strcmp(best.cache, "warm");
+
+		if (cw != bw ? cw > bw : (c.pipe == 0) != (best.pipe == 0) ? c.pipe == 0 : c.outstanding < best.outstanding)
+			best = c;
+	}
+	return best;
+}
+
+/*
+ * A cell of one variant: the usable records of C that have its cache,
+ * outstanding and pipe size (rec is allocated: free it).  nreps counts
+ * them all; 0 when C has no record of that variant.
+ */
+static int variant_cell(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
+{
+	*out = *c;
+	out->nreps = out->nusable = out->nverified = 0;
+	out->rec = calloc(d->nrec + 1, sizeof(*out->rec));
+	if (!out->rec)
+		return -1;
+	for (size_t i = 0; i < d->nrec; i++) {
+		json_t *r = d->rec[i];
+
+		if (!rec_at(r, c->scenario, c->transport, point_of_cell(c), c->strategy) ||
+		    !variant_eq(variant_of(r), v))
+			continue;
+		out->nreps++;
+		if (rec_usable(r)) {
+			out->rec[out->nusable++] = i;
+			if (json_is_true(json_object_get(r, "verified")))
+				out->nverified++;
+		}
+	}
+	return 0;
+}
+
+bool cell_in_variant(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out)
+{
+	if (!c || variant_cell(d, c, v, out))
+		return false;
+	if (out->nreps == 0) {
+		free(out->rec);
+		out->rec = NULL;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A cold (or other) cache and a pipe size asked are always named; the
+ * number outstanding when ALL has several; "default pipe" when another of
+ * ALL asked for a pipe size.
+ */
+const char *variant_words(struct variant v, const struct variants *all, char *buf, size_t len)
+{
+	bool several_out = false, several_pipe = false;
+	char pipe[48];
+
+	for (int i = 1; all && i < all->n; i++) {
+		several_out |= all->v[i].outstanding != all->v[0].outstanding;
+		several_pipe |= all->v[i].pipe != all->v[0].pipe;
+	}
+	buf[0] = '\0';
+	if (!strcmp(v.cache, "cold"))
+		snprintf(buf, len, "cold cache");
+	else if (strcmp(v.cache, "warm"))
+		snprintf(buf, len, "cache %s", v.cache);
+	if (several_out && v.outstanding)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%d outstanding", buf[0] ? ", " : "", v.outstanding);
+	if (v.pipe)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s pipe", buf[0] ? ", " : "",
+			 human_bytes(v.pipe, pipe, sizeof(pipe)));
+	else if (several_pipe)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%sdefault pipe", buf[0] ? ", " : "");
+	return buf;
+}
+
+const char *variant_suffix(struct variant v, const struct variants *all, char *buf, size_t len)
+{
+	char w[88];
+
+	variant_words(v, all, w, sizeof(w));
+	snprintf(buf, len, "%s%s%s", w[0] ? " (" : "", w, w[0] ? ")" : "");
+	return buf;
+}
+
+/* ---- metrics of one record ------------------------------------------------ */
+
+bool m_mbps(json_t *r, const void *arg, double *v)
+{
+	(void)arg;
+	if (!rr_num(r, "bytes_per_s", v))
+		return false;
+	*v /= 1e6;
+	return true;
+}
+
+static json_t *tested_role_of(json_t *r)
+{
+	const char *key;
+	json_t *role;
+
+	json_object_foreach(json_object_get(r, "roles"), key, role)
+		if (json_is_true(json_object_get(role, "under_test")))
+			return role;
+	return NULL;
+}
+
+/*
+ * The figure at path A of ROLE (plus the one at B unless that is NULL) in
+ * UNITs (GIB for bytes, 1 for seconds and counts) per GiB of the payload;
+ * false when one is absent.
+ */
+static bool role_per_gib(json_t *role, const char *a, const char *b, double unit, double gib, double *v)
+{
+	double x, y = 0;
+
+	if (!rr_num(role, a, &x) || (b && !rr_num(role, b, &y)))
+		return false;
+	*v = (b ? x + y : x) / unit / gib;
+	return true;
+}
+
+bool m_role(json_t *r, const void *arg, double *v)
+{
+	const struct role_metric *m = arg;
+	json_t *role = m->role ? json_object_get(json_object_get(r, "roles"), m->role) : tested_role_of(r);
+	double gib = json_integer_value(json_object_get(r, "bytes")) / GIB;
+
+	if (!role || gib <= 0)
+		return false;
+	switch (m->what) {
+	case RW_USER:
+		return role_per_gib(role, "cpu_user_s", NULL, 1, gib, v);
+	case RW_SYS:
+		return role_per_gib(role, "cpu_sys_s", NULL, 1, gib, v);
+	case RW_CPU:
+		/* A peer's cpu_s (schedstat, ns) is finer than its tick-counted user and sys. */
+		return role_per_gib(role, "cpu_s", NULL, 1, gib, v) ||
+		       role_per_gib(role, "cpu_user_s", "cpu_sys_s", 1, gib, v);
+	case RW_USERMEM:
+		return role_per_gib(role, "bpf.bytes_to_user", "bpf.bytes_from_user", GIB, gib, v);
+	case RW_KERNEL:
+		return role_per_gib(role, "bpf.bytes_in_kernel", NULL, GIB, gib, v);
+	case RW_SYSCALLS:
+		return role_per_gib(role, "bpf.syscalls", NULL, 1, gib, v);
+	case RW_CALLS:
+		return role_per_gib(role, "calls", NULL, 1, gib, v);
+	/*
+	 * A role's own getrusage; a peer has none, only what copylab probe's
+	 * BPF counted for it (sched_switch with it as prev; page_fault_user).
+	 */
+	case RW_CTX:
+		return role_per_gib(role, "ctx_voluntary", "ctx_involuntary", 1, gib, v) ||
+		       role_per_gib(role, "bpf.sched_switches", NULL, 1, gib, v);
+	case RW_FAULTS:
+		return role_per_gib(role, "faults_minor", "faults_major", 1, gib, v) ||
+		       role_per_gib(role, "bpf.page_faults", NULL, 1, gib, v);
+	}
+	return false;
+}
+
+double cell_metric_median(const struct rr_dir *d, const struct rr_cell *c, rr_metric m, const void *arg)
+{
+	double med, lo, hi;
+
+	if (!c)
+		return NAN;
+	rr_cell_stat(d, c, m, arg, &med, &lo, &hi);
+	return med;
+}
+
+double role_median(const struct rr_dir *d, const struct rr_cell *c, const char *role, enum role_what w)
+{
+	struct role_metric m = { role, w };
+
+	return cell_metric_median(d, c, m_role, &m);
+}
+
+/* ---- latency (echo) -------------------------------------------------------- */
+
+/* A latency record's message size: latency.message_bytes, else its block. */
+static uint64_t rec_message(json_t *r)
+{
+	double msg;
+
+	if (!rr_num(r, "latency.message_bytes", &msg))
+		msg = (double)json_integer_value(json_object_get(r, "block"));
+	return (uint64_t)msg;
+}
+
+/* Adds a row per (message, outstanding, cache) of STRATEGY's latency records, no figures yet. */
+static int lat_rows_of_strategy(const struct rr_dir *d, const char *sc, const char *tr, const char *strategy,
+				struct lat_rows *lr, size_t *cap)
+{
+	size_t first = lr->n;
+
+	for (size_t i = 0; i < d->nrec; i++) {
+		json_t *r = d->rec[i];
+		bool seen = false;
+
+		if (!rec_of(r, sc, tr, strategy) || !json_is_object(json_object_get(r, "latency")))
+			continue;
+		for (size_t k = first; k < lr->n && !seen; k++)
+			seen = lr->v[k].message == rec_message(r) && lr->v[k].outstanding == rec_outstanding(r) &&
+			       !strcmp(lr->v[k].cache, rec_cache(r));
+		if (seen)
+			continue;
+		if (lr->n == *cap) {
+			size_t nc = *cap ? 2 * *cap : 32;
+			struct lat_row *nv = realloc(lr->v, nc * sizeof(*nv));
+
+			if (!nv)
+				return -1;
+			lr->v = nv;
+			*cap = nc;
+		}
+		lr->v[lr->n++] = (struct lat_row){ strategy, rec_cache(r), rec_message(r), rec_outstanding(r), 0,
+						   NAN, NAN, NAN, NAN };
+	}
+	return 0;
+}
+
+/* ROW's figures over its usable records; v: four scratch arrays of d->nrec. */
+static void lat_row_figures(const struct rr_dir *d, const char *sc, const char *tr, struct lat_row *row,
+			    double *v[4])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nrec; i++) {
+		json_t *r = d->rec[i];
+		double a, b, c, m;
+
+		if (!rec_of(r, sc, tr, row->strategy) || !rec_usable(r) ||
+		    !json_is_object(json_object_get(r, "latency")) || rec_outstanding(r) != row->outstanding ||
+		    strcmp(rec_cache(r), row->cache))
+			continue;
+		if (rec_message(r) != row->message || !rr_num(r, "latency.p50_us", &a) ||
+		    !rr_num(r, "latency.p99_us", &b) || !rr_num(r, "latency.p999_us", &c) ||
+		    !rr_num(r, "latency.max_us", &m))
+			continue;
+		v[0][n] = a;
+		v[1][n] = b;
+		v[2][n] = c;
+		v[3][n] = m;
+		n++;
+	}
+	row->nreps = n;
+	row->p50 = rr_median(v[0], n);
+	row->p99 = rr_median(v[1], n);
+	row->p999 = rr_median(v[2], n);
+	row->max = stats_max(v[3], n);
+}
+
+static int cmp_lat_row(const void *a, const void *b)
+{
+	const struct lat_row *x = a, *y = b;
+
+	if (x->outstanding != y->outstanding)
+		return x->outstanding < y->outstanding ? -1 : 1;
+	if (x->message != y->message)
+		return x->message < y->message ? -1 : 1;
+	return 0;
+}
+
+/* Sorts by (outstanding, message), keeping the strategy order within: qsort is not stable. */
+static void lat_rows_sort(struct lat_rows *lr)
+{
+	for (size_t i = 1; i < lr->n; i++)
+		for (size_t j = i; j > 0 && cmp_lat_row(&lr->v[j - 1], &lr->v[j]) > 0; j--) {
+			struct lat_row t = lr->v[j];
+
+			lr->v[j] = lr->v[j - 1];
+			lr->v[j - 1] = t;
+		}
+}
+
+struct lat_rows latency_rows(const struct rr_dir *d, const char *sc, const char *tr)
+{
+	struct lat_rows lr = { 0 };
+	struct list st = strategies_of(d, sc, tr);
+	double *v[4] = { NULL };
+	size_t cap = 0;
+
+	for (int k = 0; k < 4; k++)
+		v[k] = calloc(d->nrec + 1, sizeof(double));
+	if (!v[0] || !v[1] || !v[2] || !v[3])
+		goto out;
+	for (int s = 0; s < st.n; s++)
+		if (lat_rows_of_strategy(d, sc, tr, st.v[s], &lr, &cap))
+			goto out;
+	for (size_t k = 0; k < lr.n; k++)
+		lat_row_figures(d, sc, tr, &lr.v[k], v);
+	lat_rows_sort(&lr);
+out:
+	for (int k = 0; k < 4; k++)
+		free(v[k]);
+	return lr;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cells of a run read back (harness/results/read.h), as the charts and
+ * the report look at them: the scenarios, transports, strategies and data
+ * points of a run, the variants of a cell (cache, outstanding, pipe size),
+ * a record's figures per GiB by role, and echo's latency rows.
+ */
+#ifndef COPYLAB_REPORT_CELLS_H
+#define COPYLAB_REPORT_CELLS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/results/read.h"
+
+#define GIB 1073741824.0
+/* The most scenarios, strategies or data points a chart or table takes. */
+#define MAX_LIST 64
+
+/* Distinct strings in first-seen order. */
+struct list {
+	const char *v[MAX_LIST];
+	int n;
+};
+
+void list_add(struct list *l, const char *s);
+
+/* A data point: what a cell's records share besides scenario, transport and strategy. */
+struct point {
+	uint64_t bytes, block;
+	unsigned conns;		/* parallel connections sharing bytes (--conns), >= 1 */
+};
+
+struct points {
+	struct point v[MAX_LIST];
+	int n;
+};
+
+struct list scenarios_of(const struct rr_dir *d);
+/* The strategies of SC over TR (any transport when TR is NULL). */
+struct list strategies_of(const struct rr_dir *d, const char *sc, const char *tr);
+struct list transports_of(const struct rr_dir *d, const char *sc);
+/* The data points of a scenario over a transport, sorted by bytes, block, conns. */
+struct points points_of(const struct rr_dir *d, const char *sc, const char *tr);
+/*
+ * The one data point a per-role chart shows when a sweep put several in
+ * the run: the largest transfer, the block nearest the default 64 KiB,
+ * and the fewest connections.
+ */
+struct point representative(const struct points *p);
+const struct rr_cell *find_cell(const struct rr_dir *d, const char *sc, const char *tr, struct point pt,
+				const char *strategy);
+/* Whether any cell of SC (over TR, or any transport when NULL) has a usable rep. */
+bool has_usable(const struct rr_dir *d, const char *sc, const char *tr);
+/* Whether any record of SC has a latency object (echo). */
+bool has_latency(const struct rr_dir *d, const char *sc);
+/* Completed without a mismatch: a record that gives figures. */
+bool rec_usable(json_t *r);
+/* "64 MiB, block 64 KiB", ", 8 connections" when there are several. */
+const char *point_text(struct point pt, char *buf, size_t len);
+/* The scenario's data path from the scenario table, "" when it is not there. */
+const char *scenario_path(const char *sc);
+/* Roles of a scenario, the tested one first (the scenario table, else the record). */
+int roles_of(const struct rr_dir *d, const struct rr_cell *c, const char **out, int max);
+
+/*
+ * results_read groups records by (scenario, transport, bytes, block,
+ * conns, strategy); a run can hold several variants of such a cell that
+ * summary.csv keeps apart: a cold-cache and a warm one, echo with 1 and
+ * with N messages outstanding, the pipe scenario at the default pipe and
+ * at --pipe-size 1M.  The tables and every chart tell them apart here,
+ * from the records.
+ */
+struct variant {
+	const char *cache;	/* "warm", "cold" */
+	int outstanding;	/* 0: the records have no latency object */
+	uint64_t pipe;		/* pipe_size_asked (--pipe-size); 0: the kernel default */
+};
+
+struct variants {
+	struct variant v[8];
+	int n;
+};
+
+/* The variants of a data point, over all its strategies, in first-seen order. */
+struct variants point_variants(const struct rr_dir *d, const char *sc, const char *tr, struct point pt);
+/*
+ * The one variant a chart with a single bar per strategy shows: the
+ * defaults where the run has them (warm cache, the kernel's pipe, the
+ * fewest messages outstanding).
+ */
+struct variant main_variant(const struct variants *vs);
+/* Cell C narrowed to variant V in *out (free out->rec); false when C is NULL or has no record of V. */
+bool cell_in_variant(const struct rr_dir *d, const struct rr_cell *c, struct variant v, struct rr_cell *out);
+/*
+ * What sets variant V apart among ALL: "cold cache, 8 outstanding, 1 MiB
+ * pipe"; "" for the defaults.
+ */
+const char *variant_words(struct variant v, const struct variants *all, char *buf, size_t len);
+/* " (cold cache, 8 outstanding, 1 MiB pipe)", or "" for the defaults (variant_words). */
+const char *variant_suffix(struct variant v, const struct variants *all, char *buf, size_t len);
+
+/* A record's throughput in MB/s (10^6 bytes), an rr_metric. */
+bool m_mbps(json_t *r, const void *arg, double *v);
+
+enum role_what { RW_USER, RW_SYS, RW_CPU, RW_USERMEM, RW_KERNEL, RW_SYSCALLS, RW_CALLS, RW_CTX, RW_FAULTS };
+
+struct role_metric {
+	const char *role;	/* NULL: the role under test */
+	enum role_what what;
+};
+
+/* A role's figure per GiB of the record's bytes (the payload), an rr_metric of a struct role_metric. */
+bool m_role(json_t *r, const void *arg, double *v);
+/* The median of metric M over the usable reps of C; NAN when C is NULL or none has it. */
+double cell_metric_median(const struct rr_dir *d, const struct rr_cell *c, rr_metric m, const void *arg);
+/* The median of a role's figure per GiB over C (ROLE NULL: the role under test). */
+double role_median(const struct rr_dir *d, const struct rr_cell *c, const char *role, enum role_what w);
+
+/* One row of echo's latency: a strategy at one message size, outstanding and cache. */
+struct lat_row {
+	const char *strategy, *cache;
+	uint64_t message;
+	int outstanding;
+	size_t nreps;		/* usable records with a latency object */
+	double p50, p99, p999, max;	/* µs: medians over reps; max: the largest of the reps */
+};
+
+struct lat_rows {
+	struct lat_row *v;	/* malloc'd: free it */
+	size_t n;
+};
+
+/* The latency rows of SC over TR, sorted by outstanding, message size, strategy (first seen). */
+struct lat_rows latency_rows(const struct rr_dir *d, const char *sc, const char *tr);
+
+#endif

@@ -1,0 +1,640 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bar and point charts of `copylab plot` (charts.h) and the order in
+ * which every chart of a run is drawn: for each, the cells it shows are
+ * picked, their figures written to its .dat, its titles and legend to its
+ * .vars.gp, and its script in scripts/plot/ run on them.
+ */
+#include "charts.h"
+
+#include "harness/model/options.h"
+#include "cells.h"
+#include "lines.h"
+#include "sbuf.h"
+#include "style.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- legends and labels ---------------------------------------------------- */
+
+static void legend_vars(FILE *vars, const struct list *strategies)
+{
+	char names[1024], colors[1024];
+
+	legend_names(strategies, names, sizeof(names));
+	legend_colors(strategies, colors, sizeof(colors));
+	gp_str(vars, "names", names);
+	gp_str(vars, "colors", colors);
+}
+
+/* "tcp, unix and veth": the transports, for a title */
+static const char *transports_text(const struct list *t, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < t->n; i++) {
+		strncat(buf, i ? (i == t->n - 1 ? " and " : ", ") : "", len - strlen(buf) - 1);
+		strncat(buf, t->v[i], len - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+/* ---- bar charts: throughput per scenario, and the run overview ------------- */
+
+/* A group of bars: the strategies at one data point and variant. */
+struct group {
+	const char *scenario, *transport;
+	struct point pt;
+	struct variant v;	/* the records of the point a group's bars are drawn from */
+	char label[160];
+};
+
+enum bar_metric { BAR_THROUGHPUT, BAR_TESTED_CPU };
+
+struct bar_chart {
+	const char *name;
+	const char *scenario;	/* NULL: a chart of the whole run */
+	enum bar_metric what;
+	const char *title, *caption, *xlabel;
+};
+
+/* The cell of STRATEGY in group G, narrowed to its variant (free out->rec); false when it has none. */
+static bool group_cell(const struct plot *p, const struct group *g, const char *strategy, struct rr_cell *out)
+{
+	return cell_in_variant(&p->d, find_cell(&p->d, g->scenario, g->transport, g->pt, strategy), g->v, out);
+}
+
+/* The strategies with a bar in any group, for the legend and the order of bars. */
+static struct list bars_strategies(const struct plot *p, const struct group *g, int ng)
+{
+	struct list strategies = { 0 };
+
+	for (int i = 0; i < ng; i++) {
+		struct list s = strategies_of(&p->d, g[i].scenario, g[i].transport);
+
+		for (int k = 0; k < s.n; k++) {
+			struct rr_cell cv;
+
+			if (group_cell(p, &g[i], s.v[k], &cv)) {
+				list_add(&strategies, s.v[k]);
+				free(cv.rec);
+			}
+		}
+	}
+	return strategies;
+}
+
+/* A bar at X: median, min, max, the strategy's colour and the value printed above it. */
+static void bar_line(const struct plot *p, FILE *dat, double x, const struct rr_cell *c, enum bar_metric what)
+{
+	struct role_metric tested = { NULL, RW_CPU };
+	double med, lo, hi;
+
+	if (what == BAR_THROUGHPUT)
+		rr_cell_stat(&p->d, c, m_mbps, NULL, &med, &lo, &hi);
+	else
+		rr_cell_stat(&p->d, c, m_role, &tested, &med, &lo, &hi);
+	fprintf(dat, "%g\t", x);
+	gp_num(dat, med);
+	fputc('\t', dat);
+	gp_num(dat, lo);
+	fputc('\t', dat);
+	gp_num(dat, hi);
+	if (!isfinite(med))
+		fprintf(dat, "\t%u\tfailed\n", strategy_color(c->strategy));
+	else if (what == BAR_THROUGHPUT)
+		fprintf(dat, "\t%u\t%.0f\n", strategy_color(c->strategy), med);
+	else
+		fprintf(dat, "\t%u\t%.3f\n", strategy_color(c->strategy), med);
+}
+
+/* A group's label as an xtic at X (line breaks as \n in a gnuplot string); returns its lines. */
+static int group_tic(struct sbuf *tics, const char *label, double x)
+{
+	char esc[256];
+	size_t e = 0;
+	int lines = 1;
+
+	for (const char *s = label; *s; s++)
+		lines += *s == '\n';
+	for (const char *s = label; *s && e < sizeof(esc) - 3; s++) {
+		if (*s == '"' || *s == '\\')
+			esc[e++] = '\\';
+		if (*s == '\n') {
+			esc[e++] = '\\';
+			esc[e++] = 'n';
+		} else {
+			esc[e++] = *s;
+		}
+	}
+	esc[e] = '\0';
+	sb_printf(tics, "%s\"%s\" %g", tics->len > 11 ? ", " : "", esc, x);
+	return lines;
+}
+
+/* The bars of every group, a gap between groups; the xtics into TICS.  Returns how many bars. */
+static int bars_data(const struct plot *p, const struct group *g, int ng, const struct list *strategies,
+		     enum bar_metric what, FILE *dat, struct sbuf *tics, double *x, int *max_lines)
+{
+	int nbars = 0;
+
+	for (int i = 0; i < ng; i++) {
+		double first = -1, last = 0;
+
+		for (int k = 0; k < strategies->n; k++) {
+			struct rr_cell cv;
+
+			if (!group_cell(p, &g[i], strategies->v[k], &cv))
+				continue;
+			*x += 1;
+			bar_line(p, dat, *x, &cv, what);
+			if (first < 0)
+				first = *x;
+			last = *x;
+			nbars++;
+			free(cv.rec);
+		}
+		if (first >= 0) {
+			int lines = group_tic(tics, g[i].label, (first + last) / 2);
+
+			if (lines > *max_lines)
+				*max_lines = lines;
+		}
+		*x += 1;	/* a gap between groups */
+	}
+	return nbars;
+}
+
+static int draw_bars(struct plot *p, const struct bar_chart *bc, const struct group *g, int ng)
+{
+	struct list strategies = bars_strategies(p, g, ng);
+	FILE *dat, *vars;
+	int nbars, max_lines = 1;
+	struct sbuf tics = { 0 };
+	double x = 0.5;
+
+	if (chart_open(p, bc->name, &dat, &vars))
+		return -1;
+	sb_add(&tics, "set xtics (");
+	nbars = bars_data(p, g, ng, &strategies, bc->what, dat, &tics, &x, &max_lines);
+	sb_add(&tics, ")\n");
+	fclose(dat);
+	if (tics.p)
+		fputs(tics.p, vars);
+	free(tics.p);
+	fprintf(vars, "set xrange [0:%g]\n", x);
+	fprintf(vars, "width = %d\nheight = %d\nshow_values = %d\nxlabel_drop = %d\n", nbars > 30 ? 1600 : 1200,
+		620, nbars <= 28, max_lines - 1);
+	legend_vars(vars, &strategies);
+	gp_str(vars, "title", bc->title);
+	gp_str(vars, "xlabel", bc->xlabel);
+	gp_str(vars, "ylabel", bc->what == BAR_THROUGHPUT
+		? "throughput (MB/s, 1 MB = 10^6 bytes): median, bars min..max"
+		: "CPU s per GiB, role under test (user + system): median, bars min..max");
+	fclose(vars);
+	if (nbars == 0)
+		return 0;
+	return chart_finish(p, bc->name, "bars.gp", bc->scenario, bc->caption);
+}
+
+/*
+ * Whether SC's transports hold more than one data point between them
+ * (then each group is labelled with its point); *only is the last one seen.
+ */
+static bool several_points(const struct plot *p, const char *sc, const struct list *tr, struct point *only)
+{
+	bool many = false;
+
+	*only = (struct point){ 0, 0, 1 };
+	for (int t = 0; t < tr->n; t++) {
+		struct points pts = points_of(&p->d, sc, tr->v[t]);
+
+		if (pts.n > 1 || (only->bytes && (pts.v[0].bytes != only->bytes || pts.v[0].block != only->block ||
+						   pts.v[0].conns != only->conns)))
+			many = true;
+		*only = pts.v[0];
+	}
+	return many;
+}
+
+/* "tcp\n64 MiB\nblock 64 KiB\n8 connections\ncold cache": a group's label, its point when MANY. */
+static void throughput_label(struct group *g, const struct variants *vs, bool many)
+{
+	char a[48], b[48], w[88], conns[32] = "";
+
+	variant_words(g->v, vs, w, sizeof(w));
+	if (!many) {
+		snprintf(g->label, sizeof(g->label), "%s%s%s", g->transport, w[0] ? "\n" : "", w);
+		return;
+	}
+	if (g->pt.conns > 1)
+		snprintf(conns, sizeof(conns), "\n%u connections", g->pt.conns);
+	snprintf(g->label, sizeof(g->label), "%s\n%s\n%s%s%s%s%s", g->transport,
+		 human_bytes(g->pt.bytes, a, sizeof(a)), g->pt.block ? "block " : "peers",
+		 g->pt.block ? human_bytes(g->pt.block, b, sizeof(b)) : "", conns, w[0] ? "\n" : "", w);
+}
+
+static int plot_throughput(struct plot *p, const char *sc)
+{
+	struct list tr = transports_of(&p->d, sc);
+	struct group g[MAX_LIST];
+	int ng = 0;
+	char title[1024], caption[512], name[128], ttext[128], ptext[96];
+	struct point only;
+	bool many = several_points(p, sc, &tr, &only);
+
+	for (int t = 0; t < tr.n; t++) {
+		struct points pts = points_of(&p->d, sc, tr.v[t]);
+
+		for (int i = 0; i < pts.n && ng < MAX_LIST; i++) {
+			/* One group of bars per variant of the point: a cold cache, a pipe size asked, ... */
+			struct variants vs = point_variants(&p->d, sc, tr.v[t], pts.v[i]);
+
+			for (int vi = 0; vi < vs.n && ng < MAX_LIST; vi++) {
+				g[ng] = (struct group){ sc, tr.v[t], pts.v[i], vs.v[vi], "" };
+				throughput_label(&g[ng++], &vs, many);
+			}
+		}
+	}
+	transports_text(&tr, ttext, sizeof(ttext));
+	snprintf(title, sizeof(title), "%s (%s): throughput by strategy, median of the counted reps, bars min..max\n"
+		 "transport %s%s%s\n%s; run %s", sc, scenario_path(sc), ttext, many ? "" : ", ",
+		 many ? "" : point_text(only, ptext, sizeof(ptext)), p->machine, p->run_id);
+	snprintf(caption, sizeof(caption), "%s: throughput by strategy (median, min..max), over %s", sc, ttext);
+	snprintf(name, sizeof(name), "throughput-%s", sc);
+	return draw_bars(p, &(struct bar_chart){ name, sc, BAR_THROUGHPUT, title, caption, "transport" }, g, ng);
+}
+
+/* The whole run in two charts: every scenario's representative data point. */
+static int plot_overview(struct plot *p)
+{
+	struct list sc = scenarios_of(&p->d);
+	struct group g[MAX_LIST];
+	int ng = 0;
+	char title[1024];
+
+	for (int s = 0; s < sc.n; s++) {
+		struct list tr = transports_of(&p->d, sc.v[s]);
+
+		for (int t = 0; t < tr.n && ng < MAX_LIST; t++) {
+			struct points pts = points_of(&p->d, sc.v[s], tr.v[t]);
+			char a[48], w[88];
+
+			if (!has_usable(&p->d, sc.v[s], tr.v[t]))
+				continue;
+			struct point pt = representative(&pts);
+			struct variants vs = point_variants(&p->d, sc.v[s], tr.v[t], pt);
+
+			/* the defaults where the run has them; a pipe size or cold cache is named */
+			g[ng] = (struct group){ sc.v[s], tr.v[t], pt, main_variant(&vs), "" };
+			variant_words(g[ng].v, NULL, w, sizeof(w));
+			snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s", sc.v[s], tr.v[t],
+				 human_bytes(g[ng].pt.bytes, a, sizeof(a)), w[0] ? "\n" : "", w);
+			ng++;
+		}
+	}
+	snprintf(title, sizeof(title), "Every scenario: throughput by strategy (median, bars min..max)\n%s; run %s",
+		 p->machine, p->run_id);
+	draw_bars(p, &(struct bar_chart){ "throughput", NULL, BAR_THROUGHPUT, title,
+		  "the whole run: throughput of every scenario and strategy", "scenario, transport, size" }, g, ng);
+	snprintf(title, sizeof(title), "Every scenario: CPU of the role under test per GiB moved (user + system, median, bars min..max)\n%s; run %s",
+		 p->machine, p->run_id);
+	return draw_bars(p, &(struct bar_chart){ "cpu_per_gib", NULL, BAR_TESTED_CPU, title,
+			 "the whole run: CPU per GiB of the role under test", "scenario, transport, size" }, g, ng);
+}
+
+/* ---- the cells of one data point ------------------------------------------------ */
+
+/* What a chart of one data point draws: each strategy in each variant of it, variant by variant. */
+struct point_cells {
+	const char *sc, *tr;
+	struct point pt;
+	struct list st;
+	struct variants vs;
+	int n;			/* vs.n * st.n */
+};
+
+static struct point_cells point_cells_of(const struct plot *p, const char *sc, const char *tr, struct point pt)
+{
+	struct point_cells pc = { sc, tr, pt, strategies_of(&p->d, sc, tr), point_variants(&p->d, sc, tr, pt), 0 };
+
+	pc.n = pc.vs.n * pc.st.n;
+	return pc;
+}
+
+/*
+ * The K-th cell of PC in *out (free out->rec) and what sets its variant
+ * apart in SUFFIX; false when that strategy has no record of that variant.
+ */
+static bool point_cell(const struct plot *p, const struct point_cells *pc, int k, struct rr_cell *out,
+		       char *suffix, size_t len)
+{
+	struct variant v = pc->vs.v[k / pc->st.n];
+
+	if (!cell_in_variant(&p->d, find_cell(&p->d, pc->sc, pc->tr, pc->pt, pc->st.v[k % pc->st.n]), v, out))
+		return false;
+	variant_suffix(v, &pc->vs, suffix, len);
+	return true;
+}
+
+/* ---- CPU per GiB by role ------------------------------------------------------ */
+
+/* A stacked bar per role of C from X + 1 on; returns the last x. */
+static double cpu_role_bars(const struct plot *p, FILE *dat, const struct rr_cell *c, double x, int *nbars)
+{
+	const char *roles[8];
+	int nr = roles_of(&p->d, c, roles, 8);
+
+	for (int r = 0; r < nr; r++) {
+		double u = role_median(&p->d, c, roles[r], RW_USER);
+		double s = role_median(&p->d, c, roles[r], RW_SYS);
+		char label[64];
+
+		x += 1;
+		snprintf(label, sizeof(label), "%s%s", roles[r], r == 0 ? " (tested)" : "");
+		fprintf(dat, "%g\t%s\t%s\t", x, c->strategy, label);
+		gp_num(dat, u);
+		fputc('\t', dat);
+		gp_num(dat, s);
+		fputc('\t', dat);
+		gp_num(dat, u + s);
+		fputc('\n', dat);
+		(*nbars)++;
+	}
+	return x;
+}
+
+static int plot_cpu_roles(struct plot *p, const char *sc, const char *tr)
+{
+	struct points pts = points_of(&p->d, sc, tr);
+	struct point pt = representative(&pts);
+	struct point_cells pc = point_cells_of(p, sc, tr, pt);
+	char name[128], title[1024], caption[512], ptext[96];
+	FILE *dat, *vars;
+	double x = 0;
+	int nbars = 0;
+
+	snprintf(name, sizeof(name), "cpu-%s-%s", sc, tr);
+	if (chart_open(p, name, &dat, &vars))
+		return -1;
+	/* Variant by variant (a cold cache, a pipe size asked), strategy by strategy. */
+	for (int k = 0; k < pc.n; k++) {
+		struct rr_cell cv;
+		char suffix[96];
+		double first = x + 1;
+
+		if (!point_cell(p, &pc, k, &cv, suffix, sizeof(suffix)))
+			continue;
+		x = cpu_role_bars(p, dat, &cv, x, &nbars);
+		fprintf(vars, "set label \"%s%s\" at first %g, graph -0.13 center font ',11'\n", cv.strategy,
+			suffix, (first + x) / 2);
+		x += 1;
+		free(cv.rec);
+	}
+	fclose(dat);
+	fprintf(vars, "set xrange [0:%g]\nwidth = %d\nheight = 620\n", x, nbars > 18 ? 1600 : 1200);
+	snprintf(title, sizeof(title), "%s (%s) over %s, %s: CPU seconds per GiB moved, by role, system and user stacked\n"
+		 "(medians over the counted reps; per GiB of the cell's %s payload)\n%s; run %s",
+		 sc, scenario_path(sc), tr, point_text(pt, ptext, sizeof(ptext)), sc, p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	if (nbars == 0)
+		return 0;
+	snprintf(caption, sizeof(caption), "%s over %s: CPU per GiB by role (user and system)%s%s", sc, tr,
+		 pts.n > 1 ? " at " : "", pts.n > 1 ? ptext : "");
+	return chart_finish(p, name, "cpu.gp", sc, caption);
+}
+
+/* ---- the copy ledger ----------------------------------------------------------- */
+
+/* Why a cell has no ledger: the records' metrics.bpf note. */
+static const char *bpf_note_of(const struct rr_dir *d, const struct rr_cell *c)
+{
+	for (size_t i = 0; i < c->nusable; i++) {
+		const char *n = rr_str(d->rec[c->rec[i]], "metrics.bpf");
+
+		if (n)
+			return n;
+	}
+	return "the records carry no BPF ledger (roles.ROLE.bpf is null)";
+}
+
+/* What the ledger's cells have: how many a BPF ledger, why one has none, the role under test. */
+struct ledger_survey {
+	int with_bpf;
+	char why[512];
+	const char *tested;
+};
+
+static void ledger_survey(const struct plot *p, const struct point_cells *pc, struct ledger_survey *ls)
+{
+	for (int k = 0; k < pc->n; k++) {
+		struct rr_cell cv;
+		char suffix[96];
+
+		if (!point_cell(p, pc, k, &cv, suffix, sizeof(suffix)))
+			continue;
+		/*
+		 * A peer has a ledger where peers.sh's copylab probe counted one
+		 * (not socat's); one without is left out of the chart, not noted.
+		 */
+		if (cv.nusable) {
+			double um = role_median(&p->d, &cv, NULL, RW_USERMEM);
+
+			if (isfinite(um))
+				ls->with_bpf++;
+			else if (!cv.peer && !ls->why[0])
+				snprintf(ls->why, sizeof(ls->why), "%s", bpf_note_of(&p->d, &cv));
+			if (!cv.peer || !ls->tested)
+				ls->tested = cv.tested_role;
+		}
+		free(cv.rec);
+	}
+}
+
+/* One bar per strategy and variant with figures; the xtics into TICS.  Returns how many. */
+static int ledger_rows(const struct plot *p, const struct point_cells *pc, bool with_bpf, FILE *dat,
+		       struct sbuf *tics)
+{
+	int n = 0;
+
+	for (int k = 0; k < pc->n; k++) {
+		struct rr_cell cv, *c = &cv;
+		char suffix[96];
+
+		if (!point_cell(p, pc, k, &cv, suffix, sizeof(suffix)))
+			continue;
+		if (c->nusable == 0 || (c->peer && !isfinite(role_median(&p->d, c, NULL, RW_USERMEM)))) {
+			free(cv.rec);
+			continue;
+		}
+		n++;
+		fprintf(dat, "%d\t%s%s\t%u\t", n, c->strategy, suffix, strategy_color(c->strategy));
+		gp_num(dat, role_median(&p->d, c, NULL, RW_USERMEM));
+		fputc('\t', dat);
+		gp_num(dat, role_median(&p->d, c, NULL, RW_KERNEL));
+		fputc('\t', dat);
+		gp_num(dat, role_median(&p->d, c, NULL, with_bpf ? RW_SYSCALLS : RW_CALLS));
+		fputc('\t', dat);
+		gp_num(dat, role_median(&p->d, c, NULL, RW_CTX));
+		fputc('\t', dat);
+		gp_num(dat, role_median(&p->d, c, NULL, RW_FAULTS));
+		fputc('\n', dat);
+		sb_printf(tics, "%s\"%s%s\" %d", n > 1 ? ", " : "", c->strategy, suffix, n);
+		free(cv.rec);
+	}
+	return n;
+}
+
+static int plot_ledger(struct plot *p, const char *sc, const char *tr)
+{
+	struct points pts = points_of(&p->d, sc, tr);
+	struct point pt = representative(&pts);
+	struct point_cells pc = point_cells_of(p, sc, tr, pt);
+	char name[128], title[1024], caption[512], ptext[96];
+	struct ledger_survey ls = { 0 };
+	struct sbuf tics = { 0 };
+	FILE *dat, *vars;
+	int n;
+
+	snprintf(name, sizeof(name), "ledger-%s-%s", sc, tr);
+	if (chart_open(p, name, &dat, &vars))
+		return -1;
+	ledger_survey(p, &pc, &ls);
+	n = ledger_rows(p, &pc, ls.with_bpf, dat, &tics);
+	fclose(dat);
+	fprintf(vars, "set xtics (%s", tics.p ? tics.p : "");
+	free(tics.p);
+	fprintf(vars, ")\nset xrange [0.3:%g]\nwidth = 1300\nheight = 820\nhave_bpf = %d\n", n + 0.7,
+		ls.with_bpf > 0);
+	gp_str(vars, "bpf_note", ls.why[0] ? ls.why : "-");
+	gp_str(vars, "syscall_label", ls.with_bpf ? "syscalls (all kinds, BPF raw_syscalls) per GiB"
+					 : "data-moving calls per GiB (the strategy's own count; no BPF)");
+	snprintf(title, sizeof(title), "%s (%s) over %s, %s: the copy ledger of the role under test (%s) per GiB moved\n"
+		 "(medians over the counted reps)\n%s; run %s",
+		 sc, scenario_path(sc), tr, point_text(pt, ptext, sizeof(ptext)), ls.tested ? ls.tested : "?",
+		 p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	if (n == 0)
+		return 0;
+	if (!ls.with_bpf)
+		plot_note(p, "%s over %s: no copy ledger (bytes through user memory or in the kernel) in these records: %s; "
+			  "the ledger chart shows syscalls, context switches and faults only", sc, tr, ls.why);
+	else if (ls.with_bpf < n && ls.why[0])
+		plot_note(p, "%s over %s: some strategies have no copy ledger: %s", sc, tr, ls.why);
+	snprintf(caption, sizeof(caption), "%s over %s: the copy ledger per GiB (role under test)%s", sc, tr,
+		 ls.with_bpf ? "" : " - no BPF ledger in these records");
+	return chart_finish(p, name, "ledger.gp", sc, caption);
+}
+
+/* ---- efficiency ---------------------------------------------------------------- */
+
+/* A point per strategy and variant of PC: throughput against CPU per GiB.  Returns how many. */
+static int efficiency_points(const struct plot *p, const struct point_cells *pc, FILE *dat)
+{
+	int n = 0;
+
+	for (int k = 0; k < pc->n; k++) {
+		struct rr_cell cv;
+		char suffix[96];
+		double mb, cpu;
+
+		if (!point_cell(p, pc, k, &cv, suffix, sizeof(suffix)))
+			continue;
+		mb = cell_metric_median(&p->d, &cv, m_mbps, NULL);
+		cpu = role_median(&p->d, &cv, NULL, RW_CPU);
+		fprintf(dat, "%s%s\t", cv.strategy, suffix);
+		gp_num(dat, cpu);
+		fputc('\t', dat);
+		gp_num(dat, mb);
+		fprintf(dat, "\t%u\n", strategy_color(cv.strategy));
+		n++;
+		free(cv.rec);
+	}
+	return n;
+}
+
+static int plot_efficiency(struct plot *p, const char *sc)
+{
+	struct list tr = transports_of(&p->d, sc);
+	char name[128], title[1024], caption[512], words[256] = "", ttext[128], ptext[96] = "";
+	FILE *dat, *vars;
+	int n = 0;
+	struct point pt = { 0, 0, 1 };
+
+	snprintf(name, sizeof(name), "efficiency-%s", sc);
+	if (chart_open(p, name, &dat, &vars))
+		return -1;
+	/* a block of points per transport, at its representative data point */
+	for (int t = 0; t < tr.n; t++) {
+		struct points pts = points_of(&p->d, sc, tr.v[t]);
+		struct point_cells pc;
+
+		pt = representative(&pts);
+		pc = point_cells_of(p, sc, tr.v[t], pt);
+		if (t)
+			fputs("\n\n", dat);
+		n += efficiency_points(p, &pc, dat);
+		strncat(words, tr.v[t], sizeof(words) - strlen(words) - 2);
+		strncat(words, " ", sizeof(words) - strlen(words) - 1);
+	}
+	fclose(dat);
+	fprintf(vars, "width = 1100\nheight = 650\n");
+	gp_str(vars, "transports", words);
+	transports_text(&tr, ttext, sizeof(ttext));
+	if (tr.n == 1)
+		point_text(pt, ptext, sizeof(ptext));
+	snprintf(title, sizeof(title), "%s (%s): throughput against CPU per GiB of the role under test\n"
+		 "transport %s%s%s (higher and further left is better)\n%s; run %s", sc, scenario_path(sc), ttext,
+		 ptext[0] ? ", " : "", ptext, p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	if (n == 0)
+		return 0;
+	snprintf(caption, sizeof(caption), "%s: efficiency, throughput against CPU per GiB", sc);
+	return chart_finish(p, name, "efficiency.gp", sc, caption);
+}
+
+/* ---- every chart of a run ----------------------------------------------------------- */
+
+/* The charts of one scenario: throughput, then per transport CPU, ledger, sweeps, latency; efficiency. */
+static void charts_of_scenario(struct plot *p, const char *sc)
+{
+	struct list tr = transports_of(&p->d, sc);
+
+	plot_throughput(p, sc);
+	for (int t = 0; t < tr.n; t++) {
+		if (!has_usable(&p->d, sc, tr.v[t]))
+			continue;
+		plot_cpu_roles(p, sc, tr.v[t]);
+		plot_ledger(p, sc, tr.v[t]);
+		plot_sweeps(p, sc, tr.v[t]);
+		if (has_latency(&p->d, sc))
+			plot_latency(p, sc, tr.v[t]);
+	}
+	plot_efficiency(p, sc);
+}
+
+void charts_draw(struct plot *p)
+{
+	struct list sc = scenarios_of(&p->d);
+	bool peers = false;
+
+	for (size_t i = 0; i < p->d.ncells; i++)
+		peers |= p->d.cell[i].peer;
+	if (peers)
+		plot_note(p, "peers.jsonl: scripts/peers.sh's records are drawn beside copylab's (labels peer:... and "
+			  "copylab:...); they have CPU and throughput, and a copy ledger where peers.sh's copylab probe "
+			  "counted one");
+	for (int s = 0; s < sc.n; s++) {
+		if (!has_usable(&p->d, sc.v[s], NULL)) {
+			plot_note(p, "%s: no chart: no repetition completed and verified", sc.v[s]);
+			continue;
+		}
+		charts_of_scenario(p, sc.v[s]);
+	}
+	plot_overview(p);
+}

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The report page of `copylab plot` (page.h): the environment, a table
+ * per data point (from summary.csv where the run has one, else from the
+ * records), echo's latency tables and the charts, as Markdown and as one
+ * HTML file with the charts inlined.
+ */
+#include "page.h"
+
+#include "harness/model/options.h"
+#include "harness/results/write.h"
+#include "cells.h"
+#include "sbuf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- a table in both pages ------------------------------------------------- */
+
+/* A table's head row, after the caller's title (Markdown) and caption (HTML). */
+static void table_head_row(struct sbuf *md, struct sbuf *html, const char *const *head, size_t nh)
+{
+	sb_add(md, "|");
+	sb_add(html, "<tr>");
+	for (size_t h = 0; h < nh; h++) {
+		sb_printf(md, " %s |", head[h]);
+		sb_printf(html, "<th>%s</th>", head[h]);
+	}
+	/* the first column is text, the others numbers: right-aligned */
+	sb_add(md, "\n|---|");
+	for (size_t h = 1; h < nh; h++)
+		sb_add(md, "---:|");
+	sb_add(md, "\n");
+	sb_add(html, "</tr>\n");
+}
+
+static void table_row(struct sbuf *md, struct sbuf *html, const char *const *f, size_t n)
+{
+	sb_add(md, "|");
+	sb_add(html, "<tr>");
+	for (size_t h = 0; h < n; h++) {
+		sb_printf(md, " %s |", f[h]);
+		sb_add(html, h ? "<td class=n>" : "<td>");
+		sb_html(html, f[h]);
+		sb_add(html, "</td>");
+	}
+	sb_add(md, "\n");
+	sb_add(html, "</tr>\n");
+}
+
+/* ---- the summary tables ----------------------------------------------------- */
+
+/* A summary.csv field scaled and formatted; "-" when empty, the text as it is when not a number. */
+static void fmt_num(char *buf, size_t len, const char *field, double scale, const char *fmt)
+{
+	char *end;
+	double v;
+
+	if (!field || !*field) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	v = strtod(field, &end);
+	if (*end) {
+		snprintf(buf, len, "%s", field);
+		return;
+	}
+	snprintf(buf, len, fmt, v * scale);
+}
+
+/* The rows of one data point's table: from summary.csv, else from the records. */
+struct row {
+	char strategy[128], med[32], min[32], max[32], ratio[128], cpu[32], verified[32];
+};
+
+static const char *const table_head[] = {
+	"strategy", "MB/s median", "min", "max", "x readwrite (paired): median [CI] verdict",
+	"CPU s/GiB (role under test)", "verified reps",
+};
+
+/*
+ * The summary.csv row of variant V of cell C: scenario, transport, bytes,
+ * block, strategy, cache, conns and pipe size match; when several do (echo at several
+ * outstanding, which summary.csv does not name), the one whose median
+ * throughput is the variant's.  -1 if none.
+ */
+static long summary_row_of(const struct plot *p, const struct rr_cell *c, struct variant v, double mbps)
+{
+	const struct rr_csv *cs = &p->d.summary;
+	long best = -1;
+	double bestd = INFINITY;
+
+	for (size_t r = 0; r < cs->nrows; r++) {
+		const char *sc = rr_csv_get(cs, r, "scenario"), *tr = rr_csv_get(cs, r, "transport"),
+			   *st = rr_csv_get(cs, r, "strategy"), *by = rr_csv_get(cs, r, "bytes"),
+			   *bl = rr_csv_get(cs, r, "block"), *ca = rr_csv_get(cs, r, "cache"),
+			   *med = rr_csv_get(cs, r, "bytes_per_s_median");
+		double d;
+
+		if (!sc || !tr || !st || !by || !bl || strcmp(sc, c->scenario) || strcmp(tr, c->transport) ||
+		    strcmp(st, c->strategy) || strtoull(by, NULL, 10) != c->bytes || strtoull(bl, NULL, 10) != c->block ||
+		    strcmp(ca && *ca ? ca : "warm", v.cache) || rr_summary_conns(cs, r) != c->conns ||
+		    rr_summary_pipe(cs, r) != v.pipe)
+			continue;
+		d = med && *med && isfinite(mbps) ? fabs(strtod(med, NULL) / 1e6 - mbps) : 0;
+		if (best < 0 || d < bestd) {
+			best = (long)r;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* "1.23x [1.10..1.40] faster", "0.98x no difference measured", "1 (baseline)". */
+static void verdict_text(const struct rr_csv *cs, long sr, const char *strategy, char *out, size_t len)
+{
+	const char *diff = rr_csv_get(cs, sr, "difference");
+	char m[24], a[24], b[24];
+
+	fmt_num(m, sizeof(m), rr_csv_get(cs, sr, "ratio_vs_readwrite_median"), 1, "%.2f");
+	if (!strcmp(m, "-")) {
+		snprintf(out, len, "-");
+		return;
+	}
+	if (!diff) {	/* an older summary.csv: no interval, no verdict */
+		fmt_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_vs_readwrite_min"), 1, "%.2f");
+		fmt_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_vs_readwrite_max"), 1, "%.2f");
+		snprintf(out, len, "%sx [min..max %s..%s]", m, a, b);
+		return;
+	}
+	if (!*diff) {
+		snprintf(out, len, !strcmp(strategy, "readwrite") ? "1 (baseline)" : "%sx (no verdict)", m);
+		return;
+	}
+	if (!strcmp(diff, "no difference measured")) {
+		snprintf(out, len, "%sx no difference measured", m);
+		return;
+	}
+	fmt_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_ci_lo"), 1, "%.2f");
+	fmt_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_ci_hi"), 1, "%.2f");
+	snprintf(out, len, "%sx [%s..%s] %s", m, a, b, diff);
+}
+
+/* Row R's figures from summary.csv's row SR. */
+static void row_from_summary(const struct rr_csv *cs, long sr, const struct rr_cell *c, struct row *r)
+{
+	fmt_num(r->med, sizeof(r->med), rr_csv_get(cs, sr, "bytes_per_s_median"), 1e-6, "%.0f");
+	fmt_num(r->min, sizeof(r->min), rr_csv_get(cs, sr, "bytes_per_s_min"), 1e-6, "%.0f");
+	fmt_num(r->max, sizeof(r->max), rr_csv_get(cs, sr, "bytes_per_s_max"), 1e-6, "%.0f");
+	verdict_text(cs, sr, c->strategy, r->ratio, sizeof(r->ratio));
+	fmt_num(r->cpu, sizeof(r->cpu), rr_csv_get(cs, sr, "tested_cpu_per_gib_median"), 1, "%.3f");
+	snprintf(r->verified, sizeof(r->verified), "%s/%s",
+		 rr_csv_get(cs, sr, "verified_reps") ? rr_csv_get(cs, sr, "verified_reps") : "?",
+		 rr_csv_get(cs, sr, "reps") ? rr_csv_get(cs, sr, "reps") : "?");
+}
+
+/* Row R's figures from the records of C (no summary row: no paired ratio). */
+static void row_from_records(const struct plot *p, const struct rr_cell *c, double med, double lo, double hi,
+			     struct row *r)
+{
+	double cpu = role_median(&p->d, c, NULL, RW_CPU);
+
+	snprintf(r->med, sizeof(r->med), isfinite(med) ? "%.0f" : "-", med);
+	snprintf(r->min, sizeof(r->min), isfinite(lo) ? "%.0f" : "-", lo);
+	snprintf(r->max, sizeof(r->max), isfinite(hi) ? "%.0f" : "-", hi);
+	snprintf(r->ratio, sizeof(r->ratio), c->peer ? "- (scripts/peers.sh: not paired with readwrite)"
+						      : "- (no summary.csv)");
+	snprintf(r->cpu, sizeof(r->cpu), isfinite(cpu) ? "%.3f" : "-", cpu);
+	snprintf(r->verified, sizeof(r->verified), "%zu/%zu", c->nverified, c->nreps);
+}
+
+static int table_rows(const struct plot *p, const char *sc, const char *tr, struct point pt, struct row *rows, int max)
+{
+	struct list st = strategies_of(&p->d, sc, tr);
+	/* Variant by variant, so each block of rows is read against its own readwrite. */
+	struct variants vs = point_variants(&p->d, sc, tr, pt);
+	int n = 0;
+
+	for (int vi = 0; vi < vs.n && n < max; vi++) {
+		for (int k = 0; k < st.n && n < max; k++) {
+			struct rr_cell cv;
+			struct row *r = &rows[n];
+			char suffix[96];
+			double med, lo, hi;
+			long sr;
+
+			if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[k]), vs.v[vi], &cv))
+				continue;
+			memset(r, 0, sizeof(*r));
+			variant_suffix(vs.v[vi], &vs, suffix, sizeof(suffix));
+			snprintf(r->strategy, sizeof(r->strategy), "%s%s", cv.strategy, suffix);
+			rr_cell_stat(&p->d, &cv, m_mbps, NULL, &med, &lo, &hi);
+			sr = p->d.have_summary && !cv.peer ? summary_row_of(p, &cv, vs.v[vi], med) : -1;
+			if (sr >= 0)
+				row_from_summary(&p->d.summary, sr, &cv, r);
+			else
+				row_from_records(p, &cv, med, lo, hi, r);
+			free(cv.rec);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The data points of each scenario and transport, for the tables. */
+static void report_tables(const struct plot *p, const char *sc, struct sbuf *md, struct sbuf *html)
+{
+	struct list tr = transports_of(&p->d, sc);
+
+	for (int t = 0; t < tr.n; t++) {
+		struct points pts = points_of(&p->d, sc, tr.v[t]);
+
+		for (int i = 0; i < pts.n; i++) {
+			struct row rows[MAX_LIST];
+			int n = table_rows(p, sc, tr.v[t], pts.v[i], rows, MAX_LIST);
+			char ptext[96];
+			const struct rr_cell *c0 = NULL;
+			const char *tested;
+
+			for (size_t k = 0; k < p->d.ncells && !c0; k++)
+				if (!strcmp(p->d.cell[k].scenario, sc) && !strcmp(p->d.cell[k].transport, tr.v[t]))
+					c0 = &p->d.cell[k];
+			tested = c0 && c0->tested_role ? c0->tested_role : "?";
+			point_text(pts.v[i], ptext, sizeof(ptext));
+			sb_printf(md, "\n**%s over %s, %s** (role under test: %s)\n\n", sc, tr.v[t], ptext, tested);
+			sb_add(html, "<table><caption>");
+			sb_printf(html, "%s over %s, %s (role under test: %s)", sc, tr.v[t], ptext, tested);
+			sb_add(html, "</caption>\n");
+			table_head_row(md, html, table_head, sizeof(table_head) / sizeof(table_head[0]));
+			for (int r = 0; r < n; r++) {
+				const char *f[] = { rows[r].strategy, rows[r].med, rows[r].min, rows[r].max,
+						    rows[r].ratio, rows[r].cpu, rows[r].verified };
+
+				table_row(md, html, f, sizeof(f) / sizeof(f[0]));
+			}
+			sb_add(html, "</table>\n");
+		}
+	}
+}
+
+/* The latency table of SC over TR: strategy, message, outstanding, p50, p99, p99.9, max. */
+static void report_latency(const struct plot *p, const char *sc, const char *tr, struct sbuf *md, struct sbuf *html)
+{
+	static const char *const head[] = { "strategy", "message", "outstanding", "p50 µs", "p99 µs", "p99.9 µs",
+					     "max µs", "reps" };
+	struct lat_rows lr = latency_rows(&p->d, sc, tr);
+	const size_t nh = sizeof(head) / sizeof(head[0]);
+
+	if (lr.n == 0) {
+		free(lr.v);
+		return;
+	}
+	sb_printf(md, "\n**%s over %s: round-trip latency** (µs; p50, p99, p99.9: median over the reps of each "
+		  "rep's percentile; max: the largest round trip of any rep)\n\n", sc, tr);
+	sb_add(html, "<table><caption>");
+	sb_printf(html, "%s over %s: round-trip latency (µs; p50, p99, p99.9: median over the reps of each rep's "
+		  "percentile; max: the largest round trip of any rep)", sc, tr);
+	sb_add(html, "</caption>\n");
+	table_head_row(md, html, head, nh);
+	for (size_t i = 0; i < lr.n; i++) {
+		const struct lat_row *r = &lr.v[i];
+		char f[8][96], suffix[64];
+		const char *fv[8];
+
+		variant_suffix((struct variant){ r->cache, 0, 0 }, NULL, suffix, sizeof(suffix));
+		snprintf(f[0], sizeof(f[0]), "%s%s", r->strategy, suffix);
+		human_bytes(r->message, f[1], sizeof(f[1]));
+		snprintf(f[2], sizeof(f[2]), "%d", r->outstanding);
+		snprintf(f[3], sizeof(f[3]), isfinite(r->p50) ? "%.1f" : "-", r->p50);
+		snprintf(f[4], sizeof(f[4]), isfinite(r->p99) ? "%.1f" : "-", r->p99);
+		snprintf(f[5], sizeof(f[5]), isfinite(r->p999) ? "%.1f" : "-", r->p999);
+		snprintf(f[6], sizeof(f[6]), isfinite(r->max) ? "%.1f" : "-", r->max);
+		snprintf(f[7], sizeof(f[7]), "%zu", r->nreps);
+		for (size_t h = 0; h < nh; h++)
+			fv[h] = f[h];
+		table_row(md, html, fv, nh);
+	}
+	sb_add(html, "</table>\n");
+	free(lr.v);
+}
+
+/* ---- the environment --------------------------------------------------------- */
+
+/* An object of env.json on one line: "key value; key value". */
+static void env_object_text(json_t *v, struct sbuf *s)
+{
+	const char *k2;
+	json_t *v2;
+
+	json_object_foreach(v, k2, v2) {
+		char *t = json_is_string(v2) ? strdup(json_string_value(v2)) : json_dumps(v2, JSON_ENCODE_ANY);
+
+		sb_printf(s, "%s%s %s", s->len ? "; " : "", k2, t ? t : "?");
+		free(t);
+	}
+}
+
+static void env_rows(const struct plot *p, void (*row)(struct sbuf *, const char *, const char *), struct sbuf *b)
+{
+	const char *key;
+	json_t *v;
+
+	if (!p->d.env) {
+		row(b, "env.json", p->d.env_note);
+		return;
+	}
+	json_object_foreach(p->d.env, key, v) {
+		char val[512];
+
+		if (!strcmp(key, "schema"))
+			continue;
+		if (json_is_object(v)) {
+			struct sbuf s = { 0 };
+
+			env_object_text(v, &s);
+			row(b, key, s.p ? s.p : "");
+			free(s.p);
+			continue;
+		}
+		if (json_is_string(v))
+			snprintf(val, sizeof(val), "%s", json_string_value(v));
+		else if (json_is_null(v))
+			snprintf(val, sizeof(val), "not known on this machine (null)");
+		else {
+			char *t = json_dumps(v, JSON_ENCODE_ANY);
+
+			snprintf(val, sizeof(val), "%s", t ? t : "?");
+			free(t);
+		}
+		row(b, key, val);
+	}
+}
+
+static void md_env_row(struct sbuf *b, const char *k, const char *v)
+{
+	sb_printf(b, "| %s | %s |\n", k, v);
+}
+
+static void html_env_row(struct sbuf *b, const char *k, const char *v)
+{
+	sb_add(b, "<tr><th>");
+	sb_html(b, k);
+	sb_add(b, "</th><td>");
+	sb_html(b, v);
+	sb_add(b, "</td></tr>\n");
+}
+
+/* ---- the charts ------------------------------------------------------------------ */
+
+/* The bytes of a chart file, malloc'd, in *len; NULL when it cannot be read. */
+static unsigned char *chart_bytes(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	unsigned char *buf = NULL;
+	struct stat st;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) == 0 && (buf = malloc(st.st_size ? st.st_size : 1)))
+		*len = fread(buf, 1, st.st_size, f);
+	fclose(f);
+	return buf;
+}
+
+/* A chart: linked from the Markdown, inlined in the HTML (PNG where there is one). */
+static void report_chart(const struct plot *p, const struct chart *c, struct sbuf *md, struct sbuf *html)
+{
+	char path[PATH_MAX + 300];
+	bool png = strstr(p->formats, "png") != NULL, svg = strstr(p->formats, "svg") != NULL;
+	size_t len;
+	unsigned char *buf;
+
+	sb_printf(md, "\n![%s](plots/%s.%s)\n", c->caption, c->name, png ? "png" : "svg");
+	if (png && svg)
+		sb_printf(md, "\n[SVG](plots/%s.svg), [data](plots/%s.dat)\n", c->name, c->name);
+	sb_add(html, "<figure>");
+	snprintf(path, sizeof(path), "%s/%s.%s", p->plots, c->name, png ? "png" : "svg");
+	buf = chart_bytes(path, &len);
+	if (buf && len) {
+		sb_printf(html, "<img alt=\"%s\" src=\"data:image/%s;base64,", c->name, png ? "png" : "svg+xml");
+		sb_base64(html, buf, len);
+		sb_add(html, "\">");
+	} else {
+		sb_printf(html, "<p class=missing>chart %s could not be read</p>", c->name);
+	}
+	free(buf);
+	sb_add(html, "<figcaption>");
+	sb_html(html, c->caption);
+	if (png && svg)
+		sb_printf(html, " (<a href=\"plots/%s.svg\">SVG</a>, <a href=\"plots/%s.dat\">data</a>)", c->name,
+			  c->name);
+	sb_add(html, "</figcaption></figure>\n");
+}
+
+/* ---- the page ---------------------------------------------------------------------- */
+
+/* Notes on what the figures leave out: failed or unverified reps, a missing summary. */
+static void note_rep_quality(struct plot *p)
+{
+	size_t nrec_failed = 0, nunverified = 0;
+
+	for (size_t i = 0; i < p->d.nrec; i++) {
+		if (!rec_usable(p->d.rec[i]))
+			nrec_failed++;
+		else if (!json_is_true(json_object_get(p->d.rec[i], "verified")))
+			nunverified++;
+	}
+	if (nrec_failed)
+		plot_note(p, "%zu repetition(s) failed or did not verify; they give no figure", nrec_failed);
+	if (nunverified)
+		plot_note(p, "%zu repetition(s) are UNVERIFIED (--sink discard): their figures were not checked",
+			  nunverified);
+	if (!p->d.have_summary)
+		plot_note(p, "no summary.csv: the tables are computed from results.jsonl and have no paired ratio");
+}
+
+/* What [CI] means, from summary.csv's confidence level; "" when the summary has none. */
+static void ci_text_of(const struct plot *p, char *buf, size_t len)
+{
+	const char *lvl = NULL;
+	char pc[32];
+
+	buf[0] = '\0';
+	for (size_t r = 0; p->d.have_summary && r < p->d.summary.nrows && !lvl; r++) {
+		const char *l = rr_csv_get(&p->d.summary, r, "ratio_ci_level");
+
+		if (l && *l)
+			lvl = l;
+	}
+	if (!lvl)
+		return;
+	fmt_num(pc, sizeof(pc), lvl, 100, "%.0f%%");
+	snprintf(buf, len, "; [CI] is summary.csv's %s confidence interval of that "
+		 "ratio and the verdict its `difference` (faster, slower, or no difference measured "
+		 "when the interval holds 1)", pc);
+}
+
+static void md_head(const struct plot *p, const char *ci_text, struct sbuf *md)
+{
+	sb_printf(md, "<!-- generated by copylab plot from %s; do not edit -->\n# copylab run %s\n\n", p->dir,
+		  p->run_id);
+	sb_printf(md, "%s. %zu counted repetitions in %zu cells. MB/s = 10^6 bytes/s; CPU per GiB = "
+		  "user + system seconds of the role under test per 2^30 bytes; x readwrite = the median of the "
+		  "ratios to readwrite, repetition by repetition (docs/results.md)%s. Cells run with a cold page "
+		  "cache are marked (cold cache), and cells run with --pipe-size by the size asked (1 MiB pipe, for one).\n\n",
+		  p->machine, p->d.nrec, p->d.ncells, ci_text);
+	sb_add(md, "## Environment\n\n| | |\n|---|---|\n");
+	env_rows(p, md_env_row, md);
+}
+
+static void html_head(const struct plot *p, const char *ci_text, struct sbuf *html)
+{
+	sb_add(html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>copylab run ");
+	sb_html(html, p->run_id);
+	sb_add(html, "</title>\n<style>\nbody{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;max-width:1400px;"
+		     "margin:1em auto;padding:0 1em;color:#222}\ntable{border-collapse:collapse;margin:.8em 0}\n"
+		     "th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left;font-size:.92em}\n"
+		     "td.n{text-align:right;font-variant-numeric:tabular-nums}\ncaption{text-align:left;"
+		     "font-weight:bold;padding:.3em 0}\nfigure{margin:1.2em 0}\nimg{max-width:100%;"
+		     "border:1px solid #ddd}\nfigcaption{font-size:.9em;color:#555}\n.note{background:#fff6e0;"
+		     "border-left:4px solid #e0a000;padding:.3em .8em}\n</style></head><body>\n<h1>copylab run ");
+	sb_html(html, p->run_id);
+	sb_add(html, "</h1>\n<p>");
+	sb_html(html, p->machine);
+	sb_printf(html, ". %zu counted repetitions in %zu cells. MB/s = 10<sup>6</sup> bytes/s; CPU per GiB = "
+		  "user + system seconds of the role under test per 2<sup>30</sup> bytes; x readwrite = the median "
+		  "of the ratios to readwrite, repetition by repetition", p->d.nrec, p->d.ncells);
+	sb_html(html, ci_text);
+	sb_add(html, ". Cells run with a cold page cache are marked (cold cache), and cells run with --pipe-size by the "
+		     "size asked (1 MiB pipe, for one).</p>\n<h2>Environment</h2>\n<table>\n");
+	env_rows(p, html_env_row, html);
+	sb_add(html, "</table>\n");
+}
+
+static void report_notes(const struct plot *p, struct sbuf *md, struct sbuf *html)
+{
+	char *save = NULL, *copy;
+
+	if (!p->notes.len)
+		return;
+	copy = strdup(p->notes.p);
+	sb_add(md, "\n## Notes\n\n");
+	sb_add(html, "<h2>Notes</h2>\n");
+	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		sb_printf(md, "- %s\n", l);
+		sb_add(html, "<p class=note>");
+		sb_html(html, l);
+		sb_add(html, "</p>\n");
+	}
+	free(copy);
+}
+
+/* A scenario's section: its tables, echo's latency tables, its charts. */
+static void report_scenario(const struct plot *p, const char *sc, struct sbuf *md, struct sbuf *html)
+{
+	sb_printf(md, "\n## %s (%s)\n", sc, scenario_path(sc));
+	sb_add(html, "<h2>");
+	sb_html(html, sc);
+	sb_add(html, " (");
+	sb_html(html, scenario_path(sc));
+	sb_add(html, ")</h2>\n");
+	report_tables(p, sc, md, html);
+	if (has_latency(&p->d, sc)) {
+		struct list tr = transports_of(&p->d, sc);
+
+		for (int t = 0; t < tr.n; t++)
+			report_latency(p, sc, tr.v[t], md, html);
+	}
+	for (size_t i = 0; i < p->nch; i++)
+		if (!strcmp(p->ch[i].scenario, sc))
+			report_chart(p, &p->ch[i], md, html);
+}
+
+/* The charts of no one scenario, under a heading of their own when there are any. */
+static void report_whole_run(const struct plot *p, struct sbuf *md, struct sbuf *html)
+{
+	bool whole = false;
+
+	for (size_t i = 0; i < p->nch; i++)
+		if (!p->ch[i].scenario[0]) {
+			if (!whole) {
+				sb_add(md, "\n## The whole run\n");
+				sb_add(html, "<h2>The whole run</h2>\n");
+				whole = true;
+			}
+			report_chart(p, &p->ch[i], md, html);
+		}
+}
+
+/* Writes DIR/NAME from B, atomically; 0, or -1 after saying why. */
+static int report_save(const struct plot *p, const char *name, const struct sbuf *b)
+{
+	char path[PATH_MAX + 32];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
+	rc = write_file_atomic(path, b->p, b->len);
+	if (rc)
+		fprintf(stderr, "copylab plot: cannot write %s: %s\n", path, strerror(-rc));
+	return rc ? -1 : 0;
+}
+
+int report_write(struct plot *p)
+{
+	struct sbuf md = { 0 }, html = { 0 };
+	struct list sc = scenarios_of(&p->d);
+	char ci_text[256];
+	int r1, r2;
+
+	note_rep_quality(p);
+	ci_text_of(p, ci_text, sizeof(ci_text));
+	md_head(p, ci_text, &md);
+	html_head(p, ci_text, &html);
+	report_notes(p, &md, &html);
+	for (int s = 0; s < sc.n; s++)
+		report_scenario(p, sc.v[s], &md, &html);
+	report_whole_run(p, &md, &html);
+	sb_add(&html, "</body></html>\n");
+	if (md.oom || html.oom) {
+		fprintf(stderr, "copylab plot: out of memory writing the report\n");
+		free(md.p);
+		free(html.p);
+		return -1;
+	}
+	r1 = report_save(p, "report.md", &md);
+	r2 = report_save(p, "report.html", &html);
+	free(md.p);
+	free(html.p);
+	return r1 || r2 ? -1 : 0;
+}

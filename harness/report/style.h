@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What keeps the charts alike: a fixed colour per strategy, so a strategy
+ * looks the same in every chart, and the lists a legend is made of.
+ */
+#ifndef COPYLAB_REPORT_STYLE_H
+#define COPYLAB_REPORT_STYLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cells.h"
+
+/* 0xRRGGBB of a strategy label (peer:..., copylab:... too). */
+uint32_t strategy_color(const char *label);
+/* "#3a78b5 #c0392b ": the colour of each strategy, for a chart's lines or bars. */
+void legend_colors(const struct list *st, char *buf, size_t len);
+/* "readwrite splice ": the strategies' names, for a legend. */
+void legend_names(const struct list *st, char *buf, size_t len);
+
+#endif
