@@ -4,7 +4,6 @@
  * counts inside their window and the parent checks every figure it reads.
  */
 #include <setjmp.h>
-#include "harness/model/base.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +23,7 @@
 #include <sys/syscall.h>
 
 #include "harness/measure/bpf/ledger.h"
+#include "harness/model/base.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #define UNDER_ASAN 1

@@ -299,6 +299,11 @@ int ledger_read(struct ledger *l, int slot, struct ledger_counts *out)
 	return 0;
 }
 
+int ledger_role_map_fd(const struct ledger *l)
+{
+	return l ? l->role_slot_fd : -1;
+}
+
 #else /* !HAVE_BPF */
 
 #ifndef BPF_UNAVAILABLE
@@ -349,6 +354,11 @@ int ledger_forget(struct ledger *l, int pid)
 int ledger_read(struct ledger *l, int slot, struct ledger_counts *out)
 {
 	return -ENOTSUP;
+}
+
+int ledger_role_map_fd(const struct ledger *l)
+{
+	return -1;
 }
 
 #endif /* HAVE_BPF */

@@ -88,6 +88,11 @@ int ledger_window_end(struct ledger *l);
  */
 int ledger_forget(struct ledger *l, int pid);
 int ledger_read(struct ledger *l, int slot, struct ledger_counts *out);
+/*
+ * The tgid -> slot map's descriptor, for another BPF object that counts by
+ * the same windows (the CPU sampler, cpusample.h); -1 without a ledger.
+ */
+int ledger_role_map_fd(const struct ledger *l);
 
 const char *ledger_family_name(enum ledger_family f);
 const char *ledger_uring_class_name(enum ledger_uring_class c);
