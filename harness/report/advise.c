@@ -115,7 +115,8 @@ static void filter_cell(struct crcell *c, const char *scenario, const char *tran
 		const char *cache = json_string_value(json_object_get(rec, "cache"));
 
 		if (sc && !strcmp(sc, scenario) && (!transport || (tr && !strcmp(tr, transport))) &&
-		    (long)cr_rec_num(rec, "bytes") == want && (long)cr_rec_num(rec, "block") == block &&
+		    (long)json_integer_value(json_object_get(rec, "bytes")) == want &&
+		    (long)json_integer_value(json_object_get(rec, "block")) == block &&
 		    !(cache && !strcmp(cache, "cold")))
 			json_array_append(keep, rec);
 	}
