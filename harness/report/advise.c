@@ -11,6 +11,7 @@
 #include "cellrun.h"
 #include "harness/results/write.h"
 #include "harness/model/scenario.h"
+#include "harness/results/stats.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +28,7 @@
 
 struct entry {
 	const char *label;
-	const char *base;
+	char base[64];		/* the label without its variant ("vmsplice:gift" -> "vmsplice") */
 	double bps, bps_lo, bps_hi;	/* median and its interval */
 	double role_cpu, sys_cpu;	/* medians, s per GiB */
 	int reps, verified;
@@ -115,7 +116,8 @@ static void filter_cell(struct crcell *c, const char *scenario, const char *tran
 		const char *cache = json_string_value(json_object_get(rec, "cache"));
 
 		if (sc && !strcmp(sc, scenario) && (!transport || (tr && !strcmp(tr, transport))) &&
-		    (long)cr_rec_num(rec, "bytes") == want && (long)cr_rec_num(rec, "block") == block &&
+		    (long)json_integer_value(json_object_get(rec, "bytes")) == want &&
+		    (long)json_integer_value(json_object_get(rec, "block")) == block &&
 		    !(cache && !strcmp(cache, "cold")))
 			json_array_append(keep, rec);
 	}
@@ -124,11 +126,10 @@ static void filter_cell(struct crcell *c, const char *scenario, const char *tran
 	*bytes = want;
 }
 
-static const char *base_of(const char *label, char *buf, size_t len)
+static void base_of(const char *label, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", label);
 	buf[strcspn(buf, ":")] = '\0';
-	return buf;
 }
 
 /* What a strategy needs from the kernel and the user, as far as copylab knows it. */
@@ -195,7 +196,21 @@ static const char *tell_apart(struct crcell *c, const char *a, const char *b, co
 	return "apart";
 }
 
-int cmd_advise(int argc, char **argv)
+/* "A vs B: x1.234 [min..max] paired over N reps: apart": whether the top two differ on a figure. */
+static void print_top_two(struct crcell *c, const char *a, const char *b, const char *path)
+{
+	struct crpaired p;
+	const char *v = tell_apart(c, a, b, path, &p);
+
+	printf("  %s vs %s: x%.3f [%.3f..%.3f] paired over %d reps: %s\n", a, b, p.median, p.min, p.max, p.n, v);
+}
+
+struct advise_args {
+	const char *scenario, *transport, *size, *reps, *block, *conns, *from, *out;
+};
+
+/* Reads and checks the options: -1 to go on, else the exit status (--help, bad usage). */
+static int advise_options(int argc, char **argv, struct advise_args *a)
 {
 	static const struct option opts[] = {
 		{ "scenario", required_argument, NULL, 's' },
@@ -209,107 +224,121 @@ int cmd_advise(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *scenario = NULL, *transport = NULL, *size = NULL, *reps = "5", *block = NULL;
-	const char *conns = NULL, *from = NULL, *out = NULL;
-	struct crcell *c;
-	struct entry e[MAX_LABELS];
-	int n = 0, opt, order[MAX_LABELS];
-	long bytes = -1;
-	char basebuf[64];
-	const char *tested = "";
-	size_t i;
-	json_t *rec;
+	int opt;
 
+	*a = (struct advise_args){ .reps = "5" };
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 's': scenario = optarg; break;
-		case 't': transport = optarg; break;
-		case 'z': size = optarg; break;
-		case 'r': reps = optarg; break;
-		case 'b': block = optarg; break;
-		case 'c': conns = optarg; break;
-		case 'f': from = optarg; break;
-		case 'o': out = optarg; break;
+		case 's': a->scenario = optarg; break;
+		case 't': a->transport = optarg; break;
+		case 'z': a->size = optarg; break;
+		case 'r': a->reps = optarg; break;
+		case 'b': a->block = optarg; break;
+		case 'c': a->conns = optarg; break;
+		case 'f': a->from = optarg; break;
+		case 'o': a->out = optarg; break;
 		case 'h': advise_usage(stdout); return 0;
 		default: advise_usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
 		return usage_error("advise: unexpected argument '%s'", argv[optind]);
-	if (!scenario)
+	if (!a->scenario)
 		return usage_error("advise: --scenario is required (serve, send, relay, fanout, store, copy, echo, pipe)");
-	if (scenario_find(scenario) < 0)
-		return usage_error("advise: unknown scenario '%s' (see copylab list)", scenario);
-	tested = scenario_def(scenario_find(scenario))->roles[0];
-	if (size && cr_size(size) <= 0)
-		return usage_error("advise: --size '%s' is not a size (e.g. 64M, 1G)", size);
-	if (conns && !run_supports("--conns"))
+	if (scenario_find(a->scenario) < 0)
+		return usage_error("advise: unknown scenario '%s' (see copylab list)", a->scenario);
+	if (a->size && cr_size(a->size) <= 0)
+		return usage_error("advise: --size '%s' is not a size (e.g. 64M, 1G)", a->size);
+	if (a->conns && !run_supports("--conns"))
 		return usage_error("advise: --conns %s: many connections at once are not yet supported by the "
-				   "harness (`copylab run --help` has no --conns); advise for one connection, without --conns", conns);
+				   "harness (`copylab run --help` has no --conns); advise for one connection, without --conns",
+				   a->conns);
+	return -1;
+}
 
-	if (from) {
-		c = cell_load(from);
-		if (json_array_size(c->records) == 0) {
-			fprintf(stderr, "copylab: advise: no records in %s/results.jsonl\n", from);
-			return EXIT_RUN_FAILED;
-		}
-		if (size)
-			bytes = cr_size(size);
+/* Runs every strategy of the scenario into --out (or results/advise-S-TIME). */
+static struct crcell *advise_run(const struct advise_args *a)
+{
+	const char *args[20];
+	int k = 0;
+	char *dir = NULL;
+
+	if (a->out) {
+		dir = cr_strdup(a->out);
 	} else {
-		const char *args[20];
-		int k = 0;
-		char *dir = NULL;
+		char stamp[32];
+		time_t now = time(NULL);
 
-		if (out) {
-			dir = cr_strdup(out);
-		} else {
-			char stamp[32];
-			time_t now = time(NULL);
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&now));
+		cr_append(&dir, "results/advise-%s-%s", a->scenario, stamp);
+	}
+	mkdir_p(dir);
+	args[k++] = "run";
+	args[k++] = "--scenario";
+	args[k++] = a->scenario;
+	args[k++] = "--strategy";
+	args[k++] = "all";
+	if (a->transport) {
+		args[k++] = "--transport";
+		args[k++] = a->transport;
+	}
+	args[k++] = "--size";
+	args[k++] = a->size ? a->size : "256M";
+	args[k++] = "--reps";
+	args[k++] = a->reps;
+	if (a->block) {
+		args[k++] = "--block";
+		args[k++] = a->block;
+	}
+	if (a->conns) {
+		args[k++] = "--conns";
+		args[k++] = a->conns;
+	}
+	args[k] = NULL;
+	fprintf(stderr, "advise: running copylab");
+	for (int j = 0; j < k; j++)
+		fprintf(stderr, " %s", args[j]);
+	fprintf(stderr, " --json --out %s\n", dir);
+	return cell_run(args, k, dir);
+}
 
-			strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&now));
-			cr_append(&dir, "results/advise-%s-%s", scenario, stamp);
+/*
+ * The records to advise from: --from's directory, or a run of its own.
+ * NULL with *status when there are none or the run failed.
+ */
+static struct crcell *advise_cell(const struct advise_args *a, int *status)
+{
+	struct crcell *c;
+
+	if (a->from) {
+		c = cell_load(a->from);
+		if (json_array_size(c->records) == 0) {
+			fprintf(stderr, "copylab: advise: no records in %s/results.jsonl\n", a->from);
+			*status = EXIT_RUN_FAILED;
+			cell_free(c);
+			return NULL;
 		}
-		mkdir_p(dir);
-		args[k++] = "run";
-		args[k++] = "--scenario";
-		args[k++] = scenario;
-		args[k++] = "--strategy";
-		args[k++] = "all";
-		if (transport) {
-			args[k++] = "--transport";
-			args[k++] = transport;
-		}
-		args[k++] = "--size";
-		args[k++] = size ? size : "256M";
-		args[k++] = "--reps";
-		args[k++] = reps;
-		if (block) {
-			args[k++] = "--block";
-			args[k++] = block;
-		}
-		if (conns) {
-			args[k++] = "--conns";
-			args[k++] = conns;
-		}
-		args[k] = NULL;
-		fprintf(stderr, "advise: running copylab");
-		for (int j = 0; j < k; j++)
-			fprintf(stderr, " %s", args[j]);
-		fprintf(stderr, " --json --out %s\n", dir);
-		c = cell_run(args, k, dir);
-		if (c->exit_code != 0) {
-			fprintf(stderr, "copylab: advise: the run failed (exit %d): %s\n  see %s\n", c->exit_code,
-				c->first_stderr_line, c->log);
-			return c->exit_code == EXIT_USAGE ? EXIT_USAGE : EXIT_RUN_FAILED;
-		}
+		return c;
 	}
-	filter_cell(c, scenario, transport, &bytes);
-	if (c->nrows == 0) {
-		fprintf(stderr, "copylab: advise: no %s%s%s cell in the results\n", scenario,
-			transport ? " over " : "", transport ? transport : "");
-		return EXIT_RUN_FAILED;
+	c = advise_run(a);
+	if (c->exit_code != 0) {
+		fprintf(stderr, "copylab: advise: the run failed (exit %d): %s\n  see %s\n", c->exit_code,
+			c->first_stderr_line, c->log);
+		*status = c->exit_code == EXIT_USAGE ? EXIT_USAGE : EXIT_RUN_FAILED;
+		cell_free(c);
+		return NULL;
 	}
+	return c;
+}
+
+/*
+ * One entry per strategy row with a throughput, by throughput (highest
+ * first); *tested becomes the rows' role under test where they name one.
+ */
+static int advise_entries(struct crcell *c, struct entry *e, const char **tested)
+{
+	int n = 0;
 
 	for (int r = 0; r < c->nrows && n < MAX_LABELS; r++) {
 		struct entry *x = &e[n];
@@ -317,7 +346,7 @@ int cmd_advise(int argc, char **argv)
 		struct crgroup g;
 
 		x->label = cr_csv_str(row, "strategy");
-		x->base = strdup(base_of(x->label, basebuf, sizeof(basebuf)));
+		base_of(x->label, x->base, sizeof(x->base));
 		x->bps = cr_csv_num(row, "bytes_per_s_median");
 		x->bps_lo = cr_csv_num(row, "bytes_per_s_ci_lo");
 		x->bps_hi = cr_csv_num(row, "bytes_per_s_ci_hi");
@@ -329,41 +358,29 @@ int cmd_advise(int argc, char **argv)
 		g.bytes = -1;
 		x->sys_cpu = cell_median(&g, "system_cpu.busy_per_gib_s");
 		/* nat's row names no tested role: it has no process. */
-		if (cr_csv_str(row, "tested_role") && cr_csv_str(row, "tested_role")[0])
-			tested = cr_csv_str(row, "tested_role");
+		if (cr_csv_str(row, "tested_role")[0])
+			*tested = cr_csv_str(row, "tested_role");
 		if (!isnan(x->bps))
 			n++;
 	}
-	if (n == 0) {
-		fprintf(stderr, "copylab: advise: no usable repetition in the results\n");
-		return EXIT_RUN_FAILED;
-	}
 	qsort(e, (size_t)n, sizeof(e[0]), cmp_bps);
+	return n;
+}
 
-	{
-		const char *tr = transport;
-
-		json_array_foreach(c->records, i, rec) {
-			tr = json_string_value(json_object_get(rec, "transport"));
-			break;
-		}
-		printf("Advice for %s over %s, %.1f MiB per transfer, %d reps per strategy (role under test: %s)\n",
-		       scenario, tr ? tr : "?", bytes / 1048576.0, e[0].reps, tested);
-		printf("from %s\n\n", c->dir);
-		transport = tr;
-	}
-
+static void print_by_throughput(struct crcell *c, const struct entry *e, int n)
+{
 	printf("By throughput (higher is better; MB/s = 10^6 B/s, median [interval]):\n");
 	for (int k = 0; k < n; k++)
 		printf("  %d. %-22s %8.0f [%.0f..%.0f]%s\n", k + 1, e[k].label, e[k].bps / 1e6, e[k].bps_lo / 1e6,
 		       e[k].bps_hi / 1e6, e[k].verified < e[k].reps ? "  (not all reps verified)" : "");
-	if (n > 1) {
-		struct crpaired p;
-		const char *v = tell_apart(c, e[0].label, e[1].label, "bytes_per_s", &p);
+	if (n > 1)
+		print_top_two(c, e[0].label, e[1].label, "bytes_per_s");
+}
 
-		printf("  %s vs %s: x%.3f [%.3f..%.3f] paired over %d reps: %s\n", e[0].label, e[1].label,
-		       p.median, p.min, p.max, p.n, v);
-	}
+static void print_by_role_cpu(struct crcell *c, const struct entry *e, int n, const char *tested)
+{
+	int order[MAX_LABELS];
+	char path[96];
 
 	rank_cost(e, n, role_cpu_of, order);
 	printf("\nBy CPU of the %s per GiB (lower is better; user + system s/GiB, median):\n", tested);
@@ -373,29 +390,27 @@ int cmd_advise(int argc, char **argv)
 			       e[order[k]].label, "-", tested);
 		else
 			printf("  %d. %-22s %8.3f\n", k + 1, e[order[k]].label, e[order[k]].role_cpu);
-	if (n > 1) {
-		struct crpaired p;
-		char path[96];
-		const char *v;
+	snprintf(path, sizeof(path), "roles.%s.cpu_per_gib_s", tested);
+	if (n > 1)
+		print_top_two(c, e[order[0]].label, e[order[1]].label, path);
+}
 
-		snprintf(path, sizeof(path), "roles.%s.cpu_per_gib_s", tested);
-		v = tell_apart(c, e[order[0]].label, e[order[1]].label, path, &p);
-		printf("  %s vs %s: x%.3f [%.3f..%.3f] paired over %d reps: %s\n", e[order[0]].label,
-		       e[order[1]].label, p.median, p.min, p.max, p.n, v);
-	}
+static void print_by_system_cpu(struct crcell *c, const struct entry *e, int n)
+{
+	int order[MAX_LABELS];
 
 	rank_cost(e, n, sys_cpu_of, order);
 	printf("\nBy system-wide CPU per GiB (/proc/stat, every process and softirq; lower is better):\n");
 	for (int k = 0; k < n; k++)
 		printf("  %d. %-22s %8.3f\n", k + 1, e[order[k]].label, e[order[k]].sys_cpu);
-	if (n > 1) {
-		struct crpaired p;
-		const char *v = tell_apart(c, e[order[0]].label, e[order[1]].label, "system_cpu.busy_per_gib_s", &p);
+	if (n > 1)
+		print_top_two(c, e[order[0]].label, e[order[1]].label, "system_cpu.busy_per_gib_s");
+}
 
-		printf("  %s vs %s: x%.3f [%.3f..%.3f] paired over %d reps: %s\n", e[order[0]].label,
-		       e[order[1]].label, p.median, p.min, p.max, p.n, v);
-	}
-
+/* What the ranking does not show: the transport, the size, the reps, the concurrency, each strategy's needs. */
+static void print_caveats(const struct advise_args *a, const char *transport, long bytes,
+			  const struct entry *e, int n)
+{
 	printf("\nCaveats:\n");
 	if (transport && (!strcmp(transport, "tcp") || !strcmp(transport, "unix")))
 		printf("  - %s stays inside this machine: no NIC, no DMA, and zero-copy sends are copied on delivery\n"
@@ -406,10 +421,11 @@ int cmd_advise(int argc, char **argv)
 		       "    measure with the real message size and --reps >= 6.\n", bytes);
 	if (e[0].reps < 6)
 		printf("  - %d reps: min..max covers a median with %.1f%% only; use --reps 6 or more for 95%%.\n",
-		       e[0].reps, 100.0 * (1.0 - 2.0 * pow(0.5, e[0].reps)));
-	if (conns)
+		       e[0].reps, 100.0 * stats_minmax_level((size_t)e[0].reps));
+	if (a->conns)
 		printf("  - %s connections shared the size, each role driving them from one loop: the ranking holds for\n"
-		       "    that concurrency; each record's per_conn has the spread of the connections' completion times.\n", conns);
+		       "    that concurrency; each record's per_conn has the spread of the connections' completion times.\n",
+		       a->conns);
 	else
 		printf("  - one connection at a time: many concurrent connections are not measured (try --conns N).\n");
 	printf("  - system-wide CPU includes the fixed roles (sink hashing) and everything else the machine did.\n");
@@ -423,5 +439,48 @@ int cmd_advise(int argc, char **argv)
 		if (cv && !seen)
 			printf("  - %s: %s\n", e[k].base, cv);
 	}
+}
+
+int cmd_advise(int argc, char **argv)
+{
+	struct advise_args a;
+	struct entry e[MAX_LABELS];
+	const char *tested, *transport;
+	struct crcell *c;
+	long bytes = -1;
+	int n, status = advise_options(argc, argv, &a);
+
+	if (status >= 0)
+		return status;
+	tested = scenario_def(scenario_find(a.scenario))->roles[0];
+	c = advise_cell(&a, &status);
+	if (!c)
+		return status;
+	if (a.from && a.size)
+		bytes = cr_size(a.size);
+	filter_cell(c, a.scenario, a.transport, &bytes);
+	if (c->nrows == 0) {
+		fprintf(stderr, "copylab: advise: no %s%s%s cell in the results\n", a.scenario,
+			a.transport ? " over " : "", a.transport ? a.transport : "");
+		cell_free(c);
+		return EXIT_RUN_FAILED;
+	}
+	n = advise_entries(c, e, &tested);
+	if (n == 0) {
+		fprintf(stderr, "copylab: advise: no usable repetition in the results\n");
+		cell_free(c);
+		return EXIT_RUN_FAILED;
+	}
+	/* The records' own transport: the run's default when none was asked for. */
+	transport = json_array_size(c->records) ?
+		    json_string_value(json_object_get(json_array_get(c->records, 0), "transport")) : a.transport;
+	printf("Advice for %s over %s, %.1f MiB per transfer, %d reps per strategy (role under test: %s)\n",
+	       a.scenario, transport ? transport : "?", bytes / 1048576.0, e[0].reps, tested);
+	printf("from %s\n\n", c->dir);
+	print_by_throughput(c, e, n);
+	print_by_role_cpu(c, e, n, tested);
+	print_by_system_cpu(c, e, n);
+	print_caveats(&a, transport, bytes, e, n);
+	cell_free(c);
 	return 0;
 }

@@ -5,6 +5,7 @@
  */
 #include "cellrun.h"
 #include "harness/model/options.h"
+#include "harness/results/stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,135 +59,64 @@ long cr_size(const char *s)
 	return parse_size("size", s, 1ull << 40, &v, err, sizeof(err)) ? -1 : (long)v;
 }
 
-/* ---------------------------------------------------------------- reading a run directory */
+/* ---------------------------------------------------------------- a cell's records and summary */
 
-static char *read_whole(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
-static void load_records(struct crcell *c)
-{
-	char path[PATH_MAX + 32];
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-
-	c->records = json_array();
-	snprintf(path, sizeof(path), "%s/results.jsonl", c->dir);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (getline(&line, &cap, f) > 0) {
-		json_error_t e;
-		json_t *rec = json_loads(line, 0, &e);
-
-		if (rec)
-			json_array_append_new(c->records, rec);
-	}
-	free(line);
-	fclose(f);
-}
-
-/* One CSV line into fields (RFC 4180 quoting); the line is modified. */
-static int csv_split(char *line, char ***out)
-{
-	int n = 0, cap = 16;
-	char **f = calloc((size_t)cap, sizeof(*f));
-	char *p = line;
-
-	for (;;) {
-		char *start, *w;
-
-		if (n == cap) {
-			cap *= 2;
-			f = realloc(f, (size_t)cap * sizeof(*f));
-		}
-		if (*p == '"') {
-			start = w = ++p;
-			while (*p) {
-				if (*p == '"' && p[1] == '"') {
-					*w++ = '"';
-					p += 2;
-				} else if (*p == '"') {
-					p++;
-					break;
-				} else {
-					*w++ = *p++;
-				}
-			}
-			*w = '\0';
-			f[n++] = start;
-			/* p is at ',' or the end */
-			if (*p == ',') {
-				*p++ = '\0';
-				continue;
-			}
-			break;
-		}
-		start = p;
-		while (*p && *p != ',' && *p != '\n' && *p != '\r')
-			p++;
-		f[n++] = start;
-		if (*p == ',') {
-			*p++ = '\0';
-			continue;
-		}
-		*p = '\0';
-		break;
-	}
-	*out = f;
-	return n;
-}
-
-static void load_summary(struct crcell *c)
-{
-	char path[PATH_MAX + 32];
-	char *text, *save = NULL, *line, **header = NULL;
-	int nh = 0;
-
-	snprintf(path, sizeof(path), "%s/summary.csv", c->dir);
-	text = read_whole(path);
-	if (!text)
-		return;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char **vals;
-		int n = csv_split(line, &vals);
-
-		if (!header) {
-			header = vals;
-			nh = n;
-			continue;
-		}
-		c->rows = realloc(c->rows, (size_t)(c->nrows + 1) * sizeof(*c->rows));
-		c->rows[c->nrows].ncols = n < nh ? n : nh;
-		c->rows[c->nrows].cols = header;
-		c->rows[c->nrows].vals = vals;
-		c->nrows++;
-	}
-	/* text stays allocated: the rows point into it. */
-}
-
-struct crcell *cell_load(const char *dir)
+struct crcell *cell_new(json_t *records, struct rr_csv *summary)
 {
 	struct crcell *c = calloc(1, sizeof(*c));
 
-	c->dir = cr_strdup(dir);
+	if (!c) {
+		fputs("copylab: out of memory\n", stderr);
+		exit(1);
+	}
 	c->command = cr_strdup("");
+	c->dir = cr_strdup("");
 	c->log = cr_strdup("");
-	load_records(c);
-	load_summary(c);
+	c->records = records;
+	c->summary = *summary;
+	c->nrows = (int)c->summary.nrows;
+	c->rows = calloc(c->summary.nrows + 1, sizeof(*c->rows));
+	for (int r = 0; r < c->nrows; r++)
+		c->rows[r] = (struct crrow){ &c->summary, (size_t)r };
+	return c;
+}
+
+void cell_free(struct crcell *c)
+{
+	if (!c)
+		return;
+	free(c->command);
+	free(c->dir);
+	free(c->log);
+	json_decref(c->records);
+	rr_csv_free(&c->summary);
+	free(c->rows);
+	free(c);
+}
+
+/*
+ * The cell of DIR: copylab's own records (results.jsonl, not a peer's
+ * peers.jsonl) and summary.csv.  A cell that was refused wrote none.
+ */
+struct crcell *cell_load(const char *dir)
+{
+	json_t *records = json_array();
+	struct rr_csv summary = { 0 };
+	struct crcell *c;
+	struct rr_dir d;
+	char err[512];
+
+	if (rr_open(dir, &d, err, sizeof(err)) == RR_OK) {
+		for (size_t i = 0; i < d.nrec; i++)
+			if (!rr_is_peer(d.rec[i]))
+				json_array_append(records, d.rec[i]);
+		summary = d.summary;
+		memset(&d.summary, 0, sizeof(d.summary));	/* the cell's now */
+		rr_close(&d);
+	}
+	c = cell_new(records, &summary);
+	free(c->dir);
+	c->dir = cr_strdup(dir);
 	return c;
 }
 
@@ -203,20 +133,12 @@ static void clear_dir(const char *dir)
 	}
 }
 
-struct crcell *cell_run(const char **argv, int n, const char *dir)
+/* Runs `copylab ARGS --json --out DIR`, its stderr into LOG: its exit status, -1 if it could not run. */
+static int run_child(const char **argv, int n, const char *dir, const char *log)
 {
-	struct crcell *c = calloc(1, sizeof(*c));
 	const char **args = calloc((size_t)n + 6, sizeof(*args));
+	int status, k = 0, code = -1;
 	pid_t pid;
-	int status, k = 0;
-
-	c->dir = cr_strdup(dir);
-	c->log = NULL;
-	cr_append(&c->log, "%s.log", dir);
-	c->command = cr_strdup("copylab");
-	for (int i = 0; i < n && argv[i]; i++)
-		cr_append(&c->command, " %s", argv[i]);
-	clear_dir(dir);
 
 	args[k++] = "copylab";
 	for (int i = 0; i < n && argv[i]; i++)
@@ -230,54 +152,72 @@ struct crcell *cell_run(const char **argv, int n, const char *dir)
 	fflush(stderr);
 	pid = fork();
 	if (pid == 0) {
-		int fd = open(c->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
-		if (fd >= 0) {
+		if (fd >= 0)
 			dup2(fd, 2);
-		}
 		if (devnull >= 0)
 			dup2(devnull, 1);	/* the records are in DIR/results.jsonl */
 		execv("/proc/self/exe", (char *const *)args);
 		_exit(127);
 	}
-	c->exit_code = -1;
 	if (pid > 0) {
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		c->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	}
 	free(args);
-	{
-		FILE *f = fopen(c->log, "r");
-		char line[1024];
+	return code;
+}
 
-		while (f && fgets(line, sizeof(line), f)) {
-			if (!strncmp(line, "copylab:", 8)) {
-				line[strcspn(line, "\n")] = '\0';
-				snprintf(c->first_stderr_line, sizeof(c->first_stderr_line), "%.500s", line);
-				break;
-			}
+/* The first "copylab: ..." line of LOG (a refusal's reason), or "". */
+static void first_copylab_line(const char *log, char *out, size_t len)
+{
+	FILE *f = fopen(log, "r");
+	char line[1024];
+
+	*out = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "copylab:", 8)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, len, "%.500s", line);
+			break;
 		}
-		if (f)
-			fclose(f);
 	}
-	load_records(c);
-	load_summary(c);
+	if (f)
+		fclose(f);
+}
+
+struct crcell *cell_run(const char **argv, int n, const char *dir)
+{
+	char *log = NULL, *command = cr_strdup("copylab");
+	struct crcell *c;
+	int code;
+
+	cr_append(&log, "%s.log", dir);
+	for (int i = 0; i < n && argv[i]; i++)
+		cr_append(&command, " %s", argv[i]);
+	clear_dir(dir);
+	code = run_child(argv, n, dir, log);
+	c = cell_load(dir);
+	c->exit_code = code;
+	free(c->command);
+	c->command = command;
+	free(c->log);
+	c->log = log;
+	first_copylab_line(log, c->first_stderr_line, sizeof(c->first_stderr_line));
 	return c;
 }
 
 /* ---------------------------------------------------------------- figures */
 
-double cr_rec_num(json_t *rec, const char *path)
+/* A record's figure at a dotted path; NAN when absent or null. */
+static double figure(json_t *rec, const char *path)
 {
-	char buf[256], *save = NULL;
-	json_t *v = rec;
+	double v;
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
-		v = json_is_object(v) ? json_object_get(v, k) : NULL;
-	return v && json_is_number(v) ? json_number_value(v) : NAN;
+	return rr_num(rec, path, &v) ? v : NAN;
 }
 
 static bool usable(json_t *rec, const char *strategy, long bytes)
@@ -286,84 +226,97 @@ static bool usable(json_t *rec, const char *strategy, long bytes)
 	const char *st = json_string_value(json_object_get(rec, "status"));
 
 	return s && !strcmp(s, strategy) && st && !strcmp(st, "ok") &&
-	       (bytes < 0 || (long)cr_rec_num(rec, "bytes") == bytes);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median_of(double *v, int n)
-{
-	if (n == 0)
-		return NAN;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	       (bytes < 0 || (long)figure(rec, "bytes") == bytes);
 }
 
 double cell_median(const struct crgroup *g, const char *path)
 {
-	size_t i, count;
+	size_t i, n = 0;
 	json_t *rec;
-	double *v;
-	int n = 0;
-	double m;
+	double *v, m;
 
 	if (!g->cell || !g->cell->records)
 		return NAN;
-	count = json_array_size(g->cell->records);
-	v = calloc(count + 1, sizeof(*v));
+	v = calloc(json_array_size(g->cell->records) + 1, sizeof(*v));
 	json_array_foreach(g->cell->records, i, rec) {
 		double x;
 
 		if (!usable(rec, g->strategy, g->bytes))
 			continue;
-		x = cr_rec_num(rec, path);
+		x = figure(rec, path);
 		if (!isnan(x))
 			v[n++] = x;
 	}
-	m = median_of(v, n);
+	m = stats_median(v, n);
 	free(v);
 	return m;
+}
+
+/* The repetition and figure of each usable record of STRATEGY at BYTES (NAN where it lacks the figure). */
+static size_t samples_of(const struct crcell *c, const char *strategy, long bytes, const char *path,
+			 struct stats_sample *out)
+{
+	size_t i, n = 0;
+	json_t *rec;
+
+	json_array_foreach(c->records, i, rec)
+		if (usable(rec, strategy, bytes))
+			out[n++] = (struct stats_sample){ (int)figure(rec, "rep"), figure(rec, path) };
+	return n;
+}
+
+/* The payload sizes of A's usable records at BYTES (bytes < 0: every size), each once. */
+static size_t sizes_of(const struct crcell *c, const char *a, long bytes, long *out)
+{
+	size_t i, n = 0;
+	json_t *rec;
+
+	json_array_foreach(c->records, i, rec) {
+		long size = (long)figure(rec, "bytes");
+		size_t k = 0;
+
+		if (!usable(rec, a, bytes))
+			continue;
+		while (k < n && out[k] != size)
+			k++;
+		if (k == n)
+			out[n++] = size;
+	}
+	return n;
 }
 
 struct crpaired paired_ratio(struct crcell *c, const char *a, const char *b, long bytes, const char *path)
 {
 	struct crpaired p = { 0, NAN, NAN, NAN, 0 };
-	size_t i, j, count;
-	json_t *ra, *rb;
+	struct stats_sample *sa, *sb;
+	size_t count, nsizes, n = 0;
+	long *sizes;
 	double *v;
 
 	if (!c || !c->records)
 		return p;
-	count = json_array_size(c->records);
-	v = calloc(count + 1, sizeof(*v));
-	json_array_foreach(c->records, i, ra) {
-		if (!usable(ra, a, bytes))
-			continue;
-		json_array_foreach(c->records, j, rb) {
-			double x, y;
+	count = json_array_size(c->records) + 1;
+	sa = calloc(count, sizeof(*sa));
+	sb = calloc(count, sizeof(*sb));
+	sizes = calloc(count, sizeof(*sizes));
+	v = calloc(count, sizeof(*v));
+	nsizes = sizes_of(c, a, bytes, sizes);
+	for (size_t k = 0; k < nsizes; k++) {
+		size_t na = samples_of(c, a, sizes[k], path, sa);
+		size_t nb = samples_of(c, b, sizes[k], path, sb);
 
-			if (!usable(rb, b, bytes) ||
-			    cr_rec_num(ra, "rep") != cr_rec_num(rb, "rep") ||
-			    cr_rec_num(ra, "bytes") != cr_rec_num(rb, "bytes"))
-				continue;
-			x = cr_rec_num(ra, path);
-			y = cr_rec_num(rb, path);
-			if (!isnan(x) && !isnan(y) && y > 0)
-				v[p.n++] = x / y;
-			break;
-		}
+		n += stats_paired_ratios(sa, na, sb, nb, v + n, count - n);
 	}
-	if (p.n) {
-		p.median = median_of(v, p.n);	/* sorts v */
-		p.min = v[0];
-		p.max = v[p.n - 1];
-		p.coverage = 1.0 - 2.0 * pow(0.5, p.n);
+	if (n) {
+		p.n = (int)n;
+		p.median = stats_median(v, n);
+		p.min = stats_min(v, n);
+		p.max = stats_max(v, n);
+		p.coverage = stats_minmax_level(n);
 	}
+	free(sa);
+	free(sb);
+	free(sizes);
 	free(v);
 	return p;
 }
@@ -384,10 +337,9 @@ const struct crrow *summary_row(const struct crcell *c, const char *strategy, lo
 
 const char *cr_csv_str(const struct crrow *r, const char *col)
 {
-	for (int i = 0; r && i < r->ncols; i++)
-		if (!strcmp(r->cols[i], col))
-			return r->vals[i];
-	return "";
+	const char *s = r ? rr_csv_get(r->csv, r->row, col) : NULL;
+
+	return s ? s : "";
 }
 
 double cr_csv_num(const struct crrow *r, const char *col)

@@ -12,11 +12,12 @@
 
 #include "harness/model/base.h"	/* errno_name() */
 #include "harness/model/record.h"		/* scenario_name(), the strategy registry */
+#include "harness/results/read.h"
 
+/* A row of a cell's summary.csv. */
 struct crrow {
-	int ncols;
-	char **cols;		/* the header's names (shared) */
-	char **vals;
+	const struct rr_csv *csv;
+	size_t row;
 };
 
 struct crcell {
@@ -26,8 +27,9 @@ struct crcell {
 	int exit_code;		/* of the child; -1 if it could not run */
 	char first_stderr_line[512];	/* the first "copylab: ..." line, or "" */
 	json_t *records;	/* array of the records of results.jsonl */
+	struct rr_csv summary;	/* summary.csv */
 	int nrows;
-	struct crrow *rows;	/* summary.csv */
+	struct crrow *rows;	/* summary's rows, in its order */
 };
 
 /*
@@ -36,8 +38,19 @@ struct crcell {
  * an earlier cell's files, and reads back what it wrote.  Never NULL.
  */
 struct crcell *cell_run(const char **argv, int n, const char *dir);
-/* Reads DIR/results.jsonl and DIR/summary.csv as a cell (advise --from). */
+/*
+ * Reads DIR/results.jsonl and DIR/summary.csv as a cell (advise --from)
+ * through harness/results/read.c; a directory it cannot read gives a cell
+ * with no records and no rows.
+ */
 struct crcell *cell_load(const char *dir);
+/*
+ * A cell of RECORDS (a JSON array) and SUMMARY, both taken over, with ""
+ * for its command, directory and log: what cell_load builds from a run
+ * directory, and a unit test from records of its own.
+ */
+struct crcell *cell_new(json_t *records, struct rr_csv *summary);
+void cell_free(struct crcell *c);
 
 /* Records of one strategy label, of one payload size (bytes < 0: any). */
 struct crgroup {
@@ -46,8 +59,6 @@ struct crgroup {
 	long bytes;
 };
 
-/* A dotted path into a record ("roles.relay.bpf.per_gib.bytes_to_user"); NAN when absent or null. */
-double cr_rec_num(json_t *rec, const char *path);
 /* The median of a figure over a group's usable records (status ok); NAN if none. */
 double cell_median(const struct crgroup *g, const char *path);
 
@@ -57,6 +68,7 @@ struct crpaired {
 	double median, min, max;
 	double coverage;	/* of min..max for the median: 1 - 2 * 0.5^n */
 };
+/* Pairs are of one payload size: each size of a sweep numbers its repetitions anew. */
 struct crpaired paired_ratio(struct crcell *c, const char *a, const char *b, long bytes, const char *path);
 
 /* summary.csv's row of a strategy label and size (bytes < 0: the first); NULL if none. */

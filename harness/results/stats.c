@@ -91,6 +91,11 @@ struct stats_interval stats_median_interval(const double *v, size_t n)
 	return ci;
 }
 
+double stats_minmax_level(size_t n)
+{
+	return 1.0 - 2.0 * pow(0.5, (double)n);
+}
+
 struct stats_summary stats_summarize(const double *v, size_t n)
 {
 	return (struct stats_summary){

@@ -20,6 +20,8 @@ struct stats_interval {
 };
 
 struct stats_interval stats_median_interval(const double *v, size_t n);
+/* How often min..max of n samples covers their median: 1 - 2 * 0.5^n. */
+double stats_minmax_level(size_t n);
 
 struct stats_summary {
 	size_t n;

@@ -136,6 +136,14 @@ static void test_median_interval(void **state UNUSED)
 	assert_true(isnan(ci.lo) && isnan(ci.hi));
 }
 
+/* min..max of 3 samples covers the median 75% of the time, of 6: 96.9%. */
+static void test_minmax_level(void **state UNUSED)
+{
+	assert_true(stats_minmax_level(3) == 0.75);
+	assert_true(fabs(stats_minmax_level(6) - 0.96875) < 1e-12);
+	assert_true(stats_minmax_level(1) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_paired_ratios_skip_unpaired_and_undefined),
 		cmocka_unit_test(test_paired_ratios_respect_cap_and_empty),
 		cmocka_unit_test(test_median_interval),
+		cmocka_unit_test(test_minmax_level),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
