@@ -36,6 +36,7 @@ need=(
 	"/usr/include/liburing.h liburing-dev"
 	"/usr/include/lwip/lwipopts.h liblwip-dev"
 	"/usr/include/xdp/xsk.h libxdp-dev"
+	"/usr/lib/debug/.build-id libc6-dbg"
 )
 
 missing=()
