@@ -1251,10 +1251,10 @@ static void measure_background(void)
 	struct system_cpu a, b, d;
 	struct timespec one = { .tv_sec = 1 };
 
-	if (system_cpu_read(&a))
+	if (system_cpu_read(&a, NULL))
 		return;
 	nanosleep(&one, NULL);
-	if (system_cpu_read(&b))
+	if (system_cpu_read(&b, NULL))
 		return;
 	d = system_cpu_delta(&a, &b);
 	if (d.have)

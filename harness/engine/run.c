@@ -916,7 +916,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	if (c->profile && !st->absent[0] && profile_start(&prof, st->pid[0], c->workdir, out->profile.note,
 					sizeof(out->profile.note)))
 		prof.perf_pid = 0;
-	system_cpu_read(&sys0);
+	system_cpu_read(&sys0, c->ledger);
 	if (c->transport == TR_USERSTACK)
 		userstack_sample(&us0);
 	t_release = now_ns();
@@ -925,7 +925,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	w = collect(st, false, t_release + (int64_t)(c->timeout_s * 1e9), &who);
 	if (w != WAIT_OK)
 		goto fail;
-	system_cpu_read(&sys1);
+	system_cpu_read(&sys1, c->ledger);
 	if (c->transport == TR_USERSTACK)
 		userstack_sample(&us1);
 	out->system_cpu = system_cpu_delta(&sys0, &sys1);

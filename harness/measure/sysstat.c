@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* /proc/stat's first line, in seconds. */
+/* System-wide CPU: /proc/stat's first line in seconds, and the ledger's idle nanoseconds. */
 #include "sysstat.h"
+#include "bpf/ledger.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-int system_cpu_read(struct system_cpu *out)
+static int read_proc_stat(struct system_cpu *out)
 {
 	unsigned long long v[8] = { 0 };
 	double hz = (double)sysconf(_SC_CLK_TCK);
 	FILE *f = fopen("/proc/stat", "re");
 	int n;
 
-	memset(out, 0, sizeof(*out));
 	if (!f)
 		return -1;
 	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
@@ -21,29 +22,81 @@ int system_cpu_read(struct system_cpu *out)
 	fclose(f);
 	if (n < 7 || hz <= 0)
 		return -1;
-	*out = (struct system_cpu){
-		.have = true,
-		.user_s = v[0] / hz, .nice_s = v[1] / hz, .system_s = v[2] / hz,
-		.idle_s = v[3] / hz, .iowait_s = v[4] / hz, .irq_s = v[5] / hz,
-		.softirq_s = v[6] / hz, .steal_s = v[7] / hz,
-	};
+	out->have = true;
+	out->tick_s = 1.0 / hz;
+	out->user_s = v[0] / hz;
+	out->nice_s = v[1] / hz;
+	out->system_s = v[2] / hz;
+	out->idle_s = v[3] / hz;
+	out->iowait_s = v[4] / hz;
+	out->irq_s = v[5] / hz;
+	out->softirq_s = v[6] / hz;
+	out->steal_s = v[7] / hz;
+	return 0;
+}
+
+int system_cpu_read(struct system_cpu *out, struct ledger *l)
+{
+	struct timespec ts;
+
+	memset(out, 0, sizeof(*out));
+	if (read_proc_stat(out))
+		return -1;
+	if (l && ledger_idle_ns(l, &out->idle_ns, &out->ncpus) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		out->mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		out->have_ns = true;
+	}
 	return 0;
 }
 
 struct system_cpu system_cpu_delta(const struct system_cpu *a, const struct system_cpu *b)
 {
+	struct system_cpu d = { 0 };
+
 	if (!a->have || !b->have)
-		return (struct system_cpu){ 0 };
-	return (struct system_cpu){
+		return d;
+	d = (struct system_cpu){
 		.have = true,
+		.tick_s = b->tick_s,
 		.user_s = b->user_s - a->user_s, .nice_s = b->nice_s - a->nice_s,
 		.system_s = b->system_s - a->system_s, .idle_s = b->idle_s - a->idle_s,
 		.iowait_s = b->iowait_s - a->iowait_s, .irq_s = b->irq_s - a->irq_s,
 		.softirq_s = b->softirq_s - a->softirq_s, .steal_s = b->steal_s - a->steal_s,
 	};
+	if (a->have_ns && b->have_ns && b->mono_ns >= a->mono_ns && b->idle_ns >= a->idle_ns) {
+		double wall = (b->mono_ns - a->mono_ns) / 1e9, idle = (b->idle_ns - a->idle_ns) / 1e9;
+
+		d.have_ns = true;
+		d.ncpus = b->ncpus;
+		d.idle_ns = b->idle_ns - a->idle_ns;
+		d.mono_ns = b->mono_ns - a->mono_ns;
+		d.busy_ns_s = wall * b->ncpus > idle ? wall * b->ncpus - idle : 0;
+	}
+	return d;
+}
+
+static double ticks_busy_s(const struct system_cpu *s)
+{
+	return s->user_s + s->nice_s + s->system_s + s->irq_s + s->softirq_s;
 }
 
 double system_cpu_busy(const struct system_cpu *s)
 {
-	return s->user_s + s->nice_s + s->system_s + s->irq_s + s->softirq_s;
+	return s->have_ns ? s->busy_ns_s : ticks_busy_s(s);
+}
+
+double system_cpu_busy_ticks(const struct system_cpu *s)
+{
+	return s->tick_s > 0 ? ticks_busy_s(s) / s->tick_s : 0;
+}
+
+bool system_cpu_resolved(const struct system_cpu *s)
+{
+	return s->have && (s->have_ns || system_cpu_busy_ticks(s) + 0.5 >= SYSTEM_CPU_MIN_TICKS);
+}
+
+const char *system_cpu_method(const struct system_cpu *s)
+{
+	return s->have_ns ? "bpf idle ns" : "/proc/stat ticks";
 }

@@ -30,9 +30,12 @@ const char *ledger_uring_class_name(enum ledger_uring_class c)
 
 #ifdef HAVE_BPF
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -60,6 +63,8 @@ struct ledger {
 	int ncpus;		/* possible CPUs: the per-CPU value's length */
 	struct role_counters *percpu;
 	bool uring_attached;	/* both io_uring tracepoints */
+	bool idle_known;	/* sched_switch attached and every CPU switched once since */
+	struct idle_state *idle_percpu;
 	char describe[448];	/* "raw_tp:" + ok + "; failed:" + failed */
 };
 
@@ -140,6 +145,41 @@ static int attach_all(struct ledger *l, char *why, size_t whylen)
 	return 0;
 }
 
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/*
+ * A CPU that has idled since before the probes attached has no idle
+ * stretch on record until its next switch: a thread run once on each CPU
+ * makes that switch, so every CPU's state is known from here on.
+ */
+static int switch_on_every_cpu(void)
+{
+	int n = (int)sysconf(_SC_NPROCESSORS_CONF);
+
+	for (int cpu = 0; cpu < n && cpu < CPU_SETSIZE; cpu++) {
+		pthread_attr_t attr;
+		pthread_t t;
+		cpu_set_t set;
+		int err;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		pthread_attr_init(&attr);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		err = pthread_create(&t, &attr, nothing, NULL);
+		pthread_attr_destroy(&attr);
+		if (err == EINVAL)	/* an offline CPU */
+			continue;
+		if (err)
+			return -err;
+		pthread_join(t, NULL);
+	}
+	return 0;
+}
+
 int ledger_open(struct ledger **out, char *why, size_t whylen)
 {
 	struct ledger *l;
@@ -186,10 +226,12 @@ int ledger_open(struct ledger **out, char *why, size_t whylen)
 		goto fail;
 	}
 	l->percpu = calloc(l->ncpus, sizeof(*l->percpu));
-	if (!l->percpu) {
+	l->idle_percpu = calloc(l->ncpus, sizeof(*l->idle_percpu));
+	if (!l->percpu || !l->idle_percpu) {
 		err = unavailable(why, whylen, "out of memory", ENOMEM);
 		goto fail;
 	}
+	l->idle_known = l->skel->links.on_sched_switch && switch_on_every_cpu() == 0;
 	*out = l;
 	return 0;
 
@@ -205,6 +247,7 @@ void ledger_close(struct ledger *l)
 	/* Destroys links, programs and maps in that order. */
 	probes_bpf__destroy(l->skel);
 	free(l->percpu);
+	free(l->idle_percpu);
 	free(l);
 }
 
@@ -304,6 +347,30 @@ int ledger_role_map_fd(const struct ledger *l)
 	return l ? l->role_slot_fd : -1;
 }
 
+int ledger_idle_ns(struct ledger *l, uint64_t *idle_ns, int *ncpus)
+{
+	__u32 zero = 0;
+	struct timespec ts;
+	uint64_t now, sum = 0;
+	int fd;
+
+	if (!l || !l->idle_known)
+		return -ENOTSUP;
+	fd = bpf_map__fd(l->skel->maps.idle);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (bpf_map_lookup_elem(fd, &zero, l->idle_percpu))
+		return -errno;
+	for (int cpu = 0; cpu < l->ncpus; cpu++) {
+		const struct idle_state *st = &l->idle_percpu[cpu];
+
+		sum += st->total + (st->since && st->since < now ? now - st->since : 0);
+	}
+	*idle_ns = sum;
+	*ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return 0;
+}
+
 #else /* !HAVE_BPF */
 
 #ifndef BPF_UNAVAILABLE
@@ -359,6 +426,11 @@ int ledger_read(struct ledger *l, int slot, struct ledger_counts *out)
 int ledger_role_map_fd(const struct ledger *l)
 {
 	return -1;
+}
+
+int ledger_idle_ns(struct ledger *l, uint64_t *idle_ns, int *ncpus)
+{
+	return -ENOTSUP;
 }
 
 #endif /* HAVE_BPF */

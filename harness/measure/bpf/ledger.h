@@ -89,6 +89,14 @@ int ledger_window_end(struct ledger *l);
 int ledger_forget(struct ledger *l, int pid);
 int ledger_read(struct ledger *l, int slot, struct ledger_counts *out);
 /*
+ * The machine's idle time so far, in nanoseconds summed over its CPUs,
+ * from the idle task's switches (CLOCK_MONOTONIC).  0, or -ENOTSUP when
+ * sched_switch did not attach.  Busy CPU over a window is wall time times
+ * the CPUs, minus the idle delta: ns resolution where /proc/stat has 10 ms.
+ */
+int ledger_idle_ns(struct ledger *l, uint64_t *idle_ns, int *ncpus);
+
+/*
  * The tgid -> slot map's descriptor, for another BPF object that counts by
  * the same windows (the CPU sampler, cpusample.h); -1 without a ledger.
  */

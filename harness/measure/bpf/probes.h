@@ -60,6 +60,15 @@ struct role_counters {
 };
 
 /*
+ * One CPU's idle accounting: since = CLOCK_MONOTONIC ns at which the idle
+ * task took the CPU (0 while something else runs), total = idle ns before.
+ */
+struct idle_state {
+	__u64 since;
+	__u64 total;
+};
+
+/*
  * x86_64 syscall numbers (asm/unistd_64.h).  The probes see the native
  * table only; a 32-bit (compat) task's numbers mean other calls, and the
  * harness builds 64-bit roles only.
