@@ -28,24 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- signals and scratch space ----------------------------------------- */
-
-static void on_signal(int sig)
-{
-	run_interrupted = sig;
-}
-
-static void install_signal_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	/* No SA_RESTART: a wait in the parent must see EINTR and stop the rep. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
+/* ---- scratch space ------------------------------------------------------ */
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -309,7 +292,7 @@ int session_open(struct session *s, const char *out, const char *workbase)
 	}
 	s->started_ns = now_ns();
 	s->progress_tty = isatty(STDERR_FILENO) && !getenv("CI");
-	install_signal_handlers();
+	catch_stop_signals();
 	return 0;
 }
 
