@@ -42,6 +42,13 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_run_command(const char *who, char **argv, char **env, int *status);
 
 /*
+ * SIGINT, SIGTERM and SIGHUP set run_interrupted and interrupt the wait
+ * in progress (EINTR), so the command stops between two steps and cleans
+ * up; SIGPIPE is ignored, so a closed peer is an EPIPE to report.
+ */
+void catch_stop_signals(void);
+
+/*
  * Where copylab run (and bench, claims) puts a strategy: scenario sc over
  * transport tr, as this user; a role that kernel configuration plays is
  * allowed.  For strategy_refusal.

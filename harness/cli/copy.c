@@ -19,7 +19,6 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +35,6 @@
  * measurement) while read/write's buffer stops fitting in L2.
  */
 #define COPY_DEFAULT_BLOCK (1u << 20)
-
-static volatile sig_atomic_t copy_interrupted;
-
-static void on_copy_signal(int sig)
-{
-	copy_interrupted = sig;
-}
 
 static const char copy_help[] =
 "usage: copylab copy --strategy X [--block N] [--verify] [--fsync] [--verbose] SRC DST\n"
@@ -94,7 +86,6 @@ static int hash_fd(int fd, XXH64_hash_t *out, const char **call)
 	return 0;
 }
 
-
 static int copy_fail(const char *label, const char *call, int err, const char *what)
 {
 	fprintf(stderr, "copylab copy: %s: %s failed: %s (%s)%s%s\n", label, call ? call : "?", strerror(err),
@@ -102,7 +93,24 @@ static int copy_fail(const char *label, const char *call, int err, const char *w
 	return EXIT_RUN_FAILED;
 }
 
-int cmd_copy(int argc, char **argv)
+/* What the command line asks of copylab copy. */
+struct copy_options {
+	struct strategy_spec spec;
+	uint64_t block;
+	bool verify, fsync, verbose, help;
+	const char *src, *dst;
+};
+
+/* One copy under way: SRC open, and the temporary file that becomes DST. */
+struct copy_job {
+	int in, out;
+	struct stat sst;			/* of SRC */
+	char target[PATH_MAX];			/* DST, or DST/ and SRC's name */
+	char tmp[PATH_MAX + 32];		/* beside target, renamed to it at the end */
+};
+
+/* The options and the strategy's fitness to copy.  0 (help set when asked for), or EXIT_USAGE after saying why. */
+static int copy_parse(int argc, char **argv, struct copy_options *o)
 {
 	static const struct option opts[] = {
 		{ "strategy", required_argument, NULL, 's' },
@@ -113,34 +121,29 @@ int cmd_copy(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct strategy_spec spec = { 0 };
-	const char *label = NULL, *src, *dst;
-	char err[320], names[256], target[PATH_MAX], tmp[PATH_MAX + 32], dircopy[PATH_MAX], basecopy[PATH_MAX];
+	const char *label = NULL;
+	char err[320], names[256];
 	struct refusal why;
-	uint64_t block = COPY_DEFAULT_BLOCK;
-	bool verify = false, do_fsync = false, verbose = false;
-	struct stat sst, dstst;
-	struct xfer x;
-	int c, in = -1, out = -1, rc = EXIT_RUN_FAILED;
-	ssize_t r;
-	mode_t um;
+	int c;
 
+	memset(o, 0, sizeof(*o));
+	o->block = COPY_DEFAULT_BLOCK;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': label = optarg; break;
-		case 'v': verify = true; break;
-		case 'f': do_fsync = true; break;
-		case 'V': verbose = true; break;
+		case 'v': o->verify = true; break;
+		case 'f': o->fsync = true; break;
+		case 'V': o->verbose = true; break;
 		case 'b':
-			if (parse_size("--block", optarg, 1ull << 30, &block, err, sizeof(err)))
+			if (parse_size("--block", optarg, 1ull << 30, &o->block, err, sizeof(err)))
 				return usage_error("%s", err);
-			if (block == 0)
+			if (o->block == 0)
 				return usage_error("--block: must be at least 1 byte");
 			break;
 		case 'h':
-			fputs(copy_help, stdout);
+			o->help = true;
 			return 0;
 		case ':':
 			return usage_error("copy: option '%s' needs a value (see copylab copy --help)", argv[optind - 1]);
@@ -150,138 +153,182 @@ int cmd_copy(int argc, char **argv)
 	}
 	if (!label)
 		return usage_error("copy: --strategy is required; valid: %s", strategy_names(names, sizeof(names)));
-	if (parse_strategy_spec(label, &spec, err, sizeof(err)))
+	if (parse_strategy_spec(label, &o->spec, err, sizeof(err)))
 		return usage_error("%s", err);
-	why = strategy_refusal(spec.s, &(struct strategy_place){ .scenario = SC_COPY, .own_process = true,
-								 .privileged = -1 });
+	why = strategy_refusal(o->spec.s, &(struct strategy_place){ .scenario = SC_COPY, .own_process = true,
+								    .privileged = -1 });
 	if (why.kind != REFUSE_NONE)
-		return usage_error("%s cannot copy a file: %s", spec.s->name, why.why);
+		return usage_error("%s cannot copy a file: %s", o->spec.s->name, why.why);
 	if (optind != argc - 2)
 		return usage_error("copy: give a source and a destination (see copylab copy --help)");
-	src = argv[optind];
-	dst = argv[optind + 1];
+	o->src = argv[optind];
+	o->dst = argv[optind + 1];
+	return 0;
+}
 
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return copy_fail(spec.label, "open", errno, src);
-	if (fstat(in, &sst) < 0) {
-		rc = copy_fail(spec.label, "fstat", errno, src);
-		goto out;
-	}
-	if (!S_ISREG(sst.st_mode)) {
-		fprintf(stderr, "copylab copy: %s: not a regular file (copy strategies read a file with a size)\n", src);
-		goto out;
-	}
-	/* DST a directory: copy into it under SRC's name, as cp does. */
-	snprintf(target, sizeof(target), "%s", dst);
-	if (stat(dst, &dstst) == 0 && S_ISDIR(dstst.st_mode)) {
-		snprintf(basecopy, sizeof(basecopy), "%s", src);
-		snprintf(target, sizeof(target), "%s/%s", dst, basename(basecopy));
-	}
-	if (stat(target, &dstst) == 0 && dstst.st_dev == sst.st_dev && dstst.st_ino == sst.st_ino) {
-		fprintf(stderr, "copylab copy: %s and %s are the same file\n", src, target);
-		goto out;
-	}
-	snprintf(dircopy, sizeof(dircopy), "%s", target);
-	snprintf(basecopy, sizeof(basecopy), "%s", target);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.copylab-XXXXXX", dirname(dircopy), basename(basecopy));
+/*
+ * Where the copy goes: DST, or under SRC's name into DST when that is a
+ * directory, as cp does; and the temporary name beside it.  0, or
+ * EXIT_RUN_FAILED when the target is SRC itself.
+ */
+static int copy_names(const struct copy_options *o, struct copy_job *j)
+{
+	char dircopy[PATH_MAX], basecopy[PATH_MAX];
+	struct stat dstst;
 
-	/* Signals end the copy between two steps, so the temporary file goes. */
-	struct sigaction sa = { .sa_handler = on_copy_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	out = mkostemp(tmp, O_CLOEXEC);	/* O_RDWR | O_CREAT | O_EXCL: never an existing file */
-	if (out < 0) {
-		rc = copy_fail(spec.label, "open", errno, tmp);
-		goto out;
+	snprintf(j->target, sizeof(j->target), "%s", o->dst);
+	if (stat(o->dst, &dstst) == 0 && S_ISDIR(dstst.st_mode)) {
+		snprintf(basecopy, sizeof(basecopy), "%s", o->src);
+		snprintf(j->target, sizeof(j->target), "%s/%s", o->dst, basename(basecopy));
 	}
-	um = umask(0);
-	umask(um);
-	if (fchmod(out, sst.st_mode & 07777 & ~um) < 0) {
-		rc = copy_fail(spec.label, "fchmod", errno, tmp);
-		goto out_unlink;
+	if (stat(j->target, &dstst) == 0 && dstst.st_dev == j->sst.st_dev && dstst.st_ino == j->sst.st_ino) {
+		fprintf(stderr, "copylab copy: %s and %s are the same file\n", o->src, j->target);
+		return EXIT_RUN_FAILED;
 	}
+	snprintf(dircopy, sizeof(dircopy), "%s", j->target);
+	snprintf(basecopy, sizeof(basecopy), "%s", j->target);
+	snprintf(j->tmp, sizeof(j->tmp), "%s/.%s.copylab-XXXXXX", dirname(dircopy), basename(basecopy));
+	return 0;
+}
 
-	xfer_init(&x, SC_COPY, EP_FILE, EP_FILE, block, &spec.tun);
-	x.in_fd = in;
-	x.out_fd = out;
-	x.total = sst.st_size;
-	r = xfer_begin(spec.s, &x);
-	if (r == -ENOMEM && !x.begun) {
-		rc = copy_fail(spec.label, "calloc", ENOMEM, "strategy state");
-		goto out_unlink;
-	}
+/* SRC's bytes into the temporary file, driven through the strategy.  0 or EXIT_RUN_FAILED after saying why. */
+static int copy_bytes(const struct copy_options *o, struct copy_job *j)
+{
+	uint64_t size = (uint64_t)j->sst.st_size;
+	struct xfer x;
+	ssize_t r;
+
+	xfer_init(&x, SC_COPY, EP_FILE, EP_FILE, o->block, &o->spec.tun);
+	x.in_fd = j->in;
+	x.out_fd = j->out;
+	x.total = j->sst.st_size;
+	r = xfer_begin(o->spec.s, &x);
+	if (r == -ENOMEM && !x.begun)
+		return copy_fail(o->spec.label, "calloc", ENOMEM, "strategy state");
 	if (r == 0)
-		r = xfer_drive(spec.s, &x, &copy_interrupted);
-	xfer_end(spec.s, &x);
-	if (r == -EINTR && copy_interrupted) {
+		r = xfer_drive(o->spec.s, &x, &run_interrupted);
+	xfer_end(o->spec.s, &x);
+	if (r == -EINTR && run_interrupted) {
 		fprintf(stderr, "copylab copy: %s: interrupted by %s after %" PRIu64 " of %" PRIu64
-			" bytes; %s left as it was\n", spec.label, strsignal(copy_interrupted), x.moved,
-			(uint64_t)sst.st_size, target);
-		goto out_unlink;
+			" bytes; %s left as it was\n", o->spec.label, strsignal(run_interrupted), x.moved,
+			size, j->target);
+		return EXIT_RUN_FAILED;
 	}
 	if (r < 0) {
 		char what[2 * PATH_MAX + 128];
 
 		snprintf(what, sizeof(what), "after %" PRIu64 " of %" PRIu64 " bytes into %s; %s left as it was",
-			 x.moved, (uint64_t)sst.st_size, tmp, target);
-		rc = copy_fail(spec.label, x.failed_call, -r, what);
-		goto out_unlink;
+			 x.moved, size, j->tmp, j->target);
+		return copy_fail(o->spec.label, x.failed_call, -r, what);
 	}
-	if (x.moved != (uint64_t)sst.st_size) {
+	if (x.moved != size) {
 		fprintf(stderr, "copylab copy: %s: moved %" PRIu64 " bytes but %s has %" PRIu64
-			" (did it change during the copy?); %s left as it was\n", spec.label, x.moved, src,
-			(uint64_t)sst.st_size, target);
-		goto out_unlink;
+			" (did it change during the copy?); %s left as it was\n", o->spec.label, x.moved, o->src,
+			size, j->target);
+		return EXIT_RUN_FAILED;
 	}
-	if (do_fsync && fsync(out) < 0) {
-		rc = copy_fail(spec.label, "fsync", errno, tmp);
-		goto out_unlink;
-	}
-	if (verify) {
-		XXH64_hash_t hs, hd;
-		const char *call = NULL;
-		int e = hash_fd(in, &hs, &call);
+	return 0;
+}
 
-		if (e || (e = hash_fd(out, &hd, &call))) {
-			rc = copy_fail("--verify", call, -e, src);
-			goto out_unlink;
-		}
-		if (hs != hd) {
-			fprintf(stderr, "copylab copy: %s: --verify: XXH3-64 of %s is %016llx but of the copy %016llx; "
-				"%s left as it was\n", spec.label, src, (unsigned long long)hs,
-				(unsigned long long)hd, target);
-			goto out_unlink;
-		}
-		if (verbose)
-			printf("verified: XXH3-64 %016llx\n", (unsigned long long)hs);
+/* --verify: SRC and the copy hash alike.  0 or EXIT_RUN_FAILED after saying why. */
+static int copy_verify(const struct copy_options *o, const struct copy_job *j)
+{
+	XXH64_hash_t hs, hd;
+	const char *call = NULL;
+	int e = hash_fd(j->in, &hs, &call);
+
+	if (e || (e = hash_fd(j->out, &hd, &call)))
+		return copy_fail("--verify", call, -e, o->src);
+	if (hs != hd) {
+		fprintf(stderr, "copylab copy: %s: --verify: XXH3-64 of %s is %016llx but of the copy %016llx; "
+			"%s left as it was\n", o->spec.label, o->src, (unsigned long long)hs,
+			(unsigned long long)hd, j->target);
+		return EXIT_RUN_FAILED;
 	}
-	if (close(out) < 0) {
-		out = -1;
-		rc = copy_fail(spec.label, "close", errno, tmp);
-		goto out_unlink;
+	if (o->verbose)
+		printf("verified: XXH3-64 %016llx\n", (unsigned long long)hs);
+	return 0;
+}
+
+/*
+ * The temporary file made whole: SRC's mode (less the umask), the bytes,
+ * and as asked fsync and the hashes.  0 or EXIT_RUN_FAILED after saying why.
+ */
+static int copy_to_temp(const struct copy_options *o, struct copy_job *j)
+{
+	mode_t um = umask(0);
+	int rc;
+
+	umask(um);
+	if (fchmod(j->out, j->sst.st_mode & 07777 & ~um) < 0)
+		return copy_fail(o->spec.label, "fchmod", errno, j->tmp);
+	if ((rc = copy_bytes(o, j)))
+		return rc;
+	if (o->fsync && fsync(j->out) < 0)
+		return copy_fail(o->spec.label, "fsync", errno, j->tmp);
+	return o->verify ? copy_verify(o, j) : 0;
+}
+
+/* The temporary file closed and renamed to the target.  0 or EXIT_RUN_FAILED after saying why. */
+static int copy_commit(const struct copy_options *o, struct copy_job *j)
+{
+	int out = j->out;
+
+	j->out = -1;
+	if (close(out) < 0)
+		return copy_fail(o->spec.label, "close", errno, j->tmp);
+	if (rename(j->tmp, j->target) < 0)
+		return copy_fail(o->spec.label, "rename", errno, j->target);
+	if (o->verbose)
+		printf("copied %" PRIu64 " bytes %s -> %s with %s (block %" PRIu64 ")\n", (uint64_t)j->sst.st_size,
+		       o->src, j->target, o->spec.label, o->block);
+	return 0;
+}
+
+/* SRC, open as j->in, to its target; the temporary file goes unless renamed.  0 or EXIT_RUN_FAILED. */
+static int copy_file(const struct copy_options *o, struct copy_job *j)
+{
+	int rc;
+
+	if (fstat(j->in, &j->sst) < 0)
+		return copy_fail(o->spec.label, "fstat", errno, o->src);
+	if (!S_ISREG(j->sst.st_mode)) {
+		fprintf(stderr, "copylab copy: %s: not a regular file (copy strategies read a file with a size)\n", o->src);
+		return EXIT_RUN_FAILED;
 	}
-	out = -1;
-	if (rename(tmp, target) < 0) {
-		rc = copy_fail(spec.label, "rename", errno, target);
-		goto out_unlink;
+	if ((rc = copy_names(o, j)))
+		return rc;
+	/* Signals end the copy between two steps, so the temporary file goes. */
+	catch_stop_signals();
+	j->out = mkostemp(j->tmp, O_CLOEXEC);	/* O_RDWR | O_CREAT | O_EXCL: never an existing file */
+	if (j->out < 0)
+		return copy_fail(o->spec.label, "open", errno, j->tmp);
+	rc = copy_to_temp(o, j);
+	if (!rc)
+		rc = copy_commit(o, j);
+	if (rc)
+		unlink(j->tmp);
+	return rc;
+}
+
+int cmd_copy(int argc, char **argv)
+{
+	struct copy_options o;
+	struct copy_job j = { .in = -1, .out = -1 };
+	int rc;
+
+	if ((rc = copy_parse(argc, argv, &o)))
+		return rc;
+	if (o.help) {
+		fputs(copy_help, stdout);
+		return 0;
 	}
-	if (verbose)
-		printf("copied %" PRIu64 " bytes %s -> %s with %s (block %" PRIu64 ")\n", (uint64_t)sst.st_size, src,
-		       target, spec.label, block);
-	rc = 0;
-	goto out;
-out_unlink:
-	unlink(tmp);
-out:
-	if (out >= 0)
-		close(out);
-	if (in >= 0)
-		close(in);
+	j.in = open(o.src, O_RDONLY | O_CLOEXEC);
+	if (j.in < 0)
+		return copy_fail(o.spec.label, "open", errno, o.src);
+	rc = copy_file(&o, &j);
+	if (j.out >= 0)
+		close(j.out);
+	close(j.in);
 	return rc;
 }

@@ -23,14 +23,11 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-int cmd_xdp(int argc, char **argv);
 
 static const char xdp_help[] =
 "usage: copylab xdp [--attach auto|native|generic] [--bind auto|zerocopy|copy]\n"
@@ -69,16 +66,9 @@ static const char xdp_help[] =
 "Exit status: 0 every mode asked worked (with --all: each worked or was\n"
 "refused, and auto worked), 1 a mode was refused or a check failed, 2 usage.\n";
 
-static volatile sig_atomic_t stop_signal;
-
 /* The port's interface: xsk0 of the link made here, or --dev on a link given with --netns. */
 static const char *port_if = XSK_LINK_PORT_IF;
 static bool external;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 struct check {
 	struct ethframe_host host;
@@ -125,7 +115,7 @@ static int kernel_wait(struct xsk_port *p, int us, struct check *c, const uint8_
 	int64_t end = now_ns() + 3000000000LL;
 	int r;
 
-	while (now_ns() < end && !stop_signal) {
+	while (now_ns() < end && !run_interrupted) {
 		struct pollfd pf[2] = { { .fd = xsk_port_fd(p), .events = POLLIN }, { .fd = us, .events = POLLIN } };
 
 		if (poll(pf, 2, 100) < 0 && errno != EINTR)
@@ -140,7 +130,7 @@ static int kernel_wait(struct xsk_port *p, int us, struct check *c, const uint8_
 				return -errno;
 		}
 	}
-	return stop_signal ? -EINTR : -ETIMEDOUT;
+	return run_interrupted ? -EINTR : -ETIMEDOUT;
 }
 
 /* The exchange: kernel -> port -> kernel (echo), then port -> kernel. */
@@ -392,7 +382,7 @@ static int hold(const struct xsk_link *lk, const struct xsk_port_request *req, b
 	       lk->kern_addr[0] ? lk->kern_addr : "-", xsk_attach_name(facts.attach),
 	       xsk_bind_name(facts.bind), facts.prog_id);
 	fflush(stdout);
-	while (!stop_signal) {
+	while (!run_interrupted) {
 		struct pollfd pf = { .fd = xsk_port_fd(p), .events = POLLIN };
 
 		if (poll(&pf, 1, 200) < 0 && errno != EINTR)
@@ -408,7 +398,17 @@ static int hold(const struct xsk_link *lk, const struct xsk_port_request *req, b
 	return r ? EXIT_RUN_FAILED : 0;
 }
 
-int cmd_xdp(int argc, char **argv)
+/* What the command line asks of copylab xdp. */
+struct xdp_options {
+	struct xsk_port_request req;
+	struct xsk_link_config lc;
+	bool all, hold, json, help;
+	const char *ext_ns, *ext_dev, *ext_ip_s;	/* --netns, --dev, --ip: a link of the user's */
+	uint32_t ext_ip;
+};
+
+/* The options, checked against each other.  0 (help set when asked for), or EXIT_USAGE after saying why. */
+static int xdp_parse(int argc, char **argv, struct xdp_options *o)
 {
 	static const struct option opts[] = {
 		{ "attach", required_argument, NULL, 'a' },
@@ -427,25 +427,21 @@ int cmd_xdp(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct xsk_port_request req = { XSK_ATTACH_AUTO, XSK_BIND_AUTO, 0 };
-	struct xsk_link_config lc = { 0 };
-	struct xsk_link lk;
-	bool all = false, want_hold = false, json = false;
-	const char *ext_ns = NULL, *ext_dev = NULL, *ext_ip_s = NULL;
-	uint32_t ext_ip = 0;
-	char err[512], *end;
-	int c, rc = 0;
+	char *end;
+	int c;
 
+	memset(o, 0, sizeof(*o));
+	o->req = (struct xsk_port_request){ XSK_ATTACH_AUTO, XSK_BIND_AUTO, 0 };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			if (xsk_attach_parse(optarg, &req.attach))
+			if (xsk_attach_parse(optarg, &o->req.attach))
 				return usage_error("xdp: --attach '%s': use auto, native or generic", optarg);
 			break;
 		case 'b':
-			if (xsk_bind_parse(optarg, &req.bind))
+			if (xsk_bind_parse(optarg, &o->req.bind))
 				return usage_error("xdp: --bind '%s': use auto, zerocopy or copy", optarg);
 			break;
 		case 'q':
@@ -456,9 +452,9 @@ int cmd_xdp(int argc, char **argv)
 				return usage_error("xdp: --%s '%s': a number from %d to 64", c == 'q' ? "queue" : "queues",
 						   optarg, c == 'q' ? 0 : 1);
 			if (c == 'q')
-				req.queue = (unsigned int)v;
+				o->req.queue = (unsigned int)v;
 			else
-				lc.queues = (unsigned int)v;
+				o->lc.queues = (unsigned int)v;
 			break;
 		}
 		case 'K':
@@ -470,43 +466,144 @@ int cmd_xdp(int argc, char **argv)
 			if (c == 'M' && (!*optarg || *end || v < 576 || v > 65535))
 				return usage_error("xdp: --mtu '%s': a number from 576 to 65535", optarg);
 			if (c == 'K')
-				lc.kern_queues = (unsigned int)v;
+				o->lc.kern_queues = (unsigned int)v;
 			else
-				lc.mtu = (unsigned int)v;
+				o->lc.mtu = (unsigned int)v;
 			break;
 		}
-		case 'O': lc.kern_offloads = true; break;
-		case 'n': ext_ns = optarg; break;
-		case 'd': ext_dev = optarg; break;
+		case 'O': o->lc.kern_offloads = true; break;
+		case 'n': o->ext_ns = optarg; break;
+		case 'd': o->ext_dev = optarg; break;
 		case 'i':
-			if (inet_pton(AF_INET, optarg, &ext_ip) != 1)
+			if (inet_pton(AF_INET, optarg, &o->ext_ip) != 1)
 				return usage_error("xdp: --ip '%s': an IPv4 address", optarg);
-			ext_ip_s = optarg;
+			o->ext_ip_s = optarg;
 			break;
-		case 'A': all = true; break;
-		case 'H': want_hold = true; break;
-		case 'j': json = true; break;
-		case 'h': fputs(xdp_help, stdout); return 0;
+		case 'A': o->all = true; break;
+		case 'H': o->hold = true; break;
+		case 'j': o->json = true; break;
+		case 'h': o->help = true; return 0;
 		default:
 			return usage_error("xdp: unknown option '%s' (see copylab xdp --help)", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return usage_error("xdp: unexpected argument '%s' (see copylab xdp --help)", argv[optind]);
-	if (all && want_hold)
+	if (o->all && o->hold)
 		return usage_error("xdp: --all and --hold do not go together: --hold keeps one mode open");
-	if (all && (req.attach != XSK_ATTACH_AUTO || req.bind != XSK_BIND_AUTO))
+	if (o->all && (o->req.attach != XSK_ATTACH_AUTO || o->req.bind != XSK_BIND_AUTO))
 		return usage_error("xdp: --all tries every mode itself: leave out --attach and --bind");
-	if (!ext_ns != !ext_dev)
+	if (!o->ext_ns != !o->ext_dev)
 		return usage_error("xdp: --netns and --dev go together (a link in a namespace of your own)");
-	if (ext_ip_s && !ext_ns)
+	if (o->ext_ip_s && !o->ext_ns)
 		return usage_error("xdp: --ip is for --netns/--dev (the link made here answers for 10.214.X.2)");
-	if (ext_ns && (lc.queues || lc.kern_queues || lc.mtu || lc.kern_offloads))
+	if (o->ext_ns && (o->lc.queues || o->lc.kern_queues || o->lc.mtu || o->lc.kern_offloads))
 		return usage_error("xdp: --queues, --kern-queues, --mtu and --kern-offload shape the link made here, "
 				   "not one given with --netns/--dev");
-	if (!lc.queues)
-		lc.queues = req.queue + 1;
-	lc.steer_queue = req.queue;
+	if (!o->lc.queues)
+		o->lc.queues = o->req.queue + 1;
+	o->lc.steer_queue = o->req.queue;
+	return 0;
+}
+
+/* The link the port opens on: a veth pair made here, or the user's (--netns/--dev).  0 or EXIT_RUN_FAILED. */
+static int xdp_link(const struct xdp_options *o, struct xsk_link *lk)
+{
+	char err[512];
+
+	if (o->ext_ns) {
+		/* Someone else's link: opened, checked and closed, never removed. */
+		memset(lk, 0, sizeof(*lk));
+		snprintf(lk->netns, sizeof(lk->netns), "%s", o->ext_ns);
+		lk->nsfd = -1;
+		lk->owner = getpid();
+		lk->port_ip = o->ext_ip;
+		if (o->ext_ip_s)
+			snprintf(lk->port_addr, sizeof(lk->port_addr), "%s", o->ext_ip_s);
+		port_if = o->ext_dev;
+		external = true;
+	} else if (xsk_link_create(lk, &o->lc, err, sizeof(err))) {
+		fprintf(stderr, "copylab: xdp: making the veth pair: %s\n", err);
+		return EXIT_RUN_FAILED;
+	}
+	return 0;
+}
+
+/* --json's object before its modes: the link and how it was asked for. */
+static json_t *link_json(const struct xdp_options *o, const struct xsk_link *lk)
+{
+	json_t *top = json_object();
+
+	json_object_set_new(top, "netns", json_string(lk->netns));
+	json_object_set_new(top, "port_if", json_string(XSK_LINK_PORT_IF));
+	json_object_set_new(top, "kern_if", json_string(XSK_LINK_KERN_IF));
+	json_object_set_new(top, "port_ip", json_string(lk->port_addr));
+	json_object_set_new(top, "kern_ip", json_string(lk->kern_addr));
+	json_object_set_new(top, "queue", json_integer(o->req.queue));
+	json_object_set_new(top, "queues", json_integer(o->lc.queues));
+	json_object_set_new(top, "kern_queues", json_integer(o->lc.kern_queues ? o->lc.kern_queues : o->lc.queues));
+	json_object_set_new(top, "mtu", json_integer(lk->mtu));
+	json_object_set_new(top, "kern_offloads", json_boolean(o->lc.kern_offloads));
+	return top;
+}
+
+/*
+ * The mode asked, or with --all each forced mode and then auto, checked in
+ * turn and printed as each ends (--json: one object at the end).  0 or
+ * EXIT_RUN_FAILED.
+ */
+static int check_modes(const struct xdp_options *o, const struct xsk_link *lk)
+{
+	const struct xsk_port_request forced[] = {
+		{ XSK_ATTACH_NATIVE, XSK_BIND_ZEROCOPY, o->req.queue }, { XSK_ATTACH_NATIVE, XSK_BIND_COPY, o->req.queue },
+		{ XSK_ATTACH_GENERIC, XSK_BIND_ZEROCOPY, o->req.queue }, { XSK_ATTACH_GENERIC, XSK_BIND_COPY, o->req.queue },
+		{ XSK_ATTACH_AUTO, XSK_BIND_AUTO, o->req.queue },
+	};
+	const struct xsk_port_request *list = o->all ? forced : &o->req;
+	size_t n = o->all ? sizeof(forced) / sizeof(forced[0]) : 1;
+	json_t *top = link_json(o, lk), *modes = json_array();
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !run_interrupted; i++) {
+		bool ok, refused;
+		json_t *m = mode_check(lk, &list[i], &ok, &refused);
+
+		/* Refused is a fact under --all; anything asked alone must work. */
+		if (!ok && (!o->all || !refused || list[i].attach == XSK_ATTACH_AUTO))
+			rc = EXIT_RUN_FAILED;
+		if (!o->json)
+			print_mode(m);
+		fflush(stdout);
+		json_array_append_new(modes, m);
+	}
+	if (run_interrupted) {
+		fprintf(stderr, "copylab: xdp: stopped by signal %d\n", (int)run_interrupted);
+		rc = EXIT_RUN_FAILED;
+	}
+	json_object_set_new(top, "modes", modes);
+	if (o->json) {
+		char *s = json_dumps(top, JSON_COMPACT);
+
+		if (s)
+			puts(s);
+		free(s);
+	}
+	json_decref(top);
+	return rc;
+}
+
+int cmd_xdp(int argc, char **argv)
+{
+	struct xdp_options o;
+	struct xsk_link lk;
+	int rc;
+
+	if ((rc = xdp_parse(argc, argv, &o)))
+		return rc;
+	if (o.help) {
+		fputs(xdp_help, stdout);
+		return 0;
+	}
 	if (xsk_port_unavailable()) {
 		fprintf(stderr, "copylab: xdp: %s\n", xsk_port_unavailable());
 		return EXIT_RUN_FAILED;
@@ -515,82 +612,18 @@ int cmd_xdp(int argc, char **argv)
 		fprintf(stderr, "copylab: xdp: needs root (network namespaces, XDP programs and AF_XDP sockets)\n");
 		return EXIT_RUN_FAILED;
 	}
-
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (ext_ns) {
-		/* Someone else's link: opened, checked and closed, never removed. */
-		memset(&lk, 0, sizeof(lk));
-		snprintf(lk.netns, sizeof(lk.netns), "%s", ext_ns);
-		lk.nsfd = -1;
-		lk.owner = getpid();
-		lk.port_ip = ext_ip;
-		if (ext_ip_s)
-			snprintf(lk.port_addr, sizeof(lk.port_addr), "%s", ext_ip_s);
-		port_if = ext_dev;
-		external = true;
-	} else if (xsk_link_create(&lk, &lc, err, sizeof(err))) {
-		fprintf(stderr, "copylab: xdp: making the veth pair: %s\n", err);
-		return EXIT_RUN_FAILED;
-	}
-	if (want_hold) {
-		rc = hold(&lk, &req, json);
+	catch_stop_signals();
+	if ((rc = xdp_link(&o, &lk)))
+		return rc;
+	if (o.hold) {
+		rc = hold(&lk, &o.req, o.json);
 		xsk_link_destroy(&lk);
 		return rc;
 	}
-
-	const struct xsk_port_request forced[] = {
-		{ XSK_ATTACH_NATIVE, XSK_BIND_ZEROCOPY, req.queue }, { XSK_ATTACH_NATIVE, XSK_BIND_COPY, req.queue },
-		{ XSK_ATTACH_GENERIC, XSK_BIND_ZEROCOPY, req.queue }, { XSK_ATTACH_GENERIC, XSK_BIND_COPY, req.queue },
-		{ XSK_ATTACH_AUTO, XSK_BIND_AUTO, req.queue },
-	};
-	const struct xsk_port_request *list = all ? forced : &req;
-	size_t n = all ? sizeof(forced) / sizeof(forced[0]) : 1;
-	json_t *top = json_object(), *modes = json_array();
-
-	json_object_set_new(top, "netns", json_string(lk.netns));
-	json_object_set_new(top, "port_if", json_string(XSK_LINK_PORT_IF));
-	json_object_set_new(top, "kern_if", json_string(XSK_LINK_KERN_IF));
-	json_object_set_new(top, "port_ip", json_string(lk.port_addr));
-	json_object_set_new(top, "kern_ip", json_string(lk.kern_addr));
-	json_object_set_new(top, "queue", json_integer(req.queue));
-	json_object_set_new(top, "queues", json_integer(lc.queues));
-	json_object_set_new(top, "kern_queues", json_integer(lc.kern_queues ? lc.kern_queues : lc.queues));
-	json_object_set_new(top, "mtu", json_integer(lk.mtu));
-	json_object_set_new(top, "kern_offloads", json_boolean(lc.kern_offloads));
-	for (size_t i = 0; i < n && !stop_signal; i++) {
-		bool ok, refused;
-		json_t *m = mode_check(&lk, &list[i], &ok, &refused);
-
-		/* Refused is a fact under --all; anything asked alone must work. */
-		if (!ok && (!all || !refused || list[i].attach == XSK_ATTACH_AUTO))
-			rc = EXIT_RUN_FAILED;
-		if (!json)
-			print_mode(m);
-		fflush(stdout);
-		json_array_append_new(modes, m);
-	}
-	if (stop_signal) {
-		fprintf(stderr, "copylab: xdp: stopped by signal %d\n", (int)stop_signal);
-		rc = EXIT_RUN_FAILED;
-	}
-	json_object_set_new(top, "modes", modes);
-	if (json) {
-		char *s = json_dumps(top, JSON_COMPACT);
-
-		if (s)
-			puts(s);
-		free(s);
-	}
-	json_decref(top);
+	rc = check_modes(&o, &lk);
 	xsk_link_destroy(&lk);
-	if (rc && !json && !stop_signal)
-		fprintf(stderr, "copylab: xdp: %s\n", all ? "a mode that works here failed its check" :
+	if (rc && !o.json && !run_interrupted)
+		fprintf(stderr, "copylab: xdp: %s\n", o.all ? "a mode that works here failed its check" :
 			"the mode asked for did not work (see above)");
 	return rc;
 }

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * copylab bench's headline figures: medians over the session's counted
+ * reps, set side by side (loopback against veth, the relay floor, zero-copy
+ * sends and receives, pipe sizes, echo latency).
+ */
+#include "bench_report.h"
+#include "run_options.h"
+#include "harness/model/options.h"
+#include "harness/model/scenario.h"
+#include "harness/measure/sysstat.h"
+#include "harness/results/stats.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Median over the reps of one echo cell of a latency figure (offset into the summary). */
+static double echo_median(const struct session *s, const struct rep_result *like, size_t field)
+{
+	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; v && i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+
+		if (r->cell.scenario == SC_ECHO && r->cell.block == like->cell.block &&
+		    r->cell.outstanding == like->cell.outstanding &&
+		    !strcmp(r->cell.strategy, like->cell.strategy) && r->latency.count)
+			v[n++] = *(const double *)((const char *)&r->latency + field);
+	}
+	double m = n ? stats_median(v, n) : NAN;
+
+	free(v);
+	return m;
+}
+
+/* Echo round trips per cell: the median over reps of each percentile. */
+static void print_echo_latency(const struct session *s, FILE *out)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+		bool first = true;
+
+		if (r->cell.scenario != SC_ECHO || !r->latency.count)
+			continue;
+		for (size_t j = 0; j < i && first; j++)
+			first = !(s->all[j].cell.scenario == SC_ECHO && s->all[j].cell.block == r->cell.block &&
+				  s->all[j].cell.outstanding == r->cell.outstanding &&
+				  !strcmp(s->all[j].cell.strategy, r->cell.strategy));
+		if (!first)
+			continue;
+		if (!header) {
+			fprintf(out, "\nEcho round trips (µs; every round trip timed; median over the reps):\n"
+				"  %-10s %8s %11s %8s %8s %8s %9s\n", "strategy", "message", "outstanding",
+				"p50", "p99", "p99.9", "max");
+			header = true;
+		}
+		fprintf(out, "  %-10s %8zu %11u %8.1f %8.1f %8.1f %9.1f\n", r->cell.strategy, r->cell.block,
+			r->cell.outstanding,
+			echo_median(s, r, offsetof(struct latency_summary, p50_us)),
+			echo_median(s, r, offsetof(struct latency_summary, p99_us)),
+			echo_median(s, r, offsetof(struct latency_summary, p999_us)),
+			echo_median(s, r, offsetof(struct latency_summary, max_us)));
+	}
+}
+
+/* Median of a figure over the reps of one (scenario, transport, size, strategy) cell. */
+static double point_median(const struct session *s, enum scenario sc, const char *tr, uint64_t bytes,
+			   const char *label, bool cpu_per_gib)
+{
+	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; v && i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+
+		if (r->cell.scenario != sc || strcmp(r->cell.transport, tr) || r->cell.bytes != bytes ||
+		    strcmp(r->cell.strategy, label) || strcmp(r->cell.cache, "warm"))
+			continue;
+		v[n++] = cpu_per_gib ? (r->roles[0].cpu_user_s + r->roles[0].cpu_sys_s) /
+				       (r->cell.bytes / (double)(1ull << 30)) : r->bytes_per_s;
+	}
+	double m = n ? stats_median(v, n) : NAN;
+
+	free(v);
+	return m;
+}
+
+static void print_veth_comparison(const struct session *s, FILE *out)
+{
+	static const char *const labels[] = { "readwrite", "sendfile", "splice" };
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < s->nall && !bytes; i++)
+		if (!strcmp(s->all[i].cell.transport, "veth"))
+			bytes = s->all[i].cell.bytes;
+	if (!bytes)
+		return;
+	fprintf(out, "\nLoopback vs veth (%.0f MiB, medians; veth/tcp ratios; CPU of the role under test):\n"
+		"  %-6s %-10s %9s %9s %6s %10s %10s %6s\n", bytes / 1048576.0, "", "", "tcp MB/s",
+		"veth MB/s", "ratio", "tcp s/GiB", "veth s/GiB", "ratio");
+	for (int sc = SC_SERVE; sc <= SC_RELAY; sc += SC_RELAY - SC_SERVE)
+		for (size_t k = 0; k < 3; k++) {
+			double t = point_median(s, sc, "tcp", bytes, labels[k], false);
+			double v = point_median(s, sc, "veth", bytes, labels[k], false);
+			double tc = point_median(s, sc, "tcp", bytes, labels[k], true);
+			double vc = point_median(s, sc, "veth", bytes, labels[k], true);
+
+			if (isnan(t) || isnan(v))
+				continue;
+			fprintf(out, "  %-6s %-10s %9.0f %9.0f %6.2f %10.3f %10.3f %6.2f\n", scenario_name(sc),
+				labels[k], t / 1e6, v / 1e6, v / t, tc, vc, vc / tc);
+		}
+}
+
+/* One figure of a rep, or NAN when the rep does not have it. */
+typedef double (*rep_figure)(const struct rep_result *r);
+
+static double gib_of(const struct rep_result *r)
+{
+	return r->cell.bytes / (double)(1ull << 30);
+}
+
+/* CPU per GiB of the role under test; NAN when no process played it (nat). */
+static double fig_tested_cpu(const struct rep_result *r)
+{
+	for (int i = 0; i < r->nroles; i++)
+		if (r->roles[i].under_test)
+			return (r->roles[i].cpu_user_s + r->roles[i].cpu_sys_s) / gib_of(r);
+	return NAN;
+}
+
+/* The whole machine's busy CPU per GiB: softirq and kworkers included (sysstat.c). */
+static double fig_system_cpu(const struct rep_result *r)
+{
+	return r->system_cpu.have ? system_cpu_busy(&r->system_cpu) / gib_of(r) : NAN;
+}
+
+static double fig_throughput(const struct rep_result *r)
+{
+	return r->bytes_per_s;
+}
+
+/* Share of zero-copy sends the kernel did not copy after all. */
+static double fig_zc_share(const struct rep_result *r)
+{
+	return r->zc.reported && r->zc.completions ? 1.0 - (double)r->zc.copied / r->zc.completions : NAN;
+}
+
+static double fig_zc_completions(const struct rep_result *r)
+{
+	return r->zc.reported ? (double)r->zc.completions : NAN;
+}
+
+/*
+ * Median of a figure over the warm counted reps of one (scenario,
+ * transport, strategy) cell, with --pipe-size PIPE asked (0: the default).
+ */
+static double figure_median_pipe(const struct session *s, enum scenario sc, const char *tr, const char *label,
+				 size_t pipe, rep_figure fig)
+{
+	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; v && i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+		double x;
+
+		if (r->cell.scenario != sc || strcmp(r->cell.transport, tr) || strcmp(r->cell.strategy, label) ||
+		    strcmp(r->cell.cache, "warm") || r->cell.pipe_asked != pipe || r->cell.bytes == 0 ||
+		    isnan(x = fig(r)))
+			continue;
+		v[n++] = x;
+	}
+	double m = n ? stats_median(v, n) : NAN;
+
+	free(v);
+	return m;
+}
+
+/* The same, at the kernel's default pipe size. */
+static double figure_median(const struct session *s, enum scenario sc, const char *tr, const char *label,
+			    rep_figure fig)
+{
+	return figure_median_pipe(s, sc, tr, label, 0, fig);
+}
+
+/* The strategies of a (scenario, transport) point, in first-seen order. */
+static int point_labels(const struct session *s, enum scenario sc, const char *tr, const char *labels[MAX_SPECS])
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+		bool seen = false;
+
+		if (r->cell.scenario != sc || strcmp(r->cell.transport, tr))
+			continue;
+		for (int k = 0; k < n && !seen; k++)
+			seen = !strcmp(labels[k], r->cell.strategy);
+		if (!seen && n < MAX_SPECS)
+			labels[n++] = r->cell.strategy;
+	}
+	return n;
+}
+
+/*
+ * The relay floor: every relay strategy over the routed path, nat among
+ * them.  nat has no relay process, so the comparison is the whole
+ * machine's busy CPU per GiB (what the kernel's forwarding costs is only
+ * there); the process relays' own CPU is beside it.  All on one path, so
+ * the router's forwarding and both veth links are in every cell alike.
+ * background_busy_cpus: what the rest of the machine kept busy just
+ * before, read against the system-wide figures.
+ */
+static void print_relay_floor(const struct session *s, double background_busy_cpus, FILE *out)
+{
+	const char *labels[MAX_SPECS];
+	int n = point_labels(s, SC_RELAY, "routed", labels);
+	double nat_sys = figure_median(s, SC_RELAY, "routed", "nat", fig_system_cpu);
+
+	if (n == 0)
+		return;
+	fprintf(out, "\nRelay over routed (A | router | B; the relay in the router namespace, nat's DNAT there;\n"
+		"medians; system = whole-machine busy CPU per GiB, /proc/stat):\n"
+		"  %-14s %9s %14s %14s %12s\n", "strategy", "MB/s", "relay s/GiB", "system s/GiB", "system/nat");
+	for (int k = 0; k < n; k++) {
+		double bps = figure_median(s, SC_RELAY, "routed", labels[k], fig_throughput);
+		double own = figure_median(s, SC_RELAY, "routed", labels[k], fig_tested_cpu);
+		double sys = figure_median(s, SC_RELAY, "routed", labels[k], fig_system_cpu);
+		char own_s[24], ratio_s[24];
+
+		if (isnan(own))
+			snprintf(own_s, sizeof(own_s), "no process");
+		else
+			snprintf(own_s, sizeof(own_s), "%.3f", own);
+		if (nat_sys > 0 && !isnan(sys))
+			snprintf(ratio_s, sizeof(ratio_s), "%.2fx", sys / nat_sys);
+		else
+			snprintf(ratio_s, sizeof(ratio_s), "-");
+		fprintf(out, "  %-14s %9.0f %14s %14.3f %12s\n", labels[k], bps / 1e6, own_s, sys, ratio_s);
+	}
+	if (isnan(nat_sys))
+		fprintf(out, "  (no nat figure: nat needs root and nft; see its errors above)\n");
+	if (!isnan(background_busy_cpus))
+		fprintf(out, "  background: %.2f of %ld CPUs were busy in the second before this group, with nothing of\n"
+			"  copylab's running; the system figures include such load (idle machine: near 0)\n",
+			background_busy_cpus, sysconf(_SC_NPROCESSORS_ONLN));
+	if (background_busy_cpus > 0.25 * sysconf(_SC_NPROCESSORS_ONLN))
+		fprintf(out, "  so here the system-wide ratios mostly measure the other load: rerun on an idle machine\n");
+}
+
+/*
+ * Zero-copy sends over veth, 64 KiB per send: the sender's CPU against
+ * readwrite's, and how many of the sends the kernel really did not copy
+ * (toward a local socket it copies: NOTES).
+ */
+static void print_send_zerocopy(const struct session *s, FILE *out)
+{
+	static const char *const labels[] = { "readwrite", "msg_zerocopy", "uring_send_zc" };
+	double rw = figure_median(s, SC_SEND, "veth", "readwrite", fig_tested_cpu);
+	bool header = false;
+
+	for (size_t k = 0; k < sizeof(labels) / sizeof(labels[0]); k++) {
+		double bps = figure_median(s, SC_SEND, "veth", labels[k], fig_throughput);
+		double cpu = figure_median(s, SC_SEND, "veth", labels[k], fig_tested_cpu);
+		double share = figure_median(s, SC_SEND, "veth", labels[k], fig_zc_share);
+		double comps = figure_median(s, SC_SEND, "veth", labels[k], fig_zc_completions);
+		char ratio[24], sh[48];
+
+		if (isnan(bps))
+			continue;
+		if (!header) {
+			fprintf(out, "\nSend over veth, 64 KiB sends (medians; sender CPU per GiB against readwrite's):\n"
+				"  %-14s %9s %12s %12s %s\n", "strategy", "MB/s", "sender s/GiB", "x readwrite",
+				"sends not copied");
+			header = true;
+		}
+		snprintf(ratio, sizeof(ratio), rw > 0 && !isnan(cpu) ? "%.2fx" : "-", cpu / rw);
+		if (isnan(share))
+			snprintf(sh, sizeof(sh), "- (not a zero-copy send)");
+		else
+			snprintf(sh, sizeof(sh), "%.1f%% of %.0f completions", 100 * share, comps);
+		fprintf(out, "  %-14s %9.0f %12.3f %12s %s\n", labels[k], bps / 1e6, cpu, ratio, sh);
+	}
+}
+
+/* The counted rep of a store-over-lo-ns cell of one strategy and rep number; NULL if none. */
+static const struct rep_result *lons_store_rep(const struct session *s, const char *label, size_t block,
+					       int rep)
+{
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+
+		if (r->cell.scenario == SC_STORE && !strcmp(r->cell.transport, "lo-ns") &&
+		    !strcmp(r->cell.strategy, label) && r->cell.block == block && r->rep == rep)
+			return r;
+	}
+	return NULL;
+}
+
+static double receiver_cpu_per_gib(const struct rep_result *r)
+{
+	return (r->roles[0].cpu_user_s + r->roles[0].cpu_sys_s) / (r->cell.bytes / (double)(1ull << 30));
+}
+
+/*
+ * Issue 12's goal for zero-copy receive: the receiver's CPU per GiB at
+ * most 1.0x readwrite's on the same lo-ns link and the same MSG_ZEROCOPY
+ * sender, with 99% or more of the bytes mapped.  Paired rep by rep, per
+ * block size: readwrite reads one block per call while zerocopy_recv maps
+ * all that is queued, so the block decides how many more calls readwrite
+ * makes.
+ */
+static void print_zcrecv_block(const struct session *s, size_t block, FILE *out)
+{
+	double ratio[64], share[64], zc[64], rw[64];
+	size_t n = 0;
+
+	for (int rep = 1; rep <= 64; rep++) {
+		const struct rep_result *z = lons_store_rep(s, "zerocopy_recv", block, rep);
+		const struct rep_result *b = lons_store_rep(s, "readwrite", block, rep);
+		uint64_t all;
+
+		if (!z || !b || !z->zcr.reported || receiver_cpu_per_gib(b) <= 0)
+			continue;
+		all = z->zcr.bytes_mapped + z->zcr.bytes_copybuf + z->zcr.bytes_read;
+		zc[n] = receiver_cpu_per_gib(z);
+		rw[n] = receiver_cpu_per_gib(b);
+		ratio[n] = zc[n] / rw[n];
+		share[n] = all ? (double)z->zcr.bytes_mapped / (double)all : 0;
+		n++;
+	}
+	if (!n)
+		return;
+	double med = stats_median(ratio, n), mapped = stats_median(share, n);
+
+	fprintf(out, "  block %4zu KiB: zerocopy_recv %.3f s / readwrite %.3f s = %.2fx (paired median of %zu;"
+		" min %.2f, max %.2f), %.1f%% of bytes mapped; goal (at most 1.0x at >= 99%% mapped): %s\n",
+		block >> 10, stats_median(zc, n), stats_median(rw, n), med, n,
+		stats_min(ratio, n), stats_max(ratio, n), 100 * mapped,
+		med <= 1.0 && mapped >= 0.99 ? "met" : "not met");
+}
+
+static void print_zcrecv_comparison(const struct session *s, FILE *out)
+{
+	const struct rep_result *any = NULL;
+
+	for (size_t i = 0; i < s->nall && !any; i++)
+		if (s->all[i].cell.scenario == SC_STORE && !strcmp(s->all[i].cell.transport, "lo-ns"))
+			any = &s->all[i];
+	if (!any)
+		return;
+	fprintf(out, "\nZero-copy receive (store over lo-ns, %.0f MiB, one MSG_ZEROCOPY fixed sender for both;"
+		" receiver CPU per GiB, paired rep by rep):\n", any->cell.bytes / 1048576.0);
+	print_zcrecv_block(s, DEFAULT_BLOCK, out);
+	print_zcrecv_block(s, ZCRECV_BENCH_BLOCK, out);
+}
+
+/*
+ * The pipe scenario at each pipe size asked beside the default: at 64 KiB
+ * the reader is woken once a chunk, so both strategies wait on the
+ * wake-up; a bigger pipe shows the copy vmsplice saves.
+ */
+static void print_pipe_sizes(const struct session *s, FILE *out)
+{
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+		size_t pipe = r->cell.pipe_asked;
+		bool first = true;
+		char asked[32];
+
+		if (r->cell.scenario != SC_PIPE || !pipe)
+			continue;
+		for (size_t j = 0; j < i && first; j++)
+			first = !(s->all[j].cell.scenario == SC_PIPE && s->all[j].cell.pipe_asked == pipe);
+		if (!first)
+			continue;
+		double rw = figure_median_pipe(s, SC_PIPE, "none", "readwrite", pipe, fig_throughput);
+		double vm = figure_median_pipe(s, SC_PIPE, "none", "vmsplice", pipe, fig_throughput);
+
+		char granted[32];
+
+		/* What F_SETPIPE_SZ gave the scenario's pipe: pipe-max-size may have refused the size asked. */
+		human_bytes(r->pipe_granted, granted, sizeof(granted));
+		if (rw > 0 && vm > 0)
+			fprintf(out, "  pipe throughput, --pipe-size %s (granted %s): "
+				"vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx (higher is better)\n",
+				human_bytes(pipe, asked, sizeof(asked)), r->pipe_granted ? granted : "?",
+				vm / 1e6, rw / 1e6, vm / rw);
+	}
+}
+
+/* sockmap against splice in the relay over tcp: its own CPU and, since its work lands in softirq, the machine's. */
+static void print_sockmap_relay(const struct session *s, FILE *out)
+{
+	double sm = figure_median(s, SC_RELAY, "tcp", "sockmap", fig_tested_cpu);
+	double sp = figure_median(s, SC_RELAY, "tcp", "splice", fig_tested_cpu);
+	double sms = figure_median(s, SC_RELAY, "tcp", "sockmap", fig_system_cpu);
+	double sps = figure_median(s, SC_RELAY, "tcp", "splice", fig_system_cpu);
+
+	if (sp > 0 && !isnan(sm))
+		fprintf(out, "  relay over tcp, relay-role CPU per GiB: sockmap %.3f s / splice %.3f s = %.2fx; "
+			"system-wide %.3f s / %.3f s = %.2fx (NOTES: sockmap's work lands in softirq)\n",
+			sm, sp, sm / sp, sms, sps, sps > 0 ? sms / sps : NAN);
+}
+
+void print_headline(const struct session *s, double background_busy_cpus, FILE *out)
+{
+	/* Each figure from one transport's cells: the bench also runs relay over veth and routed. */
+	double rw_cpu = figure_median(s, SC_RELAY, "tcp", "readwrite", fig_tested_cpu);
+	double sp_cpu = figure_median(s, SC_RELAY, "tcp", "splice", fig_tested_cpu);
+	double rw_pipe = figure_median(s, SC_PIPE, "none", "readwrite", fig_throughput);
+	double vm_pipe = figure_median(s, SC_PIPE, "none", "vmsplice", fig_throughput);
+
+	fprintf(out, "\nHeadline ratios (medians of this run):\n");
+	if (rw_cpu > 0 && sp_cpu >= 0)
+		fprintf(out, "  relay over tcp, relay-role CPU per GiB: splice %.3f s / readwrite %.3f s = %.2fx (lower is better)\n",
+			sp_cpu, rw_cpu, sp_cpu / rw_cpu);
+	if (rw_pipe > 0 && vm_pipe > 0)
+		fprintf(out, "  pipe throughput: vmsplice %.0f MB/s / readwrite %.0f MB/s = %.2fx (higher is better)\n",
+			vm_pipe / 1e6, rw_pipe / 1e6, vm_pipe / rw_pipe);
+	print_pipe_sizes(s, out);
+	print_sockmap_relay(s, out);
+	print_echo_latency(s, out);
+	print_veth_comparison(s, out);
+	print_relay_floor(s, background_busy_cpus, out);
+	print_send_zerocopy(s, out);
+	print_zcrecv_comparison(s, out);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* What copylab bench prints after its table: the headline figures of the matrix. */
+#ifndef COPYLAB_CLI_BENCH_REPORT_H
+#define COPYLAB_CLI_BENCH_REPORT_H
+
+#include "session.h"
+
+#include <stdio.h>
+
+/* The second block the bench runs zero-copy receive at, beside DEFAULT_BLOCK. */
+#define ZCRECV_BENCH_BLOCK ((size_t)1 << 20)
+
+/*
+ * The headline ratios and comparisons, each from the medians of the
+ * session's counted reps; a figure whose cells did not run is left out.
+ * background_busy_cpus: the machine's busy CPUs just before the routed
+ * relay group, or NAN when not measured.
+ */
+void print_headline(const struct session *s, double background_busy_cpus, FILE *out);
+
+#endif

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parsing the options copylab run and bench share: the getopt table, the
+ * values each takes (--fault, --pin, --sweep, --strategy) and the checks
+ * --conns needs against the rest.
+ */
+#include "run_options.h"
+#include "cli.h"
+#include "harness/model/options.h"
+#include "harness/model/scenario.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_SIZE (64ull << 20)
+
+enum {
+	OPT_SCENARIO = 256, OPT_STRATEGY, OPT_TRANSPORT, OPT_SIZE, OPT_BLOCK, OPT_REPS,
+	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
+	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
+	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
+	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING, OPT_CONNS,
+	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER,
+};
+
+static const struct option run_opts[] = {
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "strategy", required_argument, NULL, OPT_STRATEGY },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "block", required_argument, NULL, OPT_BLOCK },
+	{ "reps", required_argument, NULL, OPT_REPS },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "nonblock", no_argument, NULL, OPT_NONBLOCK },
+	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "pipe-size", required_argument, NULL, OPT_PIPE_SIZE },
+	{ "sink", required_argument, NULL, OPT_SINK },
+	{ "fault", required_argument, NULL, OPT_FAULT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "workdir", required_argument, NULL, OPT_WORKDIR },
+	{ "quick", no_argument, NULL, OPT_QUICK },
+	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
+	{ "require-bpf", no_argument, NULL, OPT_REQUIRE_BPF },
+	{ "no-perf", no_argument, NULL, OPT_NO_PERF },
+	{ "tracer", no_argument, NULL, OPT_TRACER },
+	{ "no-tracer", no_argument, NULL, OPT_NO_TRACER },
+	{ "profile", no_argument, NULL, OPT_PROFILE },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "offload", required_argument, NULL, OPT_OFFLOAD },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "delay", required_argument, NULL, OPT_DELAY },
+	{ "peer", required_argument, NULL, OPT_PEER },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "sweep", required_argument, NULL, OPT_SWEEP },
+	{ "outstanding", required_argument, NULL, OPT_OUTSTANDING },
+	{ "conns", required_argument, NULL, OPT_CONNS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ 0 }
+};
+
+/* --fault KIND=VALUE (the table of harness/engine/fault.c) | flip@N | drop@N | dup@N | swap@N (tests only). */
+static int parse_fault(const char *arg, struct run_config *cfg, char *err, size_t errlen)
+{
+	static const struct { const char *name; enum corruption kind; } kinds[] = {
+		{ "flip@", CORRUPT_FLIP }, { "drop@", CORRUPT_DROP },
+		{ "dup@", CORRUPT_DUP }, { "swap@", CORRUPT_SWAP },
+	};
+
+	int r;
+
+	if (cfg->fault.kind != FAULT_NONE && strchr(arg, '=')) {
+		snprintf(err, errlen, "--fault %s: one fault kind per run (--fault %s is given already)",
+			 arg, fault_name(cfg->fault.kind));
+		return -EINVAL;
+	}
+	if ((r = fault_parse(arg, &cfg->fault, err, errlen)) <= 0) {
+		if (r == 0 && cfg->fault.kind == FAULT_SINK_CLOSE)
+			cfg->sink_close_at = cfg->fault.n;	/* the nic daemons take it too */
+		return r;
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t n = strlen(kinds[i].name);
+
+		if (strncmp(arg, kinds[i].name, n))
+			continue;
+		cfg->corrupt = kinds[i].kind;
+		return parse_size("--fault", arg + n, 1ull << 40, &cfg->corrupt_at, err, errlen);
+	}
+	snprintf(err, errlen, "--fault: '%s' is not a fault; valid: sink-close=N, sink-reset=N, sink-halfclose=N, sink-stall=N, sink-slow=USEC, source-reset=N, source-halfclose=N, signals=HZ, truncate=N, kill=ROLE@N, flip@N, drop@N, dup@N, swap@N (N in bytes; see copylab run --help)",
+		 arg);
+	return -EINVAL;
+}
+
+int parse_common(int argc, char **argv, const char *cmd, bool bench, struct parsed *p)
+{
+	char err[320];
+	long v;
+	uint64_t u;
+	int c;
+
+	memset(p, 0, sizeof(*p));
+	p->size = DEFAULT_SIZE;
+	p->block = DEFAULT_BLOCK;
+	p->reps = 3;
+	p->warmup = 1;
+	p->cfg.timeout_s = 120;
+	p->cfg.sink_close_at = UINT64_MAX;
+	p->link.mtu = LINK_DEFAULT_MTU;
+	p->link.offload = -1;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", run_opts, NULL)) != -1) {
+		int r = 0;
+
+		if (bench && c != OPT_QUICK && c != OPT_OUT && c != OPT_REPS && c != OPT_SIZE &&
+		    c != OPT_TIMEOUT && c != OPT_HELP && c != OPT_WORKDIR && c != OPT_NO_BPF &&
+		    c != OPT_REQUIRE_BPF && c != OPT_NO_PERF && c != OPT_TRACER && c != OPT_NO_TRACER &&
+		    c != OPT_PIN && c != OPT_FAULT &&
+		    c != '?' && c != ':')
+			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --pin, --fault, --no-bpf, --require-bpf, --no-perf",
+					   argv[optind - 1]);
+		switch (c) {
+		case OPT_SCENARIO: p->scenario = optarg; break;
+		case OPT_STRATEGY: p->strategies = optarg; break;
+		case OPT_TRANSPORT: p->transport = optarg; break;
+		case OPT_OUT: p->out = optarg; break;
+		case OPT_WORKDIR: p->workdir = optarg; break;
+		case OPT_JSON: p->json = true; break;
+		case OPT_NONBLOCK: p->cfg.nonblock = true; break;
+		case OPT_QUICK: p->quick = true; break;
+		case OPT_NO_BPF: p->no_bpf = true; break;
+		case OPT_REQUIRE_BPF: p->require_bpf = true; break;
+		case OPT_NO_PERF: p->cfg.no_perf = true; break;
+		case OPT_TRACER: p->tracer = true; break;
+		case OPT_NO_TRACER: p->no_tracer = true; break;
+		case OPT_PROFILE: p->cfg.profile = true; break;
+		case OPT_PIN: p->pin = optarg; break;
+		case OPT_SWEEP: p->sweep = optarg; break;
+		case OPT_CONNS: {
+			long n;
+
+			r = parse_count("--conns", optarg, 1, MAX_CONNS, &n, err, sizeof(err));
+			p->cfg.conns = (unsigned)n;
+			break;
+		}
+		case OPT_OUTSTANDING: {
+			long n;
+
+			r = parse_count("--outstanding", optarg, 1, 1024, &n, err, sizeof(err));
+			p->cfg.outstanding = (unsigned)n;
+			break;
+		}
+		case OPT_CACHE:
+			if (strcmp(optarg, "warm") && strcmp(optarg, "cold"))
+				return usage_error("--cache: '%s' is not a cache state; valid: warm, cold", optarg);
+			p->cfg.cache_cold = !strcmp(optarg, "cold");
+			break;
+		case OPT_HELP: p->help = true; break;
+		case OPT_SIZE:
+			r = parse_size("--size", optarg, 1ull << 40, &p->size, err, sizeof(err));
+			p->size_set = true;
+			break;
+		case OPT_BLOCK:
+			r = parse_size("--block", optarg, 1ull << 30, &p->block, err, sizeof(err));
+			if (!r && p->block == 0)
+				return usage_error("--block: must be at least 1 byte");
+			break;
+		case OPT_REPS:
+			r = parse_count("--reps", optarg, 1, 1000, &p->reps, err, sizeof(err));
+			p->reps_set = true;
+			break;
+		case OPT_WARMUP:
+			r = parse_count("--warmup", optarg, 0, 100, &p->warmup, err, sizeof(err));
+			break;
+		case OPT_SNDBUF:
+		case OPT_RCVBUF:
+			r = parse_size(c == OPT_SNDBUF ? "--sndbuf" : "--rcvbuf", optarg, 1u << 30, &u, err, sizeof(err));
+			if (c == OPT_SNDBUF)
+				p->cfg.sock.sndbuf = u;
+			else
+				p->cfg.sock.rcvbuf = u;
+			break;
+		case OPT_PIPE_SIZE:
+			r = parse_size("--pipe-size", optarg, 1u << 30, &u, err, sizeof(err));
+			p->cfg.pipe_size = u;
+			break;
+		case OPT_SINK:
+			if (strcmp(optarg, "hash") && strcmp(optarg, "discard"))
+				return usage_error("--sink: '%s' is not a sink; valid: hash, discard", optarg);
+			p->cfg.sink_discard = !strcmp(optarg, "discard");
+			break;
+		case OPT_FAULT:
+			r = parse_fault(optarg, &p->cfg, err, sizeof(err));
+			break;
+		case OPT_TIMEOUT:
+			r = parse_seconds("--timeout", optarg, &p->cfg.timeout_s, err, sizeof(err));
+			break;
+		case OPT_MTU:
+			r = parse_count("--mtu", optarg, 68, 65535, &v, err, sizeof(err));
+			p->link.mtu = v;
+			p->link_opt = "--mtu";
+			break;
+		case OPT_OFFLOAD:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error("--offload: '%s' is neither on nor off", optarg);
+			p->link.offload = !strcmp(optarg, "on");
+			p->link_opt = "--offload";
+			break;
+		case OPT_RATE:
+			r = link_parse_rate(optarg, &p->link.rate_bps, err, sizeof(err));
+			p->link_opt = "--rate";
+			break;
+		case OPT_DELAY:
+			r = link_parse_delay(optarg, &p->link.delay_s, err, sizeof(err));
+			p->link_opt = "--delay";
+			break;
+		case OPT_PEER:
+			p->peer = optarg;
+			break;
+		case ':':
+			return usage_error("%s: option '%s' needs a value (see copylab %s --help)", cmd, argv[optind - 1], cmd);
+		default:
+			return usage_error("%s: unknown option '%s' (see copylab %s --help)", cmd, argv[optind - 1], cmd);
+		}
+		if (r)
+			return usage_error("%s", err);
+		(void)v;
+	}
+	if (optind < argc)
+		return usage_error("%s: unexpected argument '%s' (see copylab %s --help)", cmd, argv[optind], cmd);
+	return 0;
+}
+
+/*
+ * --pin: "none", "auto" (role i on CPU i when every role gets a CPU of its
+ * own, so no two roles of a cell share one; none otherwise), or a list of
+ * CPUs in role order, the role under test first.
+ */
+int parse_pin(const char *spec, enum scenario sc, int pin[MAX_ROLES])
+{
+	int nroles = scenario_def(sc)->nroles;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char buf[128], *save = NULL, *tok;
+	int i = 0;
+
+	for (int k = 0; k < MAX_ROLES; k++)
+		pin[k] = -1;
+	if (!spec || !strcmp(spec, "auto")) {
+		if (ncpu >= nroles)
+			for (int k = 0; k < nroles; k++)
+				pin[k] = k;
+		return 0;
+	}
+	if (!strcmp(spec, "none"))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), i++) {
+		char err[160];
+		long cpu;
+
+		if (i >= nroles)
+			return usage_error("--pin: %s has %d roles (%s first); '%s' names more CPUs",
+					   scenario_name(sc), nroles, scenario_def(sc)->roles[0], spec);
+		if (parse_count("--pin", tok, 0, ncpu - 1, &cpu, err, sizeof(err)))
+			return usage_error("%s (an online CPU), or auto, or none", err);
+		pin[i] = (int)cpu;
+	}
+	if (i != nroles)
+		return usage_error("--pin: %s has %d roles (%s); give one CPU for each, or auto, or none",
+				   scenario_name(sc), nroles, scenario_def(sc)->roles[0]);
+	return 0;
+}
+
+/*
+ * --sweep block=A..B | size=A..B: the powers of two from A to B (A and B
+ * themselves powers of two).  Returns how many values, or -1 after a
+ * usage message.
+ */
+int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
+{
+	bool block = !strncmp(spec, "block=", 6), size = !strncmp(spec, "size=", 5);
+	bool conns = !strncmp(spec, "conns=", 6);
+	const char *range = block || conns ? spec + 6 : size ? spec + 5 : NULL;
+	const char *dots = range ? strstr(range, "..") : NULL;
+	char lo_s[32], err[320];
+	uint64_t lo, hi;
+	int n = 0;
+
+	if (!range || !dots || dots - range >= (ptrdiff_t)sizeof(lo_s)) {
+		usage_error("--sweep: '%s' is not a sweep; use block=A..B, size=A..B or conns=A..B, e.g. block=4K..1M, conns=1..64", spec);
+		return -1;
+	}
+	snprintf(lo_s, sizeof(lo_s), "%.*s", (int)(dots - range), range);
+	if (parse_size("--sweep", lo_s, block ? 1ull << 30 : 1ull << 40, &lo, err, sizeof(err)) ||
+	    parse_size("--sweep", dots + 2, block ? 1ull << 30 : 1ull << 40, &hi, err, sizeof(err))) {
+		usage_error("%s", err);
+		return -1;
+	}
+	if (conns && hi > MAX_CONNS) {
+		usage_error("--sweep: conns=%s..%s: at most %d connections", lo_s, dots + 2, MAX_CONNS);
+		return -1;
+	}
+	if (lo == 0 || hi < lo || (lo & (lo - 1)) || (hi & (hi - 1))) {
+		usage_error("--sweep: %s..%s must run from a power of two up to a larger or equal one (e.g. 4K..1M)",
+			    lo_s, dots + 2);
+		return -1;
+	}
+	for (uint64_t v = lo; v <= hi && n < MAX_SWEEP; v *= 2)
+		values[n++] = v;
+	return n;
+}
+
+/*
+ * The labels of LIST, or for "all" every strategy supporting the scenario
+ * over that transport.
+ */
+int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group *g)
+{
+	struct strategy_place place = run_place(sc, tr);
+	char buf[512], err[320], *save = NULL, *tok;
+	struct refusal why;
+
+	g->nspecs = 0;
+	if (!strcmp(list, "all")) {
+		for (size_t i = 0; i < strategy_count && g->nspecs < MAX_SPECS; i++)
+			if (strategy_refusal(strategy_table[i], &place).kind == REFUSE_NONE)
+				parse_strategy_spec(strategy_table[i]->name, &g->spec[g->nspecs++], err, sizeof(err));
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct strategy_spec *sp = &g->spec[g->nspecs];
+
+		if (g->nspecs == MAX_SPECS)
+			return usage_error("--strategy: at most %d strategies in one run", MAX_SPECS);
+		if (parse_strategy_spec(tok, sp, err, sizeof(err)))
+			return usage_error("%s", err);
+		why = strategy_refusal(sp->s, &place);
+		if (why.kind == REFUSE_SCENARIO)
+			return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(sc), why.why);
+		if (why.kind != REFUSE_NONE)
+			return usage_error("%s cannot run here (%s): %s", sp->s->name, transport_name(tr), why.why);
+		for (int i = 0; i < g->nspecs; i++)
+			if (!strcmp(g->spec[i].label, sp->label))
+				return usage_error("--strategy: '%s' is listed twice", sp->label);
+		g->nspecs++;
+	}
+	if (g->nspecs == 0)
+		return usage_error("--strategy: no strategy given; valid: %s, or all",
+				   strategy_names(buf, sizeof(buf)));
+	return 0;
+}
+
+/*
+ * --conns N and --sweep conns=: serve and relay only, over a transport
+ * whose fixed roles are local, without the faults that change the size or
+ * close the sink, and without the discarding sink (each of one connection).
+ * Every strategy with a process fits: each move() is non-blocking and
+ * names in wait[] what it waits on (sockets, an io_uring ring, sockmap's
+ * timer), so one poll() loop steps N of them.
+ */
+int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *g)
+{
+	bool many = p->cfg.conns > 1 || (p->sweep && !strncmp(p->sweep, "conns=", 6));
+
+	if (!many)
+		return 0;
+	if (sc != SC_SERVE && sc != SC_RELAY)
+		return usage_error("--conns: scenario %s has one connection; parallel connections apply to serve and relay",
+				   scenario_name(sc));
+	if (tr == TR_NIC)
+		return usage_error("--conns: over --transport nic the fixed roles run on the far host, which drives one connection; use tcp, unix or veth");
+	if (tr == TR_LONS)
+		return usage_error("--conns: over --transport lo-ns the fixed source sends with MSG_ZEROCOPY on one connection (for zerocopy_recv's store); use tcp, unix, veth or routed");
+	if (p->cfg.sink_discard)
+		return usage_error("--conns: --sink discard drives one connection; the parallel sink hashes every byte (--sink hash)");
+	if (p->cfg.corrupt == CORRUPT_DROP || p->cfg.corrupt == CORRUPT_DUP || p->cfg.sink_close_at != UINT64_MAX)
+		return usage_error("--conns: --fault drop@, dup@ and sink-close= change one connection's length; with --conns use flip@ or swap@");
+	if (p->cfg.fault.kind != FAULT_NONE)
+		return usage_error("--conns: --fault %s acts on one connection's roles; with --conns use flip@ or swap@",
+				   fault_name(p->cfg.fault.kind));
+	/*
+	 * A strategy with no process for the tested role (nat) has the fixed
+	 * roles connected through the one path it configures: no N transfers
+	 * to drive.  --strategy all leaves it out, as a transport refusal does.
+	 */
+	for (int i = 0; i < g->nspecs; i++) {
+		const struct strategy *s = g->spec[i].s;
+
+		if (!s->role_replaced_by)
+			continue;
+		if (strcmp(p->strategies, "all"))
+			return usage_error("%s cannot run --conns: no process plays the %s (%s), and the harness connects the fixed roles through the one path it configures",
+					   s->name, scenario_def(sc)->roles[0], s->role_replaced_by);
+		memmove(&g->spec[i], &g->spec[i + 1], (g->nspecs - i - 1) * sizeof(g->spec[0]));
+		g->nspecs--;
+		i--;
+	}
+	if (g->nspecs == 0)
+		return usage_error("--conns: no strategy of --strategy all can run parallel connections over %s",
+				   transport_name(tr));
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The options copylab run and bench share, parsed and checked before
+ * anything runs, so that a usage error writes nothing.
+ */
+#ifndef COPYLAB_CLI_RUN_OPTIONS_H
+#define COPYLAB_CLI_RUN_OPTIONS_H
+
+#include "session.h"
+
+#define DEFAULT_BLOCK (64 * 1024)
+#define MAX_SWEEP 40
+
+/* The command line of run or bench, as given. */
+struct parsed {
+	const char *scenario, *strategies, *transport, *out, *workdir;
+	uint64_t size, block;
+	long reps, warmup;
+	bool json, quick, help, size_set, reps_set;
+	bool no_bpf, require_bpf, tracer, no_tracer;
+	const char *pin, *sweep;
+	struct run_config cfg;
+	struct link_config link;	/* veth */
+	const char *link_opt;		/* the first veth option given, for a usage error */
+	const char *peer;		/* nic */
+};
+
+/*
+ * Parses run's options into p, or with bench set only those bench takes;
+ * cmd names the command in messages.  0 or EXIT_USAGE after saying why.
+ */
+int parse_common(int argc, char **argv, const char *cmd, bool bench, struct parsed *p);
+
+/* --pin for scenario sc into pin[] (role order).  0 or EXIT_USAGE. */
+int parse_pin(const char *spec, enum scenario sc, int pin[MAX_ROLES]);
+
+/* --sweep into values[]: how many, or -1 after a usage message. */
+int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP]);
+
+/* --strategy LIST (or all) for scenario sc over tr into g.  0 or EXIT_USAGE. */
+int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group *g);
+
+/* --conns and --sweep conns= against the rest of the run; may drop g's nat.  0 or EXIT_USAGE. */
+int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *g);
+
+#endif

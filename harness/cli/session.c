@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The session that copylab run and bench share: scratch and results
+ * directories, the probes, signals, and the group runner that interleaves
+ * the strategies rep by rep (A B C A B C ...), so drift hits all alike.
+ */
+#include "session.h"
+#include "cli.h"
+#include "harness/model/base.h"
+#include "harness/engine/remote.h"
+#include "harness/engine/run.h"
+#include "harness/results/write.h"
+#include "harness/model/options.h"
+#include "harness/model/scenario.h"
+#include "harness/measure/bpf/ledger.h"
+#include "harness/measure/tracer_link.h"
+#include "harness/net/userstack_link.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- scratch space ------------------------------------------------------ */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);	/* best effort: go on with the rest */
+	return 0;
+}
+
+/*
+ * A run killed with SIGKILL cannot remove its scratch directory: the next
+ * run does, when the pid in the name is no longer alive.  Only names of
+ * copylab's own form are touched.
+ */
+static void remove_dead_scratch(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX], tail[16];
+		int pid;
+
+		if (sscanf(e->d_name, "copylab-%d-%15s", &pid, tail) != 2 || pid <= 0 ||
+		    strlen(tail) != 6 || (kill(pid, 0) == 0 || errno != ESRCH))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
+		nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(d);
+}
+
+static int make_workdir(struct session *s, const char *base, char *err, size_t errlen)
+{
+	remove_dead_scratch(base ? base : "/var/tmp");
+	/* The pid in the name lets `copylab cleanup` tell a dead run's scratch from a live one. */
+	snprintf(s->workdir, sizeof(s->workdir), "%s/copylab-%d-XXXXXX", base ? base : "/var/tmp", (int)getpid());
+	if (!mkdtemp(s->workdir)) {
+		snprintf(err, errlen, "cannot create a scratch directory in %s: %s",
+			 base ? base : "/var/tmp", strerror(errno));
+		s->workdir[0] = '\0';
+		return -errno;
+	}
+	return 0;
+}
+
+static void make_run_id(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char stamp[32];
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(buf, len, "%s-%d", stamp, (int)getpid());
+}
+
+/* ---- running groups ----------------------------------------------------- */
+
+static void progress(struct session *s, const struct group *g, const struct strategy_spec *sp, int rep)
+{
+	if (!s->progress_tty)
+		return;
+	double el = secs_since(s->started_ns);
+	double left = s->cells_done ? el / s->cells_done * (s->cells_total - s->cells_done) : 0;
+
+	fprintf(stderr, "\r\033[K[%d/%d] %s %s %s, rep %d/%d (%s) ~%.0fs left",
+		s->cells_done + 1, s->cells_total, scenario_name(g->cfg.scenario), sp->label,
+		scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
+		rep ? rep : 0, s->reps, rep ? "counted" : "warm-up", left);
+}
+
+/* Off a terminal (CI, a pipe): one line per finished repetition, nothing redrawn. */
+static void progress_line(const struct session *s, const struct group *g, const struct rep_result *r)
+{
+	char size[32];
+
+	fprintf(stderr, "copylab: [%d/%d] %s %s%s%s, %s, rep %d/%d: %.0f MB/s, %s\n",
+		s->cells_done, s->cells_total, scenario_name(g->cfg.scenario), r->cell.strategy,
+		scenario_def(g->cfg.scenario)->uses_transport ? " over " : "",
+		scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
+		human_bytes(g->cfg.size, size, sizeof(size)), r->rep, s->reps, r->bytes_per_s / 1e6,
+		r->verify == VERIFY_OK ? "verified" : "NOT verified (--sink discard)");
+}
+
+static void keep_rep(struct session *s, const struct rep_result *r)
+{
+	if (s->nall == s->capall) {
+		size_t cap = s->capall ? s->capall * 2 : 64;
+		struct rep_result *n = realloc(s->all, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		s->all = n;
+		s->capall = cap;
+	}
+	s->all[s->nall++] = *r;
+}
+
+static void print_record(struct session *s, const struct rep_result *r)
+{
+	json_t *j = rep_to_json(r, s->run_id);
+
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15));	/* as results.jsonl */
+	putchar('\n');
+	fflush(stdout);
+	json_decref(j);
+}
+
+/* One group: warm-ups, then counted reps, strategies interleaved. 0 or 1. */
+int run_group(struct session *s, struct group *g)
+{
+	struct run_inputs in;
+	struct rep_result r;
+	char err[320];
+	int status = 0;
+
+	g->cfg.workdir = s->workdir;
+	if (run_inputs_prepare(&in, &g->cfg, err, sizeof(err))) {
+		fprintf(stderr, "copylab: %s scenario: %s\n", scenario_name(g->cfg.scenario), err);
+		return EXIT_RUN_FAILED;
+	}
+	bool given_up[MAX_SPECS] = { 0 };
+	bool stop = false;
+
+	for (int rep = 1 - s->warmup; rep <= s->reps && !stop; rep++) {
+		for (int i = 0; i < g->nspecs && !stop; i++) {
+			if (given_up[i])
+				continue;
+			if (run_interrupted) {
+				fprintf(stderr, "\ncopylab: interrupted by %s; no record was written for the unfinished repetition\n",
+					strsignal(run_interrupted));
+				status = EXIT_RUN_FAILED;
+				stop = true;
+				break;
+			}
+			progress(s, g, &g->spec[i], rep > 0 ? rep : 0);
+			if (run_rep(&g->cfg, &g->spec[i], &in, rep > 0 ? rep : 0, &r)) {
+				fprintf(stderr, "%scopylab: %s\n", s->progress_tty ? "\n" : "", r.error);
+				status = EXIT_RUN_FAILED;
+				/* bench goes on with the next cell; run stops at the first failure. */
+				if (s->keep_going && !run_interrupted) {
+					given_up[i] = true;
+					s->cells_failed++;
+					fprintf(stderr, "copylab: bench: no further reps of %s %s; going on with the next cell\n",
+						scenario_name(g->cfg.scenario), g->spec[i].label);
+					continue;
+				}
+				stop = true;
+				break;
+			}
+			s->cells_done++;
+			if (rep <= 0)
+				continue;
+			int wr = results_add(s->res, &r);
+
+			if (wr) {
+				fprintf(stderr, "copylab: cannot write %s/results.jsonl: %s\n",
+					results_dir(s->res), strerror(-wr));
+				status = EXIT_RUN_FAILED;
+				stop = true;
+				break;
+			}
+			keep_rep(s, &r);
+			if (s->json)
+				print_record(s, &r);
+			if (!s->progress_tty)
+				progress_line(s, g, &r);
+		}
+	}
+	int ws = results_write_summary(s->res);
+
+	if (ws) {
+		fprintf(stderr, "copylab: cannot write %s/summary.csv: %s\n", results_dir(s->res), strerror(-ws));
+		status = EXIT_RUN_FAILED;
+	}
+	if (s->progress_tty)
+		fprintf(stderr, "\r\033[K");
+	else if (!status)
+		fprintf(stderr, "copylab: done %s%s%s, %" PRIu64 " bytes, %d strateg%s x %d reps\n",
+			scenario_name(g->cfg.scenario),
+			scenario_def(g->cfg.scenario)->uses_transport ? " over " : "",
+			scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
+			g->cfg.size, g->nspecs, g->nspecs == 1 ? "y" : "ies", s->reps);
+	run_inputs_release(&in);
+	return status;
+}
+
+/* The BPF ledger for the whole session: loaded once, shared by every rep. */
+int session_ledger(struct session *s, bool no_bpf, bool require_bpf)
+{
+	char why[128];
+
+	if (no_bpf) {
+		snprintf(s->bpf_note, sizeof(s->bpf_note), "off (--no-bpf)");
+		return 0;
+	}
+	if (ledger_open(&s->ledger, why, sizeof(why)) == 0) {
+		snprintf(s->bpf_note, sizeof(s->bpf_note), "ok (%s)", ledger_describe(s->ledger));
+		return 0;
+	}
+	s->ledger = NULL;
+	snprintf(s->bpf_note, sizeof(s->bpf_note), "%s", why);
+	if (require_bpf) {
+		fprintf(stderr, "copylab: --require-bpf: the BPF ledger did not load: %s\n", why);
+		return EXIT_RUN_FAILED;
+	}
+	return 0;
+}
+
+/*
+ * The tracer counts the roles' calls when BPF cannot (or beside it, with
+ * --tracer).  It works only preloaded, so the first time copylab re-executes
+ * itself with LD_PRELOAD; the re-executed copylab finds it loaded.
+ */
+int session_tracer(struct session *s, bool want, bool refuse)
+{
+	char why[PATH_MAX + 128];
+
+	if (refuse || (!want && s->ledger)) {
+		snprintf(s->tracer_note, sizeof(s->tracer_note), "%s",
+			 refuse ? "off (--no-tracer)" : "off (BPF counts; --tracer adds it)");
+		return 0;
+	}
+	s->tracer = tracer_loaded();
+	if (!s->tracer) {
+		if (s->ledger)
+			ledger_close(s->ledger);
+		tracer_reexec(copylab_argv, why, sizeof(why));
+		/* Still here: the run goes on without it and says why. */
+		s->ledger = NULL;
+		if (want) {
+			fprintf(stderr, "copylab: --tracer: %s\n", why);
+			return EXIT_RUN_FAILED;
+		}
+		snprintf(s->tracer_note, sizeof(s->tracer_note), "unavailable: %.100s", why);
+		return 0;
+	}
+	snprintf(s->tracer_note, sizeof(s->tracer_note), "ok (LD_PRELOAD %s)", TRACER_NAME);
+	return 0;
+}
+
+int session_open(struct session *s, const char *out, const char *workbase)
+{
+	char dir[PATH_MAX], err[320];
+
+	make_run_id(s->run_id, sizeof(s->run_id));
+	if (out)
+		snprintf(dir, sizeof(dir), "%s", out);
+	else
+		snprintf(dir, sizeof(dir), "results/%s", s->run_id);
+	if (make_workdir(s, workbase, err, sizeof(err))) {
+		fprintf(stderr, "copylab: %s\n", err);
+		return EXIT_RUN_FAILED;
+	}
+	s->res = results_open(dir, s->run_id, err, sizeof(err));
+	if (!s->res) {
+		fprintf(stderr, "copylab: %s\n", err);
+		rmdir(s->workdir);
+		return EXIT_RUN_FAILED;
+	}
+	s->started_ns = now_ns();
+	s->progress_tty = isatty(STDERR_FILENO) && !getenv("CI");
+	catch_stop_signals();
+	return 0;
+}
+
+/* Prints the table on `table` unless NULL (the caller printed it), then closes. */
+void session_close(struct session *s, FILE *table)
+{
+	if (table)
+		results_print_table(s->res, table);
+	fprintf(table ? table : stdout, "\nresults: %s/ (results.jsonl, summary.csv, env.json)\n",
+		results_dir(s->res));
+	results_close(s->res);
+	if (s->ledger)
+		ledger_close(s->ledger);
+	/* The veth link goes on every way out: this, an error, a signal (atexit as well). */
+	link_destroy();
+	lons_destroy();
+	remote_close(s->remote);
+	if (s->workdir[0])
+		rmdir(s->workdir);
+	free(s->all);
+}
