@@ -62,8 +62,22 @@ int uring_pipeline_open(struct xfer *x, struct uring_pipeline *p, const struct u
 	/* ring= and batch= (options.c parses them); 0 keeps the default. */
 	if ((x->tun.set & TUN_RING) && x->tun.ring_entries)
 		entries = x->tun.ring_entries;
-	if ((x->tun.set & TUN_BATCH) && x->tun.batch)
+	if ((x->tun.set & TUN_BATCH) && x->tun.batch) {
 		batch = x->tun.batch;
+	} else if (ops->zc) {
+		/*
+		 * A SEND_ZC slot stays taken until the peer's ACK frees the
+		 * kernel's hold on its pages.  Under two full segments in
+		 * flight the receiver delays that ACK (40 ms here), and four
+		 * 16 KiB slots then moved 3 MB/s: keep at least
+		 * URING_ZC_BYTES_IN_FLIGHT in the slots.
+		 */
+		size_t want = (URING_ZC_BYTES_IN_FLIGHT + slot_size - 1) / slot_size;
+
+		batch = want > URING_MAX_SLOTS ? URING_MAX_SLOTS : want > batch ? (unsigned)want : batch;
+		while (3 * batch + 1 > entries)
+			entries *= 2;
+	}
 	/* Each slot can have an input, an output and a poll in the queue. */
 	if (batch > URING_MAX_SLOTS || 3 * batch + 1 > entries)
 		return (int)io_fail(x, "batch_option", EINVAL);

@@ -36,6 +36,8 @@
 #define URING_MAX_SLOTS 64
 #define URING_DEFAULT_ENTRIES 64
 #define URING_DEFAULT_BATCH 4
+/* send_zc: bytes kept in flight by default, whatever the block (uring.c says why) */
+#define URING_ZC_BYTES_IN_FLIGHT (512u << 10)
 
 enum uslot_state { US_FREE, US_READING, US_FULL, US_NOTIF };
 
