@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What `copylab serve` and `copylab relay` share: address parsing, the
- * listening socket, an epoll set whose entries point at small handles,
- * SIGINT/SIGTERM as a descriptor, and a strategy's wait[] turned into
- * epoll interest.  Level-triggered throughout: a connection that stops
- * after its budget is reported again, so no client can starve the others.
+ * The plumbing under `copylab serve` and `copylab relay` (server.c builds
+ * their server from it): address parsing, the listening socket, an epoll
+ * set whose entries point at small handles, SIGINT/SIGTERM as a
+ * descriptor, and a strategy's wait[] turned into epoll interest.
+ * Level-triggered throughout: a connection that stops after its budget is
+ * reported again, so no client can starve the others.
  */
 #ifndef COPYLAB_EVLOOP_H
 #define COPYLAB_EVLOOP_H
@@ -17,7 +18,7 @@
 
 /* What an epoll entry points at: the owner and which of its descriptors. */
 struct ev_handle {
-	int kind;	/* the tool's own tag */
+	int kind;	/* the tool's own tag, 0 and up (server.c's are negative) */
 	int fd;
 	void *owner;
 };

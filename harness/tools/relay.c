@@ -13,15 +13,13 @@
  * on either side closes both.
  */
 #include "harness/cli/cli.h"
-#include "evloop.h"
+#include "server.h"
 #include "strategies/drive.h"
-#include "harness/model/options.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -34,12 +32,12 @@
 #include <unistd.h>
 
 #define RELAY_BUDGET	(4u << 20)	/* bytes per direction per wake-up */
-#define RELAY_GRACE_MS	10000		/* open connections at a stop */
 
-enum { H_LISTEN, H_SIGNAL, H_CLIENT, H_UPSTREAM, H_WAIT };
+enum { H_CLIENT, H_UPSTREAM, H_WAIT };
 enum { C2U, U2C };
 
 struct pair {
+	struct ev_conn ec;		/* first: the server frees it through this */
 	struct ev_handle hc, hu;	/* client and upstream sockets */
 	uint32_t ev_c, ev_u;		/* their epoll interest */
 	bool connecting;		/* upstream connect() in progress */
@@ -53,107 +51,56 @@ struct pair {
 	struct ev_handle hw[2][2];
 	uint32_t ev_w[2][2];
 	int64_t since_ms;		/* last progress */
-	bool queued;			/* in rl->runnable: budget spent, more to move */
-	size_t rq_slot;
-	bool dead;
-	struct pair *next_dead;
-	size_t slot;
-	char peer[64];
 };
 
 struct relay {
-	const struct strategy *s;
-	struct tunables tun;
-	size_t block;
+	/* target_s: --to; own_timeout_ms: --connect-timeout; idle_timeout_ms 0: none */
+	struct ev_server srv;
 	struct sockaddr_storage to;
 	socklen_t to_len;
-	const char *to_s;
-	long max_conns;
-	int64_t connect_timeout_ms, idle_timeout_ms;	/* idle 0: none */
-	bool quiet;
-
-	int ep, listen_fd, sig_fd;
-	struct ev_handle hl, hs;
-	bool accepting, stopping;
-	int64_t stop_deadline;
-	struct pair **pairs;
-	long live;
-	/*
-	 * Pairs that spent their budget with bytes still to move: stepped
-	 * again after the next look at epoll (timeout 0 while any are here),
-	 * since a strategy with operations in flight (io_uring) may have
-	 * nothing for epoll to report on its sockets.
-	 */
-	struct pair **runnable;
-	size_t nrunnable;
-	struct pair *graveyard;
 	uint64_t served;
 };
 
-static void accept_resume(struct relay *rl);
+_Static_assert(offsetof(struct pair, ec) == 0, "the server frees a pair through its ev_conn");
 
-static void runnable_add(struct relay *rl, struct pair *p)
+static struct relay *relay_of(struct ev_server *srv)
 {
-	if (p->queued)
-		return;
-	p->queued = true;
-	p->rq_slot = rl->nrunnable;
-	rl->runnable[rl->nrunnable++] = p;
+	return ev_container_of(srv, struct relay, srv);
 }
 
-static void runnable_remove(struct relay *rl, struct pair *p)
+static struct pair *pair_of(struct ev_conn *ec)
 {
-	if (!p->queued)
-		return;
-	p->queued = false;
-	rl->runnable[p->rq_slot] = rl->runnable[--rl->nrunnable];
-	rl->runnable[p->rq_slot]->rq_slot = p->rq_slot;
+	return ev_container_of(ec, struct pair, ec);
 }
 
 static void drop_wait(struct relay *rl, struct pair *p, int d, int i)
 {
 	if (p->hw[d][i].fd < 0)
 		return;
-	ev_del(rl->ep, p->hw[d][i].fd);
+	ev_del(rl->srv.ep, p->hw[d][i].fd);
 	p->hw[d][i].fd = -1;
 	p->ev_w[d][i] = 0;
 }
 
 static void pair_close(struct relay *rl, struct pair *p, const char *why)
 {
-	if (p->dead)
+	if (p->ec.dead)
 		return;
-	runnable_remove(rl, p);
 	for (int d = 0; d < 2; d++) {
 		/* Out of the epoll set before teardown closes the ring or timer. */
 		drop_wait(rl, p, d, 0);
 		drop_wait(rl, p, d, 1);
-		xfer_end(rl->s, &p->x[d]);
+		xfer_end(rl->srv.spec.s, &p->x[d]);
 	}
-	if (!rl->quiet)
+	if (!rl->srv.quiet)
 		fprintf(stderr, "%s: closed, %" PRIu64 " bytes to upstream, %" PRIu64 " back%s%s\n",
-			p->peer, p->x[C2U].moved, p->x[U2C].moved, why ? ": " : "", why ? why : "");
-	ev_del(rl->ep, p->hc.fd);
-	ev_del(rl->ep, p->hu.fd);
+			p->ec.peer, p->x[C2U].moved, p->x[U2C].moved, why ? ": " : "", why ? why : "");
+	ev_del(rl->srv.ep, p->hc.fd);
+	ev_del(rl->srv.ep, p->hu.fd);
 	close(p->hc.fd);
 	if (p->hu.fd >= 0)
 		close(p->hu.fd);
-	p->dead = true;
-	rl->pairs[p->slot] = NULL;
-	rl->live--;
-	p->next_dead = rl->graveyard;
-	rl->graveyard = p;
-	accept_resume(rl);
-}
-
-static void bury_dead(struct relay *rl)
-{
-	while (rl->graveyard) {
-		struct pair *p = rl->graveyard;
-
-		rl->graveyard = p->next_dead;
-		free(p);
-	}
+	ev_conn_drop(&rl->srv, &p->ec);
 }
 
 /*
@@ -167,17 +114,17 @@ static void set_events(struct relay *rl, struct ev_handle *h, uint32_t *cur, uin
 	if (*cur == ev)
 		return;
 	if (ev == 0) {
-		ev_del(rl->ep, h->fd);
+		ev_del(rl->srv.ep, h->fd);
 		*cur = 0;
 		return;
 	}
-	if ((*cur == 0 ? ev_add(rl->ep, h, ev) : ev_mod(rl->ep, h, ev)) == 0)
+	if ((*cur == 0 ? ev_add(rl->srv.ep, h, ev) : ev_mod(rl->srv.ep, h, ev)) == 0)
 		*cur = ev;
 }
 
 static void init_xfer(struct relay *rl, struct xfer *x, int in, int out)
 {
-	xfer_init(x, SC_RELAY, EP_SOCKET, EP_SOCKET, rl->block, &rl->tun);
+	xfer_init(x, SC_RELAY, EP_SOCKET, EP_SOCKET, rl->srv.block, &rl->srv.spec.tun);
 	x->in_fd = in;
 	x->out_fd = out;
 	x->total = UINT64_MAX;
@@ -193,7 +140,7 @@ static int pair_start(struct relay *rl, struct pair *p)
 	init_xfer(rl, &p->x[C2U], p->hc.fd, p->hu.fd);
 	init_xfer(rl, &p->x[U2C], p->hu.fd, p->hc.fd);
 	for (int d = 0; d < 2; d++) {
-		ret = xfer_begin(rl->s, &p->x[d]);
+		ret = xfer_begin(rl->srv.spec.s, &p->x[d]);
 		if (ret < 0)
 			return ret;
 	}
@@ -216,14 +163,14 @@ static int watch_foreign(struct relay *rl, struct pair *p, int d, int i, const s
 		return 0;
 	}
 	if (h->fd == w->fd) {
-		if (p->ev_w[d][i] != ev && (ret = ev_mod(rl->ep, h, ev)) < 0)
+		if (p->ev_w[d][i] != ev && (ret = ev_mod(rl->srv.ep, h, ev)) < 0)
 			return ret;
 		p->ev_w[d][i] = ev;
 		return 0;
 	}
 	drop_wait(rl, p, d, i);
-	*h = (struct ev_handle){ .kind = H_WAIT, .fd = w->fd, .owner = p };
-	if ((ret = ev_add(rl->ep, h, ev)) < 0) {
+	*h = (struct ev_handle){ .kind = H_WAIT, .fd = w->fd, .owner = &p->ec };
+	if ((ret = ev_add(rl->srv.ep, h, ev)) < 0) {
 		h->fd = -1;
 		return ret;
 	}
@@ -249,7 +196,7 @@ static int64_t pair_pump(struct relay *rl, struct pair *p)
 		if (p->done[d])
 			continue;
 		for (;;) {
-			ssize_t r = rl->s->move(x);
+			ssize_t r = rl->srv.spec.s->move(x);
 
 			if (r > 0) {
 				if (x->moved - start < RELAY_BUDGET)
@@ -316,7 +263,7 @@ static int64_t pair_pump(struct relay *rl, struct pair *p)
 	set_events(rl, &p->hc, &p->ev_c, ev_c);
 	set_events(rl, &p->hu, &p->ev_u, ev_u);
 	if (more)
-		runnable_add(rl, p);
+		ev_conn_queue(&rl->srv, &p->ec);
 	if (moved)
 		p->since_ms = ev_now_ms();
 	return moved;
@@ -355,7 +302,7 @@ static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)
 		if (err) {
 			char why[160];
 
-			snprintf(why, sizeof(why), "connect to %s: %s", rl->to_s, strerror(err));
+			snprintf(why, sizeof(why), "connect to %s: %s", rl->srv.target_s, strerror(err));
 			pair_close(rl, p, why);
 			return;
 		}
@@ -365,7 +312,7 @@ static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)
 			char why[160];
 			const struct xfer *x = &p->x[p->x[U2C].begun ? U2C : C2U];
 
-			snprintf(why, sizeof(why), "%s setup: %s: %s", rl->s->name,
+			snprintf(why, sizeof(why), "%s setup: %s: %s", rl->srv.spec.s->name,
 				 x->failed_call ? x->failed_call : "calloc", strerror(-err));
 			pair_close(rl, p, why);
 			return;
@@ -383,179 +330,91 @@ static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)
 	}
 }
 
-/* ---- accepting, timeouts, stopping ------------------------------------------- */
+/* ---- what the server asks of a pair -------------------------------------------- */
 
-static void accept_pause(struct relay *rl)
+/* The upstream's socket beside the client's; -1 refuses the client. */
+static int relay_conn_open(struct ev_server *srv, struct ev_conn *ec, int fd)
 {
-	if (rl->accepting && rl->listen_fd >= 0 && ev_mod(rl->ep, &rl->hl, 0) == 0)
-		rl->accepting = false;
-}
+	struct relay *rl = relay_of(srv);
+	struct pair *p = pair_of(ec);
+	int ufd = socket(rl->to.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-static void accept_resume(struct relay *rl)
-{
-	if (!rl->accepting && !rl->stopping && rl->listen_fd >= 0 && rl->live < rl->max_conns &&
-	    ev_mod(rl->ep, &rl->hl, EPOLLIN) == 0)
-		rl->accepting = true;
-}
-
-static void accept_new(struct relay *rl)
-{
-	int one = 1;
-
-	while (rl->live < rl->max_conns) {
-		int fd = accept4(rl->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), ufd;
-		struct pair *p;
-		size_t slot;
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				accept_pause(rl);
-			return;
+	if (ufd < 0)
+		return -1;
+	p->hc = (struct ev_handle){ .kind = H_CLIENT, .fd = fd, .owner = ec };
+	p->hu = (struct ev_handle){ .kind = H_UPSTREAM, .fd = ufd, .owner = ec };
+	for (int d = 0; d < 2; d++)
+		for (int i = 0; i < 2; i++) {
+			p->need[d][i].fd = -1;
+			p->hw[d][i] = (struct ev_handle){ .kind = H_WAIT, .fd = -1, .owner = ec };
 		}
-		p = calloc(1, sizeof(*p));
-		for (slot = 0; p && slot < (size_t)rl->max_conns && rl->pairs[slot]; slot++)
-			;
-		ufd = socket(rl->to.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (!p || slot == (size_t)rl->max_conns || ufd < 0) {
-			free(p);
-			close(fd);
-			if (ufd >= 0)
-				close(ufd);
-			return;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		p->hc = (struct ev_handle){ .kind = H_CLIENT, .fd = fd, .owner = p };
-		p->hu = (struct ev_handle){ .kind = H_UPSTREAM, .fd = ufd, .owner = p };
-		for (int d = 0; d < 2; d++)
-			for (int i = 0; i < 2; i++) {
-				p->need[d][i].fd = -1;
-				p->hw[d][i] = (struct ev_handle){ .kind = H_WAIT, .fd = -1, .owner = p };
-			}
-		p->slot = slot;
-		p->since_ms = ev_now_ms();
-		ev_addr_str(fd, true, p->peer, sizeof(p->peer));
-		rl->pairs[slot] = p;
-		rl->live++;
-		rl->served++;
-		/* The client waits unwatched (interest 0) until the upstream answers. */
-		if (ev_add(rl->ep, &p->hu, EPOLLOUT) < 0) {
-			pair_close(rl, p, "epoll_ctl");
-			continue;
-		}
-		p->ev_u = EPOLLOUT;
-		if (connect(ufd, (struct sockaddr *)&rl->to, rl->to_len) < 0 && errno != EINPROGRESS) {
-			char why[160];
-
-			snprintf(why, sizeof(why), "connect to %s: %s", rl->to_s, strerror(errno));
-			pair_close(rl, p, why);
-			continue;
-		}
-		/* Connected or not yet: EPOLLOUT on the upstream says which. */
-		p->connecting = true;
-		if (!rl->quiet)
-			fprintf(stderr, "%s: accepted, connecting to %s\n", p->peer, rl->to_s);
-	}
-	accept_pause(rl);
-}
-
-static void sweep_timeouts(struct relay *rl)
-{
-	int64_t now = ev_now_ms();
-
-	for (long i = 0; i < rl->max_conns; i++) {
-		struct pair *p = rl->pairs[i];
-
-		if (!p)
-			continue;
-		if (p->connecting && now - p->since_ms > rl->connect_timeout_ms) {
-			pair_close(rl, p, "connect timed out");
-			continue;
-		}
-		/*
-		 * Bytes a strategy moves without this process (sockmap's
-		 * program) show in x->moved only when it is stepped, and its
-		 * descriptors may say nothing while they flow: step the pair
-		 * before calling it idle.
-		 */
-		if (!p->connecting && rl->idle_timeout_ms && now - p->since_ms > rl->idle_timeout_ms &&
-		    pair_pump(rl, p) < 0)
-			continue;
-		if (rl->idle_timeout_ms && now - p->since_ms > rl->idle_timeout_ms)
-			pair_close(rl, p, "idle timeout");
-		else if (rl->stopping && now > rl->stop_deadline)
-			pair_close(rl, p, "stopping");
-	}
-}
-
-static void begin_stop(struct relay *rl)
-{
-	rl->stopping = true;
-	rl->stop_deadline = ev_now_ms() + RELAY_GRACE_MS;
-	if (rl->listen_fd >= 0) {
-		ev_del(rl->ep, rl->listen_fd);
-		close(rl->listen_fd);
-		rl->listen_fd = -1;
-	}
-}
-
-/* One more turn for each pair that spent its budget (it may queue itself again). */
-static void step_runnable(struct relay *rl)
-{
-	size_t n = rl->nrunnable;
-
-	for (size_t i = 0; i < n && rl->nrunnable > 0; i++) {
-		struct pair *p = rl->runnable[0];
-
-		runnable_remove(rl, p);
-		if (!p->dead)
-			pair_pump(rl, p);
-	}
-}
-
-static int relay_loop(struct relay *rl)
-{
-	struct epoll_event evs[256];
-	int64_t last_sweep = ev_now_ms();
-
-	while (!rl->stopping || (rl->live > 0 && ev_now_ms() < rl->stop_deadline)) {
-		int n = epoll_wait(rl->ep, evs, 256, rl->nrunnable ? 0 : 250);
-
-		if (n < 0 && errno != EINTR) {
-			perror("copylab relay: epoll_wait");
-			return EXIT_RUN_FAILED;
-		}
-		for (int i = 0; i < n; i++) {
-			struct ev_handle *h = evs[i].data.ptr;
-			struct pair *p;
-
-			switch (h->kind) {
-			case H_LISTEN:
-				accept_new(rl);
-				break;
-			case H_SIGNAL:
-				if (ev_signal_read(rl->sig_fd)) {
-					if (rl->stopping)
-						return 0;
-					begin_stop(rl);
-				}
-				break;
-			default:
-				p = h->owner;
-				if (!p->dead)
-					pair_event(rl, p, h->kind, evs[i].events);
-				break;
-			}
-		}
-		step_runnable(rl);
-		if (ev_now_ms() - last_sweep >= 1000) {
-			sweep_timeouts(rl);
-			last_sweep = ev_now_ms();
-		}
-		bury_dead(rl);
-	}
+	p->since_ms = ev_now_ms();
 	return 0;
+}
+
+static void relay_conn_start(struct ev_server *srv, struct ev_conn *ec)
+{
+	struct relay *rl = relay_of(srv);
+	struct pair *p = pair_of(ec);
+
+	rl->served++;
+	/* The client waits unwatched (interest 0) until the upstream answers. */
+	if (ev_add(srv->ep, &p->hu, EPOLLOUT) < 0) {
+		pair_close(rl, p, "epoll_ctl");
+		return;
+	}
+	p->ev_u = EPOLLOUT;
+	if (connect(p->hu.fd, (struct sockaddr *)&rl->to, rl->to_len) < 0 && errno != EINPROGRESS) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "connect to %s: %s", srv->target_s, strerror(errno));
+		pair_close(rl, p, why);
+		return;
+	}
+	/* Connected or not yet: EPOLLOUT on the upstream says which. */
+	p->connecting = true;
+	if (!srv->quiet)
+		fprintf(stderr, "%s: accepted, connecting to %s\n", ec->peer, srv->target_s);
+}
+
+static void relay_conn_event(struct ev_server *srv, struct ev_conn *ec, const struct ev_handle *h,
+			     uint32_t events)
+{
+	pair_event(relay_of(srv), pair_of(ec), h->kind, events);
+}
+
+static void relay_conn_step(struct ev_server *srv, struct ev_conn *ec)
+{
+	pair_pump(relay_of(srv), pair_of(ec));
+}
+
+static void relay_conn_sweep(struct ev_server *srv, struct ev_conn *ec, int64_t now)
+{
+	struct relay *rl = relay_of(srv);
+	struct pair *p = pair_of(ec);
+	int64_t idle = srv->idle_timeout_ms;
+
+	if (p->connecting && now - p->since_ms > srv->own_timeout_ms) {
+		pair_close(rl, p, "connect timed out");
+		return;
+	}
+	/*
+	 * Bytes a strategy moves without this process (sockmap's program)
+	 * show in x->moved only when it is stepped, and its descriptors may
+	 * say nothing while they flow: step the pair before calling it idle.
+	 */
+	if (!p->connecting && idle && now - p->since_ms > idle && pair_pump(rl, p) < 0)
+		return;
+	if (idle && now - p->since_ms > idle)
+		pair_close(rl, p, "idle timeout");
+	else if (srv->stopping && now > srv->stop_deadline)
+		pair_close(rl, p, "stopping");
+}
+
+/* What is still open when the loop ends: the stop's grace time is over. */
+static void relay_conn_close(struct ev_server *srv, struct ev_conn *ec)
+{
+	pair_close(relay_of(srv), pair_of(ec), "stopping");
 }
 
 /* ---- the start-up probe ---------------------------------------------------------- */
@@ -621,16 +480,16 @@ static int probe_strategy(struct relay *rl, char *why, size_t len)
 		return -1;
 	init_xfer(rl, &x, fds[0], fds[1]);
 	before = open_fds();
-	ret = xfer_begin(rl->s, &x);
+	ret = xfer_begin(rl->srv.spec.s, &x);
 	during = open_fds();
-	xfer_end(rl->s, &x);
+	xfer_end(rl->srv.spec.s, &x);
 	close(fds[0]);
 	close(fds[1]);
 	if (ret < 0) {
 		snprintf(why, len, "%s: %s%s%s", x.failed_call ? x.failed_call : "setup", strerror(-ret),
-			 rl->s->needs_privilege && geteuid() != 0 ? " (" : "",
-			 rl->s->needs_privilege && geteuid() != 0 ? rl->s->needs_privilege : "");
-		if (rl->s->needs_privilege && geteuid() != 0)
+			 rl->srv.spec.s->needs_privilege && geteuid() != 0 ? " (" : "",
+			 rl->srv.spec.s->needs_privilege && geteuid() != 0 ? rl->srv.spec.s->needs_privilege : "");
+		if (rl->srv.spec.s->needs_privilege && geteuid() != 0)
 			snprintf(why + strlen(why), len - strlen(why), ")");
 		return -2;
 	}
@@ -668,155 +527,68 @@ static void relay_usage(FILE *out)
 "  --quiet                 no line per connection on stderr\n");
 }
 
-enum { OPT_LISTEN = 256, OPT_TO, OPT_STRATEGY, OPT_BLOCK, OPT_MAXC, OPT_CTO, OPT_ITO, OPT_QUIET };
+static const struct ev_tool relay_tool = {
+	.name = "relay",
+	.scenario = SC_RELAY,
+	.cannot = "relay",
+	.default_label = "splice",
+	.target_opt = "to",
+	.target_arg = "ADDR:PORT",
+	.own_timeout_opt = "connect-timeout",
+	/* up to a whole 1 MiB pipe a call: the pipe bounds a splice anyway */
+	.big_block = EV_PIPE_SIZE,
+	.usage = relay_usage,
+	.conn_size = sizeof(struct pair),
+	.conn_open = relay_conn_open,
+	.conn_start = relay_conn_start,
+	.conn_event = relay_conn_event,
+	.conn_step = relay_conn_step,
+	.conn_sweep = relay_conn_sweep,
+	.conn_close = relay_conn_close,
+};
+
+/*
+ * The descriptors a pair holds: two sockets and what each direction's
+ * setup opened (two pipes for splice).  -1, said on stderr, when the
+ * strategy cannot run here.
+ */
+static long pair_fds(struct relay *rl)
+{
+	char err[512];
+	int per_xfer = probe_strategy(rl, err, sizeof(err));
+
+	if (per_xfer == -2) {
+		fprintf(stderr, "copylab relay: %s cannot run here: %s\n", rl->srv.spec.s->name, err);
+		return -1;
+	}
+	return 2 + 2 * (per_xfer >= 0 ? per_xfer : 2);
+}
 
 int cmd_relay(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "listen", required_argument, NULL, OPT_LISTEN },
-		{ "to", required_argument, NULL, OPT_TO },
-		{ "strategy", required_argument, NULL, OPT_STRATEGY },
-		{ "block", required_argument, NULL, OPT_BLOCK },
-		{ "max-conns", required_argument, NULL, OPT_MAXC },
-		{ "connect-timeout", required_argument, NULL, OPT_CTO },
-		{ "idle-timeout", required_argument, NULL, OPT_ITO },
-		{ "quiet", no_argument, NULL, OPT_QUIET },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *listen_s = NULL, *label = "splice";
-	struct relay rl = { .block = 64 * 1024, .max_conns = 1024, .connect_timeout_ms = 10000,
-			    .listen_fd = -1 };
-	struct strategy_spec spec;
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	char err[512], addr[80];
-	struct refusal why;
-	uint64_t block;
-	bool block_set = false;
-	long n, fd_limit, per_pair;
-	int per_xfer;
-	double secs;
-	int opt, ret;
+	struct relay rl = { .srv = { .tool = &relay_tool, .own_timeout_ms = 10000 } };
+	struct ev_server *srv = &rl.srv;
+	char err[512], where[256];
+	long per_pair;
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_LISTEN: listen_s = optarg; break;
-		case OPT_TO: rl.to_s = optarg; break;
-		case OPT_STRATEGY: label = optarg; break;
-		case OPT_QUIET: rl.quiet = true; break;
-		case OPT_BLOCK:
-			if (parse_size("--block", optarg, 1ull << 30, &block, err, sizeof(err)))
-				return usage_error("%s", err);
-			if (block == 0)
-				return usage_error("--block must be at least 1 byte");
-			rl.block = (size_t)block;
-			block_set = true;
-			break;
-		case OPT_MAXC:
-			if (parse_count("--max-conns", optarg, 1, 1000000, &n, err, sizeof(err)))
-				return usage_error("%s", err);
-			rl.max_conns = n;
-			break;
-		case OPT_CTO:
-		case OPT_ITO:
-			if (parse_seconds(opt == OPT_CTO ? "--connect-timeout" : "--idle-timeout",
-					  optarg, &secs, err, sizeof(err)))
-				return usage_error("%s", err);
-			if (secs <= 0)
-				return usage_error("%s must be more than 0 seconds",
-						   opt == OPT_CTO ? "--connect-timeout" : "--idle-timeout");
-			*(opt == OPT_CTO ? &rl.connect_timeout_ms : &rl.idle_timeout_ms) =
-				(int64_t)(secs * 1000);
-			break;
-		case 'h':
-			relay_usage(stdout);
-			return 0;
-		default:
-			relay_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return usage_error("relay: unexpected argument '%s' (see copylab relay --help)", argv[optind]);
-	if (!listen_s || !rl.to_s)
-		return usage_error("relay needs --listen ADDR:PORT and --to ADDR:PORT (see copylab relay --help)");
-	if (parse_strategy_spec(label, &spec, err, sizeof(err)))
-		return usage_error("%s", err);
-	/* This loop watches whatever x->wait names, rings and timers too: only nat is refused. */
-	why = strategy_refusal(spec.s, &EV_PLACE(SC_RELAY));
-	if (why.kind != REFUSE_NONE)
-		return usage_error("%s cannot relay%s: %s", spec.s->name,
-				   why.kind == REFUSE_PROCESS ? " with this tool" : "", why.why);
-	rl.s = spec.s;
-	rl.tun = spec.tun;
-	/* up to a whole 1 MiB pipe a call: the pipe bounds a splice anyway */
-	ev_call_sizes(rl.s, &rl.tun, &rl.block, block_set, EV_PIPE_SIZE);
-	if (ev_parse_addr(listen_s, &ss, &sl, err, sizeof(err)))
-		return usage_error("--listen %s", err);
-	if (ev_parse_addr(rl.to_s, &rl.to, &rl.to_len, err, sizeof(err)))
+	if (!ev_server_configure(srv, argc, argv, &ret))
+		return ret;
+	if (ev_parse_addr(srv->target_s, &rl.to, &rl.to_len, err, sizeof(err)))
 		return usage_error("--to %s", err);
+	per_pair = pair_fds(&rl);
+	if (per_pair < 0)
+		return EXIT_RUN_FAILED;
+	ret = ev_server_listen(srv, per_pair);
+	if (ret)
+		return ret;
+	snprintf(where, sizeof(where), "%s -> %s", srv->addr, srv->target_s);
+	ev_server_announce(srv, where);
 
-	fd_limit = ev_raise_nofile();
-	per_xfer = probe_strategy(&rl, err, sizeof(err));
-	if (per_xfer == -2) {
-		fprintf(stderr, "copylab relay: %s cannot run here: %s\n", spec.s->name, err);
-		return EXIT_RUN_FAILED;
-	}
-	/* A pair holds two sockets and what each direction's setup opened (two pipes for splice). */
-	per_pair = 2 + 2 * (per_xfer >= 0 ? per_xfer : 2);
-	if (rl.max_conns > (fd_limit - 16) / per_pair) {
-		rl.max_conns = (fd_limit - 16) / per_pair > 1 ? (fd_limit - 16) / per_pair : 1;
-		fprintf(stderr, "copylab relay: --max-conns lowered to %ld (descriptor limit %ld)\n",
-			rl.max_conns, fd_limit);
-	}
-	rl.pairs = calloc((size_t)rl.max_conns, sizeof(*rl.pairs));
-	rl.runnable = calloc((size_t)rl.max_conns, sizeof(*rl.runnable));
-	if (!rl.pairs || !rl.runnable) {
-		fprintf(stderr, "copylab relay: out of memory\n");
-		return EXIT_RUN_FAILED;
-	}
-	rl.sig_fd = ev_signals();
-	rl.ep = ev_epoll();
-	if (rl.sig_fd < 0 || rl.ep < 0) {
-		perror("copylab relay: signalfd/epoll");
-		return EXIT_RUN_FAILED;
-	}
-	rl.listen_fd = ev_listen(&ss, sl, 1024);
-	if (rl.listen_fd < 0) {
-		fprintf(stderr, "copylab relay: cannot listen on %s: %s\n", listen_s,
-			strerror(-rl.listen_fd));
-		return EXIT_RUN_FAILED;
-	}
-	rl.hl = (struct ev_handle){ .kind = H_LISTEN, .fd = rl.listen_fd };
-	rl.hs = (struct ev_handle){ .kind = H_SIGNAL, .fd = rl.sig_fd };
-	if (ev_add(rl.ep, &rl.hl, EPOLLIN) || ev_add(rl.ep, &rl.hs, EPOLLIN)) {
-		perror("copylab relay: epoll_ctl");
-		return EXIT_RUN_FAILED;
-	}
-	rl.accepting = true;
+	ret = ev_server_run(srv);
 
-	printf("listening on %s\n", ev_addr_str(rl.listen_fd, false, addr, sizeof(addr)));
-	fflush(stdout);
-	if (!rl.quiet)
-		fprintf(stderr, "copylab relay: %s -> %s, strategy %s, block %zu, pipe %zu asked, max %ld connections\n",
-			addr, rl.to_s, spec.label, rl.block, rl.tun.set & TUN_PIPE_SIZE ? rl.tun.pipe_size : 0,
-			rl.max_conns);
-
-	ret = relay_loop(&rl);
-
-	for (long i = 0; i < rl.max_conns; i++)
-		if (rl.pairs[i])
-			pair_close(&rl, rl.pairs[i], "stopping");
-	bury_dead(&rl);
-	if (rl.listen_fd >= 0)
-		close(rl.listen_fd);
-	close(rl.ep);
-	close(rl.sig_fd);
-	free(rl.pairs);
-	free(rl.runnable);
-	if (!rl.quiet)
+	ev_server_close(srv);
+	if (!srv->quiet)
 		fprintf(stderr, "copylab relay: stopped after %" PRIu64 " connections\n", rl.served);
 	return ret;
 }

@@ -9,21 +9,17 @@
  * beneath --root (openat2 RESOLVE_BENEATH, else a realpath check).
  */
 #include "harness/cli/cli.h"
-#include "evloop.h"
+#include "server.h"
 #include "strategies/drive.h"
 #include "http.h"
-#include "harness/model/options.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <linux/openat2.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +32,9 @@
 
 #define SERVE_BUDGET		(4u << 20)	/* body bytes per connection per wake-up */
 #define SERVE_LINGER_MS		2000		/* reading what a closed-on client still sends */
-#define SERVE_GRACE_MS		10000		/* in-flight responses at a stop */
 #define SERVE_HEAD_MAX		1024		/* our response heads */
 
-enum { H_LISTEN, H_SIGNAL, H_CONN, H_WAIT };
+enum { H_CONN, H_WAIT };
 
 enum conn_state {
 	CS_READ,	/* reading a request head */
@@ -48,15 +43,11 @@ enum conn_state {
 };
 
 struct conn {
+	struct ev_conn ec;		/* first: the server frees it through this */
 	struct ev_handle h;		/* the socket */
 	struct ev_handle hw;		/* another descriptor the strategy waits on */
 	uint32_t events;		/* epoll interest on the socket */
 	enum conn_state state;
-	size_t slot;
-	bool dead;			/* closed; freed at the end of the loop's turn */
-	bool in_ready;
-	struct conn *next_dead;
-	char peer[64];
 
 	char in[HTTP_MAX_HEAD];		/* request bytes not yet consumed */
 	size_t in_len;
@@ -75,27 +66,23 @@ struct conn {
 };
 
 struct server {
-	const struct strategy *s;
-	struct tunables tun;
-	size_t block;
+	struct ev_server srv;		/* own_timeout_ms: --header-timeout */
 	int root_fd;
 	char root_real[PATH_MAX];
 	bool have_openat2;
-	long max_conns;
-	int64_t header_timeout_ms, idle_timeout_ms;
-	bool quiet;
-
-	int ep, listen_fd, sig_fd;
-	struct ev_handle hl, hs;
-	bool accepting;
-	bool stopping;
-	int64_t stop_deadline;
-	struct conn **conns;
-	long live;
-	struct conn **ready, **ready_next;	/* waits epoll cannot watch (a regular file) */
-	size_t nready;
-	struct conn *graveyard;		/* closed this turn: events may still name them */
 };
+
+static struct server *server_of(struct ev_server *srv)
+{
+	return ev_container_of(srv, struct server, srv);
+}
+
+_Static_assert(offsetof(struct conn, ec) == 0, "the server frees a connection through its ev_conn");
+
+static struct conn *conn_of(struct ev_conn *ec)
+{
+	return ev_container_of(ec, struct conn, ec);
+}
 
 /* ---- connections ----------------------------------------------------------- */
 
@@ -103,14 +90,14 @@ static void conn_set_events(struct server *sv, struct conn *c, uint32_t ev)
 {
 	if (c->events == ev)
 		return;
-	if (ev_mod(sv->ep, &c->h, ev) == 0)
+	if (ev_mod(sv->srv.ep, &c->h, ev) == 0)
 		c->events = ev;
 }
 
 static void conn_drop_wait(struct server *sv, struct conn *c)
 {
 	if (c->hw.fd >= 0) {
-		ev_del(sv->ep, c->hw.fd);
+		ev_del(sv->srv.ep, c->hw.fd);
 		c->hw.fd = -1;
 	}
 }
@@ -119,7 +106,7 @@ static void conn_end_body(struct server *sv, struct conn *c)
 {
 	conn_drop_wait(sv, c);
 	if (c->x.begun) {
-		xfer_end(sv->s, &c->x);
+		xfer_end(sv->srv.spec.s, &c->x);
 		/* The socket keeps counting its zero-copy sends across responses. */
 		c->zc_next_seq = c->x.zc_next_seq;
 	}
@@ -129,46 +116,22 @@ static void conn_end_body(struct server *sv, struct conn *c)
 	}
 }
 
-static void accept_resume(struct server *sv);
-
 static void conn_close(struct server *sv, struct conn *c)
 {
-	if (c->dead)
+	if (c->ec.dead)
 		return;
-	if (c->in_ready)
-		for (size_t i = 0; i < sv->nready; i++)
-			if (sv->ready[i] == c) {
-				sv->ready[i] = sv->ready[--sv->nready];
-				break;
-			}
 	conn_end_body(sv, c);
-	ev_del(sv->ep, c->h.fd);
+	ev_del(sv->srv.ep, c->h.fd);
 	close(c->h.fd);
 	c->h.fd = -1;
-	c->dead = true;
-	sv->conns[c->slot] = NULL;
-	sv->live--;
-	/* Freed after this turn of the loop: its events may still be in the batch. */
-	c->next_dead = sv->graveyard;
-	sv->graveyard = c;
-	accept_resume(sv);
-}
-
-static void bury_dead(struct server *sv)
-{
-	while (sv->graveyard) {
-		struct conn *c = sv->graveyard;
-
-		sv->graveyard = c->next_dead;
-		free(c);
-	}
+	ev_conn_drop(&sv->srv, &c->ec);
 }
 
 static void log_response(struct server *sv, struct conn *c, uint64_t body_sent)
 {
-	if (sv->quiet || !c->log_req[0])
+	if (sv->srv.quiet || !c->log_req[0])
 		return;
-	fprintf(stderr, "%s \"%s\" %d %" PRIu64 "\n", c->peer, c->log_req, c->status, body_sent);
+	fprintf(stderr, "%s \"%s\" %d %" PRIu64 "\n", c->ec.peer, c->log_req, c->status, body_sent);
 }
 
 /* After the last byte of an answer that closes: half-close, then drain. */
@@ -371,18 +334,18 @@ static int start_body(struct server *sv, struct conn *c, uint64_t first, uint64_
 	int ret;
 
 	/* No call needs more than the body: a small file gets a small buffer. */
-	xfer_init(x, SC_SERVE, EP_FILE, EP_SOCKET, count < sv->block ? (size_t)count : sv->block, &sv->tun);
+	xfer_init(x, SC_SERVE, EP_FILE, EP_SOCKET, count < sv->srv.block ? (size_t)count : sv->srv.block, &sv->srv.spec.tun);
 	x->zc_next_seq = c->zc_next_seq;
 	x->in_fd = c->file_fd;
 	x->out_fd = c->h.fd;
 	x->total = count;
 	x->in_offset = first;
 	x->tun.nonblock = true;
-	ret = xfer_begin(sv->s, x);
+	ret = xfer_begin(sv->srv.spec.s, x);
 	if (!x->begun)
 		return ret;
-	if (ret < 0 && !sv->quiet)
-		fprintf(stderr, "copylab serve: %s: setup failed in %s: %s\n", sv->s->name,
+	if (ret < 0 && !sv->srv.quiet)
+		fprintf(stderr, "copylab serve: %s: setup failed in %s: %s\n", sv->srv.spec.s->name,
 			x->failed_call ? x->failed_call : "?", strerror(-ret));
 	return ret;
 }
@@ -397,7 +360,7 @@ static void handle_request(struct server *sv, struct conn *c, const struct http_
 
 	snprintf(c->log_req, sizeof(c->log_req), "%s %.120s HTTP/1.%d", rq->method_name, rq->path,
 		 rq->version_minor);
-	c->keep_alive = rq->keep_alive && !rq->has_body && !sv->stopping;
+	c->keep_alive = rq->keep_alive && !rq->has_body && !sv->srv.stopping;
 
 	if (rq->method == HTTP_OTHER) {
 		respond_error(sv, c, 405, false, "Allow: GET, HEAD", false);
@@ -470,16 +433,13 @@ static void wait_for_strategy(struct server *sv, struct conn *c)
 		if (c->hw.fd != w->fd) {
 			conn_drop_wait(sv, c);
 			c->hw.fd = w->fd;
-			if (ev_add(sv->ep, &c->hw, ev_from_poll(w->events)) < 0) {
+			if (ev_add(sv->srv.ep, &c->hw, ev_from_poll(w->events)) < 0) {
 				c->hw.fd = -1;
 				/* A regular file (epoll refuses it) is always ready: try again soon. */
-				if (!c->in_ready) {
-					c->in_ready = true;
-					sv->ready[sv->nready++] = c;
-				}
+				ev_conn_queue(&sv->srv, &c->ec);
 			}
 		} else {
-			ev_mod(sv->ep, &c->hw, ev_from_poll(w->events));
+			ev_mod(sv->srv.ep, &c->hw, ev_from_poll(w->events));
 		}
 	}
 	if (!other)
@@ -532,7 +492,7 @@ static void conn_send(struct server *sv, struct conn *c)
 	}
 	start = c->x.moved;
 	for (;;) {
-		ssize_t r = sv->s->move(&c->x);
+		ssize_t r = sv->srv.spec.s->move(&c->x);
 
 		if (r > 0) {
 			c->since_ms = ev_now_ms();
@@ -555,10 +515,10 @@ static void conn_send(struct server *sv, struct conn *c)
 			return;
 		}
 		/* Mid-body there is no way to tell the client but to close. */
-		if (!sv->quiet && r != -EPIPE && r != -ECONNRESET)
-			fprintf(stderr, "copylab serve: %s: %s failed: %s (%s)\n", c->peer,
+		if (!sv->srv.quiet && r != -EPIPE && r != -ECONNRESET)
+			fprintf(stderr, "copylab serve: %s: %s failed: %s (%s)\n", c->ec.peer,
 				c->x.failed_call ? c->x.failed_call : "move", strerror((int)-r),
-				sv->s->name);
+				sv->srv.spec.s->name);
 		log_response(sv, c, c->x.moved);
 		conn_close(sv, c);
 		return;
@@ -665,182 +625,90 @@ static void conn_event(struct server *sv, struct conn *c, uint32_t ev)
 	}
 }
 
-/* ---- accepting, timeouts, stopping ------------------------------------------- */
+/* ---- what the server asks of a connection ---------------------------------------- */
 
-static void accept_pause(struct server *sv)
+static int serve_conn_open(struct ev_server *srv, struct ev_conn *ec, int fd)
 {
-	if (sv->accepting && sv->listen_fd >= 0 && ev_mod(sv->ep, &sv->hl, 0) == 0)
-		sv->accepting = false;
-}
+	struct conn *c = conn_of(ec);
 
-static void accept_resume(struct server *sv)
-{
-	if (!sv->accepting && !sv->stopping && sv->listen_fd >= 0 && sv->live < sv->max_conns &&
-	    ev_mod(sv->ep, &sv->hl, EPOLLIN) == 0)
-		sv->accepting = true;
-}
-
-static void accept_new(struct server *sv)
-{
-	int one = 1;
-
-	while (sv->live < sv->max_conns) {
-		int fd = accept4(sv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
-		size_t slot;
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			/* EMFILE/ENFILE: stop accepting until a connection closes. */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				accept_pause(sv);
-			return;
-		}
-		c = calloc(1, sizeof(*c));
-		for (slot = 0; c && slot < (size_t)sv->max_conns && sv->conns[slot]; slot++)
-			;
-		if (!c || slot == (size_t)sv->max_conns) {
-			free(c);
-			close(fd);
-			return;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->h = (struct ev_handle){ .kind = H_CONN, .fd = fd, .owner = c };
-		c->hw = (struct ev_handle){ .kind = H_WAIT, .fd = -1, .owner = c };
-		c->file_fd = -1;
-		c->slot = slot;
-		c->state = CS_READ;
-		c->since_ms = ev_now_ms();
-		ev_addr_str(fd, true, c->peer, sizeof(c->peer));
-		if (ev_add(sv->ep, &c->h, EPOLLIN) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->events = EPOLLIN;
-		sv->conns[slot] = c;
-		sv->live++;
-	}
-	accept_pause(sv);
-}
-
-/* Slow-loris and dead peers: the timeouts, checked about once a second. */
-static void sweep_timeouts(struct server *sv)
-{
-	int64_t now = ev_now_ms();
-
-	for (long i = 0; i < sv->max_conns; i++) {
-		struct conn *c = sv->conns[i];
-
-		if (!c)
-			continue;
-		switch (c->state) {
-		case CS_READ:
-			if (c->in_len == 0 && now - c->since_ms > sv->idle_timeout_ms) {
-				conn_close(sv, c);
-			} else if (c->in_len > 0 && now - c->since_ms > sv->header_timeout_ms) {
-				/* Best effort: a 408 if the socket takes it, then close. */
-				snprintf(c->log_req, sizeof(c->log_req), "(request head timeout)");
-				respond_error(sv, c, 408, false, NULL, true);
-				c->in_len = 0;
-				conn_send(sv, c);
-			}
-			break;
-		case CS_SEND:
-			if (now - c->since_ms > sv->idle_timeout_ms) {
-				log_response(sv, c, c->x.begun ? c->x.moved : 0);
-				conn_close(sv, c);
-			}
-			break;
-		case CS_LINGER:
-			if (now - c->since_ms > SERVE_LINGER_MS)
-				conn_close(sv, c);
-			break;
-		}
-	}
-}
-
-static void begin_stop(struct server *sv)
-{
-	sv->stopping = true;
-	sv->stop_deadline = ev_now_ms() + SERVE_GRACE_MS;
-	if (sv->listen_fd >= 0) {
-		ev_del(sv->ep, sv->listen_fd);
-		close(sv->listen_fd);
-		sv->listen_fd = -1;
-	}
-	for (long i = 0; i < sv->max_conns; i++) {
-		struct conn *c = sv->conns[i];
-
-		if (!c)
-			continue;
-		if (c->state == CS_READ && c->in_len == 0)
-			conn_close(sv, c);
-		else
-			c->keep_alive = false;	/* finish this answer, then close */
-	}
-}
-
-static void run_ready(struct server *sv)
-{
-	struct conn **list = sv->ready;
-	size_t k = sv->nready;
-
-	/* Swap lists: what these sends add again waits for the next turn. */
-	sv->ready = sv->ready_next;
-	sv->ready_next = list;
-	sv->nready = 0;
-	for (size_t i = 0; i < k; i++) {
-		list[i]->in_ready = false;
-		if (!list[i]->dead && list[i]->state == CS_SEND)
-			conn_send(sv, list[i]);
-	}
-}
-
-static int serve_loop(struct server *sv)
-{
-	struct epoll_event evs[256];
-	int64_t last_sweep = ev_now_ms();
-
-	while (!sv->stopping || (sv->live > 0 && ev_now_ms() < sv->stop_deadline)) {
-		int n = epoll_wait(sv->ep, evs, 256, sv->nready ? 0 : 250);
-
-		if (n < 0 && errno != EINTR) {
-			perror("copylab serve: epoll_wait");
-			return EXIT_RUN_FAILED;
-		}
-		for (int i = 0; i < n; i++) {
-			struct ev_handle *h = evs[i].data.ptr;
-			struct conn *c;
-
-			switch (h->kind) {
-			case H_LISTEN:
-				accept_new(sv);
-				break;
-			case H_SIGNAL:
-				if (ev_signal_read(sv->sig_fd)) {
-					if (sv->stopping)
-						return 0;	/* a second signal: stop now */
-					begin_stop(sv);
-				}
-				break;
-			default:
-				c = h->owner;
-				if (!c->dead)
-					conn_event(sv, c, h->kind == H_WAIT ? EPOLLOUT : evs[i].events);
-				break;
-			}
-		}
-		if (sv->nready)
-			run_ready(sv);
-		if (ev_now_ms() - last_sweep >= 1000) {
-			sweep_timeouts(sv);
-			last_sweep = ev_now_ms();
-		}
-		bury_dead(sv);
-	}
+	c->h = (struct ev_handle){ .kind = H_CONN, .fd = fd, .owner = ec };
+	c->hw = (struct ev_handle){ .kind = H_WAIT, .fd = -1, .owner = ec };
+	c->file_fd = -1;
+	c->state = CS_READ;
+	c->since_ms = ev_now_ms();
 	return 0;
+}
+
+static void serve_conn_start(struct ev_server *srv, struct ev_conn *ec)
+{
+	struct conn *c = conn_of(ec);
+
+	if (ev_add(srv->ep, &c->h, EPOLLIN) < 0) {
+		conn_close(server_of(srv), c);
+		return;
+	}
+	c->events = EPOLLIN;
+}
+
+static void serve_conn_event(struct ev_server *srv, struct ev_conn *ec, const struct ev_handle *h,
+			     uint32_t events)
+{
+	/* The strategy's own descriptor is ready: the body can move on. */
+	conn_event(server_of(srv), conn_of(ec), h->kind == H_WAIT ? EPOLLOUT : events);
+}
+
+static void serve_conn_step(struct ev_server *srv, struct ev_conn *ec)
+{
+	struct conn *c = conn_of(ec);
+
+	if (c->state == CS_SEND)
+		conn_send(server_of(srv), c);
+}
+
+/* Slow-loris and dead peers. */
+static void serve_conn_sweep(struct ev_server *srv, struct ev_conn *ec, int64_t now)
+{
+	struct server *sv = server_of(srv);
+	struct conn *c = conn_of(ec);
+
+	switch (c->state) {
+	case CS_READ:
+		if (c->in_len == 0 && now - c->since_ms > srv->idle_timeout_ms) {
+			conn_close(sv, c);
+		} else if (c->in_len > 0 && now - c->since_ms > srv->own_timeout_ms) {
+			/* Best effort: a 408 if the socket takes it, then close. */
+			snprintf(c->log_req, sizeof(c->log_req), "(request head timeout)");
+			respond_error(sv, c, 408, false, NULL, true);
+			c->in_len = 0;
+			conn_send(sv, c);
+		}
+		break;
+	case CS_SEND:
+		if (now - c->since_ms > srv->idle_timeout_ms) {
+			log_response(sv, c, c->x.begun ? c->x.moved : 0);
+			conn_close(sv, c);
+		}
+		break;
+	case CS_LINGER:
+		if (now - c->since_ms > SERVE_LINGER_MS)
+			conn_close(sv, c);
+		break;
+	}
+}
+
+static void serve_conn_stop(struct ev_server *srv, struct ev_conn *ec)
+{
+	struct conn *c = conn_of(ec);
+
+	if (c->state == CS_READ && c->in_len == 0)
+		conn_close(server_of(srv), c);
+	else
+		c->keep_alive = false;	/* finish this answer, then close */
+}
+
+static void serve_conn_close(struct ev_server *srv, struct ev_conn *ec)
+{
+	conn_close(server_of(srv), conn_of(ec));
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -873,159 +741,65 @@ static void serve_usage(FILE *out)
 "  --quiet                no access log (one line per request on stderr)\n");
 }
 
-enum { OPT_LISTEN = 256, OPT_ROOT, OPT_STRATEGY, OPT_BLOCK, OPT_MAXC, OPT_HTO, OPT_ITO, OPT_QUIET };
+static const struct ev_tool serve_tool = {
+	.name = "serve",
+	.scenario = SC_SERVE,
+	.cannot = "serve files",
+	.default_label = "sendfile",
+	.target_opt = "root",
+	.target_arg = "DIR",
+	.own_timeout_opt = "header-timeout",
+	/* nginx's sendfile_max_chunk: 2 MiB a call, then the next connection */
+	.big_block = 2u << 20,
+	.usage = serve_usage,
+	.conn_size = sizeof(struct conn),
+	.conn_open = serve_conn_open,
+	.conn_start = serve_conn_start,
+	.conn_event = serve_conn_event,
+	.conn_step = serve_conn_step,
+	.conn_sweep = serve_conn_sweep,
+	.conn_stop = serve_conn_stop,
+	.conn_close = serve_conn_close,
+};
+
+/* --root: the directory, and its real path for the check without openat2.  0 or the exit status. */
+static int open_root(struct server *sv)
+{
+	const char *root = sv->srv.target_s;
+
+	sv->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (sv->root_fd < 0 || !realpath(root, sv->root_real))
+		return usage_error("--root %s: %s", root, strerror(errno));
+	return 0;
+}
 
 int cmd_serve(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "listen", required_argument, NULL, OPT_LISTEN },
-		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "strategy", required_argument, NULL, OPT_STRATEGY },
-		{ "block", required_argument, NULL, OPT_BLOCK },
-		{ "max-conns", required_argument, NULL, OPT_MAXC },
-		{ "header-timeout", required_argument, NULL, OPT_HTO },
-		{ "idle-timeout", required_argument, NULL, OPT_ITO },
-		{ "quiet", no_argument, NULL, OPT_QUIET },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	struct server sv = {
+		.srv = { .tool = &serve_tool, .own_timeout_ms = 10000, .idle_timeout_ms = 60000 },
+		.have_openat2 = true,
 	};
-	const char *listen_s = NULL, *root = NULL, *label = "sendfile";
-	struct server sv = { .block = 64 * 1024, .max_conns = 1024, .header_timeout_ms = 10000,
-			     .idle_timeout_ms = 60000, .have_openat2 = true, .listen_fd = -1 };
-	struct strategy_spec spec;
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	char err[512], addr[80];
-	struct refusal why;
-	uint64_t block;
-	bool block_set = false;
-	long n, fd_limit;
-	double secs;
-	int opt, ret;
+	struct ev_server *srv = &sv.srv;
+	char where[PATH_MAX + 128];
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_LISTEN: listen_s = optarg; break;
-		case OPT_ROOT: root = optarg; break;
-		case OPT_STRATEGY: label = optarg; break;
-		case OPT_QUIET: sv.quiet = true; break;
-		case OPT_BLOCK:
-			if (parse_size("--block", optarg, 1ull << 30, &block, err, sizeof(err)))
-				return usage_error("%s", err);
-			if (block == 0)
-				return usage_error("--block must be at least 1 byte");
-			sv.block = (size_t)block;
-			block_set = true;
-			break;
-		case OPT_MAXC:
-			if (parse_count("--max-conns", optarg, 1, 1000000, &n, err, sizeof(err)))
-				return usage_error("%s", err);
-			sv.max_conns = n;
-			break;
-		case OPT_HTO:
-		case OPT_ITO:
-			if (parse_seconds(opt == OPT_HTO ? "--header-timeout" : "--idle-timeout",
-					  optarg, &secs, err, sizeof(err)))
-				return usage_error("%s", err);
-			if (secs <= 0)
-				return usage_error("%s must be more than 0 seconds",
-						   opt == OPT_HTO ? "--header-timeout" : "--idle-timeout");
-			*(opt == OPT_HTO ? &sv.header_timeout_ms : &sv.idle_timeout_ms) =
-				(int64_t)(secs * 1000);
-			break;
-		case 'h':
-			serve_usage(stdout);
-			return 0;
-		default:
-			serve_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return usage_error("serve: unexpected argument '%s' (see copylab serve --help)", argv[optind]);
-	if (!listen_s || !root)
-		return usage_error("serve needs --listen ADDR:PORT and --root DIR (see copylab serve --help)");
-	if (parse_strategy_spec(label, &spec, err, sizeof(err)))
-		return usage_error("%s", err);
-	/*
-	 * Whatever else a strategy waits on (an io_uring ring, the socket's
-	 * error queue) is a descriptor epoll watches beside the connection
-	 * (H_WAIT, errqueue_only): only a strategy that runs no process at all
-	 * has nothing to serve with.
-	 */
-	why = strategy_refusal(spec.s, &EV_PLACE(SC_SERVE));
-	if (why.kind != REFUSE_NONE)
-		return usage_error("%s cannot serve files%s: %s", spec.s->name,
-				   why.kind == REFUSE_PROCESS ? " with this tool" : "", why.why);
-	sv.s = spec.s;
-	sv.tun = spec.tun;
-	/* nginx's sendfile_max_chunk: 2 MiB a call, then the next connection */
-	ev_call_sizes(sv.s, &sv.tun, &sv.block, block_set, 2u << 20);
-	if (ev_parse_addr(listen_s, &ss, &sl, err, sizeof(err)))
-		return usage_error("--listen %s", err);
-
-	sv.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (sv.root_fd < 0 || !realpath(root, sv.root_real))
-		return usage_error("--root %s: %s", root, strerror(errno));
-
+	if (!ev_server_configure(srv, argc, argv, &ret))
+		return ret;
+	ret = open_root(&sv);
+	if (ret)
+		return ret;
 	/* Each connection may hold a socket, a file and a pipe pair. */
-	fd_limit = ev_raise_nofile();
-	if (sv.max_conns > (fd_limit - 16) / 4) {
-		sv.max_conns = (fd_limit - 16) / 4 > 1 ? (fd_limit - 16) / 4 : 1;
-		fprintf(stderr, "copylab serve: --max-conns lowered to %ld (descriptor limit %ld)\n",
-			sv.max_conns, fd_limit);
-	}
-	sv.conns = calloc((size_t)sv.max_conns, sizeof(*sv.conns));
-	sv.ready = calloc((size_t)sv.max_conns, sizeof(*sv.ready));
-	sv.ready_next = calloc((size_t)sv.max_conns, sizeof(*sv.ready_next));
-	if (!sv.conns || !sv.ready || !sv.ready_next) {
-		fprintf(stderr, "copylab serve: out of memory\n");
-		return EXIT_RUN_FAILED;
-	}
+	ret = ev_server_listen(srv, 4);
+	if (ret)
+		return ret;
+	snprintf(where, sizeof(where), "http://%s/ root %s", srv->addr, sv.root_real);
+	ev_server_announce(srv, where);
 
-	sv.sig_fd = ev_signals();
-	sv.ep = ev_epoll();
-	sv.listen_fd = ev_listen(&ss, sl, 1024);
-	if (sv.sig_fd < 0 || sv.ep < 0) {
-		perror("copylab serve: signalfd/epoll");
-		return EXIT_RUN_FAILED;
-	}
-	if (sv.listen_fd < 0) {
-		fprintf(stderr, "copylab serve: cannot listen on %s: %s\n", listen_s,
-			strerror(-sv.listen_fd));
-		return EXIT_RUN_FAILED;
-	}
-	sv.hl = (struct ev_handle){ .kind = H_LISTEN, .fd = sv.listen_fd };
-	sv.hs = (struct ev_handle){ .kind = H_SIGNAL, .fd = sv.sig_fd };
-	if (ev_add(sv.ep, &sv.hl, EPOLLIN) || ev_add(sv.ep, &sv.hs, EPOLLIN)) {
-		perror("copylab serve: epoll_ctl");
-		return EXIT_RUN_FAILED;
-	}
-	sv.accepting = true;
+	ret = ev_server_run(srv);
 
-	printf("listening on %s\n", ev_addr_str(sv.listen_fd, false, addr, sizeof(addr)));
-	fflush(stdout);
-	if (!sv.quiet)
-		fprintf(stderr, "copylab serve: http://%s/ root %s, strategy %s, block %zu, pipe %zu asked, max %ld connections\n",
-			addr, sv.root_real, spec.label, sv.block,
-			sv.tun.set & TUN_PIPE_SIZE ? sv.tun.pipe_size : 0, sv.max_conns);
-
-	ret = serve_loop(&sv);
-
-	for (long i = 0; i < sv.max_conns; i++)
-		if (sv.conns[i])
-			conn_close(&sv, sv.conns[i]);
-	bury_dead(&sv);
-	if (sv.listen_fd >= 0)
-		close(sv.listen_fd);
-	close(sv.ep);
-	close(sv.sig_fd);
+	ev_server_close(srv);
 	close(sv.root_fd);
-	free(sv.conns);
-	free(sv.ready);
-	free(sv.ready_next);
-	if (!sv.quiet)
+	if (!srv->quiet)
 		fprintf(stderr, "copylab serve: stopped\n");
 	return ret;
 }

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The server `copylab serve` and `copylab relay` both are: their common
+ * command line, a listening socket, one epoll set, SIGINT and SIGTERM as a
+ * descriptor, accepting up to --max-conns (paused while descriptors run
+ * out), a timeout sweep about once a second, a graceful stop, and a list
+ * of connections stepped again without waiting on epoll.  What a
+ * connection is and does, each tool says through its struct ev_tool.
+ */
+#ifndef COPYLAB_SERVER_H
+#define COPYLAB_SERVER_H
+
+#include "evloop.h"
+#include "harness/model/spec.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* A tool's struct around a member of it (its server, its connection). */
+#define ev_container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/*
+ * The server's part of a connection.  It is the first member of the
+ * tool's own connection struct: the server allocates and frees that whole
+ * struct (ev_tool.conn_size) through it.  Its handles' owner points here.
+ */
+struct ev_conn {
+	size_t slot;			/* in srv->conns */
+	bool dead;			/* closed; freed at the end of the loop's turn */
+	bool queued;			/* in srv->runnable */
+	size_t rq_slot;
+	struct ev_conn *next_dead;
+	char peer[64];			/* the client's address, for log lines */
+};
+
+struct ev_server;
+
+/* What one tool is to the server. */
+struct ev_tool {
+	const char *name;		/* "serve": the command, and its messages' prefix */
+	enum scenario scenario;
+	const char *cannot;		/* "serve files": what a refused strategy cannot do */
+	const char *default_label;	/* --strategy when not given */
+	/*
+	 * The option every run needs beside --listen ("root", "DIR"), and
+	 * the tool's own timeout beside --idle-timeout ("header-timeout").
+	 */
+	const char *target_opt, *target_arg;
+	const char *own_timeout_opt;
+	size_t big_block;		/* ev_call_sizes' big */
+	void (*usage)(FILE *out);
+
+	size_t conn_size;		/* the tool's connection struct */
+	/*
+	 * A new client's socket, before it counts: what the tool needs of its
+	 * own.  0, or -1 to refuse it (the server closes fd and accepts no
+	 * more on this wake-up).
+	 */
+	int (*conn_open)(struct ev_server *srv, struct ev_conn *c, int fd);
+	/* After it counts (slot and peer set); it may close the connection. */
+	void (*conn_start)(struct ev_server *srv, struct ev_conn *c);
+	/* An epoll event on one of the connection's handles. */
+	void (*conn_event)(struct ev_server *srv, struct ev_conn *c, const struct ev_handle *h,
+			   uint32_t events);
+	/* Its turn from the runnable list (ev_conn_queue). */
+	void (*conn_step)(struct ev_server *srv, struct ev_conn *c);
+	/* Its timeouts, about once a second. */
+	void (*conn_sweep)(struct ev_server *srv, struct ev_conn *c, int64_t now);
+	/* A stop began (NULL: nothing to do before the grace time runs out). */
+	void (*conn_stop)(struct ev_server *srv, struct ev_conn *c);
+	/* Ends it: the tool's teardown, then ev_conn_drop.  Not twice. */
+	void (*conn_close)(struct ev_server *srv, struct ev_conn *c);
+};
+
+struct ev_server {
+	const struct ev_tool *tool;
+
+	/* the command line (ev_server_configure) */
+	const char *listen_s, *target_s;
+	struct sockaddr_storage listen_addr;
+	socklen_t listen_len;
+	struct strategy_spec spec;	/* its tunables with ev_call_sizes' pipe */
+	size_t block;
+	long max_conns;
+	int64_t own_timeout_ms, idle_timeout_ms;	/* the tool's defaults until given */
+	bool quiet;
+
+	/* running */
+	int ep, listen_fd, sig_fd;
+	struct ev_handle hl, hs;
+	char addr[80];			/* where it listens, as printed */
+	bool accepting, stopping;
+	int64_t stop_deadline;
+	struct ev_conn **conns;		/* max_conns slots */
+	long live;
+	/*
+	 * Connections to step again after the next look at epoll (timeout 0
+	 * while any are here), whatever their descriptors say: a budget
+	 * spent, a strategy with operations in flight (io_uring) that epoll
+	 * has nothing to report on, a wait epoll cannot watch (a regular file).
+	 */
+	struct ev_conn **runnable, **runnable_next;
+	size_t nrunnable;
+	struct ev_conn *graveyard;	/* closed this turn: events may still name them */
+};
+
+/*
+ * The command line both tools share (--listen, the target, --strategy,
+ * --block, --max-conns, two timeouts, --quiet, --help), the strategy's
+ * refusal and call sizes.  srv->tool and the timeouts' defaults set
+ * before.  true to go on; false: the command ends with *status.
+ */
+bool ev_server_configure(struct ev_server *srv, int argc, char **argv, int *status);
+
+/*
+ * Fits --max-conns to the descriptor limit (per_conn descriptors each),
+ * listens, and prints "listening on ADDR:PORT".  0 or the exit status.
+ */
+int ev_server_listen(struct ev_server *srv, long per_conn);
+/* Its line on stderr unless --quiet: "copylab NAME: WHERE, strategy ..., max N connections". */
+void ev_server_announce(const struct ev_server *srv, const char *where);
+/* The loop, until a stop has let the connections finish.  0 or the exit status. */
+int ev_server_run(struct ev_server *srv);
+/* Closes what is left: the connections (conn_close), the descriptors. */
+void ev_server_close(struct ev_server *srv);
+
+/* After the tool's teardown: out of its slot and the runnable list, freed after this turn. */
+void ev_conn_drop(struct ev_server *srv, struct ev_conn *c);
+/* Step it again after the next look at epoll (once, however often queued). */
+void ev_conn_queue(struct ev_server *srv, struct ev_conn *c);
+
+#endif
