@@ -38,18 +38,12 @@
 
 /* --- counters ------------------------------------------------------------ */
 
-/* Only _Atomic uint64_t members, so the struct can be walked as an array. */
 struct counters {
-	_Atomic uint64_t calls[CT_FAMILIES][CT_KINDS];
-	_Atomic uint64_t bytes[CT_FAMILIES][CT_KINDS];
-	/* The splice family by (source kind, destination kind). */
-	_Atomic uint64_t route_calls[CT_KINDS][CT_KINDS];
-	_Atomic uint64_t route_bytes[CT_KINDS][CT_KINDS];
-	_Atomic uint64_t vms_calls, vms_bytes;		/* all vmsplice calls */
-	_Atomic uint64_t vms_read_calls, vms_read_bytes;	/* those on a pipe's read end */
-	_Atomic uint64_t mmap_calls, mmap_bytes;	/* successful maps of regular files */
+	COPYTRACE_LEDGER_FIELDS(_Atomic uint64_t)
 };
 #define COUNTER_WORDS (sizeof(struct counters) / sizeof(_Atomic uint64_t))
+/* A snapshot (struct copytrace_ledger) is the counters word for word. */
+_Static_assert(sizeof(struct copytrace_ledger) == COUNTER_WORDS * sizeof(uint64_t), "a snapshot mirrors the counters");
 
 static struct counters ctr;
 
@@ -770,15 +764,6 @@ EXPORT int pipe2(int p[2], int flags)
  * taken with a flag; a second reporter at the same moment (two threads in
  * _exit at once) gives up rather than wait.
  */
-struct snap {
-	uint64_t calls[CT_FAMILIES][CT_KINDS];
-	uint64_t bytes[CT_FAMILIES][CT_KINDS];
-	uint64_t route_calls[CT_KINDS][CT_KINDS];
-	uint64_t route_bytes[CT_KINDS][CT_KINDS];
-	uint64_t vms_calls, vms_bytes, vms_read_calls, vms_read_bytes;
-	uint64_t mmap_calls, mmap_bytes;
-};
-_Static_assert(sizeof(struct snap) == COUNTER_WORDS * sizeof(uint64_t), "snap mirrors counters");
 
 struct outbuf {
 	char *p;
@@ -859,7 +844,7 @@ static void read_comm(char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static void format_record(struct outbuf *o, const struct snap *s, const char *event)
+static void format_record(struct outbuf *o, const struct copytrace_ledger *s, const char *event)
 {
 	char comm[64];
 	bool first;
@@ -917,7 +902,7 @@ static void format_record(struct outbuf *o, const struct snap *s, const char *ev
 	put_str(o, "}\n");
 }
 
-static bool snap_empty(const struct snap *s)
+static bool snap_empty(const struct copytrace_ledger *s)
 {
 	const uint64_t *w = (const uint64_t *)s;
 
@@ -930,7 +915,7 @@ static bool snap_empty(const struct snap *s)
 static char record_buf[8192];
 
 /* Appends one line with one write(2), so lines from processes never mix. */
-static bool write_record(const struct snap *s, const char *event)
+static bool write_record(const struct copytrace_ledger *s, const char *event)
 {
 	struct outbuf o = { record_buf, 0, sizeof(record_buf), false };
 	bool ok = false;
@@ -955,7 +940,7 @@ static bool write_record(const struct snap *s, const char *event)
 static void report(const char *event)
 {
 	bool is_exit = event[1] == 'x' && event[2] == 'i';	/* "exit" */
-	struct snap s;
+	struct copytrace_ledger s;
 	int saved = errno;
 
 	/* A vfork or raw clone child shares or copies its parent's counters. */
