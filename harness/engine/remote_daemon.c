@@ -197,30 +197,44 @@ static bool transfer_must_end(int ctl, const char *call, struct ctl_result *res)
 	return false;
 }
 
+/* What follows a far role's data call. */
+enum data_next { DATA_MOVED, DATA_RETRY, DATA_END };
+
+/*
+ * Counts one data call (n its result, len what it asked) and says what
+ * follows: n bytes moved (0: EOF), a retry (an idle wake-up or EINTR), or
+ * the end of the transfer (an error, or the run must end; res says which).
+ */
+static enum data_next data_call_done(ssize_t n, size_t len, int ctl, const char *call, struct ctl_result *res)
+{
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		/* An idle wake-up, not an I/O call of the role. */
+		return transfer_must_end(ctl, call, res) ? DATA_END : DATA_RETRY;
+	res->io_calls++;
+	if (n < 0 && errno == EINTR) {
+		res->io_eintr++;
+		return transfer_must_end(ctl, call, res) ? DATA_END : DATA_RETRY;
+	}
+	if (n < 0) {
+		far_error(res, errno, call, NULL);
+		return DATA_END;
+	}
+	if (n > 0 && (size_t)n < len)
+		res->io_short++;
+	return DATA_MOVED;
+}
+
 static void far_source(int fd, int ctl, const struct payload *p, struct ctl_result *res)
 {
 	for (uint64_t off = 0; off < p->size;) {
 		size_t len = p->size - off < FIXED_IO_BLOCK ? p->size - off : FIXED_IO_BLOCK;
 		ssize_t n = send(fd, p->data + off, len, MSG_NOSIGNAL);
+		enum data_next next = data_call_done(n, len, ctl, "send", res);
 
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (transfer_must_end(ctl, "send", res))
-				return;
-			continue;	/* an idle wake-up, not an I/O call of the role */
-		}
-		res->io_calls++;
-		if (n < 0 && errno == EINTR) {
-			res->io_eintr++;
-			if (transfer_must_end(ctl, "send", res))
-				return;
-			continue;
-		}
-		if (n < 0) {
-			far_error(res, errno, "send", NULL);
+		if (next == DATA_END)
 			return;
-		}
-		if ((size_t)n < len)
-			res->io_short++;
+		if (next == DATA_RETRY)
+			continue;
 		off += n;
 		res->bytes += n;
 	}
@@ -234,6 +248,7 @@ static void far_sink(int fd, int ctl, const struct ctl_run *fr, struct verifier 
 	for (;;) {
 		size_t len = sizeof(scratch);
 		unsigned char *at = fr->discard ? scratch : verifier_space(v, &len);
+		enum data_next next;
 		ssize_t n;
 
 		if (fr->close_at != UINT64_MAX) {
@@ -243,26 +258,13 @@ static void far_sink(int fd, int ctl, const struct ctl_run *fr, struct verifier 
 				len = fr->close_at - res->bytes;
 		}
 		n = read(fd, at, len);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (transfer_must_end(ctl, "read", res))
-				return;
-			continue;	/* an idle wake-up, not an I/O call of the role */
-		}
-		res->io_calls++;
-		if (n < 0 && errno == EINTR) {
-			res->io_eintr++;
-			if (transfer_must_end(ctl, "read", res))
-				return;
-			continue;
-		}
-		if (n < 0) {
-			far_error(res, errno, "read", NULL);
+		next = data_call_done(n, len, ctl, "read", res);
+		if (next == DATA_END)
 			return;
-		}
+		if (next == DATA_RETRY)
+			continue;
 		if (n == 0)
 			break;
-		if ((size_t)n < len)
-			res->io_short++;
 		if (!fr->discard)
 			verifier_commit(v, n);
 		res->bytes += n;
