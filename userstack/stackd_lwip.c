@@ -866,17 +866,15 @@ static void ctl_setopt(struct sock *s, const struct us_req *q, struct us_rep *re
 			tcp_nagle_enable(s->pcb);
 		break;
 	case US_OPT_KEEPALIVE:
+	case US_OPT_REUSEADDR: {
+		u8_t opt = q->a == US_OPT_KEEPALIVE ? SOF_KEEPALIVE : SOF_REUSEADDR;
+
 		if (q->val)
-			ip_set_option(s->pcb, SOF_KEEPALIVE);
+			ip_set_option(s->pcb, opt);
 		else
-			ip_reset_option(s->pcb, SOF_KEEPALIVE);
+			ip_reset_option(s->pcb, opt);
 		break;
-	case US_OPT_REUSEADDR:
-		if (q->val)
-			ip_set_option(s->pcb, SOF_REUSEADDR);
-		else
-			ip_reset_option(s->pcb, SOF_REUSEADDR);
-		break;
+	}
 	default:
 		rep->err = -ENOPROTOOPT;
 	}
