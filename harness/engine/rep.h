@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The types one repetition is made of, shared by the engine (run.c), the
- * role processes (roles.c) and nic mode's far roles (remote.c): what the
- * run is asked to do (run_config), what every repetition of one size shares
+ * role processes (roles.c, fixed_roles.h, role_process.h) and nic mode's
+ * far roles (remote.c, remote_daemon.c): what the run is asked to do (run_config), what every repetition of one size shares
  * (run_inputs), what a role is given before fork (role_ctx) and what it
  * reports at its end (role_report).  Types only, so that no file of the
  * engine includes another only to reach them.
