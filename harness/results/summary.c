@@ -144,7 +144,7 @@ static int summarize_cell(const struct rep_set *r, const struct cell *cell, stru
 }
 
 /* One field, after a comma unless it is the first; RFC 4180 quoting only if needed. */
-static void csv_field(struct strbuf *sb, bool first, const char *s)
+static void csv_field(struct sbuf *sb, bool first, const char *s)
 {
 	if (!first)
 		sb_printf(sb, ",");
@@ -197,7 +197,7 @@ static const char *difference_of(const struct cell *c, const struct cell_summary
 	return cs->ratio.ci.lo > 1.0 ? "faster" : "slower";
 }
 
-static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_summary *cs)
+static void csv_row(struct sbuf *sb, const struct cell *c, const struct cell_summary *cs)
 {
 	const char *sc = scenario_name(c->scenario);
 	char n[23][CSV_NUM];
@@ -231,7 +231,7 @@ static void csv_row(struct strbuf *sb, const struct cell *c, const struct cell_s
 	sb_printf(sb, "\n");
 }
 
-int summary_csv(const struct rep_set *r, struct strbuf *sb)
+int summary_csv(const struct rep_set *r, struct sbuf *sb)
 {
 	int err = 0;
 
@@ -245,7 +245,7 @@ int summary_csv(const struct rep_set *r, struct strbuf *sb)
 		if (!err)
 			csv_row(sb, &r->reps[i].cell, &cs);
 	}
-	return err ? err : sb->err;
+	return err ? err : sb_error(sb);
 }
 
 /* ---- the readable table ------------------------------------------------- */

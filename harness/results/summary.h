@@ -7,7 +7,7 @@
 #ifndef COPYLAB_SUMMARY_H
 #define COPYLAB_SUMMARY_H
 
-#include "strbuf.h"
+#include "harness/model/sbuf.h"
 #include "harness/model/record.h"
 
 #include <stdio.h>
@@ -19,7 +19,7 @@ struct rep_set {
 };
 
 /* summary.csv's text, header and one row a cell, appended to sb.  0 or -errno. */
-int summary_csv(const struct rep_set *r, struct strbuf *sb);
+int summary_csv(const struct rep_set *r, struct sbuf *sb);
 /* The readable table (median [min..max], ratio, CPU/GiB), one block a data point. */
 void summary_print_table(const struct rep_set *r, FILE *out);
 

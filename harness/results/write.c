@@ -4,7 +4,7 @@
  * docs/results.md): the results handle, and every file written atomically.
  */
 #include "write.h"
-#include "strbuf.h"
+#include "harness/model/sbuf.h"
 #include "summary.h"
 #include "harness/model/base.h"
 #include "harness/measure/env.h"
@@ -33,7 +33,7 @@ struct results {
 	char *dir, *run_id;
 	struct rep_result *reps;	/* counted repetitions, in the order added */
 	size_t n, cap;
-	struct strbuf jsonl;		/* results.jsonl exactly as last written */
+	struct sbuf jsonl;		/* results.jsonl exactly as last written */
 };
 
 static int dir_path(const struct results *r, const char *name, char *out, size_t outlen)
@@ -168,10 +168,12 @@ static int write_env(const struct results *r)
 		err = text ? 0 : -ENOMEM;
 	}
 	if (!err) {
-		struct strbuf sb = { 0 };
+		struct sbuf sb = { 0 };
 
 		sb_printf(&sb, "%s\n", text);
-		err = sb.err ? sb.err : write_file_atomic(path, sb.p, sb.len);
+		err = sb_error(&sb);
+		if (!err)
+			err = write_file_atomic(path, sb.p, sb.len);
 		free(sb.p);
 	}
 	free(text);
@@ -274,7 +276,7 @@ int results_add(struct results *r, const struct rep_result *rep)
 	json_decref(rec);
 	if (line)
 		sb_printf(&r->jsonl, "%s\n", line);
-	err = line ? r->jsonl.err : -ENOMEM;
+	err = line ? sb_error(&r->jsonl) : -ENOMEM;
 	free(line);
 	if (!err)
 		err = dir_path(r, JSONL_NAME, path, sizeof(path));
@@ -287,7 +289,7 @@ int results_add(struct results *r, const struct rep_result *rep)
 	if (err) {
 		/* Keep memory equal to disk: the summary must agree with the records. */
 		r->jsonl.len = old_len;
-		r->jsonl.err = 0;
+		r->jsonl.oom = false;
 		return err;
 	}
 	r->reps[r->n++] = copy;
@@ -302,7 +304,7 @@ static struct rep_set rep_set_of(const struct results *r)
 int results_write_summary(struct results *r)
 {
 	struct rep_set set = rep_set_of(r);
-	struct strbuf sb = { 0 };
+	struct sbuf sb = { 0 };
 	char path[PATH_MAX];
 	int err = summary_csv(&set, &sb);
 
