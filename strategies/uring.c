@@ -258,8 +258,10 @@ static int on_output(struct uring_pipeline *p, unsigned i, const struct io_uring
 	}
 	if (res == 0 && s->len > s->out_done)
 		return (int)io_fail(x, p->out_name, EIO);
-	if (p->ops->zc)
+	if (p->ops->zc) {
 		x->zc.sends++;
+		x->zc.bytes += (uint64_t)res;
+	}
 	if ((size_t)res < s->len - s->out_done)
 		x->io.short_ops++;
 	s->out_done += (size_t)res;

@@ -22,6 +22,7 @@
 #include <limits.h>
 
 struct ledger;
+struct cpusample;
 struct remote;
 
 /*
@@ -56,6 +57,8 @@ struct run_config {
 	int pin[MAX_ROLES];	/* CPU per role (role order of the scenario), -1 = none */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
 	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */
+	struct cpusample *sampler;	/* where each role's CPU goes, NULL when unavailable */
+	const char *cputime_note;	/* why there is no sampler, or "ok (...)" */
 	copytrace_totals_fn tracer;	/* the preloaded tracer's totals, or NULL */
 	const char *tracer_note;
 	const struct remote *remote;	/* --transport nic: the far daemons (--peer) */

@@ -195,6 +195,7 @@ static void zc_add(struct zerocopy_counters *a, const struct zerocopy_counters *
 	a->completions += b->completions;
 	a->copied += b->copied;
 	a->bytes_copied += b->bytes_copied;
+	a->bytes += b->bytes;
 }
 
 /*

@@ -4,6 +4,7 @@
  * and the objects it is made of, one function an object.
  */
 #include "record_json.h"
+#include "role_figures.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -147,11 +148,57 @@ static json_t *tracer_json(const struct role_result *ro)
 			 "vmsplice_bytes", (json_int_t)t->vmsplice_bytes);
 }
 
-static json_t *role_json(const struct role_result *ro, uint64_t payload)
+/* roles.ROLE.ledger: the same fields whichever instrument counted (role_figures.h). */
+static json_t *role_ledger_json(const struct role_result *ro, uint64_t payload)
+{
+	struct role_ledger l = role_ledger_of(ro);
+
+	if (!l.have)
+		return json_null();
+	return json_pack("{s:s, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:b, s:I, s:{s:o, s:o, s:o}}",
+			 "source", l.source,
+			 "calls", "read", (json_int_t)l.calls_read, "write", (json_int_t)l.calls_write,
+			 "splice", (json_int_t)l.calls_splice,
+			 "bytes_to_user", (json_int_t)l.to_user,
+			 "bytes_from_user", (json_int_t)l.from_user,
+			 "bytes_in_kernel", (json_int_t)l.in_kernel,
+			 "io_uring_seen", l.io_uring_seen,
+			 "zerocopy_not_copied", (json_int_t)l.zerocopy_not_copied,
+			 "per_gib", "bytes_to_user", per_gib_json(true, l.to_user, payload),
+			 "bytes_from_user", per_gib_json(true, l.from_user, payload),
+			 "bytes_in_kernel", per_gib_json(true, l.in_kernel, payload));
+}
+
+/* roles.ROLE.cputime: where the role's CPU went, sampled; null without the sampler. */
+static json_t *role_cputime_json(const struct role_result *ro, uint64_t payload)
+{
+	struct role_cputime t = role_cputime_of(ro, memcpy_rate());
+	json_t *groups;
+
+	if (!t.have)
+		return json_null();
+	groups = json_object();
+	for (int g = 0; g < CG_COUNT; g++)
+		json_object_set_new(groups, cpu_group_name(g), real_json(t.group_s[g]));
+	return json_pack("{s:f, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "rate_hz", t.rate_hz,
+			 "samples", (json_int_t)t.samples,
+			 "sampled_s", real_json(t.sampled_s),
+			 "copy_s", real_json(t.copy_s),
+			 "copy_per_gib_s", per_gib_json(true, t.copy_s, payload),
+			 "copy_share", real_json(t.copy_share),
+			 "groups", groups,
+			 "predicted_copy_s", isnan(t.predicted_resident_s) ? json_null()
+				: json_pack("{s:o, s:o}", "resident", real_json(t.predicted_resident_s),
+					    "dram", real_json(t.predicted_dram_s)));
+}
+
+static json_t *role_json(const struct rep_result *rep, const struct role_result *ro, uint64_t payload)
 {
 	const struct perf_values *p = &ro->perf;
+	json_t *o;
 
-	return json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+	o = json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 			 " s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "under_test", ro->under_test,
 			 "cpu_user_s", real_json(ro->cpu_user_s),
@@ -178,6 +225,13 @@ static json_t *role_json(const struct role_result *ro, uint64_t payload)
 							    p->v[PC_PAGE_FAULTS], payload),
 				"task_clock_s", per_gib_json(p->have & (1u << PC_TASK_CLOCK),
 							     p->v[PC_TASK_CLOCK] / 1e9, payload)));
+	if (o && (json_object_set_new(o, "ledger", role_ledger_json(ro, payload)) ||
+		  json_object_set_new(o, "cputime", role_cputime_json(ro, payload)) ||
+		  json_object_set_new(o, "busy", real_json(role_busy(rep, ro))))) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 /* {"server": {...}, "client": {...}}, in the order the run engine gave. */
@@ -190,7 +244,7 @@ static json_t *roles_json(const struct rep_result *rep)
 		char name[sizeof(ro->name) + 1];
 
 		snprintf(name, sizeof(name), "%.*s", (int)strnlen(ro->name, sizeof(ro->name)), ro->name);
-		if (json_object_set_new(roles, name, role_json(ro, rep->cell.bytes)) != 0) {
+		if (json_object_set_new(roles, name, role_json(rep, ro, rep->cell.bytes)) != 0) {
 			json_decref(roles);
 			roles = NULL;
 		}
@@ -224,7 +278,7 @@ static json_t *system_cpu_json(const struct system_cpu *c, uint64_t payload)
 
 	if (!c->have)
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:o}",
 			 "user_s", real_json(c->user_s + c->nice_s),
 			 "system_s", real_json(c->system_s),
 			 "irq_s", real_json(c->irq_s),
@@ -232,7 +286,10 @@ static json_t *system_cpu_json(const struct system_cpu *c, uint64_t payload)
 			 "idle_s", real_json(c->idle_s),
 			 "steal_s", real_json(c->steal_s),
 			 "busy_s", real_json(busy),
-			 "busy_per_gib_s", payload ? real_json(busy / ((double)payload / GIB)) : json_null());
+			 "busy_per_gib_s", payload ? real_json(busy / ((double)payload / GIB)) : json_null(),
+			 "method", system_cpu_method(c),
+			 "resolved", system_cpu_resolved(c),
+			 "busy_ticks", real_json(system_cpu_busy_ticks(c)));
 }
 
 /* Echo round trips: every one counted, percentiles from the histogram. */
@@ -314,6 +371,14 @@ static json_t *status_json(const struct rep_result *rep)
 	return json_string(strerror(rep->status < 0 ? -rep->status : rep->status));
 }
 
+/* The role that kept its CPU busy (role_figures.h), or null: then no role limited the cell. */
+static json_t *limiting_role_json(const struct rep_result *rep)
+{
+	int i = limiting_role(rep);
+
+	return i < 0 ? json_null() : TEXT_JSON(rep->roles[i].name);
+}
+
 json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 {
 	char digest[24];
@@ -322,7 +387,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
 			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o, s:I, s:o}",
+			 " s:o, s:I, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -345,10 +410,11 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 								 : json_null(),
 			 "huge_pages", rep->hugepages_asked ? json_boolean(rep->thp_granted) : json_null(),
 			 "status", status_json(rep),
-			 "metrics", json_pack("{s:s, s:s, s:s}",
+			 "metrics", json_pack("{s:s, s:s, s:s, s:s}",
 				"perf", rep->perf_note[0] ? rep->perf_note : "unknown",
 				"bpf", rep->bpf_note[0] ? rep->bpf_note : "unknown",
-				"tracer", rep->tracer_note[0] ? rep->tracer_note : "unknown"),
+				"tracer", rep->tracer_note[0] ? rep->tracer_note : "unknown",
+				"cputime", rep->cputime_note[0] ? rep->cputime_note : "unknown"),
 			 "cache", rep->cell.cache[0] ? rep->cell.cache : "warm",
 			 "cache_note", rep->cache_note[0] ? json_string(rep->cache_note) : json_null(),
 			 "system_cpu", system_cpu_json(&rep->system_cpu, rep->cell.bytes),
@@ -360,5 +426,6 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "fixed_sender", rep->fixed_sender[0] ? json_string(rep->fixed_sender) : json_null(),
 			 "roles", roles_json(rep),
 			 "conns", (json_int_t)(rep->cell.conns ? rep->cell.conns : 1),
-			 "per_conn", per_conn_json(rep));
+			 "per_conn", per_conn_json(rep),
+			 "limiting_role", limiting_role_json(rep));
 }
