@@ -3,6 +3,7 @@
  * One repetition as its results.jsonl record (docs/results.md): rep_to_json
  * and the objects it is made of, one function an object.
  */
+#include "harness/model/base.h"
 #include "record_json.h"
 #include "role_figures.h"
 
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GIB		1073741824.0
 
 /*
  * A string field of the record.  The fields are fixed arrays, so bound the

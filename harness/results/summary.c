@@ -4,6 +4,8 @@
  * and the readable table printed at the end of a run (docs/results.md).
  */
 #include "summary.h"
+#include "harness/model/base.h"
+#include "role_figures.h"
 #include "record_json.h"
 #include "stats.h"
 
@@ -70,9 +72,12 @@ struct cell_summary {
 	/* Over the usable repetitions (completed, no mismatch). */
 	struct stats_summary bps, wall, cpu_per_gib, cpu_user, cpu_sys, ctx, faults;
 	struct stats_summary ratio;	/* paired against readwrite; n == 0 if none */
+	struct stats_summary copy_per_gib;	/* the tested role's sampled copy seconds; n == 0 if none */
+	/* The role that limited most of the usable reps (role_figures.h), or "". */
+	char limited_by[sizeof(((struct role_result *)0)->name)];
 };
 
-enum column { COL_BPS, COL_WALL, COL_CPG, COL_USER, COL_SYS, COL_CTX, COL_FAULTS, COL_RATIO, NCOLS };
+enum column { COL_BPS, COL_WALL, COL_CPG, COL_USER, COL_SYS, COL_CTX, COL_FAULTS, COL_RATIO, COL_COPY, NCOLS };
 
 struct column_buf {
 	double *v;
@@ -85,6 +90,42 @@ static void push(struct column_buf *c, double x)
 		c->v[c->n++] = x;
 }
 
+/* How often each role name limited a cell's reps. */
+struct limit_count {
+	char name[sizeof(((struct role_result *)0)->name)];
+	size_t n;
+};
+
+static void note_limit(const struct rep_result *rep, struct limit_count *lc)
+{
+	int i = limiting_role(rep);
+
+	if (i < 0)
+		return;
+	for (int k = 0; k < MAX_ROLES; k++) {
+		if (!lc[k].name[0])
+			memcpy(lc[k].name, rep->roles[i].name, sizeof(lc[k].name));
+		if (strncmp(lc[k].name, rep->roles[i].name, sizeof(lc[k].name)) == 0) {
+			lc[k].n++;
+			return;
+		}
+	}
+}
+
+/* The role that limited more than half of `reps` usable reps, or "". */
+static void majority_limit(const struct limit_count *lc, size_t reps, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int k = 0; k < MAX_ROLES; k++)
+		if (lc[k].name[0] && 2 * lc[k].n > reps && len > 0) {
+			size_t n = strnlen(lc[k].name, sizeof(lc[k].name));
+
+			n = n < len - 1 ? n : len - 1;
+			memcpy(out, lc[k].name, n);
+			out[n] = '\0';
+		}
+}
+
 static int summarize_cell(const struct rep_set *r, const struct cell *cell, struct cell_summary *cs)
 {
 	struct column_buf col[NCOLS];
@@ -92,6 +133,7 @@ static int summarize_cell(const struct rep_set *r, const struct cell *cell, stru
 	struct stats_sample *mine = malloc(2 * r->n * sizeof(*mine));
 	struct stats_sample *base = mine + r->n;
 	size_t nmine = 0, nbase = 0;
+	struct limit_count limits[MAX_ROLES] = { 0 };
 
 	if (!vals || !mine) {
 		free(vals);
@@ -127,7 +169,11 @@ static int summarize_cell(const struct rep_set *r, const struct cell *cell, stru
 		push(&col[COL_SYS], ro->cpu_sys_s);
 		push(&col[COL_CTX], (double)ro->ctx_voluntary + (double)ro->ctx_involuntary);
 		push(&col[COL_FAULTS], (double)ro->faults_minor);
+		if (ro->have_cputime && rep->cell.bytes)
+			push(&col[COL_COPY], role_cputime_of(ro, NULL).copy_s / ((double)rep->cell.bytes / GIB));
+		note_limit(rep, limits);
 	}
+	majority_limit(limits, col[COL_BPS].n, cs->limited_by, sizeof(cs->limited_by));
 	col[COL_RATIO].n = stats_paired_ratios(mine, nmine, base, nbase, col[COL_RATIO].v, r->n);
 
 	cs->bps = stats_summarize(col[COL_BPS].v, col[COL_BPS].n);
@@ -138,6 +184,7 @@ static int summarize_cell(const struct rep_set *r, const struct cell *cell, stru
 	cs->ctx = stats_summarize(col[COL_CTX].v, col[COL_CTX].n);
 	cs->faults = stats_summarize(col[COL_FAULTS].v, col[COL_FAULTS].n);
 	cs->ratio = stats_summarize(col[COL_RATIO].v, col[COL_RATIO].n);
+	cs->copy_per_gib = stats_summarize(col[COL_COPY].v, col[COL_COPY].n);
 	free(vals);
 	free(mine);
 	return 0;
@@ -182,7 +229,8 @@ static const char csv_header[] =
 	"tested_role,tested_cpu_per_gib_median,tested_cpu_user_s_median,tested_cpu_sys_s_median,"
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
-	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,pipe_size_asked\n";
+	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,pipe_size_asked,"
+	"tested_copy_per_gib_median,limited_by\n";
 
 /*
  * The verdict of the paired ratio to readwrite: a difference is claimed only
@@ -200,7 +248,7 @@ static const char *difference_of(const struct cell *c, const struct cell_summary
 static void csv_row(struct sbuf *sb, const struct cell *c, const struct cell_summary *cs)
 {
 	const char *sc = scenario_name(c->scenario);
-	char n[23][CSV_NUM];
+	char n[24][CSV_NUM];
 	/* In the order of csv_header. */
 	const char *field[] = {
 		sc ? sc : "?", c->transport,
@@ -224,6 +272,8 @@ static void csv_row(struct sbuf *sb, const struct cell *c, const struct cell_sum
 		csv_uint(c->outstanding, n[20]),
 		csv_uint(c->conns ? c->conns : 1, n[21]),
 		csv_uint(c->pipe_asked, n[22]),
+		csv_real(cs->copy_per_gib.n ? cs->copy_per_gib.median : NAN, n[23]),
+		cs->limited_by,
 	};
 
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)
@@ -268,7 +318,7 @@ static void format_size(uint64_t v, char *out, size_t outlen)
 			 (unsigned long long)v);
 }
 
-enum { TCOLS = 7, TCELL = 64 };
+enum { TCOLS = 9, TCELL = 64 };
 
 struct table_row {
 	char c[TCOLS][TCELL];
@@ -308,7 +358,9 @@ static void table_row_of(const struct cell *c, const struct cell_summary *cs, st
 	format_figure(&cs->cpu_per_gib, "%.3f", row->c[3], TCELL);
 	format_figure(&cs->ctx, "%.0f", row->c[4], TCELL);
 	format_figure(&cs->faults, "%.0f", row->c[5], TCELL);
-	snprintf(row->c[6], TCELL, "%d/%d", cs->verified_reps, cs->reps);
+	format_figure(&cs->copy_per_gib, "%.3f", row->c[6], TCELL);
+	snprintf(row->c[7], TCELL, "%s", cs->limited_by[0] ? cs->limited_by : "-");
+	snprintf(row->c[8], TCELL, "%d/%d", cs->verified_reps, cs->reps);
 }
 
 /* Strategy names left-aligned, figures right-aligned, two spaces between. */
@@ -330,7 +382,7 @@ static void print_rows(FILE *out, const struct table_row *rows, size_t n)
 
 static const struct table_row table_head = { {
 	"strategy", "MB/s median [min..max]", "x readwrite", "CPU s/GiB",
-	"ctx sw", "faults", "verified",
+	"ctx sw", "faults", "copy s/GiB", "limited by", "verified",
 } };
 
 /* One block: the strategies measured at the data point of reps[first]. */
@@ -397,7 +449,10 @@ void summary_print_table(const struct rep_set *r, FILE *out)
 		"CPU s/GiB (user + system per 2^30 bytes), ctx sw (voluntary + involuntary) "
 		"and faults (minor)\nare of the role under test, medians over the repetitions.  A ratio "
 		"marked = has an interval\n(order statistics of the paired ratios) that includes 1.0: "
-		"no difference measured.\n");
+		"no difference measured.\ncopy s/GiB: the role under test's sampled time in copy routines "
+		"(- when not sampled).\nlimited by: the role that kept a CPU at least 90%% busy in most "
+		"repetitions: it set the pace,\nso a ratio near 1.00 there says the cell was limited, "
+		"not that the strategies cost the same.\n");
 	for (size_t i = 0; i < r->n; i++) {
 		if (first_of_point(r, i) && print_point(r, i, out) != 0) {
 			fprintf(out, "results: out of memory printing the table\n");
