@@ -281,12 +281,12 @@ static const char header[] =
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
 	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,"
-	"pipe_size_asked";
+	"pipe_size_asked,tested_copy_per_gib_median,limited_by";
 enum { F_SCENARIO, F_TRANSPORT, F_BYTES, F_BLOCK, F_STRATEGY, F_REPS, F_VERIFIED,
        F_BPS_MED, F_BPS_MIN, F_BPS_MAX, F_WALL_MED, F_ROLE, F_CPG_MED, F_USER_MED,
        F_SYS_MED, F_RATIO_MED, F_RATIO_MIN, F_RATIO_MAX, F_BPS_CI_LO, F_BPS_CI_HI,
        F_BPS_CI_LEVEL, F_RATIO_CI_LO, F_RATIO_CI_HI, F_RATIO_CI_LEVEL, F_DIFFERENCE, F_CACHE, F_OUTSTANDING, F_CONNS,
-       F_PIPE_ASKED, NFIELDS };
+       F_PIPE_ASKED, F_COPY_MED, F_LIMITED_BY, NFIELDS };
 
 /* Splits the next CSV line (no quoting in these tests) into exactly NFIELDS fields. */
 static void next_row(char **save, char *field[NFIELDS])
@@ -348,6 +348,8 @@ static void test_summary_medians_and_paired_ratios(void **state)
 	assert_string_equal(field[F_STRATEGY], "readwrite");
 	assert_string_equal(field[F_CONNS], "1");	/* a record without --conns (cell.conns 0) is one connection */
 	assert_string_equal(field[F_PIPE_ASKED], "0");	/* no --pipe-size: the kernel default */
+	assert_string_equal(field[F_COPY_MED], "");	/* not sampled: empty, never 0 */
+	assert_string_equal(field[F_LIMITED_BY], "");	/* no role near a full CPU */
 	assert_string_equal(field[F_REPS], "3");
 	assert_string_equal(field[F_VERIFIED], "3");
 	assert_string_equal(field[F_BPS_MED], "200");
@@ -430,6 +432,39 @@ static void test_summary_pipe_size_asked_is_part_of_the_cell(void **state)
 		assert_string_equal(field[F_RATIO_MED], want[i][3]);
 	}
 	assert_null(strtok_r(NULL, "\n", &save));
+	free(text);
+	results_close(r);
+}
+
+/*
+ * The sampled copy time's median per GiB, and the role that kept a CPU
+ * busy in most reps: the sink at 0.95 of the wall time in two reps of
+ * three limits the cell; the relay's copy samples at 1 ms each.
+ */
+static void test_summary_copy_time_and_limiting_role(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *text, *save = NULL, *field[NFIELDS];
+
+	for (int i = 1; i <= 3; i++) {
+		struct rep_result rep = make_rep("readwrite", 65536, i, 1e9);
+
+		rep.roles[1].cpu_user_s = i < 3 ? 0.95 * rep.wall_s : 0.1 * rep.wall_s;
+		rep.roles[0].have_cputime = true;
+		rep.roles[0].cputime.period_s = 0.001;
+		rep.roles[0].cputime.samples[CG_COPY_KERNEL] = 100 * (uint64_t)i;
+		rep.roles[0].cputime.samples[CG_NET] = 50;
+		rep.roles[0].cputime.total = 100 * (uint64_t)i + 50;
+		assert_int_equal(results_add(r, &rep), 0);
+	}
+	assert_int_equal(results_write_summary(r), 0);
+	text = slurp(f->run, "summary.csv");
+	strtok_r(text, "\n", &save);
+	next_row(&save, field);
+	/* 0.1, 0.2, 0.3 s over 1 GiB each: the median is 0.2 s/GiB */
+	assert_string_equal(field[F_COPY_MED], "0.2");
+	assert_string_equal(field[F_LIMITED_BY], "sink");
 	free(text);
 	results_close(r);
 }
@@ -598,6 +633,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_rejects_warmup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_medians_and_paired_ratios, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_pipe_size_asked_is_part_of_the_cell, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_copy_time_and_limiting_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_of_nothing_is_the_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_temporary_files_left, setup, teardown),
