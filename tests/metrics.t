@@ -101,6 +101,38 @@ rw_big=$(fig "$TMP/serve64.jsonl" readwrite .roles.server.perf.page_faults)
 within "$mm_big" $((mm_small * 3 + 1)) 1000000 "serve mmap_write: faults grow with the file (4 MiB: $mm_small, 64 MiB: $mm_big)"
 within "$rw_big" 0 $((rw_small + 16)) "serve readwrite: faults stay flat (4 MiB: $rw_small, 64 MiB: $rw_big)"
 
+# ---- measured copy time (the CPU sampler) ----------------------------------
+# Where the ledger infers copies from the calls' names, the sampler measures
+# the time spent in the copy routines: readwrite's relay copies the payload
+# twice through its buffer, splice's copies nothing there, and the relay's
+# sampled CPU is the CPU getrusage counted for it.
+ct_note=$(fig "$R" readwrite .metrics.cputime)
+if [[ $ct_note != ok* ]]; then
+	if [ "${COPYLAB_REQUIRE_CPUSAMPLE:-}" = 1 ]; then
+		fail "the CPU sampler runs (required here)"; diag "$ct_note"
+	else
+		skip "cputime: $ct_note" "measured copy time"
+	fi
+else
+	# 64 MiB so each role's window holds a few hundred samples
+	run_cell relay64 --scenario relay --strategy readwrite,splice --size 64M || bail_out "relay run failed"
+	R64=$TMP/relay64.jsonl
+	rw_copy=$(fig "$R64" readwrite .roles.relay.cputime.copy_s)
+	sp_copy=$(fig "$R64" splice .roles.relay.cputime.copy_s)
+	ok $(awk -v a="$rw_copy" -v b="$sp_copy" 'BEGIN { exit !(a > 0 && a > 5 * b) }'; echo $?) \
+		"relay: readwrite's measured copy time ($rw_copy s) is over 5x splice's ($sp_copy s)"
+	within "$(fig "$R64" readwrite .roles.relay.cputime.copy_share)" 0.1 1 "relay readwrite: copying is a real share of the relay's CPU"
+	within "$(fig "$R64" splice .roles.relay.cputime.copy_share)" 0 0.1 "relay splice: under a tenth of the relay's CPU is copying"
+	# samples x period against getrusage's CPU over the same window
+	ratio=$(fig "$R64" readwrite '.roles.relay.cputime.sampled_s / (.roles.relay.cpu_user_s + .roles.relay.cpu_sys_s)')
+	within "$ratio" 0.67 1.5 "relay readwrite: the sampled CPU matches getrusage's within a third"
+	# the groups add up to what was sampled
+	is "$(jq -r '[.roles[] | select(.cputime != null) | ((.cputime.groups | add) - .cputime.sampled_s | fabs < 1e-6)] | all' "$R64" | sort -u | tr '\n' ' ')" \
+		"true " "cputime: every role's groups add up to its sampled time"
+	# the sink receives: its copy to user is in the kernel's copy routines
+	within "$(fig "$R64" splice .roles.sink.cputime.groups.copy_kernel)" 0.0001 100 "sink: time in the kernel's copy routines (recv copies to user)"
+fi
+
 # ---- --profile ------------------------------------------------------------
 # Where the time goes: a readwrite relay spends it copying between user and
 # kernel memory (_copy_to_iter / _copy_from_iter, or the arch's copy_user

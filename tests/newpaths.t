@@ -87,6 +87,31 @@ elif run_cell ur --scenario copy --strategy uring_rw,readwrite --size $N &&
 	fi
 fi
 
+# ---- uring_rw in the ledger: a GiB each way per GiB, as readwrite ---------
+# The role's ledger object counts io_uring's READ/RECV completions as bytes
+# to user memory and WRITE/SEND as bytes from it: through user memory
+# uring_rw copies what readwrite copies, whatever the syscalls are called.
+for sc in serve relay; do
+	role=$( [ $sc = serve ] && echo server || echo relay )
+	if ! has uring_rw $sc; then
+		skip "uring_rw is not built (liburing)" "uring_rw $sc ledger"
+	elif run_cell ur-$sc --scenario $sc --strategy uring_rw,readwrite --size $N &&
+		need_ledger "$TMP/ur-$sc.jsonl" uring_rw $role "uring_rw $sc ledger"; then
+		for s in uring_rw readwrite; do
+			l=$(fig "$TMP/ur-$sc.jsonl" $s ".roles.$role.ledger | \"\(.per_gib.bytes_to_user) \(.per_gib.bytes_from_user) \(.io_uring_seen)\"")
+			read -r to from seen <<<"$l"
+			ok $(awk -v a="$to" -v b="$from" 'BEGIN { exit !(a > 0.99 * 2^30 && a < 1.01 * 2^30 && b > 0.99 * 2^30 && b < 1.01 * 2^30) }'; echo $?) \
+				"$s $sc: the ledger has a GiB to and a GiB from user memory per GiB (io_uring seen: $seen)" \
+				"to $to from $from per GiB"
+		done
+	fi
+done
+if has uring_send_zc serve && run_cell uzc --scenario serve --strategy uring_send_zc --size $N &&
+	need_ledger "$TMP/uzc.jsonl" uring_send_zc server "uring_send_zc serve ledger"; then
+	is "$(fig "$TMP/uzc.jsonl" uring_send_zc '.roles.server.ledger | "\(.bytes_to_user) \(.bytes_from_user) \(.zerocopy_not_copied)"')" \
+		"$N $N 0" "uring_send_zc serve on loopback: read into user memory, and every send copied after all (none not copied)"
+fi
+
 # ---- sockmap: the relay process is idle while the kernel relays ------------
 M=$((256 << 20))
 if ! has sockmap relay; then

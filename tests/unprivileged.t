@@ -58,6 +58,18 @@ for sc in "${SCENARIOS[@]}"; do
 		or (.metrics.perf | test("user"; "i") | not)) | "\(.strategy): perf=\(.metrics.perf) tracer=\(.roles[$r].tracer | type)"' \
 		"$out/results.jsonl" 2>&1 | head -n 5)
 	ok $([ -z "$bad" ]; echo $?) "$sc as nobody: the tested role has tracer figures, no role has BPF figures, perf is user-mode" "$bad"
+	# One ledger for every user: the tested role's ledger object is the
+	# tracer's, with every documented field a number; copy time is null
+	# with the reason, never zero.
+	bad=$(jq -r --arg r "$(tested_role "$sc")" '.roles[$r].ledger as $l |
+		select(($l | type) != "object" or $l.source != "tracer"
+		or ([$l.bytes_to_user, $l.bytes_from_user, $l.bytes_in_kernel, $l.zerocopy_not_copied,
+		     $l.calls.read, $l.calls.write, $l.calls.splice, $l.per_gib.bytes_to_user] | map(type == "number") | all | not)
+		or ([.roles[].cputime] | any(. != null))
+		or (.metrics.cputime | startswith("unavailable") | not))
+		| "\(.strategy): ledger=\($l | tostring | .[0:120]) cputime note=\(.metrics.cputime)"' \
+		"$out/results.jsonl" 2>&1 | head -n 5)
+	ok $([ -z "$bad" ]; echo $?) "$sc as nobody: the ledger object is the tracer's, every field a number; copy time null with its reason" "$bad"
 	# Which figures are null: paths, with role names folded into roles.*.
 	jq -r 'paths(. == null) | map(tostring) | join(".")' "$out/results.jsonl" |
 		sed -E 's/^roles\.[a-z_]+\./roles.*./' >>"$TMP/nulls"
