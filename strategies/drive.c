@@ -42,6 +42,25 @@ void xfer_end(const struct strategy *s, struct xfer *x)
 	x->begun = false;
 }
 
+int xfer_next(const struct strategy *s, struct xfer *x)
+{
+	int ret;
+
+	if (!x->begun)
+		return xfer_begin(s, x);
+	x->moved = 0;
+	x->failed_call = NULL;
+	x->wait[0].fd = x->wait[1].fd = -1;
+	if (s->rearm) {
+		ret = s->rearm(x);
+		if (ret != -ENOSPC)
+			return ret;
+		x->failed_call = NULL;
+	}
+	xfer_end(s, x);
+	return xfer_begin(s, x);
+}
+
 ssize_t xfer_drive(const struct strategy *s, struct xfer *x, volatile sig_atomic_t *stop)
 {
 	return xfer_drive_until(s, x, stop, UINT64_MAX);

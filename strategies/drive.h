@@ -27,6 +27,13 @@ void xfer_init(struct xfer *x, enum scenario sc, enum endpoint_kind in, enum end
 int xfer_begin(const struct strategy *s, struct xfer *x);
 /* Teardown and the state freed, once; nothing for a transfer never begun. */
 void xfer_end(const struct strategy *s, struct xfer *x);
+/*
+ * The next transfer on a begun x, whose last one ended: the caller has
+ * set in_fd, in_offset, total and block.  The strategy's rearm reuses
+ * what its setup made; without one (or when it does not fit) the old
+ * transfer ends and a new one begins.  0 or -errno, as xfer_begin.
+ */
+int xfer_next(const struct strategy *s, struct xfer *x);
 
 /*
  * Steps s->move until it says done, waiting in poll() on what the strategy

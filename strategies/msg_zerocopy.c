@@ -42,6 +42,7 @@ struct zc_state {
 	struct zc_tracker trk;
 	struct zc_buf ring[ZC_RING_MAX];
 	unsigned nbuf;		/* serve: buffers in the ring */
+	size_t block;		/* serve: each buffer's size */
 	unsigned char *mem;	/* serve: the ring's memory, nbuf * block */
 	size_t mem_len;
 	unsigned fill_i, send_i;	/* serve: next buffer to read into / to send */
@@ -72,6 +73,7 @@ static int zc_setup(struct xfer *x)
 		if (ret < 0)
 			return ret;
 		st->mem_len = st->nbuf * x->block;
+		st->block = x->block;
 		for (unsigned i = 0; i < st->nbuf; i++)
 			st->ring[i].data = st->mem + (size_t)i * x->block;
 	}
@@ -240,6 +242,30 @@ static ssize_t zc_move(struct xfer *x)
 	return r;
 }
 
+/*
+ * serve's next response on the same socket: the ring of buffers and the
+ * tracker stay (every send of the last response has completed, or it
+ * would not have ended); only the file position and the ring's indices
+ * start again.
+ */
+static int zc_rearm(struct xfer *x)
+{
+	struct zc_state *st = x->priv;
+
+	if (x->scenario != SC_SERVE || x->block > st->block)
+		return -ENOSPC;
+	if (st->trk.inflight)
+		return (int)io_fail(x, "zc_rearm", EBUSY);
+	/* The next range may come on the same descriptor: seek whatever the offset. */
+	if (lseek(x->in_fd, (off_t)x->in_offset, SEEK_SET) < 0)
+		return (int)io_fail(x, "lseek", errno);
+	for (unsigned i = 0; i < st->nbuf; i++)
+		st->ring[i].len = st->ring[i].sent = st->ring[i].pending = 0;
+	st->fill_i = st->send_i = 0;
+	st->consumed = 0;
+	return 0;
+}
+
 static void zc_teardown(struct xfer *x)
 {
 	struct zc_state *st = x->priv;
@@ -275,6 +301,7 @@ const struct strategy strategy_msg_zerocopy = {
 	.setup = zc_setup,
 	.move = zc_move,
 	.teardown = zc_teardown,
+	.rearm = zc_rearm,
 	.af_unix_why_not = "AF_UNIX sockets have no zero-copy send: setsockopt(SO_ZEROCOPY) is EOPNOTSUPP",
 	.waits_beyond_sockets = "it waits on the socket's error queue (POLLERR) for its zero-copy completions before reusing a buffer",
 };

@@ -151,6 +151,23 @@ static ssize_t readwrite_move(struct xfer *x)
 	return readwrite_deliver(x, st);
 }
 
+/* The next transfer from a file (serve's next response): the buffer stays, the progress starts again. */
+static int readwrite_rearm(struct xfer *x)
+{
+	struct readwrite_state *st = x->priv;
+
+	if (x->in_kind != EP_FILE || x->block > st->buf_len)
+		return -ENOSPC;
+	/* The next range may come on the same descriptor: seek whatever the offset. */
+	if (lseek(x->in_fd, (off_t)x->in_offset, SEEK_SET) < 0)
+		return (int)io_fail(x, "lseek", errno);
+	st->chunk = NULL;
+	st->chunk_len = st->sent_out = st->sent_out2 = 0;
+	st->consumed = 0;
+	st->eof = false;
+	return 0;
+}
+
 static void readwrite_teardown(struct xfer *x)
 {
 	struct readwrite_state *st = x->priv;
@@ -181,4 +198,5 @@ const struct strategy strategy_readwrite = {
 	.setup = readwrite_setup,
 	.move = readwrite_move,
 	.teardown = readwrite_teardown,
+	.rearm = readwrite_rearm,
 };

@@ -207,6 +207,17 @@ struct strategy {
 	/* Release what setup made.  Runs on every path, also after errors. */
 	void (*teardown)(struct xfer *x);
 	/*
+	 * Optional: begin the next transfer on what setup made, after one that
+	 * ended (move returned 0) — copylab serve's next response on a
+	 * kept-alive connection — instead of a teardown and a setup: an
+	 * io_uring ring or a ring of zero-copy buffers costs more to make than
+	 * a small response takes to send.  xfer_next has set the new in_fd,
+	 * in_offset, total and block and cleared the progress.  0; -ENOSPC when
+	 * what setup made does not fit (a larger block): the caller then tears
+	 * down and sets up anew; another negative errno on failure.
+	 */
+	int (*rearm)(struct xfer *x);
+	/*
 	 * NULL when the strategy works over AF_UNIX stream sockets as over
 	 * TCP; otherwise the one sentence why not (the support table is per
 	 * scenario; this is the transport's exception).  setup() refuses such

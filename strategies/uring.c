@@ -84,6 +84,7 @@ int uring_pipeline_open(struct xfer *x, struct uring_pipeline *p, const struct u
 		return (int)io_fail(x, "batch_option", EINVAL);
 	p->nslots = batch;
 	p->slot_size = slot_size;
+	p->setup_block = x->block;
 	p->in_file = x->in_kind == EP_FILE;
 	p->in_mem = x->in_kind == EP_MEMORY;
 	p->out_file = x->out_kind == EP_FILE;
@@ -125,6 +126,32 @@ void uring_pipeline_close(struct uring_pipeline *p)
 	p->ring_open = false;
 	io_buffer_free(p->mem, p->mem_len, p->x && p->x->tun.hugepages);
 	p->mem = NULL;
+}
+
+int uring_rearm(struct xfer *x)
+{
+	struct uring_pipeline *p = x->priv;
+
+	if (!p || !p->ring_open)
+		return -ENOSPC;
+	if (x->block > p->setup_block)
+		return -ENOSPC;
+	if (p->in_flight || p->out_flight || p->w != p->r)
+		return (int)io_fail(x, "io_uring_rearm", EBUSY);
+	for (unsigned i = 0; i < p->nslots; i++) {
+		struct uslot *s = &p->slot[i];
+
+		if (s->notifs || s->in_ops || s->out_ops)
+			return (int)io_fail(x, "io_uring_rearm", EBUSY);
+		s->off = s->len = s->out_done = s->want = 0;
+		s->st = US_FREE;
+	}
+	p->x = x;
+	p->r = p->w = 0;
+	p->in_next = 0;
+	p->in_eof = false;
+	p->in_base = p->in_file ? x->in_offset : 0;
+	return 0;
 }
 
 /* An SQE, submitting what is queued when the submission queue is full. */

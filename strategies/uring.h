@@ -76,6 +76,7 @@ struct uring_pipeline {
 	bool ring_open;
 	unsigned nslots;		/* the batch: slots, so operations in flight */
 	size_t slot_size;		/* bytes a slot holds */
+	size_t setup_block;		/* x->block at setup: a rearm may not ask for more */
 	unsigned in_max;		/* input operations in flight at most */
 	struct uslot slot[URING_MAX_SLOTS];
 	unsigned r, w;			/* next slot to fill / to drain (FIFO) */
@@ -97,6 +98,12 @@ struct uring_pipeline {
 int uring_pipeline_open(struct xfer *x, struct uring_pipeline *p, const struct uring_ops *ops,
 			size_t slot_size, bool with_buffers);
 void uring_pipeline_close(struct uring_pipeline *p);
+/*
+ * The strategies' rearm (strategy.h): the ring and the slots serve the
+ * next transfer of the same xfer once the last one ended; -ENOSPC for a
+ * larger block, -EBUSY if anything is still in flight.
+ */
+int uring_rearm(struct xfer *x);
 /* One step: reap, queue, submit (and wait in blocking mode). */
 ssize_t uring_pipeline_move(struct uring_pipeline *p);
 /* 0 if the running kernel's io_uring has opcode op, else -EOPNOTSUPP naming it. */
@@ -121,6 +128,7 @@ int uring_refuse_unix(struct xfer *x, int fd, const char *why_call);
 #define URING_SETUP(fn) (fn)
 #define URING_MOVE(fn) (fn)
 #define URING_TEARDOWN(fn) (fn)
+#define URING_REARM uring_rearm
 #else
 #define URING_OK { .why_not = URING_MISSING }
 #define URING_PRIV_SIZE 0
@@ -128,6 +136,7 @@ int uring_refuse_unix(struct xfer *x, int fd, const char *why_call);
 #define URING_SETUP(fn) uring_unbuilt_setup
 #define URING_MOVE(fn) uring_unbuilt_move
 #define URING_TEARDOWN(fn) uring_unbuilt_teardown
+#define URING_REARM NULL
 int uring_unbuilt_setup(struct xfer *x);
 ssize_t uring_unbuilt_move(struct xfer *x);
 void uring_unbuilt_teardown(struct xfer *x);

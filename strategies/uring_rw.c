@@ -79,5 +79,6 @@ const struct strategy strategy_uring_rw = {
 	.setup = URING_SETUP(rw_setup),
 	.move = URING_MOVE(rw_move),
 	.teardown = URING_TEARDOWN(rw_teardown),
+	.rearm = URING_REARM,
 	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions",
 };

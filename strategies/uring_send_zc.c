@@ -91,6 +91,7 @@ const struct strategy strategy_uring_send_zc = {
 	.setup = URING_SETUP(szc_setup),
 	.move = URING_MOVE(szc_move),
 	.teardown = URING_TEARDOWN(szc_teardown),
+	.rearm = URING_REARM,
 	.af_unix_why_not = "AF_UNIX sockets do not support zero-copy sends: IORING_OP_SEND_ZC fails with EOPNOTSUPP",
 	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions and notifications",
 };

@@ -120,6 +120,7 @@ const struct strategy strategy_uring_splice = {
 	.setup = URING_SETUP(sp_setup),
 	.move = URING_MOVE(sp_move),
 	.teardown = URING_TEARDOWN(sp_teardown),
+	.rearm = URING_REARM,
 	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions",
 	/* The bytes stay in pipes: copylab's tools give it splice's 1 MiB calls and pipes. */
 	.no_user_buffer = true,

@@ -57,7 +57,14 @@ struct conn {
 	char head[SERVE_HEAD_MAX + 128];	/* head, and an error's small body */
 	size_t head_len, head_sent;
 	bool keep_alive;
-	struct xfer x;			/* the body; x.begun while one is in progress */
+	/*
+	 * The body's transfer.  It stays begun between responses on a
+	 * kept-alive connection, so a strategy with a rearm (io_uring's ring,
+	 * msg_zerocopy's buffers) sets up once per connection, as the harness
+	 * does once per transfer; body_live says whether a body is going.
+	 */
+	struct xfer x;
+	bool body_live;
 	uint32_t zc_next_seq;	/* the socket's, kept between responses (struct xfer) */
 	int file_fd;
 	uint64_t body_len;
@@ -102,14 +109,19 @@ static void conn_drop_wait(struct server *sv, struct conn *c)
 	}
 }
 
-static void conn_end_body(struct server *sv, struct conn *c)
+/*
+ * The body is over.  keep: it ended whole, so the strategy's state may
+ * serve the next response; otherwise (an error, the connection closing)
+ * it is torn down.
+ */
+static void conn_end_body(struct server *sv, struct conn *c, bool keep)
 {
 	conn_drop_wait(sv, c);
-	if (c->x.begun) {
+	c->body_live = false;
+	/* The socket keeps counting its zero-copy sends across responses. */
+	c->zc_next_seq = c->x.zc_next_seq;
+	if (c->x.begun && !(keep && sv->srv.spec.s->rearm))
 		xfer_end(sv->srv.spec.s, &c->x);
-		/* The socket keeps counting its zero-copy sends across responses. */
-		c->zc_next_seq = c->x.zc_next_seq;
-	}
 	if (c->file_fd >= 0) {
 		close(c->file_fd);
 		c->file_fd = -1;
@@ -120,7 +132,7 @@ static void conn_close(struct server *sv, struct conn *c)
 {
 	if (c->ec.dead)
 		return;
-	conn_end_body(sv, c);
+	conn_end_body(sv, c, false);
 	ev_del(sv->srv.ep, c->h.fd);
 	close(c->h.fd);
 	c->h.fd = -1;
@@ -334,16 +346,22 @@ static int start_body(struct server *sv, struct conn *c, uint64_t first, uint64_
 	int ret;
 
 	/* No call needs more than the body: a small file gets a small buffer. */
-	xfer_init(x, SC_SERVE, EP_FILE, EP_SOCKET, count < sv->srv.block ? (size_t)count : sv->srv.block, &sv->srv.spec.tun);
-	x->zc_next_seq = c->zc_next_seq;
+	size_t block = count < sv->srv.block ? (size_t)count : sv->srv.block;
+
+	if (!x->begun) {
+		xfer_init(x, SC_SERVE, EP_FILE, EP_SOCKET, block, &sv->srv.spec.tun);
+		x->zc_next_seq = c->zc_next_seq;
+		x->out_fd = c->h.fd;
+		x->tun.nonblock = true;
+	}
 	x->in_fd = c->file_fd;
-	x->out_fd = c->h.fd;
 	x->total = count;
 	x->in_offset = first;
-	x->tun.nonblock = true;
-	ret = xfer_begin(sv->srv.spec.s, x);
+	x->block = block;
+	ret = xfer_next(sv->srv.spec.s, x);
 	if (!x->begun)
 		return ret;
+	c->body_live = true;
 	if (ret < 0 && !sv->srv.quiet)
 		fprintf(stderr, "copylab serve: %s: setup failed in %s: %s\n", sv->srv.spec.s->name,
 			x->failed_call ? x->failed_call : "?", strerror(-ret));
@@ -404,7 +422,7 @@ static void handle_request(struct server *sv, struct conn *c, const struct http_
 	c->file_fd = fd;
 	c->body_len = count;
 	if (start_body(sv, c, first, count) < 0) {
-		conn_end_body(sv, c);
+		conn_end_body(sv, c, false);
 		respond_error(sv, c, 500, head_only, NULL, true);
 	}
 }
@@ -449,8 +467,8 @@ static void wait_for_strategy(struct server *sv, struct conn *c)
 
 static void response_done(struct server *sv, struct conn *c)
 {
-	log_response(sv, c, c->x.begun ? c->x.moved : (c->head_len > 0 ? c->body_len : 0));
-	conn_end_body(sv, c);
+	log_response(sv, c, c->body_live ? c->x.moved : (c->head_len > 0 ? c->body_len : 0));
+	conn_end_body(sv, c, true);
 	c->log_req[0] = '\0';
 	if (!c->keep_alive) {
 		conn_linger(sv, c);
@@ -471,7 +489,7 @@ static void conn_send(struct server *sv, struct conn *c)
 	while (c->head_sent < c->head_len) {
 		/* MSG_MORE: the head leaves with the body's first bytes. */
 		ssize_t n = send(c->h.fd, c->head + c->head_sent, c->head_len - c->head_sent,
-				 MSG_NOSIGNAL | (c->x.begun ? MSG_MORE : 0));
+				 MSG_NOSIGNAL | (c->body_live ? MSG_MORE : 0));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -486,7 +504,7 @@ static void conn_send(struct server *sv, struct conn *c)
 		c->head_sent += (size_t)n;
 		c->since_ms = ev_now_ms();
 	}
-	if (!c->x.begun) {
+	if (!c->body_live) {
 		response_done(sv, c);
 		return;
 	}
@@ -601,7 +619,7 @@ static void conn_linger_read(struct server *sv, struct conn *c)
  */
 static bool errqueue_only(struct conn *c)
 {
-	return c->x.begun && ev_socket_error(c->h.fd) == 0;
+	return c->body_live && ev_socket_error(c->h.fd) == 0;
 }
 
 static void conn_event(struct server *sv, struct conn *c, uint32_t ev)
@@ -613,7 +631,7 @@ static void conn_event(struct server *sv, struct conn *c, uint32_t ev)
 		break;
 	case CS_SEND:
 		if ((ev & EPOLLERR) && !(ev & EPOLLOUT) && !errqueue_only(c)) {
-			log_response(sv, c, c->x.begun ? c->x.moved : 0);
+			log_response(sv, c, c->body_live ? c->x.moved : 0);
 			conn_close(sv, c);
 			break;
 		}
@@ -685,7 +703,7 @@ static void serve_conn_sweep(struct ev_server *srv, struct ev_conn *ec, int64_t 
 		break;
 	case CS_SEND:
 		if (now - c->since_ms > srv->idle_timeout_ms) {
-			log_response(sv, c, c->x.begun ? c->x.moved : 0);
+			log_response(sv, c, c->body_live ? c->x.moved : 0);
 			conn_close(sv, c);
 		}
 		break;
