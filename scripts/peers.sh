@@ -14,23 +14,30 @@
 # DIR/peers.jsonl (schema copylab.peer/1, docs/tools.md), configs and logs
 # in DIR, servers stopped on every exit.
 #
+# wrk: every serve strategy of copylab serve beside nginx (sendfile on and
+# off) under wrk, on a 64 KiB and a 1 MiB file, with 1 and 16 connections:
+# requests per second and the server's CPU per request, paired with copylab
+# serve sendfile round by round (DIR/peers-wrk.jsonl, copylab.peer-wrk/1).
+#
 # usage: scripts/peers.sh [--out DIR] [--size N] [--reps N] [--only KINDS]
-#                         [--serve LABELS] [--relay LABELS] [--no-install] [--no-probe]
+#                         [--serve LABELS] [--relay LABELS] [--wrk-seconds N]
+#                         [--no-install] [--no-probe]
 #   --out DIR      results directory (default results/peers-UTCDATE)
 #   --size N       bytes per transfer, with K/M/G (default 1G)
 #   --reps N       rounds: each server measured once per round (default 5)
 #   --no-install   do not apt-get missing peers (skip them instead)
-#   --only KINDS   some of serve,relay,send,copy (default all four)
+#   --only KINDS   some of serve,relay,send,copy,wrk (default all five)
 #   --serve LABELS copylab serve's strategies, comma-separated (default sendfile,splice,readwrite)
 #   --relay LABELS copylab relay's strategies, comma-separated, options allowed
 #                  (default splice,readwrite,sockmap; e.g. uring_splice:pipe=1M)
+#   --wrk-seconds N  seconds of each wrk measurement (default 2)
 #   --no-probe     do not count each server's BPF copy ledger (copylab probe)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COPYLAB=${COPYLAB:-$ROOT/copylab}
-OUT="" SIZE_S=1G REPS=5 INSTALL=1 PROBE=1
-ONLY=serve,relay,send,copy SERVE_LABELS=sendfile,splice,readwrite RELAY_LABELS=splice,readwrite,sockmap
+OUT="" SIZE_S=1G REPS=5 INSTALL=1 PROBE=1 WRK_S=2 WRK_LABELS=""
+ONLY=serve,relay,send,copy,wrk SERVE_LABELS=sendfile,splice,readwrite RELAY_LABELS=splice,readwrite,sockmap
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) OUT=$2; shift 2 ;;
@@ -41,9 +48,11 @@ while [ $# -gt 0 ]; do
 	--no-probe) PROBE=0; shift ;;
 	--only) ONLY=$2; shift 2
 		for k in ${ONLY//,/ }; do
-			case $k in serve|relay|send|copy) ;; *) echo "peers.sh: --only '$k' is not one of serve, relay, send, copy" >&2; exit 2 ;; esac
+			case $k in serve|relay|send|copy|wrk) ;; *) echo "peers.sh: --only '$k' is not one of serve, relay, send, copy, wrk" >&2; exit 2 ;; esac
 		done ;;
-	--serve) SERVE_LABELS=$2; shift 2 ;;
+	--serve) SERVE_LABELS=$2; WRK_LABELS=$2; shift 2 ;;
+	--wrk-seconds) WRK_S=$2; shift 2
+		case $WRK_S in ''|*[!0-9]*|0) echo "peers.sh: --wrk-seconds '$WRK_S' is not a whole number of seconds (1 or more)" >&2; exit 2 ;; esac ;;
 	--relay) RELAY_LABELS=$2; shift 2 ;;
 	-h|--help) sed -n '/^# usage:/,/^set /{/^set /d; s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 	*) echo "peers.sh: unknown argument '$1'" >&2; exit 2 ;;
@@ -471,6 +480,106 @@ cp_row() {
 	rm -f "$OUT/copy.bin"
 }
 
+# --- wrk: requests per second from every serve strategy, beside nginx ----------------------
+# The servers of the wrk rows: WNAMES[i] its label, WPIDS[i] its pid, WURLS[i] its base URL.
+WNAMES=() WPIDS=() WURLS=()
+WRK_FILES="65536 1048576"
+WRK_CONNS="1 16"
+WREC=$OUT/peers-wrk.jsonl
+
+# wrk_servers: nginx sendfile on and off, and copylab serve with every serve
+# strategy this build and user can run (--serve LABELS narrows it).
+wrk_servers() {
+	local i n st labels=$WRK_LABELS
+	for f in $WRK_FILES; do head -c "$f" /dev/urandom >"$OUT/www/wrk-$f.bin"; done
+	if command -v nginx >/dev/null; then
+		n=${#NAMES[@]}
+		start_nginx on
+		start_nginx off
+		for i in $(seq "$n" $((${#NAMES[@]} - 1))); do
+			WNAMES+=("${NAMES[$i]}") WPIDS+=("${SPIDS[$i]}") WURLS+=("${TARGETS[$i]%/data.bin}")
+		done
+		NAMES=("${NAMES[@]:0:$n}") SPIDS=("${SPIDS[@]:0:$n}") KINDS=("${KINDS[@]:0:$n}") TARGETS=("${TARGETS[@]:0:$n}")
+	fi
+	[ -n "$labels" ] || labels=$("$COPYLAB" list --json | jq -r --argjson root "$([ "$(id -u)" = 0 ] && echo true || echo false)" \
+		'.strategies[] | select(.scenarios.serve.ok and .role_replaced_by == null and ($root or .needs_privilege == null)) | .name' | paste -sd,)
+	for st in ${labels//,/ }; do
+		n=${#NAMES[@]}
+		start_copylab_serve "$st"
+		[ ${#NAMES[@]} -gt "$n" ] || continue
+		WNAMES+=("${NAMES[$n]}") WPIDS+=("${SPIDS[$n]}") WURLS+=("${TARGETS[$n]%/data.bin}")
+		NAMES=("${NAMES[@]:0:$n}") SPIDS=("${SPIDS[@]:0:$n}") KINDS=("${KINDS[@]:0:$n}") TARGETS=("${TARGETS[@]:0:$n}")
+	done
+}
+
+# wrk_one NAME PID URL FILE CONNS REP: one wrk run, one copylab.peer-wrk/1 record.
+wrk_one() {
+	local name=$1 pid=$2 url=$3 file=$4 conns=$5 rep=$6 a b out req rps bps errs verify
+	verify=$(curl -sS --max-time 30 "$url/wrk-$file.bin" | cmp -s - "$OUT/www/wrk-$file.bin" && echo ok || echo mismatch)
+	a=$(cpu_s "$pid")
+	out=$(wrk -t1 -c"$conns" -d"${WRK_S}s" "$url/wrk-$file.bin" 2>&1)
+	b=$(cpu_s "$pid")
+	req=$(awk '/ requests in /{print $1}' <<<"$out")
+	rps=$(awk '/^Requests\/sec:/{print $2}' <<<"$out")
+	errs=$(awk '/Non-2xx or 3xx responses:/{n += $NF} /Socket errors:/{gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
+	bps=$(awk -v r="${rps:-0}" -v f="$file" 'BEGIN { printf "%.0f", r * f }')
+	jq -cn --arg st "$name" --argjson file "$file" --argjson conns "$conns" --argjson rep "$rep" \
+		--argjson secs "$WRK_S" --argjson req "${req:-0}" --argjson rps "${rps:-0}" --argjson bps "$bps" \
+		--argjson errs "$errs" --arg verify "$verify" --argjson cpu "$(cpu_delta "$a" "$b" 3)" \
+		--arg tool "wrk $(wrk --version 2>&1 | head -n 1 | awk '{print $2}')" '
+		{ schema: "copylab.peer-wrk/1", strategy: $st, file_bytes: $file, conns: $conns, rep: $rep,
+		  seconds: $secs, requests: $req, requests_per_s: $rps, bytes_per_s: $bps, errors: $errs,
+		  verify: $verify, verified: ($verify == "ok" and $errs == 0 and $req > 0),
+		  server_cpu_s: $cpu, server_cpu_per_request_us: (if $req > 0 then $cpu / $req * 1e6 else null end),
+		  tool: $tool }' >>"$WREC"
+}
+
+# wrk_rounds: as measure_rounds, each round every server once per file and connection count.
+wrk_rounds() {
+	local n=${#WNAMES[@]} r k i f c
+	: >"$WREC"
+	command -v wrk >/dev/null || { echo "peers.sh: wrk is not installed: no wrk rows" >&2; return 0; }
+	for r in $(seq "$REPS"); do
+		for f in $WRK_FILES; do
+			for c in $WRK_CONNS; do
+				for k in $(seq 0 $((n - 1))); do
+					i=$(( (k + r - 1) % n ))
+					wrk_one "${WNAMES[$i]}" "${WPIDS[$i]}" "${WURLS[$i]}" "$f" "$c" "$r"
+				done
+			done
+		done
+	done
+}
+
+# wrk_summary: per server, file and connections the median requests/s, and
+# each one's ratio to copylab serve sendfile paired round by round.
+wrk_summary() {
+	[ -s "$WREC" ] || return 0
+	jq -s '
+		def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+			    else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+		. as $all |
+		{ schema: "copylab.peer-wrk-summary/1",
+		  rows: [ group_by([.strategy, .file_bytes, .conns])[] | . as $g | $g[0] as $h |
+			{ strategy: $h.strategy, file_bytes: $h.file_bytes, conns: $h.conns, rounds: length,
+			  verified: all(.verified),
+			  requests_per_s: (map(.requests_per_s) | median),
+			  server_cpu_per_request_us: (map(.server_cpu_per_request_us | select(. != null)) | median),
+			  vs_sendfile: ([ $g[] | . as $x | ($all[] | select(.strategy == "copylab:serve-sendfile"
+					and .file_bytes == $x.file_bytes and .conns == $x.conns and .rep == $x.rep
+					and .requests_per_s > 0)) | $x.requests_per_s / .requests_per_s ] | median) } ] }' \
+		"$WREC" >"$OUT/peers-wrk-summary.json.tmp" && mv "$OUT/peers-wrk-summary.json.tmp" "$OUT/peers-wrk-summary.json"
+	printf '\nwrk against each server (loopback, %s s a run, medians over %s rounds; x sendfile paired by round):\n' "$WRK_S" "$REPS"
+	printf '%-34s %8s %6s %10s %12s %12s %9s\n' strategy file conns "req/s" "x sendfile" "CPU us/req" verified
+	jq -r '.rows[] | [.strategy, (if .file_bytes >= 1048576 then "\(.file_bytes / 1048576)M" else "\(.file_bytes / 1024)K" end),
+		.conns, (.requests_per_s | round), (if .vs_sendfile then (.vs_sendfile * 100 | round / 100) else "-" end),
+		(if .server_cpu_per_request_us then (.server_cpu_per_request_us | round) else "-" end), .verified] | @tsv' \
+		"$OUT/peers-wrk-summary.json" | sort -t$'\t' -k2,2 -k3,3n -k1,1 |
+		while IFS=$'\t' read -r st f c r x u v; do
+			printf '%-34s %8s %6s %10s %12s %12s %9s\n' "$st" "$f" "$c" "$r" "$x" "$u" "$v"
+		done
+}
+
 # --- run ---------------------------------------------------------------------------------
 wants() { case ,$ONLY, in *,$1,*) return 0 ;; esac; return 1; }
 command -v bc >/dev/null || { echo "peers.sh: bc is needed" >&2; exit 1; }
@@ -491,14 +600,17 @@ if { wants relay || wants send; } && command -v iperf3 >/dev/null && start_iperf
 	# so the machine's CPU per GiB is its figure.
 	for l in ${RELAY_LABELS//,/ }; do start_copylab_relay "$l"; done
 fi
+wants wrk && wrk_servers
 measure_rounds
+wants wrk && wrk_rounds
 if [ -n "$IPERF_PORT" ] && wants send; then
 	iperf_direct_row ""
 	iperf_direct_row -Z
 fi
 wants copy && cp_row
 cleanup
-rm -f "$OUT/.ctime" "$OUT/.ledger.json" "$FILE"
+rm -f "$OUT/.ctime" "$OUT/.ledger.json" "$FILE" "$OUT"/www/wrk-*.bin
+wrk_summary
 
 # --- the figures and the ratios -------------------------------------------------------------
 # peers-summary.json: per label the median, min and max of every figure, and

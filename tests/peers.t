@@ -44,6 +44,26 @@ is "$(jq -r '.scenario' "$TMP/only/peers.jsonl" | sort -u | paste -sd' ')" "serv
 is "$(jq -r 'select(.strategy_base == "copylab") | .strategy' "$TMP/only/peers.jsonl" | paste -sd' ')" \
 	"copylab:serve-splice" "--serve splice: copylab serve's one row, with that strategy"
 
+# --only wrk: wrk against each server, two files x two connection counts per round.
+if command -v wrk >/dev/null; then
+	rc=0
+	COPYLAB="$COPYLAB" timeout -k 5 120 "$PEERS" --no-install --out "$TMP/wrk" --size 1M --reps 1 --only wrk \
+		--serve sendfile,readwrite --wrk-seconds 1 >"$TMP/wrk.out" 2>"$TMP/wrk.err" || rc=$?
+	ok "$rc" "peers.sh --only wrk exits 0" "$(diag_file "$TMP/wrk.err" 5)"
+	W=$TMP/wrk/peers-wrk.jsonl
+	check "peers-wrk.jsonl: every line is a JSON object" jsonl_valid "$W"
+	is "$(jq -r 'select(.schema == "copylab.peer-wrk/1" and .verified and .requests > 0 and .server_cpu_s >= 0)
+		| "\(.strategy) \(.file_bytes) \(.conns)"' "$W" | grep -c '^copylab:')" 8 \
+		"wrk: copylab serve sendfile and readwrite, 64 KiB and 1 MiB files, 1 and 16 connections, each verified" \
+		"$(head -c 600 "$W")"
+	is "$(jq -r '.rows[] | select(.strategy == "copylab:serve-sendfile") | .vs_sendfile' "$TMP/wrk/peers-wrk-summary.json" | sort -u | paste -sd' ')" \
+		"1" "wrk summary: sendfile against itself, paired by round, is 1"
+	ok $(grep -q 'x sendfile' "$TMP/wrk.out"; echo $?) "wrk: the table is printed" "$(tail -n 5 "$TMP/wrk.out")"
+	peers_bad "--wrk-seconds 0 is refused" "--wrk-seconds '0' is not" --out "$TMP/badrun" --wrk-seconds 0
+else
+	skip "wrk is not installed" "peers.sh wrk rows"
+fi
+
 TAG=$(tag_new)
 at_exit "kill_tagged $TAG"
 RUN=$TMP/run
