@@ -4,9 +4,11 @@
  * (claims_table.c), each measured on this machine and given a verdict.
  * The cells run as child processes of `copylab run ... --json --out
  * DIR/claims-N` (the same code path a user runs by hand) and are read back
- * through harness/results/.  Two claims are also decided by small direct
- * checks of the kernel, here (a splice and a sendfile between sockets, an
- * unaligned vmsplice with SPLICE_F_GIFT).
+ * through harness/results/.  A cell whose deciding paired ratio still
+ * includes 1.0 runs again with more repetitions, merged into its records,
+ * until the ratio is decided or the cap is reached.  Two claims are also
+ * decided by small direct checks of the kernel, here (a splice and a
+ * sendfile between sockets, an unaligned vmsplice with SPLICE_F_GIFT).
  */
 #include "harness/cli/cli.h"
 #include "harness/model/base.h"

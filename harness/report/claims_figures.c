@@ -275,10 +275,17 @@ struct sys_ratio system_ratio(struct judgement *j, struct crcell *c, const char 
 		resolution_of(c, a, b, bytes, &total, &missing, &unresolved, &ticks);
 	s.p = paired_ratio_of(c, a, b, bytes, fig_system_cpu, NULL);
 	if (unresolved) {
+		char t[64] = "";
+
+		if (!isnan(ticks))
+			snprintf(t, sizeof(t), " rests on %.0f /proc/stat ticks (median), fewer than 20:", ticks);
 		s.state = SYS_UNRESOLVED;
-		snprintf(s.why, sizeof(s.why), "%d of %d repetitions' system-wide CPU rests on %.0f /proc/stat ticks "
-			 "(median), fewer than 20: too coarse to decide", unresolved, total, ticks);
-	} else if (missing || !total) {
+		snprintf(s.why, sizeof(s.why), "%d of %d repetitions' system-wide CPU%s too coarse to decide",
+			 unresolved, total, *t ? t : " is unresolved:");
+	} else if (!total) {
+		s.state = SYS_MISSING;
+		snprintf(s.why, sizeof(s.why), "no usable records of %s and %s", a, b);
+	} else if (missing) {
 		s.state = SYS_MISSING;
 		snprintf(s.why, sizeof(s.why), "the records do not say whether their system-wide CPU is resolved "
 			 "(no system_cpu.resolved: a copylab before it)");

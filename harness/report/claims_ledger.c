@@ -46,7 +46,7 @@ void ledger_print(FILE *out, const struct ledger_entry *e, size_t n)
 		}
 		fprintf(out, "    figure: %s\n    expected: %s\n", c->figure, c->expectation);
 		if (*j->construction)
-			fprintf(out, "    by construction: %s\n", j->construction);
+			fprintf(out, "    not measured: %s\n", j->construction);
 		/* A reason why it cannot be measured goes in brackets, any other after a dash. */
 		fprintf(out, "    measured: %s\n    VERDICT: %s%s%s%s\n\n", j->measurement, v,
 			*j->why ? (j->verdict == V_CANNOT ? " (" : " — ") : "", j->why,
@@ -76,7 +76,7 @@ char *ledger_markdown(const struct ledger_run *r, const struct ledger_entry *e, 
 		cr_append(&md, "\n## %zu. %s\n\n%s\n\n- source: %s\n- cells:\n\n```sh\n%s\n```\n\n- figure: %s\n"
 			"- expected: %s\n", i + 1, c->id, c->statement, c->source, e[i].cells, c->figure, c->expectation);
 		if (*j->construction)
-			cr_append(&md, "- by construction: %s\n", j->construction);
+			cr_append(&md, "- not measured: %s\n", j->construction);
 		cr_append(&md, "- measured: %s\n- **verdict: %s**%s%s\n", j->measurement, v, *j->why ? " — " : "", j->why);
 		free(v);
 	}
