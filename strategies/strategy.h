@@ -83,6 +83,7 @@ struct zerocopy_counters {
 	uint64_t completions;	/* notifications reaped */
 	uint64_t copied;	/* of those sends, ones the kernel copied */
 	uint64_t bytes_copied;	/* their bytes, where known */
+	uint64_t bytes;		/* bytes the zero-copy sends took, copied or not */
 };
 
 /*

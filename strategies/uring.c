@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The io_uring slot pipeline shared by uring_rw, uring_splice and
- * uring_send_zc (the model and its waiting rule are in uring.h).
+ * uring_send_zc (the model and its waiting rule are in uring.h); without
+ * liburing, the calls that refuse in their place.
  */
 #include "uring.h"
-
-#ifdef HAVE_LIBURING
-
 #include "io.h"
 
 #include <errno.h>
+
+#ifdef HAVE_LIBURING
+
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -257,8 +258,10 @@ static int on_output(struct uring_pipeline *p, unsigned i, const struct io_uring
 	}
 	if (res == 0 && s->len > s->out_done)
 		return (int)io_fail(x, p->out_name, EIO);
-	if (p->ops->zc)
+	if (p->ops->zc) {
 		x->zc.sends++;
+		x->zc.bytes += (uint64_t)res;
+	}
 	if ((size_t)res < s->len - s->out_done)
 		x->io.short_ops++;
 	s->out_done += (size_t)res;
@@ -430,6 +433,22 @@ ssize_t uring_pipeline_move(struct uring_pipeline *p)
 	/* The ring's fd polls readable once a completion is posted. */
 	io_wait(x, p->ring.ring_fd, POLLIN);
 	return -EAGAIN;
+}
+
+#else /* !HAVE_LIBURING */
+
+int uring_unbuilt_setup(struct xfer *x)
+{
+	return (int)io_fail(x, "built_without_liburing", EOPNOTSUPP);
+}
+
+ssize_t uring_unbuilt_move(struct xfer *x)
+{
+	return io_fail(x, "built_without_liburing", EOPNOTSUPP);
+}
+
+void uring_unbuilt_teardown(struct xfer *x)
+{
 }
 
 #endif /* HAVE_LIBURING */

@@ -108,4 +108,29 @@ int uring_refuse_unix(struct xfer *x, int fd, const char *why_call);
 
 #define URING_MISSING "built without liburing (install liburing-dev and rebuild)"
 
+/*
+ * A uring_* strategy's table, built with liburing or without: without it,
+ * every scenario the strategy supports says why it cannot run
+ * (URING_MISSING), and its calls are the uring_unbuilt_* ones, which only
+ * refuse.
+ */
+#ifdef HAVE_LIBURING
+#define URING_OK { .ok = true }
+#define URING_PRIV_SIZE sizeof(struct uring_pipeline)
+#define URING_TUNABLES(t) (t)
+#define URING_SETUP(fn) (fn)
+#define URING_MOVE(fn) (fn)
+#define URING_TEARDOWN(fn) (fn)
+#else
+#define URING_OK { .why_not = URING_MISSING }
+#define URING_PRIV_SIZE 0
+#define URING_TUNABLES(t) 0
+#define URING_SETUP(fn) uring_unbuilt_setup
+#define URING_MOVE(fn) uring_unbuilt_move
+#define URING_TEARDOWN(fn) uring_unbuilt_teardown
+int uring_unbuilt_setup(struct xfer *x);
+ssize_t uring_unbuilt_move(struct xfer *x);
+void uring_unbuilt_teardown(struct xfer *x);
+#endif
+
 #endif

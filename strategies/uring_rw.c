@@ -59,46 +59,25 @@ static void rw_teardown(struct xfer *x)
 		uring_pipeline_close(x->priv);
 }
 
-#define RW_OK { .ok = true }
-#define RW_PRIV sizeof(struct uring_pipeline)
-#define RW_TUNABLES (TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_HUGEPAGES)
-#else
-#define RW_OK { .why_not = URING_MISSING }
-#define RW_PRIV 0
-#define RW_TUNABLES 0
-/* Not built: the support table says why; the functions only refuse. */
-static int rw_setup(struct xfer *x)
-{
-	return (int)io_fail(x, "built_without_liburing", EOPNOTSUPP);
-}
-
-static ssize_t rw_move(struct xfer *x)
-{
-	return io_fail(x, "built_without_liburing", EOPNOTSUPP);
-}
-
-static void rw_teardown(struct xfer *x)
-{
-}
-#endif
+#endif /* HAVE_LIBURING */
 
 const struct strategy strategy_uring_rw = {
 	.name = "uring_rw",
 	.summary = "io_uring READ/RECV into user buffers and WRITE/SEND out of them: readwrite's copies, batched syscalls",
 	.support = {
-		[SC_SERVE] = RW_OK,
+		[SC_SERVE] = URING_OK,
 		[SC_SEND] = { .why_not = "the payload is in memory already: a ring of SENDs is uring_send_zc's case (or readwrite's)" },
-		[SC_RELAY] = RW_OK,
+		[SC_RELAY] = URING_OK,
 		[SC_FANOUT] = { .why_not = "each slot of this pipeline drains to one output; fanout's second copy is tee's or readwrite's" },
-		[SC_STORE] = RW_OK,
-		[SC_COPY] = RW_OK,
+		[SC_STORE] = URING_OK,
+		[SC_COPY] = URING_OK,
 		[SC_ECHO] = { .why_not = "echo is one request at a time: a ring in flight gains nothing over readwrite there" },
 		[SC_PIPE] = { .why_not = "the input is application memory: there is nothing to READ (use readwrite or vmsplice)" },
 	},
-	.tunables = RW_TUNABLES,
-	.priv_size = RW_PRIV,
-	.setup = rw_setup,
-	.move = rw_move,
-	.teardown = rw_teardown,
+	.tunables = URING_TUNABLES(TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_HUGEPAGES),
+	.priv_size = URING_PRIV_SIZE,
+	.setup = URING_SETUP(rw_setup),
+	.move = URING_MOVE(rw_move),
+	.teardown = URING_TEARDOWN(rw_teardown),
 	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions",
 };

@@ -68,28 +68,7 @@ static void szc_teardown(struct xfer *x)
 		uring_pipeline_close(x->priv);
 }
 
-#define SZC_OK { .ok = true }
-#define SZC_PRIV sizeof(struct uring_pipeline)
-#define SZC_TUNABLES (TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_HUGEPAGES)
-#else
-#define SZC_OK { .why_not = URING_MISSING }
-#define SZC_PRIV 0
-#define SZC_TUNABLES 0
-/* Not built: the support table says why; the functions only refuse. */
-static int szc_setup(struct xfer *x)
-{
-	return (int)io_fail(x, "built_without_liburing", EOPNOTSUPP);
-}
-
-static ssize_t szc_move(struct xfer *x)
-{
-	return io_fail(x, "built_without_liburing", EOPNOTSUPP);
-}
-
-static void szc_teardown(struct xfer *x)
-{
-}
-#endif
+#endif /* HAVE_LIBURING */
 
 #define SZC_SOCKET_OUT "SEND_ZC sends to a socket; this output is not one"
 #define SZC_MEMORY_IN "SEND_ZC sends user memory; a socket input would first be copied in by a recv (use uring_splice)"
@@ -98,8 +77,8 @@ const struct strategy strategy_uring_send_zc = {
 	.name = "uring_send_zc",
 	.summary = "io_uring SEND_ZC: zero-copy sends whose buffers are reused only after their notification CQE",
 	.support = {
-		[SC_SERVE] = SZC_OK,
-		[SC_SEND] = SZC_OK,
+		[SC_SERVE] = URING_OK,
+		[SC_SEND] = URING_OK,
 		[SC_RELAY] = { .why_not = SZC_MEMORY_IN },
 		[SC_FANOUT] = { .why_not = SZC_MEMORY_IN },
 		[SC_STORE] = { .why_not = SZC_SOCKET_OUT },
@@ -107,11 +86,11 @@ const struct strategy strategy_uring_send_zc = {
 		[SC_ECHO] = { .why_not = SZC_MEMORY_IN },
 		[SC_PIPE] = { .why_not = SZC_SOCKET_OUT },
 	},
-	.tunables = SZC_TUNABLES,
-	.priv_size = SZC_PRIV,
-	.setup = szc_setup,
-	.move = szc_move,
-	.teardown = szc_teardown,
+	.tunables = URING_TUNABLES(TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_HUGEPAGES),
+	.priv_size = URING_PRIV_SIZE,
+	.setup = URING_SETUP(szc_setup),
+	.move = URING_MOVE(szc_move),
+	.teardown = URING_TEARDOWN(szc_teardown),
 	.af_unix_why_not = "AF_UNIX sockets do not support zero-copy sends: IORING_OP_SEND_ZC fails with EOPNOTSUPP",
 	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions and notifications",
 };

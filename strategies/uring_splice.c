@@ -100,47 +100,26 @@ static void sp_teardown(struct xfer *x)
 			io_pipe_close(p->slot[i].pipe);
 }
 
-#define SP_OK { .ok = true }
-#define SP_PRIV sizeof(struct uring_pipeline)
-#define SP_TUNABLES (TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_PIPE_SIZE | TUN_MORE | TUN_MOVE)
-#else
-#define SP_OK { .why_not = URING_MISSING }
-#define SP_PRIV 0
-#define SP_TUNABLES 0
-/* Not built: the support table says why; the functions only refuse. */
-static int sp_setup(struct xfer *x)
-{
-	return (int)io_fail(x, "built_without_liburing", EOPNOTSUPP);
-}
-
-static ssize_t sp_move(struct xfer *x)
-{
-	return io_fail(x, "built_without_liburing", EOPNOTSUPP);
-}
-
-static void sp_teardown(struct xfer *x)
-{
-}
-#endif
+#endif /* HAVE_LIBURING */
 
 const struct strategy strategy_uring_splice = {
 	.name = "uring_splice",
 	.summary = "io_uring SPLICE input into a pipe and the pipe into the output: splice's path, submitted as SQEs",
 	.support = {
-		[SC_SERVE] = SP_OK,
+		[SC_SERVE] = URING_OK,
 		[SC_SEND] = { .why_not = "splice moves data between descriptors; application memory can only enter a pipe through vmsplice" },
-		[SC_RELAY] = SP_OK,
+		[SC_RELAY] = URING_OK,
 		[SC_FANOUT] = { .why_not = "splice moves each byte to one place; the second output needs tee" },
-		[SC_STORE] = SP_OK,
-		[SC_COPY] = SP_OK,
+		[SC_STORE] = URING_OK,
+		[SC_COPY] = URING_OK,
 		[SC_ECHO] = { .why_not = "echo is one request at a time: splice does it with two calls and no ring" },
 		[SC_PIPE] = { .why_not = "splice moves data between descriptors; application memory can only enter a pipe through vmsplice" },
 	},
-	.tunables = SP_TUNABLES,
-	.priv_size = SP_PRIV,
-	.setup = sp_setup,
-	.move = sp_move,
-	.teardown = sp_teardown,
+	.tunables = URING_TUNABLES(TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_PIPE_SIZE | TUN_MORE | TUN_MOVE),
+	.priv_size = URING_PRIV_SIZE,
+	.setup = URING_SETUP(sp_setup),
+	.move = URING_MOVE(sp_move),
+	.teardown = URING_TEARDOWN(sp_teardown),
 	.waits_beyond_sockets = "it waits on its io_uring ring's descriptor for completions",
 	/* The bytes stay in pipes: copylab's tools give it splice's 1 MiB calls and pipes. */
 	.no_user_buffer = true,

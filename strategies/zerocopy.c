@@ -49,6 +49,7 @@ void zerocopy_track_send(struct zc_tracker *t, struct zerocopy_counters *zc, uin
 	t->inflight++;
 	zc->reported = true;
 	zc->sends++;
+	zc->bytes += n;
 }
 
 uint32_t zerocopy_complete(struct zc_tracker *t, struct zerocopy_counters *zc,

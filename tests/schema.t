@@ -73,6 +73,39 @@ problems=$(jq -r '.strategy as $s | .roles | to_entries[] | .value as $v |
 	"\($s) \(.key): cpu_per_gib_s \($v.cpu_per_gib_s), (user+sys)/GiB \($want)"' "$J" 2>&1)
 is "$problems" "" "records: cpu_per_gib_s = (cpu_user_s + cpu_sys_s) / GiB moved"
 
+# Every role's ledger has the same fields whichever instrument counted it;
+# cputime is the sampler's (null only with the reason in metrics.cputime);
+# busy is CPU over wall time.
+problems=$(jq -r '.strategy as $s | .metrics.cputime as $note | .roles | to_entries[] | .key as $role | .value as $v |
+	( (if ($v.ledger | type) != "object" then "\($s) \($role).ledger is \($v.ledger | type)"
+	   else ( (if ($v.ledger.source | IN("bpf", "tracer")) | not then "\($s) \($role).ledger.source is \($v.ledger.source)" else empty end),
+		  (["bytes_to_user","bytes_from_user","bytes_in_kernel","zerocopy_not_copied"][] as $k |
+		   if ($v.ledger[$k] | type) != "number" or $v.ledger[$k] < 0 then "\($s) \($role).ledger.\($k) is \($v.ledger[$k])" else empty end),
+		  (["read","write","splice"][] as $k |
+		   if ($v.ledger.calls[$k] | type) != "number" then "\($s) \($role).ledger.calls.\($k) missing" else empty end),
+		  (if ($v.ledger.io_uring_seen | type) != "boolean" then "\($s) \($role).ledger.io_uring_seen not boolean" else empty end) ) end),
+	  (if ($v.busy | type) != "number" or $v.busy < 0 then "\($s) \($role).busy is \($v.busy)" else empty end),
+	  (if $v.cputime == null then (if ($note | startswith("ok")) then "\($s) \($role).cputime null while metrics.cputime is \($note)" else empty end)
+	   elif ($v.cputime.copy_s | type) != "number" or ($v.cputime.samples | type) != "number" or ($v.cputime.rate_hz | type) != "number"
+	     or ($v.cputime.groups | type) != "object" then "\($s) \($role).cputime lacks copy_s, samples, rate_hz or groups"
+	   elif ([$v.cputime.groups[]] | add) - $v.cputime.sampled_s | fabs > 1e-6 then "\($s) \($role): cputime groups do not add up to sampled_s"
+	   else empty end) )' "$J" 2>&1)
+is "$problems" "" "records: every role has a ledger with the same fields from either source, a busy share, and cputime or its reason"
+problems=$(jq -r '"\(.strategy)/\(.rep): " + ([
+	(if (.metrics.cputime | type) != "string" then "metrics.cputime is \(.metrics.cputime | type)" else empty end),
+	(if has("limiting_role") | not then "missing limiting_role"
+	 elif .limiting_role != null and (.roles | has(.limiting_role) | not) then "limiting_role \(.limiting_role) is no role" else empty end),
+	(if (.system_cpu.method | IN("bpf idle ns", "/proc/stat ticks")) | not then "system_cpu.method is \(.system_cpu.method)" else empty end),
+	(if (.system_cpu.resolved | type) != "boolean" then "system_cpu.resolved not boolean" else empty end),
+	(if (.system_cpu.busy_ticks | type) != "number" then "system_cpu.busy_ticks not a number" else empty end)
+	] | join("; "))' "$J" 2>&1 | grep -v ': $')
+is "$problems" "" "records: metrics.cputime, limiting_role, and how system CPU was measured"
+# The ledger object agrees with the syscall ledger where no io_uring or zero-copy send is involved.
+is "$(jq -s -r 'map(select(.roles.server.ledger.source == "bpf" and
+	(.roles.server.ledger.bytes_from_user != .roles.server.bpf.bytes_from_user
+	 or .roles.server.ledger.bytes_in_kernel != .roles.server.bpf.bytes_in_kernel))) | length' "$J")" 0 \
+	"records: ledger equals the BPF ledger for strategies without io_uring or zero-copy sends"
+
 # Strategies of one data point run interleaved: A B A B, not A A B B.
 is "$(jq -r '"\(.strategy):\(.rep)"' "$J" | tr '\n' ' ')" \
 	"readwrite:1 sendfile:1 readwrite:2 sendfile:2 " "records: repetitions interleaved across strategies (A B A B)"
@@ -121,8 +154,9 @@ for c in scenario transport bytes block strategy reps verified_reps bytes_per_s_
 done
 ok $([ -s "$S" ] && [ -z "$missing" ]; echo $?) "summary.csv: the header has the documented columns" \
 	"header: '$header'" "missing:$missing"
-is "$(tr ',' '\n' <<<"$header" | tail -n 4 | tr '\n' ' ')" "cache outstanding conns pipe_size_asked " \
-	"summary.csv: pipe_size_asked is the last column, after conns (older columns keep their places)"
+is "$(tr ',' '\n' <<<"$header" | tail -n 6 | tr '\n' ' ')" \
+	"cache outstanding conns pipe_size_asked tested_copy_per_gib_median limited_by " \
+	"summary.csv: newer columns come last, after pipe_size_asked (older columns keep their places)"
 is "$(csv_col pipe_size_asked)" "0 0" "summary.csv: pipe_size_asked is 0 (the kernel default) without --pipe-size"
 is "$(csv_col strategy)" "readwrite sendfile" "summary.csv: one row per strategy"
 is "$(csv_col reps)/$(csv_col verified_reps)/$(csv_col tested_role)" "2 2/2 2/server server" \
@@ -155,6 +189,20 @@ is "$(jq -r '"\(.kernel.release) \(.page_size) \(.pipe_max_size) \(.cpus_online)
 	"$(uname -r) $(getconf PAGESIZE) $(cat /proc/sys/fs/pipe-max-size) $(getconf _NPROCESSORS_ONLN)" \
 	"env.json: kernel release, page size, pipe-max-size and CPUs are this machine's"
 is "$(jq -r .run_id "$E" 2>/dev/null)" "$(jq -s -r '.[0].run_id' "$J" 2>/dev/null)" "env.json: the run_id of the records"
+problems=$(jq -r '[
+	(if (.memcpy | type) != "object" then "memcpy is \(.memcpy | type)"
+	 elif ([.memcpy.resident_bytes_per_s, .memcpy.dram_bytes_per_s] | map(type == "number" and . > 0) | all | not)
+	 then "memcpy rates \(.memcpy)" else empty end),
+	(if (.cpu_sampler | type) != "object" then "cpu_sampler is \(.cpu_sampler | type)"
+	 elif (.cpu_sampler.method | type) != "string" and (.cpu_sampler.note | type) != "string"
+	 then "cpu_sampler has neither method nor note" else empty end)
+	] | join("; ")' "$E" 2>&1)
+is "$problems" "" "env.json: memcpy's measured rates, and the CPU sampler's method or why there is none"
+if [ "${COPYLAB_REQUIRE_CPUSAMPLE:-0}" = 1 ]; then
+	routines=$(jq -r '.cpu_sampler.kernel_copy_routines // ""' "$E" 2>/dev/null)
+	ok $(grep -qw rep_movs_alternative <<<"$routines" || grep -qw copy_user_generic <<<"$routines"; echo $?) \
+		"env.json: the sampler found the kernel's user-copy routine in /proc/kallsyms" "$routines"
+fi
 
 # --- nothing temporary left -----------------------------------------------------------
 

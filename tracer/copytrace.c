@@ -14,6 +14,7 @@
  * constructor (from another library's constructor) still works.
  */
 #include "copytrace.h"
+#include "trace_record.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -38,18 +39,12 @@
 
 /* --- counters ------------------------------------------------------------ */
 
-/* Only _Atomic uint64_t members, so the struct can be walked as an array. */
 struct counters {
-	_Atomic uint64_t calls[CT_FAMILIES][CT_KINDS];
-	_Atomic uint64_t bytes[CT_FAMILIES][CT_KINDS];
-	/* The splice family by (source kind, destination kind). */
-	_Atomic uint64_t route_calls[CT_KINDS][CT_KINDS];
-	_Atomic uint64_t route_bytes[CT_KINDS][CT_KINDS];
-	_Atomic uint64_t vms_calls, vms_bytes;		/* all vmsplice calls */
-	_Atomic uint64_t vms_read_calls, vms_read_bytes;	/* those on a pipe's read end */
-	_Atomic uint64_t mmap_calls, mmap_bytes;	/* successful maps of regular files */
+	COPYTRACE_LEDGER_FIELDS(_Atomic uint64_t)
 };
 #define COUNTER_WORDS (sizeof(struct counters) / sizeof(_Atomic uint64_t))
+/* A snapshot (struct copytrace_ledger) is the counters word for word. */
+_Static_assert(sizeof(struct copytrace_ledger) == COUNTER_WORDS * sizeof(uint64_t), "a snapshot mirrors the counters");
 
 static struct counters ctr;
 
@@ -762,162 +757,9 @@ EXPORT int pipe2(int p[2], int flags)
 	return r;
 }
 
-/* --- the record -------------------------------------------------------------- */
+/* --- reporting ----------------------------------------------------------- */
 
-/*
- * Written without malloc or stdio: a record is also made in _exit, which
- * signal handlers call, and in the child of a fork.  One static buffer,
- * taken with a flag; a second reporter at the same moment (two threads in
- * _exit at once) gives up rather than wait.
- */
-struct snap {
-	uint64_t calls[CT_FAMILIES][CT_KINDS];
-	uint64_t bytes[CT_FAMILIES][CT_KINDS];
-	uint64_t route_calls[CT_KINDS][CT_KINDS];
-	uint64_t route_bytes[CT_KINDS][CT_KINDS];
-	uint64_t vms_calls, vms_bytes, vms_read_calls, vms_read_bytes;
-	uint64_t mmap_calls, mmap_bytes;
-};
-_Static_assert(sizeof(struct snap) == COUNTER_WORDS * sizeof(uint64_t), "snap mirrors counters");
-
-struct outbuf {
-	char *p;
-	size_t len, cap;
-	bool overflow;
-};
-
-static void put_str(struct outbuf *o, const char *s)
-{
-	while (*s) {
-		if (o->len + 1 >= o->cap) {
-			o->overflow = true;
-			return;
-		}
-		o->p[o->len++] = *s++;
-	}
-}
-
-static void put_u64(struct outbuf *o, uint64_t v)
-{
-	char d[24];
-	int i = sizeof(d) - 1;
-
-	d[i] = '\0';
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put_str(o, &d[i]);
-}
-
-/* A JSON string: comm is any 15 bytes the process chose. */
-static void put_json_str(struct outbuf *o, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	put_str(o, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0' };
-		char one[2] = { (char)c, '\0' };
-
-		if (c == '"' || c == '\\') {
-			char e[3] = { '\\', (char)c, '\0' };
-			put_str(o, e);
-		} else if (c < 0x20 || c >= 0x7f) {
-			put_str(o, esc);	/* bytes above ASCII, too: the result stays valid UTF-8 */
-		} else {
-			put_str(o, one);
-		}
-	}
-	put_str(o, "\"");
-}
-
-static void put_calls_bytes(struct outbuf *o, const char *key, uint64_t calls, uint64_t bytes)
-{
-	put_json_str(o, key);
-	put_str(o, ":{\"calls\":");
-	put_u64(o, calls);
-	put_str(o, ",\"bytes\":");
-	put_u64(o, bytes);
-	put_str(o, "}");
-}
-
-/* comm, read with the raw syscalls so the tracer does not count itself. */
-static void read_comm(char *buf, size_t len)
-{
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/comm", O_RDONLY | O_CLOEXEC);
-	ssize_t n = -1;
-
-	if (fd >= 0) {
-		n = syscall(SYS_read, fd, buf, len - 1);
-		syscall(SYS_close, fd);
-	}
-	if (n < 0)
-		n = 0;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
-static void format_record(struct outbuf *o, const struct snap *s, const char *event)
-{
-	char comm[64];
-	bool first;
-
-	read_comm(comm, sizeof(comm));
-	put_str(o, "{\"version\":");
-	put_u64(o, COPYTRACE_RECORD_VERSION);
-	put_str(o, ",\"event\":");
-	put_json_str(o, event);
-	put_str(o, ",\"pid\":");
-	put_u64(o, (uint64_t)getpid());
-	put_str(o, ",\"ppid\":");
-	put_u64(o, (uint64_t)getppid());
-	put_str(o, ",\"comm\":");
-	put_json_str(o, comm);
-	for (int f = 0; f < CT_FAMILIES; f++) {
-		put_str(o, ",");
-		put_json_str(o, copytrace_family_names[f]);
-		put_str(o, ":{");
-		for (int k = 0; k < CT_KINDS; k++) {
-			if (k)
-				put_str(o, ",");
-			put_calls_bytes(o, copytrace_kind_names[k], s->calls[f][k], s->bytes[f][k]);
-		}
-		put_str(o, "}");
-	}
-	put_str(o, ",\"splice_routes\":{");
-	first = true;
-	for (int a = 0; a < CT_KINDS; a++)
-		for (int b = 0; b < CT_KINDS; b++) {
-			char key[32] = "";
-			struct outbuf k = { key, 0, sizeof(key), false };
-
-			if (!s->route_calls[a][b])
-				continue;
-			put_str(&k, copytrace_kind_names[a]);
-			put_str(&k, ">");
-			put_str(&k, copytrace_kind_names[b]);
-			key[k.len] = '\0';
-			if (!first)
-				put_str(o, ",");
-			first = false;
-			put_calls_bytes(o, key, s->route_calls[a][b], s->route_bytes[a][b]);
-		}
-	put_str(o, "},\"vmsplice\":{\"calls\":");
-	put_u64(o, s->vms_calls);
-	put_str(o, ",\"bytes\":");
-	put_u64(o, s->vms_bytes);
-	put_str(o, ",\"read_calls\":");
-	put_u64(o, s->vms_read_calls);
-	put_str(o, ",\"read_bytes\":");
-	put_u64(o, s->vms_read_bytes);
-	put_str(o, "},");
-	put_calls_bytes(o, "mmap", s->mmap_calls, s->mmap_bytes);
-	put_str(o, "}\n");
-}
-
-static bool snap_empty(const struct snap *s)
+static bool snap_empty(const struct copytrace_ledger *s)
 {
 	const uint64_t *w = (const uint64_t *)s;
 
@@ -925,26 +767,6 @@ static bool snap_empty(const struct snap *s)
 		if (w[i])
 			return false;
 	return true;
-}
-
-static char record_buf[8192];
-
-/* Appends one line with one write(2), so lines from processes never mix. */
-static bool write_record(const struct snap *s, const char *event)
-{
-	struct outbuf o = { record_buf, 0, sizeof(record_buf), false };
-	bool ok = false;
-	int fd;
-
-	format_record(&o, s, event);
-	if (o.overflow)
-		return false;
-	fd = (int)syscall(SYS_openat, AT_FDCWD, out_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		ok = syscall(SYS_write, fd, o.p, o.len) == (long)o.len;
-		syscall(SYS_close, fd);
-	}
-	return ok;
 }
 
 /*
@@ -955,7 +777,7 @@ static bool write_record(const struct snap *s, const char *event)
 static void report(const char *event)
 {
 	bool is_exit = event[1] == 'x' && event[2] == 'i';	/* "exit" */
-	struct snap s;
+	struct copytrace_ledger s;
 	int saved = errno;
 
 	/* A vfork or raw clone child shares or copies its parent's counters. */
@@ -968,7 +790,7 @@ static void report(const char *event)
 	counters_snapshot((uint64_t *)&s);
 	if (!is_exit && snap_empty(&s))
 		goto unlock;	/* nothing happened before this exec: say nothing */
-	if (write_record(&s, event) && !is_exit)
+	if (trace_record_append(out_path, &s, event) && !is_exit)
 		counters_subtract((const uint64_t *)&s);
 unlock:
 	atomic_flag_clear(&record_busy);

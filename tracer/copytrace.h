@@ -31,6 +31,26 @@ enum copytrace_kind {
 };
 
 /*
+ * One process's counters, as its record carries them (docs/tracer.md): the
+ * tracer keeps them as _Atomic uint64_t, `copylab trace` reads them back
+ * into uint64_t.  Only counters of type T, so either can be walked as an
+ * array of words.
+ */
+#define COPYTRACE_LEDGER_FIELDS(T)						\
+	T calls[CT_FAMILIES][CT_KINDS];						\
+	T bytes[CT_FAMILIES][CT_KINDS];						\
+	/* The splice family by (source kind, destination kind). */		\
+	T route_calls[CT_KINDS][CT_KINDS];					\
+	T route_bytes[CT_KINDS][CT_KINDS];					\
+	T vms_calls, vms_bytes;			/* all vmsplice calls */	\
+	T vms_read_calls, vms_read_bytes;	/* those on a pipe's read end */ \
+	T mmap_calls, mmap_bytes;		/* successful maps of regular files */
+
+struct copytrace_ledger {
+	COPYTRACE_LEDGER_FIELDS(uint64_t)
+};
+
+/*
  * A program the library is preloaded into can read its own totals so far:
  * dlsym(RTLD_DEFAULT, COPYTRACE_TOTALS_SYMBOL) finds copytrace_totals only
  * when the library is there.  copylab's roles take it at the edges of their

@@ -751,110 +751,215 @@ static void ctl_reply(struct ctl *c, struct us_rep *rep)
 	send(c->fd, rep, sizeof(*rep), MSG_NOSIGNAL);
 }
 
+/* A request for a socket the daemon no longer has (or never had). */
+static void ctl_gone(const struct us_req *q, struct us_rep *rep)
+{
+	if (q->op == US_STATUS) {
+		/* Gone: finished cleanly, unless it ended in a reset. */
+		rep->err = reset_known(q->id) ? -ECONNRESET : 0;
+		rep->val = US_ST_EOF;
+	} else {
+		rep->err = reset_known(q->id) ? -ECONNRESET : -EBADF;
+	}
+}
+
+/*
+ * US_SOCKET: a new socket, replied with the program's end of its pair (and
+ * the shm data path's memory).  True when it replied itself.
+ */
+static bool ctl_socket(struct ctl *c, const struct us_req *q, struct us_rep *rep)
+{
+	struct sock *s;
+	int client, memfd, fds[2];
+
+	if (q->a != US_DATA_IPC && q->a != US_DATA_SHM) {
+		rep->err = -EINVAL;
+		return false;
+	}
+	if (!(s = sock_new(q->a)) || !(s->pcb = tcp_new_ip_type(IPADDR_TYPE_V4))) {
+		if (s)
+			sock_free(s);
+		rep->err = -ENOMEM;
+		return false;
+	}
+	tcp_arg(s->pcb, id_arg(s->id));
+	tcp_err(s->pcb, on_err);
+	if ((rep->err = sock_make_pair(s, &client, &memfd)) < 0) {
+		sock_free(s);
+		return false;
+	}
+	sock_interest(s);
+	rep->id = s->id;
+	rep->ino = s->ino;
+	rep->data_path = (uint32_t)s->data_path;
+	fds[0] = client;
+	fds[1] = memfd;
+	if (send_with_fds(c->fd, rep, sizeof(*rep), fds, memfd >= 0 ? 2 : 1, 0) < 0)
+		sock_free(s);
+	close(client);
+	return true;
+}
+
+static void ctl_listen(struct sock *s, const struct us_req *q, struct us_rep *rep)
+{
+	struct tcp_pcb *l;
+	err_t e = ERR_OK;
+
+	if (s->listening)
+		return;
+	if (s->established || s->connecting) {
+		rep->err = -EINVAL;
+		return;
+	}
+	if (!s->lport && tcp_bind(s->pcb, IP4_ADDR_ANY, 0) != ERR_OK) {
+		rep->err = -EADDRINUSE;
+		return;
+	}
+	l = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)(q->a > 0 && q->a < 255 ? q->a : 255), &e);
+	if (!l) {
+		rep->err = -err_errno(e);
+		return;
+	}
+	s->pcb = l;
+	s->listening = true;
+	tcp_arg(l, id_arg(s->id));
+	tcp_accept(l, on_accept);
+	sock_names(s);
+}
+
+/* US_CONNECT: true when the reply is left to on_connected or on_err. */
+static bool ctl_connect(struct ctl *c, struct sock *s, const struct us_req *q, struct us_rep *rep)
+{
+	ip_addr_t a = IPADDR4_INIT(q->addr);
+	err_t e;
+
+	if (s->established || s->listening) {
+		rep->err = -EISCONN;
+		return false;
+	}
+	if (s->connecting) {
+		rep->err = -EALREADY;
+		return false;
+	}
+	sock_callbacks(s);
+	e = tcp_connect(s->pcb, &a, q->port, on_connected);
+	if (e != ERR_OK) {
+		rep->err = -err_errno(e);
+		return false;
+	}
+	s->connecting = true;
+	s->pending = c;
+	return true;
+}
+
+static void ctl_setopt(struct sock *s, const struct us_req *q, struct us_rep *rep)
+{
+	if (!s->pcb) {
+		rep->err = -EINVAL;
+		return;
+	}
+	switch (q->a) {
+	case US_OPT_NODELAY:
+		if (q->val)
+			tcp_nagle_disable(s->pcb);
+		else
+			tcp_nagle_enable(s->pcb);
+		break;
+	case US_OPT_KEEPALIVE:
+	case US_OPT_REUSEADDR: {
+		u8_t opt = q->a == US_OPT_KEEPALIVE ? SOF_KEEPALIVE : SOF_REUSEADDR;
+
+		if (q->val)
+			ip_set_option(s->pcb, opt);
+		else
+			ip_reset_option(s->pcb, opt);
+		break;
+	}
+	default:
+		rep->err = -ENOPROTOOPT;
+	}
+}
+
+static void ctl_getopt(struct sock *s, const struct us_req *q, struct us_rep *rep)
+{
+	switch (q->a) {
+	case US_OPT_NODELAY:
+		rep->val = s->pcb && !s->listening ? !!tcp_nagle_disabled(s->pcb) : 0;
+		break;
+	case US_OPT_KEEPALIVE:
+		rep->val = s->pcb ? !!ip_get_option(s->pcb, SOF_KEEPALIVE) : 0;
+		break;
+	case US_OPT_REUSEADDR:
+		rep->val = s->pcb ? !!ip_get_option(s->pcb, SOF_REUSEADDR) : 0;
+		break;
+	case US_OPT_MAXSEG:
+		rep->val = s->pcb && !s->listening ? tcp_mss(s->pcb) : TCP_MSS;
+		break;
+	case US_OPT_ERROR:
+		rep->val = 0;
+		break;
+	default:
+		rep->err = -ENOPROTOOPT;
+	}
+}
+
+/*
+ * US_LOOKUP: the socket behind a descriptor the shim did not create (after
+ * exec, or passed by SCM_RIGHTS), by its inode; the shm data path's memory
+ * goes with the reply.  True when it replied itself.
+ */
+static bool ctl_lookup(struct ctl *c, const struct us_req *q, struct us_rep *rep)
+{
+	rep->err = -ENOENT;
+	for (unsigned i = 0; i < SOCK_SLOTS; i++)
+		if (socks[i] && socks[i]->ino == q->ino) {
+			rep->err = 0;
+			rep->id = socks[i]->id;
+			rep->data_path = (uint32_t)socks[i]->data_path;
+			rep->val = socks[i]->listening;
+			break;
+		}
+	if (!rep->err && socks[rep->id % SOCK_SLOTS]->memfd >= 0) {
+		int fd = socks[rep->id % SOCK_SLOTS]->memfd;
+
+		send_with_fds(c->fd, rep, sizeof(*rep), &fd, 1, 0);
+		return true;
+	}
+	return false;
+}
+
 static void ctl_request(struct ctl *c, const struct us_req *q)
 {
 	struct us_rep rep;
 	struct sock *s = q->op == US_SOCKET || q->op == US_LOOKUP ? NULL : sock_find(q->id);
 	ip_addr_t a = IPADDR4_INIT(q->addr);
+	bool replied = false;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.id = q->id;
 	if (!s && q->op != US_SOCKET && q->op != US_LOOKUP) {
-		if (q->op == US_STATUS) {
-			/* Gone: finished cleanly, unless it ended in a reset. */
-			rep.err = reset_known(q->id) ? -ECONNRESET : 0;
-			rep.val = US_ST_EOF;
-		} else {
-			rep.err = reset_known(q->id) ? -ECONNRESET : -EBADF;
-		}
+		ctl_gone(q, &rep);
 		ctl_reply(c, &rep);
 		return;
 	}
 	switch (q->op) {
-	case US_SOCKET: {
-		int client, memfd, fds[2];
-
-		if (q->a != US_DATA_IPC && q->a != US_DATA_SHM) {
-			rep.err = -EINVAL;
-			break;
-		}
-		if (!(s = sock_new(q->a)) || !(s->pcb = tcp_new_ip_type(IPADDR_TYPE_V4))) {
-			if (s)
-				sock_free(s);
-			rep.err = -ENOMEM;
-			break;
-		}
-		tcp_arg(s->pcb, id_arg(s->id));
-		tcp_err(s->pcb, on_err);
-		if ((rep.err = sock_make_pair(s, &client, &memfd)) < 0) {
-			sock_free(s);
-			break;
-		}
-		sock_interest(s);
-		rep.id = s->id;
-		rep.ino = s->ino;
-		rep.data_path = (uint32_t)s->data_path;
-		fds[0] = client;
-		fds[1] = memfd;
-		if (send_with_fds(c->fd, &rep, sizeof(rep), fds, memfd >= 0 ? 2 : 1, 0) < 0)
-			sock_free(s);
-		close(client);
-		return;
-	}
+	case US_SOCKET:
+		replied = ctl_socket(c, q, &rep);
+		break;
 	case US_BIND:
 		rep.err = -err_errno(tcp_bind(s->pcb, &a, q->port));
 		sock_names(s);
 		rep.addr = s->laddr;
 		rep.port = s->lport;
 		break;
-	case US_LISTEN: {
-		struct tcp_pcb *l;
-		err_t e = ERR_OK;
-
-		if (s->listening)
-			break;
-		if (s->established || s->connecting) {
-			rep.err = -EINVAL;
-			break;
-		}
-		if (!s->lport && tcp_bind(s->pcb, IP4_ADDR_ANY, 0) != ERR_OK) {
-			rep.err = -EADDRINUSE;
-			break;
-		}
-		l = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)(q->a > 0 && q->a < 255 ? q->a : 255), &e);
-		if (!l) {
-			rep.err = -err_errno(e);
-			break;
-		}
-		s->pcb = l;
-		s->listening = true;
-		tcp_arg(l, id_arg(s->id));
-		tcp_accept(l, on_accept);
-		sock_names(s);
+	case US_LISTEN:
+		ctl_listen(s, q, &rep);
 		break;
-	}
-	case US_CONNECT: {
-		err_t e;
-
-		if (s->established || s->listening) {
-			rep.err = -EISCONN;
-			break;
-		}
-		if (s->connecting) {
-			rep.err = -EALREADY;
-			break;
-		}
-		sock_callbacks(s);
-		e = tcp_connect(s->pcb, &a, q->port, on_connected);
-		if (e != ERR_OK) {
-			rep.err = -err_errno(e);
-			break;
-		}
-		s->connecting = true;
-		s->pending = c;		/* replied by on_connected or on_err */
-		return;
-	}
+	case US_CONNECT:
+		replied = ctl_connect(c, s, q, &rep);
+		break;
 	case US_LOOKUP:
+		replied = ctl_lookup(c, q, &rep);
 		break;
 	case US_STATUS:
 		rep.val = s->peer_eof && s->rx_shut ? US_ST_EOF : US_ST_OPEN;
@@ -869,75 +974,16 @@ static void ctl_request(struct ctl *c, const struct us_req *q)
 			rep.val = -ENOTCONN;
 		break;
 	case US_SETOPT:
-		if (!s->pcb) {
-			rep.err = -EINVAL;
-			break;
-		}
-		switch (q->a) {
-		case US_OPT_NODELAY:
-			if (q->val)
-				tcp_nagle_disable(s->pcb);
-			else
-				tcp_nagle_enable(s->pcb);
-			break;
-		case US_OPT_KEEPALIVE:
-			if (q->val)
-				ip_set_option(s->pcb, SOF_KEEPALIVE);
-			else
-				ip_reset_option(s->pcb, SOF_KEEPALIVE);
-			break;
-		case US_OPT_REUSEADDR:
-			if (q->val)
-				ip_set_option(s->pcb, SOF_REUSEADDR);
-			else
-				ip_reset_option(s->pcb, SOF_REUSEADDR);
-			break;
-		default:
-			rep.err = -ENOPROTOOPT;
-		}
+		ctl_setopt(s, q, &rep);
 		break;
 	case US_GETOPT:
-		switch (q->a) {
-		case US_OPT_NODELAY:
-			rep.val = s->pcb && !s->listening ? !!tcp_nagle_disabled(s->pcb) : 0;
-			break;
-		case US_OPT_KEEPALIVE:
-			rep.val = s->pcb ? !!ip_get_option(s->pcb, SOF_KEEPALIVE) : 0;
-			break;
-		case US_OPT_REUSEADDR:
-			rep.val = s->pcb ? !!ip_get_option(s->pcb, SOF_REUSEADDR) : 0;
-			break;
-		case US_OPT_MAXSEG:
-			rep.val = s->pcb && !s->listening ? tcp_mss(s->pcb) : TCP_MSS;
-			break;
-		case US_OPT_ERROR:
-			rep.val = 0;
-			break;
-		default:
-			rep.err = -ENOPROTOOPT;
-		}
+		ctl_getopt(s, q, &rep);
 		break;
 	default:
 		rep.err = -EINVAL;
 	}
-	if (q->op == US_LOOKUP) {
-		rep.err = -ENOENT;
-		for (unsigned i = 0; i < SOCK_SLOTS; i++)
-			if (socks[i] && socks[i]->ino == q->ino) {
-				rep.err = 0;
-				rep.id = socks[i]->id;
-				rep.data_path = (uint32_t)socks[i]->data_path;
-				rep.val = socks[i]->listening;
-				break;
-			}
-		if (!rep.err && socks[rep.id % SOCK_SLOTS]->memfd >= 0) {
-			int fd = socks[rep.id % SOCK_SLOTS]->memfd;
-
-			send_with_fds(c->fd, &rep, sizeof(rep), &fd, 1, 0);
-			return;
-		}
-	}
-	ctl_reply(c, &rep);
+	if (!replied)
+		ctl_reply(c, &rep);
 }
 
 static void ctl_close(struct ctl *c)

@@ -357,6 +357,8 @@ static void bench_attach_probes(struct bench *b)
 		}
 		g->cfg.ledger = b->s.ledger;
 		g->cfg.bpf_note = b->s.bpf_note;
+		g->cfg.sampler = b->s.sampler;
+		g->cfg.cputime_note = b->s.cputime_note;
 		g->cfg.tracer = b->s.tracer;
 		g->cfg.tracer_note = b->s.tracer_note;
 	}

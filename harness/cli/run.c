@@ -234,6 +234,8 @@ static int run_groups(struct session *s, struct group *groups, int ngroups)
 		groups[i].cfg.remote = s->remote;
 		groups[i].cfg.ledger = s->ledger;
 		groups[i].cfg.bpf_note = s->bpf_note;
+		groups[i].cfg.sampler = s->sampler;
+		groups[i].cfg.cputime_note = s->cputime_note;
 		groups[i].cfg.tracer = s->tracer;
 		groups[i].cfg.tracer_note = s->tracer_note;
 		r = run_group(s, &groups[i]);

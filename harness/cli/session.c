@@ -13,6 +13,7 @@
 #include "harness/model/options.h"
 #include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
+#include "harness/measure/bpf/cpusample.h"
 #include "harness/measure/tracer_link.h"
 #include "harness/net/userstack_link.h"
 
@@ -217,6 +218,28 @@ int run_group(struct session *s, struct group *g)
 	return status;
 }
 
+/*
+ * The CPU sampler rides on the ledger's windows.  env.json names its
+ * method and the kernel's copy routines it found, so a reader can check
+ * what "copy time" covered on this kernel.
+ */
+static void session_sampler(struct session *s)
+{
+	char why[160];
+
+	if (cpusample_open(s->ledger, &s->sampler, why, sizeof(why))) {
+		s->sampler = NULL;
+		snprintf(s->cputime_note, sizeof(s->cputime_note), "unavailable: %.140s", why);
+		results_env_extra("cpu_sampler", json_pack("{s:s}", "note", s->cputime_note));
+		return;
+	}
+	snprintf(s->cputime_note, sizeof(s->cputime_note), "ok (cpu-clock sampling at %.0f Hz)",
+		 cpusample_rate_hz());
+	results_env_extra("cpu_sampler", json_pack("{s:s, s:f, s:s}", "method", cpusample_describe(s->sampler),
+						   "rate_hz", cpusample_rate_hz(),
+						   "kernel_copy_routines", cpusample_copy_routines(s->sampler)));
+}
+
 /* The BPF ledger for the whole session: loaded once, shared by every rep. */
 int session_ledger(struct session *s, bool no_bpf, bool require_bpf)
 {
@@ -224,14 +247,17 @@ int session_ledger(struct session *s, bool no_bpf, bool require_bpf)
 
 	if (no_bpf) {
 		snprintf(s->bpf_note, sizeof(s->bpf_note), "off (--no-bpf)");
+		snprintf(s->cputime_note, sizeof(s->cputime_note), "off (--no-bpf)");
 		return 0;
 	}
 	if (ledger_open(&s->ledger, why, sizeof(why)) == 0) {
 		snprintf(s->bpf_note, sizeof(s->bpf_note), "ok (%s)", ledger_describe(s->ledger));
+		session_sampler(s);
 		return 0;
 	}
 	s->ledger = NULL;
 	snprintf(s->bpf_note, sizeof(s->bpf_note), "%s", why);
+	snprintf(s->cputime_note, sizeof(s->cputime_note), "unavailable: needs the BPF ledger (%.100s)", why);
 	if (require_bpf) {
 		fprintf(stderr, "copylab: --require-bpf: the BPF ledger did not load: %s\n", why);
 		return EXIT_RUN_FAILED;
@@ -255,6 +281,8 @@ int session_tracer(struct session *s, bool want, bool refuse)
 	}
 	s->tracer = tracer_loaded();
 	if (!s->tracer) {
+		cpusample_close(s->sampler);
+		s->sampler = NULL;
 		if (s->ledger)
 			ledger_close(s->ledger);
 		tracer_reexec(copylab_argv, why, sizeof(why));
@@ -304,6 +332,7 @@ void session_close(struct session *s, FILE *table)
 	fprintf(table ? table : stdout, "\nresults: %s/ (results.jsonl, summary.csv, env.json)\n",
 		results_dir(s->res));
 	results_close(s->res);
+	cpusample_close(s->sampler);
 	if (s->ledger)
 		ledger_close(s->ledger);
 	/* The veth link goes on every way out: this, an error, a signal (atexit as well). */

@@ -6,6 +6,7 @@
 #ifndef COPYLAB_CLI_SESSION_H
 #define COPYLAB_CLI_SESSION_H
 
+struct cpusample;
 #include "harness/engine/rep.h"
 
 #include <stdbool.h>
@@ -34,6 +35,8 @@ struct session {
 	struct rep_result *all;		/* every counted rep, for bench's ratios */
 	struct ledger *ledger;
 	char bpf_note[128];
+	struct cpusample *sampler;	/* where each role's CPU goes; needs the ledger */
+	char cputime_note[160];
 	copytrace_totals_fn tracer;
 	char tracer_note[128];
 	size_t nall, capall;

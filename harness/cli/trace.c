@@ -27,28 +27,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
-/* One process's figures (or the sum of several). */
-struct trace_ledger {
-	uint64_t calls[CT_FAMILIES][CT_KINDS];
-	uint64_t bytes[CT_FAMILIES][CT_KINDS];
-	uint64_t route_calls[CT_KINDS][CT_KINDS];
-	uint64_t route_bytes[CT_KINDS][CT_KINDS];
-	uint64_t vms_calls, vms_bytes, vms_read_calls, vms_read_bytes;
-	uint64_t mmap_calls, mmap_bytes;
-};
-
 struct trace_proc {
 	long pid, ppid;
 	char comm[64];
 	bool before_exec;	/* the record of an image that then called exec */
-	struct trace_ledger l;
+	struct copytrace_ledger l;
 };
 
 struct trace_result {
 	struct trace_proc *procs;
 	size_t nprocs, bad_lines;
-	struct trace_ledger total;
+	struct copytrace_ledger total;
 };
 
 static void trace_usage(FILE *out)
@@ -184,7 +173,7 @@ static bool parse_record(json_t *rec, struct trace_proc *p)
 	return true;
 }
 
-static void ledger_add(struct trace_ledger *sum, const struct trace_ledger *l)
+static void ledger_add(struct copytrace_ledger *sum, const struct copytrace_ledger *l)
 {
 	uint64_t *s = (uint64_t *)sum;
 	const uint64_t *a = (const uint64_t *)l;
@@ -233,7 +222,7 @@ static int read_records(const char *path, struct trace_result *res)
 
 /* --- the ledger as JSON ----------------------------------------------------------- */
 
-static uint64_t family_sum(const struct trace_ledger *l, int f, bool bytes)
+static uint64_t family_sum(const struct copytrace_ledger *l, int f, bool bytes)
 {
 	uint64_t s = 0;
 
@@ -248,7 +237,7 @@ static json_t *cb_json(uint64_t calls, uint64_t bytes)
 }
 
 /* Adds the ledger's fields to obj. */
-static void ledger_json(json_t *obj, const struct trace_ledger *l)
+static void ledger_json(json_t *obj, const struct copytrace_ledger *l)
 {
 	json_t *routes = json_object();
 
@@ -332,7 +321,7 @@ static const char *const family_meaning[CT_FAMILIES] = {
 	"splice family (splice, tee, sendfile, copy_file_range): moved inside the kernel",
 };
 
-static void print_family_rows(const struct trace_ledger *l, bool all)
+static void print_family_rows(const struct copytrace_ledger *l, bool all)
 {
 	for (int f = 0; f < CT_FAMILIES; f++) {
 		if (!all && !family_sum(l, f, false))
@@ -377,7 +366,7 @@ static void print_header(void)
 
 static void print_table(const struct trace_result *res, const char *cmdline, int status)
 {
-	const struct trace_ledger *t = &res->total;
+	const struct copytrace_ledger *t = &res->total;
 
 	printf("copy ledger of: %s\n", cmdline);
 	if (WIFEXITED(status))

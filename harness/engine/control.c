@@ -2,8 +2,8 @@
 /*
  * nic mode's control messages as data: the frame header's length, one
  * message's JSON text checked field by field into struct ctl_msg, and the
- * struct written back as JSON.  No sockets here (harness/engine/remote.c does the
- * I/O), so the parser can be unit-tested and fuzzed on plain buffers.
+ * struct written back as JSON.  No sockets here (remote.c and remote_daemon.c
+ * do the I/O), so the parser can be unit-tested and fuzzed on plain buffers.
  */
 #include "control.h"
 #include "harness/model/record.h"

@@ -2,8 +2,8 @@
 /*
  * nic mode's control messages, without the sockets: the frame header, and
  * one message's text parsed and checked into a typed struct, and back.
- * The daemons and the driver (harness/engine/remote.c) both read every message
- * through ctl_parse; tests/unit/test_control.c and the libFuzzer target
+ * The daemons (remote_daemon.c) and the driver (remote.c) both read every
+ * message through ctl_parse; tests/unit/test_control.c and the libFuzzer target
  * tests/fuzz/fuzz_control.c hold it to what remote.h promises.
  */
 #ifndef COPYLAB_CONTROL_H

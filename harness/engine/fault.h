@@ -3,7 +3,8 @@
  * Fault injection for tests (--fault KIND=VALUE): what can go wrong around
  * the role under test, as a table of kinds (fault.c) that parses each one,
  * says which scenarios it applies to, and writes the help text.  The roles
- * (roles.c) and the run engine (run.c) act on the parsed fault.
+ * (role_process.h and the fixed roles) and the run engine (run.c) act on
+ * the parsed fault.
  */
 #ifndef COPYLAB_FAULT_H
 #define COPYLAB_FAULT_H

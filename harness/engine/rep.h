@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The types one repetition is made of, shared by the engine (run.c), the
- * role processes (roles.c) and nic mode's far roles (remote.c): what the
- * run is asked to do (run_config), what every repetition of one size shares
+ * role processes (roles.c, fixed_roles.h, role_process.h) and nic mode's
+ * far roles (remote.c, remote_daemon.c): what the run is asked to do (run_config), what every repetition of one size shares
  * (run_inputs), what a role is given before fork (role_ctx) and what it
  * reports at its end (role_report).  Types only, so that no file of the
  * engine includes another only to reach them.
@@ -22,6 +22,7 @@
 #include <limits.h>
 
 struct ledger;
+struct cpusample;
 struct remote;
 
 /*
@@ -56,6 +57,8 @@ struct run_config {
 	int pin[MAX_ROLES];	/* CPU per role (role order of the scenario), -1 = none */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
 	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */
+	struct cpusample *sampler;	/* where each role's CPU goes, NULL when unavailable */
+	const char *cputime_note;	/* why there is no sampler, or "ok (...)" */
 	copytrace_totals_fn tracer;	/* the preloaded tracer's totals, or NULL */
 	const char *tracer_note;
 	const struct remote *remote;	/* --transport nic: the far daemons (--peer) */

@@ -5,6 +5,7 @@
  * every path (no role left running, no output file left behind).
  */
 #include "run.h"
+#include "inputs.h"
 #include "harness/model/base.h"
 #include "remote.h"
 #include "harness/net/userstack_link.h"
@@ -12,6 +13,7 @@
 #include "harness/results/stats.h"
 #include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
+#include "harness/measure/bpf/cpusample.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,164 +27,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/*
- * After the expected hashes: flip one bit, drop a block, send a block twice,
- * or swap two blocks, at `at` rounded down to a block.  The payload's size
- * changes with drop and dup, so the source sends what a broken path would.
- */
-static void corrupt_payload(struct payload *p, enum corruption kind, uint64_t at)
-{
-	const uint64_t b = CORRUPT_BLOCK;
-	unsigned char tmp[CORRUPT_BLOCK];
-
-	if (kind == CORRUPT_NONE || p->size == 0)
-		return;
-	at = at / b * b;
-	if (at >= p->size)
-		at = (p->size - 1) / b * b;
-	switch (kind) {
-	case CORRUPT_FLIP:
-		p->data[at] ^= 0x10;
-		break;
-	case CORRUPT_DROP:
-		if (p->size - at <= b)
-			p->size = at;
-		else {
-			memmove(p->data + at, p->data + at + b, p->size - at - b);
-			p->size -= b;
-		}
-		break;
-	case CORRUPT_DUP:
-		if (p->size - at < b)
-			break;
-		memmove(p->data + at + b, p->data + at, p->size - at);
-		p->size += b;
-		break;
-	case CORRUPT_SWAP:
-		if (p->size - at < 2 * b)
-			at = p->size >= 2 * b ? (p->size - 2 * b) / b * b : 0;
-		if (p->size < 2 * b)
-			break;
-		memcpy(tmp, p->data + at, b);
-		memcpy(p->data + at, p->data + at + b, b);
-		memcpy(p->data + at + b, tmp, b);
-		break;
-	default:
-		break;
-	}
-}
-
-static bool interrupted(void)
-{
-	return run_interrupted != 0;
-}
-
-int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
-		       char *err, size_t errlen)
-{
-	int r, fd;
-
-	memset(in, 0, sizeof(*in));
-	if ((r = payload_create(&in->payload, c->size, interrupted))) {
-		if (r == -EINTR)
-			snprintf(err, errlen, "interrupted by %s while generating the payload", strsignal(run_interrupted));
-		else
-			snprintf(err, errlen, "cannot map a %" PRIu64 "-byte payload: %s", c->size, strerror(-r));
-		payload_destroy(&in->payload);
-		return r;
-	}
-	if ((r = expected_build(&in->expected, in->payload.data, c->size))) {
-		snprintf(err, errlen, "out of memory for chunk hashes");
-		goto fail;
-	}
-	in->conns = run_conns(c);
-	if (in->conns > 1) {
-		if (!(in->slice = calloc(in->conns, sizeof(*in->slice)))) {
-			r = -ENOMEM;
-			snprintf(err, errlen, "out of memory for chunk hashes");
-			goto fail;
-		}
-		for (unsigned i = 0; i < in->conns; i++) {
-			uint64_t off, len;
-
-			conn_slice(c->size, in->conns, i, &off, &len);
-			if ((r = expected_build_slice(&in->slice[i], in->payload.data, off, len))) {
-				snprintf(err, errlen, "out of memory for chunk hashes");
-				goto fail;
-			}
-		}
-	}
-	corrupt_payload(&in->payload, c->corrupt, c->corrupt_at);
-	if (scenario_def(c->scenario)->in != EP_FILE)
-		return 0;
-	snprintf(in->source_path, sizeof(in->source_path), "%s/source-%" PRIu64 ".dat",
-		 c->workdir, c->size);
-	fd = open(in->source_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "creating source file %s: %s", in->source_path, strerror(errno));
-		goto fail;
-	}
-	r = write_all(fd, in->payload.data, in->payload.size, &run_interrupted);
-	close(fd);
-	if (r) {
-		snprintf(err, errlen, "writing source file %s: %s (%s)", in->source_path,
-			 strerror(-r), errno_name(-r));
-		goto fail;
-	}
-	return 0;
-fail:
-	run_inputs_release(in);
-	return r;
-}
-
-void run_inputs_release(struct run_inputs *in)
-{
-	if (in->source_path[0])
-		unlink(in->source_path);
-	expected_free(&in->expected);
-	for (unsigned i = 0; in->slice && i < in->conns; i++)
-		expected_free(&in->slice[i]);
-	free(in->slice);
-	payload_destroy(&in->payload);
-	memset(in, 0, sizeof(*in));
-}
-
-/*
- * --cache cold: the source file leaves the page cache before each rep.
- * fadvise drops this file's clean pages; as root, drop_caches also drops
- * the dentries and inodes, as a reboot would.  The note says which.
- */
-static void evict_source(const char *path, char *note, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), dc;
-	bool dropped = false;
-
-	if (fd >= 0) {
-		fdatasync(fd);
-		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-		close(fd);
-	}
-	dc = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-	if (dc >= 0) {
-		dropped = write(dc, "3", 1) == 1;
-		close(dc);
-	}
-	snprintf(note, len, "cold: posix_fadvise(DONTNEED)%s", dropped ? " + drop_caches" : "");
-}
-
-/* After --fault truncate: the next rep reads the whole file again. */
-static void restore_source(const struct run_inputs *in, uint64_t from)
-{
-	int fd = open(in->source_path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (from < in->payload.size && lseek(fd, (off_t)from, SEEK_SET) >= 0)
-		write_all(fd, in->payload.data + from, in->payload.size - from, &run_interrupted);
-	close(fd);
-}
 
 /* ---- one repetition ----------------------------------------------------- */
 
@@ -698,6 +542,9 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 		/* A far role's ledger slot saw no process: no ledger rather than zeros. */
 		res->have_ledger = !st->remote[i] && st->c->ledger &&
 				   ledger_read(st->c->ledger, i, &res->ledger) == 0;
+		res->have_cputime = !st->remote[i] && st->c->sampler &&
+				    cpusample_read(st->c->sampler, i, &res->cputime) == 0;
+		res->zc = st->report[i].zc;
 	}
 	out->pipe_granted = st->report[0].pipe_granted;
 	/* The pipe scenario's strategies write into its pipe, unless they made one of their own. */
@@ -813,6 +660,7 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 	cell->pipe_asked = c->pipe_size;
 	snprintf(out->bpf_note, sizeof(out->bpf_note), "%s", c->bpf_note ? c->bpf_note : "off");
 	snprintf(out->tracer_note, sizeof(out->tracer_note), "%s", c->tracer_note ? c->tracer_note : "off");
+	snprintf(out->cputime_note, sizeof(out->cputime_note), "%s", c->cputime_note ? c->cputime_note : "off");
 }
 
 int run_rep(const struct run_config *c, const struct strategy_spec *spec,
@@ -886,6 +734,8 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 		evict_source(in->source_path, out->cache_note, sizeof(out->cache_note));
 	for (int i = 0; i < st->nroles && c->ledger; i++)
 		ledger_reset(c->ledger, i);
+	for (int i = 0; i < st->nroles && c->sampler; i++)
+		cpusample_reset(c->sampler, i);
 	for (int i = 0; i < st->nroles; i++)
 		if (!st->absent[i] && fork_role(st, i, out->error, sizeof(out->error)))
 			goto kill;

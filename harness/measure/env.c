@@ -3,7 +3,7 @@
  * env.json: the facts of the machine and build that a figure depends on.
  * A fact that cannot be read is null; collecting never fails a run.
  */
-#include "harness/results/write.h"
+#include "env.h"
 #include "memcpy_rate.h"
 
 #include <ctype.h>

@@ -17,6 +17,9 @@
  */
 extern volatile sig_atomic_t run_interrupted;
 
+/* Figures "per GiB" divide by 2^30 bytes of payload. */
+#define GIB 1073741824.0
+
 /* "EPIPE" for EPIPE; the number as text when it has no name. */
 const char *errno_name(int err);
 

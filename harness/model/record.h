@@ -9,6 +9,7 @@
 
 #include "strategies/strategy.h"
 #include "harness/measure/bpf/ledger.h"
+#include "harness/measure/bpf/cpusample.h"
 #include "harness/measure/perfcount.h"
 #include "harness/measure/profile.h"
 #include "harness/measure/sysstat.h"
@@ -38,6 +39,9 @@ struct role_result {
 	struct ledger_counts ledger;	/* BPF copy ledger over the window */
 	bool have_tracer;
 	struct copytrace_totals tracer;	/* LD_PRELOAD tracer over the window */
+	struct zerocopy_counters zc;	/* the role's zero-copy sends, where it made any */
+	bool have_cputime;
+	struct cpusample_counts cputime;	/* where its CPU went, sampled over the window */
 };
 
 enum verify_state {
@@ -89,6 +93,7 @@ struct rep_result {
 	char perf_note[96];	/* "ok", "software counters only: ...", "off (--no-perf)" */
 	char bpf_note[128];	/* "ok", "unavailable: ...", "off (--no-bpf)" */
 	char tracer_note[128];	/* "ok (...)" or why the tracer is not in use */
+	char cputime_note[160];	/* "ok (...)" or why no role has sampled CPU time */
 	struct profile_result profile;	/* --profile of the role under test */
 	struct system_cpu system_cpu;	/* the whole machine over the repetition's window */
 	struct latency_summary latency;	/* echo: every round trip (count 0 otherwise) */

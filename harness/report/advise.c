@@ -7,6 +7,7 @@
  * the whole machine's), saying where the figures cannot tell two apart and
  * which caveats apply.
  */
+#include "harness/model/base.h"
 #include "harness/cli/cli.h"
 #include "cellrun.h"
 #include "harness/results/write.h"
@@ -23,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GIB 1073741824.0
 #define MAX_LABELS 32
 
 struct entry {

@@ -10,7 +10,7 @@
 #include "harness/model/options.h"
 #include "cells.h"
 #include "lines.h"
-#include "sbuf.h"
+#include "harness/model/sbuf.h"
 #include "style.h"
 
 #include <math.h>

@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "harness/results/read.h"
-#include "sbuf.h"
+#include "harness/model/sbuf.h"
 
 /* A chart drawn, for the report. */
 struct chart {

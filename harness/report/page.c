@@ -10,7 +10,7 @@
 #include "harness/model/options.h"
 #include "harness/results/write.h"
 #include "cells.h"
-#include "sbuf.h"
+#include "harness/model/sbuf.h"
 
 #include <errno.h>
 #include <math.h>

@@ -8,6 +8,7 @@
 #ifndef COPYLAB_RESULTS_H
 #define COPYLAB_RESULTS_H
 
+#include "record_json.h"	/* the record itself, for those that print one (run, probe) */
 #include "harness/model/record.h"
 
 #include <jansson.h>
@@ -26,20 +27,11 @@ void results_print_table(const struct results *r, FILE *out);
 void results_close(struct results *r);
 const char *results_dir(const struct results *r);
 
-/* One repetition as a JSON object (the record of docs/results.md). */
-json_t *rep_to_json(const struct rep_result *rep, const char *run_id);
-/*
- * A BPF ledger as the record's roles.ROLE.bpf object (docs/results.md);
- * payload (bytes moved) gives its per_gib figures, 0 leaves them null.
- */
-json_t *ledger_counts_json(const struct ledger_counts *l, uint64_t payload);
 /* mkdir -p DIR (0755): 0, or -errno (-ENOTDIR when a file has the name). */
 int mkdir_p(const char *dir);
 /* Writes text to path atomically (tmp + fsync + rename).  0 or -errno. */
 int write_file_atomic(const char *path, const char *text, size_t len);
 
-/* The environment: kernel, CPU, cores, page size, pipe max, versions, git. */
-json_t *env_collect(void);
 /* A key added to env.json by the next results_open (steals value): the transport's facts. */
 void results_env_extra(const char *key, json_t *value);
 

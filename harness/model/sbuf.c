@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * The growing string of sbuf.h: what the report page, the chart scripts
- * and the notes of `copylab plot` are written into.
- */
+/* The growing string of sbuf.h. */
 #include "sbuf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +30,11 @@ void sb_addn(struct sbuf *b, const char *s, size_t n)
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
+}
+
+int sb_error(const struct sbuf *b)
+{
+	return b->oom ? -ENOMEM : 0;
 }
 
 void sb_add(struct sbuf *b, const char *s)
