@@ -85,50 +85,40 @@ static double num(json_t *obj, const char *path)
 }
 
 /*
- * A role's copy ledger and where its calls by family are: the record's
- * `ledger` (bytes of io_uring and zero-copy sends included), else the BPF
- * ledger of older records, else the tracer's; NULL when none counted.
+ * KEY of a role's copy ledger (CALLS: a family of its calls): from the
+ * record's `ledger` (bytes of io_uring and zero-copy sends included), else
+ * from the BPF ledger of which it is made (which alone has some counts,
+ * the syscall total among them), else the tracer's; NAN when none has it.
  */
-static json_t *role_ledger(json_t *rec, const char *role, const char **calls)
+static double ledger_value(json_t *rec, const char *role, const char *key, bool calls)
 {
 	static const char *const source[] = { "ledger", "bpf", "tracer" };
 	static const char *const calls_at[] = { "calls", "syscalls_by_family", "calls" };
 	char path[160];
+	double v;
 
 	for (size_t k = 0; k < sizeof(source) / sizeof(source[0]); k++) {
-		json_t *l;
-
-		snprintf(path, sizeof(path), "roles.%s.%s", role, source[k]);
-		l = rr_get(rec, path);
-		if (json_is_object(l)) {
-			*calls = calls_at[k];
-			return l;
-		}
+		snprintf(path, sizeof(path), "roles.%s.%s.%s%s%s", role, source[k], calls ? calls_at[k] : "",
+			 calls ? "." : "", key);
+		if (rr_num(rec, path, &v))
+			return v;
 	}
-	return NULL;
+	return NAN;
 }
 
 double fig_ledger_per_gib(json_t *rec, const void *arg)
 {
 	const struct role_key *rk = arg;
-	const char *calls;
-	json_t *l = role_ledger(rec, rk->role, &calls);
 	double bytes = num(rec, "bytes");
 
-	return l && bytes > 0 ? num(l, rk->key) / bytes : NAN;
+	return bytes > 0 ? ledger_value(rec, rk->role, rk->key, false) / bytes : NAN;
 }
 
 double fig_ledger_calls(json_t *rec, const void *arg)
 {
 	const struct role_key *rk = arg;
-	const char *calls;
-	json_t *l = role_ledger(rec, rk->role, &calls);
-	char path[96];
 
-	if (!l)
-		return NAN;
-	snprintf(path, sizeof(path), "%s.%s", calls, rk->key);
-	return num(l, path);
+	return ledger_value(rec, rk->role, rk->key, true);
 }
 
 /* A role's sampled copy seconds, or their samples (x rate_hz); role NULL: summed over every role. */

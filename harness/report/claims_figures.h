@@ -42,8 +42,9 @@ struct role_key {
 };
 
 /*
- * The ledger's bytes of a role per byte moved (GiB per GiB): the record's
- * roles.ROLE.ledger, else the older roles.ROLE.bpf, else .tracer.
+ * The ledger's bytes (or count) of a role per byte moved (GiB per GiB):
+ * from the record's roles.ROLE.ledger, else roles.ROLE.bpf (older records,
+ * and counts the ledger object does not repeat), else .tracer.
  */
 double fig_ledger_per_gib(json_t *rec, const void *role_key);
 /* The ledger's calls of a family ("read", "write", "splice") of a role, from the same sources. */
