@@ -220,16 +220,21 @@ static double figure(json_t *rec, const char *path)
 	return rr_num(rec, path, &v) ? v : NAN;
 }
 
-static bool usable(json_t *rec, const char *strategy, long bytes)
+static double path_figure(json_t *rec, const void *path)
+{
+	return figure(rec, path);
+}
+
+bool cr_usable(json_t *rec, const char *strategy, long bytes)
 {
 	const char *s = json_string_value(json_object_get(rec, "strategy"));
 	const char *st = json_string_value(json_object_get(rec, "status"));
 
-	return s && !strcmp(s, strategy) && st && !strcmp(st, "ok") &&
+	return s && strategy && !strcmp(s, strategy) && st && !strcmp(st, "ok") &&
 	       (bytes < 0 || (long)figure(rec, "bytes") == bytes);
 }
 
-double cell_median(const struct crgroup *g, const char *path)
+double cell_median_of(const struct crgroup *g, cr_figure f, const void *arg)
 {
 	size_t i, n = 0;
 	json_t *rec;
@@ -241,9 +246,9 @@ double cell_median(const struct crgroup *g, const char *path)
 	json_array_foreach(g->cell->records, i, rec) {
 		double x;
 
-		if (!usable(rec, g->strategy, g->bytes))
+		if (!cr_usable(rec, g->strategy, g->bytes))
 			continue;
-		x = figure(rec, path);
+		x = f(rec, arg);
 		if (!isnan(x))
 			v[n++] = x;
 	}
@@ -252,16 +257,21 @@ double cell_median(const struct crgroup *g, const char *path)
 	return m;
 }
 
+double cell_median(const struct crgroup *g, const char *path)
+{
+	return cell_median_of(g, path_figure, path);
+}
+
 /* The repetition and figure of each usable record of STRATEGY at BYTES (NAN where it lacks the figure). */
-static size_t samples_of(const struct crcell *c, const char *strategy, long bytes, const char *path,
+static size_t samples_of(const struct crcell *c, const char *strategy, long bytes, cr_figure f, const void *arg,
 			 struct stats_sample *out)
 {
 	size_t i, n = 0;
 	json_t *rec;
 
 	json_array_foreach(c->records, i, rec)
-		if (usable(rec, strategy, bytes))
-			out[n++] = (struct stats_sample){ (int)figure(rec, "rep"), figure(rec, path) };
+		if (cr_usable(rec, strategy, bytes))
+			out[n++] = (struct stats_sample){ (int)figure(rec, "rep"), f(rec, arg) };
 	return n;
 }
 
@@ -275,7 +285,7 @@ static size_t sizes_of(const struct crcell *c, const char *a, long bytes, long *
 		long size = (long)figure(rec, "bytes");
 		size_t k = 0;
 
-		if (!usable(rec, a, bytes))
+		if (!cr_usable(rec, a, bytes))
 			continue;
 		while (k < n && out[k] != size)
 			k++;
@@ -285,9 +295,10 @@ static size_t sizes_of(const struct crcell *c, const char *a, long bytes, long *
 	return n;
 }
 
-struct crpaired paired_ratio(struct crcell *c, const char *a, const char *b, long bytes, const char *path)
+struct crpaired paired_ratio_of(struct crcell *c, const char *a, const char *b, long bytes,
+				cr_figure f, const void *arg)
 {
-	struct crpaired p = { 0, NAN, NAN, NAN, 0 };
+	struct crpaired p = { 0, NAN, NAN, NAN, 0, NAN, NAN, 0 };
 	struct stats_sample *sa, *sb;
 	size_t count, nsizes, n = 0;
 	long *sizes;
@@ -302,23 +313,56 @@ struct crpaired paired_ratio(struct crcell *c, const char *a, const char *b, lon
 	v = calloc(count, sizeof(*v));
 	nsizes = sizes_of(c, a, bytes, sizes);
 	for (size_t k = 0; k < nsizes; k++) {
-		size_t na = samples_of(c, a, sizes[k], path, sa);
-		size_t nb = samples_of(c, b, sizes[k], path, sb);
+		size_t na = samples_of(c, a, sizes[k], f, arg, sa);
+		size_t nb = samples_of(c, b, sizes[k], f, arg, sb);
 
 		n += stats_paired_ratios(sa, na, sb, nb, v + n, count - n);
 	}
 	if (n) {
+		struct stats_summary s = stats_summarize(v, n);
+
 		p.n = (int)n;
-		p.median = stats_median(v, n);
-		p.min = stats_min(v, n);
-		p.max = stats_max(v, n);
+		p.median = s.median;
+		p.min = s.min;
+		p.max = s.max;
 		p.coverage = stats_minmax_level(n);
+		p.lo = s.ci.lo;
+		p.hi = s.ci.hi;
+		p.level = s.ci.level;
 	}
 	free(sa);
 	free(sb);
 	free(sizes);
 	free(v);
 	return p;
+}
+
+struct crpaired paired_ratio(struct crcell *c, const char *a, const char *b, long bytes, const char *path)
+{
+	return paired_ratio_of(c, a, b, bytes, path_figure, path);
+}
+
+int cell_merge(struct crcell *into, struct crcell *more)
+{
+	double top = 0, r;
+	size_t i;
+	json_t *rec;
+	int added = 0;
+
+	json_array_foreach(into->records, i, rec)
+		if (rr_num(rec, "rep", &r) && r > top)
+			top = r;
+	json_array_foreach(more->records, i, rec) {
+		json_t *copy = json_deep_copy(rec);
+
+		if (rr_num(rec, "rep", &r))
+			json_object_set_new(copy, "rep", json_integer((json_int_t)(r + top)));
+		json_array_append_new(into->records, copy);
+		added++;
+	}
+	cr_append(&into->command, "\n%s", more->command);
+	cell_free(more);
+	return added;
 }
 
 const struct crrow *summary_row(const struct crcell *c, const char *strategy, long bytes)

@@ -59,17 +59,41 @@ struct crgroup {
 	long bytes;
 };
 
+/* Whether REC is a usable record (status ok) of STRATEGY at BYTES (bytes < 0: any size). */
+bool cr_usable(json_t *rec, const char *strategy, long bytes);
+
+/* A figure of one record, NAN when the record lacks it; ARG is the figure's own. */
+typedef double (*cr_figure)(json_t *rec, const void *arg);
+
 /* The median of a figure over a group's usable records (status ok); NAN if none. */
 double cell_median(const struct crgroup *g, const char *path);
+double cell_median_of(const struct crgroup *g, cr_figure f, const void *arg);
 
 /* The ratio a/b of a figure, paired by repetition number. */
 struct crpaired {
 	int n;
 	double median, min, max;
 	double coverage;	/* of min..max for the median: 1 - 2 * 0.5^n */
+	/*
+	 * The distribution-free interval for the median (stats_median_interval):
+	 * min..max up to 8 pairs, then order statistics that narrow as pairs are
+	 * added, so more repetitions can decide what a few could not.
+	 */
+	double lo, hi, level;
 };
 /* Pairs are of one payload size: each size of a sweep numbers its repetitions anew. */
 struct crpaired paired_ratio(struct crcell *c, const char *a, const char *b, long bytes, const char *path);
+struct crpaired paired_ratio_of(struct crcell *c, const char *a, const char *b, long bytes,
+				cr_figure f, const void *arg);
+
+/*
+ * Adds the records of MORE, a later run of the same cell, to INTO and frees
+ * MORE.  Its repetitions are renumbered after INTO's highest, so a pair is
+ * always two strategies of one round of one run, never of two runs.  Its
+ * command joins INTO's, one a line.  INTO's summary.csv stays its first
+ * run's.  The number of records added.
+ */
+int cell_merge(struct crcell *into, struct crcell *more);
 
 /* summary.csv's row of a strategy label and size (bytes < 0: the first); NULL if none. */
 const struct crrow *summary_row(const struct crcell *c, const char *strategy, long bytes);

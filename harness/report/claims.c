@@ -4,9 +4,11 @@
  * (claims_table.c), each measured on this machine and given a verdict.
  * The cells run as child processes of `copylab run ... --json --out
  * DIR/claims-N` (the same code path a user runs by hand) and are read back
- * through harness/results/.  Two claims are also decided by small direct
- * checks of the kernel, here (a splice and a sendfile between sockets, an
- * unaligned vmsplice with SPLICE_F_GIFT).
+ * through harness/results/.  A cell whose deciding paired ratio still
+ * includes 1.0 runs again with more repetitions, merged into its records,
+ * until the ratio is decided or the cap is reached.  Two claims are also
+ * decided by small direct checks of the kernel, here (a splice and a
+ * sendfile between sockets, an unaligned vmsplice with SPLICE_F_GIFT).
  */
 #include "harness/cli/cli.h"
 #include "harness/model/base.h"
@@ -126,8 +128,25 @@ struct plan {
 	const char *size;
 	const char *size_small;	/* for the page-fault growth */
 	int reps;
+	int reps_cap;		/* added repetitions stop here */
 	const char *transport;
 	char *dir;
+};
+
+/*
+ * A cell's deciding ratio whose interval still includes 1.0 gets this many
+ * more paired repetitions at a time, up to REPS_CAP in all: enough that
+ * the interval of the median narrows (order statistics from 9 pairs on),
+ * few enough that a claims run stays minutes long.
+ */
+#define REPS_STEP 3
+#define REPS_CAP 15
+
+/* What the command keeps of a cell beside what the judges see. */
+struct cell_state {
+	const struct strategy *st;	/* the strategy its spec `uses`, or NULL */
+	int number;		/* its records are in DIR/claims-NUMBER */
+	int reps;		/* counted repetitions of each strategy so far */
 };
 
 static void claims_usage(FILE *out)
@@ -135,19 +154,23 @@ static void claims_usage(FILE *out)
 	fprintf(out,
 		"usage: copylab claims [--quick] [--out DIR] [--size N] [--reps N] [--transport T]\n\n"
 		"Measures each claim of the zero-copy articles and man pages on this machine\n"
-		"and gives it a verdict: holds here, does not hold here, no difference measured,\n"
-		"or cannot be measured here (with why).  Every cell is a `copylab run` child\n"
-		"whose records stay in DIR/claims-N/.\n\n"
-		"  --quick        64 MiB cells, 3 repetitions (a few minutes at most)\n"
+		"and gives it a verdict on measured figures: holds here, does not hold here,\n"
+		"no difference measured (at N repetitions), unresolved (a system-wide CPU\n"
+		"figure too coarse to decide), or cannot be measured here (with why).  What\n"
+		"follows from how copylab counts is stated \"by construction\" and decides\n"
+		"nothing.  Every cell is a `copylab run` child whose records stay in\n"
+		"DIR/claims-N/; a cell whose deciding paired ratio still includes 1.0 is run\n"
+		"again, %d repetitions at a time, up to %d (DIR/claims-N.repsA-B/).\n\n"
+		"  --quick        64 MiB cells, 5 repetitions (a few minutes at most)\n"
 		"  --size N       payload per cell (default 256M; --quick: 64M)\n"
 		"  --reps N       counted repetitions per cell (default 6: min..max covers the\n"
-		"                 median with 96.9%%; --quick: 3, 75%%)\n"
+		"                 median with 96.9%%; --quick: 5, 93.8%%)\n"
 		"  --transport T  tcp (default) or another transport `copylab run` accepts\n"
 		"  --out DIR      where cells, claims.json and claims.md go\n"
 		"                 (default results/claims-<time>)\n\n"
 		"Prints the ledger; writes DIR/claims.json and DIR/claims.md atomically.\n"
 		"Exit status: 0 every claim got a verdict from cells that ran, 1 a cell failed,\n"
-		"2 bad usage.\n");
+		"2 bad usage.\n", REPS_STEP, REPS_CAP);
 }
 
 /* The strategy a cell `uses`: the first whose name holds it and that runs the cell's scenario. */
@@ -174,76 +197,133 @@ static const char *why_not_run(const struct cell_spec *s, const struct strategy 
 	return NULL;
 }
 
-/* Runs the cell of spec S (with strategy ST, if it uses one) as the plan says. */
-static struct crcell *run_cell(const struct plan *pl, const struct cell_spec *s, const struct strategy *st,
-			       int *ncells)
+/* A cell's `copylab run` arguments; the strings argv points into. */
+struct cell_args {
+	const char *argv[32];
+	int n;
+	char reps[16], list[256], sweep[128];
+};
+
+/* The arguments of the cell of spec S (with strategy ST, if it uses one), with REPS repetitions. */
+static void cell_args(const struct plan *pl, const struct cell_spec *s, const struct strategy *st, int reps,
+		      struct cell_args *a)
 {
-	char dir[4096], reps[16], list[256], sweep[128];
 	const char *transport = s->transport ? s->transport :
 				st && st->only_transport ? st->only_transport : pl->transport;
-	const char *argv[32];
 	int n = 0;
 
-	snprintf(list, sizeof(list), "%s%s%s", s->strategies, st ? "," : "", st ? st->name : "");
-	snprintf(reps, sizeof(reps), "%d", s->refusal ? 1 : pl->reps);
-	argv[n++] = "run";
-	argv[n++] = "--scenario";
-	argv[n++] = s->scenario;
-	argv[n++] = "--strategy";
-	argv[n++] = list;
+	snprintf(a->list, sizeof(a->list), "%s%s%s", s->strategies, st ? "," : "", st ? st->name : "");
+	snprintf(a->reps, sizeof(a->reps), "%d", reps);
+	a->argv[n++] = "run";
+	a->argv[n++] = "--scenario";
+	a->argv[n++] = s->scenario;
+	a->argv[n++] = "--strategy";
+	a->argv[n++] = a->list;
 	if (!s->refusal && strcmp(s->scenario, "copy") && strcmp(s->scenario, "pipe")) {
-		argv[n++] = "--transport";
-		argv[n++] = transport;
+		a->argv[n++] = "--transport";
+		a->argv[n++] = transport;
 	}
 	if (s->sweep) {
-		snprintf(sweep, sizeof(sweep), "size=%s..%s", pl->size_small, pl->size);
-		argv[n++] = "--sweep";
-		argv[n++] = sweep;
+		snprintf(a->sweep, sizeof(a->sweep), "size=%s..%s", pl->size_small, pl->size);
+		a->argv[n++] = "--sweep";
+		a->argv[n++] = a->sweep;
 	} else {
-		argv[n++] = "--size";
-		argv[n++] = s->refusal ? "1M" : pl->size;
+		a->argv[n++] = "--size";
+		a->argv[n++] = s->refusal ? "1M" : pl->size;
 	}
 	if (s->block) {
-		argv[n++] = "--block";
-		argv[n++] = s->block;
+		a->argv[n++] = "--block";
+		a->argv[n++] = s->block;
 	}
-	argv[n++] = "--reps";
-	argv[n++] = reps;
-	argv[n] = NULL;
-	if (s->refusal) {
-		snprintf(dir, sizeof(dir), "%s/claims-refuse-%s", pl->dir, list);
-		return cell_run(argv, n, dir);
-	}
-	snprintf(dir, sizeof(dir), "%s/claims-%d", pl->dir, ++*ncells);
-	fprintf(stderr, "claims: cell %d: copylab", *ncells);
-	for (int i = 0; i < n; i++)
-		fprintf(stderr, " %s", argv[i]);
+	a->argv[n++] = "--reps";
+	a->argv[n++] = a->reps;
+	a->argv[n] = NULL;
+	a->n = n;
+}
+
+static void announce(const char *what, const struct cell_args *a)
+{
+	fprintf(stderr, "claims: %s: copylab", what);
+	for (int i = 0; i < a->n; i++)
+		fprintf(stderr, " %s", a->argv[i]);
 	fprintf(stderr, "\n");
-	return cell_run(argv, n, dir);
+}
+
+/* Runs the cell of spec S as the plan says; a refusal is not numbered. */
+static struct crcell *run_cell(const struct plan *pl, const struct cell_spec *s, struct cell_state *cs,
+			       int *ncells)
+{
+	struct cell_args a;
+	char dir[4096], what[32];
+
+	cell_args(pl, s, cs->st, s->refusal ? 1 : pl->reps, &a);
+	if (s->refusal) {
+		snprintf(dir, sizeof(dir), "%s/claims-refuse-%s", pl->dir, a.list);
+		return cell_run(a.argv, a.n, dir);
+	}
+	cs->number = ++*ncells;
+	cs->reps = pl->reps;
+	snprintf(dir, sizeof(dir), "%s/claims-%d", pl->dir, cs->number);
+	snprintf(what, sizeof(what), "cell %d", cs->number);
+	announce(what, &a);
+	return cell_run(a.argv, a.n, dir);
+}
+
+/*
+ * Runs the cell of spec S again with more repetitions, into a directory of
+ * its own, and merges its records into CELL's: each added run warms up and
+ * interleaves its strategies like the first, so its pairs are as fair.
+ * False when the run failed (its records are then left out).
+ */
+static bool add_reps(const struct plan *pl, const struct cell_spec *s, struct cell_state *cs, struct crcell *cell)
+{
+	int k = pl->reps_cap - cs->reps < REPS_STEP ? pl->reps_cap - cs->reps : REPS_STEP;
+	struct cell_args a;
+	struct crcell *more;
+	char dir[4096], what[96];
+
+	cell_args(pl, s, cs->st, k, &a);
+	snprintf(dir, sizeof(dir), "%s/claims-%d.reps%d-%d", pl->dir, cs->number, cs->reps + 1, cs->reps + k);
+	snprintf(what, sizeof(what), "cell %d: a verdict is undecided at %d repetitions, adding %d",
+		 cs->number, cs->reps, k);
+	announce(what, &a);
+	more = cell_run(a.argv, a.n, dir);
+	if (more->exit_code != 0) {
+		fprintf(stderr, "claims: added repetitions failed (exit %d): %s\n  see %s\n", more->exit_code,
+			more->command, more->log);
+		cell_free(more);
+		cs->reps = pl->reps_cap;	/* no further tries: the cell stays as it was */
+		return false;
+	}
+	cr_append(&more->command, "  # repetitions %d-%d", cs->reps + 1, cs->reps + k);
+	cell_merge(cell, more);
+	cs->reps += k;
+	return true;
 }
 
 /* Runs every cell that can run here, in the table's order; *failed when one that should succeed did not. */
-static void run_cells(const struct plan *pl, struct claim_cell cells[CELL_COUNT], bool *failed)
+static void run_cells(const struct plan *pl, struct claim_cell cells[CELL_COUNT], struct cell_state cs[CELL_COUNT],
+		      bool *failed)
 {
 	int ncells = 0;
 
 	for (int id = CELL_NONE + 1; id < CELL_COUNT; id++) {
 		const struct cell_spec *s = &cell_specs[id];
-		const struct strategy *st = strategy_for(s);
 
-		cells[id] = (struct claim_cell){ NULL, st ? st->name : NULL, NULL };
-		if (s->uses && !st)
+		cs[id] = (struct cell_state){ strategy_for(s), 0, 0 };
+		cells[id] = (struct claim_cell){ NULL, cs[id].st ? cs[id].st->name : NULL, NULL };
+		if (s->uses && !cs[id].st)
 			continue;
-		cells[id].not_run = why_not_run(s, st);
+		cells[id].not_run = why_not_run(s, cs[id].st);
 		if (!cells[id].not_run)
-			cells[id].run = run_cell(pl, s, st, &ncells);
+			cells[id].run = run_cell(pl, s, &cs[id], &ncells);
 	}
 	for (int id = CELL_NONE + 1; id < CELL_COUNT; id++) {
 		const struct crcell *c = cells[id].run;
 
 		if (c && !cell_specs[id].refusal && c->exit_code != 0) {
 			*failed = true;
-			fprintf(stderr, "claims: cell failed (exit %d): copylab %s\n  see %s\n",
+			fprintf(stderr, "claims: cell failed (exit %d): %s\n  see %s\n",
 				c->exit_code, c->command, c->log);
 		}
 	}
@@ -274,23 +354,68 @@ static char *cells_text(const struct claim *c, const struct claim_evidence *ev)
 	return s;
 }
 
-/* Every claim of the table judged on the cells and its direct check, in the table's order. */
-static struct ledger_entry *judge_claims(const struct plan *pl, const struct claim_cell cells[CELL_COUNT])
+/* Every claim of the table judged on the cells and its direct check (CHECKS[i]), in the table's order. */
+static struct ledger_entry *judge_claims(const struct plan *pl, const struct claim_cell cells[CELL_COUNT],
+					 const struct kcheck *checks)
 {
 	struct ledger_entry *e = calloc(claim_count, sizeof(*e));
 
 	for (size_t i = 0; e && i < claim_count; i++) {
 		const struct claim *c = &claim_table[i];
 		struct claim_evidence ev = { .size = pl->size, .size_small = pl->size_small,
-					     .transport = pl->transport };
+					     .transport = pl->transport, .check = checks[i] };
 
 		memcpy(ev.cell, cells, sizeof(ev.cell));
-		if (c->check)
-			ev.check = c->check();
 		e[i].claim = c;
 		e[i].cells = cells_text(c, &ev);
 		e[i].judgement = claim_judge_run(c, &ev);
 	}
+	return e;
+}
+
+static void ledger_free(struct ledger_entry *e)
+{
+	for (size_t i = 0; e && i < claim_count; i++) {
+		free(e[i].cells);
+		judgement_free(&e[i].judgement);
+	}
+	free(e);
+}
+
+/*
+ * Judges the claims; while a claim's deciding ratio still includes 1.0 and
+ * its cell is under the cap, adds repetitions to that cell and judges
+ * again.  Only the ratio's own interval stops it, never a verdict the
+ * judge would like: a claim ends decided or "no difference measured at N".
+ */
+static struct ledger_entry *judge_until_decided(const struct plan *pl, struct claim_cell cells[CELL_COUNT],
+						struct cell_state cs[CELL_COUNT], bool *failed)
+{
+	struct kcheck *checks = calloc(claim_count, sizeof(*checks));
+	struct ledger_entry *e = NULL;
+	bool added = true;
+
+	for (size_t i = 0; checks && i < claim_count; i++)
+		if (claim_table[i].check)
+			checks[i] = claim_table[i].check();	/* once: the kernel's answer does not vary */
+	while (checks && added) {
+		unsigned more = 0;
+
+		ledger_free(e);
+		e = judge_claims(pl, cells, checks);
+		for (size_t i = 0; e && i < claim_count; i++)
+			more |= e[i].judgement.more;
+		added = false;
+		for (int id = CELL_NONE + 1; e && id < CELL_COUNT; id++) {
+			if (!(more & (1u << id)) || !cells[id].run || cs[id].reps >= pl->reps_cap)
+				continue;
+			if (add_reps(pl, &cell_specs[id], &cs[id], cells[id].run))
+				added = true;
+			else
+				*failed = true;
+		}
+	}
+	free(checks);
 	return e;
 }
 
@@ -368,14 +493,16 @@ static int claims_options(int argc, char **argv, struct plan *pl, bool *quick, c
 	pl->size = size ? size : *quick ? "64M" : "256M";
 	if (cr_size(pl->size) < 4 * 65536)
 		return usage_error("claims: --size '%s' is not a size of at least 256K", pl->size);
-	pl->reps = reps ? reps : *quick ? 3 : 6;
+	pl->reps = reps ? reps : *quick ? 5 : 6;
+	pl->reps_cap = pl->reps > REPS_CAP ? pl->reps : REPS_CAP;
 	return -1;
 }
 
 int cmd_claims(int argc, char **argv)
 {
-	struct plan pl = { NULL, NULL, 0, "tcp", NULL };
+	struct plan pl = { .transport = "tcp" };
 	struct claim_cell cells[CELL_COUNT];
+	struct cell_state cs[CELL_COUNT];
 	struct ledger_entry *ledger;
 	struct ledger_run run;
 	const char *out = NULL;
@@ -408,14 +535,14 @@ int cmd_claims(int argc, char **argv)
 	}
 	uname(&un);
 
-	run_cells(&pl, cells, &failed);
-	ledger = judge_claims(&pl, cells);
+	run_cells(&pl, cells, cs, &failed);
+	ledger = judge_until_decided(&pl, cells, cs, &failed);
 	if (!ledger) {
 		fputs("copylab: out of memory\n", stderr);
 		return EXIT_RUN_FAILED;
 	}
 	ledger_print(stdout, ledger, claim_count);
-	run = (struct ledger_run){ cmdline, date, un.release, pl.size, pl.transport, pl.reps, quick };
+	run = (struct ledger_run){ cmdline, date, un.release, pl.size, pl.transport, pl.reps, pl.reps_cap, quick };
 	if (!write_ledger(pl.dir, &run, ledger, claim_count))
 		failed = true;
 	return failed ? EXIT_RUN_FAILED : 0;

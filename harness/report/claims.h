@@ -13,7 +13,18 @@
 
 #include "cellrun.h"
 
-enum verdict { V_HOLDS, V_NOT, V_NODIFF, V_CANNOT };
+/*
+ * A verdict is given on measured evidence only: what follows from how
+ * copylab counts (a judgement's `construction`) is stated beside it and
+ * never decides it.
+ */
+enum verdict {
+	V_HOLDS,
+	V_NOT,
+	V_NODIFF,	/* the deciding interval still includes 1.0 at the judgement's reps */
+	V_UNRESOLVED,	/* the deciding system-wide CPU figure was too coarse (system_cpu.resolved false) */
+	V_CANNOT,
+};
 
 const char *verdict_text(enum verdict v);
 
@@ -104,6 +115,14 @@ struct judgement {
 	enum verdict verdict;
 	char *measurement;	/* the figures, as the ledger prints them */
 	char *why;		/* why it cannot be measured, or the verdict's short reason */
+	/*
+	 * What holds by how copylab counts or by how it is built ("0 bytes
+	 * through user memory — by construction: ..."), or "": stated, never
+	 * the verdict.
+	 */
+	char *construction;
+	int reps;		/* the paired repetitions of the deciding ratio; 0 when none decides */
+	unsigned more;		/* 1 << cell_id of each cell whose added repetitions could decide it */
 };
 
 typedef void (*claim_judge)(const struct claim_evidence *ev, struct judgement *j);
@@ -141,7 +160,8 @@ struct ledger_entry {
 struct ledger_run {
 	const char *cmdline, *date, *kernel;
 	const char *size, *transport;
-	int reps;
+	int reps;		/* asked for */
+	int reps_cap;		/* where added repetitions stop */
 	bool quick;
 };
 
