@@ -309,9 +309,9 @@ struct copy_cmp copy_compare(struct judgement *j, struct copy_side a, struct cop
 	c.a = cell_median_of(a.g, fig_copy_per_gib, a.role);
 	c.ref = cell_median_of(ref.g, fig_copy_per_gib, ref.role);
 	if (isnan(c.a) || isnan(c.ref)) {
-		note = group_str(a.g, "cputime_note");
+		note = group_str(a.g, "metrics.cputime");
 		if (!note)
-			note = group_str(ref.g, "cputime_note");
+			note = group_str(ref.g, "metrics.cputime");
 		c.state = COPY_UNMEASURED;
 		snprintf(c.why, sizeof(c.why), "no sampled copy time: %s",
 			 note ? note : "the records have no roles' cputime (a copylab before the CPU sampler)");

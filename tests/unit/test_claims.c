@@ -24,7 +24,7 @@
 
 #define B64 67108864L
 #define B16 16777216L
-#define NOSAMPLER "\"cputime_note\":\"the CPU sampler needs root\""
+#define NOSAMPLER "\"metrics\":{\"cputime\":\"the CPU sampler needs root\"}"
 
 /* ---------------------------------------------------------------- synthetic cells */
 
