@@ -10,6 +10,7 @@
 #include "harness/model/scenario.h"
 #include "harness/measure/sysstat.h"
 #include "harness/results/stats.h"
+#include "harness/results/role_figures.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -159,10 +160,11 @@ static double fig_zc_completions(const struct rep_result *r)
 
 /*
  * Median of a figure over the warm counted reps of one (scenario,
- * transport, strategy) cell, with --pipe-size PIPE asked (0: the default).
+ * transport, strategy, block) cell, with --pipe-size PIPE asked (0: the
+ * default).
  */
-static double figure_median_pipe(const struct session *s, enum scenario sc, const char *tr, const char *label,
-				 size_t pipe, rep_figure fig)
+static double figure_median_at(const struct session *s, enum scenario sc, const char *tr, const char *label,
+			       size_t block, size_t pipe, rep_figure fig)
 {
 	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
 	size_t n = 0;
@@ -173,7 +175,7 @@ static double figure_median_pipe(const struct session *s, enum scenario sc, cons
 
 		if (r->cell.scenario != sc || strcmp(r->cell.transport, tr) || strcmp(r->cell.strategy, label) ||
 		    strcmp(r->cell.cache, "warm") || r->cell.pipe_asked != pipe || r->cell.bytes == 0 ||
-		    isnan(x = fig(r)))
+		    r->cell.block != block || isnan(x = fig(r)))
 			continue;
 		v[n++] = x;
 	}
@@ -183,7 +185,14 @@ static double figure_median_pipe(const struct session *s, enum scenario sc, cons
 	return m;
 }
 
-/* The same, at the kernel's default pipe size. */
+/* At the matrix's block, with --pipe-size PIPE asked. */
+static double figure_median_pipe(const struct session *s, enum scenario sc, const char *tr, const char *label,
+				 size_t pipe, rep_figure fig)
+{
+	return figure_median_at(s, sc, tr, label, DEFAULT_BLOCK, pipe, fig);
+}
+
+/* At the matrix's block and the kernel's default pipe size. */
 static double figure_median(const struct session *s, enum scenario sc, const char *tr, const char *label,
 			    rep_figure fig)
 {
@@ -410,6 +419,148 @@ static void print_sockmap_relay(const struct session *s, FILE *out)
 			sm, sp, sm / sp, sms, sps, sps > 0 ? sms / sps : NAN);
 }
 
+/* ---- copy time: sampled, and predicted from the ledger's bytes ---------------- */
+
+static const struct role_result *tested_of(const struct rep_result *r)
+{
+	for (int i = 0; i < r->nroles; i++)
+		if (r->roles[i].under_test)
+			return &r->roles[i];
+	return NULL;
+}
+
+static double fig_copy(const struct rep_result *r)
+{
+	const struct role_result *ro = tested_of(r);
+
+	return ro && ro->have_cputime ? role_cputime_of(ro, NULL).copy_s / gib_of(r) : NAN;
+}
+
+static double fig_copy_kernel(const struct rep_result *r)
+{
+	const struct role_result *ro = tested_of(r);
+
+	return ro && ro->have_cputime ? role_cputime_of(ro, NULL).group_s[CG_COPY_KERNEL] / gib_of(r) : NAN;
+}
+
+static double fig_predicted_resident(const struct rep_result *r)
+{
+	const struct role_result *ro = tested_of(r);
+
+	return ro ? role_cputime_of(ro, memcpy_rate()).predicted_resident_s / gib_of(r) : NAN;
+}
+
+static double fig_predicted_dram(const struct rep_result *r)
+{
+	const struct role_result *ro = tested_of(r);
+
+	return ro ? role_cputime_of(ro, memcpy_rate()).predicted_dram_s / gib_of(r) : NAN;
+}
+
+/* Bytes through the tested role's memory (to + from user) per byte moved. */
+static double fig_usermem(const struct rep_result *r)
+{
+	const struct role_result *ro = tested_of(r);
+	struct role_ledger l;
+
+	if (!ro || !(l = role_ledger_of(ro)).have)
+		return NAN;
+	return (double)(l.to_user + l.from_user) / (double)r->cell.bytes;
+}
+
+/* Per strategy of SC over tcp: sampled copy s/GiB beside the prediction's range and the ledger's bytes. */
+static void print_copy_point(const struct session *s, enum scenario sc, FILE *out)
+{
+	const char *labels[MAX_SPECS];
+	int n = point_labels(s, sc, "tcp", labels);
+
+	for (int k = 0; k < n; k++) {
+		double c = figure_median(s, sc, "tcp", labels[k], fig_copy);
+		double lo = figure_median(s, sc, "tcp", labels[k], fig_predicted_resident);
+		double hi = figure_median(s, sc, "tcp", labels[k], fig_predicted_dram);
+		double um = figure_median(s, sc, "tcp", labels[k], fig_usermem);
+
+		if (isnan(c) && isnan(um))
+			continue;
+		fprintf(out, "  %-6s %-16s %8.3f  %8.3f .. %-8.3f  %6.2f\n", scenario_name(sc), labels[k], c, lo, hi, um);
+	}
+}
+
+/*
+ * Where the ledger infers, the sampler measures: the tested role's time in
+ * the copy routines per GiB against what its bytes through user memory
+ * would take at memcpy's rates (in cache .. from memory).
+ */
+static void print_copy_time(const struct session *s, FILE *out)
+{
+	double rw = figure_median(s, SC_RELAY, "tcp", "readwrite", fig_copy);
+	double sp = figure_median(s, SC_RELAY, "tcp", "splice", fig_copy);
+	double spk = figure_median(s, SC_RELAY, "tcp", "splice", fig_copy_kernel);
+	double urw = figure_median(s, SC_SERVE, "tcp", "uring_rw", fig_usermem);
+	double rrw = figure_median(s, SC_SERVE, "tcp", "readwrite", fig_usermem);
+
+	if (isnan(rw) && isnan(urw))
+		return;
+	if (!isnan(rw) && !isnan(sp))
+		fprintf(out, "  relay over tcp, relay-role copy seconds per GiB (sampled): readwrite %.3f s, splice %.4f s "
+			"(of it in the kernel's copy routines %.4f s)\n", rw, sp, spk);
+	if (!isnan(urw))
+		fprintf(out, "  serve over tcp, GiB through the server's memory per GiB (ledger, io_uring counted): "
+			"uring_rw %.2f, readwrite %.2f\n", urw, rrw);
+	fprintf(out, "\nCopy time of the role under test over tcp (s per GiB, medians): sampled, and predicted\n"
+		"from the ledger's bytes through user memory at memcpy's rates (cached .. from memory); GiB\n"
+		"through user memory per GiB moved (the ledger):\n"
+		"  %-6s %-16s %8s  %20s  %6s\n", "", "strategy", "sampled", "predicted", "GiB");
+	print_copy_point(s, SC_RELAY, out);
+	print_copy_point(s, SC_SERVE, out);
+}
+
+/* ---- the block sweep: a cell far below readwrite's at its block ----------------- */
+
+static const size_t sweep_blocks[] = { 4096, 16384, 65536, 262144, 1048576 };
+
+static void print_stalls(const struct session *s, FILE *out)
+{
+	static const enum scenario scs[] = { SC_SERVE, SC_SEND, SC_RELAY };
+	int stalls = 0, seen = 0;
+
+	for (size_t i = 0; i < sizeof(scs) / sizeof(scs[0]); i++) {
+		const char *labels[MAX_SPECS];
+		int n = point_labels(s, scs[i], "tcp", labels);
+
+		for (size_t b = 0; b < sizeof(sweep_blocks) / sizeof(sweep_blocks[0]); b++) {
+			double rw = figure_median_at(s, scs[i], "tcp", "readwrite", sweep_blocks[b], 0, fig_throughput);
+
+			if (!(rw > 0))
+				continue;
+			for (int k = 0; k < n; k++) {
+				double v = figure_median_at(s, scs[i], "tcp", labels[k], sweep_blocks[b], 0, fig_throughput);
+
+				if (isnan(v))
+					continue;
+				seen++;
+				if (v * 10 >= rw)
+					continue;
+				if (!stalls++)
+					fprintf(out, "\nBlock sweep over tcp: cells under a tenth of readwrite's throughput at the same block:\n");
+				fprintf(out, "  %s %s, block %zu KiB: %.0f MB/s against readwrite's %.0f (%.3fx)\n",
+					scenario_name(scs[i]), labels[k], sweep_blocks[b] >> 10, v / 1e6, rw / 1e6, v / rw);
+			}
+		}
+	}
+	if (seen > 0 && !stalls)
+		fprintf(out, "\nBlock sweep over tcp (serve, send, relay; 4 KiB .. 1 MiB): no cell under a tenth of "
+			"readwrite's throughput at its block (%d cells)\n", seen);
+}
+
+bool bench_sweep_block(size_t i, size_t *block)
+{
+	if (i >= sizeof(sweep_blocks) / sizeof(sweep_blocks[0]))
+		return false;
+	*block = sweep_blocks[i];
+	return true;
+}
+
 void print_headline(const struct session *s, double background_busy_cpus, FILE *out)
 {
 	/* Each figure from one transport's cells: the bench also runs relay over veth and routed. */
@@ -432,4 +583,6 @@ void print_headline(const struct session *s, double background_busy_cpus, FILE *
 	print_relay_floor(s, background_busy_cpus, out);
 	print_send_zerocopy(s, out);
 	print_zcrecv_comparison(s, out);
+	print_copy_time(s, out);
+	print_stalls(s, out);
 }

@@ -5,6 +5,8 @@
 
 #include "session.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* The second block the bench runs zero-copy receive at, beside DEFAULT_BLOCK. */
@@ -17,5 +19,10 @@
  * relay group, or NAN when not measured.
  */
 void print_headline(const struct session *s, double background_busy_cpus, FILE *out);
+/*
+ * The blocks of the quick run's block sweep (serve, send, relay over tcp),
+ * whose stalls the headline lists: the i-th in *block, false past the last.
+ */
+bool bench_sweep_block(size_t i, size_t *block);
 
 #endif
