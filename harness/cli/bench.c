@@ -17,6 +17,7 @@
 #include "harness/results/stats.h"
 #include "harness/measure/sysstat.h"
 #include "harness/measure/bpf/ledger.h"
+#include "harness/measure/bpf/cpusample.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -86,6 +87,22 @@ static const char *refusal_here(const char *name, enum scenario sc, enum transpo
  * Written to probe-cost.json beside the records, not into them: these reps
  * are not the matrix's.
  */
+/* The probes on (the ledger, the CPU sampler on its windows) or off, for the cost's paired reps. */
+static void probes_set(struct session *s, bool on)
+{
+	char err[320];
+
+	if (on && !s->ledger && ledger_open(&s->ledger, err, sizeof(err)) == 0 &&
+	    cpusample_open(s->ledger, &s->sampler, err, sizeof(err)))
+		s->sampler = NULL;
+	if (!on) {
+		cpusample_close(s->sampler);
+		s->sampler = NULL;
+		ledger_close(s->ledger);
+		s->ledger = NULL;
+	}
+}
+
 static void bench_probe_cost(struct session *s, const struct group *relay, FILE *out)
 {
 	static const char *const labels[] = { "readwrite", "splice" };
@@ -105,7 +122,7 @@ static void bench_probe_cost(struct session *s, const struct group *relay, FILE 
 		json_decref(cells);
 		return;
 	}
-	fprintf(out, "\nProbe cost (relay over tcp, %.0f MiB, %d paired reps; BPF ledger + perf on vs off):\n",
+	fprintf(out, "\nProbe cost (relay over tcp, %.0f MiB, %d paired reps; BPF ledger + CPU sampler + perf on vs off):\n",
 		g.cfg.size / 1048576.0, reps);
 	for (int i = 0; i < NS; i++) {
 		struct strategy_spec spec;
@@ -118,13 +135,9 @@ static void bench_probe_cost(struct session *s, const struct group *relay, FILE 
 			for (int k = 0; k < 2 && ok; k++) {
 				bool on = (k + rep) % 2 == 0;
 
-				if (on && !s->ledger)
-					ledger_open(&s->ledger, err, sizeof(err));
-				if (!on && s->ledger) {
-					ledger_close(s->ledger);
-					s->ledger = NULL;
-				}
+				probes_set(s, on);
 				g.cfg.ledger = s->ledger;
+				g.cfg.sampler = s->sampler;
 				g.cfg.no_perf = !on;
 				if (run_rep(&g.cfg, &spec, &in, rep, &r)) {
 					fprintf(stderr, "copylab: probe cost: %s\n", r.error);
@@ -151,8 +164,7 @@ static void bench_probe_cost(struct session *s, const struct group *relay, FILE 
 			"instrumented_bytes_per_s", on_a, "bare_bytes_per_s", off_a,
 			"ratio_median", med, "ratio_min", stats_min(ratio, nr), "ratio_max", stats_max(ratio, nr)));
 	}
-	if (!s->ledger)
-		ledger_open(&s->ledger, err, sizeof(err));
+	probes_set(s, true);
 	run_inputs_release(&in);
 	json_object_set_new(doc, "schema", json_string("copylab.probe-cost/1"));
 	json_object_set_new(doc, "scenario", json_string("relay"));

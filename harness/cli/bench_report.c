@@ -236,7 +236,7 @@ static void print_relay_floor(const struct session *s, double background_busy_cp
 	if (n == 0)
 		return;
 	fprintf(out, "\nRelay over routed (A | router | B; the relay in the router namespace, nat's DNAT there;\n"
-		"medians; system = whole-machine busy CPU per GiB, /proc/stat):\n"
+		"medians; system = whole-machine busy CPU per GiB: the ledger's idle ns, or /proc/stat ticks):\n"
 		"  %-14s %9s %14s %14s %12s\n", "strategy", "MB/s", "relay s/GiB", "system s/GiB", "system/nat");
 	for (int k = 0; k < n; k++) {
 		double bps = figure_median(s, SC_RELAY, "routed", labels[k], fig_throughput);
@@ -501,15 +501,16 @@ static void print_copy_time(const struct session *s, FILE *out)
 
 	if (isnan(rw) && isnan(urw))
 		return;
+	fprintf(out, "\nCopy time (the CPU sampler) and the ledger's bytes:\n");
 	if (!isnan(rw) && !isnan(sp))
 		fprintf(out, "  relay over tcp, relay-role copy seconds per GiB (sampled): readwrite %.3f s, splice %.4f s "
 			"(of it in the kernel's copy routines %.4f s)\n", rw, sp, spk);
 	if (!isnan(urw))
 		fprintf(out, "  serve over tcp, GiB through the server's memory per GiB (ledger, io_uring counted): "
 			"uring_rw %.2f, readwrite %.2f\n", urw, rrw);
-	fprintf(out, "\nCopy time of the role under test over tcp (s per GiB, medians): sampled, and predicted\n"
-		"from the ledger's bytes through user memory at memcpy's rates (cached .. from memory); GiB\n"
-		"through user memory per GiB moved (the ledger):\n"
+	fprintf(out, "\n  The role under test over tcp (s per GiB, medians): sampled copy time, and predicted\n"
+		"  from the ledger's bytes through user memory at memcpy's rates (cached .. from memory); GiB\n"
+		"  through user memory per GiB moved (the ledger):\n"
 		"  %-6s %-16s %8s  %20s  %6s\n", "", "strategy", "sampled", "predicted", "GiB");
 	print_copy_point(s, SC_RELAY, out);
 	print_copy_point(s, SC_SERVE, out);
