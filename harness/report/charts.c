@@ -9,6 +9,7 @@
 
 #include "harness/model/options.h"
 #include "cells.h"
+#include "cputime_chart.h"
 #include "ledger_chart.h"
 #include "lines.h"
 #include "harness/model/sbuf.h"
@@ -444,7 +445,7 @@ static int plot_efficiency(struct plot *p, const char *sc)
 
 /* ---- every chart of a run ----------------------------------------------------------- */
 
-/* The charts of one scenario: throughput, then per transport CPU, ledger, sweeps, latency; efficiency. */
+/* The charts of one scenario: throughput, then per transport CPU, its split, ledger, sweeps, latency; efficiency. */
 static void charts_of_scenario(struct plot *p, const char *sc)
 {
 	struct list tr = transports_of(&p->d, sc);
@@ -454,6 +455,7 @@ static void charts_of_scenario(struct plot *p, const char *sc)
 		if (!has_usable(&p->d, sc, tr.v[t]))
 			continue;
 		plot_cpu_roles(p, sc, tr.v[t]);
+		plot_cputime(p, sc, tr.v[t]);
 		plot_ledger(p, sc, tr.v[t]);
 		plot_sweeps(p, sc, tr.v[t]);
 		if (has_latency(&p->d, sc))

@@ -50,6 +50,17 @@ uint32_t strategy_color(const char *label)
 	return extra[h % (sizeof(extra) / sizeof(extra[0]))];
 }
 
+uint32_t cpu_group_color(enum cpu_group g)
+{
+	static const uint32_t rgb[CG_COUNT] = {
+		[CG_COPY_KERNEL] = 0xc0392b, [CG_COPY_USER] = 0xf39c12, [CG_NET] = 0x2b6cb0,
+		[CG_SCHED] = 0x8e6bbf,	     [CG_SYSCALL] = 0x7f8c8d,	[CG_MM] = 0x3fa34d,
+		[CG_PROBES] = 0xd9d9d9,	     [CG_KERNEL_OTHER] = 0xb8936a, [CG_USER_OTHER] = 0x9ecae1,
+	};
+
+	return (unsigned)g < CG_COUNT ? rgb[g] : 0x7f7f7f;
+}
+
 void legend_colors(const struct list *st, char *buf, size_t len)
 {
 	buf[0] = '\0';
