@@ -3,7 +3,8 @@
  * The cells of a run read back (harness/results/read.h), as the charts and
  * the report look at them: the scenarios, transports, strategies and data
  * points of a run, the variants of a cell (cache, outstanding, pipe size),
- * a record's figures per GiB by role, and echo's latency rows.
+ * a record's figures per GiB by role (its copy ledger, its sampled CPU and
+ * the split of it), the role that limited a cell, and echo's latency rows.
  */
 #ifndef COPYLAB_REPORT_CELLS_H
 #define COPYLAB_REPORT_CELLS_H

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Chart style (style.h): the colour of each strategy and the legend lists
- * that every chart of `copylab plot` draws with.
+ * Chart style (style.h): the colour of each strategy and of each group of
+ * sampled CPU, and the legend lists that every chart of `copylab plot`
+ * draws with.
  */
 #include "style.h"
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What keeps the charts alike: a fixed colour per strategy, so a strategy
- * looks the same in every chart, and the lists a legend is made of.
+ * looks the same in every chart, one per group of sampled CPU, and the
+ * lists a legend is made of.
  */
 #ifndef COPYLAB_REPORT_STYLE_H
 #define COPYLAB_REPORT_STYLE_H
