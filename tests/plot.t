@@ -306,13 +306,15 @@ else
 	is "$got" "readwrite=2/0/NaN splice=0/2/NaN" "older records: the bytes from bpf, no copy time (NaN)"
 	grep -q 'predate the CPU sampler' "$TMP/old/plots/ledger-relay-tcp.svg" &&
 		grep -q 'relay over tcp: no copy time .* predate the CPU sampler' "$TMP/old/report.md" &&
-		grep -q '^| readwrite | [0-9]' "$TMP/old/report.md" && [ ! -e "$TMP/old/plots/cputime-relay-tcp.svg" ]
+		grep -q '^| readwrite | [0-9]' "$TMP/old/report.md" && [ ! -e "$TMP/old/plots/cputime-relay-tcp.svg" ] &&
+		! grep -q 'verdict | limiting role |' "$TMP/old/report.md"
 	ok $? "older records: drawn and reported as before, with a note where the copy time is missing"
 
 	# One role limited splice in both reps, readwrite in one of two: only splice's verdict says so.
 	derive limit 'if .strategy == "splice" then .limiting_role = "sink" | .roles.sink.busy = 0.97
 		elif .strategy == "readwrite" and .rep == 1 then .limiting_role = "relay" else . end'
-	grep -Eq '^\| splice \| .*; limited by sink \(busy ≥ 0\.9\) \|' "$TMP/limit/report.md" &&
+	grep -q '| x readwrite (paired): median \[CI\] verdict | limiting role |' "$TMP/limit/report.md" &&
+		grep -Eq '^\| splice \| .* \| limited by sink \(busy ≥ 0\.9\) \|' "$TMP/limit/report.md" &&
 		! grep -q '^| readwrite |.*limited by' "$TMP/limit/report.md"
 	ok $? "the limiting role is said where most reps name it, not where one of two does"
 fi

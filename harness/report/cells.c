@@ -636,10 +636,17 @@ const char *cell_metrics_note(const struct rr_dir *d, const struct rr_cell *c, c
 const char *cputime_missing(const struct rr_dir *d, const struct rr_cell *c, const char *role, char *buf,
 			    size_t len)
 {
-	const char *n = cell_metrics_note(d, c, "cputime");
+	const char *n = cell_metrics_note(d, c, "cputime"), *absent = NULL;
+	char path[96];
 
 	role = role ? role : c->tested_role;
-	if (!n)
+	snprintf(path, sizeof(path), "roles.%s", role ? role : "?");
+	for (size_t i = 0; i < c->nusable && !absent; i++)
+		if (!rr_get(d->rec[c->rec[i]], path))
+			absent = rr_str(d->rec[c->rec[i]], "role_absent");
+	if (absent)	/* no process played the role (nat: the kernel did its job) */
+		snprintf(buf, len, "%s", absent);
+	else if (!n)
 		snprintf(buf, len, "the records predate the CPU sampler (no roles.ROLE.cputime)");
 	else if (!strncmp(n, "ok", 2))	/* the sampler ran, but not over this role (no local process) */
 		snprintf(buf, len, "roles.%s.cputime is null (metrics.cputime: %s)", role ? role : "?", n);

@@ -11,6 +11,7 @@
 #include "cputime_chart.h"
 
 #include "cells.h"
+#include "harness/model/sbuf.h"
 #include "style.h"
 
 #include <math.h>
@@ -28,6 +29,7 @@ struct split_panels {
 	char why[MAX_ROLES][256];
 	double ymax;		/* the tallest bar or getrusage point of any panel, for one scale */
 	double rate_hz;		/* the sampler's rate, from the first record with one; 0: none */
+	struct sbuf tics;	/* the strategies' labels at their x, for every panel alike */
 };
 
 /* Whether the chart draws cell C: a usable rep, and a peer only when its role under test was sampled. */
@@ -55,6 +57,15 @@ static void split_row(const struct rr_dir *d, const struct rr_cell *c, const cha
 	gp_num(dat, cpu);
 	fputc('\n', dat);
 	sp->have[r] |= have;
+	if (have && !sp->rate_hz) {
+		char path[96];
+
+		snprintf(path, sizeof(path), "roles.%s.cputime.rate_hz", role);
+		for (size_t i = 0; i < c->nusable && !sp->rate_hz; i++)
+			rr_num(d->rec[c->rec[i]], path, &sp->rate_hz);
+	}
+	if (r == 0)
+		sb_printf(&sp->tics, "%s\"%s%s\" %d", x > 1 ? ", " : "", c->strategy, suffix, x);
 	if (!have && !c->peer && !sp->why[r][0])
 		cputime_missing(d, c, role, sp->why[r], sizeof(sp->why[r]));
 	if (have && sampled > sp->ymax)
@@ -97,24 +108,20 @@ static void split_roles(const struct plot *p, const struct point_cells *pc, stru
 
 		if (!point_cell(&p->d, pc, k, &cv, suffix, sizeof(suffix)))
 			continue;
-		if (cv.nusable && !cv.peer) {
-			char path[96];
-
+		if (cv.nusable && !cv.peer)
 			sp->nroles = roles_of(&p->d, &cv, sp->roles, MAX_ROLES);
-			snprintf(path, sizeof(path), "roles.%s.cputime.rate_hz", sp->roles[0]);
-			for (size_t i = 0; i < cv.nusable && !sp->rate_hz; i++)
-				rr_num(p->d.rec[cv.rec[i]], path, &sp->rate_hz);
-		}
 		free(cv.rec);
 	}
 }
 
-/* The groups' titles and colours, and each panel's title, switch and note. */
+/* The x tics, the groups' titles and colours, and each panel's title, switch and note. */
 static void split_vars(FILE *vars, const struct split_panels *sp)
 {
 	char name[32], text[320];
+	int key = 0;
 
-	fprintf(vars, "ngroups = %d\nnroles = %d\nymax = %g\n", CG_COUNT, sp->nroles, sp->ymax * 1.15);
+	/* a run too short for a single sample has bars of 0: gnuplot refuses an empty range */
+	fprintf(vars, "ngroups = %d\nnroles = %d\nymax = %g\n", CG_COUNT, sp->nroles, sp->ymax > 0 ? sp->ymax * 1.15 : 1);
 	for (int g = 0; g < CG_COUNT; g++) {
 		snprintf(name, sizeof(name), "group_title_%d", g + 1);
 		gp_str(vars, name, cpu_group_title(g));
@@ -126,9 +133,13 @@ static void split_vars(FILE *vars, const struct split_panels *sp)
 			 r == 0 ? " (under test)" : "");
 		gp_str(vars, name, text);
 		fprintf(vars, "role_have_%d = %d\n", r + 1, sp->have[r]);
+		if (sp->have[r] && !key)
+			key = r + 1;
 		snprintf(name, sizeof(name), "role_note_%d", r + 1);
 		gp_str(vars, name, sp->why[r][0] ? sp->why[r] : "-");
 	}
+	/* the legend on the first panel with bars: a panel that says "not measured" has none to explain */
+	fprintf(vars, "key_role = %d\nset xtics (%s)\n", key, sp->tics.p ? sp->tics.p : "");
 }
 
 int plot_cputime(struct plot *p, const char *sc, const char *tr)
@@ -148,6 +159,8 @@ int plot_cputime(struct plot *p, const char *sc, const char *tr)
 		return sp.nroles ? -1 : 0;
 	n = split_rows(p, &pc, &sp, dat);
 	fclose(dat);
+	if (sp.tics.oom)
+		n = 0;
 	for (int r = 0; r < sp.nroles; r++)
 		any |= sp.have[r];
 	fprintf(vars, "set xrange [0.3:%g]\nwidth = 1300\nheight = %d\n", n + 0.7, 120 + 300 * sp.nroles);
@@ -159,6 +172,7 @@ int plot_cputime(struct plot *p, const char *sc, const char *tr)
 		 sc, scenario_path(sc), tr, point_text(pt, ptext, sizeof(ptext)), rate, p->machine, p->run_id);
 	gp_str(vars, "title", title);
 	fclose(vars);
+	free(sp.tics.p);
 	if (n == 0)
 		return 0;
 	if (!any) {

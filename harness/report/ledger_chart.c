@@ -22,6 +22,7 @@
 struct ledger_survey {
 	int with_bytes, with_syscalls, with_copy, with_predicted;
 	char bytes_why[512], copy_why[512];
+	char absent[512];	/* a strategy whose records have no role under test, and why (nat) */
 	struct list unseen;	/* strategies whose data path the ledger's instrument did not see */
 	const char *unseen_by;	/* that instrument: "tracer", "bpf" (records older than its io_uring probes) */
 	struct list sources;	/* the instruments that counted the bytes drawn: bpf, tracer */
@@ -82,6 +83,13 @@ static void survey_cell(const struct rr_dir *d, const struct rr_cell *c, struct 
 	ls->with_predicted += isfinite(role_median(d, c, NULL, RW_PREDICTED_RESIDENT));
 	if (bytes && src)
 		list_add(&ls->sources, src);
+	if (!c->tested_role) {
+		const char *absent = rr_str(d->rec[c->rec[0]], "role_absent");
+
+		snprintf(ls->absent, sizeof(ls->absent), "%s has no ledger: %s", c->strategy,
+			 absent ? absent : "no role under test in its records");
+		return;
+	}
 	if (!ls->tested || !c->peer)
 		ls->tested = c->tested_role;
 	/*
@@ -133,7 +141,9 @@ static int ledger_rows(const struct plot *p, const struct point_cells *pc, bool 
 
 		if (!point_cell(&p->d, pc, k, &cv, suffix, sizeof(suffix)))
 			continue;
-		if (c->nusable == 0 || (c->peer && !isfinite(role_median(&p->d, c, NULL, RW_USERMEM)))) {
+		/* nat: no process played the role under test, so there is no ledger to draw (said in the notes) */
+		if (c->nusable == 0 || !c->tested_role ||
+		    (c->peer && !isfinite(role_median(&p->d, c, NULL, RW_USERMEM)))) {
 			free(cv.rec);
 			continue;
 		}
@@ -222,6 +232,8 @@ int plot_ledger(struct plot *p, const char *sc, const char *tr)
 		 p->machine, p->run_id);
 	gp_str(vars, "title", title);
 	fclose(vars);
+	if (ls.absent[0])
+		plot_note(p, "%s over %s: %s", sc, tr, ls.absent);
 	if (n == 0)
 		return 0;
 	ledger_notes(p, sc, tr, &ls, n);

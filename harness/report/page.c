@@ -74,13 +74,26 @@ static void fmt_num(char *buf, size_t len, const char *field, double scale, cons
 
 /* The rows of one data point's table: from summary.csv, else from the records. */
 struct row {
-	char strategy[128], med[32], min[32], max[32], ratio[192], cpu[32], verified[32];
+	char strategy[128], med[32], min[32], max[32], ratio[128], limited[96], cpu[32], verified[32];
 };
 
 static const char *const table_head[] = {
 	"strategy", "MB/s median", "min", "max", "x readwrite (paired): median [CI] verdict",
-	"CPU s/GiB (role under test)", "verified reps",
+	"limiting role", "CPU s/GiB (role under test)", "verified reps",
 };
+#define TABLE_COLS (sizeof(table_head) / sizeof(table_head[0]))
+#define COL_LIMITED 5
+
+/* The columns of a summary table, its head or a row: the limiting role's only when LIMITED. */
+static size_t table_columns(const char *const *all, bool limited, const char **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < TABLE_COLS; i++)
+		if (limited || i != COL_LIMITED)
+			out[n++] = all[i];
+	return n;
+}
 
 /*
  * The summary.csv row of variant V of cell C: scenario, transport, bytes,
@@ -181,9 +194,7 @@ static void limiting_text(const struct plot *p, const struct rr_cell *c, struct 
 {
 	const char *role = cell_limiting_role(&p->d, c);
 
-	if (role)
-		snprintf(r->ratio + strlen(r->ratio), sizeof(r->ratio) - strlen(r->ratio),
-			 "; limited by %s (busy ≥ 0.9)", role);
+	snprintf(r->limited, sizeof(r->limited), role ? "limited by %s (busy ≥ 0.9)" : "-", role);
 }
 
 static int table_rows(const struct plot *p, const char *sc, const char *tr, struct point pt, struct row *rows, int max)
@@ -290,7 +301,9 @@ static void report_cpu_split(const struct plot *p, const char *sc, const char *t
 	}
 	if (!sampled) {
 		sb_printf(md, "\n*Where the CPU of the %s went: not measured in these records: %s*\n", tested, why);
-		sb_printf(html, "<p class=note>Where the CPU of the %s went: not measured in these records: ", tested);
+		sb_add(html, "<p class=note>Where the CPU of the ");
+		sb_html(html, tested);
+		sb_add(html, " went: not measured in these records: ");
 		sb_html(html, why);
 		sb_add(html, "</p>\n");
 	} else {
@@ -325,7 +338,8 @@ static void report_tables(const struct plot *p, const char *sc, struct sbuf *md,
 			int n = table_rows(p, sc, tr.v[t], pts.v[i], rows, MAX_LIST);
 			char ptext[96];
 			const struct rr_cell *c0 = NULL;
-			const char *tested;
+			const char *tested, *cols[TABLE_COLS];
+			bool limited = false;
 
 			for (size_t k = 0; k < p->d.ncells && !c0; k++)
 				if (!strcmp(p->d.cell[k].scenario, sc) && !strcmp(p->d.cell[k].transport, tr.v[t]))
@@ -336,12 +350,14 @@ static void report_tables(const struct plot *p, const char *sc, struct sbuf *md,
 			sb_add(html, "<table><caption>");
 			sb_printf(html, "%s over %s, %s (role under test: %s)", sc, tr.v[t], ptext, tested);
 			sb_add(html, "</caption>\n");
-			table_head_row(md, html, table_head, sizeof(table_head) / sizeof(table_head[0]));
+			for (int r = 0; r < n; r++)
+				limited |= strcmp(rows[r].limited, "-") != 0;
+			table_head_row(md, html, cols, table_columns(table_head, limited, cols));
 			for (int r = 0; r < n; r++) {
 				const char *f[] = { rows[r].strategy, rows[r].med, rows[r].min, rows[r].max,
-						    rows[r].ratio, rows[r].cpu, rows[r].verified };
+						    rows[r].ratio, rows[r].limited, rows[r].cpu, rows[r].verified };
 
-				table_row(md, html, f, sizeof(f) / sizeof(f[0]));
+				table_row(md, html, cols, table_columns(f, limited, cols));
 			}
 			sb_add(html, "</table>\n");
 			report_cpu_split(p, sc, tr.v[t], pts.v[i], tested, md, html);
@@ -549,9 +565,9 @@ static void ci_text_of(const struct plot *p, char *buf, size_t len)
 
 /* What the tables add to the summary: the limiting role, the CPU split (both pages say it). */
 static const char tables_text[] =
-	" A verdict followed by \"limited by ROLE (busy ≥ 0.9)\" is a cell where that role kept one CPU 90% busy "
-	"or more in most reps (limiting_role): it set the pace, so a ratio near 1 says where the cell was limited, "
-	"not that the strategies cost the same. Under each table, where the CPU sampler ran: the role under "
+	" Where a table has a limiting role column, \"limited by ROLE (busy ≥ 0.9)\" is a cell where that role kept "
+	"one CPU 90% busy or more in most reps (limiting_role): it set the pace, so a ratio near 1 says where the "
+	"cell was limited, not that the strategies cost the same. Under each table, where the CPU sampler ran: the role under "
 	"test's sampled CPU per GiB, the part of it in the copy routines beside what memcpy's measured rates "
 	"predict for the ledger's bytes through user memory (data in cache..from memory), and its split by group.";
 

@@ -6,7 +6,8 @@
 # Data: a block per role (index 0, 1, ...), columns: x, strategy, the
 # ngroups groups in s/GiB, the sampled total, getrusage's user + system
 # (NaN = not measured).  The vars file sets datafile, outbase, formats,
-# scripts, width, height, title, the x range, ngroups, group_title_G and
+# scripts, width, height, title, the x range and tics, key_role (the
+# panel with the legend), ngroups, group_title_G and
 # group_color_G, nroles, role_title_R, role_have_R, role_note_R and ymax.
 set datafile separator "\t"
 set style fill solid 0.9 border rgb '#404040'
@@ -29,13 +30,13 @@ do for [fmt in formats] {
 	set multiplot layout nroles, 1 title title
 	do for [r=1:nroles] {
 		set title role_value('role_title', r)
-		if (r == 1) {
+		if (r == key_role) {
 			set key outside right top vertical Left reverse font ',9'
 		} else {
 			set key off
 		}
 		if (role_value('role_have', r)) {
-			plot for [g=ngroups:1:-1] datafile index (r-1) using 1:(sum [k=1:g] column(2+k)):xtic(2) \
+			plot for [g=ngroups:1:-1] datafile index (r-1) using 1:(sum [k=1:g] column(2+k)) \
 				with boxes lc rgb group_color(g) title group_title(g), \
 			     '' index (r-1) using 1:(column(ngroups+4)) with points pt 7 ps 1.1 lc rgb '#000000' \
 				title 'getrusage: user + system', \
