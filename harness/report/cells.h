@@ -132,8 +132,8 @@ bool m_mbps(json_t *r, const void *arg, double *v);
  * roles.ROLE.ledger, else (records written before it) bpf, else tracer;
  * absent when that instrument saw none of the role's data-moving calls
  * (ledger_unseen).  SAMPLED, COPY, PREDICTED_* and GROUP are the CPU
- * sampler's (cputime): the role's sampled CPU, the copy routines' share
- * of it, the copy time memcpy's measured rates predict (data in cache,
+ * sampler's (cputime): the role's sampled CPU, the part of it in the copy
+ * routines, the copy time memcpy's measured rates predict (data in cache,
  * from memory), one group of cputime.groups.
  */
 enum role_what {
