@@ -35,9 +35,18 @@ done
 cl plot "$RUN"
 ok "$RC" "plot exits 0 on a good run directory" "$(cl_desc)"
 
+# The median of a jq array, as the charts take it over the reps.
+MEDIAN='def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;'
+# near A B: "yes" when B is within 0.1% of A.
+near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; print (a != "" && d <= 1e-3 * (a < 0 ? -a : a) + 1e-9) ? "yes" : "no" }'; }
+# Whether the CPU sampler ran for the records of a run directory.
+sampled() { [[ $(jq -r .metrics.cputime "$1/results.jsonl" | head -n 1) == ok* ]]; }
+
 charts="throughput-serve throughput-relay throughput-pipe cpu-serve-tcp cpu-serve-unix cpu-relay-tcp
 	cpu-pipe-none ledger-serve-tcp ledger-serve-unix ledger-relay-tcp ledger-pipe-none
 	sweep-block-relay-tcp efficiency-serve efficiency-relay efficiency-pipe throughput cpu_per_gib"
+# where the CPU goes: drawn for what the sampler measured (the pipe ran --no-bpf: not it)
+sampled "$TMP/parts/serve-tcp" && charts+=" cputime-serve-tcp cputime-serve-unix cputime-relay-tcp"
 missing=""
 for c in $charts; do
 	for ext in png svg dat; do [ -s "$RUN/plots/$c.$ext" ] || missing+=" $c.$ext"; done
@@ -81,24 +90,28 @@ grep -q '>mmap_write<' "$RUN/plots/throughput-serve.svg" && grep -q '>mmap_write
 ok $? "strategy names are drawn as they are (noenhanced: mmap_write, no subscript)"
 
 # Data: the throughput bars are the records' medians.
-want=$(jq -s -r '[.[] | select(.scenario == "serve" and .transport == "tcp" and .strategy == "splice") | .bytes_per_s]
-	| sort | (if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end) / 1e6' \
-	"$RUN/results.jsonl")
+want=$(jq -s -r "$MEDIAN"'[.[] | select(.scenario == "serve" and .transport == "tcp" and .strategy == "splice")
+	| .bytes_per_s] | median / 1e6' "$RUN/results.jsonl")
 # splice's colour is 0xc0392b; its first bar is in the tcp group
 got=$(awk -F'\t' '$5 == 12597547 { print $2; exit }' "$RUN/plots/throughput-serve.dat")
-close=$(awk -v a="$want" -v b="$got" 'BEGIN { d = a - b; if (d < 0) d = -d; print (d <= 1e-3 * a) ? "yes" : "no" }')
-is "$close" yes "throughput bars are the medians of the records (serve tcp splice: $want MB/s)"
+is "$(near "$want" "$got")" yes "throughput bars are the medians of the records (serve tcp splice: $want MB/s)"
 
 got=$(awk -F'\t' 'NR == 1 { print $1 }' "$RUN/plots/sweep-block-relay-tcp.dat")
 n=$(awk 'NR > 1' "$RUN/plots/sweep-block-relay-tcp.dat" | wc -l)
 is "$got:$n" "block:2" "the relay block sweep is detected: two block values on one axis"
 
-# No BPF: said on the chart and in the report, not drawn as zero.
-got=$(awk -F'\t' '{ print $4 }' "$RUN/plots/ledger-pipe-none.dat" | sort -u)
-is "$got" "NaN" "pipe without BPF: the ledger bytes are missing (NaN), not zero"
+# --no-bpf: the tracer counts the ledger's bytes; the copy time, which only
+# the BPF sampler measures, is said to be missing, not drawn as zero.
+got=$(awk -F'\t' '$2 == "readwrite" { print $4 }' "$RUN/plots/ledger-pipe-none.dat")
+is "$got" 1 "pipe with --no-bpf: the tracer's bytes are drawn (readwrite's writer: 1 GiB from user memory per GiB)"
+grep -q 'ledger counted by tracer' "$RUN/plots/ledger-pipe-none.svg"
+ok $? "the ledger chart names the tracer as the instrument that counted"
+got=$(awk -F'\t' '{ print $9 }' "$RUN/plots/ledger-pipe-none.dat" | sort -u)
+is "$got" "NaN" "pipe with --no-bpf: no copy time (NaN), not zero"
 grep -q 'not measured in these records' "$RUN/plots/ledger-pipe-none.svg" &&
-	grep -q 'pipe over none: no copy ledger' "$RUN/report.md"
-ok $? "the missing ledger is said on the chart and in the report"
+	grep -q 'off (--no-bpf)' "$RUN/plots/ledger-pipe-none.svg" &&
+	grep -q 'pipe over none: no copy time' "$RUN/report.md" && [ ! -e "$RUN/plots/cputime-pipe-none.dat" ]
+ok $? "the missing copy time is said on the chart (with metrics.cputime) and in the report; no CPU split chart"
 
 # The report: environment, tables, charts.
 grep -q "^| cpu_model | $cpu |" "$RUN/report.md" &&
@@ -193,6 +206,118 @@ cl plot --format svg --no-report "$OTHER"
 n=$(ls "$OTHER/plots" | grep -c '\.png$')
 [ "$RC" -eq 0 ] && [ "$n" -eq 0 ] && [ -s "$OTHER/plots/throughput-relay.svg" ] && [ ! -e "$OTHER/report.html" ]
 ok $? "--format svg draws SVG only; --no-report writes no report"
+
+# --- where the CPU goes, and the copy time -----------------------------------
+# A relay at 16 MiB: enough samples in the copy routines for readwrite and
+# splice to differ.  Its records, rewritten, stand for what this machine
+# does not make here: a tracer-only run, one without any ledger, records
+# from before the ledger and the sampler, a cell limited by one role.
+R16=$TMP/relay16
+cl run --scenario relay --strategy readwrite,splice --size 16M --reps 3 --warmup 0 --out "$R16"
+[ "$RC" -eq 0 ] || { cl_desc; bail_out "copylab run relay --size 16M failed"; }
+# derive NAME FILTER: a run directory of R16's records passed through the jq FILTER
+derive() {
+	rm -rf "$TMP/$1"
+	mkdir -p "$TMP/$1"
+	cp "$R16/env.json" "$R16/summary.csv" "$TMP/$1/"
+	jq -c "$2" "$R16/results.jsonl" >"$TMP/$1/results.jsonl"
+	cl plot --format svg "$TMP/$1"
+	ok "$RC" "plot exits 0 on the $1 records" "$(cl_desc)"
+}
+if ! sampled "$R16" && [ "${COPYLAB_REQUIRE_CPUSAMPLE:-0}" != 1 ]; then
+	skip "the CPU sampler did not run: $(jq -r .metrics.cputime "$R16/results.jsonl" | head -n 1)" \
+		"the cputime chart, the copy time and the records derived from them"
+else
+	cl plot "$R16"
+	ok "$RC" "plot exits 0 on the 16 MiB relay" "$(cl_desc)"
+	dat=$R16/plots/cputime-relay-tcp.dat
+	is "$(awk 'BEGIN { RS = "" } END { print NR }' "$dat" 2>/dev/null)" 3 "cputime-relay-tcp: a block of bars per role"
+	grep -q 'relay (under test): sampled CPU' "$R16/plots/cputime-relay-tcp.svg" &&
+		grep -q 'source: sampled CPU' "$R16/plots/cputime-relay-tcp.svg" &&
+		grep -q 'sink: sampled CPU' "$R16/plots/cputime-relay-tcp.svg" &&
+		grep -qF "$(jq -r .cpu_model "$R16/env.json")" "$R16/plots/cputime-relay-tcp.svg"
+	ok $? "cputime-relay-tcp: a panel per role, the one under test first, titled with the machine"
+	# columns: x, strategy, the groups, the sampled total, getrusage's CPU
+	got=$(awk -F'\t' 'NF > 4 { n++; s = 0; for (i = 3; i <= NF - 2; i++) s += $i; t = $(NF - 1); d = s - t
+		if (d < 0) d = -d; if (t !~ /^[0-9.e+-]+$/ || t <= 0 || d > 1e-4 * t + 1e-6) bad = bad " " $2 }
+		END { print n + 0 ":" bad }' "$dat")
+	is "$got" "6:" "cputime-relay-tcp: every bar's groups add up to the role's sampled CPU per GiB (2 strategies x 3 roles, 3 reps)"
+	want=$(jq -s -r "$MEDIAN"'[.[] | select(.strategy == "readwrite") | .roles.relay.cputime.sampled_s
+		/ (.bytes / 1073741824)] | median' "$R16/results.jsonl")
+	got=$(awk -F'\t' '$2 == "readwrite" { print $(NF - 1); exit }' "$dat")
+	is "$(near "$want" "$got")" yes "cputime-relay-tcp: the relay's bar is the records' median sampled CPU per GiB ($want s)"
+	legend=$(jq -r '.roles.relay.cputime.groups | keys_unsorted | length' "$R16/results.jsonl" | head -n 1)
+	is "$(awk -F'\t' 'NF > 4 { print NF - 4; exit }' "$dat")" "$legend" "cputime-relay-tcp: a column per group of the records"
+	grep -q '>copying (kernel)<' "$R16/plots/cputime-relay-tcp.svg" && grep -q '>user code<' "$R16/plots/cputime-relay-tcp.svg"
+	ok $? "cputime-relay-tcp: the legend has the groups' titles"
+
+	# the ledger chart's copy time: columns 9 (sampled), 10 and 11 (predicted, in cache .. from memory)
+	led=$R16/plots/ledger-relay-tcp.dat
+	rw=$(awk -F'\t' '$2 == "readwrite" { print $9 }' "$led")
+	sp=$(awk -F'\t' '$2 == "splice" { print $9 }' "$led")
+	ok $(awk -v a="$rw" -v b="$sp" 'BEGIN { exit !(a + 0 > 0 && a + 0 > b + 0) }'; echo $?) \
+		"ledger-relay-tcp: readwrite's sampled copy time per GiB ($rw s) is above splice's ($sp s)"
+	want=$(jq -s -r "$MEDIAN"'[.[] | select(.strategy == "readwrite") | .roles.relay.cputime.copy_s
+		/ (.bytes / 1073741824)] | median' "$R16/results.jsonl")
+	is "$(near "$want" "$rw")" yes "ledger-relay-tcp: the copy time is the records' median cputime.copy_s per GiB"
+	got=$(awk -F'\t' '$2 == "readwrite" { print ($10 > 0 && $11 >= $10) ? "range" : $10 ".." $11 }' "$led")
+	is "$got" range "ledger-relay-tcp: readwrite's predicted copy time is a range, in cache up to from memory"
+	sampled_rw=$(awk -F'\t' '$2 == "readwrite" { printf "%.3f", $(NF - 1); exit }' "$dat")
+	grep -q '^\*\*relay over tcp: where the CPU of the role under test (relay) went' "$R16/report.md" &&
+		grep -q '| copying (kernel) |' "$R16/report.md" &&
+		grep -q "^| readwrite | $sampled_rw | $(printf %.3f "$rw") | " "$R16/report.md"
+	ok $? "report.md: the relay's sampled CPU, copy time and split under the summary table ($sampled_rw, $rw)"
+	grep -q '<figure><img alt="cputime-relay-tcp"' "$R16/report.html"
+	ok $? "report.html shows the cputime chart"
+
+	# Unprivileged: the tracer's ledger, no sampler; an io_uring strategy it cannot see.
+	derive tracer '.metrics.bpf = "unavailable: EPERM (BPF needs root or CAP_BPF)"
+		| .metrics.cputime = "unavailable: needs the BPF ledger"
+		| .roles[] |= (.bpf = null | .cputime = null | .ledger.source = "tracer" | .ledger.io_uring_seen = false)
+		| ., (select(.strategy == "splice") | .strategy = "uring_rw" | .strategy_base = "uring_rw"
+			| .roles.relay.ledger |= (.calls = {read: 0, write: 0, splice: 0} | .bytes_to_user = 0
+				| .bytes_from_user = 0 | .bytes_in_kernel = 0))'
+	led=$TMP/tracer/plots/ledger-relay-tcp
+	got=$(awk -F'\t' '{ print $2 "=" $4 "/" $5 "/" $12 }' "$led.dat" | paste -sd' ')
+	is "$got" "readwrite=2/0/0 splice=0/2/0 uring_rw=NaN/NaN/1" \
+		"tracer-only: bytes drawn from the tracer's ledger; io_uring it cannot see is NaN and marked, not 0"
+	grep -q 'ledger counted by tracer' "$led.svg" && grep -q 'not seen by' "$led.svg" &&
+		grep -q 'the tracer counted none of the read, write or splice calls of uring_rw' "$TMP/tracer/report.md"
+	ok $? "tracer-only: the chart names the tracer and marks uring_rw; the report says why it has no bytes"
+	is "$(awk -F'\t' '{ print $9 }' "$led.dat" | sort -u)" NaN "tracer-only: no copy time (NaN), not zero bars"
+	grep -q 'needs the BPF ledger' "$led.svg" && [ ! -e "$TMP/tracer/plots/cputime-relay-tcp.svg" ] &&
+		grep -q 'relay over tcp: no CPU split chart: no role was sampled: unavailable' "$TMP/tracer/report.md" &&
+		grep -q 'Where the CPU of the relay went: not measured in these records: unavailable' "$TMP/tracer/report.md"
+	ok $? "tracer-only: the copy-time panel says why; no cputime chart, and the report says why"
+
+	# No instrument at all.
+	derive noledger '.metrics.bpf = "off (--no-bpf)" | .metrics.tracer = "off (--no-tracer)"
+		| .metrics.cputime = "off (--no-bpf)" | .roles[] |= (.bpf = null | .tracer = null | .ledger = null | .cputime = null)'
+	is "$(awk -F'\t' '{ print $4 }' "$TMP/noledger/plots/ledger-relay-tcp.dat" | sort -u)" NaN \
+		"no ledger: the bytes are missing (NaN), not zero"
+	grep -q 'not measured in these records' "$TMP/noledger/plots/ledger-relay-tcp.svg" &&
+		grep -q 'off (--no-tracer)' "$TMP/noledger/plots/ledger-relay-tcp.svg" &&
+		grep -q 'relay over tcp: no copy ledger .*off (--no-bpf).*off (--no-tracer)' "$TMP/noledger/report.md"
+	ok $? "no ledger: the chart and the report name both instruments' reasons"
+
+	# Records from before the ledger object and the sampler: bpf's bytes, a note for the copy time.
+	derive old 'del(.limiting_role, .metrics.cputime) | .roles[] |= del(.ledger, .cputime, .busy)'
+	got=$(awk -F'\t' '{ print $2 "=" $4 "/" $5 "/" $9 }' "$TMP/old/plots/ledger-relay-tcp.dat" | paste -sd' ')
+	is "$got" "readwrite=2/0/NaN splice=0/2/NaN" "older records: the bytes from bpf, no copy time (NaN)"
+	grep -q 'predate the CPU sampler' "$TMP/old/plots/ledger-relay-tcp.svg" &&
+		grep -q 'relay over tcp: no copy time .* predate the CPU sampler' "$TMP/old/report.md" &&
+		grep -q '^| readwrite | [0-9]' "$TMP/old/report.md" && [ ! -e "$TMP/old/plots/cputime-relay-tcp.svg" ] &&
+		! grep -q 'verdict | limiting role |' "$TMP/old/report.md"
+	ok $? "older records: drawn and reported as before, with a note where the copy time is missing"
+
+	# One role limited splice in both reps, readwrite in one of two: only splice's verdict says so.
+	derive limit 'if .strategy == "splice" then .limiting_role = "sink" | .roles.sink.busy = 0.97
+		elif .strategy == "readwrite" and .rep == 1 then .limiting_role = "relay" else . end'
+	grep -q '| x readwrite (paired): median \[CI\] verdict | limiting role |' "$TMP/limit/report.md" &&
+		grep -Eq '^\| splice \| .* \| limited by sink \(busy ≥ 0\.9\) \|' "$TMP/limit/report.md" &&
+		! grep -q '^| readwrite |.*limited by' "$TMP/limit/report.md"
+	ok $? "the limiting role is said where most reps name it, not where one of two does"
+fi
 
 # --- bad input --------------------------------------------------------------
 expect_usage_error "plot: no such directory exits 2 naming it" "$TMP/nope: No such file or directory" plot "$TMP/nope"

@@ -346,6 +346,25 @@ const char *variant_suffix(struct variant v, const struct variants *all, char *b
 	return buf;
 }
 
+struct point_cells point_cells_of(const struct rr_dir *d, const char *sc, const char *tr, struct point pt)
+{
+	struct point_cells pc = { sc, tr, pt, strategies_of(d, sc, tr), point_variants(d, sc, tr, pt), 0 };
+
+	pc.n = pc.vs.n * pc.st.n;
+	return pc;
+}
+
+bool point_cell(const struct rr_dir *d, const struct point_cells *pc, int k, struct rr_cell *out, char *suffix,
+		size_t len)
+{
+	struct variant v = pc->vs.v[k / pc->st.n];
+
+	if (!cell_in_variant(d, find_cell(d, pc->sc, pc->tr, pc->pt, pc->st.v[k % pc->st.n]), v, out))
+		return false;
+	variant_suffix(v, &pc->vs, suffix, len);
+	return true;
+}
+
 /* ---- metrics of one record ------------------------------------------------ */
 
 bool m_mbps(json_t *r, const void *arg, double *v)
@@ -383,10 +402,107 @@ static bool role_per_gib(json_t *role, const char *a, const char *b, double unit
 	return true;
 }
 
+/*
+ * The copy ledger of ROLE: `ledger`, the same fields whichever instrument
+ * counted; records written before it have only the instrument's own
+ * object, bpf or (unprivileged) tracer, with the same byte keys.
+ */
+static json_t *role_ledger(json_t *role)
+{
+	static const char *const keys[] = { "ledger", "bpf", "tracer" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *l = json_object_get(role, keys[i]);
+
+		if (json_is_object(l))
+			return l;
+	}
+	return NULL;
+}
+
+/* The read, write and splice calls ledger L counted (ledger, tracer: calls; bpf: syscalls_by_family). */
+static bool ledger_calls(json_t *l, double *n)
+{
+	static const char *const family[] = { "read", "write", "splice" };
+	json_t *c = json_object_get(l, "calls");
+
+	if (!json_is_object(c))
+		c = json_object_get(l, "syscalls_by_family");
+	if (!json_is_object(c))
+		return false;
+	*n = 0;
+	for (size_t i = 0; i < sizeof(family) / sizeof(family[0]); i++) {
+		double v;
+
+		if (rr_num(c, family[i], &v))
+			*n += v;
+	}
+	return true;
+}
+
+/*
+ * An io_uring strategy under the tracer (or a BPF ledger older than its
+ * io_uring probes) moves its bytes in completions the ledger never sees:
+ * its 0 would read as "nothing copied", so it is no figure at all.
+ */
+static bool role_ledger_unseen(json_t *role, json_t *l)
+{
+	double seen, made;
+
+	return l && !json_is_true(json_object_get(l, "io_uring_seen")) && ledger_calls(l, &seen) && seen == 0 &&
+	       rr_num(role, "calls", &made) && made > 0;
+}
+
+static json_t *role_of(json_t *r, const char *name)
+{
+	return name ? json_object_get(json_object_get(r, "roles"), name) : tested_role_of(r);
+}
+
+bool ledger_unseen(json_t *r, const char *role)
+{
+	json_t *ro = role_of(r, role);
+
+	return ro && role_ledger_unseen(ro, role_ledger(ro));
+}
+
+/* The ledger's bytes through user memory (RW_USERMEM) or in the kernel per GiB of the payload. */
+static bool ledger_per_gib(json_t *role, enum role_what w, double gib, double *v)
+{
+	json_t *l = role_ledger(role);
+
+	if (!l || role_ledger_unseen(role, l))
+		return false;
+	if (w == RW_USERMEM)
+		return role_per_gib(l, "bytes_to_user", "bytes_from_user", GIB, gib, v);
+	return role_per_gib(l, "bytes_in_kernel", NULL, GIB, gib, v);
+}
+
+/* The CPU sampler's figures of ROLE: W is one of RW_SAMPLED .. RW_GROUP. */
+static bool cputime_per_gib(json_t *role, const struct role_metric *m, double gib, double *v)
+{
+	char path[64];
+
+	switch (m->what) {
+	case RW_SAMPLED:
+		return role_per_gib(role, "cputime.sampled_s", NULL, 1, gib, v);
+	case RW_COPY:
+		return role_per_gib(role, "cputime.copy_s", NULL, 1, gib, v);
+	case RW_PREDICTED_RESIDENT:
+		return role_per_gib(role, "cputime.predicted_copy_s.resident", NULL, 1, gib, v);
+	case RW_PREDICTED_DRAM:
+		return role_per_gib(role, "cputime.predicted_copy_s.dram", NULL, 1, gib, v);
+	case RW_GROUP:
+		snprintf(path, sizeof(path), "cputime.groups.%s", cpu_group_name(m->group));
+		return role_per_gib(role, path, NULL, 1, gib, v);
+	default:
+		return false;
+	}
+}
+
 bool m_role(json_t *r, const void *arg, double *v)
 {
 	const struct role_metric *m = arg;
-	json_t *role = m->role ? json_object_get(json_object_get(r, "roles"), m->role) : tested_role_of(r);
+	json_t *role = role_of(r, m->role);
 	double gib = json_integer_value(json_object_get(r, "bytes")) / GIB;
 
 	if (!role || gib <= 0)
@@ -401,9 +517,8 @@ bool m_role(json_t *r, const void *arg, double *v)
 		return role_per_gib(role, "cpu_s", NULL, 1, gib, v) ||
 		       role_per_gib(role, "cpu_user_s", "cpu_sys_s", 1, gib, v);
 	case RW_USERMEM:
-		return role_per_gib(role, "bpf.bytes_to_user", "bpf.bytes_from_user", GIB, gib, v);
 	case RW_KERNEL:
-		return role_per_gib(role, "bpf.bytes_in_kernel", NULL, GIB, gib, v);
+		return ledger_per_gib(role, m->what, gib, v);
 	case RW_SYSCALLS:
 		return role_per_gib(role, "bpf.syscalls", NULL, 1, gib, v);
 	case RW_CALLS:
@@ -418,6 +533,12 @@ bool m_role(json_t *r, const void *arg, double *v)
 	case RW_FAULTS:
 		return role_per_gib(role, "faults_minor", "faults_major", 1, gib, v) ||
 		       role_per_gib(role, "bpf.page_faults", NULL, 1, gib, v);
+	case RW_SAMPLED:
+	case RW_COPY:
+	case RW_PREDICTED_RESIDENT:
+	case RW_PREDICTED_DRAM:
+	case RW_GROUP:
+		return cputime_per_gib(role, m, gib, v);
 	}
 	return false;
 }
@@ -434,9 +555,123 @@ double cell_metric_median(const struct rr_dir *d, const struct rr_cell *c, rr_me
 
 double role_median(const struct rr_dir *d, const struct rr_cell *c, const char *role, enum role_what w)
 {
-	struct role_metric m = { role, w };
+	struct role_metric m = { role, w, 0 };
 
 	return cell_metric_median(d, c, m_role, &m);
+}
+
+/* A rep's sampled CPU per GiB with the record, to find the median one. */
+struct sampled_rep {
+	double total;
+	json_t *r;
+};
+
+static int cmp_sampled_rep(const void *a, const void *b)
+{
+	const struct sampled_rep *x = a, *y = b;
+
+	return x->total < y->total ? -1 : x->total > y->total;
+}
+
+/* ROLE's CPU group G per GiB in record R; NAN when absent. */
+static double group_per_gib(json_t *r, const char *role, enum cpu_group g)
+{
+	struct role_metric m = { role, RW_GROUP, g };
+	double v;
+
+	return m_role(r, &m, &v) ? v : NAN;
+}
+
+/*
+ * The median repetition's split rather than each group's own median:
+ * medians of parts need not add up to the median of the whole, and a
+ * stacked bar must.
+ */
+bool role_split(const struct rr_dir *d, const struct rr_cell *c, const char *role, double groups[CG_COUNT],
+		double *sampled)
+{
+	struct role_metric m = { role, RW_SAMPLED, 0 };
+	struct sampled_rep *v = calloc(c->nusable + 1, sizeof(*v));
+	size_t n = 0, lo, hi;
+
+	if (!v)
+		return false;
+	for (size_t i = 0; i < c->nusable; i++) {
+		json_t *r = d->rec[c->rec[i]];
+		bool whole = true;
+
+		for (int g = 0; g < CG_COUNT; g++)
+			whole &= isfinite(group_per_gib(r, role, g));
+		if (whole && m_role(r, &m, &v[n].total))
+			v[n++].r = r;
+	}
+	if (n == 0) {
+		free(v);
+		return false;
+	}
+	qsort(v, n, sizeof(*v), cmp_sampled_rep);
+	lo = (n - 1) / 2;
+	hi = n / 2;
+	*sampled = (v[lo].total + v[hi].total) / 2;
+	for (int g = 0; g < CG_COUNT; g++)
+		groups[g] = (group_per_gib(v[lo].r, role, g) + group_per_gib(v[hi].r, role, g)) / 2;
+	free(v);
+	return true;
+}
+
+const char *cell_metrics_note(const struct rr_dir *d, const struct rr_cell *c, const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "metrics.%s", key);
+	for (size_t i = 0; i < c->nusable; i++) {
+		const char *n = rr_str(d->rec[c->rec[i]], path);
+
+		if (n)
+			return n;
+	}
+	return NULL;
+}
+
+const char *cputime_missing(const struct rr_dir *d, const struct rr_cell *c, const char *role, char *buf,
+			    size_t len)
+{
+	const char *n = cell_metrics_note(d, c, "cputime"), *absent = NULL;
+	char path[96];
+
+	role = role ? role : c->tested_role;
+	snprintf(path, sizeof(path), "roles.%s", role ? role : "?");
+	for (size_t i = 0; i < c->nusable && !absent; i++)
+		if (!rr_get(d->rec[c->rec[i]], path))
+			absent = rr_str(d->rec[c->rec[i]], "role_absent");
+	if (absent)	/* no process played the role (nat: the kernel did its job) */
+		snprintf(buf, len, "%s", absent);
+	else if (!n)
+		snprintf(buf, len, "the records predate the CPU sampler (no roles.ROLE.cputime)");
+	else if (!strncmp(n, "ok", 2))	/* the sampler ran, but not over this role (no local process) */
+		snprintf(buf, len, "roles.%s.cputime is null (metrics.cputime: %s)", role ? role : "?", n);
+	else
+		snprintf(buf, len, "%s", n);
+	return buf;
+}
+
+const char *cell_limiting_role(const struct rr_dir *d, const struct rr_cell *c)
+{
+	for (size_t i = 0; i < c->nusable; i++) {
+		const char *role = rr_str(d->rec[c->rec[i]], "limiting_role");
+		size_t k = 0;
+
+		if (!role)
+			continue;
+		for (size_t j = 0; j < c->nusable; j++) {
+			const char *o = rr_str(d->rec[c->rec[j]], "limiting_role");
+
+			k += o && !strcmp(o, role);
+		}
+		if (2 * k > c->nusable)
+			return role;
+	}
+	return NULL;
 }
 
 /* ---- latency (echo) -------------------------------------------------------- */

@@ -3,7 +3,8 @@
  * The cells of a run read back (harness/results/read.h), as the charts and
  * the report look at them: the scenarios, transports, strategies and data
  * points of a run, the variants of a cell (cache, outstanding, pipe size),
- * a record's figures per GiB by role, and echo's latency rows.
+ * a record's figures per GiB by role (its copy ledger, its sampled CPU and
+ * the split of it), the role that limited a cell, and echo's latency rows.
  */
 #ifndef COPYLAB_REPORT_CELLS_H
 #define COPYLAB_REPORT_CELLS_H
@@ -13,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/measure/cpugroups.h"
 #include "harness/results/read.h"
 
 #define GIB 1073741824.0
@@ -102,14 +104,47 @@ const char *variant_words(struct variant v, const struct variants *all, char *bu
 /* " (cold cache, 8 outstanding, 1 MiB pipe)", or "" for the defaults (variant_words). */
 const char *variant_suffix(struct variant v, const struct variants *all, char *buf, size_t len);
 
+/*
+ * What a chart of one data point draws: each strategy in each variant of
+ * it, variant by variant, the K-th of n by point_cell.
+ */
+struct point_cells {
+	const char *sc, *tr;
+	struct point pt;
+	struct list st;
+	struct variants vs;
+	int n;			/* vs.n * st.n */
+};
+
+struct point_cells point_cells_of(const struct rr_dir *d, const char *sc, const char *tr, struct point pt);
+/*
+ * The K-th cell of PC in *out (free out->rec) and what sets its variant
+ * apart in SUFFIX; false when that strategy has no record of that variant.
+ */
+bool point_cell(const struct rr_dir *d, const struct point_cells *pc, int k, struct rr_cell *out, char *suffix,
+		size_t len);
+
 /* A record's throughput in MB/s (10^6 bytes), an rr_metric. */
 bool m_mbps(json_t *r, const void *arg, double *v);
 
-enum role_what { RW_USER, RW_SYS, RW_CPU, RW_USERMEM, RW_KERNEL, RW_SYSCALLS, RW_CALLS, RW_CTX, RW_FAULTS };
+/*
+ * A role's figures.  USERMEM and KERNEL are the copy ledger's bytes:
+ * roles.ROLE.ledger, else (records written before it) bpf, else tracer;
+ * absent when that instrument saw none of the role's data-moving calls
+ * (ledger_unseen).  SAMPLED, COPY, PREDICTED_* and GROUP are the CPU
+ * sampler's (cputime): the role's sampled CPU, the part of it in the copy
+ * routines, the copy time memcpy's measured rates predict (data in cache,
+ * from memory), one group of cputime.groups.
+ */
+enum role_what {
+	RW_USER, RW_SYS, RW_CPU, RW_USERMEM, RW_KERNEL, RW_SYSCALLS, RW_CALLS, RW_CTX, RW_FAULTS,
+	RW_SAMPLED, RW_COPY, RW_PREDICTED_RESIDENT, RW_PREDICTED_DRAM, RW_GROUP,
+};
 
 struct role_metric {
 	const char *role;	/* NULL: the role under test */
 	enum role_what what;
+	enum cpu_group group;	/* RW_GROUP only */
 };
 
 /* A role's figure per GiB of the record's bytes (the payload), an rr_metric of a struct role_metric. */
@@ -118,6 +153,33 @@ bool m_role(json_t *r, const void *arg, double *v);
 double cell_metric_median(const struct rr_dir *d, const struct rr_cell *c, rr_metric m, const void *arg);
 /* The median of a role's figure per GiB over C (ROLE NULL: the role under test). */
 double role_median(const struct rr_dir *d, const struct rr_cell *c, const char *role, enum role_what w);
+/*
+ * Whether ROLE's ledger in record R (NULL: the role under test) missed
+ * its data path: the instrument could not see io_uring, and counted none
+ * of the data-moving calls the role made (the tracer under io_uring).
+ */
+bool ledger_unseen(json_t *r, const char *role);
+/*
+ * Where ROLE's CPU went in C, per GiB: the groups of the repetition whose
+ * sampled CPU is the median (the two middle ones averaged), so they add
+ * up to *sampled, that median.  False when no rep has a CPU sample.
+ */
+bool role_split(const struct rr_dir *d, const struct rr_cell *c, const char *role, double groups[CG_COUNT],
+		double *sampled);
+/* metrics.KEY of C's first usable record that has one: why an instrument did (not) count; NULL if none. */
+const char *cell_metrics_note(const struct rr_dir *d, const struct rr_cell *c, const char *key);
+/*
+ * Why ROLE (NULL: the role under test) of C has no CPU sample, for a
+ * reader: metrics.cputime's reason, or records older than the sampler.
+ */
+const char *cputime_missing(const struct rr_dir *d, const struct rr_cell *c, const char *role, char *buf,
+			    size_t len);
+/*
+ * The role that set C's pace: the limiting_role most of its usable reps
+ * name (its busy was 0.9 or more); NULL when under half do, or the
+ * records predate the key.
+ */
+const char *cell_limiting_role(const struct rr_dir *d, const struct rr_cell *c);
 
 /* One row of echo's latency: a strategy at one message size, outstanding and cache. */
 struct lat_row {

@@ -9,6 +9,8 @@
 
 #include "harness/model/options.h"
 #include "cells.h"
+#include "cputime_chart.h"
+#include "ledger_chart.h"
 #include "lines.h"
 #include "harness/model/sbuf.h"
 #include "style.h"
@@ -89,7 +91,7 @@ static struct list bars_strategies(const struct plot *p, const struct group *g, 
 /* A bar at X: median, min, max, the strategy's colour and the value printed above it. */
 static void bar_line(const struct plot *p, FILE *dat, double x, const struct rr_cell *c, enum bar_metric what)
 {
-	struct role_metric tested = { NULL, RW_CPU };
+	struct role_metric tested = { NULL, RW_CPU, 0 };
 	double med, lo, hi;
 
 	if (what == BAR_THROUGHPUT)
@@ -305,40 +307,6 @@ static int plot_overview(struct plot *p)
 			 "the whole run: CPU per GiB of the role under test", "scenario, transport, size" }, g, ng);
 }
 
-/* ---- the cells of one data point ------------------------------------------------ */
-
-/* What a chart of one data point draws: each strategy in each variant of it, variant by variant. */
-struct point_cells {
-	const char *sc, *tr;
-	struct point pt;
-	struct list st;
-	struct variants vs;
-	int n;			/* vs.n * st.n */
-};
-
-static struct point_cells point_cells_of(const struct plot *p, const char *sc, const char *tr, struct point pt)
-{
-	struct point_cells pc = { sc, tr, pt, strategies_of(&p->d, sc, tr), point_variants(&p->d, sc, tr, pt), 0 };
-
-	pc.n = pc.vs.n * pc.st.n;
-	return pc;
-}
-
-/*
- * The K-th cell of PC in *out (free out->rec) and what sets its variant
- * apart in SUFFIX; false when that strategy has no record of that variant.
- */
-static bool point_cell(const struct plot *p, const struct point_cells *pc, int k, struct rr_cell *out,
-		       char *suffix, size_t len)
-{
-	struct variant v = pc->vs.v[k / pc->st.n];
-
-	if (!cell_in_variant(&p->d, find_cell(&p->d, pc->sc, pc->tr, pc->pt, pc->st.v[k % pc->st.n]), v, out))
-		return false;
-	variant_suffix(v, &pc->vs, suffix, len);
-	return true;
-}
-
 /* ---- CPU per GiB by role ------------------------------------------------------ */
 
 /* A stacked bar per role of C from X + 1 on; returns the last x. */
@@ -370,7 +338,7 @@ static int plot_cpu_roles(struct plot *p, const char *sc, const char *tr)
 {
 	struct points pts = points_of(&p->d, sc, tr);
 	struct point pt = representative(&pts);
-	struct point_cells pc = point_cells_of(p, sc, tr, pt);
+	struct point_cells pc = point_cells_of(&p->d, sc, tr, pt);
 	char name[128], title[1024], caption[512], ptext[96];
 	FILE *dat, *vars;
 	double x = 0;
@@ -385,7 +353,7 @@ static int plot_cpu_roles(struct plot *p, const char *sc, const char *tr)
 		char suffix[96];
 		double first = x + 1;
 
-		if (!point_cell(p, &pc, k, &cv, suffix, sizeof(suffix)))
+		if (!point_cell(&p->d, &pc, k, &cv, suffix, sizeof(suffix)))
 			continue;
 		x = cpu_role_bars(p, dat, &cv, x, &nbars);
 		fprintf(vars, "set label \"%s%s\" at first %g, graph -0.13 center font ',11'\n", cv.strategy,
@@ -407,129 +375,6 @@ static int plot_cpu_roles(struct plot *p, const char *sc, const char *tr)
 	return chart_finish(p, name, "cpu.gp", sc, caption);
 }
 
-/* ---- the copy ledger ----------------------------------------------------------- */
-
-/* Why a cell has no ledger: the records' metrics.bpf note. */
-static const char *bpf_note_of(const struct rr_dir *d, const struct rr_cell *c)
-{
-	for (size_t i = 0; i < c->nusable; i++) {
-		const char *n = rr_str(d->rec[c->rec[i]], "metrics.bpf");
-
-		if (n)
-			return n;
-	}
-	return "the records carry no BPF ledger (roles.ROLE.bpf is null)";
-}
-
-/* What the ledger's cells have: how many a BPF ledger, why one has none, the role under test. */
-struct ledger_survey {
-	int with_bpf;
-	char why[512];
-	const char *tested;
-};
-
-static void ledger_survey(const struct plot *p, const struct point_cells *pc, struct ledger_survey *ls)
-{
-	for (int k = 0; k < pc->n; k++) {
-		struct rr_cell cv;
-		char suffix[96];
-
-		if (!point_cell(p, pc, k, &cv, suffix, sizeof(suffix)))
-			continue;
-		/*
-		 * A peer has a ledger where peers.sh's copylab probe counted one
-		 * (not socat's); one without is left out of the chart, not noted.
-		 */
-		if (cv.nusable) {
-			double um = role_median(&p->d, &cv, NULL, RW_USERMEM);
-
-			if (isfinite(um))
-				ls->with_bpf++;
-			else if (!cv.peer && !ls->why[0])
-				snprintf(ls->why, sizeof(ls->why), "%s", bpf_note_of(&p->d, &cv));
-			if (!cv.peer || !ls->tested)
-				ls->tested = cv.tested_role;
-		}
-		free(cv.rec);
-	}
-}
-
-/* One bar per strategy and variant with figures; the xtics into TICS.  Returns how many. */
-static int ledger_rows(const struct plot *p, const struct point_cells *pc, bool with_bpf, FILE *dat,
-		       struct sbuf *tics)
-{
-	int n = 0;
-
-	for (int k = 0; k < pc->n; k++) {
-		struct rr_cell cv, *c = &cv;
-		char suffix[96];
-
-		if (!point_cell(p, pc, k, &cv, suffix, sizeof(suffix)))
-			continue;
-		if (c->nusable == 0 || (c->peer && !isfinite(role_median(&p->d, c, NULL, RW_USERMEM)))) {
-			free(cv.rec);
-			continue;
-		}
-		n++;
-		fprintf(dat, "%d\t%s%s\t%u\t", n, c->strategy, suffix, strategy_color(c->strategy));
-		gp_num(dat, role_median(&p->d, c, NULL, RW_USERMEM));
-		fputc('\t', dat);
-		gp_num(dat, role_median(&p->d, c, NULL, RW_KERNEL));
-		fputc('\t', dat);
-		gp_num(dat, role_median(&p->d, c, NULL, with_bpf ? RW_SYSCALLS : RW_CALLS));
-		fputc('\t', dat);
-		gp_num(dat, role_median(&p->d, c, NULL, RW_CTX));
-		fputc('\t', dat);
-		gp_num(dat, role_median(&p->d, c, NULL, RW_FAULTS));
-		fputc('\n', dat);
-		sb_printf(tics, "%s\"%s%s\" %d", n > 1 ? ", " : "", c->strategy, suffix, n);
-		free(cv.rec);
-	}
-	return n;
-}
-
-static int plot_ledger(struct plot *p, const char *sc, const char *tr)
-{
-	struct points pts = points_of(&p->d, sc, tr);
-	struct point pt = representative(&pts);
-	struct point_cells pc = point_cells_of(p, sc, tr, pt);
-	char name[128], title[1024], caption[512], ptext[96];
-	struct ledger_survey ls = { 0 };
-	struct sbuf tics = { 0 };
-	FILE *dat, *vars;
-	int n;
-
-	snprintf(name, sizeof(name), "ledger-%s-%s", sc, tr);
-	if (chart_open(p, name, &dat, &vars))
-		return -1;
-	ledger_survey(p, &pc, &ls);
-	n = ledger_rows(p, &pc, ls.with_bpf, dat, &tics);
-	fclose(dat);
-	fprintf(vars, "set xtics (%s", tics.p ? tics.p : "");
-	free(tics.p);
-	fprintf(vars, ")\nset xrange [0.3:%g]\nwidth = 1300\nheight = 820\nhave_bpf = %d\n", n + 0.7,
-		ls.with_bpf > 0);
-	gp_str(vars, "bpf_note", ls.why[0] ? ls.why : "-");
-	gp_str(vars, "syscall_label", ls.with_bpf ? "syscalls (all kinds, BPF raw_syscalls) per GiB"
-					 : "data-moving calls per GiB (the strategy's own count; no BPF)");
-	snprintf(title, sizeof(title), "%s (%s) over %s, %s: the copy ledger of the role under test (%s) per GiB moved\n"
-		 "(medians over the counted reps)\n%s; run %s",
-		 sc, scenario_path(sc), tr, point_text(pt, ptext, sizeof(ptext)), ls.tested ? ls.tested : "?",
-		 p->machine, p->run_id);
-	gp_str(vars, "title", title);
-	fclose(vars);
-	if (n == 0)
-		return 0;
-	if (!ls.with_bpf)
-		plot_note(p, "%s over %s: no copy ledger (bytes through user memory or in the kernel) in these records: %s; "
-			  "the ledger chart shows syscalls, context switches and faults only", sc, tr, ls.why);
-	else if (ls.with_bpf < n && ls.why[0])
-		plot_note(p, "%s over %s: some strategies have no copy ledger: %s", sc, tr, ls.why);
-	snprintf(caption, sizeof(caption), "%s over %s: the copy ledger per GiB (role under test)%s", sc, tr,
-		 ls.with_bpf ? "" : " - no BPF ledger in these records");
-	return chart_finish(p, name, "ledger.gp", sc, caption);
-}
-
 /* ---- efficiency ---------------------------------------------------------------- */
 
 /* A point per strategy and variant of PC: throughput against CPU per GiB.  Returns how many. */
@@ -542,7 +387,7 @@ static int efficiency_points(const struct plot *p, const struct point_cells *pc,
 		char suffix[96];
 		double mb, cpu;
 
-		if (!point_cell(p, pc, k, &cv, suffix, sizeof(suffix)))
+		if (!point_cell(&p->d, pc, k, &cv, suffix, sizeof(suffix)))
 			continue;
 		mb = cell_metric_median(&p->d, &cv, m_mbps, NULL);
 		cpu = role_median(&p->d, &cv, NULL, RW_CPU);
@@ -574,7 +419,7 @@ static int plot_efficiency(struct plot *p, const char *sc)
 		struct point_cells pc;
 
 		pt = representative(&pts);
-		pc = point_cells_of(p, sc, tr.v[t], pt);
+		pc = point_cells_of(&p->d, sc, tr.v[t], pt);
 		if (t)
 			fputs("\n\n", dat);
 		n += efficiency_points(p, &pc, dat);
@@ -600,7 +445,7 @@ static int plot_efficiency(struct plot *p, const char *sc)
 
 /* ---- every chart of a run ----------------------------------------------------------- */
 
-/* The charts of one scenario: throughput, then per transport CPU, ledger, sweeps, latency; efficiency. */
+/* The charts of one scenario: throughput, then per transport CPU, its split, ledger, sweeps, latency; efficiency. */
 static void charts_of_scenario(struct plot *p, const char *sc)
 {
 	struct list tr = transports_of(&p->d, sc);
@@ -610,6 +455,7 @@ static void charts_of_scenario(struct plot *p, const char *sc)
 		if (!has_usable(&p->d, sc, tr.v[t]))
 			continue;
 		plot_cpu_roles(p, sc, tr.v[t]);
+		plot_cputime(p, sc, tr.v[t]);
 		plot_ledger(p, sc, tr.v[t]);
 		plot_sweeps(p, sc, tr.v[t]);
 		if (has_latency(&p->d, sc))

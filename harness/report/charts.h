@@ -3,7 +3,8 @@
  * The charts of `copylab plot` (docs/charts.md), each a .dat and a
  * .vars.gp for one of the gnuplot scripts in scripts/plot/: charts.c draws
  * the bar and point charts (throughput by strategy, the run overview, CPU
- * per GiB by role, the copy ledger, efficiency), lines.c the sweeps and
+ * per GiB by role, efficiency), ledger_chart.c the copy ledger,
+ * cputime_chart.c where each role's CPU went, lines.c the sweeps and
  * echo's latency.
  */
 #ifndef COPYLAB_REPORT_CHARTS_H

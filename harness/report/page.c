@@ -74,13 +74,26 @@ static void fmt_num(char *buf, size_t len, const char *field, double scale, cons
 
 /* The rows of one data point's table: from summary.csv, else from the records. */
 struct row {
-	char strategy[128], med[32], min[32], max[32], ratio[128], cpu[32], verified[32];
+	char strategy[128], med[32], min[32], max[32], ratio[128], limited[96], cpu[32], verified[32];
 };
 
 static const char *const table_head[] = {
 	"strategy", "MB/s median", "min", "max", "x readwrite (paired): median [CI] verdict",
-	"CPU s/GiB (role under test)", "verified reps",
+	"limiting role", "CPU s/GiB (role under test)", "verified reps",
 };
+#define TABLE_COLS (sizeof(table_head) / sizeof(table_head[0]))
+#define COL_LIMITED 5
+
+/* The columns of a summary table, its head or a row: the limiting role's only when LIMITED. */
+static size_t table_columns(const char *const *all, bool limited, const char **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < TABLE_COLS; i++)
+		if (limited || i != COL_LIMITED)
+			out[n++] = all[i];
+	return n;
+}
 
 /*
  * The summary.csv row of variant V of cell C: scenario, transport, bytes,
@@ -173,37 +186,143 @@ static void row_from_records(const struct plot *p, const struct rr_cell *c, doub
 	snprintf(r->verified, sizeof(r->verified), "%zu/%zu", c->nverified, c->nreps);
 }
 
+/*
+ * A ratio near 1 reads as "no difference" unless the reader knows one
+ * role kept a CPU busy and set the pace whatever the strategy did.
+ */
+static void limiting_text(const struct plot *p, const struct rr_cell *c, struct row *r)
+{
+	const char *role = cell_limiting_role(&p->d, c);
+
+	snprintf(r->limited, sizeof(r->limited), role ? "limited by %s (busy ≥ 0.9)" : "-", role);
+}
+
 static int table_rows(const struct plot *p, const char *sc, const char *tr, struct point pt, struct row *rows, int max)
 {
-	struct list st = strategies_of(&p->d, sc, tr);
 	/* Variant by variant, so each block of rows is read against its own readwrite. */
-	struct variants vs = point_variants(&p->d, sc, tr, pt);
+	struct point_cells pc = point_cells_of(&p->d, sc, tr, pt);
 	int n = 0;
 
-	for (int vi = 0; vi < vs.n && n < max; vi++) {
-		for (int k = 0; k < st.n && n < max; k++) {
-			struct rr_cell cv;
-			struct row *r = &rows[n];
-			char suffix[96];
-			double med, lo, hi;
-			long sr;
+	for (int k = 0; k < pc.n && n < max; k++) {
+		struct rr_cell cv;
+		struct row *r = &rows[n];
+		char suffix[96];
+		double med, lo, hi;
+		long sr;
 
-			if (!cell_in_variant(&p->d, find_cell(&p->d, sc, tr, pt, st.v[k]), vs.v[vi], &cv))
-				continue;
-			memset(r, 0, sizeof(*r));
-			variant_suffix(vs.v[vi], &vs, suffix, sizeof(suffix));
-			snprintf(r->strategy, sizeof(r->strategy), "%s%s", cv.strategy, suffix);
-			rr_cell_stat(&p->d, &cv, m_mbps, NULL, &med, &lo, &hi);
-			sr = p->d.have_summary && !cv.peer ? summary_row_of(p, &cv, vs.v[vi], med) : -1;
-			if (sr >= 0)
-				row_from_summary(&p->d.summary, sr, &cv, r);
-			else
-				row_from_records(p, &cv, med, lo, hi, r);
-			free(cv.rec);
-			n++;
-		}
+		if (!point_cell(&p->d, &pc, k, &cv, suffix, sizeof(suffix)))
+			continue;
+		memset(r, 0, sizeof(*r));
+		snprintf(r->strategy, sizeof(r->strategy), "%s%s", cv.strategy, suffix);
+		rr_cell_stat(&p->d, &cv, m_mbps, NULL, &med, &lo, &hi);
+		sr = p->d.have_summary && !cv.peer ? summary_row_of(p, &cv, pc.vs.v[k / pc.st.n], med) : -1;
+		if (sr >= 0)
+			row_from_summary(&p->d.summary, sr, &cv, r);
+		else
+			row_from_records(p, &cv, med, lo, hi, r);
+		limiting_text(p, &cv, r);
+		free(cv.rec);
+		n++;
 	}
 	return n;
+}
+
+/* ---- where the CPU of the role under test went -------------------------------- */
+
+/* "0.123", or "-" when not measured. */
+static void fmt_fig(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, isfinite(v) ? "%.3f" : "-", v);
+}
+
+/*
+ * Cell C's row into MD and HTML: sampled CPU, copy time sampled and
+ * predicted, the groups (all s per GiB); false (WHY set, once) when its
+ * role under test was not sampled.
+ */
+static bool split_row(const struct plot *p, const struct rr_cell *c, const char *suffix, struct sbuf *md,
+		      struct sbuf *html, char *why, size_t whylen)
+{
+	double groups[CG_COUNT], sampled, lo = role_median(&p->d, c, NULL, RW_PREDICTED_RESIDENT),
+	       hi = role_median(&p->d, c, NULL, RW_PREDICTED_DRAM);
+	bool have = role_split(&p->d, c, NULL, groups, &sampled);
+	char name[224], f[3 + CG_COUNT][40];
+	const char *fv[4 + CG_COUNT] = { name };
+
+	snprintf(name, sizeof(name), "%s%s", c->strategy, suffix);
+	for (int i = 0; i < 3 + CG_COUNT; i++) {
+		snprintf(f[i], sizeof(f[i]), "-");
+		fv[i + 1] = f[i];
+	}
+	if (!have) {
+		if (!why[0] && !c->peer)
+			cputime_missing(&p->d, c, NULL, why, whylen);
+		snprintf(f[0], sizeof(f[0]), "not measured");
+	} else {
+		fmt_fig(f[0], sizeof(f[0]), sampled);
+		fmt_fig(f[1], sizeof(f[1]), role_median(&p->d, c, NULL, RW_COPY));
+		if (isfinite(lo) && isfinite(hi))
+			snprintf(f[2], sizeof(f[2]), "%.3f..%.3f", lo, hi);
+		else
+			snprintf(f[2], sizeof(f[2]), "- (no memcpy rates)");
+		for (int g = 0; g < CG_COUNT; g++)
+			fmt_fig(f[3 + g], sizeof(f[3 + g]), groups[g]);
+	}
+	table_row(md, html, fv, 4 + CG_COUNT);
+	return have;
+}
+
+/*
+ * Beside the summary table of a data point: the sampled CPU of the role
+ * under test, its copy time against the predicted one, and its split; a
+ * line saying why when none of the point's cells was sampled.
+ */
+static void report_cpu_split(const struct plot *p, const char *sc, const char *tr, struct point pt, const char *tested,
+			     struct sbuf *md, struct sbuf *html)
+{
+	struct point_cells pc = point_cells_of(&p->d, sc, tr, pt);
+	const char *head[4 + CG_COUNT] = { "strategy", "CPU s/GiB (sampled)", "copy s/GiB (sampled)",
+					   "copy s/GiB predicted (in cache..from memory)" };
+	struct sbuf rmd = { 0 }, rhtml = { 0 };	/* the rows, until it is known there is a table */
+	char why[320] = "", caption[512];
+	int sampled = 0;
+
+	for (int g = 0; g < CG_COUNT; g++)
+		head[4 + g] = cpu_group_title(g);
+	for (int k = 0; k < pc.n; k++) {
+		struct rr_cell cv;
+		char suffix[96];
+
+		if (!point_cell(&p->d, &pc, k, &cv, suffix, sizeof(suffix)))
+			continue;
+		if (cv.nusable && (!cv.peer || isfinite(role_median(&p->d, &cv, NULL, RW_SAMPLED))))
+			sampled += split_row(p, &cv, suffix, &rmd, &rhtml, why, sizeof(why));
+		free(cv.rec);
+	}
+	if (!sampled) {
+		sb_printf(md, "\n*Where the CPU of the %s went: not measured in these records: %s*\n", tested, why);
+		sb_add(html, "<p class=note>Where the CPU of the ");
+		sb_html(html, tested);
+		sb_add(html, " went: not measured in these records: ");
+		sb_html(html, why);
+		sb_add(html, "</p>\n");
+	} else {
+		snprintf(caption, sizeof(caption), "%s over %s: where the CPU of the role under test (%s) went, s per GiB "
+			 "moved (sampled: the median rep's groups; predicted: the ledger's bytes through user memory at "
+			 "memcpy's measured rates)", sc, tr, tested);
+		sb_printf(md, "\n**%s**\n\n", caption);
+		sb_add(html, "<table><caption>");
+		sb_html(html, caption);
+		sb_add(html, "</caption>\n");
+		table_head_row(md, html, head, 4 + CG_COUNT);
+		sb_add(md, rmd.p ? rmd.p : "");
+		sb_add(html, rhtml.p ? rhtml.p : "");
+		sb_add(html, "</table>\n");
+		if (why[0])
+			sb_printf(md, "\n*not measured: %s*\n", why);
+	}
+	free(rmd.p);
+	free(rhtml.p);
 }
 
 /* The data points of each scenario and transport, for the tables. */
@@ -219,7 +338,8 @@ static void report_tables(const struct plot *p, const char *sc, struct sbuf *md,
 			int n = table_rows(p, sc, tr.v[t], pts.v[i], rows, MAX_LIST);
 			char ptext[96];
 			const struct rr_cell *c0 = NULL;
-			const char *tested;
+			const char *tested, *cols[TABLE_COLS];
+			bool limited = false;
 
 			for (size_t k = 0; k < p->d.ncells && !c0; k++)
 				if (!strcmp(p->d.cell[k].scenario, sc) && !strcmp(p->d.cell[k].transport, tr.v[t]))
@@ -230,14 +350,17 @@ static void report_tables(const struct plot *p, const char *sc, struct sbuf *md,
 			sb_add(html, "<table><caption>");
 			sb_printf(html, "%s over %s, %s (role under test: %s)", sc, tr.v[t], ptext, tested);
 			sb_add(html, "</caption>\n");
-			table_head_row(md, html, table_head, sizeof(table_head) / sizeof(table_head[0]));
+			for (int r = 0; r < n; r++)
+				limited |= strcmp(rows[r].limited, "-") != 0;
+			table_head_row(md, html, cols, table_columns(table_head, limited, cols));
 			for (int r = 0; r < n; r++) {
 				const char *f[] = { rows[r].strategy, rows[r].med, rows[r].min, rows[r].max,
-						    rows[r].ratio, rows[r].cpu, rows[r].verified };
+						    rows[r].ratio, rows[r].limited, rows[r].cpu, rows[r].verified };
 
-				table_row(md, html, f, sizeof(f) / sizeof(f[0]));
+				table_row(md, html, cols, table_columns(f, limited, cols));
 			}
 			sb_add(html, "</table>\n");
+			report_cpu_split(p, sc, tr.v[t], pts.v[i], tested, md, html);
 		}
 	}
 }
@@ -440,6 +563,14 @@ static void ci_text_of(const struct plot *p, char *buf, size_t len)
 		 "when the interval holds 1)", pc);
 }
 
+/* What the tables add to the summary: the limiting role, the CPU split (both pages say it). */
+static const char tables_text[] =
+	" Where a table has a limiting role column, \"limited by ROLE (busy ≥ 0.9)\" is a cell where that role kept "
+	"one CPU 90% busy or more in most reps (limiting_role): it set the pace, so a ratio near 1 says where the "
+	"cell was limited, not that the strategies cost the same. Under each table, where the CPU sampler ran: the role under "
+	"test's sampled CPU per GiB, the part of it in the copy routines beside what memcpy's measured rates "
+	"predict for the ledger's bytes through user memory (data in cache..from memory), and its split by group.";
+
 static void md_head(const struct plot *p, const char *ci_text, struct sbuf *md)
 {
 	sb_printf(md, "<!-- generated by copylab plot from %s; do not edit -->\n# copylab run %s\n\n", p->dir,
@@ -447,8 +578,8 @@ static void md_head(const struct plot *p, const char *ci_text, struct sbuf *md)
 	sb_printf(md, "%s. %zu counted repetitions in %zu cells. MB/s = 10^6 bytes/s; CPU per GiB = "
 		  "user + system seconds of the role under test per 2^30 bytes; x readwrite = the median of the "
 		  "ratios to readwrite, repetition by repetition (docs/results.md)%s. Cells run with a cold page "
-		  "cache are marked (cold cache), and cells run with --pipe-size by the size asked (1 MiB pipe, for one).\n\n",
-		  p->machine, p->d.nrec, p->d.ncells, ci_text);
+		  "cache are marked (cold cache), and cells run with --pipe-size by the size asked (1 MiB pipe, for one).%s\n\n",
+		  p->machine, p->d.nrec, p->d.ncells, ci_text, tables_text);
 	sb_add(md, "## Environment\n\n| | |\n|---|---|\n");
 	env_rows(p, md_env_row, md);
 }
@@ -472,7 +603,9 @@ static void html_head(const struct plot *p, const char *ci_text, struct sbuf *ht
 		  "of the ratios to readwrite, repetition by repetition", p->d.nrec, p->d.ncells);
 	sb_html(html, ci_text);
 	sb_add(html, ". Cells run with a cold page cache are marked (cold cache), and cells run with --pipe-size by the "
-		     "size asked (1 MiB pipe, for one).</p>\n<h2>Environment</h2>\n<table>\n");
+		     "size asked (1 MiB pipe, for one).");
+	sb_html(html, tables_text);
+	sb_add(html, "</p>\n<h2>Environment</h2>\n<table>\n");
 	env_rows(p, html_env_row, html);
 	sb_add(html, "</table>\n");
 }

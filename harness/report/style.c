@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Chart style (style.h): the colour of each strategy and the legend lists
- * that every chart of `copylab plot` draws with.
+ * Chart style (style.h): the colour of each strategy and of each group of
+ * sampled CPU, and the legend lists that every chart of `copylab plot`
+ * draws with.
  */
 #include "style.h"
 
@@ -48,6 +49,17 @@ uint32_t strategy_color(const char *label)
 	for (const char *s = label; *s; s++)
 		h = h * 33 + (unsigned char)*s;
 	return extra[h % (sizeof(extra) / sizeof(extra[0]))];
+}
+
+uint32_t cpu_group_color(enum cpu_group g)
+{
+	static const uint32_t rgb[CG_COUNT] = {
+		[CG_COPY_KERNEL] = 0xc0392b, [CG_COPY_USER] = 0xf39c12, [CG_NET] = 0x2b6cb0,
+		[CG_SCHED] = 0x8e6bbf,	     [CG_SYSCALL] = 0x7f8c8d,	[CG_MM] = 0x3fa34d,
+		[CG_PROBES] = 0xd9d9d9,	     [CG_KERNEL_OTHER] = 0xb8936a, [CG_USER_OTHER] = 0x9ecae1,
+	};
+
+	return (unsigned)g < CG_COUNT ? rgb[g] : 0x7f7f7f;
 }
 
 void legend_colors(const struct list *st, char *buf, size_t len)
