@@ -38,10 +38,11 @@ static void from_tracer(struct role_ledger *l, const struct copytrace_totals *t)
 	l->source = "tracer";
 	l->calls_read = t->calls[CT_READ];
 	l->calls_write = t->calls[CT_WRITE];
-	l->calls_splice = t->calls[CT_SPLICE];
+	/* The tracer keeps vmsplice apart; the BPF ledger counts it with the splice family. */
+	l->calls_splice = t->calls[CT_SPLICE] + t->vmsplice_calls;
 	l->to_user = t->bytes[CT_READ];
 	l->from_user = t->bytes[CT_WRITE];
-	l->in_kernel = t->bytes[CT_SPLICE];
+	l->in_kernel = t->bytes[CT_SPLICE] + t->vmsplice_bytes;
 }
 
 struct role_ledger role_ledger_of(const struct role_result *ro)

@@ -81,6 +81,13 @@ static void the_tracer_gives_the_same_fields(void **state)
 	assert_int_equal(l.from_user, MIB);
 	assert_int_equal(l.in_kernel, 0);
 
+	/* vmsplice, kept apart by the tracer, is in the splice family as BPF counts it */
+	ro.tracer.vmsplice_calls = 4;
+	ro.tracer.vmsplice_bytes = 4 * MIB;
+	l = role_ledger_of(&ro);
+	assert_int_equal(l.calls_splice, 4);
+	assert_int_equal(l.in_kernel, 4 * MIB);
+
 	/* BPF wins when both counted (--tracer beside BPF) */
 	ro.have_ledger = true;
 	ro.ledger.bytes_to_user = 2 * MIB;
