@@ -89,7 +89,8 @@ static struct list bars_strategies(const struct plot *p, const struct group *g, 
 }
 
 /* A bar at X: median, min, max, the strategy's colour and the value printed above it. */
-static void bar_line(const struct plot *p, FILE *dat, double x, const struct rr_cell *c, enum bar_metric what)
+/* One bar's data line; whether it has a figure to draw (a failed cell, or nat's absent role, has none). */
+static bool bar_line(const struct plot *p, FILE *dat, double x, const struct rr_cell *c, enum bar_metric what)
 {
 	struct role_metric tested = { NULL, RW_CPU, 0 };
 	double med, lo, hi;
@@ -110,6 +111,7 @@ static void bar_line(const struct plot *p, FILE *dat, double x, const struct rr_
 		fprintf(dat, "\t%u\t%.0f\n", strategy_color(c->strategy), med);
 	else
 		fprintf(dat, "\t%u\t%.3f\n", strategy_color(c->strategy), med);
+	return isfinite(med);
 }
 
 /* A group's label as an xtic at X (line breaks as \n in a gnuplot string); returns its lines. */
@@ -136,9 +138,12 @@ static int group_tic(struct sbuf *tics, const char *label, double x)
 	return lines;
 }
 
-/* The bars of every group, a gap between groups; the xtics into TICS.  Returns how many bars. */
+/*
+ * The bars of every group, a gap between groups; the xtics into TICS.
+ * Returns how many bars; *drawn how many of them have a figure.
+ */
 static int bars_data(const struct plot *p, const struct group *g, int ng, const struct list *strategies,
-		     enum bar_metric what, FILE *dat, struct sbuf *tics, double *x, int *max_lines)
+		     enum bar_metric what, FILE *dat, struct sbuf *tics, double *x, int *max_lines, int *drawn)
 {
 	int nbars = 0;
 
@@ -151,7 +156,7 @@ static int bars_data(const struct plot *p, const struct group *g, int ng, const 
 			if (!group_cell(p, &g[i], strategies->v[k], &cv))
 				continue;
 			*x += 1;
-			bar_line(p, dat, *x, &cv, what);
+			*drawn += bar_line(p, dat, *x, &cv, what);
 			if (first < 0)
 				first = *x;
 			last = *x;
@@ -173,14 +178,14 @@ static int draw_bars(struct plot *p, const struct bar_chart *bc, const struct gr
 {
 	struct list strategies = bars_strategies(p, g, ng);
 	FILE *dat, *vars;
-	int nbars, max_lines = 1;
+	int nbars, max_lines = 1, drawn = 0;
 	struct sbuf tics = { 0 };
 	double x = 0.5;
 
 	if (chart_open(p, bc->name, &dat, &vars))
 		return -1;
 	sb_add(&tics, "set xtics (");
-	nbars = bars_data(p, g, ng, &strategies, bc->what, dat, &tics, &x, &max_lines);
+	nbars = bars_data(p, g, ng, &strategies, bc->what, dat, &tics, &x, &max_lines, &drawn);
 	sb_add(&tics, ")\n");
 	fclose(dat);
 	if (tics.p)
@@ -196,7 +201,10 @@ static int draw_bars(struct plot *p, const struct bar_chart *bc, const struct gr
 		? "throughput (MB/s, 1 MB = 10^6 bytes): median, bars min..max"
 		: "CPU s per GiB, role under test (user + system): median, bars min..max");
 	fclose(vars);
-	if (nbars == 0)
+	if (nbars > 0 && drawn == 0)
+		plot_note(p, "%s: no chart: no cell has this figure (no process played the role under test, "
+			  "or no repetition completed)", bc->name);
+	if (drawn == 0)
 		return 0;
 	return chart_finish(p, bc->name, "bars.gp", bc->scenario, bc->caption);
 }
@@ -396,7 +404,8 @@ static int efficiency_points(const struct plot *p, const struct point_cells *pc,
 		fputc('\t', dat);
 		gp_num(dat, mb);
 		fprintf(dat, "\t%u\n", strategy_color(cv.strategy));
-		n++;
+		/* a cell without both figures (nat: no role under test) is no point */
+		n += isfinite(mb) && isfinite(cpu);
 		free(cv.rec);
 	}
 	return n;
