@@ -40,8 +40,9 @@ col() {	# col FILE NAME: that column of every data row
 	awk -F, -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
 		c { print $c }' "$1" | tr '\n' ' ' | sed 's/ $//'
 }
-is "$(head -n 1 "$TMP/parts/1m/summary.csv" | awk -F, '{ print $(NF - 3) "," $(NF - 2) "," $(NF - 1) "," $NF }')" \
-	"cache,outstanding,conns,pipe_size_asked" "summary.csv: pipe_size_asked appended after conns"
+# Columns 26..29 since pipe_size_asked was added; newer columns come after it.
+is "$(head -n 1 "$TMP/parts/1m/summary.csv" | awk -F, '{ print $26 "," $27 "," $28 "," $29 }')" \
+	"cache,outstanding,conns,pipe_size_asked" "summary.csv: pipe_size_asked appended after conns, older columns in their places"
 is "$(col "$TMP/parts/default/summary.csv" pipe_size_asked)|$(col "$TMP/parts/1m/summary.csv" pipe_size_asked)" \
 	"0 0|$MIB $MIB" "summary.csv: pipe_size_asked 0 for the default pipe, $MIB for --pipe-size 1M"
 ok $(grep -q '^pipe, 1 MiB, block 64 KiB, 2 reps, 1 MiB pipe (role under test: writer)' "$TMP/table-1m.out" &&
@@ -58,15 +59,15 @@ for p in default 1m; do
 	cat "$TMP/parts/$p/results.jsonl" >>"$RUN/results.jsonl"
 	tail -n +2 "$TMP/parts/$p/summary.csv" >>"$RUN/summary.csv"
 done
-is "$(awk -F, 'NR > 1 { print $5 "@" $NF }' "$RUN/summary.csv" | sort | tr '\n' ' ')" \
+is "$(awk -F, 'NR > 1 { print $5 "@" $29 }' "$RUN/summary.csv" | sort | tr '\n' ' ')" \
 	"readwrite@0 readwrite@$MIB vmsplice@0 vmsplice@$MIB " "merged summary.csv: two rows per strategy, one per pipe size"
 
 cl plot "$RUN"
 ok "$RC" "plot exits 0 on a directory holding two pipe sizes" "$(cl_desc)"
 R=$RUN/report.md
 # Each vmsplice row carries the ratio of its own summary row: paired with readwrite at its pipe size.
-want_d=$(awk -F, -v c=16 'NR > 1 && $5 == "vmsplice" && $NF == 0 { printf "%.2f", $c }' "$RUN/summary.csv")
-want_m=$(awk -F, -v c=16 -v m=$MIB 'NR > 1 && $5 == "vmsplice" && $NF == m { printf "%.2f", $c }' "$RUN/summary.csv")
+want_d=$(awk -F, -v c=16 'NR > 1 && $5 == "vmsplice" && $29 == 0 { printf "%.2f", $c }' "$RUN/summary.csv")
+want_m=$(awk -F, -v c=16 -v m=$MIB 'NR > 1 && $5 == "vmsplice" && $29 == m { printf "%.2f", $c }' "$RUN/summary.csv")
 ok $(grep -q '^| readwrite (default pipe) | .* | 1 (baseline) |' "$R" &&
 	grep -q '^| readwrite (1 MiB pipe) | .* | 1 (baseline) |' "$R" &&
 	grep -q "^| vmsplice (default pipe) | .* | ${want_d}x" "$R" &&
