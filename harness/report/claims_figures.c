@@ -15,31 +15,35 @@
 
 /* ---------------------------------------------------------------- what judges write */
 
+/* The text of fmt, or "" when it cannot be had: a judge's words never fail it. */
+static char *vtext(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	return s ? s : cr_strdup("");
+}
+
 void decide(struct judgement *j, enum verdict v, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	free(j->why);
+	j->why = vtext(fmt, ap);
 	va_end(ap);
 	j->verdict = v;
-	free(j->why);
-	j->why = s ? s : cr_strdup("");
 }
 
 void by_construction(struct judgement *j, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
 	free(j->construction);
-	j->construction = s ? s : cr_strdup("");
+	j->construction = vtext(fmt, ap);
+	va_end(ap);
 }
 
 const char *fmt_g(double v, char *buf, size_t len)

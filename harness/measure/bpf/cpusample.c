@@ -94,14 +94,20 @@ static char *read_kallsyms(size_t *len)
 	return buf;
 }
 
-static int load_ranges(struct cpusample *s, char *why, size_t whylen)
+/*
+ * The kernel's text ranges by group, read once: before load, since their
+ * count goes into the program's read-only data, and written into its map
+ * after.  The ledger's programs, loaded before, are in them.  The count,
+ * or -errno with why.
+ */
+static long build_ranges(struct cpusample *s, struct sym_range **out, char *why, size_t whylen)
 {
 	struct sym_range *r = calloc(CT_MAX_RANGES, sizeof(*r));
 	size_t len = 0;
 	char *text = read_kallsyms(&len);
 	long n;
-	int err = 0;
 
+	*out = NULL;
 	if (!r || !text) {
 		free(r);
 		free(text);
@@ -114,18 +120,25 @@ static int load_ranges(struct cpusample *s, char *why, size_t whylen)
 		if (s->syms.addresses_hidden)
 			snprintf(why, whylen, "/proc/kallsyms shows no addresses (kptr_restrict; root sees them)");
 		else
-			snprintf(why, whylen, "/proc/kallsyms: %s", n == -ENOSPC ? "more ranges than the program holds"
-										     : "no text symbols");
-		return (int)n;
+			snprintf(why, whylen, "/proc/kallsyms: %s",
+				 n == -ENOSPC ? "more ranges than the program holds" : "no text symbols");
+		return n;
 	}
-	for (long i = 0; i < n && !err; i++) {
+	*out = r;
+	return n;
+}
+
+static int fill_ranges(struct cpusample *s, const struct sym_range *r, long n, char *why, size_t whylen)
+{
+	int fd = bpf_map__fd(s->skel->maps.ct_ranges);
+
+	for (long i = 0; i < n; i++) {
 		__u32 key = (__u32)i;
 
-		if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.ct_ranges), &key, &r[i], BPF_ANY))
-			err = fail(why, whylen, "filling the address ranges", errno);
+		if (bpf_map_update_elem(fd, &key, &r[i], BPF_ANY))
+			return fail(why, whylen, "filling the address ranges", errno);
 	}
-	free(r);
-	return err;
+	return 0;
 }
 
 /* The user copy ranges and the range count go in before load (read-only data). */
@@ -149,32 +162,6 @@ static void set_rodata(struct cpusample *s, long nranges, char *note, size_t not
 			used += snprintf(note + used, notelen - used, " %s (%llu B)", lc[i].name,
 					 (unsigned long long)(lc[i].hi - lc[i].lo));
 	}
-}
-
-/* The kernel ranges must be counted before load, to size nranges. */
-static long count_ranges(struct cpusample *s, char *why, size_t whylen)
-{
-	struct sym_range *r = calloc(CT_MAX_RANGES, sizeof(*r));
-	size_t len = 0;
-	char *text = read_kallsyms(&len);
-	long n;
-
-	if (!r || !text) {
-		free(r);
-		free(text);
-		return fail(why, whylen, "reading /proc/kallsyms", errno ? errno : ENOMEM);
-	}
-	n = symgroups_build(text, len, r, CT_MAX_RANGES, &s->syms);
-	free(text);
-	free(r);
-	if (n < 0) {
-		if (s->syms.addresses_hidden)
-			snprintf(why, whylen, "/proc/kallsyms shows no addresses (kptr_restrict; root sees them)");
-		else
-			snprintf(why, whylen, "/proc/kallsyms: %s",
-				 n == -ENOSPC ? "more ranges than the program holds" : "no text symbols");
-	}
-	return n;
 }
 
 static int attach_cpus(struct cpusample *s, char *why, size_t whylen)
@@ -209,6 +196,7 @@ static int attach_cpus(struct cpusample *s, char *why, size_t whylen)
 int cpusample_open(struct ledger *l, struct cpusample **out, char *why, size_t whylen)
 {
 	struct cpusample *s;
+	struct sym_range *ranges = NULL;
 	char user_note[320] = "";
 	long nranges;
 	int err;
@@ -226,7 +214,7 @@ int cpusample_open(struct ledger *l, struct cpusample **out, char *why, size_t w
 		err = fail(why, whylen, "open BPF object", errno ? errno : EINVAL);
 		goto out;
 	}
-	nranges = count_ranges(s, why, whylen);
+	nranges = build_ranges(s, &ranges, why, whylen);
 	if (nranges < 0) {
 		err = (int)nranges;
 		goto out;
@@ -241,7 +229,7 @@ int cpusample_open(struct ledger *l, struct cpusample **out, char *why, size_t w
 		err = fail(why, whylen, "load BPF program", -err);
 		goto out;
 	}
-	if ((err = load_ranges(s, why, whylen)) || (err = attach_cpus(s, why, whylen)))
+	if ((err = fill_ranges(s, ranges, nranges, why, whylen)) || (err = attach_cpus(s, why, whylen)))
 		goto out;
 	s->counts_fd = bpf_map__fd(s->skel->maps.ct_counts);
 	s->ncpus = libbpf_num_possible_cpus();
@@ -254,9 +242,11 @@ int cpusample_open(struct ledger *l, struct cpusample **out, char *why, size_t w
 		 "BPF on a cpu-clock perf event of each of %d CPUs, %.0f Hz; kernel addresses in %zu ranges "
 		 "of %zu text symbols (/proc/kallsyms); %s",
 		 s->nevents, cpusample_rate_hz(), s->syms.ranges, s->syms.symbols, user_note);
+	free(ranges);
 	*out = s;
 	return 0;
 out:
+	free(ranges);
 	cpusample_close(s);
 	return err;
 }
