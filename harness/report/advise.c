@@ -32,6 +32,7 @@ struct entry {
 	double bps, bps_lo, bps_hi;	/* median and its interval */
 	double role_cpu, sys_cpu;	/* medians, s per GiB */
 	int reps, verified;
+	const char *limited_by;		/* the role that kept a CPU busy in most reps, or "" */
 };
 
 static void advise_usage(FILE *out)
@@ -353,6 +354,8 @@ static int advise_entries(struct crcell *c, struct entry *e, const char **tested
 		x->role_cpu = cr_csv_num(row, "tested_cpu_per_gib_median");
 		x->reps = (int)cr_csv_num(row, "reps");
 		x->verified = (int)cr_csv_num(row, "verified_reps");
+		/* a summary from before the column: "" (nothing known limited it) */
+		x->limited_by = cr_csv_str(row, "limited_by");
 		g.cell = c;
 		g.strategy = x->label;
 		g.bytes = -1;
@@ -371,8 +374,10 @@ static void print_by_throughput(struct crcell *c, const struct entry *e, int n)
 {
 	printf("By throughput (higher is better; MB/s = 10^6 B/s, median [interval]):\n");
 	for (int k = 0; k < n; k++)
-		printf("  %d. %-22s %8.0f [%.0f..%.0f]%s\n", k + 1, e[k].label, e[k].bps / 1e6, e[k].bps_lo / 1e6,
-		       e[k].bps_hi / 1e6, e[k].verified < e[k].reps ? "  (not all reps verified)" : "");
+		printf("  %d. %-22s %8.0f [%.0f..%.0f]%s%s%s%s\n", k + 1, e[k].label, e[k].bps / 1e6, e[k].bps_lo / 1e6,
+		       e[k].bps_hi / 1e6, e[k].verified < e[k].reps ? "  (not all reps verified)" : "",
+		       e[k].limited_by[0] ? "  (limited by the " : "", e[k].limited_by,
+		       e[k].limited_by[0] ? ": it kept a CPU 90% busy, so this rank says little of the strategy)" : "");
 	if (n > 1)
 		print_top_two(c, e[0].label, e[1].label, "bytes_per_s");
 }
@@ -400,7 +405,7 @@ static void print_by_system_cpu(struct crcell *c, const struct entry *e, int n)
 	int order[MAX_LABELS];
 
 	rank_cost(e, n, sys_cpu_of, order);
-	printf("\nBy system-wide CPU per GiB (/proc/stat, every process and softirq; lower is better):\n");
+	printf("\nBy system-wide CPU per GiB (every process and softirq; lower is better):\n");
 	for (int k = 0; k < n; k++)
 		printf("  %d. %-22s %8.3f\n", k + 1, e[order[k]].label, e[order[k]].sys_cpu);
 	if (n > 1)
