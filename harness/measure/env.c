@@ -194,7 +194,7 @@ static json_t *memcpy_json(void)
 	j = json_pack("{s:f, s:f, s:I, s:I, s:s}", "resident_bytes_per_s", r->resident_bytes_per_s,
 		      "dram_bytes_per_s", r->dram_bytes_per_s, "resident_buffer", (json_int_t)r->resident_bytes,
 		      "dram_buffer", (json_int_t)r->dram_bytes,
-		      "method", "libc memcpy, best of 3 passes of 20 ms each");
+		      "method", "libc memcpy, best of 3 passes of 10 ms each");
 	return j ? j : json_null();
 }
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "harness/measure/cpugroups.h"
@@ -32,6 +33,34 @@ static void symbols_fall_in_their_groups(void **state)
 	assert_int_equal(cpu_group_of_symbol("xtcp_thing"), CG_KERNEL_OTHER);
 	/* an exact rule does not match a longer name */
 	assert_int_equal(cpu_group_of_symbol("memcpy_extra"), CG_KERNEL_OTHER);
+}
+
+/* The table read straight through, first match first: what the index must agree with. */
+static enum cpu_group by_table(const char *name)
+{
+	for (size_t i = 0; i < cpu_group_nrules; i++) {
+		const char *p = cpu_group_rules[i].pattern;
+		size_t n = strlen(p);
+
+		if (n && p[n - 1] == '*' ? strncmp(p, name, n - 1) == 0 : strcmp(p, name) == 0)
+			return cpu_group_rules[i].group;
+	}
+	return CG_KERNEL_OTHER;
+}
+
+/* Every rule's own name, and a longer one, give the group the table gives in order. */
+static void the_index_agrees_with_the_table(void **state)
+{
+	for (size_t i = 0; i < cpu_group_nrules; i++) {
+		char name[160];
+		size_t n = strlen(cpu_group_rules[i].pattern);
+
+		snprintf(name, sizeof(name), "%.*s", (int)(n && cpu_group_rules[i].pattern[n - 1] == '*' ? n - 1 : n),
+			 cpu_group_rules[i].pattern);
+		assert_int_equal(cpu_group_of_symbol(name), by_table(name));
+		strncat(name, "_x", sizeof(name) - strlen(name) - 1);
+		assert_int_equal(cpu_group_of_symbol(name), by_table(name));
+	}
 }
 
 static void every_group_has_a_name_and_a_rule_or_a_source(void **state)
@@ -113,6 +142,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(symbols_fall_in_their_groups),
+		cmocka_unit_test(the_index_agrees_with_the_table),
 		cmocka_unit_test(every_group_has_a_name_and_a_rule_or_a_source),
 		cmocka_unit_test(kallsyms_become_sorted_merged_ranges),
 		cmocka_unit_test(hidden_addresses_and_overflow_are_refused),
