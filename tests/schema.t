@@ -94,7 +94,7 @@ is "$problems" "" "records: every role has a ledger with the same fields from ei
 problems=$(jq -r '"\(.strategy)/\(.rep): " + ([
 	(if (.metrics.cputime | type) != "string" then "metrics.cputime is \(.metrics.cputime | type)" else empty end),
 	(if has("limiting_role") | not then "missing limiting_role"
-	 elif .limiting_role != null and (.roles | has(.limiting_role) | not) then "limiting_role \(.limiting_role) is no role" else empty end),
+	 elif .limiting_role != null and (.limiting_role as $l | .roles | has($l) | not) then "limiting_role \(.limiting_role) is no role" else empty end),
 	(if (.system_cpu.method | IN("bpf idle ns", "/proc/stat ticks")) | not then "system_cpu.method is \(.system_cpu.method)" else empty end),
 	(if (.system_cpu.resolved | type) != "boolean" then "system_cpu.resolved not boolean" else empty end),
 	(if (.system_cpu.busy_ticks | type) != "number" then "system_cpu.busy_ticks not a number" else empty end)

@@ -663,6 +663,33 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 	snprintf(out->cputime_note, sizeof(out->cputime_note), "%s", c->cputime_note ? c->cputime_note : "off");
 }
 
+/* What each role is given before fork: its report pipe, its kind and slot, its files. 0, or -1 with out->error. */
+static int role_contexts(struct rep_state *st, const struct run_inputs *in, struct rep_result *out)
+{
+	const struct scenario_def *d = scenario_def(st->c->scenario);
+
+	for (int i = 0; i < st->nroles; i++) {
+		int rp[2];
+		struct role_ctx *r = &st->ctx[i];
+
+		if (pipe2(rp, O_CLOEXEC)) {
+			snprintf(out->error, sizeof(out->error), "pipe2: %s", strerror(errno));
+			return -1;
+		}
+		st->report_rd[i] = rp[0];
+		r->report_fd = rp[1];
+		r->kind = role_kind_of(st->c->scenario, i);
+		r->slot = i;
+		r->c = st->c;
+		r->spec = st->spec;
+		r->in = in;
+		r->go_fd = st->go[0];
+		r->out_path = d->out == EP_FILE ? st->out_path : NULL;
+		r->out2_path = d->out2_file ? st->out2_path : NULL;
+	}
+	return 0;
+}
+
 int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	    const struct run_inputs *in, int rep, struct rep_result *out)
 {
@@ -711,31 +738,16 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 		out->status = -EIO;
 		goto cleanup;
 	}
-	for (int i = 0; i < st->nroles; i++) {
-		int rp[2];
-		struct role_ctx *r = &st->ctx[i];
-
-		if (pipe2(rp, O_CLOEXEC)) {
-			snprintf(out->error, sizeof(out->error), "pipe2: %s", strerror(errno));
-			goto cleanup;
-		}
-		st->report_rd[i] = rp[0];
-		r->report_fd = rp[1];
-		r->kind = role_kind_of(c->scenario, i);
-		r->slot = i;
-		r->c = c;
-		r->spec = spec;
-		r->in = in;
-		r->go_fd = st->go[0];
-		r->out_path = d->out == EP_FILE ? st->out_path : NULL;
-		r->out2_path = d->out2_file ? st->out2_path : NULL;
-	}
+	if (role_contexts(st, in, out))
+		goto cleanup;
 	if (c->cache_cold && in->source_path[0])
 		evict_source(in->source_path, out->cache_note, sizeof(out->cache_note));
-	for (int i = 0; i < st->nroles && c->ledger; i++)
-		ledger_reset(c->ledger, i);
-	for (int i = 0; i < st->nroles && c->sampler; i++)
-		cpusample_reset(c->sampler, i);
+	for (int i = 0; i < st->nroles; i++) {
+		if (c->ledger)
+			ledger_reset(c->ledger, i);
+		if (c->sampler)
+			cpusample_reset(c->sampler, i);
+	}
 	for (int i = 0; i < st->nroles; i++)
 		if (!st->absent[i] && fork_role(st, i, out->error, sizeof(out->error)))
 			goto kill;
