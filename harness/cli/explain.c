@@ -5,7 +5,7 @@
  * the "why not" sentences are the ones `copylab run` refuses with).
  */
 #include "cli.h"
-#include "harness/model/record.h"
+#include "harness/results/record.h"
 #include "harness/model/scenario.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
  * do the I/O), so the parser can be unit-tested and fuzzed on plain buffers.
  */
 #include "control.h"
-#include "harness/model/record.h"
+#include "harness/results/record.h"
 
 #include <errno.h>
 #include <inttypes.h>

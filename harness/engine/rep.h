@@ -13,7 +13,7 @@
 #include "fault.h"
 #include "pattern.h"
 #include "verify.h"
-#include "harness/model/record.h"
+#include "harness/results/record.h"
 #include "harness/model/spec.h"
 #include "harness/measure/latency.h"
 #include "harness/net/transport.h"

@@ -51,13 +51,3 @@ const char *scenario_names(char *buf, size_t len)
 		used += snprintf(buf + used, len - used, "%s%s", i ? ", " : "", scenarios[i].name);
 	return buf;
 }
-
-const char *verify_state_name(enum verify_state v)
-{
-	switch (v) {
-	case VERIFY_OK: return "ok";
-	case VERIFY_MISMATCH: return "mismatch";
-	case VERIFY_SKIPPED: return "skipped";
-	}
-	return "?";
-}

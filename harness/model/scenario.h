@@ -6,7 +6,13 @@
 #ifndef COPYLAB_SCENARIO_H
 #define COPYLAB_SCENARIO_H
 
-#include "record.h"
+#include "strategies/strategy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MAX_ROLES 4
+#define MAX_CONNS 256	/* --conns: parallel transfers of one cell, at most */
 
 struct scenario_def {
 	const char *name;
@@ -20,6 +26,8 @@ struct scenario_def {
 };
 
 const struct scenario_def *scenario_def(enum scenario sc);
+/* "serve", ...; NULL for a value out of range. */
+const char *scenario_name(enum scenario sc);
 /* -1 when unknown. */
 int scenario_find(const char *name);
 /* "serve, send, ..." into buf, for error messages. */

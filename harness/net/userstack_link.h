@@ -11,7 +11,7 @@
 #ifndef COPYLAB_USERSTACK_LINK_H
 #define COPYLAB_USERSTACK_LINK_H
 
-#include "harness/model/record.h"
+#include "harness/results/record.h"
 
 #include <stdbool.h>
 #include <stddef.h>

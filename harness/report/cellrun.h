@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 #include "harness/model/base.h"	/* errno_name() */
-#include "harness/model/record.h"		/* scenario_name(), the strategy registry */
+#include "harness/results/record.h"		/* scenario_name(), the strategy registry */
 #include "harness/results/read.h"
 
 /* A row of a cell's summary.csv. */

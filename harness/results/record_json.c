@@ -371,6 +371,16 @@ static json_t *status_json(const struct rep_result *rep)
 	return json_string(strerror(rep->status < 0 ? -rep->status : rep->status));
 }
 
+const char *verify_state_name(enum verify_state v)
+{
+	switch (v) {
+	case VERIFY_OK: return "ok";
+	case VERIFY_MISMATCH: return "mismatch";
+	case VERIFY_SKIPPED: return "skipped";
+	}
+	return "?";
+}
+
 /* The role that kept its CPU busy (role_figures.h), or null: then no role limited the cell. */
 static json_t *limiting_role_json(const struct rep_result *rep)
 {

@@ -6,7 +6,7 @@
 #ifndef COPYLAB_RECORD_JSON_H
 #define COPYLAB_RECORD_JSON_H
 
-#include "harness/model/record.h"
+#include "record.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -8,7 +8,7 @@
 #ifndef COPYLAB_ROLE_FIGURES_H
 #define COPYLAB_ROLE_FIGURES_H
 
-#include "harness/model/record.h"
+#include "record.h"
 #include "harness/measure/memcpy_rate.h"
 
 #include <stdbool.h>

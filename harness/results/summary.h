@@ -8,7 +8,7 @@
 #define COPYLAB_SUMMARY_H
 
 #include "harness/model/sbuf.h"
-#include "harness/model/record.h"
+#include "record.h"
 
 #include <stdio.h>
 

@@ -9,7 +9,7 @@
 #define COPYLAB_RESULTS_H
 
 #include "record_json.h"	/* the record itself, for those that print one (run, probe) */
-#include "harness/model/record.h"
+#include "record.h"
 
 #include <jansson.h>
 #include <stdio.h>

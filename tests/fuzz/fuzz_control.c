@@ -10,7 +10,7 @@
  * to text that parses into the same struct.
  */
 #include "harness/engine/control.h"
-#include "harness/model/record.h"
+#include "harness/results/record.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "harness/engine/control.h"
-#include "harness/model/record.h"
+#include "harness/results/record.h"
 
 static struct ctl_msg m;
 static char err[256];

@@ -8,6 +8,7 @@
 #define COPYLAB_RECORD_H
 
 #include "strategies/strategy.h"
+#include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
 #include "harness/measure/bpf/cpusample.h"
 #include "harness/measure/perfcount.h"
@@ -20,8 +21,6 @@
 #include <stdint.h>
 
 #define RECORD_SCHEMA "copylab.rep/1"
-#define MAX_ROLES 4
-#define MAX_CONNS 256	/* --conns: parallel transfers of one cell, at most */
 
 /* Per-role figures over the measured window (barrier release to role end). */
 struct role_result {
@@ -104,7 +103,6 @@ struct rep_result {
 	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
 };
 
-const char *scenario_name(enum scenario sc);
 const char *verify_state_name(enum verify_state v);
 
 #endif
