@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What one repetition of one cell produced.  The run engine (run.c) fills
- * it; the results writer (results.c) turns it into a JSON Lines record and
+ * it; the results writer (record_json.c, write.c) turns it into a JSON Lines record and
  * the summary.  docs/results.md documents every field of the record.
  */
 #ifndef COPYLAB_RECORD_H
