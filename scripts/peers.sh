@@ -26,7 +26,8 @@
 #   --size N       bytes per transfer, with K/M/G (default 1G)
 #   --reps N       rounds: each server measured once per round (default 5)
 #   --no-install   do not apt-get missing peers (skip them instead)
-#   --only KINDS   some of serve,relay,send,copy,wrk (default all five)
+#   --only KINDS   some of serve,relay,send,copy,wrk (default serve,relay,send,copy;
+#                  wrk adds about 40 wrk runs a round: ask for it)
 #   --serve LABELS copylab serve's strategies, comma-separated (default sendfile,splice,readwrite)
 #   --relay LABELS copylab relay's strategies, comma-separated, options allowed
 #                  (default splice,readwrite,sockmap; e.g. uring_splice:pipe=1M)
@@ -37,7 +38,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COPYLAB=${COPYLAB:-$ROOT/copylab}
 OUT="" SIZE_S=1G REPS=5 INSTALL=1 PROBE=1 WRK_S=2 WRK_LABELS=""
-ONLY=serve,relay,send,copy,wrk SERVE_LABELS=sendfile,splice,readwrite RELAY_LABELS=splice,readwrite,sockmap
+ONLY=serve,relay,send,copy SERVE_LABELS=sendfile,splice,readwrite RELAY_LABELS=splice,readwrite,sockmap
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) OUT=$2; shift 2 ;;
