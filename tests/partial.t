@@ -38,8 +38,19 @@ for sc in relay serve store echo send; do
 		figures=$(jq -r --arg role "$role" '.roles[$role] | "eagain=\(.eagain) short_ops=\(.short_ops) calls=\(.calls)"' \
 			"$out/results.jsonl" 2>&1)
 		partial=$(jq -r --arg role "$role" '.roles[$role] | (.eagain + .short_ops)' "$out/results.jsonl" 2>/dev/null)
-		ok $([ "${partial:-0}" -gt 0 ] 2>/dev/null; echo $?) "$name: the $role saw EAGAIN or short transfers ($figures)" \
-			"$figures"
+		if [ "$sc $s" = "serve uring_splice" ]; then
+			# Not a property of the buffers: io_uring runs each splice in a
+			# blocking io-wq worker, and serve's slots are sized to their
+			# pipe, so a file->pipe splice is never short and a pipe->socket
+			# one waits instead of returning EAGAIN; a short one came now
+			# and then (2 in 2048), so asserting it was a flake.  relay and
+			# store run uring_splice's partial paths (socket input).
+			skip "serve uring_splice: its splices block in io-wq workers on slot-sized pipes, so partial transfers do not reach it ($figures)" \
+				"$name: the $role saw EAGAIN or short transfers"
+		else
+			ok $([ "${partial:-0}" -gt 0 ] 2>/dev/null; echo $?) "$name: the $role saw EAGAIN or short transfers ($figures)" \
+				"$figures"
+		fi
 		# The strategies with pipes of their own got the pipe asked for.
 		case $s in
 		splice*|tee*|vmsplice*)
