@@ -114,8 +114,9 @@ if [[ $ct_note != ok* ]]; then
 		skip "cputime: $ct_note" "measured copy time"
 	fi
 else
-	# 64 MiB so each role's window holds a few hundred samples
-	run_cell relay64 --scenario relay --strategy readwrite,splice --size 64M || bail_out "relay run failed"
+	# 256 MiB so the relay's window holds a few hundred samples at 937 Hz:
+	# with fewer, chance alone moves the sampled CPU by tens of percent
+	run_cell relay64 --scenario relay --strategy readwrite,splice --size 256M || bail_out "relay run failed"
 	R64=$TMP/relay64.jsonl
 	rw_copy=$(fig "$R64" readwrite .roles.relay.cputime.copy_s)
 	sp_copy=$(fig "$R64" splice .roles.relay.cputime.copy_s)

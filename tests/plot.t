@@ -208,13 +208,13 @@ n=$(ls "$OTHER/plots" | grep -c '\.png$')
 ok $? "--format svg draws SVG only; --no-report writes no report"
 
 # --- where the CPU goes, and the copy time -----------------------------------
-# A relay at 16 MiB: enough samples in the copy routines for readwrite and
+# A relay at 64 MiB: enough samples (937 Hz) in the copy routines for readwrite and
 # splice to differ.  Its records, rewritten, stand for what this machine
 # does not make here: a tracer-only run, one without any ledger, records
 # from before the ledger and the sampler, a cell limited by one role.
 R16=$TMP/relay16
-cl run --scenario relay --strategy readwrite,splice --size 16M --reps 3 --warmup 0 --out "$R16"
-[ "$RC" -eq 0 ] || { cl_desc; bail_out "copylab run relay --size 16M failed"; }
+cl run --scenario relay --strategy readwrite,splice --size 64M --reps 3 --warmup 0 --out "$R16"
+[ "$RC" -eq 0 ] || { cl_desc; bail_out "copylab run relay --size 64M failed"; }
 # derive NAME FILTER: a run directory of R16's records passed through the jq FILTER
 derive() {
 	rm -rf "$TMP/$1"
@@ -229,7 +229,7 @@ if ! sampled "$R16" && [ "${COPYLAB_REQUIRE_CPUSAMPLE:-0}" != 1 ]; then
 		"the cputime chart, the copy time and the records derived from them"
 else
 	cl plot "$R16"
-	ok "$RC" "plot exits 0 on the 16 MiB relay" "$(cl_desc)"
+	ok "$RC" "plot exits 0 on the 64 MiB relay" "$(cl_desc)"
 	dat=$R16/plots/cputime-relay-tcp.dat
 	is "$(awk 'BEGIN { RS = "" } END { print NR }' "$dat" 2>/dev/null)" 3 "cputime-relay-tcp: a block of bars per role"
 	grep -q 'relay (under test): sampled CPU' "$R16/plots/cputime-relay-tcp.svg" &&

@@ -13,8 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 200040 ns: 4999 Hz, off the scheduler tick's multiples so the two do not beat. */
-#define CPUSAMPLE_PERIOD_NS 200040ull
+/*
+ * 1067236 ns: 937 Hz, a prime rate, off every scheduler tick's multiples so
+ * the two do not beat.  Each sample is a timer interrupt on every CPU, and
+ * in this VM an interrupt costs a VM exit: at 4999 Hz the sampling alone
+ * (perf record -a -e cpu-clock, no BPF) took a quarter of a loopback
+ * relay's throughput and added a third to its CPU per GiB; at about 1 kHz
+ * the difference was inside the run-to-run noise.  A 256 MiB cell then
+ * gets a few hundred samples per role.
+ */
+#define CPUSAMPLE_PERIOD_NS 1067236ull
 
 double cpusample_rate_hz(void)
 {
