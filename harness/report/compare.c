@@ -152,7 +152,7 @@ static int compare_cells(const struct plot *p, const struct rr_dir *a, bool tsv,
 		const char *st = rr_csv_get(bs, i, "strategy");
 		uint64_t by = strtoull(rr_csv_get(bs, i, "bytes"), NULL, 10);
 		uint64_t bl = strtoull(rr_csv_get(bs, i, "block"), NULL, 10);
-		long ra = rr_summary_row(a, sc, tr, by, bl, rr_summary_conns(bs, i), rr_summary_pipe(bs, i), st);
+		long ra = rr_summary_same_cell(a, bs, i);
 		double ta, tb, ca, cb, rt, rcpu;
 		char s1[48], s2[48];
 

@@ -83,6 +83,13 @@ long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *tr
 unsigned rr_summary_conns(const struct rr_csv *c, size_t row);
 /* A summary row's pipe_size_asked: 0 (the kernel default) where absent or empty (older runs). */
 uint64_t rr_summary_pipe(const struct rr_csv *c, size_t row);
+/*
+ * The row of d's summary that is the same cell as row `row` of b: every
+ * column of the cell, the cache state and echo's requests in flight
+ * included (a summary without those columns reads as warm, one in flight).
+ * -1 when d has none.
+ */
+long rr_summary_same_cell(const struct rr_dir *d, const struct rr_csv *b, size_t row);
 
 /* A record of scripts/peers.sh (peers.jsonl), read beside copylab's own. */
 bool rr_is_peer(json_t *rec);
