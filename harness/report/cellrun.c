@@ -298,7 +298,7 @@ static size_t sizes_of(const struct crcell *c, const char *a, long bytes, long *
 struct crpaired paired_ratio_of(struct crcell *c, const char *a, const char *b, long bytes,
 				cr_figure f, const void *arg)
 {
-	struct crpaired p = { 0, NAN, NAN, NAN, 0, NAN, NAN, 0 };
+	struct crpaired p = { 0, NAN, NAN, NAN, 0, NAN, NAN, 0, NAN, NAN, 0 };
 	struct stats_sample *sa, *sb;
 	size_t count, nsizes, n = 0;
 	long *sizes;
@@ -329,6 +329,10 @@ struct crpaired paired_ratio_of(struct crcell *c, const char *a, const char *b, 
 		p.lo = s.ci.lo;
 		p.hi = s.ci.hi;
 		p.level = s.ci.level;
+		s.ci = stats_median_interval_at(v, n, CR_DECISION_LEVEL);
+		p.dlo = s.ci.lo;
+		p.dhi = s.ci.hi;
+		p.dlevel = s.ci.level;
 	}
 	free(sa);
 	free(sb);

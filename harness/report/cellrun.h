@@ -80,7 +80,17 @@ struct crpaired {
 	 * added, so more repetitions can decide what a few could not.
 	 */
 	double lo, hi, level;
+	/*
+	 * The interval a verdict decides on: at 99% (CR_DECISION_LEVEL), since
+	 * claims looks again after adding repetitions (up to four times), and
+	 * at 95% a look falls outside by chance alone more than once in twenty
+	 * (a flip between two runs on a quiet machine showed it).  From 8 pairs
+	 * on; below, dlevel says the coverage min..max has.
+	 */
+	double dlo, dhi, dlevel;
 };
+
+#define CR_DECISION_LEVEL 0.99
 /* Pairs are of one payload size: each size of a sweep numbers its repetitions anew. */
 struct crpaired paired_ratio(struct crcell *c, const char *a, const char *b, long bytes, const char *path);
 struct crpaired paired_ratio_of(struct crcell *c, const char *a, const char *b, long bytes,

@@ -15,6 +15,7 @@
 #include "harness/model/scenario.h"
 #include "harness/results/write.h"
 #include "claims.h"
+#include "claims_figures.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -161,10 +162,11 @@ static void claims_usage(FILE *out)
 		"nothing.  Every cell is a `copylab run` child whose records stay in\n"
 		"DIR/claims-N/; a cell whose deciding paired ratio still includes 1.0 is run\n"
 		"again, %d repetitions at a time, up to %d (DIR/claims-N.repsA-B/).\n\n"
-		"  --quick        64 MiB cells, 5 repetitions (a few minutes at most)\n"
+		"  --quick        64 MiB cells (a few minutes at most)\n"
 		"  --size N       payload per cell (default 256M; --quick: 64M)\n"
-		"  --reps N       counted repetitions per cell (default 6: min..max covers the\n"
-		"                 median with 96.9%%; --quick: 5, 93.8%%)\n"
+		"  --reps N       counted repetitions per cell to start with (default 8, the\n"
+		"                 fewest a ratio is decided on: min..max covers the median\n"
+		"                 with 99.2%%)\n"
 		"  --transport T  tcp (default) or another transport `copylab run` accepts\n"
 		"  --out DIR      where cells, claims.json and claims.md go\n"
 		"                 (default results/claims-<time>)\n\n"
@@ -493,7 +495,7 @@ static int claims_options(int argc, char **argv, struct plan *pl, bool *quick, c
 	pl->size = size ? size : *quick ? "64M" : "256M";
 	if (cr_size(pl->size) < 4 * 65536)
 		return usage_error("claims: --size '%s' is not a size of at least 256K", pl->size);
-	pl->reps = reps ? reps : *quick ? 5 : 6;
+	pl->reps = reps ? reps : CLAIMS_MIN_PAIRS;
 	pl->reps_cap = pl->reps > REPS_CAP ? pl->reps : REPS_CAP;
 	return -1;
 }

@@ -64,8 +64,8 @@ void paired_text(struct judgement *j, const struct crpaired *p)
 		return;
 	}
 	MEASURE(j, "%s [%s..%s] over %d paired reps (the interval covers their median with %.1f%%)",
-		fmt_g(p->median, a, sizeof(a)), fmt_g(p->lo, b, sizeof(b)), fmt_g(p->hi, c, sizeof(c)),
-		p->n, 100.0 * p->level);
+		fmt_g(p->median, a, sizeof(a)), fmt_g(p->dlo, b, sizeof(b)), fmt_g(p->dhi, c, sizeof(c)),
+		p->n, 100.0 * p->dlevel);
 }
 
 char *call_text(struct kcall k)
@@ -198,9 +198,9 @@ enum side ratio_side(const struct crpaired *p)
 		return SIDE_NONE;
 	if (p->n < CLAIMS_MIN_PAIRS)
 		return SIDE_FEW;
-	if (p->hi < 1.0)
+	if (p->dhi < 1.0)
 		return SIDE_BELOW;
-	if (p->lo > 1.0)
+	if (p->dlo > 1.0)
 		return SIDE_ABOVE;
 	return SIDE_ACROSS;
 }

@@ -74,6 +74,11 @@ static double binom_half_cdf(size_t n, size_t k)
  */
 struct stats_interval stats_median_interval(const double *v, size_t n)
 {
+	return stats_median_interval_at(v, n, 0.95);
+}
+
+struct stats_interval stats_median_interval_at(const double *v, size_t n, double level)
+{
 	struct stats_interval ci = { NAN, NAN, NAN };
 	size_t j = 1;
 	double *s;
@@ -82,7 +87,7 @@ struct stats_interval stats_median_interval(const double *v, size_t n)
 		return ci;
 	memcpy(s, v, n * sizeof(*s));
 	qsort(s, n, sizeof(*s), cmp_double);
-	while (j + 1 <= (n + 1) / 2 && 1 - 2 * binom_half_cdf(n, j) >= 0.95)
+	while (j + 1 <= (n + 1) / 2 && 1 - 2 * binom_half_cdf(n, j) >= level)
 		j++;
 	ci.lo = s[j - 1];
 	ci.hi = s[n - j];

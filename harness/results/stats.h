@@ -20,6 +20,12 @@ struct stats_interval {
 };
 
 struct stats_interval stats_median_interval(const double *v, size_t n);
+/*
+ * The same at a coverage of at least `level`: the widest order statistics
+ * that keep it, or min..max (with its lower coverage, said in .level)
+ * when even those cannot.
+ */
+struct stats_interval stats_median_interval_at(const double *v, size_t n, double level);
 /* How often min..max of n samples covers their median: 1 - 2 * 0.5^n. */
 double stats_minmax_level(size_t n);
 

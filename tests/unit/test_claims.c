@@ -19,11 +19,14 @@
 #include <string.h>
 
 #include "harness/report/claims.h"
+#include "harness/report/claims_figures.h"
 
 #define UNUSED __attribute__((unused))
 
 #define B64 67108864L
 #define B16 16777216L
+/* Paired repetitions of a synthetic cell: the fewest a verdict decides on (CLAIMS_MIN_PAIRS). */
+#define NREPS CLAIMS_MIN_PAIRS
 #define NOSAMPLER "\"metrics\":{\"cputime\":\"the CPU sampler needs root\"}"
 
 /* ---------------------------------------------------------------- synthetic cells */
@@ -221,7 +224,7 @@ static void test_readwrite_context_switches(void **state UNUSED)
 /* ---------------------------------------------------------------- copy time against readwrite's: 3, 5, 7 */
 
 /*
- * A cell of 5 paired reps of A and readwrite at BYTES: ROLE's ledger (A
+ * A cell of NREPS paired reps of A and readwrite at BYTES: ROLE's ledger (A
  * all in kernel, readwrite through user memory), its copy seconds (< 0: no
  * sampler; readwrite's 0.04), and its system-wide CPU per GiB: A's SYS[i]
  * at rep i (NULL: 1), readwrite's 1, RESOLVED or not; and ROLE's own CPU
@@ -234,7 +237,7 @@ struct pairs {
 	const double *sys;
 	bool resolved;
 	double own;
-	int n;			/* pairs; 0: 5 */
+	int n;			/* pairs; 0: NREPS */
 	bool probe;		/* A's record has the BPF probe's skb_copy_bytes: SKB GiB per GiB */
 	double skb;
 };
@@ -244,7 +247,7 @@ struct pairs {
 
 static void add_pairs(json_t *arr, const struct pairs *p)
 {
-	int n = p->n ? p->n : 5;
+	int n = p->n ? p->n : NREPS;
 	char ca[160], cr[160], sa[200], sr[200], probe[64] = "";
 
 	if (p->probe)
@@ -394,8 +397,9 @@ static void test_splice_needs_pipe(void **state UNUSED)
 
 /* ---------------------------------------------------------------- system-wide CPU: 6, 11 */
 
-static const double lower[5] = { 0.5, 0.6, 0.7, 0.65, 0.55 }, higher[5] = { 1.2, 1.5, 1.3, 1.4, 1.25 };
-static const double across[5] = { 0.9, 1.1, 1.0, 0.95, 1.05 };
+static const double lower[NREPS] = { 0.5, 0.6, 0.7, 0.65, 0.55, 0.62, 0.58, 0.6 },
+	higher[NREPS] = { 1.2, 1.5, 1.3, 1.4, 1.25, 1.35, 1.28, 1.32 };
+static const double across[NREPS] = { 0.9, 1.1, 1.0, 0.95, 1.05, 0.98, 1.02, 1.01 };
 
 static void test_splice_relay_less_cpu(void **state UNUSED)
 {
@@ -411,7 +415,7 @@ static void test_splice_relay_less_cpu(void **state UNUSED)
 	/* The relay's own CPU is 0.6x readwrite's, but the machine's is no lower: no difference, more reps. */
 	p.sys = across;
 	ev.cell[CELL_RELAY].run = pairs_cell(&p);
-	expect_more(id, &ev, "the interval of the paired ratio includes 1.0", CELL_RELAY, 5);
+	expect_more(id, &ev, "the interval of the paired ratio includes 1.0", CELL_RELAY, NREPS);
 	drop(&ev, CELL_RELAY);
 
 	/* Three pairs decide nothing, however far from 1.0. */
@@ -425,7 +429,7 @@ static void test_splice_relay_less_cpu(void **state UNUSED)
 	p.n = 0;
 	p.resolved = false;
 	expect_on(&ev, CELL_RELAY, pairs_cell(&p), id, V_UNRESOLVED,
-		  "10 of 10 repetitions' system-wide CPU rests on 12 /proc/stat ticks");
+		  "16 of 16 repetitions' system-wide CPU rests on 12 /proc/stat ticks");
 
 	/* Negative control: lower CPU, but the copy time of readwrite: the claim's reason fails. */
 	p.resolved = true;
@@ -446,7 +450,7 @@ static void test_system_cpu_without_resolution(void **state UNUSED)
 	struct claim_evidence ev = evidence();
 	json_t *arr = json_array();
 
-	for (int rep = 1; rep <= 5; rep++) {
+	for (int rep = 1; rep <= NREPS; rep++) {
 		add(arr, "splice", rep, B64, "\"roles\":{\"relay\":{\"cpu_per_gib_s\":0.5}},"
 		    "\"system_cpu\":{\"busy_per_gib_s\":0.5}");
 		add(arr, "readwrite", rep, B64, "\"roles\":{\"relay\":{\"cpu_per_gib_s\":1}},"
@@ -472,7 +476,7 @@ static void test_sendfile_less_cpu(void **state UNUSED)
 	/* The server's own CPU halves; the machine's does not move: undecided, the serve cell wants reps. */
 	p.sys = across;
 	ev.cell[CELL_SERVE].run = pairs_cell(&p);
-	expect_more(id, &ev, "includes 1.0", CELL_SERVE, 5);
+	expect_more(id, &ev, "includes 1.0", CELL_SERVE, NREPS);
 	drop(&ev, CELL_SERVE);
 
 	p.sys = lower;
@@ -492,7 +496,7 @@ static void test_sendfile_less_cpu(void **state UNUSED)
 /* ---------------------------------------------------------------- 8: the gift */
 
 /*
- * A pipe cell of 5 paired reps: the reader's copy seconds of vmsplice:gift
+ * A pipe cell of NREPS paired reps: the reader's copy seconds of vmsplice:gift
  * GIFT_COPY (< 0: no sampler) and of vmsplice 0.02; the writers' none.
  */
 static struct crcell *pipe_cell(double gift_copy)
@@ -500,7 +504,7 @@ static struct crcell *pipe_cell(double gift_copy)
 	json_t *arr = json_array();
 	char w[160], r[160], pw[160], pr[160];
 
-	for (int rep = 1; rep <= 5; rep++) {
+	for (int rep = 1; rep <= NREPS; rep++) {
 		add(arr, "vmsplice:gift", rep, B64, "\"bytes_per_s\":%g,\"roles\":{\"writer\":{%s},\"reader\":{%s}}%s",
 		    1e9 * across[rep - 1], cputime(gift_copy < 0 ? -1 : 0, w, sizeof(w)),
 		    cputime(gift_copy, r, sizeof(r)), gift_copy < 0 ? "," NOSAMPLER : "");
@@ -521,7 +525,7 @@ static void test_gift_needs_alignment(void **state UNUSED)
 	drop(&ev, CELL_PIPE);
 
 	ev.cell[CELL_PIPE].run = pipe_cell(0.02);
-	expect_more(id, &ev, "the kernel refused the unaligned gift, but a gift's copy time was no lower", CELL_PIPE, 5);
+	expect_more(id, &ev, "the kernel refused the unaligned gift, but a gift's copy time was no lower", CELL_PIPE, NREPS);
 	drop(&ev, CELL_PIPE);
 
 	expect_on(&ev, CELL_PIPE, pipe_cell(0.03), id, V_NOT, "gifted pages were copied more than plain ones");
@@ -560,7 +564,7 @@ static struct crcell *faults_cell(double faults16, double faults64, double mcopy
 	};
 	char c[160], f[64];
 
-	for (int rep = 1; rep <= 5; rep++)
+	for (int rep = 1; rep <= NREPS; rep++)
 		for (size_t i = 0; i < sizeof(row) / sizeof(row[0]); i++) {
 			snprintf(f, sizeof(f), row[i].faults < 0 ? "null" : "%g", row[i].faults);
 			add(arr, row[i].s, rep, row[i].bytes, "\"roles\":{\"server\":{\"perf\":{\"page_faults\":%s},%s,"
@@ -584,7 +588,7 @@ static void test_mmap_trades_copy_for_faults(void **state UNUSED)
 
 	/* Negative control: no read call in the ledger, and still readwrite's copy time: nothing saved is shown. */
 	ev.cell[CELL_SERVE].run = faults_cell(10, 34, 0.04);
-	expect_more(id, &ev, "includes 1.0", CELL_SERVE, 5);
+	expect_more(id, &ev, "includes 1.0", CELL_SERVE, NREPS);
 	drop(&ev, CELL_SERVE);
 
 	expect_on(&ev, CELL_SERVE, faults_cell(10, 34, 0.06), id, V_NOT,
@@ -635,41 +639,41 @@ static void unfaster(struct claim_evidence *ev)
 
 static void test_zero_copy_faster(void **state UNUSED)
 {
-	static const double above[5] = { 1.1, 1.2, 1.3, 1.25, 1.15 };
+	static const double above[NREPS] = { 1.1, 1.2, 1.3, 1.25, 1.15, 1.22, 1.18, 1.2 };
 	static const double across9[9] = { 0.9, 1.1, 1.0, 0.95, 1.05, 0.9, 1.1, 1.0, 1.02 };
 	struct claim_evidence ev = evidence();
 	const char *id = "zero-copy-faster";
 	struct judgement j;
 	json_t *arr;
 
-	faster(&ev, above, above, 5, NULL);
+	faster(&ev, above, above, NREPS, NULL);
 	expect(id, &ev, V_HOLDS, "both intervals lie above 1.0");
 	unfaster(&ev);
 
-	faster(&ev, lower, lower, 5, NULL);
+	faster(&ev, lower, lower, NREPS, NULL);
 	expect(id, &ev, V_NOT, "both intervals lie below 1.0: on tcp there is no NIC");
 	unfaster(&ev);
 
-	faster(&ev, lower, across, 5, NULL);
+	faster(&ev, lower, across, NREPS, NULL);
 	expect(id, &ev, V_NOT, "one interval lies below 1.0 and none above");
 	unfaster(&ev);
 
-	faster(&ev, above, lower, 5, NULL);
+	faster(&ev, above, lower, NREPS, NULL);
 	expect(id, &ev, V_NODIFF, "only one of the two intervals lies above 1.0 and the other below");
 	unfaster(&ev);
 
-	faster(&ev, across, across, 5, NULL);
+	faster(&ev, across, across, NREPS, NULL);
 	j = judged(id, &ev, V_NODIFF, "both intervals include 1.0: on tcp there is no NIC");
 	assert_int_equal(j.more, (1u << CELL_SERVE) | (1u << CELL_RELAY));
 	judgement_free(&j);
 	unfaster(&ev);
 
-	faster(&ev, above, across, 5, NULL);
-	expect_more(id, &ev, "only the serve interval lies above 1.0; the relay's includes it", CELL_RELAY, 5);
+	faster(&ev, above, across, NREPS, NULL);
+	expect_more(id, &ev, "only the serve interval lies above 1.0; the relay's includes it", CELL_RELAY, NREPS);
 	unfaster(&ev);
 
 	/* The repetitions named are the undecided ratio's: the relay's 9, not the decided serve's 5. */
-	faster(&ev, above, across, 5, NULL);
+	faster(&ev, above, across, NREPS, NULL);
 	drop(&ev, CELL_RELAY);
 	arr = json_array();
 	add_throughput(arr, "splice", B64, across9, 9, NULL);
@@ -678,17 +682,17 @@ static void test_zero_copy_faster(void **state UNUSED)
 	unfaster(&ev);
 
 	/* A ratio of 1.00 when a fixed role bound both strategies is no "no difference". */
-	faster(&ev, across, across, 5, "sink");
+	faster(&ev, across, across, NREPS, "sink");
 	expect(id, &ev, V_CANNOT, "the fixed sink limited the serve cell (busy 0.97");
 	unfaster(&ev);
 
 	faster(&ev, above, above, 3, NULL);
-	expect_more(id, &ev, "fewer than 5 paired repetitions decide nothing", CELL_RELAY, 3);
+	expect_more(id, &ev, "fewer than 8 paired repetitions decide nothing", CELL_RELAY, 3);
 	unfaster(&ev);
 
 	/* The serve records are of another size than the plan's: no pairs to read. */
 	ev.size = "256M";
-	faster(&ev, above, above, 5, NULL);
+	faster(&ev, above, above, NREPS, NULL);
 	expect(id, &ev, V_CANNOT, "a cell has no paired repetitions");
 	unfaster(&ev);
 }
@@ -696,7 +700,7 @@ static void test_zero_copy_faster(void **state UNUSED)
 /* ---------------------------------------------------------------- 12: sockmap */
 
 /*
- * A sockmap cell of 5 paired reps: the sockmap relay's voluntary switches
+ * A sockmap cell of NREPS paired reps: the sockmap relay's voluntary switches
  * WAKEUPS per rep (1024 chunks) and its CPU per GiB CPU (readwrite's relay:
  * 40 wake-ups, 0.6 s).
  */
@@ -705,7 +709,7 @@ static struct crcell *sockmap_cell(double wakeups, double cpu)
 	json_t *arr = json_array();
 	char s[200];
 
-	for (int rep = 1; rep <= 5; rep++) {
+	for (int rep = 1; rep <= NREPS; rep++) {
 		/* The syscall total is the BPF ledger's alone: the ledger object does not repeat it. */
 		add(arr, "sockmap", rep, B64, "\"roles\":{\"relay\":{\"ctx_voluntary\":%g,\"cpu_per_gib_s\":%g,"
 		    "\"ledger\":{\"calls\":{\"read\":0}},\"bpf\":{\"syscalls\":20}}},%s", wakeups, cpu,
@@ -757,7 +761,8 @@ static struct crcell *zc_cell(const double *ratio, int n, double share)
 
 static void test_zerocopy_recv_halves_cpu(void **state UNUSED)
 {
-	static const double half[5] = { 0.45, 0.5, 0.55, 0.48, 0.52 }, most[5] = { 0.7, 0.75, 0.8, 0.72, 0.78 };
+	static const double half[NREPS] = { 0.45, 0.5, 0.55, 0.48, 0.52, 0.49, 0.51, 0.5 },
+			    most[NREPS] = { 0.7, 0.75, 0.8, 0.72, 0.78, 0.74, 0.76, 0.75 };
 	struct claim_evidence ev = evidence();
 	const char *id = "zerocopy-recv-halves-cpu";
 	struct claim_cell *zc = &ev.cell[CELL_ZEROCOPY_RECV];
@@ -768,23 +773,23 @@ static void test_zerocopy_recv_halves_cpu(void **state UNUSED)
 	expect(id, &ev, V_CANNOT, "needs root");
 	zc->not_run = NULL;
 
-	zc->run = zc_cell(half, 5, 1.0);
+	zc->run = zc_cell(half, NREPS, 1.0);
 	expect(id, &ev, V_HOLDS, "0.50x readwrite's");
 	drop(&ev, CELL_ZEROCOPY_RECV);
 
-	zc->run = zc_cell(most, 5, 1.0);
+	zc->run = zc_cell(most, NREPS, 1.0);
 	expect(id, &ev, V_NOT, "lower, but 0.75x, not half");
 	drop(&ev, CELL_ZEROCOPY_RECV);
 
-	zc->run = zc_cell(higher, 5, 1.0);
+	zc->run = zc_cell(higher, NREPS, 1.0);
 	expect(id, &ev, V_NOT, "cost more CPU than read()");
 	drop(&ev, CELL_ZEROCOPY_RECV);
 
-	zc->run = zc_cell(across, 5, 1.0);
-	expect_more(id, &ev, "includes 1.0", CELL_ZEROCOPY_RECV, 5);
+	zc->run = zc_cell(across, NREPS, 1.0);
+	expect_more(id, &ev, "includes 1.0", CELL_ZEROCOPY_RECV, NREPS);
 	drop(&ev, CELL_ZEROCOPY_RECV);
 
-	zc->run = zc_cell(half, 5, 0.5);
+	zc->run = zc_cell(half, NREPS, 0.5);
 	expect(id, &ev, V_CANNOT, "only 50.0% of the bytes were mapped");
 	drop(&ev, CELL_ZEROCOPY_RECV);
 
@@ -796,7 +801,7 @@ static void test_zerocopy_recv_halves_cpu(void **state UNUSED)
 /* ---------------------------------------------------------------- 14: nat */
 
 /*
- * A routed relay cell of 5 paired reps: nat's system CPU over readwrite's
+ * A routed relay cell of NREPS paired reps: nat's system CPU over readwrite's
  * and splice's SYS[i], RESOLVED or not; RELAY: nat's record has a relay.
  */
 static struct crcell *nat_cell(const double *sys, bool resolved, bool relay)
@@ -804,7 +809,7 @@ static struct crcell *nat_cell(const double *sys, bool resolved, bool relay)
 	json_t *arr = json_array();
 	char s[200];
 
-	for (int rep = 1; rep <= 5; rep++) {
+	for (int rep = 1; rep <= NREPS; rep++) {
 		add(arr, "nat", rep, B64, "\"roles\":{\"source\":{},\"sink\":{}%s},%s",
 		    relay ? ",\"relay\":{\"bytes\":67108864}" : "", system_cpu(sys[rep - 1], resolved, s, sizeof(s)));
 		add(arr, "readwrite", rep, B64, "\"roles\":{\"relay\":{\"bytes\":67108864}},%s",
@@ -837,7 +842,7 @@ static void test_nat_no_process(void **state UNUSED)
 		  "cost more system-wide CPU per GiB than a process relay");
 
 	ev.cell[CELL_NAT].run = nat_cell(across, true, false);
-	expect_more(id, &ev, "includes 1.0", CELL_NAT, 5);
+	expect_more(id, &ev, "includes 1.0", CELL_NAT, NREPS);
 	drop(&ev, CELL_NAT);
 
 	expect_on(&ev, CELL_NAT, nat_cell(lower, false, false), id, V_UNRESOLVED, "too coarse to decide");
