@@ -5,6 +5,7 @@
  * the strategies rep by rep (A B C A B C ...), so drift hits all alike.
  */
 #include "session.h"
+#include "scratch.h"
 #include "cli.h"
 #include "harness/model/base.h"
 #include "harness/engine/remote.h"
@@ -17,9 +18,7 @@
 #include "harness/measure/tracer_link.h"
 #include "harness/net/userstack_link.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,49 +30,11 @@
 
 /* ---- scratch space ------------------------------------------------------ */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	remove(path);	/* best effort: go on with the rest */
-	return 0;
-}
-
-/*
- * A run killed with SIGKILL cannot remove its scratch directory: the next
- * run does, when the pid in the name is no longer alive.  Only names of
- * copylab's own form are touched.
- */
-static void remove_dead_scratch(const char *base)
-{
-	DIR *d = opendir(base);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char path[PATH_MAX], tail[16];
-		int pid;
-
-		if (sscanf(e->d_name, "copylab-%d-%15s", &pid, tail) != 2 || pid <= 0 ||
-		    strlen(tail) != 6 || (kill(pid, 0) == 0 || errno != ESRCH))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
-		nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	}
-	closedir(d);
-}
-
+/* The run's scratch directory, after removing what killed runs left under the same base. */
 static int make_workdir(struct session *s, const char *base, char *err, size_t errlen)
 {
-	remove_dead_scratch(base ? base : "/var/tmp");
-	/* The pid in the name lets `copylab cleanup` tell a dead run's scratch from a live one. */
-	snprintf(s->workdir, sizeof(s->workdir), "%s/copylab-%d-XXXXXX", base ? base : "/var/tmp", (int)getpid());
-	if (!mkdtemp(s->workdir)) {
-		snprintf(err, errlen, "cannot create a scratch directory in %s: %s",
-			 base ? base : "/var/tmp", strerror(errno));
-		s->workdir[0] = '\0';
-		return -errno;
-	}
-	return 0;
+	scratch_sweep(base ? base : "/var/tmp");
+	return scratch_create(base ? base : "/var/tmp", s->workdir, sizeof(s->workdir), err, errlen);
 }
 
 static void make_run_id(char *buf, size_t len)
@@ -315,7 +276,7 @@ int session_open(struct session *s, const char *out, const char *workbase)
 	s->res = results_open(dir, s->run_id, err, sizeof(err));
 	if (!s->res) {
 		fprintf(stderr, "copylab: %s\n", err);
-		rmdir(s->workdir);
+		scratch_remove(s->workdir);
 		return EXIT_RUN_FAILED;
 	}
 	s->started_ns = now_ns();
@@ -340,6 +301,6 @@ void session_close(struct session *s, FILE *table)
 	lons_destroy();
 	remote_close(s->remote);
 	if (s->workdir[0])
-		rmdir(s->workdir);
+		scratch_remove(s->workdir);
 	free(s->all);
 }
