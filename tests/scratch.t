@@ -72,4 +72,30 @@ fi
 left=$(cd "$W" && ls -d copylab-* 2>/dev/null | grep -v -e 2024-backup -e 99999999-mydata -e 20261207-result \
 	-e "$DEAD-nomark" -e "$$-liverun" -e "$DEAD-othrns" -e "$DEAD-symlnk" -e "$DEAD-nobody" | tr '\n' ' ')
 is "$left" "" "the run removed its own scratch directory at its end"
+# --- copylab cleanup finds scratch under any --workdir a killed run used -------
+
+W2=$TMP/elsewhere
+mkdir -p "$W2"
+COPYLAB_TEST_TAG=${TAG:=$(tag_new)} setsid "$COPYLAB" run --scenario copy --strategy readwrite --size 256M --reps 50 \
+	--no-bpf --no-perf --workdir "$W2" --out "$TMP/out-killed" >/dev/null 2>&1 </dev/null &
+pid=$!
+at_exit "kill_tagged $TAG"
+for ((i = 0; i < 400; i++)); do	# up to 20 s for the run to make its scratch and fill it
+	ls "$W2"/copylab-"$pid"-*/* >/dev/null 2>&1 && break
+	sleep 0.05
+done
+kill -KILL -- "-$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+left=$(cd "$W2" && ls -d copylab-"$pid"-* 2>/dev/null)
+ok $([ -n "$left" ]; echo $?) "a SIGKILLed run with --workdir leaves its scratch (the case cleanup is for)"
+cl cleanup --dry-run
+ok $(grep -q "would remove scratch $(realpath "$W2")/$left" "$OUT"; echo $?) \
+	"cleanup --dry-run names the scratch under the --workdir" "$(cl_desc)$(diag_file "$OUT" 20)"
+ok $([ -d "$W2/$left" ]; echo $?) "cleanup --dry-run removes nothing"
+cl cleanup
+ok $([ "$RC" -eq 0 ] && grep -q "removed scratch $(realpath "$W2")/$left" "$OUT"; echo $?) \
+	"cleanup removes the scratch a killed run left under its --workdir" "$(cl_desc)$(diag_file "$OUT" 20)"
+ok $([ ! -e "$W2/$left" ]; echo $?) "that scratch directory is gone"
+ok $([ -d "$W/copylab-2024-backup" ] && [ -d "$W/copylab-$$-liverun" ]; echo $?) \
+	"cleanup keeps what is not provably a dead run's under the other --workdir"
 done_testing

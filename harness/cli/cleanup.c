@@ -8,6 +8,7 @@
  * and so is a link whose peer end is in a kept namespace.
  */
 #include "cli.h"
+#include "scratch.h"
 #include "harness/net/netns.h"
 #include "userstack/proto.h"
 
@@ -30,7 +31,11 @@ static const char cleanup_help[] =
 "a routed path's router, and XDP programs of AF_XDP ports), copylab-*\n"
 "links (and any XDP program on them) in this namespace, nftables tables\n"
 "named copylab-*, and copylab stackd's control sockets\n"
-"(" US_SOCKET_DIR "/copylab-*.sock).  Nothing without the prefix is touched.\n"
+"(" US_SOCKET_DIR "/copylab-*.sock), and the scratch directories of dead\n"
+"runs (copylab-PID-XXXXXX under /var/tmp and under every --workdir a run\n"
+"of this user used: a scratch directory is removed only when its marker\n"
+"proves this user's copylab made it and its run is gone).  Nothing without\n"
+"the prefix is touched.\n"
 "A name that carries the pid of a live process (a run in progress) is kept,\n"
 "and so is a link whose other end is in a namespace that is kept.\n"
 "\n"
@@ -345,6 +350,8 @@ int cmd_cleanup(int argc, char **argv)
 	clean_links(&t);
 	clean_nft(&t);
 	clean_stack_sockets(&t);
+	/* Scratch of dead runs under /var/tmp and every --workdir a run of this user used. */
+	t.removed += scratch_sweep_known(t.dry, stdout);
 	if (t.removed == 0 && t.failed == 0)
 		printf("nothing to clean%s\n", t.kept ? " (runs in progress keep theirs)" : "");
 	fflush(stdout);

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,7 +219,7 @@ static void remove_tree(int dirfd, int depth)
 	closedir(d);
 }
 
-int scratch_sweep(const char *base)
+int scratch_sweep(const char *base, bool dry, FILE *report)
 {
 	int basefd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC), removed = 0;
 	struct dirent *e;
@@ -230,17 +232,168 @@ int scratch_sweep(const char *base)
 		const char *why;
 		int fd;
 
-		if (scratch_is_dead_run(basefd, e->d_name, &why) != 1)
+		if (scratch_is_dead_run(basefd, e->d_name, &why) != 1) {
+			/* Only our name form is worth a line: the rest of base is not ours to mention. */
+			if (report && !strncmp(e->d_name, "copylab-", 8) && strcmp(why, "not copylab's name form (copylab-PID-XXXXXX)"))
+				fprintf(report, "kept scratch %s/%s: %s\n", base, e->d_name, why);
 			continue;
+		}
+		if (dry) {
+			if (report)
+				fprintf(report, "would remove scratch %s/%s (%s)\n", base, e->d_name, why);
+			removed++;
+			continue;
+		}
 		fd = openat(basefd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		remove_tree(fd, 0);
 		close(fd);
-		removed += unlinkat(basefd, e->d_name, AT_REMOVEDIR) == 0;
+		if (unlinkat(basefd, e->d_name, AT_REMOVEDIR) == 0) {
+			removed++;
+			if (report)
+				fprintf(report, "removed scratch %s/%s (%s)\n", base, e->d_name, why);
+		}
 	}
 	if (d)
 		closedir(d);
 	close(basefd);
+	return removed;
+}
+
+/* ---- where scratch was made: the bases `copylab cleanup` visits ------------- */
+
+/*
+ * The registry of bases: root's in /var/lib/copylab (it outlives a reboot,
+ * as a --workdir on disk does), another user's under their state
+ * directory.  Only this euid's file is read, and only a bounded one.
+ */
+#define BASES_MAX_BYTES (64 * 1024)
+
+static bool bases_path(char *dir, size_t dlen, char *file, size_t flen)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (geteuid() == 0)
+		snprintf(dir, dlen, "/var/lib/copylab");
+	else if (state && state[0] == '/')
+		snprintf(dir, dlen, "%s/copylab", state);
+	else if (home && home[0] == '/')
+		snprintf(dir, dlen, "%s/.local/state/copylab", home);
+	else
+		return false;
+	snprintf(file, flen, "%s/scratch-bases", dir);
+	return true;
+}
+
+/* The registry's text, into a buffer of BASES_MAX_BYTES + 1; its length, or -1. */
+static ssize_t bases_read(const char *file, char *text)
+{
+	int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_size > BASES_MAX_BYTES) {
+		close(fd);
+		return -1;
+	}
+	n = read(fd, text, BASES_MAX_BYTES);
+	close(fd);
+	if (n < 0)
+		return -1;
+	text[n] = '\0';
+	return n;
+}
+
+static bool bases_has(const char *text, const char *base)
+{
+	size_t len = strlen(base);
+
+	for (const char *p = text; (p = strstr(p, base)); p += len)
+		if ((p == text || p[-1] == '\n') && p[len] == '\n')
+			return true;
+	return false;
+}
+
+/* mkdir -p of the registry's directory, private to its user. */
+static bool bases_dir(const char *dir)
+{
+	char part[PATH_MAX];
+
+	for (const char *p = strchr(dir + 1, '/');; p = strchr(p + 1, '/')) {
+		snprintf(part, sizeof(part), "%.*s", p ? (int)(p - dir) : (int)strlen(dir), dir);
+		if (mkdir(part, 0755) < 0 && errno != EEXIST)
+			return false;
+		if (!p)
+			return true;
+	}
+}
+
+void scratch_note_base(const char *base)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 32], real[PATH_MAX], *text;
+	int fd;
+
+	if (!realpath(base, real) || strchr(real, '\n') || !bases_path(dir, sizeof(dir), file, sizeof(file)) ||
+	    !bases_dir(dir))
+		return;
+	fd = open(file, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	text = malloc(BASES_MAX_BYTES + 1);
+	/* Runs started together add their bases one at a time. */
+	if (text && flock(fd, LOCK_EX) == 0) {
+		ssize_t n = bases_read(file, text);
+
+		if (n >= 0 && !bases_has(text, real) && (size_t)n + strlen(real) + 1 <= BASES_MAX_BYTES)
+			dprintf(fd, "%s\n", real);
+	}
+	free(text);
+	close(fd);	/* and the lock with it */
+}
+
+/*
+ * The registry without the bases that are gone (a test's temporary
+ * directory): rewritten in place under the lock the runs take to add one.
+ */
+static void bases_prune(const char *file, char *text)
+{
+	int fd = open(file, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	char *save = NULL, *keep;
+	size_t used = 0;
+
+	if (fd < 0)
+		return;
+	keep = malloc(BASES_MAX_BYTES + 1);
+	if (keep && flock(fd, LOCK_EX) == 0 && bases_read(file, text) >= 0) {
+		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			struct stat st;
+
+			if (line[0] == '/' && stat(line, &st) == 0 && S_ISDIR(st.st_mode))
+				used += (size_t)snprintf(keep + used, BASES_MAX_BYTES + 1 - used, "%s\n", line);
+		}
+		if (ftruncate(fd, 0) == 0 && used)
+			(void)!pwrite(fd, keep, used, 0);
+	}
+	free(keep);
+	close(fd);
+}
+
+int scratch_sweep_known(bool dry, FILE *report)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 32], *text, *save = NULL;
+	int removed = scratch_sweep("/var/tmp", dry, report);
+
+	if (!bases_path(dir, sizeof(dir), file, sizeof(file)) || !(text = malloc(BASES_MAX_BYTES + 1)))
+		return removed;
+	if (bases_read(file, text) > 0)
+		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (line[0] == '/' && strcmp(line, "/var/tmp"))
+				removed += scratch_sweep(line, dry, report);
+	if (!dry)
+		bases_prune(file, text);
+	free(text);
 	return removed;
 }

@@ -19,6 +19,7 @@
 #include "harness/net/userstack_link.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +34,9 @@
 /* The run's scratch directory, after removing what killed runs left under the same base. */
 static int make_workdir(struct session *s, const char *base, char *err, size_t errlen)
 {
-	scratch_sweep(base ? base : "/var/tmp");
+	scratch_sweep(base ? base : "/var/tmp", false, NULL);
+	if (base)
+		scratch_note_base(base);
 	return scratch_create(base ? base : "/var/tmp", s->workdir, sizeof(s->workdir), err, errlen);
 }
 
@@ -90,14 +93,24 @@ static void keep_rep(struct session *s, const struct rep_result *r)
 	s->all[s->nall++] = *r;
 }
 
-static void print_record(struct session *s, const struct rep_result *r)
+/* --json: the record on stdout as in results.jsonl.  0, or -errno when it could not be written. */
+static int print_record(struct session *s, const struct rep_result *r)
 {
 	json_t *j = rep_to_json(r, s->run_id);
+	int bad = !j || json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15)) < 0;
 
-	json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15));	/* as results.jsonl */
-	putchar('\n');
-	fflush(stdout);
+	bad |= putchar('\n') == EOF;
+	bad |= fflush(stdout) == EOF;
 	json_decref(j);
+	return bad ? -(errno ? errno : EIO) : 0;
+}
+
+int session_stdout_check(const char *what)
+{
+	if (fflush(stdout) != EOF && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "copylab: cannot write %s to standard output: %s\n", what, strerror(errno ? errno : EIO));
+	return EXIT_RUN_FAILED;
 }
 
 /* One group: warm-ups, then counted reps, strategies interleaved. 0 or 1. */
@@ -155,8 +168,13 @@ int run_group(struct session *s, struct group *g)
 				break;
 			}
 			keep_rep(s, &r);
-			if (s->json)
-				print_record(s, &r);
+			if (s->json && (wr = print_record(s, &r))) {
+				fprintf(stderr, "copylab: --json: cannot write a record to standard output: %s; "
+					"the records so far are in %s/results.jsonl\n", strerror(-wr), results_dir(s->res));
+				status = EXIT_RUN_FAILED;
+				stop = true;
+				break;
+			}
 			if (!s->progress_tty)
 				progress_line(s, g, &r);
 		}
@@ -241,6 +259,9 @@ int session_tracer(struct session *s, bool want, bool refuse)
 		return 0;
 	}
 	s->tracer = tracer_loaded();
+	/* An exec would forget the signal: the caller says it and stops instead. */
+	if (!s->tracer && run_interrupted)
+		return 0;
 	if (!s->tracer) {
 		cpusample_close(s->sampler);
 		s->sampler = NULL;
@@ -257,6 +278,68 @@ int session_tracer(struct session *s, bool want, bool refuse)
 		return 0;
 	}
 	snprintf(s->tracer_note, sizeof(s->tracer_note), "ok (LD_PRELOAD %s)", TRACER_NAME);
+	return 0;
+}
+
+/* ---- the paths given ------------------------------------------------------ */
+
+/* The deepest existing directory on the way to path (path itself, or a parent), into buf. */
+static int nearest_existing(const char *path, char *buf, size_t len, struct stat *st)
+{
+	snprintf(buf, len, "%s", path);
+	for (;;) {
+		if (stat(buf, st) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+		char *slash = strrchr(buf, '/');
+
+		while (slash && slash > buf && slash[1] == '\0') {	/* "a/b/" */
+			*slash = '\0';
+			slash = strrchr(buf, '/');
+		}
+		if (!slash)
+			snprintf(buf, len, ".");
+		else if (slash == buf)
+			buf[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+int session_check_paths(const char *out, const char *workbase)
+{
+	const char *work = workbase ? workbase : "/var/tmp";
+	char at[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (stat(work, &st) < 0)
+		return usage_error("--workdir %s: %s; give an existing directory for scratch files (default /var/tmp)",
+				   work, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return usage_error("--workdir %s is not a directory; give a directory for scratch files (default /var/tmp)",
+				   work);
+	if (access(work, W_OK | X_OK) < 0)
+		return usage_error("--workdir %s: this user cannot make files there (%s); give a writable directory",
+				   work, strerror(errno));
+	if (!out)
+		return 0;
+	if ((r = nearest_existing(out, at, sizeof(at), &st)))
+		return usage_error("--out %s: %s; give a new directory for the results", out, strerror(-r));
+	if (!S_ISDIR(st.st_mode))
+		return usage_error("--out %s: %s is not a directory; give a new directory for the results",
+				   out, at);
+	if (strcmp(at, out) && access(at, W_OK | X_OK) < 0)
+		return usage_error("--out %s: this user cannot make a directory in %s (%s)", out, at, strerror(errno));
+	if (!strcmp(at, out) && (faccessat(AT_FDCWD, out, F_OK, 0) == 0)) {
+		char probe[PATH_MAX + 16];
+
+		snprintf(probe, sizeof(probe), "%s/results.jsonl", out);
+		if (access(probe, F_OK) == 0)
+			return usage_error("--out %s already holds the results of a run; give a new directory "
+					   "(copylab compare reads two of them side by side)", out);
+	}
 	return 0;
 }
 

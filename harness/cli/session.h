@@ -53,6 +53,13 @@ int session_ledger(struct session *s, bool no_bpf, bool require_bpf);
 int session_tracer(struct session *s, bool want, bool refuse);
 
 /*
+ * --out and --workdir before anything is made: the scratch base an
+ * existing writable directory; the results directory new, or an empty
+ * one, under a directory this user can write.  0 or EXIT_USAGE.
+ */
+int session_check_paths(const char *out, const char *workbase);
+
+/*
  * The run id, the scratch directory (in workbase, default /var/tmp), the
  * results directory (out, default results/<run-id>) and the signal
  * handlers.  0 or EXIT_RUN_FAILED.
@@ -61,6 +68,13 @@ int session_open(struct session *s, const char *out, const char *workbase);
 
 /* Prints the table on `table` unless NULL (the caller printed it), then closes. */
 void session_close(struct session *s, FILE *table);
+
+/*
+ * What went to stdout (the table, --json's records) reached it: 0, or
+ * EXIT_RUN_FAILED after saying that WHAT could not be written (a full
+ * disk, a reader that went away).
+ */
+int session_stdout_check(const char *what);
 
 /* One group: warm-ups, then counted reps, strategies interleaved. 0 or 1. */
 int run_group(struct session *s, struct group *g);
