@@ -483,47 +483,81 @@ static void bench_print(struct bench *b)
 	free(probe_text);
 }
 
+/*
+ * Why the bench ended early, in words: the signal and where it came,
+ * or how many groups and cells failed.
+ */
+static void bench_say_end(const struct bench *b, int failed)
+{
+	if (run_interrupted)
+		fprintf(stderr, "copylab: bench interrupted by %s (SIG%s) after %d of %d repetitions; "
+			"%d cell%s had failed before; the records of the finished repetitions are in %s/\n",
+			strsignal(run_interrupted), sigabbrev_np(run_interrupted), b->s.cells_done,
+			b->s.cells_total, b->s.cells_failed, b->s.cells_failed == 1 ? "" : "s",
+			results_dir(b->s.res));
+	if (failed)
+		fprintf(stderr, "copylab: %d of %d scenario groups had a failed cell (%d cell%s in all); "
+			"the others ran to their end\n", failed, b->ngroups, b->s.cells_failed,
+			b->s.cells_failed == 1 ? "" : "s");
+}
+
+/* The links, the stack and the probes go on every way out; atexit covers a return too. */
+static int bench_abandon(struct bench *b, int r)
+{
+	cpusample_close(b->s.sampler);
+	if (b->s.ledger)
+		ledger_close(b->s.ledger);
+	link_destroy();
+	lons_destroy();
+	return r;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	struct bench b = { .background_busy_cpus = NAN };
 	struct parsed p;
 	int r, failed;
 
+	/* Before the first link: a signal's default action would leave it behind. */
+	catch_stop_signals();
 	if ((r = parse_common(argc, argv, "bench", true, &p)))
 		return r;
 	if (p.help) {
 		fputs(bench_help, stdout);
 		return 0;
 	}
+	if ((r = session_check_paths(p.out, p.workdir)))
+		return r;
 	b.s.reps = p.reps_set ? p.reps : (p.quick ? 2 : 5);
 	b.s.warmup = 1;
+	/* The probes first: the tracer may re-execute copylab, which would forget links made before. */
+	if ((r = session_ledger(&b.s, p.no_bpf, p.require_bpf)) ||
+	    (r = session_tracer(&b.s, p.tracer, p.no_tracer)))
+		return bench_abandon(&b, r);
+	if (interrupted_during("while loading the probes: nothing was made or run"))
+		return bench_abandon(&b, EXIT_RUN_FAILED);
 	bench_scenario_groups(&b, &p);
 	bench_block_sweep_groups(&b, &p);
 	bench_veth_groups(&b, &p);
 	bench_routed_group(&b, &p);
 	bench_lons_groups(&b, &p);
+	if (interrupted_during("while making the links: they are removed, nothing was run"))
+		return bench_abandon(&b, EXIT_RUN_FAILED);
 	if (p.quick)
 		fprintf(stderr, "copylab: --quick is a smoke run (64 MiB, 2 reps): its figures are not for quoting\n");
-	if ((r = session_ledger(&b.s, p.no_bpf, p.require_bpf)) ||
-	    (r = session_tracer(&b.s, p.tracer, p.no_tracer)))
-		return r;
 	bench_attach_probes(&b);
 	if (b.veth)
 		results_env_extra("transport_veth", transport_facts(TR_VETH, NULL));
 	if (b.routed)
 		results_env_extra("transport_routed", transport_facts(TR_ROUTED, NULL));
-	if ((r = session_open(&b.s, p.out, p.workdir))) {
-		if (b.s.ledger)
-			ledger_close(b.s.ledger);
-		return r;
-	}
+	if ((r = session_open(&b.s, p.out, p.workdir)))
+		return bench_abandon(&b, r);
 	failed = bench_run(&b);
-	bench_print(&b);
-	session_close(&b.s, NULL);
-	if (failed || run_interrupted) {
-		fprintf(stderr, "copylab: %d of %d scenario groups failed (%d cells); the others ran to their end\n",
-			failed, b.ngroups, b.s.cells_failed);
+	if (!run_interrupted)
+		bench_print(&b);
+	bench_say_end(&b, failed);
+	session_close(&b.s, run_interrupted ? stderr : NULL);
+	if (session_stdout_check("the table and the headline figures"))
 		return EXIT_RUN_FAILED;
-	}
-	return 0;
+	return failed || run_interrupted ? EXIT_RUN_FAILED : 0;
 }

@@ -42,11 +42,18 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_run_command(const char *who, char **argv, char **env, int *status);
 
 /*
- * SIGINT, SIGTERM and SIGHUP set run_interrupted and interrupt the wait
- * in progress (EINTR), so the command stops between two steps and cleans
- * up; SIGPIPE is ignored, so a closed peer is an EPIPE to report.
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 set
+ * run_interrupted and interrupt the wait in progress (EINTR), so the
+ * command stops between two steps and cleans up; SIGPIPE is ignored, so a
+ * closed peer is an EPIPE to report.  Installed first thing, before
+ * anything is made that a signal's default action would leave behind.
  */
 void catch_stop_signals(void);
+/*
+ * After a step that makes something (a link, a namespace): true, having
+ * said "interrupted by SIG... WHAT", when a stop signal came meanwhile.
+ */
+bool interrupted_during(const char *what);
 
 /*
  * Where copylab run (and bench, claims) puts a strategy: scenario sc over

@@ -13,6 +13,7 @@
 #include "harness/results/write.h"
 #include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
+#include "harness/measure/bpf/cpusample.h"
 #include "harness/net/userstack_link.h"
 
 #include <errno.h>
@@ -141,6 +142,10 @@ static int check_run(struct parsed *p, int *scp, int *trp, struct group *g)
 		return usage_error("run: --strategy is required; valid: %s, or all", strategy_names(names, sizeof(names)));
 	if (p->transport && (tr = transport_find(p->transport)) < 0)
 		return usage_error("unknown transport '%s'; valid: %s", p->transport, transport_names(names, sizeof(names)));
+	if (p->transport && !scenario_def(sc)->uses_transport)
+		return usage_error("--transport %s: scenario %s moves no bytes over a network (it has no transport); "
+				   "leave --transport out (copylab list shows which scenarios have sockets)",
+				   p->transport, scenario_name(sc));
 	if ((r = parse_strategy_list(p->strategies, sc, tr, g)))
 		return r;
 	if (p->link_opt && tr != TR_VETH && tr != TR_ROUTED)
@@ -231,7 +236,8 @@ static int run_groups(struct session *s, struct group *groups, int ngroups)
 {
 	int r = 0;
 
-	for (int i = 0; i < ngroups && !r && !run_interrupted; i++) {
+	/* An interrupted run still enters its group, which says where the signal came. */
+	for (int i = 0; i < ngroups && !r; i++) {
 		groups[i].cfg.remote = s->remote;
 		groups[i].cfg.ledger = s->ledger;
 		groups[i].cfg.bpf_note = s->bpf_note;
@@ -252,13 +258,15 @@ int cmd_run(int argc, char **argv)
 	uint64_t values[MAX_SWEEP];
 	int sc = 0, tr = TR_TCP, r, ngroups = 1;
 
+	/* Before anything is made: a signal's default action would skip the cleanup. */
+	catch_stop_signals();
 	if ((r = parse_common(argc, argv, "run", false, &p)))
 		return r;
 	if (p.help) {
 		printf(run_help, fault_help());
 		return 0;
 	}
-	if ((r = check_run(&p, &sc, &tr, &g)))
+	if ((r = check_run(&p, &sc, &tr, &g)) || (r = session_check_paths(p.out, p.workdir)))
 		return r;
 	s.reps = p.reps;
 	s.warmup = p.warmup;
@@ -268,28 +276,25 @@ int cmd_run(int argc, char **argv)
 	if (!(groups = sweep_groups(&p, &g, values, ngroups, &s)))
 		return EXIT_RUN_FAILED;
 	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||
-	    (r = session_tracer(&s, p.tracer, p.no_tracer))) {
-		free(groups);
-		return r;
-	}
-	if ((r = transport_up(&p, sc, tr, &s))) {
-		if (s.ledger)
-			ledger_close(s.ledger);
-		remote_close(s.remote);
-		free(groups);
-		return r;
-	}
-	if ((r = session_open(&s, p.out, p.workdir))) {
+	    (r = session_tracer(&s, p.tracer, p.no_tracer)) ||
+	    (interrupted_during("while loading the probes: nothing was made or run") && (r = EXIT_RUN_FAILED)) ||
+	    (r = transport_up(&p, sc, tr, &s)) ||
+	    (interrupted_during("while setting up the transport: what was made is removed, nothing was run") && (r = EXIT_RUN_FAILED)) ||
+	    (r = session_open(&s, p.out, p.workdir))) {
+		cpusample_close(s.sampler);
 		if (s.ledger)
 			ledger_close(s.ledger);
 		link_destroy();
 		lons_destroy();
+		userstack_stop();
 		remote_close(s.remote);
 		free(groups);
 		return r;
 	}
 	r = run_groups(&s, groups, ngroups);
 	session_close(&s, p.json ? stderr : stdout);
+	if (!r && session_stdout_check(p.json ? "the records (--json)" : "the table"))
+		r = EXIT_RUN_FAILED;
 	free(groups);
 	return r;
 }

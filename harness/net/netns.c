@@ -93,6 +93,16 @@ int netns_exec(char *const argv[], char *out, size_t outlen, char *err, size_t e
 		dup2(po[1], STDOUT_FILENO);
 		dup2(pe[1], STDERR_FILENO);
 		signal(SIGPIPE, SIG_DFL);
+		/*
+		 * A ^C reaches the whole process group: an `ip netns add` killed
+		 * after it made the namespace but before copylab knew would leave
+		 * it behind.  These tools finish in moments; copylab sees the
+		 * signal itself and cleans up after them.
+		 */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
 		exec_tool(argv);
 	}
 	close(po[1]);
