@@ -6,9 +6,12 @@
 # file and ends with "N passed, N failed, N skipped".  Exit 1 if anything
 # failed.  Logs: build/test-logs/NAME.log.
 #
-# usage: tests/run.sh [-h] [PATTERN]
-#   PATTERN   run only the tests whose name (test_verify, cli.t) matches
-#             this extended regular expression
+# usage: tests/run.sh [-h] [--repeat N] [PATTERN]
+#   PATTERN     run only the tests whose name (test_verify, cli.t) matches
+#               this extended regular expression
+#   --repeat N  run the selection N times in a row (1..1000), to find
+#               flaky tests: a line per round, the failed files' logs kept
+#               per round, and which files failed in how many rounds
 # environment:
 #   TEST_TIMEOUT   seconds per test file (default 600); a .t file may set
 #                  its own with a line "# timeout: SECONDS" near its top
@@ -19,11 +22,22 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 
-usage() { sed -n '9,15s/^# \{0,1\}//p' "$0"; }
-case ${1:-} in
--h|--help) usage; exit 0 ;;
--*) echo "tests/run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
-esac
+usage() { sed -n '9,18s/^# \{0,1\}//p' "$0"; }
+rounds=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h|--help) usage; exit 0 ;;
+	--repeat)
+		[[ ${2:-} =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 1000 ] ||
+			{ echo "tests/run.sh: --repeat takes a count from 1 to 1000, not '${2:-}'" >&2; exit 2; }
+		rounds=$2
+		shift 2
+		;;
+	-*) echo "tests/run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -le 1 ] || { echo "tests/run.sh: one PATTERN at most, not '$*'" >&2; usage >&2; exit 2; }
 filter=${1:-}
 if [ -n "$filter" ]; then
 	echo "" | grep -Eq -- "$filter" 2>/dev/null
@@ -215,13 +229,25 @@ run_one() {
 	total_skip=$((total_skip + skip))
 }
 
+# The selection, once per round; a file that failed keeps its log per round.
+declare -A failed_rounds=()
 ran=0
-for f in "${tests[@]}"; do
-	if [ -n "$filter" ] && ! basename "$f" | grep -Eq -- "$filter"; then
-		continue
-	fi
-	run_one "$f"
-	ran=$((ran + 1))
+for ((round = 1; round <= rounds; round++)); do
+	[ "$rounds" -gt 1 ] && echo "== round $round of $rounds"
+	round_fail=$total_fail failed_files=()
+	for f in "${tests[@]}"; do
+		if [ -n "$filter" ] && ! basename "$f" | grep -Eq -- "$filter"; then
+			continue
+		fi
+		run_one "$f"
+		ran=$((ran + 1))
+	done
+	[ "$rounds" -gt 1 ] || break
+	for name in "${failed_files[@]}"; do
+		failed_rounds[$name]+="$round "
+		cp "$logdir/$name.log" "$logdir/$name.round$round.log"
+	done
+	echo "round $round of $rounds: $((total_fail - round_fail)) failed${failed_files[*]:+ (${failed_files[*]})}"
 done
 
 if [ "$ran" -eq 0 ]; then
@@ -232,6 +258,13 @@ if [ "$ran" -eq 0 ]; then
 	fi
 	total_fail=$((total_fail + 1))
 fi
-[ ${#failed_files[@]} -gt 0 ] && echo "failed: ${failed_files[*]}"
+if [ "$rounds" -gt 1 ]; then
+	for name in "${!failed_rounds[@]}"; do
+		n=$(wc -w <<<"${failed_rounds[$name]}")
+		echo "flaky or failing: $name failed in $n of $rounds rounds (rounds ${failed_rounds[$name]% }; logs build/test-logs/$name.roundN.log)"
+	done
+elif [ ${#failed_files[@]} -gt 0 ]; then
+	echo "failed: ${failed_files[*]}"
+fi
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]
