@@ -117,6 +117,30 @@ else
 	skip "another copylab's namespaces exist on this machine" "\"nothing to clean\""
 fi
 
+# ---- one liveness rule: a name without a pid proves nothing; a socket is alive while listened on --
+
+NOPID=copylab-nopid-$$
+SOCKDIR=$(sed -n 's/^#define US_SOCKET_DIR "\(.*\)"/\1/p' "$ROOT/userstack/proto.h")
+mkdir -p "$SOCKDIR"
+LIVESOCK=$SOCKDIR/copylab-named-$$.sock DEADSOCK=$SOCKDIR/copylab-gone-$$.sock
+ip netns add "$NOPID"
+at_exit "ip netns del $NOPID 2>/dev/null; rm -f $LIVESOCK $DEADSOCK"
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4); time.sleep(60)' "$LIVESOCK" &
+listener=$!
+at_exit "kill $listener 2>/dev/null"
+python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$DEADSOCK"
+for ((i = 0; i < 100; i++)); do [ -S "$LIVESOCK" ] && break; sleep 0.05; done
+cl cleanup
+ok "$(grep -q "kept namespace $NOPID: its name carries no owner pid" "$OUT" && ip netns list | grep -q "^$NOPID"; echo $?)" \
+	"a namespace whose name carries no pid is kept, and cleanup says why" "$(cat "$OUT")"
+ok "$(grep -q "kept stackd socket $LIVESOCK: a stackd still listens" "$OUT" && [ -S "$LIVESOCK" ]; echo $?)" \
+	"a stackd socket without a pid in its name, still listened on, is kept" "$(cat "$OUT")"
+ok "$(grep -q "removed stackd socket $DEADSOCK" "$OUT" && [ ! -e "$DEADSOCK" ]; echo $?)" \
+	"a stackd socket nobody listens on is removed" "$(cat "$OUT")"
+kill "$listener" 2>/dev/null
+ip netns del "$NOPID"
+
 expect_usage_error "cleanup --bogus: exit 2" "unknown option" cleanup --bogus
 
 done_testing

@@ -4,8 +4,9 @@
  * namespaces, veth links (with their tbf/netem qdiscs and the XDP program
  * of a killed AF_XDP port, which goes with its link) and nftables tables
  * whose names carry the copylab- prefix, and nothing else.  A namespace or
- * table whose name carries the pid of a live process is in use and kept,
- * and so is a link whose peer end is in a kept namespace.
+ * table whose name carries the pid of a live process, or no readable pid,
+ * is kept, and so is a link whose peer end is in a kept namespace and a
+ * stackd socket that is still listened on.
  */
 #include "cli.h"
 #include "scratch.h"
@@ -13,6 +14,8 @@
 #include "userstack/proto.h"
 
 #include <dirent.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <errno.h>
 #include <unistd.h>
 #include <getopt.h>
@@ -36,8 +39,10 @@ static const char cleanup_help[] =
 "of this user used: a scratch directory is removed only when its marker\n"
 "proves this user's copylab made it and its run is gone).  Nothing without\n"
 "the prefix is touched.\n"
-"A name that carries the pid of a live process (a run in progress) is kept,\n"
-"and so is a link whose other end is in a namespace that is kept.\n"
+"One rule of liveness for every kind: a name that carries the pid of a live\n"
+"process (a run in progress) is kept, and so is a name that carries no pid\n"
+"(nothing proves its run gone), a stackd socket something still listens on,\n"
+"and a link whose other end is in a namespace that is kept.\n"
 "\n"
 "  --dry-run   say what would be removed, remove nothing\n"
 "\n"
@@ -51,6 +56,48 @@ struct tally {
 static bool prefixed(const char *name)
 {
 	return strncmp(name, NETNS_PREFIX, strlen(NETNS_PREFIX)) == 0;
+}
+
+/*
+ * Whether a stackd still answers on its control socket: a listener takes
+ * the connection (or has a full backlog); a socket file nobody listens on
+ * refuses it.  Only a refusal proves the stackd gone.
+ */
+static bool socket_listened(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool listened;
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return true;	/* cannot tell: keep it */
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	listened = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN || errno == EINPROGRESS;
+	close(fd);
+	return listened;
+}
+
+/*
+ * The one liveness rule for every kind of object: the pid its name
+ * carries is running, or (names without a readable pid) the object itself
+ * shows a holder.  *why says which, for the "kept" line.
+ */
+static bool owner_alive(const char *name, char *why, size_t whylen)
+{
+	pid_t pid = netns_owner_pid(name);
+
+	if (pid > 0 && netns_owner_alive(name)) {
+		snprintf(why, whylen, "its owner (pid %d) is still running", (int)pid);
+		return true;
+	}
+	if (pid <= 0) {
+		snprintf(why, whylen, "its name carries no owner pid, so nothing proves its run is gone");
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -121,6 +168,7 @@ static void clean_namespaces(struct tally *t)
 	DIR *d = opendir(NETNS_DIR);
 	struct dirent *e;
 	struct { char name[256], what[512]; } *stale = NULL;
+	char why[128];
 	int n = 0, cap = 0;
 
 	if (!d)
@@ -129,9 +177,8 @@ static void clean_namespaces(struct tally *t)
 	while ((e = readdir(d))) {
 		if (!prefixed(e->d_name))
 			continue;
-		if (netns_owner_alive(e->d_name)) {
-			printf("kept namespace %s: its owner (pid %d) is still running\n", e->d_name,
-			       (int)netns_owner_pid(e->d_name));
+		if (owner_alive(e->d_name, why, sizeof(why))) {
+			printf("kept namespace %s: %s\n", e->d_name, why);
 			t->kept++;
 			continue;
 		}
@@ -257,7 +304,7 @@ static void clean_links(struct tally *t)
 
 static void clean_nft(struct tally *t)
 {
-	char out[65536], err[320], *save = NULL, *line;
+	char out[65536], err[320], why[128], *save = NULL, *line;
 
 	if (netns_cmd(out, sizeof(out), err, sizeof(err), "nft", "list", "tables", NULL)) {
 		if (strstr(err, "not installed"))
@@ -271,9 +318,8 @@ static void clean_nft(struct tally *t)
 
 		if (sscanf(line, "table %15s %255s", family, name) != 2 || !prefixed(name))
 			continue;
-		if (netns_owner_alive(name)) {
-			printf("kept nftables table %s %s: its owner (pid %d) is still running\n", family, name,
-			       (int)netns_owner_pid(name));
+		if (owner_alive(name, why, sizeof(why))) {
+			printf("kept nftables table %s %s: %s\n", family, name, why);
 			t->kept++;
 			continue;
 		}
@@ -292,7 +338,7 @@ static void clean_nft(struct tally *t)
 	}
 }
 
-/* copylab stackd's control sockets (US_SOCKET_DIR/copylab-<pid>-NAME.sock) of dead stackds. */
+/* copylab stackd's control sockets (US_SOCKET_DIR/copylab-*.sock) of stackds that are gone. */
 static void clean_stack_sockets(struct tally *t)
 {
 	DIR *d = opendir(US_SOCKET_DIR);
@@ -306,13 +352,13 @@ static void clean_stack_sockets(struct tally *t)
 
 		if (!prefixed(e->d_name) || n < 5 || strcmp(e->d_name + n - 5, ".sock"))
 			continue;
-		if (netns_owner_alive(e->d_name)) {
-			printf("kept stackd socket %s/%s: its stackd (pid %d) is still running\n", US_SOCKET_DIR,
-			       e->d_name, (int)netns_owner_pid(e->d_name));
+		snprintf(path, sizeof(path), "%s/%s", US_SOCKET_DIR, e->d_name);
+		/* A stackd started with --socket NAME has no pid in the name: its listener speaks for it. */
+		if (netns_owner_alive(e->d_name) || socket_listened(path)) {
+			printf("kept stackd socket %s: a stackd still listens on it\n", path);
 			t->kept++;
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/%s", US_SOCKET_DIR, e->d_name);
 		if (!t->dry && unlink(path)) {
 			fprintf(stderr, "copylab: cleanup: unlink %s: %s\n", path, strerror(errno));
 			t->failed++;
@@ -353,7 +399,7 @@ int cmd_cleanup(int argc, char **argv)
 	/* Scratch of dead runs under /var/tmp and every --workdir a run of this user used. */
 	t.removed += scratch_sweep_known(t.dry, stdout);
 	if (t.removed == 0 && t.failed == 0)
-		printf("nothing to clean%s\n", t.kept ? " (runs in progress keep theirs)" : "");
+		printf("nothing to clean%s\n", t.kept ? " (what was kept, above, is a live run's or not provably a dead one's)" : "");
 	fflush(stdout);
 	return t.failed ? EXIT_RUN_FAILED : 0;
 }
