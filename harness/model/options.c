@@ -176,27 +176,65 @@ static int apply_label_option(struct strategy_spec *spec, char *opt, char *err, 
 	return -EINVAL;
 }
 
+/*
+ * The options after the name, each once: an empty one (a doubled or a
+ * trailing ':') is a typo that would otherwise pass unseen, and a repeated
+ * one would leave the label saying two values where one is used.
+ */
+static int apply_label_options(struct strategy_spec *spec, char *opts, char *err, size_t errlen)
+{
+	uint32_t seen = 0;
+	char *opt;
+
+	while ((opt = strsep(&opts, ":"))) {
+		size_t n = strcspn(opt, "=");
+
+		if (!*opt) {
+			snprintf(err, errlen, "strategy '%s' has an empty option (a doubled or trailing ':'); write name:option:option, e.g. splice:more:pipe=1M",
+				 spec->label);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < sizeof(label_options) / sizeof(label_options[0]); i++) {
+			if (strlen(label_options[i].name) != n || strncmp(opt, label_options[i].name, n))
+				continue;
+			if (seen & label_options[i].bit) {
+				snprintf(err, errlen, "strategy '%s' gives option '%s' twice; give each option once",
+					 spec->label, label_options[i].name);
+				return -EINVAL;
+			}
+			seen |= label_options[i].bit;
+		}
+		if (apply_label_option(spec, opt, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err, size_t errlen)
 {
-	char buf[128], names[256], *save = NULL, *tok;
+	char buf[sizeof(spec->label)], names[256], why[320], *opts;
 
 	memset(spec, 0, sizeof(*spec));
 	if (strlen(label) >= sizeof(spec->label)) {
-		snprintf(err, errlen, "strategy '%.40s...' is too long", label);
+		snprintf(err, errlen, "strategy '%.40s...' is %zu characters long; a label takes at most %zu",
+			 label, strlen(label), sizeof(spec->label) - 1);
 		return -EINVAL;
 	}
 	snprintf(buf, sizeof(buf), "%s", label);
 	snprintf(spec->label, sizeof(spec->label), "%s", label);
-	tok = strtok_r(buf, ":", &save);
-	spec->s = tok ? strategy_find(tok) : NULL;
+	opts = buf;
+	strsep(&opts, ":");
+	spec->s = strategy_find(buf);
 	if (!spec->s) {
-		snprintf(err, errlen, "unknown strategy '%s'; valid: %s", tok ? tok : "",
-			 strategy_names(names, sizeof(names)));
+		snprintf(err, errlen, "unknown strategy '%s'; valid: %s", buf, strategy_names(names, sizeof(names)));
 		return -EINVAL;
 	}
-	while ((tok = strtok_r(NULL, ":", &save)))
-		if (apply_label_option(spec, tok, err, errlen))
-			return -EINVAL;
+	if (opts && apply_label_options(spec, opts, err, errlen))
+		return -EINVAL;
+	if (spec->s->check_tunables && spec->s->check_tunables(&spec->tun, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", spec->label, why);
+		return -EINVAL;
+	}
 	return 0;
 }
 
