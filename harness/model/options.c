@@ -238,6 +238,42 @@ int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err
 	return 0;
 }
 
+/* "   24317480 kB" after a meminfo key: the bytes, or -EINVAL. */
+static int meminfo_kb(const char *q, uint64_t *bytes)
+{
+	unsigned long long kb;
+	char *end;
+
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (!isdigit((unsigned char)*q))
+		return -EINVAL;
+	errno = 0;
+	kb = strtoull(q, &end, 10);
+	if (errno || kb > UINT64_MAX / 1024)
+		return -EINVAL;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (strncmp(end, "kB", 2) || (end[2] && end[2] != '\n'))
+		return -EINVAL;
+	*bytes = (uint64_t)kb * 1024;
+	return 0;
+}
+
+int parse_meminfo_available(const char *text, uint64_t *bytes)
+{
+	static const char key[] = "MemAvailable:";
+	const char *line = text;
+
+	while (line && *line) {
+		if (!strncmp(line, key, sizeof(key) - 1))
+			return meminfo_kb(line + sizeof(key) - 1, bytes);
+		if ((line = strchr(line, '\n')))
+			line++;
+	}
+	return -ENOENT;
+}
+
 const char *human_bytes(uint64_t n, char *buf, size_t len)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
