@@ -192,6 +192,13 @@ struct strategy {
 	const char *summary;		/* one line: what it does */
 	struct scenario_support support[SC_COUNT];
 	uint32_t tunables;		/* enum tunable_bit it honours */
+	/*
+	 * Optional: the label's tunables against each other and the
+	 * strategy's limits (io_uring's ring= and batch=).  The label parser
+	 * calls it, so a value setup would refuse is a usage error before
+	 * anything runs.  0, or -EINVAL with why set to the rule as a sentence.
+	 */
+	int (*check_tunables)(const struct tunables *t, char *why, size_t len);
 	size_t priv_size;
 
 	/* Prepare (pipes, mappings).  Runs before the barrier. */

@@ -8,6 +8,41 @@
 #include "io.h"
 
 #include <errno.h>
+#include <stdio.h>
+
+int uring_check_tunables(const struct tunables *t, char *why, size_t len)
+{
+	bool ring_set = (t->set & TUN_RING) && t->ring_entries;
+	bool batch_set = (t->set & TUN_BATCH) && t->batch;
+	unsigned ring = ring_set ? t->ring_entries : URING_DEFAULT_ENTRIES;
+	unsigned batch = batch_set ? t->batch : URING_DEFAULT_BATCH;
+	unsigned fits = (ring - 1) / URING_SQES_PER_SLOT;
+	char on_ring[96], on_batch[96];
+
+	if (fits > URING_MAX_SLOTS)
+		fits = URING_MAX_SLOTS;
+	if (ring <= URING_MAX_ENTRIES && batch >= 1 && batch <= fits)
+		return 0;
+	if (ring > URING_MAX_ENTRIES)
+		snprintf(on_ring, sizeof(on_ring), "ring=%u is more than %d", ring, URING_MAX_ENTRIES);
+	else if (fits == 0)
+		snprintf(on_ring, sizeof(on_ring), "ring=%u%s leaves no room for a slot", ring,
+			 ring_set ? "" : " (the default)");
+	else
+		snprintf(on_ring, sizeof(on_ring), "ring=%u%s takes batch 1..%u", ring,
+			 ring_set ? "" : " (the default)", fits);
+	if (batch > URING_MAX_SLOTS)
+		snprintf(on_batch, sizeof(on_batch), "batch=%u is more than %d", batch, URING_MAX_SLOTS);
+	else
+		snprintf(on_batch, sizeof(on_batch), "batch=%u%s needs ring=%u or more", batch,
+			 batch_set ? "" : " (the default)", URING_SQES_PER_SLOT * batch + 1);
+	snprintf(why, len,
+		 "ring must be 1..%d entries (the kernel rounds it up to a power of two) and batch 1..%d slots, "
+		 "with ring at least %d*batch+1 (each slot may have an input, an output and a poll in the "
+		 "submission queue at once): %s, and %s",
+		 URING_MAX_ENTRIES, URING_MAX_SLOTS, URING_SQES_PER_SLOT, on_ring, on_batch);
+	return -EINVAL;
+}
 
 #ifdef HAVE_LIBURING
 
@@ -50,6 +85,7 @@ int uring_pipeline_open(struct xfer *x, struct uring_pipeline *p, const struct u
 {
 	struct io_uring_params prm;
 	unsigned entries = URING_DEFAULT_ENTRIES, batch = URING_DEFAULT_BATCH;
+	char why[8];
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -63,6 +99,9 @@ int uring_pipeline_open(struct xfer *x, struct uring_pipeline *p, const struct u
 	/* ring= and batch= (options.c parses them); 0 keeps the default. */
 	if ((x->tun.set & TUN_RING) && x->tun.ring_entries)
 		entries = x->tun.ring_entries;
+	/* The label parser has refused what this refuses; a caller that skipped it gets EINVAL. */
+	if (uring_check_tunables(&x->tun, why, sizeof(why)))
+		return (int)io_fail(x, "batch_option", EINVAL);
 	if ((x->tun.set & TUN_BATCH) && x->tun.batch) {
 		batch = x->tun.batch;
 	} else if (ops->zc) {
@@ -71,17 +110,19 @@ int uring_pipeline_open(struct xfer *x, struct uring_pipeline *p, const struct u
 		 * kernel's hold on its pages.  Under two full segments in
 		 * flight the receiver delays that ACK (40 ms here), and four
 		 * 16 KiB slots then moved 3 MB/s: keep at least
-		 * URING_ZC_BYTES_IN_FLIGHT in the slots.
+		 * URING_ZC_BYTES_IN_FLIGHT in the slots.  A ring= in the
+		 * label is kept, as the label says: the slots stop at what it
+		 * holds.  Otherwise the ring grows to hold them.
 		 */
 		size_t want = (URING_ZC_BYTES_IN_FLIGHT + slot_size - 1) / slot_size;
+		unsigned most = URING_MAX_SLOTS;
 
-		batch = want > URING_MAX_SLOTS ? URING_MAX_SLOTS : want > batch ? (unsigned)want : batch;
-		while (3 * batch + 1 > entries)
+		if ((x->tun.set & TUN_RING) && x->tun.ring_entries)
+			most = (entries - 1) / URING_SQES_PER_SLOT < most ? (entries - 1) / URING_SQES_PER_SLOT : most;
+		batch = want > most ? most : want > batch ? (unsigned)want : batch;
+		while (URING_SQES_PER_SLOT * batch + 1 > entries)
 			entries *= 2;
 	}
-	/* Each slot can have an input, an output and a poll in the queue. */
-	if (batch > URING_MAX_SLOTS || 3 * batch + 1 > entries)
-		return (int)io_fail(x, "batch_option", EINVAL);
 	p->nslots = batch;
 	p->slot_size = slot_size;
 	p->setup_block = x->block;

@@ -22,6 +22,26 @@
 
 #include "strategy.h"
 
+/*
+ * The ring's limits, outside HAVE_LIBURING: the label parser checks ring=
+ * and batch= against them with uring_check_tunables, which
+ * uring_pipeline_open applies as well, so a label that would fail at setup
+ * is a usage error instead.
+ */
+#define URING_MAX_SLOTS 64
+#define URING_DEFAULT_ENTRIES 64
+#define URING_MAX_ENTRIES 4096	/* copylab's bound; the kernel's is 32768 */
+#define URING_DEFAULT_BATCH 4
+/* Each slot may have an input, an output and a poll in the submission queue. */
+#define URING_SQES_PER_SLOT 3
+
+/*
+ * 0 when ring= and batch= (or their defaults) fit each other: batch at most
+ * URING_MAX_SLOTS and URING_SQES_PER_SLOT * batch + 1 entries at most ring.
+ * Otherwise -EINVAL and why says the rule in a sentence.
+ */
+int uring_check_tunables(const struct tunables *t, char *why, size_t len);
+
 #ifdef HAVE_LIBURING
 #include <liburing.h>
 
@@ -33,9 +53,6 @@
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 #endif
 
-#define URING_MAX_SLOTS 64
-#define URING_DEFAULT_ENTRIES 64
-#define URING_DEFAULT_BATCH 4
 /* send_zc: bytes kept in flight by default, whatever the block (uring.c says why) */
 #define URING_ZC_BYTES_IN_FLIGHT (512u << 10)
 

@@ -75,6 +75,7 @@ const struct strategy strategy_uring_rw = {
 		[SC_PIPE] = { .why_not = "the input is application memory: there is nothing to READ (use readwrite or vmsplice)" },
 	},
 	.tunables = URING_TUNABLES(TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_HUGEPAGES),
+	.check_tunables = uring_check_tunables,
 	.priv_size = URING_PRIV_SIZE,
 	.setup = URING_SETUP(rw_setup),
 	.move = URING_MOVE(rw_move),

@@ -87,6 +87,7 @@ const struct strategy strategy_uring_send_zc = {
 		[SC_PIPE] = { .why_not = SZC_SOCKET_OUT },
 	},
 	.tunables = URING_TUNABLES(TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_HUGEPAGES),
+	.check_tunables = uring_check_tunables,
 	.priv_size = URING_PRIV_SIZE,
 	.setup = URING_SETUP(szc_setup),
 	.move = URING_MOVE(szc_move),

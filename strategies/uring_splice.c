@@ -116,6 +116,7 @@ const struct strategy strategy_uring_splice = {
 		[SC_PIPE] = { .why_not = "splice moves data between descriptors; application memory can only enter a pipe through vmsplice" },
 	},
 	.tunables = URING_TUNABLES(TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_PIPE_SIZE | TUN_MORE | TUN_MOVE),
+	.check_tunables = uring_check_tunables,
 	.priv_size = URING_PRIV_SIZE,
 	.setup = URING_SETUP(sp_setup),
 	.move = URING_MOVE(sp_move),

@@ -204,6 +204,117 @@ expect_usage_error "--outstanding outside echo" "only the echo" run --scenario r
 expect_usage_error "--outstanding 0" "outstanding" run --scenario echo --strategy readwrite --outstanding 0 --out "$NOOUT"
 expect_usage_error "--fault nonsense" "not a fault" run --scenario relay --strategy readwrite --fault melt@1 --out "$NOOUT"
 
+# --- options checked before anything runs, against the limits that apply (issue 19) ---
+# Each of these once passed the parser and failed later (exit 1 at a role's
+# setup, a truncated label run, the OOM killer): now exit 2, the rule named,
+# and neither a results directory nor scratch left.
+
+WD=$TMP/workdir
+mkdir -p "$WD"
+# refused_early NAME PATTERN ARGS...: exit 2 matching PATTERN; no --out, nothing in the workdir.
+refused_early() {
+	local name=$1 pattern=$2 out=$TMP/early-out
+	shift 2
+	rm -rf "$out"
+	cl "$@" --out "$out" --workdir "$WD"
+	if [ "$RC" -eq 2 ] && grep -Eq -- "$pattern" "$ERR" && [ ! -e "$out" ] && [ -z "$(ls -A "$WD")" ]; then
+		pass "$name"
+	else
+		fail "$name"
+		diag "copylab $*" "wanted exit 2, stderr matching /$pattern/, no $out, an empty workdir"
+		cl_desc
+		diag "left: $(ls -A "$out" "$WD" 2>&1 | tr '\n' ' ')"
+	fi
+}
+QUICK=(--size 64K --reps 1 --warmup 0 --no-bpf --no-perf)
+RULE='ring at least 3\*batch\+1'
+
+if jq -e '.strategies[] | select(.name == "uring_rw") | .scenarios.serve.ok' "$LIST_JSON" >/dev/null; then
+	refused_early "uring_rw:batch=32: exit 2, the batch the default ring takes" \
+		"uring_rw:batch=32: .*$RULE.*ring=64 \(the default\) takes batch 1\.\.21, and batch=32 needs ring=97 or more" \
+		run --scenario serve --strategy uring_rw:batch=32 "${QUICK[@]}"
+	refused_early "uring_rw:batch=64: exit 2, the ring it needs" "uring_rw:batch=64: .*batch=64 needs ring=193 or more" \
+		run --scenario serve --strategy uring_rw:batch=64 "${QUICK[@]}"
+	refused_early "uring_rw:ring=4: exit 2, the default batch does not fit" \
+		"uring_rw:ring=4: .*ring=4 takes batch 1\.\.1, and batch=4 \(the default\) needs ring=13 or more" \
+		run --scenario serve --strategy uring_rw:ring=4 "${QUICK[@]}"
+	refused_early "uring_rw:ring=4096:batch=65: exit 2, at most 64 slots" "batch=65 is more than 64" \
+		run --scenario copy --strategy uring_rw:ring=4096:batch=65 "${QUICK[@]}"
+	refused_early "uring_splice:batch=64 (relay): exit 2" "uring_splice:batch=64: .*$RULE" \
+		run --scenario relay --strategy uring_splice:batch=64 "${QUICK[@]}"
+	refused_early "uring_send_zc:batch=64 (send): exit 2" "uring_send_zc:batch=64: .*$RULE" \
+		run --scenario send --strategy uring_send_zc:batch=64 "${QUICK[@]}"
+	refused_early "uring_send_zc:ring=4: exit 2 (its ring is no longer grown past what the label says)" \
+		"uring_send_zc:ring=4: .*needs ring=13 or more" run --scenario send --strategy uring_send_zc:ring=4 "${QUICK[@]}"
+	# The tools share the label parser: the same refusal, before a file or a socket is made.
+	head -c 1000 /dev/urandom >"$TMP/copy-src"
+	cl copy --strategy uring_rw:batch=64 "$TMP/copy-src" "$TMP/copy-dst"
+	ok $([ "$RC" -eq 2 ] && grep -q "batch=64 needs ring=193" "$ERR" && [ ! -e "$TMP/copy-dst" ]; echo $?) \
+		"copy --strategy uring_rw:batch=64: exit 2 with the rule, no destination" "$(cl_desc)"
+	# A short bound: a serve or relay that took the label would listen until killed.
+	CL_TIMEOUT=15 cl serve --listen 127.0.0.1:0 --root "$TMP" --strategy uring_rw:ring=4
+	ok $([ "$RC" -eq 2 ] && grep -q "ring=4 takes batch 1..1" "$ERR"; echo $?) \
+		"serve --strategy uring_rw:ring=4: exit 2 with the rule" "$(cl_desc)"
+	CL_TIMEOUT=15 cl relay --listen 127.0.0.1:0 --to 127.0.0.1:9 --strategy uring_splice:batch=64
+	ok $([ "$RC" -eq 2 ] && grep -q "batch=64 needs ring=193" "$ERR"; echo $?) \
+		"relay --strategy uring_splice:batch=64: exit 2 with the rule" "$(cl_desc)"
+else
+	skip "built without liburing (copylab list says why)" "io_uring ring=/batch= limits"
+fi
+
+refused_early "a label's empty option (splice::more): exit 2" "empty option" \
+	run --scenario serve --strategy splice::more "${QUICK[@]}"
+refused_early "a label's repeated option: exit 2" "gives option 'pipe' twice" \
+	run --scenario serve --strategy splice:pipe=64K:pipe=1M "${QUICK[@]}"
+
+# A list past the old 511-byte buffer: 502 bytes of valid labels, then
+# readwrite:gift.  Cut at 511 it read "readwrite" and ran; whole, its last
+# label is refused.
+long=""
+for i in $(seq 1 11); do long+="uring_rw:ring=$(printf "%0$((30 + (i <= 7)))d" $((12 + i))),"; done
+is "${#long}" 502 "the long list's valid part is 502 bytes (so byte 511 ends 'readwrite')"
+refused_early "a ${#long}+14-byte --strategy list is read whole: its last label is judged" \
+	"readwrite has no option 'gift'" run --scenario serve --strategy "${long}readwrite:gift" "${QUICK[@]}"
+refused_early "--strategy with an empty item (a,,b): exit 2" "item 2 of 'readwrite,,splice' is empty" \
+	run --scenario serve --strategy readwrite,,splice "${QUICK[@]}"
+refused_early "--strategy with a trailing comma: exit 2" "item 2 of 'readwrite,' is empty" \
+	run --scenario serve --strategy readwrite, "${QUICK[@]}"
+refused_early "--strategy all among labels: exit 2" "all stands alone" \
+	run --scenario serve --strategy all,readwrite "${QUICK[@]}"
+refused_early "--strategy: one request in two spellings: exit 2" \
+	"'splice:pipe=1M:more' asks for the same as 'splice:more:pipe=1M'" \
+	run --scenario serve --strategy splice:more:pipe=1M,splice:pipe=1M:more "${QUICK[@]}"
+many=readwrite,splice,sendfile,mmap_write
+for p in 4K 8K 16K 32K 64K 128K 256K 512K 1M 2M 4K:more 8K:more 16K:more; do many+=",splice:pipe=$p"; done
+refused_early "--strategy with 17 labels (at most 16): exit 2" "at most 16 strategies" \
+	run --scenario serve --strategy "$many" "${QUICK[@]}"
+
+# --size past MemAvailable: refused from the figures before a byte is
+# generated (it was found by the OOM killer, exit 137).
+avail_g=$(awk '/^MemAvailable:/ { print int($2 / 1048576) + 2 }' /proc/meminfo)
+if [ -n "$avail_g" ] && [ "$avail_g" -le 1024 ]; then
+	refused_early "--size ${avail_g}G (past MemAvailable): exit 2 with both figures" \
+		"--size ${avail_g}G: this run holds about [0-9.]+ GiB in memory \(the payload.*\) and MemAvailable is [0-9.]+ GiB; use a smaller --size" \
+		run --scenario send --strategy readwrite --size "${avail_g}G" --reps 1 --warmup 0 --no-bpf --no-perf
+	refused_early "--sweep size=1M..${avail_g}G: exit 2, judged by its largest size" \
+		"--sweep size=1M\.\.${avail_g}G: its largest size holds about" \
+		run --scenario copy --strategy readwrite --sweep "size=1M..${avail_g}G" --reps 1 --warmup 0 --no-bpf --no-perf
+	refused_early "bench --size ${avail_g}G: exit 2" "--size ${avail_g}G: this run holds" \
+		bench --size "${avail_g}G" --reps 1 --no-bpf --no-perf
+else
+	skip "MemAvailable is unknown or above 1022 GiB (--size takes at most 1024G)" "--size past MemAvailable"
+fi
+if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] && [ -n "$avail_g" ]; then
+	# On a tmpfs workdir the source and output files are memory too: three times the size.
+	half=$(( (avail_g - 2) / 2 + 1 ))
+	shm=$(mktemp -d /dev/shm/copylab-cli-XXXXXX)
+	cl run --scenario copy --strategy readwrite --size "${half}G" --reps 1 --warmup 0 --workdir "$shm" --out "$TMP/shm-out"
+	ok $([ "$RC" -eq 2 ] && grep -q "on the tmpfs workdir the source file and the output file" "$ERR" &&
+		[ ! -e "$TMP/shm-out" ] && [ -z "$(ls -A "$shm")" ]; echo $?) \
+		"copy --size ${half}G on a tmpfs workdir: the files counted, exit 2, nothing made" "$(cl_desc)"
+	rmdir "$shm"
+fi
+
 # --- a usage error leaves nothing behind ----------------------------------------------
 
 ok $([ ! -e "$NOOUT" ]; echo $?) "no --out directory was created by any usage error" \

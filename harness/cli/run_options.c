@@ -8,16 +8,20 @@
 #include "cli.h"
 #include "harness/model/options.h"
 #include "harness/model/scenario.h"
+#include "harness/engine/verify.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <linux/magic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define DEFAULT_SIZE (64ull << 20)
+#define GIB 1073741824.0
 
 enum {
 	OPT_SCENARIO = 256, OPT_STRATEGY, OPT_TRANSPORT, OPT_SIZE, OPT_BLOCK, OPT_REPS,
@@ -100,6 +104,77 @@ static int parse_fault(const char *arg, struct run_config *cfg, char *err, size_
 	return -EINVAL;
 }
 
+/* MemAvailable now; false when /proc/meminfo cannot say, and then nothing is refused. */
+static bool mem_available(uint64_t *bytes)
+{
+	char text[8192];
+	FILE *f = fopen("/proc/meminfo", "re");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return parse_meminfo_available(text, bytes) == 0;
+}
+
+/*
+ * The largest payload of the run: --size, or the top of --sweep size=A..B
+ * (parse_sweep judges the rest); *swept says which.
+ */
+static uint64_t largest_size(const struct parsed *p, bool *swept)
+{
+	const char *dots = p->sweep && !strncmp(p->sweep, "size=", 5) ? strstr(p->sweep, "..") : NULL;
+	char err[320];
+	uint64_t hi;
+
+	*swept = dots && parse_size("--sweep", dots + 2, 1ull << 40, &hi, err, sizeof(err)) == 0;
+	return *swept ? hi : p->size;
+}
+
+/*
+ * --size against the memory the run will hold, before anything is made:
+ * past MemAvailable the OOM killer ends the run (exit 137) after the
+ * scratch and the results directory exist.  A group holds its payload
+ * (one shared anonymous mapping of every byte, a page more for tests'
+ * duplicated block: harness/engine/pattern.c) and the chunk hashes of it
+ * (and of each connection's slice with --conns); on a tmpfs workdir the
+ * source file and the output file are memory too.  Bench is judged as
+ * copy, its one scenario with both files, and only for a --size given.
+ * 0 or EXIT_USAGE.
+ */
+static int check_memory(const struct parsed *p, bool bench)
+{
+	int sc = bench ? SC_COPY : p->scenario ? scenario_find(p->scenario) : -1;
+	bool swept;
+	uint64_t size = largest_size(p, &swept), avail, need, page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t hashes = (size + VERIFY_CHUNK - 1) / VERIFY_CHUNK * sizeof(uint64_t);
+	const struct scenario_def *d = sc >= 0 ? scenario_def(sc) : NULL;
+	struct statfs fs;
+	bool tmpfs, in_file, out_file;
+	char what[160];
+
+	if ((bench && !p->size_set) || !mem_available(&avail))
+		return 0;
+	need = (size + page - 1) / page * page + 4096 + hashes * (p->cfg.conns > 1 ? 2 : 1);
+	tmpfs = statfs(p->workdir ? p->workdir : "/var/tmp", &fs) == 0 &&
+		(fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+	in_file = tmpfs && d && d->in == EP_FILE;
+	out_file = tmpfs && d && (d->out == EP_FILE || d->out2_file);
+	need += (in_file + out_file) * size;
+	if (need <= avail)
+		return 0;
+	snprintf(what, sizeof(what), "the payload, generated once and shared by the roles, and its chunk hashes%s%s%s",
+		 in_file || out_file ? "; on the tmpfs workdir " : "", in_file ? "the source file" : "",
+		 in_file && out_file ? " and the output file" : out_file ? "the output file" : "");
+	if (swept)
+		return usage_error("--sweep %s: its largest size holds about %.1f GiB in memory (%s) and MemAvailable is %.1f GiB; sweep to a smaller size",
+				   p->sweep, need / GIB, what, avail / GIB);
+	return usage_error("--size %s: this run holds about %.1f GiB in memory (%s) and MemAvailable is %.1f GiB; use a smaller --size",
+			   p->size_arg ? p->size_arg : "64M (the default)", need / GIB, what, avail / GIB);
+}
+
 int parse_common(int argc, char **argv, const char *cmd, bool bench, struct parsed *p)
 {
 	char err[320];
@@ -168,6 +243,7 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 		case OPT_SIZE:
 			r = parse_size("--size", optarg, 1ull << 40, &p->size, err, sizeof(err));
 			p->size_set = true;
+			p->size_arg = optarg;
 			break;
 		case OPT_BLOCK:
 			r = parse_size("--block", optarg, 1ull << 30, &p->block, err, sizeof(err));
@@ -237,7 +313,7 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 	}
 	if (optind < argc)
 		return usage_error("%s: unexpected argument '%s' (see copylab %s --help)", cmd, argv[optind], cmd);
-	return 0;
+	return p->help ? 0 : check_memory(p, bench);
 }
 
 /*
@@ -326,15 +402,52 @@ int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
 	return n;
 }
 
+/* Two labels that ask for the same thing in other words ("splice:more:pipe=1M", "splice:pipe=1M:more"). */
+static bool same_request(const struct strategy_spec *a, const struct strategy_spec *b)
+{
+	const struct tunables *x = &a->tun, *y = &b->tun;
+
+	return a->s == b->s && x->set == y->set && x->pipe_size == y->pipe_size && x->more == y->more &&
+	       x->move == y->move && x->gift == y->gift && x->hugepages == y->hugepages &&
+	       x->populate == y->populate && x->ring_entries == y->ring_entries && x->batch == y->batch &&
+	       x->sqpoll == y->sqpoll;
+}
+
+/* One label of the list into g, checked against the place and the labels before it.  0 or EXIT_USAGE. */
+static int add_strategy_label(const char *label, const struct strategy_place *place, int tr, struct group *g)
+{
+	struct strategy_spec *sp = &g->spec[g->nspecs];
+	char err[320];
+	struct refusal why;
+
+	if (parse_strategy_spec(label, sp, err, sizeof(err)))
+		return usage_error("%s", err);
+	why = strategy_refusal(sp->s, place);
+	if (why.kind == REFUSE_SCENARIO)
+		return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(place->scenario), why.why);
+	if (why.kind != REFUSE_NONE)
+		return usage_error("%s cannot run here (%s): %s", sp->s->name, transport_name(tr), why.why);
+	for (int i = 0; i < g->nspecs; i++) {
+		if (!strcmp(g->spec[i].label, sp->label))
+			return usage_error("--strategy: '%s' is listed twice", sp->label);
+		if (same_request(&g->spec[i], sp))
+			return usage_error("--strategy: '%s' asks for the same as '%s' (the same options, written differently); list it once",
+					   sp->label, g->spec[i].label);
+	}
+	g->nspecs++;
+	return 0;
+}
+
 /*
  * The labels of LIST, or for "all" every strategy supporting the scenario
- * over that transport.
+ * over that transport.  The list is copied whole, whatever its length: a
+ * fixed buffer cut a long list and ran what was left of its last label.
  */
 int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group *g)
 {
 	struct strategy_place place = run_place(sc, tr);
-	char buf[512], err[320], *save = NULL, *tok;
-	struct refusal why;
+	char names[256], err[320], *copy, *rest, *tok;
+	int n = 0, r = 0;
 
 	g->nspecs = 0;
 	if (!strcmp(list, "all")) {
@@ -343,28 +456,26 @@ int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group
 				parse_strategy_spec(strategy_table[i]->name, &g->spec[g->nspecs++], err, sizeof(err));
 		return 0;
 	}
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		struct strategy_spec *sp = &g->spec[g->nspecs];
-
-		if (g->nspecs == MAX_SPECS)
-			return usage_error("--strategy: at most %d strategies in one run", MAX_SPECS);
-		if (parse_strategy_spec(tok, sp, err, sizeof(err)))
-			return usage_error("%s", err);
-		why = strategy_refusal(sp->s, &place);
-		if (why.kind == REFUSE_SCENARIO)
-			return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(sc), why.why);
-		if (why.kind != REFUSE_NONE)
-			return usage_error("%s cannot run here (%s): %s", sp->s->name, transport_name(tr), why.why);
-		for (int i = 0; i < g->nspecs; i++)
-			if (!strcmp(g->spec[i].label, sp->label))
-				return usage_error("--strategy: '%s' is listed twice", sp->label);
-		g->nspecs++;
+	if (!(copy = rest = strdup(list))) {
+		fprintf(stderr, "copylab: out of memory for the --strategy list\n");
+		return EXIT_RUN_FAILED;
 	}
-	if (g->nspecs == 0)
-		return usage_error("--strategy: no strategy given; valid: %s, or all",
-				   strategy_names(buf, sizeof(buf)));
-	return 0;
+	while (!r && (tok = strsep(&rest, ","))) {
+		n++;
+		if (!*tok)
+			r = usage_error("--strategy: item %d of '%.60s%s' is empty (a doubled, leading or trailing comma); separate labels with single commas",
+					n, list, strlen(list) > 60 ? "..." : "");
+		else if (!strcmp(tok, "all"))
+			r = usage_error("--strategy: all stands alone (every strategy the scenario supports); it cannot be listed with other labels");
+		else if (g->nspecs == MAX_SPECS)
+			r = usage_error("--strategy: at most %d strategies in one run; this list has more", MAX_SPECS);
+		else
+			r = add_strategy_label(tok, &place, tr, g);
+	}
+	free(copy);
+	if (!r && g->nspecs == 0)
+		r = usage_error("--strategy: no strategy given; valid: %s, or all", strategy_names(names, sizeof(names)));
+	return r;
 }
 
 /*

@@ -15,6 +15,7 @@
 struct parsed {
 	const char *scenario, *strategies, *transport, *out, *workdir;
 	uint64_t size, block;
+	const char *size_arg;		/* --size as given, for messages */
 	long reps, warmup;
 	bool json, quick, help, size_set, reps_set;
 	bool no_bpf, require_bpf, tracer, no_tracer;

@@ -176,28 +176,102 @@ static int apply_label_option(struct strategy_spec *spec, char *opt, char *err, 
 	return -EINVAL;
 }
 
+/*
+ * The options after the name, each once: an empty one (a doubled or a
+ * trailing ':') is a typo that would otherwise pass unseen, and a repeated
+ * one would leave the label saying two values where one is used.
+ */
+static int apply_label_options(struct strategy_spec *spec, char *opts, char *err, size_t errlen)
+{
+	uint32_t seen = 0;
+	char *opt;
+
+	while ((opt = strsep(&opts, ":"))) {
+		size_t n = strcspn(opt, "=");
+
+		if (!*opt) {
+			snprintf(err, errlen, "strategy '%s' has an empty option (a doubled or trailing ':'); write name:option:option, e.g. splice:more:pipe=1M",
+				 spec->label);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < sizeof(label_options) / sizeof(label_options[0]); i++) {
+			if (strlen(label_options[i].name) != n || strncmp(opt, label_options[i].name, n))
+				continue;
+			if (seen & label_options[i].bit) {
+				snprintf(err, errlen, "strategy '%s' gives option '%s' twice; give each option once",
+					 spec->label, label_options[i].name);
+				return -EINVAL;
+			}
+			seen |= label_options[i].bit;
+		}
+		if (apply_label_option(spec, opt, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err, size_t errlen)
 {
-	char buf[128], names[256], *save = NULL, *tok;
+	char buf[sizeof(spec->label)], names[256], why[320], *opts;
 
 	memset(spec, 0, sizeof(*spec));
 	if (strlen(label) >= sizeof(spec->label)) {
-		snprintf(err, errlen, "strategy '%.40s...' is too long", label);
+		snprintf(err, errlen, "strategy '%.40s...' is %zu characters long; a label takes at most %zu",
+			 label, strlen(label), sizeof(spec->label) - 1);
 		return -EINVAL;
 	}
 	snprintf(buf, sizeof(buf), "%s", label);
 	snprintf(spec->label, sizeof(spec->label), "%s", label);
-	tok = strtok_r(buf, ":", &save);
-	spec->s = tok ? strategy_find(tok) : NULL;
+	opts = buf;
+	strsep(&opts, ":");
+	spec->s = strategy_find(buf);
 	if (!spec->s) {
-		snprintf(err, errlen, "unknown strategy '%s'; valid: %s", tok ? tok : "",
-			 strategy_names(names, sizeof(names)));
+		snprintf(err, errlen, "unknown strategy '%s'; valid: %s", buf, strategy_names(names, sizeof(names)));
 		return -EINVAL;
 	}
-	while ((tok = strtok_r(NULL, ":", &save)))
-		if (apply_label_option(spec, tok, err, errlen))
-			return -EINVAL;
+	if (opts && apply_label_options(spec, opts, err, errlen))
+		return -EINVAL;
+	if (spec->s->check_tunables && spec->s->check_tunables(&spec->tun, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", spec->label, why);
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* "   24317480 kB" after a meminfo key: the bytes, or -EINVAL. */
+static int meminfo_kb(const char *q, uint64_t *bytes)
+{
+	unsigned long long kb;
+	char *end;
+
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (!isdigit((unsigned char)*q))
+		return -EINVAL;
+	errno = 0;
+	kb = strtoull(q, &end, 10);
+	if (errno || kb > UINT64_MAX / 1024)
+		return -EINVAL;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (strncmp(end, "kB", 2) || (end[2] && end[2] != '\n'))
+		return -EINVAL;
+	*bytes = (uint64_t)kb * 1024;
+	return 0;
+}
+
+int parse_meminfo_available(const char *text, uint64_t *bytes)
+{
+	static const char key[] = "MemAvailable:";
+	const char *line = text;
+
+	while (line && *line) {
+		if (!strncmp(line, key, sizeof(key) - 1))
+			return meminfo_kb(line + sizeof(key) - 1, bytes);
+		if ((line = strchr(line, '\n')))
+			line++;
+	}
+	return -ENOENT;
 }
 
 const char *human_bytes(uint64_t n, char *buf, size_t len)

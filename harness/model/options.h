@@ -21,6 +21,12 @@ int parse_seconds(const char *opt, const char *s, double *out, char *err, size_t
 int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err, size_t errlen);
 /* "readwrite, mmap_write, ..." */
 const char *strategy_names(char *buf, size_t len);
+/*
+ * MemAvailable of /proc/meminfo's text ("MemAvailable:  24317480 kB"), in
+ * bytes.  0; -ENOENT when the line is absent (kernels before 3.14);
+ * -EINVAL when it is not a number of kB.
+ */
+int parse_meminfo_available(const char *text, uint64_t *bytes);
 /* "64 MiB", "1.0 GiB", "4097 B" */
 const char *human_bytes(uint64_t n, char *buf, size_t len);
 

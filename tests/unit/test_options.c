@@ -5,9 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "harness/model/options.h"
+#include "strategies/uring.h"
 
 static char err[320];
 
@@ -96,6 +99,122 @@ static void test_strategy_labels(void **state)
 	assert_true(parse_strategy_spec("splice:pipe=lots", &sp, err, sizeof(err)) < 0);
 }
 
+/* Typos in a label are refused, never run as something else. */
+static void test_label_typos(void **state)
+{
+	struct strategy_spec sp;
+	char longest[64];
+
+	assert_true(parse_strategy_spec("splice:", &sp, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "empty option"));
+	assert_true(parse_strategy_spec("splice::more", &sp, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "empty option"));
+	assert_true(parse_strategy_spec("uring_rw:batch=8:batch=16", &sp, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "'batch' twice"));
+	assert_true(parse_strategy_spec("splice:more:more", &sp, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "'more' twice"));
+	/* 47 characters fit the label; 48 are refused with the limit named. */
+	snprintf(longest, sizeof(longest), "uring_rw:ring=%033d", 64);
+	assert_int_equal(strlen(longest), 47);
+	assert_int_equal(parse_strategy_spec(longest, &sp, err, sizeof(err)), 0);
+	snprintf(longest, sizeof(longest), "uring_rw:ring=%034d", 64);
+	assert_true(parse_strategy_spec(longest, &sp, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "at most 47"));
+}
+
+/* The io_uring options' rules, in the words the user reads. */
+static void test_uring_label_messages(void **state)
+{
+	static const char *const names[] = { "uring_rw", "uring_splice", "uring_send_zc" };
+	struct strategy_spec sp;
+	char label[48];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(label, sizeof(label), "%s:batch=64", names[i]);
+		assert_true(parse_strategy_spec(label, &sp, err, sizeof(err)) < 0);
+		assert_non_null(strstr(err, label));
+		assert_non_null(strstr(err, "ring=64 (the default) takes batch 1..21"));
+		assert_non_null(strstr(err, "batch=64 needs ring=193 or more"));
+		snprintf(label, sizeof(label), "%s:ring=4", names[i]);
+		assert_true(parse_strategy_spec(label, &sp, err, sizeof(err)) < 0);
+		assert_non_null(strstr(err, "batch=4 (the default) needs ring=13 or more"));
+		snprintf(label, sizeof(label), "%s:ring=4096:batch=65", names[i]);
+		assert_true(parse_strategy_spec(label, &sp, err, sizeof(err)) < 0);
+		assert_non_null(strstr(err, "batch=65 is more than 64"));
+		snprintf(label, sizeof(label), "%s:ring=13", names[i]);
+		assert_int_equal(parse_strategy_spec(label, &sp, err, sizeof(err)), 0);
+		snprintf(label, sizeof(label), "%s:batch=21", names[i]);
+		assert_int_equal(parse_strategy_spec(label, &sp, err, sizeof(err)), 0);
+	}
+}
+
+#ifdef HAVE_LIBURING
+static void no_prep(struct uring_pipeline *p, struct io_uring_sqe *sqe, struct uslot *s) {}
+
+/*
+ * What the label parser takes, setup takes, and what it refuses, setup
+ * refuses: every pairing of ring= and batch= around the edges, opened
+ * for real (a ring of the running kernel), also as send_zc opens it.
+ */
+static void test_uring_labels_match_setup(void **state)
+{
+	static const unsigned rings[] = { 1, 3, 4, 12, 13, 14, 64, 96, 97, 192, 193, 4096 };
+	static const unsigned batches[] = { 0, 1, 4, 5, 21, 22, 32, 63, 64, 65 };
+
+	for (int zc = 0; zc < 2; zc++)
+		for (size_t r = 0; r < sizeof(rings) / sizeof(rings[0]); r++)
+			for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+				struct uring_ops ops = { .prep_in = no_prep, .prep_out = no_prep, .zc = zc };
+				struct strategy_spec sp;
+				struct uring_pipeline pl;
+				struct xfer x = { .in_kind = EP_FILE, .out_kind = EP_SOCKET, .in_fd = -1,
+						  .out_fd = -1, .block = 65536 };
+				char label[48];
+				int parsed, opened;
+
+				if (batches[b])
+					snprintf(label, sizeof(label), "%s:ring=%u:batch=%u",
+						 zc ? "uring_send_zc" : "uring_rw", rings[r], batches[b]);
+				else
+					snprintf(label, sizeof(label), "%s:ring=%u", zc ? "uring_send_zc" : "uring_rw",
+						 rings[r]);
+				parsed = parse_strategy_spec(label, &sp, err, sizeof(err));
+				x.tun = sp.tun;
+				if (parsed)	/* the refused label's tunables, as setup would get them */
+					x.tun = (struct tunables){ .set = TUN_RING | (batches[b] ? TUN_BATCH : 0),
+								   .ring_entries = rings[r], .batch = batches[b] };
+				opened = uring_pipeline_open(&x, &pl, &ops, 65536, false);
+				uring_pipeline_close(&pl);
+				if ((parsed == 0) != (opened == 0))
+					fail_msg("%s: the parser says %d (%s), setup says %d (%s)", label, parsed,
+						 parsed ? err : "ok", opened, x.failed_call ? x.failed_call : "ok");
+			}
+}
+#endif
+
+static void test_meminfo(void **state)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(parse_meminfo_available("MemTotal:       24683784 kB\n"
+						 "MemFree:        23000000 kB\n"
+						 "MemAvailable:   24317480 kB\n"
+						 "Buffers:           12345 kB\n", &v), 0);
+	assert_int_equal(v, 24317480ull * 1024);
+	/* The last line may end without a newline. */
+	assert_int_equal(parse_meminfo_available("MemAvailable: 7 kB", &v), 0);
+	assert_int_equal(v, 7 * 1024);
+	/* A kernel before 3.14 has no such line: no figure, not zero. */
+	assert_int_equal(parse_meminfo_available("MemTotal: 1024 kB\nMemFree: 512 kB\n", &v), -ENOENT);
+	assert_int_equal(parse_meminfo_available("", &v), -ENOENT);
+	/* Only the key at a line's start counts. */
+	assert_int_equal(parse_meminfo_available("XMemAvailable: 5 kB\n", &v), -ENOENT);
+	assert_int_equal(parse_meminfo_available("MemAvailable: lots kB\n", &v), -EINVAL);
+	assert_int_equal(parse_meminfo_available("MemAvailable: 5 MB\n", &v), -EINVAL);
+	assert_int_equal(parse_meminfo_available("MemAvailable: 5\n", &v), -EINVAL);
+	assert_int_equal(parse_meminfo_available("MemAvailable: 99999999999999999999 kB\n", &v), -EINVAL);
+}
+
 static void test_registry_is_consistent(void **state)
 {
 	for (size_t i = 0; i < strategy_count; i++) {
@@ -121,6 +240,12 @@ int main(void)
 		cmocka_unit_test(test_bad_sizes),
 		cmocka_unit_test(test_counts_and_seconds),
 		cmocka_unit_test(test_strategy_labels),
+		cmocka_unit_test(test_label_typos),
+		cmocka_unit_test(test_uring_label_messages),
+#ifdef HAVE_LIBURING
+		cmocka_unit_test(test_uring_labels_match_setup),
+#endif
+		cmocka_unit_test(test_meminfo),
 		cmocka_unit_test(test_registry_is_consistent),
 	};
 
