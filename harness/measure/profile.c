@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* perf record / perf report around one repetition's role under test. */
 #include "profile.h"
+#include "harness/model/base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +21,10 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* perf with argv, never a shell: the data path holds --workdir, which may hold anything. */
 static pid_t spawn(char *const argv[], int out_fd)
 {
+	const char *perf = system_tool(argv[0]);
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -30,10 +33,46 @@ static pid_t spawn(char *const argv[], int out_fd)
 		dup2(null, STDIN_FILENO);
 		dup2(out_fd >= 0 ? out_fd : null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
-		execvp(argv[0], argv);
+		if (perf)
+			execv(perf, argv);
 		_exit(127);
 	}
 	return pid;
+}
+
+/* Runs perf with argv, its output into a buffer (NUL-ended, malloc'd; NULL when none). */
+static char *perf_output(char *const argv[])
+{
+	char tmpl[] = "/tmp/copylab-report-XXXXXX", *text = NULL;
+	size_t cap = 0, len = 0;
+	int status, fd = mkstemp(tmpl);
+
+	if (fd < 0)
+		return NULL;
+	unlink(tmpl);
+	pid_t pid = spawn(argv, fd);
+
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	lseek(fd, 0, SEEK_SET);
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *n = realloc(text, cap = cap ? cap * 2 : 16384);
+
+			if (!n)
+				break;
+			text = n;
+		}
+		ssize_t r = read(fd, text + len, cap - len - 1);
+
+		if (r <= 0)
+			break;
+		len += r;
+	}
+	close(fd);
+	if (text)
+		text[len] = '\0';
+	return text;
 }
 
 /*
@@ -88,7 +127,7 @@ static int enable_and_wait(struct profile_run *p, char *why, size_t whylen)
 
 int profile_start(struct profile_run *p, pid_t target, const char *dir, char *why, size_t whylen)
 {
-	char pidbuf[16], ctl[300];
+	char pidbuf[16], ctl[2 * 4096 + 8];
 	int r;
 
 	p->ctl_fd = p->ack_fd = -1;
@@ -144,18 +183,13 @@ int profile_parse(const char *text, struct profile_result *out)
 /* perf report --stats counts the SAMPLE events recorded. */
 static uint64_t count_samples(const char *path)
 {
-	char cmd[4200], buf[256];
+	char *argv[] = { "perf", "report", "-i", (char *)path, "--stats", NULL };
+	char *text = perf_output(argv), *at;
 	unsigned long n = 0;
-	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "perf report -i '%s' --stats 2>/dev/null", path);
-	f = popen(cmd, "r");
-	if (!f)
-		return 0;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, " SAMPLE events: %lu", &n) == 1)
-			break;
-	pclose(f);
+	if (text && (at = strstr(text, "SAMPLE events:")))
+		sscanf(at, "SAMPLE events: %lu", &n);
+	free(text);
 	return n;
 }
 
@@ -178,11 +212,11 @@ static void close_control(struct profile_run *p)
 
 void profile_finish(struct profile_run *p, struct profile_result *out)
 {
-	char tmpl[] = "/tmp/copylab-report-XXXXXX", *text = NULL;
-	int status, fd;
-	size_t cap = 0, len = 0;
+	int status;
+	char *text;
 
-	if (out)
+	/* perf never started: out keeps the note profile_start wrote, saying why. */
+	if (out && p->perf_pid > 0)
 		memset(out, 0, sizeof(*out));
 	if (p->perf_pid > 0) {
 		kill(p->perf_pid, SIGINT);
@@ -196,43 +230,17 @@ void profile_finish(struct profile_run *p, struct profile_result *out)
 		return;
 	}
 	p->perf_pid = 0;
-	fd = mkstemp(tmpl);
-	if (fd < 0) {
-		snprintf(out->note, sizeof(out->note), "mkstemp: %s", strerror(errno));
-		goto out;
-	}
-	unlink(tmpl);
 	char *argv[] = { "perf", "report", "-i", p->data_path, "--stdio", "--no-children",
 			 "--sort", "sym", "-g", "none", "-q", "--percent-limit", "0.5", NULL };
-	pid_t pid = spawn(argv, fd);
 
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	lseek(fd, 0, SEEK_SET);
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *n = realloc(text, cap = cap ? cap * 2 : 16384);
-
-			if (!n)
-				break;
-			text = n;
-		}
-		ssize_t r = read(fd, text + len, cap - len - 1);
-
-		if (r <= 0)
-			break;
-		len += r;
-	}
-	close(fd);
-	if (text) {
-		text[len] = '\0';
+	text = perf_output(argv);
+	if (text)
 		profile_parse(text, out);
-	}
 	out->samples = count_samples(p->data_path);
 	out->taken = out->n > 0;
 	if (!out->taken)
-		snprintf(out->note, sizeof(out->note), "perf report gave no samples");
+		snprintf(out->note, sizeof(out->note), "%s", text ? "perf report gave no samples"
+								 : "perf report: no output (mkstemp in /tmp failed)");
 	free(text);
-out:
 	unlink(p->data_path);
 }

@@ -33,7 +33,7 @@ struct profile_result {
 struct profile_run {
 	pid_t perf_pid;
 	char data_path[4096];
-	char ctl_path[128], ack_path[128];	/* perf's control FIFOs */
+	char ctl_path[4096], ack_path[4096];	/* perf's control FIFOs, beside the data under --workdir */
 	int ctl_fd, ack_fd;
 };
 

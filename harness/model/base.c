@@ -53,3 +53,38 @@ int write_all(int fd, const void *buf, size_t len, volatile sig_atomic_t *stop)
 	}
 	return 0;
 }
+
+const char *system_tool(const char *name)
+{
+	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+	static struct {
+		char name[16];
+		char path[64];	/* "" when not found */
+	} found[16];
+	static int nfound;
+	char path[64];
+
+	if (strchr(name, '/') || strlen(name) >= sizeof(found[0].name))
+		return NULL;
+	for (int i = 0; i < nfound; i++)
+		if (!strcmp(found[i].name, name))
+			return found[i].path[0] ? found[i].path : NULL;
+	path[0] = '\0';
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+		if (access(path, X_OK) == 0)
+			break;
+		path[0] = '\0';
+	}
+	if (nfound < (int)(sizeof(found) / sizeof(found[0]))) {
+		snprintf(found[nfound].name, sizeof(found[nfound].name), "%s", name);
+		snprintf(found[nfound].path, sizeof(found[nfound].path), "%s", path);
+		nfound++;
+		return found[nfound - 1].path[0] ? found[nfound - 1].path : NULL;
+	}
+	/* More tools than the cache holds: the last answer, kept per call. */
+	static char spare[64];
+
+	snprintf(spare, sizeof(spare), "%s", path);
+	return spare[0] ? spare : NULL;
+}

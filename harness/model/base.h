@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The few helpers every layer of the harness uses: an errno's name, the
- * monotonic clock and a write that finishes.  Kept here, below everything,
+ * monotonic clock, a write that finishes and where a system tool is.  Kept here, below everything,
  * so that no layer includes another only to reach one of them.
  */
 #ifndef COPYLAB_BASE_H
@@ -35,5 +35,14 @@ double secs_since(int64_t t0_ns);
  * to a peer does.
  */
 int write_all(int fd, const void *buf, size_t len, volatile sig_atomic_t *stop);
+
+/*
+ * The absolute path of a system tool copylab runs (ip, tc, nft, perf),
+ * found once in the system's directories (/usr/sbin, /usr/bin, /sbin,
+ * /bin) and never through the caller's PATH: copylab runs as root, and a
+ * PATH from a user's shell must not choose what root executes.  NULL
+ * when the tool is not installed.
+ */
+const char *system_tool(const char *name);
 
 #endif

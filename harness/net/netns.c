@@ -5,6 +5,7 @@
  * in and out, and the ethtool ioctl.
  */
 #include "netns.h"
+#include "harness/model/base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,17 +49,11 @@ static void first_line(const char *s, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-static void exec_tool(char *const argv[])
+/* In the forked child: the tool by its absolute path (system_tool), never the caller's PATH. */
+static void exec_tool(const char *path, char *const argv[])
 {
-	static const char *const dirs[] = { "/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/" };
-	char path[256];
-
-	execvp(argv[0], argv);
-	/* A root shell without sbin on PATH still has the tools. */
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !strchr(argv[0], '/'); i++) {
-		snprintf(path, sizeof(path), "%s%s", dirs[i], argv[0]);
+	if (path)
 		execv(path, argv);
-	}
 	_exit(127);
 }
 
@@ -68,6 +63,7 @@ int netns_exec(char *const argv[], char *out, size_t outlen, char *err, size_t e
 	size_t elen = 0, olen = 0;
 	int po[2], pe[2], status = 0;
 	pid_t pid;
+	const char *path = system_tool(argv[0]);	/* found in the parent, once */
 
 	join_argv(argv, cmd, sizeof(cmd));
 	if (pipe2(po, O_CLOEXEC))
@@ -103,7 +99,7 @@ int netns_exec(char *const argv[], char *out, size_t outlen, char *err, size_t e
 		signal(SIGQUIT, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
-		exec_tool(argv);
+		exec_tool(path, argv);
 	}
 	close(po[1]);
 	close(pe[1]);

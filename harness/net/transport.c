@@ -5,6 +5,7 @@
  * in which the parent opens each pair (setns in, socket, setns back).
  */
 #include "transport.h"
+#include "harness/model/base.h"
 #include "netns.h"
 #include "userstack_link.h"
 #include "userstack/proto.h"
@@ -712,9 +713,16 @@ int transport_pair_via_router(enum transport t, const struct sockopts *o,
 int transport_exec_in_netns(struct kernel_path *k, char *const argv[])
 {
 	char *full[16] = { "ip", "netns", "exec", (char *)k->netns };
+	const char *tool = system_tool(argv[0]);
 	int n = 4;
 
-	for (int i = 0; argv[i] && n < 15; i++)
+	/* ip would look the command up in the caller's PATH: give it the system's tool by path. */
+	if (!tool) {
+		snprintf(k->err, sizeof(k->err), "%s is not installed in the system's directories", argv[0]);
+		return -ENOENT;
+	}
+	full[n++] = (char *)tool;
+	for (int i = 1; argv[i] && n < 15; i++)
 		full[n++] = argv[i];
 	full[n] = NULL;
 	return netns_exec(full, NULL, 0, k->err, sizeof(k->err));
