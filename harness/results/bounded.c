@@ -6,6 +6,7 @@
 #include "bounded.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,7 @@ static int read_capped(int fd, const char *path, size_t hint, size_t cap, char *
 	return 0;
 }
 
-int bounded_read(const char *path, size_t cap, char **text, size_t *len, char *err, size_t errlen)
+static int read_file(const char *path, size_t cap, bool text_only, char **text, size_t *len, char *err, size_t errlen)
 {
 	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -113,7 +114,7 @@ int bounded_read(const char *path, size_t cap, char **text, size_t *len, char *e
 			snprintf(err, errlen, "%s: out of memory", path);
 	}
 	close(fd);
-	if (rc == 0 && (nul = memchr(*text, '\0', n))) {
+	if (rc == 0 && text_only && (nul = memchr(*text, '\0', n))) {
 		snprintf(err, errlen, "%s: a NUL byte at offset %zu: not a text file", path, (size_t)(nul - *text));
 		free(*text);
 		*text = NULL;
@@ -122,4 +123,14 @@ int bounded_read(const char *path, size_t cap, char **text, size_t *len, char *e
 	if (rc == 0 && len)
 		*len = n;
 	return rc;
+}
+
+int bounded_read(const char *path, size_t cap, char **text, size_t *len, char *err, size_t errlen)
+{
+	return read_file(path, cap, true, text, len, err, errlen);
+}
+
+int bounded_read_bytes(const char *path, size_t cap, char **data, size_t *len, char *err, size_t errlen)
+{
+	return read_file(path, cap, false, data, len, err, errlen);
 }

@@ -34,6 +34,10 @@
  */
 int bounded_read(const char *path, size_t cap, char **text, size_t *len, char *err, size_t errlen);
 
+/* bounded_read of any bytes (a chart image): NUL bytes allowed, never -EILSEQ. */
+int bounded_read_bytes(const char *path, size_t cap, char **data, size_t *len, char *err, size_t errlen);
+#define BOUNDED_CAP_CHART	((size_t)64 << 20)	/* a chart of plots/, inlined in report.html */
+
 /* "a FIFO", "a directory", "a character device", ...: what a st_mode is. */
 const char *bounded_file_kind(unsigned mode);
 
