@@ -200,9 +200,11 @@ static void lock_note(int fd)
 			cmd[i] = ' ';
 	cmd[n > 0 ? n : 0] = '\0';
 	len = snprintf(text, sizeof(text), "pid %d\ncommand %s\n", (int)getpid(), cmd);
+	if (len < 0 || (size_t)len >= sizeof(text))
+		len = (int)strlen(text);
 	/* Only informative (the kernel's lock decides), so a failed write is no failure. */
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)len < sizeof(text) ? (size_t)len : sizeof(text) - 1, 0) < 0)
-		return;
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, text, (size_t)len, 0);
 }
 
 /* The refusal: who holds it, from the kernel (pid) and the lock file (command). */
