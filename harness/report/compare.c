@@ -28,7 +28,9 @@ static const char compare_help[] =
 "both.  Prints the table and draws DIR_B/plots/compare-<A>.png/.svg (or in\n"
 "--out DIR).  --tsv prints tab-separated values instead of the table.\n"
 "Exit status: 0 done, 1 a directory's files are missing or malformed, or no\n"
-"cell is in both, 2 bad usage.\n";
+"cell is in both, 2 bad usage or a directory that is not a results directory:\n"
+"a file of it is not a regular file, is over its size cap, or holds a number\n"
+"out of range (nan, inf, a negative figure).\n";
 
 /* What the command line asked. */
 struct compare_args {
@@ -100,6 +102,7 @@ static int open_for_compare(const char *dir, struct rr_dir *d)
 	case RR_OK:
 		break;
 	case RR_NO_DIR:
+	case RR_REFUSED:
 		return usage_error("compare: %s", err);
 	default:
 		fprintf(stderr, "copylab compare: %s\n", err);

@@ -6,6 +6,7 @@
  * HTML file with the charts inlined.
  */
 #include "page.h"
+#include "harness/results/bounded.h"
 
 #include "harness/model/options.h"
 #include "harness/results/write.h"
@@ -474,20 +475,17 @@ static void html_env_row(struct sbuf *b, const char *k, const char *v)
 
 /* ---- the charts ------------------------------------------------------------------ */
 
-/* The bytes of a chart file, malloc'd, in *len; NULL when it cannot be read. */
+/*
+ * The bytes of a chart file, malloc'd, in *len; NULL when it cannot be
+ * read.  Bounded: plots/ may hold what someone put there (a FIFO, a link
+ * to /dev/zero) where gnuplot failed to draw.
+ */
 static unsigned char *chart_bytes(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "re");
-	unsigned char *buf = NULL;
-	struct stat st;
+	char *buf, err[512];
 
 	*len = 0;
-	if (!f)
-		return NULL;
-	if (fstat(fileno(f), &st) == 0 && (buf = malloc(st.st_size ? st.st_size : 1)))
-		*len = fread(buf, 1, st.st_size, f);
-	fclose(f);
-	return buf;
+	return bounded_read_bytes(path, BOUNDED_CAP_CHART, &buf, len, err, sizeof(err)) ? NULL : (unsigned char *)buf;
 }
 
 /* A chart: linked from the Markdown, inlined in the HTML (PNG where there is one). */

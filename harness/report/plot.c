@@ -44,7 +44,9 @@ static const char plot_help[] =
 "  --no-report     charts only\n"
 "The gnuplot scripts are found beside the executable (scripts/plot) or in\n"
 "$COPYLAB_SCRIPTS.  Exit status: 0 done, 1 DIR's files are missing or\n"
-"malformed (the message names the file and line) or gnuplot failed, 2 bad usage.\n";
+"malformed (the message names the file and line) or gnuplot failed, 2 bad usage\n"
+"or DIR is not a results directory: a file of it is not a regular file, is over\n"
+"its size cap, or holds a number out of range (nan, inf, a negative figure).\n";
 
 /* The command line into p->dir, p->formats and *report; 0, -1 after --help, or usage_error's status. */
 static int plot_options(int argc, char **argv, struct plot *p, bool *report)
@@ -92,6 +94,7 @@ static int plot_open(struct plot *p)
 	case RR_OK:
 		break;
 	case RR_NO_DIR:
+	case RR_REFUSED:
 		return usage_error("plot: %s", err);
 	default:
 		fprintf(stderr, "copylab plot: %s\n", err);

@@ -5,6 +5,7 @@
  * The writer is harness/results/write.c; the format is docs/results.md.
  */
 #include "read.h"
+#include "bounded.h"
 
 #include <errno.h>
 #include <math.h>
@@ -26,48 +27,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* The whole file as a NUL-terminated string; NULL with errno set. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (cap - n < 65536) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 131072);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		int e = errno ? errno : EIO;
-
-		free(buf);
-		fclose(f);
-		errno = e;
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
 }
 
 json_t *rr_get(json_t *obj, const char *path)
@@ -202,7 +161,8 @@ int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err
 {
 	struct strvec all = { 0 };
 	const char *p = text;
-	int line = 1;
+	int line = 1, *lines = NULL;
+	size_t lines_cap = 0;
 
 	memset(c, 0, sizeof(*c));
 	while (*p) {
@@ -214,6 +174,7 @@ int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err
 			for (size_t i = 0; i < all.n; i++)
 				free(all.v[i]);
 			free(all.v);
+			free(lines);
 			return fail(err, errlen, "%s:%d: malformed quoted field", name, at);
 		}
 		if (c->ncols == 0) {
@@ -222,17 +183,32 @@ int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err
 			for (size_t i = 0; i < all.n; i++)
 				free(all.v[i]);
 			free(all.v);
+			free(lines);
 			fail(err, errlen, "%s:%d: %ld fields, but the header has %zu", name, at, nf, c->ncols);
 			memset(c, 0, sizeof(*c));
 			return -1;
 		} else {
-			c->nrows++;
+			if (c->nrows == lines_cap) {
+				int *nl = realloc(lines, (lines_cap = lines_cap ? 2 * lines_cap : 64) * sizeof(*nl));
+
+				if (!nl) {
+					for (size_t i = 0; i < all.n; i++)
+						free(all.v[i]);
+					free(all.v);
+					free(lines);
+					memset(c, 0, sizeof(*c));
+					return fail(err, errlen, "%s: out of memory", name);
+				}
+				lines = nl;
+			}
+			lines[c->nrows++] = at;
 		}
 	}
 	if (c->ncols == 0)
 		return fail(err, errlen, "%s:1: no header", name);
 	c->head = all.v;
 	c->cells = all.v + c->ncols;
+	c->line = lines;
 	return 0;
 }
 
@@ -243,6 +219,7 @@ void rr_csv_free(struct rr_csv *c)
 	for (size_t i = 0; i < n && c->head; i++)
 		free(c->head[i]);
 	free(c->head);
+	free(c->line);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -460,22 +437,56 @@ static int peer_parse(const char *text, const char *file, int line, json_t **out
 	return 0;
 }
 
+/* What a bounded_read error means for rr_open: refused (not a results file) or malformed. */
+static int read_status(int rc)
+{
+	return rc == -EINVAL || rc == -EFBIG ? RR_REFUSED : RR_BAD;
+}
+
+/* The next record of a JSON Lines file into d; 0 or an rr_status. */
+static int add_record(struct rr_dir *d, json_t *j, int line, const char *path, char *err, size_t errlen)
+{
+	if (rr_record_check_numbers(j, path, line, err, errlen)) {
+		json_decref(j);
+		return RR_REFUSED;
+	}
+	if (d->nrec % 64 == 0) {
+		size_t cap = d->nrec + 64;
+		json_t **nr = realloc(d->rec, cap * sizeof(*nr));
+		int *nline = nr ? realloc(d->rec_line, cap * sizeof(*nline)) : NULL;
+
+		if (nr)
+			d->rec = nr;
+		if (!nline) {
+			json_decref(j);
+			fail(err, errlen, "out of memory reading %s", path);
+			return RR_BAD;
+		}
+		d->rec_line = nline;
+	}
+	d->rec[d->nrec] = j;
+	d->rec_line[d->nrec++] = line;
+	return 0;
+}
+
 /*
  * The records of one JSON Lines file: results.jsonl (copylab.rep/1, which
  * must be there unless peers.jsonl is) or peers.jsonl (copylab.peer/1, of
- * scripts/peers.sh run with --out into the same directory).
+ * scripts/peers.sh run with --out into the same directory).  0 or an
+ * rr_status.
  */
 static int read_jsonl(struct rr_dir *d, const char *name, bool peers, char *err, size_t errlen)
 {
 	char path[4200];
 	char *text, *p, *nl;
-	size_t cap = d->nrec;
-	int line = 0;
+	int line = 0, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", d->path, name);
-	if (!(text = slurp(path, NULL)))
-		return fail(err, errlen, "%s: %s%s", path, strerror(errno),
-			    errno == ENOENT ? " (not a copylab results directory?)" : "");
+	rc = bounded_read(path, BOUNDED_CAP_RECORDS, &text, NULL, err, errlen);
+	if (rc == -ENOENT)
+		fail(err, errlen, "%s: %s (not a copylab results directory?)", path, strerror(ENOENT));
+	if (rc)
+		return read_status(rc);
 	for (p = text; *p; p = nl ? nl + 1 : p + strlen(p)) {
 		json_t *j = NULL;
 
@@ -488,25 +499,12 @@ static int read_jsonl(struct rr_dir *d, const char *name, bool peers, char *err,
 		if (peers ? peer_parse(p, path, line, &j, err, errlen) != 0
 			  : !(j = rr_record_parse(p, path, line, err, errlen))) {
 			free(text);
-			return -1;
+			return RR_BAD;
 		}
-		if (d->nrec == cap) {
-			cap = cap ? cap * 2 : 64;
-			json_t **nr = realloc(d->rec, cap * sizeof(*nr));
-			int *nline = realloc(d->rec_line, cap * sizeof(*nline));
-
-			if (nr)
-				d->rec = nr;
-			if (nline)
-				d->rec_line = nline;
-			if (!nr || !nline) {
-				json_decref(j);
-				free(text);
-				return fail(err, errlen, "out of memory reading %s", path);
-			}
+		if ((rc = add_record(d, j, line, path, err, errlen))) {
+			free(text);
+			return rc;
 		}
-		d->rec[d->nrec] = j;
-		d->rec_line[d->nrec++] = line;
 	}
 	free(text);
 	return 0;
@@ -538,22 +536,24 @@ static void peer_blocks(struct rr_dir *d)
 	}
 }
 
+/* results.jsonl and peers.jsonl; 0 or an rr_status. */
 static int read_records(struct rr_dir *d, char *err, size_t errlen)
 {
 	char path[4200];
 	bool have_peers;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/peers.jsonl", d->path);
 	have_peers = access(path, F_OK) == 0;
 	snprintf(path, sizeof(path), "%s/results.jsonl", d->path);
-	if ((access(path, F_OK) == 0 || !have_peers) && read_jsonl(d, "results.jsonl", false, err, errlen))
-		return -1;
+	if ((access(path, F_OK) == 0 || !have_peers) && (rc = read_jsonl(d, "results.jsonl", false, err, errlen)))
+		return rc;
 	if (d->nrec == 0 && !have_peers)
-		return fail(err, errlen, "%s: no records (the run wrote none: did every repetition fail?)", path);
-	if (have_peers && read_jsonl(d, "peers.jsonl", true, err, errlen))
-		return -1;
+		return fail(err, errlen, "%s: no records (the run wrote none: did every repetition fail?)", path), RR_BAD;
+	if (have_peers && (rc = read_jsonl(d, "peers.jsonl", true, err, errlen)))
+		return rc;
 	if (d->nrec == 0)
-		return fail(err, errlen, "%s/peers.jsonl: no records, and no results.jsonl beside it", d->path);
+		return fail(err, errlen, "%s/peers.jsonl: no records, and no results.jsonl beside it", d->path), RR_BAD;
 	peer_blocks(d);
 	return 0;
 }
@@ -625,11 +625,59 @@ static int group_cells(struct rr_dir *d, char *err, size_t errlen)
 
 /* ---- the directory ------------------------------------------------------ */
 
+/* env.json when there is one (else d->env_note says why not); 0 or an rr_status. */
+static int read_env(struct rr_dir *d, char *err, size_t errlen)
+{
+	char path[4200], *text;
+	json_error_t je;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/env.json", d->path);
+	rc = bounded_read(path, BOUNDED_CAP_ENV, &text, NULL, err, errlen);
+	if (rc == -ENOENT) {
+		snprintf(d->env_note, sizeof(d->env_note), "%s: %s", path, strerror(ENOENT));
+		return 0;
+	}
+	if (rc)
+		return read_status(rc);
+	d->env = json_loads(text, 0, &je);
+	free(text);
+	if (!d->env)
+		return fail(err, errlen, "%s:%d: not valid JSON (%s)", path, je.line, je.text), RR_BAD;
+	if (!json_is_object(d->env))
+		return fail(err, errlen, "%s: not a JSON object", path), RR_BAD;
+	return 0;
+}
+
+/* summary.csv when there is one; 0 or an rr_status. */
+static int read_summary(struct rr_dir *d, char *err, size_t errlen)
+{
+	static const char *const need[] = { "scenario", "transport", "bytes", "block", "strategy",
+					    "bytes_per_s_median", "tested_cpu_per_gib_median" };
+	char path[4200], *text;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/summary.csv", d->path);
+	rc = bounded_read(path, BOUNDED_CAP_SUMMARY, &text, NULL, err, errlen);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return read_status(rc);
+	rc = rr_csv_parse(text, path, &d->summary, err, errlen);
+	free(text);
+	if (rc)
+		return RR_BAD;
+	d->have_summary = true;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (rr_csv_col(&d->summary, need[i]) < 0)
+			return fail(err, errlen, "%s:1: no column '%s' in the header", path, need[i]), RR_BAD;
+	return rr_summary_check(&d->summary, path, err, errlen) ? RR_REFUSED : 0;
+}
+
 enum rr_status rr_open(const char *dir, struct rr_dir *d, char *err, size_t errlen)
 {
-	char path[4200];
 	struct stat st;
-	char *text;
+	int rc;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->path, sizeof(d->path), "%s", dir);
@@ -641,51 +689,14 @@ enum rr_status rr_open(const char *dir, struct rr_dir *d, char *err, size_t errl
 		fail(err, errlen, "%s: not a directory (give a results directory, e.g. results/<run-id>)", dir);
 		return RR_NO_DIR;
 	}
-	if (read_records(d, err, errlen))
-		goto bad;
-
-	snprintf(path, sizeof(path), "%s/env.json", dir);
-	if (access(path, F_OK) == 0) {
-		json_error_t je;
-
-		d->env = json_load_file(path, 0, &je);
-		if (!d->env) {
-			fail(err, errlen, "%s:%d: not valid JSON (%s)", path, je.line, je.text);
-			goto bad;
-		}
-		if (!json_is_object(d->env)) {
-			fail(err, errlen, "%s: not a JSON object", path);
-			goto bad;
-		}
-	} else {
-		snprintf(d->env_note, sizeof(d->env_note), "%s: %s", path, strerror(errno));
+	if (!(rc = read_records(d, err, errlen)) && !(rc = read_env(d, err, errlen)) &&
+	    !(rc = read_summary(d, err, errlen)) && group_cells(d, err, errlen))
+		rc = RR_BAD;
+	if (rc) {
+		rr_close(d);
+		return rc;
 	}
-
-	snprintf(path, sizeof(path), "%s/summary.csv", dir);
-	if ((text = slurp(path, NULL))) {
-		if (rr_csv_parse(text, path, &d->summary, err, errlen)) {
-			free(text);
-			goto bad;
-		}
-		free(text);
-		d->have_summary = true;
-		static const char *const need[] = { "scenario", "transport", "bytes", "block", "strategy",
-						    "bytes_per_s_median", "tested_cpu_per_gib_median" };
-		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-			if (rr_csv_col(&d->summary, need[i]) < 0) {
-				fail(err, errlen, "%s:1: no column '%s' in the header", path, need[i]);
-				goto bad;
-			}
-	} else if (errno != ENOENT) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
-		goto bad;
-	}
-	if (group_cells(d, err, errlen))
-		goto bad;
 	return RR_OK;
-bad:
-	rr_close(d);
-	return RR_BAD;
 }
 
 void rr_close(struct rr_dir *d)

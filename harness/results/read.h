@@ -19,6 +19,8 @@ enum rr_status {
 	RR_OK = 0,
 	RR_NO_DIR = 2,		/* DIR does not exist or is not a directory (usage) */
 	RR_BAD = 1,		/* a file is missing or malformed */
+	RR_REFUSED = 3,		/* a file is not a regular file, over its size cap, or holds a number
+				 * out of its field's range: not a results directory (usage) */
 };
 
 /* A CSV file (RFC 4180): a header and rows of strings, "" for empty fields. */
@@ -26,6 +28,7 @@ struct rr_csv {
 	size_t ncols, nrows;
 	char **head;		/* ncols names */
 	char **cells;		/* nrows * ncols, row-major */
+	int *line;		/* nrows: the line each row starts on, for messages */
 };
 
 /* One cell: the records of one (scenario, transport, bytes, block, conns, strategy). */
@@ -73,6 +76,21 @@ json_t *rr_record_parse(const char *text, const char *file, int line, char *err,
 /* Parses CSV text.  0, or -1 with err ("NAME:LINE: what is wrong"). */
 int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err, size_t errlen);
 void rr_csv_free(struct rr_csv *c);
+/*
+ * Every number of a summary (all but its text columns) finite, at least 0
+ * and at most RR_NUM_MAX, and the columns compare and the report read as
+ * numbers numeric or empty.  0, or -1 with err ("NAME:LINE: column 'C' is
+ * 'V' (want ...)").  Pure: no I/O.
+ */
+int rr_summary_check(const struct rr_csv *c, const char *name, char *err, size_t errlen);
+/*
+ * Every number of a record (recursively): at least 0 (every figure copylab
+ * writes is a count, a size, a time, a rate or a share) and at most
+ * RR_NUM_MAX, so that sums and ratios stay finite.  0, or -1 with err
+ * ("FILE:LINE: key 'roles.writer.cpu_sys_s' is -0.5 (want ...)").
+ */
+int rr_record_check_numbers(json_t *rec, const char *file, int line, char *err, size_t errlen);
+#define RR_NUM_MAX 1e18		/* 1 EB, or 31 years in seconds: beyond any figure of a run */
 int rr_csv_col(const struct rr_csv *c, const char *name);	/* -1 if absent */
 /* The field of ROW in column NAME, or NULL when the column is absent. */
 const char *rr_csv_get(const struct rr_csv *c, size_t row, const char *name);

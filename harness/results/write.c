@@ -22,6 +22,7 @@
 #define JSONL_NAME	"results.jsonl"
 #define SUMMARY_NAME	"summary.csv"
 #define ENV_NAME	"env.json"
+#define LOCK_NAME	".copylab.lock"	/* who writes the directory: see lock_dir */
 
 /*
  * 15 significant digits: more than any clock or counter here resolves, and
@@ -34,6 +35,7 @@ struct results {
 	struct rep_result *reps;	/* counted repetitions, in the order added */
 	size_t n, cap;
 	struct sbuf jsonl;		/* results.jsonl exactly as last written */
+	int lock_fd;			/* holds DIR's lock until results_close, or -1 */
 };
 
 static int dir_path(const struct results *r, const char *name, char *out, size_t outlen)
@@ -181,10 +183,116 @@ static int write_env(const struct results *r)
 	return err;
 }
 
+/* ---- one writer per directory ------------------------------------------- */
+
+/* "pid N\ncommand ARGS\n": who holds the lock, for the message of a run refused. */
+static void lock_note(int fd)
+{
+	char cmd[1024] = "", text[1200];
+	int cfd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = cfd >= 0 ? read(cfd, cmd, sizeof(cmd) - 1) : -1;
+	int len;
+
+	if (cfd >= 0)
+		close(cfd);
+	for (ssize_t i = 0; i < n - 1; i++)
+		if (cmd[i] == '\0' || cmd[i] == '\n')
+			cmd[i] = ' ';
+	cmd[n > 0 ? n : 0] = '\0';
+	len = snprintf(text, sizeof(text), "pid %d\ncommand %s\n", (int)getpid(), cmd);
+	if (len < 0 || (size_t)len >= sizeof(text))
+		len = (int)strlen(text);
+	/* Only informative (the kernel's lock decides), so a failed write is no failure. */
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, text, (size_t)len, 0);
+}
+
+/* The refusal: who holds it, from the kernel (pid) and the lock file (command). */
+static int lock_refused(const struct results *r, int fd, pid_t holder, char *err, size_t errlen)
+{
+	char text[1200] = "", *cmd;
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+
+	text[n > 0 ? n : 0] = '\0';
+	cmd = strstr(text, "command ");
+	if (cmd) {
+		cmd += 8;
+		cmd[strcspn(cmd, "\n")] = '\0';
+	}
+	snprintf(err, errlen, "results: %s is in use by another run: pid %d (%.300s); wait for it to end "
+		 "or give another --out", r->dir, (int)holder, cmd && *cmd ? cmd : "command unknown");
+	return -EBUSY;
+}
+
+/*
+ * DIR's lock: a POSIX record lock (fcntl F_SETLK) on DIR/.copylab.lock,
+ * held until results_close.  A record lock belongs to the process: role
+ * processes forked later do not hold it (a flock would be shared with
+ * them and outlive this run in a straggling child), and the kernel drops
+ * it when the run dies, so a lock file left by a killed run is stale text
+ * only.  The file is removed before the lock is released; a run that
+ * locked the removed file notices (another inode has the name now) and
+ * tries again.  -EBUSY with err naming the holder when another run has it.
+ */
+static int lock_dir(struct results *r, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int rc = dir_path(r, LOCK_NAME, path, sizeof(path));
+
+	for (int tries = 0; !rc && tries < 8; tries++) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		struct stat held, named;
+		/* O_NOFOLLOW: a symlink planted there must not make us truncate its target. */
+		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+		if (fd < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "results: cannot open the lock file %s: %s", path, strerror(errno));
+			return rc;
+		}
+		if (fcntl(fd, F_SETLK, &fl) != 0) {
+			rc = -errno;
+			if (rc == -EAGAIN || rc == -EACCES) {
+				fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+				rc = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK
+					? lock_refused(r, fd, fl.l_pid, err, errlen) : 0;	/* gone: again */
+			} else {
+				snprintf(err, errlen, "results: cannot lock %s: %s", path, strerror(-rc));
+			}
+			close(fd);
+			continue;
+		}
+		if (fstat(fd, &held) == 0 && stat(path, &named) == 0 &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+			lock_note(fd);
+			r->lock_fd = fd;
+			return 0;
+		}
+		close(fd);	/* the file was removed by the run that held it: lock the new one */
+	}
+	if (!rc)
+		snprintf(err, errlen, "results: cannot lock %s: it keeps being replaced", path);
+	return rc ? rc : -EBUSY;
+}
+
+/* The lock file goes first, then the lock: see lock_dir. */
+static void unlock_dir(struct results *r)
+{
+	char path[PATH_MAX];
+
+	if (r->lock_fd < 0)
+		return;
+	if (dir_path(r, LOCK_NAME, path, sizeof(path)) == 0)
+		unlink(path);
+	close(r->lock_fd);
+	r->lock_fd = -1;
+}
+
 void results_close(struct results *r)
 {
 	if (!r)
 		return;
+	unlock_dir(r);
 	free(r->dir);
 	free(r->run_id);
 	free(r->reps);
@@ -192,14 +300,18 @@ void results_close(struct results *r)
 	free(r);
 }
 
-struct results *results_open(const char *dir, const char *run_id, char *err, size_t errlen)
+int results_create(const char *dir, const char *run_id, struct results **out, char *err, size_t errlen)
 {
 	struct results *r = calloc(1, sizeof(*r));
 	char path[PATH_MAX];
 	int rc;
 
+	*out = NULL;
+	if (r)
+		r->lock_fd = -1;
 	if (!r || !(r->dir = strdup(dir)) || !(r->run_id = strdup(run_id ? run_id : ""))) {
 		snprintf(err, errlen, "results: out of memory");
+		rc = -ENOMEM;
 		goto fail;
 	}
 	rc = mkdir_p(dir);
@@ -207,14 +319,18 @@ struct results *results_open(const char *dir, const char *run_id, char *err, siz
 		snprintf(err, errlen, "results: cannot create directory %s: %s", dir, strerror(-rc));
 		goto fail;
 	}
+	if ((rc = lock_dir(r, err, errlen)))
+		goto fail;
 	/*
 	 * A directory holding another run's records would end up with this
-	 * run's env.json beside them, then lose them at the first add.
+	 * run's env.json beside them, then lose them at the first add.  Under
+	 * the lock, so that no other run can write them in between.
 	 */
 	rc = dir_path(r, JSONL_NAME, path, sizeof(path));
 	if (!rc && access(path, F_OK) == 0) {
 		snprintf(err, errlen, "results: %s already holds the results of a run; "
 			 "choose a new directory", dir);
+		rc = -EEXIST;
 		goto fail;
 	}
 	if (!rc)
@@ -223,10 +339,19 @@ struct results *results_open(const char *dir, const char *run_id, char *err, siz
 		snprintf(err, errlen, "results: cannot write %s/%s: %s", dir, ENV_NAME, strerror(-rc));
 		goto fail;
 	}
-	return r;
+	*out = r;
+	return 0;
 fail:
 	results_close(r);
-	return NULL;
+	return rc;
+}
+
+struct results *results_open(const char *dir, const char *run_id, char *err, size_t errlen)
+{
+	struct results *r;
+
+	results_create(dir, run_id, &r, err, errlen);
+	return r;
 }
 
 const char *results_dir(const struct results *r)

@@ -16,7 +16,17 @@
 
 struct results;
 
-/* Creates DIR (and parents), writes env.json.  NULL with err filled on failure. */
+/*
+ * Creates DIR (and parents), takes its lock (DIR/.copylab.lock, held until
+ * results_close, so one run writes a directory at a time), writes
+ * env.json.  0 with *out set, or a negative errno with err filled:
+ *   -EBUSY    another run holds DIR (err names its pid and command line)
+ *   -EEXIST   DIR already holds a run's results.jsonl
+ *   -ENOTDIR  DIR, or a component of it, is not a directory
+ *   other     what mkdir, open or the write of env.json said (-EACCES, -EROFS, ...)
+ */
+int results_create(const char *dir, const char *run_id, struct results **out, char *err, size_t errlen);
+/* results_create returning the handle: NULL with err filled on failure. */
 struct results *results_open(const char *dir, const char *run_id, char *err, size_t errlen);
 /* Adds a counted repetition and rewrites results.jsonl.  0 or -errno. */
 int results_add(struct results *r, const struct rep_result *rep);

@@ -155,8 +155,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					     cell->conns, cell->nusable ? rr_pipe_asked(d.rec[cell->rec[0]]) : 0,
 					     cell->strategy);
 		}
-		for (size_t r = 0; r < d.summary.nrows; r++)
+		for (size_t r = 0; r < d.summary.nrows; r++) {
+			const char *f = rr_csv_get(&d.summary, r, "bytes_per_s_median");
+			double v = f && *f ? strtod(f, NULL) : 0;
+
+			/* What rr_open accepts compare draws: never nan, inf or negative. */
+			if (!isfinite(v) || v < 0 || v > RR_NUM_MAX)
+				abort();
 			(void)rr_summary_pipe(&d.summary, r);
+		}
 		if (reps != d.nrec)
 			abort();
 		rr_close(&d);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness/results/write.h"
@@ -525,6 +526,7 @@ static void test_no_temporary_files_left(void **state)
 	struct results *r = open_ok(f);
 	struct rep_result rep = make_rep("readwrite", 65536, 1, 1e9);
 	struct dirent *de;
+	char path[PATH_MAX + 32];
 	DIR *d;
 	int files = 0;
 
@@ -540,8 +542,11 @@ static void test_no_temporary_files_left(void **state)
 		files++;
 	}
 	closedir(d);
-	assert_int_equal(files, 3);	/* env.json, results.jsonl, summary.csv */
+	/* env.json, results.jsonl, summary.csv, and the lock while the run lasts */
+	assert_int_equal(files, 4);
 	results_close(r);
+	snprintf(path, sizeof(path), "%s/.copylab.lock", f->run);
+	assert_int_equal(access(path, F_OK), -1);
 }
 
 static void test_env_json(void **state)
@@ -609,6 +614,114 @@ static void test_open_refuses_a_used_directory(void **state)
 	assert_non_null(strstr(err, "already holds"));
 }
 
+/* The codes session.c maps to exit statuses: a used directory, a file in the way. */
+static void test_create_says_why(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	struct rep_result rep = make_rep("readwrite", 65536, 1, 1e9);
+	char err[512] = "", path[PATH_MAX];
+
+	assert_int_equal(results_add(r, &rep), 0);
+	results_close(r);
+	assert_int_equal(results_create(f->run, "run-2", &r, err, sizeof(err)), -EEXIST);
+	assert_null(r);
+	snprintf(path, sizeof(path), "%s/results/run-1/.copylab.lock", f->dir);
+	assert_int_equal(access(path, F_OK), -1);	/* the refusal left no lock file */
+
+	snprintf(path, sizeof(path), "%s/file", f->dir);
+	assert_int_equal(write_file_atomic(path, "x", 1), 0);
+	assert_int_equal(results_create(path, "run-2", &r, err, sizeof(err)), -ENOTDIR);
+}
+
+/*
+ * A run in another process holds the directory: -EBUSY naming its pid.
+ * When it ends without closing (killed), its lock goes with it and the
+ * lock file it left is no obstacle.
+ */
+static void test_create_refuses_a_held_directory(void **state)
+{
+	struct fixture *f = *state;
+	int ready[2], release[2];
+	struct results *r;
+	char err[1024] = "", want[64], c;
+	pid_t child;
+	int status;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(release), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct results *held = NULL;
+
+		close(release[1]);
+		c = results_create(f->run, "run-1", &held, err, sizeof(err)) == 0 ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1 || read(release[0], &c, 1) < 0)
+			_exit(2);
+		_exit(0);	/* no results_close: as if killed */
+	}
+	close(ready[1]);
+	close(release[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	assert_int_equal(results_create(f->run, "run-2", &r, err, sizeof(err)), -EBUSY);
+	assert_null(r);
+	snprintf(want, sizeof(want), "in use by another run: pid %d (", (int)child);
+	if (!strstr(err, want))
+		fail_msg("err '%s' does not name pid %d", err, (int)child);
+	close(release[1]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(results_create(f->run, "run-2", &r, err, sizeof(err)), 0);
+	results_close(r);
+	close(ready[0]);
+}
+
+/*
+ * The lock is the run's, not its children's: a role forked after
+ * results_create that outlives the run must not keep the next run out
+ * (a flock on the inherited descriptor would).
+ */
+static void test_lock_is_not_inherited_by_children(void **state)
+{
+	struct fixture *f = *state;
+	int ready[2], release[2];
+	struct results *r;
+	char err[1024] = "", c;
+	pid_t child;
+	int status;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(release), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct results *held = NULL;
+
+		close(release[1]);
+		if (results_create(f->run, "run-1", &held, err, sizeof(err)) != 0)
+			_exit(1);
+		if (fork() == 0) {	/* the straggling role: waits for the test to let it go */
+			c = 'y';
+			if (write(ready[1], &c, 1) != 1 || read(release[0], &c, 1) < 0)
+				_exit(2);
+			_exit(0);
+		}
+		_exit(0);	/* the run ends; its role lives on */
+	}
+	close(ready[1]);
+	close(release[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);	/* the role is alive */
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (results_create(f->run, "run-2", &r, err, sizeof(err)) != 0)
+		fail_msg("the next run was refused while only a child of the last one lived: %s", err);
+	results_close(r);
+	close(release[1]);	/* the role may go */
+	close(ready[0]);
+}
+
 static void test_write_file_atomic_replaces(void **state)
 {
 	struct fixture *f = *state;
@@ -640,6 +753,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_env_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails_with_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_a_used_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_says_why, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_refuses_a_held_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_is_not_inherited_by_children, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_file_atomic_replaces, setup, teardown),
 	};
 

@@ -19,7 +19,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/results/bounded.h"
 #include "harness/results/read.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #define UNUSED __attribute__((unused))
 
@@ -295,6 +300,129 @@ static void test_median(void **state UNUSED)
 	assert_true(isnan(rr_median(NULL, 0)));
 }
 
+/* ---- limits ------------------------------------------------------------------- */
+
+static void expect_read_error(const char *path, size_t cap, int want_rc, const char *want)
+{
+	char err[512] = "", *text = (char *)1;
+	int rc = bounded_read(path, cap, &text, NULL, err, sizeof(err));
+
+	assert_int_equal(rc, want_rc);
+	assert_null(text);
+	if (!strstr(err, want))
+		fail_msg("error '%s' does not contain '%s'", err, want);
+}
+
+static void test_bounded_read(void **state UNUSED)
+{
+	char path[128], link[128], err[256], *text;
+	size_t len;
+
+	put("ok.txt", "hello\n");
+	snprintf(path, sizeof(path), "%s/ok.txt", dir);
+	assert_int_equal(bounded_read(path, 6, &text, &len, err, sizeof(err)), 0);
+	assert_int_equal(len, 6);
+	assert_string_equal(text, "hello\n");
+	free(text);
+	/* A symlink to a regular file is the file. */
+	snprintf(link, sizeof(link), "%s/link.txt", dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(bounded_read(link, 64, &text, NULL, err, sizeof(err)), 0);
+	assert_string_equal(text, "hello\n");
+	free(text);
+
+	expect_read_error(path, 5, -EFBIG, "ok.txt: 6 bytes, more than the 0 MiB");
+	expect_read_error("/dev/zero", 1 << 20, -EINVAL, "/dev/zero: not a regular file (a character device)");
+	expect_read_error(dir, 1 << 20, -EINVAL, "not a regular file (a directory)");
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	expect_read_error(path, 1 << 20, -EINVAL, "fifo: not a regular file (a FIFO)");	/* and did not block */
+	snprintf(path, sizeof(path), "%s/none", dir);
+	expect_read_error(path, 1 << 20, -ENOENT, "none: No such file or directory");
+	snprintf(path, sizeof(path), "%s/nul.txt", dir);
+	{
+		int fd = open(path, O_WRONLY | O_CREAT, 0644);
+
+		assert_int_equal(write(fd, "ab\0cd", 5), 5);
+		close(fd);
+	}
+	expect_read_error(path, 1 << 20, -EILSEQ, "nul.txt: a NUL byte at offset 2");
+}
+
+static void expect_summary(const char *csv, int want_rc, const char *want)
+{
+	struct rr_csv c;
+	char err[512] = "";
+
+	assert_int_equal(rr_csv_parse(csv, "s.csv", &c, err, sizeof(err)), 0);
+	assert_int_equal(rr_summary_check(&c, "s.csv", err, sizeof(err)), want_rc);
+	if (want && !strstr(err, want))
+		fail_msg("error '%s' does not contain '%s'", err, want);
+	rr_csv_free(&c);
+}
+
+static void test_summary_numbers(void **state UNUSED)
+{
+	static const char head[] = "scenario,strategy,bytes,bytes_per_s_median,ratio_ci_lo,difference,later\n";
+	char csv[512];
+
+	snprintf(csv, sizeof(csv), "%srelay,splice,1024,3.5e9,0.9,faster,words\nrelay,nat,1024,,,,\n", head);
+	expect_summary(csv, 0, NULL);
+	snprintf(csv, sizeof(csv), "%srelay,splice,1024,3,1,,\nrelay,nat,1024,nan,1,,\n", head);
+	expect_summary(csv, -1, "s.csv:3: column 'bytes_per_s_median' is 'nan' (want a finite number");
+	snprintf(csv, sizeof(csv), "%srelay,splice,1024,inf,1,,\n", head);
+	expect_summary(csv, -1, "s.csv:2: column 'bytes_per_s_median' is 'inf'");
+	snprintf(csv, sizeof(csv), "%srelay,splice,1024,-1e308,1,,\n", head);
+	expect_summary(csv, -1, "s.csv:2: column 'bytes_per_s_median' is '-1e308'");
+	snprintf(csv, sizeof(csv), "%srelay,splice,1024,1e999,1,,\n", head);
+	expect_summary(csv, -1, "column 'bytes_per_s_median' is '1e999'");
+	snprintf(csv, sizeof(csv), "%srelay,splice,1024,3,-0.5,,\n", head);
+	expect_summary(csv, -1, "column 'ratio_ci_lo' is '-0.5'");
+	snprintf(csv, sizeof(csv), "%srelay,splice,lots,3,1,,\n", head);
+	expect_summary(csv, -1, "column 'bytes' is 'lots' (want a number or nothing)");
+	/* A column this reader does not know may hold words, but not a nan. */
+	snprintf(csv, sizeof(csv), "%srelay,splice,1,3,1,,NaN\n", head);
+	expect_summary(csv, -1, "column 'later' is 'NaN'");
+	/* Text columns are text, whatever they spell. */
+	snprintf(csv, sizeof(csv), "%sinf,nan,1,3,1,,\n", head);
+	expect_summary(csv, 0, NULL);
+	/* A quoted line break: the row after it is on line 4. */
+	snprintf(csv, sizeof(csv), "%s\"relay\nx\",splice,1,3,1,,\nrelay,splice,1,-3,1,,\n", head);
+	expect_summary(csv, -1, "s.csv:4: column 'bytes_per_s_median'");
+}
+
+static void test_record_numbers(void **state UNUSED)
+{
+	struct rr_dir d;
+	char err[512], text[2048];
+	json_t *j;
+
+	j = json_loads("{\"a\":1,\"roles\":{\"w\":{\"cpu_sys_s\":-0.5}}}", 0, NULL);
+	assert_int_equal(rr_record_check_numbers(j, "f", 7, err, sizeof(err)), -1);
+	assert_string_equal(err, "f:7: key 'roles.w.cpu_sys_s' is -0.5 (want a finite number from 0 to 1e18)");
+	json_decref(j);
+	j = json_loads("{\"per\":[1,2,1e300]}", 0, NULL);
+	assert_int_equal(rr_record_check_numbers(j, "f", 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "key 'per[2]' is 1e+300"));
+	json_decref(j);
+	j = json_loads("{\"a\":0,\"b\":null,\"c\":{\"d\":1e18}}", 0, NULL);
+	assert_int_equal(rr_record_check_numbers(j, "f", 1, err, sizeof(err)), 0);
+	json_decref(j);
+
+	/* In a directory: refused (usage), not malformed. */
+	write_run();
+	snprintf(text, sizeof(text), "%s%s", record("readwrite", 1, 100e6, "ok", "ok", 0.1, 0.3, "null"),
+		 record("splice", 1, -1e308, "ok", "ok", 0.0, 0.2, "null"));
+	put("results.jsonl", text);
+	assert_int_equal(rr_open(dir, &d, err, sizeof(err)), RR_REFUSED);
+	assert_non_null(strstr(err, "results.jsonl:2: key 'bytes_per_s' is -1e+308"));
+	write_run();
+	put("summary.csv", "scenario,transport,bytes,block,strategy,bytes_per_s_median,tested_cpu_per_gib_median\n"
+			   "relay,tcp,1073741824,65536,splice,nan,0.2\n");
+	assert_int_equal(rr_open(dir, &d, err, sizeof(err)), RR_REFUSED);
+	assert_non_null(strstr(err, "summary.csv:2: column 'bytes_per_s_median' is 'nan'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +433,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_optional_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_name_file_and_line, setup, teardown),
 		cmocka_unit_test(test_median),
+		cmocka_unit_test_setup_teardown(test_bounded_read, setup, teardown),
+		cmocka_unit_test(test_summary_numbers),
+		cmocka_unit_test_setup_teardown(test_record_numbers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("results_read", tests, NULL, NULL);
