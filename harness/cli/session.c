@@ -345,7 +345,8 @@ int session_check_paths(const char *out, const char *workbase)
 
 int session_open(struct session *s, const char *out, const char *workbase)
 {
-	char dir[PATH_MAX], err[320];
+	char dir[PATH_MAX], err[800];
+	int rc;
 
 	make_run_id(s->run_id, sizeof(s->run_id));
 	if (out)
@@ -356,11 +357,12 @@ int session_open(struct session *s, const char *out, const char *workbase)
 		fprintf(stderr, "copylab: %s\n", err);
 		return EXIT_RUN_FAILED;
 	}
-	s->res = results_open(dir, s->run_id, err, sizeof(err));
-	if (!s->res) {
+	rc = results_create(dir, s->run_id, &s->res, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "copylab: %s\n", err);
 		scratch_remove(s->workdir);
-		return EXIT_RUN_FAILED;
+		/* Another run's directory, or not a directory: the --out given is wrong. */
+		return rc == -EBUSY || rc == -EEXIST || rc == -ENOTDIR ? EXIT_USAGE : EXIT_RUN_FAILED;
 	}
 	s->started_ns = now_ns();
 	s->progress_tty = isatty(STDERR_FILENO) && !getenv("CI");

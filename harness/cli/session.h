@@ -61,8 +61,9 @@ int session_check_paths(const char *out, const char *workbase);
 
 /*
  * The run id, the scratch directory (in workbase, default /var/tmp), the
- * results directory (out, default results/<run-id>) and the signal
- * handlers.  0 or EXIT_RUN_FAILED.
+ * results directory (out, default results/<run-id>), locked for this
+ * run.  0, EXIT_USAGE when out is another run's directory (held, or
+ * holding results) or not a directory, or EXIT_RUN_FAILED.
  */
 int session_open(struct session *s, const char *out, const char *workbase);
 

@@ -5,6 +5,7 @@
  * of scripts/plot/, the results renamed into plots/.
  */
 #include "gnuplot.h"
+#include "harness/model/base.h"
 
 #include "harness/cli/cli.h"
 
@@ -190,7 +191,10 @@ static int run_gnuplot(const char *tmp, const char *name, const char *script_dir
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+	/* By path from the system's directories: plot may run as root, PATH is the caller's. */
+	const char *gnuplot = system_tool("gnuplot");
+
+	rc = gnuplot ? posix_spawn(&pid, gnuplot, &fa, NULL, argv, environ) : ENOENT;
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc) {
 		fprintf(stderr, "copylab plot: cannot run gnuplot: %s%s\n", strerror(rc),
