@@ -107,7 +107,7 @@ ok $([ "$RC" -eq 1 ] && grep -q "connection 1 of 8 (payload offset 1044480 of it
 	"a block swapped across connections 1 and 2 fails the run, naming connection 1 and the offset" "$(cl_desc)"
 cl run --scenario serve --strategy sendfile --conns 8 --size 8M --reps 1 --warmup 0 \
 	--fault flip@3000000 --out "$TMP/flip" --workdir "$TMP"
-ok $([ "$RC" -eq 1 ] && grep -q "connection 3 of 8 (payload offset 2998272 " "$ERR"; echo $?) \
+ok $([ "$RC" -eq 1 ] && grep -q "connection 3 of 8 (payload offset 3000000 " "$ERR"; echo $?) \
 	"a flipped bit in the file fails serve, naming connection 3 and the payload offset" "$(cl_desc)"
 ok $([ ! -e "$TMP/flip/results.jsonl" ] || [ ! -s "$TMP/flip/results.jsonl" ]; echo $?) \
 	"no record for the failed rep"

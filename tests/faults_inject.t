@@ -219,7 +219,7 @@ if kill -0 "$BG" 2>/dev/null; then
 else
 	wait "$BG"; BG_RC=$?
 fi
-ok $([ "$BG_RC" != hung ] && [ "$BG_RC" -eq 1 ] && grep -q "interrupted by Terminated" "$TMP/bg.err"; echo $?) \
+ok $([ "$BG_RC" != hung ] && [ "$BG_RC" -eq 1 ] && grep -Eq "interrupted by (SIGTERM|Terminated)" "$TMP/bg.err"; echo $?) \
 	"SIGTERM mid-run: copylab ends within 10 s, exit 1, saying it was terminated" "exit: $BG_RC" "$(diag_file "$TMP/bg.err" 4)"
 ok $(no_leftovers "$TAG"; echo $?) "SIGTERM mid-run: no role left running"
 ok $(jsonl_valid "$out/results.jsonl" && [ -z "$(jq -r 'select(.verified != true) | .strategy' "$out/results.jsonl")" ]; echo $?) \

@@ -60,6 +60,7 @@ static int echo_send_some(int fd, struct echo_state *e, struct role_report *rep)
 		return set_error(rep, errno, "send", NULL);
 	if (n > 0) {
 		e->sent += n;
+		note_progress(rep);
 		if (e->sent == echo_msg_end(e, e->next))
 			e->next++;
 	}
@@ -88,12 +89,15 @@ static int echo_receive_some(int fd, struct echo_state *e, struct verifier *v, s
 
 		verifier_commit(v, n);
 		rep->res.bytes += n;
+		note_progress(rep);
 		while (e->done < e->next && verifier_received(v) >= echo_msg_end(e, e->done)) {
 			latency_add(e->hist, (uint64_t)(now - e->t_start[e->done % e->outstanding]));
 			e->done++;
 		}
-		if (e->recv.sleep_us)
+		if (e->recv.sleep_us) {
+			fault_fired(rep, verifier_received(v));
 			usleep(e->recv.sleep_us);
+		}
 	}
 	return 0;
 }
@@ -112,12 +116,18 @@ static bool echo_fault(int fd, const struct role_ctx *r, struct echo_state *e, s
 		die_by_sigkill();
 	if (fk == FAULT_SINK_STALL && got >= e->recv.stop_at)
 		stall_forever();
-	if ((fk == FAULT_SINK_RESET && got >= e->recv.stop_at) ||
-	    (fk == FAULT_SOURCE_RESET && e->sent >= e->send_until)) {
+	if (fk == FAULT_SINK_RESET && got >= e->recv.stop_at) {
+		fault_fired(rep, got);
+		reset_connection(fd);
+		return e->ended = true;
+	}
+	if (fk == FAULT_SOURCE_RESET && e->sent >= e->send_until) {
+		fault_fired(rep, e->sent);
 		reset_connection(fd);
 		return e->ended = true;
 	}
 	if (fk == FAULT_SOURCE_HALFCLOSE && e->sent >= e->send_until) {
+		fault_fired(rep, e->sent);
 		/* The client finishes early: what it sent comes back, then EOF. */
 		shutdown(fd, SHUT_WR);
 		receive_verified(fd, v, &plain_receive, rep);

@@ -7,6 +7,7 @@
 #include "fault.h"
 #include "harness/model/options.h"
 #include "harness/model/scenario.h"
+#include "harness/results/record.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -165,6 +166,125 @@ int fault_check(struct fault *f, enum scenario sc, bool remote, char *err, size_
 		return -EINVAL;
 	}
 	return 0;
+}
+
+bool fault_at_offset(enum fault_kind k)
+{
+	const struct fault_def *d = def_of(k);
+
+	return d && (d->value == FV_BYTES || d->value == FV_ROLE_AT);
+}
+
+const char *corruption_name(enum corruption c)
+{
+	static const char *const names[] = { "none", "flip", "drop", "dup", "swap" };
+
+	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
+}
+
+/* A byte count as --fault takes it, with the largest suffix that is exact. */
+static void size_text(uint64_t n, char *buf, size_t len)
+{
+	static const char suffix[] = "GMK";
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t unit = 1ull << (10 * (3 - i));
+
+		if (n && n % unit == 0) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(n / unit), suffix[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)n);
+}
+
+void fault_text(const struct fault *f, enum corruption c, uint64_t corrupt_at, char *buf, size_t len)
+{
+	const struct fault_def *d = def_of(f->kind);
+	char n[32];
+
+	buf[0] = '\0';
+	if (c != CORRUPT_NONE) {
+		size_text(corrupt_at, n, sizeof(n));
+		snprintf(buf, len, "%s@%s", corruption_name(c), n);
+		return;
+	}
+	if (!d)
+		return;
+	if (d->value == FV_BYTES || d->value == FV_ROLE_AT)
+		size_text(f->n, n, sizeof(n));
+	else
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)f->n);
+	if (d->value == FV_ROLE_AT)
+		snprintf(buf, len, "kill=%s@%s", f->role, n);
+	else
+		snprintf(buf, len, "%s=%s", d->name, n);
+}
+
+int fault_check_reach(const struct fault *f, enum corruption c, uint64_t corrupt_at, uint64_t size,
+		      char *err, size_t errlen)
+{
+	char text[64];
+
+	if (c != CORRUPT_NONE) {
+		fault_text(f, c, corrupt_at, text, sizeof(text));
+		if (corrupt_at >= size) {
+			snprintf(err, errlen, "--fault %s: byte %llu is past the payload of %llu bytes (--size), so no byte would be damaged; give an offset below %llu",
+				 text, (unsigned long long)corrupt_at, (unsigned long long)size,
+				 (unsigned long long)size);
+			return -EINVAL;
+		}
+		/* Two whole blocks, or the swap would exchange less than it says. */
+		if (c == CORRUPT_SWAP && size - corrupt_at < 2 * CORRUPT_BLOCK) {
+			snprintf(err, errlen, "--fault %s: swap exchanges the %d bytes at N with the %d after them, so it needs N + %d <= --size (%llu); give N of at most %llu",
+				 text, CORRUPT_BLOCK, CORRUPT_BLOCK, 2 * CORRUPT_BLOCK, (unsigned long long)size,
+				 size >= 2 * CORRUPT_BLOCK ? (unsigned long long)(size - 2 * CORRUPT_BLOCK) : 0ull);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!fault_at_offset(f->kind) || f->n < size)
+		return 0;
+	fault_text(f, c, corrupt_at, text, sizeof(text));
+	if (f->kind == FAULT_TRUNCATE)
+		snprintf(err, errlen, "--fault %s: the source file is %llu bytes (--size), so cutting it to %llu cuts nothing; give N below %llu",
+			 text, (unsigned long long)size, (unsigned long long)f->n, (unsigned long long)size);
+	else
+		snprintf(err, errlen, "--fault %s: the payload is %llu bytes (--size), so a fault at byte %llu would never fire; give N below %llu",
+			 text, (unsigned long long)size, (unsigned long long)f->n, (unsigned long long)size);
+	return -EINVAL;
+}
+
+void fault_outcome_begin(struct fault_outcome *o, const struct fault *f, enum corruption c,
+			 uint64_t corrupt_at, const char *role)
+{
+	memset(o, 0, sizeof(*o));
+	fault_text(f, c, corrupt_at, o->asked, sizeof(o->asked));
+	if (!o->asked[0])
+		return;
+	snprintf(o->kind, sizeof(o->kind), "%s", c != CORRUPT_NONE ? corruption_name(c) : fault_name(f->kind));
+	snprintf(o->role, sizeof(o->role), "%s", role ? role : "");
+	o->at_offset = c != CORRUPT_NONE || fault_at_offset(f->kind);
+	o->at = c != CORRUPT_NONE ? corrupt_at : o->at_offset ? f->n : 0;
+}
+
+int fault_outcome_check(const struct fault_outcome *o, char *err, size_t errlen)
+{
+	if (!o->asked[0] || o->fired)
+		return 0;
+	if (!strcmp(o->kind, "signals"))
+		snprintf(err, errlen, "--fault %s did not fire: no signal was sent before the %s ended",
+			 o->asked, o->role[0] ? o->role : "role");
+	else if (o->role[0] && o->at_offset)
+		snprintf(err, errlen, "--fault %s did not fire: the %s moved %llu bytes, fewer than %llu",
+			 o->asked, o->role, (unsigned long long)o->role_bytes, (unsigned long long)o->at);
+	else if (o->at_offset)
+		snprintf(err, errlen, "--fault %s did not fire: byte %llu is past the %llu bytes of the payload",
+			 o->asked, (unsigned long long)o->at, (unsigned long long)o->role_bytes);
+	else
+		snprintf(err, errlen, "--fault %s did not fire: the %s never acted it out",
+			 o->asked, o->role[0] ? o->role : "role");
+	return -1;
 }
 
 const char *fault_help(void)

@@ -20,49 +20,43 @@
 #include <unistd.h>
 
 /*
- * After the expected hashes: flip one bit, drop a block, send a block twice,
- * or swap two blocks, at `at` rounded down to a block.  The payload's size
- * changes with drop and dup, so the source sends what a broken path would.
+ * After the expected hashes: damage the payload at byte `at` exactly (what
+ * each kind does there: fault.h).  The payload's size changes with drop
+ * and dup, so the source sends what a broken path would; dup's second copy
+ * goes into the spare block payload_create maps past the end.  True when
+ * the damage was done; false when `at` is out of reach (fault_check_reach
+ * refuses that up front; the rep then fails as a fault that did not fire).
  */
-static void corrupt_payload(struct payload *p, enum corruption kind, uint64_t at)
+static bool corrupt_payload(struct payload *p, enum corruption kind, uint64_t at)
 {
 	const uint64_t b = CORRUPT_BLOCK;
 	unsigned char tmp[CORRUPT_BLOCK];
+	uint64_t len;
 
-	if (kind == CORRUPT_NONE || p->size == 0)
-		return;
-	at = at / b * b;
-	if (at >= p->size)
-		at = (p->size - 1) / b * b;
+	if (kind == CORRUPT_NONE || at >= p->size)
+		return false;
+	len = p->size - at < b ? p->size - at : b;
 	switch (kind) {
 	case CORRUPT_FLIP:
 		p->data[at] ^= 0x10;
-		break;
+		return true;
 	case CORRUPT_DROP:
-		if (p->size - at <= b)
-			p->size = at;
-		else {
-			memmove(p->data + at, p->data + at + b, p->size - at - b);
-			p->size -= b;
-		}
-		break;
+		memmove(p->data + at, p->data + at + len, p->size - at - len);
+		p->size -= len;
+		return true;
 	case CORRUPT_DUP:
-		if (p->size - at < b)
-			break;
-		memmove(p->data + at + b, p->data + at, p->size - at);
-		p->size += b;
-		break;
+		memmove(p->data + at + len, p->data + at, p->size - at);
+		p->size += len;
+		return true;
 	case CORRUPT_SWAP:
 		if (p->size - at < 2 * b)
-			at = p->size >= 2 * b ? (p->size - 2 * b) / b * b : 0;
-		if (p->size < 2 * b)
-			break;
+			return false;
 		memcpy(tmp, p->data + at, b);
 		memcpy(p->data + at, p->data + at + b, b);
 		memcpy(p->data + at + b, tmp, b);
-		break;
+		return true;
 	default:
-		break;
+		return false;
 	}
 }
 
@@ -106,7 +100,7 @@ int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 			}
 		}
 	}
-	corrupt_payload(&in->payload, c->corrupt, c->corrupt_at);
+	in->corrupted = corrupt_payload(&in->payload, c->corrupt, c->corrupt_at);
 	if (scenario_def(c->scenario)->in != EP_FILE)
 		return 0;
 	snprintf(in->source_path, sizeof(in->source_path), "%s/source-%" PRIu64 ".dat",

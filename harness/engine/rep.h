@@ -25,14 +25,6 @@ struct ledger;
 struct cpusample;
 struct remote;
 
-/*
- * Negative verification: the data entering the path is damaged after the
- * expected hashes were taken, as a faulty strategy would damage it, so a
- * test can prove that every kind of damage is caught and located.
- */
-enum corruption { CORRUPT_NONE, CORRUPT_FLIP, CORRUPT_DROP, CORRUPT_DUP, CORRUPT_SWAP };
-#define CORRUPT_BLOCK 4096
-
 struct run_config {
 	enum scenario scenario;
 	enum transport transport;
@@ -46,7 +38,7 @@ struct run_config {
 				 * bytes; UINT64_MAX = never (--fault sink-close) */
 	struct fault fault;	/* fault injection: the other --fault kinds */
 	enum corruption corrupt;	/* fault injection: damage the data entering the path */
-	uint64_t corrupt_at;	/* where (bytes; rounded down to a 4 KiB block) */
+	uint64_t corrupt_at;	/* where: the exact byte offset (fault.h says what each kind does there) */
 	double timeout_s;
 	const char *workdir;
 	bool no_perf;		/* --no-perf */
@@ -71,6 +63,7 @@ struct run_inputs {
 	unsigned conns;			/* connections the payload is split among (>= 1) */
 	struct expected *slice;		/* --conns > 1: each connection's slice, else NULL */
 	char source_path[PATH_MAX];	/* "" when the scenario reads no file */
+	bool corrupted;			/* --fault flip@N etc.: the damage was done, at corrupt_at */
 };
 
 /*
@@ -116,6 +109,19 @@ struct role_report {
 	char fixed_sender[16];		/* a source role: "send" or "msg_zerocopy" */
 	struct latency_summary latency;	/* the echo client's round trips */
 	int64_t t_end_ns;		/* CLOCK_MONOTONIC at the role's last byte */
+	bool fault_fired;		/* this role acted out the run's --fault ... */
+	uint64_t fault_fired_at;	/* ... at this byte count (its own bytes moved) */
+};
+
+/*
+ * What each role has moved so far, in a mapping shared with the parent:
+ * the fixed roles note every call's bytes and time, the tested role's
+ * bytes are sampled by the parent from its transfer (also shared).  Read
+ * when a repetition times out, to name the role that stopped first.
+ */
+struct role_progress {
+	volatile uint64_t bytes;
+	volatile int64_t last_ns;	/* CLOCK_MONOTONIC of the last byte; 0 = none yet */
 };
 
 /* Everything a role needs, decided by the parent before fork. */
@@ -134,6 +140,8 @@ struct role_ctx {
 	/* Shared with the parent: CLOCK_MONOTONIC of each connection's last byte
 	 * at the receiving role (MAX_CONNS entries). */
 	int64_t *conn_end_ns;
+	struct role_progress *progress;	/* this role's entry of the shared progress, or NULL */
+	struct xfer *tested_xfer;	/* the tested role's transfer, in shared memory, or NULL */
 	const char *out_path;		/* file output of the tested role, or NULL */
 	const char *out2_path;		/* fanout's recording, or NULL */
 	int slot;			/* the role's index: its ledger slot */

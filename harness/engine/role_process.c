@@ -166,6 +166,31 @@ void reset_connection(int fd)
 	close(fd);
 }
 
+/* ---- progress, for the parent's timeout ------------------------------- */
+
+static struct role_progress *progress_self;
+
+void progress_to(struct role_progress *p)
+{
+	progress_self = p;
+}
+
+void note_progress(const struct role_report *rep)
+{
+	if (progress_self) {
+		progress_self->bytes = rep->res.bytes;
+		progress_self->last_ns = now_ns();
+	}
+}
+
+void fault_fired(struct role_report *rep, uint64_t at)
+{
+	if (rep->fault_fired)
+		return;
+	rep->fault_fired = true;
+	rep->fault_fired_at = at;
+}
+
 void stall_forever(void)
 {
 	for (;;)

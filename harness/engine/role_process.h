@@ -55,6 +55,16 @@ void reset_connection(int fd);
 /* --fault sink-stall: hold the connection open and read nothing, until killed. */
 void stall_forever(void) __attribute__((noreturn));
 
+/* The role acted out the run's fault at its byte count `at` (the first time counts). */
+void fault_fired(struct role_report *rep, uint64_t at);
+/*
+ * A fixed role moved bytes: rep->res.bytes, its total so far, goes to the
+ * parent's view of its progress (one role per process: role_main says
+ * where that is).
+ */
+void note_progress(const struct role_report *rep);
+void progress_to(struct role_progress *p);
+
 /* ---- calls ---- */
 
 int set_nonblock(int fd);

@@ -142,42 +142,42 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 {
 	const struct strategy *s = r->spec->s;
 	struct window w;
-	struct xfer x;
+	struct xfer own, *x = r->tested_xfer ? r->tested_xfer : &own;	/* shared: the parent samples x->moved */
 	ssize_t ret;
 	char what[96];
 
-	if (tested_prepare(r, 0, &x, rep))
+	if (tested_prepare(r, 0, x, rep))
 		role_exit(r, rep);
 	/*
 	 * Counters first: perf's inherit only reaches threads created after
 	 * the counter, and setup may start one (io_uring's SQPOLL poller).
 	 */
 	window_prepare(r, &w, rep);
-	ret = xfer_begin(s, &x);
+	ret = xfer_begin(s, x);
 	if (ret < 0) {
-		set_error(rep, ret, x.failed_call, x.begun ? "setup" : "strategy state");
+		set_error(rep, ret, x->failed_call, x->begun ? "setup" : "strategy state");
 		goto out;
 	}
 	if (r->c->fault.kind == FAULT_SIGNALS)
 		catch_storm_signals();
 	if (window_open(r, &w, rep))
 		goto out;
-	ret = xfer_drive_until(s, &x, NULL, kill_at(r));
+	ret = xfer_drive_until(s, x, NULL, kill_at(r));
 	if (ret == 1)
 		die_by_sigkill();
 	if (ret == 0)
-		tested_finish(&x);
+		tested_finish(x);
 	window_close(r, &w, rep);
 	if (ret < 0)
-		set_error(rep, ret, x.failed_call, input_shrank(&x, what, sizeof(what)) ? what : NULL);
+		set_error(rep, ret, x->failed_call, input_shrank(x, what, sizeof(what)) ? what : NULL);
 out:
-	rep->res.bytes = x.moved;
-	rep->res.io = x.io;
-	rep->pipe_granted = x.pipe_granted;
-	rep->thp_granted = x.thp_granted;
-	rep->zc = x.zc;
-	rep->zcr = x.zcr;
-	xfer_end(s, &x);
+	rep->res.bytes = x->moved;
+	rep->res.io = x->io;
+	rep->pipe_granted = x->pipe_granted;
+	rep->thp_granted = x->thp_granted;
+	rep->zc = x->zc;
+	rep->zcr = x->zcr;
+	xfer_end(s, x);
 	role_exit(r, rep);
 }
 
@@ -265,6 +265,8 @@ void role_main(const struct role_ctx *r)
 
 	memset(&rep, 0, sizeof(rep));
 	rep.verify = -1;
+	if (r->kind != RK_TESTED)
+		progress_to(r->progress);
 	switch (r->kind) {
 	case RK_TESTED:
 		if (r->nconn > 1)

@@ -10,6 +10,7 @@
 #include "remote.h"
 #include "harness/net/userstack_link.h"
 #include "roles.h"
+#include "watch.h"
 #include "harness/results/stats.h"
 #include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
@@ -50,6 +51,9 @@ struct rep_state {
 	bool truncated;		/* --fault truncate: the source file must be restored */
 	int64_t *conn_end_ns;	/* shared mapping: each connection's last byte (MAX_CONNS) */
 	long scenario_pipe;	/* pipe: the size its pipe was granted (F_GETPIPE_SZ); 0 elsewhere */
+	struct rep_watch *watch;	/* shared: each role's progress, for a timeout's blame */
+	struct watch_view view;
+	int64_t t_release;
 };
 
 static enum role_kind role_kind_of(enum scenario sc, int i)
@@ -397,8 +401,11 @@ static enum wait_outcome collect(struct rep_state *st, bool setup_phase, int64_t
 				p[n] = (struct pollfd){ .fd = st->report_rd[i], .events = POLLIN };
 				idx[n++] = i;
 			}
-		int wait_ms = ms > 1000 ? 1000 : (int)ms;
+		/* During the transfer, look at the tested role's progress ten times a second. */
+		int wait_ms = ms > (setup_phase ? 1000 : 100) ? (setup_phase ? 1000 : 100) : (int)ms;
 
+		if (!setup_phase)
+			watch_sample(st->watch, &st->view, now_ns());
 		if (storm)
 			wait_ms = signal_storm(st, &next_signal, wait_ms);
 		int r = poll(p, n, wait_ms);
@@ -476,14 +483,20 @@ static bool find_dead_role(struct rep_state *st, int *who)
 	}
 }
 
+/*
+ * why: at a timeout, which role stopped and what each had moved (watch.c);
+ * who is then that role, or -1 when none could be told apart.
+ */
 static void describe_failure(struct rep_state *st, enum wait_outcome w, int who,
-			     const int *wstatus, struct rep_result *out)
+			     const int *wstatus, const char *why, struct rep_result *out)
 {
-	const char *role = scenario_def(st->c->scenario)->roles[who];
 	size_t len = sizeof(out->error);
-	char head[160];
+	char head[160], role[40] = "";
 
-	snprintf(head, sizeof(head), "%s %s%s%s: role %s", st->spec->label,
+	/* An interrupt is the user's doing: no role is to blame for it. */
+	if (who >= 0 && w != WAIT_SIGNAL)
+		snprintf(role, sizeof(role), ": role %s", scenario_def(st->c->scenario)->roles[who]);
+	snprintf(head, sizeof(head), "%s %s%s%s%s", st->spec->label,
 		 scenario_name(st->c->scenario), strcmp(out->cell.transport, "none") ? " over " : "",
 		 strcmp(out->cell.transport, "none") ? out->cell.transport : "", role);
 	switch (w) {
@@ -498,13 +511,14 @@ static void describe_failure(struct rep_state *st, enum wait_outcome w, int who,
 	}
 	case WAIT_TIMEOUT:
 		out->status = -ETIMEDOUT;
-		snprintf(out->error, len, "%s: timeout: still running after %.3g s (--timeout); all roles were killed",
-			 head, st->c->timeout_s);
+		snprintf(out->error, len, "%s: timeout: still running after %.3g s (--timeout)%s%s; all roles were killed",
+			 head, st->c->timeout_s, why && why[0] ? "; " : "", why ? why : "");
 		break;
 	case WAIT_SIGNAL:
 		out->status = -EINTR;
-		snprintf(out->error, len, "%s: interrupted by %s; all roles were killed and no record was written",
-			 head, strsignal(run_interrupted));
+		snprintf(out->error, len, "%s: interrupted by SIG%s (%s); all roles were killed and no record was written",
+			 head, sigabbrev_np(run_interrupted) ? sigabbrev_np(run_interrupted) : "?",
+			 strsignal(run_interrupted));
 		break;
 	case WAIT_DIED:
 	default:
@@ -684,10 +698,79 @@ static int role_contexts(struct rep_state *st, const struct run_inputs *in, stru
 		r->spec = st->spec;
 		r->in = in;
 		r->go_fd = st->go[0];
+		r->progress = st->watch ? &st->watch->progress[i] : NULL;
 		r->out_path = d->out == EP_FILE ? st->out_path : NULL;
 		r->out2_path = d->out2_file ? st->out2_path : NULL;
 	}
 	return 0;
+}
+
+/* The role that acts out the run's fault, or -1 when the harness itself does. */
+static int fault_actor(const struct rep_state *st)
+{
+	enum fault_kind k = st->c->fault.kind;
+	bool sink_side = k == FAULT_SINK_CLOSE || k == FAULT_SINK_RESET || k == FAULT_SINK_HALFCLOSE ||
+			 k == FAULT_SINK_STALL || k == FAULT_SINK_SLOW;
+	bool source_side = k == FAULT_SOURCE_RESET || k == FAULT_SOURCE_HALFCLOSE;
+
+	if (st->c->corrupt != CORRUPT_NONE || k == FAULT_TRUNCATE || k == FAULT_NONE)
+		return -1;
+	if (k == FAULT_KILL)
+		return st->c->fault.role_index;
+	if (k == FAULT_SIGNALS)
+		return 0;
+	for (int i = 1; i < st->nroles; i++) {
+		enum role_kind rk = st->ctx[i].kind;
+
+		if (rk == RK_ECHO_CLIENT || (sink_side && rk == RK_SINK) || (source_side && rk == RK_SOURCE))
+			return i;
+	}
+	return -1;
+}
+
+/* --fault: what was asked, and whether (and where) it fired, from whoever acted it out. */
+static void fault_outcome_fill(const struct rep_state *st, const struct run_inputs *in, const int *wstatus,
+			       struct fault_outcome *o)
+{
+	const struct run_config *c = st->c;
+	int i = fault_actor(st);
+
+	fault_outcome_begin(o, &c->fault, c->corrupt, c->corrupt_at,
+			    i >= 0 ? scenario_def(c->scenario)->roles[i] : NULL);
+	if (!o->asked[0])
+		return;
+	o->role_bytes = i >= 0 ? st->report[i].res.bytes : c->size;
+	if (c->corrupt != CORRUPT_NONE) {
+		o->fired = o->have_fired_at = in->corrupted;
+		o->fired_at = c->corrupt_at;
+	} else if (c->fault.kind == FAULT_TRUNCATE) {
+		o->fired = o->have_fired_at = st->truncated;
+		o->fired_at = c->fault.n;
+	} else if (c->fault.kind == FAULT_SIGNALS) {
+		o->signals_sent = st->signals_sent;
+		o->fired = st->signals_sent > 0;
+	} else if (c->fault.kind == FAULT_KILL) {
+		o->fired = i >= 0 && WIFSIGNALED(wstatus[i]) && WTERMSIG(wstatus[i]) == SIGKILL;
+	} else if (i >= 0) {
+		o->fired = st->report[i].fault_fired;
+		o->have_fired_at = o->fired && fault_at_offset(c->fault.kind);
+		o->fired_at = st->report[i].fault_fired_at;
+	}
+}
+
+/* At a timeout: the role that stopped, not the first in the scenario's order (watch.c). */
+static int timeout_blame(struct rep_state *st, char *why, size_t len)
+{
+	const struct scenario_def *d = scenario_def(st->c->scenario);
+	bool active[MAX_ROLES];
+	struct watch_roles r = { .n = st->nroles, .names = d->roles, .pid = st->pid, .active = active, .tested = 0 };
+	int blamed;
+
+	for (int i = 0; i < st->nroles; i++)
+		active[i] = st->pid[i] > 0 && !st->absent[i] && !st->remote[i] && !st->reported[i];
+	watch_sample(st->watch, &st->view, now_ns());
+	blamed = watch_blame(st->watch, &st->view, &r, st->t_release, now_ns(), why, len);
+	return blamed;
 }
 
 int run_rep(const struct run_config *c, const struct strategy_spec *spec,
@@ -701,6 +784,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	struct userstack_sample us0 = { 0 }, us1 = { 0 };
 	enum wait_outcome w;
 	int64_t t_release;
+	char why[256] = "";
 
 	memset(out, 0, sizeof(*out));
 	fill_cell(c, spec, out);
@@ -738,6 +822,11 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 		out->status = -EIO;
 		goto cleanup;
 	}
+	/* One connection: the tested role's transfer lives where the parent can sample it. */
+	st->watch = watch_map();
+	st->view.sampled = st->watch && run_conns(c) == 1 && !st->remote[0];
+	if (st->view.sampled)
+		st->ctx[0].tested_xfer = &st->watch->tested;
 	if (role_contexts(st, in, out))
 		goto cleanup;
 	if (c->cache_cold && in->source_path[0])
@@ -781,7 +870,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	system_cpu_read(&sys0, c->ledger);
 	if (c->transport == TR_USERSTACK)
 		userstack_sample(&us0);
-	t_release = now_ns();
+	t_release = st->t_release = now_ns();
 	close(st->go[1]);
 	st->go[1] = -1;
 	w = collect(st, false, t_release + (int64_t)(c->timeout_s * 1e9), &who);
@@ -797,11 +886,20 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	/* The stack's own CPU and syscalls, a role of its own beside the application's. */
 	if (c->transport == TR_USERSTACK && d->uses_transport && out->nroles < MAX_ROLES)
 		userstack_role(&us0, &us1, &out->roles[out->nroles++]);
+	fault_outcome_fill(st, in, wstatus, &out->fault);
 	if (judge(st, in, t_release, out)) {
 		out->status = -EIO;
 		snprintf(out->error, sizeof(out->error), "%s %s%s%s: verification failed: %s",
 			 spec->label, d->name, d->uses_transport ? " over " : "",
 			 d->uses_transport ? out->cell.transport : "", out->verify_note);
+		goto cleanup;
+	}
+	/* A test built on a fault that never acted would pass without testing anything. */
+	if (fault_outcome_check(&out->fault, why, sizeof(why))) {
+		out->status = -ECANCELED;
+		snprintf(out->error, sizeof(out->error), "%s %s%s%s: %s; no record was written",
+			 spec->label, d->name, d->uses_transport ? " over " : "",
+			 d->uses_transport ? out->cell.transport : "", why);
 		goto cleanup;
 	}
 	ret = 0;
@@ -810,19 +908,31 @@ fail: {
 	int noticed = who, dead;
 	bool blamed = w == WAIT_ROLE_FAILED && find_dead_role(st, &dead);
 
+	/* Before the kill: a stopped role shows as stopped only while it lives. */
+	if (w == WAIT_TIMEOUT && st->t_release)
+		who = timeout_blame(st, why, sizeof(why));
 	profile_finish(&prof, &out->profile);
 	kill_roles(st);
 	reap_roles(st, wstatus);
+	/*
+	 * Ctrl-C reaches the whole process group: a role may die of it before
+	 * the parent's handler runs, and its end is no failure of its own.
+	 * The reap is a system call: the parent's pending signal is handled by now.
+	 */
+	if (run_interrupted) {
+		w = WAIT_SIGNAL;
+		blamed = false;
+	}
 	if (blamed) {
 		const struct role_report *r = &st->report[noticed];
 		size_t used;
 
-		describe_failure(st, WAIT_DIED, dead, wstatus, out);
+		describe_failure(st, WAIT_DIED, dead, wstatus, NULL, out);
 		used = strlen(out->error);
 		snprintf(out->error + used, sizeof(out->error) - used, "; then role %s: %s failed: %s",
 			 d->roles[noticed], r->call, errno_name(-r->status));
 	} else {
-		describe_failure(st, w, who, wstatus, out);
+		describe_failure(st, w, who, wstatus, why, out);
 	}
 	fill_roles(st, out);
 	goto cleanup;
@@ -855,6 +965,7 @@ cleanup:
 			fprintf(stderr, "copylab: %s: removing %s: %s\n", spec->label, st->kpath.table, st->kpath.err);
 	}
 	munmap(st->conn_end_ns, MAX_CONNS * sizeof(int64_t));
+	watch_unmap(st->watch);
 	free(st);
 	return ret;
 }

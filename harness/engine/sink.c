@@ -63,13 +63,19 @@ int receive_verified(int fd, struct verifier *v, const struct recv_plan *p, stru
 			return 0;	/* end of stream: the verifier judges the length */
 		verifier_commit(v, n);
 		rep->res.bytes += n;
-		if (verifier_received(v) == p->halfclose_at)
-			shutdown(fd, SHUT_WR);
+		note_progress(rep);
+		if (verifier_received(v) == p->halfclose_at && shutdown(fd, SHUT_WR) == 0)
+			fault_fired(rep, p->halfclose_at);
 		if (verifier_received(v) >= p->kill_at)
 			die_by_sigkill();
-		if (p->sleep_us)
+		if (p->sleep_us) {
+			fault_fired(rep, verifier_received(v));
 			usleep(p->sleep_us);
+		}
 	}
+	/* sink-close, sink-reset, sink-stall: the receiver stops here and acts. */
+	if (p->stop_at != UINT64_MAX)
+		fault_fired(rep, verifier_received(v));
 	return 0;
 }
 
@@ -114,6 +120,7 @@ static int receive_discarded(int fd, struct role_report *rep)
 			if (m == 0)
 				goto out;	/* pipe writer closed: end of stream */
 			rep->res.bytes += m;
+			note_progress(rep);
 		}
 	}
 out:
@@ -185,6 +192,7 @@ static int receive_many(const struct role_ctx *r, struct sink_many *m, struct ro
 				}
 				verifier_commit(&m->v[k], got);
 				rep->res.bytes += got;
+				note_progress(rep);
 			}
 		}
 	}

@@ -28,6 +28,7 @@ static int send_all(int fd, const unsigned char *buf, size_t len, struct role_re
 		buf += n;
 		len -= n;
 		rep->res.bytes += n;
+		note_progress(rep);
 	}
 	return 0;
 }
@@ -91,6 +92,7 @@ static int send_all_zerocopy(int fd, const unsigned char *buf, size_t len, struc
 		buf += n;
 		len -= n;
 		rep->res.bytes += n;
+		note_progress(rep);
 	}
 	return 0;
 }
@@ -179,6 +181,7 @@ static int send_many(const struct role_ctx *r, struct role_report *rep)
 				}
 				next[k] += m;
 				rep->res.bytes += m;
+				note_progress(rep);
 			}
 			if (next[k] == end[k]) {
 				shutdown(r->out_fds[k], SHUT_WR);
@@ -235,6 +238,9 @@ void run_source(const struct role_ctx *r, struct role_report *rep)
 	}
 	if (die != UINT64_MAX && !rep->status)
 		die_by_sigkill();
+	if ((fk == FAULT_SOURCE_RESET || fk == FAULT_SOURCE_HALFCLOSE) && !rep->status &&
+	    rep->res.bytes == r->c->fault.n)
+		fault_fired(rep, rep->res.bytes);
 	if (fk == FAULT_SOURCE_RESET && !rep->status)
 		reset_connection(r->out_fd);
 	else if (!rep->status)

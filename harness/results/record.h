@@ -72,6 +72,23 @@ struct conn_spread {
 	double bps_min, bps_median, bps_max;	/* share / completion, per connection */
 };
 
+/*
+ * --fault: what was asked and what happened.  asked[0] == '\0' when the run
+ * asked for no fault (the record's "fault" is then null).
+ */
+struct fault_outcome {
+	char asked[48];		/* the canonical --fault text: "kill=server@2M", "flip@1000" */
+	char kind[20];		/* "kill", "sink-reset", "flip", ... */
+	char role[16];		/* the role that acts or is acted on; "" when the harness does it */
+	bool at_offset;		/* the fault acts at a byte offset: `at` holds it */
+	uint64_t at;
+	bool fired;
+	bool have_fired_at;	/* fired_at is known: the byte count where it acted */
+	uint64_t fired_at;
+	uint64_t role_bytes;	/* what the acting role moved (for "did not fire") */
+	uint64_t signals_sent;	/* signals=HZ: how many were sent */
+};
+
 struct rep_result {
 	struct cell cell;
 	int rep;		/* 1-based counted repetition; 0 for warm-up */
@@ -99,6 +116,7 @@ struct rep_result {
 	struct conn_spread spread;	/* per-connection figures (all equal for one connection) */
 	char cache_note[64];	/* how the cold cache was made */
 	char role_absent[160];	/* "relay: no process; kernel NAT ..." when no process played the tested role */
+	struct fault_outcome fault;	/* --fault: asked and fired (asked "" without one) */
 	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
 	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
 };

@@ -389,6 +389,21 @@ static json_t *limiting_role_json(const struct rep_result *rep)
 	return i < 0 ? json_null() : TEXT_JSON(rep->roles[i].name);
 }
 
+/* --fault: what was asked and whether, and where, it fired; null without one. */
+static json_t *fault_json(const struct fault_outcome *f)
+{
+	if (!f->asked[0])
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o, s:o}",
+			 "asked", TEXT_JSON(f->asked),
+			 "kind", TEXT_JSON(f->kind),
+			 "role", f->role[0] ? TEXT_JSON(f->role) : json_null(),
+			 "at", count_json(f->at_offset, f->at),
+			 "fired", f->fired,
+			 "fired_at", count_json(f->fired && f->have_fired_at, f->fired_at),
+			 "signals_sent", count_json(!strcmp(f->kind, "signals"), f->signals_sent));
+}
+
 json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 {
 	char digest[24];
@@ -397,7 +412,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
 			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o, s:I, s:o, s:o}",
+			 " s:o, s:I, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -437,5 +452,6 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "roles", roles_json(rep),
 			 "conns", (json_int_t)(rep->cell.conns ? rep->cell.conns : 1),
 			 "per_conn", per_conn_json(rep),
-			 "limiting_role", limiting_role_json(rep));
+			 "limiting_role", limiting_role_json(rep),
+			 "fault", fault_json(&rep->fault));
 }
