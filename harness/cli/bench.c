@@ -490,9 +490,9 @@ static void bench_print(struct bench *b)
 static void bench_say_end(const struct bench *b, int failed)
 {
 	if (run_interrupted)
-		fprintf(stderr, "copylab: bench interrupted by %s (SIG%s) after %d of %d repetitions; "
+		fprintf(stderr, "copylab: bench interrupted by SIG%s (%s) after %d of %d repetitions; "
 			"%d cell%s had failed before; the records of the finished repetitions are in %s/\n",
-			strsignal(run_interrupted), sigabbrev_np(run_interrupted), b->s.cells_done,
+			sigabbrev_np(run_interrupted), strsignal(run_interrupted), b->s.cells_done,
 			b->s.cells_total, b->s.cells_failed, b->s.cells_failed == 1 ? "" : "s",
 			results_dir(b->s.res));
 	if (failed)

@@ -125,6 +125,23 @@ static int check_fault(struct parsed *p, enum scenario sc, int tr, const struct 
 }
 
 /*
+ * A fault must be in reach of every size of the run (--fault kill=server@2M
+ * with --size 1M would never fire): the smallest size decides.  0 or
+ * EXIT_USAGE.
+ */
+static int check_fault_reach(const struct parsed *p, const struct group *g, const uint64_t *values, int ngroups)
+{
+	uint64_t smallest = g->cfg.size;
+	char err[320];
+
+	for (int i = 0; p->sweep && !strncmp(p->sweep, "size=", 5) && i < ngroups; i++)
+		smallest = i == 0 || values[i] < smallest ? values[i] : smallest;
+	if (fault_check_reach(&p->cfg.fault, p->cfg.corrupt, p->cfg.corrupt_at, smallest, err, sizeof(err)))
+		return usage_error("%s", err);
+	return 0;
+}
+
+/*
  * Run's options against each other, in the order the messages are given:
  * *scp, *trp and g (its strategies and configuration) filled.  0 or
  * EXIT_USAGE after saying why.
@@ -273,6 +290,8 @@ int cmd_run(int argc, char **argv)
 	s.json = p.json;
 	if (p.sweep && (ngroups = parse_sweep(p.sweep, values)) < 0)
 		return EXIT_USAGE;
+	if ((r = check_fault_reach(&p, &g, values, ngroups)))
+		return r;
 	if (!(groups = sweep_groups(&p, &g, values, ngroups, &s)))
 		return EXIT_RUN_FAILED;
 	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||

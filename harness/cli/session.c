@@ -134,8 +134,8 @@ int run_group(struct session *s, struct group *g)
 			if (given_up[i])
 				continue;
 			if (run_interrupted) {
-				fprintf(stderr, "\ncopylab: interrupted by %s; no record was written for the unfinished repetition\n",
-					strsignal(run_interrupted));
+				fprintf(stderr, "\ncopylab: interrupted by SIG%s (%s); no record was written for the unfinished repetition\n",
+					sigabbrev_np(run_interrupted), strsignal(run_interrupted));
 				status = EXIT_RUN_FAILED;
 				stop = true;
 				break;

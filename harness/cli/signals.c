@@ -37,7 +37,7 @@ bool interrupted_during(const char *what)
 {
 	if (!run_interrupted)
 		return false;
-	fprintf(stderr, "copylab: interrupted by %s (SIG%s) %s\n",
-		strsignal(run_interrupted), sigabbrev_np(run_interrupted), what);
+	fprintf(stderr, "copylab: interrupted by SIG%s (%s) %s\n", sigabbrev_np(run_interrupted),
+		strsignal(run_interrupted), what);
 	return true;
 }

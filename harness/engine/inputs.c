@@ -73,7 +73,8 @@ int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 	memset(in, 0, sizeof(*in));
 	if ((r = payload_create(&in->payload, c->size, interrupted))) {
 		if (r == -EINTR)
-			snprintf(err, errlen, "interrupted by %s while generating the payload", strsignal(run_interrupted));
+			snprintf(err, errlen, "interrupted by SIG%s (%s) while generating the payload",
+				 sigabbrev_np(run_interrupted), strsignal(run_interrupted));
 		else
 			snprintf(err, errlen, "cannot map a %" PRIu64 "-byte payload: %s", c->size, strerror(-r));
 		payload_destroy(&in->payload);
