@@ -223,6 +223,26 @@ def cmd_accept_limit(portfile):
         print("second accept", ename(e.errno), flush=True)
 
 
+def cmd_fork_names(addr, port):
+    """Shimmed: the parent connects, a forked child (its own control connection) asks for names and options."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.connect((addr, int(port)))
+    pid = os.fork()
+    if pid == 0:
+        try:
+            print("child peer %s:%d" % s.getpeername(), flush=True)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            print("child nodelay", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), flush=True)
+            os._exit(0)
+        except OSError as e:
+            print("child error", ename(e.errno), flush=True)
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    print("parent peer %s:%d" % s.getpeername(), flush=True)
+    s.close()
+    sys.exit(os.waitstatus_to_exitcode(status))
+
+
 def cmd_connect_send(addr, port, text):
     """The kernel side: connects to lwIP and sends TEXT (errors are expected for a refused accept)."""
     try:
@@ -239,10 +259,11 @@ def main():
     a = sys.argv[1:]
     cmds = {"socket": (cmd_socket, 2), "cross": (cmd_cross, 1), "truncate": (cmd_truncate, 3),
             "partial": (cmd_partial, 3), "accept-limit": (cmd_accept_limit, 1),
-            "connect-send": (cmd_connect_send, 3)}
+            "connect-send": (cmd_connect_send, 3), "fork-names": (cmd_fork_names, 2)}
     if not a or a[0] not in cmds or len(a) - 1 != cmds[a[0]][1]:
         sys.stderr.write("usage: stackd_hostile.py socket SOCK ipc|shm | cross SOCK | truncate SOCK ADDR PORT |"
-                         " partial SOCK CONNS SECONDS | accept-limit PORTFILE | connect-send ADDR PORT TEXT\n")
+                         " partial SOCK CONNS SECONDS | accept-limit PORTFILE | connect-send ADDR PORT TEXT |"
+                         " fork-names ADDR PORT\n")
         sys.exit(2)
     cmds[a[0]][0](*a[1:])
 
