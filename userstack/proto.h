@@ -4,7 +4,9 @@
  * application) and copylab stackd (lwIP).  Each shimmed TCP socket is a
  * real AF_UNIX stream socket whose other end stackd holds: the application
  * polls, forks and execs with a real fd.  Requests and replies travel on a
- * separate per-process control connection as fixed-size records.  No lwIP
+ * separate per-process control connection as fixed-size records; a
+ * connection may name only the sockets it made, or whose fd it passed with
+ * US_LOOKUP (others: EPERM; docs/threat-model-stackd.md).  No lwIP
  * and no <netinet/tcp.h> here: both sides include it (see the TCP_MSS clash
  * in docs/strategies/userstack.md).
  */
@@ -35,7 +37,7 @@ enum us_op {
 	US_NAME,	/* id -> addr/port (local), raddr/rport (peer) */
 	US_SETOPT,	/* id, a = US_OPT_*, val */
 	US_GETOPT,	/* id, a = US_OPT_* -> val */
-	US_LOOKUP,	/* ino -> id: a socket the shim did not create (exec, SCM_RIGHTS) */
+	US_LOOKUP,	/* the fd itself (SCM_RIGHTS) -> id: a socket this connection did not make */
 };
 
 enum us_data_path { US_DATA_IPC = 0, US_DATA_SHM = 1 };

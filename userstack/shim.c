@@ -19,7 +19,11 @@
  * lwIP's answer even on a nonblocking socket (then returns 0): a connect
  * inside the namespace takes well under a millisecond.
  * An fd this process did not make (after exec, or inherited) is recognised
- * by its inode the first time it is used (US_LOOKUP).
+ * the first time it is used: the shim passes the fd itself to stackd
+ * (US_LOOKUP, SCM_RIGHTS), which is also how a control connection proves
+ * it may act on a socket another one made (after fork; stackd refuses
+ * others with EPERM).  Descriptors stackd sends that do not all arrive
+ * (the process is at its limit: MSG_CTRUNC) make the call fail with EMFILE.
  */
 #include "proto.h"
 
@@ -95,6 +99,7 @@ struct sfd {
 	int data_path;
 	bool listening, nonblock, rd_shut, wr_shut;
 	struct shm_ring_pair *shm;
+	int dead;		/* shm: its memory never arrived (EMFILE): every transfer fails with this */
 };
 
 static struct sfd *table[MAX_FDS];
@@ -169,69 +174,128 @@ static int ctl_connect(void)
 	return fd;
 }
 
+/* Sends q, with fd pass_fd attached when it is not -1. */
+static ssize_t ctl_send_req(const struct us_req *q, int pass_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { (void *)q, sizeof(*q) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (pass_fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	return real_sendmsg(ctl_fd, &msg, MSG_NOSIGNAL);
+}
+
 /*
- * One request, one reply (with up to two fds).  -ECONNRESET when stackd is
- * gone: to the program, its connection is.
+ * The descriptors that came with a reply or an accept record, up to max
+ * of them (the rest closed).  -EMFILE when the kernel could not install
+ * them all (MSG_CTRUNC: this process is at its descriptor limit); then
+ * none is kept.
  */
-static int ctl_call(const struct us_req *q, struct us_rep *rep, int *fds, int *nfds)
+static int take_fds(struct msghdr *msg, int *fds, int max)
+{
+	int n = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (n < max)
+				fds[n++] = fd;
+			else
+				real_close(fd);
+		}
+	}
+	if (msg->msg_flags & MSG_CTRUNC) {
+		for (int i = 0; i < n; i++)
+			real_close(fds[i]);
+		return -EMFILE;
+	}
+	return n;
+}
+
+/*
+ * One request, one reply (with up to two fds); pass_fd (or -1) goes with
+ * the request.  -ECONNRESET when stackd is gone: to the program, its
+ * connection is.  -EMFILE when the reply's fds could not all be received.
+ */
+static int ctl_call(const struct us_req *q, int pass_fd, struct us_rep *rep, int *fds, int *nfds)
 {
 	char cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { rep, sizeof(*rep) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
-	ssize_t n;
-	int r = 0;
+	int got[2], n;
+	ssize_t r;
 
 	if (nfds)
 		*nfds = 0;
 	pthread_mutex_lock(&ctl_mu);
 	if (ctl_fd < 0 && (ctl_fd = ctl_connect()) < 0) {
-		r = ctl_fd == -ENOENT || ctl_fd == -ECONNREFUSED ? -ECONNRESET : ctl_fd;
+		n = ctl_fd == -ENOENT || ctl_fd == -ECONNREFUSED ? -ECONNRESET : ctl_fd;
 		ctl_fd = -1;
 		goto out;
 	}
-	if (real_send(ctl_fd, q, sizeof(*q), MSG_NOSIGNAL) != (ssize_t)sizeof(*q)) {
-		r = -ECONNRESET;
-		goto drop;
-	}
+	/* A refused connection is closed with its EACCES already queued: read it even when the send failed. */
+	(void)ctl_send_req(q, pass_fd);
 	do
-		n = real_recvmsg(ctl_fd, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*rep)) {
-		r = -ECONNRESET;
+		r = real_recvmsg(ctl_fd, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r != (ssize_t)sizeof(*rep)) {
+		n = -ECONNRESET;
 		goto drop;
 	}
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-
-			for (int i = 0; i < k; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				if (fds && nfds && *nfds < 2)
-					fds[(*nfds)++] = fd;
-				else
-					real_close(fd);
-			}
-		}
-	r = 0;
+	if ((n = take_fds(&msg, got, 2)) < 0)
+		goto out;
+	for (int i = 0; i < n; i++)
+		if (fds && nfds)
+			fds[(*nfds)++] = got[i];
+		else
+			real_close(got[i]);
+	n = 0;
 	goto out;
 drop:
 	real_close(ctl_fd);
 	ctl_fd = -1;
 out:
 	pthread_mutex_unlock(&ctl_mu);
-	return r;
+	return n;
 }
 
-static int simple_call(uint32_t op, uint32_t id, struct us_req *q, struct us_rep *rep)
+static int attach(int fd);
+
+/*
+ * A request about socket fd (entry e).  EPERM: this control connection did
+ * not make it (a forked child's, a new connection after stackd's reply was
+ * not read): prove it holds the fd (US_LOOKUP), then ask once more.
+ */
+static int simple_call(uint32_t op, const struct sfd *e, int fd, struct us_req *q, struct us_rep *rep)
 {
+	struct us_req again = *q;
 	int r;
 
 	q->op = op;
-	q->id = id;
-	if ((r = ctl_call(q, rep, NULL, NULL)) < 0)
+	q->id = e->id;
+	if ((r = ctl_call(q, -1, rep, NULL, NULL)) < 0)
+		return r;
+	if (rep->err != -EPERM || attach(fd) < 0)
+		return rep->err;
+	again.op = op;
+	again.id = e->id;
+	if ((r = ctl_call(&again, -1, rep, NULL, NULL)) < 0)
 		return r;
 	return rep->err;
 }
@@ -253,12 +317,21 @@ static void sfd_forget(int fd)
 	free(e);
 }
 
+/* NULL with errno set when it cannot be: an shm socket without its memfd is never installed. */
 static struct sfd *sfd_install(int fd, uint32_t id, uint64_t ino, int path, int memfd, bool listening)
 {
-	struct sfd *e = calloc(1, sizeof(*e));
+	struct sfd *e;
 
-	if (!e)
+	if (path == US_DATA_SHM && memfd < 0 && !listening) {
+		errno = EPROTO;
 		return NULL;
+	}
+	if (!(e = calloc(1, sizeof(*e)))) {
+		if (memfd >= 0)
+			real_close(memfd);
+		errno = ENOMEM;
+		return NULL;
+	}
 	e->state = FD_OURS;
 	e->id = id;
 	e->ino = ino;
@@ -267,9 +340,12 @@ static struct sfd *sfd_install(int fd, uint32_t id, uint64_t ino, int path, int 
 	if (memfd >= 0) {
 		void *m = mmap(NULL, SHM_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 
+		int err = errno;
+
 		real_close(memfd);
 		if (m == MAP_FAILED) {
 			free(e);
+			errno = err;
 			return NULL;
 		}
 		e->shm = m;
@@ -280,6 +356,49 @@ static struct sfd *sfd_install(int fd, uint32_t id, uint64_t ino, int path, int 
 	table[fd] = e;
 	pthread_mutex_unlock(&table_mu);
 	return e;
+}
+
+/*
+ * An shm socket of stackd's whose ring this process could not receive (at
+ * its descriptor limit): private rings that say "reset", so poll reports an
+ * error and every transfer fails with err, never touching missing memory.
+ */
+static struct sfd *sfd_install_dead(int fd, const struct us_rep *rep, int err)
+{
+	struct sfd *e = calloc(1, sizeof(*e));
+	void *m = MAP_FAILED;
+
+	if (e)
+		m = mmap(NULL, SHM_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		free(e);
+		return NULL;
+	}
+	e->state = FD_OURS;
+	e->id = rep->id;
+	e->data_path = US_DATA_SHM;
+	e->shm = m;
+	e->dead = err;
+	atomic_store(&e->shm->rx.state, SHM_RESET);
+	atomic_store(&e->shm->tx.state, SHM_RESET);
+	sfd_forget(fd);
+	pthread_mutex_lock(&table_mu);
+	table[fd] = e;
+	pthread_mutex_unlock(&table_mu);
+	return e;
+}
+
+/* Makes this control connection a holder of socket fd (stackd's EPERM otherwise): the fd itself is the proof. */
+static int attach(int fd)
+{
+	struct us_req q = { .op = US_LOOKUP };
+	struct us_rep rep;
+	int fds[2], n = 0, r;
+
+	r = ctl_call(&q, fd, &rep, fds, &n);
+	for (int i = 0; i < n; i++)
+		real_close(fds[i]);	/* the ring is mapped already */
+	return r < 0 ? r : rep.err;
 }
 
 /* Is fd a socket of stackd's?  Asked once per fd; the answer is kept until close. */
@@ -299,9 +418,16 @@ static struct sfd *sfd_get(int fd)
 	    real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) == 0 && dom == AF_UNIX) {
 		struct us_req q = { .op = US_LOOKUP, .ino = st.st_ino };
 		struct us_rep rep;
-		int fds[2], n = 0;
+		int fds[2], n = 0, r;
 
-		if (ctl_call(&q, &rep, fds, &n) == 0 && rep.err == 0) {
+		r = ctl_call(&q, fd, &rep, fds, &n);
+		if (r == -EMFILE || (r == 0 && rep.err == 0 && rep.data_path == US_DATA_SHM && !rep.val && !n)) {
+			/* stackd's socket, but its ring could not be received here: known, and failing. */
+			e = sfd_install_dead(fd, &rep, EMFILE);
+			errno = saved;
+			return e;
+		}
+		if (r == 0 && rep.err == 0) {
 			e = sfd_install(fd, rep.id, st.st_ino, (int)rep.data_path, n ? fds[0] : -1, rep.val != 0);
 			errno = saved;
 			return e;
@@ -340,10 +466,12 @@ EXPORT int socket(int domain, int type, int protocol)
 	    (protocol != 0 && protocol != IPPROTO_TCP))
 		return real_socket(domain, type, protocol);
 	q.a = default_path;
-	if ((r = ctl_call(&q, &rep, fds, &n)) < 0 || rep.err < 0) {
+	if ((r = ctl_call(&q, -1, &rep, fds, &n)) < 0 || rep.err < 0) {
 		for (int i = 0; i < n; i++)
 			real_close(fds[i]);
 		/* Never the kernel's TCP instead: a program under the shim reaches only stackd's network. */
+		if (r == -EMFILE || r == -ENFILE)
+			return fail(-r);	/* at the descriptor limit, as the kernel's socket() says */
 		return fail(r < 0 ? ENETDOWN : -rep.err);
 	}
 	if (n < 1 || (default_path == US_DATA_SHM && n < 2)) {
@@ -356,8 +484,10 @@ EXPORT int socket(int domain, int type, int protocol)
 	if (type & SOCK_NONBLOCK)
 		real_fcntl(fds[0], F_SETFL, real_fcntl(fds[0], F_GETFL) | O_NONBLOCK);
 	if (!sfd_install(fds[0], rep.id, rep.ino, (int)rep.data_path, n > 1 ? fds[1] : -1, false)) {
+		int err = errno;
+
 		real_close(fds[0]);
-		return fail(ENOMEM);
+		return fail(err);
 	}
 	return fds[0];
 }
@@ -397,7 +527,7 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return real_bind(fd, addr, len);
 	if ((r = sin_of(addr, len, &q.addr, &q.port)) < 0)
 		return fail(-r);
-	r = simple_call(US_BIND, e->id, &q, &rep);
+	r = simple_call(US_BIND, e, fd, &q, &rep);
 	return r < 0 ? fail(-r) : 0;
 }
 
@@ -410,7 +540,7 @@ EXPORT int listen(int fd, int backlog)
 
 	if (!e)
 		return real_listen(fd, backlog);
-	if ((r = simple_call(US_LISTEN, e->id, &q, &rep)) < 0)
+	if ((r = simple_call(US_LISTEN, e, fd, &q, &rep)) < 0)
 		return fail(-r);
 	e->listening = true;
 	return 0;
@@ -434,11 +564,14 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	got = real_recvmsg(fd, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC);
 	if (got < 0)
 		return -1;	/* EAGAIN on a nonblocking listener, EINTR, ... */
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			for (int i = 0; i < (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)) && n < 2; i++)
-				memcpy(&fds[n++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-	if (got != (ssize_t)sizeof(rec) || n < 1) {
+	/*
+	 * At the descriptor limit the kernel drops what it cannot install: this
+	 * connection is lost (closing what did arrive makes stackd reset it),
+	 * and the program hears EMFILE, as from the kernel's accept.
+	 */
+	if ((n = take_fds(&msg, fds, 2)) < 0)
+		return fail(EMFILE);
+	if (got != (ssize_t)sizeof(rec) || n < 1 || (rec.data_path == US_DATA_SHM && n < 2)) {
 		for (int i = 0; i < n; i++)
 			real_close(fds[i]);
 		return fail(got == 0 ? ECONNABORTED : EPROTO);	/* 0: stackd is gone */
@@ -448,8 +581,10 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	if (flags & SOCK_NONBLOCK)
 		real_fcntl(fds[0], F_SETFL, real_fcntl(fds[0], F_GETFL) | O_NONBLOCK);
 	if (!sfd_install(fds[0], rec.id, rec.ino, (int)rec.data_path, n > 1 ? fds[1] : -1, false)) {
+		int err = errno;
+
 		real_close(fds[0]);
-		return fail(ENOMEM);
+		return fail(err);
 	}
 	sin_fill(addr, len, rec.raddr, rec.rport);
 	return fds[0];
@@ -471,7 +606,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return real_connect(fd, addr, len);
 	if ((r = sin_of(addr, len, &q.addr, &q.port)) < 0)
 		return fail(-r);
-	r = simple_call(US_CONNECT, e->id, &q, &rep);
+	r = simple_call(US_CONNECT, e, fd, &q, &rep);
 	return r < 0 ? fail(-r) : 0;
 }
 
@@ -529,11 +664,11 @@ EXPORT int shutdown(int fd, int how)
 
 /* --- ipc path: an EOF from the pair is a FIN or a reset; stackd knows which -------------- */
 
-static ssize_t ipc_eof(struct sfd *e)
+static ssize_t ipc_eof(struct sfd *e, int fd)
 {
 	struct us_req q = { 0 };
 	struct us_rep rep;
-	int r = simple_call(US_STATUS, e->id, &q, &rep);
+	int r = simple_call(US_STATUS, e, fd, &q, &rep);
 
 	if (r < 0)
 		return fail(r == -ECONNRESET || r == -EBADF ? ECONNRESET : -r);
@@ -568,6 +703,8 @@ static ssize_t shm_recv(struct sfd *e, int fd, void *buf, size_t len, int flags)
 	bool nb = e->nonblock || (flags & MSG_DONTWAIT);
 	size_t done = 0;
 
+	if (e->dead)
+		return fail(e->dead);
 	if (e->rd_shut || !len)
 		return 0;
 	for (;;) {
@@ -604,6 +741,8 @@ static ssize_t shm_send(struct sfd *e, int fd, const void *buf, size_t len, int 
 	bool nb = e->nonblock || (flags & MSG_DONTWAIT);
 	size_t done = 0;
 
+	if (e->dead)
+		return fail(e->dead);
 	if (e->wr_shut) {
 		if (!(flags & MSG_NOSIGNAL))
 			raise(SIGPIPE);
@@ -647,7 +786,7 @@ static ssize_t do_recv(struct sfd *e, int fd, void *buf, size_t len, int flags)
 		return shm_recv(e, fd, buf, len, flags);
 	n = real_recv(fd, buf, len, flags);
 	if (n == 0 && len)
-		return ipc_eof(e);
+		return ipc_eof(e, fd);
 	if (n < 0 && errno == ECONNRESET)
 		return fail(ECONNRESET);
 	return n;
@@ -688,12 +827,12 @@ EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flag
 	return recv(fd, buf, len, flags);
 }
 
-static void peer_name(struct sfd *e, struct sockaddr *addr, socklen_t *alen)
+static void peer_name(struct sfd *e, int fd, struct sockaddr *addr, socklen_t *alen)
 {
 	struct us_req q = { 0 };
 	struct us_rep rep;
 
-	if (addr && alen && simple_call(US_NAME, e->id, &q, &rep) == 0)
+	if (addr && alen && simple_call(US_NAME, e, fd, &q, &rep) == 0)
 		sin_fill(addr, alen, rep.raddr, rep.rport);
 }
 
@@ -706,7 +845,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockadd
 		return real_recvfrom(fd, buf, len, flags, addr, alen);
 	n = do_recv(e, fd, buf, len, flags);
 	if (n >= 0)
-		peer_name(e, addr, alen);
+		peer_name(e, fd, addr, alen);
 	return n;
 }
 
@@ -775,7 +914,7 @@ EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 
 	for (int i = 0; i < n; i++)
 		want += iov[i].iov_len;
-	return r == 0 && want ? ipc_eof(e) : r;
+	return r == 0 && want ? ipc_eof(e, fd) : r;
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
@@ -815,7 +954,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	if (!e)
 		return real_recvmsg(fd, msg, flags);
 	if (msg->msg_name)
-		peer_name(e, msg->msg_name, &msg->msg_namelen);
+		peer_name(e, fd, msg->msg_name, &msg->msg_namelen);
 	msg->msg_controllen = 0;
 	msg->msg_flags = 0;
 	if (e->data_path == US_DATA_SHM)
@@ -828,7 +967,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 	for (size_t i = 0; i < msg->msg_iovlen; i++)
 		want += msg->msg_iov[i].iov_len;
-	return r == 0 && want ? ipc_eof(e) : r;
+	return r == 0 && want ? ipc_eof(e, fd) : r;
 }
 
 /*
@@ -1138,7 +1277,7 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 	if ((code = opt_code(level, name)) && code != US_OPT_MAXSEG) {
 		q.a = code;
 		q.val = v;
-		r = simple_call(US_SETOPT, e->id, &q, &rep);
+		r = simple_call(US_SETOPT, e, fd, &q, &rep);
 		return r < 0 ? fail(-r) : 0;
 	}
 	if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF || name == SO_RCVTIMEO ||
@@ -1176,7 +1315,7 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		v = 0;		/* connect() waited for its answer: no error is ever pending */
 	else if ((code = opt_code(level, name))) {
 		q.a = code;
-		if ((r = simple_call(US_GETOPT, e->id, &q, &rep)) < 0)
+		if ((r = simple_call(US_GETOPT, e, fd, &q, &rep)) < 0)
 			return fail(-r);
 		v = (int)rep.val;
 	} else {
@@ -1198,7 +1337,7 @@ static int names(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 
 	if (!e)
 		return peer ? real_getpeername(fd, addr, len) : real_getsockname(fd, addr, len);
-	if ((r = simple_call(US_NAME, e->id, &q, &rep)) < 0)
+	if ((r = simple_call(US_NAME, e, fd, &q, &rep)) < 0)
 		return fail(-r);
 	if (peer && rep.val < 0)
 		return fail(ENOTCONN);

@@ -6,13 +6,16 @@
  * and once out of it; the Unix pair carries only one-byte doorbells, and
  * only to a side that said it is waiting (the waiting flags), so a busy
  * stream sends almost none.  Positions are byte counters that only grow;
- * neither side trusts the other's counters beyond the ring's size.
+ * neither side trusts the other's counters beyond the ring's size: every
+ * offset is masked into the ring and every length capped by it, whatever
+ * the other side wrote (tests/fuzz/fuzz_shm_ring.c holds them to that).
  * Header-only so the shim (no lwIP) and stackd share one definition.
  */
 #ifndef COPYLAB_USERSTACK_SHM_RING_H
 #define COPYLAB_USERSTACK_SHM_RING_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -173,15 +176,21 @@ static inline void shm_ring_drain_doorbells(int fd)
 		;
 }
 
-/* stackd: a new memfd with both rings, mapped; *memfd is for the program. */
+/*
+ * stackd: a new memfd with both rings, mapped; *memfd is for the program.
+ * Sealed at its size: a program that shrank it would make stackd's next
+ * look at the rings a SIGBUS (and growing it has no use), and F_SEAL_SEAL
+ * keeps the seals from being taken off again.
+ */
 static inline int shm_ring_create(struct shm_ring_pair **pair, size_t *len, int *memfd)
 {
 	void *m;
-	int fd = memfd_create("copylab-stack-ring", MFD_CLOEXEC);
+	int fd = memfd_create("copylab-stack-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, SHM_MAP_SIZE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 ||
 	    (m = mmap(NULL, SHM_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
 		int r = -errno;
 

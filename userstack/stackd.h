@@ -6,12 +6,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct stackd_config {
 	const char *name;	/* the NAME of --netns: copylab-<pid>-NAME */
 	const char *netif;	/* backend: "tap" */
 	const char *socket;	/* control socket path, NULL: US_SOCKET_DIR/copylab-<pid>-NAME.sock */
 	bool quiet;
+	/* Who may use the stack besides the user who started it (docs/threat-model-stackd.md). */
+	bool group_set;
+	gid_t group;		/* --group: its members, by the peer's gid or supplementary groups */
 };
 
 /* Runs until SIGINT/SIGTERM/SIGHUP; removes what it made on every exit.  An exit status. */

@@ -12,12 +12,19 @@
  * the same socket) and lwip_poll cannot wait on a Unix fd beside lwIP's own.
  * Every socket's state is touched only with the core lock held, by the main
  * thread (epoll over the Unix fds) or by lwIP's callbacks (the netif's
- * receive thread, the tcpip thread's timers), so one lock orders them all.
+ * receive thread, the tcpip thread's timers), so one lock orders them all;
+ * nothing under it waits on a client (every Unix fd is nonblocking).
+ *
+ * stackd runs as root for whoever may reach its control socket: the user
+ * who started it and an optional --group, by the socket's mode and by the
+ * peer's credentials.  A connection acts only on the sockets it made or
+ * proved it holds (docs/threat-model-stackd.md).
  */
 #include "stackd.h"
 #include "netif_backend.h"
 #include "harness/net/xsk_port.h"
 #include "proto.h"
+#include "ctl_req.h"
 #include "shm_ring.h"
 #include "harness/net/netns.h"
 
@@ -34,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,18 +61,29 @@
 #define STAGE_SIZE 65536	/* ipc: bytes read from the program per tcp_write batch */
 #define RXQ_MAX 512		/* received pbuf chains waiting for the program */
 #define RESETS_KEPT 1024
+#define CTL_BATCH 16		/* requests taken from one connection per wakeup: the others get their turn */
+#define CTL_LOG_MAX 8		/* refusals logged per connection: a hostile one cannot fill the log */
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
 
 enum ev_kind { EV_LISTEN = 0, EV_CTL = 1, EV_SOCK = 2, EV_SIGNAL = 3 };
 
 struct ctl {
 	int fd;
 	bool open;
+	struct ucred peer;	/* who connected (SO_PEERCRED), for the log */
+	struct us_req_buf rb;	/* the request being read: it may arrive a byte at a time */
+	int passed_fd;		/* an fd that came with that request (US_LOOKUP's proof), or -1 */
+	unsigned logged;
+	uint64_t holds[SOCK_SLOTS / 64];	/* by slot: the sockets this connection may act on */
 };
 
 struct sock {
 	uint32_t id;
 	int fd;			/* stackd's end of the pair */
-	uint64_t ino;		/* the program's end, for US_LOOKUP */
+	uint64_t ino, dev;	/* the program's end: US_LOOKUP compares the fd it is passed */
 	int data_path;
 	struct tcp_pcb *pcb;
 	struct ctl *pending;	/* owed a US_CONNECT reply */
@@ -97,6 +116,13 @@ static uint32_t resets[RESETS_KEPT];
 static unsigned resets_next;
 static int ep = -1;
 static struct netif stack_netif;
+
+/* Who may connect: root, the user who started stackd, and --group's members. */
+static struct {
+	uid_t owner;
+	bool group_set;
+	gid_t group;
+} access_cfg;
 
 /* What stackd made, for the cleanup on every exit path. */
 static struct {
@@ -183,13 +209,15 @@ static void sock_release_pcb(struct sock *s, bool reset)
 	s->pcb = NULL;
 }
 
+static void ctl_reply(struct ctl *c, const struct us_rep *rep);
+
 static void sock_free(struct sock *s)
 {
 	sock_release_pcb(s, false);
 	if (s->pending) {
 		struct us_rep rep = { .err = -ECONNABORTED, .id = s->id };
 
-		send(s->pending->fd, &rep, sizeof(rep), MSG_NOSIGNAL);
+		ctl_reply(s->pending, &rep);
 	}
 	if (s->fd >= 0)
 		close(s->fd);	/* leaves epoll with it */
@@ -203,8 +231,25 @@ static void sock_free(struct sock *s)
 	if (s->memfd >= 0)
 		close(s->memfd);
 	free(s->stage);
+	/* The slot's next socket is not this one: nobody holds it yet. */
+	for (unsigned i = 0; i < CTL_MAX; i++)
+		ctls[i].holds[(s->id % SOCK_SLOTS) / 64] &= ~(1ull << (s->id % 64));
 	socks[s->id % SOCK_SLOTS] = NULL;
 	free(s);
+}
+
+static bool ctl_holds(const struct ctl *c, const struct sock *s)
+{
+	unsigned k = s->id % SOCK_SLOTS;
+
+	return c->holds[k / 64] >> (k % 64) & 1;
+}
+
+static void ctl_grant(struct ctl *c, const struct sock *s)
+{
+	unsigned k = s->id % SOCK_SLOTS;
+
+	c->holds[k / 64] |= 1ull << (k % 64);
 }
 
 static void reset_remember(uint32_t id)
@@ -549,9 +594,10 @@ static void on_err(void *arg, err_t err)
 	s->pcb = NULL;		/* lwIP has freed it */
 	if (s->pending) {
 		struct us_rep rep = { .err = err == ERR_RST ? -ECONNREFUSED : -err_errno(err), .id = s->id };
+		struct ctl *c = s->pending;
 
-		send(s->pending->fd, &rep, sizeof(rep), MSG_NOSIGNAL);
 		s->pending = NULL;
+		ctl_reply(c, &rep);
 	} else {
 		reset_remember(s->id);
 	}
@@ -595,8 +641,10 @@ static int sock_make_pair(struct sock *s, int *client, int *memfd)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return -errno;
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	if (fstat(sv[1], &st) == 0)
+	if (fstat(sv[1], &st) == 0) {
 		s->ino = st.st_ino;
+		s->dev = st.st_dev;
+	}
 	s->fd = sv[0];
 	*client = sv[1];
 	if (s->data_path == US_DATA_SHM) {
@@ -675,6 +723,10 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 		return ERR_ABRT;
 	}
 	tcp_backlog_accepted(newpcb);
+	/* Whoever may act on the listener may act on what it accepts (a preforked server's children). */
+	for (unsigned i = 0; i < CTL_MAX; i++)
+		if (ctls[i].open && ctl_holds(&ctls[i], l))
+			ctl_grant(&ctls[i], s);
 	sock_interest(s);
 	return ERR_OK;
 }
@@ -695,9 +747,12 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	rep.port = s->lport;
 	rep.raddr = s->raddr;
 	rep.rport = s->rport;
-	if (s->pending)
-		send(s->pending->fd, &rep, sizeof(rep), MSG_NOSIGNAL);
-	s->pending = NULL;
+	if (s->pending) {
+		struct ctl *c = s->pending;
+
+		s->pending = NULL;
+		ctl_reply(c, &rep);
+	}
 	sock_push_tx(s);
 	sock_interest(s);
 	return ERR_OK;
@@ -746,9 +801,42 @@ static void sock_event(struct sock *s, uint32_t events)
 
 /* --- control requests ---------------------------------------------------------------- */
 
-static void ctl_reply(struct ctl *c, struct us_rep *rep)
+static void ctl_close(struct ctl *c);
+
+/* A refusal or a broken rule, in the log: a few per connection, so a hostile one cannot fill it. */
+static void ctl_log(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ctl_log(struct ctl *c, const char *fmt, ...)
 {
-	send(c->fd, rep, sizeof(*rep), MSG_NOSIGNAL);
+	va_list ap;
+
+	if (c->logged++ >= CTL_LOG_MAX)
+		return;
+	fprintf(stderr, "copylab: stackd: connection of uid %u (pid %d): ", (unsigned)c->peer.uid, (int)c->peer.pid);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(c->logged == CTL_LOG_MAX ? " (further refusals on it are not logged)\n" : "\n", stderr);
+}
+
+/*
+ * Replies never wait: a client that does not read them (its receive queue
+ * holds hundreds) breaks the one-request-one-reply rule and is let go,
+ * rather than stall every socket under the core lock.
+ */
+static int ctl_send(struct ctl *c, const void *rec, size_t len, const int *fds, int nfds)
+{
+	if (!c->open)
+		return -ENOTCONN;
+	if (send_with_fds(c->fd, rec, len, fds, nfds, MSG_DONTWAIT) == 0)
+		return 0;
+	ctl_log(c, "does not read its replies: closed");
+	ctl_close(c);
+	return -EAGAIN;
+}
+
+static void ctl_reply(struct ctl *c, const struct us_rep *rep)
+{
+	ctl_send(c, rep, sizeof(*rep), NULL, 0);
 }
 
 /* A request for a socket the daemon no longer has (or never had). */
@@ -794,8 +882,10 @@ static bool ctl_socket(struct ctl *c, const struct us_req *q, struct us_rep *rep
 	rep->data_path = (uint32_t)s->data_path;
 	fds[0] = client;
 	fds[1] = memfd;
-	if (send_with_fds(c->fd, rep, sizeof(*rep), fds, memfd >= 0 ? 2 : 1, 0) < 0)
+	if (ctl_send(c, rep, sizeof(*rep), fds, memfd >= 0 ? 2 : 1) < 0)
 		sock_free(s);
+	else
+		ctl_grant(c, s);
 	close(client);
 	return true;
 }
@@ -905,40 +995,71 @@ static void ctl_getopt(struct sock *s, const struct us_req *q, struct us_rep *re
 
 /*
  * US_LOOKUP: the socket behind a descriptor the shim did not create (after
- * exec, or passed by SCM_RIGHTS), by its inode; the shm data path's memory
- * goes with the reply.  True when it replied itself.
+ * exec, or passed by SCM_RIGHTS), found by the descriptor itself, which
+ * the request carries: holding it is the proof that the caller may act on
+ * that socket, which this connection may do from now on.  The shm data
+ * path's memory goes with the reply.  True when it replied itself.
  */
 static bool ctl_lookup(struct ctl *c, const struct us_req *q, struct us_rep *rep)
 {
-	rep->err = -ENOENT;
-	for (unsigned i = 0; i < SOCK_SLOTS; i++)
-		if (socks[i] && socks[i]->ino == q->ino) {
-			rep->err = 0;
-			rep->id = socks[i]->id;
-			rep->data_path = (uint32_t)socks[i]->data_path;
-			rep->val = socks[i]->listening;
-			break;
-		}
-	if (!rep->err && socks[rep->id % SOCK_SLOTS]->memfd >= 0) {
-		int fd = socks[rep->id % SOCK_SLOTS]->memfd;
+	struct stat st;
+	struct sock *s = NULL;
+	int type;
+	socklen_t tl = sizeof(type);
 
-		send_with_fds(c->fd, rep, sizeof(*rep), &fd, 1, 0);
-		return true;
+	if (c->passed_fd < 0) {
+		ctl_log(c, "US_LOOKUP without the descriptor itself (an inode number proves nothing): refused");
+		rep->err = -EPERM;
+		return false;
 	}
-	return false;
+	/* A socket first: fstat of a file on FUSE could wait on its server, and the core lock is held. */
+	if (getsockopt(c->passed_fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || fstat(c->passed_fd, &st) < 0) {
+		rep->err = -ENOENT;
+		return false;
+	}
+	for (unsigned i = 0; i < SOCK_SLOTS && !s; i++)
+		if (socks[i] && socks[i]->ino == st.st_ino && socks[i]->dev == st.st_dev)
+			s = socks[i];
+	if (!s) {
+		rep->err = -ENOENT;
+		return false;
+	}
+	ctl_grant(c, s);
+	rep->id = s->id;
+	rep->ino = s->ino;
+	rep->data_path = (uint32_t)s->data_path;
+	rep->val = s->listening;
+	if (s->memfd < 0)
+		return false;
+	ctl_send(c, rep, sizeof(*rep), &s->memfd, 1);
+	return true;
 }
 
 static void ctl_request(struct ctl *c, const struct us_req *q)
 {
 	struct us_rep rep;
-	struct sock *s = q->op == US_SOCKET || q->op == US_LOOKUP ? NULL : sock_find(q->id);
+	struct sock *s = us_req_names_socket(q->op) ? sock_find(q->id) : NULL;
 	ip_addr_t a = IPADDR4_INIT(q->addr);
 	bool replied = false;
+	const char *why;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.id = q->id;
-	if (!s && q->op != US_SOCKET && q->op != US_LOOKUP) {
+	if ((rep.err = us_req_check(q, &why)) < 0) {
+		ctl_log(c, "%s: refused", why);
+		ctl_reply(c, &rep);
+		return;
+	}
+	if (us_req_names_socket(q->op) && !s) {
 		ctl_gone(q, &rep);
+		ctl_reply(c, &rep);
+		return;
+	}
+	if (s && !ctl_holds(c, s)) {
+		/* Ids are sequential: anyone could name anyone's.  Only the maker, or a proven holder, may act. */
+		ctl_log(c, "does not hold socket %u (it made it, or passes its fd with US_LOOKUP): op %u refused",
+			s->id, q->op);
+		rep.err = -EPERM;
 		ctl_reply(c, &rep);
 		return;
 	}
@@ -988,23 +1109,140 @@ static void ctl_request(struct ctl *c, const struct us_req *q)
 
 static void ctl_close(struct ctl *c)
 {
+	if (!c->open)
+		return;
 	for (unsigned i = 0; i < SOCK_SLOTS; i++)
 		if (socks[i] && socks[i]->pending == c)
 			socks[i]->pending = NULL;
 	close(c->fd);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
+	c->passed_fd = -1;
 	c->open = false;
 }
 
+/* Keeps the first descriptor that came with the request being read; any other goes at once. */
+static void ctl_take_fds(struct ctl *c, struct msghdr *msg)
+{
+	for (struct cmsghdr *m = CMSG_FIRSTHDR(msg); m; m = CMSG_NXTHDR(msg, m)) {
+		if (m->cmsg_level != SOL_SOCKET || m->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (m->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(m) + i * sizeof(int), sizeof(int));
+			if (c->passed_fd < 0)
+				c->passed_fd = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
+/*
+ * What the connection has sent, without waiting for what it has not: a
+ * request that arrives a byte at a time is collected across wakeups, and
+ * the core lock is never held over a read that could block.
+ */
 static void ctl_event(struct ctl *c)
 {
-	struct us_req q;
-	ssize_t n = recv(c->fd, &q, sizeof(q), MSG_WAITALL);
+	for (int k = 0; k < CTL_BATCH && c->open; k++) {
+		char cbuf[CMSG_SPACE(4 * sizeof(int))];
+		size_t room;
+		struct iovec iov = { us_req_space(&c->rb, &room), 0 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				      .msg_controllen = sizeof(cbuf) };
+		struct us_req q;
+		ssize_t n;
 
-	if (n != (ssize_t)sizeof(q)) {
-		ctl_close(c);
+		iov.iov_len = room;
+		n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n > 0)
+			ctl_take_fds(c, &msg);
+		if (n <= 0) {
+			ctl_close(c);
+			return;
+		}
+		if (us_req_take(&c->rb, (size_t)n, &q)) {
+			ctl_request(c, &q);
+			if (c->passed_fd >= 0)
+				close(c->passed_fd);	/* a proof for this request only */
+			c->passed_fd = -1;
+		}
+	}
+}
+
+/* May this peer use the stack?  Root, the user who started stackd, and --group's members. */
+static bool peer_allowed(int fd, struct ucred *cr)
+{
+	socklen_t len = sizeof(*cr);
+	gid_t *groups;
+	bool member = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &len) < 0)
+		return false;
+	if (cr->uid == 0 || cr->uid == access_cfg.owner)
+		return true;
+	if (!access_cfg.group_set)
+		return false;
+	if (cr->gid == access_cfg.group)
+		return true;
+	/* Its supplementary groups as they were at connect (Linux 4.13+); sized by a first call. */
+	len = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) < 0 && errno != ERANGE)
+		return false;
+	if (!len || !(groups = malloc(len)))
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		for (size_t i = 0; i < len / sizeof(gid_t) && !member; i++)
+			member = groups[i] == access_cfg.group;
+	free(groups);
+	return member;
+}
+
+/* A new control connection: admitted (nonblocking, holding nothing yet) or refused with EACCES and a log line. */
+static void ctl_accept(int lfd)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct ucred cr = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	struct ctl *c;
+
+	if (fd < 0)
+		return;
+	if (fd >= CTL_MAX) {
+		fprintf(stderr, "copylab: stackd: %d control connections are open already: one more refused\n",
+			CTL_MAX);
+		close(fd);
 		return;
 	}
-	ctl_request(c, &q);
+	if (!peer_allowed(fd, &cr)) {
+		struct us_rep rep = { .err = -EACCES };
+
+		if (access_cfg.group_set)
+			fprintf(stderr, "copylab: stackd: refused a control connection from uid %u (pid %d): only uid %u "
+				"and group %u may use this stack\n", (unsigned)cr.uid, (int)cr.pid,
+				(unsigned)access_cfg.owner, (unsigned)access_cfg.group);
+		else
+			fprintf(stderr, "copylab: stackd: refused a control connection from uid %u (pid %d): only uid %u "
+				"may use this stack (copylab stackd --group GROUP lets a group in)\n", (unsigned)cr.uid,
+				(int)cr.pid, (unsigned)access_cfg.owner);
+		/* Its first request's answer, waiting for it: the shim then says EACCES, not "stackd is gone". */
+		(void)!send(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+	c = &ctls[fd];
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->open = true;
+	c->peer = cr;
+	c->passed_fd = -1;
+	struct epoll_event cev = { .events = EPOLLIN, .data.u64 = ((uint64_t)fd << 2) | EV_CTL };
+
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev) < 0)
+		ctl_close(c);
 }
 
 /* --- setting up ------------------------------------------------------------------------ */
@@ -1019,18 +1257,31 @@ static int listen_control(const char *path, char *err, size_t errlen)
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	/* Born mode 0600: no moment in which another user could connect before the chmod below. */
+	mode_t old_mask = umask(0177);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int r = -errno;
 
+		umask(old_mask);
 		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return r;
 	}
+	umask(old_mask);
 	made.sock_made = true;
-	/* Any local user's program may use this stack (a lab machine's stack, not a security boundary). */
-	chmod(path, 0666);
+	/*
+	 * The socket's mode is the first wall (connect needs write permission),
+	 * the peer's credentials at accept the second (peer_allowed).
+	 */
+	if (access_cfg.group_set &&
+	    (chown(path, (uid_t)-1, access_cfg.group) < 0 || chmod(path, 0660) < 0)) {
+		snprintf(err, errlen, "giving %s to group %u: %s", path, (unsigned)access_cfg.group, strerror(errno));
+		close(fd);
+		return -EPERM;
+	}
 	if (listen(fd, 128) < 0) {
 		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
 		close(fd);
@@ -1123,6 +1374,9 @@ int stackd_run(const struct stackd_config *cfg)
 
 	memset(&made, 0, sizeof(made));
 	made.owner = getpid();
+	access_cfg.owner = getuid();
+	access_cfg.group_set = cfg->group_set;
+	access_cfg.group = cfg->group;
 	if (!(made.be = netif_backend_find(cfg->netif ? cfg->netif : "tap"))) {
 		fprintf(stderr, "copylab: stackd: --netif %s: unknown; valid: tap, xdp[:native|generic][:zerocopy|copy]\n",
 			cfg->netif);
@@ -1201,25 +1455,11 @@ int stackd_run(const struct stackd_config *cfg)
 				status = 0;
 				goto out;
 			}
-			case EV_LISTEN: {
-				int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-				struct timeval tv = { 2, 0 };
-
-				if (c < 0)
-					break;
-				if (c >= CTL_MAX) {
-					close(c);
-					break;
-				}
-				/* A request is one small record: a client that sends half of one is not waited on long. */
-				setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-				setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-				ctls[c] = (struct ctl){ .fd = c, .open = true };
-				struct epoll_event cev = { .events = EPOLLIN, .data.u64 = ((uint64_t)c << 2) | EV_CTL };
-
-				epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+			case EV_LISTEN:
+				LOCK_TCPIP_CORE();
+				ctl_accept(lfd);
+				UNLOCK_TCPIP_CORE();
 				break;
-			}
 			case EV_CTL: {
 				struct ctl *c = &ctls[d >> 2];
 

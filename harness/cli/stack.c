@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <sched.h>
@@ -48,7 +49,8 @@ int stackd_run(const struct stackd_config *cfg)
 #endif
 
 static const char stackd_help[] =
-"usage: copylab stackd --netns NAME [--netif tap|xdp[:MODE]] [--socket PATH] [--quiet]\n"
+"usage: copylab stackd --netns NAME [--netif tap|xdp[:MODE]] [--socket PATH] [--group GROUP]\n"
+"                      [--quiet]\n"
 "\n"
 "Runs lwIP (Debian's liblwip) as a user-space TCP/IP stack.  It creates the\n"
 "network namespace copylab-<pid>-NAME with a TAP device " US_TAP_NAME " in it:\n"
@@ -67,6 +69,10 @@ US_SOCKET_DIR "/copylab-<pid>-NAME.sock; a kernel-stack peer runs inside the\n"
 "                 fails with the kernel's errno); the ready line is followed by\n"
 "                 \"stackd xdp: {...}\": the mode used and every refusal\n"
 "  --socket PATH  the control socket (default above)\n"
+"  --group GROUP  members of GROUP (a name or number) may use this stack too;\n"
+"                 without it only the user who started stackd may (the socket\n"
+"                 is mode 0600, or 0660 with GROUP; the peer's credentials are\n"
+"                 checked as well: docs/threat-model-stackd.md)\n"
 "  --quiet        no ready line on stdout\n"
 "\n"
 "Exit status: 0 stopped by a signal, 1 it could not start or failed, 2 bad usage.\n";
@@ -83,17 +89,38 @@ static bool netif_spec_ok(const char *s)
 	return s[3] == ':' && !xsk_mode_parse(s + 4, &req);
 }
 
+/* --group's GROUP: a name in the group database, or a number. */
+static bool group_parse(const char *s, gid_t *gid)
+{
+	struct group *g = getgrnam(s);
+	char *end;
+	unsigned long n;
+
+	if (g) {
+		*gid = g->gr_gid;
+		return true;
+	}
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (!*s || *end || errno || n >= (gid_t)-1 || s[0] == '-')
+		return false;
+	*gid = (gid_t)n;
+	return true;
+}
+
 int cmd_stackd(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "netns", required_argument, NULL, 'n' },
 		{ "netif", required_argument, NULL, 'i' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct stackd_config cfg = { .netif = "tap" };
+	const char *group = NULL;
 	int opt;
 
 	optind = 1;
@@ -102,6 +129,7 @@ int cmd_stackd(int argc, char **argv)
 		case 'n': cfg.name = optarg; break;
 		case 'i': cfg.netif = optarg; break;
 		case 's': cfg.socket = optarg; break;
+		case 'g': group = optarg; break;
 		case 'q': cfg.quiet = true; break;
 		case 'h': fputs(stackd_help, stdout); return 0;
 		default: fputs(stackd_help, stderr); return EXIT_USAGE;
@@ -116,6 +144,9 @@ int cmd_stackd(int argc, char **argv)
 	if (strcmp(cfg.netif, "tap") && !netif_spec_ok(cfg.netif))
 		return usage_error("stackd: --netif %s: unknown; valid: tap, xdp[:native|generic][:zerocopy|copy]",
 				   cfg.netif);
+	if (group && !(cfg.group_set = group_parse(group, &cfg.group)))
+		return usage_error("stackd: --group %s: no such group (a group name from /etc/group, or a number)",
+				   group);
 	if (geteuid() != 0) {
 		fprintf(stderr, "copylab: stackd needs root: it creates a network namespace and a TAP device\n");
 		return EXIT_RUN_FAILED;
@@ -243,7 +274,11 @@ int cmd_stack(int argc, char **argv)
 		sock = found;
 	}
 	if (access(sock, W_OK)) {
-		fprintf(stderr, "copylab: stack: %s: %s\n", sock, strerror(errno));
+		if (errno == EACCES)
+			fprintf(stderr, "copylab: stack: %s: %s: only the user who started that stackd, and the group "
+					"its --group names, may use it\n", sock, strerror(errno));
+		else
+			fprintf(stderr, "copylab: stack: %s: %s\n", sock, strerror(errno));
 		return EXIT_RUN_FAILED;
 	}
 	if (shim_find(shim, sizeof(shim)) < 0)

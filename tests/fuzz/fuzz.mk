@@ -25,6 +25,10 @@ FUZZ_MAXLEN_fuzz_http         := 9000
 FUZZ_MAXLEN_fuzz_results_read := 8192
 # control: real messages are under 1 KiB; 4096 leaves room for nesting and padding.
 FUZZ_MAXLEN_fuzz_control      := 4096
+# stackd_req: chunking bytes, then a stream of a few dozen 40-byte requests.
+FUZZ_MAXLEN_fuzz_stackd_req   := 2048
+# shm_ring: a script of ring operations and hostile head/tail/state writes.
+FUZZ_MAXLEN_fuzz_shm_ring     := 1024
 FUZZ_SPECS   := $(foreach n,$(FUZZ_NAMES),$(n):$(or $(FUZZ_MAXLEN_$(n)),4096))
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
