@@ -151,5 +151,8 @@ mk "$TMP/other" --scenario pipe --strategy readwrite --reps 1
 cl compare --out "$TMP/cmp-none" "$A" "$TMP/other"
 [ "$RC" -eq 1 ] && grep -q "no cell .* is in both" "$ERR" && [ ! -e "$TMP/cmp-none" ]
 ok $? "no cell in common: exit 1 saying so, no output directory" "$(cl_desc)"
+grep -q "^cells only in B: pipe none 2 MiB 64 KiB readwrite$" "$ERR" && grep -q "^cells only in A (2):$" "$ERR" &&
+	grep -q "^  serve tcp 2 MiB 64 KiB splice$" "$ERR"
+ok $? "... and what is in each run only, to say why" "$(cl_desc 30)"
 
 done_testing

@@ -217,23 +217,17 @@ static int compare_out_dir(const struct compare_args *ca, char *out, size_t len)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-/* "serve tcp 2 MiB 64 KiB splice", then what sets the variant apart: conns, cache, pipe, in flight. */
-static const char *cell_label(const struct rr_csv *c, size_t row, bool with_block, char *buf, size_t len)
+/* What sets a row's variant apart: ", 8 conns, cold cache, 1 MiB pipe, 4 outstanding", or "". */
+static const char *variant_text(const struct rr_csv *c, size_t row, char *buf, size_t len)
 {
 	const char *cache = rr_csv_get(c, row, "cache"), *out = rr_csv_get(c, row, "outstanding");
-	char by[32], bl[32], pipe[32];
 	unsigned conns = rr_summary_conns(c, row);
 	uint64_t pipe_asked = rr_summary_pipe(c, row);
 	long inflight = out && *out ? strtol(out, NULL, 10) : 0;
-	int n;
+	char pipe[32];
+	int n = 0;
 
-	n = snprintf(buf, len, "%s %s %s%s%s %s", rr_csv_get(c, row, "scenario"), rr_csv_get(c, row, "transport"),
-		     human_bytes(strtoull(rr_csv_get(c, row, "bytes"), NULL, 10), by, sizeof(by)),
-		     with_block ? " " : "",
-		     with_block ? human_bytes(strtoull(rr_csv_get(c, row, "block"), NULL, 10), bl, sizeof(bl)) : "",
-		     rr_csv_get(c, row, "strategy"));
-	if (n < 0 || (size_t)n >= len)
-		return buf;
+	buf[0] = '\0';
 	if (conns > 1)
 		n += snprintf(buf + n, len - n, ", %u conns", conns);
 	if (cache && !strcmp(cache, "cold") && (size_t)n < len)
@@ -242,6 +236,19 @@ static const char *cell_label(const struct rr_csv *c, size_t row, bool with_bloc
 		n += snprintf(buf + n, len - n, ", %s pipe", human_bytes(pipe_asked, pipe, sizeof(pipe)));
 	if (inflight > 1 && (size_t)n < len)
 		snprintf(buf + n, len - n, ", %ld outstanding", inflight);
+	return buf;
+}
+
+/* "serve tcp 2 MiB 64 KiB splice" (the block left out for the chart), then the variant. */
+static const char *cell_label(const struct rr_csv *c, size_t row, bool with_block, char *buf, size_t len)
+{
+	char by[32], bl[32], variant[160];
+
+	snprintf(buf, len, "%s %s %s%s%s %s%s", rr_csv_get(c, row, "scenario"), rr_csv_get(c, row, "transport"),
+		 human_bytes(strtoull(rr_csv_get(c, row, "bytes"), NULL, 10), by, sizeof(by)),
+		 with_block ? " " : "",
+		 with_block ? human_bytes(strtoull(rr_csv_get(c, row, "block"), NULL, 10), bl, sizeof(bl)) : "",
+		 rr_csv_get(c, row, "strategy"), variant_text(c, row, variant, sizeof(variant)));
 	return buf;
 }
 
@@ -315,7 +322,10 @@ static void print_only(FILE *f, const struct rr_dir *x, const struct rr_dir *y, 
 
 	for (size_t i = 0; i < x->summary.nrows; i++)
 		n += rr_summary_same_cell(y, &x->summary, i) < 0;
-	fprintf(f, "cells only in %s: %s%s", name, n == 0 ? "none\n" : "", n > 1 ? "\n" : "");
+	if (n > 1)
+		fprintf(f, "cells only in %s (%d):\n", name, n);
+	else
+		fprintf(f, "cells only in %s: %s", name, n == 0 ? "none\n" : "");
 	for (size_t i = 0; i < x->summary.nrows; i++) {
 		if (rr_summary_same_cell(y, &x->summary, i) >= 0)
 			continue;
@@ -408,17 +418,17 @@ static void compare_cell(FILE *f, FILE *tsv, FILE *dat, const struct rr_dir *a, 
 	double ta = csv_num(a, ra, "bytes_per_s_median"), tb = csv_num(b, rb, "bytes_per_s_median");
 	double ca = csv_num(a, ra, "tested_cpu_per_gib_median"), cb = csv_num(b, rb, "tested_cpu_per_gib_median");
 	struct compare_ratio rt = row_ratio(a, ra, b, (long)rb, false), rc = row_ratio(a, ra, b, (long)rb, true);
-	char s1[32], s2[32], it[64], ic[64], label[256];
+	char s1[32], s2[32], it[64], ic[64], label[256], variant[160], stv[256];
 	const char *st = rr_csv_get(bs, rb, "strategy"), *cache = rr_csv_get(bs, rb, "cache");
 	const char *out = rr_csv_get(bs, rb, "outstanding");
 
 	/* The strategy column carries the variant (", cold cache") where there is one. */
-	cell_label(bs, rb, false, label, sizeof(label));
+	snprintf(stv, sizeof(stv), "%s%s", st, variant_text(bs, rb, variant, sizeof(variant)));
 	fprintf(f, "%-7s %-5s %-9s %-9s %-14s %3zu/%-3zu %8.0f %8.0f %7.3f %-20s %-22s %9.3f %9.3f %7.3f %-20s %s\n",
 		rr_csv_get(bs, rb, "scenario"), rr_csv_get(bs, rb, "transport"),
 		human_bytes(strtoull(rr_csv_get(bs, rb, "bytes"), NULL, 10), s1, sizeof(s1)),
 		human_bytes(strtoull(rr_csv_get(bs, rb, "block"), NULL, 10), s2, sizeof(s2)),
-		strstr(label, st) ? strstr(label, st) : st, rt.na, rt.nb, ta / 1e6, tb / 1e6, ratio(tb, ta),
+		stv, rt.na, rt.nb, ta / 1e6, tb / 1e6, ratio(tb, ta),
 		interval_text(&rt, it, sizeof(it)), compare_verdict_text(rt.verdict), ca, cb, ratio(cb, ca),
 		interval_text(&rc, ic, sizeof(ic)), compare_verdict_text(rc.verdict));
 	fprintf(tsv, "%s\t%s\t%s\t%s\t%s\t%.6g\t%.6g\t%.3f\t%.6g\t%.6g\t%.3f\t%zu\t%zu", rr_csv_get(bs, rb, "scenario"),
@@ -504,6 +514,7 @@ static int compare_render(struct plot *p, const struct rr_dir *a, const struct c
 	FILE *f = open_memstream(txt, &ltxt), *t = open_memstream(tsv, &ltsv), *dat = NULL, *vars = NULL;
 	char title[2048], changed[512];
 	int n = 0, rc = EXIT_RUN_FAILED;
+	long head = 0;
 
 	if (!f || !t || chart_open(p, "compare", &dat, &vars))
 		goto out;
@@ -514,6 +525,7 @@ static int compare_render(struct plot *p, const struct rr_dir *a, const struct c
 	fputc('\n', f);
 	print_only(f, a, &p->d, "A", ca->tsv);
 	print_only(f, &p->d, a, "B", ca->tsv);
+	head = ftell(f);
 	n = compare_cells(f, t, dat, vars, a, &p->d);
 	changed_line(a, &p->d, changed, sizeof(changed));
 	fprintf(f, "output: %s/ (compare.txt, compare.tsv, compare.dat, compare.{%s})\n", out, p->formats);
@@ -541,6 +553,9 @@ out:
 		rc = EXIT_RUN_FAILED;
 	if (t && fclose(t))
 		rc = EXIT_RUN_FAILED;
+	/* No cell in both: what differs still tells why (a cache state, a pipe size, another size). */
+	if (n == 0 && head > 0 && *txt && !ca->tsv)
+		fwrite(*txt, 1, (size_t)head, stderr);
 	return rc;
 }
 

@@ -83,6 +83,8 @@ static void flatten(json_t *v, const char *prefix, json_t *flat)
 	json_object_set_new(flat, prefix, json_string(text));
 }
 
+static bool has_prefix(json_t *flat, const char *key, size_t len);
+
 /* Null of a size the command line left to the kernel reads as "default". */
 static const char *shown(const char *key, json_t *flat)
 {
@@ -90,7 +92,7 @@ static const char *shown(const char *key, json_t *flat)
 	const char *t = json_string_value(json_object_get(flat, key));
 
 	if (!t)
-		return "(absent)";
+		return has_prefix(flat, key, strlen(key)) ? "(recorded)" : "(absent)";
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		if (!strcmp(key, sizes[i]) && !strcmp(t, "null"))
 			return "default";
@@ -110,10 +112,48 @@ static void add_diff(struct env_diffs *d, const char *key, json_t *fa, json_t *f
 	snprintf(e->b, sizeof(e->b), "%s", shown(key, fb));
 }
 
+/* Whether FLAT has KEY (LEN bytes of it) itself or anything under it. */
+static bool has_prefix(json_t *flat, const char *key, size_t len)
+{
+	const char *k;
+	json_t *x;
+
+	json_object_foreach(flat, k, x)
+		if (!strncmp(k, key, len) && (k[len] == '\0' || k[len] == '.' || k[len] == '['))
+			return true;
+	return false;
+}
+
+/*
+ * KEY lacks in OTHER: the shortest path above it that OTHER lacks whole,
+ * into root, so that a run without a transport object shows one line,
+ * not one per fact of it.
+ */
+static void absent_root(const char *key, json_t *other, char *root, size_t len)
+{
+	size_t n = strlen(key);
+
+	for (size_t i = 1; i <= n; i++)
+		if ((i == n || key[i] == '.' || key[i] == '[') && !has_prefix(other, key, i)) {
+			snprintf(root, len, "%.*s", (int)i, key);
+			return;
+		}
+	snprintf(root, len, "%s", key);
+}
+
+static bool listed(const struct env_diffs *d, const char *key)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].key, key))
+			return true;
+	return false;
+}
+
 /* The differing keys of one part (conditions or the rest), A's order then B's own. */
 static void diff_part(struct env_diffs *d, json_t *fa, json_t *fb, bool conditions)
 {
 	json_t *both[2] = { fa, fb };
+	char root[160];
 	const char *key;
 	json_t *x;
 
@@ -124,8 +164,14 @@ static void diff_part(struct env_diffs *d, json_t *fa, json_t *fb, bool conditio
 
 			if (cond != conditions || key_ignored(key) || (side == 1 && other))
 				continue;
-			if (!other || !json_equal(x, other))
-				add_diff(d, key, fa, fb);
+			if (other) {
+				if (!json_equal(x, other))
+					add_diff(d, key, fa, fb);
+				continue;
+			}
+			absent_root(key, both[!side], root, sizeof(root));
+			if (!listed(d, root))
+				add_diff(d, root, fa, fb);
 		}
 }
 
