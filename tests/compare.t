@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# copylab compare A B: the cells both runs have, side by side, with B/A of
-# the median throughput and of the tested role's CPU per GiB, equal to the
-# ratios computed here with jq from the two summary.csv files; a chart;
-# errors for bad input.
-# timeout: 300
+# copylab compare A B: the conditions that differ first (from env.json's
+# conditions), the cells in one run only, then each cell in both with B/A
+# of the median throughput and of the tested role's CPU per GiB (equal to
+# the ratios computed here with jq from the two summary.csv files), an
+# interval from the two runs' repetitions and a verdict; everything in a
+# directory of its own, never in A or B; a chart with one label per cell;
+# runs older than the conditions; errors for bad input.
+# timeout: 400
 . "$(dirname "$0")/lib.sh"
 require_copylab
 command -v gnuplot >/dev/null || skip_all "gnuplot is not installed (make deps installs gnuplot-nox)"
@@ -13,16 +16,20 @@ command -v gnuplot >/dev/null || skip_all "gnuplot is not installed (make deps i
 mk() {	# mk DIR ARGS...
 	local dir=$1
 	shift
-	cl run "$@" --size 2M --reps 2 --warmup 0 --out "$dir"
+	cl run "$@" --size 2M --warmup 0 --out "$dir"
 	[ "$RC" -eq 0 ] || { cl_desc; bail_out "copylab run $* failed"; }
 }
-A=$TMP/runA B=$TMP/runB
-mk "$A" --scenario serve --strategy readwrite,splice
-mk "$B" --scenario serve --strategy readwrite,splice,sendfile
+A=$TMP/runA B=$TMP/runB C=$TMP/runC
+mk "$A" --scenario serve --strategy readwrite,splice --reps 3
+mk "$B" --scenario serve --strategy readwrite,splice,sendfile --reps 3
+mk "$C" --scenario serve --strategy readwrite,splice --reps 3 --sndbuf 4096
+tree() { find "$A" "$B" "$C" -printf '%p %s %T@\n' | sort; }
+tree >"$TMP/tree.before"
 
-cl compare --tsv "$A" "$B"
+cl compare --tsv --out "$TMP/cmp-tsv" "$A" "$B"
 ok "$RC" "compare --tsv exits 0" "$(cl_desc)"
 cp "$OUT" "$TMP/cmp.tsv"
+cp "$ERR" "$TMP/cmp.err"
 
 # The ratios, from the summaries with jq (CSV fields here hold no commas).
 csv_json() { jq -R -s 'split("\n") | map(select(length > 0) | split(",")) | .[0] as $h | .[1:] |
@@ -37,6 +44,7 @@ jq -r --slurpfile a "$TMP/a.json" '.[] as $b | $a[0][] |
 	 (($b.tested_cpu_per_gib_median | tonumber) / (.tested_cpu_per_gib_median | tonumber))] | @tsv' \
 	"$TMP/b.json" | awk -F'\t' -v OFS='\t' '{ printf "%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\n", $1, $2, $3, $4, $5, $6, $7 }' \
 	>"$TMP/want.tsv"
+col() { head -n 1 "$TMP/cmp.tsv" | tr '\t' '\n' | grep -nx "$1" | cut -d: -f1; }
 awk -F'\t' -v OFS='\t' 'NR > 1 { print $1, $2, $3, $4, $5, $8, $11 }' "$TMP/cmp.tsv" >"$TMP/got.tsv"
 n=$(wc -l <"$TMP/want.tsv")
 is "$n" 2 "the two runs have two cells in common (sendfile is only in B)"
@@ -46,38 +54,105 @@ else
 	fail "compare's B/A ratios equal those computed with jq from the two summaries"
 	diag_file "$TMP/diff"
 fi
-
-got=$(head -n 1 "$TMP/cmp.tsv")
+got=$(head -n 1 "$TMP/cmp.tsv" | cut -f 1-11)
 is "$got" "$(printf 'scenario\ttransport\tbytes\tblock\tstrategy\tA_bytes_per_s\tB_bytes_per_s\tthroughput_ratio\tA_cpu_per_gib\tB_cpu_per_gib\tcpu_ratio')" \
 	"--tsv has a header naming its columns"
 
-# The table for people: the same ratio, and a chart in B/plots.
-cl compare "$A" "$B"
-r=$(awk -F'\t' '$5 == "splice" { print $6 }' "$TMP/want.tsv")
-grep -Eq "^serve +tcp +2 MiB +64 KiB +splice +[0-9]+ +[0-9]+ +$r " "$OUT"
-ok $? "the table shows the same throughput ratio ($r for splice)" "$(head -c 2000 "$OUT")"
-name=compare-runA
-[ -s "$B/plots/$name.png" ] && [ -s "$B/plots/$name.svg" ] &&
-	[ "$(head -c 8 "$B/plots/$name.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
-ok $? "the chart is B/plots/$name.png and .svg"
+# Every cell in both: an interval around B/A from 3 reps a side, and the verdict it gives.
+bad=$(awk -F'\t' -v lo="$(col throughput_lo)" -v hi="$(col throughput_hi)" -v lv="$(col throughput_level)" \
+	-v v="$(col throughput_verdict)" -v clo="$(col cpu_lo)" -v chi="$(col cpu_hi)" -v cv="$(col cpu_verdict)" '
+	NR > 1 {
+		want = ($lo > 1 || $hi < 1) ? "beyond noise" : "no difference measured"
+		cwant = ($clo > 1 || $chi < 1) ? "beyond noise" : "no difference measured"
+		if (!($lo > 0 && $lo <= $hi && $lv >= 0.89) || $v != want || !($clo > 0 && $clo <= $chi) || $cv != cwant)
+			print $5 ": [" $lo ", " $hi "] at " $lv " -> " $v "; cpu [" $clo ", " $chi "] -> " $cv
+	}' "$TMP/cmp.tsv")
+is "$bad" "" "each ratio has an interval (lo <= hi, coverage >= 90% with 3 reps a side) and the verdict it implies"
+is "$(grep 'only in' "$TMP/cmp.err")" "copylab compare: cell only in B: serve tcp 2 MiB 64 KiB sendfile" \
+	"--tsv, whose rows are the cells in both, flags the cell in B only on stderr"
 
-cl compare --out "$TMP/cmp-out" "$A" "$B"
-[ "$RC" -eq 0 ] && [ -s "$TMP/cmp-out/$name.png" ]
-ok $? "--out DIR puts the chart there" "$(cl_desc)"
-left=$(find "$B/plots" "$TMP/cmp-out" -name '.*' | head -n 3)
+# The table for people: what differs first, cells in one run only, then the cells with B/A.
+mkdir -p "$TMP/work"
+cd "$TMP/work" || bail_out "cd $TMP/work"
+cl compare "$A" "$B"
+cd - >/dev/null || bail_out "cd back"
+ok "$RC" "compare A B exits 0" "$(cl_desc)"
+cp "$OUT" "$TMP/ab.txt"
+grep -q "^none differ: the same conditions" "$TMP/ab.txt"
+ok $? "two runs of the same conditions: 'none differ'" "$(head -c 1500 "$TMP/ab.txt")"
+grep -Eq "^cells only in B: serve tcp 2 MiB 64 KiB sendfile$" "$TMP/ab.txt" && grep -q "^cells only in A: none$" "$TMP/ab.txt"
+ok $? "the cell in B only is flagged, and none is in A only" "$(head -c 1500 "$TMP/ab.txt")"
+r=$(awk -F'\t' '$5 == "splice" { print $6 }' "$TMP/want.tsv")
+grep -Eq "^serve +tcp +2 MiB +64 KiB +splice +3/3 +[0-9]+ +[0-9]+ +$r +\[[0-9.]+, [0-9.]+\] [0-9]+% +(beyond noise|no difference measured) " "$TMP/ab.txt"
+ok $? "the table shows splice's ratio ($r), its interval and a verdict" "$(head -c 2500 "$TMP/ab.txt")"
+is "$(awk '/^conditions that differ|^none differ|^conditions not recorded/ { print "c" } /^cells only in A/ { print "a" }
+	/^cells in both/ { print "b" }' "$TMP/ab.txt" | tr -d '\n')" "cab" \
+	"the table's order: conditions, cells in one run only, cells in both"
+
+# Its own directory: results/compare-<A>-vs-<B>-<stamp> under the working directory.
+out=$(ls -d "$TMP/work/results/compare-runA-vs-runB-"* 2>/dev/null)
+is "$(wc -w <<<"$out" | tr -d ' ')" 1 "the default output is one new directory results/compare-runA-vs-runB-<stamp>" "$out"
+for f in compare.txt compare.tsv compare.png compare.svg; do
+	[ -s "$out/$f" ] || { fail "the output directory holds $f"; continue; }
+	pass "the output directory holds $f"
+done
+cmp -s "$out/compare.txt" "$TMP/ab.txt"
+ok $? "compare.txt is the table printed"
+grep -q "^output: results/${out##*/}/ (compare.txt, compare.tsv, compare.dat, compare.{png svg})$" "$TMP/ab.txt"
+ok $? "the table names where it wrote" "$(tail -n 3 "$TMP/ab.txt")"
+[ "$(head -c 8 "$out/compare.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+ok $? "compare.png is a PNG"
+# One label per cell on the x axis (the chart drew each twice, one of them off its bars).
+is "$(grep -o '<text>[^<]*</text>' "$out/compare.svg" | grep -c 'splice')" 1 "the chart labels splice's cell once" \
+	"$(grep -o '<text>[^<]*</text>' "$out/compare.svg" | head -n 20)"
+
+# Two runs that differ in one condition: it is named first.
+cl compare --out "$TMP/cmp-ac" "$A" "$C"
+ok "$RC" "compare A C exits 0" "$(cl_desc)"
+cp "$OUT" "$TMP/ac.txt"
+first=$(awk '/^conditions that differ/ { getline; print; exit }' "$TMP/ac.txt")
+grep -Eq "^  sndbuf +default -> 4096$" <<<"$first"
+ok $? "two runs differing in --sndbuf: sndbuf is the first condition that differs" "$(head -c 1500 "$TMP/ac.txt")"
+is "$(grep -c '^  sndbuf ' "$TMP/ac.txt")" 1 "sndbuf is named once"
+
+# A run recorded before env.json had conditions still compares, and says so.
+O=$TMP/old
+cp -r "$A" "$O"
+jq 'del(.conditions)' "$A/env.json" >"$O/env.json"
+cl compare --out "$TMP/cmp-old" "$O" "$B"
+[ "$RC" -eq 0 ] && grep -q "^conditions not recorded in A" "$OUT"
+ok $? "a run without recorded conditions compares, saying 'conditions not recorded in A'" "$(cl_desc; head -c 800 "$OUT")"
+
+tree >"$TMP/tree.after"
+if diff "$TMP/tree.before" "$TMP/tree.after" >"$TMP/diff"; then
+	pass "neither A, B nor C gained, lost or changed a file"
+else
+	fail "neither A, B nor C gained, lost or changed a file"
+	diag_file "$TMP/diff"
+fi
+left=$(find "$TMP/work/results" "$TMP/cmp-ac" "$TMP" -maxdepth 1 -name '.*' | head -n 3)
 is "$left" "" "no temporary file is left"
 
 # --- bad input ----------------------------------------------------------------
 expect_usage_error "compare: one directory exits 2" "give two results directories" compare "$A"
 expect_usage_error "compare: no such directory exits 2 naming it" "$TMP/nope: No such file" compare "$A" "$TMP/nope"
+expect_usage_error "compare: --out inside A exits 2" "inside.*runA.*outside both" compare --out "$A/cmp" "$A" "$B"
+[ ! -e "$A/cmp" ]
+ok $? "... and makes nothing there"
+expect_usage_error "compare: --out inside B exits 2" "inside.*runB" compare --out "$B/plots/x" "$A" "$B"
+mkdir -p "$TMP/full" && touch "$TMP/full/keep"
+expect_usage_error "compare: --out holding files exits 2" "full.*holds files.*new directory" compare --out "$TMP/full" "$A" "$B"
 mkdir -p "$TMP/nosum"
 cp "$A/results.jsonl" "$A/env.json" "$TMP/nosum/"
-cl compare "$A" "$TMP/nosum"
-[ "$RC" -eq 1 ] && grep -q "nosum/summary.csv: missing" "$ERR"
-ok $? "a run without summary.csv: exit 1 naming it" "$(cl_desc)"
-mk "$TMP/other" --scenario pipe --strategy readwrite
-cl compare "$A" "$TMP/other"
-[ "$RC" -eq 1 ] && grep -q "no cell .* is in both" "$ERR"
-ok $? "no cell in common: exit 1 saying so" "$(cl_desc)"
+cl compare --out "$TMP/cmp-nosum" "$A" "$TMP/nosum"
+[ "$RC" -eq 1 ] && grep -q "nosum/summary.csv: missing" "$ERR" && [ ! -e "$TMP/cmp-nosum" ]
+ok $? "a run without summary.csv: exit 1 naming it, no output directory" "$(cl_desc)"
+mk "$TMP/other" --scenario pipe --strategy readwrite --reps 1
+cl compare --out "$TMP/cmp-none" "$A" "$TMP/other"
+[ "$RC" -eq 1 ] && grep -q "no cell .* is in both" "$ERR" && [ ! -e "$TMP/cmp-none" ]
+ok $? "no cell in common: exit 1 saying so, no output directory" "$(cl_desc)"
+grep -q "^cells only in B: pipe none 2 MiB 64 KiB readwrite$" "$ERR" && grep -q "^cells only in A (2):$" "$ERR" &&
+	grep -q "^  serve tcp 2 MiB 64 KiB splice$" "$ERR"
+ok $? "... and what is in each run only, to say why" "$(cl_desc 30)"
 
 done_testing

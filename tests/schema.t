@@ -198,6 +198,29 @@ problems=$(jq -r '[
 	 then "cpu_sampler has neither method nor note" else empty end)
 	] | join("; ")' "$E" 2>&1)
 is "$problems" "" "env.json: memcpy's measured rates, and the CPU sampler's method or why there is none"
+# The run's conditions, each with its type, as the command line above set them.
+problems=$(jq -r '.conditions as $c |
+	def need(k; t): if ($c | has(k)) | not then "missing conditions.\(k)"
+		elif ($c[k] | type) != t then "conditions.\(k) is \($c[k] | type), not \(t)" else empty end;
+	if ($c | type) != "object" then "conditions is \($c | type)" else
+	[need("argv"; "array"), need("sndbuf"; "null"), need("rcvbuf"; "null"), need("pipe_size_asked"; "null"),
+	 need("pin"; "string"), need("cache"; "string"), need("nonblock"; "boolean"), need("sink"; "string"),
+	 need("timeout_s"; "number"), need("reps"; "number"), need("warmup"; "number"), need("conns"; "number"),
+	 need("outstanding"; "number"), need("sweep"; "null"), need("workdir"; "string"),
+	 need("workdir_fs"; "string"), need("bpf"; "string"), need("tracer"; "string"), need("cputime"; "string"),
+	 need("perf"; "string"), need("profile"; "boolean"),
+	 (if [$c.pin, $c.cache, $c.sink, $c.reps, $c.warmup, $c.conns, $c.timeout_s, $c.workdir] !=
+	     ["auto", "warm", "hash", 2, 1, 1, 120, "/var/tmp"]
+	  then "conditions are not the defaults and the reps given: \($c)" else empty end)]
+	| join("; ") end' "$E" 2>&1)
+is "$problems" "" "env.json: conditions, every key with its type and the values of this run"
+is "$(jq -r '.conditions.argv[1:] | join(" ")' "$E" 2>/dev/null)" \
+	"run --scenario serve --strategy readwrite,sendfile --transport tcp --size 1M --reps 2 --warmup 1 --out $OUTDIR" \
+	"env.json: conditions.argv is the whole command line"
+cl run --scenario pipe --strategy readwrite --size 64K --reps 1 --warmup 0 --sndbuf 8K --rcvbuf 16K \
+	--pipe-size 128K --sink discard --nonblock --out "$TMP/cond"
+is "$(jq -c '.conditions | [.sndbuf, .rcvbuf, .pipe_size_asked, .sink, .nonblock]' "$TMP/cond/env.json" 2>&1)" \
+	'[8192,16384,131072,"discard",true]' "env.json: conditions hold --sndbuf, --rcvbuf, --pipe-size, --sink, --nonblock" "$(cl_desc)"
 if [ "${COPYLAB_REQUIRE_CPUSAMPLE:-0}" = 1 ]; then
 	routines=$(jq -r '.cpu_sampler.kernel_copy_routines // ""' "$E" 2>/dev/null)
 	ok $(grep -qw rep_movs_alternative <<<"$routines" || grep -qw copy_user_generic <<<"$routines"; echo $?) \

@@ -14,6 +14,7 @@
 #include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
 #include "harness/measure/bpf/cpusample.h"
+#include "harness/measure/env.h"
 #include "harness/net/userstack_link.h"
 
 #include <errno.h>
@@ -267,6 +268,22 @@ static int run_groups(struct session *s, struct group *groups, int ngroups)
 	return run_interrupted ? EXIT_RUN_FAILED : r;
 }
 
+/* What this run set for all its cells, into env.json, so compare can say what changed.  0. */
+static int record_conditions(const struct parsed *p, const struct session *s)
+{
+	const struct env_conditions c = {
+		.argv = copylab_argv, .sndbuf = p->cfg.sock.sndbuf, .rcvbuf = p->cfg.sock.rcvbuf,
+		.pipe_size = p->cfg.pipe_size, .pin = p->pin, .cache_cold = p->cfg.cache_cold,
+		.nonblock = p->cfg.nonblock, .sink_discard = p->cfg.sink_discard, .no_perf = p->cfg.no_perf,
+		.profile = p->cfg.profile, .timeout_s = p->cfg.timeout_s, .reps = p->reps, .warmup = p->warmup,
+		.conns = p->cfg.conns, .outstanding = p->cfg.outstanding, .sweep = p->sweep, .workdir = p->workdir,
+		.bpf = s->bpf_note, .tracer = s->tracer_note, .cputime = s->cputime_note,
+	};
+
+	results_env_extra("conditions", env_conditions_json(&c));
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct parsed p;
@@ -299,7 +316,7 @@ int cmd_run(int argc, char **argv)
 	    (interrupted_during("while loading the probes: nothing was made or run") && (r = EXIT_RUN_FAILED)) ||
 	    (r = transport_up(&p, sc, tr, &s)) ||
 	    (interrupted_during("while setting up the transport: what was made is removed, nothing was run") && (r = EXIT_RUN_FAILED)) ||
-	    (r = session_open(&s, p.out, p.workdir))) {
+	    (r = record_conditions(&p, &s)) || (r = session_open(&s, p.out, p.workdir))) {
 		cpusample_close(s.sampler);
 		if (s.ledger)
 			ledger_close(s.ledger);

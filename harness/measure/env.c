@@ -8,11 +8,13 @@
 
 #include <ctype.h>
 #include <gnu/libc-version.h>
+#include <linux/magic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -215,4 +217,71 @@ json_t *env_collect(void)
 			 "versions", versions_json(),
 			 "created_utc", created_utc_json(),
 			 "memcpy", memcpy_json());
+}
+
+const char *env_fs_type(const char *path, char *buf, size_t len)
+{
+	/* The filesystems scratch files are likely on; others by number. */
+	static const struct { unsigned long magic; const char *name; } known[] = {
+		{ TMPFS_MAGIC, "tmpfs" }, { EXT4_SUPER_MAGIC, "ext2/3/4" }, { XFS_SUPER_MAGIC, "xfs" },
+		{ BTRFS_SUPER_MAGIC, "btrfs" }, { OVERLAYFS_SUPER_MAGIC, "overlay" }, { NFS_SUPER_MAGIC, "nfs" },
+		{ 0x65735546, "fuse" }, { 0x01021994, "tmpfs" }, { 0x2fc12fc1, "zfs" }, { 0xf2f52010, "f2fs" },
+	};
+	struct statfs st;
+
+	if (statfs(path, &st) < 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if ((unsigned long)st.f_type == known[i].magic) {
+			snprintf(buf, len, "%s", known[i].name);
+			return buf;
+		}
+	snprintf(buf, len, "0x%lx", (unsigned long)st.f_type);
+	return buf;
+}
+
+static json_t *argv_json(char **argv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && argv && argv[i]; i++)
+		if (json_array_append_new(a, string_or_null(true, argv[i])))
+			return json_decref(a), NULL;
+	return a;
+}
+
+/* A size the kernel chooses when it is 0. */
+static json_t *size_or_default(uint64_t v)
+{
+	return v ? json_integer((json_int_t)v) : json_null();
+}
+
+json_t *env_conditions_json(const struct env_conditions *c)
+{
+	const char *work = c->workdir ? c->workdir : "/var/tmp";
+	char fs[32];
+
+	return json_pack("{s:o, s:o, s:o, s:o, s:s, s:s, s:b, s:s, s:f, s:I, s:I, s:I, s:I, s:o,"
+			 " s:s, s:o, s:s, s:s, s:s, s:s, s:b}",
+			 "argv", argv_json(c->argv),
+			 "sndbuf", size_or_default((uint64_t)c->sndbuf),
+			 "rcvbuf", size_or_default((uint64_t)c->rcvbuf),
+			 "pipe_size_asked", size_or_default(c->pipe_size),
+			 "pin", c->pin ? c->pin : "auto",
+			 "cache", c->cache_cold ? "cold" : "warm",
+			 "nonblock", c->nonblock,
+			 "sink", c->sink_discard ? "discard" : "hash",
+			 "timeout_s", c->timeout_s,
+			 "reps", (json_int_t)c->reps,
+			 "warmup", (json_int_t)c->warmup,
+			 "conns", (json_int_t)(c->conns ? c->conns : 1),
+			 "outstanding", (json_int_t)(c->outstanding ? c->outstanding : 1),
+			 "sweep", c->sweep ? string_or_null(true, c->sweep) : json_null(),
+			 "workdir", work,
+			 "workdir_fs", string_or_null(env_fs_type(work, fs, sizeof(fs)) != NULL, fs),
+			 "bpf", c->bpf ? c->bpf : "unknown",
+			 "tracer", c->tracer ? c->tracer : "unknown",
+			 "cputime", c->cputime ? c->cputime : "unknown",
+			 "perf", c->no_perf ? "off (--no-perf)" : "on",
+			 "profile", c->profile);
 }

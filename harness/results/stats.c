@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Order statistics for the summary: a median that does not reorder the
- * caller's data, and ratios paired by repetition (see docs/results.md).
+ * caller's data, ratios paired by repetition (see docs/results.md), and an
+ * interval for the ratio of two unpaired runs (copylab compare).
  */
 #include "stats.h"
 
@@ -93,6 +94,87 @@ struct stats_interval stats_median_interval_at(const double *v, size_t n, double
 	ci.hi = s[n - j];
 	ci.level = n == 1 ? 0 : 1 - 2 * binom_half_cdf(n, j - 1);
 	free(s);
+	return ci;
+}
+
+/* The finite, positive values of v into out: the ones a ratio can use. */
+static size_t positive_of(const double *v, size_t n, double *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; v && i < n; i++)
+		if (isfinite(v[i]) && v[i] > 0)
+			out[k++] = v[i];
+	return k;
+}
+
+/*
+ * P(U <= u) for u = 0..m*n into cdf, U the Mann-Whitney statistic of m and
+ * n samples under "no difference".  The counts of U are the coefficients
+ * of the Gaussian binomial [m+n choose m](q), built one factor
+ * (1 - q^(n+i)) / (1 - q^i) at a time; every partial product is itself a
+ * Gaussian binomial, so no coefficient goes negative.
+ */
+static void mann_whitney_cdf(size_t m, size_t n, double *cdf)
+{
+	size_t top = m * n;
+	long double *c = calloc(top + 1, sizeof(*c)), total = 0;
+
+	if (!c) {
+		for (size_t u = 0; u <= top; u++)
+			cdf[u] = 0;
+		return;
+	}
+	c[0] = 1;
+	for (size_t i = 1; i <= m; i++) {
+		for (size_t u = top; u >= n + i; u--)
+			c[u] -= c[u - (n + i)];
+		for (size_t u = i; u <= top; u++)
+			c[u] += c[u - i];
+	}
+	for (size_t u = 0; u <= top; u++)
+		total += c[u];
+	for (long double run = 0, *p = c; p <= c + top; p++) {
+		run += *p;
+		cdf[p - c] = (double)(run / total);
+	}
+	free(c);
+}
+
+struct stats_interval stats_ratio_interval(const double *b, size_t nb, const double *a, size_t na, double level)
+{
+	struct stats_interval ci = { NAN, NAN, NAN };
+	double *pa = malloc((na + 1) * sizeof(*pa)), *pb = malloc((nb + 1) * sizeof(*pb));
+	double *r = NULL, *cdf = NULL;
+	size_t m, n, mn, k = 1;
+
+	if (!pa || !pb)
+		goto out;
+	m = positive_of(b, nb, pb);
+	n = positive_of(a, na, pa);
+	mn = m * n;
+	/* The ratios are sorted and the distribution is m*n long: cap the work. */
+	if (mn == 0 || mn > 1000000 || !(r = malloc(mn * sizeof(*r))) || !(cdf = malloc((mn + 1) * sizeof(*cdf))))
+		goto out;
+	for (size_t i = 0; i < m; i++)
+		for (size_t j = 0; j < n; j++)
+			r[i * n + j] = pb[i] / pa[j];
+	qsort(r, mn, sizeof(*r), cmp_double);
+	mann_whitney_cdf(m, n, cdf);
+	/*
+	 * r(k) .. r(mn+1-k) covers the ratio of the two distributions' centres
+	 * with probability 1 - 2 P(U <= k-1): widen k while that stays >= level.
+	 */
+	while (k + 1 <= (mn + 1) / 2 && 1 - 2 * cdf[k] >= level)
+		k++;
+	ci.lo = r[k - 1];
+	ci.hi = r[mn - k];
+	ci.level = 1 - 2 * cdf[k - 1];
+out:
+	free(pa);
+	free(pb);
+	free(r);
+	free(cdf);
 	return ci;
 }
 

@@ -29,6 +29,16 @@ struct stats_interval stats_median_interval_at(const double *v, size_t n, double
 /* How often min..max of n samples covers their median: 1 - 2 * 0.5^n. */
 double stats_minmax_level(size_t n);
 
+/*
+ * An interval for b / a when the samples are not paired (two runs): the
+ * order statistics of every b_i / a_j that the Mann-Whitney null
+ * distribution allows at `level` (the Hodges-Lehmann interval of the log
+ * ratio, moved back by exp).  Figures that are not finite and positive are
+ * left out; with too few for `level`, min..max of the ratios and the
+ * coverage it has.  NAN when a side has none (or over 10^6 ratios).
+ */
+struct stats_interval stats_ratio_interval(const double *b, size_t nb, const double *a, size_t na, double level);
+
 struct stats_summary {
 	size_t n;
 	double median, min, max;	/* NAN when n == 0 */

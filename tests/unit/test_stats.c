@@ -144,6 +144,62 @@ static void test_minmax_level(void **state UNUSED)
 	assert_true(stats_minmax_level(1) == 0);
 }
 
+/*
+ * Two unpaired samples (two runs): every b_i / a_j, and the order statistics
+ * of them that the Mann-Whitney distribution allows (Hodges-Lehmann).  3 and
+ * 3: no pair reaches 95% (P(U = 0) = 1/20 per side), so min..max of the 9
+ * ratios at its own 90%; 5 and 5: the textbook critical U of 2, so the 3rd
+ * smallest to the 3rd largest of 25, covering 1 - 2 * 4/252.
+ */
+static void test_ratio_interval_exact(void **state UNUSED)
+{
+	const double a[] = { 1, 2, 3 }, b[] = { 3, 1, 2 };
+	const double a5[] = { 100, 110, 90, 105, 95 };
+	double b5[5];
+	struct stats_interval ci;
+
+	ci = stats_ratio_interval(b, 3, a, 3, 0.95);
+	assert_true(fabs(ci.lo - 1.0 / 3) < 1e-12 && ci.hi == 3);
+	assert_true(fabs(ci.level - 0.9) < 1e-12);
+	for (int i = 0; i < 5; i++)
+		b5[i] = 2 * a5[(i + 2) % 5];
+	ci = stats_ratio_interval(b5, 5, a5, 5, 0.95);
+	assert_true(fabs(ci.level - (1 - 8.0 / 252)) < 1e-12);
+	/* The 25 ratios sorted: 2*x/y over x, y in a5; the 3rd from each end. */
+	assert_true(fabs(ci.lo - 2 * 95.0 / 110) < 1e-12);
+	assert_true(fabs(ci.hi - 2 * 110.0 / 95) < 1e-12);
+}
+
+/* A doubling is beyond the noise of +-10%; the same runs are not. */
+static void test_ratio_interval_decides(void **state UNUSED)
+{
+	const double a[] = { 100, 104, 96, 102, 98, 101 }, same[] = { 99, 103, 97, 100, 101, 102 };
+	double twice[6];
+	struct stats_interval ci;
+
+	for (int i = 0; i < 6; i++)
+		twice[i] = 1.5 * a[5 - i];
+	ci = stats_ratio_interval(twice, 6, a, 6, 0.95);
+	assert_true(ci.lo > 1.3 && ci.hi < 1.7 && ci.level >= 0.95);
+	ci = stats_ratio_interval(same, 6, a, 6, 0.95);
+	assert_true(ci.lo < 1 && ci.hi > 1 && ci.level >= 0.95);
+}
+
+/* Zero, negative and undefined figures give no ratio; nothing left: NAN. */
+static void test_ratio_interval_drops_undefined(void **state UNUSED)
+{
+	const double a[] = { 0, 2, NAN, 4, -1 }, b[] = { 4, 8 };
+	struct stats_interval ci;
+
+	ci = stats_ratio_interval(b, 2, a, 5, 0.95);	/* a is {2, 4} */
+	assert_true(ci.lo == 1 && ci.hi == 4);
+	assert_true(fabs(ci.level - (1 - 2.0 / 6)) < 1e-12);
+	ci = stats_ratio_interval(b, 2, a, 1, 0.95);
+	assert_true(isnan(ci.lo) && isnan(ci.hi));
+	ci = stats_ratio_interval(NULL, 0, a, 5, 0.95);
+	assert_true(isnan(ci.lo) && isnan(ci.hi));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +215,9 @@ int main(void)
 		cmocka_unit_test(test_paired_ratios_respect_cap_and_empty),
 		cmocka_unit_test(test_median_interval),
 		cmocka_unit_test(test_minmax_level),
+		cmocka_unit_test(test_ratio_interval_exact),
+		cmocka_unit_test(test_ratio_interval_decides),
+		cmocka_unit_test(test_ratio_interval_drops_undefined),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
