@@ -95,7 +95,7 @@ is "$(cut -f2 "$RUN/plots/ledger-pipe-none.dat" | tr '\n' ',')" \
 	"ledger-pipe-none: a bar per strategy and pipe size"
 
 # compare: each row of B meets the row of A at the same pipe size.
-cl compare --tsv "$TMP/parts/1m" "$RUN"
+cl compare --tsv --out "$TMP/cmp-1" "$TMP/parts/1m" "$RUN"
 ok "$RC" "compare exits 0" "$(cl_desc)"
 is "$(awk -F'\t' 'NR > 1 { print $5 }' "$OUT" | sort | tr '\n' ' ')" "readwrite vmsplice " \
 	"compare: only the 1 MiB rows of B have a partner in a 1 MiB run"
@@ -112,7 +112,7 @@ cl plot "$OLD"
 ok "$RC" "plot reads records without pipe_size_asked and a summary without its column" "$(cl_desc)"
 ok $(grep -q '^| vmsplice | .*x' "$OLD/report.md" && ! grep -q 'pipe)' "$OLD/report.md"; echo $?) \
 	"old records are the default pipe: rows unmarked, ratios from summary.csv" "$(grep '^| [a-z]' "$OLD/report.md")"
-cl compare --tsv "$OLD" "$RUN"
+cl compare --tsv --out "$TMP/cmp-2" "$OLD" "$RUN"
 is "$(awk -F'\t' 'NR > 1 { printf "%s=%.3f ", $5, $8 }' "$OUT")" "readwrite=1.000 vmsplice=1.000 " \
 	"compare: an old summary's rows meet the default pipe's rows of a new one"
 

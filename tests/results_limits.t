@@ -59,7 +59,7 @@ mv "$D/results.jsonl" "$TMP/elsewhere.jsonl"
 ln -s "$TMP/elsewhere.jsonl" "$D/results.jsonl"
 limited plot --no-report "$D"
 ok "$RC" "plot under the memory limit reads a results.jsonl that is a symlink to a regular file" "$(cl_desc)"
-limited compare --tsv "$GOOD" "$D"
+limited compare --tsv --out "$TMP/cmp-good" "$GOOD" "$D"
 ok "$RC" "compare under the memory limit reads two good runs" "$(cl_desc)"
 
 # Not regular files.

@@ -550,6 +550,7 @@ int cmd_bench(int argc, char **argv)
 		results_env_extra("transport_veth", transport_facts(TR_VETH, NULL));
 	if (b.routed)
 		results_env_extra("transport_routed", transport_facts(TR_ROUTED, NULL));
+	session_conditions(&p, &b.s);
 	if ((r = session_open(&b.s, p.out, p.workdir)))
 		return bench_abandon(&b, r);
 	failed = bench_run(&b);

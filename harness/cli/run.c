@@ -14,7 +14,6 @@
 #include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
 #include "harness/measure/bpf/cpusample.h"
-#include "harness/measure/env.h"
 #include "harness/net/userstack_link.h"
 
 #include <errno.h>
@@ -268,20 +267,18 @@ static int run_groups(struct session *s, struct group *groups, int ngroups)
 	return run_interrupted ? EXIT_RUN_FAILED : r;
 }
 
-/* What this run set for all its cells, into env.json, so compare can say what changed.  0. */
-static int record_conditions(const struct parsed *p, const struct session *s)
+/* Before the session opened: the probes, links, stack and far peers go; r is returned. */
+static int run_abandon(struct session *s, struct group *groups, int r)
 {
-	const struct env_conditions c = {
-		.argv = copylab_argv, .sndbuf = p->cfg.sock.sndbuf, .rcvbuf = p->cfg.sock.rcvbuf,
-		.pipe_size = p->cfg.pipe_size, .pin = p->pin, .cache_cold = p->cfg.cache_cold,
-		.nonblock = p->cfg.nonblock, .sink_discard = p->cfg.sink_discard, .no_perf = p->cfg.no_perf,
-		.profile = p->cfg.profile, .timeout_s = p->cfg.timeout_s, .reps = p->reps, .warmup = p->warmup,
-		.conns = p->cfg.conns, .outstanding = p->cfg.outstanding, .sweep = p->sweep, .workdir = p->workdir,
-		.bpf = s->bpf_note, .tracer = s->tracer_note, .cputime = s->cputime_note,
-	};
-
-	results_env_extra("conditions", env_conditions_json(&c));
-	return 0;
+	cpusample_close(s->sampler);
+	if (s->ledger)
+		ledger_close(s->ledger);
+	link_destroy();
+	lons_destroy();
+	userstack_stop();
+	remote_close(s->remote);
+	free(groups);
+	return r;
 }
 
 int cmd_run(int argc, char **argv)
@@ -315,18 +312,11 @@ int cmd_run(int argc, char **argv)
 	    (r = session_tracer(&s, p.tracer, p.no_tracer)) ||
 	    (interrupted_during("while loading the probes: nothing was made or run") && (r = EXIT_RUN_FAILED)) ||
 	    (r = transport_up(&p, sc, tr, &s)) ||
-	    (interrupted_during("while setting up the transport: what was made is removed, nothing was run") && (r = EXIT_RUN_FAILED)) ||
-	    (r = record_conditions(&p, &s)) || (r = session_open(&s, p.out, p.workdir))) {
-		cpusample_close(s.sampler);
-		if (s.ledger)
-			ledger_close(s.ledger);
-		link_destroy();
-		lons_destroy();
-		userstack_stop();
-		remote_close(s.remote);
-		free(groups);
-		return r;
-	}
+	    (interrupted_during("while setting up the transport: what was made is removed, nothing was run") && (r = EXIT_RUN_FAILED)))
+		return run_abandon(&s, groups, r);
+	session_conditions(&p, &s);
+	if ((r = session_open(&s, p.out, p.workdir)))
+		return run_abandon(&s, groups, r);
 	r = run_groups(&s, groups, ngroups);
 	session_close(&s, p.json ? stderr : stdout);
 	if (!r && session_stdout_check(p.json ? "the records (--json)" : "the table"))

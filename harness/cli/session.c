@@ -5,6 +5,8 @@
  * the strategies rep by rep (A B C A B C ...), so drift hits all alike.
  */
 #include "session.h"
+#include "run_options.h"
+#include "harness/measure/env.h"
 #include "scratch.h"
 #include "cli.h"
 #include "harness/model/base.h"
@@ -341,6 +343,21 @@ int session_check_paths(const char *out, const char *workbase)
 					   "(copylab compare reads two of them side by side)", out);
 	}
 	return 0;
+}
+
+/* What a run or bench set for all its cells, into env.json, so compare can say what changed. */
+void session_conditions(const struct parsed *p, const struct session *s)
+{
+	const struct env_conditions c = {
+		.argv = copylab_argv, .sndbuf = p->cfg.sock.sndbuf, .rcvbuf = p->cfg.sock.rcvbuf,
+		.pipe_size = p->cfg.pipe_size, .pin = p->pin, .cache_cold = p->cfg.cache_cold,
+		.nonblock = p->cfg.nonblock, .sink_discard = p->cfg.sink_discard, .no_perf = p->cfg.no_perf,
+		.profile = p->cfg.profile, .timeout_s = p->cfg.timeout_s, .reps = s->reps, .warmup = s->warmup,
+		.conns = p->cfg.conns, .outstanding = p->cfg.outstanding, .sweep = p->sweep, .workdir = p->workdir,
+		.bpf = s->bpf_note, .tracer = s->tracer_note, .cputime = s->cputime_note,
+	};
+
+	results_env_extra("conditions", env_conditions_json(&c));
 }
 
 int session_open(struct session *s, const char *out, const char *workbase)

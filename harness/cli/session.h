@@ -52,6 +52,10 @@ struct session {
 int session_ledger(struct session *s, bool no_bpf, bool require_bpf);
 int session_tracer(struct session *s, bool want, bool refuse);
 
+struct parsed;
+/* The conditions a run or bench set for all its cells, into env.json (compare names them). */
+void session_conditions(const struct parsed *p, const struct session *s);
+
 /*
  * --out and --workdir before anything is made: the scratch base an
  * existing writable directory; the results directory new, or an empty
