@@ -17,6 +17,7 @@ require_copylab
 export PATH=$PATH:/usr/sbin:/sbin
 env --default-signal=INT true 2>/dev/null || skip_all "env --default-signal (coreutils 8.31+) is missing"
 
+EXE=$(readlink -f "$COPYLAB")
 TAG=$(tag_new)
 at_exit "kill_tagged $TAG"
 W=$TMP/work
@@ -32,6 +33,15 @@ start() {
 	COPYLAB_TEST_TAG=$TAG env --default-signal=INT,QUIT,HUP,TERM,USR1 \
 		setsid "$COPYLAB" "$@" >"$TMP/int.out" 2>"$TMP/int.err" </dev/null &
 	PID=$!
+	# The points count from copylab's exec.  Before it, PID is a fork of this
+	# shell that still runs this shell's traps: a signal there would run the
+	# test's own exit hook (and remove $TMP) in the child.
+	local i
+	for ((i = 0; i < 5000; i++)); do
+		[ "$(readlink "/proc/$PID/exe" 2>/dev/null)" = "$EXE" ] && return 0
+		kill -0 "$PID" 2>/dev/null || return 0
+	done
+	diag "copylab $PID did not exec within 5000 looks"
 }
 
 # finish SECONDS: waits for PID up to SECONDS, then kills it; sets RC.
