@@ -25,6 +25,9 @@ FUZZ_MAXLEN_fuzz_http         := 9000
 FUZZ_MAXLEN_fuzz_results_read := 8192
 # control: real messages are under 1 KiB; 4096 leaves room for nesting and padding.
 FUZZ_MAXLEN_fuzz_control      := 4096
+# addresses: past ev_parse_addr's 128-byte host and the callers' 256-byte one.
+FUZZ_MAXLEN_fuzz_ev_parse_addr  := 300
+FUZZ_MAXLEN_fuzz_split_hostport := 400
 FUZZ_SPECS   := $(foreach n,$(FUZZ_NAMES),$(n):$(or $(FUZZ_MAXLEN_$(n)),4096))
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
