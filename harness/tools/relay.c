@@ -361,12 +361,14 @@ static int relay_conn_open(struct ev_server *srv, struct ev_conn *ec, int fd)
 	struct relay *rl = relay_of(srv);
 	struct pair *p = pair_of(ec);
 	int ufd = socket(rl->to.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	char peer[64];
+	int err = errno;
 
 	if (ufd < 0) {
 		/* The client is closed at once, told rather than left hanging. */
 		rl->refused++;
-		ev_log(srv, "%s: no socket for the upstream: %s; client closed", ec->peer[0] ? ec->peer : "a client",
-		       strerror(errno));
+		ev_log(srv, "%s: no socket for the upstream: %s; client closed",
+		       ev_addr_str(fd, true, peer, sizeof(peer)), strerror(err));
 		return -1;
 	}
 	p->hc = (struct ev_handle){ .kind = H_CLIENT, .fd = fd, .owner = ec };

@@ -273,6 +273,7 @@ static const char *signal_name(int sig)
 static int on_signal(struct ev_server *srv)
 {
 	int sig = ev_signal_read(srv->sig_fd);
+	char t[32];
 
 	if (!sig)
 		return 1;
@@ -286,8 +287,7 @@ static int on_signal(struct ev_server *srv)
 		return 0;
 	}
 	ev_log(srv, "copylab %s: %s: not accepting; %ld connections get up to %s to finish",
-	       srv->tool->name, signal_name(sig), srv->live,
-	       ev_duration((char[32]){ 0 }, 32, srv->grace_ms));
+	       srv->tool->name, signal_name(sig), srv->live, ev_duration(t, sizeof(t), srv->grace_ms));
 	begin_stop(srv);
 	return 1;
 }
@@ -340,6 +340,7 @@ static int run_events(struct ev_server *srv)
 int ev_server_run(struct ev_server *srv)
 {
 	int64_t last_sweep = ev_now_ms();
+	char t[32];
 
 	while (!srv->stopping || (srv->live > 0 && ev_now_ms() < srv->stop_deadline)) {
 		int r = run_events(srv);
@@ -356,7 +357,7 @@ int ev_server_run(struct ev_server *srv)
 	}
 	if (srv->live > 0)
 		ev_log(srv, "copylab %s: --grace %s over: %ld connections cut", srv->tool->name,
-		       ev_duration((char[32]){ 0 }, 32, srv->grace_ms), srv->live);
+		       ev_duration(t, sizeof(t), srv->grace_ms), srv->live);
 	return 0;
 }
 
