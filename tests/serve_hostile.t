@@ -5,8 +5,8 @@
 # with no connection open (the listener must come back on its own), a
 # pipelining flood beside a normal download, silent sockets filling
 # --max-conns (cut by --header-timeout, not the idle timeout), the
-# keep-alive request cap, a request with a body followed by a pipelined
-# one, and path escapes (symlinks out of the root, a relative ../ link, a
+# keep-alive request cap, a bounded drain after a closing answer, a
+# request with a body followed by a pipelined one, and path escapes (symlinks out of the root, a relative ../ link, a
 # loop, a FIFO, a device node), with openat2 and with its fallback forced
 # by the test-only switch COPYLAB_TEST_NO_OPENAT2=1.
 # timeout: 240
@@ -111,6 +111,26 @@ elif mode == "flood":
         if not told and got > (1 << 20):
             print("flooding", flush=True); told = True
     print("%d answers, %d bytes" % (answers, got), flush=True)
+elif mode == "linger":
+    # A request that ends its connection, then bytes without end: the
+    # server's drain must stop on its own.  Prints "draining" once the
+    # answer came, then how the connection ended.
+    secs = float(sys.argv[4])
+    s = socket.create_connection((host, port), timeout=5)
+    s.sendall(b"GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    junk = b"j" * (1 << 20); start = time.time(); sent = [0]; ended = ["still open after %.0fs" % secs]
+    def sender():
+        try:
+            while time.time() - start < secs:
+                sent[0] += s.send(junk)
+            s.close()
+        except OSError as e:
+            ended[0] = "sending failed after %.1fs (%s)" % (time.time() - start, e.__class__.__name__)
+    s.settimeout(secs)
+    head = s.recv(65536)
+    print("draining" if head.startswith(b"HTTP/1.1 200") else "no answer", flush=True)
+    t = threading.Thread(target=sender, daemon=True); t.start(); t.join(secs + 5)
+    print("%s, %d MiB sent" % (ended[0], sent[0] >> 20), flush=True)
 PY
 C="python3 $TMP/client.py"
 
@@ -227,6 +247,24 @@ wait "$FLOOD_PID"
 diag "flood: $(tail -n 1 "$TMP/flood.out")"
 stop_serve
 ok $? "SIGTERM after the flood: exit 0" "$(tail -n 3 "$TMP/serve.err")"
+
+# ---- the drain after a closing answer is bounded ------------------------------------------
+
+start_serve "$WWW" --quiet || bail_out "copylab serve does not start"
+$C linger "${SADDR%:*}" "${SADDR##*:}" 20 >"$TMP/linger.out" 2>&1 &
+LINGER_PID=$!
+wait_for "$TMP/linger.out" '^draining' 10
+ok $? "a client keeps sending after its Connection: close answer" "$(cat "$TMP/linger.out")"
+start=$(date +%s)
+get_exact "http://$SADDR/mib" "$WWW/mib"
+ok $? "meanwhile another client's 1 MiB download completes ($(( $(date +%s) - start ))s)"
+wait "$LINGER_PID"
+# What the client got off is the server's drain plus the sockets' buffers
+# (a few MiB on loopback): far below 64 MiB when the drain is bounded.
+mib=$(sed -n 's/.*, \([0-9]*\) MiB sent$/\1/p' "$TMP/linger.out")
+ok $(grep -q '^sending failed after' "$TMP/linger.out" && [ "${mib:-999999}" -lt 64 ]; echo $?) \
+	"the server cut the drain by itself, after 1 MiB, not 2 s of whatever came: $(tail -n 1 "$TMP/linger.out")"
+stop_serve
 
 # ---- the keep-alive request cap; a body followed by a pipelined request ----------
 
