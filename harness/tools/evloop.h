@@ -2,8 +2,8 @@
 /*
  * The plumbing under `copylab serve` and `copylab relay` (server.c builds
  * their server from it): address parsing, the listening socket, an epoll
- * set whose entries point at small handles, SIGINT/SIGTERM as a
- * descriptor, and a strategy's wait[] turned into epoll interest.
+ * set whose entries point at small handles, the stop and log signals as
+ * a descriptor, and a strategy's wait[] turned into epoll interest.
  * Level-triggered throughout: a connection that stops after its budget is
  * reported again, so no client can starve the others.
  */
@@ -38,7 +38,9 @@ int ev_mod(int ep, struct ev_handle *h, uint32_t events);
 void ev_del(int ep, int fd);
 
 /*
- * SIGINT and SIGTERM blocked and delivered through a signalfd (returned);
+ * SIGINT, SIGTERM, SIGQUIT (stop) and SIGHUP (reopen the log) blocked and
+ * delivered through a signalfd (returned), so none kills the server
+ * between two steps of a connection;
  * SIGPIPE ignored (sendfile and splice to a closed socket would raise it).
  */
 int ev_signals(void);

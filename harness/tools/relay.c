@@ -10,7 +10,9 @@
  * of its own (H_WAIT).  When one direction's input ends and every byte of
  * it is delivered (a splice pipe is empty, sockmap's backlog drained), its
  * output is shut down for writing, so half-close passes through; an error
- * on either side closes both.
+ * on either side closes both.  A pair silent past --idle-timeout, or past
+ * --fin-timeout once one side has ended, is closed (HAProxy's tunnel and
+ * client-fin timeouts): no peer holds a slot of --max-conns for ever.
  */
 #include "harness/cli/cli.h"
 #include "server.h"
@@ -51,6 +53,14 @@ struct pair {
 	struct ev_handle hw[2][2];
 	uint32_t ev_w[2][2];
 	int64_t since_ms;		/* last progress */
+	int64_t started_ms;		/* accepted */
+};
+
+/* How pairs ended, for the summary on exit. */
+enum pair_end { END_CLEAN, END_IDLE, END_FIN, END_CONNECT, END_CONNECT_TIMEOUT, END_ERROR,
+		END_STOPPING, END_KINDS };
+static const char *const end_names[END_KINDS] = {
+	"clean", "idle timeout", "fin timeout", "connect failed", "connect timeout", "error", "stopping",
 };
 
 struct relay {
@@ -59,6 +69,9 @@ struct relay {
 	struct sockaddr_storage to;
 	socklen_t to_len;
 	uint64_t served;
+	uint64_t refused;		/* clients closed at once: no descriptor for their upstream */
+	uint64_t bytes[2];		/* C2U, U2C, of closed pairs */
+	uint64_t ends[END_KINDS];
 };
 
 _Static_assert(offsetof(struct pair, ec) == 0, "the server frees a pair through its ev_conn");
@@ -82,8 +95,14 @@ static void drop_wait(struct relay *rl, struct pair *p, int d, int i)
 	p->ev_w[d][i] = 0;
 }
 
-static void pair_close(struct relay *rl, struct pair *p, const char *why)
+/*
+ * Ends a pair: how (for the summary) and why (for its log line, NULL for
+ * a clean end of both directions).
+ */
+static void pair_close(struct relay *rl, struct pair *p, enum pair_end how, const char *why)
 {
+	char took[32];
+
 	if (p->ec.dead)
 		return;
 	for (int d = 0; d < 2; d++) {
@@ -92,9 +111,13 @@ static void pair_close(struct relay *rl, struct pair *p, const char *why)
 		drop_wait(rl, p, d, 1);
 		xfer_end(rl->srv.spec.s, &p->x[d]);
 	}
+	rl->ends[how]++;
+	rl->bytes[C2U] += p->x[C2U].moved;
+	rl->bytes[U2C] += p->x[U2C].moved;
 	if (!rl->srv.quiet)
-		fprintf(stderr, "%s: closed, %" PRIu64 " bytes to upstream, %" PRIu64 " back%s%s\n",
-			p->ec.peer, p->x[C2U].moved, p->x[U2C].moved, why ? ": " : "", why ? why : "");
+		ev_log(&rl->srv, "%s: closed, %" PRIu64 " bytes to upstream, %" PRIu64 " back%s%s (%s, %s)",
+		       p->ec.peer, p->x[C2U].moved, p->x[U2C].moved, why ? ": " : "", why ? why : "",
+		       ev_duration(took, sizeof(took), ev_now_ms() - p->started_ms), rl->srv.spec.label);
 	ev_del(rl->srv.ep, p->hc.fd);
 	ev_del(rl->srv.ep, p->hu.fd);
 	close(p->hc.fd);
@@ -227,13 +250,13 @@ static int64_t pair_pump(struct relay *rl, struct pair *p)
 
 			snprintf(why, sizeof(why), "%s %s: %s", d == C2U ? "to upstream" : "to client",
 				 x->failed_call ? x->failed_call : "move", strerror((int)-r));
-			pair_close(rl, p, why);
+			pair_close(rl, p, END_ERROR, why);
 			return -1;
 		}
 		moved += (int64_t)(x->moved - start);
 	}
 	if (p->done[C2U] && p->done[U2C]) {
-		pair_close(rl, p, NULL);
+		pair_close(rl, p, END_CLEAN, NULL);
 		return -1;
 	}
 	for (int d = 0; d < 2; d++)
@@ -256,7 +279,7 @@ static int64_t pair_pump(struct relay *rl, struct pair *p)
 
 				snprintf(why, sizeof(why), "epoll_ctl on the strategy's descriptor %d: %s",
 					 w->fd, strerror(-ret));
-				pair_close(rl, p, why);
+				pair_close(rl, p, END_ERROR, why);
 				return -1;
 			}
 		}
@@ -303,7 +326,7 @@ static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)
 			char why[160];
 
 			snprintf(why, sizeof(why), "connect to %s: %s", rl->srv.target_s, strerror(err));
-			pair_close(rl, p, why);
+			pair_close(rl, p, END_CONNECT, why);
 			return;
 		}
 		p->connecting = false;
@@ -314,7 +337,7 @@ static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)
 
 			snprintf(why, sizeof(why), "%s setup: %s: %s", rl->srv.spec.s->name,
 				 x->failed_call ? x->failed_call : "calloc", strerror(-err));
-			pair_close(rl, p, why);
+			pair_close(rl, p, END_ERROR, why);
 			return;
 		}
 	}
@@ -326,7 +349,7 @@ static void pair_event(struct relay *rl, struct pair *p, int kind, uint32_t ev)
 
 		snprintf(why, sizeof(why), "%s socket error: %s", upstream ? "upstream" : "client",
 			 strerror(err));
-		pair_close(rl, p, why);
+		pair_close(rl, p, END_ERROR, why);
 	}
 }
 
@@ -338,9 +361,16 @@ static int relay_conn_open(struct ev_server *srv, struct ev_conn *ec, int fd)
 	struct relay *rl = relay_of(srv);
 	struct pair *p = pair_of(ec);
 	int ufd = socket(rl->to.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	char peer[64];
+	int err = errno;
 
-	if (ufd < 0)
+	if (ufd < 0) {
+		/* The client is closed at once, told rather than left hanging. */
+		rl->refused++;
+		ev_log(srv, "%s: no socket for the upstream: %s; client closed",
+		       ev_addr_str(fd, true, peer, sizeof(peer)), strerror(err));
 		return -1;
+	}
 	p->hc = (struct ev_handle){ .kind = H_CLIENT, .fd = fd, .owner = ec };
 	p->hu = (struct ev_handle){ .kind = H_UPSTREAM, .fd = ufd, .owner = ec };
 	for (int d = 0; d < 2; d++)
@@ -348,7 +378,7 @@ static int relay_conn_open(struct ev_server *srv, struct ev_conn *ec, int fd)
 			p->need[d][i].fd = -1;
 			p->hw[d][i] = (struct ev_handle){ .kind = H_WAIT, .fd = -1, .owner = ec };
 		}
-	p->since_ms = ev_now_ms();
+	p->since_ms = p->started_ms = ev_now_ms();
 	return 0;
 }
 
@@ -360,7 +390,7 @@ static void relay_conn_start(struct ev_server *srv, struct ev_conn *ec)
 	rl->served++;
 	/* The client waits unwatched (interest 0) until the upstream answers. */
 	if (ev_add(srv->ep, &p->hu, EPOLLOUT) < 0) {
-		pair_close(rl, p, "epoll_ctl");
+		pair_close(rl, p, END_ERROR, "epoll_ctl");
 		return;
 	}
 	p->ev_u = EPOLLOUT;
@@ -368,13 +398,13 @@ static void relay_conn_start(struct ev_server *srv, struct ev_conn *ec)
 		char why[160];
 
 		snprintf(why, sizeof(why), "connect to %s: %s", srv->target_s, strerror(errno));
-		pair_close(rl, p, why);
+		pair_close(rl, p, END_CONNECT, why);
 		return;
 	}
 	/* Connected or not yet: EPOLLOUT on the upstream says which. */
 	p->connecting = true;
 	if (!srv->quiet)
-		fprintf(stderr, "%s: accepted, connecting to %s\n", ec->peer, srv->target_s);
+		ev_log(srv, "%s: accepted, connecting to %s", ec->peer, srv->target_s);
 }
 
 static void relay_conn_event(struct ev_server *srv, struct ev_conn *ec, const struct ev_handle *h,
@@ -388,14 +418,31 @@ static void relay_conn_step(struct ev_server *srv, struct ev_conn *ec)
 	pair_pump(relay_of(srv), pair_of(ec));
 }
 
+/*
+ * The silence a pair may keep: --idle-timeout, or --fin-timeout once one
+ * direction has ended (a peer that half-closed and then neither side
+ * speaks is the commonest way to hold a slot for ever).
+ */
+static int64_t pair_patience(const struct ev_server *srv, const struct pair *p, enum pair_end *how)
+{
+	*how = END_IDLE;
+	if ((p->done[C2U] || p->done[U2C]) && srv->fin_timeout_ms < srv->idle_timeout_ms) {
+		*how = END_FIN;
+		return srv->fin_timeout_ms;
+	}
+	return srv->idle_timeout_ms;
+}
+
 static void relay_conn_sweep(struct ev_server *srv, struct ev_conn *ec, int64_t now)
 {
 	struct relay *rl = relay_of(srv);
 	struct pair *p = pair_of(ec);
-	int64_t idle = srv->idle_timeout_ms;
+	enum pair_end how;
+	int64_t limit = pair_patience(srv, p, &how);
+	char why[96], t[32];
 
 	if (p->connecting && now - p->since_ms > srv->own_timeout_ms) {
-		pair_close(rl, p, "connect timed out");
+		pair_close(rl, p, END_CONNECT_TIMEOUT, "connect timed out");
 		return;
 	}
 	/*
@@ -403,18 +450,22 @@ static void relay_conn_sweep(struct ev_server *srv, struct ev_conn *ec, int64_t 
 	 * show in x->moved only when it is stepped, and its descriptors may
 	 * say nothing while they flow: step the pair before calling it idle.
 	 */
-	if (!p->connecting && idle && now - p->since_ms > idle && pair_pump(rl, p) < 0)
+	if (!p->connecting && now - p->since_ms > limit && pair_pump(rl, p) < 0)
 		return;
-	if (idle && now - p->since_ms > idle)
-		pair_close(rl, p, "idle timeout");
-	else if (srv->stopping && now > srv->stop_deadline)
-		pair_close(rl, p, "stopping");
+	limit = pair_patience(srv, p, &how);
+	if (now - p->since_ms > limit) {
+		snprintf(why, sizeof(why), "%s (--%s %s)", how == END_FIN ? "half-closed, then silent" : "silent",
+			 how == END_FIN ? "fin-timeout" : "idle-timeout", ev_duration(t, sizeof(t), limit));
+		pair_close(rl, p, how, why);
+	} else if (srv->stopping && now > srv->stop_deadline) {
+		pair_close(rl, p, END_STOPPING, "stopping, --grace over");
+	}
 }
 
 /* What is still open when the loop ends: the stop's grace time is over. */
 static void relay_conn_close(struct ev_server *srv, struct ev_conn *ec)
 {
-	pair_close(relay_of(srv), pair_of(ec), "stopping");
+	pair_close(relay_of(srv), pair_of(ec), END_STOPPING, "stopping, --grace over");
 }
 
 /* ---- the start-up probe ---------------------------------------------------------- */
@@ -511,8 +562,10 @@ static void relay_usage(FILE *out)
 "through (a direction's end is a shutdown of its output once every byte of\n"
 "it is delivered); an error on either side closes both.  Binds to exactly\n"
 "ADDR; port 0 picks a free port.  Prints \"listening on ADDR:PORT\" on stdout\n"
-"when ready; SIGINT/SIGTERM stop accepting and let open connections finish\n"
-"(up to 10 s).\n"
+"when ready.  SIGINT, SIGTERM or SIGQUIT stop accepting and let open\n"
+"connections finish (up to --grace), then print a summary; a second one\n"
+"stops at once.  SIGHUP reopens --log.  docs/threat-model.md: what it\n"
+"trusts, refuses and limits.\n"
 "\n"
 "  --listen ADDR:PORT      where to listen\n"
 "  --to ADDR:PORT          the upstream every connection is relayed to\n"
@@ -523,8 +576,16 @@ static void relay_usage(FILE *out)
 "                          asks for 1 MiB pipes)\n"
 "  --max-conns N           connections at once; default 1024\n"
 "  --connect-timeout S     seconds for the upstream to answer; default 10\n"
-"  --idle-timeout S        close a connection silent that long; default: never\n"
-"  --quiet                 no line per connection on stderr\n");
+"  --idle-timeout S        close a pair when no byte moved either way for S\n"
+"                          seconds (HAProxy's timeout tunnel); default 300\n"
+"  --fin-timeout S         the same once one side has ended its sending\n"
+"                          (HAProxy's client-fin/server-fin); default 30\n"
+"  --backlog N             listen(2) backlog (capped by net.core.somaxconn);\n"
+"                          default 1024\n"
+"  --grace S               seconds a stop leaves pairs to finish; default 10\n"
+"  --log FILE              the log appended to FILE instead of stderr;\n"
+"                          SIGHUP reopens it\n"
+"  --quiet                 no line per connection (errors and the summary stay)\n");
 }
 
 static const struct ev_tool relay_tool = {
@@ -537,6 +598,7 @@ static const struct ev_tool relay_tool = {
 	.own_timeout_opt = "connect-timeout",
 	/* up to a whole 1 MiB pipe a call: the pipe bounds a splice anyway */
 	.big_block = EV_PIPE_SIZE,
+	.own_opts = EV_OPT_FIN_TIMEOUT,
 	.usage = relay_usage,
 	.conn_size = sizeof(struct pair),
 	.conn_open = relay_conn_open,
@@ -564,11 +626,26 @@ static long pair_fds(struct relay *rl)
 	return 2 + 2 * (per_xfer >= 0 ? per_xfer : 2);
 }
 
+/* The summary on exit: pairs, bytes, and how they ended. */
+static void relay_summary(struct relay *rl)
+{
+	char ends[512];
+	size_t n = 0;
+
+	for (int k = 0; k < END_KINDS; k++)
+		n += (size_t)snprintf(ends + n, sizeof(ends) - n, "%s%s %" PRIu64, k ? ", " : "",
+				      end_names[k], rl->ends[k]);
+	ev_log(&rl->srv, "copylab relay: stopped after %" PRIu64 " connections: %" PRIu64
+	       " bytes to upstream, %" PRIu64 " back; ended: %s; refused %" PRIu64 ", accept errors %" PRIu64,
+	       rl->served, rl->bytes[C2U], rl->bytes[U2C], ends, rl->refused, rl->srv.accept_errors);
+}
+
 int cmd_relay(int argc, char **argv)
 {
-	struct relay rl = { .srv = { .tool = &relay_tool, .own_timeout_ms = 10000 } };
+	struct relay rl = { .srv = { .tool = &relay_tool, .own_timeout_ms = 10000,
+				     .idle_timeout_ms = 300000, .fin_timeout_ms = 30000 } };
 	struct ev_server *srv = &rl.srv;
-	char err[512], where[256];
+	char err[512], where[512], t[3][32];
 	long per_pair;
 	int ret;
 
@@ -582,13 +659,16 @@ int cmd_relay(int argc, char **argv)
 	ret = ev_server_listen(srv, per_pair);
 	if (ret)
 		return ret;
-	snprintf(where, sizeof(where), "%s -> %s", srv->addr, srv->target_s);
+	snprintf(where, sizeof(where), "%s -> %s, timeouts: connect %s, idle %s, fin %s", srv->addr,
+		 srv->target_s, ev_duration(t[0], sizeof(t[0]), srv->own_timeout_ms),
+		 ev_duration(t[1], sizeof(t[1]), srv->idle_timeout_ms),
+		 ev_duration(t[2], sizeof(t[2]), srv->fin_timeout_ms));
 	ev_server_announce(srv, where);
 
 	ret = ev_server_run(srv);
 
 	ev_server_close(srv);
-	if (!srv->quiet)
-		fprintf(stderr, "copylab relay: stopped after %" PRIu64 " connections\n", rl.served);
+	relay_summary(&rl);
+	ev_log_close(srv);
 	return ret;
 }

@@ -5,13 +5,16 @@
  * One epoll loop, level-triggered, non-blocking sockets: each connection
  * reads a request head, answers it (GET, HEAD, one byte range), and its
  * body moves in strategy steps with a budget per wake-up, so a fast client
- * never holds the loop and a slow one never blocks it.  Paths resolve
- * beneath --root (openat2 RESOLVE_BENEATH, else a realpath check).
+ * never holds the loop and a slow one never blocks it; pipelined requests
+ * are answered one per turn of the loop.  Paths resolve beneath --root
+ * (openat2 RESOLVE_BENEATH, else a walk of openat(O_NOFOLLOW) that does
+ * the same).  docs/threat-model.md says what it trusts and refuses.
  */
 #include "harness/cli/cli.h"
 #include "server.h"
 #include "strategies/drive.h"
 #include "http.h"
+#include "serve_path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,19 +22,19 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <strings.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SERVE_BUDGET		(4u << 20)	/* body bytes per connection per wake-up */
 #define SERVE_LINGER_MS		2000		/* reading what a closed-on client still sends */
+#define SERVE_LINGER_TURN	(64u << 10)	/* drained per wake-up, then the others' turn */
+#define SERVE_LINGER_MAX	(1u << 20)	/* drained in all before the connection is cut */
 #define SERVE_HEAD_MAX		1024		/* our response heads */
 
 enum { H_CONN, H_WAIT };
@@ -52,6 +55,8 @@ struct conn {
 	char in[HTTP_MAX_HEAD];		/* request bytes not yet consumed */
 	size_t in_len;
 	int64_t since_ms;		/* start of the wait the timeout measures */
+	long requests;			/* heads parsed on this connection */
+	uint64_t lingered;		/* bytes drained after the last answer */
 
 	/* the response */
 	char head[SERVE_HEAD_MAX + 128];	/* head, and an error's small body */
@@ -69,14 +74,26 @@ struct conn {
 	int file_fd;
 	uint64_t body_len;
 	int status;
-	char log_req[160];
+	int64_t started_ms;		/* when the request's head was complete */
+	char log_req[160];		/* the request line; empty when no answer is under way */
+};
+
+/* What the summary on exit counts. */
+struct serve_stats {
+	uint64_t responses, by_class[6];	/* by_class[3]: 3xx */
+	uint64_t body_bytes;
+	uint64_t cut;				/* answers ended before their last byte */
+	uint64_t silent;			/* closed by --header-timeout before a byte came */
+	uint64_t head_timeouts;			/* 408: a head begun, not finished in time */
+	uint64_t idle_closed;			/* kept alive, then idle past --idle-timeout */
+	uint64_t capped;			/* closed at --max-requests */
 };
 
 struct server {
 	struct ev_server srv;		/* own_timeout_ms: --header-timeout */
-	int root_fd;
-	char root_real[PATH_MAX];
-	bool have_openat2;
+	struct serve_root root;		/* --root, and how paths resolve beneath it */
+	char root_real[PATH_MAX];	/* for the start-up line */
+	struct serve_stats stats;
 };
 
 static struct server *server_of(struct ev_server *srv)
@@ -128,10 +145,15 @@ static void conn_end_body(struct server *sv, struct conn *c, bool keep)
 	}
 }
 
-static void conn_close(struct server *sv, struct conn *c)
+static void log_response(struct server *sv, struct conn *c, const char *cut);
+
+/* why: what ended an answer under way (it is logged as cut), or NULL. */
+static void conn_close(struct server *sv, struct conn *c, const char *why)
 {
 	if (c->ec.dead)
 		return;
+	if (c->log_req[0])
+		log_response(sv, c, why ? why : "closed");
 	conn_end_body(sv, c, false);
 	ev_del(sv->srv.ep, c->h.fd);
 	close(c->h.fd);
@@ -139,11 +161,38 @@ static void conn_close(struct server *sv, struct conn *c)
 	ev_conn_drop(&sv->srv, &c->ec);
 }
 
-static void log_response(struct server *sv, struct conn *c, uint64_t body_sent)
+/* The body bytes that left so far (head_len 0: no answer begun). */
+static uint64_t body_sent(const struct conn *c)
 {
-	if (sv->srv.quiet || !c->log_req[0])
+	if (c->body_live)
+		return c->x.moved;
+	return c->head_len > 0 && c->head_sent == c->head_len ? c->body_len : 0;
+}
+
+/*
+ * The access log's line of an answer, whole or cut (cut: why it ended
+ * early): when, who, the request, the status, the body bytes sent of
+ * those promised, how long it took, the strategy.  Counted for the
+ * summary even with --quiet.  Clears log_req: one line per answer.
+ */
+static void log_response(struct server *sv, struct conn *c, const char *cut)
+{
+	struct serve_stats *st = &sv->stats;
+	uint64_t sent = body_sent(c);
+	char took[32];
+
+	if (!c->log_req[0])
 		return;
-	fprintf(stderr, "%s \"%s\" %d %" PRIu64 "\n", c->ec.peer, c->log_req, c->status, body_sent);
+	st->responses++;
+	st->by_class[c->status / 100 < 6 ? c->status / 100 : 0]++;
+	st->body_bytes += sent;
+	st->cut += cut != NULL;
+	if (!sv->srv.quiet)
+		ev_log(&sv->srv, "%s \"%s\" %d %" PRIu64 " of %" PRIu64 " bytes, %s, %s%s%s", c->ec.peer,
+		       c->log_req, c->status, sent, c->body_len,
+		       ev_duration(took, sizeof(took), ev_now_ms() - c->started_ms),
+		       sv->srv.spec.label, cut ? ", cut: " : "", cut ? cut : "");
+	c->log_req[0] = '\0';
 }
 
 /* After the last byte of an answer that closes: half-close, then drain. */
@@ -239,105 +288,6 @@ static void respond_error(struct server *sv, struct conn *c, int status, bool he
 	c->state = CS_SEND;
 }
 
-/* ---- resolving a path beneath the root ---------------------------------------- */
-
-static long sys_openat2(int dirfd, const char *path, struct open_how *how)
-{
-#ifdef SYS_openat2
-	return syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
-#else
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-/*
- * Opens rel (no leading '/'; "." for the root) for reading, never outside
- * the root: symlinks may be followed only while they stay beneath it.
- * fd, or -status (403, 404).
- */
-static int open_beneath(struct server *sv, int dirfd, const char *rel)
-{
-	int fd, err;
-
-	if (sv->have_openat2) {
-		struct open_how how = {
-			/* O_NONBLOCK: a FIFO must not hang the loop in open() */
-			.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-			.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-		};
-
-		fd = (int)sys_openat2(dirfd, rel, &how);
-		if (fd >= 0)
-			return fd;
-		err = errno;
-		if (err != ENOSYS)
-			return err == ENOENT || err == ENOTDIR ? -404 : -403;
-		sv->have_openat2 = false;
-	}
-
-	/* No openat2: resolve the whole path and check it is still under the root. */
-	char dirpath[PATH_MAX], full[PATH_MAX * 2], real[PATH_MAX];
-	char proc[64];
-	ssize_t dl;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
-	dl = readlink(proc, dirpath, sizeof(dirpath) - 1);
-	if (dl < 0)
-		return -403;
-	dirpath[dl] = '\0';
-	snprintf(full, sizeof(full), "%s/%s", dirpath, rel);
-	if (!realpath(full, real))
-		return errno == ENOENT || errno == ENOTDIR ? -404 : -403;
-	size_t rl = strlen(sv->root_real);
-	if (strncmp(real, sv->root_real, rl) != 0 || (real[rl] != '/' && real[rl] != '\0'))
-		return -403;
-	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? -404 : -403;
-	return fd;
-}
-
-/*
- * The file a path names: a regular file, or a directory's index.html.
- * fd with *st filled, or -status.
- */
-static int open_target(struct server *sv, const char *path, struct stat *st)
-{
-	const char *rel = path;
-	int fd, idx;
-
-	while (*rel == '/')
-		rel++;
-	if (!*rel)
-		rel = ".";
-	fd = open_beneath(sv, sv->root_fd, rel);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, st) < 0) {
-		close(fd);
-		return -403;
-	}
-	if (S_ISDIR(st->st_mode)) {
-		idx = open_beneath(sv, fd, "index.html");
-		close(fd);
-		if (idx < 0)
-			return idx == -404 ? -403 : idx;	/* no listing of directories */
-		fd = idx;
-		if (fstat(fd, st) < 0) {
-			close(fd);
-			return -403;
-		}
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
-		return -403;
-	}
-	/* O_NONBLOCK was for the open only; a regular file's reads ignore it, but be plain. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	return fd;
-}
-
 /* ---- a request ----------------------------------------------------------------- */
 
 static int start_body(struct server *sv, struct conn *c, uint64_t first, uint64_t count)
@@ -378,7 +328,17 @@ static void handle_request(struct server *sv, struct conn *c, const struct http_
 
 	snprintf(c->log_req, sizeof(c->log_req), "%s %.120s HTTP/1.%d", rq->method_name, rq->path,
 		 rq->version_minor);
+	c->started_ms = ev_now_ms();
+	/*
+	 * A body is never read: what follows the head is not a request, so
+	 * the connection ends after this answer.  At --max-requests it ends
+	 * too, so that one client cannot keep a connection for ever.
+	 */
 	c->keep_alive = rq->keep_alive && !rq->has_body && !sv->srv.stopping;
+	if (++c->requests >= sv->srv.max_requests && c->keep_alive) {
+		c->keep_alive = false;
+		sv->stats.capped++;
+	}
 
 	if (rq->method == HTTP_OTHER) {
 		respond_error(sv, c, 405, false, "Allow: GET, HEAD", false);
@@ -388,7 +348,7 @@ static void handle_request(struct server *sv, struct conn *c, const struct http_
 		respond_error(sv, c, 403, head_only, NULL, false);
 		return;
 	}
-	fd = open_target(sv, rq->path, &st);
+	fd = serve_open_target(&sv->root, rq->path, &st);
 	if (fd < 0) {
 		respond_error(sv, c, -fd, head_only, NULL, false);
 		return;
@@ -467,9 +427,8 @@ static void wait_for_strategy(struct server *sv, struct conn *c)
 
 static void response_done(struct server *sv, struct conn *c)
 {
-	log_response(sv, c, c->body_live ? c->x.moved : (c->head_len > 0 ? c->body_len : 0));
+	log_response(sv, c, NULL);
 	conn_end_body(sv, c, true);
-	c->log_req[0] = '\0';
 	if (!c->keep_alive) {
 		conn_linger(sv, c);
 		return;
@@ -477,9 +436,14 @@ static void response_done(struct server *sv, struct conn *c)
 	c->state = CS_READ;
 	c->since_ms = ev_now_ms();
 	conn_set_events(sv, c, EPOLLIN);
-	/* A pipelined request may be waiting in the buffer already. */
+	/*
+	 * A pipelined request may be waiting in the buffer already: it is
+	 * answered on the loop's next turn, after the other connections had
+	 * theirs, so that a client pipelining without end gets one answer a
+	 * turn and never holds the loop (nor grows the stack).
+	 */
 	if (c->in_len > 0)
-		conn_read(sv, c);
+		ev_conn_queue(&sv->srv, &c->ec);
 }
 
 static void conn_send(struct server *sv, struct conn *c)
@@ -498,7 +462,7 @@ static void conn_send(struct server *sv, struct conn *c)
 			return;
 		}
 		if (n <= 0) {
-			conn_close(sv, c);
+			conn_close(sv, c, "send failed");
 			return;
 		}
 		c->head_sent += (size_t)n;
@@ -533,12 +497,11 @@ static void conn_send(struct server *sv, struct conn *c)
 			return;
 		}
 		/* Mid-body there is no way to tell the client but to close. */
-		if (!sv->srv.quiet && r != -EPIPE && r != -ECONNRESET)
-			fprintf(stderr, "copylab serve: %s: %s failed: %s (%s)\n", c->ec.peer,
-				c->x.failed_call ? c->x.failed_call : "move", strerror((int)-r),
-				sv->srv.spec.s->name);
-		log_response(sv, c, c->x.moved);
-		conn_close(sv, c);
+		if (r != -EPIPE && r != -ECONNRESET)
+			ev_log(&sv->srv, "copylab serve: %s: %s failed: %s (%s)", c->ec.peer,
+			       c->x.failed_call ? c->x.failed_call : "move", strerror((int)-r),
+			       sv->srv.spec.s->name);
+		conn_close(sv, c, r == -EPIPE || r == -ECONNRESET ? "the client went" : "move failed");
 		return;
 	}
 }
@@ -553,7 +516,7 @@ static void conn_read(struct server *sv, struct conn *c)
 		if (c->in_len > 0) {
 			rq = malloc(sizeof(*rq));
 			if (!rq) {
-				conn_close(sv, c);
+				conn_close(sv, c, "out of memory");
 				return;
 			}
 			r = http_parse_request(c->in, c->in_len, rq);
@@ -571,6 +534,7 @@ static void conn_read(struct server *sv, struct conn *c)
 			free(rq);
 			if (r < 0) {
 				snprintf(c->log_req, sizeof(c->log_req), "(bad request)");
+				c->started_ms = ev_now_ms();
 				respond_error(sv, c, -r, false, NULL, true);
 				c->in_len = 0;
 				conn_send(sv, c);
@@ -584,32 +548,49 @@ static void conn_read(struct server *sv, struct conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n <= 0) {
-			conn_close(sv, c);
+			conn_close(sv, c, NULL);
 			return;
 		}
-		/* The head timeout runs from a request's first byte. */
-		if (c->in_len == 0)
+		/*
+		 * The head timeout runs from accept for the first request (a
+		 * client that connects and waits is held no longer than one
+		 * that trickles), and from the first byte for the next ones.
+		 */
+		if (c->in_len == 0 && c->requests > 0)
 			c->since_ms = ev_now_ms();
 		c->in_len += (size_t)n;
 	}
 }
 
+/*
+ * After an answer that closes, what the client still sends is read and
+ * dropped, so that our close does not become a reset that destroys the
+ * answer in flight.  Bounded: SERVE_LINGER_TURN a wake-up (level-triggered
+ * epoll brings it back), SERVE_LINGER_MAX and SERVE_LINGER_MS in all.
+ */
 static void conn_linger_read(struct server *sv, struct conn *c)
 {
 	char sink[4096];
+	uint64_t turn = 0;
 
-	for (;;) {
+	while (turn < SERVE_LINGER_TURN) {
 		ssize_t n = recv(c->h.fd, sink, sizeof(sink), 0);
 
-		if (n > 0)
+		if (n > 0) {
+			turn += (uint64_t)n;
+			c->lingered += (uint64_t)n;
+			if (c->lingered > SERVE_LINGER_MAX)
+				break;
 			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		conn_close(sv, c);
-		return;
+		break;
 	}
+	if (turn < SERVE_LINGER_TURN)
+		conn_close(sv, c, NULL);
 }
 
 /*
@@ -631,8 +612,7 @@ static void conn_event(struct server *sv, struct conn *c, uint32_t ev)
 		break;
 	case CS_SEND:
 		if ((ev & EPOLLERR) && !(ev & EPOLLOUT) && !errqueue_only(c)) {
-			log_response(sv, c, c->body_live ? c->x.moved : 0);
-			conn_close(sv, c);
+			conn_close(sv, c, "the client went");
 			break;
 		}
 		conn_send(sv, c);
@@ -662,7 +642,7 @@ static void serve_conn_start(struct ev_server *srv, struct ev_conn *ec)
 	struct conn *c = conn_of(ec);
 
 	if (ev_add(srv->ep, &c->h, EPOLLIN) < 0) {
-		conn_close(server_of(srv), c);
+		conn_close(server_of(srv), c, NULL);
 		return;
 	}
 	c->events = EPOLLIN;
@@ -681,6 +661,8 @@ static void serve_conn_step(struct ev_server *srv, struct ev_conn *ec)
 
 	if (c->state == CS_SEND)
 		conn_send(server_of(srv), c);
+	else if (c->state == CS_READ && c->in_len > 0)
+		conn_read(server_of(srv), c);	/* a pipelined request (response_done) */
 }
 
 /* Slow-loris and dead peers. */
@@ -691,25 +673,30 @@ static void serve_conn_sweep(struct ev_server *srv, struct ev_conn *ec, int64_t 
 
 	switch (c->state) {
 	case CS_READ:
-		if (c->in_len == 0 && now - c->since_ms > srv->idle_timeout_ms) {
-			conn_close(sv, c);
+		if (c->in_len == 0 && c->requests == 0 && now - c->since_ms > srv->own_timeout_ms) {
+			/* Connected and sent nothing: no answer, as nginx does. */
+			sv->stats.silent++;
+			conn_close(sv, c, NULL);
+		} else if (c->in_len == 0 && c->requests > 0 && now - c->since_ms > srv->idle_timeout_ms) {
+			sv->stats.idle_closed++;
+			conn_close(sv, c, NULL);
 		} else if (c->in_len > 0 && now - c->since_ms > srv->own_timeout_ms) {
 			/* Best effort: a 408 if the socket takes it, then close. */
+			sv->stats.head_timeouts++;
 			snprintf(c->log_req, sizeof(c->log_req), "(request head timeout)");
+			c->started_ms = now;
 			respond_error(sv, c, 408, false, NULL, true);
 			c->in_len = 0;
 			conn_send(sv, c);
 		}
 		break;
 	case CS_SEND:
-		if (now - c->since_ms > srv->idle_timeout_ms) {
-			log_response(sv, c, c->body_live ? c->x.moved : 0);
-			conn_close(sv, c);
-		}
+		if (now - c->since_ms > srv->idle_timeout_ms)
+			conn_close(sv, c, "no progress within --idle-timeout");
 		break;
 	case CS_LINGER:
 		if (now - c->since_ms > SERVE_LINGER_MS)
-			conn_close(sv, c);
+			conn_close(sv, c, NULL);
 		break;
 	}
 }
@@ -719,14 +706,15 @@ static void serve_conn_stop(struct ev_server *srv, struct ev_conn *ec)
 	struct conn *c = conn_of(ec);
 
 	if (c->state == CS_READ && c->in_len == 0)
-		conn_close(server_of(srv), c);
+		conn_close(server_of(srv), c, NULL);
 	else
 		c->keep_alive = false;	/* finish this answer, then close */
 }
 
+/* What is still open when the loop ends: a stop's --grace is over. */
 static void serve_conn_close(struct ev_server *srv, struct ev_conn *ec)
 {
-	conn_close(server_of(srv), conn_of(ec));
+	conn_close(server_of(srv), conn_of(ec), "stopping, --grace over");
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -739,10 +727,13 @@ static void serve_usage(FILE *out)
 "A static HTTP/1.1 file server whose response bodies are moved by a copylab\n"
 "strategy (any that supports the serve scenario: copylab list).  GET and HEAD,\n"
 "keep-alive, one byte range per request (206), errors 400 403 404 405 408 414\n"
-"416 431 505.  Paths never leave DIR (openat2 RESOLVE_BENEATH; symlinks that\n"
-"point out are refused).  Binds to exactly ADDR; port 0 picks a free port.\n"
-"Prints \"listening on ADDR:PORT\" on stdout when ready; SIGINT/SIGTERM stop\n"
-"accepting, finish the answers in flight (up to 10 s) and exit 0.\n"
+"416 431 505.  Paths never leave DIR (openat2 RESOLVE_BENEATH, else a walk\n"
+"of openat(O_NOFOLLOW): symlinks that point out are refused); only regular\n"
+"files are served.  Binds to exactly ADDR; port 0 picks a free port.  Prints\n"
+"\"listening on ADDR:PORT\" on stdout when ready.  SIGINT, SIGTERM or SIGQUIT\n"
+"stop accepting, let the answers in flight finish (up to --grace), log the\n"
+"ones cut, print a summary and exit 0; a second one stops at once.  SIGHUP\n"
+"reopens --log.  docs/threat-model.md: what it trusts, refuses and limits.\n"
 "\n"
 "  --listen ADDR:PORT     where to listen (e.g. 127.0.0.1:8080)\n"
 "  --root DIR             the directory served\n"
@@ -753,10 +744,17 @@ static void serve_usage(FILE *out)
 "                         which also asks for 1 MiB pipes)\n"
 "  --max-conns N          connections at once (more wait in the backlog);\n"
 "                         default 1024, at most the descriptor limit allows\n"
-"  --header-timeout S     seconds to receive a whole request head; default 10\n"
+"  --header-timeout S     seconds to receive a whole request head, the first\n"
+"                         from the connection's accept; default 10\n"
 "  --idle-timeout S       seconds a kept-alive connection may idle, or a\n"
 "                         response may make no progress; default 60\n"
-"  --quiet                no access log (one line per request on stderr)\n");
+"  --max-requests N       requests on one kept-alive connection; default 1000\n"
+"  --backlog N            listen(2) backlog (capped by net.core.somaxconn);\n"
+"                         default 1024\n"
+"  --grace S              seconds a stop leaves answers to finish; default 10\n"
+"  --log FILE             the log (access lines, errors, summary) appended to\n"
+"                         FILE instead of stderr; SIGHUP reopens it\n"
+"  --quiet                no access lines (errors and the summary stay)\n");
 }
 
 static const struct ev_tool serve_tool = {
@@ -769,6 +767,7 @@ static const struct ev_tool serve_tool = {
 	.own_timeout_opt = "header-timeout",
 	/* nginx's sendfile_max_chunk: 2 MiB a call, then the next connection */
 	.big_block = 2u << 20,
+	.own_opts = EV_OPT_MAX_REQUESTS,
 	.usage = serve_usage,
 	.conn_size = sizeof(struct conn),
 	.conn_open = serve_conn_open,
@@ -780,22 +779,54 @@ static const struct ev_tool serve_tool = {
 	.conn_close = serve_conn_close,
 };
 
-/* --root: the directory, and its real path for the check without openat2.  0 or the exit status. */
+/* --root: the directory, and its real path for the start-up line.  0 or the exit status. */
 static int open_root(struct server *sv)
 {
 	const char *root = sv->srv.target_s;
 
-	sv->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (sv->root_fd < 0 || !realpath(root, sv->root_real))
+	sv->root = (struct serve_root){ .have_openat2 = sv->root.have_openat2, .srv = &sv->srv };
+	sv->root.fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (sv->root.fd < 0 || !realpath(root, sv->root_real))
 		return usage_error("--root %s: %s", root, strerror(errno));
 	return 0;
+}
+
+/* The summary on exit: what was answered, and what was cut or refused and why. */
+static void serve_summary(struct server *sv)
+{
+	const struct serve_stats *st = &sv->stats;
+
+	ev_log(&sv->srv, "copylab serve: stopped: %" PRIu64 " answers (2xx %" PRIu64 ", 3xx %" PRIu64
+	       ", 4xx %" PRIu64 ", 5xx %" PRIu64 "), %" PRIu64 " body bytes; cut %" PRIu64
+	       ", silent connections closed %" PRIu64 ", head timeouts %" PRIu64
+	       ", idle closed %" PRIu64 ", --max-requests reached %" PRIu64 ", accept errors %" PRIu64,
+	       st->responses, st->by_class[2], st->by_class[3], st->by_class[4], st->by_class[5],
+	       st->body_bytes, st->cut, st->silent, st->head_timeouts, st->idle_closed, st->capped,
+	       sv->srv.accept_errors);
+}
+
+/*
+ * COPYLAB_TEST_NO_OPENAT2=1, for tests only: paths resolve by the walk, as
+ * on a kernel without openat2, so that tests/serve_hostile.t can try the
+ * escapes on it here.  Said on the log, never silent.
+ */
+static void test_switches(struct server *sv)
+{
+	const char *v = getenv("COPYLAB_TEST_NO_OPENAT2");
+
+	if (!v || strcmp(v, "1"))
+		return;
+	sv->root.have_openat2 = false;
+	ev_log(&sv->srv, "copylab serve: COPYLAB_TEST_NO_OPENAT2=1 (for tests only): "
+			 "resolving paths without openat2, by a walk of openat(O_NOFOLLOW)");
 }
 
 int cmd_serve(int argc, char **argv)
 {
 	struct server sv = {
-		.srv = { .tool = &serve_tool, .own_timeout_ms = 10000, .idle_timeout_ms = 60000 },
-		.have_openat2 = true,
+		.srv = { .tool = &serve_tool, .own_timeout_ms = 10000, .idle_timeout_ms = 60000,
+			 .max_requests = 1000 },
+		.root = { .have_openat2 = true },
 	};
 	struct ev_server *srv = &sv.srv;
 	char where[PATH_MAX + 128];
@@ -812,12 +843,13 @@ int cmd_serve(int argc, char **argv)
 		return ret;
 	snprintf(where, sizeof(where), "http://%s/ root %s", srv->addr, sv.root_real);
 	ev_server_announce(srv, where);
+	test_switches(&sv);
 
 	ret = ev_server_run(srv);
 
 	ev_server_close(srv);
-	close(sv.root_fd);
-	if (!srv->quiet)
-		fprintf(stderr, "copylab serve: stopped\n");
+	close(sv.root.fd);
+	serve_summary(&sv);
+	ev_log_close(srv);
 	return ret;
 }

@@ -7,20 +7,88 @@
 #include "harness/cli/cli.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
-
-/* What a stop leaves open connections to finish: both usages promise 10 s. */
-#define EV_GRACE_MS	10000
 
 /* The kinds of the server's own handles; a tool's are 0 and up. */
 enum { EV_LISTEN = -2, EV_SIGNAL = -1 };
+
+/* ---- the log -------------------------------------------------------------------- */
+
+void ev_log(struct ev_server *srv, const char *fmt, ...)
+{
+	FILE *out = srv->log ? srv->log : stderr;
+	struct timespec ts;
+	struct tm tm;
+	char when[40];
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(out, "%s.%03ldZ ", when, ts.tv_nsec / 1000000);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	fflush(out);
+}
+
+const char *ev_duration(char *buf, size_t len, int64_t ms)
+{
+	snprintf(buf, len, "%" PRId64 ".%03d s", ms / 1000, (int)(ms % 1000));
+	return buf;
+}
+
+void ev_log_close(struct ev_server *srv)
+{
+	if (srv->log)
+		fclose(srv->log);
+	srv->log = NULL;
+}
+
+/* --log FILE appended to, line by line (O_APPEND: a rotated file's writer never overwrites). */
+static FILE *log_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+/* SIGHUP: logrotate moved the file away; write on in a new one at the same path. */
+static void log_reopen(struct ev_server *srv)
+{
+	FILE *f;
+
+	if (!srv->log_path)
+		return;
+	f = log_open(srv->log_path);
+	if (!f) {
+		ev_log(srv, "copylab %s: SIGHUP: cannot reopen --log %s: %s; writing on to the old file",
+		       srv->tool->name, srv->log_path, strerror(errno));
+		return;
+	}
+	fclose(srv->log);
+	srv->log = f;
+	ev_log(srv, "copylab %s: SIGHUP: log reopened", srv->tool->name);
+}
 
 /* ---- the connections ---------------------------------------------------------- */
 
@@ -97,6 +165,32 @@ static void accept_resume(struct ev_server *srv)
 		srv->accepting = true;
 }
 
+/*
+ * accept(2) failed for want of descriptors or memory: the backlog still
+ * holds the client, and a level-triggered listener would wake the loop
+ * for nothing until something frees.  Off until a connection closes or
+ * EV_ACCEPT_RETRY_MS pass, whichever comes first; said once per pause.
+ */
+static void accept_backoff(struct ev_server *srv, int err)
+{
+	srv->accept_errors++;
+	if (!srv->accepting)
+		return;
+	accept_pause(srv);
+	srv->accept_retry_at = ev_now_ms() + EV_ACCEPT_RETRY_MS;
+	ev_log(srv, "copylab %s: accept: %s (%ld connections open); not accepting for %d ms",
+	       srv->tool->name, strerror(err), srv->live, EV_ACCEPT_RETRY_MS);
+}
+
+/* The retry timer of accept_backoff, checked on each turn of the loop. */
+static void accept_retry(struct ev_server *srv, int64_t now)
+{
+	if (srv->accept_retry_at && now >= srv->accept_retry_at) {
+		srv->accept_retry_at = 0;
+		accept_resume(srv);
+	}
+}
+
 static void accept_new(struct ev_server *srv)
 {
 	int one = 1;
@@ -109,9 +203,8 @@ static void accept_new(struct ev_server *srv)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			/* EMFILE/ENFILE: stop accepting until a connection closes. */
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				accept_pause(srv);
+				accept_backoff(srv, errno);
 			return;
 		}
 		for (slot = 0; slot < (size_t)srv->max_conns && srv->conns[slot]; slot++)
@@ -148,7 +241,7 @@ static void sweep_timeouts(struct ev_server *srv)
 static void begin_stop(struct ev_server *srv)
 {
 	srv->stopping = true;
-	srv->stop_deadline = ev_now_ms() + EV_GRACE_MS;
+	srv->stop_deadline = ev_now_ms() + srv->grace_ms;
 	if (srv->listen_fd >= 0) {
 		ev_del(srv->ep, srv->listen_fd);
 		close(srv->listen_fd);
@@ -161,11 +254,62 @@ static void begin_stop(struct ev_server *srv)
 			srv->tool->conn_stop(srv, srv->conns[i]);
 }
 
+/*
+ * A signal from the signalfd.  SIGHUP reopens the log; SIGINT, SIGTERM and
+ * SIGQUIT stop gracefully (nginx's QUIT, HAProxy's soft stop), and a
+ * second one stops now.  1 to go on, 0 to stop now.
+ */
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGQUIT: return "SIGQUIT";
+	case SIGHUP: return "SIGHUP";
+	}
+	return "a signal";
+}
+
+static int on_signal(struct ev_server *srv)
+{
+	int sig = ev_signal_read(srv->sig_fd);
+	char t[32];
+
+	if (!sig)
+		return 1;
+	if (sig == SIGHUP) {
+		log_reopen(srv);
+		return 1;
+	}
+	if (srv->stopping) {
+		ev_log(srv, "copylab %s: %s again: stopping now, %ld connections cut", srv->tool->name,
+		       signal_name(sig), srv->live);
+		return 0;
+	}
+	ev_log(srv, "copylab %s: %s: not accepting; %ld connections get up to %s to finish",
+	       srv->tool->name, signal_name(sig), srv->live, ev_duration(t, sizeof(t), srv->grace_ms));
+	begin_stop(srv);
+	return 1;
+}
+
+/* The wait for epoll: none with connections queued, else until the next timer (at most 250 ms). */
+static int wait_ms(const struct ev_server *srv)
+{
+	int64_t left;
+
+	if (srv->nrunnable)
+		return 0;
+	if (!srv->accept_retry_at)
+		return 250;
+	left = srv->accept_retry_at - ev_now_ms();
+	return left <= 0 ? 0 : left < 250 ? (int)left : 250;
+}
+
 /* One epoll batch.  1 to go on, 0 at a second signal (stop now), -1 when epoll fails. */
 static int run_events(struct ev_server *srv)
 {
 	struct epoll_event evs[256];
-	int n = epoll_wait(srv->ep, evs, 256, srv->nrunnable ? 0 : 250);
+	int n = epoll_wait(srv->ep, evs, 256, wait_ms(srv));
 
 	if (n < 0 && errno != EINTR) {
 		fprintf(stderr, "copylab %s: epoll_wait: %s\n", srv->tool->name, strerror(errno));
@@ -180,11 +324,8 @@ static int run_events(struct ev_server *srv)
 			accept_new(srv);
 			break;
 		case EV_SIGNAL:
-			if (ev_signal_read(srv->sig_fd)) {
-				if (srv->stopping)
-					return 0;
-				begin_stop(srv);
-			}
+			if (!on_signal(srv))
+				return 0;
 			break;
 		default:
 			c = h->owner;
@@ -199,6 +340,7 @@ static int run_events(struct ev_server *srv)
 int ev_server_run(struct ev_server *srv)
 {
 	int64_t last_sweep = ev_now_ms();
+	char t[32];
 
 	while (!srv->stopping || (srv->live > 0 && ev_now_ms() < srv->stop_deadline)) {
 		int r = run_events(srv);
@@ -206,12 +348,16 @@ int ev_server_run(struct ev_server *srv)
 		if (r <= 0)
 			return r < 0 ? EXIT_RUN_FAILED : 0;
 		step_runnable(srv);
+		accept_retry(srv, ev_now_ms());
 		if (ev_now_ms() - last_sweep >= 1000) {
 			sweep_timeouts(srv);
 			last_sweep = ev_now_ms();
 		}
 		bury_dead(srv);
 	}
+	if (srv->live > 0)
+		ev_log(srv, "copylab %s: --grace %s over: %ld connections cut", srv->tool->name,
+		       ev_duration(t, sizeof(t), srv->grace_ms), srv->live);
 	return 0;
 }
 
@@ -223,10 +369,13 @@ int ev_server_listen(struct ev_server *srv, long per_conn)
 	long fd_limit = ev_raise_nofile();
 	long fit = (fd_limit - 16) / per_conn;
 
+	if (srv->log_path && !(srv->log = log_open(srv->log_path)))
+		return usage_error("--log %s: %s (give a file in a directory that exists)", srv->log_path,
+				   strerror(errno));
 	if (srv->max_conns > fit) {
 		srv->max_conns = fit > 1 ? fit : 1;
-		fprintf(stderr, "copylab %s: --max-conns lowered to %ld (descriptor limit %ld)\n",
-			name, srv->max_conns, fd_limit);
+		ev_log(srv, "copylab %s: --max-conns lowered to %ld (descriptor limit %ld)", name,
+		       srv->max_conns, fd_limit);
 	}
 	srv->conns = calloc((size_t)srv->max_conns, sizeof(*srv->conns));
 	srv->runnable = calloc((size_t)srv->max_conns, sizeof(*srv->runnable));
@@ -241,7 +390,7 @@ int ev_server_listen(struct ev_server *srv, long per_conn)
 		fprintf(stderr, "copylab %s: signalfd/epoll: %s\n", name, strerror(errno));
 		return EXIT_RUN_FAILED;
 	}
-	srv->listen_fd = ev_listen(&srv->listen_addr, srv->listen_len, 1024);
+	srv->listen_fd = ev_listen(&srv->listen_addr, srv->listen_len, srv->backlog);
 	if (srv->listen_fd < 0) {
 		fprintf(stderr, "copylab %s: cannot listen on %s: %s\n", name, srv->listen_s,
 			strerror(-srv->listen_fd));
@@ -260,15 +409,15 @@ int ev_server_listen(struct ev_server *srv, long per_conn)
 	return 0;
 }
 
-void ev_server_announce(const struct ev_server *srv, const char *where)
+void ev_server_announce(struct ev_server *srv, const char *where)
 {
 	const struct tunables *tun = &srv->spec.tun;
 
 	if (srv->quiet)
 		return;
-	fprintf(stderr, "copylab %s: %s, strategy %s, block %zu, pipe %zu asked, max %ld connections\n",
-		srv->tool->name, where, srv->spec.label, srv->block,
-		tun->set & TUN_PIPE_SIZE ? tun->pipe_size : 0, srv->max_conns);
+	ev_log(srv, "copylab %s: %s, strategy %s, block %zu, pipe %zu asked, max %ld connections, backlog %d",
+	       srv->tool->name, where, srv->spec.label, srv->block,
+	       tun->set & TUN_PIPE_SIZE ? tun->pipe_size : 0, srv->max_conns, srv->backlog);
 }
 
 void ev_server_close(struct ev_server *srv)

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The server `copylab serve` and `copylab relay` both are: their common
- * command line, a listening socket, one epoll set, SIGINT and SIGTERM as a
- * descriptor, accepting up to --max-conns (paused while descriptors run
- * out), a timeout sweep about once a second, a graceful stop, and a list
- * of connections stepped again without waiting on epoll.  What a
- * connection is and does, each tool says through its struct ev_tool.
+ * command line, a listening socket, one epoll set, the stop and log
+ * signals as a descriptor, accepting up to --max-conns (paused while
+ * descriptors run out, and tried again after EV_ACCEPT_RETRY_MS whether or
+ * not a connection closed), a timeout sweep about once a second, a
+ * graceful stop within --grace, a log with a time on every line (stderr,
+ * or --log FILE, reopened on SIGHUP), and a list of connections stepped
+ * again without waiting on epoll.  What a connection is and does, each
+ * tool says through its struct ev_tool.
  */
 #ifndef COPYLAB_SERVER_H
 #define COPYLAB_SERVER_H
@@ -36,6 +39,23 @@ struct ev_conn {
 
 struct ev_server;
 
+/*
+ * Options only one tool has, as bits of ev_tool.own_opts: their values
+ * live in struct ev_server with the shared ones, so one parser serves both.
+ */
+enum {
+	EV_OPT_MAX_REQUESTS = 1 << 0,	/* serve: requests per kept-alive connection */
+	EV_OPT_FIN_TIMEOUT = 1 << 1,	/* relay: a half-closed pair's silence */
+};
+
+/*
+ * How long accepting stays off after accept(2) failed for want of
+ * descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), as nginx waits:
+ * a closing connection turns it back on sooner, but with none open only
+ * this timer does.
+ */
+#define EV_ACCEPT_RETRY_MS	500
+
 /* What one tool is to the server. */
 struct ev_tool {
 	const char *name;		/* "serve": the command, and its messages' prefix */
@@ -49,6 +69,7 @@ struct ev_tool {
 	const char *target_opt, *target_arg;
 	const char *own_timeout_opt;
 	size_t big_block;		/* ev_call_sizes' big */
+	unsigned own_opts;		/* EV_OPT_* */
 	void (*usage)(FILE *out);
 
 	size_t conn_size;		/* the tool's connection struct */
@@ -83,7 +104,12 @@ struct ev_server {
 	struct strategy_spec spec;	/* its tunables with ev_call_sizes' pipe */
 	size_t block;
 	long max_conns;
+	int backlog;			/* listen(2)'s; the kernel caps it at somaxconn */
 	int64_t own_timeout_ms, idle_timeout_ms;	/* the tool's defaults until given */
+	int64_t fin_timeout_ms;		/* EV_OPT_FIN_TIMEOUT */
+	long max_requests;		/* EV_OPT_MAX_REQUESTS */
+	int64_t grace_ms;		/* what a stop leaves connections to finish */
+	const char *log_path;		/* --log FILE, or NULL: stderr */
 	bool quiet;
 
 	/* running */
@@ -92,6 +118,9 @@ struct ev_server {
 	char addr[80];			/* where it listens, as printed */
 	bool accepting, stopping;
 	int64_t stop_deadline;
+	int64_t accept_retry_at;	/* accepting paused for an error: when to try again, or 0 */
+	FILE *log;			/* stderr, or --log's file */
+	uint64_t accept_errors;		/* accept(2) failures for want of descriptors or memory */
 	struct ev_conn **conns;		/* max_conns slots */
 	long live;
 	/*
@@ -119,11 +148,23 @@ bool ev_server_configure(struct ev_server *srv, int argc, char **argv, int *stat
  */
 int ev_server_listen(struct ev_server *srv, long per_conn);
 /* Its line on stderr unless --quiet: "copylab NAME: WHERE, strategy ..., max N connections". */
-void ev_server_announce(const struct ev_server *srv, const char *where);
+void ev_server_announce(struct ev_server *srv, const char *where);
 /* The loop, until a stop has let the connections finish.  0 or the exit status. */
 int ev_server_run(struct ev_server *srv);
-/* Closes what is left: the connections (conn_close), the descriptors. */
+/*
+ * Closes what is left: the connections (conn_close), the descriptors.
+ * The log stays open for the tool's summary; ev_log_close ends it.
+ */
 void ev_server_close(struct ev_server *srv);
+
+/*
+ * A line on the log (stderr or --log FILE), after the time it was written
+ * (UTC, milliseconds): access lines, the tools' errors, the summary.
+ */
+void ev_log(struct ev_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ev_log_close(struct ev_server *srv);
+/* "1.234 s" of milliseconds, for log lines. */
+const char *ev_duration(char *buf, size_t len, int64_t ms);
 
 /* After the tool's teardown: out of its slot and the runnable list, freed after this turn. */
 void ev_conn_drop(struct ev_server *srv, struct ev_conn *c);

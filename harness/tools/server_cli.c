@@ -12,7 +12,8 @@
 #include <string.h>
 
 enum { OPT_LISTEN = 256, OPT_TARGET, OPT_STRATEGY, OPT_BLOCK, OPT_MAXC, OPT_OWN_TIMEOUT,
-       OPT_IDLE_TIMEOUT, OPT_QUIET };
+       OPT_IDLE_TIMEOUT, OPT_FIN_TIMEOUT, OPT_MAX_REQUESTS, OPT_BACKLOG, OPT_GRACE, OPT_LOG,
+       OPT_QUIET };
 
 struct cli_args {
 	const char *label;
@@ -63,6 +64,26 @@ static int parse_option(struct ev_server *srv, struct cli_args *a, int opt, cons
 		return parse_timeout(name, arg, &srv->own_timeout_ms);
 	case OPT_IDLE_TIMEOUT:
 		return parse_timeout("--idle-timeout", arg, &srv->idle_timeout_ms);
+	case OPT_FIN_TIMEOUT:
+		return parse_timeout("--fin-timeout", arg, &srv->fin_timeout_ms);
+	case OPT_GRACE:
+		return parse_timeout("--grace", arg, &srv->grace_ms);
+	case OPT_MAX_REQUESTS:
+		if (parse_count("--max-requests", arg, 1, 1000000000, &n, err, sizeof(err)))
+			return usage_error("%s", err);
+		srv->max_requests = n;
+		return 0;
+	case OPT_BACKLOG:
+		/* listen(2) takes an int; the kernel caps it at net.core.somaxconn anyway. */
+		if (parse_count("--backlog", arg, 1, 65535, &n, err, sizeof(err)))
+			return usage_error("%s", err);
+		srv->backlog = (int)n;
+		return 0;
+	case OPT_LOG:
+		if (!*arg)
+			return usage_error("--log needs a file name");
+		srv->log_path = arg;
+		return 0;
 	}
 	return EXIT_USAGE;
 }
@@ -72,7 +93,7 @@ static bool parse_options(struct ev_server *srv, struct cli_args *a, int argc, c
 			  int *status)
 {
 	const struct ev_tool *t = srv->tool;
-	const struct option longopts[] = {
+	struct option longopts[16] = {
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ t->target_opt, required_argument, NULL, OPT_TARGET },
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
@@ -80,10 +101,19 @@ static bool parse_options(struct ev_server *srv, struct cli_args *a, int argc, c
 		{ "max-conns", required_argument, NULL, OPT_MAXC },
 		{ t->own_timeout_opt, required_argument, NULL, OPT_OWN_TIMEOUT },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+		{ "backlog", required_argument, NULL, OPT_BACKLOG },
+		{ "grace", required_argument, NULL, OPT_GRACE },
+		{ "log", required_argument, NULL, OPT_LOG },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
+	size_t nopt = 12;
+
+	/* A tool's own options (EV_OPT_*) exist only for it; the rest stay zero (the end). */
+	if (t->own_opts & EV_OPT_FIN_TIMEOUT)
+		longopts[nopt++] = (struct option){ "fin-timeout", required_argument, NULL, OPT_FIN_TIMEOUT };
+	if (t->own_opts & EV_OPT_MAX_REQUESTS)
+		longopts[nopt++] = (struct option){ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS };
 	int opt;
 
 	optind = 1;
@@ -124,6 +154,8 @@ bool ev_server_configure(struct ev_server *srv, int argc, char **argv, int *stat
 
 	srv->block = 64 * 1024;
 	srv->max_conns = 1024;
+	srv->backlog = 1024;
+	srv->grace_ms = 10000;
 	if (!parse_options(srv, &a, argc, argv, status))
 		return false;
 	if (parse_strategy_spec(a.label, &srv->spec, err, sizeof(err))) {

@@ -29,6 +29,9 @@ FUZZ_MAXLEN_fuzz_control      := 4096
 FUZZ_MAXLEN_fuzz_stackd_req   := 2048
 # shm_ring: a script of ring operations and hostile head/tail/state writes.
 FUZZ_MAXLEN_fuzz_shm_ring     := 1024
+# addresses: past ev_parse_addr's 128-byte host and the callers' 256-byte one.
+FUZZ_MAXLEN_fuzz_ev_parse_addr  := 300
+FUZZ_MAXLEN_fuzz_split_hostport := 400
 FUZZ_SPECS   := $(foreach n,$(FUZZ_NAMES),$(n):$(or $(FUZZ_MAXLEN_$(n)),4096))
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
