@@ -127,7 +127,6 @@ elif mode == "raw":
 PY
 H="python3 $TMP/hostile.py"
 
-fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 # fd_settles PID N SECONDS: the descriptor count comes back to N in time.
 fd_settles() {
 	local i now

@@ -196,6 +196,59 @@ kill_tagged() {
 	return 0
 }
 
+# --- the tools that listen (copylab serve, relay) ---------------------------
+
+# wait_for FILE REGEX SECONDS: FILE gets a line matching REGEX in time.
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# fd_count PID: the descriptors it holds; lowest_free_fd PID: the number its next open gets.
+fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+lowest_free_fd() {
+	local n=0
+	while [ -e "/proc/$1/fd/$n" ]; do n=$((n + 1)); done
+	echo "$n"
+}
+
+# start_tool serve|relay ARGS...: copylab serve or relay on 127.0.0.1:0 in
+# the background, tagged with $TAG, TOOL_ENV (VAR=VALUE words) in its
+# environment, output in $TMP/KIND.out and .err.  Sets TOOL_PID and, once
+# it says "listening on ADDR" (5 s at most), TOOL_ADDR; 1, with its stderr
+# as diagnostics, if it did not start.
+start_tool() {
+	local kind=$1
+	shift
+	: >"$TMP/$kind.out"
+	TOOL_ADDR=""
+	env COPYLAB_TEST_TAG="${TAG:-}" ${TOOL_ENV:-} "$COPYLAB" "$kind" --listen 127.0.0.1:0 "$@" \
+		>"$TMP/$kind.out" 2>"$TMP/$kind.err" </dev/null &
+	TOOL_PID=$!
+	local i
+	for ((i = 0; i < 50; i++)); do
+		TOOL_ADDR=$(sed -n 's/^listening on //p' "$TMP/$kind.out")
+		[ -n "$TOOL_ADDR" ] && return 0
+		kill -0 "$TOOL_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	diag "copylab $kind $* did not start"
+	diag_file "$TMP/$kind.err"
+	return 1
+}
+
+# stop_tool PID: SIGTERM, and the exit status of its graceful stop.
+stop_tool() {
+	local rc=0
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" || rc=$?
+	return "$rc"
+}
+
 # --- the support matrix, from `copylab list --json` -------------------------
 
 # load_list: fills LIST_JSON (a file) or bails out.

@@ -136,7 +136,6 @@ stop_relay() {
 	wait "$RPID" || rc=$?
 	return "$rc"
 }
-fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 fd_settles() {
 	local i now
 	for i in $(seq 30); do

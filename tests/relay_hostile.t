@@ -79,21 +79,6 @@ else: hold(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
 PY
 P="python3 $TMP/peers.py"
 
-# wait_for FILE REGEX SECONDS: FILE gets a line matching REGEX in time.
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-lowest_free_fd() {
-	local n=0
-	while [ -e "/proc/$1/fd/$n" ]; do n=$((n + 1)); done
-	echo "$n"
-}
-
 COPYLAB_TEST_TAG=$TAG $P upstream "$TMP/up.port" &
 UP_PID=$!
 wait_for "$TMP/up.port" '^[0-9]+$' 5 || bail_out "the python upstream did not start"
@@ -101,20 +86,14 @@ UP=127.0.0.1:$(cat "$TMP/up.port")
 
 RPID="" RADDR=""
 start_relay() {
-	local i
-	: >"$TMP/relay.out"
-	COPYLAB_TEST_TAG=$TAG "$COPYLAB" relay --listen 127.0.0.1:0 --to "$UP" "$@" \
-		>"$TMP/relay.out" 2>"$TMP/relay.err" </dev/null &
-	RPID=$!
-	wait_for "$TMP/relay.out" '^listening on ' 5 && { RADDR=$(sed -n 's/^listening on //p' "$TMP/relay.out"); return 0; }
-	diag "copylab relay $* did not start"
-	diag_file "$TMP/relay.err"
-	return 1
+	local r=0
+	start_tool relay --to "$UP" "$@" || r=$?
+	RPID=$TOOL_PID RADDR=$TOOL_ADDR
+	return "$r"
 }
 stop_relay() {
 	local rc=0
-	kill -TERM "$RPID" 2>/dev/null
-	wait "$RPID" || rc=$?
+	stop_tool "$RPID" || rc=$?
 	RPID=""
 	return "$rc"
 }

@@ -32,32 +32,20 @@ ln -s sub/hello.txt "$ROOT_DIR/inside"		# stays beneath: served
 SPID="" SADDR=""
 # start_serve ARGS...: starts copylab serve on a free port; sets SPID, SADDR.
 start_serve() {
-	local i
-	: >"$TMP/serve.out"
-	COPYLAB_TEST_TAG=$TAG "$COPYLAB" serve --listen 127.0.0.1:0 --root "$ROOT_DIR" "$@" \
-		>"$TMP/serve.out" 2>"$TMP/serve.err" </dev/null &
-	SPID=$!
-	for i in $(seq 50); do
-		SADDR=$(sed -n 's/^listening on //p' "$TMP/serve.out")
-		[ -n "$SADDR" ] && return 0
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	diag "copylab serve $* did not start"
-	diag_file "$TMP/serve.err"
-	return 1
+	local r=0
+	start_tool serve --root "$ROOT_DIR" "$@" || r=$?
+	SPID=$TOOL_PID SADDR=$TOOL_ADDR
+	return "$r"
 }
 
 # stop_serve: SIGTERM, and the exit status of a graceful stop.
 stop_serve() {
 	local rc=0
-	kill -TERM "$SPID" 2>/dev/null
-	wait "$SPID" || rc=$?
+	stop_tool "$SPID" || rc=$?
 	SPID=""
 	return "$rc"
 }
 
-fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
 # fd_settles PID N: the process's descriptor count comes back to N within 3 s.
 fd_settles() {

@@ -134,48 +134,19 @@ elif mode == "linger":
 PY
 C="python3 $TMP/client.py"
 
-fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
-# lowest_free_fd PID: the descriptor number the process's next open gets.
-lowest_free_fd() {
-	local n=0
-	while [ -e "/proc/$1/fd/$n" ]; do n=$((n + 1)); done
-	echo "$n"
-}
-
-# wait_for FILE REGEX SECONDS: FILE gets a line matching REGEX in time.
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 SPID="" SADDR=""
 # start_serve ROOT ARGS...: copylab serve on a free port; sets SPID, SADDR.
 # SERVE_ENV (VAR=VALUE words) goes into its environment.
 start_serve() {
-	local root=$1 i
+	local root=$1 r=0
 	shift
-	: >"$TMP/serve.out"
-	env COPYLAB_TEST_TAG="$TAG" $SERVE_ENV "$COPYLAB" serve --listen 127.0.0.1:0 --root "$root" "$@" \
-		>"$TMP/serve.out" 2>"$TMP/serve.err" </dev/null &
-	SPID=$!
-	for i in $(seq 50); do
-		SADDR=$(sed -n 's/^listening on //p' "$TMP/serve.out")
-		[ -n "$SADDR" ] && return 0
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	diag "copylab serve $* did not start"
-	diag_file "$TMP/serve.err"
-	return 1
+	TOOL_ENV=$SERVE_ENV start_tool serve --root "$root" "$@" || r=$?
+	SPID=$TOOL_PID SADDR=$TOOL_ADDR
+	return "$r"
 }
 stop_serve() {
 	local rc=0
-	kill -TERM "$SPID" 2>/dev/null
-	wait "$SPID" || rc=$?
+	stop_tool "$SPID" || rc=$?
 	SPID=""
 	return "$rc"
 }

@@ -25,25 +25,12 @@ head -c $((1 << 20)) /dev/urandom >"$WWW/mib"
 head -c $((48 << 20)) /dev/zero >"$WWW/big"
 echo hello >"$WWW/hello.txt"
 
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 SPID="" SADDR=""
 start_serve() {
-	: >"$TMP/serve.out"
-	COPYLAB_TEST_TAG=$TAG "$COPYLAB" serve --listen 127.0.0.1:0 --root "$WWW" "$@" \
-		>"$TMP/serve.out" 2>"$TMP/serve.err" </dev/null &
-	SPID=$!
-	wait_for "$TMP/serve.out" '^listening on ' 5 && { SADDR=$(sed -n 's/^listening on //p' "$TMP/serve.out"); return 0; }
-	diag "copylab serve $* did not start"
-	diag_file "$TMP/serve.err"
-	return 1
+	local r=0
+	start_tool serve --root "$WWW" "$@" || r=$?
+	SPID=$TOOL_PID SADDR=$TOOL_ADDR
+	return "$r"
 }
 # exits_within PID SECONDS: the process ends in time; its status in EXIT_RC.
 exits_within() {
