@@ -264,7 +264,11 @@ static int run_groups(struct session *s, struct group *groups, int ngroups)
 		groups[i].cfg.tracer_note = s->tracer_note;
 		r = run_group(s, &groups[i]);
 	}
-	return run_interrupted ? EXIT_RUN_FAILED : r;
+	/* A signal after the last repetition interrupted nothing: every record is written. */
+	if (run_interrupted && !r)
+		fprintf(stderr, "copylab: SIG%s (%s) came after the last repetition; the run is complete\n",
+			sigabbrev_np(run_interrupted), strsignal(run_interrupted));
+	return r;
 }
 
 /* Before the session opened: the probes, links, stack and far peers go; r is returned. */

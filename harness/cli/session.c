@@ -115,6 +115,24 @@ int session_stdout_check(const char *what)
 	return EXIT_RUN_FAILED;
 }
 
+/*
+ * A repetition that failed, in words.  A signal that came meanwhile may
+ * surface as any call's EINTR (a connect while the sockets are made):
+ * then the signal is what happened, and the call is the detail.
+ */
+static void say_failed_rep(const struct session *s, const struct group *g, const struct strategy_spec *sp,
+			   const struct rep_result *r)
+{
+	const char *nl = s->progress_tty ? "\n" : "";
+
+	if (run_interrupted && !strstr(r->error, "interrupted by"))
+		fprintf(stderr, "%scopylab: %s %s: interrupted by SIG%s (%s) (%s); no record was written\n", nl,
+			sp->label, scenario_name(g->cfg.scenario), sigabbrev_np(run_interrupted),
+			strsignal(run_interrupted), r->error);
+	else
+		fprintf(stderr, "%scopylab: %s\n", nl, r->error);
+}
+
 /* One group: warm-ups, then counted reps, strategies interleaved. 0 or 1. */
 int run_group(struct session *s, struct group *g)
 {
@@ -144,7 +162,7 @@ int run_group(struct session *s, struct group *g)
 			}
 			progress(s, g, &g->spec[i], rep > 0 ? rep : 0);
 			if (run_rep(&g->cfg, &g->spec[i], &in, rep > 0 ? rep : 0, &r)) {
-				fprintf(stderr, "%scopylab: %s\n", s->progress_tty ? "\n" : "", r.error);
+				say_failed_rep(s, g, &g->spec[i], &r);
 				status = EXIT_RUN_FAILED;
 				/* bench goes on with the next cell; run stops at the first failure. */
 				if (s->keep_going && !run_interrupted) {
