@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "harness/model/options.h"
 #include "harness/engine/remote.h"
+#include "harness/engine/remote_wire.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -121,6 +122,10 @@ static int parse_daemon_args(int argc, char **argv, const char *name, struct dae
 		return 0;
 	if (!a->listen_addr)
 		return usage_error("%s: --listen ADDR:PORT is required: the daemon binds only the address it is given", name);
+	char host[256], port[16];
+
+	if (remote_split_hostport(a->listen_addr, host, sizeof(host), port, sizeof(port)))
+		return usage_error("%s: --listen '%s' is not ADDR:PORT ([v6]:PORT for IPv6)", name, a->listen_addr);
 	if (a->key_file && a->insecure)
 		return usage_error("%s: --key and --insecure-no-auth contradict each other: give one", name);
 	if (!a->key_file && !a->insecure)
