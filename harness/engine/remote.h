@@ -6,6 +6,10 @@
  * channel on the same port: 4-byte big-endian length + one JSON object,
  * at most REMOTE_MSG_MAX bytes.  The conversation of one repetition:
  *
+ *   driver -> {"op":"hello","version":1}
+ *   daemon -> {"ok":true,"daemon":"sink","version":1,"pid":P,"nonce":"<64 hex>"}
+ *   driver -> {"op":"auth","mac":"<64 hex>"}  (remote_auth.h: HMAC of the nonce under the key)
+ *   daemon -> {"ok":true,"daemon":"sink","version":1,"pid":P}
  *   driver -> {"op":"run","version":1,"role":"sink","scenario":"serve",
  *              "size":N,"block":B,"sndbuf":0,"rcvbuf":0,"nodelay":false,
  *              "discard":false,"close_at":-1}
@@ -17,9 +21,11 @@
  *              "digest":"0x..","note":"","first_bad_offset":null,
  *              "cpu_user_s":..,"cpu_sys_s":..,"ctx_voluntary":..,...}
  *
- * Anything malformed, oversized, or out of order gets {"ok":false,
- * "error":"..."} and the connection is closed.  {"op":"hello"} answers
- * which role the daemon serves.  Every message, either way, is parsed and
+ * Anything malformed, oversized, out of order, unproved (a run before the
+ * key's proof) or over the daemon's --max-size gets {"ok":false,
+ * "error":"..."} and the connection is closed.  A daemon started with
+ * --insecure-no-auth sends no nonce, and the driver skips auth.  The
+ * limits and deadlines are in docs/threat-model-nic.md.  Every message, either way, is parsed and
  * checked by ctl_parse (harness/engine/control.h).  A driver that hangs up its
  * control channel mid-run (killed, stopped) ends the run at once: the
  * daemon watches the channel while it waits for data and while it moves it.
