@@ -89,7 +89,9 @@ def main(argv):
                 last = recv(s, timeout=interval + 5)
                 time.sleep(interval)
             say(closed_after=None, last=last)
-        except (EOFError, ConnectionError, BrokenPipeError, socket.timeout, TimeoutError) as e:
+        except (socket.timeout, TimeoutError):
+            say(closed_after=None, last=last, how="a hello went unanswered")
+        except (EOFError, ConnectionError, BrokenPipeError) as e:
             say(closed_after=round(time.monotonic() - t0, 2), last=last, how=type(e).__name__)
     elif mode == "strangers":             # KEYFILE N: a run with N silent strangers ahead of its data
         keyfile, n = argv[4], int(argv[5])
