@@ -266,16 +266,18 @@ static int connect_peer(const char *host, const char *port, int sndbuf, int rcvb
 /*
  * On a new control connection: hello (which daemon is this?), then, when
  * the daemon asks for a key, auth with the answer to its challenge.  Sets
- * p->kind.  0, or -errno with err (without the peer's name).
+ * p->kind.  The hello's answer is awaited wait_ms: a daemon answers it when
+ * the run in progress (another driver's) ends.  0, or -errno with err
+ * (without the peer's name).
  */
-static int greet(int fd, struct remote_peer *p, const struct remote_key *key, char *err, size_t errlen)
+static int greet(int fd, struct remote_peer *p, const struct remote_key *key, int wait_ms, char *err, size_t errlen)
 {
 	struct ctl_msg m = { .op = CTL_HELLO, .version = REMOTE_VERSION }, reply;
 	char why[256];
 	int r = remote_send(fd, &m);
 
 	if (!r)
-		r = remote_recv(fd, &reply, CONNECT_TIMEOUT_MS, why, sizeof(why));
+		r = remote_recv(fd, &reply, wait_ms, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "%s", strerror(-r));
 	if (r) {
@@ -303,7 +305,7 @@ static int greet(int fd, struct remote_peer *p, const struct remote_key *key, ch
 	}
 	m = (struct ctl_msg){ .op = CTL_AUTH };
 	if ((r = remote_auth_mac(key, reply.reply.nonce, p->kind, m.auth.mac)) || (r = remote_send(fd, &m)) ||
-	    (r = remote_recv(fd, &reply, CONNECT_TIMEOUT_MS, why, sizeof(why)))) {
+	    (r = remote_recv(fd, &reply, wait_ms, why, sizeof(why)))) {
 		snprintf(err, errlen, "auth: %s", r == -EIO ? "libcrypto failed to compute HMAC-SHA256" : why);
 		return r;
 	}
@@ -325,7 +327,7 @@ static int hello(struct remote_peer *p, const struct remote_key *key, char *err,
 			 p->addr, why, p->addr);
 		return fd;
 	}
-	r = greet(fd, p, key, why, sizeof(why));
+	r = greet(fd, p, key, CONNECT_TIMEOUT_MS, why, sizeof(why));
 	close(fd);
 	if (r)
 		snprintf(err, errlen, "--peer %s: %s", p->addr, why);
@@ -462,7 +464,8 @@ int remote_role_begin(const struct remote *r, enum role_kind kind, const struct 
 	{
 		struct remote_peer again = *p;
 
-		if ((ret = greet(ctl, &again, r->key, why, sizeof(why))) || again.kind != p->kind) {
+		/* Queued behind another driver's run as the run message used to be. */
+		if ((ret = greet(ctl, &again, r->key, PREPARE_TIMEOUT_MS, why, sizeof(why))) || again.kind != p->kind) {
 			snprintf(err, errlen, "far %s %s: control channel: %s", remote_kind_name(kind), p->addr,
 				 ret ? why : "the daemon there plays another role now");
 			ret = ret ? ret : -EPROTO;
