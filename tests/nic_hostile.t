@@ -89,6 +89,9 @@ SINK=127.0.0.1:$PORT
 check "a keyed source listens" start_daemon source source --key "$KEY"
 SOURCE=127.0.0.1:$PORT
 
+# An authenticated connection that never asks for a run: closed after 30 s (checked at the end).
+"$PEER" auth-idle 127.0.0.1 "${SINK##*:}" "$KEY" 60 >"$TMP/auth-idle.out" 2>&1 &
+auth_idle_pid=$!
 drive "$TMP/nokey" "$SINK"
 ok "$([ "$RC" -eq 1 ] && grep -q 'the far sink needs a key: give --key FILE' "$ERR" && [ ! -e "$TMP/nokey" ]; echo $?)" \
 	"a driver without --key: exit 1, told to give --key FILE, nothing written" "exit $RC" "$(cat "$ERR")"
@@ -146,6 +149,11 @@ ok "$(jq -e '.result.status == -110 and (.result.what | test("deadline")) and .s
 	"a byte every 0.2 s to the far sink: the run ends at its deadline with a result that says so" "$r"
 drive "$TMP/after" "$SINK" --key "$KEY"
 ok "$RC" "the sink serves the next run after all of that" "$(cat "$ERR")"
+
+wait "$auth_idle_pid"
+ok "$(head -n 1 "$TMP/auth-idle.out" | grep -qx authenticated && tail -n 1 "$TMP/auth-idle.out" |
+	jq -e '.closed_after != null and .closed_after < 45 and (.last.error | test("no run within 30 s"))' >/dev/null 2>&1
+	echo $?)" "an authenticated connection with no run is closed after 30 s, saying why" "$(cat "$TMP/auth-idle.out")"
 
 # ---- --insecure-no-auth, explicitly ---------------------------------------------------
 

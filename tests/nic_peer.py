@@ -77,6 +77,12 @@ def main(argv):
         print("connected", flush=True)
         secs, last = until_closed(s, float(argv[4]))
         say(closed_after=secs, last=last)
+    elif mode == "auth-idle":             # KEYFILE LIMIT: prove the key, then ask for nothing
+        s = connect(host, port)
+        r = greet(s, argv[4])
+        print("authenticated" if r.get("ok") else "refused", flush=True)
+        secs, last = until_closed(s, float(argv[5]))
+        say(closed_after=secs, last=last)
     elif mode == "hello-spam":            # INTERVAL LIMIT: a hello every INTERVAL s, never auth
         interval, limit = float(argv[4]), float(argv[5])
         s = connect(host, port)
