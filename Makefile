@@ -8,7 +8,7 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -D_GNU_SOURCE
 GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CPPFLAGS += -DCOPYLAB_GIT_REV='"$(GIT_REV)"' -I.
-LDLIBS  += -lxxhash -ljansson -lm
+LDLIBS  += -lxxhash -ljansson -lcrypto -lm
 
 BUILD   := build
 # harness/ is in folders by responsibility (docs/architecture.md names each);

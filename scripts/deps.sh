@@ -8,6 +8,7 @@ set -euo pipefail
 need=(
 	"/usr/include/xxhash.h libxxhash-dev"
 	"/usr/include/jansson.h libjansson-dev"
+	"/usr/include/openssl/hmac.h libssl-dev"
 	"/usr/include/cmocka.h libcmocka-dev"
 	"cmd:gcc gcc"
 	"cmd:make make"

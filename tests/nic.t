@@ -36,6 +36,11 @@ NEAR=10.213.$X.1 FAR=10.213.$X.2
 SINK=$FAR:7101 SOURCE=$FAR:7102
 WORKDIR=$TMP/work
 mkdir -p "$WORKDIR"
+# The daemons and the drivers share one key (tests/nic_hostile.t tests the
+# key itself, and --insecure-no-auth).
+KEY=$TMP/key
+"$COPYLAB" sink --make-key "$KEY" 2>/dev/null || bail_out "copylab sink --make-key $KEY failed"
+PEER_PY=$ROOT/tests/nic_peer.py
 
 teardown() {
 	local p
@@ -59,7 +64,7 @@ ip route add prohibit "10.213.$X.0/30" metric 4000 ||
 
 # start_daemon KIND ADDR: in the far namespace, logging to $TMP/KIND.log.
 start_daemon() {
-	ip netns exec "$NS" "$COPYLAB" "$1" --listen "$2" >"$TMP/$1.log" 2>&1 &
+	ip netns exec "$NS" "$COPYLAB" "$1" --listen "$2" --key "$KEY" >"$TMP/$1.log" 2>&1 &
 	local i
 	for i in $(seq 50); do
 		ip netns exec "$NS" ss -ltnH "sport = :${2##*:}" 2>/dev/null | grep -q . && return 0
@@ -70,7 +75,7 @@ start_daemon() {
 
 # ---- usage -------------------------------------------------------------------
 
-expect_usage_error "sink without --listen: exit 2" "--listen ADDR:PORT is required" sink
+expect_usage_error "sink without --listen: exit 2" "--listen ADDR:PORT is required" sink --key "$KEY"
 expect_usage_error "source --listen without a port: exit 2" "ADDR:PORT" source --listen 10.213.1.1
 expect_usage_error "--transport nic without --peer: exit 2" "needs --peer" \
 	run --scenario serve --strategy readwrite --transport nic --size 1 --out "$TMP/no"
@@ -83,10 +88,10 @@ listening=$(ip netns exec "$NS" ss -ltnH | awk '{print $4}' | sort | tr '\n' ' '
 is "$listening" "$SINK $SOURCE " "the daemons bind only the addresses given (no wildcard)"
 
 expect_usage_error "echo over nic: exit 2, no far echo client" "echo.*source and sink" \
-	run --scenario echo --strategy readwrite --transport nic --peer "$SINK,$SOURCE" --size 1 --out "$TMP/no"
+	run --scenario echo --strategy readwrite --transport nic --key "$KEY" --peer "$SINK,$SOURCE" --size 1 --out "$TMP/no"
 expect_usage_error "relay with only a sink: exit 2, names the missing daemon" "copylab source" \
-	run --scenario relay --strategy readwrite --transport nic --peer "$SINK" --size 1 --out "$TMP/no"
-cl run --scenario serve --strategy readwrite --transport nic --peer "$FAR:7109" --size 1 --out "$TMP/no"
+	run --scenario relay --strategy readwrite --transport nic --key "$KEY" --peer "$SINK" --size 1 --out "$TMP/no"
+cl run --scenario serve --strategy readwrite --transport nic --key "$KEY" --peer "$FAR:7109" --size 1 --out "$TMP/no"
 ok "$([ "$RC" -eq 1 ] && grep -q "connect to $FAR:7109" "$ERR"; echo $?)" \
 	"--peer where nothing listens: exit 1, says so" "$(cat "$ERR")"
 
@@ -116,7 +121,7 @@ for sc in $(jq -r '.scenarios[] | select(.uses_transport) | .name' "$LIST_JSON")
 	mapfile -t strats < <(supported "$sc")
 	for size in $SIZES; do
 		out=$TMP/$sc-$size
-		cl run --scenario "$sc" --strategy all --transport nic --peer "$SINK,$SOURCE" --size "$size" \
+		cl run --scenario "$sc" --strategy all --transport nic --key "$KEY" --peer "$SINK,$SOURCE" --size "$size" \
 			--reps 1 --warmup 0 --out "$out" --workdir "$WORKDIR"
 		ok "$RC" "$sc nic $size --strategy all: exit 0" "$(tail -n 5 "$ERR")" || continue
 		for s in "${strats[@]}"; do check_record "$out/results.jsonl" "$s" "$sc" "$size"; done
@@ -125,7 +130,7 @@ for sc in $(jq -r '.scenarios[] | select(.uses_transport) | .name' "$LIST_JSON")
 done
 
 # The far sink's digest is the one a local sink computes for the same bytes.
-cl run --scenario send --strategy readwrite --transport nic --peer "$SINK" --size 1048577 --reps 1 --warmup 0 \
+cl run --scenario send --strategy readwrite --transport nic --key "$KEY" --peer "$SINK" --size 1048577 --reps 1 --warmup 0 \
 	--out "$TMP/dn" --workdir "$WORKDIR"
 cl run --scenario send --strategy readwrite --transport tcp --size 1048577 --reps 1 --warmup 0 \
 	--out "$TMP/dt" --workdir "$WORKDIR"
@@ -135,7 +140,7 @@ is "$(jq -r .digest "$TMP/dn/results.jsonl" 2>&1)" "$(jq -r .digest "$TMP/dt/res
 # ---- the control channel refuses what it should ------------------------------
 
 # ctl_escaped JSON: one control message (4-byte big-endian length, then
-# the text) as a printf format; ctl_frame JSON: the bytes themselves.
+# the text) as a printf format.
 ctl_escaped() {
 	local n=${#1} b
 	for b in $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255)); do
@@ -162,22 +167,28 @@ ok "$(echo "$r" | grep -q '"ok":false.*unknown op'; echo $?)" "an unknown op: an
 r=$(ctl_reply "$(ctl_escaped '{"op":"run","version":1,"role":"sink","scenario":"send","size":1}')")
 ok "$(echo "$r" | grep -q '"ok":false.*\\"block\\" must be an integer from 1 to 1 GiB'; echo $?)" \
 	"a run without its block size: refused, naming the field" "reply: $r"
-r=$(ctl_reply "$(ctl_escaped '{"op":"run","version":2,"role":"sink","scenario":"send","size":1,"block":1}')")
-ok "$(echo "$r" | grep -q '"ok":false.*protocol version 2; this daemon speaks 1'; echo $?)" \
+r=$(ctl_reply "$(ctl_escaped '{"op":"run","version":1,"role":"sink","scenario":"send","size":1,"block":1}')")
+ok "$(echo "$r" | grep -q '"ok":false.*needs a key'; echo $?)" \
+	"a well-formed run without the key's proof: refused" "reply: $r"
+# After the key's proof (tests/nic_peer.py answers the challenge):
+r=$(timeout 20 "$PEER_PY" raw "$FAR" "${SINK##*:}" "$KEY" \
+	'{"op":"run","version":2,"role":"sink","scenario":"send","size":1,"block":1}' 2>&1)
+ok "$(echo "$r" | grep -q '"ok": false.*protocol version 2; this daemon speaks 1'; echo $?)" \
 	"a run of another protocol version: refused, saying which" "reply: $r"
-r=$(ctl_reply "$(ctl_escaped '{"op":"run","version":1,"role":"source","scenario":"send","size":1,"block":65536}')")
-ok "$(echo "$r" | grep -q '"ok":false.*plays sink'; echo $?)" "a run for the wrong role: refused" "reply: $r"
+r=$(timeout 20 "$PEER_PY" raw "$FAR" "${SINK##*:}" "$KEY" \
+	'{"op":"run","version":1,"role":"source","scenario":"send","size":1,"block":65536}' 2>&1)
+ok "$(echo "$r" | grep -q '"ok": false.*plays sink'; echo $?)" "a run for the wrong role: refused" "reply: $r"
 
-cl run --scenario serve --strategy sendfile --transport nic --peer "$SINK" --size 1M --reps 1 --warmup 0 \
+cl run --scenario serve --strategy sendfile --transport nic --key "$KEY" --peer "$SINK" --size 1M --reps 1 --warmup 0 \
 	--out "$TMP/after" --workdir "$WORKDIR"
 ok "$RC" "the daemon still serves after refusing bad messages" "$(cat "$ERR")"
 
 # ---- one run at a time; a driver killed mid-run --------------------------------
 
-"$COPYLAB" run --scenario serve --strategy readwrite --transport nic --peer "$SINK" --size 64M --reps 3 \
+"$COPYLAB" run --scenario serve --strategy readwrite --transport nic --key "$KEY" --peer "$SINK" --size 64M --reps 3 \
 	--warmup 0 --out "$TMP/c1" --workdir "$WORKDIR" >/dev/null 2>"$TMP/c1.err" &
 p1=$!
-"$COPYLAB" run --scenario send --strategy readwrite --transport nic --peer "$SINK" --size 64M --reps 3 \
+"$COPYLAB" run --scenario send --strategy readwrite --transport nic --key "$KEY" --peer "$SINK" --size 64M --reps 3 \
 	--warmup 0 --out "$TMP/c2" --workdir "$WORKDIR" >/dev/null 2>"$TMP/c2.err" &
 p2=$!
 r1=0 r2=0
@@ -197,7 +208,7 @@ ok "$([ "$r1" -eq 0 ] && [ "$r2" -eq 0 ] && [ "$n" -eq 6 ]; echo $?)" \
 next_run_promptly() {
 	local t0=$SECONDS
 	rm -rf "$TMP/after-kill"
-	cl run --scenario send --strategy readwrite --transport nic --peer "$SINK" --size 1M --reps 1 --warmup 0 \
+	cl run --scenario send --strategy readwrite --transport nic --key "$KEY" --peer "$SINK" --size 1M --reps 1 --warmup 0 \
 		--out "$TMP/after-kill" --workdir "$WORKDIR"
 	ok "$([ "$RC" -eq 0 ] && [ $((SECONDS - t0)) -le 10 ] &&
 		[ "$(jq -r .verified "$TMP/after-kill/results.jsonl" 2>/dev/null)" = true ]; echo $?)" \
@@ -205,38 +216,19 @@ next_run_promptly() {
 		"exit $RC" "$(head -c 300 "$ERR")" "daemon log:" "$(tail -n 4 "$TMP/sink.log")"
 }
 
-ctl_frame() { printf "$(ctl_escaped "$1")"; }
-ctl_frame '{"op":"run","version":1,"role":"sink","scenario":"send","size":67108864,"block":65536,"sndbuf":0,"rcvbuf":0,"nodelay":false,"discard":false,"close_at":-1}' >"$TMP/run.frame"
-ctl_frame '{"op":"go"}' >"$TMP/go.frame"
-
-# fake_driver MODE: a driver by hand, in the background, that vanishes at a
-# chosen moment.  before-data: sends the run, takes the token, closes the
-# control channel without making the data connection.  mid-run: makes the
-# data connection, sends "go" and 16 MiB of the 64 MiB (more than the
-# socket buffers hold, so the daemon is reading when it returns), then
-# closes the control channel but keeps the data connection open and idle
-# (as a driver host that lost its control connection but not the data
-# one).  Touches $TMP/fake.MODE when it has done so.
+# fake_driver MODE: a driver by hand (tests/nic_peer.py, with the key), in
+# the background, that vanishes at a chosen moment.  before-data: sends the
+# run, takes the token, closes the control channel without making the data
+# connection.  mid-run: makes the data connection, sends "go" and 16 MiB of
+# the 64 MiB (more than the socket buffers hold, so the daemon is reading
+# when it returns), then closes the control channel but keeps the data
+# connection open and idle (as a driver host that lost its control
+# connection but not the data one).  Returns when it has done so.
 fake_driver() {
 	rm -f "$TMP/fake.$1"
-	bash -c '
-		exec 3<>"/dev/tcp/$1/$2" || exit 1
-		cat "$3/run.frame" >&3
-		IFS= read -r -d "}" -t 15 reply <&3 2>/dev/null
-		token=$(printf %s "$reply" | grep -o "[0-9a-f]\{32\}")
-		[ -n "$token" ] || exit 2
-		if [ "$4" = mid-run ]; then
-			exec 4<>"/dev/tcp/$1/$2" || exit 1
-			printf %s "$token" >&4
-			cat "$3/go.frame" >&3
-			head -c 16M /dev/zero >&4
-		fi
-		exec 3>&-
-		touch "$3/fake.$4"
-		exec sleep 30
-	' _ "$FAR" "${SINK##*:}" "$TMP" "$1" 2>/dev/null &
+	"$PEER_PY" vanish "$FAR" "${SINK##*:}" "$KEY" "$1" >"$TMP/fake.$1" 2>&1 &
 	fake_pid=$!
-	for _ in $(seq 100); do [ -e "$TMP/fake.$1" ] && return 0; sleep 0.1; done
+	for _ in $(seq 100); do grep -q vanished "$TMP/fake.$1" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
 }
 
@@ -255,7 +247,7 @@ ok "$(grep -q 'run abandoned: the driver closed the control channel mid-run' "$T
 # The real driver, SIGKILLed at moments that land in different phases (the
 # far host building the payload's hashes, waiting for data, mid-transfer).
 for delay in 0.5 1.5 2.5; do
-	"$COPYLAB" run --scenario send --strategy readwrite --transport nic --peer "$SINK" --size 128M --reps 8 \
+	"$COPYLAB" run --scenario send --strategy readwrite --transport nic --key "$KEY" --peer "$SINK" --size 128M --reps 8 \
 		--warmup 0 --out "$TMP/k" --workdir "$WORKDIR" >/dev/null 2>&1 &
 	pk=$!
 	sleep "$delay"

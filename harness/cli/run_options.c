@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "harness/model/options.h"
 #include "harness/model/scenario.h"
+#include "harness/engine/remote.h"
 #include "harness/engine/verify.h"
 
 #include <errno.h>
@@ -29,7 +30,7 @@ enum {
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
 	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING, OPT_CONNS,
-	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER,
+	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER, OPT_KEY,
 };
 
 static const struct option run_opts[] = {
@@ -62,6 +63,7 @@ static const struct option run_opts[] = {
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "delay", required_argument, NULL, OPT_DELAY },
 	{ "peer", required_argument, NULL, OPT_PEER },
+	{ "key", required_argument, NULL, OPT_KEY },
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "sweep", required_argument, NULL, OPT_SWEEP },
@@ -180,6 +182,7 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 	char err[320];
 	long v;
 	uint64_t u;
+	bool key_given = false;
 	int c;
 
 	memset(p, 0, sizeof(*p));
@@ -302,6 +305,12 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 		case OPT_PEER:
 			p->peer = optarg;
 			break;
+		case OPT_KEY:
+			/* Read now: a key file that is missing, too open or too short is a usage error before anything runs. */
+			if (remote_use_key(optarg, err, sizeof(err)))
+				return usage_error("--key: %s", err);
+			key_given = true;
+			break;
 		case ':':
 			return usage_error("%s: option '%s' needs a value (see copylab %s --help)", cmd, argv[optind - 1], cmd);
 		default:
@@ -313,6 +322,8 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 	}
 	if (optind < argc)
 		return usage_error("%s: unexpected argument '%s' (see copylab %s --help)", cmd, argv[optind], cmd);
+	if (key_given && !p->peer)
+		return usage_error("--key proves the key to nic mode's daemons: it needs --transport nic --peer HOST:PORT");
 	return p->help ? 0 : check_memory(p, bench);
 }
 

@@ -109,6 +109,35 @@ static int get_seconds(json_t *o, const char *key, double *out, char *err, size_
 	return 0;
 }
 
+/* Exactly n bytes as 2n lowercase hex digits; absent: *present false unless required. */
+static int get_hex(json_t *o, const char *key, unsigned char *out, size_t n, bool required, bool *present,
+		   char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+
+	if (present)
+		*present = false;
+	if (!v && !required)
+		return 0;
+	if (!s || json_string_length(v) != 2 * n || strspn(s, "0123456789abcdef") != 2 * n)
+		return fail(err, errlen, "\"%s\" must be %zu lowercase hex digits", key, 2 * n);
+	for (size_t i = 0; i < n; i++) {
+		char pair[3] = { s[2 * i], s[2 * i + 1], '\0' };
+
+		out[i] = (unsigned char)strtoul(pair, NULL, 16);
+	}
+	if (present)
+		*present = true;
+	return 0;
+}
+
+static void put_hex(char *out, const unsigned char *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
 static int get_role(json_t *o, const char *key, bool required, enum role_kind *out, bool *present,
 		    char *err, size_t errlen)
 {
@@ -249,7 +278,8 @@ static int parse_reply(json_t *o, struct ctl_msg *m, char *err, size_t errlen)
 			return r;
 		rep->pid = (int)v;
 	}
-	if ((r = get_str(o, "token", rep->token, sizeof(rep->token), false, err, errlen)))
+	if ((r = get_str(o, "token", rep->token, sizeof(rep->token), false, err, errlen)) ||
+	    (r = get_hex(o, "nonce", rep->nonce, sizeof(rep->nonce), false, &rep->has_nonce, err, errlen)))
 		return r;
 	if (rep->token[0] && (strlen(rep->token) != REMOTE_TOKEN_LEN ||
 			      strspn(rep->token, "0123456789abcdef") != REMOTE_TOKEN_LEN))
@@ -278,14 +308,17 @@ int ctl_parse(const char *text, size_t len, struct ctl_msg *m, char *err, size_t
 	}
 	op = json_string_value(json_object_get(o, "op"));
 	if (!op && json_object_get(o, "op")) {
-		r = fail(err, errlen, "\"op\" must be a string: hello, run, go or result");
+		r = fail(err, errlen, "\"op\" must be a string: hello, auth, run, go or result");
 	} else if (!op) {
 		m->op = CTL_REPLY;
 		r = json_object_get(o, "ok") ? parse_reply(o, m, err, errlen)
-		    : fail(err, errlen, "a control message needs \"op\" (hello, run, go, result) or, as a reply, \"ok\"");
+		    : fail(err, errlen, "a control message needs \"op\" (hello, auth, run, go, result) or, as a reply, \"ok\"");
 	} else if (!strcmp(op, "hello")) {
 		m->op = CTL_HELLO;
 		r = parse_version(o, m, err, errlen);
+	} else if (!strcmp(op, "auth")) {
+		m->op = CTL_AUTH;
+		r = get_hex(o, "mac", m->auth.mac, sizeof(m->auth.mac), true, NULL, err, errlen);
 	} else if (!strcmp(op, "run")) {
 		m->op = CTL_RUN;
 		r = parse_run(o, m, err, errlen);
@@ -296,7 +329,7 @@ int ctl_parse(const char *text, size_t len, struct ctl_msg *m, char *err, size_t
 		m->op = CTL_RESULT;
 		r = parse_result(o, m, err, errlen);
 	} else {
-		r = fail(err, errlen, "unknown op \"%.40s\"; expected hello, run, go or result", op);
+		r = fail(err, errlen, "unknown op \"%.40s\"; expected hello, auth, run, go or result", op);
 	}
 	json_decref(o);
 	return r;
@@ -343,6 +376,13 @@ static json_t *reply_to_json(const struct ctl_reply *rep)
 		goto fail;
 	if (rep->token[0] && json_object_set_new(o, "token", json_string(rep->token)))
 		goto fail;
+	if (rep->has_nonce) {
+		char hex[2 * CTL_NONCE_LEN + 1];
+
+		put_hex(hex, rep->nonce, sizeof(rep->nonce));
+		if (json_object_set_new(o, "nonce", json_string(hex)))
+			goto fail;
+	}
 	return o;
 fail:
 	json_decref(o);
@@ -365,6 +405,12 @@ json_t *ctl_to_json(const struct ctl_msg *m)
 				 "close_at", run->close_at == UINT64_MAX ? (json_int_t)-1 : (json_int_t)run->close_at);
 	case CTL_GO:
 		return json_pack("{s:s}", "op", "go");
+	case CTL_AUTH: {
+		char hex[2 * CTL_MAC_LEN + 1];
+
+		put_hex(hex, m->auth.mac, sizeof(m->auth.mac));
+		return json_pack("{s:s, s:s}", "op", "auth", "mac", hex);
+	}
 	case CTL_RESULT:
 		return result_to_json(&m->result);
 	case CTL_REPLY:

@@ -23,13 +23,16 @@
 #define CTL_SIZE_MAX (1ull << 40)	/* a run of at most 1 TiB */
 #define CTL_BLOCK_MAX (1ull << 30)
 #define CTL_SOCKBUF_MAX (1 << 30)
+#define CTL_NONCE_LEN 32		/* bytes of the daemon's challenge (64 hex on the wire) */
+#define CTL_MAC_LEN 32			/* bytes of HMAC-SHA256 (64 hex on the wire) */
 
 enum ctl_op {
 	CTL_HELLO,	/* driver -> daemon: which role do you play? */
 	CTL_RUN,	/* driver -> daemon: one repetition's parameters */
 	CTL_GO,		/* driver -> daemon: the barrier is released */
 	CTL_RESULT,	/* daemon -> driver: the far role's outcome and counters */
-	CTL_REPLY,	/* daemon -> driver: {"ok":...} to a hello or a run */
+	CTL_REPLY,	/* daemon -> driver: {"ok":...} to a hello, an auth or a run */
+	CTL_AUTH,	/* driver -> daemon: the key's answer to the hello's nonce */
 };
 
 struct ctl_run {
@@ -60,6 +63,12 @@ struct ctl_reply {
 	enum role_kind daemon;		/*   the role it plays */
 	int version, pid;
 	char token[REMOTE_TOKEN_LEN + 1];	/* an answer to run: "" when none */
+	bool has_nonce;			/* hello's answer from a daemon that needs a key: */
+	unsigned char nonce[CTL_NONCE_LEN];	/*   the challenge to prove it on */
+};
+
+struct ctl_auth {
+	unsigned char mac[CTL_MAC_LEN];	/* HMAC-SHA256 (remote_auth.h) */
 };
 
 struct ctl_msg {
@@ -69,6 +78,7 @@ struct ctl_msg {
 		struct ctl_run run;
 		struct ctl_result result;
 		struct ctl_reply reply;
+		struct ctl_auth auth;
 	};
 };
 

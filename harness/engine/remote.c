@@ -37,7 +37,20 @@ struct remote_peer {
 struct remote {
 	struct remote_peer peer[MAX_PEERS];
 	int npeers;
+	const struct remote_key *key;	/* NULL: none given */
 };
+
+/* copylab run's --key, loaded while the options are parsed (remote_use_key). */
+static struct remote_key driver_key;
+static bool have_driver_key;
+
+int remote_use_key(const char *path, char *err, size_t errlen)
+{
+	int r = remote_key_load(path, &driver_key, err, errlen);
+
+	have_driver_key = r == 0;
+	return r;
+}
 
 const char *remote_kind_name(enum role_kind k)
 {
@@ -250,10 +263,63 @@ static int connect_peer(const char *host, const char *port, int sndbuf, int rcvb
 
 /* ---- the driver's side -------------------------------------------------------- */
 
-static int hello(struct remote_peer *p, char *err, size_t errlen)
+/*
+ * On a new control connection: hello (which daemon is this?), then, when
+ * the daemon asks for a key, auth with the answer to its challenge.  Sets
+ * p->kind.  The hello's answer is awaited wait_ms: a daemon answers it when
+ * the run in progress (another driver's) ends.  0, or -errno with err
+ * (without the peer's name).
+ */
+static int greet(int fd, struct remote_peer *p, const struct remote_key *key, int wait_ms, char *err, size_t errlen)
 {
 	struct ctl_msg m = { .op = CTL_HELLO, .version = REMOTE_VERSION }, reply;
 	char why[256];
+	int r = remote_send(fd, &m);
+
+	if (!r)
+		r = remote_recv(fd, &reply, wait_ms, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", strerror(-r));
+	if (r) {
+		snprintf(err, errlen, "hello: %s%s", why,
+			 r == -ETIMEDOUT ? " (a daemon serves one run at a time: is another driver's run in progress there?)" : "");
+		return r;
+	}
+	if (reply.op != CTL_REPLY || !reply.reply.ok || !reply.reply.has_daemon) {
+		const char *e = reply.op == CTL_REPLY && !reply.reply.ok ? reply.reply.error : NULL;
+
+		snprintf(err, errlen, "not a copylab daemon%s%s", e ? ": " : "", e ? e : "");
+		return -EPROTO;
+	}
+	if (reply.reply.version != REMOTE_VERSION) {
+		snprintf(err, errlen, "protocol version %d, this copylab speaks %d", reply.reply.version, REMOTE_VERSION);
+		return -EPROTO;
+	}
+	p->kind = reply.reply.daemon;
+	if (!reply.reply.has_nonce)
+		return 0;	/* a daemon run with --insecure-no-auth asks for nothing */
+	if (!key) {
+		snprintf(err, errlen, "the far %s needs a key: give --key FILE (a copy of the daemon's --key)",
+			 remote_kind_name(p->kind));
+		return -EACCES;
+	}
+	m = (struct ctl_msg){ .op = CTL_AUTH };
+	if ((r = remote_auth_mac(key, reply.reply.nonce, p->kind, m.auth.mac)) || (r = remote_send(fd, &m)) ||
+	    (r = remote_recv(fd, &reply, wait_ms, why, sizeof(why)))) {
+		snprintf(err, errlen, "auth: %s", r == -EIO ? "libcrypto failed to compute HMAC-SHA256" : why);
+		return r;
+	}
+	if (reply.op != CTL_REPLY || !reply.reply.ok) {
+		snprintf(err, errlen, "the far %s refused the key: %s", remote_kind_name(p->kind),
+			 reply.op == CTL_REPLY ? reply.reply.error : "another message where the answer to auth was due");
+		return -EACCES;
+	}
+	return 0;
+}
+
+static int hello(struct remote_peer *p, const struct remote_key *key, char *err, size_t errlen)
+{
+	char why[512];
 	int fd = connect_peer(p->host, p->port, 0, 0, why, sizeof(why)), r;
 
 	if (fd < 0) {
@@ -261,30 +327,11 @@ static int hello(struct remote_peer *p, char *err, size_t errlen)
 			 p->addr, why, p->addr);
 		return fd;
 	}
-	r = remote_send(fd, &m);
-	if (!r)
-		r = remote_recv(fd, &reply, CONNECT_TIMEOUT_MS, why, sizeof(why));
-	else
-		snprintf(why, sizeof(why), "%s", strerror(-r));
+	r = greet(fd, p, key, CONNECT_TIMEOUT_MS, why, sizeof(why));
 	close(fd);
-	if (r) {
-		snprintf(err, errlen, "--peer %s: hello: %s%s", p->addr, why,
-			 r == -ETIMEDOUT ? " (a daemon serves one run at a time: is another driver's run in progress there?)" : "");
-		return r;
-	}
-	if (reply.op != CTL_REPLY || !reply.reply.ok || !reply.reply.has_daemon) {
-		const char *e = reply.op == CTL_REPLY && !reply.reply.ok ? reply.reply.error : NULL;
-
-		snprintf(err, errlen, "--peer %s: not a copylab daemon%s%s", p->addr, e ? ": " : "", e ? e : "");
-		return -EPROTO;
-	}
-	if (reply.reply.version != REMOTE_VERSION) {
-		snprintf(err, errlen, "--peer %s: protocol version %d, this copylab speaks %d",
-			 p->addr, reply.reply.version, REMOTE_VERSION);
-		return -EPROTO;
-	}
-	p->kind = reply.reply.daemon;
-	return 0;
+	if (r)
+		snprintf(err, errlen, "--peer %s: %s", p->addr, why);
+	return r;
 }
 
 int remote_open(const char *peers, struct remote **out, char *err, size_t errlen)
@@ -298,6 +345,7 @@ int remote_open(const char *peers, struct remote **out, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	r->key = have_driver_key ? &driver_key : NULL;
 	snprintf(buf, sizeof(buf), "%s", peers);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct remote_peer *p = &r->peer[r->npeers];
@@ -313,7 +361,7 @@ int remote_open(const char *peers, struct remote **out, char *err, size_t errlen
 			ret = -EINVAL;
 			goto fail;
 		}
-		if ((ret = hello(p, err, errlen)))
+		if ((ret = hello(p, r->key, err, errlen)))
 			goto fail;
 		for (int i = 0; i < r->npeers; i++)
 			if (r->peer[i].kind == p->kind) {
@@ -413,6 +461,17 @@ int remote_role_begin(const struct remote *r, enum role_kind kind, const struct 
 		return ctl;
 	}
 	remote_nodelay(ctl);
+	{
+		struct remote_peer again = *p;
+
+		/* Queued behind another driver's run as the run message used to be. */
+		if ((ret = greet(ctl, &again, r->key, PREPARE_TIMEOUT_MS, why, sizeof(why))) || again.kind != p->kind) {
+			snprintf(err, errlen, "far %s %s: control channel: %s", remote_kind_name(kind), p->addr,
+				 ret ? why : "the daemon there plays another role now");
+			ret = ret ? ret : -EPROTO;
+			goto fail;
+		}
+	}
 	m.run = (struct ctl_run){
 		.role = kind, .size = c->size, .block = c->block, .close_at = c->sink_close_at,
 		.sndbuf = c->sock.sndbuf, .rcvbuf = c->sock.rcvbuf,

@@ -6,6 +6,10 @@
  * channel on the same port: 4-byte big-endian length + one JSON object,
  * at most REMOTE_MSG_MAX bytes.  The conversation of one repetition:
  *
+ *   driver -> {"op":"hello","version":1}
+ *   daemon -> {"ok":true,"daemon":"sink","version":1,"pid":P,"nonce":"<64 hex>"}
+ *   driver -> {"op":"auth","mac":"<64 hex>"}  (remote_auth.h: HMAC of the nonce under the key)
+ *   daemon -> {"ok":true,"daemon":"sink","version":1,"pid":P}
  *   driver -> {"op":"run","version":1,"role":"sink","scenario":"serve",
  *              "size":N,"block":B,"sndbuf":0,"rcvbuf":0,"nodelay":false,
  *              "discard":false,"close_at":-1}
@@ -17,9 +21,11 @@
  *              "digest":"0x..","note":"","first_bad_offset":null,
  *              "cpu_user_s":..,"cpu_sys_s":..,"ctx_voluntary":..,...}
  *
- * Anything malformed, oversized, or out of order gets {"ok":false,
- * "error":"..."} and the connection is closed.  {"op":"hello"} answers
- * which role the daemon serves.  Every message, either way, is parsed and
+ * Anything malformed, oversized, out of order, unproved (a run before the
+ * key's proof) or over the daemon's --max-size gets {"ok":false,
+ * "error":"..."} and the connection is closed.  A daemon started with
+ * --insecure-no-auth sends no nonce, and the driver skips auth.  The
+ * limits and deadlines are in docs/threat-model-nic.md.  Every message, either way, is parsed and
  * checked by ctl_parse (harness/engine/control.h).  A driver that hangs up its
  * control channel mid-run (killed, stopped) ends the run at once: the
  * daemon watches the channel while it waits for data and while it moves it.
@@ -28,10 +34,12 @@
 #define COPYLAB_REMOTE_H
 
 #include "control.h"
+#include "remote_auth.h"
 #include "rep.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct remote;
 
@@ -42,6 +50,12 @@ struct remote;
  */
 int remote_open(const char *peers, struct remote **out, char *err, size_t errlen);
 void remote_close(struct remote *r);
+/*
+ * copylab run's --key FILE, loaded at once (so a bad file is a usage error
+ * before anything runs) and used by every remote_open after.  0, or -errno
+ * with err (remote_key_load's sentence).
+ */
+int remote_use_key(const char *path, char *err, size_t errlen);
 /* The peer that serves kind ("HOST:PORT"), or NULL. */
 const char *remote_peer_for(const struct remote *r, enum role_kind kind);
 /* The first peer, for transport_facts(TR_NIC, ...). */
@@ -72,7 +86,25 @@ int remote_role_begin(const struct remote *r, enum role_kind kind, const struct 
 void remote_role_main(const struct role_ctx *ctx, int ctl_fd) __attribute__((noreturn));
 
 /* The daemons: `copylab sink` / `copylab source` (harness/cli/daemon.c). */
-int remote_daemon(enum role_kind kind, const char *listen_addr, int max_runs, bool verbose);
+struct remote_daemon_config {
+	enum role_kind kind;
+	const char *listen_addr;
+	int max_runs;			/* exit after this many runs; 0: never */
+	bool verbose;
+	const struct remote_key *key;	/* NULL: --insecure-no-auth */
+	uint64_t max_size;		/* a larger run is refused before any allocation */
+	int run_timeout_s;		/* the least time a run is given (--run-timeout) */
+};
+
+/*
+ * A run's overall deadline, in ms from its run message: run_timeout_s, or
+ * longer for a size that needs it at REMOTE_MIN_RATE.
+ */
+#define REMOTE_MIN_RATE 1000000ull	/* bytes/s */
+int64_t remote_run_budget_ms(uint64_t size, int run_timeout_s);
+
+/* 0 stopped, 1 cannot listen, 2 a bad --listen. */
+int remote_daemon(const struct remote_daemon_config *dc);
 
 /* ---- framing, shared by both sides (and the tests) ---- */
 

@@ -106,9 +106,36 @@ static void test_hello_go_and_unknown(void **state)
 	refused("{\"op\":\"hello\"}", "\"version\"");
 	assert_int_equal(parse("{\"op\":\"go\",\"extra\":[1,2]}"), 0);
 	assert_int_equal(m.op, CTL_GO);
-	refused("{\"op\":\"format\"}", "unknown op \"format\"; expected hello, run, go or result");
+	refused("{\"op\":\"format\"}", "unknown op \"format\"; expected hello, auth, run, go or result");
 	refused("{\"op\":3}", "\"op\" must be a string");
 	refused("{\"x\":1}", "needs \"op\"");
+}
+
+static void test_auth(void **state)
+{
+	const char *mac = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	char text[160];
+
+	snprintf(text, sizeof(text), "{\"op\":\"auth\",\"mac\":\"%s\"}", mac);
+	assert_int_equal(parse(text), 0);
+	assert_int_equal(m.op, CTL_AUTH);
+	assert_int_equal(m.auth.mac[0], 0x00);
+	assert_int_equal(m.auth.mac[1], 0x11);
+	assert_int_equal(m.auth.mac[31], 0xff);
+	refused("{\"op\":\"auth\"}", "\"mac\" must be 64 lowercase hex digits");
+	refused("{\"op\":\"auth\",\"mac\":\"0011\"}", "\"mac\" must be 64 lowercase hex digits");
+	refused("{\"op\":\"auth\",\"mac\":\"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"}",
+		"lowercase hex");
+	refused("{\"op\":\"auth\",\"mac\":7}", "\"mac\"");
+
+	/* A hello's answer from a daemon that needs a key carries the challenge. */
+	snprintf(text, sizeof(text), "{\"ok\":true,\"daemon\":\"sink\",\"version\":1,\"nonce\":\"%s\"}", mac);
+	assert_int_equal(parse(text), 0);
+	assert_true(m.reply.has_nonce);
+	assert_int_equal(m.reply.nonce[2], 0x22);
+	assert_int_equal(parse("{\"ok\":true,\"daemon\":\"sink\",\"version\":1}"), 0);
+	assert_false(m.reply.has_nonce);
+	refused("{\"ok\":true,\"daemon\":\"sink\",\"version\":1,\"nonce\":\"ab\"}", "\"nonce\" must be 64");
 }
 
 static void test_malformed(void **state)
@@ -291,6 +318,15 @@ static void test_round_trips(void **state)
 	a.reply.version = 1;
 	a.reply.pid = 99;
 	round_trip(&a);
+	a.reply.has_nonce = true;
+	for (int i = 0; i < CTL_NONCE_LEN; i++)
+		a.reply.nonce[i] = (unsigned char)(i * 37 + 5);
+	round_trip(&a);
+	memset(&a, 0, sizeof(a));
+	a.op = CTL_AUTH;
+	for (int i = 0; i < CTL_MAC_LEN; i++)
+		a.auth.mac[i] = (unsigned char)(255 - i * 3);
+	round_trip(&a);
 	memset(&a, 0, sizeof(a));
 	a.op = CTL_REPLY;
 	strcpy(a.reply.error, "a control message of 65537 bytes: the limit is 1 to 65536");
@@ -303,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_frame_len),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_hello_go_and_unknown),
+		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_replies),
