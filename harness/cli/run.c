@@ -46,6 +46,8 @@ static const char run_help[] =
 "  --delay D          veth: a netem delay on both ends (10ms); refused where\n"
 "                     the kernel has no netem\n"
 "  --peer H:P[,H:P]   nic: the far `copylab sink` (and `copylab source`) daemons\n"
+"  --key FILE         nic: a copy of the daemons' --key file (mode 0600), to prove\n"
+"                     it to them; see docs/threat-model-nic.md\n"
 "  --size N           bytes to move; K/M/G suffixes are powers of 1024; default 64M\n"
 "  --block N          bytes per call of the role under test; default 64K\n"
 "  --sweep block=A..B | size=A..B | conns=A..B   one cell per power of two\n"
@@ -238,7 +240,7 @@ static int transport_up(struct parsed *p, enum scenario sc, int tr, struct sessi
 		fprintf(stderr, "copylab: transport userstack: %s\n", err);
 		return EXIT_RUN_FAILED;
 	}
-	if (tr == TR_NIC && ((r = remote_open(p->peer, &s->remote, err, sizeof(err))) ||
+	if (tr == TR_NIC && ((r = remote_open(p->peer, p->key_given ? &p->key : NULL, &s->remote, err, sizeof(err))) ||
 			     (r = remote_check_scenario(s->remote, sc, err, sizeof(err))))) {
 		fprintf(stderr, "copylab: %s%s\n", strncmp(err, "transport nic", 13) ? "transport nic: " : "", err);
 		return r == -EINVAL || r == -EOPNOTSUPP ? EXIT_USAGE : EXIT_RUN_FAILED;

@@ -182,7 +182,6 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 	char err[320];
 	long v;
 	uint64_t u;
-	bool key_given = false;
 	int c;
 
 	memset(p, 0, sizeof(*p));
@@ -307,9 +306,9 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 			break;
 		case OPT_KEY:
 			/* Read now: a key file that is missing, too open or too short is a usage error before anything runs. */
-			if (remote_use_key(optarg, err, sizeof(err)))
+			if (remote_key_load(optarg, &p->key, err, sizeof(err)))
 				return usage_error("--key: %s", err);
-			key_given = true;
+			p->key_given = true;
 			break;
 		case ':':
 			return usage_error("%s: option '%s' needs a value (see copylab %s --help)", cmd, argv[optind - 1], cmd);
@@ -322,7 +321,7 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 	}
 	if (optind < argc)
 		return usage_error("%s: unexpected argument '%s' (see copylab %s --help)", cmd, argv[optind], cmd);
-	if (key_given && !p->peer)
+	if (p->key_given && !p->peer)
 		return usage_error("--key proves the key to nic mode's daemons: it needs --transport nic --peer HOST:PORT");
 	return p->help ? 0 : check_memory(p, bench);
 }

@@ -7,6 +7,7 @@
 #define COPYLAB_CLI_RUN_OPTIONS_H
 
 #include "session.h"
+#include "harness/engine/remote_auth.h"
 
 #define DEFAULT_BLOCK (64 * 1024)
 #define MAX_SWEEP 40
@@ -14,6 +15,8 @@
 /* The command line of run or bench, as given. */
 struct parsed {
 	const char *scenario, *strategies, *transport, *out, *workdir;
+	struct remote_key key;		/* nic: --key FILE, read while parsing */
+	bool key_given;
 	uint64_t size, block;
 	const char *size_arg;		/* --size as given, for messages */
 	long reps, warmup;

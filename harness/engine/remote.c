@@ -37,20 +37,9 @@ struct remote_peer {
 struct remote {
 	struct remote_peer peer[MAX_PEERS];
 	int npeers;
-	const struct remote_key *key;	/* NULL: none given */
+	struct remote_key key;		/* copylab run's --key */
+	bool have_key;
 };
-
-/* copylab run's --key, loaded while the options are parsed (remote_use_key). */
-static struct remote_key driver_key;
-static bool have_driver_key;
-
-int remote_use_key(const char *path, char *err, size_t errlen)
-{
-	int r = remote_key_load(path, &driver_key, err, errlen);
-
-	have_driver_key = r == 0;
-	return r;
-}
 
 const char *remote_kind_name(enum role_kind k)
 {
@@ -334,7 +323,7 @@ static int hello(struct remote_peer *p, const struct remote_key *key, char *err,
 	return r;
 }
 
-int remote_open(const char *peers, struct remote **out, char *err, size_t errlen)
+int remote_open(const char *peers, const struct remote_key *key, struct remote **out, char *err, size_t errlen)
 {
 	struct remote *r = calloc(1, sizeof(*r));
 	char buf[640], *save = NULL, *tok;
@@ -345,7 +334,10 @@ int remote_open(const char *peers, struct remote **out, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	r->key = have_driver_key ? &driver_key : NULL;
+	if (key) {
+		r->key = *key;
+		r->have_key = true;
+	}
 	snprintf(buf, sizeof(buf), "%s", peers);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct remote_peer *p = &r->peer[r->npeers];
@@ -361,7 +353,7 @@ int remote_open(const char *peers, struct remote **out, char *err, size_t errlen
 			ret = -EINVAL;
 			goto fail;
 		}
-		if ((ret = hello(p, r->key, err, errlen)))
+		if ((ret = hello(p, r->have_key ? &r->key : NULL, err, errlen)))
 			goto fail;
 		for (int i = 0; i < r->npeers; i++)
 			if (r->peer[i].kind == p->kind) {
@@ -465,7 +457,7 @@ int remote_role_begin(const struct remote *r, enum role_kind kind, const struct 
 		struct remote_peer again = *p;
 
 		/* Queued behind another driver's run as the run message used to be. */
-		if ((ret = greet(ctl, &again, r->key, PREPARE_TIMEOUT_MS, why, sizeof(why))) || again.kind != p->kind) {
+		if ((ret = greet(ctl, &again, r->have_key ? &r->key : NULL, PREPARE_TIMEOUT_MS, why, sizeof(why))) || again.kind != p->kind) {
 			snprintf(err, errlen, "far %s %s: control channel: %s", remote_kind_name(kind), p->addr,
 				 ret ? why : "the daemon there plays another role now");
 			ret = ret ? ret : -EPROTO;

@@ -45,17 +45,12 @@ struct remote;
 
 /*
  * Parses "HOST:PORT[,HOST:PORT]" ([v6]:port allowed), asks each daemon
- * what it serves (hello), and keeps them.  0 or -errno; err says which
- * peer failed and why.
+ * what it serves (hello), proves key to it (copylab run's --key, read
+ * while the options were parsed; NULL: none), and keeps them.  0 or
+ * -errno; err says which peer failed and why.
  */
-int remote_open(const char *peers, struct remote **out, char *err, size_t errlen);
+int remote_open(const char *peers, const struct remote_key *key, struct remote **out, char *err, size_t errlen);
 void remote_close(struct remote *r);
-/*
- * copylab run's --key FILE, loaded at once (so a bad file is a usage error
- * before anything runs) and used by every remote_open after.  0, or -errno
- * with err (remote_key_load's sentence).
- */
-int remote_use_key(const char *path, char *err, size_t errlen);
 /* The peer that serves kind ("HOST:PORT"), or NULL. */
 const char *remote_peer_for(const struct remote *r, enum role_kind kind);
 /* The first peer, for transport_facts(TR_NIC, ...). */
