@@ -3,6 +3,7 @@
 #include "base.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -87,4 +88,14 @@ const char *system_tool(const char *name)
 
 	snprintf(spare, sizeof(spare), "%s", path);
 	return spare[0] ? spare : NULL;
+}
+
+int errorf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
 }

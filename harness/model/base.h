@@ -36,6 +36,9 @@ double secs_since(int64_t t0_ns);
  */
 int write_all(int fd, const void *buf, size_t len, volatile sig_atomic_t *stop);
 
+/* Fills err with the message (printf-style) and returns -1: a reader's or parser's refusal. */
+int errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /*
  * The absolute path of a system tool copylab runs (ip, tc, nft, perf),
  * found once in the system's directories (/usr/sbin, /usr/bin, /sbin,

@@ -5,6 +5,7 @@
  * The writer is harness/results/write.c; the format is docs/results.md.
  */
 #include "read.h"
+#include "harness/model/base.h"
 #include "bounded.h"
 
 #include <errno.h>
@@ -17,17 +18,6 @@
 #include <unistd.h>
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 json_t *rr_get(json_t *obj, const char *path)
 {
@@ -175,7 +165,7 @@ int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err
 				free(all.v[i]);
 			free(all.v);
 			free(lines);
-			return fail(err, errlen, "%s:%d: malformed quoted field", name, at);
+			return errorf(err, errlen, "%s:%d: malformed quoted field", name, at);
 		}
 		if (c->ncols == 0) {
 			c->ncols = nf;
@@ -184,7 +174,7 @@ int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err
 				free(all.v[i]);
 			free(all.v);
 			free(lines);
-			fail(err, errlen, "%s:%d: %ld fields, but the header has %zu", name, at, nf, c->ncols);
+			errorf(err, errlen, "%s:%d: %ld fields, but the header has %zu", name, at, nf, c->ncols);
 			memset(c, 0, sizeof(*c));
 			return -1;
 		} else {
@@ -197,7 +187,7 @@ int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err
 					free(all.v);
 					free(lines);
 					memset(c, 0, sizeof(*c));
-					return fail(err, errlen, "%s: out of memory", name);
+					return errorf(err, errlen, "%s: out of memory", name);
 				}
 				lines = nl;
 			}
@@ -205,7 +195,7 @@ int rr_csv_parse(const char *text, const char *name, struct rr_csv *c, char *err
 		}
 	}
 	if (c->ncols == 0)
-		return fail(err, errlen, "%s:1: no header", name);
+		return errorf(err, errlen, "%s:1: no header", name);
 	c->head = all.v;
 	c->cells = all.v + c->ncols;
 	c->line = lines;
@@ -326,33 +316,33 @@ static int check_record(json_t *r, const char *file, int line, char *err, size_t
 	json_t *role;
 
 	if (!json_is_object(r))
-		return fail(err, errlen, "%s:%d: not a JSON object", file, line);
+		return errorf(err, errlen, "%s:%d: not a JSON object", file, line);
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		json_t *v = json_object_get(r, need[i].key);
 
 		if (!v || json_typeof(v) != need[i].type)
-			return fail(err, errlen, "%s:%d: key '%s' is %s (want %s)", file, line, need[i].key,
+			return errorf(err, errlen, "%s:%d: key '%s' is %s (want %s)", file, line, need[i].key,
 				    v ? "of the wrong type" : "missing",
 				    need[i].type == JSON_STRING ? "a string" :
 				    need[i].type == JSON_INTEGER ? "an integer" : "an object");
 	}
 	schema = json_string_value(json_object_get(r, "schema"));
 	if (strncmp(schema, "copylab.rep/", 12))
-		return fail(err, errlen, "%s:%d: schema '%s' is not a copylab.rep record", file, line, schema);
+		return errorf(err, errlen, "%s:%d: schema '%s' is not a copylab.rep record", file, line, schema);
 	if (strcmp(schema, "copylab.rep/1"))
-		return fail(err, errlen, "%s:%d: schema '%s' is newer than this copylab reads (copylab.rep/1)",
+		return errorf(err, errlen, "%s:%d: schema '%s' is newer than this copylab reads (copylab.rep/1)",
 			    file, line, schema);
 	if (!bps || (!json_is_number(bps) && !json_is_null(bps)))
-		return fail(err, errlen, "%s:%d: key 'bytes_per_s' is %s (want a number or null)", file, line,
+		return errorf(err, errlen, "%s:%d: key 'bytes_per_s' is %s (want a number or null)", file, line,
 			    bps ? "of the wrong type" : "missing");
 	if (json_object_size(json_object_get(r, "roles")) == 0)
-		return fail(err, errlen, "%s:%d: 'roles' is empty", file, line);
+		return errorf(err, errlen, "%s:%d: 'roles' is empty", file, line);
 	json_object_foreach(json_object_get(r, "roles"), key, role) {
 		if (!json_is_object(role))
-			return fail(err, errlen, "%s:%d: roles.%s is not an object", file, line, key);
+			return errorf(err, errlen, "%s:%d: roles.%s is not an object", file, line, key);
 		if (!json_is_number(json_object_get(role, "cpu_user_s")) ||
 		    !json_is_number(json_object_get(role, "cpu_sys_s")))
-			return fail(err, errlen, "%s:%d: roles.%s has no numeric cpu_user_s and cpu_sys_s",
+			return errorf(err, errlen, "%s:%d: roles.%s has no numeric cpu_user_s and cpu_sys_s",
 				    file, line, key);
 	}
 	return 0;
@@ -378,13 +368,13 @@ static int check_peer_record(json_t *r, const char *file, int line, char *err, s
 		json_t *v = json_object_get(r, need[i].key);
 
 		if (!v || json_typeof(v) != need[i].type)
-			return fail(err, errlen, "%s:%d: key '%s' is %s", file, line, need[i].key,
+			return errorf(err, errlen, "%s:%d: key '%s' is %s", file, line, need[i].key,
 				    v ? "of the wrong type" : "missing");
 	}
 	json_object_foreach(json_object_get(r, "roles"), key, role)
 		if (!json_is_object(role) || !json_is_number(json_object_get(role, "cpu_user_s")) ||
 		    !json_is_number(json_object_get(role, "cpu_sys_s")))
-			return fail(err, errlen, "%s:%d: roles.%s has no numeric cpu_user_s and cpu_sys_s",
+			return errorf(err, errlen, "%s:%d: roles.%s has no numeric cpu_user_s and cpu_sys_s",
 				    file, line, key);
 	return 0;
 }
@@ -400,7 +390,7 @@ json_t *rr_record_parse(const char *text, const char *file, int line, char *err,
 	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 
 	if (!j) {
-		fail(err, errlen, "%s:%d: not valid JSON (column %d: %s)", file, line, je.column, je.text);
+		errorf(err, errlen, "%s:%d: not valid JSON (column %d: %s)", file, line, je.column, je.text);
 		return NULL;
 	}
 	if (check_record(j, file, line, err, errlen)) {
@@ -418,10 +408,10 @@ static int peer_parse(const char *text, const char *file, int line, json_t **out
 	const char *schema = j ? rr_str(j, "schema") : NULL;
 
 	if (!j)
-		return fail(err, errlen, "%s:%d: not valid JSON (column %d: %s)", file, line, je.column, je.text);
+		return errorf(err, errlen, "%s:%d: not valid JSON (column %d: %s)", file, line, je.column, je.text);
 	if (!json_is_object(j) || !schema || strcmp(schema, "copylab.peer/1")) {
 		json_decref(j);
-		return fail(err, errlen, "%s:%d: not a copylab.peer/1 record (scripts/peers.sh writes them)", file, line);
+		return errorf(err, errlen, "%s:%d: not a copylab.peer/1 record (scripts/peers.sh writes them)", file, line);
 	}
 	if (check_peer_record(j, file, line, err, errlen)) {
 		json_decref(j);
@@ -459,7 +449,7 @@ static int add_record(struct rr_dir *d, json_t *j, int line, const char *path, c
 			d->rec = nr;
 		if (!nline) {
 			json_decref(j);
-			fail(err, errlen, "out of memory reading %s", path);
+			errorf(err, errlen, "out of memory reading %s", path);
 			return RR_BAD;
 		}
 		d->rec_line = nline;
@@ -484,7 +474,7 @@ static int read_jsonl(struct rr_dir *d, const char *name, bool peers, char *err,
 	snprintf(path, sizeof(path), "%s/%s", d->path, name);
 	rc = bounded_read(path, BOUNDED_CAP_RECORDS, &text, NULL, err, errlen);
 	if (rc == -ENOENT)
-		fail(err, errlen, "%s: %s (not a copylab results directory?)", path, strerror(ENOENT));
+		errorf(err, errlen, "%s: %s (not a copylab results directory?)", path, strerror(ENOENT));
 	if (rc)
 		return read_status(rc);
 	for (p = text; *p; p = nl ? nl + 1 : p + strlen(p)) {
@@ -549,11 +539,11 @@ static int read_records(struct rr_dir *d, char *err, size_t errlen)
 	if ((access(path, F_OK) == 0 || !have_peers) && (rc = read_jsonl(d, "results.jsonl", false, err, errlen)))
 		return rc;
 	if (d->nrec == 0 && !have_peers)
-		return fail(err, errlen, "%s: no records (the run wrote none: did every repetition fail?)", path), RR_BAD;
+		return errorf(err, errlen, "%s: no records (the run wrote none: did every repetition fail?)", path), RR_BAD;
 	if (have_peers && (rc = read_jsonl(d, "peers.jsonl", true, err, errlen)))
 		return rc;
 	if (d->nrec == 0)
-		return fail(err, errlen, "%s/peers.jsonl: no records, and no results.jsonl beside it", d->path), RR_BAD;
+		return errorf(err, errlen, "%s/peers.jsonl: no records, and no results.jsonl beside it", d->path), RR_BAD;
 	peer_blocks(d);
 	return 0;
 }
@@ -581,7 +571,7 @@ static int group_cells(struct rr_dir *d, char *err, size_t errlen)
 {
 	d->cell = calloc(d->nrec, sizeof(*d->cell));
 	if (!d->cell)
-		return fail(err, errlen, "out of memory");
+		return errorf(err, errlen, "out of memory");
 	for (size_t i = 0; i < d->nrec; i++) {
 		json_t *r = d->rec[i];
 		const char *sc = rr_str(r, "scenario"), *tr = rr_str(r, "transport"), *st = rr_str(r, "strategy");
@@ -608,7 +598,7 @@ static int group_cells(struct rr_dir *d, char *err, size_t errlen)
 			c->conns = cn;
 			c->peer = rr_is_peer(r);
 			if (!(c->rec = calloc(d->nrec, sizeof(*c->rec))))
-				return fail(err, errlen, "out of memory");
+				return errorf(err, errlen, "out of memory");
 			json_object_foreach(json_object_get(r, "roles"), key, role)
 				if (json_is_true(json_object_get(role, "under_test")) && !c->tested_role)
 					c->tested_role = key;
@@ -643,9 +633,9 @@ static int read_env(struct rr_dir *d, char *err, size_t errlen)
 	d->env = json_loads(text, 0, &je);
 	free(text);
 	if (!d->env)
-		return fail(err, errlen, "%s:%d: not valid JSON (%s)", path, je.line, je.text), RR_BAD;
+		return errorf(err, errlen, "%s:%d: not valid JSON (%s)", path, je.line, je.text), RR_BAD;
 	if (!json_is_object(d->env))
-		return fail(err, errlen, "%s: not a JSON object", path), RR_BAD;
+		return errorf(err, errlen, "%s: not a JSON object", path), RR_BAD;
 	return 0;
 }
 
@@ -670,7 +660,7 @@ static int read_summary(struct rr_dir *d, char *err, size_t errlen)
 	d->have_summary = true;
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (rr_csv_col(&d->summary, need[i]) < 0)
-			return fail(err, errlen, "%s:1: no column '%s' in the header", path, need[i]), RR_BAD;
+			return errorf(err, errlen, "%s:1: no column '%s' in the header", path, need[i]), RR_BAD;
 	return rr_summary_check(&d->summary, path, err, errlen) ? RR_REFUSED : 0;
 }
 
@@ -682,11 +672,11 @@ enum rr_status rr_open(const char *dir, struct rr_dir *d, char *err, size_t errl
 	memset(d, 0, sizeof(*d));
 	snprintf(d->path, sizeof(d->path), "%s", dir);
 	if (stat(dir, &st) < 0) {
-		fail(err, errlen, "%s: %s", dir, strerror(errno));
+		errorf(err, errlen, "%s: %s", dir, strerror(errno));
 		return RR_NO_DIR;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		fail(err, errlen, "%s: not a directory (give a results directory, e.g. results/<run-id>)", dir);
+		errorf(err, errlen, "%s: not a directory (give a results directory, e.g. results/<run-id>)", dir);
 		return RR_NO_DIR;
 	}
 	if (!(rc = read_records(d, err, errlen)) && !(rc = read_env(d, err, errlen)) &&

@@ -5,23 +5,13 @@
  * wrote, and drawn it would make a chart or a ratio that means nothing.
  */
 #include "read.h"
+#include "harness/model/base.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 #define WANT_RANGE	"want a finite number from 0 to 1e18"
 
@@ -69,12 +59,12 @@ int rr_summary_check(const struct rr_csv *c, const char *name, char *err, size_t
 			if (*end || end == f) {
 				if (!read_as_number(col))
 					continue;
-				return fail(err, errlen, "%s:%d: column '%s' is '%.40s' (want a number or nothing)",
+				return errorf(err, errlen, "%s:%d: column '%s' is '%.40s' (want a number or nothing)",
 					    name, line, col, f);
 			}
 			/* strtod reads "nan" and "inf" too, and an overflow as HUGE_VAL (inf). */
 			if (!isfinite(v) || v < 0 || v > RR_NUM_MAX)
-				return fail(err, errlen, "%s:%d: column '%s' is '%.40s' (" WANT_RANGE ")",
+				return errorf(err, errlen, "%s:%d: column '%s' is '%.40s' (" WANT_RANGE ")",
 					    name, line, col, f);
 		}
 	}
@@ -94,14 +84,14 @@ static int check_numbers(json_t *v, char *path, size_t len, size_t cap, const ch
 
 		if (isfinite(x) && x >= 0 && x <= RR_NUM_MAX)
 			return 0;
-		return fail(err, errlen, "%s:%d: key '%s' is %.15g (" WANT_RANGE ")", file, line, path, x);
+		return errorf(err, errlen, "%s:%d: key '%s' is %.15g (" WANT_RANGE ")", file, line, path, x);
 	}
 	if (json_is_object(v)) {
 		json_object_foreach(v, key, sub) {
 			int n = snprintf(path + len, cap - len, "%s%s", len ? "." : "", key);
 
 			if (n < 0 || (size_t)n >= cap - len)
-				return fail(err, errlen, "%s:%d: key path '%.60s...' too deep", file, line, path);
+				return errorf(err, errlen, "%s:%d: key path '%.60s...' too deep", file, line, path);
 			if (check_numbers(sub, path, len + (size_t)n, cap, file, line, err, errlen))
 				return -1;
 			path[len] = '\0';
@@ -111,7 +101,7 @@ static int check_numbers(json_t *v, char *path, size_t len, size_t cap, const ch
 			int n = snprintf(path + len, cap - len, "[%zu]", i);
 
 			if (n < 0 || (size_t)n >= cap - len)
-				return fail(err, errlen, "%s:%d: key path '%.60s...' too deep", file, line, path);
+				return errorf(err, errlen, "%s:%d: key path '%.60s...' too deep", file, line, path);
 			if (check_numbers(sub, path, len + (size_t)n, cap, file, line, err, errlen))
 				return -1;
 			path[len] = '\0';
