@@ -434,4 +434,5 @@ const struct strategy strategy_sockmap = {
 	.af_unix_why_not = "AF_UNIX sockets redirect in a sockmap, but nothing tells when the last redirected byte has left the psock backlog, so the relay cannot end safely",
 	.needs_privilege = "sockmap loads a BPF program, which needs root or CAP_BPF",
 	.waits_beyond_sockets = "it waits on a timer while the kernel drains the BPF program's backlog",
+	.cpu_elsewhere = "its redirects run in softirq and kworkers, charged to whoever is on the CPU, not to the process that plays the role",
 };

@@ -263,6 +263,14 @@ struct strategy {
 	 * path, also after errors.
 	 */
 	const char *role_replaced_by;
+	/*
+	 * Non-NULL when the role's process exists but the bytes move in
+	 * kernel context charged to whoever is on the CPU (softirq,
+	 * kworkers): its own CPU figure understates the cost, and the
+	 * sentence says why.  Reports judge such a strategy by the whole
+	 * machine's CPU.
+	 */
+	const char *cpu_elsewhere;
 	int (*configure)(struct kernel_path *k);
 	void (*unconfigure)(struct kernel_path *k);
 	/*

@@ -118,6 +118,12 @@ grep -q "^| cpu_model | $cpu |" "$RUN/report.md" &&
 	grep -q '^| readwrite | ' "$RUN/report.md" &&
 	grep -q '!\[.*\](plots/throughput-serve.png)' "$RUN/report.md"
 ok $? "report.md has the environment, the tables and the charts"
+first_h2=$(grep -m1 '^## ' "$RUN/report.md")
+last_h2=$(grep '^## ' "$RUN/report.md" | tail -n 1)
+is "$first_h2|$last_h2" "## Findings|## Environment" "report.md opens with the findings and ends with the environment"
+grep -Eq '^- relay over tcp \([0-9]+ MiB, [0-9]+ KiB blocks\): fastest [a-z_:]+, [0-9]+ MB/s, ' "$RUN/report.md"
+ok $? "a finding names the relay's fastest strategy with its figure" "$(sed -n '/^## Findings/,/^## N/p' "$RUN/report.md" | head -12)"
+is "$(grep -c '"tx-' "$RUN/report.md")" 0 "report.md summarises the transports: no raw ethtool feature list"
 
 med=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["scenario"] == "relay" && $c["block"] == 4096 && $c["strategy"] == "splice" {
@@ -145,7 +151,9 @@ window.addEventListener('load', function () {
 		if (im[i].complete && im[i].naturalWidth > 0) good++; else bad.push(im[i].alt);
 	var m = document.createElement('pre');
 	m.id = 'copylab-check';
-	m.textContent = 'LOADED ' + good + ' OF ' + im.length + ' FAILED [' + bad.join(' ') + ']';
+	var f = document.getElementById('findings');
+	m.textContent = 'LOADED ' + good + ' OF ' + im.length + ' FAILED [' + bad.join(' ') + ']' +
+		' FINDINGS ' + (f && f.getBoundingClientRect().bottom < window.innerHeight ? 'ON' : 'OFF') + ' THE FIRST SCREEN';
 	document.body.appendChild(m);
 });
 </script>
@@ -153,10 +161,13 @@ HTML
 	profile=$(mktemp -d "$TMP/chromium.XXXXXX")
 	timeout 90 "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
 		--disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
-		--virtual-time-budget=10000 --dump-dom "file://$TMP/check.html" >"$TMP/dom.html" 2>"$TMP/chromium.err"
+		--window-size=1280,800 --virtual-time-budget=10000 --dump-dom "file://$TMP/check.html" \
+		>"$TMP/dom.html" 2>"$TMP/chromium.err"
 	got=$(grep -o 'id="copylab-check">[^<]*' "$TMP/dom.html" | sed 's/.*>//')
-	is "$got" "LOADED $n_png OF $n_png FAILED []" "report.html: every image loads in headless Chromium" ||
+	is "${got% FINDINGS*}" "LOADED $n_png OF $n_png FAILED []" "report.html: every image loads in headless Chromium" ||
 		diag_file "$TMP/chromium.err" 5
+	is "${got#* FINDINGS }" "ON THE FIRST SCREEN" \
+		"report.html: the findings are on the first screen (1280x800, headless Chromium)"
 fi
 
 # Echo latency: a small run at two outstanding values gives the latency

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The report page of `copylab plot` (page.h): the environment, a table
- * per data point (from summary.csv where the run has one, else from the
- * records), echo's latency tables and the charts, as Markdown and as one
- * HTML file with the charts inlined.
+ * The report page of `copylab plot` (page.h): the findings first, then a
+ * table per data point (from summary.csv where the run has one, else from
+ * the records), echo's latency tables and the charts, and the environment
+ * last, as Markdown and as one HTML file with the charts inlined.
  */
 #include "page.h"
+#include "findings.h"
 #include "harness/results/bounded.h"
 
 #include "harness/model/options.h"
@@ -54,24 +55,6 @@ static void table_row(struct sbuf *md, struct sbuf *html, const char *const *f, 
 }
 
 /* ---- the summary tables ----------------------------------------------------- */
-
-/* A summary.csv field scaled and formatted; "-" when empty, the text as it is when not a number. */
-static void fmt_num(char *buf, size_t len, const char *field, double scale, const char *fmt)
-{
-	char *end;
-	double v;
-
-	if (!field || !*field) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	v = strtod(field, &end);
-	if (*end) {
-		snprintf(buf, len, "%s", field);
-		return;
-	}
-	snprintf(buf, len, fmt, v * scale);
-}
 
 /* The rows of one data point's table: from summary.csv, else from the records. */
 struct row {
@@ -129,44 +112,14 @@ static long summary_row_of(const struct plot *p, const struct rr_cell *c, struct
 	return best;
 }
 
-/* "1.23x [1.10..1.40] faster", "0.98x no difference measured", "1 (baseline)". */
-static void verdict_text(const struct rr_csv *cs, long sr, const char *strategy, char *out, size_t len)
-{
-	const char *diff = rr_csv_get(cs, sr, "difference");
-	char m[24], a[24], b[24];
-
-	fmt_num(m, sizeof(m), rr_csv_get(cs, sr, "ratio_vs_readwrite_median"), 1, "%.2f");
-	if (!strcmp(m, "-")) {
-		snprintf(out, len, "-");
-		return;
-	}
-	if (!diff) {	/* an older summary.csv: no interval, no verdict */
-		fmt_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_vs_readwrite_min"), 1, "%.2f");
-		fmt_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_vs_readwrite_max"), 1, "%.2f");
-		snprintf(out, len, "%sx [min..max %s..%s]", m, a, b);
-		return;
-	}
-	if (!*diff) {
-		snprintf(out, len, !strcmp(strategy, "readwrite") ? "1 (baseline)" : "%sx (no verdict)", m);
-		return;
-	}
-	if (!strcmp(diff, "no difference measured")) {
-		snprintf(out, len, "%sx no difference measured", m);
-		return;
-	}
-	fmt_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_ci_lo"), 1, "%.2f");
-	fmt_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_ci_hi"), 1, "%.2f");
-	snprintf(out, len, "%sx [%s..%s] %s", m, a, b, diff);
-}
-
 /* Row R's figures from summary.csv's row SR. */
 static void row_from_summary(const struct rr_csv *cs, long sr, const struct rr_cell *c, struct row *r)
 {
-	fmt_num(r->med, sizeof(r->med), rr_csv_get(cs, sr, "bytes_per_s_median"), 1e-6, "%.0f");
-	fmt_num(r->min, sizeof(r->min), rr_csv_get(cs, sr, "bytes_per_s_min"), 1e-6, "%.0f");
-	fmt_num(r->max, sizeof(r->max), rr_csv_get(cs, sr, "bytes_per_s_max"), 1e-6, "%.0f");
-	verdict_text(cs, sr, c->strategy, r->ratio, sizeof(r->ratio));
-	fmt_num(r->cpu, sizeof(r->cpu), rr_csv_get(cs, sr, "tested_cpu_per_gib_median"), 1, "%.3f");
+	summary_num(r->med, sizeof(r->med), rr_csv_get(cs, sr, "bytes_per_s_median"), 1e-6, "%.0f");
+	summary_num(r->min, sizeof(r->min), rr_csv_get(cs, sr, "bytes_per_s_min"), 1e-6, "%.0f");
+	summary_num(r->max, sizeof(r->max), rr_csv_get(cs, sr, "bytes_per_s_max"), 1e-6, "%.0f");
+	summary_verdict_text(cs, sr, c->strategy, r->ratio, sizeof(r->ratio));
+	summary_num(r->cpu, sizeof(r->cpu), rr_csv_get(cs, sr, "tested_cpu_per_gib_median"), 1, "%.3f");
 	snprintf(r->verified, sizeof(r->verified), "%s/%s",
 		 rr_csv_get(cs, sr, "verified_reps") ? rr_csv_get(cs, sr, "verified_reps") : "?",
 		 rr_csv_get(cs, sr, "reps") ? rr_csv_get(cs, sr, "reps") : "?");
@@ -423,6 +376,65 @@ static void env_object_text(json_t *v, struct sbuf *s)
 	}
 }
 
+/*
+ * A link's facts in a line: interface, address, MTU, the offloads on and
+ * off, the qdiscs, and each end of a veth the same way.  The raw ethtool
+ * feature lists (hundreds of pairs) stay in env.json.
+ */
+static void transport_text(json_t *v, struct sbuf *s)
+{
+	static const char *const skip[] = { "features", "refcnt", "handle", "options", "root", "gso_max_size",
+					    "gro_max_size" };
+	const char *k;
+	json_t *x;
+
+	json_object_foreach(v, k, x) {
+		bool skipped = false;
+
+		for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+			skipped |= !strcmp(k, skip[i]);
+		if (skipped)
+			continue;
+		if (!strcmp(k, "offload") && json_is_object(x)) {
+			const char *o;
+			json_t *on;
+
+			sb_printf(s, "%soffloads", s->len ? "; " : "");
+			json_object_foreach(x, o, on)
+				if (json_is_boolean(on))
+					sb_printf(s, " %s %s", o, json_is_true(on) ? "on" : "off");
+			continue;
+		}
+		if (json_is_array(x)) {
+			size_t i;
+			json_t *e;
+
+			sb_printf(s, "%s%s:", s->len ? "; " : "", k);
+			json_array_foreach(x, i, e) {
+				json_t *kind = json_object_get(e, "kind");
+
+				if (json_is_string(kind)) {	/* a qdisc */
+					sb_printf(s, " %s", json_string_value(kind));
+					continue;
+				}
+				sb_add(s, " [");
+				struct sbuf sub = { 0 };
+
+				if (json_is_object(e))
+					transport_text(e, &sub);
+				sb_add(s, sub.p ? sub.p : "");
+				free(sub.p);
+				sb_add(s, "]");
+			}
+			continue;
+		}
+		char *t = json_is_string(x) ? strdup(json_string_value(x)) : json_dumps(x, JSON_ENCODE_ANY);
+
+		sb_printf(s, "%s%s %s", s->len ? "; " : "", k, t ? t : "?");
+		free(t);
+	}
+}
+
 static void env_rows(const struct plot *p, void (*row)(struct sbuf *, const char *, const char *), struct sbuf *b)
 {
 	const char *key;
@@ -440,7 +452,10 @@ static void env_rows(const struct plot *p, void (*row)(struct sbuf *, const char
 		if (json_is_object(v)) {
 			struct sbuf s = { 0 };
 
-			env_object_text(v, &s);
+			if (!strncmp(key, "transport", 9))
+				transport_text(v, &s);
+			else
+				env_object_text(v, &s);
 			row(b, key, s.p ? s.p : "");
 			free(s.p);
 			continue;
@@ -555,7 +570,7 @@ static void ci_text_of(const struct plot *p, char *buf, size_t len)
 	}
 	if (!lvl)
 		return;
-	fmt_num(pc, sizeof(pc), lvl, 100, "%.0f%%");
+	summary_num(pc, sizeof(pc), lvl, 100, "%.0f%%");
 	snprintf(buf, len, "; [CI] is summary.csv's %s confidence interval of that "
 		 "ratio and the verdict its `difference` (faster, slower, or no difference measured "
 		 "when the interval holds 1)", pc);
@@ -578,8 +593,6 @@ static void md_head(const struct plot *p, const char *ci_text, struct sbuf *md)
 		  "ratios to readwrite, repetition by repetition (docs/results.md)%s. Cells run with a cold page "
 		  "cache are marked (cold cache), and cells run with --pipe-size by the size asked (1 MiB pipe, for one).%s\n\n",
 		  p->machine, p->d.nrec, p->d.ncells, ci_text, tables_text);
-	sb_add(md, "## Environment\n\n| | |\n|---|---|\n");
-	env_rows(p, md_env_row, md);
 }
 
 static void html_head(const struct plot *p, const char *ci_text, struct sbuf *html)
@@ -603,9 +616,22 @@ static void html_head(const struct plot *p, const char *ci_text, struct sbuf *ht
 	sb_add(html, ". Cells run with a cold page cache are marked (cold cache), and cells run with --pipe-size by the "
 		     "size asked (1 MiB pipe, for one).");
 	sb_html(html, tables_text);
-	sb_add(html, "</p>\n<h2>Environment</h2>\n<table>\n");
+	sb_add(html, "</p>\n");
+}
+
+/*
+ * The environment last, and folded in the HTML page: the findings come
+ * first.  Transports are summarised (env.json keeps every fact).
+ */
+static void report_environment(const struct plot *p, struct sbuf *md, struct sbuf *html)
+{
+	sb_add(md, "\n## Environment\n\nThe machine, the build and the links (env.json holds every fact).\n\n"
+		   "| | |\n|---|---|\n");
+	env_rows(p, md_env_row, md);
+	sb_add(html, "<details id=environment><summary><h2 style=\"display:inline\">Environment</h2> "
+		     "(the machine, the build and the links; env.json holds every fact)</summary>\n<table>\n");
 	env_rows(p, html_env_row, html);
-	sb_add(html, "</table>\n");
+	sb_add(html, "</table>\n</details>\n");
 }
 
 static void report_notes(const struct plot *p, struct sbuf *md, struct sbuf *html)
@@ -687,10 +713,12 @@ int report_write(struct plot *p)
 	ci_text_of(p, ci_text, sizeof(ci_text));
 	md_head(p, ci_text, &md);
 	html_head(p, ci_text, &html);
+	report_findings(p, &md, &html);
 	report_notes(p, &md, &html);
 	for (int s = 0; s < sc.n; s++)
 		report_scenario(p, sc.v[s], &md, &html);
 	report_whole_run(p, &md, &html);
+	report_environment(p, &md, &html);
 	sb_add(&html, "</body></html>\n");
 	if (md.oom || html.oom) {
 		fprintf(stderr, "copylab plot: out of memory writing the report\n");

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/* What a run found, in words (findings.h). */
+#include "findings.h"
+#include "strategies/strategy.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void summary_num(char *buf, size_t len, const char *field, double scale, const char *fmt)
+{
+	char *end;
+	double v;
+
+	if (!field || !*field) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	v = strtod(field, &end);
+	if (*end) {
+		snprintf(buf, len, "%s", field);
+		return;
+	}
+	snprintf(buf, len, fmt, v * scale);
+}
+
+void summary_verdict_text(const struct rr_csv *cs, long sr, const char *strategy, char *out, size_t len)
+{
+	const char *diff = rr_csv_get(cs, sr, "difference");
+	char m[24], a[24], b[24];
+
+	summary_num(m, sizeof(m), rr_csv_get(cs, sr, "ratio_vs_readwrite_median"), 1, "%.2f");
+	if (!strcmp(m, "-")) {
+		snprintf(out, len, "-");
+		return;
+	}
+	if (!diff) {	/* an older summary.csv: no interval, no verdict */
+		summary_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_vs_readwrite_min"), 1, "%.2f");
+		summary_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_vs_readwrite_max"), 1, "%.2f");
+		snprintf(out, len, "%sx [min..max %s..%s]", m, a, b);
+		return;
+	}
+	if (!*diff) {
+		snprintf(out, len, !strcmp(strategy, "readwrite") ? "1 (baseline)" : "%sx (no verdict)", m);
+		return;
+	}
+	if (!strcmp(diff, "no difference measured")) {
+		snprintf(out, len, "%sx no difference measured", m);
+		return;
+	}
+	summary_num(a, sizeof(a), rr_csv_get(cs, sr, "ratio_ci_lo"), 1, "%.2f");
+	summary_num(b, sizeof(b), rr_csv_get(cs, sr, "ratio_ci_hi"), 1, "%.2f");
+	snprintf(out, len, "%sx [%s..%s] %s", m, a, b, diff);
+}
+
+/* ---- the headline cell of each scenario and transport ------------------------ */
+
+static const char *field(const struct rr_csv *cs, size_t r, const char *name)
+{
+	const char *v = rr_csv_get(cs, r, name);
+
+	return v ? v : "";
+}
+
+static double number(const struct rr_csv *cs, size_t r, const char *name)
+{
+	const char *v = rr_csv_get(cs, r, name);
+	char *end;
+	double d;
+
+	if (!v || !*v)
+		return NAN;
+	d = strtod(v, &end);
+	return *end ? NAN : d;
+}
+
+/* Rows a and b are the same cell but for the strategy. */
+static bool same_cell(const struct rr_csv *cs, size_t a, size_t b)
+{
+	static const char *const keys[] = { "scenario", "transport", "bytes", "block", "cache", "outstanding" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(field(cs, a, keys[i]), field(cs, b, keys[i])))
+			return false;
+	return rr_summary_conns(cs, a) == rr_summary_conns(cs, b) && rr_summary_pipe(cs, a) == rr_summary_pipe(cs, b);
+}
+
+/* The default conditions: warm cache, one connection, the default pipe, one request in flight. */
+static bool plain_cell(const struct rr_csv *cs, size_t r)
+{
+	const char *cache = field(cs, r, "cache"), *out = field(cs, r, "outstanding");
+
+	return (!*cache || !strcmp(cache, "warm")) && rr_summary_conns(cs, r) <= 1 && rr_summary_pipe(cs, r) == 0 &&
+	       (!*out || atoi(out) <= 1);
+}
+
+/*
+ * Which cell speaks for scenario/transport of row r: a plain one, the
+ * largest size, the block nearest 64 KiB.  Better than the current pick?
+ */
+static bool better_headline(const struct rr_csv *cs, size_t r, long best)
+{
+	double by, bb, kr, kb;
+
+	if (best < 0)
+		return true;
+	if (plain_cell(cs, r) != plain_cell(cs, (size_t)best))
+		return plain_cell(cs, r);
+	by = number(cs, r, "bytes");
+	bb = number(cs, (size_t)best, "bytes");
+	if (by != bb)
+		return by > bb;
+	kr = fabs(log2(number(cs, r, "block") / 65536.0));
+	kb = fabs(log2(number(cs, (size_t)best, "block") / 65536.0));
+	return kr < kb;
+}
+
+/* The role that kept a CPU busy in most of the records of row r's cell and strategy, or NULL. */
+static const char *limiting_role_of(const struct rr_dir *d, size_t r)
+{
+	const struct rr_csv *cs = &d->summary;
+	const char *votes[64];
+	size_t nv = 0, n = 0;
+
+	for (size_t i = 0; i < d->nrec && nv < 64; i++) {
+		double by, bl;
+		const char *sc = rr_str(d->rec[i], "scenario"), *tr = rr_str(d->rec[i], "transport"),
+			   *st = rr_str(d->rec[i], "strategy");
+
+		if (!sc || !tr || !st || strcmp(sc, field(cs, r, "scenario")) || strcmp(tr, field(cs, r, "transport")) ||
+		    strcmp(st, field(cs, r, "strategy")) || !rr_num(d->rec[i], "bytes", &by) ||
+		    !rr_num(d->rec[i], "block", &bl) || by != number(cs, r, "bytes") || bl != number(cs, r, "block"))
+			continue;
+		n++;
+		votes[nv++] = rr_str(d->rec[i], "limiting_role");
+	}
+	for (size_t i = 0; i < nv; i++) {
+		size_t k = 0;
+
+		for (size_t j = 0; votes[i] && j < nv; j++)
+			k += votes[j] && !strcmp(votes[i], votes[j]);
+		if (votes[i] && 2 * k > n)
+			return votes[i];
+	}
+	return NULL;
+}
+
+/*
+ * Why a strategy's own CPU figure understates its cost: its work runs in
+ * kernel context charged elsewhere, or no process plays the role.  NULL
+ * when the figure is the role's own.
+ */
+static const char *cpu_elsewhere(const char *label)
+{
+	char base[64];
+	const struct strategy *st;
+
+	snprintf(base, sizeof(base), "%.*s", (int)strcspn(label, ":"), label);
+	st = strategy_find(base);
+	return !st ? NULL : st->cpu_elsewhere ? st->cpu_elsewhere : st->role_replaced_by;
+}
+
+/* One finding: the headline cell of row h's scenario and transport. */
+static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf *html)
+{
+	const struct rr_csv *cs = &p->d.summary;
+	long fast = -1, cheap = -1, rw = -1, away = -1;
+	char line[1024], size[32], blk[32], verdict[160], cpu[32], rwcpu[32];
+	const char *lim;
+
+	for (size_t r = 0; r < cs->nrows; r++) {
+		if (!same_cell(cs, h, r))
+			continue;
+		if (!strcmp(field(cs, r, "strategy"), "readwrite"))
+			rw = (long)r;
+		if (fast < 0 || number(cs, r, "bytes_per_s_median") > number(cs, (size_t)fast, "bytes_per_s_median"))
+			fast = (long)r;
+		if (!isfinite(number(cs, r, "tested_cpu_per_gib_median")))
+			continue;
+		/* A figure that is not the role's own cost ranks apart. */
+		long *slot = cpu_elsewhere(field(cs, r, "strategy")) ? &away : &cheap;
+
+		if (*slot < 0 || number(cs, r, "tested_cpu_per_gib_median") <
+				     number(cs, (size_t)*slot, "tested_cpu_per_gib_median"))
+			*slot = (long)r;
+	}
+	summary_num(size, sizeof(size), field(cs, h, "bytes"), 1.0 / 1048576, "%.0f MiB");
+	summary_num(blk, sizeof(blk), field(cs, h, "block"), 1.0 / 1024, "%.0f KiB");
+	summary_verdict_text(cs, fast, field(cs, (size_t)fast, "strategy"), verdict, sizeof(verdict));
+	int n = snprintf(line, sizeof(line), "%s over %s (%s, %s blocks): fastest %s, %.0f MB/s, %s", field(cs, h, "scenario"),
+			 field(cs, h, "transport"), size, blk, field(cs, (size_t)fast, "strategy"),
+			 number(cs, (size_t)fast, "bytes_per_s_median") / 1e6,
+			 rw == fast ? "the baseline" : rw < 0 ? "no readwrite to pair with" : verdict);
+	if (cheap >= 0 && n > 0 && (size_t)n < sizeof(line)) {
+		summary_num(cpu, sizeof(cpu), field(cs, (size_t)cheap, "tested_cpu_per_gib_median"), 1, "%.3f");
+		summary_num(rwcpu, sizeof(rwcpu), rw >= 0 ? field(cs, (size_t)rw, "tested_cpu_per_gib_median") : "", 1, "%.3f");
+		n += snprintf(line + n, sizeof(line) - n, "; least CPU per GiB (%s): %s, %s s%s%s%s",
+			      field(cs, (size_t)cheap, "tested_role"), field(cs, (size_t)cheap, "strategy"), cpu,
+			      rw >= 0 && rw != cheap ? " (readwrite " : "", rw >= 0 && rw != cheap ? rwcpu : "",
+			      rw >= 0 && rw != cheap ? " s)" : "");
+	}
+	if (away >= 0 && n > 0 && (size_t)n < sizeof(line) &&
+	    (cheap < 0 || number(cs, (size_t)away, "tested_cpu_per_gib_median") <
+			      number(cs, (size_t)cheap, "tested_cpu_per_gib_median")))
+		n += snprintf(line + n, sizeof(line) - n, " (%s shows less, but %s: see the whole machine's CPU)",
+			      field(cs, (size_t)away, "strategy"), cpu_elsewhere(field(cs, (size_t)away, "strategy")));
+	lim = limiting_role_of(&p->d, (size_t)fast);
+	if (lim && n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, "; the %s set the pace of %s (busy ≥ 0.9)", lim,
+			 field(cs, (size_t)fast, "strategy"));
+	sb_printf(md, "- %s\n", line);
+	sb_add(html, "<li>");
+	sb_html(html, line);
+	sb_add(html, "</li>\n");
+}
+
+void report_findings(const struct plot *p, struct sbuf *md, struct sbuf *html)
+{
+	const struct rr_csv *cs = &p->d.summary;
+	bool *done;
+
+	if (!p->d.have_summary || !cs->nrows || !(done = calloc(cs->nrows, sizeof(*done))))
+		return;
+	sb_add(md, "## Findings\n\nOne line per scenario and transport, at its headline cell (default conditions, "
+		   "the largest size, the block nearest 64 KiB). Ratios are to readwrite, paired repetition by "
+		   "repetition, with summary.csv's interval and verdict; the tables below have every cell.\n\n");
+	sb_add(html, "<h2 id=findings>Findings</h2>\n<p>One line per scenario and transport, at its headline cell "
+		     "(default conditions, the largest size, the block nearest 64 KiB). Ratios are to readwrite, paired "
+		     "repetition by repetition, with summary.csv's interval and verdict; the tables below have every "
+		     "cell.</p>\n<ul>\n");
+	for (size_t r = 0; r < cs->nrows; r++) {
+		long best = -1;
+
+		if (done[r])
+			continue;
+		/* Every row of this scenario and transport: the best of them speaks for it. */
+		for (size_t k = r; k < cs->nrows; k++)
+			if (!strcmp(field(cs, k, "scenario"), field(cs, r, "scenario")) &&
+			    !strcmp(field(cs, k, "transport"), field(cs, r, "transport"))) {
+				done[k] = true;
+				if (better_headline(cs, k, best))
+					best = (long)k;
+			}
+		finding(p, (size_t)best, md, html);
+	}
+	sb_add(html, "</ul>\n");
+	sb_add(md, "\n");
+	free(done);
+}
