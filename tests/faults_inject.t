@@ -282,7 +282,7 @@ ERR=$TMP/bench.err
 n_store=$(jq -r 'select(.scenario == "store") | .strategy' "$out/results.jsonl" 2>/dev/null | sort -u | wc -l)
 n_copy=$(jq -r 'select(.scenario == "copy") | .strategy' "$out/results.jsonl" 2>/dev/null | sort -u | wc -l)
 n_other=$(jq -r 'select(.scenario != "store" and .scenario != "copy") | .scenario' "$out/results.jsonl" 2>/dev/null | wc -l)
-ok $([ "$RC" -eq 1 ] && grep -q "scenario groups failed" "$ERR"; echo $?) \
+ok $([ "$RC" -eq 1 ] && grep -q "scenario groups had a failed cell" "$ERR"; echo $?) \
 	"bench with stuck receivers: exit 1, saying which groups failed" "$(cl_desc)"
 ok $(grep -q "readwrite serve over tcp: .*timeout" "$ERR" && grep -q "vmsplice pipe: .*timeout" "$ERR" &&
 	grep -q "going on with the next cell" "$ERR"; echo $?) \
