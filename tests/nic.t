@@ -182,6 +182,11 @@ ok "$(echo "$r" | grep -q '"ok": false.*plays sink'; echo $?)" "a run for the wr
 cl run --scenario serve --strategy sendfile --transport nic --key "$KEY" --peer "$SINK" --size 1M --reps 1 --warmup 0 \
 	--out "$TMP/after" --workdir "$WORKDIR"
 ok "$RC" "the daemon still serves after refusing bad messages" "$(cat "$ERR")"
+# The far host here is a namespace over a veth: the run must say that its
+# figures are a virtual link's, and say it once.
+ok "$(grep -qF "copylab: nic: the link to $SINK leaves by $LNK, a veth (virtual): zero-copy sends complete as copied and the figures are those of a virtual link, not a NIC" "$ERR"; echo $?)" \
+	"a veth toward the peer: the run warns that the link is virtual" "$(cat "$ERR")"
+is "$(grep -c '^copylab: nic: .*(virtual)' "$ERR")" 1 "the virtual-link warning is printed once"
 
 # ---- one run at a time; a driver killed mid-run --------------------------------
 
@@ -262,6 +267,9 @@ done
 if jq -e '.transport' "$TMP/after/env.json" >/dev/null 2>&1; then
 	is "$(jq -r '.transport.interface' "$TMP/after/env.json")" "$LNK" "env.json: the interface toward the peer"
 	is "$(jq -r '.transport.driver.name' "$TMP/after/env.json")" "veth" "env.json: its driver"
+	is "$(jq -r '.transport.virtual' "$TMP/after/env.json")" "true" "env.json: the link is virtual"
+	ok "$(jq -e '.transport.virtual_reason | test("veth")' "$TMP/after/env.json" >/dev/null; echo $?)" \
+		"env.json: and why (its driver, veth)" "$(jq -c '.transport | {virtual, virtual_reason}' "$TMP/after/env.json")"
 	is "$(jq -r '.transport.mtu' "$TMP/after/env.json")" "$(cat "/sys/class/net/$LNK/mtu")" "env.json: its MTU"
 	is "$(jq -r '.transport.speed_mbps // "null: \(.transport.speed_note)"' "$TMP/after/env.json")" \
 		"$(cat "/sys/class/net/$LNK/speed" 2>/dev/null || echo unreadable)" "env.json: its speed, as /sys reads it"
