@@ -246,11 +246,34 @@ ok "$(grep -q 'run abandoned: the driver closed the control channel before its d
 check "a driver that hangs up its control channel mid-run, data connection left open (by hand)" fake_driver mid-run
 next_run_promptly "a driver gone mid-run, its data connection still open"
 kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null
-ok "$(grep -q 'run abandoned: the driver closed the control channel mid-run' "$TMP/sink.log"; echo $?)" \
-	"the daemon says it abandoned that run mid-transfer" "$(tail -n 3 "$TMP/sink.log")"
+ok "$(grep -Eq 'driver gone at byte [0-9]+ \(run abandoned\): the driver closed the control channel mid-run' "$TMP/sink.log"; echo $?)" \
+	"the daemon says it abandoned that run mid-transfer, and at which byte" "$(tail -n 3 "$TMP/sink.log")"
+
+# log_since N: the sink daemon's log after its first N lines.
+log_since() { tail -n +"$(($1 + 1))" "$TMP/sink.log"; }
+
+# A killed driver's processes die one at a time: the data connection may end
+# before the control channel does.  That is a driver gone, not damaged data.
+n0=$(wc -l <"$TMP/sink.log")
+check "a driver whose data connection closes 0.5 s before its control channel (by hand)" fake_driver data-first
+next_run_promptly "a driver gone, its data connection first"
+kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null
+ok "$(log_since "$n0" | grep -q 'driver gone at byte 16777216 (run abandoned)' && ! log_since "$n0" | grep -q mismatch; echo $?)" \
+	"the daemon logs the driver gone at byte 16777216, not a mismatch" "$(log_since "$n0")"
+
+# A driver that stays on its control channel while its stream ends short and
+# wrong (zeros) did get damaged data: that stays a mismatch, and it hears so.
+n0=$(wc -l <"$TMP/sink.log")
+r=$(timeout 90 "$PEER_PY" short "$FAR" "${SINK##*:}" "$KEY" 2>&1)
+ok "$(echo "$r" | jq -e '.result.op == "result" and .result.verify == "mismatch" and .result.bytes == 16777216' >/dev/null 2>&1 &&
+	log_since "$n0" | grep -q '16777216 moved, mismatch' && ! log_since "$n0" | grep -q 'driver gone'; echo $?)" \
+	"a short, damaged stream with the driver still there: a mismatch, in its result and the daemon's log" \
+	"result: $r" "$(log_since "$n0")"
 
 # The real driver, SIGKILLed at moments that land in different phases (the
 # far host building the payload's hashes, waiting for data, mid-transfer).
+# Whatever the phase, the daemon's log must not read as damaged data.
+n0=$(wc -l <"$TMP/sink.log")
 for delay in 0.5 1.5 2.5; do
 	"$COPYLAB" run --scenario send --strategy readwrite --transport nic --key "$KEY" --peer "$SINK" --size 128M --reps 8 \
 		--warmup 0 --out "$TMP/k" --workdir "$WORKDIR" >/dev/null 2>&1 &
@@ -261,6 +284,8 @@ for delay in 0.5 1.5 2.5; do
 	next_run_promptly "a driver SIGKILLed ${delay} s into its run"
 	rm -rf "$TMP/k"
 done
+ok "$(! log_since "$n0" | grep -q mismatch; echo $?)" "drivers SIGKILLed mid-run: the daemon logs no mismatch" \
+	"$(log_since "$n0")"
 
 # ---- env.json --------------------------------------------------------------------
 
