@@ -182,6 +182,11 @@ ok "$(echo "$r" | grep -q '"ok": false.*plays sink'; echo $?)" "a run for the wr
 cl run --scenario serve --strategy sendfile --transport nic --key "$KEY" --peer "$SINK" --size 1M --reps 1 --warmup 0 \
 	--out "$TMP/after" --workdir "$WORKDIR"
 ok "$RC" "the daemon still serves after refusing bad messages" "$(cat "$ERR")"
+# The far host here is a namespace over a veth: the run must say that its
+# figures are a virtual link's, and say it once.
+ok "$(grep -qF "copylab: nic: the link to $SINK leaves by $LNK, a veth (virtual): zero-copy sends complete as copied and the figures are those of a virtual link, not a NIC" "$ERR"; echo $?)" \
+	"a veth toward the peer: the run warns that the link is virtual" "$(cat "$ERR")"
+is "$(grep -c '^copylab: nic: .*(virtual)' "$ERR")" 1 "the virtual-link warning is printed once"
 
 # ---- one run at a time; a driver killed mid-run --------------------------------
 
@@ -241,11 +246,34 @@ ok "$(grep -q 'run abandoned: the driver closed the control channel before its d
 check "a driver that hangs up its control channel mid-run, data connection left open (by hand)" fake_driver mid-run
 next_run_promptly "a driver gone mid-run, its data connection still open"
 kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null
-ok "$(grep -q 'run abandoned: the driver closed the control channel mid-run' "$TMP/sink.log"; echo $?)" \
-	"the daemon says it abandoned that run mid-transfer" "$(tail -n 3 "$TMP/sink.log")"
+ok "$(grep -Eq 'driver gone at byte [0-9]+ \(run abandoned\): the driver closed the control channel mid-run' "$TMP/sink.log"; echo $?)" \
+	"the daemon says it abandoned that run mid-transfer, and at which byte" "$(tail -n 3 "$TMP/sink.log")"
+
+# log_since N: the sink daemon's log after its first N lines.
+log_since() { tail -n +"$(($1 + 1))" "$TMP/sink.log"; }
+
+# A killed driver's processes die one at a time: the data connection may end
+# before the control channel does.  That is a driver gone, not damaged data.
+n0=$(wc -l <"$TMP/sink.log")
+check "a driver whose data connection closes 0.5 s before its control channel (by hand)" fake_driver data-first
+next_run_promptly "a driver gone, its data connection first"
+kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null
+ok "$(log_since "$n0" | grep -q 'driver gone at byte 16777216 (run abandoned)' && ! log_since "$n0" | grep -q mismatch; echo $?)" \
+	"the daemon logs the driver gone at byte 16777216, not a mismatch" "$(log_since "$n0")"
+
+# A driver that stays on its control channel while its stream ends short and
+# wrong (zeros) did get damaged data: that stays a mismatch, and it hears so.
+n0=$(wc -l <"$TMP/sink.log")
+r=$(timeout 90 "$PEER_PY" short "$FAR" "${SINK##*:}" "$KEY" 2>&1)
+ok "$(echo "$r" | jq -e '.result.op == "result" and .result.verify == "mismatch" and .result.bytes == 16777216' >/dev/null 2>&1 &&
+	log_since "$n0" | grep -q '16777216 moved, mismatch' && ! log_since "$n0" | grep -q 'driver gone'; echo $?)" \
+	"a short, damaged stream with the driver still there: a mismatch, in its result and the daemon's log" \
+	"result: $r" "$(log_since "$n0")"
 
 # The real driver, SIGKILLed at moments that land in different phases (the
 # far host building the payload's hashes, waiting for data, mid-transfer).
+# Whatever the phase, the daemon's log must not read as damaged data.
+n0=$(wc -l <"$TMP/sink.log")
 for delay in 0.5 1.5 2.5; do
 	"$COPYLAB" run --scenario send --strategy readwrite --transport nic --key "$KEY" --peer "$SINK" --size 128M --reps 8 \
 		--warmup 0 --out "$TMP/k" --workdir "$WORKDIR" >/dev/null 2>&1 &
@@ -256,12 +284,17 @@ for delay in 0.5 1.5 2.5; do
 	next_run_promptly "a driver SIGKILLed ${delay} s into its run"
 	rm -rf "$TMP/k"
 done
+ok "$(! log_since "$n0" | grep -q mismatch; echo $?)" "drivers SIGKILLed mid-run: the daemon logs no mismatch" \
+	"$(log_since "$n0")"
 
 # ---- env.json --------------------------------------------------------------------
 
 if jq -e '.transport' "$TMP/after/env.json" >/dev/null 2>&1; then
 	is "$(jq -r '.transport.interface' "$TMP/after/env.json")" "$LNK" "env.json: the interface toward the peer"
 	is "$(jq -r '.transport.driver.name' "$TMP/after/env.json")" "veth" "env.json: its driver"
+	is "$(jq -r '.transport.virtual' "$TMP/after/env.json")" "true" "env.json: the link is virtual"
+	ok "$(jq -e '.transport.virtual_reason | test("veth")' "$TMP/after/env.json" >/dev/null; echo $?)" \
+		"env.json: and why (its driver, veth)" "$(jq -c '.transport | {virtual, virtual_reason}' "$TMP/after/env.json")"
 	is "$(jq -r '.transport.mtu' "$TMP/after/env.json")" "$(cat "/sys/class/net/$LNK/mtu")" "env.json: its MTU"
 	is "$(jq -r '.transport.speed_mbps // "null: \(.transport.speed_note)"' "$TMP/after/env.json")" \
 		"$(cat "/sys/class/net/$LNK/speed" 2>/dev/null || echo unreadable)" "env.json: its speed, as /sys reads it"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# A hand-made nic-mode peer for tests/nic_hostile.t: speaks the control
+# A hand-made nic-mode peer for tests/nic_hostile.t and nic.t: speaks the control
 # protocol of harness/engine/remote.h byte by byte, well or badly, and
 # prints what the daemon answered (one JSON line per event) so the test can
 # judge it.  Every wait has a bound.
@@ -163,15 +163,35 @@ def main(argv):
         greet(s, None if keyfile == "-" else keyfile)
         send(s, run_msg("sink", 64 << 20))
         token = recv(s, timeout=30)["token"]
-        if phase == "mid-run":
+        if phase in ("mid-run", "data-first"):
             # 16 MiB of the 64: more than the socket buffers hold, so the daemon is reading when this returns.
             d = connect(host, port)
             d.sendall(token.encode())
             send(s, {"op": "go"})
             d.sendall(bytes(16 << 20))
-        s.close()                         # the control channel only: the data connection stays open, idle
+        if phase == "data-first":
+            # A killed driver's processes end one at a time: its data connection may close first, and
+            # its control channel a moment later.
+            d.close()
+            time.sleep(0.5)
+        s.close()                         # mid-run: the control channel only; the data connection stays open, idle
         print("vanished", flush=True)
         time.sleep(30)
+    elif mode == "short":                 # KEYFILE: a driver that stays but sends 16 MiB of zeros of a 64 MiB run
+        s = connect(host, port)
+        greet(s, None if argv[4] == "-" else argv[4])
+        send(s, run_msg("sink", 64 << 20))
+        token = recv(s, timeout=30)["token"]
+        d = connect(host, port)
+        d.sendall(token.encode())
+        send(s, {"op": "go"})
+        d.sendall(bytes(16 << 20))
+        d.close()                         # the stream ends short; the control channel waits for the verdict
+        try:
+            r = recv(s, timeout=60)
+        except (EOFError, socket.timeout, TimeoutError, ConnectionError) as e:
+            r = {"error": type(e).__name__}
+        say(result=r)
     else:
         sys.exit("unknown mode " + mode)
 

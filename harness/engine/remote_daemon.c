@@ -64,6 +64,17 @@ static void watch_peer(int fd, int user_timeout_ms)
 }
 
 /*
+ * How long a stream that ended short waits for the control channel to say
+ * whether the driver is gone.  A killed driver's processes end one at a
+ * time: the role that holds the data connection may go first, and the
+ * control channel close a moment later.  A live driver never closes it
+ * while it waits for the result, so only its failed runs (a short stream)
+ * get their result this much later, and a gone driver is never reported
+ * as damaged data.
+ */
+#define DRIVER_FATE_MS 3000
+
+/*
  * Whether the driver has hung up its control channel: closed (its process
  * ended or was killed: FIN), reset, or lost to keepalive.  During a run the
  * driver sends nothing after "go", so this never consumes a message; a
@@ -75,6 +86,35 @@ static bool driver_gone(int ctl)
 	struct pollfd p = { .fd = ctl, .events = POLLRDHUP };
 
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Whether the driver hangs up its control channel within wait_ms (0: whether it has already). */
+static bool driver_leaves(int ctl, int wait_ms)
+{
+	int64_t deadline = mono_ms() + wait_ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = ctl, .events = POLLRDHUP };
+		int64_t left = deadline - mono_ms();
+
+		if (driver_gone(ctl))
+			return true;
+		if (left <= 0 || daemon_stop)
+			return false;
+		poll(&p, 1, left > 1000 ? 1000 : (int)left);
+	}
+}
+
+/*
+ * Whether the transfer ended short of the run for a reason on the wire (an
+ * error on the data connection, or a sink's EOF before the size): what a
+ * driver that is going away looks like from here, for a moment.
+ */
+static bool stream_short(const struct ctl_run *fr, const struct ctl_result *res)
+{
+	if (res->status)
+		return res->status != -ETIMEDOUT && res->status != -EINTR;	/* not the deadline, not a stop */
+	return fr->role == RK_SINK && fr->close_at == UINT64_MAX && res->bytes < fr->size;
 }
 
 /*
@@ -497,6 +537,7 @@ static int serve_run(const struct remote_daemon_config *dc, int lfd, int ctl, co
 	char err[256];
 	unsigned char raw[REMOTE_TOKEN_LEN / 2];
 	char *token = m.reply.token;
+	const char *abandoned = "run abandoned: ";	/* the log's word for a run ended without a result */
 	int data = -1, ret = -1;
 
 	lim.deadline = mono_ms() + lim.budget_ms;
@@ -549,10 +590,11 @@ static int serve_run(const struct remote_daemon_config *dc, int lfd, int ctl, co
 		far_sink(data, ctl, &lim, fr, have_v ? &v : NULL, res);
 	getrusage(RUSAGE_SELF, &u1);
 	/* A driver waits for the result on the channel, so a hang-up means it is gone (a killed
-	 * driver's data connection ends too, which looks like a short stream). */
-	if (res->status == -ECONNABORTED || driver_gone(ctl)) {
-		snprintf(err, sizeof(err), "the driver closed the control channel mid-run, after %" PRIu64 " bytes",
-			 res->bytes);
+	 * driver's data connection ends too, often first: a short stream waits to see which). */
+	if (res->status == -ECONNABORTED || driver_leaves(ctl, stream_short(fr, res) ? DRIVER_FATE_MS : 0)) {
+		snprintf(err, sizeof(err), "driver gone at byte %" PRIu64 " (run abandoned): "
+			 "the driver closed the control channel mid-run", res->bytes);
+		abandoned = "";	/* err says it */
 		goto abort;	/* nobody to send a result to */
 	}
 	if (fr->role == RK_SINK && fr->close_at != UINT64_MAX) {
@@ -585,8 +627,8 @@ static int serve_run(const struct remote_daemon_config *dc, int lfd, int ctl, co
 	goto out;
 abort:
 	if (verbose)
-		fprintf(stderr, "copylab %s: %s %" PRIu64 " bytes: run abandoned: %s\n", remote_kind_name(fr->role),
-			fr->scenario, fr->size, err);
+		fprintf(stderr, "copylab %s: %s %" PRIu64 " bytes: %s%s\n", remote_kind_name(fr->role),
+			fr->scenario, fr->size, abandoned, err);
 out:
 	if (data >= 0)
 		close(data);

@@ -250,6 +250,35 @@ static json_t *argv_json(char **argv)
 	return a;
 }
 
+/*
+ * Drivers of devices that are software only (ethtool's names).  A VLAN or
+ * a bond has no device of its own either, but may sit on a real NIC: they
+ * are judged by the backing device they lack, as the safe side (a warning
+ * too many, never one missing).
+ */
+static const char *const virtual_drivers[] = {
+	"veth", "tun", "bridge", "macvlan", "ipvlan", "dummy", "loopback", "ifb", "vxlan", "geneve", "vrf",
+	"wireguard", "netdevsim",
+};
+
+bool env_link_virtual(const char *driver, bool has_device, char *kind, size_t kindlen, char *why, size_t whylen)
+{
+	bool named = driver && driver[0];
+
+	for (size_t i = 0; named && i < sizeof(virtual_drivers) / sizeof(virtual_drivers[0]); i++)
+		if (!strcmp(driver, virtual_drivers[i])) {
+			snprintf(kind, kindlen, "a %s", driver);
+			snprintf(why, whylen, "its driver is %s, a software device with no NIC behind it", driver);
+			return true;
+		}
+	if (has_device)
+		return false;
+	snprintf(kind, kindlen, "a device with no hardware behind it");
+	snprintf(why, whylen, "it has no backing device under /sys/class/net (driver %s)",
+		 named ? driver : "unknown");
+	return true;
+}
+
 /* A size the kernel chooses when it is 0. */
 static json_t *size_or_default(uint64_t v)
 {

@@ -32,6 +32,17 @@ json_t *env_conditions_json(const struct env_conditions *c);
 /* The type of the filesystem holding PATH ("tmpfs", "ext4", "0x1234"); NULL when statfs fails. */
 const char *env_fs_type(const char *path, char *buf, size_t len);
 
+/*
+ * Whether a network interface is virtual, from its ethtool driver name
+ * (NULL or "": none could be read) and whether it has a backing device
+ * (/sys/class/net/IF/device).  Over a virtual link the data never meets a
+ * NIC: zero-copy sends complete as copied and the figures are the
+ * kernel's, not a wire's.  When virtual, *kind names it for a sentence
+ * ("a veth", "a device with no hardware behind it") and why says how it
+ * was judged (env.json's virtual_reason).  No I/O.
+ */
+bool env_link_virtual(const char *driver, bool has_device, char *kind, size_t kindlen, char *why, size_t whylen);
+
 /* The environment: kernel, CPU, cores, page size, pipe max, versions, git. */
 json_t *env_collect(void);
 

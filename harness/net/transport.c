@@ -5,6 +5,7 @@
  * in which the parent opens each pair (setns in, socket, setns back).
  */
 #include "transport.h"
+#include "harness/measure/env.h"
 #include "harness/model/base.h"
 #include "netns.h"
 #include "userstack_link.h"
@@ -847,6 +848,27 @@ static int route_iface(const char *host, const char *port, char *dev, size_t dev
 	return r;
 }
 
+/*
+ * Whether the link toward the peer is virtual (env_link_virtual), into o;
+ * when it is, the run says so on stderr as well: nic mode is meant for a
+ * real NIC, and figures taken over a veth would otherwise pass for one's.
+ * transport_facts(TR_NIC) is asked once, as the run starts: once said.
+ */
+static void nic_virtual(json_t *o, const char *peer, const char *dev, const char *drv)
+{
+	char path[IFNAMSIZ + 32], kind[64], why[160];
+	bool virt;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", dev);
+	virt = env_link_virtual(drv, access(path, F_OK) == 0, kind, sizeof(kind), why, sizeof(why));
+	json_object_set_new(o, "virtual", json_boolean(virt));
+	if (!virt)
+		return;
+	json_object_set_new(o, "virtual_reason", json_string(why));
+	fprintf(stderr, "copylab: nic: the link to %s leaves by %s, %s (virtual): zero-copy sends complete as copied "
+		"and the figures are those of a virtual link, not a NIC\n", peer, dev, kind);
+}
+
 static json_t *nic_facts(json_t *o, const char *peer)
 {
 	char host[256], dev[IFNAMSIZ], why[320], drv[64], ver[64], bus[64];
@@ -881,11 +903,14 @@ static json_t *nic_facts(json_t *o, const char *peer)
 	json_object_set_new(o, "speed_mbps", speed);
 	if (json_is_null(speed))
 		json_object_set_new(o, "speed_note", json_string("the driver reports no link speed"));
-	if (netns_driver(dev, drv, sizeof(drv), ver, sizeof(ver), bus, sizeof(bus)) == 0)
+	if (netns_driver(dev, drv, sizeof(drv), ver, sizeof(ver), bus, sizeof(bus)) == 0) {
 		json_object_set_new(o, "driver", json_pack("{s:s, s:s, s:s}", "name", drv, "version", ver, "bus_info", bus));
-	else
+	} else {
 		json_object_set_new(o, "driver", json_null());
+		drv[0] = '\0';
+	}
 	json_object_set_new(o, "numa_node", sys_int(dev, "device/numa_node"));
+	nic_virtual(o, peer, dev, drv);
 	return o;
 }
 
