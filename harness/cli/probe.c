@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PROBE_MAX_PIDS 16
 /* With --children; the ledger's tgid map holds PROBES_MAX_ROLES (64). */
@@ -146,9 +147,10 @@ static int add_descendants(int *pids, int n, int max)
 	}
 	if (d)
 		closedir(d);
+	/* Not probe itself (--pid $$ --children from a shell): its own calls are not the window's. */
 	for (int i = 0; i < n && n <= max; i++)
 		for (int j = 0; j < npp && n <= max; j++)
-			if (pp[j][1] == pids[i] && !listed(pids, n, pp[j][0])) {
+			if (pp[j][1] == pids[i] && pp[j][0] != getpid() && !listed(pids, n, pp[j][0])) {
 				if (n < max)
 					pids[n] = pp[j][0];
 				n++;
@@ -162,7 +164,7 @@ static int add_descendants(int *pids, int n, int max)
  * likely the wrong process (a server's master) than an idle one, so say
  * which children would have been counted.
  */
-static void warn_inactive(const int *pids, int npids, bool children, const char *command)
+static void warn_inactive(const int *pids, int npids, int nwatched, bool children, const char *command)
 {
 	int kids[PROBE_MAX_WATCHED];
 	int n;
@@ -172,6 +174,9 @@ static void warn_inactive(const int *pids, int npids, bool children, const char 
 	fprintf(stderr, "copylab: probe: warning: pid");
 	for (int i = 0; i < npids; i++)
 		fprintf(stderr, "%s %d", i ? "," : "", pids[i]);
+	if (children)
+		fprintf(stderr, " and the %d descendant%s watched with %s", nwatched - npids,
+			nwatched - npids == 1 ? "" : "s", npids == 1 ? "it" : "them");
 	fprintf(stderr, " made no system calls while %s ran", command);
 	if (!children && n != npids) {
 		fprintf(stderr, "; its children:");
@@ -316,7 +321,7 @@ int cmd_probe(int argc, char **argv)
 	}
 
 	if (counts.syscalls == 0) {
-		warn_inactive(pids, nnamed, children, argv[0]);
+		warn_inactive(pids, nnamed, npids, children, argv[0]);
 		if (require_activity) {
 			fprintf(stderr, "copylab: probe: --require-activity: no ledger written\n");
 			return EXIT_RUN_FAILED;
