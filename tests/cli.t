@@ -315,6 +315,24 @@ if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] && [ -n "$avail_g"
 	rmdir "$shm"
 fi
 
+# --- --strategy all says what it left out ---------------------------------------------
+# Over unix, send's zero-copy strategies cannot run (AF_UNIX has no
+# zero-copy send): all runs the rest and names each one it left out, with
+# the sentence `copylab list` gives, on one stderr line.
+
+left_want=$(jq -r '.strategies[] | select(.scenarios.send.ok and .transports.unix.ok == false) |
+	"\(.name) (\(.transports.unix.why_not))"' "$LIST_JSON")
+cl run --scenario send --transport unix --strategy all --size 64K --reps 1 --warmup 0 --no-bpf --out "$TMP/all-unix"
+line=$(grep '^copylab: run: --strategy all left out ' "$ERR")
+missing=""
+while IFS= read -r w; do [[ $line == *"$w"* ]] || missing+=$'\n'"  $w"; done <<<"$left_want"
+ok $([ "$RC" -eq 0 ] && [ -n "$left_want" ] && [ "$(grep -c 'left out' "$ERR")" -eq 1 ] && [ -z "$missing" ]; echo $?) \
+	"--strategy all over unix: one stderr line names each strategy left out and why" \
+	"exit $RC; not named:$missing" "$(cat "$ERR")"
+cl run --scenario pipe --strategy all --size 64K --reps 1 --warmup 0 --no-bpf --out "$TMP/all-pipe"
+ok $([ "$RC" -eq 0 ] && ! grep -q 'left out' "$ERR"; echo $?) \
+	"--strategy all that leaves nothing out (pipe) prints no such line" "$(cl_desc)"
+
 # --- a usage error leaves nothing behind ----------------------------------------------
 
 ok $([ ! -e "$NOOUT" ]; echo $?) "no --out directory was created by any usage error" \

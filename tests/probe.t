@@ -82,5 +82,44 @@ ok $([ "${n:-1}" -lt 4096 ]; echo $?) "sendfile: only the response head came fro
 cl probe --pid $$ --json -- curl -sS --max-time 30 -o /dev/null "file://$ROOT_DIR/f"
 is "$(jq -r '.bpf.bytes_to_user' "$OUT")" 0 "curl's own reads are not counted when only this shell is probed"
 
+# --- a watched process that does nothing; its child that does the work ---------
+# The issue's nginx: --pid named the master, which only waits, and probe
+# printed zeros without a word.  Here a sh (the master) waits for its cat
+# (the worker), which reads a FIFO the probed command fills.  This shell
+# holds the FIFO open for writing too, so cat sees no EOF and neither it nor
+# the sh can end (and so make a system call) inside the window.
+mkfifo "$TMP/ff"
+exec 9<>"$TMP/ff"
+sh -c 'cat "$0" >/dev/null; exit 0' "$TMP/ff" 9>&- &
+master=$!
+at_exit "kill $master 2>/dev/null"
+worker=""
+for i in $(seq 100); do
+	worker=$(pgrep -P "$master" -x cat || true)
+	[ -n "$worker" ] && break
+	sleep 0.1
+done
+[ -n "$worker" ] || bail_out "the test's cat under sh $master did not start"
+
+cl probe --pid "$master" --json -- sh -c "head -c 4M /dev/zero >'$TMP/ff'"
+ok $([ "$RC" -eq 0 ] && [ "$(jq -r .bpf.syscalls "$OUT")" = 0 ]; echo $?) \
+	"probe of a process that only waits: exit 0, zero system calls" "$(cl_desc)"
+ok $(grep -q "warning: pid $master made no system calls" "$ERR" && grep -q -- "--children" "$ERR" &&
+	grep -q "its children: $worker" "$ERR"; echo $?) \
+	"and a warning names the pid, its child $worker and --children" "$(cl_desc)"
+
+cl probe --pid "$master" --require-activity -- true
+ok $([ "$RC" -eq 1 ] && [ ! -s "$OUT" ] && grep -q "no system calls" "$ERR"; echo $?) \
+	"--require-activity makes a window without system calls a failure: exit 1, no ledger" "$(cl_desc)"
+
+cl probe --pid "$master" --children --json -- sh -c "head -c 4M /dev/zero >'$TMP/ff'"
+ok "$RC" "probe --children exits 0" "$(cl_desc)"
+is "$(jq -c .pids "$OUT")" "[$master,$worker]" "--children watches the pid and its child as they were at start"
+n=$(jq -r .bpf.bytes_to_user "$OUT")
+ok $([ "${n:-0}" -ge $((3 << 20)) ] && ! grep -q warning "$ERR"; echo $?) \
+	"--children counts the child's reads (at least 3 of the 4 MiB; $n), no warning" "$(cl_desc)"
+exec 9>&-
+wait "$master"
+
 ok $(no_leftovers "$TAG"; echo $?) "no server left running"
 done_testing

@@ -65,6 +65,35 @@ expect_usage_error "trace with only -- exits 2" 'no command' trace --
 expect_usage_error "trace with an unknown option exits 2" "unknown option '--bogus'" trace --bogus -- true
 expect_usage_error "trace --out without a file exits 2" 'needs a file' trace --out
 
+# --- where the ledger goes ------------------------------------------------------
+# Like time and strace: the ledger goes to stderr (or --out FILE), never into
+# the traced command's stdout, so `copylab trace -- cat F >/dev/null` shows it
+# and `copylab trace -- cat F >G` copies F exactly.
+
+trace_run "$TMP/plain.out" -- cat "$F"
+ok "$( [ "$RC" -eq 0 ] && cmp -s "$F" "$TMP/plain.out"; echo $?)" \
+	"trace -- cat FILE: stdout is cat's output alone, byte for byte" "exit $RC" "$(head -c 300 "$TMP/plain.out" | tr -dc '[:print:]\n' | tail -n 5)"
+ok "$(grep -q '^copy ledger of: cat ' "$ERR" && grep -q '^total over 1 process$' "$ERR"; echo $?)" \
+	"trace -- cat FILE: the ledger table is on stderr" "$(head -n 5 "$ERR")"
+
+trace_run "$TMP/json.out" --json -- cat "$F"
+ok "$( [ "$RC" -eq 0 ] && cmp -s "$F" "$TMP/json.out"; echo $?)" \
+	"trace --json -- cat FILE: stdout is cat's output alone" "exit $RC"
+expect_eq "trace --json: stderr holds the JSON ledger (one process, cat)" \
+	"$(jv "$ERR" '[.processes[].comm] | join(",")')" "cat"
+
+trace_run "$TMP/outf.out" --out "$TMP/outf.json" -- cat "$F"
+ok "$( [ "$RC" -eq 0 ] && cmp -s "$F" "$TMP/outf.out" && ! grep -q 'copy ledger\|bytes_to_user' "$ERR"; echo $?)" \
+	"trace --out FILE: the ledger goes to FILE only (not stdout, not stderr)" "exit $RC" "$(head -n 5 "$ERR")"
+expect_eq "trace --out FILE: FILE holds the JSON ledger (one process, cat)" \
+	"$(jv "$TMP/outf.json" '[.processes[].comm] | join(",")')" "cat"
+
+mkdir -p "$TMP/ro"
+trace_run /dev/null --out "$TMP/ro/missing/l.json" -- true
+ok $(( RC == 1 && $(grep -c -- "--out $TMP/ro/missing/l.json" "$ERR") >= 1 ? 0 : 1 )) \
+	"trace --out into a missing directory: exit 1, --out named" "exit $RC" "$(cat "$ERR")"
+is "$(ls -A "$TMP/ro")" "" "trace --out that fails leaves no file behind"
+
 # --- cat: a file to /dev/null -------------------------------------------------
 # coreutils cat (9.1 here) moves a file to /dev/null with read/write, 128 KiB
 # at a time: /dev/null is a character device, which the tracer counts as
@@ -88,7 +117,6 @@ expect_eq "cat: bytes_to_user == bytes_from_user == $SIZE, nothing in kernel" \
 # older cat would read/write: either way the bytes add up to the size.
 
 J=$TMP/catcp.json
-# (Through sh: copylab prints its table on stdout, after the command.)
 trace_run /dev/null --out "$J" -- sh -c "cat '$F' >'$TMP/copy'"
 ok "$( [ "$RC" -eq 0 ] && cmp -s "$F" "$TMP/copy"; echo $?)" "trace -- cat FILE >FILE exits 0 and copies exactly"
 cfr=$(jv "$J" '.totals.splice_routes["file>file"].bytes // 0')
@@ -102,11 +130,11 @@ else
 fi
 
 # --- dd ---------------------------------------------------------------------------
-# dd bs=64k: 16 full reads, one of 1 byte, one at EOF; stdout carries the
-# --json ledger (dd writes only to of= and its statistics to stderr).
+# dd bs=64k: 16 full reads, one of 1 byte, one at EOF.  The ledger through
+# --out: dd's statistics share stderr with it.
 
 J=$TMP/dd.json
-trace_run "$J" --json -- dd if="$F" of=/dev/null bs=64k
+trace_run /dev/null --json --out "$J" -- dd if="$F" of=/dev/null bs=64k
 ok "$RC" "trace --json -- dd exits 0" "$(cat "$ERR")"
 expect_eq "dd: read bytes from files == $SIZE" "$(jv "$J" '.totals.read.file.bytes')" "$SIZE" "$J"
 expect_eq "dd: 18 read calls (16 x 64 KiB, 1 byte, EOF)" "$(jv "$J" '.totals.read.file.calls')" 18 "$J"

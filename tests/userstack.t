@@ -66,6 +66,31 @@ expect_usage_error "stackd --netns with a bad name is a usage error" "a NAME is 
 expect_usage_error "stack without a command is a usage error" "no COMMAND" stack --path ipc
 expect_usage_error "stack --path other is a usage error" "valid: ipc, shm" stack --path udp -- true
 
+# --- stack waits, bounded, for a stackd that is starting ------------------------------
+# `copylab stackd --netns N &` then at once `copylab stack --netns N`: the
+# stack command is started first here, so it cannot find the stackd on its
+# first look and must wait for it (issue 22).
+
+expect_usage_error "stack --wait with a bad number is a usage error" "--wait: 'soon'.*seconds" stack --wait soon -- true
+cl stack --netns nosuch$$ --wait 0.3 -- true
+ok $(( RC == 1 && $(grep -c "no running stackd for --netns nosuch$$ (waited 0.3 s" "$ERR") == 1 ? 0 : 1 )) \
+	"stack --wait 0.3 with no stackd: gives up, exit 1, saying how long it waited" "exit $RC" "$(cat "$ERR")"
+
+WSTACK=uw$$
+timeout -k 5 60 "$COPYLAB" stack --netns "$WSTACK" --wait 30 -- sh -c 'echo through' >"$W/wait.out" 2>"$W/wait.err" &
+wait_pid=$!
+if start_stackd "$WSTACK"; then
+	wrc=0
+	wait "$wait_pid" || wrc=$?
+	ok $([ "$wrc" -eq 0 ] && [ "$(cat "$W/wait.out")" = through ]; echo $?) \
+		"stack started before its stackd waits for it and then runs the command" "exit $wrc" "$(cat "$W/wait.err")"
+	kill "$SD"
+	wait "$SD" 2>/dev/null
+else
+	kill "$wait_pid" 2>/dev/null
+	fail "stack started before its stackd waits for it (stackd $WSTACK did not start)"
+fi
+
 STACK=ut$$
 if ! start_stackd "$STACK"; then
 	bail_out "stackd did not start"

@@ -496,7 +496,7 @@ int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group
  * names in wait[] what it waits on (sockets, an io_uring ring, sockmap's
  * timer), so one poll() loop steps N of them.
  */
-int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *g)
+static int conns_fit(const struct parsed *p, enum scenario sc, int tr, struct group *g)
 {
 	bool many = p->cfg.conns > 1 || (p->sweep && !strncmp(p->sweep, "conns=", 6));
 
@@ -537,4 +537,61 @@ int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *
 		return usage_error("--conns: no strategy of --strategy all can run parallel connections over %s",
 				   transport_name(tr));
 	return 0;
+}
+
+static bool in_group(const struct group *g, const struct strategy *s)
+{
+	for (int i = 0; i < g->nspecs; i++)
+		if (g->spec[i].s == s)
+			return true;
+	return false;
+}
+
+/*
+ * Whoever asks for all expects every strategy of the scenario: one stderr
+ * line names those the place refused or --conns dropped, each with its
+ * sentence (issue 22: msg_zerocopy vanished over unix without a word).
+ * Strategies the scenario itself refuses are not listed: all never meant
+ * them, and `copylab list` shows them.
+ */
+static void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct group *g)
+{
+	struct strategy_place place = run_place(sc, tr);
+	char why[256];
+	int n = 0;
+
+	/*
+	 * A run that loads the tracer re-executes itself (tracer_reexec) and
+	 * checks its options again: the first pass has said it already.  The
+	 * name is tracer_link.c's REEXEC_GUARD, which no header exports.
+	 */
+	if (strcmp(p->strategies, "all") || getenv("COPYLAB_TRACER_REEXEC"))
+		return;
+	for (size_t i = 0; i < strategy_count; i++) {
+		const struct strategy *s = strategy_table[i];
+		struct refusal r = strategy_refusal(s, &place);
+
+		if (r.kind == REFUSE_SCENARIO || (r.kind == REFUSE_NONE && in_group(g, s)))
+			continue;
+		if (r.kind != REFUSE_NONE)
+			snprintf(why, sizeof(why), "%s", r.why);
+		else if (s->role_replaced_by)
+			snprintf(why, sizeof(why), "--conns: no process plays the %s (%s)",
+				 scenario_def(sc)->roles[0], s->role_replaced_by);
+		else
+			snprintf(why, sizeof(why), "at most %d strategies in one run", MAX_SPECS);
+		fprintf(stderr, "%s%s (%s)", n++ ? "; " : "copylab: run: --strategy all left out ", s->name, why);
+	}
+	if (n)
+		fputc('\n', stderr);
+}
+
+/* The last check of run's strategy list, so the note follows every drop. */
+int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *g)
+{
+	int r = conns_fit(p, sc, tr, g);
+
+	if (r == 0)
+		say_left_out(p, sc, tr, g);
+	return r;
 }

@@ -6,6 +6,7 @@
  * IPv4 TCP sockets go through stackd.  docs/strategies/userstack.md.
  */
 #include "cli.h"
+#include "harness/model/options.h"
 #include "harness/net/netns.h"
 #include "harness/net/xsk_port.h"
 #include "userstack/proto.h"
@@ -22,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SHIM_NAME "libcopylab-stack.so"
@@ -156,7 +160,7 @@ int cmd_stackd(int argc, char **argv)
 
 static const char stack_help[] =
 "usage: copylab stack [--netns NAME | --socket PATH] [--path ipc|shm] [--no-isolate]\n"
-"                     -- COMMAND [ARGS...]\n"
+"                     [--wait SEC] -- COMMAND [ARGS...]\n"
 "\n"
 "Runs COMMAND with " SHIM_NAME " preloaded: its IPv4 TCP sockets go through a\n"
 "running `copylab stackd` (lwIP), everything else to libc untouched.  The\n"
@@ -168,7 +172,8 @@ static const char stack_help[] =
 "                 the Unix socket, the default) or shm (a shared ring per socket;\n"
 "                 needs poll/select, not epoll, for readiness)\n"
 "  --no-isolate   keep COMMAND in this network namespace; by default (as root) it\n"
-"                 gets an empty one, so a call the shim does not take reaches no network\n"
+"                 gets an empty one, so a call the shim does not take reaches no network\n""  --wait SEC     wait up to SEC seconds (default 5) for a stackd that is still\n"
+"                 starting (`copylab stackd ... &` just before)\n"
 "\n"
 "The shim is looked for in $COPYLAB_STACK_SHIM, else next to the copylab\n"
 "executable.  Exit status: COMMAND's, or 1 when it could not be run, 2 bad usage.\n";
@@ -202,6 +207,67 @@ static int find_socket(const char *name, char *path, size_t len)
 	return found;
 }
 
+/* Whether a stackd listens on path; a refusal other than "not yet" is the caller's to say. */
+static bool socket_listening(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return true;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return r == 0 || (errno != ECONNREFUSED && errno != ENOENT);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * stackd's socket (sock, or found for NAME), waiting up to wait_s for a
+ * stackd that is starting: `stackd &` then `stack` at once looked before
+ * the socket existed (issue 22), and a socket is there from bind but
+ * answers only after listen.  0, or EXIT_RUN_FAILED after saying why.
+ */
+static int await_stackd(const char *name, const char *sock, double wait_s, char *found, size_t len)
+{
+	const struct timespec nap = { 0, 50 * 1000 * 1000 };
+	struct timespec t0;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		n = sock ? access(sock, F_OK) == 0 : find_socket(name, found, len);
+		if (n > 1) {
+			fprintf(stderr, "copylab: stack: %d stackd are running: say which with --netns NAME\n", n);
+			return EXIT_RUN_FAILED;
+		}
+		if (n == 1 && socket_listening(sock ? sock : found))
+			return 0;
+		if (seconds_since(&t0) >= wait_s)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	if (n == 0 && sock)
+		fprintf(stderr, "copylab: stack: --socket %s: no such socket (waited %g s for it)\n", sock, wait_s);
+	else if (n == 0)
+		fprintf(stderr, "copylab: stack: no running stackd%s%s (waited %g s; start one: copylab stackd --netns NAME)\n",
+			name ? " for --netns " : "", name ? name : "", wait_s);
+	else
+		fprintf(stderr, "copylab: stack: %s accepts no connection (waited %g s): a stackd still starting "
+				"needs a longer --wait\n", sock ? sock : found, wait_s);
+	return EXIT_RUN_FAILED;
+}
+
 static int shim_find(char *path, size_t len)
 {
 	const char *env = getenv("COPYLAB_STACK_SHIM");
@@ -233,13 +299,15 @@ int cmd_stack(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "path", required_argument, NULL, 'p' },
 		{ "no-isolate", no_argument, NULL, 'I' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *name = NULL, *sock = NULL, *dpath = "ipc";
 	bool isolate = true;
-	char found[PATH_MAX], shim[PATH_MAX], preload[2 * PATH_MAX];
-	int opt, n;
+	char found[PATH_MAX], shim[PATH_MAX], preload[2 * PATH_MAX], err[160];
+	double wait_s = 5;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -248,6 +316,10 @@ int cmd_stack(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'p': dpath = optarg; break;
 		case 'I': isolate = false; break;
+		case 'w':
+			if (parse_seconds("--wait", optarg, &wait_s, err, sizeof(err)))
+				return usage_error("stack: %s", err);
+			break;
 		case 'h': fputs(stack_help, stdout); return 0;
 		default: fputs(stack_help, stderr); return EXIT_USAGE;
 		}
@@ -260,19 +332,10 @@ int cmd_stack(int argc, char **argv)
 		return usage_error("stack: --netns and --socket name the same thing; give one");
 	if (name && !stackd_name_ok(name))
 		return usage_error("stack: --netns %s: a NAME is 1 to 24 of a-z 0-9 - _", name);
-	if (!sock) {
-		n = find_socket(name, found, sizeof(found));
-		if (n == 0) {
-			fprintf(stderr, "copylab: stack: no running stackd%s%s (start one: copylab stackd --netns NAME)\n",
-				name ? " for --netns " : "", name ? name : "");
-			return EXIT_RUN_FAILED;
-		}
-		if (n > 1) {
-			fprintf(stderr, "copylab: stack: %d stackd are running: say which with --netns NAME\n", n);
-			return EXIT_RUN_FAILED;
-		}
+	if (await_stackd(name, sock, wait_s, found, sizeof(found)))
+		return EXIT_RUN_FAILED;
+	if (!sock)
 		sock = found;
-	}
 	if (access(sock, W_OK)) {
 		if (errno == EACCES)
 			fprintf(stderr, "copylab: stack: %s: %s: only the user who started that stackd, and the group "

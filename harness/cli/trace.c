@@ -3,7 +3,8 @@
  * `copylab trace [--json] [--out FILE] -- COMMAND ARGS...`: runs any
  * dynamically linked command with libcopytrace.so preloaded and prints its
  * copy ledger (bytes to and from user memory, bytes moved inside the
- * kernel, by fd kind, per process and in total).  No root, no BPF.
+ * kernel, by fd kind, per process and in total) on stderr or into FILE,
+ * never on the command's stdout.  No root, no BPF.
  * tracer/copytrace.h has the record format; docs/tracer.md the meaning.
  */
 #include "cli.h"
@@ -46,7 +47,7 @@ static void trace_usage(FILE *out)
 		"usage: copylab trace [--json] [--out FILE] -- COMMAND [ARGS...]\n"
 		"\n"
 		"Runs COMMAND with the LD_PRELOAD tracer (" TRACER_NAME ") and prints its copy\n"
-		"ledger: for each process and in total, the calls and bytes of the read\n"
+		"ledger on stderr (COMMAND keeps stdout): for each process and in total, the calls and bytes of the read\n"
 		"family (bytes_to_user), the write family (bytes_from_user) and the splice\n"
 		"family (bytes_in_kernel: splice, tee, sendfile, copy_file_range), split by\n"
 		"fd kind (file, socket, pipe, other), plus vmsplice and mmaps of files.\n"
@@ -58,7 +59,7 @@ static void trace_usage(FILE *out)
 		"\n"
 		"options:\n"
 		"  --json      print the ledger as one JSON object instead of a table\n"
-		"  --out FILE  also write the JSON object to FILE (atomically)\n"
+		"  --out FILE  write the JSON object to FILE (atomically) instead of stderr\n"
 		"  -h, --help  this text\n"
 		"\n"
 		"The tracer is looked for in $COPYLAB_TRACER, else next to the copylab\n"
@@ -321,16 +322,16 @@ static const char *const family_meaning[CT_FAMILIES] = {
 	"splice family (splice, tee, sendfile, copy_file_range): moved inside the kernel",
 };
 
-static void print_family_rows(const struct copytrace_ledger *l, bool all)
+static void print_family_rows(FILE *out, const struct copytrace_ledger *l, bool all)
 {
 	for (int f = 0; f < CT_FAMILIES; f++) {
 		if (!all && !family_sum(l, f, false))
 			continue;
 		for (int b = 0; b < 2; b++) {
-			printf("  %-7s %-6s", b ? "" : copytrace_family_names[f], b ? "bytes" : "calls");
+			fprintf(out, "  %-7s %-6s", b ? "" : copytrace_family_names[f], b ? "bytes" : "calls");
 			for (int k = 0; k < CT_KINDS; k++)
-				printf(" %13" PRIu64, b ? l->bytes[f][k] : l->calls[f][k]);
-			printf(" %13" PRIu64 "\n", family_sum(l, f, b));
+				fprintf(out, " %13" PRIu64, b ? l->bytes[f][k] : l->calls[f][k]);
+			fprintf(out, " %13" PRIu64 "\n", family_sum(l, f, b));
 		}
 	}
 	bool any_route = false;
@@ -339,63 +340,63 @@ static void print_family_rows(const struct copytrace_ledger *l, bool all)
 		for (int b = 0; b < CT_KINDS; b++) {
 			if (!l->route_calls[a][b])
 				continue;
-			printf("%s %s>%s %" PRIu64 " B in %" PRIu64 " call%s", any_route ? "," : "  splice by route (source>destination):",
+			fprintf(out, "%s %s>%s %" PRIu64 " B in %" PRIu64 " call%s", any_route ? "," : "  splice by route (source>destination):",
 			       copytrace_kind_names[a], copytrace_kind_names[b], l->route_bytes[a][b],
 			       l->route_calls[a][b], l->route_calls[a][b] == 1 ? "" : "s");
 			any_route = true;
 		}
 	if (any_route)
-		putchar('\n');
+		fputc('\n', out);
 	if (all || l->vms_calls) {
-		printf("  vmsplice: %" PRIu64 " calls, %" PRIu64 " bytes", l->vms_calls, l->vms_bytes);
+		fprintf(out, "  vmsplice: %" PRIu64 " calls, %" PRIu64 " bytes", l->vms_calls, l->vms_bytes);
 		if (l->vms_read_calls)
-			printf(" (%" PRIu64 " of them copied out of a pipe into user memory)", l->vms_read_bytes);
-		putchar('\n');
+			fprintf(out, " (%" PRIu64 " of them copied out of a pipe into user memory)", l->vms_read_bytes);
+		fputc('\n', out);
 	}
 	if (all || l->mmap_calls)
-		printf("  mmap of files: %" PRIu64 " calls, %" PRIu64 " bytes mapped\n", l->mmap_calls, l->mmap_bytes);
+		fprintf(out, "  mmap of files: %" PRIu64 " calls, %" PRIu64 " bytes mapped\n", l->mmap_calls, l->mmap_bytes);
 }
 
-static void print_header(void)
+static void print_header(FILE *out)
 {
-	printf("  %-14s", "");
+	fprintf(out, "  %-14s", "");
 	for (int k = 0; k < CT_KINDS; k++)
-		printf(" %13s", copytrace_kind_names[k]);
-	printf(" %13s\n", "total");
+		fprintf(out, " %13s", copytrace_kind_names[k]);
+	fprintf(out, " %13s\n", "total");
 }
 
-static void print_table(const struct trace_result *res, const char *cmdline, int status)
+static void print_table(FILE *out, const struct trace_result *res, const char *cmdline, int status)
 {
 	const struct copytrace_ledger *t = &res->total;
 
-	printf("copy ledger of: %s\n", cmdline);
+	fprintf(out, "copy ledger of: %s\n", cmdline);
 	if (WIFEXITED(status))
-		printf("exit status %d, %zu process record%s\n", WEXITSTATUS(status), res->nprocs,
+		fprintf(out, "exit status %d, %zu process record%s\n", WEXITSTATUS(status), res->nprocs,
 		       res->nprocs == 1 ? "" : "s");
 	else
-		printf("killed by signal %d (%s), %zu process record%s\n", WTERMSIG(status),
+		fprintf(out, "killed by signal %d (%s), %zu process record%s\n", WTERMSIG(status),
 		       strsignal(WTERMSIG(status)), res->nprocs, res->nprocs == 1 ? "" : "s");
 	for (size_t i = 0; i < res->nprocs; i++) {
 		const struct trace_proc *p = &res->procs[i];
 
-		printf("\nprocess %ld %s (parent %ld)%s\n", p->pid, p->comm, p->ppid,
+		fprintf(out, "\nprocess %ld %s (parent %ld)%s\n", p->pid, p->comm, p->ppid,
 		       p->before_exec ? ", before it called exec" : "");
 		if (!family_sum(&p->l, CT_READ, false) && !family_sum(&p->l, CT_WRITE, false) &&
 		    !family_sum(&p->l, CT_SPLICE, false) && !p->l.vms_calls && !p->l.mmap_calls) {
-			printf("  no traced calls\n");
+			fprintf(out, "  no traced calls\n");
 			continue;
 		}
-		print_header();
-		print_family_rows(&p->l, false);
+		print_header(out);
+		print_family_rows(out, &p->l, false);
 	}
-	printf("\ntotal over %zu process%s\n", res->nprocs, res->nprocs == 1 ? "" : "es");
-	print_header();
-	print_family_rows(t, true);
-	printf("\n");
-	printf("  bytes_to_user   %15" PRIu64 "  %s\n", family_sum(t, CT_READ, true), family_meaning[CT_READ]);
-	printf("  bytes_from_user %15" PRIu64 "  %s\n", family_sum(t, CT_WRITE, true), family_meaning[CT_WRITE]);
-	printf("  bytes_in_kernel %15" PRIu64 "  %s\n", family_sum(t, CT_SPLICE, true), family_meaning[CT_SPLICE]);
-	printf("  vmsplice_bytes  %15" PRIu64 "  vmsplice: user pages handed to a pipe by reference\n", t->vms_bytes);
+	fprintf(out, "\ntotal over %zu process%s\n", res->nprocs, res->nprocs == 1 ? "" : "es");
+	print_header(out);
+	print_family_rows(out, t, true);
+	fputc('\n', out);
+	fprintf(out, "  bytes_to_user   %15" PRIu64 "  %s\n", family_sum(t, CT_READ, true), family_meaning[CT_READ]);
+	fprintf(out, "  bytes_from_user %15" PRIu64 "  %s\n", family_sum(t, CT_WRITE, true), family_meaning[CT_WRITE]);
+	fprintf(out, "  bytes_in_kernel %15" PRIu64 "  %s\n", family_sum(t, CT_SPLICE, true), family_meaning[CT_SPLICE]);
+	fprintf(out, "  vmsplice_bytes  %15" PRIu64 "  vmsplice: user pages handed to a pipe by reference\n", t->vms_bytes);
 }
 
 /* --- the command ------------------------------------------------------------------ */
@@ -490,13 +491,10 @@ int cmd_trace(int argc, char **argv)
 
 	json_t *root = result_json(&res, argv, status, tracer);
 
-	if (json) {
-		json_dumpf(root, stdout, JSON_INDENT(2));
-		putchar('\n');
-	} else {
-		print_table(&res, cmdline, status);
-	}
-	fflush(stdout);
+	/*
+	 * Never on stdout: it is the traced command's, and `trace -- cat F >G`
+	 * must leave G a copy of F (time and strace use stderr too).
+	 */
 	if (out_file) {
 		int err = write_json_atomically(out_file, root);
 
@@ -504,6 +502,11 @@ int cmd_trace(int argc, char **argv)
 			fprintf(stderr, "copylab: trace: --out %s: %s\n", out_file, strerror(-err));
 			rc = EXIT_RUN_FAILED;
 		}
+	} else if (json) {
+		json_dumpf(root, stderr, JSON_INDENT(2));
+		fputc('\n', stderr);
+	} else {
+		print_table(stderr, &res, cmdline, status);
 	}
 	json_decref(root);
 	free(res.procs);
