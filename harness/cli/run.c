@@ -190,6 +190,7 @@ static int check_run(struct parsed *p, int *scp, int *trp, struct group *g)
 	g->cfg.block = p->block;
 	*scp = sc;
 	*trp = tr;
+	say_left_out(p, sc, tr, g);
 	return 0;
 }
 

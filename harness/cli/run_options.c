@@ -5,6 +5,7 @@
  * --conns needs against the rest.
  */
 #include "run_options.h"
+#include "harness/measure/tracer_link.h"
 #include "cli.h"
 #include "harness/model/options.h"
 #include "harness/model/scenario.h"
@@ -496,7 +497,7 @@ int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group
  * names in wait[] what it waits on (sockets, an io_uring ring, sockmap's
  * timer), so one poll() loop steps N of them.
  */
-static int conns_fit(const struct parsed *p, enum scenario sc, int tr, struct group *g)
+int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *g)
 {
 	bool many = p->cfg.conns > 1 || (p->sweep && !strncmp(p->sweep, "conns=", 6));
 
@@ -554,7 +555,7 @@ static bool in_group(const struct group *g, const struct strategy *s)
  * Strategies the scenario itself refuses are not listed: all never meant
  * them, and `copylab list` shows them.
  */
-static void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct group *g)
+void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct group *g)
 {
 	struct strategy_place place = run_place(sc, tr);
 	char why[256];
@@ -562,10 +563,9 @@ static void say_left_out(const struct parsed *p, enum scenario sc, int tr, const
 
 	/*
 	 * A run that loads the tracer re-executes itself (tracer_reexec) and
-	 * checks its options again: the first pass has said it already.  The
-	 * name is tracer_link.c's REEXEC_GUARD, which no header exports.
+	 * checks its options again: the first pass has said it already.
 	 */
-	if (strcmp(p->strategies, "all") || getenv("COPYLAB_TRACER_REEXEC"))
+	if (strcmp(p->strategies, "all") || tracer_reexecuted())
 		return;
 	for (size_t i = 0; i < strategy_count; i++) {
 		const struct strategy *s = strategy_table[i];
@@ -586,12 +586,3 @@ static void say_left_out(const struct parsed *p, enum scenario sc, int tr, const
 		fputc('\n', stderr);
 }
 
-/* The last check of run's strategy list, so the note follows every drop. */
-int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *g)
-{
-	int r = conns_fit(p, sc, tr, g);
-
-	if (r == 0)
-		say_left_out(p, sc, tr, g);
-	return r;
-}

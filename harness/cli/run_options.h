@@ -44,11 +44,12 @@ int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP]);
 /* --strategy LIST (or all) for scenario sc over tr into g.  0 or EXIT_USAGE. */
 int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group *g);
 
-/*
- * --conns and --sweep conns= against the rest of the run; may drop g's nat.
- * Then, for --strategy all, one stderr line naming what all left out and
- * why.  0 or EXIT_USAGE.
- */
+/* --conns and --sweep conns= against the rest of the run; may drop g's nat.  0 or EXIT_USAGE. */
 int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *g);
+/*
+ * For --strategy all, once every check has passed: one stderr line naming
+ * what all left out here and why (the refusal sentence of each).
+ */
+void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct group *g);
 
 #endif

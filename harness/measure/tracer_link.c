@@ -75,3 +75,8 @@ int tracer_reexec(char **argv, char *why, size_t whylen)
 	snprintf(why, whylen, "re-executing with the tracer preloaded failed: %s", strerror(errno));
 	return -1;
 }
+
+bool tracer_reexecuted(void)
+{
+	return getenv(REEXEC_GUARD) != NULL;
+}

@@ -11,6 +11,7 @@
 
 #include "tracer/copytrace.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define TRACER_NAME "libcopytrace.so"
@@ -24,5 +25,7 @@ copytrace_totals_fn tracer_loaded(void);
  * per-process records discarded).  Returns only on failure, with why.
  */
 int tracer_reexec(char **argv, char *why, size_t whylen);
+/* True in the copylab that tracer_reexec started (it checks its options a second time). */
+bool tracer_reexecuted(void);
 
 #endif
