@@ -183,7 +183,8 @@ for lab in "${labs[@]}"; do
 			'' | refusal) ;;
 			root:*)
 				if [ "$user" = nobody ]; then
-					skip "needs root: ${tag#root:}" "$what"
+					why=${tag#root:}
+					skip "needs root:${why:+ ${why# }}" "$what"
 					continue
 				fi
 				;;
