@@ -15,6 +15,8 @@
 #               lab page says what a student without root does instead)
 #   refusal     the block shows a refusal on purpose: it fails unless its
 #               output holds one (and it still must exit 0)
+# Then `copylab lab check N DIR` reads the runs the blocks left: every cell
+# of the key that the user can make must be there, each figure a number.
 #
 # usage: [LABS="1 3"] [LAB_USERS="root nobody"] [LAB_FULL=1] bash tests/labs.t
 #   LABS        only these labs (numbers)
@@ -46,6 +48,17 @@ COPYLAB=$(realpath "$COPYLAB")
 commands=$("$COPYLAB" --help 2>&1)
 TAG=$(tag_new)
 at_exit "kill_tagged $TAG"
+
+# The checker's own edges: bad usage exits 2 and says what is right; an
+# empty directory lacks every cell (exit 1, each named with its command).
+expect_usage_error "lab check: a lab number out of range" 'N is the lab.s number, 1 to 7' lab check 8 "$TMP"
+expect_usage_error "lab check: DIR that is not a directory" 'is not a directory' lab check 1 "$TMP/none"
+expect_usage_error "lab: no subcommand" 'expected .check N DIR.' lab
+mkdir -p "$TMP/empty"
+cl lab check 1 "$TMP/empty"
+ok $([ "$RC" -eq 1 ] && grep -q 'serve over tcp, sendfile against readwrite: MISSING' "$OUT" &&
+	grep -q -- '--scenario serve --strategy readwrite,sendfile' "$OUT"; echo $?) \
+	"lab check 1 of an empty directory: exit 1, the serve cell named missing with its command"
 
 users=${LAB_USERS:-root nobody}
 if [[ " $users " == *" nobody "* ]]; then
@@ -228,6 +241,24 @@ for lab in "${labs[@]}"; do
 			fi
 		done < <(extract "$lab")
 		[ $n -gt 0 ] || fail "$name has no '# lab-command' block"
+		# The checker reads what the blocks left, as the student would.
+		cl_user=$COPYLAB
+		[ "$user" = nobody ] && cl_user=$U/copylab
+		if [ "$user" = root ]; then
+			(cd "$dir" && timeout -k 5 60 "$cl_user" lab check "$num" .) >"$dir/check.out" 2>&1
+		else
+			(cd "$dir" && timeout -k 5 60 setpriv --reuid nobody --regid "$NOBODY_GID" --clear-groups \
+				"$cl_user" lab check "$num" .) >"$dir/check.out" 2>&1
+		fi
+		rc=$?
+		bad=$(grep -wE 'MISSING|nan|-nan|no paired repetitions' "$dir/check.out" | head -1)
+		rows=$(grep -cE ', [0-9]+ pairs? ' "$dir/check.out")
+		if [ $rc -eq 0 ] && [ -z "$bad" ] && { [ "$rows" -gt 0 ] || [ "$user" = nobody ]; }; then
+			pass "$name as $user: copylab lab check $num finds every required cell ($rows figures)"
+		else
+			fail "$name as $user: copylab lab check $num (exit $rc, $rows figures${bad:+; $bad})"
+			diag_file "$dir/check.out" 30
+		fi
 	done
 done
 [ -n "${LABS:-}" ] || { [ ${#labs[@]} -ge 7 ]; ok $? "seven labs at least (${#labs[@]})"; }
