@@ -115,51 +115,52 @@ static void lab_usage(FILE *out)
 		"2 bad usage.\n", LAB_MAX);
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool has_results(const char *dir)
+/* When DIR's results.jsonl was last written, or -1 when it has none. */
+static double results_time(const char *dir)
 {
 	char path[4096];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return -1;
+	return (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
 }
 
-/* Adds the run directories directly under PARENT, in name order (their names start with the time). */
+static bool has_results(const char *dir)
+{
+	return results_time(dir) >= 0;
+}
+
+/* Oldest run first (advise's directories are named otherwise than run's), then by name. */
+static int by_time(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	double tx = results_time(x), ty = results_time(y);
+
+	return tx < ty ? -1 : tx > ty ? 1 : strcmp(x, y);
+}
+
+/* Adds the run directories directly under PARENT (cmd_lab reads them in time order). */
 static void add_runs_under(struct runs *r, const char *parent)
 {
-	char *found[MAX_RUNS];
-	int n = 0;
 	struct dirent *e;
 	DIR *d = opendir(parent);
 
 	if (!d)
 		return;
-	while ((e = readdir(d)) && n < MAX_RUNS) {
+	while ((e = readdir(d)) && r->n < MAX_RUNS) {
 		char *path = NULL;
 
 		if (e->d_name[0] == '.')
 			continue;
 		cr_append(&path, "%s/%s", parent, e->d_name);
 		if (has_results(path))
-			found[n++] = path;
+			r->dir[r->n++] = path;
 		else
 			free(path);
 	}
 	closedir(d);
-	qsort(found, (size_t)n, sizeof(found[0]), by_name);
-	for (int i = 0; i < n; i++) {
-		if (r->n < MAX_RUNS) {
-			r->dir[r->n] = found[i];
-			r->cell[r->n++] = cell_load(found[i]);
-		} else {
-			free(found[i]);
-		}
-	}
 }
 
 static void runs_free(struct runs *r)
@@ -252,6 +253,24 @@ static double figure_scale(const char *path)
 	return strstr(path, ".per_gib.bytes_") ? 1.0 / GIB : 1.0;
 }
 
+/*
+ * Whether a system-wide figure of CELL is too coarse to pair: without
+ * root it comes from /proc/stat's ticks, and a small run spans few of them
+ * (the record says "resolved": false).
+ */
+static bool unresolved(const struct crcell *cell, const struct lab_row *row)
+{
+	json_t *rec;
+	size_t i;
+
+	if (strncmp(row->path, "system_cpu.", 11))
+		return false;
+	json_array_foreach(cell->records, i, rec)
+		if (json_is_false(rr_get(rec, "system_cpu.resolved")))
+			return true;
+	return false;
+}
+
 static void print_row(struct crcell *cell, const struct lab_row *row)
 {
 	struct crgroup ga = { cell, row->base, -1 }, gb = { cell, row->strategy, -1 };
@@ -265,7 +284,9 @@ static void print_row(struct crcell *cell, const struct lab_row *row)
 	else
 		snprintf(ratio, sizeof(ratio), "-");
 	printf("  %-26s %12.4g %12.4g  %-36s %-14s %s\n", row->figure, scale * cell_median(&ga, row->path),
-	       scale * cell_median(&gb, row->path), ratio, expect_words(row->expect), support_words(&p, row->expect));
+	       scale * cell_median(&gb, row->path), ratio, expect_words(row->expect),
+	       unresolved(cell, row) ? "unresolved: /proc/stat's ticks are too coarse at this size" :
+				       support_words(&p, row->expect));
 }
 
 /* The key's rows of LAB against the runs; the number of required cells missing. */
@@ -344,10 +365,8 @@ int cmd_lab(int argc, char **argv)
 			lab, argv[3]);
 		return EXIT_USAGE;
 	}
-	if (has_results(argv[3])) {
-		r.dir[0] = cr_strdup(argv[3]);
-		r.cell[r.n++] = cell_load(argv[3]);
-	}
+	if (has_results(argv[3]))
+		r.dir[r.n++] = cr_strdup(argv[3]);
 	add_runs_under(&r, argv[3]);
 	{
 		char *sub = NULL;
@@ -356,6 +375,9 @@ int cmd_lab(int argc, char **argv)
 		add_runs_under(&r, sub);
 		free(sub);
 	}
+	qsort(r.dir, (size_t)r.n, sizeof(r.dir[0]), by_time);
+	for (int i = 0; i < r.n; i++)
+		r.cell[i] = cell_load(r.dir[i]);
 	printf("lab %ld: the key's cells (docs/labs/instructors/lab%ld.md) in %d run director%s under %s\n", lab, lab,
 	       r.n, r.n == 1 ? "y" : "ies", argv[3]);
 	missing = check_lab((int)lab, &r);
