@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* copylab: compare the ways Linux moves bytes.  Dispatches the subcommands. */
 #include "cli.h"
+#include "harness/report/labcheck.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static const struct {
 	{ "explain", cmd_explain, "a strategy's page in short, and the scenarios it can and cannot run" },
 	{ "claims", cmd_claims, "each claim of the zero-copy articles, measured here, with a verdict" },
 	{ "advise", cmd_advise, "rank the strategies for one workload on this machine, with caveats" },
+	{ "lab", cmd_lab, "check a student's results of a lab against its key (lab check N DIR)" },
 	{ "sink", cmd_sink, "nic mode, on the far host: the fixed sink daemon (--listen ADDR:PORT)" },
 	{ "source", cmd_source, "nic mode, on the far host: the fixed source daemon (--listen ADDR:PORT)" },
 	{ "stackd", cmd_stackd, "the user-space TCP stack (lwIP) over a TAP in a namespace of its own" },
