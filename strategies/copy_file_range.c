@@ -68,6 +68,7 @@ static void cfr_teardown(struct xfer *x)
 const struct strategy strategy_copy_file_range = {
 	.name = "copy_file_range",
 	.summary = "copy_file_range(): the filesystem copies file to file (reflink, server-side or in-kernel copy)",
+	.needs = "Linux 4.5 or later, file to file only; across file systems only from 5.3 to 5.18 in general, and since 5.19 only between file systems of one type that implement it (EXDEV otherwise: fall back to read/write, as cp does)",
 	.support = {
 		[SC_SERVE] = { .why_not = "copy_file_range needs a regular file as output; serve writes a socket (use sendfile)" },
 		[SC_SEND] = { .why_not = "copy_file_range reads a file descriptor; application memory has none" },

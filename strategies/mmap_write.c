@@ -216,6 +216,10 @@ static void mmap_write_teardown(struct xfer *x)
 const struct strategy strategy_mmap_write = {
 	.name = "mmap_write",
 	.summary = "mmap the file side: write/send slices of a mapped input, or read() into a mapped output",
+	.needs = "any Linux; page faults grow with the mapped size (:populate takes them up front), and a file truncated by another process while mapped raises SIGBUS in this one",
+	.caveat = {
+		[SC_STORE] = "the file is extended and its blocks reserved one window at a time (posix_fallocate), then cut back at the end: a full disk fails at a window, and the file's size is wrong until the upload ends",
+	},
 	.support = {
 		[SC_SERVE] = { .ok = true },
 		[SC_SEND] = { .why_not = "the input is already application memory: there is no file to map, so this is readwrite" },

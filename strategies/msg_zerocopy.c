@@ -286,6 +286,7 @@ static void zc_teardown(struct xfer *x)
 const struct strategy strategy_msg_zerocopy = {
 	.name = "msg_zerocopy",
 	.summary = "send(MSG_ZEROCOPY): the kernel pins user pages instead of copying; completions on the error queue free them",
+	.needs = "Linux 4.14 or later (TCP); completions must be reaped from the error queue; pinned pages count against RLIMIT_MEMLOCK (ENOBUFS beyond it); the kernel's documentation expects a gain only for sends of about 10 KB and more; delivered to a local socket (loopback, veth) the kernel copies anyway",
 	.support = {
 		[SC_SERVE] = { .ok = true },
 		[SC_SEND] = { .ok = true },

@@ -87,6 +87,7 @@ static void nat_teardown(struct xfer *x)
 const struct strategy strategy_nat = {
 	.name = "nat",
 	.summary = "nftables DNAT in a router namespace: the kernel forwards the connection, no relay process at all",
+	.needs = "nftables DNAT with CAP_NET_ADMIN in a router namespace; the kernel forwards the connection: no process, so no inspection, logging or TLS termination in user space",
 	.support = {
 		[SC_SERVE] = { .why_not = NAT_CONNECTIONS_ONLY },
 		[SC_SEND] = { .why_not = NAT_CONNECTIONS_ONLY },

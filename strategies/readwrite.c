@@ -183,6 +183,7 @@ static void readwrite_teardown(struct xfer *x)
 const struct strategy strategy_readwrite = {
 	.name = "readwrite",
 	.summary = "read() into a user buffer, then write()/send() it: two copies through user memory",
+	.needs = "any POSIX system; every byte is copied into user memory and out again, so the application can read or change it",
 	.support = {
 		[SC_SERVE] = { .ok = true },
 		[SC_SEND] = { .ok = true },

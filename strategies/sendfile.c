@@ -51,6 +51,11 @@ static void sendfile_teardown(struct xfer *x)
 const struct strategy strategy_sendfile = {
 	.name = "sendfile",
 	.summary = "sendfile(): the kernel copies file pages to the socket or file, no user buffer",
+	.needs = "Linux 2.2 or later; the input must be a file in the page cache (not a socket); the output may be any file since 2.6.33, a socket before",
+	.caveat = {
+		[SC_SERVE] = "the bytes never enter user memory, so TLS in user space is impossible (kTLS is the kernel's way, and a kernel built without CONFIG_TLS lacks it)",
+		[SC_COPY] = "copy_file_range does the same file to file and lets the file system share extents instead of copying",
+	},
 	.support = {
 		[SC_SERVE] = { .ok = true },
 		[SC_SEND] = { .why_not = "sendfile reads from a file descriptor; application memory has none (use write/send or vmsplice)" },

@@ -416,6 +416,10 @@ static void sockmap_teardown(struct xfer *x)
 const struct strategy strategy_sockmap = {
 	.name = "sockmap",
 	.summary = "BPF sockmap + sk_skb verdict: the kernel redirects each skb to the peer socket; the process only waits",
+	.needs = "Linux 4.14 or later with a BPF sk_skb verdict program; root, or CAP_BPF with CAP_NET_ADMIN; the bytes never reach the relay process, so it can neither inspect nor change them",
+	.caveat = {
+		[SC_RELAY] = "its work runs in softirq and kworkers: judge it by system-wide CPU, not by the relay process's",
+	},
 	.support = {
 		[SC_SERVE] = { .why_not = SOCKMAP_SOCKETS_ONLY },
 		[SC_SEND] = { .why_not = SOCKMAP_SOCKETS_ONLY },

@@ -123,6 +123,11 @@ static void splice_teardown(struct xfer *x)
 const struct strategy strategy_splice = {
 	.name = "splice",
 	.summary = "splice() input into a pipe and the pipe into the output: bytes never leave the kernel",
+	.needs = "Linux 2.6.17 or later; one end of every call must be a pipe, so each connection holds a pipe (two descriptors) whose size (F_SETPIPE_SZ, up to pipe-max-size without CAP_SYS_RESOURCE) bounds each call",
+	.caveat = {
+		[SC_RELAY] = "copylab relay runs it with 1 MiB calls and 1 MiB pipes; the pipe size changes its figures a lot (see the block and pipe beside each rank)",
+		[SC_SERVE] = "the bytes never enter user memory, so TLS in user space is impossible",
+	},
 	.support = {
 		[SC_SERVE] = { .ok = true },
 		[SC_SEND] = { .why_not = "splice moves data between descriptors; application memory can only enter a pipe through vmsplice" },

@@ -190,6 +190,15 @@ struct scenario_support {
 struct strategy {
 	const char *name;
 	const char *summary;		/* one line: what it does */
+	/*
+	 * What choosing it asks of the kernel and of the application beyond
+	 * what its figures show (kernel version, limits, privileges): `needs`
+	 * everywhere, `caveat[sc]` in one scenario.  One sentence each;
+	 * `copylab advise` prints them beside its ranking and `copylab
+	 * explain` beside the support table, so the two say the same.
+	 */
+	const char *needs;
+	const char *caveat[SC_COUNT];
 	struct scenario_support support[SC_COUNT];
 	uint32_t tunables;		/* enum tunable_bit it honours */
 	/*

@@ -165,6 +165,7 @@ static void tee_teardown(struct xfer *x)
 const struct strategy strategy_tee = {
 	.name = "tee",
 	.summary = "splice socket into pipe A, tee A into pipe B, splice B to the file and A to the socket",
+	.needs = "Linux 2.6.17 or later; duplicates a pipe's pages without consuming them: two pipes (four descriptors) per connection",
 	.support = {
 		[SC_SERVE] = { .why_not = TEE_ONE_DESTINATION },
 		[SC_SEND] = { .why_not = TEE_NO_PIPE_FROM_MEMORY },

@@ -64,6 +64,7 @@ static void rw_teardown(struct xfer *x)
 const struct strategy strategy_uring_rw = {
 	.name = "uring_rw",
 	.summary = "io_uring READ/RECV into user buffers and WRITE/SEND out of them: readwrite's copies, batched syscalls",
+	.needs = "io_uring READ/WRITE and RECV/SEND opcodes: Linux 5.6 or later; often disabled by policy (sysctl kernel.io_uring_disabled since 6.6, container seccomp profiles)",
 	.support = {
 		[SC_SERVE] = URING_OK,
 		[SC_SEND] = { .why_not = "the payload is in memory already: a ring of SENDs is uring_send_zc's case (or readwrite's)" },

@@ -76,6 +76,7 @@ static void szc_teardown(struct xfer *x)
 const struct strategy strategy_uring_send_zc = {
 	.name = "uring_send_zc",
 	.summary = "io_uring SEND_ZC: zero-copy sends whose buffers are reused only after their notification CQE",
+	.needs = "io_uring SEND_ZC: Linux 6.0 or later; a buffer is reused only after its notification; delivered to a local socket (loopback, veth) the kernel copies anyway; often disabled by policy",
 	.support = {
 		[SC_SERVE] = URING_OK,
 		[SC_SEND] = URING_OK,

@@ -105,6 +105,10 @@ static void sp_teardown(struct xfer *x)
 const struct strategy strategy_uring_splice = {
 	.name = "uring_splice",
 	.summary = "io_uring SPLICE input into a pipe and the pipe into the output: splice's path, submitted as SQEs",
+	.needs = "io_uring SPLICE: Linux 5.7 or later; each splice runs in an io-wq worker thread (its CPU is the role's); often disabled by policy (kernel.io_uring_disabled since 6.6, container seccomp profiles)",
+	.caveat = {
+		[SC_RELAY] = "copylab relay gives it 1 MiB calls and 1 MiB pipes (no user buffer); with 64 KiB pipes it moves much less (docs/tools.md)",
+	},
 	.support = {
 		[SC_SERVE] = URING_OK,
 		[SC_SEND] = { .why_not = "splice moves data between descriptors; application memory can only enter a pipe through vmsplice" },

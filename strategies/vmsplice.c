@@ -156,6 +156,7 @@ static void vmsplice_teardown(struct xfer *x)
 const struct strategy strategy_vmsplice = {
 	.name = "vmsplice",
 	.summary = "vmsplice() application memory into a pipe by page reference; send splices the pipe to the socket",
+	.needs = "Linux 2.6.17 or later; the pipe keeps references to the application's pages, so a buffer must not be written again until the reader has consumed it (a ring of buffers as large as the pipe)",
 	.support = {
 		[SC_SERVE] = { .why_not = VMSPLICE_NEEDS_MEMORY },
 		[SC_SEND] = { .ok = true },

@@ -241,6 +241,7 @@ const struct strategy strategy_zerocopy_recv = {
 	.name = "zerocopy_recv",
 	.summary = "maps received TCP pages into memory (mmap + TCP_ZEROCOPY_RECEIVE) instead of read(); "
 		   "the remainder through a small copy buffer",
+	.needs = "Linux 4.18 or later (TCP_ZEROCOPY_RECEIVE); maps whole pages only: the sender's segments must carry page-aligned payloads (an MTU of at least 4 KiB plus headers), or the bytes are copied after all; the mapped pages stay the application's until it unmaps them",
 	.support = {
 		[SC_SERVE] = { false, "zerocopy_recv is a receive strategy, and the server reads a file" },
 		[SC_SEND] = { false, "zerocopy_recv is a receive strategy, and send's role under test is the sender "

@@ -158,6 +158,11 @@ static void print_support(const struct strategy *s)
 	}
 	if (s->af_unix_why_not)
 		printf("  over unix: %s\n", s->af_unix_why_not);
+	if (s->needs)
+		printf("  needs: %s\n", s->needs);
+	for (int sc = 0; sc < SC_COUNT; sc++)
+		if (s->caveat[sc])
+			printf("  in %s: %s\n", scenario_name(sc), s->caveat[sc]);
 	if (s->only_transport)
 		printf("  transports: %s only: %s\n", s->only_transport, s->elsewhere_why_not);
 	if (s->role_replaced_by)

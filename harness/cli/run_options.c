@@ -503,7 +503,7 @@ int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *
 
 	if (!many)
 		return 0;
-	if (sc != SC_SERVE && sc != SC_RELAY)
+	if (!scenario_def(sc)->many_conns)
 		return usage_error("--conns: scenario %s has one connection; parallel connections apply to serve and relay",
 				   scenario_name(sc));
 	if (tr == TR_NIC)

@@ -7,11 +7,11 @@
 
 static const struct scenario_def scenarios[SC_COUNT] = {
 	[SC_SERVE] = { "serve", "file -> socket", "static file server",
-		EP_FILE, EP_SOCKET, false, true, 2, { "server", "client" } },
+		EP_FILE, EP_SOCKET, false, true, 2, { "server", "client" }, true },
 	[SC_SEND] = { "send", "memory -> socket", "sender of application-generated data",
 		EP_MEMORY, EP_SOCKET, false, true, 2, { "sender", "sink" } },
 	[SC_RELAY] = { "relay", "socket -> socket", "TCP proxy",
-		EP_SOCKET, EP_SOCKET, false, true, 3, { "relay", "source", "sink" } },
+		EP_SOCKET, EP_SOCKET, false, true, 3, { "relay", "source", "sink" }, true },
 	[SC_FANOUT] = { "fanout", "socket -> socket + file", "proxy that also records the stream",
 		EP_SOCKET, EP_SOCKET, true, true, 3, { "relay", "source", "sink" } },
 	[SC_STORE] = { "store", "socket -> file", "upload receiver writing to disk",

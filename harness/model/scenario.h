@@ -23,6 +23,7 @@ struct scenario_def {
 	bool uses_transport;		/* has sockets: tcp/unix apply */
 	int nroles;
 	const char *roles[MAX_ROLES];	/* the role under test first */
+	bool many_conns;		/* --conns N: parallel connections apply */
 };
 
 const struct scenario_def *scenario_def(enum scenario sc);

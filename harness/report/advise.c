@@ -1,214 +1,56 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `copylab advise --scenario S`: which strategy to choose for one workload
- * on this machine.  Runs every strategy of the scenario (a child `copylab
- * run ... --strategy all --json`) or reads a results directory, then ranks
- * the strategies by throughput and by CPU per GiB (the tested role's and
- * the whole machine's), saying where the figures cannot tell two apart and
- * which caveats apply.
+ * on this machine.  Runs the scenario's strategies (a child `copylab run
+ * ... --json`) or reads a results directory; then says what to choose and
+ * why (advise_rank.c), ranks the strategies on each figure in tie groups
+ * with one verdict per figure, names what it did not test and the runs
+ * that degenerated, and prints the caveats (advise_notes.c).
  */
 #include "harness/model/base.h"
 #include "harness/cli/cli.h"
 #include "cellrun.h"
-#include "harness/results/write.h"
+#include "advise_notes.h"
+#include "advise_rank.h"
 #include "harness/model/scenario.h"
-#include "harness/results/stats.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_LABELS 32
-
-struct entry {
-	const char *label;
-	char base[64];		/* the label without its variant ("vmsplice:gift" -> "vmsplice") */
-	double bps, bps_lo, bps_hi;	/* median and its interval */
-	double role_cpu, sys_cpu;	/* medians, s per GiB */
-	int reps, verified;
-	const char *limited_by;		/* the role that kept a CPU busy in most reps, or "" */
+struct advise_args {
+	const char *scenario, *transport, *size, *reps, *block, *conns, *strategy, *peer, *key, *from, *out;
 };
 
 static void advise_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: copylab advise --scenario S [--transport T] [--size N] [--reps N]\n"
-		"                      [--block N] [--conns N] [--from DIR] [--out DIR]\n\n"
-		"Ranks the strategies that can run scenario S on this machine, by throughput\n"
-		"and by CPU per GiB (the role under test's, and the whole machine's from\n"
-		"/proc/stat), and prints the caveats that apply.  Without --from it runs\n"
-		"`copylab run --scenario S --strategy all --json` (default 256M, 5 reps)\n"
-		"into --out DIR (default results/advise-<time>); with --from it reads the\n"
-		"records of an earlier run directory instead.\n\n"
-		"  --conns N   N parallel connections sharing the size (copylab run --conns; serve, relay)\n\n"
-		"Exit status: 0, 1 the run failed, 2 bad usage (or --conns not yet supported).\n");
+		"usage: copylab advise --scenario S [--transport T] [--size N] [--reps N] [--block N]\n"
+		"                      [--conns N] [--strategy LIST] [--peer H:P [--key FILE]]\n"
+		"                      [--from DIR] [--out DIR]\n\n"
+		"Says which strategy to choose for scenario S on this machine, and why: it\n"
+		"ranks the strategies by throughput and by CPU per GiB (the role under test's,\n"
+		"and the whole machine's), and for echo by round-trip latency, each against\n"
+		"the leader as a ratio paired by repetition with its interval.  Strategies the\n"
+		"intervals cannot tell apart share a rank (\"1=\"); each figure gets one verdict:\n"
+		"apart, suggestive (apart, with too few repetitions for 95%%), no difference\n"
+		"measured, or unresolved (the figure rests on too few /proc/stat ticks).  Then\n"
+		"it names the strategies it did not test and why, the runs whose figures are\n"
+		"not what their name suggests, and the caveats from each strategy's table.\n\n"
+		"Without --from it runs `copylab run --scenario S --strategy all --json`\n"
+		"(default 256M, 6 reps) into --out DIR (default results/advise-S-<time>).\n\n"
+		"  --strategy LIST  what to run instead of all (labels with options, e.g.\n"
+		"                   readwrite,splice:pipe=1M,uring_splice:pipe=1M)\n"
+		"  --conns N        N parallel connections sharing the size (serve, relay)\n"
+		"  --peer H:P       nic mode: --transport nic with the far host's daemons\n"
+		"                   (--key FILE proves the shared key to them)\n"
+		"  --from DIR       advise from the records of an earlier run instead\n\n"
+		"Exit status: 0, 1 the run failed or left nothing to rank, 2 bad usage.\n");
 }
-
-/* Does `copylab run --help` list OPT?  (The harness grows options over time.) */
-static bool run_supports(const char *opt)
-{
-	int p[2];
-	pid_t pid;
-	char buf[8192];
-	size_t len = 0;
-	ssize_t n;
-	int status;
-
-	if (pipe(p))
-		return false;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execl("/proc/self/exe", "copylab", "run", "--help", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((n = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)n;
-	close(p[0]);
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	buf[len] = '\0';
-	return strstr(buf, opt) != NULL;
-}
-
-/* Keeps the records and rows of one data point: scenario, transport, bytes, block. */
-static void filter_cell(struct crcell *c, const char *scenario, const char *transport, long *bytes)
-{
-	json_t *keep = json_array(), *rec;
-	size_t i;
-	long want = *bytes, block = -1;
-	int k = 0;
-
-	/* The size: the one asked for, else the largest of the scenario. */
-	if (want < 0)
-		for (int r = 0; r < c->nrows; r++)
-			if (!strcmp(cr_csv_str(&c->rows[r], "scenario"), scenario) &&
-			    (!transport || !strcmp(cr_csv_str(&c->rows[r], "transport"), transport)) &&
-			    cr_csv_num(&c->rows[r], "bytes") > want)
-				want = (long)cr_csv_num(&c->rows[r], "bytes");
-	for (int r = 0; r < c->nrows; r++) {
-		struct crrow *row = &c->rows[r];
-
-		if (strcmp(cr_csv_str(row, "scenario"), scenario) ||
-		    (transport && strcmp(cr_csv_str(row, "transport"), transport)) ||
-		    (long)cr_csv_num(row, "bytes") != want)
-			continue;
-		if (block < 0)
-			block = (long)cr_csv_num(row, "block");
-		if ((long)cr_csv_num(row, "block") != block || !strcmp(cr_csv_str(row, "cache"), "cold"))
-			continue;
-		c->rows[k++] = *row;
-	}
-	c->nrows = k;
-	json_array_foreach(c->records, i, rec) {
-		const char *sc = json_string_value(json_object_get(rec, "scenario"));
-		const char *tr = json_string_value(json_object_get(rec, "transport"));
-		const char *cache = json_string_value(json_object_get(rec, "cache"));
-
-		if (sc && !strcmp(sc, scenario) && (!transport || (tr && !strcmp(tr, transport))) &&
-		    (long)json_integer_value(json_object_get(rec, "bytes")) == want &&
-		    (long)json_integer_value(json_object_get(rec, "block")) == block &&
-		    !(cache && !strcmp(cache, "cold")))
-			json_array_append(keep, rec);
-	}
-	json_decref(c->records);
-	c->records = keep;
-	*bytes = want;
-}
-
-static void base_of(const char *label, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s", label);
-	buf[strcspn(buf, ":")] = '\0';
-}
-
-/* What a strategy needs from the kernel and the user, as far as copylab knows it. */
-static const char *strategy_caveat(const char *base)
-{
-	static const struct { const char *name, *text; } t[] = {
-		{ "readwrite", "any POSIX system; the baseline: every byte is copied into and out of user memory" },
-		{ "mmap_write", "any Linux; faults grow with the file, and a file truncated while mapped raises SIGBUS in the server" },
-		{ "sendfile", "file input only (Linux >= 2.2; any output file since 2.6.33); no TLS in user space (kTLS aside)" },
-		{ "splice", "Linux >= 2.6.17; a pipe per connection (two descriptors; up to pipe-max-size, 1 MiB here without CAP_SYS_RESOURCE)" },
-		{ "tee", "Linux >= 2.6.17; two pipes per connection" },
-		{ "vmsplice", "Linux >= 2.6.17; the application must not touch a buffer while its pages sit in a pipe (a ring of buffers)" },
-		{ "copy_file_range", "Linux >= 4.5 (across file systems since 5.3); file to file only" },
-		{ "msg_zerocopy", "Linux >= 4.14; completions on the error queue; on loopback and veth the kernel copies anyway (NOTES); RLIMIT_MEMLOCK" },
-		{ "sockmap", "Linux >= 4.14 with BPF sockmap redirect; needs root or CAP_BPF + CAP_NET_ADMIN; the work is charged to softirq, not the relay" },
-		{ "nat", "root (CAP_NET_ADMIN) and nftables; no process to observe: compare system-wide CPU" },
-	};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(base, t[i].name))
-			return t[i].text;
-	if (strstr(base, "uring"))
-		return "io_uring: Linux >= 5.1 (splice 5.7, send_zc 6.0); often disabled by policy (io_uring_disabled)";
-	return NULL;
-}
-
-static int cmp_bps(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-
-	return (x->bps < y->bps) - (x->bps > y->bps);
-}
-
-static double role_cpu_of(const struct entry *e) { return e->role_cpu; }
-static double sys_cpu_of(const struct entry *e) { return e->sys_cpu; }
-
-/* Ranks by a cost (lower first), NAN last. */
-static void rank_cost(const struct entry *e, int n, double (*f)(const struct entry *), int *order)
-{
-	for (int i = 0; i < n; i++)
-		order[i] = i;
-	for (int i = 0; i < n; i++)
-		for (int j = i + 1; j < n; j++) {
-			double a = f(&e[order[i]]), b = f(&e[order[j]]);
-
-			if ((isnan(a) && !isnan(b)) || (!isnan(a) && !isnan(b) && b < a)) {
-				int t = order[i];
-
-				order[i] = order[j];
-				order[j] = t;
-			}
-		}
-}
-
-/* "no difference measured" between two labels on a figure, from the paired ratio's min..max. */
-static const char *tell_apart(struct crcell *c, const char *a, const char *b, const char *path,
-			      struct crpaired *p)
-{
-	*p = paired_ratio(c, a, b, -1, path);
-	if (p->n == 0)
-		return "not paired";
-	if (p->min <= 1.0 && p->max >= 1.0)
-		return "no difference measured";
-	return "apart";
-}
-
-/* "A vs B: x1.234 [min..max] paired over N reps: apart": whether the top two differ on a figure. */
-static void print_top_two(struct crcell *c, const char *a, const char *b, const char *path)
-{
-	struct crpaired p;
-	const char *v = tell_apart(c, a, b, path, &p);
-
-	printf("  %s vs %s: x%.3f [%.3f..%.3f] paired over %d reps: %s\n", a, b, p.median, p.min, p.max, p.n, v);
-}
-
-struct advise_args {
-	const char *scenario, *transport, *size, *reps, *block, *conns, *from, *out;
-};
 
 /* Reads and checks the options: -1 to go on, else the exit status (--help, bad usage). */
 static int advise_options(int argc, char **argv, struct advise_args *a)
@@ -220,6 +62,9 @@ static int advise_options(int argc, char **argv, struct advise_args *a)
 		{ "reps", required_argument, NULL, 'r' },
 		{ "block", required_argument, NULL, 'b' },
 		{ "conns", required_argument, NULL, 'c' },
+		{ "strategy", required_argument, NULL, 'S' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -227,7 +72,7 @@ static int advise_options(int argc, char **argv, struct advise_args *a)
 	};
 	int opt;
 
-	*a = (struct advise_args){ .reps = "5" };
+	*a = (struct advise_args){ .reps = "6", .strategy = "all" };
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -237,6 +82,9 @@ static int advise_options(int argc, char **argv, struct advise_args *a)
 		case 'r': a->reps = optarg; break;
 		case 'b': a->block = optarg; break;
 		case 'c': a->conns = optarg; break;
+		case 'S': a->strategy = optarg; break;
+		case 'p': a->peer = optarg; break;
+		case 'k': a->key = optarg; break;
 		case 'f': a->from = optarg; break;
 		case 'o': a->out = optarg; break;
 		case 'h': advise_usage(stdout); return 0;
@@ -251,19 +99,25 @@ static int advise_options(int argc, char **argv, struct advise_args *a)
 		return usage_error("advise: unknown scenario '%s' (see copylab list)", a->scenario);
 	if (a->size && cr_size(a->size) <= 0)
 		return usage_error("advise: --size '%s' is not a size (e.g. 64M, 1G)", a->size);
-	if (a->conns && !run_supports("--conns"))
-		return usage_error("advise: --conns %s: many connections at once are not yet supported by the "
-				   "harness (`copylab run --help` has no --conns); advise for one connection, without --conns",
-				   a->conns);
+	if (a->peer && !(a->transport && !strcmp(a->transport, "nic")))
+		return usage_error("advise: --peer names nic mode's far host: it needs --transport nic");
+	if (a->key && !a->peer)
+		return usage_error("advise: --key proves the key to nic mode's daemons: it needs --peer HOST:PORT");
+	if (a->out && !a->from && access(a->out, F_OK) == 0)
+		return usage_error("advise: --out %s already exists: name a new directory (e.g. %s-2), or advise from "
+				   "it with --from %s", a->out, a->out, a->out);
+	if (a->from && (a->peer || a->conns || strcmp(a->strategy, "all")))
+		return usage_error("advise: --from reads an earlier run; --peer, --conns and --strategy shape a new one");
 	return -1;
 }
 
-/* Runs every strategy of the scenario into --out (or results/advise-S-TIME). */
+/* Runs the scenario's strategies into --out (or results/advise-S-TIME). */
 static struct crcell *advise_run(const struct advise_args *a)
 {
-	const char *args[20];
+	const char *args[24];
 	int k = 0;
 	char *dir = NULL;
+	struct crcell *c;
 
 	if (a->out) {
 		dir = cr_strdup(a->out);
@@ -274,40 +128,33 @@ static struct crcell *advise_run(const struct advise_args *a)
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&now));
 		cr_append(&dir, "results/advise-%s-%s", a->scenario, stamp);
 	}
-	mkdir_p(dir);
 	args[k++] = "run";
 	args[k++] = "--scenario";
 	args[k++] = a->scenario;
 	args[k++] = "--strategy";
-	args[k++] = "all";
-	if (a->transport) {
-		args[k++] = "--transport";
-		args[k++] = a->transport;
-	}
+	args[k++] = a->strategy;
 	args[k++] = "--size";
 	args[k++] = a->size ? a->size : "256M";
 	args[k++] = "--reps";
 	args[k++] = a->reps;
-	if (a->block) {
-		args[k++] = "--block";
-		args[k++] = a->block;
-	}
-	if (a->conns) {
-		args[k++] = "--conns";
-		args[k++] = a->conns;
-	}
+#define PASS(opt, v) do { if (v) { args[k++] = (opt); args[k++] = (v); } } while (0)
+	PASS("--transport", a->transport);
+	PASS("--block", a->block);
+	PASS("--conns", a->conns);
+	PASS("--peer", a->peer);
+	PASS("--key", a->key);
+#undef PASS
 	args[k] = NULL;
 	fprintf(stderr, "advise: running copylab");
 	for (int j = 0; j < k; j++)
 		fprintf(stderr, " %s", args[j]);
 	fprintf(stderr, " --json --out %s\n", dir);
-	return cell_run(args, k, dir);
+	c = cell_run(args, k, dir);
+	free(dir);
+	return c;
 }
 
-/*
- * The records to advise from: --from's directory, or a run of its own.
- * NULL with *status when there are none or the run failed.
- */
+/* The records to advise from: --from's directory, or a run of its own; NULL with *status when none. */
 static struct crcell *advise_cell(const struct advise_args *a, int *status)
 {
 	struct crcell *c;
@@ -333,159 +180,394 @@ static struct crcell *advise_cell(const struct advise_args *a, int *status)
 	return c;
 }
 
-/*
- * One entry per strategy row with a throughput, by throughput (highest
- * first); *tested becomes the rows' role under test where they name one.
- */
-static int advise_entries(struct crcell *c, struct entry *e, const char **tested)
+static const char *rec_str(json_t *rec, const char *key)
 {
+	const char *s = json_string_value(json_object_get(rec, key));
+
+	return s ? s : "";
+}
+
+/*
+ * Keeps the records of one data point: the scenario over the transport,
+ * the size asked for (else the largest), the first block, connections
+ * count and pipe variant seen, and the warm cache where there is one.
+ * Fills what the workload says of them; the number kept.
+ */
+static int keep_point(struct crcell *c, const char *transport, long want, struct advise_workload *w)
+{
+	json_t *keep = json_array(), *rec;
+	size_t i;
+	long block = -1, conns = -1;
+	bool warm = false;
+	json_t *pipe = NULL;
+
+	json_array_foreach(c->records, i, rec)
+		if (!strcmp(rec_str(rec, "scenario"), w->scenario) &&
+		    (!transport || !strcmp(rec_str(rec, "transport"), transport))) {
+			long b = (long)json_integer_value(json_object_get(rec, "bytes"));
+
+			if (want < 0 && b > w->bytes)
+				w->bytes = b;
+			warm |= !strcmp(rec_str(rec, "cache"), "warm");
+		}
+	if (want >= 0)
+		w->bytes = want;
+	json_array_foreach(c->records, i, rec) {
+		json_t *asked = json_object_get(rec, "pipe_size_asked");
+
+		if (strcmp(rec_str(rec, "scenario"), w->scenario) ||
+		    (transport && strcmp(rec_str(rec, "transport"), transport)) ||
+		    (long)json_integer_value(json_object_get(rec, "bytes")) != w->bytes ||
+		    (warm && strcmp(rec_str(rec, "cache"), "warm")))
+			continue;
+		if (block < 0) {
+			block = (long)json_integer_value(json_object_get(rec, "block"));
+			conns = json_is_integer(json_object_get(rec, "conns")) ?
+				(long)json_integer_value(json_object_get(rec, "conns")) : 1;
+			pipe = asked;
+			w->transport = json_string_value(json_object_get(rec, "transport"));
+			w->cache = json_string_value(json_object_get(rec, "cache"));
+		}
+		if ((long)json_integer_value(json_object_get(rec, "block")) != block ||
+		    (json_is_integer(json_object_get(rec, "conns")) &&
+		     (long)json_integer_value(json_object_get(rec, "conns")) != conns) ||
+		    !json_equal(asked ? asked : json_null(), pipe ? pipe : json_null()))
+			continue;
+		json_array_append(keep, rec);
+	}
+	json_decref(c->records);
+	c->records = keep;
+	w->block = block;
+	w->conns = conns > 0 ? (unsigned)conns : 1;
+	return (int)json_array_size(keep);
+}
+
+/* The strategy labels of the records, first seen first. */
+static int labels_of(struct crcell *c, const char **labels, int max)
+{
+	json_t *rec;
+	size_t i;
 	int n = 0;
 
-	for (int r = 0; r < c->nrows && n < MAX_LABELS; r++) {
-		struct entry *x = &e[n];
-		const struct crrow *row = &c->rows[r];
-		struct crgroup g;
+	json_array_foreach(c->records, i, rec) {
+		const char *s = json_string_value(json_object_get(rec, "strategy"));
+		bool seen = false;
 
-		x->label = cr_csv_str(row, "strategy");
-		base_of(x->label, x->base, sizeof(x->base));
-		x->bps = cr_csv_num(row, "bytes_per_s_median");
-		x->bps_lo = cr_csv_num(row, "bytes_per_s_ci_lo");
-		x->bps_hi = cr_csv_num(row, "bytes_per_s_ci_hi");
-		x->role_cpu = cr_csv_num(row, "tested_cpu_per_gib_median");
-		x->reps = (int)cr_csv_num(row, "reps");
-		x->verified = (int)cr_csv_num(row, "verified_reps");
-		/* a summary from before the column: "" (nothing known limited it) */
-		x->limited_by = cr_csv_str(row, "limited_by");
-		g.cell = c;
-		g.strategy = x->label;
-		g.bytes = -1;
-		x->sys_cpu = cell_median(&g, "system_cpu.busy_per_gib_s");
-		/* nat's row names no tested role: it has no process. */
-		if (cr_csv_str(row, "tested_role")[0])
-			*tested = cr_csv_str(row, "tested_role");
-		if (!isnan(x->bps))
-			n++;
+		for (int j = 0; s && j < n; j++)
+			seen |= !strcmp(labels[j], s);
+		if (s && !seen && n < max)
+			labels[n++] = s;
 	}
-	qsort(e, (size_t)n, sizeof(e[0]), cmp_bps);
 	return n;
 }
 
-static void print_by_throughput(struct crcell *c, const struct entry *e, int n)
+static double fig_path(json_t *rec, const void *path)
 {
-	printf("By throughput (higher is better; MB/s = 10^6 B/s, median [interval]):\n");
-	for (int k = 0; k < n; k++)
-		printf("  %d. %-22s %8.0f [%.0f..%.0f]%s%s%s%s\n", k + 1, e[k].label, e[k].bps / 1e6, e[k].bps_lo / 1e6,
-		       e[k].bps_hi / 1e6, e[k].verified < e[k].reps ? "  (not all reps verified)" : "",
-		       e[k].limited_by[0] ? "  (limited by the " : "", e[k].limited_by,
-		       e[k].limited_by[0] ? ": it kept a CPU 90% busy, so this rank says little of the strategy)" : "");
-	if (n > 1)
-		print_top_two(c, e[0].label, e[1].label, "bytes_per_s");
+	json_t *v = rr_get(rec, path);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static void print_by_role_cpu(struct crcell *c, const struct entry *e, int n, const char *tested)
+/* The fewest usable repetitions of a label: what the verdicts rest on. */
+static int fewest_reps(struct crcell *c, const char *const *labels, int n, long bytes)
 {
-	int order[MAX_LABELS];
-	char path[96];
+	int fewest = 0;
 
-	rank_cost(e, n, role_cpu_of, order);
-	printf("\nBy CPU of the %s per GiB (lower is better; user + system s/GiB, median):\n", tested);
-	for (int k = 0; k < n; k++)
-		if (isnan(e[order[k]].role_cpu))
-			printf("  %d. %-22s %8s (no process plays the %s: see system-wide CPU)\n", k + 1,
-			       e[order[k]].label, "-", tested);
-		else
-			printf("  %d. %-22s %8.3f\n", k + 1, e[order[k]].label, e[order[k]].role_cpu);
-	snprintf(path, sizeof(path), "roles.%s.cpu_per_gib_s", tested);
-	if (n > 1)
-		print_top_two(c, e[order[0]].label, e[order[1]].label, path);
-}
-
-static void print_by_system_cpu(struct crcell *c, const struct entry *e, int n)
-{
-	int order[MAX_LABELS];
-
-	rank_cost(e, n, sys_cpu_of, order);
-	printf("\nBy system-wide CPU per GiB (every process and softirq; lower is better):\n");
-	for (int k = 0; k < n; k++)
-		printf("  %d. %-22s %8.3f\n", k + 1, e[order[k]].label, e[order[k]].sys_cpu);
-	if (n > 1)
-		print_top_two(c, e[order[0]].label, e[order[1]].label, "system_cpu.busy_per_gib_s");
-}
-
-/* What the ranking does not show: the transport, the size, the reps, the concurrency, each strategy's needs. */
-static void print_caveats(const struct advise_args *a, const char *transport, long bytes,
-			  const struct entry *e, int n)
-{
-	printf("\nCaveats:\n");
-	if (transport && (!strcmp(transport, "tcp") || !strcmp(transport, "unix")))
-		printf("  - %s stays inside this machine: no NIC, no DMA, and zero-copy sends are copied on delivery\n"
-		       "    to a local socket; a real NIC can rank the strategies differently (try --transport veth or nic).\n",
-		       !strcmp(transport, "tcp") ? "tcp here is loopback: it" : "unix: it");
-	if (bytes >= 0 && bytes < 1048576)
-		printf("  - small transfers (%ld B): per-transfer setup (pipes, mappings) weighs more than per-byte cost;\n"
-		       "    measure with the real message size and --reps >= 6.\n", bytes);
-	if (e[0].reps < 6)
-		printf("  - %d reps: min..max covers a median with %.1f%% only; use --reps 6 or more for 95%%.\n",
-		       e[0].reps, 100.0 * stats_minmax_level((size_t)e[0].reps));
-	if (a->conns)
-		printf("  - %s connections shared the size, each role driving them from one loop: the ranking holds for\n"
-		       "    that concurrency; each record's per_conn has the spread of the connections' completion times.\n",
-		       a->conns);
-	else
-		printf("  - one connection at a time: many concurrent connections are not measured (try --conns N).\n");
-	printf("  - system-wide CPU includes the fixed roles (sink hashing) and everything else the machine did.\n");
 	for (int k = 0; k < n; k++) {
-		const char *cv = strategy_caveat(e[k].base);
-		bool seen = false;
+		json_t *rec;
+		size_t i;
+		int u = 0;
 
-		for (int j = 0; j < k; j++)
-			if (!strcmp(e[j].base, e[k].base))
-				seen = true;
-		if (cv && !seen)
-			printf("  - %s: %s\n", e[k].base, cv);
+		json_array_foreach(c->records, i, rec)
+			u += cr_usable(rec, labels[k], bytes);
+		if (u && (!fewest || u < fewest))
+			fewest = u;
 	}
+	return fewest;
+}
+
+/* The role that set LABEL's pace in most usable reps (limiting_role), or NULL. */
+static const char *limiter_of(struct crcell *c, const char *label, long bytes)
+{
+	const char *role = NULL;
+	json_t *rec;
+	size_t i;
+	int usable = 0, named = 0;
+
+	json_array_foreach(c->records, i, rec) {
+		const char *r = json_string_value(json_object_get(rec, "limiting_role"));
+
+		if (!cr_usable(rec, label, bytes))
+			continue;
+		usable++;
+		if (r && (!role || !strcmp(role, r))) {
+			role = r;
+			named++;
+		}
+	}
+	return named * 2 > usable ? role : NULL;
+}
+
+/* "block 64 KiB, pipe 1 MiB": what the strategy's calls were given, from its first usable record. */
+static const char *sizes_of(struct crcell *c, const char *label, long bytes, char *buf, size_t len)
+{
+	json_t *rec;
+	size_t i;
+	char b[32], p[32];
+
+	json_array_foreach(c->records, i, rec) {
+		json_t *pipe = json_object_get(rec, "pipe_size");
+
+		if (!cr_usable(rec, label, bytes))
+			continue;
+		size_words((long)json_integer_value(json_object_get(rec, "block")), b, sizeof(b));
+		if (json_is_integer(pipe))
+			snprintf(buf, len, "block %s, pipe %s", b, size_words((long)json_integer_value(pipe), p, sizeof(p)));
+		else
+			snprintf(buf, len, "block %s", b);
+		return buf;
+	}
+	return "";
+}
+
+/* The strategy of a label ("splice:pipe=1M" -> splice), or NULL. */
+static const struct strategy *base_strategy(const char *label)
+{
+	char base[64];
+
+	snprintf(base, sizeof(base), "%s", label);
+	base[strcspn(base, ":")] = '\0';
+	return strategy_find(base);
+}
+
+static bool replaced(const char *label)
+{
+	const struct strategy *s = base_strategy(label);
+
+	return s && s->role_replaced_by;
+}
+
+/* "1", "1=" for a strategy tied with its group's first, "-" for no figure. */
+static const char *rank_text(const struct ranked *r, char *buf, size_t len)
+{
+	if (!r->group)
+		return "-";
+	snprintf(buf, len, "%d%s", r->group, r->tied ? "=" : "");
+	return buf;
+}
+
+static void print_ranking(struct crcell *c, const struct ranking *k, const struct advise_workload *w)
+{
+	const struct advise_metric *m = k->m;
+
+	printf("\nBy %s (%s, %s is better) — %s", m->title, m->unit, m->higher_better ? "higher" : "lower",
+	       rank_verdict_text(k->verdict));
+	if (k->verdict == RV_UNRESOLVED && !isnan(k->ticks))
+		printf(" (%d repetitions rest on %.0f /proc/stat ticks, median: fewer than 20; a larger --size "
+		       "resolves it)", k->unresolved_reps, k->ticks);
+	printf(":\n");
+	for (int i = 0; i < k->n; i++) {
+		const struct ranked *r = &k->r[i];
+		char rk[16], vs[64] = "", sz[64];
+		const char *lim = limiter_of(c, r->label, w->bytes);
+		const struct strategy *st = base_strategy(r->label);
+		/* a role's own CPU understates a strategy whose work runs in softirq */
+		bool away = st && st->cpu_elsewhere && !strncmp(m->arg, "roles.", 6);
+
+		if (r->verdict != RV_LEADER && r->verdict != RV_NOFIGURE && r->p.n)
+			snprintf(vs, sizeof(vs), "x%.3f [%.3f..%.3f]", r->p.median, r->p.lo, r->p.hi);
+		if (isnan(r->median))
+			printf("  %-3s %-24s %9s  no figure%s\n", rank_text(r, rk, sizeof(rk)), r->label, "-",
+			       replaced(r->label)
+			       ? ": no process plays the role (see system-wide CPU)" : "");
+		else
+			printf("  %-3s %-24s %9.*f  %-24s %-14s %s%s%s%s%s\n", rank_text(r, rk, sizeof(rk)), r->label,
+			       m->decimals, r->median * m->scale, vs,
+			       r->verdict == RV_LEADER ? "leader" : rank_verdict_text(r->verdict),
+			       sizes_of(c, r->label, w->bytes, sz, sizeof(sz)),
+			       lim && strcmp(lim, scenario_def((enum scenario)w->sc)->roles[0]) ? "; paced by the " : "",
+			       lim && strcmp(lim, scenario_def((enum scenario)w->sc)->roles[0]) ? lim : "",
+			       lim && strcmp(lim, scenario_def((enum scenario)w->sc)->roles[0]) ? " (90% busy)" : "",
+			       away ? "; its work runs outside this process: see system-wide CPU" : "");
+	}
+}
+
+/*
+ * The CPU figure the pick weighs: the role under test's, unless a ranked
+ * strategy does its work outside the role's process (sockmap's softirq,
+ * nat's kernel rules): then the whole machine's, for every strategy alike.
+ */
+static const char *elsewhere_reason(const char *const *labels, int n, const char **who)
+{
+	for (int i = 0; i < n; i++) {
+		const struct strategy *s = base_strategy(labels[i]);
+
+		if (s && (s->cpu_elsewhere || s->role_replaced_by)) {
+			*who = labels[i];
+			return s->cpu_elsewhere ? s->cpu_elsewhere : s->role_replaced_by;
+		}
+	}
+	return NULL;
+}
+
+static void print_list(const char *const *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		printf("%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", v[i]);
+}
+
+static void print_advice(const struct advice *a, const struct ranking *thru, const struct ranking *cost,
+			 const struct advise_workload *w, const char *elsewhere, const char *who)
+{
+	char sz[32], bl[32];
+
+	printf("On this machine, for this workload (%s%s%s, %s per transfer, %s blocks): ", w->scenario,
+	       w->transport ? " over " : "", w->transport ? w->transport : "", size_words(w->bytes, sz, sizeof(sz)),
+	       size_words(w->block, bl, sizeof(bl)));
+	if (!a->pick) {
+		printf("nothing to recommend: no strategy has a usable repetition.\n");
+		return;
+	}
+	printf("%s", a->pick);
+	if (a->npeers) {
+		printf("; ");
+		print_list(a->peers, a->npeers);
+		printf(" %s within noise of it.\n", a->npeers == 1 ? "is" : "are");
+	} else {
+		printf(".\n");
+	}
+	printf("  Why: ");
+	if (a->paced_by_fixed_role) {
+		printf("a fixed role kept a CPU 90%% busy in most runs, so throughput tells little of the strategies; ");
+	} else if (a->ncandidates > 1) {
+		print_list(a->candidates, a->ncandidates);
+		printf(" are the fastest (throughput: %s between them); ", rank_verdict_text(RV_NODIFF));
+	} else {
+		printf("%s is the fastest (throughput: %s); ", a->candidates[0], rank_verdict_text(thru->verdict));
+	}
+	if (a->ncandidates > 1 || a->paced_by_fixed_role)
+		printf("of those it costs the least %s%s", cost->m->title,
+		       a->cost_unresolved ? ", though that figure rests on too few clock ticks to tell some apart" : "");
+	else
+		printf("its %s ranks %s", cost->m->title, ranking_find(cost, a->pick) && ranking_find(cost, a->pick)->group
+		       ? (ranking_find(cost, a->pick)->group == 1 ? "first" : "below the leader") : "nowhere (no figure)");
+	if (elsewhere)
+		printf(" (the whole machine's CPU, because of %s: %s)", who, elsewhere);
+	printf(".\n");
+}
+
+/*
+ * The tools (copylab serve, copylab relay) give a strategy without a user
+ * buffer 1 MiB calls and 1 MiB pipes; a ranking at other sizes is not of
+ * them as the tools run them.  Said from the strategy's table.
+ */
+static void print_tools_note(struct crcell *c, const struct advise_workload *w, const char *const *labels, int n)
+{
+	const char *names[ADVISE_MAX];
+	int k = 0;
+
+	if (w->sc != SC_SERVE && w->sc != SC_RELAY)
+		return;
+	for (int i = 0; i < n && k < ADVISE_MAX; i++) {
+		const struct strategy *s = base_strategy(labels[i]);
+		json_t *rec;
+		size_t j;
+		long pipe = 0;
+
+		if (!s || !s->no_user_buffer)
+			continue;
+		json_array_foreach(c->records, j, rec)
+			if (cr_usable(rec, labels[i], w->bytes) && json_is_integer(json_object_get(rec, "pipe_size")))
+				pipe = (long)json_integer_value(json_object_get(rec, "pipe_size"));
+		if (w->block < 1048576 || (pipe && pipe < 1048576))
+			names[k++] = labels[i];
+	}
+	if (!k)
+		return;
+	printf("\nAs the tools run them: copylab %s gives ", w->scenario);
+	print_list(names, k);
+	printf(" (no user buffer) 1 MiB calls and 1 MiB pipes; here they ran with the sizes beside their rank.\n"
+	       "  To rank them at the tools' sizes: copylab advise --scenario %s --block 1M --strategy "
+	       "<each label>:pipe=1M (sendfile has no pipe).\n", w->scenario);
 }
 
 int cmd_advise(int argc, char **argv)
 {
 	struct advise_args a;
-	struct entry e[MAX_LABELS];
-	const char *tested, *transport;
+	struct advise_workload w = { .privileged = geteuid() == 0 };
+	const char *labels[ADVISE_MAX], *who = NULL, *elsewhere;
+	char role_title[96];
 	struct crcell *c;
-	long bytes = -1;
 	int n, status = advise_options(argc, argv, &a);
 
 	if (status >= 0)
 		return status;
-	tested = scenario_def(scenario_find(a.scenario))->roles[0];
+	w.scenario = a.scenario;
+	w.sc = scenario_find(a.scenario);
 	c = advise_cell(&a, &status);
 	if (!c)
 		return status;
-	if (a.from && a.size)
-		bytes = cr_size(a.size);
-	filter_cell(c, a.scenario, a.transport, &bytes);
-	if (c->nrows == 0) {
-		fprintf(stderr, "copylab: advise: no %s%s%s cell in the results\n", a.scenario,
-			a.transport ? " over " : "", a.transport ? a.transport : "");
+	if (keep_point(c, a.transport, a.from && a.size ? cr_size(a.size) : -1, &w) == 0) {
+		fprintf(stderr, "copylab: advise: no %s%s%s record in %s\n", a.scenario, a.transport ? " over " : "",
+			a.transport ? a.transport : "", c->dir);
 		cell_free(c);
 		return EXIT_RUN_FAILED;
 	}
-	n = advise_entries(c, e, &tested);
-	if (n == 0) {
-		fprintf(stderr, "copylab: advise: no usable repetition in the results\n");
+	n = labels_of(c, labels, ADVISE_MAX);
+	w.reps = fewest_reps(c, labels, n, w.bytes);
+	if (w.reps == 0) {
+		fprintf(stderr, "copylab: advise: no usable repetition in %s (every one failed: see its log)\n", c->dir);
 		cell_free(c);
 		return EXIT_RUN_FAILED;
 	}
-	/* The records' own transport: the run's default when none was asked for. */
-	transport = json_array_size(c->records) ?
-		    json_string_value(json_object_get(json_array_get(c->records, 0), "transport")) : a.transport;
-	printf("Advice for %s over %s, %.1f MiB per transfer, %d reps per strategy (role under test: %s)\n",
-	       a.scenario, transport ? transport : "?", bytes / 1048576.0, e[0].reps, tested);
-	printf("from %s\n\n", c->dir);
-	print_by_throughput(c, e, n);
-	print_by_role_cpu(c, e, n, tested);
-	print_by_system_cpu(c, e, n);
-	print_caveats(&a, transport, bytes, e, n);
+	{
+		const char *tested = scenario_def((enum scenario)w.sc)->roles[0];
+		char role_path[64];
+		struct advise_metric thru_m = { "throughput", "MB/s", 1e-6, 0, true, fig_path, "bytes_per_s", false };
+		struct advise_metric role_m = { role_title, "CPU-s/GiB", 1, 3, false, fig_path, role_path, false };
+		struct advise_metric sys_m = { "system-wide CPU per GiB", "CPU-s/GiB", 1, 3, false, fig_path,
+					       "system_cpu.busy_per_gib_s", true };
+		struct advise_metric p50_m = { "round-trip latency p50", "µs", 1, 1, false, fig_path, "latency.p50_us", false };
+		struct advise_metric p99_m = { "round-trip latency p99", "µs", 1, 1, false, fig_path, "latency.p99_us", false };
+		struct ranking thru, role, sys;
+		struct advice adv;
+		int paced = 0, with = 0;
+
+		snprintf(role_title, sizeof(role_title), "CPU of the %s per GiB", tested);
+		snprintf(role_path, sizeof(role_path), "roles.%s.cpu_per_gib_s", tested);
+		thru = rank_by(c, labels, n, w.bytes, &thru_m);
+		role = rank_by(c, labels, n, w.bytes, &role_m);
+		sys = rank_by(c, labels, n, w.bytes, &sys_m);
+		for (int i = 0; i < n; i++) {
+			const char *lim = limiter_of(c, labels[i], w.bytes);
+
+			with++;
+			paced += lim && strcmp(lim, tested);
+		}
+		elsewhere = elsewhere_reason(labels, n, &who);
+		adv = advise_pick(c, w.bytes, &thru, elsewhere ? &sys : &role, paced * 2 > with);
+		printf("Advice for %s%s%s, %d repetitions per strategy (role under test: %s)\nfrom %s\n\n", a.scenario,
+		       w.transport ? " over " : "", w.transport ? w.transport : "", w.reps, tested, c->dir);
+		print_advice(&adv, &thru, elsewhere ? &sys : &role, &w, elsewhere, who);
+		print_ranking(c, &thru, &w);
+		print_ranking(c, &role, &w);
+		print_ranking(c, &sys, &w);
+		if (w.sc == SC_ECHO) {
+			struct ranking p50 = rank_by(c, labels, n, w.bytes, &p50_m);
+			struct ranking p99 = rank_by(c, labels, n, w.bytes, &p99_m);
+
+			print_ranking(c, &p50, &w);
+			print_ranking(c, &p99, &w);
+		}
+	}
+	print_tools_note(c, &w, labels, n);
+	printf("\nNot tested here:\n");
+	if (!print_not_tested(stdout, &w, labels, n))
+		printf("  (every strategy of the table ran)\n");
+	printf("\nNot what the name suggests:\n");
+	if (!print_degenerate(stdout, c, &w, labels, n))
+		printf("  (nothing of the kind in these records)\n");
+	print_caveats(stdout, &w, labels, n);
 	cell_free(c);
 	return 0;
 }
