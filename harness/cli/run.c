@@ -57,6 +57,10 @@ static const char run_help[] =
 "                     each role drives all N non-blocking from one loop\n"
 "  --outstanding N    echo: requests in flight at most (default 1: request/response);\n"
 "                     the message size is --block; every round trip is timed\n"
+"  --rps R            echo: send R requests a second, open loop (1..1000000): each\n"
+"                     leaves at its scheduled time and its latency counts from\n"
+"                     that time, so a stall is not hidden; --outstanding caps the\n"
+"                     requests in flight (default 256 with --rps)\n"
 "  --reps N           counted repetitions; default 3\n"
 "  --warmup N         uncounted repetitions first; default 1\n"
 "  --out DIR          results directory; default results/<run-id>\n"
@@ -183,6 +187,9 @@ static int check_run(struct parsed *p, int *scp, int *trp, struct group *g)
 		return r;
 	if (g->cfg.outstanding && sc != SC_ECHO)
 		return usage_error("--outstanding: only the echo scenario has requests in flight");
+	if (g->cfg.rps && sc != SC_ECHO)
+		return usage_error("--rps: only the echo scenario sends requests at an offered load (relay's "
+				   "end-to-end latency is not built yet)");
 	if (g->cfg.cache_cold && scenario_def(sc)->in != EP_FILE)
 		return usage_error("--cache cold: scenario %s reads no file; it applies to serve and copy",
 				   scenario_name(sc));

@@ -30,7 +30,7 @@ enum {
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
-	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING, OPT_CONNS,
+	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING, OPT_RPS, OPT_CONNS,
 	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER, OPT_KEY,
 };
 
@@ -69,6 +69,7 @@ static const struct option run_opts[] = {
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "sweep", required_argument, NULL, OPT_SWEEP },
 	{ "outstanding", required_argument, NULL, OPT_OUTSTANDING },
+	{ "rps", required_argument, NULL, OPT_RPS },
 	{ "conns", required_argument, NULL, OPT_CONNS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
@@ -235,6 +236,14 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 
 			r = parse_count("--outstanding", optarg, 1, 1024, &n, err, sizeof(err));
 			p->cfg.outstanding = (unsigned)n;
+			break;
+		}
+		case OPT_RPS: {
+			long n;
+
+			/* 10^6 a second is a request per microsecond: the client's own clock and loop cannot go faster */
+			r = parse_count("--rps", optarg, 1, 1000000, &n, err, sizeof(err));
+			p->cfg.rps = (unsigned)n;
 			break;
 		}
 		case OPT_CACHE:

@@ -2,12 +2,16 @@
 /*
  * Echo's client: requests of `block` bytes to the role under test, at most
  * `outstanding` in flight, every reply verified and every round trip timed.
+ * Closed loop by default (a request leaves when the window allows); open
+ * loop with --rps (each leaves at its scheduled time).
  */
 #include "fixed_roles.h"
 #include "role_process.h"
 #include "harness/model/base.h"
 
+#include <math.h>
 #include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -20,6 +24,13 @@
  * otherwise deadlock, the server blocked on a full send buffer that the
  * client, still sending, never drains.  Every round trip — from the first
  * byte of a message sent to its last byte back — goes into the histogram.
+ *
+ * Open loop (--rps R): message m is due at t0 + m / R and its round trip
+ * counts from then, not from when it left.  A client that waited for a
+ * reply before sending would send less when the server stalls and time
+ * only the requests that got through quickly (coordinated omission, which
+ * wrk2 corrects); here a stall shows in the latency of every request that
+ * was due during it.
  */
 struct echo_state {
 	const unsigned char *data;
@@ -27,7 +38,10 @@ struct echo_state {
 	uint64_t nmsgs, next, done;	/* messages: total, next to start, fully echoed */
 	uint64_t sent;			/* bytes sent */
 	unsigned outstanding;
-	int64_t *t_start;		/* a ring of `outstanding` send times */
+	int64_t *t_start;		/* a ring of `outstanding` send times (open loop: due times) */
+	int64_t t0, period_ns;		/* open loop: message m is due at t0 + m * period_ns; period 0: closed */
+	int64_t last_reply;		/* when the last full reply came back */
+	int64_t lag_max;		/* open loop: the latest a message started after it was due */
 	struct latency_hist *hist;
 	/* --fault: the client acts at these byte counts (UINT64_MAX: never). */
 	uint64_t send_until;		/* source-reset, source-halfclose: sends stop here */
@@ -48,9 +62,20 @@ static int echo_send_some(int fd, struct echo_state *e, struct role_report *rep)
 		return 0;
 	if (e->sent == e->next * e->block) {
 		/* Starting message `next`, if the window of outstanding requests allows. */
+		int64_t now = now_ns();
+
 		if (e->next - e->done >= e->outstanding)
 			return 0;
-		e->t_start[e->next % e->outstanding] = now_ns();
+		if (e->period_ns) {
+			int64_t due = e->t0 + (int64_t)e->next * e->period_ns;
+
+			if (now < due)
+				return 0;
+			if (now - due > e->lag_max)
+				e->lag_max = now - due;
+			now = due;
+		}
+		e->t_start[e->next % e->outstanding] = now;
 	}
 	uint64_t end = min_u64(echo_msg_end(e, e->next), e->send_until);
 	ssize_t n = count_call(&rep->res.io, send(fd, e->data + e->sent, end - e->sent,
@@ -93,6 +118,7 @@ static int echo_receive_some(int fd, struct echo_state *e, struct verifier *v, s
 		while (e->done < e->next && verifier_received(v) >= echo_msg_end(e, e->done)) {
 			latency_add(e->hist, (uint64_t)(now - e->t_start[e->done % e->outstanding]));
 			e->done++;
+			e->last_reply = now;
 		}
 		if (e->recv.sleep_us) {
 			fault_fired(rep, verifier_received(v));
@@ -136,15 +162,39 @@ static bool echo_fault(int fd, const struct role_ctx *r, struct echo_state *e, s
 	return false;
 }
 
+/*
+ * Open loop: how long poll may sleep before the next message is due (NULL:
+ * no limit); *due_now when it is due already.  Closed loop: no limit.
+ */
+static const struct timespec *until_due(const struct echo_state *e, bool *due_now, struct timespec *ts)
+{
+	int64_t wait;
+
+	*due_now = true;
+	if (!e->period_ns || e->next >= e->nmsgs)
+		return NULL;
+	wait = e->t0 + (int64_t)e->next * e->period_ns - now_ns();
+	if (wait <= 0)
+		return NULL;
+	*due_now = false;
+	ts->tv_sec = wait / 1000000000;
+	ts->tv_nsec = wait % 1000000000;
+	return ts;
+}
+
 static int echo_exchange(int fd, const struct role_ctx *r, struct echo_state *e, struct verifier *v,
 			 struct role_report *rep)
 {
 	while (e->done < e->nmsgs && !rep->status) {
-		bool partly_sent = e->sent > e->next * e->block;
-		bool can_send = partly_sent || (e->next < e->nmsgs && e->next - e->done < e->outstanding);
+		bool partly_sent = e->sent > e->next * e->block, due_now;
+		struct timespec ts;
+		const struct timespec *limit = until_due(e, &due_now, &ts);
+		bool window = e->next < e->nmsgs && e->next - e->done < e->outstanding;
+		bool can_send = partly_sent || (window && due_now);
 		struct pollfd p = { .fd = fd, .events = POLLIN | (can_send ? POLLOUT : 0) };
 
-		if (poll(&p, 1, -1) < 0) {
+		/* a full window waits for a reply, not for the schedule */
+		if (ppoll(&p, 1, window && !partly_sent ? limit : NULL, NULL) < 0) {
 			if (errno == EINTR)
 				continue;
 			return set_error(rep, errno, "poll", NULL);
@@ -165,7 +215,8 @@ void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 	struct echo_state e = {
 		.data = p->data, .size = p->size, .block = r->c->block,
 		.nmsgs = (p->size + r->c->block - 1) / r->c->block,
-		.outstanding = r->c->outstanding ? r->c->outstanding : 1,
+		.outstanding = echo_window(r->c),
+		.period_ns = r->c->rps ? (int64_t)(1e9 / r->c->rps) : 0,
 	};
 	struct verifier v;
 	struct window w;
@@ -187,6 +238,7 @@ void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 	e.recv = receiver_plan(r);
 	if (r->c->fault.kind == FAULT_SINK_SLOW)
 		shrink_receive_buffer(r->in_fd);
+	e.t0 = e.last_reply = now_ns();
 	echo_exchange(r->out_fd, r, &e, &v, rep);
 	if (!rep->status && !e.ended) {
 		shutdown(r->out_fd, SHUT_WR);
@@ -197,6 +249,9 @@ void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 	/* Percentiles after the window: they cost nothing inside it. */
 	rep->latency.outstanding = e.outstanding;
 	latency_summarize(e.hist, &rep->latency);
+	rep->latency.offered_rps = r->c->rps;
+	rep->latency.achieved_rps = e.last_reply > e.t0 ? e.done / ((double)(e.last_reply - e.t0) / 1e9) : NAN;
+	rep->latency.send_lag_max_us = e.period_ns ? e.lag_max / 1e3 : NAN;
 	if (verifier_finish(&v, &rep->digest))
 		rep->verify = VERIFY_OK;
 	snprintf(rep->note, sizeof(rep->note), "%s", v.note);

@@ -45,6 +45,12 @@ struct run_config {
 	bool profile;		/* --profile: perf record on the role under test */
 	bool cache_cold;	/* --cache cold: evict file inputs before each rep */
 	unsigned outstanding;	/* echo: requests in flight at most (default 1) */
+	/*
+	 * echo --rps: requests per second sent open loop (each at its time,
+	 * its latency counted from that time); 0: closed loop, each request
+	 * sent as one completes.
+	 */
+	unsigned rps;
 	unsigned conns;		/* --conns: parallel transfers (serve, relay); 0 or 1 = one */
 	int pin[MAX_ROLES];	/* CPU per role (role order of the scenario), -1 = none */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
@@ -84,6 +90,17 @@ static inline void conn_slice(uint64_t size, unsigned n, unsigned i, uint64_t *o
 static inline unsigned run_conns(const struct run_config *c)
 {
 	return c->conns > 1 ? c->conns : 1;
+}
+
+/*
+ * echo: requests in flight at most.  Closed loop, one (request/response)
+ * unless asked; open loop (--rps), room for a backlog of 256, so that a
+ * slow server shows as latency counted from the schedule before the cap
+ * delays a send (the delay is counted all the same).
+ */
+static inline unsigned echo_window(const struct run_config *c)
+{
+	return c->outstanding ? c->outstanding : c->rps ? 256 : 1;
 }
 
 enum role_kind { RK_TESTED, RK_SOURCE, RK_SINK, RK_ECHO_CLIENT };

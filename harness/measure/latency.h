@@ -22,6 +22,9 @@ struct latency_hist {
 struct latency_summary {
 	uint64_t count;
 	uint32_t outstanding;		/* requests in flight at most */
+	uint32_t offered_rps;		/* open loop (--rps): the schedule; 0 closed loop */
+	double achieved_rps;		/* round trips over the time from the first scheduled send to the last reply */
+	double send_lag_max_us;		/* open loop: the latest a request's first byte left after its time */
 	double mean_us, min_us, p50_us, p90_us, p99_us, p999_us, max_us;
 };
 

@@ -299,9 +299,12 @@ static json_t *latency_json(const struct rep_result *rep)
 
 	if (rep->cell.scenario != SC_ECHO)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "message_bytes", (json_int_t)rep->cell.block,
 			 "outstanding", (json_int_t)l->outstanding,
+			 "offered_rps", l->offered_rps ? json_integer(l->offered_rps) : json_null(),
+			 "achieved_rps", real_json(l->achieved_rps),
+			 "send_lag_max_us", real_json(l->send_lag_max_us),
 			 "round_trips", (json_int_t)l->count,
 			 "mean_us", real_json(l->mean_us), "min_us", real_json(l->min_us),
 			 "p50_us", real_json(l->p50_us), "p90_us", real_json(l->p90_us),

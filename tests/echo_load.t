@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# echo at an offered load (--rps): requests leave open loop, each at its
+# scheduled time, and its latency counts from that time (no coordinated
+# omission). Checked on data, not timing: every reply verified, one round
+# trip per message, the achieved rate bounded by the schedule, and a
+# request that left late carries its lateness in its latency.
+# timeout: 300
+. "$(dirname "$0")/lib.sh"
+require_copylab
+command -v jq >/dev/null || skip_all "jq is not installed (scripts/deps.sh installs it)"
+
+expect_usage_error "--rps 0 is refused" "--rps" run --scenario echo --strategy readwrite --rps 0
+expect_usage_error "--rps beyond 10^6 is refused" "--rps" run --scenario echo --strategy readwrite --rps 2000000
+expect_usage_error "--rps that is not a number is refused" "--rps" run --scenario echo --strategy readwrite --rps lots
+expect_usage_error "--rps outside echo is refused, saying where it applies" "only the echo scenario" \
+	run --scenario relay --strategy readwrite --rps 100
+
+# 512 requests of 1 KiB at 4000 a second: about an eighth of a second each rep.
+cl run --scenario echo --strategy readwrite,splice --block 1K --size 512K --rps 4000 --reps 2 --warmup 0 \
+	--out "$TMP/open" --workdir "$TMP"
+is "$RC" 0 "echo --rps 4000 runs" || cl_desc 10
+R=$TMP/open/results.jsonl
+is "$(jq -r 'select(.verified != true) | .strategy' "$R")" "" "every reply of the open-loop run verified"
+is "$(jq -r '[.latency.offered_rps, .latency.round_trips, .latency.outstanding] | @tsv' "$R" | sort -u)" \
+	"$(printf '4000\t512\t256')" "the record says the offered load, one round trip per request, and the cap (256 by default)"
+# The last of n requests is due (n-1)/R after the first: no reply can make the rate exceed R * n/(n-1).
+bad=$(jq -r 'select(.latency.achieved_rps > 4000 * 512 / 511 * 1.001 or .latency.achieved_rps <= 0) |
+	"\(.strategy) \(.latency.achieved_rps)"' "$R")
+is "$bad" "" "the achieved rate never exceeds what the schedule allows"
+bad=$(jq -r 'select((.latency.send_lag_max_us | type) != "number" or .latency.send_lag_max_us < 0) | .strategy' "$R")
+is "$bad" "" "the open-loop record says how late a request left (send_lag_max_us)"
+
+# Far more requests than the client can send: most leave late, and the
+# latency counted from the schedule must hold each one's lateness.
+cl run --scenario echo --strategy readwrite --block 1K --size 1M --rps 1000000 --outstanding 8 --reps 1 \
+	--warmup 0 --out "$TMP/over" --workdir "$TMP"
+is "$RC" 0 "echo --rps 1000000 (beyond what the client can send) runs" || cl_desc 10
+O=$TMP/over/results.jsonl
+lag=$(jq -r '.latency.send_lag_max_us' "$O")
+max=$(jq -r '.latency.max_us' "$O")
+awk -v l="$lag" -v m="$max" 'BEGIN { exit !(l > 0 && m + 1 >= l) }'
+ok $? "a request that left late counts its lateness: max latency $max µs >= the latest send lag $lag µs"
+
+# Closed loop: no schedule, so no offered load and no lag.
+cl run --scenario echo --strategy readwrite --block 1K --size 64K --reps 1 --warmup 0 --out "$TMP/closed" --workdir "$TMP"
+is "$RC" 0 "echo without --rps runs closed loop" || cl_desc 10
+is "$(jq -r '[.latency.offered_rps, .latency.send_lag_max_us, .latency.outstanding] | @tsv' "$TMP/closed/results.jsonl")" \
+	"$(printf '\t\t1')" "closed loop: offered_rps and send_lag_max_us are null, one request in flight"
+done_testing
