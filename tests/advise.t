@@ -60,6 +60,14 @@ grep -qF "splice needs: Linux 2.6.17" "$TMP/a.out"; ok $? "the caveats carry the
 grep -qF -- '(--conns N)' "$TMP/a.out"; ok $? "relay's caveats suggest --conns, which relay accepts"
 [ -s "$D/results.jsonl" ]; ok $? "the run's records are kept in --out"
 
+# Without --out, in a directory with no results/ yet: the run's own lines go
+# to its log beside its directory, not to advise's stderr.
+mkdir -p "$TMP/fresh"
+(cd "$TMP/fresh" && "$COPYLAB" advise --scenario copy --size 64K --reps 1 --strategy readwrite >/dev/null 2>"$TMP/f.err"); rc=$?
+is "$rc" 0 "advise without --out runs into results/advise-copy-TIME" || diag_file "$TMP/f.err"
+is "$(grep -v '^advise: running copylab run' "$TMP/f.err")" "" "and its stderr holds only what it ran (the run's lines are in its log)"
+ls "$TMP"/fresh/results/advise-copy-*.log >/dev/null 2>&1; ok $? "the run's log is beside its directory"
+
 "$COPYLAB" advise --scenario relay --from "$D" >"$TMP/b.out" 2>&1; rc=$?
 is "$rc" 0 "advise --from DIR reads an earlier run"
 is "$(rows throughput "$TMP/b.out" | wc -l)" "$ranked" "--from ranks the same strategies"

@@ -13,8 +13,10 @@
 #include "advise_notes.h"
 #include "advise_rank.h"
 #include "harness/model/scenario.h"
+#include "harness/results/write.h"
 
 #include <getopt.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +129,13 @@ static struct crcell *advise_run(const struct advise_args *a)
 
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&now));
 		cr_append(&dir, "results/advise-%s-%s", a->scenario, stamp);
+	}
+	{
+		/* The run makes DIR; its log, DIR.log, goes beside it: the parent must exist. */
+		char *parent = cr_strdup(dir);
+
+		mkdir_p(dirname(parent));
+		free(parent);
 	}
 	args[k++] = "run";
 	args[k++] = "--scenario";
