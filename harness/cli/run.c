@@ -50,8 +50,8 @@ static const char run_help[] =
 "                     it to them; see docs/threat-model-nic.md\n"
 "  --size N           bytes to move; K/M/G suffixes are powers of 1024; default 64M\n"
 "  --block N          bytes per call of the role under test; default 64K\n"
-"  --sweep block=A..B | size=A..B | conns=A..B   one cell per power of two\n"
-"                     from A to B\n"
+"  --sweep block=A..B | size=A..B | conns=A..B | rps=A..B   one cell per power\n"
+"                     of two from A to B (rps: echo at each offered load)\n"
 "  --conns N          serve, relay: N parallel connections (1..256) share --size:\n"
 "                     connection i carries bytes i*size/N up to (i+1)*size/N;\n"
 "                     each role drives all N non-blocking from one loop\n"
@@ -217,6 +217,8 @@ static struct group *sweep_groups(const struct parsed *p, const struct group *g,
 			groups[i].cfg.block = values[i];
 		else if (p->sweep && !strncmp(p->sweep, "conns=", 6))
 			groups[i].cfg.conns = (unsigned)values[i];
+		else if (p->sweep && !strncmp(p->sweep, "rps=", 4))
+			groups[i].cfg.rps = (unsigned)values[i];
 		else if (p->sweep)
 			groups[i].cfg.size = values[i];
 		s->cells_total += (p->reps + p->warmup) * g->nspecs;
@@ -318,6 +320,8 @@ int cmd_run(int argc, char **argv)
 	s.json = p.json;
 	if (p.sweep && (ngroups = parse_sweep(p.sweep, values)) < 0)
 		return EXIT_USAGE;
+	if (p.sweep && !strncmp(p.sweep, "rps=", 4) && sc != SC_ECHO)
+		return usage_error("--sweep rps=: only the echo scenario sends requests at an offered load");
 	if ((r = check_fault_reach(&p, &g, values, ngroups)))
 		return r;
 	if (!(groups = sweep_groups(&p, &g, values, ngroups, &s)))

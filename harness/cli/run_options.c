@@ -384,22 +384,22 @@ int parse_pin(const char *spec, enum scenario sc, int pin[MAX_ROLES])
 }
 
 /*
- * --sweep block=A..B | size=A..B: the powers of two from A to B (A and B
- * themselves powers of two).  Returns how many values, or -1 after a
+ * --sweep block=A..B | size=A..B | conns=A..B | rps=A..B: the powers of two
+ * from A to B (A and B themselves powers of two).  Returns how many values, or -1 after a
  * usage message.
  */
 int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
 {
 	bool block = !strncmp(spec, "block=", 6), size = !strncmp(spec, "size=", 5);
-	bool conns = !strncmp(spec, "conns=", 6);
-	const char *range = block || conns ? spec + 6 : size ? spec + 5 : NULL;
+	bool conns = !strncmp(spec, "conns=", 6), rps = !strncmp(spec, "rps=", 4);
+	const char *range = block || conns ? spec + 6 : size ? spec + 5 : rps ? spec + 4 : NULL;
 	const char *dots = range ? strstr(range, "..") : NULL;
 	char lo_s[32], err[320];
 	uint64_t lo, hi;
 	int n = 0;
 
 	if (!range || !dots || dots - range >= (ptrdiff_t)sizeof(lo_s)) {
-		usage_error("--sweep: '%s' is not a sweep; use block=A..B, size=A..B or conns=A..B, e.g. block=4K..1M, conns=1..64", spec);
+		usage_error("--sweep: '%s' is not a sweep; use block=A..B, size=A..B, conns=A..B or rps=A..B, e.g. block=4K..1M, conns=1..64, rps=1024..65536", spec);
 		return -1;
 	}
 	snprintf(lo_s, sizeof(lo_s), "%.*s", (int)(dots - range), range);
@@ -410,6 +410,10 @@ int parse_sweep(const char *spec, uint64_t values[MAX_SWEEP])
 	}
 	if (conns && hi > MAX_CONNS) {
 		usage_error("--sweep: conns=%s..%s: at most %d connections", lo_s, dots + 2, MAX_CONNS);
+		return -1;
+	}
+	if (rps && hi > 1000000) {
+		usage_error("--sweep: rps=%s..%s: at most 1000000 requests a second (--rps's limit)", lo_s, dots + 2);
 		return -1;
 	}
 	if (lo == 0 || hi < lo || (lo & (lo - 1)) || (hi & (hi - 1))) {

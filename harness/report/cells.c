@@ -181,7 +181,7 @@ int roles_of(const struct rr_dir *d, const struct rr_cell *c, const char **out, 
 	return n;
 }
 
-/* ---- variants of a cell: cache, outstanding, pipe size -------------------- */
+/* ---- variants of a cell: cache, outstanding, pipe size, offered load ------- */
 
 static const char *rec_cache(json_t *r)
 {
@@ -197,6 +197,13 @@ static int rec_outstanding(json_t *r)
 	return rr_num(r, "latency.outstanding", &v) && v >= 1 ? (int)v : 0;
 }
 
+static unsigned rec_rps(json_t *r)
+{
+	double v;
+
+	return rr_num(r, "latency.offered_rps", &v) && v >= 1 ? (unsigned)v : 0;
+}
+
 bool rec_usable(json_t *r)
 {
 	const char *st = rr_str(r, "status"), *v = rr_str(r, "verify");
@@ -206,12 +213,12 @@ bool rec_usable(json_t *r)
 
 static struct variant variant_of(json_t *r)
 {
-	return (struct variant){ rec_cache(r), rec_outstanding(r), rr_pipe_asked(r) };
+	return (struct variant){ rec_cache(r), rec_outstanding(r), rr_pipe_asked(r), rec_rps(r) };
 }
 
 static bool variant_eq(struct variant a, struct variant b)
 {
-	return !strcmp(a.cache, b.cache) && a.outstanding == b.outstanding && a.pipe == b.pipe;
+	return !strcmp(a.cache, b.cache) && a.outstanding == b.outstanding && a.pipe == b.pipe && a.rps == b.rps;
 }
 
 static void variants_add(struct variants *vs, struct variant v)
@@ -254,17 +261,27 @@ struct variants point_variants(const struct rr_dir *d, const char *sc, const cha
 	return vs;
 }
 
+/* Whether C is nearer the defaults than BEST: warm, the kernel's pipe, fewest outstanding, closed loop or least load. */
+static bool nearer_defaults(struct variant c, struct variant best)
+{
+	int cw = !strcmp(c.cache, "warm"), bw = !strcmp(best.cache, "warm");
+
+	if (cw != bw)
+		return cw > bw;
+	if ((c.pipe == 0) != (best.pipe == 0))
+		return c.pipe == 0;
+	if (c.outstanding != best.outstanding)
+		return c.outstanding < best.outstanding;
+	return c.rps < best.rps;
+}
+
 struct variant main_variant(const struct variants *vs)
 {
-	struct variant best = vs->n ? vs->v[0] : (struct variant){ "warm", 0, 0 };
+	struct variant best = vs->n ? vs->v[0] : (struct variant){ "warm", 0, 0, 0 };
 
-	for (int i = 1; i < vs->n; i++) {
-		struct variant c = vs->v[i];
-		int cw = !strcmp(c.cache, "warm"), bw = !strcmp(best.cache, "warm");
-
-		if (cw != bw ? cw > bw : (c.pipe == 0) != (best.pipe == 0) ? c.pipe == 0 : c.outstanding < best.outstanding)
-			best = c;
-	}
+	for (int i = 1; i < vs->n; i++)
+		if (nearer_defaults(vs->v[i], best))
+			best = vs->v[i];
 	return best;
 }
 
@@ -315,12 +332,13 @@ bool cell_in_variant(const struct rr_dir *d, const struct rr_cell *c, struct var
  */
 const char *variant_words(struct variant v, const struct variants *all, char *buf, size_t len)
 {
-	bool several_out = false, several_pipe = false;
+	bool several_out = false, several_pipe = false, several_rps = false;
 	char pipe[48];
 
 	for (int i = 1; all && i < all->n; i++) {
 		several_out |= all->v[i].outstanding != all->v[0].outstanding;
 		several_pipe |= all->v[i].pipe != all->v[0].pipe;
+		several_rps |= all->v[i].rps != all->v[0].rps;
 	}
 	buf[0] = '\0';
 	if (!strcmp(v.cache, "cold"))
@@ -334,6 +352,9 @@ const char *variant_words(struct variant v, const struct variants *all, char *bu
 			 human_bytes(v.pipe, pipe, sizeof(pipe)));
 	else if (several_pipe)
 		snprintf(buf + strlen(buf), len - strlen(buf), "%sdefault pipe", buf[0] ? ", " : "");
+	if (v.rps || several_rps)
+		snprintf(buf + strlen(buf), len - strlen(buf), v.rps ? "%s%u/s offered" : "%sclosed loop",
+			 buf[0] ? ", " : "", v.rps);
 	return buf;
 }
 
@@ -700,7 +721,7 @@ static int lat_rows_of_strategy(const struct rr_dir *d, const char *sc, const ch
 			continue;
 		for (size_t k = first; k < lr->n && !seen; k++)
 			seen = lr->v[k].message == rec_message(r) && lr->v[k].outstanding == rec_outstanding(r) &&
-			       !strcmp(lr->v[k].cache, rec_cache(r));
+			       lr->v[k].rps == rec_rps(r) && !strcmp(lr->v[k].cache, rec_cache(r));
 		if (seen)
 			continue;
 		if (lr->n == *cap) {
@@ -713,24 +734,24 @@ static int lat_rows_of_strategy(const struct rr_dir *d, const char *sc, const ch
 			*cap = nc;
 		}
 		lr->v[lr->n++] = (struct lat_row){ strategy, rec_cache(r), rec_message(r), rec_outstanding(r), 0,
-						   NAN, NAN, NAN, NAN };
+						   rec_rps(r), NAN, NAN, NAN, NAN, NAN };
 	}
 	return 0;
 }
 
-/* ROW's figures over its usable records; v: four scratch arrays of d->nrec. */
+/* ROW's figures over its usable records; v: five scratch arrays of d->nrec. */
 static void lat_row_figures(const struct rr_dir *d, const char *sc, const char *tr, struct lat_row *row,
-			    double *v[4])
+			    double *v[5])
 {
-	size_t n = 0;
+	size_t n = 0, na = 0;
 
 	for (size_t i = 0; i < d->nrec; i++) {
 		json_t *r = d->rec[i];
-		double a, b, c, m;
+		double a, b, c, m, got;
 
 		if (!rec_of(r, sc, tr, row->strategy) || !rec_usable(r) ||
 		    !json_is_object(json_object_get(r, "latency")) || rec_outstanding(r) != row->outstanding ||
-		    strcmp(rec_cache(r), row->cache))
+		    rec_rps(r) != row->rps || strcmp(rec_cache(r), row->cache))
 			continue;
 		if (rec_message(r) != row->message || !rr_num(r, "latency.p50_us", &a) ||
 		    !rr_num(r, "latency.p99_us", &b) || !rr_num(r, "latency.p999_us", &c) ||
@@ -740,9 +761,12 @@ static void lat_row_figures(const struct rr_dir *d, const char *sc, const char *
 		v[1][n] = b;
 		v[2][n] = c;
 		v[3][n] = m;
+		if (rr_num(r, "latency.achieved_rps", &got))
+			v[4][na++] = got;
 		n++;
 	}
 	row->nreps = n;
+	row->achieved = row->rps ? rr_median(v[4], na) : NAN;
 	row->p50 = rr_median(v[0], n);
 	row->p99 = rr_median(v[1], n);
 	row->p999 = rr_median(v[2], n);
@@ -755,12 +779,14 @@ static int cmp_lat_row(const void *a, const void *b)
 
 	if (x->outstanding != y->outstanding)
 		return x->outstanding < y->outstanding ? -1 : 1;
+	if (x->rps != y->rps)
+		return x->rps < y->rps ? -1 : 1;
 	if (x->message != y->message)
 		return x->message < y->message ? -1 : 1;
 	return 0;
 }
 
-/* Sorts by (outstanding, message), keeping the strategy order within: qsort is not stable. */
+/* Sorts by (outstanding, offered load, message), keeping the strategy order within: qsort is not stable. */
 static void lat_rows_sort(struct lat_rows *lr)
 {
 	for (size_t i = 1; i < lr->n; i++)
@@ -776,12 +802,12 @@ struct lat_rows latency_rows(const struct rr_dir *d, const char *sc, const char 
 {
 	struct lat_rows lr = { 0 };
 	struct list st = strategies_of(d, sc, tr);
-	double *v[4] = { NULL };
+	double *v[5] = { NULL };
 	size_t cap = 0;
 
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < 5; k++)
 		v[k] = calloc(d->nrec + 1, sizeof(double));
-	if (!v[0] || !v[1] || !v[2] || !v[3])
+	if (!v[0] || !v[1] || !v[2] || !v[3] || !v[4])
 		goto out;
 	for (int s = 0; s < st.n; s++)
 		if (lat_rows_of_strategy(d, sc, tr, st.v[s], &lr, &cap))
@@ -790,7 +816,7 @@ struct lat_rows latency_rows(const struct rr_dir *d, const char *sc, const char 
 		lat_row_figures(d, sc, tr, &lr.v[k], v);
 	lat_rows_sort(&lr);
 out:
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < 5; k++)
 		free(v[k]);
 	return lr;
 }

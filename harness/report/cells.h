@@ -79,6 +79,7 @@ struct variant {
 	const char *cache;	/* "warm", "cold" */
 	int outstanding;	/* 0: the records have no latency object */
 	uint64_t pipe;		/* pipe_size_asked (--pipe-size); 0: the kernel default */
+	unsigned rps;		/* echo --rps: requests a second offered; 0: closed loop */
 };
 
 struct variants {
@@ -187,6 +188,8 @@ struct lat_row {
 	uint64_t message;
 	int outstanding;
 	size_t nreps;		/* usable records with a latency object */
+	unsigned rps;		/* offered (--rps), 0 closed loop */
+	double achieved;	/* requests a second the replies came back at, median over reps */
 	double p50, p99, p999, max;	/* µs: medians over reps; max: the largest of the reps */
 };
 

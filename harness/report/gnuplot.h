@@ -35,6 +35,8 @@ struct plot {
 	size_t nch, capch;
 	struct sbuf notes;	/* one note per line, for the report and stdout */
 	int gnuplot_failures;
+	/* echo at offered loads: the p99 the report says each strategy stays within (µs); 0: the default, 1000 */
+	double p99_limit_us;
 };
 
 /* Adds a line to the notes, once however often it is given. */

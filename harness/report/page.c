@@ -319,13 +319,79 @@ static void report_tables(const struct plot *p, const char *sc, struct sbuf *md,
 	}
 }
 
-/* The latency table of SC over TR: strategy, message, outstanding, p50, p99, p99.9, max. */
+/*
+ * Echo at offered loads: for each strategy (and message, outstanding,
+ * cache), the highest load whose p99 stayed within the limit and the
+ * lowest that did not.  The rows are sorted by load within those.
+ */
+static void report_load_limit(const struct plot *p, const struct lat_rows *lr, const char *sc, const char *tr,
+			      struct sbuf *md, struct sbuf *html)
+{
+	static const char *const head[] = { "strategy", "message", "p99 within the limit up to", "p99 above it from" };
+	double limit = p->p99_limit_us > 0 ? p->p99_limit_us : 1000;
+	bool any = false;
+
+	for (size_t i = 0; i < lr->n; i++)
+		any |= lr->v[i].rps > 0;
+	if (!any)
+		return;
+	sb_printf(md, "\n**%s over %s: the offered load each strategy's p99 stays within %.0f µs** (requests/s, open "
+		  "loop; `copylab plot --p99-limit US` sets the limit)\n\n", sc, tr, limit);
+	sb_printf(html, "<table><caption>%s over %s: the offered load each strategy's p99 stays within %.0f µs "
+		  "(requests/s, open loop)</caption>\n", sc, tr, limit);
+	table_head_row(md, html, head, 4);
+	for (size_t i = 0; i < lr->n; i++) {
+		const struct lat_row *r = &lr->v[i];
+		unsigned within = 0, above = 0;
+		char f[4][96];
+		const char *fv[4] = { f[0], f[1], f[2], f[3] };
+		bool first = true;
+
+		if (!r->rps)
+			continue;
+		/* one line per group: skip a row whose group was printed at its first row */
+		for (size_t k = 0; k < i; k++)
+			first &= !(lr->v[k].rps && !strcmp(lr->v[k].strategy, r->strategy) &&
+				   lr->v[k].message == r->message && lr->v[k].outstanding == r->outstanding &&
+				   !strcmp(lr->v[k].cache, r->cache));
+		if (!first)
+			continue;
+		for (size_t k = i; k < lr->n; k++) {
+			const struct lat_row *q = &lr->v[k];
+
+			if (!q->rps || strcmp(q->strategy, r->strategy) || q->message != r->message ||
+			    q->outstanding != r->outstanding || strcmp(q->cache, r->cache) || !isfinite(q->p99))
+				continue;
+			if (q->p99 <= limit && !above)
+				within = q->rps;
+			else if (q->p99 > limit && !above)
+				above = q->rps;
+		}
+		snprintf(f[0], sizeof(f[0]), "%s", r->strategy);
+		human_bytes(r->message, f[1], sizeof(f[1]));
+		snprintf(f[2], sizeof(f[2]), within ? "%u" : "none", within);
+		snprintf(f[3], sizeof(f[3]), above ? "%u" : "never, up to the most offered", above);
+		table_row(md, html, fv, 4);
+	}
+	sb_add(html, "</table>\n");
+}
+
+/* The latency table of SC over TR: strategy, message, outstanding, (offered load), p50, p99, p99.9, max. */
 static void report_latency(const struct plot *p, const char *sc, const char *tr, struct sbuf *md, struct sbuf *html)
 {
-	static const char *const head[] = { "strategy", "message", "outstanding", "p50 µs", "p99 µs", "p99.9 µs",
-					     "max µs", "reps" };
+	static const char *const closed[] = { "strategy", "message", "outstanding", "p50 µs", "p99 µs", "p99.9 µs",
+					      "max µs", "reps" };
+	static const char *const open[] = { "strategy", "message", "outstanding", "offered /s", "achieved /s",
+					    "p50 µs", "p99 µs", "p99.9 µs", "max µs", "reps" };
 	struct lat_rows lr = latency_rows(&p->d, sc, tr);
-	const size_t nh = sizeof(head) / sizeof(head[0]);
+	bool loads = false;
+	const char *const *head;
+	size_t nh;
+
+	for (size_t i = 0; i < lr.n; i++)
+		loads |= lr.v[i].rps > 0;
+	head = loads ? open : closed;
+	nh = loads ? 10 : 8;
 
 	if (lr.n == 0) {
 		free(lr.v);
@@ -340,23 +406,29 @@ static void report_latency(const struct plot *p, const char *sc, const char *tr,
 	table_head_row(md, html, head, nh);
 	for (size_t i = 0; i < lr.n; i++) {
 		const struct lat_row *r = &lr.v[i];
-		char f[8][96], suffix[64];
-		const char *fv[8];
+		char f[10][96], suffix[64];
+		const char *fv[10];
+		int k = 0;
 
-		variant_suffix((struct variant){ r->cache, 0, 0 }, NULL, suffix, sizeof(suffix));
-		snprintf(f[0], sizeof(f[0]), "%s%s", r->strategy, suffix);
-		human_bytes(r->message, f[1], sizeof(f[1]));
-		snprintf(f[2], sizeof(f[2]), "%d", r->outstanding);
-		snprintf(f[3], sizeof(f[3]), isfinite(r->p50) ? "%.1f" : "-", r->p50);
-		snprintf(f[4], sizeof(f[4]), isfinite(r->p99) ? "%.1f" : "-", r->p99);
-		snprintf(f[5], sizeof(f[5]), isfinite(r->p999) ? "%.1f" : "-", r->p999);
-		snprintf(f[6], sizeof(f[6]), isfinite(r->max) ? "%.1f" : "-", r->max);
-		snprintf(f[7], sizeof(f[7]), "%zu", r->nreps);
+		variant_suffix((struct variant){ r->cache, 0, 0, 0 }, NULL, suffix, sizeof(suffix));
+		snprintf(f[k++], sizeof(f[0]), "%s%s", r->strategy, suffix);
+		human_bytes(r->message, f[k++], sizeof(f[0]));
+		snprintf(f[k++], sizeof(f[0]), "%d", r->outstanding);
+		if (loads) {
+			snprintf(f[k++], sizeof(f[0]), r->rps ? "%u" : "closed loop", r->rps);
+			snprintf(f[k++], sizeof(f[0]), isfinite(r->achieved) ? "%.0f" : "-", r->achieved);
+		}
+		snprintf(f[k++], sizeof(f[0]), isfinite(r->p50) ? "%.1f" : "-", r->p50);
+		snprintf(f[k++], sizeof(f[0]), isfinite(r->p99) ? "%.1f" : "-", r->p99);
+		snprintf(f[k++], sizeof(f[0]), isfinite(r->p999) ? "%.1f" : "-", r->p999);
+		snprintf(f[k++], sizeof(f[0]), isfinite(r->max) ? "%.1f" : "-", r->max);
+		snprintf(f[k++], sizeof(f[0]), "%zu", r->nreps);
 		for (size_t h = 0; h < nh; h++)
 			fv[h] = f[h];
 		table_row(md, html, fv, nh);
 	}
 	sb_add(html, "</table>\n");
+	report_load_limit(p, &lr, sc, tr, md, html);
 	free(lr.v);
 }
 

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 
 static const char plot_help[] =
-"usage: copylab plot [--format png,svg] [--no-report] DIR\n"
+"usage: copylab plot [--format png,svg] [--no-report] [--p99-limit US] DIR\n"
 "\n"
 "Draws the charts of the results directory DIR (made by copylab run or bench)\n"
 "into DIR/plots/ as PNG and SVG, with gnuplot, and writes DIR/report.md and a\n"
@@ -42,6 +42,9 @@ static const char plot_help[] =
 "\n"
 "  --format LIST   png, svg or png,svg (default)\n"
 "  --no-report     charts only\n"
+"  --p99-limit US  echo at offered loads (run --rps, --sweep rps=): the report\n"
+"                  says up to which load each strategy's p99 stays within US\n"
+"                  microseconds (default 1000)\n"
 "The gnuplot scripts are found beside the executable (scripts/plot) or in\n"
 "$COPYLAB_SCRIPTS.  Exit status: 0 done, 1 DIR's files are missing or\n"
 "malformed (the message names the file and line) or gnuplot failed, 2 bad usage\n"
@@ -54,6 +57,7 @@ static int plot_options(int argc, char **argv, struct plot *p, bool *report)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "no-report", no_argument, NULL, 'n' },
+		{ "p99-limit", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -70,6 +74,15 @@ static int plot_options(int argc, char **argv, struct plot *p, bool *report)
 		case 'n':
 			*report = false;
 			break;
+		case 'l': {
+			char *end;
+
+			p->p99_limit_us = strtod(optarg, &end);
+			if (end == optarg || *end || !(p->p99_limit_us >= 1 && p->p99_limit_us <= 1e9))
+				return usage_error("plot: --p99-limit '%s' is not a latency in microseconds (1..1e9, e.g. 500)",
+						   optarg);
+			break;
+		}
 		case 'h':
 			fputs(plot_help, stdout);
 			return -1;

@@ -60,6 +60,7 @@ struct cell {
 	unsigned outstanding;	/* echo: requests in flight at most; 0 elsewhere */
 	unsigned conns;		/* parallel connections sharing `bytes` (1 when not asked) */
 	size_t pipe_asked;	/* --pipe-size as asked (not as granted); 0 = the kernel default */
+	unsigned rps;		/* echo --rps: requests a second offered, open loop; 0 closed loop or elsewhere */
 };
 
 /*

@@ -19,7 +19,7 @@
 
 /*
  * ---- summary: one cell per (scenario, transport, bytes, block, cache,
- * outstanding, conns, pipe size asked, strategy) ----
+ * outstanding, conns, pipe size asked, offered rps, strategy) ----
  */
 
 /* A figure we may use: the run completed and no byte was wrong. */
@@ -41,7 +41,8 @@ static bool same_point(const struct cell *a, const struct cell *b)
 {
 	return a->scenario == b->scenario && a->bytes == b->bytes && a->block == b->block &&
 	       strcmp(a->transport, b->transport) == 0 && strcmp(a->cache, b->cache) == 0 &&
-	       a->outstanding == b->outstanding && a->conns == b->conns && a->pipe_asked == b->pipe_asked;
+	       a->outstanding == b->outstanding && a->conns == b->conns && a->pipe_asked == b->pipe_asked &&
+	       a->rps == b->rps;
 }
 
 static bool same_cell(const struct cell *a, const struct cell *b)
@@ -230,7 +231,7 @@ static const char csv_header[] =
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
 	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,pipe_size_asked,"
-	"tested_copy_per_gib_median,limited_by\n";
+	"tested_copy_per_gib_median,limited_by,rps\n";
 
 /*
  * The verdict of the paired ratio to readwrite: a difference is claimed only
@@ -240,6 +241,9 @@ static const char *difference_of(const struct cell *c, const struct cell_summary
 {
 	if (cs->ratio.n == 0 || strcmp(c->strategy, BASELINE) == 0)
 		return "";
+	/* open loop: the client's schedule sets the rate; latency is the figure that compares */
+	if (c->rps)
+		return "set by the offered load";
 	if (!(cs->ratio.ci.lo > 1.0 || cs->ratio.ci.hi < 1.0))
 		return "no difference measured";
 	return cs->ratio.ci.lo > 1.0 ? "faster" : "slower";
@@ -248,7 +252,7 @@ static const char *difference_of(const struct cell *c, const struct cell_summary
 static void csv_row(struct sbuf *sb, const struct cell *c, const struct cell_summary *cs)
 {
 	const char *sc = scenario_name(c->scenario);
-	char n[24][CSV_NUM];
+	char n[25][CSV_NUM];
 	/* In the order of csv_header. */
 	const char *field[] = {
 		sc ? sc : "?", c->transport,
@@ -274,6 +278,7 @@ static void csv_row(struct sbuf *sb, const struct cell *c, const struct cell_sum
 		csv_uint(c->pipe_asked, n[22]),
 		csv_real(cs->copy_per_gib.n ? cs->copy_per_gib.median : NAN, n[23]),
 		cs->limited_by,
+		csv_uint(c->rps, n[24]),
 	};
 
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)
@@ -422,6 +427,8 @@ static int print_point(const struct rep_set *r, size_t first, FILE *out)
 		fprintf(out, ", cold cache");
 	if (point->outstanding > 1)
 		fprintf(out, ", %u outstanding", point->outstanding);
+	if (point->rps)
+		fprintf(out, ", %u requests/s offered", point->rps);
 	if (point->conns > 1)
 		fprintf(out, ", %u connections sharing it", point->conns);
 	if (point->pipe_asked) {

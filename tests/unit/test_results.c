@@ -282,12 +282,12 @@ static const char header[] =
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
 	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,"
-	"pipe_size_asked,tested_copy_per_gib_median,limited_by";
+	"pipe_size_asked,tested_copy_per_gib_median,limited_by,rps";
 enum { F_SCENARIO, F_TRANSPORT, F_BYTES, F_BLOCK, F_STRATEGY, F_REPS, F_VERIFIED,
        F_BPS_MED, F_BPS_MIN, F_BPS_MAX, F_WALL_MED, F_ROLE, F_CPG_MED, F_USER_MED,
        F_SYS_MED, F_RATIO_MED, F_RATIO_MIN, F_RATIO_MAX, F_BPS_CI_LO, F_BPS_CI_HI,
        F_BPS_CI_LEVEL, F_RATIO_CI_LO, F_RATIO_CI_HI, F_RATIO_CI_LEVEL, F_DIFFERENCE, F_CACHE, F_OUTSTANDING, F_CONNS,
-       F_PIPE_ASKED, F_COPY_MED, F_LIMITED_BY, NFIELDS };
+       F_PIPE_ASKED, F_COPY_MED, F_LIMITED_BY, F_RPS, NFIELDS };
 
 /* Splits the next CSV line (no quoting in these tests) into exactly NFIELDS fields. */
 static void next_row(char **save, char *field[NFIELDS])
@@ -399,6 +399,46 @@ static void test_summary_medians_and_paired_ratios(void **state)
  * Two groups that differ only in --pipe-size: two rows each for readwrite
  * and splice, and each ratio paired with readwrite at its own pipe size.
  */
+/* echo --sweep rps=: each offered load is a cell of its own; open loop, the ratio is not a verdict. */
+static void test_summary_offered_load_is_part_of_the_cell(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *text, *save = NULL;
+	char *field[NFIELDS];
+
+	for (int i = 0; i < 2; i++) {
+		struct rep_result a = make_rep("readwrite", 65536, i + 1, 100);
+		struct rep_result b = make_rep("splice", 65536, i + 1, 50);
+		struct rep_result c = make_rep("readwrite", 65536, i + 1, 200);
+		struct rep_result d = make_rep("splice", 65536, i + 1, 600);
+
+		a.cell.rps = b.cell.rps = 1000;
+		c.cell.rps = d.cell.rps = 2000;
+		assert_int_equal(results_add(r, &a), 0);
+		assert_int_equal(results_add(r, &b), 0);
+		assert_int_equal(results_add(r, &c), 0);
+		assert_int_equal(results_add(r, &d), 0);
+	}
+	assert_int_equal(results_write_summary(r), 0);
+	text = slurp(f->run, "summary.csv");
+	assert_string_equal(strtok_r(text, "\n", &save), header);
+	static const char *const want[][4] = {
+		{ "readwrite", "1000", "100", "" }, { "splice", "1000", "50", "set by the offered load" },
+		{ "readwrite", "2000", "200", "" }, { "splice", "2000", "600", "set by the offered load" },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		next_row(&save, field);
+		assert_string_equal(field[F_STRATEGY], want[i][0]);
+		assert_string_equal(field[F_RPS], want[i][1]);
+		assert_string_equal(field[F_BPS_MED], want[i][2]);
+		assert_string_equal(field[F_DIFFERENCE], want[i][3]);
+	}
+	assert_null(strtok_r(NULL, "\n", &save));
+	free(text);
+	results_close(r);
+}
+
 static void test_summary_pipe_size_asked_is_part_of_the_cell(void **state)
 {
 	struct fixture *f = *state;
@@ -745,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_record_nulls),
 		cmocka_unit_test_setup_teardown(test_add_rejects_warmup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_medians_and_paired_ratios, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_offered_load_is_part_of_the_cell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_pipe_size_asked_is_part_of_the_cell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_copy_time_and_limiting_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_of_nothing_is_the_header, setup, teardown),
