@@ -19,6 +19,11 @@ int parse_count(const char *opt, const char *s, long min, long max, long *out, c
 int parse_seconds(const char *opt, const char *s, double *out, char *err, size_t errlen);
 /* One label: "splice:more:pipe=1M".  Strategy must exist and honour each option. */
 int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err, size_t errlen);
+/*
+ * The label's options against where it would run: NULL, or the sentence
+ * why one of them cannot (trunc outside recv, or over AF_UNIX).
+ */
+const char *spec_option_refusal(const struct strategy_spec *spec, enum scenario sc, bool af_unix);
 /* "readwrite, mmap_write, ..." */
 const char *strategy_names(char *buf, size_t len);
 /*

@@ -125,6 +125,28 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * recv's use of the bytes: the role's own memory is the output, so the
+ * test keeps a copy of every piece handed over, in order, for the check.
+ */
+static int collect_use(void *arg, const unsigned char *p, size_t n)
+{
+	struct peer *c = arg;
+
+	while (c->got_len + n > c->cap) {
+		uint64_t cap = c->cap ? c->cap * 2 : 256 * KIB;
+		unsigned char *grown = realloc(c->got, cap);
+
+		if (!grown)
+			return -ENOMEM;
+		c->got = grown;
+		c->cap = cap;
+	}
+	memcpy(c->got + c->got_len, p, n);
+	c->got_len += n;
+	return 0;
+}
+
 static void *reader_main(void *arg)
 {
 	struct peer *p = arg;
@@ -240,7 +262,7 @@ static const char *scenario_label(enum scenario sc)
 	static const char *const names[SC_COUNT] = {
 		[SC_SERVE] = "serve", [SC_SEND] = "send", [SC_RELAY] = "relay",
 		[SC_FANOUT] = "fanout", [SC_STORE] = "store", [SC_COPY] = "copy",
-		[SC_ECHO] = "echo", [SC_PIPE] = "pipe",
+		[SC_ECHO] = "echo", [SC_PIPE] = "pipe", [SC_RECV] = "recv",
 	};
 	return sc < SC_COUNT ? names[sc] : "?";
 }
@@ -259,6 +281,7 @@ static enum endpoint_kind output_kind(enum scenario sc)
 	switch (sc) {
 	case SC_STORE: case SC_COPY: return EP_FILE;
 	case SC_PIPE: return EP_PIPE;
+	case SC_RECV: return EP_MEMORY;
 	default: return EP_SOCKET;
 	}
 }
@@ -619,6 +642,10 @@ static void run_one(const struct run_spec *sp_in, struct run_result *r)
 	if (ret < 0) {
 		r->stage = "test setup";
 		goto out;
+	}
+	if (x.out_kind == EP_MEMORY) {
+		x.use = collect_use;
+		x.use_arg = &reader;
 	}
 	ret = start_peers(sp, &f, &writer, &reader);
 	if (ret < 0) {
@@ -1065,9 +1092,10 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* recv's output is the role's memory: no reader to be slow or to close. */
 static bool writes_to_stream(enum scenario sc)
 {
-	return output_kind(sc) != EP_FILE && sc != SC_ECHO;
+	return (output_kind(sc) == EP_SOCKET || output_kind(sc) == EP_PIPE) && sc != SC_ECHO;
 }
 
 #define MAX_TESTS 256
