@@ -120,6 +120,21 @@ static const struct {
 	  .not_unix = TRUNC_NOT_UNIX },
 };
 
+bool label_option_limit(size_t i, struct label_limit *out)
+{
+	for (size_t k = 0; k < sizeof(label_options) / sizeof(label_options[0]); k++) {
+		if (!label_options[k].only_in && !label_options[k].not_unix)
+			continue;
+		if (i--)
+			continue;
+		*out = (struct label_limit){ .name = label_options[k].name, .bit = label_options[k].bit,
+			.only_in = label_options[k].only_in - 1, .elsewhere_why = label_options[k].elsewhere_why,
+			.not_unix = label_options[k].not_unix };
+		return true;
+	}
+	return false;
+}
+
 const char *spec_option_refusal(const struct strategy_spec *spec, enum scenario sc, bool af_unix)
 {
 	for (size_t i = 0; i < sizeof(label_options) / sizeof(label_options[0]); i++) {
