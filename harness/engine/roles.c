@@ -148,11 +148,19 @@ static int tested_use(void *arg, const unsigned char *p, size_t n)
 /*
  * The tested role's own verdict, where its output is its memory (recv):
  * what it used, judged as a sink judges; bytes its strategy left unseen
- * by design (MSG_TRUNC) are reported unverified, with the strategy's why.
+ * by design (MSG_TRUNC) are reported unverified, with the strategy's why,
+ * once their count is the stream's.
  */
 static void tested_judge(const struct xfer *x, struct verifier *v, struct role_report *rep)
 {
 	if (x->unseen) {
+		/* Nothing to hash, but the count is still the stream's: a short one is no figure. */
+		if (x->moved != v->e->total) {
+			rep->verify = VERIFY_MISMATCH;
+			snprintf(rep->note, sizeof(rep->note), "received %llu bytes of the %llu sent (counted only: %s)",
+				 (unsigned long long)x->moved, (unsigned long long)v->e->total, x->unseen);
+			return;
+		}
 		rep->verify = VERIFY_SKIPPED;
 		snprintf(rep->note, sizeof(rep->note), "%s", x->unseen);
 		return;
