@@ -3,7 +3,8 @@
 # recv (socket -> memory): the role under test receives into its own
 # memory and hashes the bytes there.  Byte-exact at the matrix's sizes on
 # lo-ns (tcp and unix are matrix.t's, veth is veth.t's); readwrite:trunc
-# (MSG_TRUNC) counts exact bytes and says it is unverified; zerocopy_recv
+# (MSG_TRUNC) counts exact bytes and says it is unverified (tcp, lo-ns,
+# veth); zerocopy_recv
 # really maps on lo-ns (it cannot pass by mapping nothing); the digest is
 # store's for the same bytes; damage and a short stream fail the rep.
 # timeout: 600
@@ -124,6 +125,12 @@ for size in $SIZES; do
 	check_trunc "$d/results.jsonl" lo-ns "$size"
 	rm -rf "$d"
 done
+
+# veth: the verified strategies are veth.t's matrix; MSG_TRUNC's count here.
+cl run --scenario recv --strategy readwrite:trunc --transport veth --size 1048577 --reps 1 --warmup 0 \
+	--out "$TMP/veth" --workdir "$WORKDIR"
+ok "$RC" "recv veth 1048577 readwrite:trunc: exit 0" "$(tail -n 3 "$ERR")"
+check_trunc "$TMP/veth/results.jsonl" veth 1048577
 
 # 64 MiB in 512 KiB chunks, claim 13's cell: zerocopy_recv must map, or it
 # would pass by copying everything (~99.9% maps on this machine).
