@@ -104,7 +104,7 @@ for sc in "${SOCKET_SCENARIOS[@]}"; do
 			"$s $sc.*(role $role: [a-z_0-9]+ failed: .*\\($RESET_ERR\\)|verification failed: )"
 	done
 done
-for sc in relay fanout store echo; do
+for sc in relay fanout store echo recv; do
 	role=$(tested_role "$sc")
 	for s in $(supported "$sc"); do
 		out=$TMP/out-$((n_out += 1))
@@ -129,7 +129,7 @@ for sc in serve send relay fanout; do
 done
 # The source finishing early is a short stream: the role under test ends at
 # its EOF, and the verification must refuse the missing bytes.
-for sc in relay fanout store echo; do
+for sc in relay fanout store echo recv; do
 	for s in $(supported "$sc"); do
 		out=$TMP/out-$((n_out += 1))
 		frun --scenario "$sc" --strategy "$s" --size 4M --reps 1 --warmup 0 --timeout 20 \
@@ -245,7 +245,7 @@ summary "truncated source"
 
 # --- (h) each role SIGKILLed in turn ----------------------------------------------------
 
-for sc in serve send relay fanout store copy echo pipe; do
+for sc in serve send relay fanout store copy echo pipe recv; do
 	for role in $(jq -r --arg sc "$sc" '.scenarios[] | select(.name == $sc) | .roles[]' "$LIST_JSON"); do
 		for s in $(supported "$sc"); do
 			out=$TMP/out-$((n_out += 1))
