@@ -78,6 +78,7 @@ const struct strategy strategy_copy_file_range = {
 		[SC_COPY] = { .ok = true },
 		[SC_ECHO] = { .why_not = CFR_FILES_ONLY },
 		[SC_PIPE] = { .why_not = CFR_FILES_ONLY },
+		[SC_RECV] = { .why_not = CFR_FILES_ONLY },
 	},
 	.tunables = 0,
 	.priv_size = sizeof(struct cfr_state),

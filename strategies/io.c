@@ -80,6 +80,23 @@ ssize_t io_read(struct xfer *x, int fd, void *buf, size_t n)
 	return io_account(x, "read", ret, errno, n, fd, POLLIN);
 }
 
+ssize_t io_recv_trunc(struct xfer *x, int fd, size_t n)
+{
+	ssize_t ret = recv(fd, NULL, n, MSG_TRUNC);
+
+	return io_account(x, "recv_msg_trunc", ret, errno, n, fd, POLLIN);
+}
+
+ssize_t io_use(struct xfer *x, const unsigned char *p, size_t n)
+{
+	int ret = x->use && n ? x->use(x->use_arg, p, n) : 0;
+
+	if (ret < 0)
+		return io_fail(x, "use", -ret);
+	x->moved += n;
+	return (ssize_t)n;
+}
+
 ssize_t io_write(struct xfer *x, int fd, const void *buf, size_t n)
 {
 	ssize_t ret = write(fd, buf, n);

@@ -16,6 +16,17 @@
 
 ssize_t io_read(struct xfer *x, int fd, void *buf, size_t n);
 ssize_t io_write(struct xfer *x, int fd, const void *buf, size_t n);
+/*
+ * recv(fd, NULL, n, MSG_TRUNC): on TCP the kernel drops up to n queued
+ * bytes without copying them anywhere.  Returns how many it dropped.
+ */
+ssize_t io_recv_trunc(struct xfer *x, int fd, size_t n);
+/*
+ * EP_MEMORY output: hand n received bytes at p to the role's use
+ * (x->use), then count them in x->moved.  n, or -errno with failed_call
+ * "use" when the use refused them.
+ */
+ssize_t io_use(struct xfer *x, const unsigned char *p, size_t n);
 /* send(2) with MSG_NOSIGNAL when fd is a socket, write(2) otherwise. */
 ssize_t io_send(struct xfer *x, int fd, const void *buf, size_t n, bool is_socket);
 ssize_t io_pwrite(struct xfer *x, int fd, const void *buf, size_t n, off_t off);

@@ -229,6 +229,7 @@ const struct strategy strategy_mmap_write = {
 		[SC_COPY] = { .ok = true },
 		[SC_ECHO] = { .why_not = "a socket cannot be mapped: an echo has no file on either side" },
 		[SC_PIPE] = { .why_not = "the input is already application memory and a pipe cannot be mapped: there is nothing to map" },
+		[SC_RECV] = { .why_not = "mmap_write maps a file and writes it out; recv has no file, and its output is the role's own memory (zerocopy_recv maps received pages)" },
 	},
 	.tunables = TUN_POPULATE,
 	.priv_size = sizeof(struct mmap_write_state),

@@ -296,6 +296,7 @@ const struct strategy strategy_msg_zerocopy = {
 		[SC_COPY] = { .why_not = ZC_NEEDS_SOCKET_OUT },
 		[SC_ECHO] = { .why_not = ZC_NEEDS_MEMORY_IN },
 		[SC_PIPE] = { .why_not = ZC_NEEDS_SOCKET_OUT },
+		[SC_RECV] = { .why_not = ZC_NEEDS_SOCKET_OUT },
 	},
 	.tunables = 0,
 	.priv_size = sizeof(struct zc_state),

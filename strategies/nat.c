@@ -97,6 +97,7 @@ const struct strategy strategy_nat = {
 		[SC_COPY] = { .why_not = NAT_CONNECTIONS_ONLY },
 		[SC_ECHO] = { .why_not = "DNAT forwards a connection to another host; it cannot turn the bytes back to their sender" },
 		[SC_PIPE] = { .why_not = NAT_CONNECTIONS_ONLY },
+		[SC_RECV] = { .why_not = NAT_CONNECTIONS_ONLY },
 	},
 	.tunables = 0,
 	.priv_size = 0,

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * readwrite: the baseline.  read() into a user buffer, then write()/send()
- * it out; every byte crosses the user/kernel boundary twice.
+ * it out; every byte crosses the user/kernel boundary twice.  In recv the
+ * output is the role's own memory: one read() copy, then the role uses
+ * the bytes in the buffer.  readwrite:trunc (recv only) is recv's ceiling:
+ * recv(MSG_TRUNC) makes the kernel drop the bytes without copying them.
  */
 #include "io.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#define TRUNC_UNSEEN "readwrite:trunc: recv(MSG_TRUNC) had the kernel discard the bytes without copying them: nothing was hashed"
 
 struct readwrite_state {
 	unsigned char *buf;		/* read buffer, block bytes (fd input) */
@@ -36,6 +43,13 @@ static int readwrite_setup(struct xfer *x)
 	if (x->block == 0)
 		return (int)io_fail(x, "setup", EINVAL);
 	st->huge = x->tun.hugepages;
+	if (x->tun.trunc) {
+		/* Only a socket can discard, and only a memory output can do without the bytes. */
+		if (x->in_kind != EP_SOCKET || x->out_kind != EP_MEMORY)
+			return (int)io_fail(x, "setup", EINVAL);
+		x->unseen = TRUNC_UNSEEN;
+		return 0;
+	}
 
 	if (x->in_kind == EP_MEMORY) {
 		/* Memory input needs no buffer: it is sent from where it lies. */
@@ -129,6 +143,14 @@ static ssize_t readwrite_deliver(struct xfer *x, struct readwrite_state *st)
 			return n;
 		progress += n;
 	}
+	if (x->out_kind == EP_MEMORY) {
+		/* The bytes are used where read() put them; io_use counts them in moved. */
+		n = io_use(x, st->chunk, st->chunk_len);
+		if (n < 0)
+			return n;
+		st->sent_out = st->chunk_len;
+		return progress + n;
+	}
 	n = write_rest(x, x->out_fd, x->out_kind == EP_SOCKET, st->chunk, st->chunk_len,
 		       &st->sent_out);
 	x->moved += st->sent_out - before;
@@ -143,6 +165,13 @@ static ssize_t readwrite_move(struct xfer *x)
 	struct readwrite_state *st = x->priv;
 	ssize_t n;
 
+	if (x->tun.trunc) {
+		/* The ceiling: the kernel frees the queued bytes, no copy, nothing to use. */
+		n = io_recv_trunc(x, x->in_fd, x->block);
+		if (n > 0)
+			x->moved += (uint64_t)n;
+		return n;
+	}
 	if (chunk_delivered(x, st)) {
 		n = readwrite_fill(x, st);
 		if (n <= 0)
@@ -180,6 +209,16 @@ static void readwrite_teardown(struct xfer *x)
 	st->buf_len = st->mem_copy_len = 0;
 }
 
+/* trunc keeps no buffer: a hugepages beside it would name a flag that changes nothing. */
+static int readwrite_check_tunables(const struct tunables *t, char *why, size_t len)
+{
+	if (t->trunc && t->hugepages) {
+		snprintf(why, len, "readwrite:trunc keeps no buffer (the kernel discards the bytes), so hugepages has nothing to back; ask for one of them");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 const struct strategy strategy_readwrite = {
 	.name = "readwrite",
 	.summary = "read() into a user buffer, then write()/send() it: two copies through user memory",
@@ -193,8 +232,10 @@ const struct strategy strategy_readwrite = {
 		[SC_COPY] = { .ok = true },
 		[SC_ECHO] = { .ok = true },
 		[SC_PIPE] = { .ok = true },
+		[SC_RECV] = { .ok = true },
 	},
-	.tunables = TUN_HUGEPAGES,
+	.tunables = TUN_HUGEPAGES | TUN_TRUNC,
+	.check_tunables = readwrite_check_tunables,
 	.priv_size = sizeof(struct readwrite_state),
 	.setup = readwrite_setup,
 	.move = readwrite_move,

@@ -65,6 +65,7 @@ const struct strategy strategy_sendfile = {
 		[SC_COPY] = { .ok = true },
 		[SC_ECHO] = { .why_not = SENDFILE_NEEDS_FILE },
 		[SC_PIPE] = { .why_not = "sendfile reads from a file descriptor; application memory has none (vmsplice puts memory into a pipe)" },
+		[SC_RECV] = { .why_not = "sendfile reads from a file; recv reads a socket into the role's own memory, which is no descriptor to send to" },
 	},
 	.tunables = 0,
 	.priv_size = sizeof(struct sendfile_state),

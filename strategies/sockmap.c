@@ -429,6 +429,7 @@ const struct strategy strategy_sockmap = {
 		[SC_COPY] = { .why_not = SOCKMAP_SOCKETS_ONLY },
 		[SC_ECHO] = { .ok = true },
 		[SC_PIPE] = { .why_not = SOCKMAP_SOCKETS_ONLY },
+		[SC_RECV] = { .why_not = SOCKMAP_SOCKETS_ONLY },
 	},
 	.tunables = 0,
 	.priv_size = SOCKMAP_PRIV,

@@ -137,6 +137,7 @@ const struct strategy strategy_splice = {
 		[SC_COPY] = { .ok = true },
 		[SC_ECHO] = { .ok = true },
 		[SC_PIPE] = { .why_not = "splice moves data between descriptors; application memory can only enter a pipe through vmsplice" },
+		[SC_RECV] = { .why_not = "splice keeps the bytes in the kernel, between descriptors; recv's role must have them in its own memory to use them" },
 	},
 	.tunables = TUN_PIPE_SIZE | TUN_MORE | TUN_MOVE,
 	.priv_size = sizeof(struct splice_state),

@@ -24,6 +24,7 @@ enum scenario {
 	SC_COPY,	/* file -> file */
 	SC_ECHO,	/* socket -> same socket */
 	SC_PIPE,	/* memory -> pipe (a fixed reader drains it) */
+	SC_RECV,	/* socket -> memory (the role uses the bytes where it received them) */
 	SC_COUNT
 };
 
@@ -33,7 +34,7 @@ enum endpoint_kind {
 	EP_FILE,	/* regular file */
 	EP_SOCKET,	/* stream socket (TCP or AF_UNIX) */
 	EP_PIPE,	/* pipe (write end for output) */
-	EP_MEMORY,	/* application memory (xfer->mem) */
+	EP_MEMORY,	/* application memory: input xfer->mem; output handed to xfer->use */
 };
 
 /*
@@ -51,6 +52,7 @@ enum tunable_bit {
 	TUN_RING	= 1u << 6,	/* io_uring: submission queue entries (ring=N) */
 	TUN_BATCH	= 1u << 7,	/* io_uring: slots, so operations in flight (batch=N) */
 	TUN_SQPOLL	= 1u << 8,	/* io_uring: IORING_SETUP_SQPOLL, a kernel thread submits */
+	TUN_TRUNC	= 1u << 9,	/* recv(MSG_TRUNC): the kernel discards, nothing is copied or seen */
 };
 
 struct tunables {
@@ -61,6 +63,7 @@ struct tunables {
 	unsigned ring_entries;	/* TUN_RING: io_uring SQ size; 0 = the strategy's default */
 	unsigned batch;		/* TUN_BATCH: io_uring slots in flight; 0 = the strategy's default */
 	bool sqpoll;		/* TUN_SQPOLL (the bit in .set says it as well) */
+	bool trunc;		/* TUN_TRUNC */
 };
 
 /* Counters a strategy keeps of its own calls (cheap; no tracing needed). */
@@ -153,6 +156,21 @@ struct xfer {
 	uint32_t zc_next_seq;
 	/* Set by xfer_begin once the state is allocated: xfer_end has work. */
 	bool begun;
+	/*
+	 * EP_MEMORY output (recv): the role's use of the bytes, where the
+	 * strategy received them (its buffer, its mapped pages).  The strategy
+	 * calls it (through io_use) with each piece in stream order before
+	 * that memory is reused; 0, or a negative errno that fails the
+	 * transfer.  NULL: the bytes are only counted (a unit test's choice).
+	 */
+	int (*use)(void *arg, const unsigned char *p, size_t n);
+	void *use_arg;
+	/*
+	 * Set by a strategy that, by design, delivers bytes nobody sees
+	 * (MSG_TRUNC: the kernel discards them): the sentence says so, and
+	 * the role reports the transfer unverified instead of judging it.
+	 */
+	const char *unseen;
 };
 
 /*

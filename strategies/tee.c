@@ -175,6 +175,7 @@ const struct strategy strategy_tee = {
 		[SC_COPY] = { .why_not = TEE_ONE_DESTINATION },
 		[SC_ECHO] = { .why_not = TEE_ONE_DESTINATION },
 		[SC_PIPE] = { .why_not = TEE_NO_PIPE_FROM_MEMORY },
+		[SC_RECV] = { .why_not = "tee duplicates a pipe into another pipe; recv has no pipe, and one destination: the role's memory" },
 	},
 	.tunables = TUN_PIPE_SIZE | TUN_MORE | TUN_MOVE,
 	.priv_size = sizeof(struct tee_state),

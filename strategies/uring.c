@@ -129,6 +129,7 @@ int uring_pipeline_open(struct xfer *x, struct uring_pipeline *p, const struct u
 	p->in_file = x->in_kind == EP_FILE;
 	p->in_mem = x->in_kind == EP_MEMORY;
 	p->out_file = x->out_kind == EP_FILE;
+	p->out_mem = x->out_kind == EP_MEMORY;
 	p->in_base = p->in_file ? x->in_offset : 0;
 	/* Failures name the operation as a syscall would be named. */
 	p->in_name = p->in_file ? ops->in_file_name : ops->in_sock_name;
@@ -456,6 +457,29 @@ static void advance_free(struct uring_pipeline *p)
 		p->w++;
 }
 
+/*
+ * recv: the output is the role's own memory.  Each full slot, in stream
+ * order, is used where the RECV put it and freed for the next RECV: no
+ * output operation.
+ */
+static int use_full_slots(struct uring_pipeline *p)
+{
+	while (p->w < p->r) {
+		struct uslot *s = slot_at(p, p->w);
+		ssize_t n;
+
+		if (s->st != US_FULL)
+			break;
+		n = io_use(p->x, s->buf + s->out_done, s->len - s->out_done);
+		if (n < 0)
+			return (int)n;
+		s->out_done = s->len;
+		s->st = US_FREE;
+		p->w++;
+	}
+	return 0;
+}
+
 ssize_t uring_pipeline_move(struct uring_pipeline *p)
 {
 	struct xfer *x = p->x;
@@ -466,7 +490,9 @@ ssize_t uring_pipeline_move(struct uring_pipeline *p)
 	if (reaped < 0)
 		return reaped;
 	advance_free(p);
-	if ((ret = queue_inputs(p)) < 0 || (ret = queue_outputs(p)) < 0)
+	if (p->out_mem && (ret = use_full_slots(p)) < 0)
+		return ret;
+	if ((ret = queue_inputs(p)) < 0 || (!p->out_mem && (ret = queue_outputs(p)) < 0))
 		return ret;
 	if (input_exhausted(p) && p->w == p->r && !p->in_flight && !p->out_flight &&
 	    !io_uring_sq_ready(&p->ring))

@@ -101,6 +101,7 @@ struct uring_pipeline {
 	bool in_eof;			/* socket or pipe input ended */
 	unsigned in_flight, out_flight;
 	bool in_file, in_mem, out_file;
+	bool out_mem;			/* recv: a full slot is used where it lies, no output op */
 	uint64_t in_base;		/* file input: offset of the stream's first byte */
 	const char *in_name, *out_name;	/* the failing operation's name */
 	unsigned char *mem;		/* the slots' buffers */

@@ -74,6 +74,7 @@ const struct strategy strategy_uring_rw = {
 		[SC_COPY] = URING_OK,
 		[SC_ECHO] = { .why_not = "echo is one request at a time: a ring in flight gains nothing over readwrite there" },
 		[SC_PIPE] = { .why_not = "the input is application memory: there is nothing to READ (use readwrite or vmsplice)" },
+		[SC_RECV] = URING_OK,
 	},
 	.tunables = URING_TUNABLES(TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_HUGEPAGES),
 	.check_tunables = uring_check_tunables,

@@ -86,6 +86,7 @@ const struct strategy strategy_uring_send_zc = {
 		[SC_COPY] = { .why_not = SZC_SOCKET_OUT },
 		[SC_ECHO] = { .why_not = SZC_MEMORY_IN },
 		[SC_PIPE] = { .why_not = SZC_SOCKET_OUT },
+		[SC_RECV] = { .why_not = SZC_SOCKET_OUT },
 	},
 	.tunables = URING_TUNABLES(TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_HUGEPAGES),
 	.check_tunables = uring_check_tunables,

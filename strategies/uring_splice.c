@@ -118,6 +118,7 @@ const struct strategy strategy_uring_splice = {
 		[SC_COPY] = URING_OK,
 		[SC_ECHO] = { .why_not = "echo is one request at a time: splice does it with two calls and no ring" },
 		[SC_PIPE] = { .why_not = "splice moves data between descriptors; application memory can only enter a pipe through vmsplice" },
+		[SC_RECV] = { .why_not = "splice keeps the bytes in the kernel, between descriptors; recv's role must have them in its own memory (uring_rw's RECV puts them there)" },
 	},
 	.tunables = URING_TUNABLES(TUN_RING | TUN_BATCH | TUN_SQPOLL | TUN_PIPE_SIZE | TUN_MORE | TUN_MOVE),
 	.check_tunables = uring_check_tunables,

@@ -166,6 +166,7 @@ const struct strategy strategy_vmsplice = {
 		[SC_COPY] = { .why_not = VMSPLICE_NEEDS_MEMORY },
 		[SC_ECHO] = { .why_not = VMSPLICE_NEEDS_MEMORY },
 		[SC_PIPE] = { .ok = true },
+		[SC_RECV] = { .why_not = VMSPLICE_NEEDS_MEMORY },
 	},
 	.tunables = TUN_PIPE_SIZE | TUN_MORE | TUN_GIFT | TUN_HUGEPAGES,
 	.priv_size = sizeof(struct vmsplice_state),

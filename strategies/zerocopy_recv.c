@@ -9,11 +9,15 @@
  * TCP link and maps only where the link allows it: a segment that carries
  * whole pages (lo-ns: MSS 61440, fifteen pages) from a sender whose pages
  * stayed whole (MSG_ZEROCOPY).  The record says how many bytes were mapped.
+ * In recv the role uses the bytes where they are mapped (no write after),
+ * and SO_RCVLOWAT is the chunk, as the kernel's tcp_mmap selftest sets it:
+ * each wakeup finds a chunk's worth of pages to map at once.
  */
 #include "io.h"
 #include "zcrecv.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -76,6 +80,18 @@ static int zcr_setup(struct xfer *x)
 	if ((ret = io_buffer_alloc(x, x->block, false, (void **)&st->readbuf)) < 0)
 		return ret;
 	st->readbuf_len = x->block;
+	/*
+	 * recv reproduces tcp_mmap, which wakes only when a chunk is queued.
+	 * store keeps the kernel's default (one byte), which its figures and
+	 * claims were taken with.  The kernel caps the value at half the
+	 * receive buffer, so a small --rcvbuf cannot stall the stream.
+	 */
+	if (x->out_kind == EP_MEMORY) {
+		int lowat = st->chunk > INT_MAX ? INT_MAX : (int)st->chunk;
+
+		if (setsockopt(x->in_fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)) < 0)
+			return (int)io_fail(x, "setsockopt_so_rcvlowat", errno);
+	}
 	x->zcr.reported = true;
 	return 0;
 }
@@ -97,6 +113,16 @@ static ssize_t zcr_deliver(struct xfer *x, struct zcr_state *st)
 	while (st->cur < st->nseg) {
 		size_t left = st->seg_len[st->cur] - st->seg_done;
 
+		if (x->out_kind == EP_MEMORY) {
+			/* Used where it lies: in the mapped pages, the copy buffer or the read buffer. */
+			n = io_use(x, st->seg[st->cur] + st->seg_done, left);
+			if (n < 0)
+				return n;
+			progress += n;
+			st->cur++;
+			st->seg_done = 0;
+			continue;
+		}
 		n = io_send(x, x->out_fd, st->seg[st->cur] + st->seg_done, left,
 			    x->out_kind == EP_SOCKET);
 		if (n < 0)
@@ -255,6 +281,7 @@ const struct strategy strategy_zerocopy_recv = {
 		[SC_ECHO] = { false, "echo's requests are small and answered one by one: less than a page "
 				     "is queued at a time, so nothing could be mapped" },
 		[SC_PIPE] = { false, "pipe has no socket to receive from" },
+		[SC_RECV] = { .ok = true },
 	},
 	.tunables = 0,
 	.priv_size = sizeof(struct zcr_state),

@@ -9,13 +9,13 @@ require_copylab
 load_list
 
 STRATEGIES="readwrite mmap_write sendfile splice tee vmsplice"
-SCENARIOS="serve send relay fanout store copy echo pipe"
+SCENARIOS="serve send relay fanout store copy echo pipe recv"
 
 
 # --- list --json equals the spec --------------------------------------------
 
 expected_matrix='{
-  "readwrite":  ["serve","send","relay","fanout","store","copy","echo","pipe"],
+  "readwrite":  ["serve","send","relay","fanout","store","copy","echo","pipe","recv"],
   "mmap_write": ["serve","store","copy"],
   "sendfile":   ["serve","copy"],
   "splice":     ["serve","relay","store","copy","echo"],
@@ -30,7 +30,8 @@ expected_roles='{
   "store":  ["receiver","source"],
   "copy":   ["copier"],
   "echo":   ["server","client"],
-  "pipe":   ["writer","reader"]
+  "pipe":   ["writer","reader"],
+  "recv":   ["receiver","source"]
 }'
 
 got=$(jq -r '[.strategies[].name][0:6] | join(" ")' "$LIST_JSON")
@@ -43,19 +44,20 @@ is "$got" "$want" "list --json: the seed strategies' support matrix is the spec'
 # The newer strategies, where present, support at least what issue 6 names.
 expected_at_least='{
   "copy_file_range": ["copy"],
-  "uring_rw":        ["serve","relay","store","copy"],
+  "uring_rw":        ["serve","relay","store","copy","recv"],
   "uring_splice":    ["serve","relay","store","copy"],
   "uring_send_zc":   ["send","serve"],
   "msg_zerocopy":    ["send"],
-  "sockmap":         ["relay"]
+  "sockmap":         ["relay"],
+  "zerocopy_recv":   ["store","recv"]
 }'
 got=$(jq -r --argjson want "$expected_at_least" '[.strategies[] | .name as $n | select($want[$n]) |
 	($want[$n] - [.scenarios | to_entries[] | select(.value.ok) | .key]) | select(length > 0) |
 	"\($n) lacks \(join(","))"] | join("; ")' "$LIST_JSON")
 is "$got" "" "list --json: each newer strategy present supports what it must"
 
-got=$(jq -r '[.strategies[] | select((.scenarios | keys | length) != 8) | .name] | join(" ")' "$LIST_JSON")
-is "$got" "" "list --json: every strategy says something about all 8 scenarios"
+got=$(jq -r '[.strategies[] | select((.scenarios | keys | length) != 9) | .name] | join(" ")' "$LIST_JSON")
+is "$got" "" "list --json: every strategy says something about all 9 scenarios"
 
 got=$(jq -r '[.strategies[] | .name as $n | .scenarios | to_entries[] | select(.value.ok | not) |
 	select((.value.why_not | type) != "string" or (.value.why_not | length) < 15) | "\($n)/\(.key)"] | join(" ")' "$LIST_JSON")
@@ -65,7 +67,7 @@ got=$(jq -r '[.strategies[] | select((.summary | type) != "string" or (.summary 
 is "$got" "" "list --json: every strategy has a summary"
 
 got=$(jq -r '[.scenarios[].name] | join(" ")' "$LIST_JSON")
-is "$got" "$SCENARIOS" "list --json: the eight scenarios, in order"
+is "$got" "$SCENARIOS" "list --json: the nine scenarios, in order"
 
 got=$(jq -c '[.scenarios[] | {key: .name, value: .roles}] | from_entries' "$LIST_JSON")
 is "$got" "$(jq -c . <<<"$expected_roles")" "list --json: role names of every scenario, tested role first"
@@ -121,6 +123,20 @@ expect_usage_error "unknown transport: exit 2, names it" "transport.*ipx|ipx.*tr
 
 expect_usage_error "unknown option: exit 2, names it" "frobnicate" \
 	run --scenario serve --strategy readwrite --frobnicate --out "$NOOUT"
+
+# readwrite:trunc (MSG_TRUNC) has places of its own: recv only, not over AF_UNIX.
+expect_usage_error "readwrite:trunc outside recv: exit 2 with why" "readwrite:trunc cannot run relay over tcp: MSG_TRUNC" \
+	run --scenario relay --strategy readwrite:trunc --out "$NOOUT"
+expect_usage_error "readwrite:trunc over unix: exit 2 with why" "readwrite:trunc cannot run recv over unix: AF_UNIX.*MSG_TRUNC" \
+	run --scenario recv --strategy readwrite:trunc --transport unix --out "$NOOUT"
+expect_usage_error "readwrite:trunc:hugepages: exit 2, no buffer to back" "keeps no buffer" \
+	run --scenario recv --strategy readwrite:trunc:hugepages --out "$NOOUT"
+expect_usage_error "copylab copy --strategy readwrite:trunc: exit 2 with why" "readwrite:trunc cannot copy a file: MSG_TRUNC" \
+	copy --strategy readwrite:trunc "$TMP/cwd" "$NOOUT"
+got=$(jq -r '.strategies[] | select(.name == "readwrite") | .option_limits[] | select(.option == "trunc") |
+	"\(.only_scenario) \(.af_unix_why_not | length > 20)"' "$LIST_JSON")
+is "$got" "recv true" "list --json: readwrite's trunc runs in recv only, and says why not over unix"
+ok "$([ ! -e "$NOOUT" ]; echo $?)" "no results directory from the trunc refusals"
 
 expect_usage_error "unknown subcommand: exit 2" "teleport" teleport
 expect_usage_error "no subcommand: exit 2 with usage" "[Uu]sage" 

@@ -104,7 +104,7 @@ for sc in "${SOCKET_SCENARIOS[@]}"; do
 			"$s $sc.*(role $role: [a-z_0-9]+ failed: .*\\($RESET_ERR\\)|verification failed: )"
 	done
 done
-for sc in relay fanout store echo; do
+for sc in relay fanout store echo recv; do
 	role=$(tested_role "$sc")
 	for s in $(supported "$sc"); do
 		out=$TMP/out-$((n_out += 1))
@@ -129,7 +129,7 @@ for sc in serve send relay fanout; do
 done
 # The source finishing early is a short stream: the role under test ends at
 # its EOF, and the verification must refuse the missing bytes.
-for sc in relay fanout store echo; do
+for sc in relay fanout store echo recv; do
 	for s in $(supported "$sc"); do
 		out=$TMP/out-$((n_out += 1))
 		frun --scenario "$sc" --strategy "$s" --size 4M --reps 1 --warmup 0 --timeout 20 \
@@ -245,7 +245,7 @@ summary "truncated source"
 
 # --- (h) each role SIGKILLed in turn ----------------------------------------------------
 
-for sc in serve send relay fanout store copy echo pipe; do
+for sc in serve send relay fanout store copy echo pipe recv; do
 	for role in $(jq -r --arg sc "$sc" '.scenarios[] | select(.name == $sc) | .roles[]' "$LIST_JSON"); do
 		for s in $(supported "$sc"); do
 			out=$TMP/out-$((n_out += 1))
@@ -272,8 +272,9 @@ done
 summary "stuck receiver (timeout)"
 
 # bench with the same stuck receiver: every cell that has one times out
-# and is reported; store and copy (no receiver to stall) still run and are
-# recorded, before and after the stuck cells.
+# and is reported; store, copy and recv (no fixed receiver to stall) still
+# run and are recorded, before and after the stuck cells (recv with
+# readwrite:trunc beside its strategies).
 out=$TMP/out-$((n_out += 1))
 COPYLAB_TEST_TAG=$TAG timeout -k 5 300 "$COPYLAB" bench --quick --size 256K --reps 1 --timeout 0.3 \
 	--fault sink-stall=64K --out "$out" --workdir "$TMP" "${QUIET[@]}" >"$TMP/bench.out" 2>"$TMP/bench.err" </dev/null
@@ -281,14 +282,15 @@ RC=$?
 ERR=$TMP/bench.err
 n_store=$(jq -r 'select(.scenario == "store") | .strategy' "$out/results.jsonl" 2>/dev/null | sort -u | wc -l)
 n_copy=$(jq -r 'select(.scenario == "copy") | .strategy' "$out/results.jsonl" 2>/dev/null | sort -u | wc -l)
-n_other=$(jq -r 'select(.scenario != "store" and .scenario != "copy") | .scenario' "$out/results.jsonl" 2>/dev/null | wc -l)
+n_recv=$(jq -r 'select(.scenario == "recv") | .strategy' "$out/results.jsonl" 2>/dev/null | sort -u | wc -l)
+n_other=$(jq -r 'select(.scenario != "store" and .scenario != "copy" and .scenario != "recv") | .scenario' "$out/results.jsonl" 2>/dev/null | wc -l)
 ok $([ "$RC" -eq 1 ] && grep -q "scenario groups had a failed cell" "$ERR"; echo $?) \
 	"bench with stuck receivers: exit 1, saying which groups failed" "$(cl_desc)"
 ok $(grep -q "readwrite serve over tcp: .*timeout" "$ERR" && grep -q "vmsplice pipe: .*timeout" "$ERR" &&
 	grep -q "going on with the next cell" "$ERR"; echo $?) \
 	"bench: stuck serve and pipe cells were timed out and the bench went on" "$(diag_file "$ERR" 6)"
-is "$n_store $n_copy $n_other" "$(supported store | wc -l) $(supported copy | wc -l) 0" \
-	"bench: every store and copy strategy has its record, and no stuck cell has one"
+is "$n_store $n_copy $n_recv $n_other" "$(supported store | wc -l) $(supported copy | wc -l) $(($(supported recv | wc -l) + 1)) 0" \
+	"bench: every store, copy and recv strategy has its record, and no stuck cell has one"
 ok $(no_leftovers "$TAG"; echo $?) "bench: no role left running"
 
 done_testing

@@ -275,7 +275,7 @@ sink_role() {
 	case $1 in
 	serve|echo) echo client ;;
 	send|relay|fanout) echo sink ;;
-	store) echo receiver ;;
+	store|recv) echo receiver ;;
 	copy) echo copier ;;
 	pipe) echo reader ;;
 	*) echo "?" ;;

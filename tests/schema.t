@@ -274,4 +274,28 @@ problems=$(jq -r '
 	] | join("; "))' "$TMP/zcr/results.jsonl" 2>&1 | grep -v ': $')
 is "$problems" "" "records: zerocopy_recv (object of counts and a share, or null) and fixed_sender as documented"
 
+# --- recv: the receiver under test verifies; readwrite:trunc says it did not -------
+cl run --scenario recv --strategy readwrite,zerocopy_recv,readwrite:trunc --transport tcp --size 1M --reps 1 \
+	--warmup 0 --out "$TMP/recv"
+ok $([ "$RC" -eq 0 ]; echo $?) "recv readwrite,zerocopy_recv,readwrite:trunc 1M: exit 0" "$(cl_desc)"
+problems=$(jq -r '
+	"\(.strategy): " + ([
+		(if .scenario != "recv" then "scenario \(.scenario)" else empty end),
+		(if (.roles | keys_unsorted) != ["receiver","source"] then "roles \(.roles | keys_unsorted)" else empty end),
+		(if .roles.receiver.under_test != true then "the receiver is not the role under test" else empty end),
+		(if .fixed_sender != "send" then "fixed_sender \(.fixed_sender)" else empty end),
+		(if .strategy == "readwrite:trunc" then
+			(if [.verified, .verify] != [false, "skipped"] then "verified \(.verified), verify \(.verify)" else empty end),
+			(if (.verify_note | type) != "string" or (.verify_note | test("MSG_TRUNC") | not) then "verify_note \(.verify_note)" else empty end),
+			(if .strategy_base != "readwrite" then "strategy_base \(.strategy_base)" else empty end)
+		 else
+			(if [.verified, .verify, .verify_note] != [true, "ok", null] then "verified \(.verified), verify \(.verify), note \(.verify_note)" else empty end),
+			(if (.strategy == "zerocopy_recv") != ((.zerocopy_recv | type) == "object") then "zerocopy_recv \(.zerocopy_recv)" else empty end)
+		 end)
+	] | join("; "))' "$TMP/recv/results.jsonl" 2>&1 | grep -v ': $')
+is "$problems" "" "records: recv's receiver under test verifies; readwrite:trunc is skipped with its reason"
+got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	{ print $c["strategy"] "=" $c["verified_reps"] }' "$TMP/recv/summary.csv" 2>&1 | sort | tr '\n' ' ')
+is "$got" "readwrite:trunc=0 readwrite=1 zerocopy_recv=1 " "summary.csv: readwrite:trunc has no verified repetition"
+
 done_testing

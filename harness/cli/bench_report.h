@@ -11,6 +11,8 @@
 
 /* The second block the bench runs zero-copy receive at, beside DEFAULT_BLOCK. */
 #define ZCRECV_BENCH_BLOCK ((size_t)1 << 20)
+/* recv's block in the bench: the tcp_mmap selftest's chunk, as claim 13's cell. */
+#define RECV_BENCH_BLOCK ((size_t)512 << 10)
 
 /*
  * The headline ratios and comparisons, each from the medians of the

@@ -159,6 +159,8 @@ static int copy_parse(int argc, char **argv, struct copy_options *o)
 								    .privileged = -1 });
 	if (why.kind != REFUSE_NONE)
 		return usage_error("%s cannot copy a file: %s", o->spec.s->name, why.why);
+	if ((why.why = spec_option_refusal(&o->spec, SC_COPY, false)))
+		return usage_error("%s cannot copy a file: %s", o->spec.label, why.why);
 	if (optind != argc - 2)
 		return usage_error("copy: give a source and a destination (see copylab copy --help)");
 	o->src = argv[optind];

@@ -4,6 +4,7 @@
  * the list and the refusal of an unsupported pair come from one place.
  */
 #include "cli.h"
+#include "harness/model/options.h"
 #include "harness/model/scenario.h"
 #include "harness/net/transport.h"
 
@@ -44,9 +45,17 @@ static int list_json(void)
 			json_object_set_new(trs, transport_name(t), why
 				? json_pack("{s:b,s:s}", "ok", 0, "why_not", why) : json_pack("{s:b}", "ok", 1));
 		}
-		json_array_append_new(strategies, json_pack("{s:s,s:s,s:o,s:s?,s:o,s:s?}", "name", s->name,
+		json_t *limits = json_array();
+		struct label_limit l;
+
+		for (size_t k = 0; label_option_limit(k, &l); k++)
+			if (s->tunables & l.bit)
+				json_array_append_new(limits, json_pack("{s:s,s:s?,s:s?,s:s?}", "option", l.name,
+					"only_scenario", l.only_in >= 0 ? scenario_name(l.only_in) : NULL,
+					"why_elsewhere", l.elsewhere_why, "af_unix_why_not", l.not_unix));
+		json_array_append_new(strategies, json_pack("{s:s,s:s,s:o,s:s?,s:o,s:s?,s:o}", "name", s->name,
 			"summary", s->summary, "scenarios", m, "needs_privilege", s->needs_privilege,
-			"transports", trs, "role_replaced_by", s->role_replaced_by));
+			"transports", trs, "role_replaced_by", s->role_replaced_by, "option_limits", limits));
 	}
 	for (int sc = 0; sc < SC_COUNT; sc++) {
 		const struct scenario_def *d = scenario_def(sc);
@@ -114,6 +123,19 @@ static int list_text(void)
 		if (strategy_table[i]->role_replaced_by)
 			printf("  %s runs no process for the role under test: %s\n", strategy_table[i]->name,
 			       strategy_table[i]->role_replaced_by);
+	for (size_t i = 0; i < strategy_count; i++) {
+		struct label_limit l;
+
+		for (size_t k = 0; label_option_limit(k, &l); k++) {
+			if (!(strategy_table[i]->tunables & l.bit))
+				continue;
+			if (l.only_in >= 0)
+				printf("  %s:%s outside %s: %s\n", strategy_table[i]->name, l.name,
+				       scenario_name(l.only_in), l.elsewhere_why);
+			if (l.not_unix)
+				printf("  %s:%s over unix: %s\n", strategy_table[i]->name, l.name, l.not_unix);
+		}
+	}
 	for (size_t i = 0; i < strategy_count; i++)
 		if (strategy_table[i]->needs_privilege)
 			printf("  %s without privilege: %s\n", strategy_table[i]->name,

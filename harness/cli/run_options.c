@@ -434,7 +434,7 @@ static bool same_request(const struct strategy_spec *a, const struct strategy_sp
 	return a->s == b->s && x->set == y->set && x->pipe_size == y->pipe_size && x->more == y->more &&
 	       x->move == y->move && x->gift == y->gift && x->hugepages == y->hugepages &&
 	       x->populate == y->populate && x->ring_entries == y->ring_entries && x->batch == y->batch &&
-	       x->sqpoll == y->sqpoll;
+	       x->sqpoll == y->sqpoll && x->trunc == y->trunc;
 }
 
 /* One label of the list into g, checked against the place and the labels before it.  0 or EXIT_USAGE. */
@@ -451,6 +451,9 @@ static int add_strategy_label(const char *label, const struct strategy_place *pl
 		return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(place->scenario), why.why);
 	if (why.kind != REFUSE_NONE)
 		return usage_error("%s cannot run here (%s): %s", sp->s->name, transport_name(tr), why.why);
+	if ((why.why = spec_option_refusal(sp, place->scenario, place->af_unix)))
+		return usage_error("%s cannot run %s%s%s: %s", sp->label, scenario_name(place->scenario),
+				   place->transport ? " over " : "", place->transport ? place->transport : "", why.why);
 	for (int i = 0; i < g->nspecs; i++) {
 		if (!strcmp(g->spec[i].label, sp->label))
 			return usage_error("--strategy: '%s' is listed twice", sp->label);

@@ -78,7 +78,7 @@ static void progress_line(const struct session *s, const struct group *g, const 
 		scenario_def(g->cfg.scenario)->uses_transport ? " over " : "",
 		scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
 		human_bytes(g->cfg.size, size, sizeof(size)), r->rep, s->reps, r->bytes_per_s / 1e6,
-		r->verify == VERIFY_OK ? "verified" : "NOT verified (--sink discard)");
+		r->verify == VERIFY_OK ? "verified" : "NOT verified (nothing was hashed: --sink discard or MSG_TRUNC)");
 }
 
 static void keep_rep(struct session *s, const struct rep_result *r)

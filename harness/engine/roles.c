@@ -138,16 +138,57 @@ static void catch_storm_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
+/* recv's use of the bytes: hashed where the strategy received them. */
+static int tested_use(void *arg, const unsigned char *p, size_t n)
+{
+	verifier_feed(arg, p, n);
+	return 0;
+}
+
+/*
+ * The tested role's own verdict, where its output is its memory (recv):
+ * what it used, judged as a sink judges; bytes its strategy left unseen
+ * by design (MSG_TRUNC) are reported unverified, with the strategy's why,
+ * once their count is the stream's.
+ */
+static void tested_judge(const struct xfer *x, struct verifier *v, struct role_report *rep)
+{
+	if (x->unseen) {
+		/* Nothing to hash, but the count is still the stream's: a short one is no figure. */
+		if (x->moved != v->e->total) {
+			rep->verify = VERIFY_MISMATCH;
+			snprintf(rep->note, sizeof(rep->note), "received %llu bytes of the %llu sent (counted only: %s)",
+				 (unsigned long long)x->moved, (unsigned long long)v->e->total, x->unseen);
+			return;
+		}
+		rep->verify = VERIFY_SKIPPED;
+		snprintf(rep->note, sizeof(rep->note), "%s", x->unseen);
+		return;
+	}
+	rep->verify = verifier_finish(v, &rep->digest) ? VERIFY_OK : VERIFY_MISMATCH;
+	snprintf(rep->note, sizeof(rep->note), "%s", v->note);
+}
+
 static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struct role_report *rep)
 {
 	const struct strategy *s = r->spec->s;
 	struct window w;
 	struct xfer own, *x = r->tested_xfer ? r->tested_xfer : &own;	/* shared: the parent samples x->moved */
+	bool uses = scenario_def(r->c->scenario)->out == EP_MEMORY;
+	struct verifier v = { 0 };
 	ssize_t ret;
 	char what[96];
 
 	if (tested_prepare(r, 0, x, rep))
 		role_exit(r, rep);
+	if (uses) {
+		if (verifier_init(&v, &r->in->expected)) {
+			set_error(rep, ENOMEM, "malloc", "verifier");
+			role_exit(r, rep);
+		}
+		x->use = tested_use;
+		x->use_arg = &v;
+	}
 	/*
 	 * Counters first: perf's inherit only reaches threads created after
 	 * the counter, and setup may start one (io_uring's SQPOLL poller).
@@ -170,6 +211,8 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 	window_close(r, &w, rep);
 	if (ret < 0)
 		set_error(rep, ret, x->failed_call, input_shrank(x, what, sizeof(what)) ? what : NULL);
+	else if (uses)
+		tested_judge(x, &v, rep);
 out:
 	rep->res.bytes = x->moved;
 	rep->res.io = x->io;
@@ -178,6 +221,8 @@ out:
 	rep->zc = x->zc;
 	rep->zcr = x->zcr;
 	xfer_end(s, x);
+	if (uses)
+		verifier_free(&v);
 	role_exit(r, rep);
 }
 

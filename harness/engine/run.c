@@ -206,6 +206,7 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 		st->ctx[2].in_fd = st->ctx[2].in_fds[0];
 		break;
 	case SC_STORE:
+	case SC_RECV:
 		if ((r = make_pair(st, false, &up, &down, err, errlen)))
 			return r;
 		st->ctx[1].out_fd = up;
@@ -624,9 +625,12 @@ static int judge(struct rep_state *st, const struct run_inputs *in, int64_t t_re
 	conn_spread_fill(st, t_release, out);
 	out->verify = VERIFY_OK;
 
-	for (int i = 1; i < st->nroles; i++) {
+	/* Every role that verifies: the fixed receivers, and recv's role under test (its output is its memory). */
+	for (int i = 0; i < st->nroles; i++) {
 		const struct role_report *r = &st->report[i];
 
+		if (st->absent[i])
+			continue;	/* no process, no report: its zeroes are no verdict */
 		if (r->verify == VERIFY_MISMATCH) {
 			out->verify = VERIFY_MISMATCH;
 			snprintf(out->verify_note, sizeof(out->verify_note), "%s: %s", d->roles[i], r->note);

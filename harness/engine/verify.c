@@ -48,8 +48,11 @@ int verifier_init(struct verifier *v, const struct expected *e)
 		return -ENOMEM;
 	memset(v->chunk, 0, VERIFY_CHUNK);	/* fault it in before the window */
 	v->digest = XXH3_createState();
-	if (!v->digest) {
+	v->stream = XXH3_createState();
+	if (!v->digest || !v->stream) {
 		free(v->chunk);
+		XXH3_freeState(v->digest);
+		XXH3_freeState(v->stream);
 		return -ENOMEM;
 	}
 	XXH3_64bits_reset(v->digest);
@@ -61,8 +64,10 @@ void verifier_free(struct verifier *v)
 	free(v->chunk);
 	if (v->digest)
 		XXH3_freeState(v->digest);
+	if (v->stream)
+		XXH3_freeState(v->stream);
 	v->chunk = NULL;
-	v->digest = NULL;
+	v->digest = v->stream = NULL;
 }
 
 unsigned char *verifier_space(struct verifier *v, size_t *len)
@@ -76,14 +81,14 @@ unsigned char *verifier_space(struct verifier *v, size_t *len)
  * and name the exact first bad offset.  A short chunk that matches so far
  * is not bad here: it is the stream's end, reported by verifier_finish.
  */
-static void name_bad_offset(struct verifier *v, size_t len, size_t want_len)
+static void name_bad_offset(struct verifier *v, const unsigned char *got, size_t len, size_t want_len)
 {
 	size_t cmp = len < want_len ? len : want_len, i = 0;
 	unsigned char *want = malloc(VERIFY_CHUNK);
 
 	if (want) {
 		pattern_fill(want, v->e->base + v->off, cmp);
-		while (i < cmp && want[i] == v->chunk[i])
+		while (i < cmp && want[i] == got[i])
 			i++;
 		free(want);
 	}
@@ -114,18 +119,107 @@ static size_t expected_len(const struct expected *e, size_t idx)
  * A chunk shorter than expected can only be the stream's end, which
  * verifier_finish reports by length; a longer one carries extra bytes.
  */
-static void check_chunk(struct verifier *v, size_t len)
+/*
+ * Bytes the chunk at v->off should have: 0 past the stream's end (a fed
+ * stream closes its last chunk there, so what follows starts unaligned).
+ */
+static size_t want_here(const struct verifier *v)
+{
+	return v->off >= v->e->total ? 0 : expected_len(v->e, v->off / VERIFY_CHUNK);
+}
+
+static void check_data(struct verifier *v, const unsigned char *got, size_t len)
 {
 	size_t idx = v->off / VERIFY_CHUNK;
-	size_t want = expected_len(v->e, idx);
-	uint64_t h = XXH3_64bits(v->chunk, len);
+	size_t want = want_here(v);
+	uint64_t h = XXH3_64bits(got, len);
 
 	XXH3_64bits_update(v->digest, &h, sizeof(h));
 	if (v->bad)
 		return;
 	if (len == want && h == v->e->hash[idx])
 		return;
-	name_bad_offset(v, len, want);
+	name_bad_offset(v, got, len, want);
+}
+
+static void check_chunk(struct verifier *v, size_t len)
+{
+	check_data(v, v->chunk, len);
+}
+
+/*
+ * The end of a chunk hashed piece by piece: its bytes are gone, so a bad
+ * one is named by its range.  A short last chunk whose bytes are the
+ * pattern's so far is the stream's end, which verifier_finish reports.
+ */
+static void check_streamed(struct verifier *v, size_t len)
+{
+	size_t idx = v->off / VERIFY_CHUNK;
+	size_t want = want_here(v);
+	uint64_t h = XXH3_64bits_digest(v->stream);
+
+	XXH3_64bits_update(v->digest, &h, sizeof(h));
+	v->streaming = false;
+	if (v->bad || (len == want && h == v->e->hash[idx]))
+		return;
+	if (len < want) {
+		unsigned char *pat = malloc(len);
+		bool prefix_ok = false;
+
+		if (pat) {
+			pattern_fill(pat, v->e->base + v->off, len);
+			prefix_ok = XXH3_64bits(pat, len) == h;
+			free(pat);
+		}
+		if (prefix_ok)
+			return;
+	}
+	v->bad = true;
+	v->bad_off = v->off;
+	if (v->off >= v->e->total)
+		snprintf(v->note, sizeof(v->note),
+			 "received more than the %" PRIu64 " bytes sent (extra data at offset %" PRIu64 ")",
+			 v->e->total, v->off);
+	else
+		snprintf(v->note, sizeof(v->note),
+			 "bad data in the chunk at offset %" PRIu64 " (%zu bytes; hashed where it was received, "
+			 "so the first bad byte within it is not known)", v->off, len);
+}
+
+void verifier_feed(struct verifier *v, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		uint64_t at = v->off + v->fill;
+		size_t take = VERIFY_CHUNK - v->fill;
+		/*
+		 * The last chunk ends where the stream should: bytes past it
+		 * start a chunk of their own, so they are told as extra data,
+		 * not as damage to the last chunk.
+		 */
+		size_t end = at < v->e->total && v->e->total - at < take ? (size_t)(v->e->total - at) : take;
+
+		if (take > n)
+			take = n;
+		if (take > end)
+			take = end;
+		if (v->fill == 0 && take == VERIFY_CHUNK) {
+			check_data(v, p, VERIFY_CHUNK);
+			v->off += VERIFY_CHUNK;
+		} else {
+			if (!v->streaming)
+				XXH3_64bits_reset(v->stream);
+			v->streaming = true;
+			XXH3_64bits_update(v->stream, p, take);
+			v->fill += take;
+			if (v->fill == VERIFY_CHUNK || take == end) {
+				check_streamed(v, v->fill);
+				v->off += v->fill;
+				v->fill = 0;
+			}
+		}
+		p += take;
+		n -= take;
+	}
 }
 
 void verifier_commit(struct verifier *v, size_t n)
@@ -141,7 +235,10 @@ void verifier_commit(struct verifier *v, size_t n)
 bool verifier_finish(struct verifier *v, uint64_t *digest)
 {
 	if (v->fill > 0) {
-		check_chunk(v, v->fill);
+		if (v->streaming)
+			check_streamed(v, v->fill);
+		else
+			check_chunk(v, v->fill);
 		v->off += v->fill;
 		v->fill = 0;
 	}

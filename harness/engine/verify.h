@@ -37,6 +37,8 @@ struct verifier {
 	uint64_t bad_off;	/* first bad stream offset */
 	char note[160];
 	XXH3_state_t *digest;	/* over the received chunk hashes */
+	XXH3_state_t *stream;	/* verifier_feed: the current chunk, hashed piece by piece */
+	bool streaming;		/* the current chunk's fill bytes are in stream, not in chunk */
 };
 
 int verifier_init(struct verifier *v, const struct expected *e);
@@ -45,6 +47,15 @@ void verifier_free(struct verifier *v);
 unsigned char *verifier_space(struct verifier *v, size_t *len);
 /* n bytes were received at verifier_space(). */
 void verifier_commit(struct verifier *v, size_t n);
+/*
+ * n received bytes at p, where the receiving role keeps them (recv: its
+ * buffer, its mapped pages): hashed in place, never copied into the
+ * verifier.  A chunk that lies whole in one piece is hashed at once, and a
+ * bad one is then located to the byte; a chunk spread over pieces is
+ * hashed as they come, and a bad one is named by its range.  Not to be
+ * mixed with verifier_space/verifier_commit on one verifier.
+ */
+void verifier_feed(struct verifier *v, const unsigned char *p, size_t n);
 /* End of stream: checks the last chunk and the length.  true if all good. */
 bool verifier_finish(struct verifier *v, uint64_t *digest);
 /* Bytes received so far. */

@@ -91,22 +91,62 @@ const char *strategy_names(char *buf, size_t len)
 	return buf;
 }
 
-/* The options a label may carry, and the tunable each one sets. */
+#define TRUNC_RECV_ONLY "MSG_TRUNC throws the received bytes away, and only recv's receiver (whose output is its own memory) can do without them; elsewhere they must go on to a file or a socket"
+#define TRUNC_NOT_UNIX "AF_UNIX stream sockets cannot discard with MSG_TRUNC: recv(NULL, MSG_TRUNC) copies there and fails with EFAULT"
+
+/*
+ * The options a label may carry, and the tunable each one sets.  An
+ * option meant for one scenario names it (only_in, with why elsewhere);
+ * one that AF_UNIX cannot honour says why in not_unix.
+ */
 static const struct {
 	const char *name;
 	uint32_t bit;
 	bool takes_size;
+	int only_in;		/* enum scenario + 1; 0: any scenario */
+	const char *elsewhere_why;
+	const char *not_unix;
 } label_options[] = {
-	{ "pipe", TUN_PIPE_SIZE, true },
-	{ "more", TUN_MORE, false },
-	{ "move", TUN_MOVE, false },
-	{ "gift", TUN_GIFT, false },
-	{ "hugepages", TUN_HUGEPAGES, false },
-	{ "populate", TUN_POPULATE, false },
-	{ "ring", TUN_RING, true },
-	{ "batch", TUN_BATCH, true },
-	{ "sqpoll", TUN_SQPOLL, false },
+	{ .name = "pipe", .bit = TUN_PIPE_SIZE, .takes_size = true },
+	{ .name = "more", .bit = TUN_MORE, .takes_size = false },
+	{ .name = "move", .bit = TUN_MOVE, .takes_size = false },
+	{ .name = "gift", .bit = TUN_GIFT, .takes_size = false },
+	{ .name = "hugepages", .bit = TUN_HUGEPAGES, .takes_size = false },
+	{ .name = "populate", .bit = TUN_POPULATE, .takes_size = false },
+	{ .name = "ring", .bit = TUN_RING, .takes_size = true },
+	{ .name = "batch", .bit = TUN_BATCH, .takes_size = true },
+	{ .name = "sqpoll", .bit = TUN_SQPOLL, .takes_size = false },
+	{ .name = "trunc", .bit = TUN_TRUNC, .only_in = SC_RECV + 1, .elsewhere_why = TRUNC_RECV_ONLY,
+	  .not_unix = TRUNC_NOT_UNIX },
 };
+
+bool label_option_limit(size_t i, struct label_limit *out)
+{
+	for (size_t k = 0; k < sizeof(label_options) / sizeof(label_options[0]); k++) {
+		if (!label_options[k].only_in && !label_options[k].not_unix)
+			continue;
+		if (i--)
+			continue;
+		*out = (struct label_limit){ .name = label_options[k].name, .bit = label_options[k].bit,
+			.only_in = label_options[k].only_in - 1, .elsewhere_why = label_options[k].elsewhere_why,
+			.not_unix = label_options[k].not_unix };
+		return true;
+	}
+	return false;
+}
+
+const char *spec_option_refusal(const struct strategy_spec *spec, enum scenario sc, bool af_unix)
+{
+	for (size_t i = 0; i < sizeof(label_options) / sizeof(label_options[0]); i++) {
+		if (!(spec->tun.set & label_options[i].bit))
+			continue;
+		if (label_options[i].only_in && label_options[i].only_in != (int)sc + 1)
+			return label_options[i].elsewhere_why;
+		if (af_unix && label_options[i].not_unix)
+			return label_options[i].not_unix;
+	}
+	return NULL;
+}
 
 static const char *accepted_options(const struct strategy *s, char *buf, size_t len)
 {
@@ -168,6 +208,7 @@ static int apply_label_option(struct strategy_spec *spec, char *opt, char *err, 
 			break;
 		}
 		case TUN_SQPOLL: spec->tun.sqpoll = true; break;
+		case TUN_TRUNC: spec->tun.trunc = true; break;
 		}
 		return 0;
 	}

@@ -10,6 +10,7 @@
 
 #include "spec.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,21 @@ int parse_count(const char *opt, const char *s, long min, long max, long *out, c
 int parse_seconds(const char *opt, const char *s, double *out, char *err, size_t errlen);
 /* One label: "splice:more:pipe=1M".  Strategy must exist and honour each option. */
 int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err, size_t errlen);
+/* A label option that may not run everywhere (trunc): where not, and why. */
+struct label_limit {
+	const char *name;
+	uint32_t bit;			/* enum tunable_bit */
+	int only_in;			/* the one scenario it runs in, or -1 */
+	const char *elsewhere_why;	/* why not in the others (with only_in) */
+	const char *not_unix;		/* why not over AF_UNIX, or NULL */
+};
+/* The i-th such option (from 0); false past the last.  `copylab list` shows them. */
+bool label_option_limit(size_t i, struct label_limit *out);
+/*
+ * The label's options against where it would run: NULL, or the sentence
+ * why one of them cannot (trunc outside recv, or over AF_UNIX).
+ */
+const char *spec_option_refusal(const struct strategy_spec *spec, enum scenario sc, bool af_unix);
 /* "readwrite, mmap_write, ..." */
 const char *strategy_names(char *buf, size_t len);
 /*

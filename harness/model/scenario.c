@@ -22,6 +22,8 @@ static const struct scenario_def scenarios[SC_COUNT] = {
 		EP_SOCKET, EP_SOCKET, false, true, 2, { "server", "client" } },
 	[SC_PIPE] = { "pipe", "memory -> pipe -> reader", "producer feeding a pipe",
 		EP_MEMORY, EP_PIPE, false, false, 2, { "writer", "reader" } },
+	[SC_RECV] = { "recv", "socket -> memory", "receiver using the bytes in its own memory",
+		EP_SOCKET, EP_MEMORY, false, true, 2, { "receiver", "source" } },
 };
 
 const struct scenario_def *scenario_def(enum scenario sc)

@@ -621,7 +621,7 @@ static void note_rep_quality(struct plot *p)
 	if (nrec_failed)
 		plot_note(p, "%zu repetition(s) failed or did not verify; they give no figure", nrec_failed);
 	if (nunverified)
-		plot_note(p, "%zu repetition(s) are UNVERIFIED (--sink discard): their figures were not checked",
+		plot_note(p, "%zu repetition(s) are UNVERIFIED (--sink discard, or recv's readwrite:trunc): their figures were not checked",
 			  nunverified);
 	if (!p->d.have_summary)
 		plot_note(p, "no summary.csv: the tables are computed from results.jsonl and have no paired ratio");

@@ -46,7 +46,7 @@ struct role_result {
 enum verify_state {
 	VERIFY_OK,		/* every byte arrived, in order, as sent */
 	VERIFY_MISMATCH,	/* a run failure, never a figure */
-	VERIFY_SKIPPED,		/* the sink discarded (--sink discard): figure unverified */
+	VERIFY_SKIPPED,		/* nothing hashed (--sink discard; recv's readwrite:trunc): figure unverified */
 };
 
 struct cell {

@@ -174,6 +174,10 @@ bool ev_server_configure(struct ev_server *srv, int argc, char **argv, int *stat
 				      why.kind == REFUSE_PROCESS ? " with this tool" : "", why.why);
 		return false;
 	}
+	if ((why.why = spec_option_refusal(&srv->spec, t->scenario, false))) {
+		*status = usage_error("%s cannot %s: %s", srv->spec.label, t->cannot, why.why);
+		return false;
+	}
 	ev_call_sizes(srv->spec.s, &srv->spec.tun, &srv->block, a.block_set, t->big_block);
 	if (ev_parse_addr(srv->listen_s, &srv->listen_addr, &srv->listen_len, err, sizeof(err))) {
 		*status = usage_error("--listen %s", err);

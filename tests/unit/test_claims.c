@@ -744,7 +744,10 @@ static void test_sockmap_no_wakeups(void **state UNUSED)
 
 /* ---------------------------------------------------------------- 13: zero-copy receive */
 
-/* A store cell of N paired reps: zerocopy_recv's receiver CPU over readwrite's RATIO[i], SHARE of the bytes mapped. */
+/*
+ * A recv cell of N paired reps: zerocopy_recv's receiver CPU over readwrite's RATIO[i], SHARE of the bytes
+ * mapped, and readwrite:trunc's (the floor) at 0.2.
+ */
 static struct crcell *zc_cell(const double *ratio, int n, double share)
 {
 	json_t *arr = json_array();
@@ -754,6 +757,8 @@ static struct crcell *zc_cell(const double *ratio, int n, double share)
 		add(arr, "zerocopy_recv", rep, B64, "\"roles\":{\"receiver\":{\"cpu_per_gib_s\":%g}},"
 		    "\"zerocopy_recv\":{\"share_mapped\":%g},%s", ratio[rep - 1], share, system_cpu(1, true, s, sizeof(s)));
 		add(arr, "readwrite", rep, B64, "\"roles\":{\"receiver\":{\"cpu_per_gib_s\":1}},%s",
+		    system_cpu(1, true, s, sizeof(s)));
+		add(arr, "readwrite:trunc", rep, B64, "\"roles\":{\"receiver\":{\"cpu_per_gib_s\":0.2}},%s",
 		    system_cpu(1, true, s, sizeof(s)));
 	}
 	return cell_of(arr);
@@ -766,6 +771,7 @@ static void test_zerocopy_recv_halves_cpu(void **state UNUSED)
 	struct claim_evidence ev = evidence();
 	const char *id = "zerocopy-recv-halves-cpu";
 	struct claim_cell *zc = &ev.cell[CELL_ZEROCOPY_RECV];
+	struct judgement j;
 
 	expect(id, &ev, V_CANNOT, "not in this copylab");
 	zc->strategy = "zerocopy_recv";
@@ -774,7 +780,12 @@ static void test_zerocopy_recv_halves_cpu(void **state UNUSED)
 	zc->not_run = NULL;
 
 	zc->run = zc_cell(half, NREPS, 1.0);
-	expect(id, &ev, V_HOLDS, "0.50x readwrite's");
+	j = judged(id, &ev, V_HOLDS, "0.50x readwrite's");
+	/* The floor is stated beside the verdict, from readwrite:trunc's records. */
+	if (!strstr(j.measurement, "the floor, readwrite:trunc") || !strstr(j.measurement, "0.2"))
+		print_error("measured: %s\n", j.measurement);
+	assert_non_null(strstr(j.measurement, "the floor, readwrite:trunc"));
+	judgement_free(&j);
 	drop(&ev, CELL_ZEROCOPY_RECV);
 
 	zc->run = zc_cell(most, NREPS, 1.0);

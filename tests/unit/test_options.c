@@ -192,6 +192,38 @@ static void test_uring_labels_match_setup(void **state)
 }
 #endif
 
+/* trunc: a readwrite option for recv only, and not over AF_UNIX; the refusal says why. */
+static void test_trunc_label(void **state)
+{
+	struct strategy_spec sp;
+	struct label_limit l;
+	char msg[320];
+	const char *why;
+
+	assert_int_equal(parse_strategy_spec("readwrite:trunc", &sp, msg, sizeof(msg)), 0);
+	assert_true(sp.tun.trunc);
+	assert_true(sp.tun.set & TUN_TRUNC);
+	assert_null(spec_option_refusal(&sp, SC_RECV, false));
+	why = spec_option_refusal(&sp, SC_RELAY, false);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "only recv"));
+	why = spec_option_refusal(&sp, SC_RECV, true);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "AF_UNIX"));
+	assert_int_equal(parse_strategy_spec("splice:trunc", &sp, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "has no option 'trunc'"));
+	assert_int_equal(parse_strategy_spec("readwrite:trunc:hugepages", &sp, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "keeps no buffer"));
+	/* A label without trunc runs anywhere its strategy does. */
+	assert_int_equal(parse_strategy_spec("readwrite:hugepages", &sp, msg, sizeof(msg)), 0);
+	assert_null(spec_option_refusal(&sp, SC_RELAY, true));
+	/* copylab list shows the same limit. */
+	assert_true(label_option_limit(0, &l));
+	assert_string_equal(l.name, "trunc");
+	assert_int_equal(l.only_in, SC_RECV);
+	assert_false(label_option_limit(1, &l));
+}
+
 static void test_meminfo(void **state)
 {
 	uint64_t v = 0;
@@ -245,6 +277,7 @@ int main(void)
 #ifdef HAVE_LIBURING
 		cmocka_unit_test(test_uring_labels_match_setup),
 #endif
+		cmocka_unit_test(test_trunc_label),
 		cmocka_unit_test(test_meminfo),
 		cmocka_unit_test(test_registry_is_consistent),
 	};

@@ -125,6 +125,28 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * recv's use of the bytes: the role's own memory is the output, so the
+ * test keeps a copy of every piece handed over, in order, for the check.
+ */
+static int collect_use(void *arg, const unsigned char *p, size_t n)
+{
+	struct peer *c = arg;
+
+	while (c->got_len + n > c->cap) {
+		uint64_t cap = c->cap ? c->cap * 2 : 256 * KIB;
+		unsigned char *grown = realloc(c->got, cap);
+
+		if (!grown)
+			return -ENOMEM;
+		c->got = grown;
+		c->cap = cap;
+	}
+	memcpy(c->got + c->got_len, p, n);
+	c->got_len += n;
+	return 0;
+}
+
 static void *reader_main(void *arg)
 {
 	struct peer *p = arg;
@@ -240,7 +262,7 @@ static const char *scenario_label(enum scenario sc)
 	static const char *const names[SC_COUNT] = {
 		[SC_SERVE] = "serve", [SC_SEND] = "send", [SC_RELAY] = "relay",
 		[SC_FANOUT] = "fanout", [SC_STORE] = "store", [SC_COPY] = "copy",
-		[SC_ECHO] = "echo", [SC_PIPE] = "pipe",
+		[SC_ECHO] = "echo", [SC_PIPE] = "pipe", [SC_RECV] = "recv",
 	};
 	return sc < SC_COUNT ? names[sc] : "?";
 }
@@ -259,6 +281,7 @@ static enum endpoint_kind output_kind(enum scenario sc)
 	switch (sc) {
 	case SC_STORE: case SC_COPY: return EP_FILE;
 	case SC_PIPE: return EP_PIPE;
+	case SC_RECV: return EP_MEMORY;
 	default: return EP_SOCKET;
 	}
 }
@@ -620,6 +643,10 @@ static void run_one(const struct run_spec *sp_in, struct run_result *r)
 		r->stage = "test setup";
 		goto out;
 	}
+	if (x.out_kind == EP_MEMORY) {
+		x.use = collect_use;
+		x.use_arg = &reader;
+	}
 	ret = start_peers(sp, &f, &writer, &reader);
 	if (ret < 0) {
 		r->stage = "test setup";
@@ -886,6 +913,58 @@ static void test_registry(void **state)
 	assert_false(strategy_supports(strategy_find("splice"), SC_SEND));
 }
 
+/*
+ * readwrite:trunc in recv: MSG_TRUNC drops every byte in the kernel, so
+ * the role is handed none of them (use is never called), the count is the
+ * payload's, and the transfer says it left them unseen.  Outside recv its
+ * setup refuses: the bytes would have to go on somewhere.
+ */
+static void test_readwrite_trunc(void **state)
+{
+	const struct strategy *s = strategy_find("readwrite");
+	struct tunables tun = { .set = TUN_TRUNC, .trunc = true };
+
+	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
+		for (int nb = 0; nb < 2; nb++) {
+			struct peer writer = { .fd = -1, .close_after = NEVER }, used = { .fd = -1 };
+			struct xfer x = { .scenario = SC_RECV, .in_kind = EP_SOCKET, .out_kind = EP_MEMORY,
+					  .block = 64 * KIB, .tun = tun, .out_fd = -1, .out2_fd = -1,
+					  .total = UINT64_MAX, .use = collect_use, .use_arg = &used };
+			char why[200] = "";
+			int sv[2];
+
+			x.tun.nonblock = nb;
+			x.wait[0].fd = x.wait[1].fd = -1;
+			assert_int_equal(socket_pair(TR_TCP, 0, sv), 0);
+			if (nb)
+				set_nonblock(sv[0]);
+			x.in_fd = sv[0];
+			writer = (struct peer){ .fd = sv[1], .data = pattern, .len = sizes[si], .close_after = NEVER };
+			assert_int_equal(peer_start(&writer, writer_main), 0);
+			x.priv = calloc(1, s->priv_size);
+			assert_int_equal(s->setup(&x), 0);
+			assert_int_equal(drive(s, &x, why, sizeof(why)), 0);
+			assert_true(peer_join(&writer));
+			assert_int_equal(x.moved, sizes[si]);
+			assert_int_equal(used.got_len, 0);
+			assert_non_null(x.unseen);
+			assert_non_null(strstr(x.unseen, "MSG_TRUNC"));
+			s->teardown(&x);
+			free(x.priv);
+			close(sv[0]);
+			close(sv[1]);
+		}
+	{
+		struct xfer x = { .scenario = SC_RELAY, .in_kind = EP_SOCKET, .out_kind = EP_SOCKET,
+				  .block = 64 * KIB, .tun = tun, .in_fd = -1, .out_fd = -1, .out2_fd = -1 };
+
+		x.priv = calloc(1, s->priv_size);
+		assert_int_equal(s->setup(&x), -EINVAL);
+		s->teardown(&x);
+		free(x.priv);
+	}
+}
+
 /* The wrappers count, classify and say what to wait for. */
 static void test_io_wrappers(void **state)
 {
@@ -1065,9 +1144,10 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* recv's output is the role's memory: no reader to be slow or to close. */
 static bool writes_to_stream(enum scenario sc)
 {
-	return output_kind(sc) != EP_FILE && sc != SC_ECHO;
+	return (output_kind(sc) == EP_SOCKET || output_kind(sc) == EP_PIPE) && sc != SC_ECHO;
 }
 
 #define MAX_TESTS 256
@@ -1098,6 +1178,7 @@ int main(void)
 	tests[ntests++] = (struct CMUnitTest){ .name = "teardown without setup",
 					       .test_func = test_teardown_without_setup };
 	tests[ntests++] = (struct CMUnitTest){ .name = "nat rules", .test_func = test_nat_rules };
+	tests[ntests++] = (struct CMUnitTest){ .name = "readwrite:trunc", .test_func = test_readwrite_trunc };
 
 	for (size_t i = 0; i < strategy_count; i++) {
 		for (int sc = 0; sc < SC_COUNT; sc++) {

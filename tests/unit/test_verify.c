@@ -161,6 +161,104 @@ static void test_truncated_and_extra(void **state)
 	free(p);
 }
 
+/*
+ * verifier_feed: got handed over where it lies, in pieces of `piece`
+ * bytes (0: uneven pieces, none a whole aligned chunk).  The verdict, the
+ * first bad offset, the digest and the note.
+ */
+static bool feed_in_place(const unsigned char *sent, size_t sent_len, const unsigned char *got,
+			  size_t got_len, size_t piece, uint64_t *bad_off, uint64_t *digest, char *note)
+{
+	struct expected e;
+	struct verifier v;
+	size_t off = 0, step = 1;
+	bool ok;
+
+	assert_int_equal(expected_build(&e, sent, sent_len), 0);
+	assert_int_equal(verifier_init(&v, &e), 0);
+	while (off < got_len) {
+		size_t n = piece ? piece : step;
+
+		if (n > got_len - off)
+			n = got_len - off;
+		verifier_feed(&v, got + off, n);
+		off += n;
+		step = step * 3 + 7;
+		if (step > 60000)
+			step = 1;
+	}
+	ok = verifier_finish(&v, digest);
+	*bad_off = v.bad_off;
+	strcpy(note, v.note);
+	verifier_free(&v);
+	expected_free(&e);
+	return ok;
+}
+
+/* The same bytes pass, and give the same digest, fed in place or received into the verifier. */
+static void test_feed_in_place_passes(void **state)
+{
+	size_t sizes[] = { 0, 1, 4095, 4096, 4097, VERIFY_CHUNK, VERIFY_CHUNK + 1, N };
+	size_t pieces[] = { 0, 1000, VERIFY_CHUNK, 4 * VERIFY_CHUNK };
+	char note[160];
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = make(sizes[i]);
+		struct expected e;
+		struct verifier v;
+		uint64_t want, got, bad;
+		size_t room;
+
+		assert_int_equal(expected_build(&e, p, sizes[i]), 0);
+		assert_int_equal(verifier_init(&v, &e), 0);
+		for (size_t off = 0; off < sizes[i];) {
+			unsigned char *at = verifier_space(&v, &room);
+			size_t n = room < sizes[i] - off ? room : sizes[i] - off;
+
+			memcpy(at, p + off, n);
+			verifier_commit(&v, n);
+			off += n;
+		}
+		assert_true(verifier_finish(&v, &want));
+		verifier_free(&v);
+		expected_free(&e);
+		for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+			assert_true(feed_in_place(p, sizes[i], p, sizes[i], pieces[k], &bad, &got, note));
+			assert_int_equal(got, want);
+		}
+		free(p);
+	}
+}
+
+/*
+ * Damage fed in place: located to the byte where its chunk came whole in
+ * one piece, named by the chunk's range where it came in several.  A short
+ * or long stream is told as such, not as bad data.
+ */
+static void test_feed_in_place_damage(void **state)
+{
+	unsigned char *p = make(N + 10), *q = make(N);
+	uint64_t bad, d;
+	char note[160];
+
+	q[2 * VERIFY_CHUNK + 123] ^= 0x40;
+	assert_false(feed_in_place(p, N, q, N, VERIFY_CHUNK, &bad, &d, note));
+	assert_int_equal(bad, 2 * VERIFY_CHUNK + 123);
+	assert_non_null(strstr(note, "first bad byte at offset"));
+	assert_false(feed_in_place(p, N, q, N, 1000, &bad, &d, note));
+	assert_int_equal(bad, 2 * VERIFY_CHUNK);
+	assert_non_null(strstr(note, "bad data in the chunk at offset 131072"));
+	assert_false(feed_in_place(p, N, p, N - 1, 1000, &bad, &d, note));
+	assert_int_equal(bad, N - 1);
+	assert_non_null(strstr(note, "stream ended after"));
+	assert_false(feed_in_place(p, N, p, N + 10, 1000, &bad, &d, note));
+	assert_int_equal(bad, N);
+	assert_false(feed_in_place(p, 0, p, 1, 0, &bad, &d, note));
+	assert_int_equal(bad, 0);
+	free(p);
+	free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +270,8 @@ int main(void)
 		cmocka_unit_test(test_duplicate_block),
 		cmocka_unit_test(test_swap_blocks),
 		cmocka_unit_test(test_truncated_and_extra),
+		cmocka_unit_test(test_feed_in_place_passes),
+		cmocka_unit_test(test_feed_in_place_damage),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
