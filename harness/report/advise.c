@@ -95,10 +95,13 @@ static int advise_options(int argc, char **argv, struct advise_args *a)
 	}
 	if (optind < argc)
 		return usage_error("advise: unexpected argument '%s'", argv[optind]);
-	if (!a->scenario)
-		return usage_error("advise: --scenario is required (serve, send, relay, fanout, store, copy, echo, pipe)");
-	if (scenario_find(a->scenario) < 0)
-		return usage_error("advise: unknown scenario '%s' (see copylab list)", a->scenario);
+	if (!a->scenario || scenario_find(a->scenario) < 0) {
+		char names[160];
+
+		return a->scenario ? usage_error("advise: unknown scenario '%s'; valid: %s", a->scenario,
+						 scenario_names(names, sizeof(names)))
+				   : usage_error("advise: --scenario is required (%s)", scenario_names(names, sizeof(names)));
+	}
 	if (a->size && cr_size(a->size) <= 0)
 		return usage_error("advise: --size '%s' is not a size (e.g. 64M, 1G)", a->size);
 	if (a->peer && !(a->transport && !strcmp(a->transport, "nic")))

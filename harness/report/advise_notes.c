@@ -122,6 +122,27 @@ static int failed_of(struct crcell *c, const char *label, long bytes, int *all)
 	return failed;
 }
 
+/* Usable records of LABEL whose bytes were not verified (MSG_TRUNC, --sink discard); *note one's reason. */
+static int unverified_of(struct crcell *c, const char *label, long bytes, int *usable, const char **note)
+{
+	json_t *rec;
+	size_t i;
+	int n = 0;
+
+	*usable = 0;
+	json_array_foreach(c->records, i, rec) {
+		if (!cr_usable(rec, label, bytes))
+			continue;
+		++*usable;
+		if (!json_is_true(json_object_get(rec, "verified"))) {
+			n++;
+			if (!*note)
+				*note = json_string_value(json_object_get(rec, "verify_note"));
+		}
+	}
+	return n;
+}
+
 int print_degenerate(FILE *out, struct crcell *c, const struct advise_workload *w, const char *const *labels,
 		     int n)
 {
@@ -129,10 +150,16 @@ int print_degenerate(FILE *out, struct crcell *c, const struct advise_workload *
 
 	for (int i = 0; i < n; i++) {
 		int usable, all, hits, failed = failed_of(c, labels[i], w->bytes, &all);
+		const char *note = NULL;
 
 		if (failed) {
 			fprintf(out, "  - %s: %d of %d repetitions failed (not verified, or an error): ranked on the "
 				"others only\n", labels[i], failed, all);
+			lines++;
+		}
+		if (unverified_of(c, labels[i], w->bytes, &usable, &note) == usable && usable) {
+			fprintf(out, "  - %s: no byte of it was verified (%s): its figures are a floor, not a strategy an "
+				"application could use as it is\n", labels[i], note ? note : "verify: skipped");
 			lines++;
 		}
 		hits = count_at(c, labels[i], w->bytes, "zerocopy_recv.bytes_mapped", 0, &usable);

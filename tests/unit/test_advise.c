@@ -317,27 +317,33 @@ static void test_not_tested(void **state UNUSED)
 static void test_degenerate(void **state UNUSED)
 {
 	json_t *arr = json_array();
-	const char *const labels[] = { "zerocopy_recv", "msg_zerocopy", "readwrite" };
-	struct notes_case k = { { "store", SC_STORE, "tcp", B64, 65536, 3, 1, "warm", true }, labels, 3, NULL };
+	const char *const labels[] = { "zerocopy_recv", "msg_zerocopy", "readwrite", "readwrite:trunc" };
+	struct notes_case k = { { "store", SC_STORE, "tcp", B64, 65536, 3, 1, "warm", true }, labels, 4, NULL };
 	char *out;
 
 	for (int rep = 1; rep <= 3; rep++) {
-		add(arr, "zerocopy_recv", rep, "\"zerocopy_recv\":{\"bytes_mapped\":0}");
-		add(arr, "msg_zerocopy", rep, "\"zerocopy\":{\"share_not_copied\":0}");
+		add(arr, "zerocopy_recv", rep, "\"verified\":true,\"zerocopy_recv\":{\"bytes_mapped\":0}");
+		add(arr, "msg_zerocopy", rep, "\"verified\":true,\"zerocopy\":{\"share_not_copied\":0}");
 		add(arr, "readwrite", rep, rep == 2 ? "\"status\":\"mismatch\"" : "\"verified\":true");
+		add(arr, "readwrite:trunc", rep, "\"verified\":false,\"verify\":\"skipped\","
+		    "\"verify_note\":\"MSG_TRUNC: the kernel discarded the bytes\"");
 	}
 	k.c = cell_of(arr);
 	out = captured(run_degenerate, &k);
 	assert_non_null(strstr(out, "zerocopy_recv mapped nothing"));
 	assert_non_null(strstr(out, "msg_zerocopy: the kernel copied every zero-copy send"));
 	assert_non_null(strstr(out, "readwrite: 1 of 3 repetitions failed"));
+	assert_non_null(strstr(out, "readwrite:trunc: no byte of it was verified (MSG_TRUNC: the kernel discarded"));
+	/* verified strategies are not called unverified */
+	assert_null(strstr(out, "zerocopy_recv: no byte"));
+	assert_null(strstr(out, "readwrite: no byte"));
 	free(out);
 	cell_free(k.c);
 
 	/* one mapped repetition is enough not to call the receive degenerate */
 	arr = json_array();
-	add(arr, "zerocopy_recv", 1, "\"zerocopy_recv\":{\"bytes_mapped\":0}");
-	add(arr, "zerocopy_recv", 2, "\"zerocopy_recv\":{\"bytes_mapped\":4096}");
+	add(arr, "zerocopy_recv", 1, "\"verified\":true,\"zerocopy_recv\":{\"bytes_mapped\":0}");
+	add(arr, "zerocopy_recv", 2, "\"verified\":true,\"zerocopy_recv\":{\"bytes_mapped\":4096}");
 	k.c = cell_of(arr);
 	k.n = 1;
 	out = captured(run_degenerate, &k);
