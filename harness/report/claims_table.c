@@ -5,6 +5,7 @@
  * the direct checks' results to a verdict, its measurement and its reason.
  */
 #include "claims_figures.h"
+#include "claims_seeds.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,7 +19,7 @@
 const struct cell_spec cell_specs[CELL_COUNT] = {
 	[CELL_RELAY] = { .scenario = "relay", .strategies = "readwrite,splice" },
 	/* Two sizes: the page faults of mmap_write grow with the file. */
-	[CELL_SERVE] = { .scenario = "serve", .strategies = "readwrite,mmap_write,sendfile", .sweep = true },
+	[CELL_SERVE] = { .scenario = "serve", .strategies = "readwrite,mmap_write,sendfile,splice", .sweep = true },
 	[CELL_FANOUT] = { .scenario = "fanout", .strategies = "readwrite,tee" },
 	[CELL_PIPE] = { .scenario = "pipe", .strategies = "readwrite,vmsplice,vmsplice:gift" },
 	[CELL_SOCKMAP] = { .scenario = "relay", .strategies = "readwrite", .uses = "sockmap" },
@@ -45,39 +46,8 @@ const struct cell_spec cell_specs[CELL_COUNT] = {
 	},
 	[CELL_REFUSE_SENDFILE] = { .scenario = "relay", .strategies = "sendfile", .refusal = true },
 	[CELL_REFUSE_SPLICE] = { .scenario = "send", .strategies = "splice", .refusal = true },
+	SEED_CELL_SPECS
 };
-
-/* ---------------------------------------------------------------- what the copy ledger and the sampler say */
-
-/* Whether the sampled copy time shows a copy: measured, and above the share of a copy not made. */
-static bool copied(const struct copy_cmp *c)
-{
-	return c->state == COPY_MEASURED && c->share > COPY_NONE_SHARE;
-}
-
-/* "A copies nothing through user memory", decided on the sampled copy time against readwrite's. */
-static void decide_no_copy(struct judgement *j, const struct copy_cmp *c, const char *who)
-{
-	if (c->state != COPY_MEASURED)
-		decide(j, V_CANNOT, "%s", c->why);
-	else if (copied(c))
-		decide(j, V_NOT, "%s spent %.0f%% of readwrite's copy time per GiB: the bytes were copied", who,
-		       100 * c->share);
-	else
-		decide(j, V_HOLDS, "%s spent %.0f%% of readwrite's copy time per GiB: no copy of the payload", who,
-		       100 * c->share);
-}
-
-/* The ledger's "to user, from user, in kernel" of ROLE, GiB per GiB (medians), into a[3]. */
-static void ledger_of(const struct crgroup *g, const char *role, double a[3])
-{
-	const struct role_key k[3] = {
-		{ role, "bytes_to_user" }, { role, "bytes_from_user" }, { role, "bytes_in_kernel" },
-	};
-
-	for (int i = 0; i < 3; i++)
-		a[i] = cell_median_of(g, fig_ledger_per_gib, &k[i]);
-}
 
 /* ---------------------------------------------------------------- the judges */
 
@@ -768,9 +738,9 @@ const size_t claim_count = sizeof(claim_table) / sizeof(claim_table[0]);
 
 const struct claim *claim_find(const char *id)
 {
-	for (size_t i = 0; i < claim_count; i++)
-		if (!strcmp(claim_table[i].id, id))
-			return &claim_table[i];
+	for (size_t i = 0; i < claims_total(); i++)
+		if (!strcmp(claim_at(i)->id, id))
+			return claim_at(i);
 	return NULL;
 }
 
