@@ -28,7 +28,8 @@
 	[CELL_SPLICE_NONBLOCK] = { .scenario = "relay", .strategies = "splice", \
 		.args = (const char *const[]){ "--nonblock", "--sndbuf", "16K", "--rcvbuf", "16K", NULL } }, \
 	[CELL_SPLICE_MOVE] = { .scenario = "relay", .strategies = "readwrite,splice,splice:move" }, \
-	[CELL_VMSPLICE_PIPE] = { .scenario = "pipe", .strategies = "readwrite,vmsplice,vmsplice:pipe=1M" }, \
+	[CELL_VMSPLICE_PIPE] = { .scenario = "pipe", .strategies = "readwrite,vmsplice", \
+		.args = (const char *const[]){ "--pipe-size", "1M", NULL } }, \
 	[CELL_ECHO] = { .scenario = "echo", .strategies = "readwrite,splice" }, \
 	[CELL_SERVE_SMALL] = { .scenario = "serve", .strategies = "readwrite,sendfile,splice", .size = "64K" }, \
 	[CELL_USERSTACK] = { \
