@@ -66,7 +66,7 @@ endif
 STACK_SHIM := libcopylab-stack.so
 
 .DELETE_ON_ERROR:
-.PHONY: all test unit bench bench-quick deps clean test-sanitize
+.PHONY: all test unit bench bench-quick claims deps clean test-sanitize
 
 all: copylab $(TRACER) $(STACK_SHIM)
 
@@ -138,6 +138,15 @@ test-sanitize:
 		ZCRECV_SIZES="0 1 4095 4096 4097 65535 65537 1048577" \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run.sh '$(SAN_TESTS)'
+
+# The whole claims ledger at full size (256 MiB cells, 8 repetitions, more up
+# to 15 where a ratio is undecided): minutes, not for make test.  Run it as
+# root on a quiet machine; its claims.md is what docs/claims.md shows.
+CLAIMS_DIR ?= results/claims-$(shell date -u +%Y%m%d-%H%M%S)
+claims:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	./copylab claims --out $(CLAIMS_DIR)
 
 BENCH_DIR ?= results/bench-$(shell date -u +%Y%m%d-%H%M%S)
 bench:

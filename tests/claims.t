@@ -8,7 +8,12 @@
 # difference" only at the repetition cap;
 # `copylab explain` prints each seed strategy's summary and support table
 # and refuses an unknown name with exit 2 and the valid names.
-# timeout: 240
+# The seed articles' claims, through --only at small sizes: a bad selector
+# is a usage error that writes nothing; only the cells the chosen claims
+# read run; the kernel's own answers are pinned (sendfile into a file or a
+# pipe, vmsplice buffer reuse, a non-blocking partial splice, no corruption
+# in what was spliced from sockets); every seed claim cites its seed piece.
+# timeout: 420
 . "$(dirname "$0")/lib.sh"
 require_copylab
 command -v jq >/dev/null || skip_all "jq is not installed (scripts/deps.sh installs it)"
@@ -47,7 +52,9 @@ fi
 "$COPYLAB" claims --no-such-option >/dev/null 2>&1; is $? 2 "claims with an unknown option exits 2"
 
 D=$TMP/claims
-"$COPYLAB" claims --quick --out "$D" >"$TMP/claims.out" 2>"$TMP/claims.err"; rc=$?
+# The first fourteen claims at --quick sizes; the seed claims are below, at small sizes (all of them: make claims).
+FIRST="readwrite-copies,readwrite-context-switches,sendfile-no-user-copy,sendfile-not-from-socket,splice-needs-pipe,splice-relay-less-cpu,tee-no-user-copy,gift-needs-alignment,mmap-trades-copy-for-faults,zero-copy-faster,sendfile-less-cpu,sockmap-no-wakeups,zerocopy-recv-halves-cpu,nat-no-process"
+"$COPYLAB" claims --quick --only "$FIRST" --out "$D" >"$TMP/claims.out" 2>"$TMP/claims.err"; rc=$?
 is "$rc" 0 "claims --quick exits 0" || diag_file "$TMP/claims.err"
 jq -e . "$D/claims.json" >/dev/null 2>&1; ok $? "claims.json is JSON"
 [ -s "$D/claims.md" ]; ok $? "claims.md is written"
@@ -130,5 +137,74 @@ else
 fi
 if ! "$COPYLAB" list | grep -q '^  sockmap '; then
 	is "$(verdict sockmap-no-wakeups)" "cannot be measured here" "without a sockmap strategy the sockmap claim cannot be measured"
+fi
+
+# --- the seed articles' claims, by --only --------------------------------------
+seedids="sendfile-out-must-be-socket splice-nonblock-partial splice-socket-read-corrupts splice-move-zero-copy
+splice-remaps-pages vmsplice-reuse-changes-pipe vmsplice-no-copy table-readwrite table-mmap-write table-sendfile
+table-splice zero-copy-lower-latency zero-copy-lower-memory-bandwidth splice-echo-no-user-copy
+zero-copy-gain-needs-size mmap-faults-large-cost sendfile-sg-dma-no-cpu-copy userstack-ipc-adds-copies
+port-forward-no-process"
+list=$("$COPYLAB" claims --list 2>&1)
+missing=""
+for id in $seedids; do grep -q "^$id " <<<"$list" || missing+=" $id"; done
+is "$missing" "" "claims --list names every seed claim"
+expect_usage_error "claims --only with an unknown id is a usage error naming it and the valid ones" \
+	"no claim 'no-such-claim'; valid: readwrite-copies" claims --only no-such-claim --out "$TMP/never"
+[ ! -e "$TMP/never" ]; ok $? "a refused --only writes nothing (no results directory)"
+expect_usage_error "claims --only with no id is a usage error" "needs claim ids" claims --only , --out "$TMP/never"
+expect_usage_error "claims --peer without --transport nic is a usage error" "for --transport nic" \
+	claims --peer 192.0.2.1:7000 --only sendfile-sg-dma-no-cpu-copy --out "$TMP/never"
+
+S=$TMP/seeds-direct
+"$COPYLAB" claims --only sendfile-out-must-be-socket,vmsplice-reuse-changes-pipe,zero-copy-lower-memory-bandwidth \
+	--out "$S" >"$TMP/sd.out" 2>"$TMP/sd.err"; rc=$?
+is "$rc" 0 "claims --only with direct checks alone exits 0" || diag_file "$TMP/sd.err"
+is "$(jq '.claims | length' "$S/claims.json" 2>/dev/null)" 3 "--only judges just the claims asked for"
+[ -s "$S/claims.json" ] && [ "$(ls -d "$S"/claims-* 2>/dev/null | wc -l)" -eq 0 ]
+ok $? "--only runs no cell that its claims do not read"
+sverdict() { jq -r --arg id "$2" '.claims[] | select(.id==$id) | .verdict' "$1/claims.json"; }
+sfield() { jq -r --arg id "$2" --arg f "$3" '.claims[] | select(.id==$id) | .[$f] // ""' "$1/claims.json"; }
+# The kernel's own answers: sendfile takes any file as output since 2.6.33; a vmsplice'd page is referenced, not copied.
+is "$(sverdict "$S" sendfile-out-must-be-socket)" "does not hold here" \
+	"sendfile into a regular file and a pipe works here (the output need not be a socket)"
+is "$(sverdict "$S" vmsplice-reuse-changes-pipe)" "holds here" "overwriting a vmsplice'd buffer changes what the reader gets"
+grep -q "write() control returned 4096 (success), the reader got the 'A's" <<<"$(sfield "$S" vmsplice-reuse-changes-pipe measurement)"
+ok $? "the reuse check's write() control delivered the bytes as given" "$(sfield "$S" vmsplice-reuse-changes-pipe measurement)"
+is "$(sverdict "$S" zero-copy-lower-memory-bandwidth)" "cannot be measured here" "memory bandwidth cannot be measured here"
+grep -q 'counter' <<<"$(sfield "$S" zero-copy-lower-memory-bandwidth why)"
+ok $? "and it says why (the hardware counters)" "$(sfield "$S" zero-copy-lower-memory-bandwidth why)"
+
+# The rest at 1 MiB, 8 repetitions, no more added: behaviour and the verdicts' form, not figures.
+S=$TMP/seeds-cells
+only=$(tr ' \n' ',,' <<<"$seedids" | sed 's/,,*/,/g; s/,$//')
+"$COPYLAB" claims --only "$only" --size 1M --reps 8 --reps-cap 8 --out "$S" >"$TMP/sc.out" 2>"$TMP/sc.err"; rc=$?
+is "$rc" 0 "claims --only (every seed claim) at 1M exits 0" || diag_file "$TMP/sc.err"
+n=$(jq '.claims | length' "$S/claims.json" 2>/dev/null || echo 0)
+is "$n" "$(wc -w <<<"$seedids")" "every seed claim is in the ledger"
+bad=$(jq -r '.claims[] | select(.verdict as $v | ["holds here","does not hold here","no difference measured","unresolved","cannot be measured here"] | index($v) | not) | .id' "$S/claims.json" 2>/dev/null)
+[ -z "$bad" ] && [ "$n" -gt 0 ]; ok $? "every seed claim has one of the five verdicts" "$bad"
+bad=$(jq -r '.claims[] | select((.why|length)==0 or (.measurement|length)==0) | .id' "$S/claims.json")
+[ -z "$bad" ] && [ "$n" -gt 0 ]; ok $? "every seed claim says what it measured and why its verdict" "$bad"
+bad=$(jq -r '.claims[] | select(.source | test("2013-12-01|关注splice系列系统调用|Zero-copy|FPGA之家|socket转发offload") | not) | .id' "$S/claims.json")
+[ -z "$bad" ] && [ "$n" -gt 0 ]; ok $? "every seed claim cites its seed piece by title" "$bad"
+[ -d "$S/claims-1" ] && [ -z "$(ls -d "$S"/claims-*.reps* 2>/dev/null)" ]; ok $? "--reps-cap 8 adds no repetitions"
+grep -q -- '--nonblock --sndbuf 16K' <<<"$(sfield "$S" splice-nonblock-partial cells)"
+ok $? "splice-nonblock-partial runs copylab's splice relay with --nonblock and small buffers" "$(sfield "$S" splice-nonblock-partial cells)"
+is "$(sverdict "$S" splice-nonblock-partial)" "holds here" \
+	"a non-blocking splice leaves bytes in the pipe, and copylab's loop stays byte-exact"
+is "$(sverdict "$S" splice-socket-read-corrupts)" "does not hold here" "what was spliced out of sockets arrived byte-exact"
+grep -q -- '--scenario relay --strategy readwrite,splice,splice:move' <<<"$(sfield "$S" splice-move-zero-copy cells)"
+ok $? "splice-move-zero-copy measures splice with and without :move"
+grep -q -- '--pipe-size 1M' <<<"$(sfield "$S" vmsplice-no-copy cells)"
+ok $? "vmsplice-no-copy measures a 1 MiB pipe beside the default one"
+is "$(sverdict "$S" splice-remaps-pages)" "cannot be measured here" "page-table rewriting is not claimed measured"
+is "$(sverdict "$S" sendfile-sg-dma-no-cpu-copy)" "cannot be measured here" "scatter-gather DMA needs a real NIC (tcp here)"
+if ! "$COPYLAB" list | grep -q '^  redirect '; then
+	is "$(sverdict "$S" port-forward-no-process)" "cannot be measured here" "without a same-host REDIRECT strategy, port forwarding on one host cannot be measured"
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	grep -q 'root' <<<"$(sfield "$S" userstack-ipc-adds-copies why)"
+	ok $? "without root, the user-space stack claim says it needs root"
 fi
 done_testing

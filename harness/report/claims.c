@@ -131,8 +131,17 @@ struct plan {
 	int reps;
 	int reps_cap;		/* added repetitions stop here */
 	const char *transport;
+	const char *peer, *key;	/* nic: passed to every cell over nic */
 	char *dir;
+	bool *only;		/* --only: the claims asked for (claim_at's order), or NULL for all */
+	unsigned cells;		/* 1 << cell_id of each cell the claims asked for read */
 };
+
+/* Whether the plan judges the Ith claim. */
+static bool wanted(const struct plan *pl, size_t i)
+{
+	return !pl->only || pl->only[i];
+}
 
 /*
  * A cell's deciding ratio whose interval still includes 1.0 gets this many
@@ -148,12 +157,14 @@ struct cell_state {
 	const struct strategy *st;	/* the strategy its spec `uses`, or NULL */
 	int number;		/* its records are in DIR/claims-NUMBER */
 	int reps;		/* counted repetitions of each strategy so far */
+	char refused[512];	/* why copylab refused a cell that may be refused */
 };
 
 static void claims_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: copylab claims [--quick] [--out DIR] [--size N] [--reps N] [--transport T]\n\n"
+		"usage: copylab claims [--quick] [--out DIR] [--size N] [--reps N] [--reps-cap N]\n"
+		"                      [--transport T [--peer H:P[,H:P] --key FILE]] [--only ID[,ID...]]\n\n"
 		"Measures each claim of the zero-copy articles and man pages on this machine\n"
 		"and gives it a verdict on measured figures: holds here, does not hold here,\n"
 		"no difference measured (at N repetitions), unresolved (a system-wide CPU\n"
@@ -167,12 +178,17 @@ static void claims_usage(FILE *out)
 		"  --reps N       counted repetitions per cell to start with (default 8, the\n"
 		"                 fewest a ratio is decided on: min..max covers the median\n"
 		"                 with 99.2%%)\n"
+		"  --reps-cap N   stop adding repetitions at N (default %d, at least --reps)\n"
 		"  --transport T  tcp (default) or another transport `copylab run` accepts\n"
+		"  --peer, --key  nic: the far daemons and their key, for every cell over nic\n"
+		"  --only IDS     judge only these claims (comma-separated ids; `copylab claims\n"
+		"                 --list` prints them) and run only the cells they read\n"
+		"  --list         print every claim's id and statement, and exit\n"
 		"  --out DIR      where cells, claims.json and claims.md go\n"
 		"                 (default results/claims-<time>)\n\n"
 		"Prints the ledger; writes DIR/claims.json and DIR/claims.md atomically.\n"
 		"Exit status: 0 every claim got a verdict from cells that ran, 1 a cell failed,\n"
-		"2 bad usage.\n", REPS_STEP, REPS_CAP);
+		"2 bad usage.\n", REPS_STEP, REPS_CAP, REPS_CAP);
 }
 
 /* The strategy a cell `uses`: the first whose name holds it and that runs the cell's scenario. */
@@ -212,6 +228,7 @@ static void cell_args(const struct plan *pl, const struct cell_spec *s, const st
 {
 	const char *transport = s->transport ? s->transport :
 				st && st->only_transport ? st->only_transport : pl->transport;
+	bool socket = !s->refusal && strcmp(s->scenario, "copy") && strcmp(s->scenario, "pipe");
 	int n = 0;
 
 	snprintf(a->list, sizeof(a->list), "%s%s%s", s->strategies, st ? "," : "", st ? st->name : "");
@@ -221,9 +238,17 @@ static void cell_args(const struct plan *pl, const struct cell_spec *s, const st
 	a->argv[n++] = s->scenario;
 	a->argv[n++] = "--strategy";
 	a->argv[n++] = a->list;
-	if (!s->refusal && strcmp(s->scenario, "copy") && strcmp(s->scenario, "pipe")) {
+	if (socket) {
 		a->argv[n++] = "--transport";
 		a->argv[n++] = transport;
+	}
+	if (socket && !strcmp(transport, "nic") && pl->peer) {
+		a->argv[n++] = "--peer";
+		a->argv[n++] = pl->peer;
+		if (pl->key) {
+			a->argv[n++] = "--key";
+			a->argv[n++] = pl->key;
+		}
 	}
 	if (s->sweep) {
 		snprintf(a->sweep, sizeof(a->sweep), "size=%s..%s", pl->size_small, pl->size);
@@ -231,8 +256,10 @@ static void cell_args(const struct plan *pl, const struct cell_spec *s, const st
 		a->argv[n++] = a->sweep;
 	} else {
 		a->argv[n++] = "--size";
-		a->argv[n++] = s->refusal ? "1M" : pl->size;
+		a->argv[n++] = s->refusal ? "1M" : s->size ? s->size : pl->size;
 	}
+	for (int i = 0; s->args && s->args[i] && n < 24; i++)
+		a->argv[n++] = s->args[i];
 	if (s->block) {
 		a->argv[n++] = "--block";
 		a->argv[n++] = s->block;
@@ -312,13 +339,20 @@ static void run_cells(const struct plan *pl, struct claim_cell cells[CELL_COUNT]
 	for (int id = CELL_NONE + 1; id < CELL_COUNT; id++) {
 		const struct cell_spec *s = &cell_specs[id];
 
-		cs[id] = (struct cell_state){ strategy_for(s), 0, 0 };
+		cs[id] = (struct cell_state){ .st = strategy_for(s) };
 		cells[id] = (struct claim_cell){ NULL, cs[id].st ? cs[id].st->name : NULL, NULL };
-		if (s->uses && !cs[id].st)
+		if ((s->uses && !cs[id].st) || !(pl->cells & (1u << id)))
 			continue;
 		cells[id].not_run = why_not_run(s, cs[id].st);
 		if (!cells[id].not_run)
 			cells[id].run = run_cell(pl, s, &cs[id], &ncells);
+		/* copylab refused it here (exit 2): not run, with its reason, and no failure. */
+		if (cells[id].run && s->may_refuse && cells[id].run->exit_code == EXIT_USAGE) {
+			snprintf(cs[id].refused, sizeof(cs[id].refused), "%s", cells[id].run->first_stderr_line);
+			cells[id].not_run = cs[id].refused;
+			cell_free(cells[id].run);
+			cells[id].run = NULL;
+		}
 	}
 	for (int id = CELL_NONE + 1; id < CELL_COUNT; id++) {
 		const struct crcell *c = cells[id].run;
@@ -358,26 +392,30 @@ static char *cells_text(const struct claim *c, const struct claim_evidence *ev)
 
 /* Every claim of the table judged on the cells and its direct check (CHECKS[i]), in the table's order. */
 static struct ledger_entry *judge_claims(const struct plan *pl, const struct claim_cell cells[CELL_COUNT],
-					 const struct kcheck *checks)
+					 const struct kcheck *checks, size_t *n)
 {
-	struct ledger_entry *e = calloc(claim_count, sizeof(*e));
+	struct ledger_entry *e = calloc(claims_total(), sizeof(*e));
 
-	for (size_t i = 0; e && i < claim_count; i++) {
-		const struct claim *c = &claim_table[i];
+	*n = 0;
+	for (size_t i = 0; e && i < claims_total(); i++) {
+		const struct claim *c = claim_at(i);
 		struct claim_evidence ev = { .size = pl->size, .size_small = pl->size_small,
 					     .transport = pl->transport, .check = checks[i] };
 
+		if (!wanted(pl, i))
+			continue;
 		memcpy(ev.cell, cells, sizeof(ev.cell));
-		e[i].claim = c;
-		e[i].cells = cells_text(c, &ev);
-		e[i].judgement = claim_judge_run(c, &ev);
+		e[*n].claim = c;
+		e[*n].cells = cells_text(c, &ev);
+		e[*n].judgement = claim_judge_run(c, &ev);
+		++*n;
 	}
 	return e;
 }
 
 static void ledger_free(struct ledger_entry *e)
 {
-	for (size_t i = 0; e && i < claim_count; i++) {
+	for (size_t i = 0; e && i < claims_total(); i++) {
 		free(e[i].cells);
 		judgement_free(&e[i].judgement);
 	}
@@ -391,21 +429,21 @@ static void ledger_free(struct ledger_entry *e)
  * judge would like: a claim ends decided or "no difference measured at N".
  */
 static struct ledger_entry *judge_until_decided(const struct plan *pl, struct claim_cell cells[CELL_COUNT],
-						struct cell_state cs[CELL_COUNT], bool *failed)
+						struct cell_state cs[CELL_COUNT], bool *failed, size_t *n)
 {
-	struct kcheck *checks = calloc(claim_count, sizeof(*checks));
+	struct kcheck *checks = calloc(claims_total(), sizeof(*checks));
 	struct ledger_entry *e = NULL;
 	bool added = true;
 
-	for (size_t i = 0; checks && i < claim_count; i++)
-		if (claim_table[i].check)
-			checks[i] = claim_table[i].check();	/* once: the kernel's answer does not vary */
+	for (size_t i = 0; checks && i < claims_total(); i++)
+		if (claim_at(i)->check && wanted(pl, i))
+			checks[i] = claim_at(i)->check();	/* once: the kernel's answer does not vary */
 	while (checks && added) {
 		unsigned more = 0;
 
 		ledger_free(e);
-		e = judge_claims(pl, cells, checks);
-		for (size_t i = 0; e && i < claim_count; i++)
+		e = judge_claims(pl, cells, checks, n);
+		for (size_t i = 0; e && i < *n; i++)
 			more |= e[i].judgement.more;
 		added = false;
 		for (int id = CELL_NONE + 1; e && id < CELL_COUNT; id++) {
@@ -459,7 +497,65 @@ static void quarter_of(const char *size, char *buf, size_t len)
 		snprintf(buf, len, "%ldK", quarter / 1024);
 }
 
-/* Reads the options into the plan: -1 to go on, else the exit status (--help, bad usage). */
+/* Prints every claim's id and statement: what --only takes. */
+static void list_claims(void)
+{
+	for (size_t i = 0; i < claims_total(); i++)
+		printf("%-34s %s\n", claim_at(i)->id, claim_at(i)->statement);
+}
+
+/* Marks the claims of IDS (comma-separated) in pl->only; -1, or the usage error's exit status. */
+static int select_claims(struct plan *pl, const char *ids)
+{
+	char *list = cr_strdup(ids), *save = NULL, *tok;
+	int status = -1;
+
+	pl->only = calloc(claims_total(), sizeof(*pl->only));
+	if (!pl->only || !list) {
+		free(list);
+		return usage_error("claims: out of memory");
+	}
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct claim *c = claim_find(tok);
+		size_t i = 0;
+
+		if (!c) {
+			char *valid = NULL;
+
+			for (size_t k = 0; k < claims_total(); k++)
+				cr_append(&valid, "%s%s", k ? ", " : "", claim_at(k)->id);
+			status = usage_error("claims: --only: no claim '%s'; valid: %s", tok, valid ? valid : "");
+			free(valid);
+			break;
+		}
+		while (claim_at(i) != c)
+			i++;
+		pl->only[i] = true;
+	}
+	free(list);
+	for (size_t i = 0; status < 0; i++) {
+		if (i == claims_total()) {
+			status = usage_error("claims: --only needs claim ids, e.g. --only sendfile-not-from-socket");
+			break;
+		}
+		if (pl->only[i])
+			break;
+	}
+	return status;
+}
+
+/* The cells the plan's claims read (their `cells`), as a mask of 1 << cell_id. */
+static unsigned cells_wanted(const struct plan *pl)
+{
+	unsigned m = 0;
+
+	for (size_t i = 0; i < claims_total(); i++)
+		for (int k = 0; wanted(pl, i) && k < CLAIM_MAX_CELLS && claim_at(i)->cells[k] != CELL_NONE; k++)
+			m |= 1u << claim_at(i)->cells[k];
+	return m;
+}
+
+/* Reads the options into the plan: -1 to go on, else the exit status (--help, --list, bad usage). */
 static int claims_options(int argc, char **argv, struct plan *pl, bool *quick, const char **out)
 {
 	static const struct option opts[] = {
@@ -467,12 +563,17 @@ static int claims_options(int argc, char **argv, struct plan *pl, bool *quick, c
 		{ "out", required_argument, NULL, 'o' },
 		{ "size", required_argument, NULL, 's' },
 		{ "reps", required_argument, NULL, 'r' },
+		{ "reps-cap", required_argument, NULL, 'c' },
 		{ "transport", required_argument, NULL, 't' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *size = NULL;
-	int opt, reps = 0;
+	const char *size = NULL, *only = NULL;
+	int opt, reps = 0, cap = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -485,7 +586,16 @@ static int claims_options(int argc, char **argv, struct plan *pl, bool *quick, c
 			if (reps < 1)
 				return usage_error("claims: --reps needs a number >= 1");
 			break;
+		case 'c':
+			cap = atoi(optarg);
+			if (cap < 1)
+				return usage_error("claims: --reps-cap needs a number >= 1, not '%s'", optarg);
+			break;
 		case 't': pl->transport = optarg; break;
+		case 'p': pl->peer = optarg; break;
+		case 'k': pl->key = optarg; break;
+		case 'O': only = optarg; break;
+		case 'l': list_claims(); return 0;
 		case 'h': claims_usage(stdout); return 0;
 		default: claims_usage(stderr); return EXIT_USAGE;
 		}
@@ -495,8 +605,19 @@ static int claims_options(int argc, char **argv, struct plan *pl, bool *quick, c
 	pl->size = size ? size : *quick ? "64M" : "256M";
 	if (cr_size(pl->size) < 4 * 65536)
 		return usage_error("claims: --size '%s' is not a size of at least 256K", pl->size);
+	if ((pl->peer || pl->key) && strcmp(pl->transport, "nic"))
+		return usage_error("claims: --peer and --key are for --transport nic, not '%s'", pl->transport);
 	pl->reps = reps ? reps : CLAIMS_MIN_PAIRS;
-	pl->reps_cap = pl->reps > REPS_CAP ? pl->reps : REPS_CAP;
+	pl->reps_cap = cap ? cap : REPS_CAP;
+	if (pl->reps_cap < pl->reps)
+		pl->reps_cap = pl->reps;
+	if (only) {
+		int status = select_claims(pl, only);
+
+		if (status >= 0)
+			return status;
+	}
+	pl->cells = cells_wanted(pl);
 	return -1;
 }
 
@@ -507,6 +628,7 @@ int cmd_claims(int argc, char **argv)
 	struct cell_state cs[CELL_COUNT];
 	struct ledger_entry *ledger;
 	struct ledger_run run;
+	size_t n = 0;
 	const char *out = NULL;
 	bool quick = false, failed = false;
 	char date[64], cmdline[1024] = "copylab claims", smallbuf[32];
@@ -538,14 +660,14 @@ int cmd_claims(int argc, char **argv)
 	uname(&un);
 
 	run_cells(&pl, cells, cs, &failed);
-	ledger = judge_until_decided(&pl, cells, cs, &failed);
+	ledger = judge_until_decided(&pl, cells, cs, &failed, &n);
 	if (!ledger) {
 		fputs("copylab: out of memory\n", stderr);
 		return EXIT_RUN_FAILED;
 	}
-	ledger_print(stdout, ledger, claim_count);
+	ledger_print(stdout, ledger, n);
 	run = (struct ledger_run){ cmdline, date, un.release, pl.size, pl.transport, pl.reps, pl.reps_cap, quick };
-	if (!write_ledger(pl.dir, &run, ledger, claim_count))
+	if (!write_ledger(pl.dir, &run, ledger, n))
 		failed = true;
 	return failed ? EXIT_RUN_FAILED : 0;
 }

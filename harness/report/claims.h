@@ -40,6 +40,14 @@ enum cell_id {
 	CELL_ZEROCOPY_RECV,
 	CELL_REFUSE_SENDFILE,
 	CELL_REFUSE_SPLICE,
+	/* The seed articles' cells (claims_seeds.c). */
+	CELL_SPLICE_NONBLOCK,
+	CELL_SPLICE_MOVE,
+	CELL_VMSPLICE_PIPE,
+	CELL_ECHO,
+	CELL_SERVE_SMALL,
+	CELL_USERSTACK,
+	CELL_REDIRECT,
 	CELL_COUNT
 };
 
@@ -70,6 +78,13 @@ struct cell_spec {
 	 * it is not numbered, not announced and never a failed cell.
 	 */
 	bool refusal;
+	/*
+	 * Exit status 2 (copylab refused the cell here: no lwIP, no such
+	 * transport) means "not run", with its first stderr line, not a failure.
+	 */
+	bool may_refuse;
+	const char *size;	/* its own --size instead of the plan's, or NULL */
+	const char *const *args;	/* more `copylab run` options, NULL-terminated, or NULL */
 	enum cell_privilege privilege;
 	const char *root_why;	/* RUN_ROOT_ONLY: why it needs root */
 	const char *unrun;	/* the ledger's line for it when it cannot run here */
@@ -89,11 +104,24 @@ struct kcheck {
 	struct kcall call;
 	struct kcall aligned;	/* the gift check: the same gift from an aligned page */
 	bool data_intact;	/* the gift check: the unaligned gift's bytes read back as given */
+	/*
+	 * The seed checks: sendfile into a pipe (beside `call`, into a file);
+	 * the reuse check's write() control; whether what the reader got is
+	 * what was given, for each.
+	 */
+	struct kcall second;
+	bool second_intact;
+	long asked, left;	/* the partial-splice check: bytes asked, bytes left in the pipe after */
 };
 
 struct kcheck check_splice_socket_to_socket(void);
 struct kcheck check_sendfile_from_socket(void);
 struct kcheck check_gift_alignment(void);
+/* The seed articles' direct checks (claims_checks.c). */
+struct kcheck check_sendfile_outputs(void);
+struct kcheck check_splice_partial(void);
+struct kcheck check_vmsplice_reuse(void);
+struct kcheck check_hw_counters(void);
 
 /* A cell as the judges see it. */
 struct claim_cell {
@@ -143,6 +171,13 @@ struct claim {
 
 extern const struct claim claim_table[];
 extern const size_t claim_count;
+/* The claims of the seed articles copylab was made from (claims_seeds.c), after claim_table's. */
+extern const struct claim seed_claim_table[];
+extern const size_t seed_claim_count;
+
+/* Every claim, claim_table's then seed_claim_table's: how many, and the Ith. */
+size_t claims_total(void);
+const struct claim *claim_at(size_t i);
 
 /* Judges a claim on its evidence: a fresh judgement (judgement_free releases it). */
 struct judgement claim_judge_run(const struct claim *c, const struct claim_evidence *ev);

@@ -388,3 +388,35 @@ const char *fixed_limiter(const struct crgroup *a, const struct crgroup *b, doub
 	*busy = cell_median(a, path);
 	return l[best].role;
 }
+
+/* ---------------------------------------------------------------- what the copy ledger and the sampler say */
+
+/* Whether the sampled copy time shows a copy: measured, and above the share of a copy not made. */
+bool copied(const struct copy_cmp *c)
+{
+	return c->state == COPY_MEASURED && c->share > COPY_NONE_SHARE;
+}
+
+/* "A copies nothing through user memory", decided on the sampled copy time against readwrite's. */
+void decide_no_copy(struct judgement *j, const struct copy_cmp *c, const char *who)
+{
+	if (c->state != COPY_MEASURED)
+		decide(j, V_CANNOT, "%s", c->why);
+	else if (copied(c))
+		decide(j, V_NOT, "%s spent %.0f%% of readwrite's copy time per GiB: the bytes were copied", who,
+		       100 * c->share);
+	else
+		decide(j, V_HOLDS, "%s spent %.0f%% of readwrite's copy time per GiB: no copy of the payload", who,
+		       100 * c->share);
+}
+
+/* The ledger's "to user, from user, in kernel" of ROLE, GiB per GiB (medians), into a[3]. */
+void ledger_of(const struct crgroup *g, const char *role, double a[3])
+{
+	const struct role_key k[3] = {
+		{ role, "bytes_to_user" }, { role, "bytes_from_user" }, { role, "bytes_in_kernel" },
+	};
+
+	for (int i = 0; i < 3; i++)
+		a[i] = cell_median_of(g, fig_ledger_per_gib, &k[i]);
+}

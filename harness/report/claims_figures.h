@@ -111,6 +111,13 @@ struct copy_side {
 /* Compares, and appends "sampled copy time per GiB: A x s, REF y s (z% of REF's)". */
 struct copy_cmp copy_compare(struct judgement *j, struct copy_side a, struct copy_side ref);
 
+/* Whether the sampled copy time shows a copy: measured, and above the share of a copy not made. */
+bool copied(const struct copy_cmp *c);
+/* "WHO copies nothing through user memory", decided on the sampled copy time against readwrite's. */
+void decide_no_copy(struct judgement *j, const struct copy_cmp *c, const char *who);
+/* The ledger's "to user, from user, in kernel" of ROLE, GiB per GiB (medians), into a[3]. */
+void ledger_of(const struct crgroup *g, const char *role, double a[3]);
+
 /*
  * The fixed role (not the one under test) that limited most usable records
  * of A and B (busy >= 0.9, the record's limiting_role), or NULL; *busy its

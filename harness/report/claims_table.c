@@ -5,6 +5,7 @@
  * the direct checks' results to a verdict, its measurement and its reason.
  */
 #include "claims_figures.h"
+#include "claims_seeds.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,7 +19,7 @@
 const struct cell_spec cell_specs[CELL_COUNT] = {
 	[CELL_RELAY] = { .scenario = "relay", .strategies = "readwrite,splice" },
 	/* Two sizes: the page faults of mmap_write grow with the file. */
-	[CELL_SERVE] = { .scenario = "serve", .strategies = "readwrite,mmap_write,sendfile", .sweep = true },
+	[CELL_SERVE] = { .scenario = "serve", .strategies = "readwrite,mmap_write,sendfile,splice", .sweep = true },
 	[CELL_FANOUT] = { .scenario = "fanout", .strategies = "readwrite,tee" },
 	[CELL_PIPE] = { .scenario = "pipe", .strategies = "readwrite,vmsplice,vmsplice:gift" },
 	[CELL_SOCKMAP] = { .scenario = "relay", .strategies = "readwrite", .uses = "sockmap" },
@@ -48,39 +49,8 @@ const struct cell_spec cell_specs[CELL_COUNT] = {
 	},
 	[CELL_REFUSE_SENDFILE] = { .scenario = "relay", .strategies = "sendfile", .refusal = true },
 	[CELL_REFUSE_SPLICE] = { .scenario = "send", .strategies = "splice", .refusal = true },
+	SEED_CELL_SPECS
 };
-
-/* ---------------------------------------------------------------- what the copy ledger and the sampler say */
-
-/* Whether the sampled copy time shows a copy: measured, and above the share of a copy not made. */
-static bool copied(const struct copy_cmp *c)
-{
-	return c->state == COPY_MEASURED && c->share > COPY_NONE_SHARE;
-}
-
-/* "A copies nothing through user memory", decided on the sampled copy time against readwrite's. */
-static void decide_no_copy(struct judgement *j, const struct copy_cmp *c, const char *who)
-{
-	if (c->state != COPY_MEASURED)
-		decide(j, V_CANNOT, "%s", c->why);
-	else if (copied(c))
-		decide(j, V_NOT, "%s spent %.0f%% of readwrite's copy time per GiB: the bytes were copied", who,
-		       100 * c->share);
-	else
-		decide(j, V_HOLDS, "%s spent %.0f%% of readwrite's copy time per GiB: no copy of the payload", who,
-		       100 * c->share);
-}
-
-/* The ledger's "to user, from user, in kernel" of ROLE, GiB per GiB (medians), into a[3]. */
-static void ledger_of(const struct crgroup *g, const char *role, double a[3])
-{
-	const struct role_key k[3] = {
-		{ role, "bytes_to_user" }, { role, "bytes_from_user" }, { role, "bytes_in_kernel" },
-	};
-
-	for (int i = 0; i < 3; i++)
-		a[i] = cell_median_of(g, fig_ledger_per_gib, &k[i]);
-}
 
 /* ---------------------------------------------------------------- the judges */
 
@@ -626,7 +596,7 @@ const struct claim claim_table[] = {
 		.statement = "A read/write relay costs four copies and four context switches per chunk: two DMA "
 			     "copies and two CPU copies (kernel to user on read, user to kernel on write), and two "
 			     "system calls, each entering and leaving the kernel (four mode switches).",
-		.source = SRC_IBM,
+		.source = SEED_ZERO_COPY " (section 1); " SRC_IBM,
 		.figure = "relay role: syscalls (read + write family) per chunk (one read); the relay's sampled copy time "
 			  "(cputime.copy_s) against the sink's, which reads each byte once; the ledger's bytes beside",
 		.expectation = "2 syscalls per chunk (4 mode switches); the relay's copy time 1.4-3x the sink's (two CPU "
@@ -639,7 +609,7 @@ const struct claim claim_table[] = {
 		.id = "readwrite-context-switches",
 		.statement = "Read literally, \"four context switches\" per chunk means the scheduler switches tasks "
 			     "four times for every read/write pair.",
-		.source = SRC_IBM,
+		.source = SEED_ZERO_COPY " (section 1); " SRC_IBM,
 		.figure = "relay role: bpf.sched_switches (else perf context switches) per chunk (one read)",
 		.expectation = "if the claim meant scheduler switches: about 4 per chunk",
 		.cells = { CELL_RELAY },
@@ -648,7 +618,7 @@ const struct claim claim_table[] = {
 	{
 		.id = "sendfile-no-user-copy",
 		.statement = "sendfile() moves a file to a socket without the bytes passing through user memory.",
-		.source = "sendfile(2); IBM developerWorks (2008)",
+		.source = SEED_ZERO_COPY " (section 3.1.2); sendfile(2); IBM developerWorks (2008)",
 		.figure = "serve, server role: sampled copy time per GiB (cputime.copy_s), sendfile against readwrite, "
 			  "at the plan's size; the ledger's bytes beside",
 		.expectation = "sendfile's copy time at most 10% of readwrite's",
@@ -659,7 +629,8 @@ const struct claim claim_table[] = {
 		.id = "sendfile-not-from-socket",
 		.statement = "sendfile() cannot read from a socket: its input must be a file that supports mmap-like "
 			     "page-cache reads, so it cannot build a socket-to-socket proxy.",
-		.source = "sendfile(2) (\"in_fd ... cannot be a socket\")",
+		.source = SEED_ZERO_COPY " (section 3.4); " SEED_SPLICE_PROXY "; " SEED_SOCKET_OFFLOAD "; sendfile(2) "
+			  "(\"in_fd ... cannot be a socket\")",
 		.figure = "exit status of `copylab run --scenario relay --strategy sendfile` (the support table) and a direct sendfile() between sockets",
 		.expectation = "the kernel refuses (EINVAL); copylab's exit 2 is its own table's",
 		.cells = { CELL_REFUSE_SENDFILE },
@@ -670,7 +641,8 @@ const struct claim claim_table[] = {
 		.id = "splice-needs-pipe",
 		.statement = "splice() needs a pipe on one side of every call, so a socket-to-socket splice proxy "
 			     "goes through a pipe it owns (and application memory cannot be spliced at all).",
-		.source = "splice(2) (\"one of the file descriptors must refer to a pipe\"); LWN on splice (2006)",
+		.source = SEED_SPLICE_PROXY "; " SEED_SPLICE_FAMILY "; " SEED_ZERO_COPY " (section 4.2); splice(2) (\"one "
+			  "of the file descriptors must refer to a pipe\"); LWN on splice (2006)",
 		.figure = "a direct splice() socket to socket; relay splice: splice calls per chunk and the relay's sampled "
 			  "copy time against readwrite's; the refusal of `--scenario send --strategy splice` and the "
 			  "ledger's bytes beside",
@@ -684,7 +656,8 @@ const struct claim claim_table[] = {
 		.id = "splice-relay-less-cpu",
 		.statement = "A splice proxy costs less CPU per byte than a read/write proxy, since the bytes never "
 			     "enter user memory.",
-		.source = "LWN on splice (2006); HAProxy documentation (option splice-auto); Cloudflare blog, \"SOCKMAP - TCP splicing of the future\" (2019)",
+		.source = SEED_SPLICE_PROXY "; " SEED_ZERO_COPY " (section 4.3); LWN on splice (2006); HAProxy documentation "
+			  "(option splice-auto); Cloudflare blog, \"SOCKMAP - TCP splicing of the future\" (2019)",
 		.figure = "system-wide busy CPU per GiB (resolved only), splice / readwrite, paired rep by rep: on loopback "
 			  "the relay's network work runs in softirq, often in another process's context; the relay's own "
 			  "CPU per GiB beside; the relay's sampled copy time against readwrite's",
@@ -695,7 +668,8 @@ const struct claim claim_table[] = {
 	{
 		.id = "tee-no-user-copy",
 		.statement = "tee() duplicates a stream (here: forward it and record it) without copying it through user memory.",
-		.source = "tee(2); LWN, \"Some new system calls\" (2006)",
+		.source = SEED_SPLICE_PROXY " (tee as an in-kernel memcpy); " SEED_ZERO_COPY " (section 4.6); tee(2); LWN, "
+			  "\"Some new system calls\" (2006)",
 		.figure = "fanout, relay role: sampled copy time per GiB, tee against readwrite (1 copy to user + 2 from "
 			  "user); where tee still copies, the bytes copied out of socket buffers into user memory "
 			  "(bpf.skb_copy_bytes, probed at the copy); the ledger's bytes beside",
@@ -708,7 +682,7 @@ const struct claim claim_table[] = {
 		.id = "gift-needs-alignment",
 		.statement = "vmsplice() with SPLICE_F_GIFT needs page-aligned buffers (memory and length), and gifting "
 			     "lets the kernel move pages instead of copying them.",
-		.source = "vmsplice(2) (SPLICE_F_GIFT: \"data must also be properly page aligned\")",
+		.source = SEED_SPLICE_FAMILY "; vmsplice(2) (SPLICE_F_GIFT: \"data must also be properly page aligned\")",
 		.figure = "a direct vmsplice(SPLICE_F_GIFT) of 1000 bytes at offset 7 of a page; pipe cell: sampled copy "
 			  "time of writer and reader, vmsplice:gift against vmsplice; throughput, paired, beside",
 		.expectation = "EINVAL for the unaligned gift; a gift's copy time below plain vmsplice's (paired interval "
@@ -721,7 +695,8 @@ const struct claim claim_table[] = {
 		.id = "mmap-trades-copy-for-faults",
 		.statement = "mmap() + write() saves the copy into user memory, and pays with page faults (and TLB work) "
 			     "that grow with the file.",
-		.source = "Linux Journal, \"Zero Copy I\" (Stancevic, 2003); IBM developerWorks (2008)",
+		.source = SEED_SPLICE_PROXY " (page faults); Linux Journal, \"Zero Copy I\" (Stancevic, 2003); IBM "
+			  "developerWorks (2008)",
 		.figure = "serve, server role: perf.page_faults at two sizes, mmap_write vs readwrite; sampled copy time "
 			  "per GiB, mmap_write / readwrite paired rep by rep; the ledger's bytes to user beside",
 		.expectation = "mmap_write's faults growing with size (1.5x from a quarter of it, 10x readwrite's); its copy "
@@ -732,7 +707,7 @@ const struct claim claim_table[] = {
 	{
 		.id = "zero-copy-faster",
 		.statement = "Zero-copy (sendfile, splice) raises throughput over read/write.",
-		.source = "IBM developerWorks (2008), and many articles after it",
+		.source = SEED_ZERO_COPY " (section 6.1); IBM developerWorks (2008), and many articles after it",
 		.figure = "throughput ratio to readwrite, paired rep by rep, with the interval of its median: serve "
 			  "sendfile, relay splice; the fixed role that limited a cell (busy >= 0.9), if one did",
 		.expectation = "interval above 1.0 for both",
@@ -742,7 +717,7 @@ const struct claim claim_table[] = {
 	{
 		.id = "sendfile-less-cpu",
 		.statement = "sendfile() lowers the CPU the sender spends per byte.",
-		.source = "IBM developerWorks (2008); nginx documentation (sendfile on)",
+		.source = SEED_ZERO_COPY " (section 6.1); IBM developerWorks (2008); nginx documentation (sendfile on)",
 		.figure = "serve at the plan's size: system-wide busy CPU per GiB (resolved only), sendfile / readwrite, "
 			  "paired rep by rep (on loopback the server's transmit runs the client's receive in softirq); "
 			  "the server's own CPU per GiB beside",
@@ -753,7 +728,7 @@ const struct claim claim_table[] = {
 	{
 		.id = "sockmap-no-wakeups",
 		.statement = "An eBPF sockmap relay forwards the bytes in the kernel without waking the relay process.",
-		.source = "Cloudflare blog, \"SOCKMAP - TCP splicing of the future\" (Majkowski, 2019)",
+		.source = SEED_SOCKET_OFFLOAD "; Cloudflare blog, \"SOCKMAP - TCP splicing of the future\" (Majkowski, 2019)",
 		.figure = "relay role: voluntary context switches (wake-ups) per chunk and its own CPU per GiB against "
 			  "readwrite's relay; its syscalls per GiB and the system-wide busy CPU per GiB beside (NOTES: "
 			  "sockmap work is charged to whoever is on the CPU)",
@@ -780,7 +755,8 @@ const struct claim claim_table[] = {
 	{
 		.id = "nat-no-process",
 		.statement = "Kernel port forwarding (DNAT) relays a TCP stream with no process at all.",
-		.source = "iptables/nftables documentation (DNAT); Cloudflare blog (2019), which compares it",
+		.source = SEED_SOCKET_OFFLOAD "; iptables/nftables documentation (DNAT); Cloudflare blog (2019), which "
+			  "compares it",
 		.figure = "relay cell over routed with readwrite, splice and nat: system-wide busy CPU per GiB (resolved "
 			  "only), nat / readwrite and nat / splice, paired rep by rep; nat's record has no relay role",
 		.expectation = "both paired ratios' intervals below 1.0",
@@ -793,9 +769,9 @@ const size_t claim_count = sizeof(claim_table) / sizeof(claim_table[0]);
 
 const struct claim *claim_find(const char *id)
 {
-	for (size_t i = 0; i < claim_count; i++)
-		if (!strcmp(claim_table[i].id, id))
-			return &claim_table[i];
+	for (size_t i = 0; i < claims_total(); i++)
+		if (!strcmp(claim_at(i)->id, id))
+			return claim_at(i);
 	return NULL;
 }
 
