@@ -30,23 +30,13 @@ const char *rank_verdict_text(enum rank_verdict v)
 /* How many usable records of A and B have a system-wide CPU too coarse to decide; their median ticks. */
 static int unresolved_of(const struct crcell *c, const char *a, const char *b, long bytes, double *ticks)
 {
-	size_t i, n = 0;
-	json_t *rec;
-	double *t = calloc(json_array_size(c->records) + 1, sizeof(*t));
+	int total, missing, unresolved;
+	double t;
 
-	json_array_foreach(c->records, i, rec) {
-		json_t *r = rr_get(rec, "system_cpu.resolved");
-
-		if (!cr_usable(rec, a, bytes) && !cr_usable(rec, b, bytes))
-			continue;
-		/* A record without the flag predates it: its ticks are unknown, not too few. */
-		if (json_is_boolean(r) && !json_is_true(r) && t)
-			t[n++] = json_number_value(rr_get(rec, "system_cpu.busy_ticks"));
-	}
+	cr_resolution(c, a, b, bytes, &total, &missing, &unresolved, &t);
 	if (ticks)
-		*ticks = stats_median(t, n);
-	free(t);
-	return (int)n;
+		*ticks = t;
+	return unresolved;
 }
 
 enum rank_verdict rank_tell(struct crcell *c, const char *a, const char *b, long bytes,

@@ -401,3 +401,31 @@ double cr_csv_num(const struct crrow *r, const char *col)
 	v = strtod(s, &end);
 	return end == s ? NAN : v;
 }
+
+void cr_resolution(const struct crcell *c, const char *a, const char *b, long bytes,
+		   int *total, int *missing, int *unresolved, double *ticks)
+{
+	size_t i, n = 0;
+	json_t *rec;
+	double *t = calloc(json_array_size(c->records) + 1, sizeof(*t));
+
+	*total = *missing = *unresolved = 0;
+	json_array_foreach(c->records, i, rec) {
+		json_t *r = rr_get(rec, "system_cpu.resolved");
+
+		if (!cr_usable(rec, a, bytes) && !cr_usable(rec, b, bytes))
+			continue;
+		++*total;
+		if (!json_is_boolean(r)) {
+			++*missing;
+		} else if (!json_is_true(r)) {
+			double v;
+
+			++*unresolved;
+			if (t)
+				t[n++] = rr_num(rec, "system_cpu.busy_ticks", &v) ? v : NAN;
+		}
+	}
+	*ticks = stats_median(t, n);
+	free(t);
+}

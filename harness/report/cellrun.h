@@ -105,6 +105,15 @@ struct crpaired paired_ratio_of(struct crcell *c, const char *a, const char *b, 
  */
 int cell_merge(struct crcell *into, struct crcell *more);
 
+/*
+ * The system-wide CPU of the usable records of A and B: how many there
+ * are, how many lack system_cpu.resolved (a copylab before it), how many
+ * rest on too few /proc/stat ticks to decide, and those ones' median
+ * ticks (NAN if none).  What claims and advise both refuse to decide on.
+ */
+void cr_resolution(const struct crcell *c, const char *a, const char *b, long bytes,
+		   int *total, int *missing, int *unresolved, double *ticks);
+
 /* summary.csv's row of a strategy label and size (bytes < 0: the first); NULL if none. */
 const struct crrow *summary_row(const struct crcell *c, const char *strategy, long bytes);
 double cr_csv_num(const struct crrow *r, const char *col);	/* NAN if empty or absent */

@@ -229,33 +229,6 @@ void decide_cost(struct judgement *j, const struct crpaired *p, enum cell_id cel
 	}
 }
 
-/* How many usable records of A and B lack a resolved flag and have it false; the unresolved ones' median ticks. */
-static void resolution_of(const struct crcell *c, const char *a, const char *b, long bytes,
-			  int *total, int *missing, int *unresolved, double *ticks)
-{
-	size_t i, n = 0;
-	json_t *rec;
-	double *t = calloc(json_array_size(c->records) + 1, sizeof(*t));
-
-	*total = *missing = *unresolved = 0;
-	json_array_foreach(c->records, i, rec) {
-		json_t *r = rr_get(rec, "system_cpu.resolved");
-
-		if (!cr_usable(rec, a, bytes) && !cr_usable(rec, b, bytes))
-			continue;
-		++*total;
-		if (!json_is_boolean(r)) {
-			++*missing;
-		} else if (!json_is_true(r)) {
-			++*unresolved;
-			if (t)
-				t[n++] = num(rec, "system_cpu.busy_ticks");
-		}
-	}
-	*ticks = stats_median(t, n);
-	free(t);
-}
-
 struct sys_ratio system_ratio(struct judgement *j, struct crcell *c, const char *a, const char *b, long bytes)
 {
 	struct crgroup g = { c, a, bytes };
@@ -266,7 +239,7 @@ struct sys_ratio system_ratio(struct judgement *j, struct crcell *c, const char 
 	double ticks = NAN;
 
 	if (c && c->records)
-		resolution_of(c, a, b, bytes, &total, &missing, &unresolved, &ticks);
+		cr_resolution(c, a, b, bytes, &total, &missing, &unresolved, &ticks);
 	s.p = paired_ratio_of(c, a, b, bytes, fig_system_cpu, NULL);
 	if (unresolved) {
 		char t[64] = "";
