@@ -187,8 +187,16 @@ static void print_ladder(struct crcell *hash, struct crcell *discard)
 		step_figures(discard, s, &dg, &dv, &du);
 		step_figures(hash, s, &hg, &hv, &hu);
 		snprintf(his, sizeof(his), "%.1f (%.1f GiB/s)", steps[s].his_gib_s / steps[0].his_gib_s, steps[s].his_gib_s);
-		snprintf(dcol, sizeof(dcol), "%s (%.2f GiB/s)", ratio_text(discard, s, a, sizeof(a)), dg);
-		snprintf(hcol, sizeof(hcol), "%s (%.2f GiB/s, verified %d/%d)", ratio_text(hash, s, b, sizeof(b)), hg, hv, hu);
+		/* A step with no usable rep (its run failed) says so instead of printing nan. */
+		if (du)
+			snprintf(dcol, sizeof(dcol), "%s (%.2f GiB/s)", ratio_text(discard, s, a, sizeof(a)), dg);
+		else
+			snprintf(dcol, sizeof(dcol), "no usable rep");
+		if (hu)
+			snprintf(hcol, sizeof(hcol), "%s (%.2f GiB/s, verified %d/%d)", ratio_text(hash, s, b, sizeof(b)),
+				 hg, hv, hu);
+		else
+			snprintf(hcol, sizeof(hcol), "no usable rep");
 		printf("%-4zu %-19s %-25s %-18s %-42s %s\n", s + 1, steps[s].what, steps[s].label, his, dcol, hcol);
 	}
 }
