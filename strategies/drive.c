@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A strategy transfer's life: init, begin, the step loops (poll() where they must wait), end. */
+/* A strategy transfer's life: init, begin, the step loops (poll() where they must wait, or a spin with busy), end. */
 #include "drive.h"
 
 #include <errno.h>
@@ -88,6 +88,9 @@ ssize_t xfer_drive_until(const struct strategy *s, struct xfer *x, volatile sig_
 			return 1;
 		if (r != -EAGAIN)
 			return r;
+		/* busy: no sleep; the next turn calls move again (and looks at *stop first). */
+		if (x->tun.busy)
+			continue;
 		for (int i = 0; i < 2; i++)
 			if (x->wait[i].fd >= 0)
 				p[n++] = (struct pollfd){ .fd = x->wait[i].fd, .events = x->wait[i].events };
@@ -174,14 +177,18 @@ ssize_t xfers_drive(const struct strategy *s, struct xfer *xs, int n,
 				}
 		if (np == 0)
 			continue;
-		/* With some still runnable, only look (timeout 0) at who else is ready. */
-		if (poll(p, np, runnable ? 0 : -1) < 0 && errno != EINTR) {
+		/*
+		 * With some still runnable, only look (timeout 0) at who else is
+		 * ready; busy never sleeps either, so a waiting transfer runs
+		 * again on the next turn whether or not poll saw it ready.
+		 */
+		if (poll(p, np, runnable || xs[0].tun.busy ? 0 : -1) < 0 && errno != EINTR) {
 			xs[0].failed_call = "poll";
 			ret = -errno;
 			goto out;
 		}
 		for (int j = 0; j < np; j++)
-			if (p[j].revents)
+			if (p[j].revents || xs[0].tun.busy)
 				st[owner[j]] = XS_RUN;
 	}
 out:

@@ -37,7 +37,8 @@ int xfer_next(const struct strategy *s, struct xfer *x);
 
 /*
  * Steps s->move until it says done, waiting in poll() on what the strategy
- * names when it cannot progress.  0, or the negative errno of the step that
+ * names when it cannot progress (with tun.busy it does not wait: it steps
+ * again at once, a spin).  0, or the negative errno of the step that
  * failed (x->failed_call says which call).  *stop, when given and set
  * (a signal handler's flag), ends it with -EINTR between steps.
  */

@@ -234,7 +234,7 @@ const struct strategy strategy_readwrite = {
 		[SC_PIPE] = { .ok = true },
 		[SC_RECV] = { .ok = true },
 	},
-	.tunables = TUN_HUGEPAGES | TUN_TRUNC,
+	.tunables = TUN_HUGEPAGES | TUN_TRUNC | TUN_BUSY,
 	.check_tunables = readwrite_check_tunables,
 	.priv_size = sizeof(struct readwrite_state),
 	.setup = readwrite_setup,

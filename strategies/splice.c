@@ -139,7 +139,7 @@ const struct strategy strategy_splice = {
 		[SC_PIPE] = { .why_not = "splice moves data between descriptors; application memory can only enter a pipe through vmsplice" },
 		[SC_RECV] = { .why_not = "splice keeps the bytes in the kernel, between descriptors; recv's role must have them in its own memory to use them" },
 	},
-	.tunables = TUN_PIPE_SIZE | TUN_MORE | TUN_MOVE,
+	.tunables = TUN_PIPE_SIZE | TUN_MORE | TUN_MOVE | TUN_BUSY,
 	.priv_size = sizeof(struct splice_state),
 	.setup = splice_setup,
 	.move = splice_move,

@@ -53,6 +53,7 @@ enum tunable_bit {
 	TUN_BATCH	= 1u << 7,	/* io_uring: slots, so operations in flight (batch=N) */
 	TUN_SQPOLL	= 1u << 8,	/* io_uring: IORING_SETUP_SQPOLL, a kernel thread submits */
 	TUN_TRUNC	= 1u << 9,	/* recv(MSG_TRUNC): the kernel discards, nothing is copied or seen */
+	TUN_BUSY	= 1u << 10,	/* spin on EAGAIN instead of sleeping in poll(); SO_BUSY_POLL on sockets */
 };
 
 struct tunables {
@@ -64,6 +65,12 @@ struct tunables {
 	unsigned batch;		/* TUN_BATCH: io_uring slots in flight; 0 = the strategy's default */
 	bool sqpoll;		/* TUN_SQPOLL (the bit in .set says it as well) */
 	bool trunc;		/* TUN_TRUNC */
+	/*
+	 * TUN_BUSY: descriptors are non-blocking and the drive loop calls
+	 * move again at once after -EAGAIN instead of waiting in poll(), as
+	 * Mazzoli's last pipe step and the kernel's busy-poll tests do.
+	 */
+	bool busy;
 };
 
 /* Counters a strategy keeps of its own calls (cheap; no tracing needed). */

@@ -168,7 +168,7 @@ const struct strategy strategy_vmsplice = {
 		[SC_PIPE] = { .ok = true },
 		[SC_RECV] = { .why_not = VMSPLICE_NEEDS_MEMORY },
 	},
-	.tunables = TUN_PIPE_SIZE | TUN_MORE | TUN_GIFT | TUN_HUGEPAGES,
+	.tunables = TUN_PIPE_SIZE | TUN_MORE | TUN_GIFT | TUN_HUGEPAGES | TUN_BUSY,
 	.priv_size = sizeof(struct vmsplice_state),
 	.setup = vmsplice_setup,
 	.move = vmsplice_move,

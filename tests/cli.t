@@ -137,6 +137,10 @@ got=$(jq -r '.strategies[] | select(.name == "readwrite") | .option_limits[] | s
 	"\(.only_scenario) \(.af_unix_why_not | length > 20)"' "$LIST_JSON")
 is "$got" "recv true" "list --json: readwrite's trunc runs in recv only, and says why not over unix"
 ok "$([ ! -e "$NOOUT" ]; echo $?)" "no results directory from the trunc refusals"
+got=$(jq -r '[.strategies[] | .name as $n | .option_limits[] | select(.option == "busy") |
+	"\($n):\(.only_scenarios | join("+")):\(.only_scenario):\(.why_elsewhere | length > 20)"] | join(" ")' "$LIST_JSON")
+is "$got" "readwrite:echo+pipe:null:true splice:echo+pipe:null:true vmsplice:echo+pipe:null:true" \
+	"list --json: busy runs in echo and pipe only, on readwrite, splice and vmsplice, and says why not elsewhere"
 
 expect_usage_error "unknown subcommand: exit 2" "teleport" teleport
 expect_usage_error "no subcommand: exit 2 with usage" "[Uu]sage" 

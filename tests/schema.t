@@ -45,6 +45,8 @@ problems=$(jq -r '
 		    or .per_conn.completion_s.max != .wall_s) then "per_conn of one connection is not the cell itself: \(.per_conn)" else empty end),
 		(if has("verify_note") | not then "missing verify_note"
 		 elif .verify_note != null then "verify_note of a verified rep is \(.verify_note), not null" else empty end),
+		(if has("busy") | not then "missing busy"
+		 elif .busy != null then "busy of \(.strategy) (not asked) is \(.busy), not null" else empty end),
 		(if has("pipe_size") | not then "missing pipe_size"
 		 elif .pipe_size != null then "pipe_size of \(.strategy) (no pipe) is \(.pipe_size), not null" else empty end),
 		(if has("pipe_size_asked") | not then "missing pipe_size_asked"

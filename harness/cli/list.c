@@ -23,6 +23,32 @@ static const char *transport_why_not(const struct strategy *s, int t)
 	return NULL;
 }
 
+/* "echo, pipe": the scenarios of a label option's mask (enum scenario bits). */
+static const char *scenario_mask_names(uint32_t mask, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int sc = 0; sc < SC_COUNT && used < len; sc++)
+		if (mask & (1u << sc))
+			used += snprintf(buf + used, len - used, "%s%s", used ? ", " : "", scenario_name(sc));
+	return buf;
+}
+
+/* The scenarios of a mask as a JSON array (null for 0: any scenario). */
+static json_t *scenario_mask_json(uint32_t mask)
+{
+	json_t *a;
+
+	if (!mask)
+		return json_null();
+	a = json_array();
+	for (int sc = 0; sc < SC_COUNT; sc++)
+		if (mask & (1u << sc))
+			json_array_append_new(a, json_string(scenario_name(sc)));
+	return a;
+}
+
 static int list_json(void)
 {
 	json_t *root = json_object(), *strategies = json_array(), *scenarios = json_array();
@@ -48,11 +74,17 @@ static int list_json(void)
 		json_t *limits = json_array();
 		struct label_limit l;
 
-		for (size_t k = 0; label_option_limit(k, &l); k++)
+		for (size_t k = 0; label_option_limit(k, &l); k++) {
+			char names[96];
+
+			/* only_scenario: kept for an option of one scenario; only_scenarios lists them all. */
 			if (s->tunables & l.bit)
-				json_array_append_new(limits, json_pack("{s:s,s:s?,s:s?,s:s?}", "option", l.name,
-					"only_scenario", l.only_in >= 0 ? scenario_name(l.only_in) : NULL,
+				json_array_append_new(limits, json_pack("{s:s,s:s?,s:o,s:s?,s:s?}", "option", l.name,
+					"only_scenario", l.only_in && !(l.only_in & (l.only_in - 1))
+						? scenario_mask_names(l.only_in, names, sizeof(names)) : NULL,
+					"only_scenarios", scenario_mask_json(l.only_in),
 					"why_elsewhere", l.elsewhere_why, "af_unix_why_not", l.not_unix));
+		}
 		json_array_append_new(strategies, json_pack("{s:s,s:s,s:o,s:s?,s:o,s:s?,s:o}", "name", s->name,
 			"summary", s->summary, "scenarios", m, "needs_privilege", s->needs_privilege,
 			"transports", trs, "role_replaced_by", s->role_replaced_by, "option_limits", limits));
@@ -125,13 +157,14 @@ static int list_text(void)
 			       strategy_table[i]->role_replaced_by);
 	for (size_t i = 0; i < strategy_count; i++) {
 		struct label_limit l;
+		char names[96];
 
 		for (size_t k = 0; label_option_limit(k, &l); k++) {
 			if (!(strategy_table[i]->tunables & l.bit))
 				continue;
-			if (l.only_in >= 0)
+			if (l.only_in)
 				printf("  %s:%s outside %s: %s\n", strategy_table[i]->name, l.name,
-				       scenario_name(l.only_in), l.elsewhere_why);
+				       scenario_mask_names(l.only_in, names, sizeof(names)), l.elsewhere_why);
 			if (l.not_unix)
 				printf("  %s:%s over unix: %s\n", strategy_table[i]->name, l.name, l.not_unix);
 		}

@@ -2,6 +2,7 @@
 /* copylab: compare the ways Linux moves bytes.  Dispatches the subcommands. */
 #include "cli.h"
 #include "harness/report/labcheck.h"
+#include "harness/report/ladder.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static const struct {
 	{ "explain", cmd_explain, "a strategy's page in short, and the scenarios it can and cannot run" },
 	{ "claims", cmd_claims, "each claim of the zero-copy articles, measured here, with a verdict" },
 	{ "advise", cmd_advise, "rank the strategies for one workload on this machine, with caveats" },
+	{ "ladder", cmd_ladder, "Mazzoli's pipe ladder: his four steps as ratios, his reader's and the verified one" },
 	{ "lab", cmd_lab, "check a student's results of a lab against its key (lab check N DIR)" },
 	{ "sink", cmd_sink, "nic mode, on the far host: the fixed sink daemon (--listen ADDR:PORT)" },
 	{ "source", cmd_source, "nic mode, on the far host: the fixed source daemon (--listen ADDR:PORT)" },

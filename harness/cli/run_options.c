@@ -434,7 +434,7 @@ static bool same_request(const struct strategy_spec *a, const struct strategy_sp
 	return a->s == b->s && x->set == y->set && x->pipe_size == y->pipe_size && x->more == y->more &&
 	       x->move == y->move && x->gift == y->gift && x->hugepages == y->hugepages &&
 	       x->populate == y->populate && x->ring_entries == y->ring_entries && x->batch == y->batch &&
-	       x->sqpoll == y->sqpoll && x->trunc == y->trunc;
+	       x->sqpoll == y->sqpoll && x->trunc == y->trunc && x->busy == y->busy;
 }
 
 /* One label of the list into g, checked against the place and the labels before it.  0 or EXIT_USAGE. */

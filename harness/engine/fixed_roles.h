@@ -27,6 +27,7 @@ struct recv_plan {
 	uint64_t kill_at;	/* SIGKILL this process here */
 	size_t max_read;	/* 0: what the verifier has room for */
 	unsigned sleep_us;	/* between reads (sink-slow) */
+	bool spin;		/* fd is non-blocking: read again at once on EAGAIN (pipe with busy) */
 };
 
 /* Up to EOF, no fault. */

@@ -123,6 +123,7 @@ struct role_report {
 	int32_t thp_granted;		/* the strategy's memory is backed by huge pages */
 	struct zerocopy_counters zc;
 	struct zcrecv_counters zcr;	/* the tested role's zero-copy receive */
+	struct busy_outcome busy;	/* the tested role's spin and SO_BUSY_POLL; a reader's reader_spun */
 	char fixed_sender[16];		/* a source role: "send" or "msg_zerocopy" */
 	struct latency_summary latency;	/* the echo client's round trips */
 	int64_t t_end_ns;		/* CLOCK_MONOTONIC at the role's last byte */

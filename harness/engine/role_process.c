@@ -33,6 +33,8 @@ static void window_usage(struct role_result *res, const struct rusage *a, const 
 }
 
 /* 'D' and the report in one write: below PIPE_BUF, so it arrives whole. */
+_Static_assert(1 + sizeof(struct role_report) <= PIPE_BUF, "a role report must fit one atomic pipe write");
+
 static void send_report(const struct role_ctx *r, struct role_report *rep)
 {
 	char msg[1 + sizeof(*rep)];

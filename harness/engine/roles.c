@@ -33,14 +33,55 @@ static int open_output(const char *path, struct role_report *rep)
 }
 
 /*
+ * SO_BUSY_POLL's value with busy: 50 µs, what the kernel's documentation
+ * suggests for net.core.busy_read.  It lets a receive call poll the
+ * device queue (NAPI) instead of sleeping; a socket with no NAPI context
+ * (loopback, AF_UNIX) takes the setting and has nothing to poll, which the
+ * record's napi_id shows.
+ */
+#define BUSY_POLL_USEC 50
+
+/* busy: SO_BUSY_POLL on each distinct socket of the transfer (every connection adds its own), and what the kernel said. */
+static void busy_poll_sockets(const struct xfer *x, struct busy_outcome *b)
+{
+	int fds[2] = { x->in_kind == EP_SOCKET ? x->in_fd : -1,
+		       x->out_kind == EP_SOCKET && x->out_fd != x->in_fd ? x->out_fd : -1 };
+	int usec = BUSY_POLL_USEC;
+
+	b->asked = true;
+	b->usec = BUSY_POLL_USEC;
+	b->napi_id = -1;
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		b->sockets++;
+		if (setsockopt(fds[i], SOL_SOCKET, SO_BUSY_POLL, &usec, sizeof(usec)) == 0)
+			b->granted++;
+		else if (!b->refused_errno)
+			b->refused_errno = errno;
+	}
+}
+
+/* After the transfer: the NAPI context the first socket's packets came through (0: none). */
+static void busy_poll_napi(const struct xfer *x, struct busy_outcome *b)
+{
+	int fd = x->in_kind == EP_SOCKET ? x->in_fd : x->out_kind == EP_SOCKET ? x->out_fd : -1;
+	unsigned id = 0;
+	socklen_t len = sizeof(id);
+
+	if (b->asked && fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &id, &len) == 0)
+		b->napi_id = (int32_t)id;
+}
+
+/*
  * Build the strategy's view of connection k's transfer from the scenario's
  * endpoints.  With --conns N each connection carries its own slice of the
  * payload, and every descriptor is non-blocking: one loop drives them all.
  */
 static int tested_prepare(const struct role_ctx *r, int k, struct xfer *x, struct role_report *rep)
 {
-	bool nonblock = r->c->nonblock || r->nconn > 1;
-
+	/* busy spins on EAGAIN, so its descriptors must say EAGAIN instead of sleeping. */
+	bool nonblock = r->c->nonblock || r->nconn > 1 || r->spec->tun.busy;
 	const struct scenario_def *d = scenario_def(r->c->scenario);
 
 	xfer_init(x, r->c->scenario, d->in, d->out, r->c->block, &r->spec->tun);
@@ -90,6 +131,8 @@ static int tested_prepare(const struct role_ctx *r, int k, struct xfer *x, struc
 			if (fds[i] >= 0 && set_nonblock(fds[i]))
 				return set_error(rep, errno, "fcntl(O_NONBLOCK)", NULL);
 	}
+	if (x->tun.busy)
+		busy_poll_sockets(x, &rep->busy);
 	return 0;
 }
 
@@ -220,6 +263,7 @@ out:
 	rep->thp_granted = x->thp_granted;
 	rep->zc = x->zc;
 	rep->zcr = x->zcr;
+	busy_poll_napi(x, &rep->busy);
 	xfer_end(s, x);
 	if (uses)
 		verifier_free(&v);

@@ -569,6 +569,9 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 	out->thp_granted = st->report[0].thp_granted;
 	out->zc = st->report[0].zc;
 	out->zcr = st->report[0].zcr;
+	out->busy = st->report[0].busy;
+	for (int i = 1; i < st->nroles; i++)
+		out->busy.reader_spun |= st->report[i].busy.reader_spun;
 	for (int i = 1; i < st->nroles; i++)
 		if (st->report[i].fixed_sender[0])
 			snprintf(out->fixed_sender, sizeof(out->fixed_sender), "%s", st->report[i].fixed_sender);
@@ -794,7 +797,8 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	memset(out, 0, sizeof(*out));
 	fill_cell(c, spec, out);
 	out->rep = rep;
-	out->nonblock = c->nonblock || run_conns(c) > 1;	/* N connections are driven non-blocking */
+	/* N connections are driven non-blocking, and busy spins on what non-blocking calls say */
+	out->nonblock = c->nonblock || run_conns(c) > 1 || spec->tun.busy;
 	if (!st) {
 		snprintf(out->error, sizeof(out->error), "out of memory");
 		return 1;

@@ -55,7 +55,7 @@ int receive_verified(int fd, struct verifier *v, const struct recv_plan *p, stru
 		if (p->max_read && len > p->max_read)
 			len = p->max_read;
 		n = count_call(&rep->res.io, read(fd, at, len), len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || (p->spin && errno == EAGAIN)))
 			continue;
 		if (n < 0)
 			return set_error(rep, errno, "read", NULL);
@@ -79,9 +79,14 @@ int receive_verified(int fd, struct verifier *v, const struct recv_plan *p, stru
 	return 0;
 }
 
-/* --sink discard: splice to /dev/null, so the sink copies nothing (unverified). */
-static int receive_discarded(int fd, struct role_report *rep)
+/*
+ * --sink discard: splice to /dev/null, so the sink copies nothing
+ * (unverified).  spin (a pipe only): SPLICE_F_NONBLOCK, and an empty pipe
+ * is asked again at once instead of slept on.
+ */
+static int receive_discarded(int fd, bool spin, struct role_report *rep)
 {
+	unsigned nb = spin ? SPLICE_F_NONBLOCK : 0;
 	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC), p[2] = { -1, -1 }, ret = 0;
 	struct stat st;
 	bool from_pipe = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
@@ -108,8 +113,8 @@ static int receive_discarded(int fd, struct role_report *rep)
 				break;
 		}
 		for (ssize_t left = n; left > 0; left -= m) {
-			m = count_call(&rep->res.io, splice(src, NULL, devnull, NULL, left, 0), left);
-			if (m < 0 && errno == EINTR) {
+			m = count_call(&rep->res.io, splice(src, NULL, devnull, NULL, left, nb), left);
+			if (m < 0 && (errno == EINTR || (nb && errno == EAGAIN))) {
 				m = 0;
 				continue;
 			}
@@ -259,6 +264,23 @@ void run_sink_many(const struct role_ctx *r, struct role_report *rep)
 	role_exit(r, rep);
 }
 
+/*
+ * The pipe's reader spins when the writer's label says busy: Mazzoli's
+ * last step has both sides of the pipe busy-looping.  The record says so
+ * (busy.reader_spun), so a busy cell never hides that its reader changed.
+ */
+static bool reader_spins(const struct role_ctx *r, struct role_report *rep)
+{
+	if (r->c->scenario != SC_PIPE || !r->spec->tun.busy)
+		return false;
+	if (set_nonblock(r->in_fd)) {
+		set_error(rep, errno, "fcntl(O_NONBLOCK)", "the spinning pipe reader");
+		return false;
+	}
+	rep->busy.reader_spun = true;
+	return true;
+}
+
 void run_sink(const struct role_ctx *r, struct role_report *rep)
 {
 	struct verifier v;
@@ -273,11 +295,14 @@ void run_sink(const struct role_ctx *r, struct role_report *rep)
 	}
 	if (fk == FAULT_SINK_SLOW)
 		shrink_receive_buffer(r->in_fd);
+	plan.spin = reader_spins(r, rep);
+	if (rep->status)
+		role_exit(r, rep);
 	window_prepare(r, &w, rep);
 	if (window_open(r, &w, rep))
 		role_exit(r, rep);
 	if (r->c->sink_discard)
-		receive_discarded(r->in_fd, rep);
+		receive_discarded(r->in_fd, plan.spin, rep);
 	else
 		receive_verified(r->in_fd, &v, &plan, rep);
 	if (fk == FAULT_SINK_STALL && !rep->status && verifier_received(&v) >= r->c->fault.n)

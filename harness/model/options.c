@@ -92,18 +92,21 @@ const char *strategy_names(char *buf, size_t len)
 }
 
 #define TRUNC_RECV_ONLY "MSG_TRUNC throws the received bytes away, and only recv's receiver (whose output is its own memory) can do without them; elsewhere they must go on to a file or a socket"
+#define BUSY_WHERE "busy spins where a call would wait for the other side: the echo server for its client, the pipe writer for its reader; copylab run's other scenarios, copy, serve and relay do not spin (their loops sleep in poll or epoll)"
+#define SC_BIT(sc) (1u << (sc))
 #define TRUNC_NOT_UNIX "AF_UNIX stream sockets cannot discard with MSG_TRUNC: recv(NULL, MSG_TRUNC) copies there and fails with EFAULT"
 
 /*
  * The options a label may carry, and the tunable each one sets.  An
- * option meant for one scenario names it (only_in, with why elsewhere);
- * one that AF_UNIX cannot honour says why in not_unix.
+ * option meant for some scenarios names them (only_in, a mask of
+ * SC_BIT, with why elsewhere); one that AF_UNIX cannot honour says why
+ * in not_unix.
  */
 static const struct {
 	const char *name;
 	uint32_t bit;
 	bool takes_size;
-	int only_in;		/* enum scenario + 1; 0: any scenario */
+	uint32_t only_in;	/* SC_BIT of the scenarios it runs in; 0: any scenario */
 	const char *elsewhere_why;
 	const char *not_unix;
 } label_options[] = {
@@ -116,8 +119,9 @@ static const struct {
 	{ .name = "ring", .bit = TUN_RING, .takes_size = true },
 	{ .name = "batch", .bit = TUN_BATCH, .takes_size = true },
 	{ .name = "sqpoll", .bit = TUN_SQPOLL, .takes_size = false },
-	{ .name = "trunc", .bit = TUN_TRUNC, .only_in = SC_RECV + 1, .elsewhere_why = TRUNC_RECV_ONLY,
+	{ .name = "trunc", .bit = TUN_TRUNC, .only_in = SC_BIT(SC_RECV), .elsewhere_why = TRUNC_RECV_ONLY,
 	  .not_unix = TRUNC_NOT_UNIX },
+	{ .name = "busy", .bit = TUN_BUSY, .only_in = SC_BIT(SC_ECHO) | SC_BIT(SC_PIPE), .elsewhere_why = BUSY_WHERE },
 };
 
 bool label_option_limit(size_t i, struct label_limit *out)
@@ -128,7 +132,7 @@ bool label_option_limit(size_t i, struct label_limit *out)
 		if (i--)
 			continue;
 		*out = (struct label_limit){ .name = label_options[k].name, .bit = label_options[k].bit,
-			.only_in = label_options[k].only_in - 1, .elsewhere_why = label_options[k].elsewhere_why,
+			.only_in = label_options[k].only_in, .elsewhere_why = label_options[k].elsewhere_why,
 			.not_unix = label_options[k].not_unix };
 		return true;
 	}
@@ -140,7 +144,7 @@ const char *spec_option_refusal(const struct strategy_spec *spec, enum scenario 
 	for (size_t i = 0; i < sizeof(label_options) / sizeof(label_options[0]); i++) {
 		if (!(spec->tun.set & label_options[i].bit))
 			continue;
-		if (label_options[i].only_in && label_options[i].only_in != (int)sc + 1)
+		if (label_options[i].only_in && !(label_options[i].only_in & SC_BIT(sc)))
 			return label_options[i].elsewhere_why;
 		if (af_unix && label_options[i].not_unix)
 			return label_options[i].not_unix;
@@ -209,6 +213,7 @@ static int apply_label_option(struct strategy_spec *spec, char *opt, char *err, 
 		}
 		case TUN_SQPOLL: spec->tun.sqpoll = true; break;
 		case TUN_TRUNC: spec->tun.trunc = true; break;
+		case TUN_BUSY: spec->tun.busy = true; break;
 		}
 		return 0;
 	}

@@ -20,11 +20,11 @@ int parse_count(const char *opt, const char *s, long min, long max, long *out, c
 int parse_seconds(const char *opt, const char *s, double *out, char *err, size_t errlen);
 /* One label: "splice:more:pipe=1M".  Strategy must exist and honour each option. */
 int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err, size_t errlen);
-/* A label option that may not run everywhere (trunc): where not, and why. */
+/* A label option that may not run everywhere (trunc, busy): where not, and why. */
 struct label_limit {
 	const char *name;
 	uint32_t bit;			/* enum tunable_bit */
-	int only_in;			/* the one scenario it runs in, or -1 */
+	uint32_t only_in;		/* 1u << scenario for each it runs in; 0: any */
 	const char *elsewhere_why;	/* why not in the others (with only_in) */
 	const char *not_unix;		/* why not over AF_UNIX, or NULL */
 };
@@ -32,7 +32,8 @@ struct label_limit {
 bool label_option_limit(size_t i, struct label_limit *out);
 /*
  * The label's options against where it would run: NULL, or the sentence
- * why one of them cannot (trunc outside recv, or over AF_UNIX).
+ * why one of them cannot (trunc outside recv, busy outside echo and pipe,
+ * or trunc over AF_UNIX).
  */
 const char *spec_option_refusal(const struct strategy_spec *spec, enum scenario sc, bool af_unix);
 /* "readwrite, mmap_write, ..." */

@@ -90,6 +90,22 @@ struct fault_outcome {
 	uint64_t signals_sent;	/* signals=HZ: how many were sent */
 };
 
+/*
+ * The label's busy option, as it ran: the tested role spun on EAGAIN
+ * instead of sleeping in poll(), and SO_BUSY_POLL was asked on its
+ * sockets (none in pipe).  asked false: no busy, the rest is zero.
+ */
+struct busy_outcome {
+	bool asked;
+	bool reader_spun;	/* pipe: the fixed reader spun as well (both sides, Mazzoli's last step) */
+	int32_t sockets;	/* the role's sockets SO_BUSY_POLL was asked on */
+	int32_t granted;	/* of those, the ones the kernel set it on */
+	int32_t refused_errno;	/* the kernel's errno for the first refusal; 0: none */
+	uint32_t usec;		/* the value asked (microseconds the kernel may poll a queue) */
+	int32_t napi_id;	/* SO_INCOMING_NAPI_ID of the first socket at the end: 0 = no NAPI
+				 * context, so busy polling had nothing to poll; -1 unknown */
+};
+
 struct rep_result {
 	struct cell cell;
 	int rep;		/* 1-based counted repetition; 0 for warm-up */
@@ -105,6 +121,7 @@ struct rep_result {
 	struct zcrecv_counters zcr;	/* the tested role's zero-copy receive */
 	char fixed_sender[16];	/* how the fixed source sent: "send", "msg_zerocopy"; "" without one */
 	bool nonblock;
+	struct busy_outcome busy;	/* the label's busy: spun, and SO_BUSY_POLL's outcome */
 	int nroles;
 	struct role_result roles[MAX_ROLES];
 	char perf_note[96];	/* "ok", "software counters only: ...", "off (--no-perf)" */

@@ -365,6 +365,27 @@ static json_t *zerocopy_recv_json(const struct zcrecv_counters *z)
 			 "unmaps", (json_int_t)z->unmaps);
 }
 
+/*
+ * busy: the tested role spun on EAGAIN (never poll()); in pipe whether the
+ * reader spun too; SO_BUSY_POLL on the role's sockets (null without one):
+ * the value, how many took it, the kernel's refusal, and the NAPI id the
+ * packets came through (0: no NAPI context, so the setting polled nothing).
+ */
+static json_t *busy_json(const struct busy_outcome *b)
+{
+	char refused[64];
+
+	if (!b->asked)
+		return json_null();
+	if (b->refused_errno)
+		snprintf(refused, sizeof(refused), "%s (%s)", errno_name(b->refused_errno), strerror(b->refused_errno));
+	return json_pack("{s:b, s:b, s:o}", "spin", 1, "reader_spun", b->reader_spun,
+			 "so_busy_poll", !b->sockets ? json_null() : json_pack("{s:i, s:i, s:i, s:s?, s:o}",
+				"usec", (int)b->usec, "sockets", (int)b->sockets, "set", (int)b->granted,
+				"refused", b->refused_errno ? refused : NULL,
+				"napi_id", b->napi_id >= 0 ? json_integer(b->napi_id) : json_null()));
+}
+
 static json_t *status_json(const struct rep_result *rep)
 {
 	if (rep->status == 0)
@@ -415,7 +436,7 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
 			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o, s:I, s:o, s:o, s:o}",
+			 " s:o, s:I, s:o, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
 			 "run_id", run_id ? run_id : "",
 			 "scenario", scenario_name(rep->cell.scenario),
@@ -456,5 +477,6 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "conns", (json_int_t)(rep->cell.conns ? rep->cell.conns : 1),
 			 "per_conn", per_conn_json(rep),
 			 "limiting_role", limiting_role_json(rep),
-			 "fault", fault_json(&rep->fault));
+			 "fault", fault_json(&rep->fault),
+			 "busy", busy_json(&rep->busy));
 }

@@ -220,8 +220,35 @@ static void test_trunc_label(void **state)
 	/* copylab list shows the same limit. */
 	assert_true(label_option_limit(0, &l));
 	assert_string_equal(l.name, "trunc");
-	assert_int_equal(l.only_in, SC_RECV);
-	assert_false(label_option_limit(1, &l));
+	assert_int_equal(l.only_in, 1u << SC_RECV);
+	assert_true(label_option_limit(1, &l));
+	assert_string_equal(l.name, "busy");
+	assert_int_equal(l.only_in, (1u << SC_ECHO) | (1u << SC_PIPE));
+	assert_false(label_option_limit(2, &l));
+}
+
+/* busy: echo and pipe only (the loops that spin), on the strategies that honour it. */
+static void test_busy_label(void **state)
+{
+	struct strategy_spec sp;
+	char msg[512];
+
+	(void)state;
+	assert_int_equal(parse_strategy_spec("vmsplice:hugepages:busy", &sp, msg, sizeof(msg)), 0);
+	assert_true(sp.tun.busy);
+	assert_true(sp.tun.set & TUN_BUSY);
+	assert_null(spec_option_refusal(&sp, SC_PIPE, false));
+	assert_int_equal(parse_strategy_spec("readwrite:busy", &sp, msg, sizeof(msg)), 0);
+	assert_null(spec_option_refusal(&sp, SC_ECHO, true));
+	assert_null(spec_option_refusal(&sp, SC_PIPE, false));
+	assert_non_null(spec_option_refusal(&sp, SC_RELAY, false));
+	assert_non_null(strstr(spec_option_refusal(&sp, SC_COPY, false), "echo server"));
+	assert_int_equal(parse_strategy_spec("splice:busy", &sp, msg, sizeof(msg)), 0);
+	assert_null(spec_option_refusal(&sp, SC_ECHO, false));
+	/* A strategy whose loop cannot spin has no such option. */
+	assert_int_equal(parse_strategy_spec("sendfile:busy", &sp, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "has no option 'busy'"));
+	assert_int_equal(parse_strategy_spec("uring_rw:busy", &sp, msg, sizeof(msg)), -EINVAL);
 }
 
 static void test_meminfo(void **state)
@@ -278,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_uring_labels_match_setup),
 #endif
 		cmocka_unit_test(test_trunc_label),
+		cmocka_unit_test(test_busy_label),
 		cmocka_unit_test(test_meminfo),
 		cmocka_unit_test(test_registry_is_consistent),
 	};
