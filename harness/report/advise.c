@@ -393,7 +393,7 @@ static void print_ranking(struct crcell *c, const struct ranking *k, const struc
 			       replaced(r->label)
 			       ? ": no process plays the role (see system-wide CPU)" : "");
 		else
-			printf("  %-3s %-24s %9.*f  %-24s %-14s %s%s%s%s%s\n", rank_text(r, rk, sizeof(rk)), r->label,
+			printf("  %-3s %-24s %9.*f  %-24s %-22s %s%s%s%s%s\n", rank_text(r, rk, sizeof(rk)), r->label,
 			       m->decimals, r->median * m->scale, vs,
 			       r->verdict == RV_LEADER ? "leader" : rank_verdict_text(r->verdict),
 			       sizes_of(c, r->label, w->bytes, sz, sizeof(sz)),
