@@ -810,7 +810,13 @@ static void test_backpressure(void **state)
 
 			run_expect_ok(&sp, &r);
 			describe(&sp, desc, sizeof(desc));
-			if (nb && r.io.eagain == 0 && r.io.short_ops == 0)
+			/*
+			 * A strategy whose bytes the kernel moves (sockmap: its
+			 * move only looks for the end) meets EAGAIN only if it
+			 * looks before the kernel is done: set up before the
+			 * peers, a small echo can end before its first look.
+			 */
+			if (nb && !mc->s->cpu_elsewhere && r.io.eagain == 0 && r.io.short_ops == 0)
 				fail_msg("%s: no EAGAIN and no short transfer in %" PRIu64 " calls",
 					 desc, r.io.calls);
 		}
