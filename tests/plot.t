@@ -432,6 +432,18 @@ else
 			"as root, peers.sh counted copylab serve's ledger with copylab probe"
 	fi
 fi
+# --- a strategy that checked no byte is a floor, never a finding's leader ---------------------
+# (recv's readwrite:trunc discards with MSG_TRUNC: usually the fastest and cheapest, and unverified)
+cl run --scenario recv --strategy readwrite,readwrite:trunc --size 2M --block 512K --reps 2 --warmup 0 --no-perf \
+	--out "$TMP/recv" --workdir "$TMP"
+[ "$RC" -eq 0 ] || cl_desc
+cl plot "$TMP/recv"
+line=$(grep '^- recv over tcp' "$TMP/recv/report.md")
+ok $(echo "$line" | grep -q ': fastest readwrite, ' &&
+	echo "$line" | grep -q '; readwrite:trunc checked no byte (a floor, not a contender): [0-9]* MB/s' &&
+	! echo "$line" | grep -q 'least CPU per GiB (receiver): readwrite:trunc'; echo $?) \
+	"the recv finding leads with a verified strategy and names readwrite:trunc as the unverified floor" "$line"
+
 # a malformed peers.jsonl is named with its line
 printf '{"schema":"copylab.peer/1","scenario":"serve"}\n' >"$TMP/badpeers.jsonl"
 mkdir -p "$TMP/badp" && cp "$TMP/parts/serve-tcp/"{results.jsonl,env.json,summary.csv} "$TMP/badp/" &&

@@ -162,17 +162,44 @@ static const char *cpu_elsewhere(const char *label)
 	return !st ? NULL : st->cpu_elsewhere ? st->cpu_elsewhere : st->role_replaced_by;
 }
 
+/*
+ * A strategy none of whose bytes were checked (readwrite:trunc, --sink
+ * discard) is a floor, not a contender: it cannot lead a finding.
+ */
+static bool unverified(const struct rr_csv *cs, size_t r)
+{
+	return number(cs, r, "verified_reps") == 0 && number(cs, r, "reps") > 0;
+}
+
+/* "; X checked no byte (a floor, not a contender): 1072 MB/s, 0.268 s CPU per GiB" */
+static int floor_note(const struct rr_csv *cs, long floor, char *out, size_t len)
+{
+	char cpu[32];
+
+	if (floor < 0)
+		return 0;
+	summary_num(cpu, sizeof(cpu), field(cs, (size_t)floor, "tested_cpu_per_gib_median"), 1, "%.3f");
+	return snprintf(out, len, "; %s checked no byte (a floor, not a contender): %.0f MB/s, %s s CPU per GiB",
+			field(cs, (size_t)floor, "strategy"), number(cs, (size_t)floor, "bytes_per_s_median") / 1e6,
+			cpu);
+}
+
 /* One finding: the headline cell of row h's scenario and transport. */
 static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf *html)
 {
 	const struct rr_csv *cs = &p->d.summary;
-	long fast = -1, cheap = -1, rw = -1, away = -1;
+	long fast = -1, cheap = -1, rw = -1, away = -1, floor = -1;
 	char line[1024], size[32], blk[32], verdict[160], cpu[32], rwcpu[32];
 	const char *lim;
 
 	for (size_t r = 0; r < cs->nrows; r++) {
 		if (!same_cell(cs, h, r))
 			continue;
+		if (unverified(cs, r)) {
+			if (floor < 0 || number(cs, r, "bytes_per_s_median") > number(cs, (size_t)floor, "bytes_per_s_median"))
+				floor = (long)r;
+			continue;
+		}
 		if (!strcmp(field(cs, r, "strategy"), "readwrite"))
 			rw = (long)r;
 		if (fast < 0 || number(cs, r, "bytes_per_s_median") > number(cs, (size_t)fast, "bytes_per_s_median"))
@@ -188,6 +215,15 @@ static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf
 	}
 	summary_num(size, sizeof(size), field(cs, h, "bytes"), 1.0 / 1048576, "%.0f MiB");
 	summary_num(blk, sizeof(blk), field(cs, h, "block"), 1.0 / 1024, "%.0f KiB");
+	if (fast < 0) {
+		int k = snprintf(line, sizeof(line), "%s over %s (%s, %s blocks): no strategy's bytes were checked, so "
+				 "nothing here is a verified figure", field(cs, h, "scenario"), field(cs, h, "transport"),
+				 size, blk);
+
+		if (k > 0 && (size_t)k < sizeof(line))
+			floor_note(cs, floor, line + k, sizeof(line) - k);
+		goto out;
+	}
 	summary_verdict_text(cs, fast, field(cs, (size_t)fast, "strategy"), verdict, sizeof(verdict));
 	int n = snprintf(line, sizeof(line), "%s over %s (%s, %s blocks): fastest %s, %.0f MB/s, %s", field(cs, h, "scenario"),
 			 field(cs, h, "transport"), size, blk, field(cs, (size_t)fast, "strategy"),
@@ -208,8 +244,11 @@ static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf
 			      field(cs, (size_t)away, "strategy"), cpu_elsewhere(field(cs, (size_t)away, "strategy")));
 	lim = limiting_role_of(&p->d, (size_t)fast);
 	if (lim && n > 0 && (size_t)n < sizeof(line))
-		snprintf(line + n, sizeof(line) - n, "; the %s set the pace of %s (busy ≥ 0.9)", lim,
-			 field(cs, (size_t)fast, "strategy"));
+		n += snprintf(line + n, sizeof(line) - n, "; the %s set the pace of %s (busy ≥ 0.9)", lim,
+			      field(cs, (size_t)fast, "strategy"));
+	if (n > 0 && (size_t)n < sizeof(line))
+		floor_note(cs, floor, line + n, sizeof(line) - n);
+out:
 	sb_printf(md, "- %s\n", line);
 	sb_add(html, "<li>");
 	sb_html(html, line);
