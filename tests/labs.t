@@ -60,6 +60,20 @@ ok $([ "$RC" -eq 1 ] && grep -q 'serve over tcp, sendfile against readwrite: MIS
 	grep -q -- '--scenario serve --strategy readwrite,sendfile' "$OUT"; echo $?) \
 	"lab check 1 of an empty directory: exit 1, the serve cell named missing with its command"
 
+# The hint to add repetitions comes only where a figure rests on too few
+# pairs to decide, and says how many do.
+for reps in 2 5; do
+	cl run --scenario serve --strategy readwrite,sendfile --size 2M --reps $reps --warmup 0 --no-perf \
+		--out "$TMP/reps$reps/run" --workdir "$TMP"
+	[ "$RC" -eq 0 ] || cl_desc
+done
+cl lab check 1 "$TMP/reps2"
+few_out=$(cat "$OUT")
+cl lab check 1 "$TMP/reps5"
+ok $([ "$RC" -eq 0 ] && grep -q 'Every cell the key requires of you is here' "$OUT" && ! grep -q 'to decide' "$OUT" &&
+	grep -q '^4 figures rest on fewer than 5 pairs' <<<"$few_out"; echo $?) \
+	"lab check: 2 reps ask for more repetitions (4 figures named), 5 reps do not" "$(cat "$OUT")"
+
 users=${LAB_USERS:-root nobody}
 if [[ " $users " == *" nobody "* ]]; then
 	why_no_nobody=""
