@@ -382,9 +382,6 @@ static void print_ranking(struct crcell *c, const struct ranking *k, const struc
 		const struct ranked *r = &k->r[i];
 		char rk[16], vs[64] = "", sz[64];
 		const char *lim = limiter_of(c, r->label, w->bytes);
-		const struct strategy *st = base_strategy(r->label);
-		/* a role's own CPU understates a strategy whose work runs in softirq */
-		bool away = st && st->cpu_elsewhere && !strncmp(m->arg, "roles.", 6);
 
 		if (r->verdict != RV_LEADER && r->verdict != RV_NOFIGURE && r->p.n)
 			snprintf(vs, sizeof(vs), "x%.3f [%.3f..%.3f]", r->p.median, r->p.lo, r->p.hi);
@@ -393,14 +390,40 @@ static void print_ranking(struct crcell *c, const struct ranking *k, const struc
 			       replaced(r->label)
 			       ? ": no process plays the role (see system-wide CPU)" : "");
 		else
-			printf("  %-3s %-24s %9.*f  %-24s %-22s %s%s%s%s%s\n", rank_text(r, rk, sizeof(rk)), r->label,
+			printf("  %-3s %-24s %9.*f  %-24s %-22s %s%s%s%s\n", rank_text(r, rk, sizeof(rk)), r->label,
 			       m->decimals, r->median * m->scale, vs,
 			       r->verdict == RV_LEADER ? "leader" : rank_verdict_text(r->verdict),
 			       sizes_of(c, r->label, w->bytes, sz, sizeof(sz)),
 			       lim && strcmp(lim, scenario_def((enum scenario)w->sc)->roles[0]) ? "; paced by the " : "",
 			       lim && strcmp(lim, scenario_def((enum scenario)w->sc)->roles[0]) ? lim : "",
-			       lim && strcmp(lim, scenario_def((enum scenario)w->sc)->roles[0]) ? " (90% busy)" : "",
-			       away ? "; its work runs outside this process: see system-wide CPU" : "");
+			       lim && strcmp(lim, scenario_def((enum scenario)w->sc)->roles[0]) ? " (90% busy)" : "");
+	}
+}
+
+/*
+ * A role's own CPU understates a strategy whose work runs outside its
+ * process (sockmap's redirects in softirq): such a strategy is kept out of
+ * that ranking, where it would lead every row by a ratio of 100 or more,
+ * and shown under it with why.
+ */
+static bool works_elsewhere(const char *label)
+{
+	const struct strategy *st = base_strategy(label);
+
+	return st && st->cpu_elsewhere;
+}
+
+static void print_unranked(struct crcell *c, const char *const *labels, int n, const struct advise_metric *m,
+			   long bytes)
+{
+	for (int i = 0; i < n; i++) {
+		struct crgroup g = { c, labels[i], bytes };
+		double v = cell_median_of(&g, m->fig, m->arg);
+
+		if (!works_elsewhere(labels[i]))
+			continue;
+		printf("  -   %-24s %9.*f  not ranked: %s; see system-wide CPU\n", labels[i], m->decimals,
+		       v * m->scale, base_strategy(labels[i])->cpu_elsewhere);
 	}
 }
 
@@ -543,12 +566,16 @@ int cmd_advise(int argc, char **argv)
 		struct advise_metric p99_m = { "round-trip latency p99", "µs", 1, 1, false, fig_path, "latency.p99_us", false };
 		struct ranking thru, role, sys;
 		struct advice adv;
-		int paced = 0, with = 0;
+		const char *own[ADVISE_MAX];	/* the strategies whose role CPU is their own */
+		int paced = 0, with = 0, n_own = 0;
 
 		snprintf(role_title, sizeof(role_title), "CPU of the %s per GiB", tested);
 		snprintf(role_path, sizeof(role_path), "roles.%s.cpu_per_gib_s", tested);
+		for (int i = 0; i < n; i++)
+			if (!works_elsewhere(labels[i]))
+				own[n_own++] = labels[i];
 		thru = rank_by(c, labels, n, w.bytes, &thru_m);
-		role = rank_by(c, labels, n, w.bytes, &role_m);
+		role = rank_by(c, own, n_own, w.bytes, &role_m);
 		sys = rank_by(c, labels, n, w.bytes, &sys_m);
 		for (int i = 0; i < n; i++) {
 			const char *lim = limiter_of(c, labels[i], w.bytes);
@@ -563,6 +590,7 @@ int cmd_advise(int argc, char **argv)
 		print_advice(&adv, &thru, elsewhere ? &sys : &role, &w, elsewhere, who);
 		print_ranking(c, &thru, &w);
 		print_ranking(c, &role, &w);
+		print_unranked(c, labels, n, &role_m, w.bytes);
 		print_ranking(c, &sys, &w);
 		if (w.sc == SC_ECHO) {
 			struct ranking p50 = rank_by(c, labels, n, w.bytes, &p50_m);
