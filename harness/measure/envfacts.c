@@ -142,8 +142,11 @@ int envf_mask_cpus(const char *mask, char *out, size_t len)
 	}
 	if (in && !add_range(out, len, &at, start, cpu - 1))
 		return -EINVAL;
-	if (!at)
-		snprintf(out, len, "none");
+	if (at)
+		return 0;
+	if (len < sizeof("none"))
+		return -EINVAL;	/* "non" would read as a list */
+	snprintf(out, len, "none");
 	return 0;
 }
 
