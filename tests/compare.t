@@ -115,6 +115,32 @@ grep -Eq "^  sndbuf +default -> 4096$" <<<"$first"
 ok $? "two runs differing in --sndbuf: sndbuf is the first condition that differs" "$(head -c 1500 "$TMP/ac.txt")"
 is "$(grep -c '^  sndbuf ' "$TMP/ac.txt")" 1 "sndbuf is named once"
 
+# Two runs of one machine have the same facts: none of the new ones (a link's
+# steering, the sysctls) differs from run to run by itself.
+grep -q "^the machine and build: the same facts$" "$TMP/ab.txt"
+ok $? "two runs on one machine: the same facts of the machine and build" \
+	"$(sed -n '/^facts of the machine/,/^cells/p' "$TMP/ab.txt" | head -n 20)"
+
+# Machines that differ in tcp_rmem and the governor: compare names both, and
+# before the other facts (here the kernel's version) that differ.
+FA=$TMP/factsA FB=$TMP/factsB
+cp -r "$A" "$FA" && cp -r "$A" "$FB" || bail_out "cannot copy $A"
+jq -e '(.net_sysctl.tcp_rmem.default | type) == "number" and (.cpufreq | has("governor"))' "$FA/env.json" >/dev/null
+ok $? "env.json holds net_sysctl.tcp_rmem and cpufreq.governor" "$(jq -c '{net_sysctl, cpufreq}' "$FA/env.json" 2>&1)"
+jq '.net_sysctl.tcp_rmem.default += 1 | .kernel.version = "another kernel" |
+	.cpufreq.governor = (if (.cpufreq.governor | type) == "object" then (.cpufreq.governor | map_values("test-governor"))
+			     else {"policy0": "test-governor"} end)' "$A/env.json" >"$FB/env.json"
+cl compare --out "$TMP/cmp-facts" "$FA" "$FB"
+facts=$(awk '/^facts of the machine and build that differ/ { f = 1; next } f && /^  / { print $1; next } f { exit }' "$OUT")
+order=$(awk '/^net_sysctl.tcp_rmem.default$/ { print "r" } /^cpufreq.governor/ && !g { g = 1; print "g" }
+	/^kernel.version$/ { print "k" }' <<<"$facts" | sort | tr -d '\n')
+is "$RC/$order" "0/gkr" "compare names tcp_rmem and the governor that differ, and the kernel's version" "$(cl_desc 30)"
+first=$(head -n 1 <<<"$facts")
+ok $([ "$(tail -n 1 <<<"$facts")" = kernel.version ] && [ "$first" != kernel.version ]; echo $?) \
+	"... the verdict-changing facts before the kernel's version" "$facts"
+grep -Eq "^  net_sysctl.tcp_rmem.default +[0-9]+ -> [0-9]+$" "$OUT"
+ok $? "... tcp_rmem's default with both values" "$(cl_desc 30)"
+
 # A run recorded before env.json had conditions still compares, and says so.
 O=$TMP/old
 cp -r "$A" "$O"

@@ -124,6 +124,16 @@ is "$first_h2|$last_h2" "## Findings|## Environment" "report.md opens with the f
 grep -Eq '^- relay over tcp \([0-9]+ MiB, [0-9]+ KiB blocks\): fastest [a-z_:]+, [0-9]+ MB/s, ' "$RUN/report.md"
 ok $? "a finding names the relay's fastest strategy with its figure" "$(sed -n '/^## Findings/,/^## N/p' "$RUN/report.md" | head -12)"
 is "$(grep -c '"tx-' "$RUN/report.md")" 0 "report.md summarises the transports: no raw ethtool feature list"
+# The facts that can turn a verdict around: one line each, the detail left in env.json.
+env_md=$(sed -n '/^## Environment/,$p' "$RUN/report.md")
+is "$(grep -Ec '^\| (cpufreq|mitigations|net_sysctl|workdir filesystem) \| [^|]+ \|$' <<<"$env_md")" 4 \
+	"report.md's environment: one line each for cpufreq, mitigations, net_sysctl and the workdir's filesystem" \
+	"$(grep -E '^\| (cpufreq|mitigations|net_sysctl|workdir)' <<<"$env_md")"
+grep -Eq "^\| net_sysctl \| tcp_rmem $(tr -s ' \t' ' ' </proc/sys/net/ipv4/tcp_rmem); " <<<"$env_md"
+ok $? "... net_sysctl's line shows this machine's tcp_rmem" "$(grep '^| net_sysctl' <<<"$env_md")"
+grep -Eq '^\| transport \|.*; RPS [^;]+; XPS [^;]+; IRQs [^;]+; its namespace.s tcp_rmem [0-9]+ [0-9]+ [0-9]+;' <<<"$env_md"
+ok $? "... and the link's RPS, XPS, IRQs and its namespace's tcp_rmem on the transport's line" \
+	"$(grep '^| transport' <<<"$env_md")"
 
 med=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["scenario"] == "relay" && $c["block"] == 4096 && $c["strategy"] == "splice" {

@@ -229,6 +229,51 @@ if [ "${COPYLAB_REQUIRE_CPUSAMPLE:-0}" = 1 ]; then
 		"env.json: the sampler found the kernel's user-copy routine in /proc/kallsyms" "$routines"
 fi
 
+# --- the facts that can turn a verdict around (docs/results.md) ------------------------
+# Each is there with its type; one that cannot be read here is null beside a
+# string "<key>_note" saying why, never missing and never a guess.
+fact_types='
+	def fact(o; path; k; t):
+		if (o | type) != "object" then "\(path) is \(o | type), not object"
+		elif (o | has(k)) | not then "missing \(path).\(k)"
+		elif (o[k] | type) == t then empty
+		elif (o[k] == null) and ((o[k + "_note"] | type) == "string") then empty
+		else "\(path).\(k) is \(o[k] | type), not \(t) (or null with \(k)_note)" end;
+	def sysctls(o; path): fact(o; path; "tcp_rmem"; "object"), fact(o; path; "tcp_wmem"; "object"),
+		fact(o; path; "optmem_max"; "number"), fact(o; path; "rmem_max"; "number"), fact(o; path; "wmem_max"; "number"),
+		(if (o.tcp_rmem | type) == "object" and ([o.tcp_rmem.min, o.tcp_rmem.default, o.tcp_rmem.max] | map(type) | unique) != ["number"]
+		 then "\(path).tcp_rmem is not {min, default, max}" else empty end);
+	def steering(o; path): fact(o; path; "rps"; "object"), fact(o; path; "xps"; "object"), fact(o; path; "irqs"; "object");'
+problems=$(jq -r "$fact_types"'[
+	fact(.; "env"; "cpufreq"; "object"), fact(.cpufreq; "cpufreq"; "governor"; "object"), fact(.cpufreq; "cpufreq"; "boost"; "boolean"),
+	fact(.; "env"; "mitigations"; "object"), fact(.mitigations; "mitigations"; "vulnerabilities"; "object"),
+	fact(.mitigations; "mitigations"; "cmdline"; "string"),
+	fact(.; "env"; "net_sysctl"; "object"), sysctls(.net_sysctl; "net_sysctl"),
+	fact(.transport; "transport"; "steering"; "object"), steering(.transport.steering; "transport.steering"),
+	fact(.transport; "transport"; "net_sysctl"; "object"), sysctls(.transport.net_sysctl; "transport.net_sysctl")
+	] | join("; ")' "$E" 2>&1)
+is "$problems" "" "env.json: cpufreq, mitigations, net_sysctl and the link's steering, each typed or null with a reason"
+want="$(tr -s ' \t' ' ' </proc/sys/net/ipv4/tcp_rmem) $(cat /proc/sys/net/core/optmem_max)"
+want+=" $(ls /sys/devices/system/cpu/vulnerabilities 2>/dev/null | wc -l)"
+want+=" $(ls -d /sys/devices/system/cpu/cpufreq/policy* 2>/dev/null | wc -l)"
+is "$(jq -r '"\(.net_sysctl.tcp_rmem.min) \(.net_sysctl.tcp_rmem.default) \(.net_sysctl.tcp_rmem.max) \(.net_sysctl.optmem_max)" +
+	" \(.mitigations.vulnerabilities // {} | length) \(.cpufreq.governor // {} | length)"' "$E" 2>&1)" "$want" \
+	"env.json: tcp_rmem, optmem_max, the vulnerabilities and the cpufreq policies are this machine's"
+if [ "$(id -u)" = 0 ]; then
+	# A link in namespaces of its own: its facts must be read inside them,
+	# where its devices are (the host's sysfs has no such device).
+	cl run --scenario send --strategy readwrite --transport veth --size 64K --reps 1 --warmup 0 --out "$TMP/veth"
+	problems=$(jq -r "$fact_types"'[.transport.ends[] | . as $e | "end \($e.interface)" as $p |
+		steering($e.steering; $p + " steering"), sysctls($e.net_sysctl; $p + " net_sysctl"),
+		(if ($e.steering.rps | type) != "object" then "\($p): rps not read in its namespace (\($e.steering.rps_note // $e.steering_note))"
+		 else empty end),
+		(if ($e.steering.irqs_note // "" | test("virtual")) then empty else "\($p): a veth has no IRQs, yet irqs_note is \($e.steering.irqs_note)" end)
+		] | join("; ")' "$TMP/veth/env.json" 2>&1)
+	is "$problems" "" "env.json over veth: each end's RPS, XPS, IRQs and sysctls, read in the end's own namespace" "$(cl_desc)"
+else
+	skip "not root" "env.json over veth: each end's facts read in its namespace"
+fi
+
 # --- nothing temporary left -----------------------------------------------------------
 
 is "$(find "$OUTDIR" -name '*.tmp*' | head -n 3)" "" "no temporary (*.tmp*) file left in the run directory"

@@ -4,6 +4,7 @@
  * A fact that cannot be read is null; collecting never fails a run.
  */
 #include "env.h"
+#include "envfacts.h"
 #include "memcpy_rate.h"
 
 #include <ctype.h>
@@ -203,7 +204,7 @@ static json_t *memcpy_json(void)
 json_t *env_collect(void)
 {
 	/* "o" steals each reference; a NULL (allocation failure) fails the pack. */
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "schema", ENV_SCHEMA,
 			 "kernel", kernel_json(),
 			 "cpu_model", cpu_model_json(),
@@ -216,7 +217,11 @@ json_t *env_collect(void)
 			 "compiler", compiler_json(),
 			 "versions", versions_json(),
 			 "created_utc", created_utc_json(),
-			 "memcpy", memcpy_json());
+			 "memcpy", memcpy_json(),
+			 /* Read in copylab's own namespace; a link's namespace has its own (transport). */
+			 "cpufreq", envf_cpufreq(""),
+			 "mitigations", envf_mitigations(""),
+			 "net_sysctl", envf_net_sysctl(""));
 }
 
 const char *env_fs_type(const char *path, char *buf, size_t len)

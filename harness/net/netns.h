@@ -71,4 +71,12 @@ int netns_set_offloads(int nsfd, const char *ifname, bool on, char *err, size_t 
 int netns_driver(const char *ifname, char *driver, size_t dlen, char *version, size_t vlen,
 		 char *bus, size_t blen);
 
+/*
+ * Interface DEV's steering (RPS, XPS, IRQ affinity: envf_link_steering)
+ * and its namespace's net sysctls (envf_net_sysctl), read inside the
+ * namespace of nsfd (-1: the caller's), into o as "steering" and
+ * "net_sysctl"; each null with a "_note" when the namespace cannot be read.
+ */
+void netns_link_facts(json_t *o, int nsfd, const char *dev);
+
 #endif

@@ -781,6 +781,7 @@ static void iface_facts(json_t *o, const char *ns, int nsfd, const char *dev)
 	}
 	json_object_set_new(o, "qdisc", or_null(q));
 	json_object_set_new(o, "offload", or_null(netns_features(nsfd, dev)));
+	netns_link_facts(o, nsfd, dev);
 }
 
 static json_t *sys_int(const char *dev, const char *attr)

@@ -149,8 +149,32 @@ static bool listed(const struct env_diffs *d, const char *key)
 	return false;
 }
 
-/* The differing keys of one part (conditions or the rest), A's order then B's own. */
-static void diff_part(struct env_diffs *d, json_t *fa, json_t *fb, bool conditions)
+enum env_part { PART_CONDITIONS, PART_VERDICT, PART_OTHER };
+
+/*
+ * Which part a flattened key is in: the run's conditions, the facts that
+ * can turn a verdict around (envfacts.h: wherever they sit, at the top or
+ * in a link's facts), or the rest of the machine and build.
+ */
+static enum env_part part_of(const char *key)
+{
+	static const char *const verdict[] = { "cpufreq", "mitigations", "net_sysctl", "steering" };
+
+	if (!strncmp(key, "conditions.", 11))
+		return PART_CONDITIONS;
+	/* Each name of the path: "transport.ends[0].steering.rps.rx-0" has "ends" and "steering". */
+	for (const char *c = key; c; c = strchr(c, '.') ? strchr(c, '.') + 1 : NULL) {
+		size_t n = strcspn(c, ".[");
+
+		for (size_t i = 0; i < sizeof(verdict) / sizeof(verdict[0]); i++)
+			if (n == strlen(verdict[i]) && !strncmp(c, verdict[i], n))
+				return PART_VERDICT;
+	}
+	return PART_OTHER;
+}
+
+/* The differing keys of one part, A's order then B's own. */
+static void diff_part(struct env_diffs *d, json_t *fa, json_t *fb, enum env_part part)
 {
 	json_t *both[2] = { fa, fb };
 	char root[160];
@@ -159,10 +183,9 @@ static void diff_part(struct env_diffs *d, json_t *fa, json_t *fb, bool conditio
 
 	for (int side = 0; side < 2; side++)
 		json_object_foreach(both[side], key, x) {
-			bool cond = !strncmp(key, "conditions.", 11);
 			json_t *other = json_object_get(both[!side], key);
 
-			if (cond != conditions || key_ignored(key) || (side == 1 && other))
+			if (part_of(key) != part || key_ignored(key) || (side == 1 && other))
 				continue;
 			if (other) {
 				if (!json_equal(x, other))
@@ -186,9 +209,10 @@ struct env_diffs env_differences(json_t *a, json_t *b)
 		flatten(a, "", fa);
 		flatten(b, "", fb);
 		if (d.a_conditions && d.b_conditions)
-			diff_part(&d, fa, fb, true);
+			diff_part(&d, fa, fb, PART_CONDITIONS);
 		d.nconditions = d.n;
-		diff_part(&d, fa, fb, false);
+		diff_part(&d, fa, fb, PART_VERDICT);
+		diff_part(&d, fa, fb, PART_OTHER);
 	}
 	json_decref(fa);
 	json_decref(fb);

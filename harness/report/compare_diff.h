@@ -22,14 +22,16 @@ struct env_diff {
 struct env_diffs {
 	struct env_diff *v;	/* malloc'd: env_diffs_free */
 	size_t n;
-	size_t nconditions;	/* v[0..nconditions) are conditions.*, then the machine's facts */
+	size_t nconditions;	/* v[0..nconditions) are conditions.*, then the machine's facts (verdict-changing first) */
 	bool a_conditions, b_conditions;	/* whether each env.json recorded its conditions */
 };
 
 /*
  * The keys of env A and env B (either may be NULL) that differ, at every
  * depth: the run's conditions first (only when both recorded them), then
- * the facts of the machine and build.  What differs between any two runs
+ * the facts that can turn a verdict around (cpufreq, mitigations,
+ * net_sysctl and a link's steering, wherever they sit), then the other
+ * facts of the machine and build.  What differs between any two runs
  * is left out: the run id, the start time, memcpy's measured rates, the
  * command line (it names the output directory), the pids in namespace
  * names and reference counts.

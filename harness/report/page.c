@@ -6,6 +6,7 @@
  * last, as Markdown and as one HTML file with the charts inlined.
  */
 #include "page.h"
+#include "envtext.h"
 #include "findings.h"
 #include "harness/results/bounded.h"
 
@@ -456,7 +457,7 @@ static void env_object_text(json_t *v, struct sbuf *s)
 static void transport_text(json_t *v, struct sbuf *s)
 {
 	static const char *const skip[] = { "features", "refcnt", "handle", "options", "root", "gso_max_size",
-					    "gro_max_size" };
+					    "gro_max_size", "steering_note", "net_sysctl_note" };
 	const char *k;
 	json_t *x;
 
@@ -467,6 +468,12 @@ static void transport_text(json_t *v, struct sbuf *s)
 			skipped |= !strcmp(k, skip[i]);
 		if (skipped)
 			continue;
+		if (!strcmp(k, "steering") || !strcmp(k, "net_sysctl")) {
+			sb_add(s, s->len ? "; " : "");
+			sb_add(s, !strcmp(k, "net_sysctl") ? "its namespace's " : "");
+			envtext_fact(v, k, s);
+			continue;
+		}
 		if (!strcmp(k, "offload") && json_is_object(x)) {
 			const char *o;
 			json_t *on;
@@ -507,6 +514,21 @@ static void transport_text(json_t *v, struct sbuf *s)
 	}
 }
 
+/*
+ * The workdir's filesystem on a row of its own, out of the long conditions
+ * line: copy_file_range can reflink on xfs and btrfs, which alone turns a
+ * copy's verdict around.
+ */
+static void workdir_fs_row(json_t *cond, void (*row)(struct sbuf *, const char *, const char *), struct sbuf *b)
+{
+	json_t *fs = json_object_get(cond, "workdir_fs");
+	char val[256];
+
+	snprintf(val, sizeof(val), "%s (%s)", json_is_string(fs) ? json_string_value(fs) : "not known",
+		 json_is_string(json_object_get(cond, "workdir")) ? json_string_value(json_object_get(cond, "workdir")) : "?");
+	row(b, "workdir filesystem", val);
+}
+
 static void env_rows(const struct plot *p, void (*row)(struct sbuf *, const char *, const char *), struct sbuf *b)
 {
 	const char *key;
@@ -517,19 +539,22 @@ static void env_rows(const struct plot *p, void (*row)(struct sbuf *, const char
 		return;
 	}
 	json_object_foreach(p->d.env, key, v) {
+		struct sbuf s = { 0 };
 		char val[512];
 
 		if (!strcmp(key, "schema"))
 			continue;
-		if (json_is_object(v)) {
-			struct sbuf s = { 0 };
-
-			if (!strncmp(key, "transport", 9))
+		if (envtext_fact(p->d.env, key, &s) || json_is_object(v)) {
+			if (s.len)
+				;	/* a verdict-changing fact, summarised by envtext.c */
+			else if (!strncmp(key, "transport", 9))
 				transport_text(v, &s);
 			else
 				env_object_text(v, &s);
 			row(b, key, s.p ? s.p : "");
 			free(s.p);
+			if (!strcmp(key, "conditions"))
+				workdir_fs_row(v, row, b);
 			continue;
 		}
 		if (json_is_string(v))

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "harness/measure/env.h"
 #include "harness/report/compare_diff.h"
 
 #define UNUSED __attribute__((unused))
@@ -76,6 +77,90 @@ static void test_absent_and_old_runs(void **state UNUSED)
 	json_decref(b);
 }
 
+/* The diff for KEY, or NULL. */
+static const struct env_diff *named(const struct env_diffs *d, const char *key)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].key, key))
+			return &d->v[i];
+	return NULL;
+}
+
+/*
+ * The facts that can turn a verdict around come before the rest of the
+ * machine's, wherever they sit (a link's steering inside the transport),
+ * so the 40 lines compare prints never cut them off.
+ */
+static void test_verdict_facts_first(void **state UNUSED)
+{
+	json_t *a = env("{\"kernel\":{\"release\":\"6.1\"},\"cpufreq\":{\"governor\":{\"policy0\":\"powersave\"}},"
+			"\"transport\":{\"mtu\":1500,\"ends\":[{\"steering\":{\"rps\":{\"rx-0\":\"none\"}}}]},"
+			"\"net_sysctl\":{\"tcp_rmem\":{\"min\":4096,\"default\":131072,\"max\":6291456}}}");
+	json_t *b = env("{\"kernel\":{\"release\":\"6.2\"},\"cpufreq\":{\"governor\":{\"policy0\":\"performance\"}},"
+			"\"transport\":{\"mtu\":9000,\"ends\":[{\"steering\":{\"rps\":{\"rx-0\":\"0-1\"}}}]},"
+			"\"net_sysctl\":{\"tcp_rmem\":{\"min\":4096,\"default\":87380,\"max\":6291456}}}");
+	struct env_diffs d = env_differences(a, b);
+
+	assert_int_equal(d.n, 5);
+	assert_string_equal(d.v[0].key, "cpufreq.governor.policy0");
+	assert_string_equal(d.v[1].key, "transport.ends[0].steering.rps.rx-0");
+	assert_string_equal(d.v[2].key, "net_sysctl.tcp_rmem.default");
+	assert_string_equal(d.v[2].a, "131072");
+	assert_string_equal(d.v[2].b, "87380");
+	assert_string_equal(d.v[3].key, "kernel.release");
+	assert_string_equal(d.v[4].key, "transport.mtu");
+	env_diffs_free(&d);
+	json_decref(a);
+	json_decref(b);
+}
+
+/*
+ * Two env.json as copylab writes them, the second with another tcp_rmem,
+ * governor, optmem_max, mitigations= and workdir filesystem: compare names
+ * each, and nothing else.
+ */
+static void test_collected_facts_flagged(void **state UNUSED)
+{
+	char *argv[] = { "copylab", "run", NULL };
+	struct env_conditions c = { .argv = argv, .workdir = "/var/tmp" };
+	json_t *a = env_collect(), *b, *sys, *rmem, *cond;
+	struct env_diffs d;
+
+	assert_non_null(a);
+	json_object_set_new(a, "conditions", env_conditions_json(&c));
+	sys = json_object_get(a, "net_sysctl");
+	rmem = json_object_get(sys, "tcp_rmem");
+	/* This machine's values are readable: the fields are there with their types. */
+	assert_true(json_is_integer(json_object_get(rmem, "default")));
+	assert_true(json_is_integer(json_object_get(sys, "optmem_max")));
+	assert_true(json_is_object(json_object_get(a, "cpufreq")));
+	assert_non_null(json_object_get(json_object_get(a, "cpufreq"), "governor"));
+	assert_true(json_is_object(json_object_get(json_object_get(a, "mitigations"), "vulnerabilities")));
+	b = json_deep_copy(a);
+	sys = json_object_get(b, "net_sysctl");
+	rmem = json_object_get(sys, "tcp_rmem");
+	json_object_set_new(rmem, "default", json_integer(json_integer_value(json_object_get(rmem, "default")) + 1));
+	json_object_set_new(sys, "optmem_max", json_integer(json_integer_value(json_object_get(sys, "optmem_max")) * 2));
+	json_object_set_new(json_object_get(b, "cpufreq"), "governor", json_pack("{s:s}", "policy0", "test-governor"));
+	json_object_set_new(json_object_get(b, "mitigations"), "cmdline", json_string("test-mitigations"));
+	cond = json_object_get(b, "conditions");
+	json_object_set_new(cond, "workdir_fs", json_string("test-fs"));
+
+	d = env_differences(a, b);
+	assert_non_null(named(&d, "conditions.workdir_fs"));
+	assert_non_null(named(&d, "net_sysctl.tcp_rmem.default"));
+	assert_non_null(named(&d, "net_sysctl.optmem_max"));
+	assert_non_null(named(&d, "mitigations.cmdline"));
+	/* A governor where A had none (null here) or another one. */
+	assert_true(named(&d, "cpufreq.governor") || named(&d, "cpufreq.governor.policy0"));
+	for (size_t i = 0; i < d.n; i++)
+		assert_true(!strncmp(d.v[i].key, "net_sysctl.", 11) || !strncmp(d.v[i].key, "cpufreq.", 8) ||
+			    !strcmp(d.v[i].key, "mitigations.cmdline") || !strcmp(d.v[i].key, "conditions.workdir_fs"));
+	env_diffs_free(&d);
+	json_decref(a);
+	json_decref(b);
+}
+
 /* A record is its row's when every column of the cell matches; absent columns read as the defaults. */
 static void test_record_in_row(void **state UNUSED)
 {
@@ -131,6 +216,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conditions_first),
 		cmocka_unit_test(test_absent_and_old_runs),
+		cmocka_unit_test(test_verdict_facts_first),
+		cmocka_unit_test(test_collected_facts_flagged),
 		cmocka_unit_test(test_record_in_row),
 		cmocka_unit_test(test_verdicts),
 	};
