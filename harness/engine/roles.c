@@ -197,8 +197,11 @@ static int tested_use(void *arg, const unsigned char *p, size_t n)
 static void tested_judge(const struct xfer *x, struct verifier *v, struct role_report *rep)
 {
 	if (x->unseen) {
-		/* Nothing to hash, but the count is still the stream's: a short one is no figure. */
-		if (x->moved != v->e->total) {
+		/*
+		 * Nothing to hash, but the count is still the stream's: a short one
+		 * is no figure.  An open stream's (--time) the parent judges.
+		 */
+		if (v->e->total != EXPECTED_OPEN && x->moved != v->e->total) {
 			rep->verify = VERIFY_MISMATCH;
 			snprintf(rep->note, sizeof(rep->note), "received %llu bytes of the %llu sent (counted only: %s)",
 				 (unsigned long long)x->moved, (unsigned long long)v->e->total, x->unseen);
