@@ -93,6 +93,8 @@ static void keep_rep(struct session *s, const struct rep_result *r)
 		s->capall = cap;
 	}
 	s->all[s->nall++] = *r;
+	/* The summary needs the series' figures only, kept beside it; the series is freed with r. */
+	s->all[s->nall - 1].series = NULL;
 }
 
 /* --json: the record on stdout as in results.jsonl.  0, or -errno when it could not be written. */
@@ -142,6 +144,7 @@ int run_group(struct session *s, struct group *g)
 	int status = 0;
 
 	g->cfg.workdir = s->workdir;
+	r.series = NULL;
 	if (run_inputs_prepare(&in, &g->cfg, err, sizeof(err))) {
 		fprintf(stderr, "copylab: %s scenario: %s\n", scenario_name(g->cfg.scenario), err);
 		return EXIT_RUN_FAILED;
@@ -161,6 +164,7 @@ int run_group(struct session *s, struct group *g)
 				break;
 			}
 			progress(s, g, &g->spec[i], rep > 0 ? rep : 0);
+			rep_result_release(&r);
 			if (run_rep(&g->cfg, &g->spec[i], &in, rep > 0 ? rep : 0, &r)) {
 				say_failed_rep(s, g, &g->spec[i], &r);
 				status = EXIT_RUN_FAILED;
@@ -199,6 +203,7 @@ int run_group(struct session *s, struct group *g)
 				progress_line(s, g, &r);
 		}
 	}
+	rep_result_release(&r);
 	int ws = results_write_summary(s->res);
 
 	if (ws) {

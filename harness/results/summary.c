@@ -36,10 +36,16 @@ static const struct role_result *tested_role(const struct rep_result *rep)
 	return NULL;
 }
 
-/* Same data point: only the strategy differs. */
+/*
+ * Same data point: only the strategy differs.  A run bounded by time moves
+ * what it can: its reps differ in bytes and are one cell by their time.
+ */
 static bool same_point(const struct cell *a, const struct cell *b)
 {
-	return a->scenario == b->scenario && a->bytes == b->bytes && a->block == b->block &&
+	bool timed = a->time_s > 0 || b->time_s > 0;
+
+	return a->scenario == b->scenario && (timed ? a->time_s == b->time_s : a->bytes == b->bytes) &&
+	       a->block == b->block &&
 	       strcmp(a->transport, b->transport) == 0 && strcmp(a->cache, b->cache) == 0 &&
 	       a->outstanding == b->outstanding && a->conns == b->conns && a->pipe_asked == b->pipe_asked &&
 	       a->rps == b->rps;
