@@ -11,6 +11,7 @@
 #include "harness/model/scenario.h"
 #include "harness/engine/remote.h"
 #include "harness/engine/verify.h"
+#include "harness/results/series.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -31,7 +32,7 @@ enum {
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
 	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING, OPT_RPS, OPT_CONNS,
-	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER, OPT_KEY,
+	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER, OPT_KEY, OPT_TIME, OPT_INTERVAL,
 };
 
 static const struct option run_opts[] = {
@@ -71,6 +72,8 @@ static const struct option run_opts[] = {
 	{ "outstanding", required_argument, NULL, OPT_OUTSTANDING },
 	{ "rps", required_argument, NULL, OPT_RPS },
 	{ "conns", required_argument, NULL, OPT_CONNS },
+	{ "time", required_argument, NULL, OPT_TIME },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
 };
@@ -246,6 +249,14 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 			p->cfg.rps = (unsigned)n;
 			break;
 		}
+		case OPT_TIME:
+			r = parse_duration("--time", optarg, 0.001, 3600, &p->cfg.time_s, err, sizeof(err));
+			p->time_arg = optarg;
+			break;
+		case OPT_INTERVAL:
+			r = parse_duration("--interval", optarg, 0.001, 3600, &p->cfg.interval_s, err, sizeof(err));
+			p->interval_arg = optarg;
+			break;
 		case OPT_CACHE:
 			if (strcmp(optarg, "warm") && strcmp(optarg, "cold"))
 				return usage_error("--cache: '%s' is not a cache state; valid: warm, cold", optarg);
@@ -602,3 +613,57 @@ void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct
 		fputc('\n', stderr);
 }
 
+/* Why --time cannot bound scenario sc, or NULL where it can (a fixed source that can send for as long as asked). */
+static const char *time_refusal(enum scenario sc)
+{
+	switch (sc) {
+	case SC_RELAY: case SC_FANOUT: case SC_STORE: case SC_RECV:
+		return NULL;
+	case SC_SERVE: case SC_COPY:
+		return "its input is a file, whose size is fixed";
+	case SC_SEND: case SC_PIPE:
+		return "the role under test sends the payload from its memory, a fixed length (a timed writer under test is not built)";
+	case SC_ECHO:
+		return "its client counts requests of --block bytes, not a stream (use --size, or --rps for a load)";
+	default:
+		return "it has no stream to bound";
+	}
+}
+
+int check_bounds(const struct parsed *p, enum scenario sc, int tr)
+{
+	const struct run_config *c = &p->cfg;
+	bool sweep_size = p->sweep && !strncmp(p->sweep, "size=", 5);
+	const char *why;
+
+	if (c->time_s > 0) {
+		if (p->size_set || sweep_size)
+			return usage_error("--time %s and %s both bound the run; give one: --time to send for that long, --size to send that many bytes",
+					   p->time_arg, p->size_set ? "--size" : "--sweep size=");
+		if ((why = time_refusal(sc)))
+			return usage_error("--time cannot bound %s: %s; --time applies to relay, fanout, store and recv, whose fixed source sends for as long as asked",
+					   scenario_name(sc), why);
+		if (tr == TR_NIC)
+			return usage_error("--time: over --transport nic the source is the far daemon, which sends a fixed count; use --size");
+		if (c->conns > 1 || (p->sweep && !strncmp(p->sweep, "conns=", 6)))
+			return usage_error("--time: --conns splits a fixed --size among the connections; a run bounded by time has one connection");
+		if (c->fault.kind != FAULT_NONE || c->corrupt != CORRUPT_NONE)
+			return usage_error("--time: --fault acts at a byte offset of a stream of known length; use --size with --fault");
+	}
+	if (c->interval_s <= 0)
+		return 0;
+	if (c->time_s > 0 && c->interval_s > c->time_s)
+		return usage_error("--interval %s is longer than --time %s: the run would end before its first interval; give an interval at most as long as --time",
+				   p->interval_arg, p->time_arg);
+	if (c->time_s > 0 && c->time_s / c->interval_s > SERIES_MAX - 2)
+		return usage_error("--interval %s: --time %s would make more than %d intervals; use a longer --interval",
+				   p->interval_arg, p->time_arg, SERIES_MAX);
+	/* A run bounded by size lasts at most --timeout: that bounds its intervals. */
+	if (c->time_s <= 0 && c->timeout_s / c->interval_s > SERIES_MAX - 2)
+		return usage_error("--interval %s: a run bounded by --size may last up to --timeout (%g s), more than %d intervals; use a longer --interval or a shorter --timeout",
+				   p->interval_arg, c->timeout_s, SERIES_MAX);
+	if (c->time_s <= 0 && c->interval_s > c->timeout_s)
+		return usage_error("--interval %s is longer than --timeout (%g s), the longest a repetition may run; give a shorter interval",
+				   p->interval_arg, c->timeout_s);
+	return 0;
+}
