@@ -77,7 +77,7 @@ static void progress_line(const struct session *s, const struct group *g, const 
 		s->cells_done, s->cells_total, scenario_name(g->cfg.scenario), r->cell.strategy,
 		scenario_def(g->cfg.scenario)->uses_transport ? " over " : "",
 		scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
-		human_bytes(g->cfg.size, size, sizeof(size)), r->rep, s->reps, r->bytes_per_s / 1e6,
+		human_bytes(r->cell.bytes, size, sizeof(size)), r->rep, s->reps, r->bytes_per_s / 1e6,
 		r->verify == VERIFY_OK ? "verified" : "NOT verified (nothing was hashed: --sink discard or MSG_TRUNC)");
 }
 
