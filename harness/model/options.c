@@ -97,8 +97,9 @@ static void duration_words(double s, char *buf, size_t len)
 int parse_duration(const char *opt, const char *s, double min_s, double max_s, double *out,
 		   char *err, size_t errlen)
 {
-	static const struct { const char *unit; double scale; } units[] = {
-		{ "", 1 }, { "ms", 1e-3 }, { "s", 1 }, { "m", 60 },
+	/* ms divides, so 100ms is the double nearest 0.1, as "0.1" would be. */
+	static const struct { const char *unit; double mul, div; } units[] = {
+		{ "", 1, 1 }, { "ms", 1, 1000 }, { "s", 1, 1 }, { "m", 60, 1 },
 	};
 	char lo[24], hi[24];
 	const char *p = s ? s : "";
@@ -116,7 +117,7 @@ int parse_duration(const char *opt, const char *s, double min_s, double max_s, d
 			break;
 	if (i == sizeof(units) / sizeof(units[0]))
 		goto bad;
-	v = strtod(p, NULL) * units[i].scale;
+	v = strtod(p, NULL) * units[i].mul / units[i].div;
 	/* A hair of slack: 0.001 * 1 ms is not quite 1e-3 in binary. */
 	if (!isfinite(v) || v < min_s * (1 - 1e-9) || v > max_s * (1 + 1e-9)) {
 		snprintf(err, errlen, "%s: '%s' is out of range; give a duration from %s to %s", opt, p, lo, hi);
