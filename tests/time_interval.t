@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # --time and --interval: runs bounded by time are byte-exact whatever the
-# count (relay, recv and store over tcp, relay over unix), the source and
-# every receiver agree on it, and the record says the run was bounded by
-# time; --interval's series has at least one interval and no more than
+# count (relay, recv, store and send over tcp, relay over unix, pipe), the
+# sender and every receiver agree on it, and the record says the run was
+# bounded by time; --interval's series has at least one interval and no more than
 # time/interval + 2, its bytes add up to the record's, and each role's CPU
 # is keyed by role; with --size too.  Bad combinations exit 2, write
 # nothing, and say why.  No timing is asserted: only counts and causal
@@ -22,7 +22,9 @@ timed() {
 	local sc=$1 tr=$2 strategies=$3 time=$4 time_s=$5 name dir J problems
 	name="$sc over $tr --time $time ($strategies)"
 	dir=$TMP/timed-$sc-$tr-$time
-	cl run --scenario "$sc" --transport "$tr" --strategy "$strategies" --time "$time" --out "$dir" "${COMMON[@]}"
+	local trans=(--transport "$tr")
+	[ "$tr" = none ] && trans=()
+	cl run --scenario "$sc" "${trans[@]}" --strategy "$strategies" --time "$time" --out "$dir" "${COMMON[@]}"
 	J=$dir/results.jsonl
 	if [ "$RC" -ne 0 ] || [ ! -s "$J" ]; then
 		fail "$name: exit 0 with records"
@@ -30,13 +32,13 @@ timed() {
 		return
 	fi
 	is "$(wc -l <"$J")" "$(tr ',' '\n' <<<"$strategies" | wc -l)" "$name: one record per strategy"
-	problems=$(jq -r --argjson t "$time_s" --arg sink "$(sink_of "$sc")" '
+	problems=$(jq -r --argjson t "$time_s" --arg sink "$(sink_of "$sc")" --arg src "$(source_of "$sc")" '
 		"\(.strategy): " + ([
 		(if .verify != "ok" or .verified != true then "verify \(.verify): \(.verify_note)" else empty end),
 		(if .bounded_by != "time" then "bounded_by \(.bounded_by)" else empty end),
 		(if .time_s != $t then "time_s \(.time_s)" else empty end),
 		(if .bytes <= 0 then "no bytes moved" else empty end),
-		(if .roles.source.bytes != .bytes then "source sent \(.roles.source.bytes), record says \(.bytes)" else empty end),
+		(if .roles[$src].bytes != .bytes then "\($src) sent \(.roles[$src].bytes), record says \(.bytes)" else empty end),
 		(if .roles[$sink].bytes != .bytes then "\($sink) counted \(.roles[$sink].bytes), record says \(.bytes)" else empty end),
 		(if .wall_s < $t then "wall_s \(.wall_s) before the time was up" else empty end),
 		(if .intervals != null or .interval_s != null then "intervals without --interval" else empty end)
@@ -44,11 +46,21 @@ timed() {
 	is "$problems" "" "$name: verified, source and receiver agree on the count, bounded by time"
 }
 
+# The role that sends: the fixed source, or the role under test where it sends from memory.
+source_of() {
+	case $1 in
+	pipe) echo writer ;;
+	send) echo sender ;;
+	*) echo source ;;
+	esac
+}
+
 # The role that counts what arrived: the sink, or the tested role where its output is its memory or a file.
 sink_of() {
 	case $1 in
 	recv) echo receiver ;;
 	store) echo receiver ;;
+	pipe) echo reader ;;
 	*) echo sink ;;
 	esac
 }
@@ -58,6 +70,9 @@ timed relay tcp readwrite 700ms 0.7
 timed relay unix readwrite,splice 250ms 0.25
 timed recv tcp readwrite 300ms 0.3
 timed store tcp readwrite,splice 200ms 0.2
+# The role under test sends laps of its payload from memory until the time is up.
+timed pipe none readwrite,vmsplice 300ms 0.3
+timed send tcp readwrite 200ms 0.2
 
 # --interval with --time: a bounded number of intervals that add up to the record's bytes.
 dir=$TMP/interval-time
@@ -116,8 +131,8 @@ bad "--time that is not a duration" "--time: '10x' is not a duration" \
 	--scenario relay --strategy readwrite --time 10x
 bad "--time on a file scenario" "--time cannot bound serve: its input is a file" \
 	--scenario serve --strategy readwrite --time 1s
-bad "--time on pipe" "--time cannot bound pipe: the role under test sends the payload from its memory" \
-	--scenario pipe --strategy readwrite --time 1s
+bad "--time on echo" "--time cannot bound echo: its client counts requests" \
+	--scenario echo --strategy readwrite --time 1s
 bad "--time with --conns" "--time: --conns splits a fixed --size" \
 	--scenario relay --strategy readwrite --time 1s --conns 2
 bad "--time with --fault" "--time: --fault acts at a byte offset" \

@@ -613,16 +613,18 @@ void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct
 		fputc('\n', stderr);
 }
 
-/* Why --time cannot bound scenario sc, or NULL where it can (a fixed source that can send for as long as asked). */
+/*
+ * Why --time cannot bound scenario sc, or NULL where it can: a fixed
+ * source that sends for as long as asked, or a role under test that sends
+ * laps of its payload from memory (send, pipe).
+ */
 static const char *time_refusal(enum scenario sc)
 {
 	switch (sc) {
-	case SC_RELAY: case SC_FANOUT: case SC_STORE: case SC_RECV:
+	case SC_RELAY: case SC_FANOUT: case SC_STORE: case SC_RECV: case SC_SEND: case SC_PIPE:
 		return NULL;
 	case SC_SERVE: case SC_COPY:
 		return "its input is a file, whose size is fixed";
-	case SC_SEND: case SC_PIPE:
-		return "the role under test sends the payload from its memory, a fixed length (a timed writer under test is not built)";
 	case SC_ECHO:
 		return "its client counts requests of --block bytes, not a stream (use --size, or --rps for a load)";
 	default:
@@ -641,7 +643,7 @@ int check_bounds(const struct parsed *p, enum scenario sc, int tr)
 			return usage_error("--time %s and %s both bound the run; give one: --time to send for that long, --size to send that many bytes",
 					   p->time_arg, p->size_set ? "--size" : "--sweep size=");
 		if ((why = time_refusal(sc)))
-			return usage_error("--time cannot bound %s: %s; --time applies to relay, fanout, store and recv, whose fixed source sends for as long as asked",
+			return usage_error("--time cannot bound %s: %s; --time applies to the streams: relay, fanout, store, recv, send and pipe",
 					   scenario_name(sc), why);
 		if (tr == TR_NIC)
 			return usage_error("--time: over --transport nic the source is the far daemon, which sends a fixed count; use --size");

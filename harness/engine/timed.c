@@ -151,6 +151,9 @@ int timed_count_check(const struct role_report *rep, const struct role_ctx *ctx,
 	for (int i = 1; i < nroles; i++)
 		if (ctx[i].kind == RK_SOURCE)
 			src = i;
+	/* send, pipe: the role under test sends, from memory */
+	if (src < 0 && nroles > 0 && scenario_def(ctx[0].c->scenario)->in == EP_MEMORY)
+		src = 0;
 	if (src < 0) {
 		snprintf(note, len, "a run bounded by time has no source role to count what was sent");
 		return -EIO;
