@@ -182,6 +182,24 @@ static int check_memory(const struct parsed *p, bool bench)
 			   p->size_arg ? p->size_arg : "64M (the default)", need / GIB, what, avail / GIB);
 }
 
+/* A count of 1 to max into an unsigned field of the run.  0 or -EINVAL with err (320 bytes). */
+static int parse_unsigned(const char *opt, const char *arg, long max, unsigned *out, char err[320])
+{
+	long n = 0;
+	int r = parse_count(opt, arg, 1, max, &n, err, 320);
+
+	*out = (unsigned)n;
+	return r;
+}
+
+/* --time or --interval: a duration from 1 ms to 1 h, kept as given for messages.  0 or -errno with err. */
+static int parse_bound(bool time, const char *arg, struct parsed *p, char err[320])
+{
+	*(time ? &p->time_arg : &p->interval_arg) = arg;
+	return parse_duration(time ? "--time" : "--interval", arg, 0.001, 3600,
+			      time ? &p->cfg.time_s : &p->cfg.interval_s, err, 320);
+}
+
 int parse_common(int argc, char **argv, const char *cmd, bool bench, struct parsed *p)
 {
 	char err[320];
@@ -227,35 +245,19 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 		case OPT_PROFILE: p->cfg.profile = true; break;
 		case OPT_PIN: p->pin = optarg; break;
 		case OPT_SWEEP: p->sweep = optarg; break;
-		case OPT_CONNS: {
-			long n;
-
-			r = parse_count("--conns", optarg, 1, MAX_CONNS, &n, err, sizeof(err));
-			p->cfg.conns = (unsigned)n;
+		case OPT_CONNS:
+			r = parse_unsigned("--conns", optarg, MAX_CONNS, &p->cfg.conns, err);
 			break;
-		}
-		case OPT_OUTSTANDING: {
-			long n;
-
-			r = parse_count("--outstanding", optarg, 1, 1024, &n, err, sizeof(err));
-			p->cfg.outstanding = (unsigned)n;
+		case OPT_OUTSTANDING:
+			r = parse_unsigned("--outstanding", optarg, 1024, &p->cfg.outstanding, err);
 			break;
-		}
-		case OPT_RPS: {
-			long n;
-
+		case OPT_RPS:
 			/* 10^6 a second is a request per microsecond: the client's own clock and loop cannot go faster */
-			r = parse_count("--rps", optarg, 1, 1000000, &n, err, sizeof(err));
-			p->cfg.rps = (unsigned)n;
+			r = parse_unsigned("--rps", optarg, 1000000, &p->cfg.rps, err);
 			break;
-		}
 		case OPT_TIME:
-			r = parse_duration("--time", optarg, 0.001, 3600, &p->cfg.time_s, err, sizeof(err));
-			p->time_arg = optarg;
-			break;
 		case OPT_INTERVAL:
-			r = parse_duration("--interval", optarg, 0.001, 3600, &p->cfg.interval_s, err, sizeof(err));
-			p->interval_arg = optarg;
+			r = parse_bound(c == OPT_TIME, optarg, p, err);
 			break;
 		case OPT_CACHE:
 			if (strcmp(optarg, "warm") && strcmp(optarg, "cold"))

@@ -785,6 +785,16 @@ static void start_sampler(struct rep_state *st, struct rep_result *out)
 		sampler_drop(&st->sampler);
 }
 
+/* The barrier's release: every role starts now, and the interval readings with them. */
+static int64_t release_roles(struct rep_state *st, struct rep_result *out)
+{
+	st->t_release = now_ns();
+	close(st->go[1]);
+	st->go[1] = -1;
+	start_sampler(st, out);
+	return st->t_release;
+}
+
 int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	    const struct run_inputs *in, int rep, struct rep_result *out)
 {
@@ -883,15 +893,11 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	system_cpu_read(&sys0, c->ledger);
 	if (c->transport == TR_USERSTACK)
 		userstack_sample(&us0);
-	t_release = st->t_release = now_ns();
-	close(st->go[1]);
-	st->go[1] = -1;
-	start_sampler(st, out);
+	t_release = release_roles(st, out);
 	w = collect(st, false, t_release + (int64_t)((c->time_s + c->timeout_s) * 1e9), &who);
 	if (w != WAIT_OK)
 		goto fail;
-	out->series = sampler_finish(&st->sampler, now_ns());
-	out->interval_bps = series_throughput(out->series);
+	out->interval_bps = series_throughput(out->series = sampler_finish(&st->sampler, now_ns()));
 	system_cpu_read(&sys1, c->ledger);
 	if (c->transport == TR_USERSTACK)
 		userstack_sample(&us1);
