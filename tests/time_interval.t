@@ -94,6 +94,17 @@ else
 	is "$problems" "" "relay --time 500ms --interval 50ms: 1 to 12 intervals, adding up to the record's bytes, CPU per role"
 	# The series is in order: each interval ends after the one before.
 	is "$(jq '[.intervals[].t_s] | . == sort' "$J")" true "the intervals are in time order"
+	# Drawn: one series chart for the cell, linked from the report with its interval throughput.
+	cl plot --format svg "$dir"
+	charts=$(ls "$dir"/plots/series-*.svg 2>/dev/null | wc -l)
+	if [ "$RC" -eq 0 ] && [ "$charts" -eq 1 ]; then
+		pass "copylab plot draws one series chart for the cell"
+	else
+		fail "copylab plot draws one series chart for the cell ($charts drawn)"
+		cl_desc
+	fi
+	ok "report.html links the series chart" grep -q 'series-relay-tcp-readwrite' "$dir/report.html"
+	ok "report.html gives its interval throughput" grep -q 'interval throughput min' "$dir/report.html"
 fi
 
 # --interval with --size: the count bound is the size's, the sum the same.
