@@ -95,8 +95,8 @@ else
 	# The series is in order: each interval ends after the one before.
 	is "$(jq '[.intervals[].t_s] | . == sort' "$J")" true "the intervals are in time order"
 	# Drawn: one series chart for the cell, linked from the report with its interval throughput.
-	cl plot --format svg "$dir"
-	charts=$(ls "$dir"/plots/series-*.svg 2>/dev/null | wc -l)
+	cl plot "$dir"
+	charts=$(ls "$dir"/plots/series-*.png 2>/dev/null | wc -l)
 	if [ "$RC" -eq 0 ] && [ "$charts" -eq 1 ]; then
 		pass "copylab plot draws one series chart for the cell"
 	else
