@@ -218,7 +218,8 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 	p->link.offload = -1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", run_opts, NULL)) != -1) {
+	/* li names the option: argv[optind - 1] is its value when one follows it. */
+	for (int li = -1; (c = getopt_long(argc, argv, "+", run_opts, &li)) != -1; li = -1) {
 		int r = 0;
 
 		if (bench && c != OPT_QUICK && c != OPT_OUT && c != OPT_REPS && c != OPT_SIZE &&
@@ -226,8 +227,8 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 		    c != OPT_REQUIRE_BPF && c != OPT_NO_PERF && c != OPT_TRACER && c != OPT_NO_TRACER &&
 		    c != OPT_PIN && c != OPT_FAULT &&
 		    c != '?' && c != ':')
-			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --pin, --fault, --no-bpf, --require-bpf, --no-perf",
-					   argv[optind - 1]);
+			return usage_error("bench: option '--%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --pin, --fault, --no-bpf, --require-bpf, --no-perf",
+					   li >= 0 ? run_opts[li].name : "?");
 		switch (c) {
 		case OPT_SCENARIO: p->scenario = optarg; break;
 		case OPT_STRATEGY: p->strategies = optarg; break;
