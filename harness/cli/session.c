@@ -212,12 +212,19 @@ int run_group(struct session *s, struct group *g)
 	}
 	if (s->progress_tty)
 		fprintf(stderr, "\r\033[K");
-	else if (!status)
-		fprintf(stderr, "copylab: done %s%s%s, %" PRIu64 " bytes, %d strateg%s x %d reps\n",
+	else if (!status) {
+		char bound[48];
+
+		if (g->cfg.time_s > 0)
+			snprintf(bound, sizeof(bound), "%g s each (bounded by time)", g->cfg.time_s);
+		else
+			snprintf(bound, sizeof(bound), "%" PRIu64 " bytes", g->cfg.size);
+		fprintf(stderr, "copylab: done %s%s%s, %s, %d strateg%s x %d reps\n",
 			scenario_name(g->cfg.scenario),
 			scenario_def(g->cfg.scenario)->uses_transport ? " over " : "",
 			scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
-			g->cfg.size, g->nspecs, g->nspecs == 1 ? "y" : "ies", s->reps);
+			bound, g->nspecs, g->nspecs == 1 ? "y" : "ies", s->reps);
+	}
 	run_inputs_release(&in);
 	return status;
 }
