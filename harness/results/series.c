@@ -30,18 +30,39 @@ void series_free(struct interval_series *s)
 	free(s);
 }
 
+/*
+ * What moved from a to p, added to iv (zeroed for a new interval).  A
+ * counter that went backwards was not the same counter: a gap too.
+ */
+static void interval_add(struct series_interval *iv, int nroles, const struct series_point *a,
+			 const struct series_point *p, bool fresh)
+{
+	bool bytes = a->have_bytes && p->have_bytes && p->bytes >= a->bytes;
+
+	iv->t_s = p->t_ns / 1e9;
+	iv->dt_s += (p->t_ns - a->t_ns) / 1e9;
+	iv->have_bytes = (fresh || iv->have_bytes) && bytes;
+	iv->bytes = iv->have_bytes ? iv->bytes + (p->bytes - a->bytes) : 0;
+	for (int r = 0; r < nroles; r++) {
+		bool cpu = a->have_cpu[r] && p->have_cpu[r] && p->cpu_s[r] >= a->cpu_s[r];
+
+		iv->have_cpu[r] = (fresh || iv->have_cpu[r]) && cpu;
+		iv->cpu_s[r] = iv->have_cpu[r] ? iv->cpu_s[r] + (p->cpu_s[r] - a->cpu_s[r]) : 0;
+	}
+}
+
 int series_add(struct interval_series *s, const struct series_point *p)
 {
-	struct series_interval *iv;
-	const struct series_point *a = &s->last;
-
 	if (!s->have_last) {
 		s->last = *p;
 		s->have_last = true;
 		return 0;
 	}
+	/* At the cap, the last interval grows, as one read late does: the sums still add up. */
 	if (s->n == SERIES_MAX) {
-		s->dropped++;
+		interval_add(&s->iv[s->n - 1], s->nroles, &s->last, p, false);
+		s->merged++;
+		s->last = *p;
 		return 0;
 	}
 	if (s->n == s->cap) {
@@ -53,17 +74,8 @@ int series_add(struct interval_series *s, const struct series_point *p)
 		s->iv = n;
 		s->cap = cap;
 	}
-	iv = &s->iv[s->n++];
-	memset(iv, 0, sizeof(*iv));
-	iv->t_s = p->t_ns / 1e9;
-	iv->dt_s = (p->t_ns - a->t_ns) / 1e9;
-	/* A counter that went backwards was not the same counter: a gap too. */
-	iv->have_bytes = a->have_bytes && p->have_bytes && p->bytes >= a->bytes;
-	iv->bytes = iv->have_bytes ? p->bytes - a->bytes : 0;
-	for (int r = 0; r < s->nroles; r++) {
-		iv->have_cpu[r] = a->have_cpu[r] && p->have_cpu[r] && p->cpu_s[r] >= a->cpu_s[r];
-		iv->cpu_s[r] = iv->have_cpu[r] ? p->cpu_s[r] - a->cpu_s[r] : 0;
-	}
+	memset(&s->iv[s->n], 0, sizeof(s->iv[0]));
+	interval_add(&s->iv[s->n++], s->nroles, &s->last, p, true);
 	s->last = *p;
 	return 0;
 }

@@ -16,7 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* At most this many intervals in one record (--interval is refused beyond it). */
+/*
+ * At most this many intervals in one record: --interval is refused where
+ * the run would make more, and readings past it lengthen the last one.
+ */
 #define SERIES_MAX 100000
 
 /* Cumulative readings at t_ns after the barrier's release. */
@@ -50,7 +53,7 @@ struct interval_series {
 	struct series_interval *iv;
 	bool have_last;
 	struct series_point last;
-	size_t dropped;			/* readings past SERIES_MAX: none are kept */
+	size_t merged;			/* readings past SERIES_MAX, added to the last interval */
 };
 
 /* An empty series of nroles roles named names[]; NULL without memory. */

@@ -111,12 +111,34 @@ static void test_backwards_is_gap(void **state)
 	series_free(s);
 }
 
+/* Past SERIES_MAX readings, the last interval grows: nothing is lost, the bytes still add up. */
+static void test_cap_lengthens_the_last(void **state)
+{
+	struct interval_series *s = series_new(0.001, 3, names);
+	struct series_point p;
+	uint64_t sum = 0;
+
+	(void)state;
+	for (int64_t k = 0; k <= SERIES_MAX + 5; k++) {
+		p = at(k, (uint64_t)k * 10, 0, 0, 0);
+		assert_int_equal(series_add(s, &p), 0);
+	}
+	assert_int_equal(s->n, SERIES_MAX);
+	assert_int_equal(s->merged, 5);
+	for (size_t i = 0; i < s->n; i++)
+		sum += s->iv[i].bytes;
+	assert_int_equal(sum, (uint64_t)(SERIES_MAX + 5) * 10);
+	assert_true(fabs(s->iv[s->n - 1].dt_s - 0.006) < 1e-9);
+	series_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intervals_add_up),
 		cmocka_unit_test(test_gap_is_null_not_zero),
 		cmocka_unit_test(test_backwards_is_gap),
+		cmocka_unit_test(test_cap_lengthens_the_last),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
