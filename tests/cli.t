@@ -208,7 +208,7 @@ cl run --help
 missing=""
 for o in --scenario --strategy --transport --size --block --reps --warmup --out --json \
 	--nonblock --sndbuf --rcvbuf --pipe-size --sink --timeout --workdir --no-bpf --require-bpf \
-	--no-perf --tracer --no-tracer --profile --pin --cache --sweep --outstanding --fault; do
+	--no-perf --tracer --no-tracer --profile --pin --cache --sweep --outstanding --fault --time --interval; do
 	grep -q -- "$o\b" "$OUT" || missing+=" $o"
 done
 ok $([ -z "$missing" ]; echo $?) "run --help documents every option" "missing:$missing"

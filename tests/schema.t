@@ -45,6 +45,9 @@ problems=$(jq -r '
 		    or .per_conn.completion_s.max != .wall_s) then "per_conn of one connection is not the cell itself: \(.per_conn)" else empty end),
 		(if has("verify_note") | not then "missing verify_note"
 		 elif .verify_note != null then "verify_note of a verified rep is \(.verify_note), not null" else empty end),
+		(if .bounded_by != "size" then "bounded_by \(.bounded_by) of a run by --size, not size" else empty end),
+		(if [has("time_s", "interval_s", "intervals", "interval_bps")] | all | not then "missing time_s, interval_s, intervals or interval_bps"
+		 elif [.time_s, .interval_s, .intervals, .interval_bps] != [null, null, null, null] then "time_s/interval_s/intervals/interval_bps without --time or --interval: \([.time_s, .interval_s, .intervals, .interval_bps])" else empty end),
 		(if has("busy") | not then "missing busy"
 		 elif .busy != null then "busy of \(.strategy) (not asked) is \(.busy), not null" else empty end),
 		(if has("pipe_size") | not then "missing pipe_size"

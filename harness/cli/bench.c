@@ -13,6 +13,7 @@
 #include "harness/model/options.h"
 #include "harness/model/scenario.h"
 #include "harness/engine/run.h"
+#include "harness/engine/timed.h"
 #include "harness/results/write.h"
 #include "harness/results/stats.h"
 #include "harness/measure/sysstat.h"
@@ -46,7 +47,10 @@ static const char bench_help[] =
 "sender for both; the receiver CPU ratio is printed); recv (socket -> memory)\n"
 "over tcp and lo-ns at 512 KiB chunks with readwrite:trunc (MSG_TRUNC, the\n"
 "unverified floor) beside its strategies: each receiver's CPU per GiB over\n"
-"readwrite's, paired, with its interval (claim 13's figure).  Roles are pinned one\n"
+"readwrite's, paired, with its interval (claim 13's figure); relay over tcp\n"
+"bounded by time, 10 s (--quick: 2 s), with readwrite and splice, a reading every\n"
+"100 ms (its series drawn, its min/median/max interval throughput in the table).\n"
+"Roles are pinned one\n"
 "CPU each where the machine has enough (--pin).  Then the\n"
 "relay cell with the instruments on and off, for what they cost.  Prints the\n"
 "table and the headline figures, and writes the results directory.\n"
@@ -416,6 +420,25 @@ static void bench_lons_groups(struct bench *b, const struct parsed *p)
 		fprintf(stderr, "copylab: bench: no zero-copy receive comparison: %s\n", lons_err);
 }
 
+/*
+ * A relay over tcp bounded by time (10 s; --quick: 2 s) with a reading
+ * every 100 ms: the interval series make bench draws (plots/series-*),
+ * its min, median and max interval throughput in the table.  Not with
+ * --fault, which acts at byte offsets of a stream of known length.
+ */
+static void bench_timed_group(struct bench *b, const struct parsed *p)
+{
+	struct group *g;
+
+	if (p->cfg.fault.kind != FAULT_NONE || p->cfg.corrupt != CORRUPT_NONE)
+		return;
+	if (!(g = bench_group_add(b, p, "readwrite,splice", SC_RELAY, TR_TCP, TIME_RING, DEFAULT_BLOCK)))
+		return;
+	g->cfg.size = TIME_RING;
+	g->cfg.time_s = p->quick ? 2 : 10;
+	g->cfg.interval_s = 0.1;
+}
+
 /* The session's probes into every group; a fault that does not apply to a scenario leaves its cells alone. */
 static void bench_attach_probes(struct bench *b)
 {
@@ -559,6 +582,7 @@ int cmd_bench(int argc, char **argv)
 	bench_veth_groups(&b, &p);
 	bench_routed_group(&b, &p);
 	bench_lons_groups(&b, &p);
+	bench_timed_group(&b, &p);
 	if (interrupted_during("while making the links: they are removed, nothing was run"))
 		return bench_abandon(&b, EXIT_RUN_FAILED);
 	if (p.quick)

@@ -175,6 +175,7 @@ static double figure_median_at(const struct session *s, enum scenario sc, const 
 
 		if (r->cell.scenario != sc || strcmp(r->cell.transport, tr) || strcmp(r->cell.strategy, label) ||
 		    strcmp(r->cell.cache, "warm") || r->cell.pipe_asked != pipe || r->cell.bytes == 0 ||
+		    r->cell.time_s > 0 ||	/* the timed relay is a figure of its own (print_timed_relay) */
 		    r->cell.block != block || isnan(x = fig(r)))
 			continue;
 		v[n++] = x;
@@ -619,6 +620,41 @@ bool bench_sweep_block(size_t i, size_t *block)
 	return true;
 }
 
+/*
+ * The relay bounded by time (issue 20): per strategy, the lowest and
+ * highest interval throughput over its reps and the median of their
+ * medians; the series themselves are drawn by copylab plot (series-*).
+ */
+static void print_timed_relay(const struct session *s, FILE *out)
+{
+	static const char *const labels[] = { "readwrite", "splice" };
+	bool head = false;
+
+	for (size_t k = 0; k < sizeof(labels) / sizeof(labels[0]); k++) {
+		double mn = INFINITY, mx = 0, med[64], t = 0;
+		size_t n = 0;
+
+		for (size_t i = 0; i < s->nall && n < 64; i++) {
+			const struct rep_result *r = &s->all[i];
+
+			if (r->cell.scenario != SC_RELAY || strcmp(r->cell.transport, "tcp") ||
+			    strcmp(r->cell.strategy, labels[k]) || !(r->cell.time_s > 0) || r->interval_bps.n == 0)
+				continue;
+			mn = fmin(mn, r->interval_bps.min);
+			mx = fmax(mx, r->interval_bps.max);
+			med[n++] = r->interval_bps.median;
+			t = r->cell.time_s;
+		}
+		if (!n)
+			continue;
+		if (!head)
+			fprintf(out, "\nRelay over tcp bounded by time, interval throughput (plots/series-relay-tcp-*):\n");
+		fprintf(out, "  %-9s %g s, %zu rep%s: min %.0f MB/s, median %.0f, max %.0f (max/min %.2fx)\n", labels[k], t,
+			n, n == 1 ? "" : "s", mn / 1e6, stats_median(med, n) / 1e6, mx / 1e6, mn > 0 ? mx / mn : NAN);
+		head = true;
+	}
+}
+
 void print_headline(const struct session *s, double background_busy_cpus, FILE *out)
 {
 	/* Each figure from one transport's cells: the bench also runs relay over veth and routed. */
@@ -644,4 +680,5 @@ void print_headline(const struct session *s, double background_busy_cpus, FILE *
 	print_recv_comparison(s, out);
 	print_copy_time(s, out);
 	print_stalls(s, out);
+	print_timed_relay(s, out);
 }

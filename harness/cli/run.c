@@ -10,6 +10,7 @@
 #include "harness/model/base.h"
 #include "harness/model/options.h"
 #include "harness/engine/remote.h"
+#include "harness/engine/timed.h"
 #include "harness/results/write.h"
 #include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
@@ -53,6 +54,12 @@ static const char run_help[] =
 "  --key FILE         nic: a copy of the daemons' --key file (mode 0600), to prove\n"
 "                     it to them; see docs/threat-model-nic.md\n"
 "  --size N           bytes to move; K/M/G suffixes are powers of 1024; default 64M\n"
+"  --time D           instead of --size (relay, fanout, store, recv, send, pipe):\n"
+"                     the sender sends for D (500ms, 10s, 2m; 1ms..1h), then ends\n"
+"                     the stream; every byte that arrived is verified, whatever\n"
+"                     the count\n"
+"  --interval D       every D (at least 1ms, at most --time), the receiving side's\n"
+"                     bytes and each role's CPU into the record's intervals\n"
 "  --block N          bytes per call of the role under test; default 64K\n"
 "  --sweep block=A..B | size=A..B | conns=A..B | rps=A..B   one cell per power\n"
 "                     of two from A to B (rps: echo at each offered load)\n"
@@ -182,7 +189,7 @@ static int check_run(struct parsed *p, int *scp, int *trp, struct group *g)
 		return usage_error("--peer applies to --transport nic; this run is over %s", transport_name(tr));
 	if (tr == TR_NIC && !p->peer)
 		return usage_error("--transport nic needs --peer HOST:PORT[,HOST:PORT]: the far `copylab sink` (and `copylab source`)");
-	if ((r = check_fault(p, sc, tr, g)) || (r = check_conns(p, sc, tr, g)))
+	if ((r = check_fault(p, sc, tr, g)) || (r = check_conns(p, sc, tr, g)) || (r = check_bounds(p, sc, tr)))
 		return r;
 	g->cfg = p->cfg;
 	g->cfg.scenario = sc;
@@ -197,7 +204,7 @@ static int check_run(struct parsed *p, int *scp, int *trp, struct group *g)
 	if (g->cfg.cache_cold && scenario_def(sc)->in != EP_FILE)
 		return usage_error("--cache cold: scenario %s reads no file; it applies to serve and copy",
 				   scenario_name(sc));
-	g->cfg.size = p->size;
+	g->cfg.size = g->cfg.time_s > 0 ? TIME_RING : p->size;	/* --time: the ring the source repeats */
 	g->cfg.block = p->block;
 	*scp = sc;
 	*trp = tr;

@@ -11,6 +11,7 @@
 #include "harness/model/scenario.h"
 #include "harness/engine/remote.h"
 #include "harness/engine/verify.h"
+#include "harness/results/series.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -31,7 +32,7 @@ enum {
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
 	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING, OPT_RPS, OPT_CONNS,
-	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER, OPT_KEY,
+	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER, OPT_KEY, OPT_TIME, OPT_INTERVAL,
 };
 
 static const struct option run_opts[] = {
@@ -71,6 +72,8 @@ static const struct option run_opts[] = {
 	{ "outstanding", required_argument, NULL, OPT_OUTSTANDING },
 	{ "rps", required_argument, NULL, OPT_RPS },
 	{ "conns", required_argument, NULL, OPT_CONNS },
+	{ "time", required_argument, NULL, OPT_TIME },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 }
 };
@@ -179,6 +182,24 @@ static int check_memory(const struct parsed *p, bool bench)
 			   p->size_arg ? p->size_arg : "64M (the default)", need / GIB, what, avail / GIB);
 }
 
+/* A count of 1 to max into an unsigned field of the run.  0 or -EINVAL with err (320 bytes). */
+static int parse_unsigned(const char *opt, const char *arg, long max, unsigned *out, char err[320])
+{
+	long n = 0;
+	int r = parse_count(opt, arg, 1, max, &n, err, 320);
+
+	*out = (unsigned)n;
+	return r;
+}
+
+/* --time or --interval: a duration from 1 ms to 1 h, kept as given for messages.  0 or -errno with err. */
+static int parse_bound(bool time, const char *arg, struct parsed *p, char err[320])
+{
+	*(time ? &p->time_arg : &p->interval_arg) = arg;
+	return parse_duration(time ? "--time" : "--interval", arg, 0.001, 3600,
+			      time ? &p->cfg.time_s : &p->cfg.interval_s, err, 320);
+}
+
 int parse_common(int argc, char **argv, const char *cmd, bool bench, struct parsed *p)
 {
 	char err[320];
@@ -197,7 +218,8 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 	p->link.offload = -1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", run_opts, NULL)) != -1) {
+	/* li names the option: argv[optind - 1] is its value when one follows it. */
+	for (int li = -1; (c = getopt_long(argc, argv, "+", run_opts, &li)) != -1; li = -1) {
 		int r = 0;
 
 		if (bench && c != OPT_QUICK && c != OPT_OUT && c != OPT_REPS && c != OPT_SIZE &&
@@ -205,8 +227,8 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 		    c != OPT_REQUIRE_BPF && c != OPT_NO_PERF && c != OPT_TRACER && c != OPT_NO_TRACER &&
 		    c != OPT_PIN && c != OPT_FAULT &&
 		    c != '?' && c != ':')
-			return usage_error("bench: option '%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --pin, --fault, --no-bpf, --require-bpf, --no-perf",
-					   argv[optind - 1]);
+			return usage_error("bench: option '--%s' is for copylab run; bench takes --quick, --out, --reps, --size, --timeout, --workdir, --pin, --fault, --no-bpf, --require-bpf, --no-perf",
+					   li >= 0 ? run_opts[li].name : "?");
 		switch (c) {
 		case OPT_SCENARIO: p->scenario = optarg; break;
 		case OPT_STRATEGY: p->strategies = optarg; break;
@@ -224,28 +246,20 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 		case OPT_PROFILE: p->cfg.profile = true; break;
 		case OPT_PIN: p->pin = optarg; break;
 		case OPT_SWEEP: p->sweep = optarg; break;
-		case OPT_CONNS: {
-			long n;
-
-			r = parse_count("--conns", optarg, 1, MAX_CONNS, &n, err, sizeof(err));
-			p->cfg.conns = (unsigned)n;
+		case OPT_CONNS:
+			r = parse_unsigned("--conns", optarg, MAX_CONNS, &p->cfg.conns, err);
 			break;
-		}
-		case OPT_OUTSTANDING: {
-			long n;
-
-			r = parse_count("--outstanding", optarg, 1, 1024, &n, err, sizeof(err));
-			p->cfg.outstanding = (unsigned)n;
+		case OPT_OUTSTANDING:
+			r = parse_unsigned("--outstanding", optarg, 1024, &p->cfg.outstanding, err);
 			break;
-		}
-		case OPT_RPS: {
-			long n;
-
+		case OPT_RPS:
 			/* 10^6 a second is a request per microsecond: the client's own clock and loop cannot go faster */
-			r = parse_count("--rps", optarg, 1, 1000000, &n, err, sizeof(err));
-			p->cfg.rps = (unsigned)n;
+			r = parse_unsigned("--rps", optarg, 1000000, &p->cfg.rps, err);
 			break;
-		}
+		case OPT_TIME:
+		case OPT_INTERVAL:
+			r = parse_bound(c == OPT_TIME, optarg, p, err);
+			break;
 		case OPT_CACHE:
 			if (strcmp(optarg, "warm") && strcmp(optarg, "cold"))
 				return usage_error("--cache: '%s' is not a cache state; valid: warm, cold", optarg);
@@ -602,3 +616,59 @@ void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct
 		fputc('\n', stderr);
 }
 
+/*
+ * Why --time cannot bound scenario sc, or NULL where it can: a fixed
+ * source that sends for as long as asked, or a role under test that sends
+ * laps of its payload from memory (send, pipe).
+ */
+static const char *time_refusal(enum scenario sc)
+{
+	switch (sc) {
+	case SC_RELAY: case SC_FANOUT: case SC_STORE: case SC_RECV: case SC_SEND: case SC_PIPE:
+		return NULL;
+	case SC_SERVE: case SC_COPY:
+		return "its input is a file, whose size is fixed";
+	case SC_ECHO:
+		return "its client counts requests of --block bytes, not a stream (use --size, or --rps for a load)";
+	default:
+		return "it has no stream to bound";
+	}
+}
+
+int check_bounds(const struct parsed *p, enum scenario sc, int tr)
+{
+	const struct run_config *c = &p->cfg;
+	bool sweep_size = p->sweep && !strncmp(p->sweep, "size=", 5);
+	const char *why;
+
+	if (c->time_s > 0) {
+		if (p->size_set || sweep_size)
+			return usage_error("--time %s and %s both bound the run; give one: --time to send for that long, --size to send that many bytes",
+					   p->time_arg, p->size_set ? "--size" : "--sweep size=");
+		if ((why = time_refusal(sc)))
+			return usage_error("--time cannot bound %s: %s; --time applies to the streams: relay, fanout, store, recv, send and pipe",
+					   scenario_name(sc), why);
+		if (tr == TR_NIC)
+			return usage_error("--time: over --transport nic the source is the far daemon, which sends a fixed count; use --size");
+		if (c->conns > 1 || (p->sweep && !strncmp(p->sweep, "conns=", 6)))
+			return usage_error("--time: --conns splits a fixed --size among the connections; a run bounded by time has one connection");
+		if (c->fault.kind != FAULT_NONE || c->corrupt != CORRUPT_NONE)
+			return usage_error("--time: --fault acts at a byte offset of a stream of known length; use --size with --fault");
+	}
+	if (c->interval_s <= 0)
+		return 0;
+	if (c->time_s > 0 && c->interval_s > c->time_s)
+		return usage_error("--interval %s is longer than --time %s: the run would end before its first interval; give an interval at most as long as --time",
+				   p->interval_arg, p->time_arg);
+	if (c->time_s > 0 && c->time_s / c->interval_s > SERIES_MAX - 2)
+		return usage_error("--interval %s: --time %s would make more than %d intervals; use a longer --interval",
+				   p->interval_arg, p->time_arg, SERIES_MAX);
+	/* A run bounded by size lasts at most --timeout: that bounds its intervals. */
+	if (c->time_s <= 0 && c->timeout_s / c->interval_s > SERIES_MAX - 2)
+		return usage_error("--interval %s: a run bounded by --size may last up to --timeout (%g s), more than %d intervals; use a longer --interval or a shorter --timeout",
+				   p->interval_arg, c->timeout_s, SERIES_MAX);
+	if (c->time_s <= 0 && c->interval_s > c->timeout_s)
+		return usage_error("--interval %s is longer than --timeout (%g s), the longest a repetition may run; give a shorter interval",
+				   p->interval_arg, c->timeout_s);
+	return 0;
+}

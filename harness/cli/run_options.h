@@ -19,6 +19,7 @@ struct parsed {
 	bool key_given;
 	uint64_t size, block;
 	const char *size_arg;		/* --size as given, for messages */
+	const char *time_arg, *interval_arg;	/* --time and --interval as given (cfg holds their seconds) */
 	long reps, warmup;
 	bool json, quick, help, size_set, reps_set;
 	bool no_bpf, require_bpf, tracer, no_tracer;
@@ -46,6 +47,12 @@ int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group
 
 /* --conns and --sweep conns= against the rest of the run; may drop g's nat.  0 or EXIT_USAGE. */
 int check_conns(const struct parsed *p, enum scenario sc, int tr, struct group *g);
+/*
+ * --time and --interval against the scenario, the transport and the rest
+ * (--size, --conns, --fault, --timeout): usage errors before anything runs.
+ * 0 or EXIT_USAGE.
+ */
+int check_bounds(const struct parsed *p, enum scenario sc, int tr);
 /*
  * For --strategy all, once every check has passed: one stderr line naming
  * what all left out here and why (the refusal sentence of each).

@@ -77,7 +77,7 @@ static void progress_line(const struct session *s, const struct group *g, const 
 		s->cells_done, s->cells_total, scenario_name(g->cfg.scenario), r->cell.strategy,
 		scenario_def(g->cfg.scenario)->uses_transport ? " over " : "",
 		scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
-		human_bytes(g->cfg.size, size, sizeof(size)), r->rep, s->reps, r->bytes_per_s / 1e6,
+		human_bytes(r->cell.bytes, size, sizeof(size)), r->rep, s->reps, r->bytes_per_s / 1e6,
 		r->verify == VERIFY_OK ? "verified" : "NOT verified (nothing was hashed: --sink discard or MSG_TRUNC)");
 }
 
@@ -93,6 +93,8 @@ static void keep_rep(struct session *s, const struct rep_result *r)
 		s->capall = cap;
 	}
 	s->all[s->nall++] = *r;
+	/* The summary needs the series' figures only, kept beside it; the series is freed with r. */
+	s->all[s->nall - 1].series = NULL;
 }
 
 /* --json: the record on stdout as in results.jsonl.  0, or -errno when it could not be written. */
@@ -142,6 +144,7 @@ int run_group(struct session *s, struct group *g)
 	int status = 0;
 
 	g->cfg.workdir = s->workdir;
+	r.series = NULL;
 	if (run_inputs_prepare(&in, &g->cfg, err, sizeof(err))) {
 		fprintf(stderr, "copylab: %s scenario: %s\n", scenario_name(g->cfg.scenario), err);
 		return EXIT_RUN_FAILED;
@@ -161,6 +164,7 @@ int run_group(struct session *s, struct group *g)
 				break;
 			}
 			progress(s, g, &g->spec[i], rep > 0 ? rep : 0);
+			rep_result_release(&r);
 			if (run_rep(&g->cfg, &g->spec[i], &in, rep > 0 ? rep : 0, &r)) {
 				say_failed_rep(s, g, &g->spec[i], &r);
 				status = EXIT_RUN_FAILED;
@@ -199,6 +203,7 @@ int run_group(struct session *s, struct group *g)
 				progress_line(s, g, &r);
 		}
 	}
+	rep_result_release(&r);
 	int ws = results_write_summary(s->res);
 
 	if (ws) {
@@ -207,12 +212,19 @@ int run_group(struct session *s, struct group *g)
 	}
 	if (s->progress_tty)
 		fprintf(stderr, "\r\033[K");
-	else if (!status)
-		fprintf(stderr, "copylab: done %s%s%s, %" PRIu64 " bytes, %d strateg%s x %d reps\n",
+	else if (!status) {
+		char bound[48];
+
+		if (g->cfg.time_s > 0)
+			snprintf(bound, sizeof(bound), "%g s each (bounded by time)", g->cfg.time_s);
+		else
+			snprintf(bound, sizeof(bound), "%" PRIu64 " bytes", g->cfg.size);
+		fprintf(stderr, "copylab: done %s%s%s, %s, %d strateg%s x %d reps\n",
 			scenario_name(g->cfg.scenario),
 			scenario_def(g->cfg.scenario)->uses_transport ? " over " : "",
 			scenario_def(g->cfg.scenario)->uses_transport ? transport_name(g->cfg.transport) : "",
-			g->cfg.size, g->nspecs, g->nspecs == 1 ? "y" : "ies", s->reps);
+			bound, g->nspecs, g->nspecs == 1 ? "y" : "ies", s->reps);
+	}
 	run_inputs_release(&in);
 	return status;
 }

@@ -9,7 +9,10 @@
 #include "harness/model/scenario.h"
 #include "harness/results/record.h"
 
+#include "harness/model/base.h"
+
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -307,4 +310,28 @@ const char *fault_help(void)
 				 d->scenarios == ALL_SCENARIOS ? "every scenario" : list);
 	}
 	return buf;
+}
+
+/*
+ * --fault signals=HZ: SIGUSR1 and SIGCHLD in turn to the role under test (pid),
+ * HZ a second, while the parent waits for the reports.  Returns how long
+ * (ms) the wait may block before the next signal is due.
+ */
+int fault_signal_storm(pid_t pid, uint64_t hz, uint64_t *sent_total, int64_t *next_ns, int ms)
+{
+	int64_t period = 1000000000 / (int64_t)hz, now = now_ns();
+	int sent = 0;
+
+	if (*next_ns == 0)
+		*next_ns = now;
+	while (*next_ns <= now && sent++ < 1000) {
+		if (pid > 0)
+			kill(pid, (*sent_total)++ % 2 ? SIGCHLD : SIGUSR1);
+		*next_ns += period;
+	}
+	if (*next_ns < now)
+		*next_ns = now + period;	/* fell behind (a loaded machine): skip, do not burst */
+	int due = (int)((*next_ns - now + 999999) / 1000000);
+
+	return due < ms ? due : ms;
 }

@@ -12,6 +12,7 @@
 #include "strategies/strategy.h"
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 enum fault_kind {
@@ -95,5 +96,12 @@ int fault_outcome_check(const struct fault_outcome *o, char *err, size_t errlen)
 /* The kinds, one per line, for `copylab run --help`. */
 const char *fault_help(void);
 const char *fault_name(enum fault_kind k);
+
+/*
+ * --fault signals=HZ, acted by the parent while it waits: SIGUSR1 and
+ * SIGCHLD in turn to pid, counted in *sent_total.  How long (ms, at most
+ * ms) the wait may block before the next signal is due.
+ */
+int fault_signal_storm(pid_t pid, uint64_t hz, uint64_t *sent_total, int64_t *next_ns, int ms);
 
 #endif

@@ -80,7 +80,10 @@ int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 		payload_destroy(&in->payload);
 		return r;
 	}
-	if ((r = expected_build(&in->expected, in->payload.data, c->size))) {
+	/* --time: the source repeats the payload; any count of it is checked (verify.h). */
+	r = c->time_s > 0 ? expected_build_ring(&in->expected, in->payload.data, c->size)
+			  : expected_build(&in->expected, in->payload.data, c->size);
+	if (r) {
 		snprintf(err, errlen, "out of memory for chunk hashes");
 		goto fail;
 	}

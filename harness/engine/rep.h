@@ -52,6 +52,12 @@ struct run_config {
 	 */
 	unsigned rps;
 	unsigned conns;		/* --conns: parallel transfers (serve, relay); 0 or 1 = one */
+	/*
+	 * --time: the fixed source sends the ring (size: TIME_RING) again and
+	 * again until this many seconds after the release; 0: it sends size.
+	 */
+	double time_s;
+	double interval_s;	/* --interval: a reading every this many seconds; 0: none */
 	int pin[MAX_ROLES];	/* CPU per role (role order of the scenario), -1 = none */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
 	const char *bpf_note;	/* why there is no ledger, or "ok (...)" */

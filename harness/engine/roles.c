@@ -11,6 +11,7 @@
 #include "role_process.h"
 #include "harness/model/scenario.h"
 #include "strategies/drive.h"
+#include "harness/model/base.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -197,8 +198,11 @@ static int tested_use(void *arg, const unsigned char *p, size_t n)
 static void tested_judge(const struct xfer *x, struct verifier *v, struct role_report *rep)
 {
 	if (x->unseen) {
-		/* Nothing to hash, but the count is still the stream's: a short one is no figure. */
-		if (x->moved != v->e->total) {
+		/*
+		 * Nothing to hash, but the count is still the stream's: a short one
+		 * is no figure.  An open stream's (--time) the parent judges.
+		 */
+		if (v->e->total != EXPECTED_OPEN && x->moved != v->e->total) {
 			rep->verify = VERIFY_MISMATCH;
 			snprintf(rep->note, sizeof(rep->note), "received %llu bytes of the %llu sent (counted only: %s)",
 				 (unsigned long long)x->moved, (unsigned long long)v->e->total, x->unseen);
@@ -212,6 +216,26 @@ static void tested_judge(const struct xfer *x, struct verifier *v, struct role_r
 	snprintf(rep->note, sizeof(rep->note), "%s", v->note);
 }
 
+/*
+ * --time where the role under test sends from memory (send, pipe): laps
+ * of the payload, each a whole transfer (xfer_next: rearmed, or torn down
+ * and set up again, as copylab serve does between responses), until the
+ * time is up: the clock is looked at between laps, so the stream ends at
+ * the first lap's end past it.  *before: what the laps before the last moved.
+ */
+static ssize_t drive_laps(const struct strategy *s, struct xfer *x, double time_s, uint64_t *before)
+{
+	int64_t stop = now_ns() + (int64_t)(time_s * 1e9);
+	ssize_t ret;
+
+	while ((ret = xfer_drive_until(s, x, NULL, UINT64_MAX)) == 0 && now_ns() < stop) {
+		*before += x->moved;
+		if ((ret = xfer_next(s, x)) < 0)
+			break;
+	}
+	return ret;
+}
+
 static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struct role_report *rep)
 {
 	const struct strategy *s = r->spec->s;
@@ -219,6 +243,7 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 	struct xfer own, *x = r->tested_xfer ? r->tested_xfer : &own;	/* shared: the parent samples x->moved */
 	bool uses = scenario_def(r->c->scenario)->out == EP_MEMORY;
 	struct verifier v = { 0 };
+	uint64_t laps = 0;
 	ssize_t ret;
 	char what[96];
 
@@ -246,7 +271,10 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 		catch_storm_signals();
 	if (window_open(r, &w, rep))
 		goto out;
-	ret = xfer_drive_until(s, x, NULL, kill_at(r));
+	if (r->c->time_s > 0 && x->in_kind == EP_MEMORY)
+		ret = drive_laps(s, x, r->c->time_s, &laps);
+	else
+		ret = xfer_drive_until(s, x, NULL, kill_at(r));
 	if (ret == 1)
 		die_by_sigkill();
 	if (ret == 0)
@@ -257,7 +285,7 @@ static __attribute__((noreturn)) void run_tested(const struct role_ctx *r, struc
 	else if (uses)
 		tested_judge(x, &v, rep);
 out:
-	rep->res.bytes = x->moved;
+	rep->res.bytes = laps + x->moved;
 	rep->res.io = x->io;
 	rep->pipe_granted = x->pipe_granted;
 	rep->thp_granted = x->thp_granted;

@@ -11,6 +11,7 @@
 #include "harness/net/userstack_link.h"
 #include "roles.h"
 #include "watch.h"
+#include "timed.h"
 #include "harness/results/stats.h"
 #include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
@@ -54,6 +55,7 @@ struct rep_state {
 	struct rep_watch *watch;	/* shared: each role's progress, for a timeout's blame */
 	struct watch_view view;
 	int64_t t_release;
+	struct rep_sampler sampler;	/* --interval: the readings taken while waiting */
 };
 
 static enum role_kind role_kind_of(enum scenario sc, int i)
@@ -342,30 +344,6 @@ static int read_full(int fd, void *buf, size_t len)
 enum wait_outcome { WAIT_OK, WAIT_ROLE_FAILED, WAIT_DIED, WAIT_TIMEOUT, WAIT_SIGNAL };
 
 /*
- * --fault signals=HZ: SIGUSR1 and SIGCHLD in turn to the role under test,
- * HZ a second, while the parent waits for the reports.  Returns how long
- * (ms) the wait may block before the next signal is due.
- */
-static int signal_storm(struct rep_state *st, int64_t *next_ns, int ms)
-{
-	int64_t period = 1000000000 / (int64_t)st->c->fault.n, now = now_ns();
-	int sent = 0;
-
-	if (*next_ns == 0)
-		*next_ns = now;
-	while (*next_ns <= now && sent++ < 1000) {
-		if (st->pid[0] > 0)
-			kill(st->pid[0], st->signals_sent++ % 2 ? SIGCHLD : SIGUSR1);
-		*next_ns += period;
-	}
-	if (*next_ns < now)
-		*next_ns = now + period;	/* fell behind (a loaded machine): skip, do not burst */
-	int due = (int)((*next_ns - now + 999999) / 1000000);
-
-	return due < ms ? due : ms;
-}
-
-/*
  * Wait for one message from every role still expected to speak: 'R' in
  * the setup phase, 'D' + report after the release.  Returns the first
  * thing that went wrong; *who names the role.
@@ -405,10 +383,13 @@ static enum wait_outcome collect(struct rep_state *st, bool setup_phase, int64_t
 		/* During the transfer, look at the tested role's progress ten times a second. */
 		int wait_ms = ms > (setup_phase ? 1000 : 100) ? (setup_phase ? 1000 : 100) : (int)ms;
 
-		if (!setup_phase)
+		if (!setup_phase) {
 			watch_sample(st->watch, &st->view, now_ns());
+			sampler_tick(&st->sampler, now_ns());
+			wait_ms = sampler_wait_ms(&st->sampler, now_ns(), wait_ms);
+		}
 		if (storm)
-			wait_ms = signal_storm(st, &next_signal, wait_ms);
+			wait_ms = fault_signal_storm(st->pid[0], st->c->fault.n, &st->signals_sent, &next_signal, wait_ms);
 		int r = poll(p, n, wait_ms);
 
 		if (r < 0 && errno != EINTR)
@@ -596,7 +577,7 @@ static void conn_spread_fill(const struct rep_state *st, int64_t t_release, stru
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t off, len;
 
-		conn_slice(st->c->size, n, i, &off, &len);
+		conn_slice(out->cell.bytes, n, i, &off, &len);
 		done[i] = n == 1 ? out->wall_s : (st->conn_end_ns[i] - t_release) / 1e9;
 		if (done[i] < 0)
 			done[i] = 0;
@@ -624,7 +605,13 @@ static int judge(struct rep_state *st, const struct run_inputs *in, int64_t t_re
 		if (st->report[i].t_end_ns > t_end)
 			t_end = st->report[i].t_end_ns;
 	out->wall_s = (t_end - t_release) / 1e9;
-	out->bytes_per_s = out->wall_s > 0 ? st->c->size / out->wall_s : 0;
+	/* --time: the bytes are what the source sent, once every receiver has counted as many. */
+	if (st->c->time_s > 0 && timed_count_check(st->report, st->ctx, d->roles, st->absent, st->nroles,
+						   &out->cell.bytes, out->verify_note, sizeof(out->verify_note))) {
+		out->verify = VERIFY_MISMATCH;
+		return -EIO;
+	}
+	out->bytes_per_s = out->wall_s > 0 ? out->cell.bytes / out->wall_s : 0;
 	conn_spread_fill(st, t_release, out);
 	out->verify = VERIFY_OK;
 
@@ -648,10 +635,13 @@ static int judge(struct rep_state *st, const struct run_inputs *in, int64_t t_re
 	}
 	const char *files[2] = { d->out == EP_FILE ? st->out_path : NULL,
 				 d->out2_file ? st->out2_path : NULL };
+	struct expected whole = in->expected;
+
+	whole.total = st->c->time_s > 0 ? out->cell.bytes : whole.total;	/* a timed file: what was sent */
 	for (int k = 0; k < 2; k++) {
 		if (!files[k])
 			continue;
-		if (!verify_file(files[k], &in->expected, &out->digest, out->verify_note,
+		if (!verify_file(files[k], &whole, &out->digest, out->verify_note,
 				 sizeof(out->verify_note))) {
 			out->verify = VERIFY_MISMATCH;
 			return -EIO;
@@ -672,7 +662,8 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 	snprintf(cell->base, sizeof(cell->base), "%s", spec->s->name);
 	snprintf(cell->transport, sizeof(cell->transport), "%s",
 		 scenario_def(c->scenario)->uses_transport ? transport_name(c->transport) : "none");
-	cell->bytes = c->size;
+	cell->bytes = c->size;		/* --time: what moved, once judged */
+	cell->time_s = c->time_s;
 	cell->block = c->block;
 	snprintf(cell->cache, sizeof(cell->cache), "%s", c->cache_cold ? "cold" : "warm");
 	cell->outstanding = c->scenario == SC_ECHO ? echo_window(c) : 0;
@@ -781,6 +772,29 @@ static int timeout_blame(struct rep_state *st, char *why, size_t len)
 	return blamed;
 }
 
+/* --interval: the baseline reading at the release; without memory, the record's series is null. */
+static void start_sampler(struct rep_state *st, struct rep_result *out)
+{
+	bool local[MAX_ROLES];
+
+	out->interval_s = st->c->interval_s;
+	for (int i = 0; i < st->nroles; i++)
+		local[i] = st->pid[i] > 0 && !st->absent[i] && !st->remote[i];
+	if (sampler_start(&st->sampler, st->c, st->ctx, st->nroles, st->pid, local, st->watch, st->view.sampled,
+			  st->t_release))
+		sampler_drop(&st->sampler);
+}
+
+/* The barrier's release: every role starts now, and the interval readings with them. */
+static int64_t release_roles(struct rep_state *st, struct rep_result *out)
+{
+	st->t_release = now_ns();
+	close(st->go[1]);
+	st->go[1] = -1;
+	start_sampler(st, out);
+	return st->t_release;
+}
+
 int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	    const struct run_inputs *in, int rep, struct rep_result *out)
 {
@@ -879,12 +893,11 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	system_cpu_read(&sys0, c->ledger);
 	if (c->transport == TR_USERSTACK)
 		userstack_sample(&us0);
-	t_release = st->t_release = now_ns();
-	close(st->go[1]);
-	st->go[1] = -1;
-	w = collect(st, false, t_release + (int64_t)(c->timeout_s * 1e9), &who);
+	t_release = release_roles(st, out);
+	w = collect(st, false, t_release + (int64_t)((c->time_s + c->timeout_s) * 1e9), &who);
 	if (w != WAIT_OK)
 		goto fail;
+	out->interval_bps = series_throughput(out->series = sampler_finish(&st->sampler, now_ns()));
 	system_cpu_read(&sys1, c->ledger);
 	if (c->transport == TR_USERSTACK)
 		userstack_sample(&us1);
@@ -974,6 +987,9 @@ cleanup:
 			fprintf(stderr, "copylab: %s: removing %s: %s\n", spec->label, st->kpath.table, st->kpath.err);
 	}
 	munmap(st->conn_end_ns, MAX_CONNS * sizeof(int64_t));
+	sampler_drop(&st->sampler);
+	if (ret)
+		rep_result_release(out);	/* no record: no series */
 	watch_unmap(st->watch);
 	free(st);
 	return ret;

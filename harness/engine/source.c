@@ -7,6 +7,7 @@
 #include "fixed_roles.h"
 #include "role_process.h"
 #include "strategies/zerocopy.h"
+#include "harness/model/base.h"
 
 #include <linux/errqueue.h>
 #include <netinet/in.h>
@@ -224,16 +225,24 @@ void run_source(const struct role_ctx *r, struct role_report *rep)
 		window_close(r, &w, rep);
 		role_exit(r, rep);
 	}
+	/* --time: the ring again and again, until the time is up (a block's send between looks at the clock). */
+	int64_t stop_ns = r->c->time_s > 0 ? now_ns() + (int64_t)(r->c->time_s * 1e9) : 0;
+
+	if (stop_ns)
+		end = UINT64_MAX;
 	for (uint64_t off = 0; off < end && !rep->status; off += FIXED_IO_BLOCK) {
 		size_t len = end - off < FIXED_IO_BLOCK ? end - off : FIXED_IO_BLOCK;
+		const unsigned char *at = p->data + (stop_ns ? off % p->size : off);
 
+		if (stop_ns && now_ns() >= stop_ns)
+			break;
 		if (zc) {
-			send_all_zerocopy(r->out_fd, p->data + off, len, rep);
+			send_all_zerocopy(r->out_fd, at, len, rep);
 			/* Completions pile up on the error queue: take them as they come. */
 			if (!rep->status && (off / FIXED_IO_BLOCK) % 16 == 15)
 				reap_zerocopy(r->out_fd, false, rep);
 		} else {
-			send_all(r->out_fd, p->data + off, len, rep);
+			send_all(r->out_fd, at, len, rep);
 		}
 	}
 	if (die != UINT64_MAX && !rep->status)

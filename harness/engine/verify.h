@@ -18,7 +18,9 @@
 struct expected {
 	uint64_t base;		/* pattern offset of the stream's first byte (0, or a
 				 * connection's slice under --conns) */
-	uint64_t total;
+	uint64_t total;		/* EXPECTED_OPEN: a stream bounded by time, its length judged
+				 * by the parent against what the source sent */
+	uint64_t period;	/* 0, or the ring's length: the stream repeats it (--time) */
 	size_t nchunks;
 	uint64_t *hash;		/* one per chunk; the last may be short */
 };
@@ -26,6 +28,14 @@ struct expected {
 int expected_build(struct expected *e, const unsigned char *payload, uint64_t total);
 /* The expected hashes of payload[base, base + len): one connection's slice. */
 int expected_build_slice(struct expected *e, const unsigned char *payload, uint64_t base, uint64_t len);
+/*
+ * --time: a stream of any length that repeats payload[0, period) (period a
+ * whole number of chunks).  Bytes a lap apart are equal, so a lap lost
+ * whole shows only in the count: the parent compares the receiver's with
+ * the source's.
+ */
+#define EXPECTED_OPEN UINT64_MAX
+int expected_build_ring(struct expected *e, const unsigned char *payload, uint64_t period);
 void expected_free(struct expected *e);
 
 struct verifier {

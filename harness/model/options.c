@@ -81,6 +81,56 @@ int parse_seconds(const char *opt, const char *s, double *out, char *err, size_t
 	return 0;
 }
 
+/* 0.001 -> "1ms", 3600 -> "1h": a bound as the user would write it. */
+static void duration_words(double s, char *buf, size_t len)
+{
+	if (s >= 3600 && fmod(s, 3600) == 0)
+		snprintf(buf, len, "%gh", s / 3600);
+	else if (s >= 60 && fmod(s, 60) == 0)
+		snprintf(buf, len, "%gm", s / 60);
+	else if (s >= 1)
+		snprintf(buf, len, "%gs", s);
+	else
+		snprintf(buf, len, "%gms", s * 1000);
+}
+
+int parse_duration(const char *opt, const char *s, double min_s, double max_s, double *out,
+		   char *err, size_t errlen)
+{
+	/* ms divides, so 100ms is the double nearest 0.1, as "0.1" would be. */
+	static const struct { const char *unit; double mul, div; } units[] = {
+		{ "", 1, 1 }, { "ms", 1, 1000 }, { "s", 1, 1 }, { "m", 60, 1 },
+	};
+	char lo[24], hi[24];
+	const char *p = s ? s : "";
+	size_t digits = strspn(p, "0123456789."), i;
+	double v;
+
+	duration_words(min_s, lo, sizeof(lo));
+	duration_words(max_s, hi, sizeof(hi));
+	/* Digits and one point only: strtod would take "nan", "inf", "1e3" and a sign. */
+	if (digits == 0 || strchr(p, '.') != strrchr(p, '.') || !isdigit((unsigned char)p[digits - 1]) ||
+	    !isdigit((unsigned char)p[0]))
+		goto bad;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(p + digits, units[i].unit))
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		goto bad;
+	v = strtod(p, NULL) * units[i].mul / units[i].div;
+	/* A hair of slack: 0.001 * 1 ms is not quite 1e-3 in binary. */
+	if (!isfinite(v) || v < min_s * (1 - 1e-9) || v > max_s * (1 + 1e-9)) {
+		snprintf(err, errlen, "%s: '%s' is out of range; give a duration from %s to %s", opt, p, lo, hi);
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: '%s' is not a duration; give a number with ms, s or m, from %s to %s (e.g. 500ms, 10s, 2m)",
+		 opt, p, lo, hi);
+	return -EINVAL;
+}
+
 const char *strategy_names(char *buf, size_t len)
 {
 	size_t used = 0;

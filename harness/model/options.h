@@ -18,6 +18,13 @@
 int parse_size(const char *opt, const char *s, uint64_t max, uint64_t *out, char *err, size_t errlen);
 int parse_count(const char *opt, const char *s, long min, long max, long *out, char *err, size_t errlen);
 int parse_seconds(const char *opt, const char *s, double *out, char *err, size_t errlen);
+/*
+ * A duration: a decimal number and a unit, ms, s or m (a bare number is
+ * seconds): "500ms", "10s", "2m".  Into *out in seconds, from min_s to
+ * max_s, the bounds said in the sentence when it is out of them.
+ */
+int parse_duration(const char *opt, const char *s, double min_s, double max_s, double *out,
+		   char *err, size_t errlen);
 /* One label: "splice:more:pipe=1M".  Strategy must exist and honour each option. */
 int parse_strategy_spec(const char *label, struct strategy_spec *spec, char *err, size_t errlen);
 /* A label option that may not run everywhere (trunc, busy): where not, and why. */

@@ -12,6 +12,7 @@
 #include "cputime_chart.h"
 #include "ledger_chart.h"
 #include "lines.h"
+#include "series_chart.h"
 #include "harness/model/sbuf.h"
 #include "style.h"
 
@@ -492,4 +493,5 @@ void charts_draw(struct plot *p)
 		charts_of_scenario(p, sc.v[s]);
 	}
 	plot_overview(p);
+	plot_series(p);
 }

@@ -579,10 +579,15 @@ static int group_cells(struct rr_dir *d, char *err, size_t errlen)
 		uint64_t bl = json_integer_value(json_object_get(r, "block"));
 		unsigned cn = rr_conns(r);
 		struct rr_cell *c = NULL;
+		double t = 0;
 
+		/* A run bounded by time: its reps move different counts and are one cell by their time. */
+		if (!rr_num(r, "time_s", &t) || !(t > 0))
+			t = 0;
 		for (size_t k = 0; k < d->ncells && !c; k++)
 			if (!strcmp(d->cell[k].scenario, sc) && !strcmp(d->cell[k].transport, tr) &&
-			    d->cell[k].bytes == by && d->cell[k].block == bl && d->cell[k].conns == cn &&
+			    (t > 0 ? d->cell[k].time_s == t : d->cell[k].time_s == 0 && d->cell[k].bytes == by) &&
+			    d->cell[k].block == bl && d->cell[k].conns == cn &&
 			    !strcmp(d->cell[k].strategy, st))
 				c = &d->cell[k];
 		if (!c) {
@@ -594,6 +599,7 @@ static int group_cells(struct rr_dir *d, char *err, size_t errlen)
 			c->transport = tr;
 			c->strategy = st;
 			c->bytes = by;
+			c->time_s = t;
 			c->block = bl;
 			c->conns = cn;
 			c->peer = rr_is_peer(r);

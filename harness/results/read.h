@@ -34,7 +34,8 @@ struct rr_csv {
 /* One cell: the records of one (scenario, transport, bytes, block, conns, strategy). */
 struct rr_cell {
 	const char *scenario, *transport, *strategy;	/* point into the first record */
-	uint64_t bytes, block;
+	uint64_t bytes, block;	/* bounded by time: bytes is the first record's (each rep moves its own) */
+	double time_s;		/* --time: the bound, the cell's in place of bytes; 0 bounded by size */
 	unsigned conns;		/* parallel connections (1 for a record without "conns") */
 	bool peer;		/* records of scripts/peers.sh (peers.jsonl), not copylab run's */
 	size_t nreps;		/* records of the cell */

@@ -16,6 +16,7 @@
 #include "harness/measure/sysstat.h"
 #include "harness/measure/latency.h"
 #include "tracer/copytrace.h"
+#include "series.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -61,6 +62,7 @@ struct cell {
 	unsigned conns;		/* parallel connections sharing `bytes` (1 when not asked) */
 	size_t pipe_asked;	/* --pipe-size as asked (not as granted); 0 = the kernel default */
 	unsigned rps;		/* echo --rps: requests a second offered, open loop; 0 closed loop or elsewhere */
+	double time_s;		/* --time: the run was bounded by time (bytes: what moved); 0: by --size */
 };
 
 /*
@@ -135,10 +137,15 @@ struct rep_result {
 	char cache_note[64];	/* how the cold cache was made */
 	char role_absent[160];	/* "relay: no process; kernel NAT ..." when no process played the tested role */
 	struct fault_outcome fault;	/* --fault: asked and fired (asked "" without one) */
+	double interval_s;		/* --interval as asked; 0 without */
+	struct interval_series *series;	/* its readings (heap, rep_result_release frees it); NULL without */
+	struct series_stats interval_bps;	/* the series' throughput, kept when the series is freed */
 	int status;		/* 0 ok; negative errno; or -ETIMEDOUT */
 	char error[320];	/* the message, naming strategy, scenario, role, syscall, errno */
 };
 
 const char *verify_state_name(enum verify_state v);
+/* Frees what a repetition holds on the heap (its interval series). */
+void rep_result_release(struct rep_result *rep);
 
 #endif

@@ -395,6 +395,12 @@ static json_t *status_json(const struct rep_result *rep)
 	return json_string(strerror(rep->status < 0 ? -rep->status : rep->status));
 }
 
+void rep_result_release(struct rep_result *rep)
+{
+	series_free(rep->series);
+	rep->series = NULL;
+}
+
 const char *verify_state_name(enum verify_state v)
 {
 	switch (v) {
@@ -428,13 +434,29 @@ static json_t *fault_json(const struct fault_outcome *f)
 			 "signals_sent", count_json(!strcmp(f->kind, "signals"), f->signals_sent));
 }
 
+/* --time and --interval: how the run was bounded, and its series; added after the earlier keys. */
+static json_t *with_bounds(json_t *j, const struct rep_result *rep)
+{
+	bool timed = rep->cell.time_s > 0;
+
+	if (j && (json_object_set_new(j, "bounded_by", json_string(timed ? "time" : "size")) ||
+		  json_object_set_new(j, "time_s", timed ? json_real(rep->cell.time_s) : json_null()) ||
+		  json_object_set_new(j, "interval_s", rep->interval_s > 0 ? json_real(rep->interval_s) : json_null()) ||
+		  json_object_set_new(j, "intervals", rep->interval_s > 0 ? series_json(rep->series) : json_null()) ||
+		  json_object_set_new(j, "interval_bps", series_stats_json(&rep->interval_bps)))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 {
 	char digest[24];
 
 	snprintf(digest, sizeof(digest), "0x%016llx", (unsigned long long)rep->digest);
 	/* "o" takes ownership; one NULL among them (no memory) fails the whole pack. */
-	return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
+	return with_bounds(json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o,"
 			 " s:b, s:s?, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
 			 " s:o, s:I, s:o, s:o, s:o, s:o}",
 			 "schema", RECORD_SCHEMA,
@@ -478,5 +500,5 @@ json_t *rep_to_json(const struct rep_result *rep, const char *run_id)
 			 "per_conn", per_conn_json(rep),
 			 "limiting_role", limiting_role_json(rep),
 			 "fault", fault_json(&rep->fault),
-			 "busy", busy_json(&rep->busy));
+			 "busy", busy_json(&rep->busy)), rep);
 }

@@ -36,10 +36,16 @@ static const struct role_result *tested_role(const struct rep_result *rep)
 	return NULL;
 }
 
-/* Same data point: only the strategy differs. */
+/*
+ * Same data point: only the strategy differs.  A run bounded by time moves
+ * what it can: its reps differ in bytes and are one cell by their time.
+ */
 static bool same_point(const struct cell *a, const struct cell *b)
 {
-	return a->scenario == b->scenario && a->bytes == b->bytes && a->block == b->block &&
+	bool timed = a->time_s > 0 || b->time_s > 0;
+
+	return a->scenario == b->scenario && (timed ? a->time_s == b->time_s : a->bytes == b->bytes) &&
+	       a->block == b->block &&
 	       strcmp(a->transport, b->transport) == 0 && strcmp(a->cache, b->cache) == 0 &&
 	       a->outstanding == b->outstanding && a->conns == b->conns && a->pipe_asked == b->pipe_asked &&
 	       a->rps == b->rps;
@@ -390,6 +396,37 @@ static const struct table_row table_head = { {
 	"ctx sw", "faults", "copy s/GiB", "limited by", "verified",
 } };
 
+/*
+ * --interval: per strategy of the point, the lowest, median and highest
+ * interval throughput over its reps (each rep's min, median and max).
+ */
+static void print_intervals(const struct rep_set *r, size_t first, FILE *out)
+{
+	const struct cell *point = &r->reps[first].cell;
+
+	for (size_t i = first; i < r->n; i++) {
+		double mn = INFINITY, mx = 0, med[64];
+		size_t n = 0, intervals = 0;
+
+		if (!same_point(&r->reps[i].cell, point) || !first_of_cell(r, i))
+			continue;
+		for (size_t j = i; j < r->n && n < 64; j++) {
+			const struct series_stats *st = &r->reps[j].interval_bps;
+
+			if (!same_cell(&r->reps[j].cell, &r->reps[i].cell) || !rep_usable(&r->reps[j]) || st->n == 0)
+				continue;
+			mn = st->min < mn ? st->min : mn;
+			mx = st->max > mx ? st->max : mx;
+			med[n++] = st->median;
+			intervals += st->n;
+		}
+		if (n)
+			fprintf(out, "  %s: interval MB/s min %.1f, median %.1f, max %.1f (%zu intervals in %zu rep%s)\n",
+				r->reps[i].cell.strategy, mn / 1e6, stats_median(med, n) / 1e6, mx / 1e6, intervals, n,
+				n == 1 ? "" : "s");
+	}
+}
+
 /* One block: the strategies measured at the data point of reps[first]. */
 static int print_point(const struct rep_set *r, size_t first, FILE *out)
 {
@@ -422,7 +459,11 @@ static int print_point(const struct rep_set *r, size_t first, FILE *out)
 	fprintf(out, "\n%s", sc ? sc : "?");
 	if (strcmp(point->transport, "none") != 0)
 		fprintf(out, " over %s", point->transport);
-	fprintf(out, ", %s, block %s, %d rep%s", size, block, reps, reps == 1 ? "" : "s");
+	if (point->time_s > 0)
+		fprintf(out, ", for %g s (bounded by time), block %s, %d rep%s", point->time_s, block, reps,
+			reps == 1 ? "" : "s");
+	else
+		fprintf(out, ", %s, block %s, %d rep%s", size, block, reps, reps == 1 ? "" : "s");
 	if (strcmp(point->cache, "cold") == 0)
 		fprintf(out, ", cold cache");
 	if (point->outstanding > 1)
@@ -441,6 +482,7 @@ static int print_point(const struct rep_set *r, size_t first, FILE *out)
 		fprintf(out, " (role under test: %s)", role);
 	fputc('\n', out);
 	print_rows(out, rows, nrows);
+	print_intervals(r, first, out);
 	free(rows);
 	return 0;
 }

@@ -71,6 +71,38 @@ static void test_counts_and_seconds(void **state)
 	assert_true(parse_seconds("--timeout", "nan", &d, err, sizeof(err)) < 0);
 }
 
+/* --time and --interval: a number with ms, s or m; the bounds said in the sentence. */
+static void test_durations(void **state)
+{
+	double d;
+
+	(void)state;
+	assert_int_equal(parse_duration("--time", "500ms", 0.001, 3600, &d, err, sizeof(err)), 0);
+	assert_true(d == 0.5);
+	assert_int_equal(parse_duration("--time", "10s", 0.001, 3600, &d, err, sizeof(err)), 0);
+	assert_true(d == 10);
+	assert_int_equal(parse_duration("--time", "2m", 0.001, 3600, &d, err, sizeof(err)), 0);
+	assert_true(d == 120);
+	assert_int_equal(parse_duration("--interval", "1ms", 0.001, 3600, &d, err, sizeof(err)), 0);
+	assert_true(d == 0.001);
+	assert_int_equal(parse_duration("--interval", "0.25", 0.001, 3600, &d, err, sizeof(err)), 0);
+	assert_true(d == 0.25);
+	/* below the floor, above the ceiling, no number, an unknown unit, a sign */
+	assert_true(parse_duration("--interval", "0.5ms", 0.001, 3600, &d, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--interval: '0.5ms'"));
+	assert_non_null(strstr(err, "from 1ms to 1h"));
+	assert_true(parse_duration("--time", "61m", 0.001, 3600, &d, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "from 1ms to 1h"));
+	assert_true(parse_duration("--time", "", 0.001, 3600, &d, err, sizeof(err)) < 0);
+	assert_true(parse_duration("--time", "ms", 0.001, 3600, &d, err, sizeof(err)) < 0);
+	assert_true(parse_duration("--time", "10h", 0.001, 3600, &d, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "e.g. 500ms, 10s, 2m"));
+	assert_true(parse_duration("--time", "-1s", 0.001, 3600, &d, err, sizeof(err)) < 0);
+	assert_true(parse_duration("--time", "nan", 0.001, 3600, &d, err, sizeof(err)) < 0);
+	assert_true(parse_duration("--time", "inf", 0.001, 3600, &d, err, sizeof(err)) < 0);
+	assert_true(parse_duration("--time", "1e3ms", 0.001, 3600, &d, err, sizeof(err)) < 0);
+}
+
 static void test_strategy_labels(void **state)
 {
 	struct strategy_spec sp;
@@ -298,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bad_sizes),
 		cmocka_unit_test(test_counts_and_seconds),
+		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_strategy_labels),
 		cmocka_unit_test(test_label_typos),
 		cmocka_unit_test(test_uring_label_messages),

@@ -439,6 +439,55 @@ static void test_summary_offered_load_is_part_of_the_cell(void **state)
 	results_close(r);
 }
 
+/* Reps bounded by time each move their own count: one cell by their time, and the record says so. */
+static void test_summary_timed_reps_are_one_cell(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *text, *save = NULL;
+	char *field[NFIELDS];
+	static const char *const names[] = { "relay", "source", "sink" };
+	struct series_point pt = { .have_bytes = true };
+	json_t *rec;
+
+	for (int i = 0; i < 3; i++) {
+		struct rep_result a = make_rep("readwrite", 65536, i + 1, 100);
+
+		a.cell.time_s = 2;
+		a.cell.bytes = (1u << 30) + 4096u * i;
+		assert_int_equal(results_add(r, &a), 0);
+	}
+	assert_int_equal(results_write_summary(r), 0);
+	text = slurp(f->run, "summary.csv");
+	assert_string_equal(strtok_r(text, "\n", &save), header);
+	next_row(&save, field);
+	assert_string_equal(field[F_STRATEGY], "readwrite");
+	assert_string_equal(field[F_REPS], "3");
+	assert_null(strtok_r(NULL, "\n", &save));
+	free(text);
+	results_close(r);
+
+	struct rep_result a = make_rep("readwrite", 65536, 1, 100);
+
+	a.cell.time_s = 2;
+	a.interval_s = 0.5;
+	a.series = series_new(0.5, 3, names);
+	series_add(a.series, &pt);
+	pt.t_ns = 500000000;
+	pt.bytes = 1000;
+	series_add(a.series, &pt);
+	a.interval_bps = series_throughput(a.series);
+	rec = rep_to_json(&a, "run-x");
+	assert_string_equal(json_string_value(json_object_get(rec, "bounded_by")), "time");
+	assert_true(json_real_value(json_object_get(rec, "time_s")) == 2);
+	assert_int_equal(json_array_size(json_object_get(rec, "intervals")), 1);
+	assert_true(json_is_null(json_object_get(json_object_get(json_array_get(json_object_get(rec, "intervals"), 0), "cpu"), "sink")));
+	assert_true(json_real_value(json_object_get(json_object_get(rec, "interval_bps"), "median")) == 2000);
+	json_decref(rec);
+	rep_result_release(&a);
+	assert_null(a.series);
+}
+
 static void test_summary_pipe_size_asked_is_part_of_the_cell(void **state)
 {
 	struct fixture *f = *state;
@@ -787,6 +836,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_summary_medians_and_paired_ratios, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_offered_load_is_part_of_the_cell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_pipe_size_asked_is_part_of_the_cell, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_timed_reps_are_one_cell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_copy_time_and_limiting_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_of_nothing_is_the_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),

@@ -217,6 +217,32 @@ static void test_pipe_size_asked(void **state UNUSED)
 	rr_close(&d);
 }
 
+/* Reps bounded by time move different counts: one cell by their time, apart from a sized one. */
+static void test_timed_reps_one_cell(void **state UNUSED)
+{
+	struct rr_dir d;
+	char err[512], text[4096], *r[3];
+
+	for (int i = 0; i < 3; i++) {
+		r[i] = record("readwrite", i + 1, 100e6, "ok", "ok", 0.1, 0.3, "null");
+		r[i][strlen(r[i]) - 2] = '\0';
+	}
+	snprintf(text, sizeof(text), "%s,\"time_s\":1,\"bounded_by\":\"time\"}\n%s,\"time_s\":1,\"bounded_by\":\"time\"}\n%s}\n",
+		 r[0], r[1], r[2]);
+	/* the two timed records moved other counts than the sized one's 1 GiB, and than each other */
+	*strstr(text, "1073741824") = '2';
+	*strstr(strstr(text, "\n"), "1073741824") = '3';
+	put("results.jsonl", text);
+	assert_int_equal(rr_open(dir, &d, err, sizeof(err)), RR_OK);
+	assert_int_equal(d.nrec, 3);
+	assert_int_equal(d.ncells, 2);
+	assert_int_equal(d.cell[0].nreps, 2);
+	assert_true(d.cell[0].time_s == 1);
+	assert_int_equal(d.cell[1].nreps, 1);
+	assert_true(d.cell[1].time_s == 0);
+	rr_close(&d);
+}
+
 static void test_optional_files(void **state UNUSED)
 {
 	struct rr_dir d;
@@ -430,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_csv_errors_name_the_line),
 		cmocka_unit_test_setup_teardown(test_open_groups_cells, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipe_size_asked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timed_reps_one_cell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_name_file_and_line, setup, teardown),
 		cmocka_unit_test(test_median),

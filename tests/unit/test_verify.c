@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,6 +260,75 @@ static void test_feed_in_place_damage(void **state)
 	free(q);
 }
 
+/*
+ * --time: the source sends the ring (two chunks here) again and again and
+ * stops at any count; the receiver checks every byte it got against the
+ * ring's pattern at that offset, whatever the count.  in_place: through
+ * verifier_feed, as recv's tested role does.
+ */
+static bool ring_stream(const unsigned char *got, size_t len, bool in_place, uint64_t *bad_off, char *note)
+{
+	unsigned char *ring = make(2 * VERIFY_CHUNK);
+	struct expected e;
+	struct verifier v;
+	size_t off = 0, step = 5;
+	bool ok;
+
+	assert_int_equal(expected_build_ring(&e, ring, 2 * VERIFY_CHUNK), 0);
+	assert_int_equal(verifier_init(&v, &e), 0);
+	while (off < len) {
+		size_t room = len - off, n = step < room ? step : room;
+
+		if (in_place) {
+			verifier_feed(&v, got + off, n);
+		} else {
+			unsigned char *at = verifier_space(&v, &room);
+
+			n = n < room ? n : room;
+			memcpy(at, got + off, n);
+			verifier_commit(&v, n);
+		}
+		off += n;
+		step = step * 3 + 7;
+		if (step > 200000)
+			step = 5;
+	}
+	ok = verifier_finish(&v, NULL);
+	*bad_off = v.bad_off;
+	snprintf(note, 160, "%s", v.note);
+	verifier_free(&v);
+	expected_free(&e);
+	free(ring);
+	return ok;
+}
+
+static void test_ring_stream_any_count(void **state)
+{
+	size_t lap = 2 * VERIFY_CHUNK, counts[] = { 0, 1, 4097, lap, lap + 1, 2 * lap + 12345, 5 * lap };
+	unsigned char *laps = malloc(5 * lap);
+	uint64_t bad;
+	char note[160];
+
+	(void)state;
+	assert_non_null(laps);
+	for (int k = 0; k < 5; k++)
+		pattern_fill(laps + k * lap, 0, lap);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		for (int in_place = 0; in_place < 2; in_place++)
+			assert_true(ring_stream(laps, counts[i], in_place, &bad, note));
+	/* a flip in the third lap is named at its stream offset */
+	laps[2 * lap + VERIFY_CHUNK + 77] ^= 1;
+	assert_false(ring_stream(laps, 3 * lap, false, &bad, note));
+	assert_int_equal(bad, 2 * lap + VERIFY_CHUNK + 77);
+	assert_false(ring_stream(laps, 3 * lap, true, &bad, note));
+	laps[2 * lap + VERIFY_CHUNK + 77] ^= 1;
+	/* a block dropped in the second lap: what follows is not the ring's */
+	memmove(laps + lap + 4096, laps + lap + 8192, 4 * lap - 8192);
+	assert_false(ring_stream(laps, 3 * lap, false, &bad, note));
+	assert_int_equal(bad, lap + 4096);
+	free(laps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_and_extra),
 		cmocka_unit_test(test_feed_in_place_passes),
 		cmocka_unit_test(test_feed_in_place_damage),
+		cmocka_unit_test(test_ring_stream_any_count),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
