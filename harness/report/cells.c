@@ -820,3 +820,8 @@ out:
 		free(v[k]);
 	return lr;
 }
+
+bool lat_row_not_offered(const struct lat_row *r)
+{
+	return r->rps && isfinite(r->achieved) && r->achieved < LOAD_OFFERED_SHARE * r->rps;
+}

@@ -201,4 +201,14 @@ struct lat_rows {
 /* The latency rows of SC over TR, sorted by outstanding, message size, strategy (first seen). */
 struct lat_rows latency_rows(const struct rr_dir *d, const char *sc, const char *tr);
 
+/*
+ * Open loop: the share of the offered load the replies must come back at
+ * for the load to count as offered.  Below it the client (or a full
+ * window) could not keep to the schedule, and the latencies hold the
+ * client's own lateness as much as the server's.
+ */
+#define LOAD_OFFERED_SHARE 0.9
+/* R is open loop and its achieved rate fell below LOAD_OFFERED_SHARE of the offered one. */
+bool lat_row_not_offered(const struct lat_row *r);
+
 #endif
