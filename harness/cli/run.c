@@ -61,6 +61,11 @@ static const char run_help[] =
 "                     each role drives all N non-blocking from one loop\n"
 "  --outstanding N    echo: requests in flight at most (default 1: request/response);\n"
 "                     the message size is --block; every round trip is timed\n"
+"  --request N        echo: bytes of each request (1..64M; the same as --block)\n"
+"  --response M       echo: bytes the server answers per request (1..64M; default:\n"
+"                     the request's size, an echo): the request's bytes over and\n"
+"                     over, every one verified; readwrite only (splice and sockmap\n"
+"                     send back what came); --size must be whole requests\n"
 "  --rps R            echo: send R requests a second, open loop (1..1000000): each\n"
 "                     leaves at its scheduled time and its latency counts from\n"
 "                     that time, so a stall is not hidden; --outstanding caps the\n"
@@ -152,6 +157,56 @@ static int check_fault_reach(const struct parsed *p, const struct group *g, cons
 }
 
 /*
+ * echo --request N --response M: a server that answers M bytes per N
+ * received.  --request is the echo's message size, which --block sets
+ * too, so the two may not disagree; M equal to N is a plain echo.  The
+ * far client of nic mode and the --fault acts echo what was sent, so
+ * they stay with plain echo.  0 or EXIT_USAGE after saying why.
+ */
+static int check_answer_sizes(struct parsed *p, int sc, int tr)
+{
+	char a[48], b[48];
+
+	if ((p->request || p->cfg.response) && sc != SC_ECHO)
+		return usage_error("%s: only the echo scenario answers requests; scenario %s moves one stream",
+				   p->request ? "--request" : "--response", scenario_name(sc));
+	if (p->request && p->block_set && p->request != p->block)
+		return usage_error("--request %s and --block %s both set echo's request size; give one of them",
+				   human_bytes(p->request, a, sizeof(a)), human_bytes(p->block, b, sizeof(b)));
+	if (p->request)
+		p->block = p->request;
+	if (p->cfg.response == p->block && !(p->sweep && !strncmp(p->sweep, "block=", 6)))
+		p->cfg.response = 0;
+	if (!p->cfg.response)
+		return 0;
+	if (tr == TR_NIC)
+		return usage_error("--response: over --transport nic the far echo client checks echoes only; run unequal sizes over tcp, unix or veth");
+	if (p->cfg.fault.kind != FAULT_NONE || p->cfg.sink_close_at != UINT64_MAX)
+		return usage_error("--response: --fault %s acts on an echo of what was sent; with --response use flip@, drop@, dup@ or swap@",
+				   fault_name(p->cfg.fault.kind));
+	return 0;
+}
+
+/*
+ * --response: every cell's size must be whole requests, each answered in
+ * full (a short last request would wait for an answer the server gives
+ * only to whole ones).  0 or EXIT_USAGE.
+ */
+static int check_whole_requests(const struct group *groups, int n)
+{
+	char a[48], b[48];
+
+	for (int i = 0; i < n; i++) {
+		const struct run_config *c = &groups[i].cfg;
+
+		if (c->response && c->size % c->block)
+			return usage_error("--response: --size %s is not a whole number of %s requests; make the size a multiple of the request (--request or --block)",
+					   human_bytes(c->size, a, sizeof(a)), human_bytes(c->block, b, sizeof(b)));
+	}
+	return 0;
+}
+
+/*
  * Run's options against each other, in the order the messages are given:
  * *scp, *trp and g (its strategies and configuration) filled.  0 or
  * EXIT_USAGE after saying why.
@@ -173,6 +228,9 @@ static int check_run(struct parsed *p, int *scp, int *trp, struct group *g)
 		return usage_error("--transport %s: scenario %s moves no bytes over a network (it has no transport); "
 				   "leave --transport out (copylab list shows which scenarios have sockets)",
 				   p->transport, scenario_name(sc));
+	if ((r = check_answer_sizes(p, sc, tr)))
+		return r;
+	g->cfg.response = p->cfg.response;	/* which strategies can answer it */
 	if ((r = parse_strategy_list(p->strategies, sc, tr, g)))
 		return r;
 	if (p->link_opt && tr != TR_VETH && tr != TR_ROUTED)
@@ -330,6 +388,10 @@ int cmd_run(int argc, char **argv)
 		return r;
 	if (!(groups = sweep_groups(&p, &g, values, ngroups, &s)))
 		return EXIT_RUN_FAILED;
+	if ((r = check_whole_requests(groups, ngroups))) {
+		free(groups);
+		return r;
+	}
 	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||
 	    (r = session_tracer(&s, p.tracer, p.no_tracer)) ||
 	    (interrupted_during("while loading the probes: nothing was made or run") && (r = EXIT_RUN_FAILED)) ||

@@ -2,6 +2,8 @@
 /*
  * Echo's client: requests of `block` bytes to the role under test, at most
  * `outstanding` in flight, every reply verified and every round trip timed.
+ * A reply is the request itself, or with --response the request's bytes
+ * over and over to that many bytes (verify.h: expected_fill).
  * Closed loop by default (a request leaves when the window allows); open
  * loop with --rps (each leaves at its scheduled time).
  */
@@ -36,6 +38,8 @@ struct echo_state {
 	const unsigned char *data;
 	uint64_t size, block;
 	uint64_t nmsgs, next, done;	/* messages: total, next to start, fully echoed */
+	uint64_t answer;		/* --response: bytes of each reply; 0: a reply is its request */
+	uint64_t back;			/* bytes that come back in all */
 	uint64_t sent;			/* bytes sent */
 	unsigned outstanding;
 	int64_t *t_start;		/* a ring of `outstanding` send times (open loop: due times) */
@@ -54,6 +58,12 @@ static uint64_t echo_msg_end(const struct echo_state *e, uint64_t m)
 	uint64_t end = (m + 1) * e->block;
 
 	return end < e->size ? end : e->size;
+}
+
+/* Where the reply to message m ends in the stream that comes back. */
+static uint64_t echo_reply_end(const struct echo_state *e, uint64_t m)
+{
+	return e->answer ? (m + 1) * e->answer : echo_msg_end(e, m);
 }
 
 static int echo_send_some(int fd, struct echo_state *e, struct role_report *rep)
@@ -98,7 +108,7 @@ static int echo_receive_some(int fd, struct echo_state *e, struct verifier *v, s
 	unsigned char *at = verifier_space(v, &room);
 	ssize_t n;
 
-	uint64_t limit = min_u64(e->size, min_u64(e->recv.stop_at, e->recv.kill_at));
+	uint64_t limit = min_u64(e->back, min_u64(e->recv.stop_at, e->recv.kill_at));
 
 	if (limit - verifier_received(v) < room)
 		room = limit - verifier_received(v);
@@ -115,7 +125,7 @@ static int echo_receive_some(int fd, struct echo_state *e, struct verifier *v, s
 		verifier_commit(v, n);
 		rep->res.bytes += n;
 		note_progress(rep);
-		while (e->done < e->next && verifier_received(v) >= echo_msg_end(e, e->done)) {
+		while (e->done < e->next && verifier_received(v) >= echo_reply_end(e, e->done)) {
 			latency_add(e->hist, (uint64_t)(now - e->t_start[e->done % e->outstanding]));
 			e->done++;
 			e->last_reply = now;
@@ -217,7 +227,10 @@ void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 		.nmsgs = (p->size + r->c->block - 1) / r->c->block,
 		.outstanding = echo_window(r->c),
 		.period_ns = r->c->rps ? (int64_t)(1e9 / r->c->rps) : 0,
+		.answer = r->c->response,
 	};
+	/* --response: the size is whole requests (checked by the command), each answered in full */
+	const struct expected *back = r->c->response ? &r->in->answers : &r->in->expected;
 	struct verifier v;
 	struct window w;
 
@@ -225,7 +238,8 @@ void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 	payload_prefault(p);
 	e.t_start = calloc(e.outstanding, sizeof(*e.t_start));
 	e.hist = calloc(1, sizeof(*e.hist));
-	if (!e.t_start || !e.hist || verifier_init(&v, &r->in->expected)) {
+	e.back = back->total;
+	if (!e.t_start || !e.hist || verifier_init(&v, back)) {
 		set_error(rep, ENOMEM, "malloc", "echo client");
 		role_exit(r, rep);
 	}

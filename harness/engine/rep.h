@@ -51,6 +51,12 @@ struct run_config {
 	 * sent as one completes.
 	 */
 	unsigned rps;
+	/*
+	 * echo --response: the bytes the server answers for every request of
+	 * `block` bytes (the request's bytes over and over to that length);
+	 * 0: each request comes back as it was sent (an echo).
+	 */
+	size_t response;
 	unsigned conns;		/* --conns: parallel transfers (serve, relay); 0 or 1 = one */
 	int pin[MAX_ROLES];	/* CPU per role (role order of the scenario), -1 = none */
 	struct ledger *ledger;	/* BPF copy ledger, NULL when off or unavailable */
@@ -68,6 +74,7 @@ struct run_inputs {
 	struct expected expected;
 	unsigned conns;			/* connections the payload is split among (>= 1) */
 	struct expected *slice;		/* --conns > 1: each connection's slice, else NULL */
+	struct expected answers;	/* echo --response: the answers' stream, else total 0 */
 	char source_path[PATH_MAX];	/* "" when the scenario reads no file */
 	bool corrupted;			/* --fault flip@N etc.: the damage was done, at corrupt_at */
 };
@@ -102,6 +109,9 @@ static inline unsigned echo_window(const struct run_config *c)
 {
 	return c->outstanding ? c->outstanding : c->rps ? 256 : 1;
 }
+
+/* echo --request, --response: at most this many bytes in one request or answer */
+#define ECHO_MESSAGE_MAX (64ull << 20)
 
 enum role_kind { RK_TESTED, RK_SOURCE, RK_SINK, RK_ECHO_CLIENT };
 

@@ -677,6 +677,7 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 	snprintf(cell->cache, sizeof(cell->cache), "%s", c->cache_cold ? "cold" : "warm");
 	cell->outstanding = c->scenario == SC_ECHO ? echo_window(c) : 0;
 	cell->rps = c->scenario == SC_ECHO ? c->rps : 0;
+	cell->response = c->scenario == SC_ECHO ? c->response : 0;
 	cell->conns = run_conns(c);
 	/* What was asked is the key: a grant can differ from one strategy to the next. */
 	cell->pipe_asked = c->pipe_size;

@@ -18,6 +18,12 @@
 struct expected {
 	uint64_t base;		/* pattern offset of the stream's first byte (0, or a
 				 * connection's slice under --conns) */
+	/*
+	 * echo --response: the stream is the answers, `answer` bytes for each
+	 * request of `request` bytes, made of that request's bytes over and
+	 * over; 0: the stream is the pattern itself.
+	 */
+	uint64_t request, answer;
 	uint64_t total;
 	size_t nchunks;
 	uint64_t *hash;		/* one per chunk; the last may be short */
@@ -26,6 +32,10 @@ struct expected {
 int expected_build(struct expected *e, const unsigned char *payload, uint64_t total);
 /* The expected hashes of payload[base, base + len): one connection's slice. */
 int expected_build_slice(struct expected *e, const unsigned char *payload, uint64_t base, uint64_t len);
+/* The expected hashes of the answers to `requests` requests (struct expected's request, answer). */
+int expected_build_answers(struct expected *e, uint64_t requests, uint64_t request, uint64_t answer);
+/* The bytes [off, off + len) of e's stream, regenerated. */
+void expected_fill(const struct expected *e, unsigned char *buf, uint64_t off, size_t len);
 void expected_free(struct expected *e);
 
 struct verifier {

@@ -186,6 +186,7 @@ const char *cell_limiting_role(const struct rr_dir *d, const struct rr_cell *c);
 struct lat_row {
 	const char *strategy, *cache;
 	uint64_t message;
+	uint64_t response;	/* bytes of each answer (echo --response); the message's in an echo */
 	int outstanding;
 	size_t nreps;		/* usable records with a latency object */
 	unsigned rps;		/* offered (--rps), 0 closed loop */

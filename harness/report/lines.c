@@ -395,7 +395,8 @@ static int load_groups(const struct lat_rows *lr, const struct lat_row *groups[M
 		if (!load_row_drawn(&lr->v[i]))
 			continue;
 		for (int g = 0; g < ng && !seen; g++)
-			seen = groups[g]->message == lr->v[i].message && groups[g]->outstanding == lr->v[i].outstanding;
+			seen = groups[g]->message == lr->v[i].message && groups[g]->response == lr->v[i].response &&
+			       groups[g]->outstanding == lr->v[i].outstanding;
 		if (!seen && ng < MAX_LIST)
 			groups[ng++] = &lr->v[i];
 	}
@@ -411,7 +412,8 @@ static int load_values(const struct lat_rows *lr, const struct lat_row *g, unsig
 		const struct lat_row *r = &lr->v[i];
 		bool seen = false;
 
-		if (!load_row_drawn(r) || r->message != g->message || r->outstanding != g->outstanding)
+		if (!load_row_drawn(r) || r->message != g->message || r->response != g->response ||
+		    r->outstanding != g->outstanding)
 			continue;
 		for (int k = 0; k < n; k++)
 			seen |= loads[k] == r->rps;
@@ -432,7 +434,8 @@ static const struct lat_row *load_row_at(const struct lat_rows *lr, const struct
 					 const char *strategy)
 {
 	for (size_t i = 0; i < lr->n; i++)
-		if (load_row_drawn(&lr->v[i]) && lr->v[i].message == g->message && lr->v[i].rps == rps &&
+		if (load_row_drawn(&lr->v[i]) && lr->v[i].message == g->message && lr->v[i].response == g->response &&
+		    lr->v[i].rps == rps &&
 		    lr->v[i].outstanding == g->outstanding && !strcmp(lr->v[i].strategy, strategy))
 			return &lr->v[i];
 	return NULL;
@@ -496,7 +499,8 @@ static int plot_load_group(struct plot *p, const struct lat_rows *lr, const stru
 	if (nl < 2)
 		return 0;
 	for (size_t i = 0; i < lr->n; i++)
-		if (load_row_drawn(&lr->v[i]) && lr->v[i].message == g->message && lr->v[i].outstanding == g->outstanding)
+		if (load_row_drawn(&lr->v[i]) && lr->v[i].message == g->message && lr->v[i].response == g->response &&
+		    lr->v[i].outstanding == g->outstanding)
 			list_add(&st, lr->v[i].strategy);
 	snprintf(name, sizeof(name), "load-%s-%s", sc, tr);
 	if (several)
@@ -514,6 +518,9 @@ static int plot_load_group(struct plot *p, const struct lat_rows *lr, const stru
 	gp_str(vars, "colors", colors);
 	gp_str(vars, "names", names);
 	human_bytes(g->message, msg, sizeof(msg));
+	if (g->response != g->message)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " → %s",
+			 human_bytes(g->response, tok, sizeof(tok)));
 	snprintf(title, sizeof(title), "%s (%s) over %s: round-trip latency against the offered load\n"
 		 "%s messages, open loop, at most %d outstanding; p50 / p99 / p99.9 of each repetition, median over "
 		 "the reps\n%s; run %s", sc, scenario_path(sc), tr, msg, g->outstanding, p->machine, p->run_id);

@@ -61,6 +61,7 @@ struct cell {
 	unsigned conns;		/* parallel connections sharing `bytes` (1 when not asked) */
 	size_t pipe_asked;	/* --pipe-size as asked (not as granted); 0 = the kernel default */
 	unsigned rps;		/* echo --rps: requests a second offered, open loop; 0 closed loop or elsewhere */
+	size_t response;	/* echo --response: bytes answered per request of `block`; 0 = block (an echo) */
 };
 
 /*
