@@ -19,8 +19,8 @@ expect_usage_error "--rps beyond 10^6 is refused" "--rps: '2000000' is not a who
 	run --scenario echo --strategy readwrite --rps 2000000
 expect_usage_error "--rps that is not a number is refused" "--rps: 'lots' is not a whole number" \
 	run --scenario echo --strategy readwrite --rps lots
-expect_usage_error "--rps outside echo is refused, saying where it applies" "only the echo scenario" \
-	run --scenario relay --strategy readwrite --rps 100
+expect_usage_error "--rps outside echo and relay is refused, saying where it applies" "only echo and relay" \
+	run --scenario store --strategy readwrite --rps 100
 
 # 512 requests of 1 KiB at 4000 a second: about an eighth of a second each rep.
 cl run --scenario echo --strategy readwrite,splice --block 1K --size 512K --rps 4000 --reps 2 --warmup 0 \
@@ -56,8 +56,8 @@ is "$(jq -r '.latency | [has("offered_rps"), has("send_lag_max_us"), .offered_rp
 	"$TMP/closed/results.jsonl")" "$(printf 'true\ttrue\t\t\t1')" \
 	"closed loop: offered_rps and send_lag_max_us are there and null, one request in flight"
 # A sweep of offered loads: one cell per load, kept apart in summary.csv.
-expect_usage_error "--sweep rps= outside echo is refused" "only the echo scenario" \
-	run --scenario relay --strategy readwrite --sweep rps=1024..4096
+expect_usage_error "--sweep rps= outside echo and relay is refused" "only echo and relay" \
+	run --scenario store --strategy readwrite --sweep rps=1024..4096
 expect_usage_error "--sweep rps= beyond --rps's limit is refused" "at most 1000000" \
 	run --scenario echo --strategy readwrite --sweep rps=1024..2097152
 cl run --scenario echo --strategy readwrite,splice --block 1K --size 128K --sweep rps=1024..4096 --reps 2 \
@@ -173,4 +173,52 @@ cl run --scenario echo --strategy readwrite --request 1K --response 3000 --size 
 	--fault flip@5000 --out "$TMP/rr-flip" --workdir "$TMP" --no-bpf --no-perf
 [ "$RC" -eq 1 ] && grep -q "verification failed: .*first bad byte at offset 12904 " "$ERR" && [ ! -s "$TMP/rr-flip/results.jsonl" ]
 ok $? "a damaged request gives a damaged answer: exit 1, answer offset 12904 named, no record" "$(cat "$ERR")"
+
+# relay --rps: the round trip through the relay under test to a fixed echo
+# behind it and back. What the round trip cannot be is refused first.
+expect_usage_error "relay --rps with --conns is refused" "relay --rps: the round trip through the relay is one connection each way" \
+	run --scenario relay --strategy readwrite --rps 1000 --conns 4
+expect_usage_error "relay --sweep rps= with --conns is refused" "relay --rps: the round trip" \
+	run --scenario relay --strategy readwrite --sweep rps=1024..2048 --conns 2
+expect_usage_error "relay --rps with the discarding sink is refused" "the sink echoes the requests back" \
+	run --scenario relay --strategy readwrite --rps 1000 --sink discard
+expect_usage_error "relay --rps with a one-way fault is refused" "--fault sink-reset acts on a one-way stream" \
+	run --scenario relay --strategy readwrite --rps 1000 --fault sink-reset=8K
+expect_usage_error "relay --rps with nat (no process to carry the replies) is refused" "nat cannot run relay --rps: no process plays the relay" \
+	run --scenario relay --strategy nat --transport routed --rps 1000
+expect_usage_error "--outstanding on relay without --rps is refused" "--outstanding: only the echo scenario, and relay's round trip" \
+	run --scenario relay --strategy readwrite --outstanding 4
+
+# 256 requests of 1 KiB at 4000 a second through each relay strategy that
+# echo compares (sockmap needs root): every reply verified by the client,
+# one round trip each, and the relay moved the bytes both ways.
+strats=readwrite,splice
+[ "$(id -u)" -eq 0 ] && strats=$strats,sockmap
+cl run --scenario relay --strategy "$strats" --block 1K --size 256K --rps 4000 --reps 2 --warmup 0 \
+	--out "$TMP/relay-rt" --workdir "$TMP"
+is "$RC" 0 "relay --rps 4000 runs ($strats)" || cl_desc 10
+RT=$TMP/relay-rt/results.jsonl
+n=$(echo "$strats" | tr ',' '\n' | wc -l)
+is "$(jq -s '[.[] | select(.verified == true)] | length' "$RT" 2>/dev/null)" $((n * 2)) \
+	"every reply through the relay verified ($n strategies x 2 reps)"
+is "$(jq -r '[.latency.offered_rps, .latency.round_trips, .latency.message_bytes] | @tsv' "$RT" | sort -u)" \
+	"$(printf '4000\t256\t1024')" "each record has the round trips' latency: the offered load, one per request"
+bad=$([ -s "$RT" ] || echo "no records"; jq -r 'select(.roles.relay.bytes != 2 * 262144) | "\(.strategy) \(.roles.relay.bytes)"' "$RT")
+is "$bad" "" "the relay carried every byte both ways (2 x 256 KiB)"
+
+# The round trip is checked to the byte: a request damaged on its way out
+# comes back damaged, and the client names where.
+cl run --scenario relay --strategy readwrite --block 1K --size 256K --rps 4000 --reps 1 --warmup 0 \
+	--fault flip@5000 --out "$TMP/relay-flip" --workdir "$TMP" --no-bpf --no-perf
+[ "$RC" -eq 1 ] && grep -q "verification failed: .*first bad byte at offset 5000 " "$ERR" && [ ! -s "$TMP/relay-flip/results.jsonl" ]
+ok $? "a damaged request through the relay: exit 1, offset 5000 named, no record" "$(cat "$ERR")"
+
+# A sweep of loads through the relay draws its load chart.
+cl run --scenario relay --strategy readwrite,splice --block 1K --size 128K --sweep rps=1024..2048 --reps 1 \
+	--warmup 0 --out "$TMP/relay-sweep" --workdir "$TMP"
+is "$RC" 0 "relay --sweep rps=1024..2048 runs" || cl_desc 10
+cl plot "$TMP/relay-sweep"
+is "$RC" 0 "copylab plot draws the relay sweep" || cl_desc 10
+is "$(grep -v '^#' "$TMP/relay-sweep/plots/load-relay-tcp.dat" 2>/dev/null | cut -f1 | paste -sd' ')" "1024 2048" \
+	"load-relay-tcp: relay's round trip against the offered load"
 done_testing

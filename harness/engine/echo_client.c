@@ -11,6 +11,7 @@
 #include "role_process.h"
 #include "harness/model/base.h"
 
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <time.h>
@@ -270,5 +271,59 @@ void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 		rep->verify = VERIFY_OK;
 	snprintf(rep->note, sizeof(rep->note), "%s", v.note);
 	verifier_free(&v);
+	role_exit(r, rep);
+}
+
+/* All of p back to fd, every call counted. */
+static int echo_back(int fd, const unsigned char *p, size_t len, struct role_report *rep)
+{
+	while (len) {
+		ssize_t n = count_call(&rep->res.io, write(fd, p, len), len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return set_error(rep, errno, "write", "echoing back through the relay");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * relay's round trip: the far end echoes every byte back through the
+ * relay, read and write with one buffer, the same for every strategy under
+ * test, until the client's end of stream has come through; then it ends
+ * its own direction.  It verifies nothing: the client checks every reply
+ * that made it through both ways.
+ */
+void run_echo_far(const struct role_ctx *r, struct role_report *rep)
+{
+	unsigned char *buf = malloc(FIXED_IO_BLOCK);
+	struct window w;
+	ssize_t n = 1;
+
+	if (!buf) {
+		set_error(rep, ENOMEM, "malloc", "far echo");
+		role_exit(r, rep);
+	}
+	window_prepare(r, &w, rep);
+	if (window_open(r, &w, rep))
+		role_exit(r, rep);
+	while (n > 0 && !rep->status) {
+		n = count_call(&rep->res.io, read(r->in_fd, buf, FIXED_IO_BLOCK), FIXED_IO_BLOCK);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n < 0)
+			set_error(rep, errno, "read", NULL);
+		else if (n > 0 && echo_back(r->out_fd, buf, (size_t)n, rep) == 0) {
+			rep->res.bytes += (uint64_t)n;
+			note_progress(rep);
+		}
+	}
+	if (!rep->status)
+		shutdown(r->out_fd, SHUT_WR);
+	window_close(r, &w, rep);
+	free(buf);
 	role_exit(r, rep);
 }

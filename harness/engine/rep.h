@@ -113,7 +113,24 @@ static inline unsigned echo_window(const struct run_config *c)
 /* echo --request, --response: at most this many bytes in one request or answer */
 #define ECHO_MESSAGE_MAX (64ull << 20)
 
-enum role_kind { RK_TESTED, RK_SOURCE, RK_SINK, RK_ECHO_CLIENT };
+/*
+ * relay --rps: the round trip through the relay.  The source plays echo's
+ * client (requests open loop, every reply verified and timed), the sink a
+ * fixed read/write echo, and the relay under test carries both directions:
+ * two transfers of its strategy, one each way, from one loop.
+ */
+static inline bool relay_round_trip(const struct run_config *c)
+{
+	return c->scenario == SC_RELAY && c->rps;
+}
+
+/* The scenarios whose client times round trips: echo, and relay's round trip. */
+static inline bool times_round_trips(const struct run_config *c)
+{
+	return c->scenario == SC_ECHO || relay_round_trip(c);
+}
+
+enum role_kind { RK_TESTED, RK_SOURCE, RK_SINK, RK_ECHO_CLIENT, RK_ECHO_FAR };
 
 #define FIXED_IO_BLOCK (64 * 1024)
 /* --conns: calls of FIXED_IO_BLOCK per connection per turn of a fixed role's loop */

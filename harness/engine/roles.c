@@ -370,6 +370,8 @@ void role_main(const struct role_ctx *r)
 		run_sink(r, &rep);
 	case RK_ECHO_CLIENT:
 		run_echo_client(r, &rep);
+	case RK_ECHO_FAR:
+		run_echo_far(r, &rep);
 	}
 	_exit(2);
 }

@@ -297,7 +297,8 @@ static json_t *latency_json(const struct rep_result *rep)
 {
 	const struct latency_summary *l = &rep->latency;
 
-	if (rep->cell.scenario != SC_ECHO)
+	/* echo, and relay's round trip (--rps) */
+	if (rep->cell.scenario != SC_ECHO && !rep->cell.rps)
 		return json_null();
 	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "message_bytes", (json_int_t)rep->cell.block,
