@@ -206,6 +206,27 @@ is "$(jq -r '[.latency.offered_rps, .latency.round_trips, .latency.message_bytes
 bad=$([ -s "$RT" ] || echo "no records"; jq -r 'select(.roles.relay.bytes != 2 * 262144) | "\(.strategy) \(.roles.relay.bytes)"' "$RT")
 is "$bad" "" "the relay carried every byte both ways (2 x 256 KiB)"
 
+# Every relay strategy with a process carries the round trip, over the
+# routed transport (the relay in the router namespace); all leaves nat out,
+# saying why.
+if [ "$(id -u)" -eq 0 ]; then
+	load_list
+	cl run --scenario relay --transport routed --strategy all --rps 4000 --block 1K --size 64K --reps 1 --warmup 0 \
+		--out "$TMP/relay-all" --workdir "$TMP"
+	is "$RC" 0 "relay --rps over routed runs every relay strategy" || cl_desc 10
+	grep -q 'left out nat (relay --rps: no process plays the relay' "$ERR"
+	ok $? "--strategy all says it left nat out, and why" "$(head -3 "$ERR")"
+	bad=$([ -s "$TMP/relay-all/results.jsonl" ] || echo "no records"
+	      jq -r 'select(.verified != true or .latency.round_trips != 64 or .roles.relay.bytes != 131072) | .strategy' \
+		"$TMP/relay-all/results.jsonl" 2>/dev/null)
+	is "$bad" "" "each carried every round trip both ways, verified"
+	is "$(jq -r .strategy "$TMP/relay-all/results.jsonl" 2>/dev/null | sort | paste -sd' ')" \
+		"$(jq -r '.strategies[] | select(.scenarios.relay.ok and .transports.routed.ok and .role_replaced_by == null) | .name' "$LIST_JSON" 2>/dev/null | sort | paste -sd' ')" \
+		"every relay strategy with a process ran"
+else
+	skip "root makes the routed transport's namespaces" "relay --rps over routed, every strategy"
+fi
+
 # The round trip is checked to the byte: a request damaged on its way out
 # comes back damaged, and the client names where.
 cl run --scenario relay --strategy readwrite --block 1K --size 256K --rps 4000 --reps 1 --warmup 0 \

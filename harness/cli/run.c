@@ -247,7 +247,7 @@ static int check_round_trip(const struct parsed *p, int sc, int tr, struct group
 		if (strcmp(p->strategies, "all"))
 			return usage_error("%s cannot run relay --rps: no process plays the relay (%s), so nothing carries the replies back",
 					   s->name, s->role_replaced_by);
-		fprintf(stderr, "copylab: run: --strategy all left out %s (relay --rps: no process plays the relay)\n", s->name);
+		/* say_left_out names it with the others */
 		memmove(&g->spec[i], &g->spec[i + 1], (g->nspecs - i - 1) * sizeof(g->spec[0]));
 		g->nspecs--;
 		i--;

@@ -615,7 +615,9 @@ void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct
 		if (r.kind != REFUSE_NONE)
 			snprintf(why, sizeof(why), "%s", r.why);
 		else if (s->role_replaced_by)
-			snprintf(why, sizeof(why), "--conns: no process plays the %s (%s)",
+			snprintf(why, sizeof(why), "%s: no process plays the %s (%s)",
+				 sc == SC_RELAY && (g->cfg.rps || (p->sweep && !strncmp(p->sweep, "rps=", 4)))
+					 ? "relay --rps" : "--conns",
 				 scenario_def(sc)->roles[0], s->role_replaced_by);
 		else
 			snprintf(why, sizeof(why), "at most %d strategies in one run", MAX_SPECS);
