@@ -89,7 +89,7 @@ static int make_pair_leg(struct rep_state *st, enum leg leg, bool tested_up, int
 	int r;
 
 	/* Request/response traffic must not wait on Nagle and delayed ACKs. */
-	o.nodelay = o.nodelay || st->c->scenario == SC_ECHO;
+	o.nodelay = o.nodelay || times_round_trips(st->c);
 	if (st->c->transport == TR_USERSTACK)
 		r = userstack_pair(&o, tested_up, up, down, err, errlen);
 	else
