@@ -27,6 +27,8 @@ struct readwrite_state {
 	size_t sent_out, sent_out2;	/* bytes of the chunk already delivered */
 	uint64_t consumed;		/* bytes taken from the input */
 	bool eof;			/* socket input said EOF */
+	/* echo --response (x->answer): the request read so far, the answer sent so far */
+	size_t request_got, answer_sent;
 };
 
 static bool chunk_delivered(const struct xfer *x, const struct readwrite_state *st)
@@ -159,6 +161,46 @@ static ssize_t readwrite_deliver(struct xfer *x, struct readwrite_state *st)
 	return progress + n;
 }
 
+/*
+ * echo --response: read one whole request (block bytes) into the buffer,
+ * then send x->answer bytes made of it over and over, as a server whose
+ * answers differ in size from its questions.  A request cut short by EOF
+ * is left unanswered: the client sends whole ones, so it can only be
+ * damage, which the client's verifier names.
+ */
+static ssize_t readwrite_answer(struct xfer *x, struct readwrite_state *st)
+{
+	size_t before = st->answer_sent;
+	ssize_t n;
+
+	if (st->request_got < x->block) {
+		n = io_read(x, x->in_fd, st->buf + st->request_got, x->block - st->request_got);
+		if (n <= 0)
+			return n;
+		st->request_got += (size_t)n;
+		if (st->request_got < x->block)
+			return n;
+		st->answer_sent = before = 0;
+	}
+	while (st->answer_sent < x->answer) {
+		size_t at = st->answer_sent % x->block, len = x->block - at;
+
+		if (len > x->answer - st->answer_sent)
+			len = x->answer - st->answer_sent;
+		n = io_send(x, x->out_fd, st->buf + at, len, true);
+		if (n == 0)
+			n = io_fail(x, "send", EIO);
+		if (n < 0) {
+			x->moved += st->answer_sent - before;
+			return n;
+		}
+		st->answer_sent += (size_t)n;
+	}
+	x->moved += st->answer_sent - before;
+	st->request_got = 0;
+	return (ssize_t)(st->answer_sent - before);
+}
+
 /* One chunk per call: fill when the last one is out everywhere, then deliver. */
 static ssize_t readwrite_move(struct xfer *x)
 {
@@ -172,6 +214,8 @@ static ssize_t readwrite_move(struct xfer *x)
 			x->moved += (uint64_t)n;
 		return n;
 	}
+	if (x->answer)
+		return readwrite_answer(x, st);
 	if (chunk_delivered(x, st)) {
 		n = readwrite_fill(x, st);
 		if (n <= 0)

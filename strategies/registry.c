@@ -44,6 +44,8 @@ struct refusal strategy_refusal(const struct strategy *s, const struct strategy_
 					 "this strategy runs no process (the kernel does the job, configured over "
 					 "copylab's routed transport), so there is nothing for this tool to run: "
 					 "measure it with copylab run --transport routed" };
+	if (p->scenario == SC_ECHO && p->unequal_answer && s->unequal_answer_why_not)
+		return (struct refusal){ REFUSE_ANSWER, s->unequal_answer_why_not };
 	if (p->privileged == 0 && s->needs_privilege)
 		return (struct refusal){ REFUSE_PRIVILEGE, s->needs_privilege };
 	return (struct refusal){ REFUSE_NONE, NULL };

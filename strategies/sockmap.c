@@ -432,6 +432,7 @@ const struct strategy strategy_sockmap = {
 		[SC_RECV] = { .why_not = SOCKMAP_SOCKETS_ONLY },
 	},
 	.tunables = 0,
+	.unequal_answer_why_not = "a sockmap verdict redirects each received skb as it is, in the kernel, so it can only send back exactly what came: an answer of another size must be written from the server's own memory (readwrite)",
 	.priv_size = SOCKMAP_PRIV,
 	.setup = sockmap_setup,
 	.move = sockmap_move,

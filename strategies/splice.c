@@ -140,6 +140,7 @@ const struct strategy strategy_splice = {
 		[SC_RECV] = { .why_not = "splice keeps the bytes in the kernel, between descriptors; recv's role must have them in its own memory to use them" },
 	},
 	.tunables = TUN_PIPE_SIZE | TUN_MORE | TUN_MOVE | TUN_BUSY,
+	.unequal_answer_why_not = "splice moves the bytes it receives through a pipe unchanged and never sees them, so it can only send back exactly what came: an answer of another size must be written from the server's own memory (readwrite)",
 	.priv_size = sizeof(struct splice_state),
 	.setup = splice_setup,
 	.move = splice_move,

@@ -134,6 +134,12 @@ struct xfer {
 	uint64_t total;		/* bytes to move from a file or memory input;
 				 * UINT64_MAX for a socket (until EOF) */
 	size_t block;		/* bytes per call */
+	/*
+	 * echo --response: the bytes answered for every `block` received (a
+	 * request), the answer being the request's bytes over and over to
+	 * that length; 0: every byte is sent back as it came (an echo).
+	 */
+	size_t answer;
 	struct tunables tun;
 
 	uint64_t moved;		/* bytes delivered to out_fd so far */
@@ -266,6 +272,15 @@ struct strategy {
 	 */
 	const char *af_unix_why_not;
 	/*
+	 * echo with --response: NULL when, as echo's server, the strategy
+	 * answers x->answer bytes for every x->block it receives (a server
+	 * whose replies differ in size from its requests, as netperf's TCP_RR
+	 * -r models); otherwise the one sentence why it cannot.  A strategy
+	 * that does not set it must honour x->answer: the client verifies
+	 * every answer, so one that echoed instead would fail, not mislead.
+	 */
+	const char *unequal_answer_why_not;
+	/*
 	 * Non-NULL when the strategy needs a privilege an ordinary user lacks
 	 * (loading BPF: root or CAP_BPF): the sentence says which.  `--strategy
 	 * all` leaves it out for an unprivileged user; asking for it names why.
@@ -340,6 +355,7 @@ struct strategy_place {
 				 * configuration replaces cannot be played there */
 	int privileged;		/* 1 root, 0 not; -1: not judged here (the tool tries
 				 * setup and names the call that failed) */
+	bool unequal_answer;	/* echo answers a size other than the request's (--response) */
 };
 
 enum refusal_kind {
@@ -348,6 +364,7 @@ enum refusal_kind {
 	REFUSE_TRANSPORT,	/* not over this transport */
 	REFUSE_PROCESS,		/* no process plays its role; this place needs one */
 	REFUSE_PRIVILEGE,	/* it needs a privilege the caller lacks */
+	REFUSE_ANSWER,		/* it cannot answer a size other than the request's */
 };
 
 struct refusal {

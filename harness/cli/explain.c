@@ -158,6 +158,8 @@ static void print_support(const struct strategy *s)
 	}
 	if (s->af_unix_why_not)
 		printf("  over unix: %s\n", s->af_unix_why_not);
+	if (strategy_supports(s, SC_ECHO) && s->unequal_answer_why_not)
+		printf("  echo with --response: %s\n", s->unequal_answer_why_not);
 	if (s->needs)
 		printf("  needs: %s\n", s->needs);
 	for (int sc = 0; sc < SC_COUNT; sc++)

@@ -138,6 +138,10 @@ static int list_text(void)
 	for (size_t i = 0; i < strategy_count; i++)
 		if (strategy_table[i]->af_unix_why_not)
 			printf("  %s over unix: %s\n", strategy_table[i]->name, strategy_table[i]->af_unix_why_not);
+	for (size_t i = 0; i < strategy_count; i++)
+		if (strategy_supports(strategy_table[i], SC_ECHO) && strategy_table[i]->unequal_answer_why_not)
+			printf("  %s in echo with --response: %s\n", strategy_table[i]->name,
+			       strategy_table[i]->unequal_answer_why_not);
 	for (size_t i = 0; i < strategy_count; i++) {
 		const struct strategy *s = strategy_table[i];
 		char others[128] = "";

@@ -62,16 +62,24 @@ static const char run_help[] =
 "                     bytes and each role's CPU into the record's intervals\n"
 "  --block N          bytes per call of the role under test; default 64K\n"
 "  --sweep block=A..B | size=A..B | conns=A..B | rps=A..B   one cell per power\n"
-"                     of two from A to B (rps: echo at each offered load)\n"
+"                     of two from A to B (rps: echo or relay at each offered load)\n"
 "  --conns N          serve, relay: N parallel connections (1..256) share --size:\n"
 "                     connection i carries bytes i*size/N up to (i+1)*size/N;\n"
 "                     each role drives all N non-blocking from one loop\n"
 "  --outstanding N    echo: requests in flight at most (default 1: request/response);\n"
 "                     the message size is --block; every round trip is timed\n"
+"  --request N        echo: bytes of each request (1..64M; the same as --block)\n"
+"  --response M       echo: bytes the server answers per request (1..64M; default:\n"
+"                     the request's size, an echo): the request's bytes over and\n"
+"                     over, every one verified; readwrite only (splice and sockmap\n"
+"                     send back what came); --size must be whole requests\n"
 "  --rps R            echo: send R requests a second, open loop (1..1000000): each\n"
 "                     leaves at its scheduled time and its latency counts from\n"
 "                     that time, so a stall is not hidden; --outstanding caps the\n"
-"                     requests in flight (default 256 with --rps)\n"
+"                     requests in flight (default 256 with --rps).  relay: the\n"
+"                     same requests go through the relay to a fixed echo behind\n"
+"                     it, and back: the relay carries both directions, and each\n"
+"                     round trip is timed end to end\n"
 "  --reps N           counted repetitions; default 3\n"
 "  --warmup N         uncounted repetitions first; default 1\n"
 "  --out DIR          results directory; default results/<run-id>\n"
@@ -159,6 +167,104 @@ static int check_fault_reach(const struct parsed *p, const struct group *g, cons
 }
 
 /*
+ * echo --request N --response M: a server that answers M bytes per N
+ * received.  --request is the echo's message size, which --block sets
+ * too, so the two may not disagree; M equal to N is a plain echo.  The
+ * far client of nic mode and the --fault acts echo what was sent, so
+ * they stay with plain echo.  0 or EXIT_USAGE after saying why.
+ */
+static int check_answer_sizes(struct parsed *p, int sc, int tr)
+{
+	char a[48], b[48];
+
+	if ((p->request || p->cfg.response) && sc != SC_ECHO)
+		return usage_error("%s: only the echo scenario answers requests; scenario %s moves one stream",
+				   p->request ? "--request" : "--response", scenario_name(sc));
+	if (p->request && p->block_set && p->request != p->block)
+		return usage_error("--request %s and --block %s both set echo's request size; give one of them",
+				   human_bytes(p->request, a, sizeof(a)), human_bytes(p->block, b, sizeof(b)));
+	if (p->request && p->sweep && !strncmp(p->sweep, "block=", 6))
+		return usage_error("--request and --sweep block= both set echo's request size; give one of them");
+	if (p->request)
+		p->block = p->request;
+	if (p->cfg.response == p->block && !(p->sweep && !strncmp(p->sweep, "block=", 6)))
+		p->cfg.response = 0;
+	if (!p->cfg.response)
+		return 0;
+	if (tr == TR_NIC)
+		return usage_error("--response: over --transport nic the far echo client checks echoes only; run unequal sizes over tcp, unix or veth");
+	if (p->cfg.fault.kind != FAULT_NONE || p->cfg.sink_close_at != UINT64_MAX)
+		return usage_error("--response: --fault %s acts on an echo of what was sent; with --response use flip@, drop@, dup@ or swap@",
+				   fault_name(p->cfg.fault.kind));
+	return 0;
+}
+
+/*
+ * --response: every cell's size must be whole requests, each answered in
+ * full (a short last request would wait for an answer the server gives
+ * only to whole ones).  0 or EXIT_USAGE.
+ */
+static int check_whole_requests(const struct group *groups, int n)
+{
+	char a[48], b[48];
+
+	for (int i = 0; i < n; i++) {
+		const struct run_config *c = &groups[i].cfg;
+
+		if (c->response && c->size % c->block)
+			return usage_error("--response: --size %s is not a whole number of %s requests; make the size a multiple of the request (--request or --block)",
+					   human_bytes(c->size, a, sizeof(a)), human_bytes(c->block, b, sizeof(b)));
+	}
+	return 0;
+}
+
+/*
+ * --rps and --outstanding: echo's, and relay's round trip (relay --rps,
+ * or --sweep rps=), where the source sends requests through the relay to
+ * a fixed echo behind it.  That round trip is one connection each way
+ * with fixed roles that echo and time: not with --conns, the far daemons
+ * of nic mode, a fault that acts on a one-way stream, the discarding sink,
+ * or a strategy that runs no process (nat: --strategy all leaves it out).
+ * 0 or EXIT_USAGE.
+ */
+static int check_round_trip(const struct parsed *p, int sc, int tr, struct group *g)
+{
+	bool rt = sc == SC_RELAY && (g->cfg.rps || (p->sweep && !strncmp(p->sweep, "rps=", 4)));
+
+	if (g->cfg.rps && sc != SC_ECHO && sc != SC_RELAY)
+		return usage_error("--rps: only echo and relay (the round trip through it) send requests at an offered load");
+	if (g->cfg.outstanding && sc != SC_ECHO && !rt)
+		return usage_error("--outstanding: only the echo scenario, and relay's round trip (with --rps), have requests in flight");
+	if (!rt)
+		return 0;
+	if (run_conns(&g->cfg) > 1 || (p->sweep && !strncmp(p->sweep, "conns=", 6)))
+		return usage_error("relay --rps: the round trip through the relay is one connection each way; leave out --conns");
+	if (tr == TR_NIC)
+		return usage_error("relay --rps: over --transport nic the far daemons send and sink one way; run the round trip over tcp, unix, veth or routed");
+	if (g->cfg.sink_discard)
+		return usage_error("relay --rps: the sink echoes the requests back, so it cannot discard them (--sink discard)");
+	if (g->cfg.fault.kind != FAULT_NONE || g->cfg.sink_close_at != UINT64_MAX)
+		return usage_error("relay --rps: --fault %s acts on a one-way stream; with the round trip use flip@, drop@, dup@ or swap@",
+				   fault_name(g->cfg.fault.kind));
+	for (int i = 0; i < g->nspecs; i++) {
+		const struct strategy *s = g->spec[i].s;
+
+		if (!s->role_replaced_by)
+			continue;
+		if (strcmp(p->strategies, "all"))
+			return usage_error("%s cannot run relay --rps: no process plays the relay (%s), so nothing carries the replies back",
+					   s->name, s->role_replaced_by);
+		/* say_left_out names it with the others */
+		memmove(&g->spec[i], &g->spec[i + 1], (g->nspecs - i - 1) * sizeof(g->spec[0]));
+		g->nspecs--;
+		i--;
+	}
+	if (g->nspecs == 0)
+		return usage_error("relay --rps: no strategy of --strategy all can carry the round trip over %s", transport_name(tr));
+	return 0;
+}
+
+/*
  * Run's options against each other, in the order the messages are given:
  * *scp, *trp and g (its strategies and configuration) filled.  0 or
  * EXIT_USAGE after saying why.
@@ -180,6 +286,9 @@ static int check_run(struct parsed *p, int *scp, int *trp, struct group *g)
 		return usage_error("--transport %s: scenario %s moves no bytes over a network (it has no transport); "
 				   "leave --transport out (copylab list shows which scenarios have sockets)",
 				   p->transport, scenario_name(sc));
+	if ((r = check_answer_sizes(p, sc, tr)))
+		return r;
+	g->cfg.response = p->cfg.response;	/* which strategies can answer it */
 	if ((r = parse_strategy_list(p->strategies, sc, tr, g)))
 		return r;
 	if (p->link_opt && tr != TR_VETH && tr != TR_ROUTED)
@@ -196,11 +305,8 @@ static int check_run(struct parsed *p, int *scp, int *trp, struct group *g)
 	g->cfg.transport = tr;
 	if ((r = parse_pin(p->pin, sc, g->cfg.pin)))
 		return r;
-	if (g->cfg.outstanding && sc != SC_ECHO)
-		return usage_error("--outstanding: only the echo scenario has requests in flight");
-	if (g->cfg.rps && sc != SC_ECHO)
-		return usage_error("--rps: only the echo scenario sends requests at an offered load (relay's "
-				   "end-to-end latency is not built yet)");
+	if ((r = check_round_trip(p, sc, tr, g)))
+		return r;
 	if (g->cfg.cache_cold && scenario_def(sc)->in != EP_FILE)
 		return usage_error("--cache cold: scenario %s reads no file; it applies to serve and copy",
 				   scenario_name(sc));
@@ -331,12 +437,16 @@ int cmd_run(int argc, char **argv)
 	s.json = p.json;
 	if (p.sweep && (ngroups = parse_sweep(p.sweep, values)) < 0)
 		return EXIT_USAGE;
-	if (p.sweep && !strncmp(p.sweep, "rps=", 4) && sc != SC_ECHO)
-		return usage_error("--sweep rps=: only the echo scenario sends requests at an offered load");
+	if (p.sweep && !strncmp(p.sweep, "rps=", 4) && sc != SC_ECHO && sc != SC_RELAY)
+		return usage_error("--sweep rps=: only echo and relay (the round trip through it) send requests at an offered load");
 	if ((r = check_fault_reach(&p, &g, values, ngroups)))
 		return r;
 	if (!(groups = sweep_groups(&p, &g, values, ngroups, &s)))
 		return EXIT_RUN_FAILED;
+	if ((r = check_whole_requests(groups, ngroups))) {
+		free(groups);
+		return r;
+	}
 	if ((r = session_ledger(&s, p.no_bpf, p.require_bpf)) ||
 	    (r = session_tracer(&s, p.tracer, p.no_tracer)) ||
 	    (interrupted_during("while loading the probes: nothing was made or run") && (r = EXIT_RUN_FAILED)) ||

@@ -31,7 +31,7 @@ enum {
 	OPT_WARMUP, OPT_OUT, OPT_JSON, OPT_NONBLOCK, OPT_SNDBUF, OPT_RCVBUF, OPT_PIPE_SIZE,
 	OPT_SINK, OPT_FAULT, OPT_TIMEOUT, OPT_WORKDIR, OPT_QUICK, OPT_HELP,
 	OPT_NO_BPF, OPT_REQUIRE_BPF, OPT_NO_PERF, OPT_TRACER, OPT_NO_TRACER, OPT_PROFILE,
-	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING, OPT_RPS, OPT_CONNS,
+	OPT_PIN, OPT_CACHE, OPT_SWEEP, OPT_OUTSTANDING, OPT_RPS, OPT_CONNS, OPT_REQUEST, OPT_RESPONSE,
 	OPT_MTU, OPT_OFFLOAD, OPT_RATE, OPT_DELAY, OPT_PEER, OPT_KEY, OPT_TIME, OPT_INTERVAL,
 };
 
@@ -71,6 +71,8 @@ static const struct option run_opts[] = {
 	{ "sweep", required_argument, NULL, OPT_SWEEP },
 	{ "outstanding", required_argument, NULL, OPT_OUTSTANDING },
 	{ "rps", required_argument, NULL, OPT_RPS },
+	{ "request", required_argument, NULL, OPT_REQUEST },
+	{ "response", required_argument, NULL, OPT_RESPONSE },
 	{ "conns", required_argument, NULL, OPT_CONNS },
 	{ "time", required_argument, NULL, OPT_TIME },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -260,6 +262,20 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 		case OPT_INTERVAL:
 			r = parse_bound(c == OPT_TIME, optarg, p, err);
 			break;
+		case OPT_REQUEST:
+		case OPT_RESPONSE: {
+			const char *opt = c == OPT_REQUEST ? "--request" : "--response";
+
+			/* 64 MiB: a request is one read into the server's buffer, an answer is made from it */
+			if (parse_size(opt, optarg, ECHO_MESSAGE_MAX, &u, err, sizeof(err)) || u == 0)
+				return usage_error("%s: '%s' is not a size from 1 byte to 64 MiB (the bytes of each %s, e.g. 64 or 4K)",
+						   opt, optarg, c == OPT_REQUEST ? "request" : "answer");
+			if (c == OPT_REQUEST)
+				p->request = u;
+			else
+				p->cfg.response = u;
+			break;
+		}
 		case OPT_CACHE:
 			if (strcmp(optarg, "warm") && strcmp(optarg, "cold"))
 				return usage_error("--cache: '%s' is not a cache state; valid: warm, cold", optarg);
@@ -273,6 +289,7 @@ int parse_common(int argc, char **argv, const char *cmd, bool bench, struct pars
 			break;
 		case OPT_BLOCK:
 			r = parse_size("--block", optarg, 1ull << 30, &p->block, err, sizeof(err));
+			p->block_set = true;
 			if (!r && p->block == 0)
 				return usage_error("--block: must be at least 1 byte");
 			break;
@@ -463,6 +480,9 @@ static int add_strategy_label(const char *label, const struct strategy_place *pl
 	why = strategy_refusal(sp->s, place);
 	if (why.kind == REFUSE_SCENARIO)
 		return usage_error("%s cannot run %s: %s", sp->s->name, scenario_name(place->scenario), why.why);
+	if (why.kind == REFUSE_ANSWER)
+		return usage_error("%s cannot answer with --response (a reply of another size than the request): %s",
+				   sp->s->name, why.why);
 	if (why.kind != REFUSE_NONE)
 		return usage_error("%s cannot run here (%s): %s", sp->s->name, transport_name(tr), why.why);
 	if ((why.why = spec_option_refusal(sp, place->scenario, place->af_unix)))
@@ -488,6 +508,8 @@ int parse_strategy_list(const char *list, enum scenario sc, int tr, struct group
 {
 	struct strategy_place place = run_place(sc, tr);
 	char names[256], err[320], *copy, *rest, *tok;
+
+	place.unequal_answer = g->cfg.response != 0;
 	int n = 0, r = 0;
 
 	g->nspecs = 0;
@@ -591,6 +613,7 @@ void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct
 	char why[256];
 	int n = 0;
 
+	place.unequal_answer = g->cfg.response != 0;
 	/*
 	 * A run that loads the tracer re-executes itself (tracer_reexec) and
 	 * checks its options again: the first pass has said it already.
@@ -606,7 +629,9 @@ void say_left_out(const struct parsed *p, enum scenario sc, int tr, const struct
 		if (r.kind != REFUSE_NONE)
 			snprintf(why, sizeof(why), "%s", r.why);
 		else if (s->role_replaced_by)
-			snprintf(why, sizeof(why), "--conns: no process plays the %s (%s)",
+			snprintf(why, sizeof(why), "%s: no process plays the %s (%s)",
+				 sc == SC_RELAY && (g->cfg.rps || (p->sweep && !strncmp(p->sweep, "rps=", 4)))
+					 ? "relay --rps" : "--conns",
 				 scenario_def(sc)->roles[0], s->role_replaced_by);
 		else
 			snprintf(why, sizeof(why), "at most %d strategies in one run", MAX_SPECS);

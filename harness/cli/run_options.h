@@ -18,6 +18,8 @@ struct parsed {
 	struct remote_key key;		/* nic: --key FILE, read while parsing */
 	bool key_given;
 	uint64_t size, block;
+	bool block_set;			/* --block was given */
+	uint64_t request;		/* echo --request; 0: not given (the request is --block) */
 	const char *size_arg;		/* --size as given, for messages */
 	const char *time_arg, *interval_arg;	/* --time and --interval as given (cfg holds their seconds) */
 	long reps, warmup;

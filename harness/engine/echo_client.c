@@ -2,6 +2,8 @@
 /*
  * Echo's client: requests of `block` bytes to the role under test, at most
  * `outstanding` in flight, every reply verified and every round trip timed.
+ * A reply is the request itself, or with --response the request's bytes
+ * over and over to that many bytes (verify.h: expected_fill).
  * Closed loop by default (a request leaves when the window allows); open
  * loop with --rps (each leaves at its scheduled time).
  */
@@ -9,6 +11,7 @@
 #include "role_process.h"
 #include "harness/model/base.h"
 
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <time.h>
@@ -36,6 +39,8 @@ struct echo_state {
 	const unsigned char *data;
 	uint64_t size, block;
 	uint64_t nmsgs, next, done;	/* messages: total, next to start, fully echoed */
+	uint64_t answer;		/* --response: bytes of each reply; 0: a reply is its request */
+	uint64_t back;			/* bytes that come back in all */
 	uint64_t sent;			/* bytes sent */
 	unsigned outstanding;
 	int64_t *t_start;		/* a ring of `outstanding` send times (open loop: due times) */
@@ -54,6 +59,12 @@ static uint64_t echo_msg_end(const struct echo_state *e, uint64_t m)
 	uint64_t end = (m + 1) * e->block;
 
 	return end < e->size ? end : e->size;
+}
+
+/* Where the reply to message m ends in the stream that comes back. */
+static uint64_t echo_reply_end(const struct echo_state *e, uint64_t m)
+{
+	return e->answer ? (m + 1) * e->answer : echo_msg_end(e, m);
 }
 
 static int echo_send_some(int fd, struct echo_state *e, struct role_report *rep)
@@ -98,7 +109,7 @@ static int echo_receive_some(int fd, struct echo_state *e, struct verifier *v, s
 	unsigned char *at = verifier_space(v, &room);
 	ssize_t n;
 
-	uint64_t limit = min_u64(e->size, min_u64(e->recv.stop_at, e->recv.kill_at));
+	uint64_t limit = min_u64(e->back, min_u64(e->recv.stop_at, e->recv.kill_at));
 
 	if (limit - verifier_received(v) < room)
 		room = limit - verifier_received(v);
@@ -115,7 +126,7 @@ static int echo_receive_some(int fd, struct echo_state *e, struct verifier *v, s
 		verifier_commit(v, n);
 		rep->res.bytes += n;
 		note_progress(rep);
-		while (e->done < e->next && verifier_received(v) >= echo_msg_end(e, e->done)) {
+		while (e->done < e->next && verifier_received(v) >= echo_reply_end(e, e->done)) {
 			latency_add(e->hist, (uint64_t)(now - e->t_start[e->done % e->outstanding]));
 			e->done++;
 			e->last_reply = now;
@@ -217,7 +228,10 @@ void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 		.nmsgs = (p->size + r->c->block - 1) / r->c->block,
 		.outstanding = echo_window(r->c),
 		.period_ns = r->c->rps ? (int64_t)(1e9 / r->c->rps) : 0,
+		.answer = r->c->response,
 	};
+	/* --response: the size is whole requests (checked by the command), each answered in full */
+	const struct expected *back = r->c->response ? &r->in->answers : &r->in->expected;
 	struct verifier v;
 	struct window w;
 
@@ -225,7 +239,8 @@ void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 	payload_prefault(p);
 	e.t_start = calloc(e.outstanding, sizeof(*e.t_start));
 	e.hist = calloc(1, sizeof(*e.hist));
-	if (!e.t_start || !e.hist || verifier_init(&v, &r->in->expected)) {
+	e.back = back->total;
+	if (!e.t_start || !e.hist || verifier_init(&v, back)) {
 		set_error(rep, ENOMEM, "malloc", "echo client");
 		role_exit(r, rep);
 	}
@@ -256,5 +271,59 @@ void run_echo_client(const struct role_ctx *r, struct role_report *rep)
 		rep->verify = VERIFY_OK;
 	snprintf(rep->note, sizeof(rep->note), "%s", v.note);
 	verifier_free(&v);
+	role_exit(r, rep);
+}
+
+/* All of p back to fd, every call counted. */
+static int echo_back(int fd, const unsigned char *p, size_t len, struct role_report *rep)
+{
+	while (len) {
+		ssize_t n = count_call(&rep->res.io, write(fd, p, len), len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return set_error(rep, errno, "write", "echoing back through the relay");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * relay's round trip: the far end echoes every byte back through the
+ * relay, read and write with one buffer, the same for every strategy under
+ * test, until the client's end of stream has come through; then it ends
+ * its own direction.  It verifies nothing: the client checks every reply
+ * that made it through both ways.
+ */
+void run_echo_far(const struct role_ctx *r, struct role_report *rep)
+{
+	unsigned char *buf = malloc(FIXED_IO_BLOCK);
+	struct window w;
+	ssize_t n = 1;
+
+	if (!buf) {
+		set_error(rep, ENOMEM, "malloc", "far echo");
+		role_exit(r, rep);
+	}
+	window_prepare(r, &w, rep);
+	if (window_open(r, &w, rep))
+		role_exit(r, rep);
+	while (n > 0 && !rep->status) {
+		n = count_call(&rep->res.io, read(r->in_fd, buf, FIXED_IO_BLOCK), FIXED_IO_BLOCK);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n < 0)
+			set_error(rep, errno, "read", NULL);
+		else if (n > 0 && echo_back(r->out_fd, buf, (size_t)n, rep) == 0) {
+			rep->res.bytes += (uint64_t)n;
+			note_progress(rep);
+		}
+	}
+	if (!rep->status)
+		shutdown(r->out_fd, SHUT_WR);
+	window_close(r, &w, rep);
+	free(buf);
 	role_exit(r, rep);
 }

@@ -15,6 +15,8 @@ void run_sink(const struct role_ctx *r, struct role_report *rep) __attribute__((
 /* --conns N: the sink of N connections. */
 void run_sink_many(const struct role_ctx *r, struct role_report *rep) __attribute__((noreturn));
 void run_echo_client(const struct role_ctx *r, struct role_report *rep) __attribute__((noreturn));
+/* relay --rps: the far end, a fixed read/write echo behind the relay under test. */
+void run_echo_far(const struct role_ctx *r, struct role_report *rep) __attribute__((noreturn));
 
 /*
  * How a fixed receiver reads (the sink, and echo's client for the replies):

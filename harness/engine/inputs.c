@@ -87,6 +87,12 @@ int run_inputs_prepare(struct run_inputs *in, const struct run_config *c,
 		snprintf(err, errlen, "out of memory for chunk hashes");
 		goto fail;
 	}
+	/* the answers hashed here, before any window, as the payload's are */
+	if (c->scenario == SC_ECHO && c->response &&
+	    (r = expected_build_answers(&in->answers, c->size / c->block, c->block, c->response))) {
+		snprintf(err, errlen, "out of memory for the answers' chunk hashes");
+		goto fail;
+	}
 	in->conns = run_conns(c);
 	if (in->conns > 1) {
 		if (!(in->slice = calloc(in->conns, sizeof(*in->slice)))) {
@@ -133,6 +139,7 @@ void run_inputs_release(struct run_inputs *in)
 	if (in->source_path[0])
 		unlink(in->source_path);
 	expected_free(&in->expected);
+	expected_free(&in->answers);
 	for (unsigned i = 0; in->slice && i < in->conns; i++)
 		expected_free(&in->slice[i]);
 	free(in->slice);

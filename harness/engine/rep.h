@@ -51,6 +51,12 @@ struct run_config {
 	 * sent as one completes.
 	 */
 	unsigned rps;
+	/*
+	 * echo --response: the bytes the server answers for every request of
+	 * `block` bytes (the request's bytes over and over to that length);
+	 * 0: each request comes back as it was sent (an echo).
+	 */
+	size_t response;
 	unsigned conns;		/* --conns: parallel transfers (serve, relay); 0 or 1 = one */
 	/*
 	 * --time: the fixed source sends the ring (size: TIME_RING) again and
@@ -74,6 +80,7 @@ struct run_inputs {
 	struct expected expected;
 	unsigned conns;			/* connections the payload is split among (>= 1) */
 	struct expected *slice;		/* --conns > 1: each connection's slice, else NULL */
+	struct expected answers;	/* echo --response: the answers' stream, else total 0 */
 	char source_path[PATH_MAX];	/* "" when the scenario reads no file */
 	bool corrupted;			/* --fault flip@N etc.: the damage was done, at corrupt_at */
 };
@@ -109,7 +116,27 @@ static inline unsigned echo_window(const struct run_config *c)
 	return c->outstanding ? c->outstanding : c->rps ? 256 : 1;
 }
 
-enum role_kind { RK_TESTED, RK_SOURCE, RK_SINK, RK_ECHO_CLIENT };
+/* echo --request, --response: at most this many bytes in one request or answer */
+#define ECHO_MESSAGE_MAX (64ull << 20)
+
+/*
+ * relay --rps: the round trip through the relay.  The source plays echo's
+ * client (requests open loop, every reply verified and timed), the sink a
+ * fixed read/write echo, and the relay under test carries both directions:
+ * two transfers of its strategy, one each way, from one loop.
+ */
+static inline bool relay_round_trip(const struct run_config *c)
+{
+	return c->scenario == SC_RELAY && c->rps;
+}
+
+/* The scenarios whose client times round trips: echo, and relay's round trip. */
+static inline bool times_round_trips(const struct run_config *c)
+{
+	return c->scenario == SC_ECHO || relay_round_trip(c);
+}
+
+enum role_kind { RK_TESTED, RK_SOURCE, RK_SINK, RK_ECHO_CLIENT, RK_ECHO_FAR };
 
 #define FIXED_IO_BLOCK (64 * 1024)
 /* --conns: calls of FIXED_IO_BLOCK per connection per turn of a fixed role's loop */

@@ -87,6 +87,7 @@ static int tested_prepare(const struct role_ctx *r, int k, struct xfer *x, struc
 
 	xfer_init(x, r->c->scenario, d->in, d->out, r->c->block, &r->spec->tun);
 	x->tun.nonblock = nonblock;
+	x->answer = r->c->scenario == SC_ECHO ? r->c->response : 0;
 	if (r->c->pipe_size && !(x->tun.set & TUN_PIPE_SIZE) &&
 	    (r->spec->s->tunables & TUN_PIPE_SIZE)) {
 		x->tun.set |= TUN_PIPE_SIZE;
@@ -397,6 +398,8 @@ void role_main(const struct role_ctx *r)
 		run_sink(r, &rep);
 	case RK_ECHO_CLIENT:
 		run_echo_client(r, &rep);
+	case RK_ECHO_FAR:
+		run_echo_far(r, &rep);
 	}
 	_exit(2);
 }

@@ -58,12 +58,15 @@ struct rep_state {
 	struct rep_sampler sampler;	/* --interval: the readings taken while waiting */
 };
 
-static enum role_kind role_kind_of(enum scenario sc, int i)
+static enum role_kind role_kind_of(const struct run_config *c, int i)
 {
+	enum scenario sc = c->scenario;
 	const char *name = scenario_def(sc)->roles[i];
 
 	if (i == 0)
 		return RK_TESTED;
+	if (relay_round_trip(c))
+		return i == 1 ? RK_ECHO_CLIENT : RK_ECHO_FAR;
 	if (strcmp(name, "source") == 0)
 		return RK_SOURCE;
 	if (sc == SC_ECHO)
@@ -88,7 +91,7 @@ static int make_pair_leg(struct rep_state *st, enum leg leg, bool tested_up, int
 	int r;
 
 	/* Request/response traffic must not wait on Nagle and delayed ACKs. */
-	o.nodelay = o.nodelay || st->c->scenario == SC_ECHO;
+	o.nodelay = o.nodelay || times_round_trips(st->c);
 	if (st->c->transport == TR_USERSTACK)
 		r = userstack_pair(&o, tested_up, up, down, err, errlen);
 	else
@@ -150,7 +153,7 @@ static int plan_remote(struct rep_state *st, char *err, size_t errlen)
 	struct role_ctx *t = &st->ctx[0];
 
 	for (int i = 1; i < st->nroles; i++) {
-		enum role_kind k = role_kind_of(st->c->scenario, i);
+		enum role_kind k = role_kind_of(st->c, i);
 		int data, ctl, r;
 
 		if ((r = remote_role_begin(st->c->remote, k, st->c, &data, &ctl, err, errlen)))
@@ -206,6 +209,14 @@ static int plan_endpoints(struct rep_state *st, char *err, size_t errlen)
 		t->in_fd = t->in_fds[0];
 		t->out_fd = t->out_fds[0];
 		st->ctx[2].in_fd = st->ctx[2].in_fds[0];
+		if (relay_round_trip(st->c)) {
+			/* the replies' way back: a second transfer on the same two sockets */
+			t->nconn = 2;
+			t->in_fds[1] = t->out_fd;
+			t->out_fds[1] = t->in_fd;
+			st->ctx[1].in_fd = st->ctx[1].out_fd;
+			st->ctx[2].out_fd = st->ctx[2].in_fd;
+		}
 		break;
 	case SC_STORE:
 	case SC_RECV:
@@ -666,8 +677,9 @@ static void fill_cell(const struct run_config *c, const struct strategy_spec *sp
 	cell->time_s = c->time_s;
 	cell->block = c->block;
 	snprintf(cell->cache, sizeof(cell->cache), "%s", c->cache_cold ? "cold" : "warm");
-	cell->outstanding = c->scenario == SC_ECHO ? echo_window(c) : 0;
-	cell->rps = c->scenario == SC_ECHO ? c->rps : 0;
+	cell->outstanding = times_round_trips(c) ? echo_window(c) : 0;
+	cell->rps = times_round_trips(c) ? c->rps : 0;
+	cell->response = c->scenario == SC_ECHO ? c->response : 0;
 	cell->conns = run_conns(c);
 	/* What was asked is the key: a grant can differ from one strategy to the next. */
 	cell->pipe_asked = c->pipe_size;
@@ -691,7 +703,7 @@ static int role_contexts(struct rep_state *st, const struct run_inputs *in, stru
 		}
 		st->report_rd[i] = rp[0];
 		r->report_fd = rp[1];
-		r->kind = role_kind_of(st->c->scenario, i);
+		r->kind = role_kind_of(st->c, i);
 		r->slot = i;
 		r->c = st->c;
 		r->spec = st->spec;
@@ -847,7 +859,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	}
 	/* One connection: the tested role's transfer lives where the parent can sample it. */
 	st->watch = watch_map();
-	st->view.sampled = st->watch && run_conns(c) == 1 && !st->remote[0];
+	st->view.sampled = st->watch && run_conns(c) == 1 && !st->remote[0] && !relay_round_trip(c);
 	if (st->view.sampled)
 		st->ctx[0].tested_xfer = &st->watch->tested;
 	if (role_contexts(st, in, out))

@@ -20,6 +20,7 @@ int expected_build_slice(struct expected *e, const unsigned char *payload, uint6
 {
 	payload += base;
 	e->base = base;
+	e->request = e->answer = 0;
 	e->total = total;
 	e->nchunks = (total + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
 	e->hash = calloc(e->nchunks ? e->nchunks : 1, sizeof(*e->hash));
@@ -57,6 +58,54 @@ static uint64_t pattern_off(const struct expected *e, uint64_t off)
 static uint64_t chunk_hash(const struct expected *e, size_t idx)
 {
 	return e->hash[e->period ? idx % e->nchunks : idx];
+}
+
+void expected_fill(const struct expected *e, unsigned char *buf, uint64_t off, size_t len)
+{
+	if (!e->answer) {
+		pattern_fill(buf, pattern_off(e, off), len);
+		return;
+	}
+	/* byte j of answer k is byte j mod request of request k */
+	while (len) {
+		uint64_t k = off / e->answer, j = off % e->answer, at = j % e->request;
+		uint64_t run = e->request - at;
+
+		if (run > e->answer - j)
+			run = e->answer - j;
+		if (run > len)
+			run = len;
+		pattern_fill(buf, e->base + k * e->request + at, (size_t)run);
+		buf += run;
+		off += run;
+		len -= (size_t)run;
+	}
+}
+
+int expected_build_answers(struct expected *e, uint64_t requests, uint64_t request, uint64_t answer)
+{
+	unsigned char *buf = malloc(VERIFY_CHUNK);
+
+	memset(e, 0, sizeof(*e));
+	e->request = request;
+	e->answer = answer;
+	e->total = requests * answer;
+	e->nchunks = (e->total + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
+	e->hash = calloc(e->nchunks ? e->nchunks : 1, sizeof(*e->hash));
+	if (!e->hash || !buf) {
+		free(buf);
+		expected_free(e);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < e->nchunks; i++) {
+		uint64_t off = (uint64_t)i * VERIFY_CHUNK;
+		size_t len = e->total - off < VERIFY_CHUNK ? e->total - off : VERIFY_CHUNK;
+
+		expected_fill(e, buf, off, len);
+		e->hash[i] = XXH3_64bits(buf, len);
+	}
+	free(buf);
+	return 0;
 }
 
 void expected_free(struct expected *e)
@@ -112,7 +161,7 @@ static void name_bad_offset(struct verifier *v, const unsigned char *got, size_t
 	unsigned char *want = malloc(VERIFY_CHUNK);
 
 	if (want) {
-		pattern_fill(want, pattern_off(v->e, v->off), cmp);
+		expected_fill(v->e, want, v->off, cmp);
 		while (i < cmp && want[i] == got[i])
 			i++;
 		free(want);
@@ -194,7 +243,7 @@ static void check_streamed(struct verifier *v, size_t len)
 		bool prefix_ok = false;
 
 		if (pat) {
-			pattern_fill(pat, pattern_off(v->e, v->off), len);
+			expected_fill(v->e, pat, v->off, len);
 			prefix_ok = XXH3_64bits(pat, len) == h;
 			free(pat);
 		}

@@ -21,6 +21,12 @@ struct expected {
 	uint64_t total;		/* EXPECTED_OPEN: a stream bounded by time, its length judged
 				 * by the parent against what the source sent */
 	uint64_t period;	/* 0, or the ring's length: the stream repeats it (--time) */
+	/*
+	 * echo --response: the stream is the answers, `answer` bytes for each
+	 * request of `request` bytes, made of that request's bytes over and
+	 * over; 0: the stream is the pattern itself.
+	 */
+	uint64_t request, answer;
 	size_t nchunks;
 	uint64_t *hash;		/* one per chunk; the last may be short */
 };
@@ -36,6 +42,10 @@ int expected_build_slice(struct expected *e, const unsigned char *payload, uint6
  */
 #define EXPECTED_OPEN UINT64_MAX
 int expected_build_ring(struct expected *e, const unsigned char *payload, uint64_t period);
+/* The expected hashes of the answers to `requests` requests (struct expected's request, answer). */
+int expected_build_answers(struct expected *e, uint64_t requests, uint64_t request, uint64_t answer);
+/* The bytes [off, off + len) of e's stream, regenerated. */
+void expected_fill(const struct expected *e, unsigned char *buf, uint64_t off, size_t len);
 void expected_free(struct expected *e);
 
 struct verifier {

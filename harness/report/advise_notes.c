@@ -46,6 +46,7 @@ static const char *refusal_words(enum refusal_kind k)
 	case REFUSE_TRANSPORT: return "not over this transport";
 	case REFUSE_PROCESS: return "no process";
 	case REFUSE_PRIVILEGE: return "needs a privilege";
+	case REFUSE_ANSWER: return "answers only what it receives";
 	default: return "";
 	}
 }

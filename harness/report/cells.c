@@ -707,7 +707,15 @@ static uint64_t rec_message(json_t *r)
 	return (uint64_t)msg;
 }
 
-/* Adds a row per (message, outstanding, cache) of STRATEGY's latency records, no figures yet. */
+/* A latency record's answer size: latency.response_bytes, else (older records: an echo) its message's. */
+static uint64_t rec_response(json_t *r)
+{
+	double n;
+
+	return rr_num(r, "latency.response_bytes", &n) ? (uint64_t)n : rec_message(r);
+}
+
+/* Adds a row per (message, answer, outstanding, cache) of STRATEGY's latency records, no figures yet. */
 static int lat_rows_of_strategy(const struct rr_dir *d, const char *sc, const char *tr, const char *strategy,
 				struct lat_rows *lr, size_t *cap)
 {
@@ -720,7 +728,8 @@ static int lat_rows_of_strategy(const struct rr_dir *d, const char *sc, const ch
 		if (!rec_of(r, sc, tr, strategy) || !json_is_object(json_object_get(r, "latency")))
 			continue;
 		for (size_t k = first; k < lr->n && !seen; k++)
-			seen = lr->v[k].message == rec_message(r) && lr->v[k].outstanding == rec_outstanding(r) &&
+			seen = lr->v[k].message == rec_message(r) && lr->v[k].response == rec_response(r) &&
+			       lr->v[k].outstanding == rec_outstanding(r) &&
 			       lr->v[k].rps == rec_rps(r) && !strcmp(lr->v[k].cache, rec_cache(r));
 		if (seen)
 			continue;
@@ -733,8 +742,8 @@ static int lat_rows_of_strategy(const struct rr_dir *d, const char *sc, const ch
 			lr->v = nv;
 			*cap = nc;
 		}
-		lr->v[lr->n++] = (struct lat_row){ strategy, rec_cache(r), rec_message(r), rec_outstanding(r), 0,
-						   rec_rps(r), NAN, NAN, NAN, NAN, NAN };
+		lr->v[lr->n++] = (struct lat_row){ strategy, rec_cache(r), rec_message(r), rec_response(r),
+						   rec_outstanding(r), 0, rec_rps(r), NAN, NAN, NAN, NAN, NAN };
 	}
 	return 0;
 }
@@ -753,7 +762,8 @@ static void lat_row_figures(const struct rr_dir *d, const char *sc, const char *
 		    !json_is_object(json_object_get(r, "latency")) || rec_outstanding(r) != row->outstanding ||
 		    rec_rps(r) != row->rps || strcmp(rec_cache(r), row->cache))
 			continue;
-		if (rec_message(r) != row->message || !rr_num(r, "latency.p50_us", &a) ||
+		if (rec_message(r) != row->message || rec_response(r) != row->response ||
+		    !rr_num(r, "latency.p50_us", &a) ||
 		    !rr_num(r, "latency.p99_us", &b) || !rr_num(r, "latency.p999_us", &c) ||
 		    !rr_num(r, "latency.max_us", &m))
 			continue;
@@ -783,6 +793,8 @@ static int cmp_lat_row(const void *a, const void *b)
 		return x->rps < y->rps ? -1 : 1;
 	if (x->message != y->message)
 		return x->message < y->message ? -1 : 1;
+	if (x->response != y->response)
+		return x->response < y->response ? -1 : 1;
 	return 0;
 }
 
@@ -819,4 +831,9 @@ out:
 	for (int k = 0; k < 5; k++)
 		free(v[k]);
 	return lr;
+}
+
+bool lat_row_not_offered(const struct lat_row *r)
+{
+	return r->rps && isfinite(r->achieved) && r->achieved < LOAD_OFFERED_SHARE * r->rps;
 }

@@ -186,6 +186,7 @@ const char *cell_limiting_role(const struct rr_dir *d, const struct rr_cell *c);
 struct lat_row {
 	const char *strategy, *cache;
 	uint64_t message;
+	uint64_t response;	/* bytes of each answer (echo --response); the message's in an echo */
 	int outstanding;
 	size_t nreps;		/* usable records with a latency object */
 	unsigned rps;		/* offered (--rps), 0 closed loop */
@@ -200,5 +201,15 @@ struct lat_rows {
 
 /* The latency rows of SC over TR, sorted by outstanding, message size, strategy (first seen). */
 struct lat_rows latency_rows(const struct rr_dir *d, const char *sc, const char *tr);
+
+/*
+ * Open loop: the share of the offered load the replies must come back at
+ * for the load to count as offered.  Below it the client (or a full
+ * window) could not keep to the schedule, and the latencies hold the
+ * client's own lateness as much as the server's.
+ */
+#define LOAD_OFFERED_SHARE 0.9
+/* R is open loop and its achieved rate fell below LOAD_OFFERED_SHARE of the offered one. */
+bool lat_row_not_offered(const struct lat_row *r);
 
 #endif

@@ -455,7 +455,7 @@ static int plot_efficiency(struct plot *p, const char *sc)
 
 /* ---- every chart of a run ----------------------------------------------------------- */
 
-/* The charts of one scenario: throughput, then per transport CPU, its split, ledger, sweeps, latency; efficiency. */
+/* The charts of one scenario: throughput, then per transport CPU, its split, ledger, sweeps, latency, load; efficiency. */
 static void charts_of_scenario(struct plot *p, const char *sc)
 {
 	struct list tr = transports_of(&p->d, sc);
@@ -468,8 +468,10 @@ static void charts_of_scenario(struct plot *p, const char *sc)
 		plot_cputime(p, sc, tr.v[t]);
 		plot_ledger(p, sc, tr.v[t]);
 		plot_sweeps(p, sc, tr.v[t]);
-		if (has_latency(&p->d, sc))
+		if (has_latency(&p->d, sc)) {
 			plot_latency(p, sc, tr.v[t]);
+			plot_load(p, sc, tr.v[t]);
+		}
 	}
 	plot_efficiency(p, sc);
 }

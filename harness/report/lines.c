@@ -201,10 +201,26 @@ void plot_sweeps(struct plot *p, const char *sc, const char *tr)
 
 /* ---- latency (echo): p50 / p99 / p99.9 against the message size --------------------- */
 
-/* A row the latency chart draws: warm, with figures. */
+/* A row a latency chart draws: warm, with figures. */
 static bool lat_row_drawn(const struct lat_row *r)
 {
 	return strcmp(r->cache, "cold") && r->nreps;
+}
+
+/*
+ * The one load the chart against the message size draws: closed loop when
+ * the run has it, else the smallest offered load.  Loads are the load
+ * chart's x; mixed into this one they would draw one message's figures
+ * at several loads as if they were one.
+ */
+static unsigned latency_chart_rps(const struct lat_rows *lr)
+{
+	unsigned rps = UINT_MAX;
+
+	for (size_t i = 0; i < lr->n; i++)
+		if (lat_row_drawn(&lr->v[i]) && lr->v[i].rps < rps)
+			rps = lr->v[i].rps;
+	return rps;
 }
 
 /*
@@ -256,9 +272,11 @@ static int latency_messages(const struct lat_rows *lr, uint64_t msgs[MAX_LIST])
 
 static const struct lat_row *latency_row_at(const struct lat_rows *lr, uint64_t msg, int out, const char *strategy)
 {
+	unsigned rps = latency_chart_rps(lr);
+
 	for (size_t i = 0; i < lr->n; i++)
 		if (lr->v[i].message == msg && lr->v[i].outstanding == out && !strcmp(lr->v[i].strategy, strategy) &&
-		    lat_row_drawn(&lr->v[i]))
+		    lr->v[i].rps == rps && lat_row_drawn(&lr->v[i]))
 			return &lr->v[i];
 	return NULL;
 }
@@ -356,4 +374,180 @@ int plot_latency(struct plot *p, const char *sc, const char *tr)
 		 "message size (%s..%s)", sc, tr, human_bytes(msgs[0], hbuf, sizeof(hbuf)),
 		 human_bytes(msgs[nm - 1], tok, sizeof(tok)));
 	return chart_finish(p, name, "latency.gp", sc, caption);
+}
+
+/* ---- latency (echo) at offered loads: p50 / p99 / p99.9 against requests/s ----------- */
+
+/* A row the load chart draws: open loop, warm, with figures. */
+static bool load_row_drawn(const struct lat_row *r)
+{
+	return r->rps && lat_row_drawn(r);
+}
+
+/* The (message, outstanding) groups of the open-loop rows, first seen first; returns how many. */
+static int load_groups(const struct lat_rows *lr, const struct lat_row *groups[MAX_LIST])
+{
+	int ng = 0;
+
+	for (size_t i = 0; i < lr->n; i++) {
+		bool seen = false;
+
+		if (!load_row_drawn(&lr->v[i]))
+			continue;
+		for (int g = 0; g < ng && !seen; g++)
+			seen = groups[g]->message == lr->v[i].message && groups[g]->response == lr->v[i].response &&
+			       groups[g]->outstanding == lr->v[i].outstanding;
+		if (!seen && ng < MAX_LIST)
+			groups[ng++] = &lr->v[i];
+	}
+	return ng;
+}
+
+/* The offered loads of group G, ascending; returns how many. */
+static int load_values(const struct lat_rows *lr, const struct lat_row *g, unsigned loads[MAX_LIST])
+{
+	int n = 0;
+
+	for (size_t i = 0; i < lr->n; i++) {
+		const struct lat_row *r = &lr->v[i];
+		bool seen = false;
+
+		if (!load_row_drawn(r) || r->message != g->message || r->response != g->response ||
+		    r->outstanding != g->outstanding)
+			continue;
+		for (int k = 0; k < n; k++)
+			seen |= loads[k] == r->rps;
+		if (!seen && n < MAX_LIST)
+			loads[n++] = r->rps;
+	}
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && loads[j - 1] > loads[j]; j--) {
+			unsigned t = loads[j];
+
+			loads[j] = loads[j - 1];
+			loads[j - 1] = t;
+		}
+	return n;
+}
+
+static const struct lat_row *load_row_at(const struct lat_rows *lr, const struct lat_row *g, unsigned rps,
+					 const char *strategy)
+{
+	for (size_t i = 0; i < lr->n; i++)
+		if (load_row_drawn(&lr->v[i]) && lr->v[i].message == g->message && lr->v[i].response == g->response &&
+		    lr->v[i].rps == rps &&
+		    lr->v[i].outstanding == g->outstanding && !strcmp(lr->v[i].strategy, strategy))
+			return &lr->v[i];
+	return NULL;
+}
+
+/*
+ * The data: a line per offered load: the load, its label, then per
+ * strategy p50, p99, p99.9 and the p99 again where the load was not
+ * offered (NaN where it was), which the script rings.  Returns how many
+ * figures; *not_offered counts the rings.
+ */
+static int load_data(FILE *dat, const struct lat_rows *lr, const struct lat_row *g, const struct list *st,
+		     const unsigned *loads, int nl, struct lat_range *yr, int *not_offered)
+{
+	int with_data = 0;
+
+	fputs("# offered\tlabel", dat);
+	for (int s = 0; s < st->n; s++)
+		fprintf(dat, "\t%s_p50\t%s_p99\t%s_p999\t%s_not_offered", st->v[s], st->v[s], st->v[s], st->v[s]);
+	fputc('\n', dat);
+	for (int l = 0; l < nl; l++) {
+		fprintf(dat, "%u\t%u", loads[l], loads[l]);
+		for (int s = 0; s < st->n; s++) {
+			const struct lat_row *row = load_row_at(lr, g, loads[l], st->v[s]);
+
+			for (int j = 0; j < 4; j++) {
+				double x = !row ? NAN : j == 0 ? row->p50 : j == 1 || j == 3 ? row->p99 : row->p999;
+
+				if (j == 3 && row && !lat_row_not_offered(row))
+					x = NAN;
+				fputc('\t', dat);
+				gp_num(dat, x > 0 ? x : NAN);	/* log axis */
+				if (j == 3) {
+					*not_offered += x > 0;
+					continue;
+				}
+				with_data += x > 0;
+				if (x > 0) {
+					yr->ymin = x < yr->ymin ? x : yr->ymin;
+					yr->ymax = x > yr->ymax ? x : yr->ymax;
+				}
+			}
+		}
+		fputc('\n', dat);
+	}
+	return with_data;
+}
+
+/* load-SC-TR[-MESSAGE-outN]: the chart of one (message, outstanding) group. */
+static int plot_load_group(struct plot *p, const struct lat_rows *lr, const struct lat_row *g, bool several,
+			   const char *sc, const char *tr)
+{
+	struct list st = { 0 };
+	struct lat_range yr = { INFINITY, 0 };
+	unsigned loads[MAX_LIST];
+	int nl = load_values(lr, g, loads), drawn, rings = 0;
+	char name[160], title[1024], caption[512], colors[1024], names[1024], tok[32], msg[48];
+	FILE *dat, *vars;
+
+	/* one load is a point, not a curve: the latency table and chart have it */
+	if (nl < 2)
+		return 0;
+	for (size_t i = 0; i < lr->n; i++)
+		if (load_row_drawn(&lr->v[i]) && lr->v[i].message == g->message && lr->v[i].response == g->response &&
+		    lr->v[i].outstanding == g->outstanding)
+			list_add(&st, lr->v[i].strategy);
+	snprintf(name, sizeof(name), "load-%s-%s", sc, tr);
+	if (several)
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), "-%s-out%d",
+			 size_token(g->message, tok, sizeof(tok)), g->outstanding);
+	if (chart_open(p, name, &dat, &vars))
+		return -1;
+	drawn = load_data(dat, lr, g, &st, loads, nl, &yr, &rings);
+	fclose(dat);
+	legend_colors(&st, colors, sizeof(colors));
+	legend_names(&st, names, sizeof(names));
+	fprintf(vars, "nstrat = %d\nwidth = 1000\nheight = 680\nrings = %d\n", st.n, rings);
+	fprintf(vars, "xmin = %g\nxmax = %g\nymin = %g\nymax = %g\n", loads[0] / 1.6, loads[nl - 1] * 1.6,
+		drawn ? yr.ymin / 1.5 : 1, drawn ? yr.ymax * 1.5 : 10);
+	gp_str(vars, "colors", colors);
+	gp_str(vars, "names", names);
+	human_bytes(g->message, msg, sizeof(msg));
+	if (g->response != g->message)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " → %s",
+			 human_bytes(g->response, tok, sizeof(tok)));
+	snprintf(title, sizeof(title), "%s (%s) over %s: round-trip latency against the offered load\n"
+		 "%s messages, open loop, at most %d outstanding; p50 / p99 / p99.9 of each repetition, median over "
+		 "the reps\n%s; run %s", sc, scenario_path(sc), tr, msg, g->outstanding, p->machine, p->run_id);
+	gp_str(vars, "title", title);
+	fclose(vars);
+	if (!drawn)
+		return 0;
+	snprintf(caption, sizeof(caption), "%s over %s: round-trip latency p50 / p99 / p99.9 (µs, log) against the "
+		 "offered load (%u..%u requests/s, %s messages)%s", sc, tr, loads[0], loads[nl - 1], msg,
+		 rings ? "; a ringed p99: that load was not offered (achieved under 90%)" : "");
+	return chart_finish(p, name, "load.gp", sc, caption);
+}
+
+/*
+ * load-SC-TR: echo at offered loads (--rps, --sweep rps=): x the offered
+ * requests/s, y µs, both log, per strategy p50 (solid), p99 (dashed),
+ * p99.9 (dotted); a load the client could not offer has its p99 ringed.
+ * One chart per message size and outstanding, named apart when several.
+ */
+int plot_load(struct plot *p, const char *sc, const char *tr)
+{
+	struct lat_rows lr = latency_rows(&p->d, sc, tr);
+	const struct lat_row *groups[MAX_LIST];
+	int ng = load_groups(&lr, groups), r = 0;
+
+	for (int g = 0; g < ng && !r; g++)
+		r = plot_load_group(p, &lr, groups[g], ng > 1, sc, tr);
+	free(lr.v);
+	return r;
 }

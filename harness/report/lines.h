@@ -13,5 +13,7 @@
 void plot_sweeps(struct plot *p, const char *sc, const char *tr);
 /* latency-SC-TR, when SC over TR has warm latency records with figures. */
 int plot_latency(struct plot *p, const char *sc, const char *tr);
+/* load-SC-TR, when SC over TR has open-loop (--rps) latency records with figures. */
+int plot_load(struct plot *p, const char *sc, const char *tr);
 
 #endif

@@ -320,6 +320,17 @@ static void report_tables(const struct plot *p, const char *sc, struct sbuf *md,
 	}
 }
 
+/* "1 KiB", or with --response "64 B → 4 KiB" (request, then answer). */
+static const char *message_text(const struct lat_row *r, char *buf, size_t len)
+{
+	char a[48], b[48];
+
+	if (r->response == r->message)
+		return human_bytes(r->message, buf, len);
+	snprintf(buf, len, "%s → %s", human_bytes(r->message, a, sizeof(a)), human_bytes(r->response, b, sizeof(b)));
+	return buf;
+}
+
 /*
  * Echo at offered loads: for each strategy (and message, outstanding,
  * cache), the highest load whose p99 stayed within the limit and the
@@ -344,6 +355,7 @@ static void report_load_limit(const struct plot *p, const struct lat_rows *lr, c
 	for (size_t i = 0; i < lr->n; i++) {
 		const struct lat_row *r = &lr->v[i];
 		unsigned within = 0, above = 0;
+		bool above_short = false;
 		char f[4][96];
 		const char *fv[4] = { f[0], f[1], f[2], f[3] };
 		bool first = true;
@@ -353,28 +365,57 @@ static void report_load_limit(const struct plot *p, const struct lat_rows *lr, c
 		/* one line per group: skip a row whose group was printed at its first row */
 		for (size_t k = 0; k < i; k++)
 			first &= !(lr->v[k].rps && !strcmp(lr->v[k].strategy, r->strategy) &&
-				   lr->v[k].message == r->message && lr->v[k].outstanding == r->outstanding &&
+				   lr->v[k].message == r->message && lr->v[k].response == r->response &&
+				   lr->v[k].outstanding == r->outstanding &&
 				   !strcmp(lr->v[k].cache, r->cache));
 		if (!first)
 			continue;
 		for (size_t k = i; k < lr->n; k++) {
 			const struct lat_row *q = &lr->v[k];
 
-			if (!q->rps || strcmp(q->strategy, r->strategy) || q->message != r->message ||
+			if (!q->rps || strcmp(q->strategy, r->strategy) || q->message != r->message || q->response != r->response ||
 			    q->outstanding != r->outstanding || strcmp(q->cache, r->cache) || !isfinite(q->p99))
 				continue;
-			if (q->p99 <= limit && !above)
+			/* a load the client could not offer says nothing of the server's p99 there */
+			if (q->p99 <= limit && !above && !lat_row_not_offered(q))
 				within = q->rps;
-			else if (q->p99 > limit && !above)
+			else if (!above) {
 				above = q->rps;
+				above_short = lat_row_not_offered(q);
+			}
 		}
 		snprintf(f[0], sizeof(f[0]), "%s", r->strategy);
-		human_bytes(r->message, f[1], sizeof(f[1]));
+		message_text(r, f[1], sizeof(f[1]));
 		snprintf(f[2], sizeof(f[2]), within ? "%u" : "none", within);
-		snprintf(f[3], sizeof(f[3]), above ? "%u" : "never, up to the most offered", above);
+		snprintf(f[3], sizeof(f[3]), !above ? "never, up to the most offered" : above_short ?
+			 "%u (not offered)" : "%u", above);
 		table_row(md, html, fv, 4);
 	}
 	sb_add(html, "</table>\n");
+}
+
+/*
+ * Under the latency table: each load the client could not offer, in
+ * words, so that no one reads its p99 as the server's alone.
+ */
+static void report_not_offered(const struct lat_rows *lr, struct sbuf *md, struct sbuf *html)
+{
+	for (size_t i = 0; i < lr->n; i++) {
+		const struct lat_row *r = &lr->v[i];
+		char msg[48];
+
+		if (!lat_row_not_offered(r))
+			continue;
+		message_text(r, msg, sizeof(msg));
+		sb_printf(md, "\n%s, %s messages, %d outstanding: offered %u/s, achieved %.0f/s — not offered: the replies "
+			  "came back at under %.0f%% of the schedule, so the client (or its window) could not keep it, and "
+			  "these latencies hold its own lateness.\n", r->strategy, msg, r->outstanding, r->rps, r->achieved,
+			  LOAD_OFFERED_SHARE * 100);
+		sb_printf(html, "<p>%s, %s messages, %d outstanding: offered %u/s, achieved %.0f/s — not offered: the "
+			  "replies came back at under %.0f%% of the schedule, so the client (or its window) could not "
+			  "keep it, and these latencies hold its own lateness.</p>\n", r->strategy, msg, r->outstanding,
+			  r->rps, r->achieved, LOAD_OFFERED_SHARE * 100);
+	}
 }
 
 /* The latency table of SC over TR: strategy, message, outstanding, (offered load), p50, p99, p99.9, max. */
@@ -413,11 +454,12 @@ static void report_latency(const struct plot *p, const char *sc, const char *tr,
 
 		variant_suffix((struct variant){ r->cache, 0, 0, 0 }, NULL, suffix, sizeof(suffix));
 		snprintf(f[k++], sizeof(f[0]), "%s%s", r->strategy, suffix);
-		human_bytes(r->message, f[k++], sizeof(f[0]));
+		message_text(r, f[k++], sizeof(f[0]));
 		snprintf(f[k++], sizeof(f[0]), "%d", r->outstanding);
 		if (loads) {
 			snprintf(f[k++], sizeof(f[0]), r->rps ? "%u" : "closed loop", r->rps);
-			snprintf(f[k++], sizeof(f[0]), isfinite(r->achieved) ? "%.0f" : "-", r->achieved);
+			snprintf(f[k++], sizeof(f[0]), !isfinite(r->achieved) ? "-" : lat_row_not_offered(r) ?
+				 "%.0f (not offered)" : "%.0f", r->achieved);
 		}
 		snprintf(f[k++], sizeof(f[0]), isfinite(r->p50) ? "%.1f" : "-", r->p50);
 		snprintf(f[k++], sizeof(f[0]), isfinite(r->p99) ? "%.1f" : "-", r->p99);
@@ -429,6 +471,7 @@ static void report_latency(const struct plot *p, const char *sc, const char *tr,
 		table_row(md, html, fv, nh);
 	}
 	sb_add(html, "</table>\n");
+	report_not_offered(&lr, md, html);
 	report_load_limit(p, &lr, sc, tr, md, html);
 	free(lr.v);
 }

@@ -63,6 +63,7 @@ struct cell {
 	size_t pipe_asked;	/* --pipe-size as asked (not as granted); 0 = the kernel default */
 	unsigned rps;		/* echo --rps: requests a second offered, open loop; 0 closed loop or elsewhere */
 	double time_s;		/* --time: the run was bounded by time (bytes: what moved); 0: by --size */
+	size_t response;	/* echo --response: bytes answered per request of `block`; 0 = block (an echo) */
 };
 
 /*

@@ -297,10 +297,13 @@ static json_t *latency_json(const struct rep_result *rep)
 {
 	const struct latency_summary *l = &rep->latency;
 
-	if (rep->cell.scenario != SC_ECHO)
+	/* echo, and relay's round trip (--rps) */
+	if (rep->cell.scenario != SC_ECHO && !rep->cell.rps)
 		return json_null();
-	return json_pack("{s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "message_bytes", (json_int_t)rep->cell.block,
+			 "request_bytes", (json_int_t)rep->cell.block,
+			 "response_bytes", (json_int_t)(rep->cell.response ? rep->cell.response : rep->cell.block),
 			 "outstanding", (json_int_t)l->outstanding,
 			 "offered_rps", l->offered_rps ? json_integer(l->offered_rps) : json_null(),
 			 "achieved_rps", real_json(l->achieved_rps),

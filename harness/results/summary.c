@@ -48,7 +48,7 @@ static bool same_point(const struct cell *a, const struct cell *b)
 	       a->block == b->block &&
 	       strcmp(a->transport, b->transport) == 0 && strcmp(a->cache, b->cache) == 0 &&
 	       a->outstanding == b->outstanding && a->conns == b->conns && a->pipe_asked == b->pipe_asked &&
-	       a->rps == b->rps;
+	       a->rps == b->rps && a->response == b->response;
 }
 
 static bool same_cell(const struct cell *a, const struct cell *b)

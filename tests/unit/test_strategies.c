@@ -975,6 +975,75 @@ static void test_readwrite_trunc(void **state)
 	}
 }
 
+/*
+ * echo --response: readwrite answers x->answer bytes for every request of
+ * x->block, made of the request's bytes over and over (byte j of answer k
+ * is byte j mod block of request k), shorter, longer and equal, blocking
+ * and not; splice and sockmap say in their table why they cannot.
+ */
+static void test_readwrite_answers(void **state)
+{
+	static const struct { size_t request, answer; } shapes[] = {
+		{ 1000, 64 }, { 64, 5000 }, { 4096, 3 * 4096 + 7 }, { 1, 1 }, { 300 * KIB, 100 },
+	};
+	const struct strategy *s = strategy_find("readwrite");
+	const size_t nreq = 37;
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		for (int nb = 0; nb < 2; nb++) {
+			size_t n = shapes[i].request, m = shapes[i].answer;
+			struct peer writer, reader;
+			struct xfer x = { .scenario = SC_ECHO, .in_kind = EP_SOCKET, .out_kind = EP_SOCKET,
+					  .block = n, .answer = m, .out2_fd = -1, .total = UINT64_MAX };
+			char why[200] = "";
+			int sv[2];
+
+			x.tun.nonblock = nb;
+			x.wait[0].fd = x.wait[1].fd = -1;
+			assert_int_equal(socket_pair(TR_TCP, 0, sv), 0);
+			if (nb)
+				set_nonblock(sv[0]);
+			x.in_fd = x.out_fd = sv[0];
+			writer = (struct peer){ .fd = sv[1], .data = pattern, .len = nreq * n, .close_after = NEVER };
+			reader = (struct peer){ .fd = sv[1], .close_after = NEVER };
+			assert_int_equal(peer_start(&writer, writer_main), 0);
+			assert_int_equal(peer_start(&reader, reader_main), 0);
+			x.priv = calloc(1, s->priv_size);
+			assert_int_equal(s->setup(&x), 0);
+			assert_int_equal(drive(s, &x, why, sizeof(why)), 0);
+			shutdown(sv[0], SHUT_WR);
+			assert_true(peer_join(&writer));
+			assert_true(peer_join(&reader));
+			assert_int_equal(reader.err, 0);
+			assert_int_equal(reader.got_len, nreq * m);
+			assert_int_equal(x.moved, nreq * m);
+			for (size_t k = 0; k < nreq; k++)
+				for (size_t j = 0; j < m; j++)
+					if (reader.got[k * m + j] != pattern[k * n + j % n])
+						fail_msg("request %zu B, answer %zu B: answer %zu byte %zu differs", n, m, k, j);
+			s->teardown(&x);
+			free(x.priv);
+			free(reader.got);
+			close(sv[0]);
+			close(sv[1]);
+		}
+	assert_null(s->unequal_answer_why_not);
+	for (size_t i = 0; i < strategy_count; i++) {
+		const struct strategy *t = strategy_table[i];
+		struct strategy_place echo = { .scenario = SC_ECHO, .transport = "tcp", .privileged = 1,
+					       .unequal_answer = true };
+		struct refusal r = strategy_refusal(t, &echo);
+
+		if (!strategy_supports(t, SC_ECHO) || t == s)
+			continue;
+		/* every other echo strategy sends back what came: refused, with its sentence */
+		assert_int_equal(r.kind, REFUSE_ANSWER);
+		assert_true(strlen(r.why) > 20);
+		echo.unequal_answer = false;
+		assert_int_not_equal(strategy_refusal(t, &echo).kind, REFUSE_ANSWER);
+	}
+}
+
 /* The wrappers count, classify and say what to wait for. */
 static void test_io_wrappers(void **state)
 {
@@ -1189,6 +1258,7 @@ int main(void)
 					       .test_func = test_teardown_without_setup };
 	tests[ntests++] = (struct CMUnitTest){ .name = "nat rules", .test_func = test_nat_rules };
 	tests[ntests++] = (struct CMUnitTest){ .name = "readwrite:trunc", .test_func = test_readwrite_trunc };
+	tests[ntests++] = (struct CMUnitTest){ .name = "readwrite answers", .test_func = test_readwrite_answers };
 
 	for (size_t i = 0; i < strategy_count; i++) {
 		for (int sc = 0; sc < SC_COUNT; sc++) {

@@ -83,6 +83,63 @@ static bool feed(const unsigned char *sent, size_t sent_len, const unsigned char
 	return ok;
 }
 
+/*
+ * echo --response: the answers' stream (answer k is request k's bytes over
+ * and over to `answer` bytes) regenerated from any offset as it is built
+ * by hand, hashed into an expected that passes it and names a flipped byte.
+ */
+static void test_answers_stream(void **state)
+{
+	static const struct { uint64_t request, answer, requests; } shapes[] = {
+		{ 1000, 64, 3000 }, { 64, 5000, 40 }, { 4096, 3 * 4096 + 7, 17 }, { 1, 1, 100 }, { 70000, 3, 9 },
+	};
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		uint64_t n = shapes[i].request, m = shapes[i].answer, total = shapes[i].requests * m;
+		unsigned char *req = make(shapes[i].requests * n), *want = malloc(total), *got = malloc(total);
+		struct expected e;
+		struct verifier v;
+		size_t room;
+
+		assert_non_null(want);
+		assert_non_null(got);
+		for (uint64_t k = 0; k < shapes[i].requests; k++)
+			for (uint64_t j = 0; j < m; j++)
+				want[k * m + j] = req[k * n + j % n];
+		assert_int_equal(expected_build_answers(&e, shapes[i].requests, n, m), 0);
+		assert_int_equal(e.total, total);
+		for (uint64_t off = 0; off < total; off += total / 7 + 1) {
+			size_t len = total - off < 999 ? total - off : 999;
+
+			expected_fill(&e, got, off, len);
+			assert_memory_equal(got, want + off, len);
+		}
+		for (int bad = 0; bad < 2; bad++) {
+			uint64_t at = total / 2;
+
+			memcpy(got, want, total);
+			if (bad)
+				got[at] ^= 0x10;
+			assert_int_equal(verifier_init(&v, &e), 0);
+			for (uint64_t off = 0; off < total; off += room) {
+				unsigned char *to = verifier_space(&v, &room);
+
+				room = total - off < room ? total - off : room;
+				memcpy(to, got + off, room);
+				verifier_commit(&v, room);
+			}
+			assert_int_equal(verifier_finish(&v, NULL), !bad);
+			if (bad)
+				assert_int_equal(v.bad_off, at);
+			verifier_free(&v);
+		}
+		expected_free(&e);
+		free(req);
+		free(want);
+		free(got);
+	}
+}
+
 static void test_exact_stream_passes(void **state)
 {
 	uint64_t bad;
@@ -334,6 +391,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_regenerates_from_any_offset),
 		cmocka_unit_test(test_pattern_is_unique_per_block),
+		cmocka_unit_test(test_answers_stream),
 		cmocka_unit_test(test_exact_stream_passes),
 		cmocka_unit_test(test_flip_names_offset),
 		cmocka_unit_test(test_drop_block),
