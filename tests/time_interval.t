@@ -145,6 +145,8 @@ bad "--time on a file scenario" "--time cannot bound serve: its input is a file"
 	--scenario serve --strategy readwrite --time 1s
 bad "--time on echo" "--time cannot bound echo: its client counts requests" \
 	--scenario echo --strategy readwrite --time 1s
+bad "--time on relay --rps (its round trips count requests)" "--time cannot bound relay --rps" \
+	--scenario relay --strategy readwrite --time 1s --rps 1000
 bad "--time with --conns" "--time: --conns splits a fixed --size" \
 	--scenario relay --strategy readwrite --time 1s --conns 2
 bad "--time with --fault" "--time: --fault acts at a byte offset" \

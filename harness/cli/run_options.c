@@ -673,6 +673,8 @@ int check_bounds(const struct parsed *p, enum scenario sc, int tr)
 		if ((why = time_refusal(sc)))
 			return usage_error("--time cannot bound %s: %s; --time applies to the streams: relay, fanout, store, recv, send and pipe",
 					   scenario_name(sc), why);
+		if (sc == SC_RELAY && (c->rps || (p->sweep && !strncmp(p->sweep, "rps=", 4))))
+			return usage_error("--time cannot bound relay --rps: its client counts requests of --block bytes through the relay, not a stream; use --size (the requests are --size / --block)");
 		if (tr == TR_NIC)
 			return usage_error("--time: over --transport nic the source is the far daemon, which sends a fixed count; use --size");
 		if (c->conns > 1 || (p->sweep && !strncmp(p->sweep, "conns=", 6)))
