@@ -49,9 +49,11 @@ static const char bench_help[] =
 "unverified floor) beside its strategies: each receiver's CPU per GiB over\n"
 "readwrite's, paired, with its interval (claim 13's figure); relay over tcp\n"
 "bounded by time, 10 s (--quick: 2 s), with readwrite and splice, a reading every\n"
-"100 ms (its series drawn, its min/median/max interval throughput in the table).\n"
-"Roles are pinned one\n"
-"CPU each where the machine has enough (--pin).  Then the\n"
+"100 ms (its series drawn, its min/median/max interval throughput in the table);\n"
+"echo, and relay's round trip through the relay to a fixed echo, at 1000, 4000\n"
+"and 16000 requests/s offered open loop (1 KiB requests, readwrite, splice and\n"
+"sockmap; about a second of requests per cell): p50/p99/p99.9 per load.\n"
+"Roles are pinned one CPU each where the machine has enough (--pin).  Then the\n"
 "relay cell with the instruments on and off, for what they cost.  Prints the\n"
 "table and the headline figures, and writes the results directory.\n"
 "\n"
@@ -439,6 +441,33 @@ static void bench_timed_group(struct bench *b, const struct parsed *p)
 	g->cfg.interval_s = 0.1;
 }
 
+/*
+ * Latency at offered loads: echo, and relay's round trip (through the
+ * relay to a fixed echo), with readwrite, splice and sockmap at three
+ * loads, 1 KiB requests sent open loop.  Each cell is about a second of
+ * requests (--quick: a quarter).  Not with --fault, whose one-way acts a
+ * round trip refuses.
+ */
+static const unsigned bench_loads[] = { 1000, 4000, 16000 };
+
+static void bench_load_groups(struct bench *b, const struct parsed *p)
+{
+	static const enum scenario scs[] = { SC_ECHO, SC_RELAY };
+
+	if (p->cfg.fault.kind != FAULT_NONE || p->cfg.corrupt != CORRUPT_NONE || p->cfg.sink_discard)
+		return;
+	for (size_t k = 0; k < sizeof(scs) / sizeof(scs[0]); k++)
+		for (size_t l = 0; l < sizeof(bench_loads) / sizeof(bench_loads[0]); l++) {
+			struct group *g = bench_group_add(b, p, "readwrite,splice,sockmap", scs[k], TR_TCP, 0, 1024);
+			uint64_t requests = p->quick ? bench_loads[l] / 4 : bench_loads[l];
+
+			if (!g)
+				return;
+			g->cfg.rps = bench_loads[l];
+			g->cfg.size = requests * 1024;
+		}
+}
+
 /* The session's probes into every group; a fault that does not apply to a scenario leaves its cells alone. */
 static void bench_attach_probes(struct bench *b)
 {
@@ -583,6 +612,7 @@ int cmd_bench(int argc, char **argv)
 	bench_routed_group(&b, &p);
 	bench_lons_groups(&b, &p);
 	bench_timed_group(&b, &p);
+	bench_load_groups(&b, &p);
 	if (interrupted_during("while making the links: they are removed, nothing was run"))
 		return bench_abandon(&b, EXIT_RUN_FAILED);
 	if (p.quick)

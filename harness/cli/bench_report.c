@@ -18,7 +18,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Median over the reps of one echo cell of a latency figure (offset into the summary). */
+/* Whether a and b are reps of one round-trip cell: scenario, message, window, offered load, strategy. */
+static bool same_round_trip_cell(const struct rep_result *a, const struct rep_result *b)
+{
+	return a->cell.scenario == b->cell.scenario && a->cell.block == b->cell.block &&
+	       a->cell.outstanding == b->cell.outstanding && a->cell.rps == b->cell.rps &&
+	       !strcmp(a->cell.strategy, b->cell.strategy);
+}
+
+/* Median over the reps of one round-trip cell of a latency figure (offset into the summary). */
 static double echo_median(const struct session *s, const struct rep_result *like, size_t field)
 {
 	double *v = calloc(s->nall ? s->nall : 1, sizeof(*v));
@@ -27,15 +35,54 @@ static double echo_median(const struct session *s, const struct rep_result *like
 	for (size_t i = 0; v && i < s->nall; i++) {
 		const struct rep_result *r = &s->all[i];
 
-		if (r->cell.scenario == SC_ECHO && r->cell.block == like->cell.block &&
-		    r->cell.outstanding == like->cell.outstanding &&
-		    !strcmp(r->cell.strategy, like->cell.strategy) && r->latency.count)
+		if (same_round_trip_cell(r, like) && r->latency.count)
 			v[n++] = *(const double *)((const char *)&r->latency + field);
 	}
 	double m = n ? stats_median(v, n) : NAN;
 
 	free(v);
 	return m;
+}
+
+/* Whether r is the first rep of its round-trip cell in the session. */
+static bool first_of_cell(const struct session *s, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (same_round_trip_cell(&s->all[j], &s->all[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Round trips at offered loads (open loop): echo, and relay's round trip
+ * through the relay to a fixed echo.  A load the client could not offer
+ * (achieved under 0.9 of it) is marked: its latencies are not of that load.
+ */
+static void print_load_latency(const struct session *s, FILE *out)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+		double achieved;
+
+		if (!r->cell.rps || !r->latency.count || !first_of_cell(s, i))
+			continue;
+		if (!header) {
+			fprintf(out, "\nRound trips at an offered load (µs; open loop, each timed from when it was due;\n"
+				"echo, and relay end to end through the relay to a fixed echo; median over the reps):\n"
+				"  %-6s %-10s %8s %9s %8s %8s %8s %9s\n", "", "strategy", "message", "offered/s",
+				"achieved", "p50", "p99", "p99.9");
+			header = true;
+		}
+		achieved = echo_median(s, r, offsetof(struct latency_summary, achieved_rps));
+		fprintf(out, "  %-6s %-10s %8zu %9u %8.0f %8.1f %8.1f %8.1f%s\n", scenario_name(r->cell.scenario),
+			r->cell.strategy, r->cell.block, r->cell.rps, achieved,
+			echo_median(s, r, offsetof(struct latency_summary, p50_us)),
+			echo_median(s, r, offsetof(struct latency_summary, p99_us)),
+			echo_median(s, r, offsetof(struct latency_summary, p999_us)),
+			achieved < 0.9 * r->cell.rps ? "  not offered" : "");
+	}
 }
 
 /* Echo round trips per cell: the median over reps of each percentile. */
@@ -45,15 +92,8 @@ static void print_echo_latency(const struct session *s, FILE *out)
 
 	for (size_t i = 0; i < s->nall; i++) {
 		const struct rep_result *r = &s->all[i];
-		bool first = true;
 
-		if (r->cell.scenario != SC_ECHO || !r->latency.count)
-			continue;
-		for (size_t j = 0; j < i && first; j++)
-			first = !(s->all[j].cell.scenario == SC_ECHO && s->all[j].cell.block == r->cell.block &&
-				  s->all[j].cell.outstanding == r->cell.outstanding &&
-				  !strcmp(s->all[j].cell.strategy, r->cell.strategy));
-		if (!first)
+		if (r->cell.scenario != SC_ECHO || r->cell.rps || !r->latency.count || !first_of_cell(s, i))
 			continue;
 		if (!header) {
 			fprintf(out, "\nEcho round trips (µs; every round trip timed; median over the reps):\n"
@@ -673,6 +713,7 @@ void print_headline(const struct session *s, double background_busy_cpus, FILE *
 	print_pipe_sizes(s, out);
 	print_sockmap_relay(s, out);
 	print_echo_latency(s, out);
+	print_load_latency(s, out);
 	print_veth_comparison(s, out);
 	print_relay_floor(s, background_busy_cpus, out);
 	print_send_zerocopy(s, out);
