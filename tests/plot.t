@@ -454,6 +454,26 @@ ok $(echo "$line" | grep -q ': fastest readwrite, ' &&
 	! echo "$line" | grep -q 'least CPU per GiB (receiver): readwrite:trunc'; echo $?) \
 	"the recv finding leads with a verified strategy and names readwrite:trunc as the unverified floor" "$line"
 
+# --- a ledger chart of one strategy (gnuplot 5.4 crashed on its all-NaN labels) --------------
+cl run --scenario relay --strategy splice --size 2M --reps 1 --warmup 0 --no-perf --out "$TMP/one" --workdir "$TMP"
+[ "$RC" -eq 0 ] || cl_desc
+cl plot "$TMP/one"
+ok $([ "$RC" -eq 0 ] && [ -s "$TMP/one/plots/ledger-relay-tcp.png" ]; echo $?) \
+	"a run of one strategy draws its ledger chart" "$(cl_desc)"
+
+# --- cells bounded by --time do not speak for the sized ones ---------------------------------
+cl run --scenario relay --strategy readwrite,splice --time 300ms --reps 1 --warmup 0 --no-perf \
+	--out "$TMP/timed" --workdir "$TMP"
+[ "$RC" -eq 0 ] || cl_desc
+mkdir -p "$TMP/mixed" && cp "$TMP/one/env.json" "$TMP/mixed/" &&
+	cat "$TMP/one/results.jsonl" "$TMP/timed/results.jsonl" >"$TMP/mixed/results.jsonl" &&
+	{ cat "$TMP/one/summary.csv"; tail -n +2 "$TMP/timed/summary.csv"; } >"$TMP/mixed/summary.csv"
+cl plot "$TMP/mixed"
+line=$(grep '^- relay over tcp' "$TMP/mixed/report.md")
+ok $([ "$RC" -eq 0 ] && grep -q '^- relay over tcp (2 MiB, 64 KiB blocks): ' <<<"$line" &&
+	grep -q 'over tcp, 2 MiB, block 64 KiB: the copy ledger' "$TMP/mixed/plots/ledger-relay-tcp.svg"; echo $?) \
+	"with a timed relay beside it, the finding and the ledger chart are the 2 MiB cell's" "$line"
+
 # a malformed peers.jsonl is named with its line
 printf '{"schema":"copylab.peer/1","scenario":"serve"}\n' >"$TMP/badpeers.jsonl"
 mkdir -p "$TMP/badp" && cp "$TMP/parts/serve-tcp/"{results.jsonl,env.json,summary.csv} "$TMP/badp/" &&

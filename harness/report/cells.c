@@ -76,13 +76,20 @@ struct list transports_of(const struct rr_dir *d, const char *sc)
 	return l;
 }
 
+/*
+ * The cells bounded by time have their own charts (the interval series):
+ * each of their reps moved its own count of bytes, so they are points of
+ * the size charts only where a run has nothing else.
+ */
 struct points points_of(const struct rr_dir *d, const char *sc, const char *tr)
 {
 	struct points p = { 0 };
 
-	for (size_t i = 0; i < d->ncells; i++)
-		if (!strcmp(d->cell[i].scenario, sc) && !strcmp(d->cell[i].transport, tr))
-			points_add(&p, d->cell[i].bytes, d->cell[i].block, d->cell[i].conns);
+	for (int timed = 0; timed < 2 && p.n == 0; timed++)
+		for (size_t i = 0; i < d->ncells; i++)
+			if (!strcmp(d->cell[i].scenario, sc) && !strcmp(d->cell[i].transport, tr) &&
+			    (d->cell[i].time_s > 0) == timed)
+				points_add(&p, d->cell[i].bytes, d->cell[i].block, d->cell[i].conns);
 	qsort(p.v, p.n, sizeof(p.v[0]), cmp_point);
 	return p;
 }

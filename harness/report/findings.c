@@ -87,27 +87,48 @@ static bool same_cell(const struct rr_csv *cs, size_t a, size_t b)
 	return rr_summary_conns(cs, a) == rr_summary_conns(cs, b) && rr_summary_pipe(cs, a) == rr_summary_pipe(cs, b);
 }
 
-/* The default conditions: warm cache, one connection, the default pipe, one request in flight. */
-static bool plain_cell(const struct rr_csv *cs, size_t r)
+/* Whether row r is a cell bounded by --time (its records say; summary.csv has no column for it). */
+static bool timed_row(const struct rr_dir *d, size_t r)
 {
-	const char *cache = field(cs, r, "cache"), *out = field(cs, r, "outstanding");
+	const struct rr_csv *cs = &d->summary;
+
+	for (size_t i = 0; i < d->ncells; i++) {
+		const struct rr_cell *c = &d->cell[i];
+
+		if (c->time_s > 0 && !strcmp(c->scenario, field(cs, r, "scenario")) &&
+		    !strcmp(c->transport, field(cs, r, "transport")) && !strcmp(c->strategy, field(cs, r, "strategy")) &&
+		    (double)c->bytes == number(cs, r, "bytes") && (double)c->block == number(cs, r, "block"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The default conditions: warm cache, one connection, the default pipe,
+ * one request in flight, closed loop, bounded by size.
+ */
+static bool plain_cell(const struct rr_dir *d, size_t r)
+{
+	const struct rr_csv *cs = &d->summary;
+	const char *cache = field(cs, r, "cache"), *out = field(cs, r, "outstanding"), *rps = field(cs, r, "rps");
 
 	return (!*cache || !strcmp(cache, "warm")) && rr_summary_conns(cs, r) <= 1 && rr_summary_pipe(cs, r) == 0 &&
-	       (!*out || atoi(out) <= 1);
+	       (!*out || atoi(out) <= 1) && (!*rps || atoi(rps) == 0) && !timed_row(d, r);
 }
 
 /*
  * Which cell speaks for scenario/transport of row r: a plain one, the
  * largest size, the block nearest 64 KiB.  Better than the current pick?
  */
-static bool better_headline(const struct rr_csv *cs, size_t r, long best)
+static bool better_headline(const struct rr_dir *d, size_t r, long best)
 {
+	const struct rr_csv *cs = &d->summary;
 	double by, bb, kr, kb;
 
 	if (best < 0)
 		return true;
-	if (plain_cell(cs, r) != plain_cell(cs, (size_t)best))
-		return plain_cell(cs, r);
+	if (plain_cell(d, r) != plain_cell(d, (size_t)best))
+		return plain_cell(d, r);
 	by = number(cs, r, "bytes");
 	bb = number(cs, (size_t)best, "bytes");
 	if (by != bb)
@@ -279,7 +300,7 @@ void report_findings(const struct plot *p, struct sbuf *md, struct sbuf *html)
 			if (!strcmp(field(cs, k, "scenario"), field(cs, r, "scenario")) &&
 			    !strcmp(field(cs, k, "transport"), field(cs, r, "transport"))) {
 				done[k] = true;
-				if (better_headline(cs, k, best))
+				if (better_headline(&p->d, k, best))
 					best = (long)k;
 			}
 		finding(p, (size_t)best, md, html);

@@ -12,6 +12,9 @@
 # outbase, formats, scripts, width, height, title, have_bytes, bytes_title,
 # bytes_note, unseen_label, have_copy, have_predicted, copy_note, syscall_label and the
 # x tics.  A panel without figures says why (the notes) instead of bars.
+# The "not seen" labels are empty strings where seen, never NaN: gnuplot
+# 5.4 (Debian 12) crashes on a labels plot whose every point is NaN when
+# the file has one row.
 set datafile separator "\t"
 set style fill solid 0.85 border rgb '#404040'
 set grid ytics lc rgb '#d0d0d0'
@@ -40,7 +43,7 @@ do for [fmt in formats] {
 		     '' using ($1+0.18):5 with boxes lc rgb '#1b9e77' title 'inside the kernel (splice family)', \
 		     '' using ($1-0.18):4:(sprintf('%.2f', $4)) with labels offset 0,0.6 font ',8' notitle, \
 		     '' using ($1+0.18):5:(sprintf('%.2f', $5)) with labels offset 0,0.6 font ',8' notitle, \
-		     '' using 1:($12 > 0 ? 0 : NaN):(unseen_label) with labels offset 0,1.5 font ',8' tc rgb '#a00000' notitle
+		     '' using 1:(0):($12 > 0 ? unseen_label : '') with labels offset 0,1.5 font ',8' tc rgb '#a00000' notitle
 	} else {
 		set label 99 not_measured(bytes_note) at graph 0.5, graph 0.5 center font ',10' tc rgb '#a00000'
 		eval empty_panel
