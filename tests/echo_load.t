@@ -91,6 +91,9 @@ grep -qF '| splice | 1 KiB | 1024 | 2048 |' "$S/report.md"
 ok $? "splice: above from 2048/s, though lower again at 4096/s (the first crossing counts)"
 grep -qE '^\| splice \(1024/s offered\) \|.* set by the offered load \|' "$S/report.md"
 ok $? "open loop: the throughput ratio says the offered load set it, not a verdict" "$(grep -m3 'offered)' "$S/report.md")"
+grep -qE '^- echo over tcp \([0-9]+ [KM]iB, 1 KiB requests\): open loop at [0-9.]+ requests/s offered' "$S/report.md" &&
+	! grep -qE '^- echo over tcp .*fastest' "$S/report.md"
+ok $? "open loop: the finding names no fastest strategy, the schedule set the throughput" "$(grep -m1 '^- echo' "$S/report.md")"
 expect_usage_error "plot --p99-limit that is not a latency is refused" "--p99-limit '0' is not a latency in microseconds" plot --p99-limit 0 "$S"
 
 # The load chart: p50/p99/p99.9 against the offered load, a line set per strategy.

@@ -234,8 +234,27 @@ static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf
 				     number(cs, (size_t)*slot, "tested_cpu_per_gib_median"))
 			*slot = (long)r;
 	}
-	summary_num(size, sizeof(size), field(cs, h, "bytes"), 1.0 / 1048576, "%.0f MiB");
+	if (number(cs, h, "bytes") < 1048576)
+		summary_num(size, sizeof(size), field(cs, h, "bytes"), 1.0 / 1024, "%.0f KiB");
+	else
+		summary_num(size, sizeof(size), field(cs, h, "bytes"), 1.0 / 1048576, "%.0f MiB");
 	summary_num(blk, sizeof(blk), field(cs, h, "block"), 1.0 / 1024, "%.0f KiB");
+	if (atoi(field(cs, h, "rps")) > 0) {
+		/* open loop: every strategy moved what the schedule asked, so no one is "fastest" */
+		int lo = atoi(field(cs, h, "rps")), hi = lo;
+
+		for (size_t r = 0; r < cs->nrows; r++)
+			if (!strcmp(field(cs, r, "scenario"), field(cs, h, "scenario")) &&
+			    !strcmp(field(cs, r, "transport"), field(cs, h, "transport")) && atoi(field(cs, r, "rps")) > 0) {
+				lo = atoi(field(cs, r, "rps")) < lo ? atoi(field(cs, r, "rps")) : lo;
+				hi = atoi(field(cs, r, "rps")) > hi ? atoi(field(cs, r, "rps")) : hi;
+			}
+		snprintf(line, sizeof(line), "%s over %s (%s, %s requests): open loop at %d%s%.0d requests/s offered, "
+			 "so its throughput is the schedule's; see the latency table and the load chart",
+			 field(cs, h, "scenario"), field(cs, h, "transport"), size, blk, lo, hi > lo ? ".." : "",
+			 hi > lo ? hi : 0);
+		goto out;
+	}
 	if (fast < 0) {
 		int k = snprintf(line, sizeof(line), "%s over %s (%s, %s blocks): no strategy's bytes were checked, so "
 				 "nothing here is a verified figure", field(cs, h, "scenario"), field(cs, h, "transport"),
