@@ -286,6 +286,16 @@ struct lat_range {
 	double ymin, ymax;
 };
 
+/* Widens the range to a drawn figure (a log axis: only x > 0 is drawn); whether it was one. */
+static bool lat_range_add(struct lat_range *yr, double x)
+{
+	if (!(x > 0))
+		return false;
+	yr->ymin = x < yr->ymin ? x : yr->ymin;
+	yr->ymax = x > yr->ymax ? x : yr->ymax;
+	return true;
+}
+
 /* One panel's block of data: a line per message size.  Returns how many figures it has. */
 static int latency_panel(FILE *dat, const struct lat_rows *lr, const struct list *st, const uint64_t *msgs, int nm,
 			 int out, struct lat_range *yr)
@@ -304,11 +314,7 @@ static int latency_panel(FILE *dat, const struct lat_rows *lr, const struct list
 
 				fputc('\t', dat);
 				gp_num(dat, x > 0 ? x : NAN);	/* log axis */
-				with_data += x > 0;
-				if (x > 0) {
-					yr->ymin = x < yr->ymin ? x : yr->ymin;
-					yr->ymax = x > yr->ymax ? x : yr->ymax;
-				}
+				with_data += lat_range_add(yr, x);
 			}
 		}
 		fputc('\n', dat);
@@ -472,11 +478,7 @@ static int load_data(FILE *dat, const struct lat_rows *lr, const struct lat_row 
 					*not_offered += x > 0;
 					continue;
 				}
-				with_data += x > 0;
-				if (x > 0) {
-					yr->ymin = x < yr->ymin ? x : yr->ymin;
-					yr->ymax = x > yr->ymax ? x : yr->ymax;
-				}
+				with_data += lat_range_add(yr, x);
 			}
 		}
 		fputc('\n', dat);
