@@ -84,6 +84,24 @@ is "$(rows throughput "$TMP/b.out" | wc -l)" "$ranked" "--from ranks the same st
 "$COPYLAB" advise --scenario serve --from "$D" >/dev/null 2>&1; is $? 1 "--from a run without that scenario exits 1"
 "$COPYLAB" advise --scenario relay --from "$D" --strategy splice >/dev/null 2>&1; is $? 2 "--from with --strategy exits 2"
 
+# --rps: latency at an offered load is a second axis (echo, and relay's round trip)
+"$COPYLAB" advise --scenario serve --rps 100 >/dev/null 2>"$TMP/r.err"; is $? 2 "--rps on serve exits 2"
+grep -q 'only echo and relay' "$TMP/r.err"; ok $? "and says which scenarios send requests" "$(cat "$TMP/r.err")"
+"$COPYLAB" run --scenario relay --strategy readwrite,splice --block 1K --sweep rps=1024..2048 --size 256K --reps 2 \
+	--warmup 0 --no-perf --out "$TMP/load" >/dev/null 2>"$TMP/load.err"; rc=$?
+is "$rc" 0 "a relay round trip at two offered loads" || diag_file "$TMP/load.err"
+"$COPYLAB" advise --scenario relay --from "$TMP/load" --rps 2048 >"$TMP/l.out" 2>&1; rc=$?
+is "$rc" 0 "advise --from a load sweep --rps 2048 ranks that load"
+ok $(grep -qF '1 KiB blocks, 2048 requests/s offered): ' "$TMP/l.out" &&
+	grep -q 'the offered load (2048 requests/s, open loop) set every strategy.s throughput' "$TMP/l.out" &&
+	[ "$(rows 'round-trip latency p99' "$TMP/l.out" | wc -l)" -eq 2 ] &&
+	! grep -q 'the latency of a request is not measured' "$TMP/l.out"; echo $?) \
+	"its advice names the load, does not rank by the schedule's throughput, and ranks the round trips' p99" \
+	"$(head -20 "$TMP/l.out")"
+"$COPYLAB" advise --scenario relay --from "$TMP/load" --rps 3000 >/dev/null 2>"$TMP/l.err"; rc=$?
+ok $([ "$rc" -eq 1 ] && grep -q 'no relay record at 3000 requests/s offered' "$TMP/l.err"; echo $?) \
+	"a load the run did not offer: exit 1, named" "$(cat "$TMP/l.err")"
+
 "$COPYLAB" advise --scenario copy --size 1M --reps 2 --strategy readwrite,copy_file_range --out "$TMP/copy" \
 	>"$TMP/c.out" 2>"$TMP/c.err"; rc=$?
 is "$rc" 0 "advise --strategy runs only the labels given" || diag_file "$TMP/c.err"

@@ -25,18 +25,18 @@
 #include <unistd.h>
 
 struct advise_args {
-	const char *scenario, *transport, *size, *reps, *block, *conns, *strategy, *peer, *key, *from, *out;
+	const char *scenario, *transport, *size, *reps, *block, *conns, *strategy, *peer, *key, *from, *out, *rps;
 };
 
 static void advise_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: copylab advise --scenario S [--transport T] [--size N] [--reps N] [--block N]\n"
-		"                      [--conns N] [--strategy LIST] [--peer H:P [--key FILE]]\n"
+		"                      [--conns N] [--rps R] [--strategy LIST] [--peer H:P [--key FILE]]\n"
 		"                      [--from DIR] [--out DIR]\n\n"
 		"Says which strategy to choose for scenario S on this machine, and why: it\n"
 		"ranks the strategies by throughput and by CPU per GiB (the role under test's,\n"
-		"and the whole machine's), and for echo by round-trip latency, each against\n"
+		"and the whole machine's), for echo (and relay --rps) by round-trip latency, each against\n"
 		"the leader as a ratio paired by repetition with its interval.  Strategies the\n"
 		"intervals cannot tell apart share a rank (\"1=\"); each figure gets one verdict:\n"
 		"apart, suggestive (apart, with too few repetitions for 95%%), no difference\n"
@@ -48,6 +48,9 @@ static void advise_usage(FILE *out)
 		"  --strategy LIST  what to run instead of all (labels with options, e.g.\n"
 		"                   readwrite,splice:pipe=1M,uring_splice:pipe=1M)\n"
 		"  --conns N        N parallel connections sharing the size (serve, relay)\n"
+		"  --rps R          echo, relay: requests sent open loop at R a second (relay:\n"
+		"                   the round trip through it); with --from, the load to rank\n"
+		"                   among a --sweep rps= run's\n"
 		"  --peer H:P       nic mode: --transport nic with the far host's daemons\n"
 		"                   (--key FILE proves the shared key to them)\n"
 		"  --from DIR       advise from the records of an earlier run instead\n\n"
@@ -64,6 +67,7 @@ static int advise_options(int argc, char **argv, struct advise_args *a)
 		{ "reps", required_argument, NULL, 'r' },
 		{ "block", required_argument, NULL, 'b' },
 		{ "conns", required_argument, NULL, 'c' },
+		{ "rps", required_argument, NULL, 'R' },
 		{ "strategy", required_argument, NULL, 'S' },
 		{ "peer", required_argument, NULL, 'p' },
 		{ "key", required_argument, NULL, 'k' },
@@ -84,6 +88,7 @@ static int advise_options(int argc, char **argv, struct advise_args *a)
 		case 'r': a->reps = optarg; break;
 		case 'b': a->block = optarg; break;
 		case 'c': a->conns = optarg; break;
+		case 'R': a->rps = optarg; break;
 		case 'S': a->strategy = optarg; break;
 		case 'p': a->peer = optarg; break;
 		case 'k': a->key = optarg; break;
@@ -102,6 +107,10 @@ static int advise_options(int argc, char **argv, struct advise_args *a)
 						 scenario_names(names, sizeof(names)))
 				   : usage_error("advise: --scenario is required (%s)", scenario_names(names, sizeof(names)));
 	}
+	if (a->rps && (strcmp(a->scenario, "echo") && strcmp(a->scenario, "relay")))
+		return usage_error("advise: --rps offers a load of requests: only echo and relay (its round trip) send them");
+	if (a->rps && (strspn(a->rps, "0123456789") != strlen(a->rps) || atol(a->rps) < 1 || atol(a->rps) > 1000000))
+		return usage_error("advise: --rps '%s' is not a rate from 1 to 1000000 requests a second", a->rps);
 	if (a->size && cr_size(a->size) <= 0)
 		return usage_error("advise: --size '%s' is not a size (e.g. 64M, 1G)", a->size);
 	if (a->peer && !(a->transport && !strcmp(a->transport, "nic")))
@@ -153,6 +162,7 @@ static struct crcell *advise_run(const struct advise_args *a)
 	PASS("--transport", a->transport);
 	PASS("--block", a->block);
 	PASS("--conns", a->conns);
+	PASS("--rps", a->rps);
 	PASS("--peer", a->peer);
 	PASS("--key", a->key);
 #undef PASS
@@ -205,11 +215,16 @@ static const char *rec_str(json_t *rec, const char *key)
  * count and pipe variant seen, and the warm cache where there is one.
  * Fills what the workload says of them; the number kept.
  */
-static int keep_point(struct crcell *c, const char *transport, long want, struct advise_workload *w)
+static long offered_rps(json_t *rec)
+{
+	return (long)json_integer_value(json_object_get(json_object_get(rec, "latency"), "offered_rps"));
+}
+
+static int keep_point(struct crcell *c, const char *transport, long want, long want_rps, struct advise_workload *w)
 {
 	json_t *keep = json_array(), *rec;
 	size_t i;
-	long block = -1, conns = -1;
+	long block = -1, conns = -1, rps = want_rps;
 	bool warm = false;
 	json_t *pipe = NULL;
 
@@ -230,13 +245,14 @@ static int keep_point(struct crcell *c, const char *transport, long want, struct
 		if (strcmp(rec_str(rec, "scenario"), w->scenario) ||
 		    (transport && strcmp(rec_str(rec, "transport"), transport)) ||
 		    (long)json_integer_value(json_object_get(rec, "bytes")) != w->bytes ||
-		    (warm && strcmp(rec_str(rec, "cache"), "warm")))
+		    (warm && strcmp(rec_str(rec, "cache"), "warm")) || (rps >= 0 && offered_rps(rec) != rps))
 			continue;
 		if (block < 0) {
 			block = (long)json_integer_value(json_object_get(rec, "block"));
 			conns = json_is_integer(json_object_get(rec, "conns")) ?
 				(long)json_integer_value(json_object_get(rec, "conns")) : 1;
 			pipe = asked;
+			rps = offered_rps(rec);	/* one load of a --sweep rps= run: the first seen, or --rps's */
 			w->transport = json_string_value(json_object_get(rec, "transport"));
 			w->cache = json_string_value(json_object_get(rec, "cache"));
 		}
@@ -251,6 +267,7 @@ static int keep_point(struct crcell *c, const char *transport, long want, struct
 	c->records = keep;
 	w->block = block;
 	w->conns = conns > 0 ? (unsigned)conns : 1;
+	w->rps = rps > 0 ? (unsigned)rps : 0;
 	return (int)json_array_size(keep);
 }
 
@@ -456,9 +473,12 @@ static void print_advice(const struct advice *a, const struct ranking *thru, con
 {
 	char sz[32], bl[32];
 
-	printf("On this machine, for this workload (%s%s%s, %s per transfer, %s blocks): ", w->scenario,
+	printf("On this machine, for this workload (%s%s%s, %s per transfer, %s blocks", w->scenario,
 	       w->transport ? " over " : "", w->transport ? w->transport : "", size_words(w->bytes, sz, sizeof(sz)),
 	       size_words(w->block, bl, sizeof(bl)));
+	if (w->rps)
+		printf(", %u requests/s offered", w->rps);
+	printf("): ");
 	if (!a->pick) {
 		printf("nothing to recommend: no strategy has a usable repetition.\n");
 		return;
@@ -472,7 +492,10 @@ static void print_advice(const struct advice *a, const struct ranking *thru, con
 		printf(".\n");
 	}
 	printf("  Why: ");
-	if (a->paced_by_fixed_role) {
+	if (w->rps) {
+		printf("the offered load (%u requests/s, open loop) set every strategy's throughput, so it tells "
+		       "nothing of them (the latency rankings below say how each kept up); ", w->rps);
+	} else if (a->paced_by_fixed_role) {
 		printf("a fixed role kept a CPU 90%% busy in most runs, so throughput tells little of the strategies; ");
 	} else if (a->ncandidates > 1) {
 		print_list(a->candidates, a->ncandidates);
@@ -481,7 +504,7 @@ static void print_advice(const struct advice *a, const struct ranking *thru, con
 		printf("%s is the fastest (throughput: %s); ", a->candidates[0], rank_verdict_text(thru->verdict));
 	}
 	if (a->ncandidates > 1 || a->paced_by_fixed_role)
-		printf("of those it costs the least %s%s", cost->m->title,
+		printf("%s it costs the least %s%s", w->rps ? "of them all" : "of those", cost->m->title,
 		       a->cost_unresolved ? ", though that figure rests on too few clock ticks to tell some apart" : "");
 	else
 		printf("its %s ranks %s", cost->m->title, ranking_find(cost, a->pick) && ranking_find(cost, a->pick)->group
@@ -542,9 +565,10 @@ int cmd_advise(int argc, char **argv)
 	c = advise_cell(&a, &status);
 	if (!c)
 		return status;
-	if (keep_point(c, a.transport, a.from && a.size ? cr_size(a.size) : -1, &w) == 0) {
-		fprintf(stderr, "copylab: advise: no %s%s%s record in %s\n", a.scenario, a.transport ? " over " : "",
-			a.transport ? a.transport : "", c->dir);
+	if (keep_point(c, a.transport, a.from && a.size ? cr_size(a.size) : -1, a.rps ? atol(a.rps) : -1, &w) == 0) {
+		fprintf(stderr, "copylab: advise: no %s%s%s record%s%s%s in %s\n", a.scenario, a.transport ? " over " : "",
+			a.transport ? a.transport : "", a.rps ? " at " : "", a.rps ? a.rps : "",
+			a.rps ? " requests/s offered" : "", c->dir);
 		cell_free(c);
 		return EXIT_RUN_FAILED;
 	}
@@ -584,7 +608,8 @@ int cmd_advise(int argc, char **argv)
 			paced += lim && strcmp(lim, tested);
 		}
 		elsewhere = elsewhere_reason(labels, n, &who);
-		adv = advise_pick(c, w.bytes, &thru, elsewhere ? &sys : &role, paced * 2 > with);
+		/* open loop: the schedule sets every throughput, so every strategy is a candidate */
+		adv = advise_pick(c, w.bytes, &thru, elsewhere ? &sys : &role, paced * 2 > with || w.rps);
 		printf("Advice for %s%s%s, %d repetitions per strategy (role under test: %s)\nfrom %s\n\n", a.scenario,
 		       w.transport ? " over " : "", w.transport ? w.transport : "", w.reps, tested, c->dir);
 		print_advice(&adv, &thru, elsewhere ? &sys : &role, &w, elsewhere, who);
@@ -592,7 +617,7 @@ int cmd_advise(int argc, char **argv)
 		print_ranking(c, &role, &w);
 		print_unranked(c, labels, n, &role_m, w.bytes);
 		print_ranking(c, &sys, &w);
-		if (w.sc == SC_ECHO) {
+		if (w.sc == SC_ECHO || w.rps) {
 			struct ranking p50 = rank_by(c, labels, n, w.bytes, &p50_m);
 			struct ranking p99 = rank_by(c, labels, n, w.bytes, &p99_m);
 

@@ -212,9 +212,12 @@ static void measurement_caveats(FILE *out, const struct advise_workload *w)
 	if (d->out == EP_FILE)
 		fprintf(out, "  - the output stays in the page cache: no fsync is timed, and write-back to the "
 			"disk, which every strategy pays alike, is not in these figures\n");
-	if (d->uses_transport && w->sc != SC_ECHO)
+	if (d->uses_transport && w->sc != SC_ECHO && !w->rps)
 		fprintf(out, "  - throughput and CPU only: the latency of a request is not measured here "
-			"(the echo scenario measures round trips)\n");
+			"(the echo scenario, and relay with --rps, measure round trips)\n");
+	if (w->rps)
+		fprintf(out, "  - one offered load (%u requests/s): a strategy's latency can rank otherwise at "
+			"another (--sweep rps=A..B in copylab run, then advise --from DIR --rps R per load)\n", w->rps);
 	fprintf(out, "  - system-wide CPU counts the fixed roles (the sink's hashing) and everything else "
 		"this machine did meanwhile\n");
 }
