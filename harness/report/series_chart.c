@@ -38,8 +38,19 @@ static void chart_name(json_t *rec, char *buf, size_t len)
 			*c = '_';
 }
 
+/*
+ * A role's CPU comes from /proc/PID/stat in 10 ms clock ticks.  The run's
+ * last interval ends with the run, often a few milliseconds long, where a
+ * tick more or less reads as a share of 2 CPUs for one thread: an
+ * interval shorter than half the one asked has its CPU drawn as a gap.
+ */
+static bool cpu_resolvable(double dt, double asked)
+{
+	return dt > 0 && !(asked > 0 && dt < asked / 2);
+}
+
 /* t_s, MB/s, then each role's CPU as a share of one CPU; NaN for a gap. */
-static int series_data(FILE *dat, json_t *iv, const char *roles[], int nroles)
+static int series_data(FILE *dat, json_t *iv, double asked, const char *roles[], int nroles)
 {
 	size_t i;
 	json_t *e;
@@ -59,7 +70,7 @@ static int series_data(FILE *dat, json_t *iv, const char *roles[], int nroles)
 		for (int r = 0; r < nroles; r++) {
 			json_t *c = json_object_get(json_object_get(e, "cpu"), roles[r]);
 
-			cpu = json_is_number(c) && dt > 0 ? json_number_value(c) / dt : NAN;
+			cpu = json_is_number(c) && cpu_resolvable(dt, asked) ? json_number_value(c) / dt : NAN;
 			fputc('\t', dat);
 			gp_num(dat, cpu);
 		}
@@ -85,11 +96,11 @@ static int plot_one(struct plot *p, json_t *rec)
 	chart_name(rec, name, sizeof(name));
 	if (chart_open(p, name, &dat, &vars))
 		return -1;
-	series_data(dat, iv, roles, nroles);
+	rr_num(rec, "interval_s", &interval);
+	series_data(dat, iv, interval, roles, nroles);
 	fclose(dat);
 	rr_num(rec, "time_s", &t);
 	rr_num(rec, "bytes", &bytes);
-	rr_num(rec, "interval_s", &interval);
 	if (rr_num(rec, "interval_bps.min", &mn) && rr_num(rec, "interval_bps.median", &md) &&
 	    rr_num(rec, "interval_bps.max", &mx))
 		snprintf(stats, sizeof(stats), "interval throughput min %.0f, median %.0f, max %.0f MB/s",
