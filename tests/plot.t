@@ -474,6 +474,19 @@ ok $([ "$RC" -eq 0 ] && grep -q '^- relay over tcp (2 MiB, 64 KiB blocks): ' <<<
 	grep -q 'over tcp, 2 MiB, block 64 KiB: the copy ledger' "$TMP/mixed/plots/ledger-relay-tcp.svg"; echo $?) \
 	"with a timed relay beside it, the finding and the ledger chart are the 2 MiB cell's" "$line"
 
+# --- a hostile results directory runs nothing through gnuplot ---------------------------------
+# gnuplot runs `...` as a shell command even inside double quotes, and a record's texts (a
+# strategy, a role) end up in its scripts: a strategy and a role named with backquotes and quotes.
+H=$TMP/hostile
+mkdir -p "$H" && cp "$TMP/timed/env.json" "$H/" &&
+	jq -c --arg cmd "touch $TMP/PWNED" '.strategy = "x`\($cmd)`\"'"'"'q" | .intervals[0].cpu["y'"'"'; system(\"\($cmd)2\"); z=\u0027"] = 0.1' \
+		"$TMP/timed/results.jsonl" >"$H/results.jsonl" &&
+	sed -E 's/^(relay,tcp,[0-9]+,[0-9]+,)readwrite,/\1x`touch '"${TMP//\//\\/}"'\/PWNED`,/' "$TMP/timed/summary.csv" >"$H/summary.csv"
+cl plot "$H"
+ok $([ ! -e "$TMP/PWNED" ] && [ ! -e "$TMP/PWNED2" ]; echo $?) \
+	"plot of records with backquotes and quotes in a strategy and a role name runs no command (exit $RC)" \
+	"$(ls "$TMP" | grep PWNED)"
+
 # a malformed peers.jsonl is named with its line
 printf '{"schema":"copylab.peer/1","scenario":"serve"}\n' >"$TMP/badpeers.jsonl"
 mkdir -p "$TMP/badp" && cp "$TMP/parts/serve-tcp/"{results.jsonl,env.json,summary.csv} "$TMP/badp/" &&

@@ -118,24 +118,12 @@ static bool bar_line(const struct plot *p, FILE *dat, double x, const struct rr_
 /* A group's label as an xtic at X (line breaks as \n in a gnuplot string); returns its lines. */
 static int group_tic(struct sbuf *tics, const char *label, double x)
 {
-	char esc[256];
-	size_t e = 0;
+	char esc[1024];
 	int lines = 1;
 
 	for (const char *s = label; *s; s++)
 		lines += *s == '\n';
-	for (const char *s = label; *s && e < sizeof(esc) - 3; s++) {
-		if (*s == '"' || *s == '\\')
-			esc[e++] = '\\';
-		if (*s == '\n') {
-			esc[e++] = '\\';
-			esc[e++] = 'n';
-		} else {
-			esc[e++] = *s;
-		}
-	}
-	esc[e] = '\0';
-	sb_printf(tics, "%s\"%s\" %g", tics->len > 11 ? ", " : "", esc, x);
+	sb_printf(tics, "%s\"%s\" %g", tics->len > 11 ? ", " : "", gp_escape(label, esc, sizeof(esc)), x);
 	return lines;
 }
 
@@ -365,8 +353,10 @@ static int plot_cpu_roles(struct plot *p, const char *sc, const char *tr)
 		if (!point_cell(&p->d, &pc, k, &cv, suffix, sizeof(suffix)))
 			continue;
 		x = cpu_role_bars(p, dat, &cv, x, &nbars);
-		fprintf(vars, "set label \"%s%s\" at first %g, graph -0.13 center font ',11'\n", cv.strategy,
-			suffix, (first + x) / 2);
+		char esc[512], sesc[256];
+
+		fprintf(vars, "set label \"%s%s\" at first %g, graph -0.13 center font ',11'\n",
+			gp_escape(cv.strategy, esc, sizeof(esc)), gp_escape(suffix, sesc, sizeof(sesc)), (first + x) / 2);
 		x += 1;
 		free(cv.rec);
 	}

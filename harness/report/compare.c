@@ -457,7 +457,7 @@ static const char tsv_head[] =
 /* Every cell in both runs, in B's order: the table's rows, the TSV's, the chart's.  How many. */
 static int compare_cells(FILE *f, FILE *tsv, FILE *dat, FILE *vars, const struct rr_dir *a, const struct rr_dir *b)
 {
-	char label[256];
+	char label[256], esc[1280];
 	int n = 0;
 
 	fprintf(f, "\ncells in both: B/A of the medians (throughput; CPU per GiB of the role under test), an interval\n"
@@ -474,10 +474,8 @@ static int compare_cells(FILE *f, FILE *tsv, FILE *dat, FILE *vars, const struct
 		if (ra < 0)
 			continue;
 		compare_cell(f, tsv, dat, a, ra, b, i, ++n);
-		fprintf(vars, "%s\"", n > 1 ? ", " : "");
-		for (const char *s = cell_label(&b->summary, i, false, label, sizeof(label)); *s; s++)
-			fprintf(vars, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-		fprintf(vars, "\" %d", n);
+		fprintf(vars, "%s\"%s\" %d", n > 1 ? ", " : "",
+			gp_escape(cell_label(&b->summary, i, false, label, sizeof(label)), esc, sizeof(esc)), n);
 	}
 	fprintf(vars, ")\nset xrange [0.3:%g]\nwidth = %d\nheight = 700\n", n + 0.7, n > 20 ? 1600 : 1200);
 	fprintf(f, "\nthroughput B/A > 1: B is faster; CPU B/A < 1: B spends less CPU per GiB.  %d cell(s) in both.\n", n);

@@ -64,8 +64,12 @@ static void split_row(const struct rr_dir *d, const struct rr_cell *c, const cha
 		for (size_t i = 0; i < c->nusable && !sp->rate_hz; i++)
 			rr_num(d->rec[c->rec[i]], path, &sp->rate_hz);
 	}
-	if (r == 0)
-		sb_printf(&sp->tics, "%s\"%s%s\" %d", x > 1 ? ", " : "", c->strategy, suffix, x);
+	if (r == 0) {
+		char esc[512], sesc[256];
+
+		sb_printf(&sp->tics, "%s\"%s%s\" %d", x > 1 ? ", " : "", gp_escape(c->strategy, esc, sizeof(esc)),
+			  gp_escape(suffix, sesc, sizeof(sesc)), x);
+	}
 	if (!have && !c->peer && !sp->why[r][0])
 		cputime_missing(d, c, role, sp->why[r], sizeof(sp->why[r]));
 	if (have && sampled > sp->ymax)

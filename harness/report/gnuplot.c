@@ -115,18 +115,37 @@ void plot_tmp_remove(const struct plot *p)
 
 /* ---- gnuplot --------------------------------------------------------------- */
 
+const char *gp_escape(const char *s, char *out, size_t len)
+{
+	size_t e = 0;
+
+	for (; s && *s && e + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n') {
+			out[e++] = '\\';
+			out[e++] = 'n';
+		} else if (c == '"' || c == '\\') {
+			out[e++] = '\\';
+			out[e++] = (char)c;
+		} else if (c == '`' || c < 0x20 || c == 0x7f) {
+			/* gnuplot runs `...` as a command even inside double quotes; octal is inert */
+			e += (size_t)snprintf(out + e, len - e, "\\%03o", c);
+		} else {
+			out[e++] = (char)c;
+		}
+	}
+	out[e] = '\0';
+	return out;
+}
+
 void gp_str(FILE *f, const char *name, const char *value)
 {
-	fprintf(f, "%s = \"", name);
-	for (const char *s = value; *s; s++) {
-		if (*s == '\n')
-			fputs("\\n", f);
-		else if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else
-			fputc(*s, f);
-	}
-	fputs("\"\n", f);
+	size_t len = 5 * strlen(value) + 1;
+	char *esc = malloc(len);
+
+	fprintf(f, "%s = \"%s\"\n", name, esc ? gp_escape(value, esc, len) : "");
+	free(esc);
 }
 
 void gp_num(FILE *f, double v)

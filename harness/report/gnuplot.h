@@ -52,6 +52,14 @@ int plot_find_scripts(char *out, size_t len);
 void plot_tmp_remove(const struct plot *p);
 
 /* A gnuplot variable NAME set to a string literal: "\n" in titles is a line break. */
+/*
+ * S escaped into OUT (LEN bytes, cut short if need be) for a gnuplot
+ * double-quoted string: quotes, backslashes and line breaks escaped, and
+ * backquotes, which gnuplot would run as a shell command even there, and
+ * other control characters written in octal.  Every text from a record
+ * goes through it.  Returns OUT.
+ */
+const char *gp_escape(const char *s, char *out, size_t len);
 void gp_str(FILE *f, const char *name, const char *value);
 /* A number for a .dat file; NaN where it is not finite, which gnuplot skips. */
 void gp_num(FILE *f, double v);

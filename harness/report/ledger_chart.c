@@ -154,7 +154,10 @@ static int ledger_rows(const struct plot *p, const struct point_cells *pc, bool 
 			gp_num(dat, role_median(&p->d, c, NULL, cols[i]));
 		}
 		fprintf(dat, "\t%d\n", ledger_unseen(p->d.rec[c->rec[0]], NULL));
-		sb_printf(tics, "%s\"%s%s\" %d", n > 1 ? ", " : "", c->strategy, suffix, n);
+		char esc[512], sesc[256];
+
+		sb_printf(tics, "%s\"%s%s\" %d", n > 1 ? ", " : "", gp_escape(c->strategy, esc, sizeof(esc)),
+			  gp_escape(suffix, sesc, sizeof(sesc)), n);
 		free(cv.rec);
 	}
 	return n;

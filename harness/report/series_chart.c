@@ -90,8 +90,9 @@ static int plot_one(struct plot *p, json_t *rec)
 	json_t *v;
 	FILE *dat, *vars;
 
+	/* a role's name is a word of the chart's legend: a key that is not a plain name is no role of ours */
 	json_object_foreach(cpu0, key, v)
-		if (nroles < MAX_SERIES_ROLES)
+		if (nroles < MAX_SERIES_ROLES && *key && strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(key))
 			roles[nroles++] = key;
 	chart_name(rec, name, sizeof(name));
 	if (chart_open(p, name, &dat, &vars))
@@ -108,9 +109,15 @@ static int plot_one(struct plot *p, json_t *rec)
 	snprintf(colors, sizeof(colors), "#%06x", strategy_color(st));
 	fprintf(vars, "nroles = %d\nwidth = 1200\nheight = 760\n", nroles);
 	gp_str(vars, "color", colors);
-	gp_str(vars, "roles", "");
-	for (int r = 0; r < nroles; r++)
-		fprintf(vars, "roles = roles.'%s '\n", roles[r]);
+	{
+		/* gnuplot's words(): the roles as one string, each name escaped (they come from the record) */
+		struct sbuf list = { 0 };
+
+		for (int r = 0; r < nroles; r++)
+			sb_printf(&list, "%s%s", r ? " " : "", roles[r]);
+		gp_str(vars, "roles", list.p ? list.p : "");
+		free(list.p);
+	}
 	snprintf(title, sizeof(title), "%s over %s, %s: every %g ms, %s %g %s (rep %d)\n%s; %s; run %s", sc, tr, st,
 		 interval * 1e3, t > 0 ? "bounded by time," : "bounded by size,", t > 0 ? t : bytes,
 		 t > 0 ? "s" : "bytes", (int)json_integer_value(json_object_get(rec, "rep")), stats, p->machine,
