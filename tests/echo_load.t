@@ -124,6 +124,12 @@ is "$(grep -v '^#' "$L.dat" | awk -F'\t' '{ print $1, $6, $10 }' | paste -sd' ' 
 
 # --request N --response M: bad sizes, the wrong scenario, and the
 # strategies that send back what came are refused before anything is made.
+expect_usage_error "--response shorter than the request with a --fault is refused (the damage could land unchecked)" \
+	"only the first 100 B of each request reach an answer" \
+	run --scenario echo --strategy readwrite --request 1K --response 100 --size 64K --fault flip@5000
+expect_usage_error "answers of more than 64 GiB are refused before anything is hashed" \
+	"16384 requests would be answered with more than 64 GiB" \
+	run --scenario echo --strategy readwrite --request 64 --response 64M --size 1M
 expect_usage_error "--response 0 is refused" "--response: '0' is not a size from 1 byte to 64 MiB" \
 	run --scenario echo --strategy readwrite --response 0
 expect_usage_error "--response above 64 MiB is refused" "--response: '65M' is not a size from 1 byte to 64 MiB" \

@@ -71,8 +71,10 @@ static const char run_help[] =
 "  --request N        echo: bytes of each request (1..64M; the same as --block)\n"
 "  --response M       echo: bytes the server answers per request (1..64M; default:\n"
 "                     the request's size, an echo): the request's bytes over and\n"
-"                     over, every one verified; readwrite only (splice and sockmap\n"
-"                     send back what came); --size must be whole requests\n"
+"                     over, every answer byte verified (an answer shorter than\n"
+"                     its request carries, and so checks, only its first M bytes);\n"
+"                     readwrite only (splice and sockmap send back what came);\n"
+"                     --size must be whole requests\n"
 "  --rps R            echo: send R requests a second, open loop (1..1000000): each\n"
 "                     leaves at its scheduled time and its latency counts from\n"
 "                     that time, so a stall is not hidden; --outstanding caps the\n"
@@ -196,14 +198,22 @@ static int check_answer_sizes(struct parsed *p, int sc, int tr)
 	if (p->cfg.fault.kind != FAULT_NONE || p->cfg.sink_close_at != UINT64_MAX)
 		return usage_error("--response: --fault %s acts on an echo of what was sent; with --response use flip@, drop@, dup@ or swap@",
 				   fault_name(p->cfg.fault.kind));
+	/* Only an answer's bytes are checked: damage past its length in a request would pass unseen. */
+	if (p->cfg.corrupt != CORRUPT_NONE && p->cfg.response < p->block)
+		return usage_error("--response %s is shorter than the request (%s): only the first %s of each request reach an answer, the bytes the client checks, so damage from --fault could land where nothing looks; with --fault give --response at least the request's size",
+				   human_bytes(p->cfg.response, a, sizeof(a)), human_bytes(p->block, b, sizeof(b)),
+				   human_bytes(p->cfg.response, a, sizeof(a)));
 	return 0;
 }
 
 /*
  * --response: every cell's size must be whole requests, each answered in
  * full (a short last request would wait for an answer the server gives
- * only to whole ones).  0 or EXIT_USAGE.
+ * only to whole ones), and the answers, whose hashes are made before the
+ * first repetition, at most ANSWERS_MAX bytes.  0 or EXIT_USAGE.
  */
+#define ANSWERS_MAX (64ull << 30)	/* made and hashed at a few GB/s: under a minute */
+
 static int check_whole_requests(const struct group *groups, int n)
 {
 	char a[48], b[48];
@@ -214,6 +224,9 @@ static int check_whole_requests(const struct group *groups, int n)
 		if (c->response && c->size % c->block)
 			return usage_error("--response: --size %s is not a whole number of %s requests; make the size a multiple of the request (--request or --block)",
 					   human_bytes(c->size, a, sizeof(a)), human_bytes(c->block, b, sizeof(b)));
+		if (c->response && c->size / c->block > ANSWERS_MAX / c->response)
+			return usage_error("--response %s: %llu requests would be answered with more than 64 GiB, all made and hashed before the first repetition; use a smaller --size or --response",
+					   human_bytes(c->response, a, sizeof(a)), (unsigned long long)(c->size / c->block));
 	}
 	return 0;
 }
