@@ -243,6 +243,13 @@ cl run --scenario relay --strategy readwrite --block 1K --size 256K --rps 4000 -
 [ "$RC" -eq 1 ] && grep -q "verification failed: .*first bad byte at offset 5000 " "$ERR" && [ ! -s "$TMP/relay-flip/results.jsonl" ]
 ok $? "a damaged request through the relay: exit 1, offset 5000 named, no record" "$(cat "$ERR")"
 
+# The far echo counts what reached it: a request the relay lost is named there, not only as a
+# reply that never came.
+cl run --scenario relay --strategy readwrite --block 1K --size 64K --rps 2000 --reps 1 --warmup 0 \
+	--fault drop@5000 --out "$TMP/relay-drop" --workdir "$TMP" --no-bpf --no-perf
+[ "$RC" -eq 1 ] && grep -q "the far echo got [0-9]* of the 65536 request bytes" "$ERR" && [ ! -s "$TMP/relay-drop/results.jsonl" ]
+ok $? "a request lost on the way through the relay: exit 1, the far echo's count named, no record" "$(cat "$ERR")"
+
 # A sweep of loads through the relay draws its load chart.
 cl run --scenario relay --strategy readwrite,splice --block 1K --size 128K --sweep rps=1024..2048 --reps 1 \
 	--warmup 0 --out "$TMP/relay-sweep" --workdir "$TMP"

@@ -625,6 +625,14 @@ static int judge(struct rep_state *st, const struct run_inputs *in, int64_t t_re
 	out->bytes_per_s = out->wall_s > 0 ? out->cell.bytes / out->wall_s : 0;
 	conn_spread_fill(st, t_release, out);
 	out->verify = VERIFY_OK;
+	/* Relay's round trip: the replies prove only what came back; the far echo proves it crossed. */
+	if (relay_round_trip(st->c) && !st->absent[2] && st->report[2].res.bytes != st->c->size) {
+		out->verify = VERIFY_MISMATCH;
+		snprintf(out->verify_note, sizeof(out->verify_note),
+			 "%s: the far echo got %" PRIu64 " of the %" PRIu64 " request bytes: the relay did not carry every request to it",
+			 d->roles[2], st->report[2].res.bytes, st->c->size);
+		return -EIO;
+	}
 
 	/* Every role that verifies: the fixed receivers, and recv's role under test (its output is its memory). */
 	for (int i = 0; i < st->nroles; i++) {
