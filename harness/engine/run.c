@@ -476,6 +476,15 @@ static bool find_dead_role(struct rep_state *st, int *who)
 	}
 }
 
+/* A role that reported damage in what it received, or -1. */
+static int mismatched_role(const struct rep_state *st)
+{
+	for (int i = 0; i < st->nroles; i++)
+		if (st->reported[i] && st->report[i].verify == VERIFY_MISMATCH)
+			return i;
+	return -1;
+}
+
 /*
  * why: at a timeout, which role stopped and what each had moved (watch.c);
  * who is then that role, or -1 when none could be told apart.
@@ -947,7 +956,7 @@ int run_rep(const struct run_config *c, const struct strategy_spec *spec,
 	ret = 0;
 	goto cleanup;
 fail: {
-	int noticed = who, dead;
+	int noticed = who, dead, bad;
 	bool blamed = w == WAIT_ROLE_FAILED && find_dead_role(st, &dead);
 
 	/* Before the kill: a stopped role shows as stopped only while it lives. */
@@ -965,7 +974,17 @@ fail: {
 		w = WAIT_SIGNAL;
 		blamed = false;
 	}
-	if (blamed) {
+	if (!blamed && w == WAIT_ROLE_FAILED && (bad = mismatched_role(st)) >= 0) {
+		/* A receiver that found damage stops reading: its peer's reset is the consequence. */
+		const struct role_report *r = &st->report[noticed];
+
+		out->status = -EIO;
+		out->verify = VERIFY_MISMATCH;
+		snprintf(out->error, sizeof(out->error), "%s %s%s%s: verification failed: %s: %s; then role %s: %s failed: %s",
+			 st->spec->label, d->name, d->uses_transport ? " over " : "",
+			 d->uses_transport ? out->cell.transport : "", d->roles[bad], st->report[bad].note,
+			 d->roles[noticed], r->call, errno_name(-r->status));
+	} else if (blamed) {
 		const struct role_report *r = &st->report[noticed];
 		size_t used;
 
