@@ -23,7 +23,7 @@
 static void __attribute__((noreturn)) facts_child(int nsfd, const char *dev, int out)
 {
 	json_t *o = NULL;
-	char why[256], *text;
+	char why[256] = "the facts could not be made into JSON", *text;
 	size_t len, off = 0;
 
 	if (setns(nsfd, CLONE_NEWNET))
@@ -91,7 +91,7 @@ static json_t *facts_from_child(int nsfd, const char *dev, char *why, size_t why
 
 void netns_link_facts(json_t *o, int nsfd, const char *dev)
 {
-	char why[256];
+	char why[256] = "the link namespace's reader sent no facts";
 	json_t *f, *err;
 
 	if (nsfd < 0) {
