@@ -158,6 +158,9 @@ bad "--time on echo" "--time cannot bound echo: its client counts requests" \
 	--scenario echo --strategy readwrite --time 1s
 bad "--time on relay --rps (its round trips count requests)" "--time cannot bound relay --rps" \
 	--scenario relay --strategy readwrite --time 1s --rps 1000
+bad "--time with :hugepages in pipe (each lap's setup would copy the payload in the window)" \
+	"vmsplice:hugepages with --time: each 64 MiB lap sets the strategy up again" \
+	--scenario pipe --strategy vmsplice:hugepages --time 1s
 bad "--time with --conns" "--time: --conns splits a fixed --size" \
 	--scenario relay --strategy readwrite --time 1s --conns 2
 bad "--time with --fault" "--time: --fault acts at a byte offset" \

@@ -320,6 +320,15 @@ static int check_run(struct parsed *p, int *scp, int *trp, struct group *g)
 		return r;
 	if ((r = check_round_trip(p, sc, tr, g)))
 		return r;
+	/*
+	 * --time in send and pipe: the role under test sets its strategy up
+	 * again for every 64 MiB lap, inside the measured window; with huge
+	 * pages that setup copies the whole payload into its buffer.
+	 */
+	for (int i = 0; g->cfg.time_s > 0 && scenario_def(sc)->in == EP_MEMORY && i < g->nspecs; i++)
+		if (g->spec[i].tun.hugepages)
+			return usage_error("%s with --time: each 64 MiB lap sets the strategy up again inside the measured window, and with huge pages that copies the payload into its buffer; use --size with :hugepages",
+					   g->spec[i].label);
 	if (g->cfg.cache_cold && scenario_def(sc)->in != EP_FILE)
 		return usage_error("--cache cold: scenario %s reads no file; it applies to serve and copy",
 				   scenario_name(sc));
