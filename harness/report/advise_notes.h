@@ -24,9 +24,9 @@ struct advise_workload {
 	long bytes, block;
 	int reps;		/* the fewest usable reps of a ranked strategy */
 	unsigned conns;
-	unsigned rps;		/* requests a second offered open loop (echo, relay's round trip); 0 none */
 	const char *cache;	/* "warm", "cold" */
 	bool privileged;	/* the run could load BPF and make namespaces (root) */
+	unsigned rps;		/* requests a second offered open loop (echo, relay's round trip); 0 none */
 };
 
 /*
