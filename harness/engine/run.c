@@ -974,8 +974,14 @@ fail: {
 		w = WAIT_SIGNAL;
 		blamed = false;
 	}
-	if (!blamed && w == WAIT_ROLE_FAILED && (bad = mismatched_role(st)) >= 0) {
-		/* A receiver that found damage stops reading: its peer's reset is the consequence. */
+	if (!blamed && w == WAIT_ROLE_FAILED && st->c->fault.kind == FAULT_NONE &&
+	    st->c->sink_close_at == UINT64_MAX && (bad = mismatched_role(st)) >= 0) {
+		/*
+		 * A receiver that found damage stops reading: its peer's reset is
+		 * the consequence.  Not where a fault ends a stream on purpose
+		 * (a close, a reset, a kill): there the short stream is the
+		 * consequence and the role's error is what the fault tests.
+		 */
 		const struct role_report *r = &st->report[noticed];
 
 		out->status = -EIO;
