@@ -21,6 +21,7 @@ int expected_build_slice(struct expected *e, const unsigned char *payload, uint6
 	payload += base;
 	e->base = base;
 	e->request = e->answer = 0;
+	e->period = 0;		/* a stream bounded by size; expected_build_ring sets its lap */
 	e->total = total;
 	e->nchunks = (total + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
 	e->hash = calloc(e->nchunks ? e->nchunks : 1, sizeof(*e->hash));
