@@ -159,6 +159,31 @@ fi
 left=$(find "$TMP/work/results" "$TMP/cmp-ac" "$TMP" -maxdepth 1 -name '.*' | head -n 3)
 is "$left" "" "no temporary file is left"
 
+# Runs bounded by time: each rep moves its own count, so their cells pair by
+# their time (summary.csv's time_s), never by what the first rep moved; a
+# run by size of the same strategies shares no cell with them.
+timed() {	# timed DIR ARGS...
+	local dir=$1
+	shift
+	cl run --scenario relay --strategy readwrite,splice --reps 3 --warmup 0 --out "$dir" "$@"
+	[ "$RC" -eq 0 ] || { cl_desc; bail_out "copylab run relay $* failed"; }
+}
+timed "$TMP/timedA" --time 300ms
+timed "$TMP/timedB" --time 300ms
+timed "$TMP/sized" --size 2M
+ok "$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "time_s") c = i; next }
+	$c != "0.3" { bad = 1 } END { exit !(c && !bad && NR == 3) }' "$TMP/timedA/summary.csv"; echo $?)" \
+	"summary.csv names a timed cell's bound in time_s" "$(cat "$TMP/timedA/summary.csv")"
+cl compare --out "$TMP/cmp-timed" "$TMP/timedA" "$TMP/timedB"
+[ "$RC" -eq 0 ] && grep -q "^cells only in A: none$" "$OUT" && grep -q "^cells only in B: none$" "$OUT"
+ok $? "two runs by --time 300ms: every cell in both, whatever each rep moved" "$(cl_desc 40)"
+n=$(grep -cE "^relay +tcp +0.3 s +64 KiB +(readwrite|splice) +3/3 " "$OUT")
+is "$n" 2 "... each compared with 3 reps a side, its size shown as its time" "$(cat "$OUT")"
+cl compare --out "$TMP/cmp-mixed" "$TMP/timedA" "$TMP/sized"
+[ "$RC" -eq 1 ] && grep -q "no cell .* is in both" "$ERR" && grep -q "^  relay tcp 0.3 s 64 KiB splice$" "$ERR" &&
+	grep -q "^  relay tcp 2 MiB 64 KiB splice$" "$ERR"
+ok $? "a timed run against a sized one: no cell in both, each named by its bound" "$(cl_desc 30)"
+
 # --- bad input ----------------------------------------------------------------
 expect_usage_error "compare: one directory exits 2" "give two results directories" compare "$A"
 expect_usage_error "compare: no such directory exits 2 naming it" "$TMP/nope: No such file" compare "$A" "$TMP/nope"

@@ -8,6 +8,7 @@
  */
 #include "harness/cli/cli.h"
 #include "harness/model/options.h"
+#include "harness/results/cellkey.h"
 #include "harness/results/read.h"
 #include "harness/results/write.h"
 #include "cells.h"
@@ -217,38 +218,53 @@ static int compare_out_dir(const struct compare_args *ca, char *out, size_t len)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-/* What sets a row's variant apart: ", 8 conns, cold cache, 1 MiB pipe, 4 outstanding", or "". */
-static const char *variant_text(const struct rr_csv *c, size_t row, char *buf, size_t len)
+/*
+ * What sets a row's variant apart: ", 8 conns, cold cache, 1 MiB pipe, 4
+ * outstanding, 1000 rps offered, 4 KiB answers", or "" (cellkey.h: every
+ * condition of the cell but its size, block and strategy).
+ */
+static const char *variant_text(const struct rr_cell_key *k, char *buf, size_t len)
 {
-	const char *cache = rr_csv_get(c, row, "cache"), *out = rr_csv_get(c, row, "outstanding");
-	unsigned conns = rr_summary_conns(c, row);
-	uint64_t pipe_asked = rr_summary_pipe(c, row);
-	long inflight = out && *out ? strtol(out, NULL, 10) : 0;
-	char pipe[32];
+	char pipe[32], answer[32];
 	int n = 0;
 
 	buf[0] = '\0';
-	if (conns > 1)
-		n += snprintf(buf + n, len - n, ", %u conns", conns);
-	if (cache && !strcmp(cache, "cold") && (size_t)n < len)
+	if (k->conns > 1)
+		n += snprintf(buf + n, len - n, ", %u conns", k->conns);
+	if (!strcmp(k->cache, "cold") && (size_t)n < len)
 		n += snprintf(buf + n, len - n, ", cold cache");
-	if (pipe_asked && (size_t)n < len)
-		n += snprintf(buf + n, len - n, ", %s pipe", human_bytes(pipe_asked, pipe, sizeof(pipe)));
-	if (inflight > 1 && (size_t)n < len)
-		snprintf(buf + n, len - n, ", %ld outstanding", inflight);
+	if (k->pipe && (size_t)n < len)
+		n += snprintf(buf + n, len - n, ", %s pipe", human_bytes(k->pipe, pipe, sizeof(pipe)));
+	if (k->outstanding > 1 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, ", %u outstanding", k->outstanding);
+	if (k->rps && (size_t)n < len)
+		n += snprintf(buf + n, len - n, ", %u rps offered", k->rps);
+	if (k->response && (size_t)n < len)
+		snprintf(buf + n, len - n, ", %s answers", human_bytes(k->response, answer, sizeof(answer)));
 	return buf;
 }
 
-/* "serve tcp 2 MiB 64 KiB splice" (the block left out for the chart), then the variant. */
+/*
+ * "serve tcp 2 MiB 64 KiB splice" (the block left out for the chart), then
+ * the variant; a cell bounded by time is its time: "relay tcp 10 s ...".
+ */
 static const char *cell_label(const struct rr_csv *c, size_t row, bool with_block, char *buf, size_t len)
 {
 	char by[32], bl[32], variant[160];
+	struct rr_cell_key k;
 
-	snprintf(buf, len, "%s %s %s%s%s %s%s", rr_csv_get(c, row, "scenario"), rr_csv_get(c, row, "transport"),
-		 human_bytes(strtoull(rr_csv_get(c, row, "bytes"), NULL, 10), by, sizeof(by)),
+	if (!rr_row_key(c, row, &k)) {
+		snprintf(buf, len, "(row %zu: not a cell)", row + 1);
+		return buf;
+	}
+	if (k.time_s > 0)
+		snprintf(by, sizeof(by), "%g s", k.time_s);
+	else
+		human_bytes(k.bytes, by, sizeof(by));
+	snprintf(buf, len, "%s %s %s%s%s %s%s", k.scenario, k.transport, by,
 		 with_block ? " " : "",
 		 with_block ? human_bytes(strtoull(rr_csv_get(c, row, "block"), NULL, 10), bl, sizeof(bl)) : "",
-		 rr_csv_get(c, row, "strategy"), variant_text(c, row, variant, sizeof(variant)));
+		 k.strategy, variant_text(&k, variant, sizeof(variant)));
 	return buf;
 }
 
@@ -366,7 +382,7 @@ static size_t row_values(const struct rr_dir *d, long row, bool cpu, double *out
 	for (size_t i = 0; i < d->nrec; i++) {
 		double v;
 
-		if (rr_is_peer(d->rec[i]) || !rec_usable(d->rec[i]) || !record_in_row(d->rec[i], &d->summary, row))
+		if (rr_is_peer(d->rec[i]) || !rec_usable(d->rec[i]) || !rr_record_in_row(d->rec[i], &d->summary, row))
 			continue;
 		if (rr_num(d->rec[i], cpu ? path : "bytes_per_s", &v))
 			out[n++] = v;
@@ -419,25 +435,29 @@ static void compare_cell(FILE *f, FILE *tsv, FILE *dat, const struct rr_dir *a, 
 	double ca = csv_num(a, ra, "tested_cpu_per_gib_median"), cb = csv_num(b, rb, "tested_cpu_per_gib_median");
 	struct compare_ratio rt = row_ratio(a, ra, b, (long)rb, false), rc = row_ratio(a, ra, b, (long)rb, true);
 	char s1[32], s2[32], it[64], ic[64], label[256], variant[160], stv[256];
-	const char *st = rr_csv_get(bs, rb, "strategy"), *cache = rr_csv_get(bs, rb, "cache");
-	const char *out = rr_csv_get(bs, rb, "outstanding");
+	struct rr_cell_key k;
 
+	if (!rr_row_key(bs, rb, &k))	/* matched a row of A, so it has every column of a cell */
+		return;
 	/* The strategy column carries the variant (", cold cache") where there is one. */
-	snprintf(stv, sizeof(stv), "%s%s", st, variant_text(bs, rb, variant, sizeof(variant)));
+	snprintf(stv, sizeof(stv), "%s%s", k.strategy, variant_text(&k, variant, sizeof(variant)));
+	if (k.time_s > 0)	/* bounded by time: each rep moved its own count */
+		snprintf(s1, sizeof(s1), "%g s", k.time_s);
+	else
+		human_bytes(k.bytes, s1, sizeof(s1));
 	fprintf(f, "%-7s %-5s %-9s %-9s %-14s %3zu/%-3zu %8.0f %8.0f %7.3f %-20s %-22s %9.3f %9.3f %7.3f %-20s %s\n",
-		rr_csv_get(bs, rb, "scenario"), rr_csv_get(bs, rb, "transport"),
-		human_bytes(strtoull(rr_csv_get(bs, rb, "bytes"), NULL, 10), s1, sizeof(s1)),
-		human_bytes(strtoull(rr_csv_get(bs, rb, "block"), NULL, 10), s2, sizeof(s2)),
+		k.scenario, k.transport, s1, human_bytes(k.block, s2, sizeof(s2)),
 		stv, rt.na, rt.nb, ta / 1e6, tb / 1e6, ratio(tb, ta),
 		interval_text(&rt, it, sizeof(it)), compare_verdict_text(rt.verdict), ca, cb, ratio(cb, ca),
 		interval_text(&rc, ic, sizeof(ic)), compare_verdict_text(rc.verdict));
-	fprintf(tsv, "%s\t%s\t%s\t%s\t%s\t%.6g\t%.6g\t%.3f\t%.6g\t%.6g\t%.3f\t%zu\t%zu", rr_csv_get(bs, rb, "scenario"),
-		rr_csv_get(bs, rb, "transport"), rr_csv_get(bs, rb, "bytes"), rr_csv_get(bs, rb, "block"), st, ta, tb,
+	fprintf(tsv, "%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\t%.6g\t%.6g\t%.3f\t%.6g\t%.6g\t%.3f\t%zu\t%zu",
+		k.scenario, k.transport, k.bytes, k.block, k.strategy, ta, tb,
 		ratio(tb, ta), ca, cb, ratio(cb, ca), rt.na, rt.nb);
 	tsv_ratio(tsv, &rt);
 	tsv_ratio(tsv, &rc);
-	fprintf(tsv, "\t%u\t%s\t%" PRIu64 "\t%s\n", rr_summary_conns(bs, rb), cache && *cache ? cache : "warm",
-		rr_summary_pipe(bs, rb), out && *out ? out : "0");
+	/* outstanding as summary.csv has it: 0 outside echo */
+	fprintf(tsv, "\t%u\t%s\t%" PRIu64 "\t%u\t%u\t%g\t%" PRIu64 "\n", k.conns, k.cache, k.pipe,
+		strcmp(k.scenario, "echo") && !k.rps ? 0 : k.outstanding, k.rps, k.time_s, k.response);
 	fprintf(dat, "%d\t%s", n, cell_label(bs, rb, false, label, sizeof(label)));
 	const double col[] = { ratio(tb, ta), ratio(cb, ca), rt.lo, rt.hi, rc.lo, rc.hi };
 
@@ -452,7 +472,7 @@ static const char tsv_head[] =
 	"scenario\ttransport\tbytes\tblock\tstrategy\tA_bytes_per_s\tB_bytes_per_s\tthroughput_ratio\t"
 	"A_cpu_per_gib\tB_cpu_per_gib\tcpu_ratio\tA_reps\tB_reps\tthroughput_lo\tthroughput_hi\t"
 	"throughput_level\tthroughput_verdict\tcpu_lo\tcpu_hi\tcpu_level\tcpu_verdict\tconns\tcache\t"
-	"pipe_size_asked\toutstanding\n";
+	"pipe_size_asked\toutstanding\trps\ttime_s\tresponse\n";
 
 /* Every cell in both runs, in B's order: the table's rows, the TSV's, the chart's.  How many. */
 static int compare_cells(FILE *f, FILE *tsv, FILE *dat, FILE *vars, const struct rr_dir *a, const struct rr_dir *b)

@@ -228,36 +228,6 @@ void env_diffs_free(struct env_diffs *d)
 
 /* ---- records of a summary row ------------------------------------------------ */
 
-static unsigned at_least_one(double v)
-{
-	return v >= 1 ? (unsigned)v : 1;
-}
-
-bool record_in_row(json_t *rec, const struct rr_csv *c, size_t row)
-{
-	const char *cols[] = { "scenario", "transport", "strategy" };
-	const char *cache = rr_csv_get(c, row, "cache"), *rc = rr_str(rec, "cache");
-	const char *out = rr_csv_get(c, row, "outstanding");
-	double by, bl, lat;
-
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		const char *s = rr_csv_get(c, row, cols[i]), *r = rr_str(rec, cols[i]);
-
-		if (!s || !r || strcmp(s, r))
-			return false;
-	}
-	if (!rr_num(rec, "bytes", &by) || !rr_num(rec, "block", &bl) ||
-	    by != strtod(rr_csv_get(c, row, "bytes"), NULL) || bl != strtod(rr_csv_get(c, row, "block"), NULL))
-		return false;
-	/* Columns and keys newer than some runs: absent reads as the default. */
-	if (strcmp(cache && *cache ? cache : "warm", rc && *rc ? rc : "warm"))
-		return false;
-	if (at_least_one(out && *out ? strtod(out, NULL) : 0) !=
-	    at_least_one(rr_num(rec, "latency.outstanding", &lat) ? lat : 0))
-		return false;
-	return rr_conns(rec) == rr_summary_conns(c, row) && rr_pipe_asked(rec) == rr_summary_pipe(c, row);
-}
-
 /* ---- B/A ------------------------------------------------------------------------- */
 
 static size_t usable(const double *v, size_t n, double *out)

@@ -39,13 +39,6 @@ struct env_diffs {
 struct env_diffs env_differences(json_t *a, json_t *b);
 void env_diffs_free(struct env_diffs *d);
 
-/*
- * Whether record REC is one of the repetitions of row ROW of summary C:
- * the same scenario, transport, size, block, strategy, connections, pipe
- * size asked, cache state and requests in flight.
- */
-bool record_in_row(json_t *rec, const struct rr_csv *c, size_t row);
-
 enum compare_verdict { CMP_BEYOND_NOISE, CMP_NO_DIFFERENCE, CMP_TOO_FEW, CMP_NO_FIGURE };
 
 /* B/A of one figure over two runs' repetitions. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What a run found, in words (findings.h). */
 #include "findings.h"
+#include "harness/results/cellkey.h"
 #include "strategies/strategy.h"
 
 #include <math.h>
@@ -76,22 +77,24 @@ static double number(const struct rr_csv *cs, size_t r, const char *name)
 	return *end ? NAN : d;
 }
 
-/* Rows a and b are the same cell but for the strategy. */
-static bool same_cell(const struct rr_csv *cs, size_t a, size_t b)
+/* Rows a and b are the same data point: only the strategy differs (cellkey.h). */
+static bool same_point(const struct rr_csv *cs, size_t a, size_t b)
 {
-	static const char *const keys[] = { "scenario", "transport", "bytes", "block", "cache", "outstanding" };
+	struct rr_cell_key ka, kb;
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strcmp(field(cs, a, keys[i]), field(cs, b, keys[i])))
-			return false;
-	return rr_summary_conns(cs, a) == rr_summary_conns(cs, b) && rr_summary_pipe(cs, a) == rr_summary_pipe(cs, b);
+	return rr_row_key(cs, a, &ka) && rr_row_key(cs, b, &kb) && rr_same_point(&ka, &kb);
 }
 
-/* Whether row r is a cell bounded by --time (its records say; summary.csv has no column for it). */
+/*
+ * Whether row r is a cell bounded by --time: its time_s column, or, in a
+ * summary older than that column, its records.
+ */
 static bool timed_row(const struct rr_dir *d, size_t r)
 {
 	const struct rr_csv *cs = &d->summary;
 
+	if (rr_csv_col(cs, "time_s") >= 0)
+		return number(cs, r, "time_s") > 0;
 	for (size_t i = 0; i < d->ncells; i++) {
 		const struct rr_cell *c = &d->cell[i];
 
@@ -214,7 +217,7 @@ static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf
 	const char *lim;
 
 	for (size_t r = 0; r < cs->nrows; r++) {
-		if (!same_cell(cs, h, r))
+		if (!same_point(cs, h, r))
 			continue;
 		if (unverified(cs, r)) {
 			if (floor < 0 || number(cs, r, "bytes_per_s_median") > number(cs, (size_t)floor, "bytes_per_s_median"))
@@ -234,7 +237,9 @@ static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf
 				     number(cs, (size_t)*slot, "tested_cpu_per_gib_median"))
 			*slot = (long)r;
 	}
-	if (number(cs, h, "bytes") < 1048576)
+	if (number(cs, h, "time_s") > 0)	/* what each rep moved is its own: the cell is its time */
+		summary_num(size, sizeof(size), field(cs, h, "time_s"), 1, "%g s");
+	else if (number(cs, h, "bytes") < 1048576)
 		summary_num(size, sizeof(size), field(cs, h, "bytes"), 1.0 / 1024, "%.0f KiB");
 	else
 		summary_num(size, sizeof(size), field(cs, h, "bytes"), 1.0 / 1048576, "%.0f MiB");

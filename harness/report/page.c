@@ -9,6 +9,7 @@
 #include "envtext.h"
 #include "findings.h"
 #include "harness/results/bounded.h"
+#include "harness/results/cellkey.h"
 
 #include "harness/model/options.h"
 #include "harness/results/write.h"
@@ -81,36 +82,22 @@ static size_t table_columns(const char *const *all, bool limited, const char **o
 }
 
 /*
- * The summary.csv row of variant V of cell C: scenario, transport, bytes,
- * block, strategy, cache, conns and pipe size match; when several do (echo at several
- * outstanding, which summary.csv does not name), the one whose median
- * throughput is the variant's.  -1 if none.
+ * The summary.csv row of variant V of cell C: the row of its first usable
+ * record's cell (cellkey.h: every condition, the offered load and the
+ * bound by time included), else of the cell and variant as the records
+ * group them.  -1 if none.
  */
-static long summary_row_of(const struct plot *p, const struct rr_cell *c, struct variant v, double mbps)
+static long summary_row_of(const struct plot *p, const struct rr_cell *c, struct variant v)
 {
-	const struct rr_csv *cs = &p->d.summary;
-	long best = -1;
-	double bestd = INFINITY;
+	struct rr_cell_key k = {
+		.scenario = c->scenario, .transport = c->transport, .strategy = c->strategy, .cache = v.cache,
+		.bytes = c->bytes, .block = c->block, .outstanding = v.outstanding > 1 ? (unsigned)v.outstanding : 1,
+		.conns = c->conns, .pipe = v.pipe, .rps = v.rps, .time_s = c->time_s,
+	}, r;
 
-	for (size_t r = 0; r < cs->nrows; r++) {
-		const char *sc = rr_csv_get(cs, r, "scenario"), *tr = rr_csv_get(cs, r, "transport"),
-			   *st = rr_csv_get(cs, r, "strategy"), *by = rr_csv_get(cs, r, "bytes"),
-			   *bl = rr_csv_get(cs, r, "block"), *ca = rr_csv_get(cs, r, "cache"),
-			   *med = rr_csv_get(cs, r, "bytes_per_s_median");
-		double d;
-
-		if (!sc || !tr || !st || !by || !bl || strcmp(sc, c->scenario) || strcmp(tr, c->transport) ||
-		    strcmp(st, c->strategy) || strtoull(by, NULL, 10) != c->bytes || strtoull(bl, NULL, 10) != c->block ||
-		    strcmp(ca && *ca ? ca : "warm", v.cache) || rr_summary_conns(cs, r) != c->conns ||
-		    rr_summary_pipe(cs, r) != v.pipe)
-			continue;
-		d = med && *med && isfinite(mbps) ? fabs(strtod(med, NULL) / 1e6 - mbps) : 0;
-		if (best < 0 || d < bestd) {
-			best = (long)r;
-			bestd = d;
-		}
-	}
-	return best;
+	if (c->nusable && rr_record_key(p->d.rec[c->rec[0]], &r))
+		k = r;
+	return rr_summary_row_of(&p->d, &k);
 }
 
 /* Row R's figures from summary.csv's row SR. */
@@ -170,7 +157,7 @@ static int table_rows(const struct plot *p, const char *sc, const char *tr, stru
 		memset(r, 0, sizeof(*r));
 		snprintf(r->strategy, sizeof(r->strategy), "%s%s", cv.strategy, suffix);
 		rr_cell_stat(&p->d, &cv, m_mbps, NULL, &med, &lo, &hi);
-		sr = p->d.have_summary && !cv.peer ? summary_row_of(p, &cv, pc.vs.v[k / pc.st.n], med) : -1;
+		sr = p->d.have_summary && !cv.peer ? summary_row_of(p, &cv, pc.vs.v[k / pc.st.n]) : -1;
 		if (sr >= 0)
 			row_from_summary(&p->d.summary, sr, &cv, r);
 		else

@@ -244,61 +244,6 @@ uint64_t rr_summary_pipe(const struct rr_csv *c, size_t row)
 	return p && *p ? strtoull(p, NULL, 10) : 0;
 }
 
-/* Whether row r of c is the cell (scenario ... strategy). */
-static bool row_is_cell(const struct rr_csv *c, size_t r, const char *scenario, const char *transport,
-			uint64_t bytes, uint64_t block, unsigned conns, uint64_t pipe, const char *strategy)
-{
-	const char *sc = rr_csv_get(c, r, "scenario"), *tr = rr_csv_get(c, r, "transport");
-	const char *by = rr_csv_get(c, r, "bytes"), *bl = rr_csv_get(c, r, "block");
-	const char *st = rr_csv_get(c, r, "strategy");
-
-	return sc && tr && by && bl && st && !strcmp(sc, scenario) && !strcmp(tr, transport) &&
-	       strtoull(by, NULL, 10) == bytes && strtoull(bl, NULL, 10) == block &&
-	       rr_summary_conns(c, r) == conns && rr_summary_pipe(c, r) == pipe && !strcmp(st, strategy);
-}
-
-long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *transport,
-		    uint64_t bytes, uint64_t block, unsigned conns, uint64_t pipe, const char *strategy)
-{
-	for (size_t r = 0; r < d->summary.nrows; r++)
-		if (row_is_cell(&d->summary, r, scenario, transport, bytes, block, conns, pipe, strategy))
-			return (long)r;
-	return -1;
-}
-
-/* "warm" and 1 where an older summary has no cache or outstanding column. */
-static const char *summary_cache(const struct rr_csv *c, size_t row)
-{
-	const char *v = rr_csv_get(c, row, "cache");
-
-	return v && *v ? v : "warm";
-}
-
-static unsigned summary_outstanding(const struct rr_csv *c, size_t row)
-{
-	const char *v = rr_csv_get(c, row, "outstanding");
-	unsigned n = v && *v ? (unsigned)strtoul(v, NULL, 10) : 0;
-
-	return n > 1 ? n : 1;
-}
-
-long rr_summary_same_cell(const struct rr_dir *d, const struct rr_csv *b, size_t row)
-{
-	const char *sc = rr_csv_get(b, row, "scenario"), *tr = rr_csv_get(b, row, "transport");
-	const char *st = rr_csv_get(b, row, "strategy"), *by = rr_csv_get(b, row, "bytes");
-	const char *bl = rr_csv_get(b, row, "block");
-
-	if (!sc || !tr || !st || !by || !bl)
-		return -1;
-	for (size_t r = 0; r < d->summary.nrows; r++)
-		if (row_is_cell(&d->summary, r, sc, tr, strtoull(by, NULL, 10), strtoull(bl, NULL, 10),
-				rr_summary_conns(b, row), rr_summary_pipe(b, row), st) &&
-		    !strcmp(summary_cache(&d->summary, r), summary_cache(b, row)) &&
-		    summary_outstanding(&d->summary, r) == summary_outstanding(b, row))
-			return (long)r;
-	return -1;
-}
-
 /* ---- records ------------------------------------------------------------ */
 
 /* The keys every chart relies on; anything else is looked up when drawn. */

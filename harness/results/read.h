@@ -95,21 +95,10 @@ int rr_record_check_numbers(json_t *rec, const char *file, int line, char *err, 
 int rr_csv_col(const struct rr_csv *c, const char *name);	/* -1 if absent */
 /* The field of ROW in column NAME, or NULL when the column is absent. */
 const char *rr_csv_get(const struct rr_csv *c, size_t row, const char *name);
-/* The summary row of a cell (pipe: the pipe size asked, 0 = the default), or -1. */
-long rr_summary_row(const struct rr_dir *d, const char *scenario, const char *transport,
-		    uint64_t bytes, uint64_t block, unsigned conns, uint64_t pipe, const char *strategy);
 /* A summary row's conns: 1 where the column is absent or empty (older runs). */
 unsigned rr_summary_conns(const struct rr_csv *c, size_t row);
 /* A summary row's pipe_size_asked: 0 (the kernel default) where absent or empty (older runs). */
 uint64_t rr_summary_pipe(const struct rr_csv *c, size_t row);
-/*
- * The row of d's summary that is the same cell as row `row` of b: every
- * column of the cell, the cache state and echo's requests in flight
- * included (a summary without those columns reads as warm, one in flight).
- * -1 when d has none.
- */
-long rr_summary_same_cell(const struct rr_dir *d, const struct rr_csv *b, size_t row);
-
 /* A record of scripts/peers.sh (peers.jsonl), read beside copylab's own. */
 bool rr_is_peer(json_t *rec);
 

@@ -35,7 +35,7 @@ static bool text_column(const char *name)
 static bool read_as_number(const char *name)
 {
 	static const char *const num[] = { "bytes", "block", "reps", "verified_reps", "conns", "outstanding",
-					   "pipe_size_asked", "rps" };
+					   "pipe_size_asked", "rps", "time_s", "response" };
 
 	for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++)
 		if (!strcmp(name, num[i]))

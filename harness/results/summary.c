@@ -237,7 +237,7 @@ static const char csv_header[] =
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
 	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,pipe_size_asked,"
-	"tested_copy_per_gib_median,limited_by,rps\n";
+	"tested_copy_per_gib_median,limited_by,rps,time_s,response\n";
 
 /*
  * The verdict of the paired ratio to readwrite: a difference is claimed only
@@ -258,7 +258,7 @@ static const char *difference_of(const struct cell *c, const struct cell_summary
 static void csv_row(struct sbuf *sb, const struct cell *c, const struct cell_summary *cs)
 {
 	const char *sc = scenario_name(c->scenario);
-	char n[25][CSV_NUM];
+	char n[27][CSV_NUM];
 	/* In the order of csv_header. */
 	const char *field[] = {
 		sc ? sc : "?", c->transport,
@@ -285,6 +285,9 @@ static void csv_row(struct sbuf *sb, const struct cell *c, const struct cell_sum
 		csv_real(cs->copy_per_gib.n ? cs->copy_per_gib.median : NAN, n[23]),
 		cs->limited_by,
 		csv_uint(c->rps, n[24]),
+		/* bounded by time: the cell is its time, and `bytes` what its first rep moved */
+		csv_real(c->time_s, n[25]),
+		csv_uint(c->response, n[26]),
 	};
 
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)

@@ -9,6 +9,7 @@
  * way the charts use them.  An error must come with a message; success
  * must give cells whose counts add up.
  */
+#include "harness/results/cellkey.h"
 #include "harness/results/read.h"
 
 #include <math.h>
@@ -150,10 +151,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				snprintf(path, sizeof(path), "roles.%s.cpu_per_gib_s", cell->tested_role);
 				(void)rr_cell_stat(&d, cell, metric_bps, path, &med, &min, &max);
 			}
-			/* pipe_size_asked: a number, null or absent (older records) */
-			(void)rr_summary_row(&d, cell->scenario, cell->transport, cell->bytes, cell->block,
-					     cell->conns, cell->nusable ? rr_pipe_asked(d.rec[cell->rec[0]]) : 0,
-					     cell->strategy);
+			/* every key of the cell: a number, null or absent (older records) */
+			if (cell->nusable) {
+				struct rr_cell_key k;
+
+				if (rr_record_key(d.rec[cell->rec[0]], &k))
+					(void)rr_summary_row_of(&d, &k);
+			}
 		}
 		for (size_t r = 0; r < d.summary.nrows; r++) {
 			const char *f = rr_csv_get(&d.summary, r, "bytes_per_s_median");
@@ -163,6 +167,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!isfinite(v) || v < 0 || v > RR_NUM_MAX)
 				abort();
 			(void)rr_summary_pipe(&d.summary, r);
+			/* a row is always the same cell as itself, whatever its columns hold */
+			if (rr_summary_same_cell(&d, &d.summary, r) < 0 && rr_csv_get(&d.summary, r, "scenario") &&
+			    rr_csv_get(&d.summary, r, "transport") && rr_csv_get(&d.summary, r, "strategy") &&
+			    rr_csv_get(&d.summary, r, "bytes") && rr_csv_get(&d.summary, r, "block"))
+				abort();
 		}
 		if (reps != d.nrec)
 			abort();

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of harness/report/compare_diff.c: which conditions of two
- * runs differ (and in which order), which records are a summary row's,
- * and B/A's verdict.
+ * runs differ (and in which order), and B/A's verdict.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,32 +160,6 @@ static void test_collected_facts_flagged(void **state UNUSED)
 	json_decref(b);
 }
 
-/* A record is its row's when every column of the cell matches; absent columns read as the defaults. */
-static void test_record_in_row(void **state UNUSED)
-{
-	const char *csv = "scenario,transport,bytes,block,strategy,cache,outstanding,conns,pipe_size_asked\n"
-			  "serve,tcp,1024,512,splice,warm,0,1,0\n"
-			  "serve,tcp,1024,512,splice,cold,0,1,0\n";
-	struct rr_csv c = { 0 };
-	char err[200];
-	json_t *warm = env("{\"scenario\":\"serve\",\"transport\":\"tcp\",\"bytes\":1024,\"block\":512,"
-			   "\"strategy\":\"splice\",\"cache\":\"warm\",\"latency\":null}");
-	json_t *old = env("{\"scenario\":\"serve\",\"transport\":\"tcp\",\"bytes\":1024,\"block\":512,"
-			  "\"strategy\":\"splice\"}");
-	json_t *other = env("{\"scenario\":\"serve\",\"transport\":\"tcp\",\"bytes\":2048,\"block\":512,"
-			    "\"strategy\":\"splice\"}");
-
-	assert_int_equal(rr_csv_parse(csv, "summary.csv", &c, err, sizeof(err)), 0);
-	assert_true(record_in_row(warm, &c, 0));
-	assert_false(record_in_row(warm, &c, 1));
-	assert_true(record_in_row(old, &c, 0));
-	assert_false(record_in_row(other, &c, 0));
-	rr_csv_free(&c);
-	json_decref(warm);
-	json_decref(old);
-	json_decref(other);
-}
-
 /* Beyond noise only when the interval excludes 1; under 3 reps a side no verdict is given. */
 static void test_verdicts(void **state UNUSED)
 {
@@ -218,7 +191,6 @@ int main(void)
 		cmocka_unit_test(test_absent_and_old_runs),
 		cmocka_unit_test(test_verdict_facts_first),
 		cmocka_unit_test(test_collected_facts_flagged),
-		cmocka_unit_test(test_record_in_row),
 		cmocka_unit_test(test_verdicts),
 	};
 

@@ -282,12 +282,12 @@ static const char header[] =
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
 	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,"
-	"pipe_size_asked,tested_copy_per_gib_median,limited_by,rps";
+	"pipe_size_asked,tested_copy_per_gib_median,limited_by,rps,time_s,response";
 enum { F_SCENARIO, F_TRANSPORT, F_BYTES, F_BLOCK, F_STRATEGY, F_REPS, F_VERIFIED,
        F_BPS_MED, F_BPS_MIN, F_BPS_MAX, F_WALL_MED, F_ROLE, F_CPG_MED, F_USER_MED,
        F_SYS_MED, F_RATIO_MED, F_RATIO_MIN, F_RATIO_MAX, F_BPS_CI_LO, F_BPS_CI_HI,
        F_BPS_CI_LEVEL, F_RATIO_CI_LO, F_RATIO_CI_HI, F_RATIO_CI_LEVEL, F_DIFFERENCE, F_CACHE, F_OUTSTANDING, F_CONNS,
-       F_PIPE_ASKED, F_COPY_MED, F_LIMITED_BY, F_RPS, NFIELDS };
+       F_PIPE_ASKED, F_COPY_MED, F_LIMITED_BY, F_RPS, F_TIME, F_RESPONSE, NFIELDS };
 
 /* Splits the next CSV line (no quoting in these tests) into exactly NFIELDS fields. */
 static void next_row(char **save, char *field[NFIELDS])
@@ -463,6 +463,8 @@ static void test_summary_timed_reps_are_one_cell(void **state)
 	next_row(&save, field);
 	assert_string_equal(field[F_STRATEGY], "readwrite");
 	assert_string_equal(field[F_REPS], "3");
+	assert_string_equal(field[F_TIME], "2");	/* the cell's bound, what two runs pair by */
+	assert_string_equal(field[F_RESPONSE], "0");
 	assert_null(strtok_r(NULL, "\n", &save));
 	free(text);
 	results_close(r);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness/results/bounded.h"
+#include "harness/results/cellkey.h"
 #include "harness/results/read.h"
 
 #include <errno.h>
@@ -27,6 +28,17 @@
 #include <sys/stat.h>
 
 #define UNUSED __attribute__((unused))
+
+/* The summary row of a sized cell with these conditions (the rest at their defaults), or -1. */
+static long summary_row(const struct rr_dir *d, const char *scenario, const char *transport, uint64_t bytes,
+			uint64_t block, unsigned conns, uint64_t pipe, const char *strategy)
+{
+	struct rr_cell_key k = { .scenario = scenario, .transport = transport, .strategy = strategy,
+				 .cache = "warm", .bytes = bytes, .block = block, .outstanding = 1,
+				 .conns = conns, .pipe = pipe };
+
+	return rr_summary_row_of(d, &k);
+}
 
 static char dir[64];
 
@@ -164,13 +176,13 @@ static void test_open_groups_cells(void **state UNUSED)
 	assert_true(med == 300e6 && lo == 300e6 && hi == 300e6);
 
 	assert_true(d.have_summary);
-	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 0, "splice"), 1);
-	assert_int_equal(rr_summary_row(&d, "relay", "unix", 1073741824, 65536, 1, 0, "splice"), -1);
+	assert_int_equal(summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 0, "splice"), 1);
+	assert_int_equal(summary_row(&d, "relay", "unix", 1073741824, 65536, 1, 0, "splice"), -1);
 	/* a summary without a conns column is one connection a cell */
-	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 8, 0, "splice"), -1);
+	assert_int_equal(summary_row(&d, "relay", "tcp", 1073741824, 65536, 8, 0, "splice"), -1);
 	/* ... and without a pipe_size_asked column, the default pipe */
 	assert_int_equal(rr_summary_pipe(&d.summary, 1), 0);
-	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 1048576, "splice"), -1);
+	assert_int_equal(summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 1048576, "splice"), -1);
 	/* records from before pipe_size_asked asked for the default pipe */
 	assert_int_equal(rr_pipe_asked(d.rec[0]), 0);
 	assert_string_equal(rr_machine(&d, m, sizeof(m)), "Test CPU, 2 CPUs, Linux 6.1.0-test");
@@ -211,9 +223,9 @@ static void test_pipe_size_asked(void **state UNUSED)
 	assert_int_equal(rr_pipe_asked(d.rec[1]), 1048576);
 	assert_int_equal(rr_summary_pipe(&d.summary, 0), 0);
 	assert_int_equal(rr_summary_pipe(&d.summary, 1), 1048576);
-	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 0, "readwrite"), 0);
-	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 1048576, "readwrite"), 1);
-	assert_int_equal(rr_summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 4096, "readwrite"), -1);
+	assert_int_equal(summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 0, "readwrite"), 0);
+	assert_int_equal(summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 1048576, "readwrite"), 1);
+	assert_int_equal(summary_row(&d, "relay", "tcp", 1073741824, 65536, 1, 4096, "readwrite"), -1);
 	rr_close(&d);
 }
 
