@@ -473,6 +473,16 @@ line=$(grep '^- relay over tcp' "$TMP/mixed/report.md")
 ok $([ "$RC" -eq 0 ] && grep -q '^- relay over tcp (2 MiB, 64 KiB blocks): ' <<<"$line" &&
 	grep -q 'over tcp, 2 MiB, block 64 KiB: the copy ledger' "$TMP/mixed/plots/ledger-relay-tcp.svg"; echo $?) \
 	"with a timed relay beside it, the finding and the ledger chart are the 2 MiB cell's" "$line"
+# Alone, the timed run is one data point by its time, whatever each strategy's rep moved:
+# one table with both strategies, and the finding names the time, not a size.
+cl plot "$TMP/timed"
+heads=$(grep -c '^\*\*relay over tcp, for 0.3 s, block 64 KiB\*\*' "$TMP/timed/report.md")
+rows=$(awk '/^\*\*relay over tcp, for 0.3 s, block 64 KiB\*\*/ { t = 1; next } /^\*\*/ { t = 0 }
+	t && /^\| (readwrite|splice) \|/ { n++ } END { print n + 0 }' "$TMP/timed/report.md")
+ok $([ "$RC" -eq 0 ] && [ "$heads" = 1 ] && [ "$rows" = 2 ] &&
+	grep -q '^- relay over tcp (0.3 s, 64 KiB blocks): ' "$TMP/timed/report.md"; echo $?) \
+	"a timed run alone: one table 'for 0.3 s' holding both strategies, and the finding says 0.3 s" \
+	"$(grep -n 'relay over tcp' "$TMP/timed/report.md" | head)"
 
 # --- a hostile results directory runs nothing through gnuplot ---------------------------------
 # gnuplot runs `...` as a shell command even inside double quotes, and a record's texts (a

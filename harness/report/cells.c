@@ -27,20 +27,44 @@ void list_add(struct list *l, const char *s)
 		l->v[l->n++] = s;
 }
 
-static void points_add(struct points *p, uint64_t bytes, uint64_t block, unsigned conns)
+bool point_eq(struct point a, struct point b)
 {
-	for (int i = 0; i < p->n; i++)
-		if (p->v[i].bytes == bytes && p->v[i].block == block && p->v[i].conns == conns)
-			return;
-	if (p->n < MAX_LIST)
-		p->v[p->n++] = (struct point){ bytes, block, conns };
+	bool timed = a.time_s > 0 || b.time_s > 0;
+
+	return (timed ? a.time_s == b.time_s : a.bytes == b.bytes) && a.block == b.block && a.conns == b.conns;
 }
 
+const char *point_size_text(struct point pt, char *buf, size_t len)
+{
+	if (pt.time_s > 0)
+		snprintf(buf, len, "%g s", pt.time_s);
+	else
+		human_bytes(pt.bytes, buf, len);
+	return buf;
+}
+
+static struct point point_of_cell(const struct rr_cell *c)
+{
+	return (struct point){ c->bytes, c->block, c->conns, c->time_s };
+}
+
+static void points_add(struct points *p, struct point pt)
+{
+	for (int i = 0; i < p->n; i++)
+		if (point_eq(p->v[i], pt))
+			return;
+	if (p->n < MAX_LIST)
+		p->v[p->n++] = pt;
+}
+
+/* By time for points bounded by time (after every sized one), else by bytes; then block, conns. */
 static int cmp_point(const void *a, const void *b)
 {
 	const struct point *x = a, *y = b;
 
-	if (x->bytes != y->bytes)
+	if (x->time_s != y->time_s)
+		return x->time_s < y->time_s ? -1 : 1;
+	if (x->time_s == 0 && x->bytes != y->bytes)
 		return x->bytes < y->bytes ? -1 : 1;
 	if (x->block != y->block)
 		return x->block < y->block ? -1 : 1;
@@ -89,7 +113,7 @@ struct points points_of(const struct rr_dir *d, const char *sc, const char *tr)
 		for (size_t i = 0; i < d->ncells; i++)
 			if (!strcmp(d->cell[i].scenario, sc) && !strcmp(d->cell[i].transport, tr) &&
 			    (d->cell[i].time_s > 0) == timed)
-				points_add(&p, d->cell[i].bytes, d->cell[i].block, d->cell[i].conns);
+				points_add(&p, point_of_cell(&d->cell[i]));
 	qsort(p.v, p.n, sizeof(p.v[0]), cmp_point);
 	return p;
 }
@@ -101,9 +125,11 @@ struct point representative(const struct points *p)
 	for (int i = 1; i < p->n; i++) {
 		const struct point *c = &p->v[i];
 		double dc = fabs(log2((double)c->block) - 16), db = fabs(log2((double)best.block) - 16);
+		/* the longest run where the points are bounded by time (points_of gives one kind) */
+		double zc = c->time_s > 0 ? c->time_s : (double)c->bytes;
+		double zb = best.time_s > 0 ? best.time_s : (double)best.bytes;
 
-		if (c->bytes > best.bytes || (c->bytes == best.bytes && dc < db) ||
-		    (c->bytes == best.bytes && c->block == best.block && c->conns < best.conns))
+		if (zc > zb || (zc == zb && dc < db) || (zc == zb && c->block == best.block && c->conns < best.conns))
 			best = *c;
 	}
 	return best;
@@ -115,8 +141,8 @@ const struct rr_cell *find_cell(const struct rr_dir *d, const char *sc, const ch
 	for (size_t i = 0; i < d->ncells; i++) {
 		const struct rr_cell *c = &d->cell[i];
 
-		if (!strcmp(c->scenario, sc) && !strcmp(c->transport, tr) && c->bytes == pt.bytes &&
-		    c->block == pt.block && c->conns == pt.conns && !strcmp(c->strategy, strategy))
+		if (!strcmp(c->scenario, sc) && !strcmp(c->transport, tr) && point_eq(point_of_cell(c), pt) &&
+		    !strcmp(c->strategy, strategy))
 			return c;
 	}
 	return NULL;
@@ -148,7 +174,7 @@ const char *point_text(struct point pt, char *buf, size_t len)
 
 	/* block 0: only peers' records (peers.sh), which have no block of their own */
 	if (pt.block)
-		snprintf(buf, len, "%s, block %s", human_bytes(pt.bytes, a, sizeof(a)),
+		snprintf(buf, len, "%s%s, block %s", pt.time_s > 0 ? "for " : "", point_size_text(pt, a, sizeof(a)),
 			 human_bytes(pt.block, b, sizeof(b)));
 	else
 		snprintf(buf, len, "%s (peers)", human_bytes(pt.bytes, a, sizeof(a)));
@@ -248,14 +274,14 @@ static bool rec_of(json_t *r, const char *sc, const char *tr, const char *strate
 /* Whether record R is of the data point (SC, TR, PT), and of STRATEGY unless that is NULL. */
 static bool rec_at(json_t *r, const char *sc, const char *tr, struct point pt, const char *strategy)
 {
-	return rec_of(r, sc, tr, strategy) &&
-	       (uint64_t)json_integer_value(json_object_get(r, "bytes")) == pt.bytes &&
-	       (uint64_t)json_integer_value(json_object_get(r, "block")) == pt.block && rr_conns(r) == pt.conns;
-}
+	double t;
+	struct point rp = {
+		(uint64_t)json_integer_value(json_object_get(r, "bytes")),
+		(uint64_t)json_integer_value(json_object_get(r, "block")),
+		rr_conns(r), rr_num(r, "time_s", &t) && t > 0 ? t : 0,
+	};
 
-static struct point point_of_cell(const struct rr_cell *c)
-{
-	return (struct point){ c->bytes, c->block, c->conns };
+	return rec_of(r, sc, tr, strategy) && point_eq(rp, pt);
 }
 
 struct variants point_variants(const struct rr_dir *d, const char *sc, const char *tr, struct point pt)

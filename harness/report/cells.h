@@ -31,8 +31,9 @@ void list_add(struct list *l, const char *s);
 
 /* A data point: what a cell's records share besides scenario, transport and strategy. */
 struct point {
-	uint64_t bytes, block;
+	uint64_t bytes, block;	/* bounded by time: bytes is what a first rep moved, not part of the point */
 	unsigned conns;		/* parallel connections sharing bytes (--conns), >= 1 */
+	double time_s;		/* --time: the bound, the point's in place of bytes; 0 bounded by size */
 };
 
 struct points {
@@ -44,6 +45,10 @@ struct list scenarios_of(const struct rr_dir *d);
 /* The strategies of SC over TR (any transport when TR is NULL). */
 struct list strategies_of(const struct rr_dir *d, const char *sc, const char *tr);
 struct list transports_of(const struct rr_dir *d, const char *sc);
+/* Whether a and b are one point: the same block and conns, and the same time, or size when neither is timed. */
+bool point_eq(struct point a, struct point b);
+/* "64 MiB", or "10 s" for a point bounded by time. */
+const char *point_size_text(struct point pt, char *buf, size_t len);
 /* The data points of a scenario over a transport, sorted by bytes, block, conns. */
 struct points points_of(const struct rr_dir *d, const char *sc, const char *tr);
 /*

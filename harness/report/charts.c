@@ -206,12 +206,11 @@ static bool several_points(const struct plot *p, const char *sc, const struct li
 {
 	bool many = false;
 
-	*only = (struct point){ 0, 0, 1 };
+	*only = (struct point){ .conns = 1 };
 	for (int t = 0; t < tr->n; t++) {
 		struct points pts = points_of(&p->d, sc, tr->v[t]);
 
-		if (pts.n > 1 || (only->bytes && (pts.v[0].bytes != only->bytes || pts.v[0].block != only->block ||
-						   pts.v[0].conns != only->conns)))
+		if (pts.n > 1 || (t > 0 && !point_eq(pts.v[0], *only)))
 			many = true;
 		*only = pts.v[0];
 	}
@@ -231,7 +230,7 @@ static void throughput_label(struct group *g, const struct variants *vs, bool ma
 	if (g->pt.conns > 1)
 		snprintf(conns, sizeof(conns), "\n%u connections", g->pt.conns);
 	snprintf(g->label, sizeof(g->label), "%s\n%s\n%s%s%s%s%s", g->transport,
-		 human_bytes(g->pt.bytes, a, sizeof(a)), g->pt.block ? "block " : "peers",
+		 point_size_text(g->pt, a, sizeof(a)), g->pt.block ? "block " : "peers",
 		 g->pt.block ? human_bytes(g->pt.block, b, sizeof(b)) : "", conns, w[0] ? "\n" : "", w);
 }
 
@@ -290,7 +289,7 @@ static int plot_overview(struct plot *p)
 			g[ng] = (struct group){ sc.v[s], tr.v[t], pt, main_variant(&vs), "" };
 			variant_words(g[ng].v, NULL, w, sizeof(w));
 			snprintf(g[ng].label, sizeof(g[ng].label), "%s\n%s\n%s%s%s", sc.v[s], tr.v[t],
-				 human_bytes(g[ng].pt.bytes, a, sizeof(a)), w[0] ? "\n" : "", w);
+				 point_size_text(g[ng].pt, a, sizeof(a)), w[0] ? "\n" : "", w);
 			ng++;
 		}
 	}
@@ -408,7 +407,7 @@ static int plot_efficiency(struct plot *p, const char *sc)
 	char name[128], title[1024], caption[512], words[256] = "", ttext[128], ptext[96] = "";
 	FILE *dat, *vars;
 	int n = 0;
-	struct point pt = { 0, 0, 1 };
+	struct point pt = { .conns = 1 };
 
 	snprintf(name, sizeof(name), "efficiency-%s", sc);
 	if (chart_open(p, name, &dat, &vars))
