@@ -84,6 +84,18 @@ is "$(rows throughput "$TMP/b.out" | wc -l)" "$ranked" "--from ranks the same st
 "$COPYLAB" advise --scenario serve --from "$D" >/dev/null 2>&1; is $? 1 "--from a run without that scenario exits 1"
 "$COPYLAB" advise --scenario relay --from "$D" --strategy splice >/dev/null 2>&1; is $? 2 "--from with --strategy exits 2"
 
+# --from a run bounded by --time: each rep moved its own count, and the reps
+# still pair by their number (a ratio with an interval, not "not paired").
+"$COPYLAB" run --scenario relay --strategy readwrite,splice --time 300ms --reps 3 --warmup 0 --no-perf \
+	--out "$TMP/timed" >/dev/null 2>"$TMP/timed.err"; rc=$?
+is "$rc" 0 "a relay run bounded by --time 300ms" || diag_file "$TMP/timed.err"
+"$COPYLAB" advise --scenario relay --from "$TMP/timed" >"$TMP/t.out" 2>&1; rc=$?
+second=$(rows throughput "$TMP/t.out" | sed -n 2p)
+ok $([ "$rc" -eq 0 ] && grep -qF '(relay over tcp, 0.3 s a repetition, 64 KiB blocks): ' "$TMP/t.out" &&
+	[ "$(rows throughput "$TMP/t.out" | wc -l)" -eq 2 ] &&
+	grep -qE ' x[0-9.]+ \[[0-9.]+\.\.[0-9.]+\] ' <<<"$second" && ! grep -q 'not paired' "$TMP/t.out"; echo $?) \
+	"advise --from a timed run: the workload is its time, and its 3 reps a side are paired" "$(head -12 "$TMP/t.out")"
+
 # --rps: latency at an offered load is a second axis (echo, and relay's round trip)
 "$COPYLAB" advise --scenario serve --rps 100 >/dev/null 2>"$TMP/r.err"; is $? 2 "--rps on serve exits 2"
 grep -q 'only echo and relay' "$TMP/r.err"; ok $? "and says which scenarios send requests" "$(cat "$TMP/r.err")"

@@ -220,31 +220,54 @@ static long offered_rps(json_t *rec)
 	return (long)json_integer_value(json_object_get(json_object_get(rec, "latency"), "offered_rps"));
 }
 
+/* --time's bound of a record; 0 for one bounded by size. */
+static double time_bound(json_t *rec)
+{
+	double t = json_number_value(json_object_get(rec, "time_s"));
+
+	return t > 0 ? t : 0;
+}
+
 static int keep_point(struct crcell *c, const char *transport, long want, long want_rps, struct advise_workload *w)
 {
 	json_t *keep = json_array(), *rec;
 	size_t i;
 	long block = -1, conns = -1, rps = want_rps;
-	bool warm = false;
+	bool warm = false, sized = false;
 	json_t *pipe = NULL;
 
+	/*
+	 * The largest size; runs bounded by time only where there is none
+	 * (their reps each moved their own count: they are one point by their
+	 * time, the longest).
+	 */
 	json_array_foreach(c->records, i, rec)
 		if (!strcmp(rec_str(rec, "scenario"), w->scenario) &&
 		    (!transport || !strcmp(rec_str(rec, "transport"), transport))) {
 			long b = (long)json_integer_value(json_object_get(rec, "bytes"));
 
-			if (want < 0 && b > w->bytes)
-				w->bytes = b;
+			if (time_bound(rec) > 0) {
+				w->time_s = time_bound(rec) > w->time_s ? time_bound(rec) : w->time_s;
+			} else {
+				sized = true;
+				if (want < 0 && b > w->bytes)
+					w->bytes = b;
+			}
 			warm |= !strcmp(rec_str(rec, "cache"), "warm");
 		}
+	if (want >= 0 || sized)
+		w->time_s = 0;
 	if (want >= 0)
 		w->bytes = want;
+	else if (w->time_s > 0)
+		w->bytes = -1;	/* any: cr_usable matches every count */
 	json_array_foreach(c->records, i, rec) {
 		json_t *asked = json_object_get(rec, "pipe_size_asked");
 
 		if (strcmp(rec_str(rec, "scenario"), w->scenario) ||
 		    (transport && strcmp(rec_str(rec, "transport"), transport)) ||
-		    (long)json_integer_value(json_object_get(rec, "bytes")) != w->bytes ||
+		    time_bound(rec) != w->time_s ||
+		    (w->bytes >= 0 && (long)json_integer_value(json_object_get(rec, "bytes")) != w->bytes) ||
 		    (warm && strcmp(rec_str(rec, "cache"), "warm")) || (rps >= 0 && offered_rps(rec) != rps))
 			continue;
 		if (block < 0) {
@@ -473,9 +496,12 @@ static void print_advice(const struct advice *a, const struct ranking *thru, con
 {
 	char sz[32], bl[32];
 
-	printf("On this machine, for this workload (%s%s%s, %s per transfer, %s blocks", w->scenario,
-	       w->transport ? " over " : "", w->transport ? w->transport : "", size_words(w->bytes, sz, sizeof(sz)),
-	       size_words(w->block, bl, sizeof(bl)));
+	if (w->time_s > 0)	/* bounded by time: each rep moved its own count */
+		snprintf(sz, sizeof(sz), "%g s a repetition", w->time_s);
+	else
+		snprintf(sz + strlen(size_words(w->bytes, sz, sizeof(sz))), sizeof(sz) - strlen(sz), " per transfer");
+	printf("On this machine, for this workload (%s%s%s, %s, %s blocks", w->scenario,
+	       w->transport ? " over " : "", w->transport ? w->transport : "", sz, size_words(w->block, bl, sizeof(bl)));
 	if (w->rps)
 		printf(", %u requests/s offered", w->rps);
 	printf("): ");

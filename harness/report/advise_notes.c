@@ -164,14 +164,14 @@ int print_degenerate(FILE *out, struct crcell *c, const struct advise_workload *
 			lines++;
 		}
 		hits = count_at(c, labels[i], w->bytes, "zerocopy_recv.bytes_mapped", 0, &usable);
-		if (usable && hits == usable && w->bytes > 0) {
+		if (usable && hits == usable && (w->bytes > 0 || w->time_s > 0)) {
 			fprintf(out, "  - %s mapped nothing (zerocopy_recv.bytes_mapped is 0 in every repetition): its "
 				"figures are of its copying fallback, not of zero-copy receive; the sender's segments "
 				"carried no whole pages (--transport lo-ns is made for it)\n", labels[i]);
 			lines++;
 		}
 		hits = count_at(c, labels[i], w->bytes, "zerocopy.share_not_copied", 0, &usable);
-		if (usable && hits == usable && w->bytes > 0) {
+		if (usable && hits == usable && (w->bytes > 0 || w->time_s > 0)) {
 			fprintf(out, "  - %s: the kernel copied every zero-copy send (zerocopy.share_not_copied is 0: "
 				"the data was delivered to a local socket): its figures are of a copying send with "
 				"zero-copy's bookkeeping on top\n", labels[i]);

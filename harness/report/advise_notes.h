@@ -27,6 +27,7 @@ struct advise_workload {
 	const char *cache;	/* "warm", "cold" */
 	bool privileged;	/* the run could load BPF and make namespaces (root) */
 	unsigned rps;		/* requests a second offered open loop (echo, relay's round trip); 0 none */
+	double time_s;		/* --time: each rep ran this long and moved its own count (bytes is -1: any); 0 by size */
 };
 
 /*

@@ -275,14 +275,18 @@ static size_t samples_of(const struct crcell *c, const char *strategy, long byte
 	return n;
 }
 
-/* The payload sizes of A's usable records at BYTES (bytes < 0: every size), each once. */
+/*
+ * The payload sizes of A's usable records at BYTES (bytes < 0: every
+ * size), each once; -1 for records bounded by time, whose reps pair
+ * whatever each moved.
+ */
 static size_t sizes_of(const struct crcell *c, const char *a, long bytes, long *out)
 {
 	size_t i, n = 0;
 	json_t *rec;
 
 	json_array_foreach(c->records, i, rec) {
-		long size = (long)figure(rec, "bytes");
+		long size = figure(rec, "time_s") > 0 ? -1 : (long)figure(rec, "bytes");
 		size_t k = 0;
 
 		if (!cr_usable(rec, a, bytes))
