@@ -148,6 +148,9 @@ bad "--interval longer than --time" "--interval 2s is longer than --time 1s" \
 	--scenario relay --strategy readwrite --time 1s --interval 2s
 bad "--interval giving more than 100000 intervals" "more than 100000 intervals" \
 	--scenario relay --strategy readwrite --time 10m --interval 1ms
+bad "--time and --interval whose series would pass what plot reads" \
+	"--time 60s with --interval 1ms: 360012 intervals over every strategy and repetition, about 69 MiB in results.jsonl, more than the 64 MiB" \
+	--scenario relay --strategy readwrite,splice --time 60s --interval 1ms --reps 3
 bad "--interval 1ms bounded by --timeout" "may last up to --timeout" \
 	--scenario relay --strategy readwrite --size 1M --interval 1ms
 bad "--time that is not a duration" "--time: '10x' is not a duration" \

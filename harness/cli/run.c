@@ -11,6 +11,8 @@
 #include "harness/model/options.h"
 #include "harness/engine/remote.h"
 #include "harness/engine/timed.h"
+#include "harness/results/bounded.h"
+#include "harness/results/series.h"
 #include "harness/results/write.h"
 #include "harness/model/scenario.h"
 #include "harness/measure/bpf/ledger.h"
@@ -229,6 +231,31 @@ static int check_whole_requests(const struct group *groups, int n)
 					   human_bytes(c->response, a, sizeof(a)), (unsigned long long)(c->size / c->block));
 	}
 	return 0;
+}
+
+/*
+ * --time with --interval: every interval of every repetition goes into
+ * results.jsonl, which the readers (plot, report, compare) take up to
+ * BOUNDED_CAP_RECORDS.  A run whose series would pass that is refused
+ * before it starts, not after its hours (session.c's writer leaves out a
+ * record's series that would pass it all the same, for runs by size whose
+ * length is not known).  0 or EXIT_USAGE.
+ */
+static int check_series_room(const struct parsed *p, const struct group *groups, int n)
+{
+	double intervals = 0;
+
+	for (int g = 0; g < n; g++) {
+		const struct run_config *c = &groups[g].cfg;
+
+		if (c->time_s > 0 && c->interval_s > 0)
+			intervals += (double)groups[g].nspecs * p->reps * (c->time_s / c->interval_s + 2);
+	}
+	if (intervals * SERIES_JSON_BYTES <= (double)BOUNDED_CAP_RECORDS)
+		return 0;
+	return usage_error("--time %s with --interval %s: %.0f intervals over every strategy and repetition, about %.0f MiB in results.jsonl, more than the %zu MiB copylab plot, report and compare read; use a longer --interval, a shorter --time, or fewer --reps or strategies",
+			   p->time_arg, p->interval_arg, intervals, intervals * SERIES_JSON_BYTES / 1048576,
+			   BOUNDED_CAP_RECORDS >> 20);
 }
 
 /*
@@ -465,7 +492,7 @@ int cmd_run(int argc, char **argv)
 		return r;
 	if (!(groups = sweep_groups(&p, &g, values, ngroups, &s)))
 		return EXIT_RUN_FAILED;
-	if ((r = check_whole_requests(groups, ngroups))) {
+	if ((r = check_whole_requests(groups, ngroups)) || (r = check_series_room(&p, groups, ngroups))) {
 		free(groups);
 		return r;
 	}

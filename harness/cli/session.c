@@ -5,6 +5,7 @@
  * the strategies rep by rep (A B C A B C ...), so drift hits all alike.
  */
 #include "session.h"
+#include "harness/results/bounded.h"
 #include "run_options.h"
 #include "harness/measure/env.h"
 #include "scratch.h"
@@ -184,6 +185,15 @@ int run_group(struct session *s, struct group *g)
 				continue;
 			int wr = results_add(s->res, &r);
 
+			if (wr == -EFBIG) {
+				fprintf(stderr, "copylab: %s/results.jsonl: another record would take it past %zu MiB, the "
+					"most copylab plot, report and compare read; the records so far are kept: run "
+					"fewer repetitions or cells into one directory\n", results_dir(s->res),
+					BOUNDED_CAP_RECORDS >> 20);
+				status = EXIT_RUN_FAILED;
+				stop = true;
+				break;
+			}
 			if (wr) {
 				fprintf(stderr, "copylab: cannot write %s/results.jsonl: %s\n",
 					results_dir(s->res), strerror(-wr));

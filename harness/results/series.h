@@ -21,6 +21,8 @@
  * the run would make more, and readings past it lengthen the last one.
  */
 #define SERIES_MAX 100000
+/* About the most one interval takes in a record: its times, bytes and each role's CPU. */
+#define SERIES_JSON_BYTES 200
 
 /* Cumulative readings at t_ns after the barrier's release. */
 struct series_point {

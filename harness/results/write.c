@@ -8,6 +8,7 @@
 #include "summary.h"
 #include "harness/model/base.h"
 #include "harness/measure/env.h"
+#include "bounded.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,7 @@ struct results {
 	size_t n, cap;
 	struct sbuf jsonl;		/* results.jsonl exactly as last written */
 	int lock_fd;			/* holds DIR's lock until results_close, or -1 */
+	size_t records_cap;		/* the most results.jsonl may hold (results_set_records_cap) */
 };
 
 static int dir_path(const struct results *r, const char *name, char *out, size_t outlen)
@@ -307,8 +309,10 @@ int results_create(const char *dir, const char *run_id, struct results **out, ch
 	int rc;
 
 	*out = NULL;
-	if (r)
+	if (r) {
 		r->lock_fd = -1;
+		r->records_cap = BOUNDED_CAP_RECORDS;
+	}
 	if (!r || !(r->dir = strdup(dir)) || !(r->run_id = strdup(run_id ? run_id : ""))) {
 		snprintf(err, errlen, "results: out of memory");
 		rc = -ENOMEM;
@@ -375,12 +379,59 @@ static void terminate_strings(struct rep_result *rep)
 #undef TERMINATE
 }
 
+/* REP's record as one line of results.jsonl (malloc'd), or NULL without memory. */
+static char *record_line(const struct rep_result *rep, const char *run_id, const char *omitted)
+{
+	json_t *rec = rep_to_json(rep, run_id);
+	char *line = NULL;
+
+	if (rec && (!omitted || !json_object_set_new(rec, "intervals_omitted", json_string(omitted))))
+		line = json_dumps(rec, JSON_COMPACT | REAL_PRECISION);
+	json_decref(rec);
+	return line;
+}
+
+/*
+ * The line of REP that keeps results.jsonl within what its readers take
+ * (records_cap): whole, or, where its intervals would pass that,
+ * without them (the record says so, and keeps the intervals' throughput).
+ * NULL with *err: -ENOMEM, or -EFBIG when even that does not fit.
+ */
+static char *line_within_cap(const struct results *r, const struct rep_result *rep, int *err)
+{
+	char *line = record_line(rep, r->run_id, NULL), why[200];
+	struct rep_result lean = *rep;
+
+	*err = line ? 0 : -ENOMEM;
+	if (!line || r->jsonl.len + strlen(line) + 1 <= r->records_cap || !rep->series)
+		goto check;
+	snprintf(why, sizeof(why), "%zu intervals left out: with them results.jsonl would pass %zu MiB, the most "
+		 "copylab plot, report and compare read", rep->series->n, r->records_cap >> 20);
+	fprintf(stderr, "copylab: repetition %d of %s: %s; the record keeps their throughput (interval_bps)\n",
+		rep->rep, rep->cell.strategy, why);
+	free(line);
+	lean.series = NULL;
+	line = record_line(&lean, r->run_id, why);
+	*err = line ? 0 : -ENOMEM;
+check:
+	if (line && r->jsonl.len + strlen(line) + 1 > r->records_cap) {
+		free(line);
+		line = NULL;
+		*err = -EFBIG;
+	}
+	return line;
+}
+
+void results_set_records_cap(struct results *r, size_t cap)
+{
+	r->records_cap = cap < BOUNDED_CAP_RECORDS ? cap : BOUNDED_CAP_RECORDS;
+}
+
 int results_add(struct results *r, const struct rep_result *rep)
 {
 	char path[PATH_MAX];
 	struct rep_result copy = *rep;
 	size_t old_len = r->jsonl.len;
-	json_t *rec;
 	char *line;
 	int err;
 
@@ -396,12 +447,11 @@ int results_add(struct results *r, const struct rep_result *rep)
 		r->cap = cap;
 	}
 	terminate_strings(&copy);
-	rec = rep_to_json(&copy, r->run_id);
-	line = rec ? json_dumps(rec, JSON_COMPACT | REAL_PRECISION) : NULL;
-	json_decref(rec);
+	line = line_within_cap(r, &copy, &err);
 	if (line)
 		sb_printf(&r->jsonl, "%s\n", line);
-	err = line ? sb_error(&r->jsonl) : -ENOMEM;
+	if (line)
+		err = sb_error(&r->jsonl);
 	free(line);
 	if (!err)
 		err = dir_path(r, JSONL_NAME, path, sizeof(path));

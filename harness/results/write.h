@@ -28,8 +28,15 @@ struct results;
 int results_create(const char *dir, const char *run_id, struct results **out, char *err, size_t errlen);
 /* results_create returning the handle: NULL with err filled on failure. */
 struct results *results_open(const char *dir, const char *run_id, char *err, size_t errlen);
-/* Adds a counted repetition and rewrites results.jsonl.  0 or -errno. */
+/*
+ * Adds a counted repetition and rewrites results.jsonl.  0 or -errno:
+ * -EFBIG when its record would take results.jsonl past what the readers
+ * take (BOUNDED_CAP_RECORDS).  A record whose interval series would is
+ * written without it, with "intervals_omitted" saying why (and stderr).
+ */
 int results_add(struct results *r, const struct rep_result *rep);
+/* Lowers the most results.jsonl may hold below BOUNDED_CAP_RECORDS (a test's small cap). */
+void results_set_records_cap(struct results *r, size_t cap);
 /* Rewrites summary.csv from the records added so far.  0 or -errno. */
 int results_write_summary(struct results *r);
 /* The readable table of the summary (median [min..max], ratio, CPU/GiB). */

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/results/bounded.h"
 #include "harness/results/write.h"
 
 /* cmocka passes state to every test; most do not need it. */
@@ -490,6 +491,70 @@ static void test_summary_timed_reps_are_one_cell(void **state)
 	assert_null(a.series);
 }
 
+/*
+ * results.jsonl stays within what plot, report and compare read: a record
+ * whose intervals would pass that cap is written without them, says so,
+ * and keeps their throughput; every record before it is whole.
+ */
+static void test_intervals_left_out_past_the_readers_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	static const char *const names[] = { "relay", "source", "sink" };
+	const size_t cap = 1 << 20;	/* BOUNDED_CAP_RECORDS's behaviour, at a test's size */
+	char path[PATH_MAX + 16];
+	struct stat st;
+	int i, whole = 0, lean = -1;
+
+	results_set_records_cap(r, cap);
+	snprintf(path, sizeof(path), "%s/results.jsonl", f->run);
+	for (i = 1; i <= 12 && lean < 0; i++) {
+		struct rep_result a = make_rep("readwrite", 65536, i, 100);
+		struct series_point pt = { .have_bytes = true };
+
+		a.cell.time_s = 100;
+		a.interval_s = 0.001;
+		a.series = series_new(0.001, 3, names);
+		assert_non_null(a.series);
+		for (int k = 0; k < 3000; k++) {
+			pt.t_ns = (int64_t)k * 1000000 + 123457;
+			pt.bytes = (uint64_t)k * 123456789u;
+			for (int role = 0; role < 3; role++) {
+				pt.have_cpu[role] = true;
+				pt.cpu_s[role] = k * 0.000987654321;
+			}
+			series_add(a.series, &pt);
+		}
+		a.interval_bps = series_throughput(a.series);
+		assert_int_equal(results_add(r, &a), 0);
+		assert_int_equal(stat(path, &st), 0);
+		assert_true((size_t)st.st_size <= cap);
+		rep_result_release(&a);
+
+		char *text = slurp(f->run, "results.jsonl"), *last = text, *nl;
+
+		while ((nl = strchr(last, '\n')) && nl[1])
+			last = nl + 1;
+		json_t *rec = json_loads(last, 0, NULL);
+
+		assert_non_null(rec);
+		if (json_is_array(json_object_get(rec, "intervals"))) {
+			assert_null(json_object_get(rec, "intervals_omitted"));
+			whole++;
+		} else {
+			assert_true(json_is_null(json_object_get(rec, "intervals")));
+			assert_non_null(strstr(json_string_value(json_object_get(rec, "intervals_omitted")),
+					       "2999 intervals left out: with them results.jsonl would pass 1 MiB"));
+			assert_true(json_is_object(json_object_get(rec, "interval_bps")));
+			lean = i;
+		}
+		json_decref(rec);
+		free(text);
+	}
+	assert_true(whole >= 1 && lean == whole + 1);
+	results_close(r);
+}
+
 static void test_summary_pipe_size_asked_is_part_of_the_cell(void **state)
 {
 	struct fixture *f = *state;
@@ -850,6 +915,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_refuses_a_held_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_is_not_inherited_by_children, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_file_atomic_replaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intervals_left_out_past_the_readers_cap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
