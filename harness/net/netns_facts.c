@@ -8,6 +8,7 @@
  */
 #include "netns.h"
 #include "harness/measure/envfacts.h"
+#include "harness/model/base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define FACTS_WAIT_MS 5000	/* a few sysfs files: milliseconds, unless something is stuck */
 
 /* The child's facts, or {"error": why}; the child never returns. */
 static void __attribute__((noreturn)) facts_child(int nsfd, const char *dev, int out)
@@ -55,7 +61,7 @@ static json_t *facts_from_child(int nsfd, const char *dev, char *why, size_t why
 	size_t got = 0;
 	int p[2], status = 0;
 	pid_t pid;
-	json_t *j;
+	json_t *j = NULL;
 
 	if (pipe2(p, O_CLOEXEC)) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
@@ -72,7 +78,19 @@ static json_t *facts_from_child(int nsfd, const char *dev, char *why, size_t why
 		facts_child(nsfd, dev, p[1]);
 	}
 	close(p[1]);
-	for (ssize_t n; got < sizeof(buf) - 1; got += (size_t)n)
+	/* A reader stuck in sysfs must not hold the run: it gets FACTS_WAIT_MS in all. */
+	int64_t deadline = now_ns() + (int64_t)FACTS_WAIT_MS * 1000000;
+	bool late = false;
+
+	for (ssize_t n; got < sizeof(buf) - 1; got += (size_t)n) {
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		int64_t left_ms = (deadline - now_ns()) / 1000000;
+
+		n = 0;
+		if (left_ms <= 0 || poll(&pf, 1, (int)left_ms) == 0) {
+			late = true;
+			break;
+		}
 		if ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) <= 0) {
 			if (n < 0 && errno == EINTR) {
 				n = 0;
@@ -80,13 +98,18 @@ static json_t *facts_from_child(int nsfd, const char *dev, char *why, size_t why
 			}
 			break;
 		}
+	}
 	close(p[0]);
 	buf[got] = '\0';
+	if (late)
+		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (!(j = json_loads(buf, 0, NULL)))
+	if (late)
+		snprintf(why, whylen, "the reader in the link's namespace sent nothing within %d ms: ended", FACTS_WAIT_MS);
+	else if (!(j = json_loads(buf, 0, NULL)))
 		snprintf(why, whylen, "the reader in the link's namespace sent no facts (status %d)", status);
-	return j;
+	return late ? NULL : j;
 }
 
 void netns_link_facts(json_t *o, int nsfd, const char *dev)
