@@ -65,6 +65,23 @@ cl run --scenario recv --strategy readwrite,readwrite:trunc --size 1M --reps 1 -
 ok "$RC" "recv readwrite beside readwrite:trunc: exit 0" "$(tail -n 3 "$ERR")"
 got=$(grep -c "readwrite:trunc.*0/1" "$OUT")
 is "$got" 1 "the table counts readwrite:trunc's repetition as not verified (0/1)"
+# The ledger: MSG_TRUNC's returns are bytes the kernel discarded uncopied,
+# not bytes to user memory; readwrite beside it brought every byte in.
+bpf_note=$(jq -r 'select(.strategy == "readwrite") | .metrics.bpf' "$TMP/tsum/results.jsonl")
+if [[ $bpf_note == ok* ]] || [ "${COPYLAB_REQUIRE_BPF:-}" = 1 ]; then
+	got=$(jq -r '"\(.strategy) \(.roles.receiver.bpf.bytes_to_user) \(.roles.receiver.bpf.skb_copy_bytes)"' \
+		"$TMP/tsum/results.jsonl" | tr '\n' ' ')
+	is "$got" "readwrite 1048576 1048576 readwrite:trunc 0 0 " \
+		"BPF ledger: readwrite:trunc brought no byte to user memory (nor did the kernel copy one)"
+else
+	skip "BPF does not load here: $bpf_note" "the MSG_TRUNC ledger"
+fi
+cl run --scenario recv --strategy readwrite,readwrite:trunc --size 1M --reps 1 --warmup 0 --out "$TMP/ttrace" \
+	--workdir "$WORKDIR" --tracer --no-bpf
+got=$(jq -r '"\(.strategy) \(.roles.receiver.tracer.bytes_to_user) \(.roles.receiver.tracer.calls.read > 0)"' \
+	"$TMP/ttrace/results.jsonl" | tr '\n' ' ')
+is "$RC/$got" "0/readwrite 1048576 true readwrite:trunc 0 true " \
+	"tracer ledger: readwrite:trunc's recv calls counted, no byte to user memory" "$(tail -n 3 "$ERR")"
 
 # ---- the same bytes, the same digest: recv's receiver hashes as store's file is checked ----
 

@@ -280,6 +280,11 @@ static ssize_t mmsg_bytes(const struct mmsghdr *v, int n)
 
 #define READ_LIKE(ret, fd) do { if (tracing()) account(CT_READ, (fd), (ret)); } while (0)
 #define WRITE_LIKE(ret, fd) do { if (tracing()) account(CT_WRITE, (fd), (ret)); } while (0)
+/*
+ * recv(MSG_TRUNC) on a stream socket returns what the kernel threw away
+ * uncopied: a call of the read family that brought no byte to user memory.
+ */
+#define RECV_LIKE(ret, fd, flags) READ_LIKE(((flags) & MSG_TRUNC) && (ret) > 0 ? 0 : (ret), fd)
 
 EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
@@ -350,7 +355,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	ssize_t r = CALL_REAL(REAL(recv), fd, buf, n, flags);
 
-	READ_LIKE(r, fd);
+	RECV_LIKE(r, fd, flags);
 	return r;
 }
 
@@ -358,7 +363,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr 
 {
 	ssize_t r = CALL_REAL(REAL(recvfrom), fd, buf, n, flags, addr, alen);
 
-	READ_LIKE(r, fd);
+	RECV_LIKE(r, fd, flags);
 	return r;
 }
 
@@ -366,7 +371,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	ssize_t r = CALL_REAL(REAL(recvmsg), fd, msg, flags);
 
-	READ_LIKE(r, fd);
+	RECV_LIKE(r, fd, flags);
 	return r;
 }
 
@@ -411,7 +416,7 @@ EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 	ssize_t r = CALL_REAL(REAL_T(__recv_chk, ssize_t (*)(int, void *, size_t, size_t, int)),
 			      fd, buf, n, buflen, flags);
 
-	READ_LIKE(r, fd);
+	RECV_LIKE(r, fd, flags);
 	return r;
 }
 
@@ -422,7 +427,7 @@ EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int fl
 								 struct sockaddr *, socklen_t *)),
 			      fd, buf, n, buflen, flags, addr, alen);
 
-	READ_LIKE(r, fd);
+	RECV_LIKE(r, fd, flags);
 	return r;
 }
 

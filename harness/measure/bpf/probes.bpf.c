@@ -129,6 +129,15 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (nr == NR_recvmmsg || nr == NR_sendmmsg)
 		return 0;
 	fam = family_of(nr);
+	/*
+	 * recv(MSG_TRUNC) on a stream socket returns what the kernel threw
+	 * away uncopied: none of it reached user memory.  The flags are the
+	 * call's own arguments, still in the saved registers (x86-64: recvfrom's
+	 * fourth in r10, recvmsg's third in dx).
+	 */
+	if ((nr == NR_recvfrom && (BPF_CORE_READ(regs, r10) & MSG_TRUNC_FLAG)) ||
+	    (nr == NR_recvmsg && (BPF_CORE_READ(regs, dx) & MSG_TRUNC_FLAG)))
+		return 0;
 	if (fam == PF_READ)
 		ADD(c->bytes_to_user, ret);
 	else if (fam == PF_WRITE)

@@ -86,6 +86,8 @@ struct idle_state {
 #define NR_recvfrom		45
 #define NR_sendmsg		46
 #define NR_recvmsg		47
+/* MSG_TRUNC (linux/socket.h), which vmlinux.h does not carry. */
+#define MSG_TRUNC_FLAG		0x20
 #define NR_epoll_wait		232
 #define NR_pselect6		270
 #define NR_ppoll		271
