@@ -207,4 +207,22 @@ if [ "$(id -u)" -ne 0 ]; then
 	grep -q 'root' <<<"$(sfield "$S" userstack-ipc-adds-copies why)"
 	ok $? "without root, the user-space stack claim says it needs root"
 fi
+# As a user who cannot load BPF, the sockmap claim is one that cannot be
+# measured here, with its strategy's reason, and claims still exits 0
+# (its cell used to be run anyway, fail, and end claims with exit 1).
+if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null; then
+	# nobody may not enter the clone or $TMP: a copy of copylab in a directory it can.
+	NB=$(mktemp -d /tmp/copylab-claims-nobody.XXXXXX) || bail_out "mktemp failed"
+	at_exit "rm -rf '$NB'"
+	chmod 0777 "$NB"
+	cp "$COPYLAB" "$NB/copylab" && chmod 0755 "$NB/copylab" || bail_out "cannot copy copylab to $NB"
+	(cd "$NB" && timeout -k 5 120 runuser -u nobody -- "$NB/copylab" claims --quick --only sockmap-no-wakeups \
+		--out "$NB/c" >"$NB/out" 2>&1)
+	rc=$?
+	ok "$([ "$rc" -eq 0 ] && grep -q 'not run: sockmap loads a BPF program, which needs root' "$NB/out" &&
+		grep -q 'VERDICT: cannot be measured here (sockmap needs root here)' "$NB/out"; echo $?)" \
+		"as nobody: the sockmap claim cannot be measured (needs root), and claims exits 0" "rc $rc; $(tail -n 5 "$NB/out")"
+else
+	skip "needs root and runuser to try a user without BPF" "the sockmap claim as nobody"
+fi
 done_testing

@@ -22,7 +22,11 @@ const struct cell_spec cell_specs[CELL_COUNT] = {
 	[CELL_SERVE] = { .scenario = "serve", .strategies = "readwrite,mmap_write,sendfile,splice", .sweep = true },
 	[CELL_FANOUT] = { .scenario = "fanout", .strategies = "readwrite,tee" },
 	[CELL_PIPE] = { .scenario = "pipe", .strategies = "readwrite,vmsplice,vmsplice:gift" },
-	[CELL_SOCKMAP] = { .scenario = "relay", .strategies = "readwrite", .uses = "sockmap" },
+	[CELL_SOCKMAP] = {
+		.scenario = "relay", .strategies = "readwrite", .uses = "sockmap",
+		.privilege = RUN_AS_ITS_STRATEGY,
+		.unrun = "copylab run --scenario relay --strategy readwrite,sockmap (not run)",
+	},
 	/*
 	 * nat runs only where a router forwards (NOTES: PREROUTING DNAT needs a
 	 * router namespace between two veth links), so its cell is over
@@ -447,6 +451,11 @@ static void judge_sockmap_no_wakeups(const struct claim_evidence *ev, struct jud
 	if (!sockmap) {
 		MEASURE(j, "copylab list has no sockmap strategy");
 		decide(j, V_CANNOT, "not yet in copylab");
+		return;
+	}
+	if (!cell) {
+		MEASURE(j, "not run: %s", ev->cell[CELL_SOCKMAP].not_run);
+		decide(j, V_CANNOT, "sockmap needs root here");
 		return;
 	}
 	sy = cell_median_of(&g, fig_ledger_per_gib, &sys_k) * GIB;
