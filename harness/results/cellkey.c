@@ -50,7 +50,10 @@ bool rr_row_key(const struct rr_csv *c, size_t row, struct rr_cell_key *k)
 	k->pipe = row_count(c, row, "pipe_size_asked", 0);
 	k->rps = (unsigned)row_count(c, row, "rps", 0);
 	k->time_s = row_real(c, row, "time_s");
+	/* An answer of the request's size is an echo, however it was asked (a --sweep block= value can be it). */
 	k->response = row_count(c, row, "response", 0);
+	if (k->response == k->block)
+		k->response = 0;
 	return true;
 }
 

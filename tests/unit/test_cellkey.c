@@ -119,6 +119,11 @@ static void test_load_and_answer(void **state UNUSED)
 	assert_int_equal(k.response, 0);
 	assert_int_equal(k.rps, 1000);
 	rr_csv_free(&c);
+	/* --sweep block= with --response: the value whose block is the answer's size is an echo on both sides */
+	parse("scenario,transport,bytes,block,strategy,outstanding,rps,time_s,response\n"
+	      "echo,tcp,1048576,1024,readwrite,1,1000,0,1024\n", &c);
+	assert_true(rr_record_in_row(at1000, &c, 0));
+	rr_csv_free(&c);
 	json_decref(at1000);
 	json_decref(at4000);
 	json_decref(big);
