@@ -498,8 +498,10 @@ static void print_advice(const struct advice *a, const struct ranking *thru, con
 
 	if (w->time_s > 0)	/* bounded by time: each rep moved its own count */
 		snprintf(sz, sizeof(sz), "%g s a repetition", w->time_s);
-	else
-		snprintf(sz + strlen(size_words(w->bytes, sz, sizeof(sz))), sizeof(sz) - strlen(sz), " per transfer");
+	else {
+		size_words(w->bytes, sz, sizeof(sz));
+		snprintf(sz + strlen(sz), sizeof(sz) - strlen(sz), " per transfer");
+	}
 	printf("On this machine, for this workload (%s%s%s, %s, %s blocks", w->scenario,
 	       w->transport ? " over " : "", w->transport ? w->transport : "", sz, size_words(w->block, bl, sizeof(bl)));
 	if (w->rps)
