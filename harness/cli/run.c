@@ -237,7 +237,7 @@ static int check_whole_requests(const struct group *groups, int n)
  * --time with --interval: every interval of every repetition goes into
  * results.jsonl, which the readers (plot, report, compare) take up to
  * BOUNDED_CAP_RECORDS.  A run whose series would pass that is refused
- * before it starts, not after its hours (session.c's writer leaves out a
+ * before it starts, not after its hours (results_add leaves out a
  * record's series that would pass it all the same, for runs by size whose
  * length is not known).  0 or EXIT_USAGE.
  */

@@ -263,7 +263,7 @@ static const char *cell_label(const struct rr_csv *c, size_t row, bool with_bloc
 		human_bytes(k.bytes, by, sizeof(by));
 	snprintf(buf, len, "%s %s %s%s%s %s%s", k.scenario, k.transport, by,
 		 with_block ? " " : "",
-		 with_block ? human_bytes(strtoull(rr_csv_get(c, row, "block"), NULL, 10), bl, sizeof(bl)) : "",
+		 with_block ? human_bytes(k.block, bl, sizeof(bl)) : "",
 		 k.strategy, variant_text(&k, variant, sizeof(variant)));
 	return buf;
 }
