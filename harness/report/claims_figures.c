@@ -307,6 +307,36 @@ struct copy_cmp copy_compare(struct judgement *j, struct copy_side a, struct cop
 	return c;
 }
 
+struct crpaired role_copy_ratio(const struct crgroup *g, const char *role_a, const char *ref)
+{
+	struct crpaired p = { 0, NAN, NAN, NAN, 0, NAN, NAN, 0, NAN, NAN, 0 };
+	size_t i, n = 0;
+	json_t *rec;
+	double *v;
+
+	if (!g->cell || !g->cell->records || !(v = calloc(json_array_size(g->cell->records) + 1, sizeof(*v))))
+		return p;
+	json_array_foreach(g->cell->records, i, rec) {
+		double a, r;
+
+		if (!cr_usable(rec, g->strategy, g->bytes))
+			continue;
+		a = fig_copy_per_gib(rec, role_a);
+		r = fig_copy_per_gib(rec, ref);
+		if (isfinite(a) && isfinite(r) && r > 0)
+			v[n++] = a / r;
+	}
+	if (n) {
+		struct stats_summary s = stats_summarize(v, n);
+		struct stats_interval d = stats_median_interval_at(v, n, CR_DECISION_LEVEL);
+
+		p = (struct crpaired){ (int)n, s.median, s.min, s.max, stats_minmax_level(n),
+				       s.ci.lo, s.ci.hi, s.ci.level, d.lo, d.hi, d.level };
+	}
+	free(v);
+	return p;
+}
+
 /* ---------------------------------------------------------------- the role that limited a cell */
 
 struct limiter {

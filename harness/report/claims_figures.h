@@ -111,6 +111,15 @@ struct copy_side {
 /* Compares, and appends "sampled copy time per GiB: A x s, REF y s (z% of REF's)". */
 struct copy_cmp copy_compare(struct judgement *j, struct copy_side a, struct copy_side ref);
 
+/*
+ * ROLE_A's sampled copy time over REF's, rep by rep, where both roles ran
+ * in the same records of G (a server and its client): the median of the
+ * per-rep ratios and the interval a verdict decides on (dlo..dhi).  A rep
+ * holds some tens of copy samples, so one rep's ratio moves by a third;
+ * the interval says how far the median can.
+ */
+struct crpaired role_copy_ratio(const struct crgroup *g, const char *role_a, const char *ref);
+
 /* Whether the sampled copy time shows a copy: measured, and above the share of a copy not made. */
 bool copied(const struct copy_cmp *c);
 /* "WHO copies nothing through user memory", decided on the sampled copy time against readwrite's. */
