@@ -159,8 +159,8 @@ for c in scenario transport bytes block strategy reps verified_reps bytes_per_s_
 done
 ok $([ -s "$S" ] && [ -z "$missing" ]; echo $?) "summary.csv: the header has the documented columns" \
 	"header: '$header'" "missing:$missing"
-is "$(tr ',' '\n' <<<"$header" | tail -n 7 | tr '\n' ' ')" \
-	"cache outstanding conns pipe_size_asked tested_copy_per_gib_median limited_by rps " \
+is "$(tr ',' '\n' <<<"$header" | tail -n 9 | tr '\n' ' ')" \
+	"cache outstanding conns pipe_size_asked tested_copy_per_gib_median limited_by rps time_s response " \
 	"summary.csv: newer columns come last, after pipe_size_asked (older columns keep their places)"
 is "$(csv_col pipe_size_asked)" "0 0" "summary.csv: pipe_size_asked is 0 (the kernel default) without --pipe-size"
 is "$(csv_col strategy)" "readwrite sendfile" "summary.csv: one row per strategy"
