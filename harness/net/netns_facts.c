@@ -85,9 +85,12 @@ static json_t *facts_from_child(int nsfd, const char *dev, char *why, size_t why
 	for (ssize_t n; got < sizeof(buf) - 1; got += (size_t)n) {
 		struct pollfd pf = { .fd = p[0], .events = POLLIN };
 		int64_t left_ms = (deadline - now_ns()) / 1000000;
+		int ready = left_ms > 0 ? poll(&pf, 1, (int)left_ms) : 0;
 
 		n = 0;
-		if (left_ms <= 0 || poll(&pf, 1, (int)left_ms) == 0) {
+		if (ready < 0 && errno == EINTR)
+			continue;	/* a signal: wait out what is left of the deadline */
+		if (ready <= 0) {
 			late = true;
 			break;
 		}

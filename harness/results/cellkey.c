@@ -46,8 +46,8 @@ bool rr_row_key(const struct rr_csv *c, size_t row, struct rr_cell_key *k)
 	k->block = strtoull(bl, NULL, 10);
 	k->cache = cache_or_warm(rr_csv_get(c, row, "cache"));
 	k->outstanding = at_least_one(row_count(c, row, "outstanding", 1));
-	k->conns = at_least_one(row_count(c, row, "conns", 1));
-	k->pipe = row_count(c, row, "pipe_size_asked", 0);
+	k->conns = at_least_one(rr_summary_conns(c, row));
+	k->pipe = rr_summary_pipe(c, row);
 	k->rps = (unsigned)row_count(c, row, "rps", 0);
 	k->time_s = row_real(c, row, "time_s");
 	/* An answer of the request's size is an echo, however it was asked (a --sweep block= value can be it). */
