@@ -203,6 +203,13 @@ n=$(cat "$TMP/c1/results.jsonl" "$TMP/c2/results.jsonl" 2>/dev/null | jq -s '[.[
 ok "$([ "$r1" -eq 0 ] && [ "$r2" -eq 0 ] && [ "$n" -eq 6 ]; echo $?)" \
 	"two drivers at once: the daemon serves them one run at a time, all verified" \
 	"exits $r1 $r2, $n verified" "$(tail -n 3 "$TMP/c1.err" "$TMP/c2.err")"
+# The race behind a flake of the test above (one driver's hello unanswered for 300 s): a run read in
+# the same turn as a connection waiting on the port accepted that connection itself, and the daemon
+# then blocked in accept() on the turn's old readiness until some other connection came.  Made
+# deterministic: a third run holds the daemon while the run message and the hello wait.
+r=$(timeout 120 "$PEER_PY" late-hello "$FAR" "${SINK##*:}" "$KEY" 2>&1)
+ok "$(echo "$r" | jq -e '.c == "result" and .a == "result" and .b.ok == true and .seconds < 5' >/dev/null 2>&1; echo $?)" \
+	"a hello that waited on the port while a run was read: answered after that run, not when the next connection comes" "$r"
 
 # A driver that is gone must not hold the daemon: it watches the run's
 # control channel (and wakes from a blocked data call to look at it), so the

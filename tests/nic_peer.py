@@ -192,6 +192,40 @@ def main(argv):
         except (EOFError, socket.timeout, TimeoutError, ConnectionError) as e:
             r = {"error": type(e).__name__}
         say(result=r)
+    elif mode == "late-hello":            # KEYFILE: a hello that waited in the backlog while a run was read
+        # The daemon reads a run message (A's) in the same turn as a connection (B's) waits on its port.
+        # A's run accepts B on the way (B's first bytes are a frame: a control connection for later);
+        # after A's run the daemon must not block in accept() on that turn's old readiness: B's hello
+        # is answered.  Both wait while a third run (C's) holds the daemon in its transfer.
+        keyfile = argv[4]
+        a = connect(host, port)
+        greet(a, keyfile)
+        c = connect(host, port)
+        greet(c, keyfile)
+        send(c, run_msg("sink", 4 << 20, discard=True))
+        dc = connect(host, port)
+        dc.sendall(recv(c, timeout=30)["token"].encode())
+        send(c, {"op": "go"})
+        dc.sendall(bytes(1 << 20))         # the daemon is in C's transfer: it reads no message, accepts nothing
+        send(a, run_msg("sink", 1 << 20, discard=True))
+        b = connect(host, port)
+        send(b, {"op": "hello", "version": 1})
+        time.sleep(0.5)
+        dc.sendall(bytes(3 << 20))
+        dc.close()                         # the end of C's stream: the sink checks that nothing follows
+        rc = recv(c, timeout=30)
+        da = connect(host, port)
+        da.sendall(recv(a, timeout=30)["token"].encode())
+        send(a, {"op": "go"})
+        da.sendall(bytes(1 << 20))
+        da.close()
+        ra = recv(a, timeout=30)
+        t0 = time.monotonic()
+        try:
+            rb = recv(b, timeout=10)
+        except (socket.timeout, TimeoutError):
+            rb = None
+        say(c=rc.get("op"), a=ra.get("op"), b=rb, seconds=round(time.monotonic() - t0, 2))
     else:
         sys.exit("unknown mode " + mode)
 

@@ -842,7 +842,14 @@ static int listen_on(const struct remote_daemon_config *dc, int *status)
 		return -1;
 	}
 	*status = 1;
-	lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/*
+	 * Non-blocking: a run accepts from this socket too (its data connection,
+	 * another driver's hello), so the loop's readiness from before the run
+	 * can be stale by the time it acts on it; a blocking accept() would then
+	 * hold the daemon, and every driver queued in its table, until some
+	 * other connection came.
+	 */
+	lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(lfd, ai->ai_addr, ai->ai_addrlen) || listen(lfd, 16)) {
 		fprintf(stderr, "copylab %s: cannot listen on %s: %s\n", name, dc->listen_addr, strerror(errno));
