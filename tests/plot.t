@@ -461,6 +461,22 @@ cl plot "$TMP/one"
 ok $([ "$RC" -eq 0 ] && [ -s "$TMP/one/plots/ledger-relay-tcp.png" ]; echo $?) \
 	"a run of one strategy draws its ledger chart" "$(cl_desc)"
 
+# --- the hypervisor's steal, where notable, is said beside the finding ------------------------
+# (summary.csv's steal_cpus_median set by hand: 0.36 of env.json's 2 CPUs is notable, 0.05 is not)
+steal_run() {	# steal_run VALUE: the one-strategy run with its steal set, plotted; prints its finding
+	rm -rf "$TMP/steal" && cp -r "$TMP/one" "$TMP/steal" && rm -rf "$TMP/steal/plots" "$TMP/steal/report."*
+	jq '.cpus_online = 2' "$TMP/one/env.json" >"$TMP/steal/env.json"
+	awk -F, -v OFS=, -v v="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "steal_cpus_median") c = i }
+		NR > 1 && c { $c = v } { print }' "$TMP/one/summary.csv" >"$TMP/steal/summary.csv"
+	cl plot "$TMP/steal"
+	grep '^- relay over tcp' "$TMP/steal/report.md"
+}
+line=$(steal_run 0.36)
+ok $(echo "$line" | grep -q "; the hypervisor held back 0.36 of the 2 CPUs (steal) in splice's median repetition: "; echo $?) \
+	"a finding says when the hypervisor held back a notable share of the CPUs" "$line"
+line=$(steal_run 0.05)
+ok $(! echo "$line" | grep -q 'hypervisor'; echo $?) "a finding says nothing of steal under 5% of the CPUs" "$line"
+
 # --- cells bounded by --time do not speak for the sized ones ---------------------------------
 cl run --scenario relay --strategy readwrite,splice --time 300ms --reps 1 --warmup 0 --no-perf \
 	--out "$TMP/timed" --workdir "$TMP"

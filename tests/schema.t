@@ -102,9 +102,13 @@ problems=$(jq -r '"\(.strategy)/\(.rep): " + ([
 	 elif .limiting_role != null and (.limiting_role as $l | .roles | has($l) | not) then "limiting_role \(.limiting_role) is no role" else empty end),
 	(if (.system_cpu.method | IN("bpf idle ns", "/proc/stat ticks")) | not then "system_cpu.method is \(.system_cpu.method)" else empty end),
 	(if (.system_cpu.resolved | type) != "boolean" then "system_cpu.resolved not boolean" else empty end),
-	(if (.system_cpu.busy_ticks | type) != "number" then "system_cpu.busy_ticks not a number" else empty end)
+	(if (.system_cpu.busy_ticks | type) != "number" then "system_cpu.busy_ticks not a number" else empty end),
+	(if .system_cpu.method == "bpf idle ns" and ((.system_cpu.steal_in_busy_s | type) != "number" or .system_cpu.steal_in_busy_s < 0)
+	 then "system_cpu.steal_in_busy_s is \(.system_cpu.steal_in_busy_s) with the ns source"
+	 elif .system_cpu.method == "/proc/stat ticks" and .system_cpu.steal_in_busy_s != null
+	 then "system_cpu.steal_in_busy_s is \(.system_cpu.steal_in_busy_s) from the ticks" else empty end)
 	] | join("; "))' "$J" 2>&1 | grep -v ': $')
-is "$problems" "" "records: metrics.cputime, limiting_role, and how system CPU was measured"
+is "$problems" "" "records: metrics.cputime, limiting_role, and how system CPU was measured (steal taken out of the ns figure)"
 # The ledger object agrees with the syscall ledger where no io_uring or zero-copy send is involved.
 is "$(jq -s -r 'map(select(.roles.server.ledger.source == "bpf" and
 	(.roles.server.ledger.bytes_from_user != .roles.server.bpf.bytes_from_user
@@ -159,8 +163,8 @@ for c in scenario transport bytes block strategy reps verified_reps bytes_per_s_
 done
 ok $([ -s "$S" ] && [ -z "$missing" ]; echo $?) "summary.csv: the header has the documented columns" \
 	"header: '$header'" "missing:$missing"
-is "$(tr ',' '\n' <<<"$header" | tail -n 9 | tr '\n' ' ')" \
-	"cache outstanding conns pipe_size_asked tested_copy_per_gib_median limited_by rps time_s response " \
+is "$(tr ',' '\n' <<<"$header" | tail -n 10 | tr '\n' ' ')" \
+	"cache outstanding conns pipe_size_asked tested_copy_per_gib_median limited_by rps time_s response steal_cpus_median " \
 	"summary.csv: newer columns come last, after pipe_size_asked (older columns keep their places)"
 is "$(csv_col pipe_size_asked)" "0 0" "summary.csv: pipe_size_asked is 0 (the kernel default) without --pipe-size"
 is "$(csv_col strategy)" "readwrite sendfile" "summary.csv: one row per strategy"
@@ -171,6 +175,10 @@ want=$(jq -s -r '[.[] | select(.strategy == "readwrite") | .bytes_per_s] | add /
 got=$(csv_col bytes_per_s_median | cut -d' ' -f1)
 ok $(awk -v a="$got" -v b="$want" 'BEGIN { exit !(a > 0 && (a - b) / b < 1e-6 && (b - a) / b < 1e-6) }'; echo $?) \
 	"summary.csv: readwrite's median of 2 reps is their mean" "csv: $got, mean of the records: $want"
+want=$(jq -s -r '[.[] | select(.strategy == "readwrite") | .system_cpu.steal_s / .wall_s] | add / length' "$J" 2>/dev/null)
+got=$(csv_col steal_cpus_median | cut -d' ' -f1)
+ok $(awk -v a="$got" -v b="$want" 'BEGIN { exit !(a != "" && (a - b) <= 1e-9 && (b - a) <= 1e-9) }'; echo $?) \
+	"summary.csv: readwrite's steal_cpus_median is the mean of its 2 reps' steal_s / wall_s" "csv: $got, records: $want"
 
 # --- env.json -----------------------------------------------------------------------
 

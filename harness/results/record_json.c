@@ -270,7 +270,9 @@ static json_t *profile_json(const struct rep_result *rep)
 
 /*
  * The whole machine over the window: what no role's own accounting shows
- * (softirq, kworkers).  busy = everything but idle, iowait and steal.
+ * (softirq, kworkers).  busy = everything but idle, iowait and steal;
+ * steal_in_busy_s is the steal the nanosecond figure took out (null when
+ * the ticks gave it).
  */
 static json_t *system_cpu_json(const struct system_cpu *c, uint64_t payload)
 {
@@ -278,13 +280,14 @@ static json_t *system_cpu_json(const struct system_cpu *c, uint64_t payload)
 
 	if (!c->have)
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:o}",
 			 "user_s", real_json(c->user_s + c->nice_s),
 			 "system_s", real_json(c->system_s),
 			 "irq_s", real_json(c->irq_s),
 			 "softirq_s", real_json(c->softirq_s),
 			 "idle_s", real_json(c->idle_s),
 			 "steal_s", real_json(c->steal_s),
+			 "steal_in_busy_s", c->have_ns ? real_json(c->steal_busy_s) : json_null(),
 			 "busy_s", real_json(busy),
 			 "busy_per_gib_s", payload ? real_json(busy / ((double)payload / GIB)) : json_null(),
 			 "method", system_cpu_method(c),
