@@ -115,6 +115,12 @@ is "$(jq -s -r 'map(select(.roles.server.ledger.source == "bpf" and
 	 or .roles.server.ledger.bytes_in_kernel != .roles.server.bpf.bytes_in_kernel))) | length' "$J")" 0 \
 	"records: ledger equals the BPF ledger for strategies without io_uring or zero-copy sends"
 
+# The steal in a role's stretches: seconds, at most the repetition's wall time; busy adds it to the CPU time.
+is "$(jq -r '.wall_s as $w | .roles | to_entries[] | select(.value.bpf != null) | .key as $k | .value as $v |
+	if ($v.bpf.steal_s | type) != "number" or $v.bpf.steal_s < 0 or $v.bpf.steal_s > $w then "\($k): steal_s \($v.bpf.steal_s)"
+	elif (($v.cpu_user_s + $v.cpu_sys_s + $v.bpf.steal_s) / $w - $v.busy | fabs) > 1e-6 then "\($k): busy \($v.busy)"
+	else empty end' "$J")" "" "records: every role's bpf.steal_s is seconds within the wall time, and busy adds it to the CPU time"
+
 # Strategies of one data point run interleaved: A B A B, not A A B B.
 is "$(jq -r '"\(.strategy):\(.rep)"' "$J" | tr '\n' ' ')" \
 	"readwrite:1 sendfile:1 readwrite:2 sendfile:2 " "records: repetitions interleaved across strategies (A B A B)"

@@ -113,7 +113,7 @@ json_t *ledger_counts_json(const struct ledger_counts *l, uint64_t payload)
 			"skb_copy_bytes", per_gib_json(true, l->skb_copy_bytes, payload),
 			"sched_switches", per_gib_json(true, l->sched_switches, payload),
 			"page_faults", per_gib_json(true, l->page_faults, payload));
-	return json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	return json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
 			 "syscalls", (json_int_t)l->syscalls,
 			 "syscalls_by_family", fam,
 			 "bytes_to_user", (json_int_t)l->bytes_to_user,
@@ -122,6 +122,7 @@ json_t *ledger_counts_json(const struct ledger_counts *l, uint64_t payload)
 			 "skb_copy_bytes", (json_int_t)l->skb_copy_bytes,
 			 "sched_switches", (json_int_t)l->sched_switches,
 			 "page_faults", (json_int_t)l->page_faults,
+			 "steal_s", real_json(l->steal_ns / 1e9),
 			 "per_gib", per,
 			 "uring", uring ? uring : json_null());
 }

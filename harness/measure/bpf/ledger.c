@@ -333,6 +333,7 @@ int ledger_read(struct ledger *l, int slot, struct ledger_counts *out)
 		out->skb_copy_bytes += c->skb_copy_bytes;
 		out->sched_switches += c->sched_switches;
 		out->page_faults += c->page_faults;
+		out->steal_ns += c->steal_ns;
 		for (int k = 0; k < LU_COUNT; k++) {
 			out->uring.sqes[k] += c->uring_sqes[k];
 			out->uring.cqes[k] += c->uring_cqes[k];

@@ -57,6 +57,7 @@ struct ledger_counts {
 	uint64_t skb_copy_bytes;	/* skb:skb_copy_datagram_iovec len */
 	uint64_t sched_switches;	/* sched_switch with a role thread as prev */
 	uint64_t page_faults;		/* exceptions:page_fault_user */
+	uint64_t steal_ns;		/* the hypervisor's steal in the role's stretches on a CPU (ends counted at switches) */
 	struct ledger_uring uring;	/* bytes moved by io_uring, not by syscalls */
 };
 

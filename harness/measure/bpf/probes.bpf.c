@@ -205,21 +205,23 @@ static __always_inline __u64 rq_steal_ns(struct task_struct *t)
 	return BPF_CORE_READ(ts, se.cfs_rq, rq, prev_steal_time_rq);
 }
 
-static __always_inline void account_idle(struct task_struct *prev, struct task_struct *next)
+/* The CPU's idle and steal accounting at a switch; returns the steal in prev's stretch (0 for idle). */
+static __always_inline __u64 account_idle(struct task_struct *prev, struct task_struct *next)
 {
 	__u32 zero = 0;
 	struct idle_state *st = bpf_map_lookup_elem(&idle, &zero);
-	__u64 now, steal;
+	__u64 now, steal, stolen = 0;
 	bool prev_idle;
 
 	if (!st)
-		return;
+		return 0;
 	now = bpf_ktime_get_ns();
 	steal = rq_steal_ns(prev);
 	prev_idle = BPF_CORE_READ(prev, pid) == 0;
 	/* the steal since the last switch fell in prev's stretch */
 	if (!prev_idle && st->steal_last && steal > st->steal_last)
-		st->steal_busy += steal - st->steal_last;
+		stolen = steal - st->steal_last;
+	st->steal_busy += stolen;
 	st->steal_last = steal;
 	if (prev_idle && st->since) {
 		st->total += now - st->since;
@@ -227,6 +229,7 @@ static __always_inline void account_idle(struct task_struct *prev, struct task_s
 	}
 	if (BPF_CORE_READ(next, pid) == 0)
 		st->since = now;
+	return stolen;
 }
 
 /* Counted for the task leaving the CPU: voluntary and involuntary alike. */
@@ -234,12 +237,13 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct role_counters *c;
+	__u64 stolen = account_idle(prev, next);
 
-	account_idle(prev, next);
 	c = slot_of(BPF_CORE_READ(prev, tgid), NULL);
-
-	if (c)
+	if (c) {
 		ADD(c->sched_switches, 1);
+		ADD(c->steal_ns, stolen);
+	}
 	return 0;
 }
 

@@ -57,6 +57,7 @@ struct role_counters {
 	__u64 uring_sqes[PU_COUNT];	/* io_uring_submit_req */
 	__u64 uring_cqes[PU_COUNT];	/* io_uring_complete */
 	__u64 uring_cqe_bytes[PU_COUNT];	/* their res, where > 0 */
+	__u64 steal_ns;			/* the hypervisor's steal in the role's stretches on a CPU */
 };
 
 /*
