@@ -13,9 +13,11 @@
 #include "advise_notes.h"
 #include "advise_rank.h"
 #include "harness/model/scenario.h"
+#include "harness/results/bounded.h"
 #include "harness/results/write.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
@@ -292,6 +294,45 @@ static int keep_point(struct crcell *c, const char *transport, long want, long w
 	w->conns = conns > 0 ? (unsigned)conns : 1;
 	w->rps = rps > 0 ? (unsigned)rps : 0;
 	return (int)json_array_size(keep);
+}
+
+/* The hypervisor's steal in the median kept record, in CPUs (steal_s over wall_s); NAN with none. */
+static double kept_steal_cpus(const struct crcell *c)
+{
+	size_t n = 0, i;
+	double *v = malloc((json_array_size(c->records) + 1) * sizeof(*v)), m;
+	json_t *rec;
+
+	if (!v)
+		return NAN;
+	json_array_foreach(c->records, i, rec) {
+		double steal, wall;
+
+		if (rr_num(rec, "system_cpu.steal_s", &steal) && rr_num(rec, "wall_s", &wall) && wall > 0)
+			v[n++] = steal / wall;
+	}
+	m = n ? rr_median(v, n) : NAN;
+	free(v);
+	return m;
+}
+
+/* The online CPUs of the run whose records these are (its env.json), or 0. */
+static double run_cpus(const struct crcell *c)
+{
+	char path[PATH_MAX], err[256], *text = NULL;
+	json_t *env = NULL;
+	double n = 0;
+
+	if (!c->dir || !*c->dir || snprintf(path, sizeof(path), "%s/env.json", c->dir) >= (int)sizeof(path))
+		return 0;
+	/* --from names any directory: read it as every reader of a run does */
+	if (bounded_read(path, BOUNDED_CAP_ENV, &text, NULL, err, sizeof(err)) == 0)
+		env = json_loads(text, 0, NULL);
+	if (!env || !rr_num(env, "cpus_online", &n))
+		n = 0;
+	json_decref(env);
+	free(text);
+	return n;
 }
 
 /* The strategy labels of the records, first seen first. */
@@ -602,6 +643,8 @@ int cmd_advise(int argc, char **argv)
 	}
 	n = labels_of(c, labels, ADVISE_MAX);
 	w.reps = fewest_reps(c, labels, n, w.bytes);
+	w.steal_cpus = kept_steal_cpus(c);
+	w.ncpus = run_cpus(c);
 	if (w.reps == 0) {
 		fprintf(stderr, "copylab: advise: no usable repetition in %s (every one failed: see its log)\n", c->dir);
 		cell_free(c);
