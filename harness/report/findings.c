@@ -142,21 +142,18 @@ static bool better_headline(const struct rr_dir *d, size_t r, long best)
 	return kr < kb;
 }
 
-/* The role that kept a CPU busy in most of the records of row r's cell and strategy, or NULL. */
+/* The role that kept a CPU busy in most of the repetitions of row r's cell and strategy, or NULL. */
 static const char *limiting_role_of(const struct rr_dir *d, size_t r)
 {
 	const struct rr_csv *cs = &d->summary;
 	const char *votes[64];
 	size_t nv = 0, n = 0;
 
+	/* the summary's own verdict, over its usable reps; a summary older than the column asks the records */
+	if (rr_csv_col(cs, "limited_by") >= 0)
+		return *field(cs, r, "limited_by") ? field(cs, r, "limited_by") : NULL;
 	for (size_t i = 0; i < d->nrec && nv < 64; i++) {
-		double by, bl;
-		const char *sc = rr_str(d->rec[i], "scenario"), *tr = rr_str(d->rec[i], "transport"),
-			   *st = rr_str(d->rec[i], "strategy");
-
-		if (!sc || !tr || !st || strcmp(sc, field(cs, r, "scenario")) || strcmp(tr, field(cs, r, "transport")) ||
-		    strcmp(st, field(cs, r, "strategy")) || !rr_num(d->rec[i], "bytes", &by) ||
-		    !rr_num(d->rec[i], "block", &bl) || by != number(cs, r, "bytes") || bl != number(cs, r, "block"))
+		if (!rr_record_in_row(d->rec[i], cs, r))
 			continue;
 		n++;
 		votes[nv++] = rr_str(d->rec[i], "limiting_role");
