@@ -974,8 +974,7 @@ fail: {
 		w = WAIT_SIGNAL;
 		blamed = false;
 	}
-	if (!blamed && w == WAIT_ROLE_FAILED && st->c->fault.kind == FAULT_NONE &&
-	    st->c->sink_close_at == UINT64_MAX && (bad = mismatched_role(st)) >= 0) {
+	if (!blamed && w == WAIT_ROLE_FAILED && !fault_acts_on_stream(st->c) && (bad = mismatched_role(st)) >= 0) {
 		/*
 		 * A receiver that found damage stops reading: its peer's reset is
 		 * the consequence.  Not where a fault ends a stream on purpose
