@@ -638,10 +638,11 @@ static void print_steal(const struct session *s, FILE *out)
 		n++;
 	}
 	if (n)
-		fprintf(out, "\nSteal (the hypervisor kept the CPUs, /proc/stat), in CPUs of %ld, over %zu reps: median %.3f, "
-			"max %.3f;\n  %zu rep%s at 5%% of the CPUs or more (a cell whose median rep was has a steal: line in its table). System-wide "
-			"CPU figures\n  leave steal out (docs/metrics.md); throughput and latency cannot.\n", ncpus, n,
-			stats_median(v, n), stats_max(v, n), notable, notable == 1 ? "" : "s");
+		fprintf(out, "\nSteal (the hypervisor kept the CPUs, /proc/stat), in CPUs of %ld, over %zu reps: "
+			"median %.3f, max %.3f;\n  %zu rep%s at 5%% of the CPUs or more (a cell whose median rep "
+			"reached it has a steal: line under its table).\n  System-wide CPU figures leave steal out "
+			"(docs/metrics.md); throughput and latency cannot.\n", ncpus, n, stats_median(v, n),
+			stats_max(v, n), notable, notable == 1 ? "" : "s");
 	free(v);
 }
 

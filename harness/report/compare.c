@@ -324,14 +324,20 @@ static double run_steal(const struct rr_dir *d)
 static void print_steal(FILE *f, const struct rr_dir *a, const struct rr_dir *b)
 {
 	double sa = run_steal(a), sb = run_steal(b), ncpus;
+	char ta[16] = "-", tb[16] = "-";
 
 	if (isnan(sa) && isnan(sb))
 		return;
-	fprintf(f, "the hypervisor's steal, the median of the cells' medians, in CPUs: A %.3f, B %.3f", sa, sb);
-	if (b->env && rr_num(b->env, "cpus_online", &ncpus) &&
-	    steal_notable(isnan(sa) ? 0 : sa, ncpus) != steal_notable(isnan(sb) ? 0 : sb, ncpus))
+	if (!isnan(sa))
+		snprintf(ta, sizeof(ta), "%.3f", sa);
+	if (!isnan(sb))
+		snprintf(tb, sizeof(tb), "%.3f", sb);
+	fprintf(f, "the hypervisor's steal, the median of the cells' medians, in CPUs: A %s, B %s", ta, tb);
+	/* one side's steal unknown (a summary older than the column): nothing to weigh */
+	if (!isnan(sa) && !isnan(sb) && b->env && rr_num(b->env, "cpus_online", &ncpus) &&
+	    steal_notable(sa, ncpus) != steal_notable(sb, ncpus))
 		fprintf(f, " (%s lost 5%% of the CPUs or more: its figures carry more of the host's)",
-			steal_notable(isnan(sb) ? 0 : sb, ncpus) ? "B" : "A");
+			steal_notable(sb, ncpus) ? "B" : "A");
 	fputc('\n', f);
 }
 
