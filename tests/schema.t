@@ -121,6 +121,15 @@ is "$(jq -r '.wall_s as $w | .roles | to_entries[] | select(.value.bpf != null) 
 	elif (($v.cpu_user_s + $v.cpu_sys_s + $v.bpf.steal_s) / $w - $v.busy | fabs) > 1e-6 then "\($k): busy \($v.busy)"
 	else empty end' "$J")" "" "records: every role's bpf.steal_s is seconds within the wall time, and busy adds it to the CPU time"
 
+# TCP's own view of the server's sending socket (TCP_INFO at its window's end): one socket, what it
+# acknowledged so far (the payload at most, and its FIN), the time held by the receiver's window or its
+# send buffer within the time it had data to send; the client sends nothing of the payload.
+is "$(jq -r --argjson size "$SIZE" '.roles.server.tcp_send as $t |
+	if $t == null then "\(.strategy): no tcp_send"
+	elif $t.sockets != 1 or $t.bytes_acked <= 0 or $t.bytes_acked > $size + 2 or $t.rtt_us <= 0 or $t.snd_mss <= 0
+	  or $t.retrans_segs < 0 or $t.rwnd_limited_us + $t.sndbuf_limited_us > $t.busy_us then "\(.strategy): \($t)"
+	else empty end' "$J")" "" "records: the server's tcp_send is TCP_INFO of its one socket, within the payload"
+
 # Strategies of one data point run interleaved: A B A B, not A A B B.
 is "$(jq -r '"\(.strategy):\(.rep)"' "$J" | tr '\n' ' ')" \
 	"readwrite:1 sendfile:1 readwrite:2 sendfile:2 " "records: repetitions interleaved across strategies (A B A B)"
@@ -361,5 +370,11 @@ is "$problems" "" "records: recv's receiver under test verifies; readwrite:trunc
 got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	{ print $c["strategy"] "=" $c["verified_reps"] }' "$TMP/recv/summary.csv" 2>&1 | sort | tr '\n' ' ')
 is "$got" "readwrite:trunc=0 readwrite=1 zerocopy_recv=1 " "summary.csv: readwrite:trunc has no verified repetition"
+
+# --- no TCP, no tcp_send ------------------------------------------------------------------
+cl run --scenario relay --strategy readwrite --transport unix --size 64K --reps 1 --warmup 0 --out "$TMP/unix"
+[ "$RC" -eq 0 ] || cl_desc
+is "$(jq -r '[.roles[] | .tcp_send] | map(select(. != null)) | length' "$TMP/unix/results.jsonl" 2>/dev/null)" 0 \
+	"records: over unix no role has a tcp_send"
 
 done_testing

@@ -194,6 +194,24 @@ static json_t *role_cputime_json(const struct role_result *ro, uint64_t payload)
 					    "dram", real_json(t.predicted_dram_s)));
 }
 
+/* TCP_INFO of the role's sending TCP sockets (tcpinfo.h); null when it sends on none. */
+static json_t *tcp_send_json(const struct tcp_facts *t)
+{
+	if (!t->sockets)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I}",
+			 "sockets", (json_int_t)t->sockets,
+			 "retrans_segs", (json_int_t)t->retrans_segs,
+			 "bytes_retrans", (json_int_t)t->bytes_retrans,
+			 "bytes_acked", (json_int_t)t->bytes_acked,
+			 "rtt_us", real_json(t->rtt_us),
+			 "snd_cwnd", real_json(t->snd_cwnd),
+			 "snd_mss", (json_int_t)t->snd_mss,
+			 "busy_us", (json_int_t)t->busy_us,
+			 "rwnd_limited_us", (json_int_t)t->rwnd_limited_us,
+			 "sndbuf_limited_us", (json_int_t)t->sndbuf_limited_us);
+}
+
 static json_t *role_json(const struct rep_result *rep, const struct role_result *ro, uint64_t payload)
 {
 	const struct perf_values *p = &ro->perf;
@@ -228,7 +246,8 @@ static json_t *role_json(const struct rep_result *rep, const struct role_result 
 							     p->v[PC_TASK_CLOCK] / 1e9, payload)));
 	if (o && (json_object_set_new(o, "ledger", role_ledger_json(ro, payload)) ||
 		  json_object_set_new(o, "cputime", role_cputime_json(ro, payload)) ||
-		  json_object_set_new(o, "busy", real_json(role_busy(rep, ro))))) {
+		  json_object_set_new(o, "busy", real_json(role_busy(rep, ro))) ||
+		  json_object_set_new(o, "tcp_send", tcp_send_json(&ro->tcp_send)))) {
 		json_decref(o);
 		o = NULL;
 	}
