@@ -122,11 +122,11 @@ is "$(jq -r '.wall_s as $w | .roles | to_entries[] | select(.value.bpf != null) 
 	else empty end' "$J")" "" "records: every role's bpf.steal_s is seconds within the wall time, and busy adds it to the CPU time"
 
 # TCP's own view of the server's sending socket (TCP_INFO at its window's end): one socket, what it
-# acknowledged so far (the payload at most, and its FIN), the time held by the receiver's window or its
-# send buffer within the time it had data to send; the client sends nothing of the payload.
+# acknowledged so far (the payload at most, and its SYN and FIN), the time held by the receiver's window or its
+# send buffer within the time it had data to send.  (Acknowledged by the window's end: none is possible.)
 is "$(jq -r --argjson size "$SIZE" '.roles.server.tcp_send as $t |
 	if $t == null then "\(.strategy): no tcp_send"
-	elif $t.sockets != 1 or $t.bytes_acked <= 0 or $t.bytes_acked > $size + 2 or $t.rtt_us <= 0 or $t.snd_mss <= 0
+	elif $t.sockets != 1 or $t.bytes_acked < 0 or $t.bytes_acked > $size + 2 or $t.rtt_us <= 0 or $t.snd_mss <= 0
 	  or $t.retrans_segs < 0 or $t.rwnd_limited_us + $t.sndbuf_limited_us > $t.busy_us then "\(.strategy): \($t)"
 	else empty end' "$J")" "" "records: the server's tcp_send is TCP_INFO of its one socket, within the payload"
 
