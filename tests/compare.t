@@ -206,4 +206,21 @@ grep -q "^cells only in B: pipe none 2 MiB 64 KiB readwrite$" "$ERR" && grep -q 
 	grep -q "^  serve tcp 2 MiB 64 KiB splice$" "$ERR"
 ok $? "... and what is in each run only, to say why" "$(cl_desc 30)"
 
+# --- the hypervisor's steal in each run: said, and which lost a notable share ------------------
+# (run A copied twice with its summary.csv's steal set by hand, 0.01 and 0.4 CPUs of env.json's 2)
+stolen() {	# stolen DIR VALUE
+	mkdir -p "$1" && cp "$A/results.jsonl" "$1/" && jq '.cpus_online = 2' "$A/env.json" >"$1/env.json" &&
+	awk -F, -v OFS=, -v v="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "steal_cpus_median") c = i }
+		NR > 1 && c { $c = v } { print }' "$A/summary.csv" >"$1/summary.csv"
+}
+stolen "$TMP/calm" 0.01
+stolen "$TMP/stolen" 0.4
+cl compare --out "$TMP/cmp-stolen" "$TMP/calm" "$TMP/stolen"
+line=$(grep "^the hypervisor's steal" "$OUT")
+is "$line" "the hypervisor's steal, the median of the cells' medians, in CPUs: A 0.010, B 0.400 (B lost 5% of the CPUs or more: its figures carry more of the host's)" \
+	"compare says each run's steal, and which run lost a notable share of the CPUs"
+cl compare --out "$TMP/cmp-calm" "$TMP/calm" "$TMP/calm"
+is "$(grep "^the hypervisor's steal" "$OUT")" "the hypervisor's steal, the median of the cells' medians, in CPUs: A 0.010, B 0.010" \
+	"... and nothing more where neither did"
+
 done_testing

@@ -77,6 +77,9 @@ else
 		--reps 1 --warmup 0 --no-perf --out "$TMP/veth" --workdir "$TMP"
 	is "$(jq -r '"\(.strategy):\(.verify):\(.conns):\(.roles.sink.bytes)"' "$TMP/veth/results.jsonl" 2>/dev/null | paste -sd' ')" \
 		"readwrite:ok:8:1048577 splice:ok:8:1048577" "relay over veth, 8 conns: verified, exact bytes" "$(cl_desc)"
+	is "$(jq -r '"\(.roles.source.tcp_send.sockets):\(.roles.relay.tcp_send.sockets):\(.roles.sink.tcp_send)"' \
+		"$TMP/veth/results.jsonl" 2>/dev/null | paste -sd' ')" "8:8:null 8:8:null" \
+		"... TCP_INFO of all 8 sending sockets in the source's and the relay's tcp_send; the sink sends none"
 fi
 # Over routed (a router namespace between two veth links), --strategy all:
 # every relay strategy with a process, nat left out (it has none to drive).

@@ -461,6 +461,27 @@ cl plot "$TMP/one"
 ok $([ "$RC" -eq 0 ] && [ -s "$TMP/one/plots/ledger-relay-tcp.png" ]; echo $?) \
 	"a run of one strategy draws its ledger chart" "$(cl_desc)"
 
+# --- what the summary says of a cell, the finding says: the limiting role, notable steal -------
+# (summary.csv's columns set by hand in a copy of the one-strategy run; env.json's CPUs set to 2)
+finding_with() {	# finding_with COLUMN VALUE: the run with that column set, plotted; prints its finding
+	rm -rf "$TMP/set" && cp -r "$TMP/one" "$TMP/set" && rm -rf "$TMP/set/plots" "$TMP/set/report."*
+	jq '.cpus_online = 2' "$TMP/one/env.json" >"$TMP/set/env.json"
+	awk -F, -v OFS=, -v col="$1" -v v="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i }
+		NR > 1 && c { $c = v } { print }' "$TMP/one/summary.csv" >"$TMP/set/summary.csv"
+	cl plot "$TMP/set"
+	grep '^- relay over tcp' "$TMP/set/report.md"
+}
+line=$(finding_with steal_cpus_median 0.36)
+ok $(echo "$line" | grep -q "; the hypervisor held back 0.36 of the 2 CPUs (steal) in splice's median repetition: "; echo $?) \
+	"a finding says when the hypervisor held back a notable share of the CPUs" "$line"
+line=$(finding_with steal_cpus_median 0.05)
+ok $(! echo "$line" | grep -q 'hypervisor'; echo $?) "a finding says nothing of steal under 5% of the CPUs" "$line"
+line=$(finding_with limited_by sink)
+ok $(echo "$line" | grep -q "; the sink set the pace of splice (busy ≥ 0.9)"; echo $?) \
+	"a finding names the role summary.csv says limited the cell" "$line"
+line=$(finding_with limited_by "")
+ok $(! echo "$line" | grep -q "set the pace"; echo $?) "... and none where it names none" "$line"
+
 # --- cells bounded by --time do not speak for the sized ones ---------------------------------
 cl run --scenario relay --strategy readwrite,splice --time 300ms --reps 1 --warmup 0 --no-perf \
 	--out "$TMP/timed" --workdir "$TMP"

@@ -102,14 +102,33 @@ problems=$(jq -r '"\(.strategy)/\(.rep): " + ([
 	 elif .limiting_role != null and (.limiting_role as $l | .roles | has($l) | not) then "limiting_role \(.limiting_role) is no role" else empty end),
 	(if (.system_cpu.method | IN("bpf idle ns", "/proc/stat ticks")) | not then "system_cpu.method is \(.system_cpu.method)" else empty end),
 	(if (.system_cpu.resolved | type) != "boolean" then "system_cpu.resolved not boolean" else empty end),
-	(if (.system_cpu.busy_ticks | type) != "number" then "system_cpu.busy_ticks not a number" else empty end)
+	(if (.system_cpu.busy_ticks | type) != "number" then "system_cpu.busy_ticks not a number" else empty end),
+	(if .system_cpu.method == "bpf idle ns" and ((.system_cpu.steal_in_busy_s | type) != "number" or .system_cpu.steal_in_busy_s < 0)
+	 then "system_cpu.steal_in_busy_s is \(.system_cpu.steal_in_busy_s) with the ns source"
+	 elif .system_cpu.method == "/proc/stat ticks" and .system_cpu.steal_in_busy_s != null
+	 then "system_cpu.steal_in_busy_s is \(.system_cpu.steal_in_busy_s) from the ticks" else empty end)
 	] | join("; "))' "$J" 2>&1 | grep -v ': $')
-is "$problems" "" "records: metrics.cputime, limiting_role, and how system CPU was measured"
+is "$problems" "" "records: metrics.cputime, limiting_role, and how system CPU was measured (steal taken out of the ns figure)"
 # The ledger object agrees with the syscall ledger where no io_uring or zero-copy send is involved.
 is "$(jq -s -r 'map(select(.roles.server.ledger.source == "bpf" and
 	(.roles.server.ledger.bytes_from_user != .roles.server.bpf.bytes_from_user
 	 or .roles.server.ledger.bytes_in_kernel != .roles.server.bpf.bytes_in_kernel))) | length' "$J")" 0 \
 	"records: ledger equals the BPF ledger for strategies without io_uring or zero-copy sends"
+
+# The steal in a role's stretches: seconds, at most the repetition's wall time; busy adds it to the CPU time.
+is "$(jq -r '.wall_s as $w | .roles | to_entries[] | select(.value.bpf != null) | .key as $k | .value as $v |
+	if ($v.bpf.steal_s | type) != "number" or $v.bpf.steal_s < 0 or $v.bpf.steal_s > $w then "\($k): steal_s \($v.bpf.steal_s)"
+	elif (($v.cpu_user_s + $v.cpu_sys_s + $v.bpf.steal_s) / $w - $v.busy | fabs) > 1e-6 then "\($k): busy \($v.busy)"
+	else empty end' "$J")" "" "records: every role's bpf.steal_s is seconds within the wall time, and busy adds it to the CPU time"
+
+# TCP's own view of the server's sending socket (TCP_INFO at its window's end): one socket, what it
+# acknowledged so far (the payload at most, and its SYN and FIN), the time held by the receiver's window or its
+# send buffer within the time it had data to send.  (Acknowledged by the window's end: none is possible.)
+is "$(jq -r --argjson size "$SIZE" '.roles.server.tcp_send as $t |
+	if $t == null then "\(.strategy): no tcp_send"
+	elif $t.sockets != 1 or $t.bytes_acked < 0 or $t.bytes_acked > $size + 2 or $t.rtt_us <= 0 or $t.snd_mss <= 0
+	  or $t.retrans_segs < 0 or $t.rwnd_limited_us + $t.sndbuf_limited_us > $t.busy_us then "\(.strategy): \($t)"
+	else empty end' "$J")" "" "records: the server's tcp_send is TCP_INFO of its one socket, within the payload"
 
 # Strategies of one data point run interleaved: A B A B, not A A B B.
 is "$(jq -r '"\(.strategy):\(.rep)"' "$J" | tr '\n' ' ')" \
@@ -159,8 +178,8 @@ for c in scenario transport bytes block strategy reps verified_reps bytes_per_s_
 done
 ok $([ -s "$S" ] && [ -z "$missing" ]; echo $?) "summary.csv: the header has the documented columns" \
 	"header: '$header'" "missing:$missing"
-is "$(tr ',' '\n' <<<"$header" | tail -n 9 | tr '\n' ' ')" \
-	"cache outstanding conns pipe_size_asked tested_copy_per_gib_median limited_by rps time_s response " \
+is "$(tr ',' '\n' <<<"$header" | tail -n 10 | tr '\n' ' ')" \
+	"cache outstanding conns pipe_size_asked tested_copy_per_gib_median limited_by rps time_s response steal_cpus_median " \
 	"summary.csv: newer columns come last, after pipe_size_asked (older columns keep their places)"
 is "$(csv_col pipe_size_asked)" "0 0" "summary.csv: pipe_size_asked is 0 (the kernel default) without --pipe-size"
 is "$(csv_col strategy)" "readwrite sendfile" "summary.csv: one row per strategy"
@@ -171,6 +190,10 @@ want=$(jq -s -r '[.[] | select(.strategy == "readwrite") | .bytes_per_s] | add /
 got=$(csv_col bytes_per_s_median | cut -d' ' -f1)
 ok $(awk -v a="$got" -v b="$want" 'BEGIN { exit !(a > 0 && (a - b) / b < 1e-6 && (b - a) / b < 1e-6) }'; echo $?) \
 	"summary.csv: readwrite's median of 2 reps is their mean" "csv: $got, mean of the records: $want"
+want=$(jq -s -r '[.[] | select(.strategy == "readwrite") | .system_cpu.steal_s / .wall_s] | add / length' "$J" 2>/dev/null)
+got=$(csv_col steal_cpus_median | cut -d' ' -f1)
+ok $(awk -v a="$got" -v b="$want" 'BEGIN { exit !(a != "" && (a - b) <= 1e-9 && (b - a) <= 1e-9) }'; echo $?) \
+	"summary.csv: readwrite's steal_cpus_median is the mean of its 2 reps' steal_s / wall_s" "csv: $got, records: $want"
 
 # --- env.json -----------------------------------------------------------------------
 
@@ -347,5 +370,11 @@ is "$problems" "" "records: recv's receiver under test verifies; readwrite:trunc
 got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	{ print $c["strategy"] "=" $c["verified_reps"] }' "$TMP/recv/summary.csv" 2>&1 | sort | tr '\n' ' ')
 is "$got" "readwrite:trunc=0 readwrite=1 zerocopy_recv=1 " "summary.csv: readwrite:trunc has no verified repetition"
+
+# --- no TCP, no tcp_send ------------------------------------------------------------------
+cl run --scenario relay --strategy readwrite --transport unix --size 64K --reps 1 --warmup 0 --out "$TMP/unix"
+[ "$RC" -eq 0 ] || cl_desc
+is "$(jq -r '[.roles[] | .tcp_send] | map(select(. != null)) | length' "$TMP/unix/results.jsonl" 2>/dev/null)" 0 \
+	"records: over unix no role has a tcp_send"
 
 done_testing

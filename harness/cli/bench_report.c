@@ -11,6 +11,7 @@
 #include "harness/measure/sysstat.h"
 #include "harness/results/stats.h"
 #include "harness/results/role_figures.h"
+#include "harness/results/summary.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -612,6 +613,39 @@ static void print_copy_time(const struct session *s, FILE *out)
 	print_copy_point(s, SC_SERVE, out);
 }
 
+/* ---- the hypervisor's steal over the whole bench ---------------------------------- */
+
+/*
+ * How much of the machine the host kept back, rep by rep (steal_s over
+ * wall_s, in CPUs): throughput and latency carry it, and the tables name
+ * the cells where it was notable (summary.h).
+ */
+static void print_steal(const struct session *s, FILE *out)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double *v = malloc((s->nall + 1) * sizeof(*v));
+	size_t n = 0, notable = 0;
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct rep_result *r = &s->all[i];
+
+		if (!r->system_cpu.have || !(r->wall_s > 0))
+			continue;
+		v[n] = r->system_cpu.steal_s / r->wall_s;
+		notable += steal_notable(v[n], (double)ncpus);
+		n++;
+	}
+	if (n)
+		fprintf(out, "\nSteal (the hypervisor kept the CPUs, /proc/stat), in CPUs of %ld, over %zu reps: "
+			"median %.3f, max %.3f;\n  %zu rep%s at 5%% of the CPUs or more (a cell whose median rep "
+			"reached it has a steal: line under its table).\n  System-wide CPU figures leave steal out "
+			"(docs/metrics.md); throughput and latency cannot.\n", ncpus, n, stats_median(v, n),
+			stats_max(v, n), notable, notable == 1 ? "" : "s");
+	free(v);
+}
+
 /* ---- the block sweep: a cell far below readwrite's at its block ----------------- */
 
 static const size_t sweep_blocks[] = { 4096, 16384, 65536, 262144, 1048576 };
@@ -722,4 +756,5 @@ void print_headline(const struct session *s, double background_busy_cpus, FILE *
 	print_copy_time(s, out);
 	print_stalls(s, out);
 	print_timed_relay(s, out);
+	print_steal(s, out);
 }

@@ -197,7 +197,7 @@ static int check_answer_sizes(struct parsed *p, int sc, int tr)
 		return 0;
 	if (tr == TR_NIC)
 		return usage_error("--response: over --transport nic the far echo client checks echoes only; run unequal sizes over tcp, unix or veth");
-	if (p->cfg.fault.kind != FAULT_NONE || p->cfg.sink_close_at != UINT64_MAX)
+	if (fault_acts_on_stream(&p->cfg))
 		return usage_error("--response: --fault %s acts on an echo of what was sent; with --response use flip@, drop@, dup@ or swap@",
 				   fault_name(p->cfg.fault.kind));
 	/* Only an answer's bytes are checked: damage past its length in a request would pass unseen. */
@@ -283,7 +283,7 @@ static int check_round_trip(const struct parsed *p, int sc, int tr, struct group
 		return usage_error("relay --rps: over --transport nic the far daemons send and sink one way; run the round trip over tcp, unix, veth or routed");
 	if (g->cfg.sink_discard)
 		return usage_error("relay --rps: the sink echoes the requests back, so it cannot discard them (--sink discard)");
-	if (g->cfg.fault.kind != FAULT_NONE || g->cfg.sink_close_at != UINT64_MAX)
+	if (fault_acts_on_stream(&g->cfg))
 		return usage_error("relay --rps: --fault %s acts on a one-way stream; with the round trip use flip@, drop@, dup@ or swap@",
 				   fault_name(g->cfg.fault.kind));
 	for (int i = 0; i < g->nspecs; i++) {

@@ -130,6 +130,18 @@ static inline bool relay_round_trip(const struct run_config *c)
 	return c->scenario == SC_RELAY && c->rps;
 }
 
+/*
+ * A --fault that acts on the stream (a kill, a close, a reset, a stall, a
+ * signal storm...), as against damage to the data (flip@, drop@, dup@,
+ * swap@: `corrupt`).  Such a fault ends or bends the exchange on purpose:
+ * a short stream is its consequence, and an echo or a round trip, which
+ * answer what was sent, cannot take one.
+ */
+static inline bool fault_acts_on_stream(const struct run_config *c)
+{
+	return c->fault.kind != FAULT_NONE || c->sink_close_at != UINT64_MAX;
+}
+
 /* The scenarios whose client times round trips: echo, and relay's round trip. */
 static inline bool times_round_trips(const struct run_config *c)
 {

@@ -134,6 +134,9 @@ void window_close(const struct role_ctx *r, struct window *w, struct role_report
 	/* Close the ledger before reading counters: those reads are not the role's. */
 	if (w->ledger_on)
 		ledger_window_end(r->c->ledger);
+	for (int k = 0; k < (r->nconn > 1 ? r->nconn : 1); k++)
+		tcp_facts_add(r->nconn > 1 ? r->out_fds[k] : r->out_fd, &rep->res.tcp_send);
+	tcp_facts_finish(&rep->res.tcp_send);
 	if (w->perf_on) {
 		perf_read(&w->perf, &rep->res.perf);
 		perf_close(&w->perf);

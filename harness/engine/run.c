@@ -561,6 +561,9 @@ static void fill_roles(struct rep_state *st, struct rep_result *out)
 		res->have_cputime = !st->remote[i] && st->c->sampler &&
 				    cpusample_read(st->c->sampler, i, &res->cputime) == 0;
 		res->zc = st->report[i].zc;
+		/* a far role's stand-in sends nothing of the payload: its sockets are not the role's */
+		if (st->remote[i])
+			memset(&res->tcp_send, 0, sizeof(res->tcp_send));
 	}
 	out->pipe_granted = st->report[0].pipe_granted;
 	/* The pipe scenario's strategies write into its pipe, unless they made one of their own. */
@@ -974,8 +977,7 @@ fail: {
 		w = WAIT_SIGNAL;
 		blamed = false;
 	}
-	if (!blamed && w == WAIT_ROLE_FAILED && st->c->fault.kind == FAULT_NONE &&
-	    st->c->sink_close_at == UINT64_MAX && (bad = mismatched_role(st)) >= 0) {
+	if (!blamed && w == WAIT_ROLE_FAILED && !fault_acts_on_stream(st->c) && (bad = mismatched_role(st)) >= 0) {
 		/*
 		 * A receiver that found damage stops reading: its peer's reset is
 		 * the consequence.  Not where a fault ends a stream on purpose

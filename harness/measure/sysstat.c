@@ -37,17 +37,35 @@ static int read_proc_stat(struct system_cpu *out)
 
 int system_cpu_read(struct system_cpu *out, struct ledger *l)
 {
+	struct ledger_idle idle;
 	struct timespec ts;
 
 	memset(out, 0, sizeof(*out));
 	if (read_proc_stat(out))
 		return -1;
-	if (l && ledger_idle_ns(l, &out->idle_ns, &out->ncpus) == 0) {
+	if (l && ledger_idle(l, &idle) == 0) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		out->mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 		out->have_ns = true;
+		out->idle_ns = idle.idle_ns;
+		out->steal_busy_ns = idle.steal_busy_ns;
+		out->steal_clock_ns = idle.steal_clock_ns;
+		out->have_steal_clock = idle.have_steal_clock;
+		out->ncpus = idle.ncpus;
 	}
 	return 0;
+}
+
+/*
+ * Whether the nanosecond figure is free of steal: the runqueues' steal
+ * clocks moved (so the steal in tasks' stretches is known and taken out),
+ * or /proc/stat saw less than two ticks of it in the window.
+ */
+static bool steal_separable(const struct system_cpu *a, const struct system_cpu *b, double steal_s)
+{
+	if (steal_s < 2 * b->tick_s)
+		return true;
+	return a->have_steal_clock && b->have_steal_clock && b->steal_clock_ns > a->steal_clock_ns;
 }
 
 struct system_cpu system_cpu_delta(const struct system_cpu *a, const struct system_cpu *b)
@@ -64,14 +82,19 @@ struct system_cpu system_cpu_delta(const struct system_cpu *a, const struct syst
 		.iowait_s = b->iowait_s - a->iowait_s, .irq_s = b->irq_s - a->irq_s,
 		.softirq_s = b->softirq_s - a->softirq_s, .steal_s = b->steal_s - a->steal_s,
 	};
-	if (a->have_ns && b->have_ns && b->mono_ns >= a->mono_ns && b->idle_ns >= a->idle_ns) {
+	if (a->have_ns && b->have_ns && b->mono_ns >= a->mono_ns && b->idle_ns >= a->idle_ns &&
+	    b->steal_busy_ns >= a->steal_busy_ns && steal_separable(a, b, d.steal_s)) {
 		double wall = (b->mono_ns - a->mono_ns) / 1e9, idle = (b->idle_ns - a->idle_ns) / 1e9;
+		double stolen = (b->steal_busy_ns - a->steal_busy_ns) / 1e9;
+		double busy = wall * b->ncpus - idle - stolen;
 
 		d.have_ns = true;
 		d.ncpus = b->ncpus;
 		d.idle_ns = b->idle_ns - a->idle_ns;
 		d.mono_ns = b->mono_ns - a->mono_ns;
-		d.busy_ns_s = wall * b->ncpus > idle ? wall * b->ncpus - idle : 0;
+		d.steal_busy_ns = b->steal_busy_ns - a->steal_busy_ns;
+		d.steal_busy_s = stolen;
+		d.busy_ns_s = busy > 0 ? busy : 0;
 	}
 	return d;
 }

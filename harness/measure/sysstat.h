@@ -5,9 +5,13 @@
  * kworkers, a sockmap redirect, NAT) is only visible here.  Two sources:
  * /proc/stat (10 ms ticks, per kind of work) and, where the BPF ledger is
  * loaded, each CPU's idle time in nanoseconds from the idle task's
- * switches; busy time is then wall time times the CPUs minus idle.  A
- * figure backed by fewer than SYSTEM_CPU_MIN_TICKS ticks and no nanosecond
- * source is "unresolved": too coarse to decide anything.
+ * switches; busy time is then wall time times the CPUs minus idle, minus
+ * the hypervisor's steal that fell while tasks held the CPUs (a vCPU not
+ * running at all looks, from inside, like its task running on).  Where
+ * that steal cannot be told apart (no steal clock to read, and /proc/stat
+ * saw steal), the ticks serve, which leave steal out.  A figure backed by
+ * fewer than SYSTEM_CPU_MIN_TICKS ticks and no nanosecond source is
+ * "unresolved": too coarse to decide anything.
  */
 #ifndef COPYLAB_SYSSTAT_H
 #define COPYLAB_SYSSTAT_H
@@ -26,8 +30,12 @@ struct system_cpu {
 	/* the nanosecond source: idle ns summed over CPUs, at mono_ns */
 	bool have_ns;
 	uint64_t idle_ns, mono_ns;
+	/* steal in tasks' stretches, and all the steal the runqueues' clocks saw (ns, over CPUs) */
+	uint64_t steal_busy_ns, steal_clock_ns;
+	bool have_steal_clock;
 	int ncpus;
-	double busy_ns_s;	/* in a delta: wall x CPUs - idle, seconds */
+	double busy_ns_s;	/* in a delta: wall x CPUs - idle - steal_busy_s, seconds */
+	double steal_busy_s;	/* in a delta: the steal taken out of busy_ns_s */
 };
 
 /* The machine's CPU time so far (all CPUs summed); l (may be NULL) adds the ns source. */

@@ -13,9 +13,12 @@
 #include "advise_notes.h"
 #include "advise_rank.h"
 #include "harness/model/scenario.h"
+#include "harness/results/bounded.h"
+#include "harness/results/cellkey.h"
 #include "harness/results/write.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
@@ -202,59 +205,44 @@ static struct crcell *advise_cell(const struct advise_args *a, int *status)
 	return c;
 }
 
-static const char *rec_str(json_t *rec, const char *key)
+/* A record of the scenario (and transport, when one was asked): its cell key in *k. */
+static bool of_workload(json_t *rec, const struct advise_workload *w, const char *transport, struct rr_cell_key *k)
 {
-	const char *s = json_string_value(json_object_get(rec, key));
-
-	return s ? s : "";
+	return rr_record_key(rec, k) && !strcmp(k->scenario, w->scenario) &&
+	       (!transport || !strcmp(k->transport, transport));
 }
 
 /*
- * Keeps the records of one data point: the scenario over the transport,
- * the size asked for (else the largest), the first block, connections
- * count and pipe variant seen, and the warm cache where there is one.
+ * Keeps the records of one data point (cellkey.h): the scenario over the
+ * transport, the size asked for (else the largest), the warm cache where
+ * there is one, the load asked for; of those, the point of the first
+ * record (its block, connections, pipe, load, window and answer size).
  * Fills what the workload says of them; the number kept.
  */
-static long offered_rps(json_t *rec)
-{
-	return (long)json_integer_value(json_object_get(json_object_get(rec, "latency"), "offered_rps"));
-}
-
-/* --time's bound of a record; 0 for one bounded by size. */
-static double time_bound(json_t *rec)
-{
-	double t = json_number_value(json_object_get(rec, "time_s"));
-
-	return t > 0 ? t : 0;
-}
-
 static int keep_point(struct crcell *c, const char *transport, long want, long want_rps, struct advise_workload *w)
 {
 	json_t *keep = json_array(), *rec;
+	struct rr_cell_key k, point;
+	bool warm = false, sized = false, have = false;
 	size_t i;
-	long block = -1, conns = -1, rps = want_rps;
-	bool warm = false, sized = false;
-	json_t *pipe = NULL;
 
 	/*
 	 * The largest size; runs bounded by time only where there is none
 	 * (their reps each moved their own count: they are one point by their
 	 * time, the longest).
 	 */
-	json_array_foreach(c->records, i, rec)
-		if (!strcmp(rec_str(rec, "scenario"), w->scenario) &&
-		    (!transport || !strcmp(rec_str(rec, "transport"), transport))) {
-			long b = (long)json_integer_value(json_object_get(rec, "bytes"));
-
-			if (time_bound(rec) > 0) {
-				w->time_s = time_bound(rec) > w->time_s ? time_bound(rec) : w->time_s;
-			} else {
-				sized = true;
-				if (want < 0 && b > w->bytes)
-					w->bytes = b;
-			}
-			warm |= !strcmp(rec_str(rec, "cache"), "warm");
+	json_array_foreach(c->records, i, rec) {
+		if (!of_workload(rec, w, transport, &k))
+			continue;
+		if (k.time_s > 0) {
+			w->time_s = k.time_s > w->time_s ? k.time_s : w->time_s;
+		} else {
+			sized = true;
+			if (want < 0 && (long)k.bytes > w->bytes)
+				w->bytes = (long)k.bytes;
 		}
+		warm |= !strcmp(k.cache, "warm");
+	}
 	if (want >= 0 || sized)
 		w->time_s = 0;
 	if (want >= 0)
@@ -262,36 +250,65 @@ static int keep_point(struct crcell *c, const char *transport, long want, long w
 	else if (w->time_s > 0)
 		w->bytes = -1;	/* any: cr_usable matches every count */
 	json_array_foreach(c->records, i, rec) {
-		json_t *asked = json_object_get(rec, "pipe_size_asked");
-
-		if (strcmp(rec_str(rec, "scenario"), w->scenario) ||
-		    (transport && strcmp(rec_str(rec, "transport"), transport)) ||
-		    time_bound(rec) != w->time_s ||
-		    (w->bytes >= 0 && (long)json_integer_value(json_object_get(rec, "bytes")) != w->bytes) ||
-		    (warm && strcmp(rec_str(rec, "cache"), "warm")) || (rps >= 0 && offered_rps(rec) != rps))
+		if (!of_workload(rec, w, transport, &k) || k.time_s != w->time_s ||
+		    (w->bytes >= 0 && (long)k.bytes != w->bytes) || (warm && strcmp(k.cache, "warm")) ||
+		    (want_rps >= 0 && (long)k.rps != want_rps))
 			continue;
-		if (block < 0) {
-			block = (long)json_integer_value(json_object_get(rec, "block"));
-			conns = json_is_integer(json_object_get(rec, "conns")) ?
-				(long)json_integer_value(json_object_get(rec, "conns")) : 1;
-			pipe = asked;
-			rps = offered_rps(rec);	/* one load of a --sweep rps= run: the first seen, or --rps's */
-			w->transport = json_string_value(json_object_get(rec, "transport"));
-			w->cache = json_string_value(json_object_get(rec, "cache"));
+		if (!have) {
+			/* one load of a --sweep rps= run: the first seen, or --rps's */
+			point = k;
+			have = true;
+			w->transport = k.transport;
+			w->cache = k.cache;
 		}
-		if ((long)json_integer_value(json_object_get(rec, "block")) != block ||
-		    (json_is_integer(json_object_get(rec, "conns")) &&
-		     (long)json_integer_value(json_object_get(rec, "conns")) != conns) ||
-		    !json_equal(asked ? asked : json_null(), pipe ? pipe : json_null()))
-			continue;
-		json_array_append(keep, rec);
+		if (rr_same_point(&point, &k))
+			json_array_append(keep, rec);
 	}
 	json_decref(c->records);
 	c->records = keep;
-	w->block = block;
-	w->conns = conns > 0 ? (unsigned)conns : 1;
-	w->rps = rps > 0 ? (unsigned)rps : 0;
+	w->block = have ? (long)point.block : -1;
+	w->conns = have ? point.conns : 1;
+	w->rps = have ? point.rps : 0;
 	return (int)json_array_size(keep);
+}
+
+/* The hypervisor's steal in the median kept record, in CPUs (steal_s over wall_s); NAN with none. */
+static double kept_steal_cpus(const struct crcell *c)
+{
+	size_t n = 0, i;
+	double *v = malloc((json_array_size(c->records) + 1) * sizeof(*v)), m;
+	json_t *rec;
+
+	if (!v)
+		return NAN;
+	json_array_foreach(c->records, i, rec) {
+		double steal, wall;
+
+		if (rr_num(rec, "system_cpu.steal_s", &steal) && rr_num(rec, "wall_s", &wall) && wall > 0)
+			v[n++] = steal / wall;
+	}
+	m = n ? rr_median(v, n) : NAN;
+	free(v);
+	return m;
+}
+
+/* The online CPUs of the run whose records these are (its env.json), or 0. */
+static double run_cpus(const struct crcell *c)
+{
+	char path[PATH_MAX], err[256], *text = NULL;
+	json_t *env = NULL;
+	double n = 0;
+
+	if (!c->dir || !*c->dir || snprintf(path, sizeof(path), "%s/env.json", c->dir) >= (int)sizeof(path))
+		return 0;
+	/* --from names any directory: read it as every reader of a run does */
+	if (bounded_read(path, BOUNDED_CAP_ENV, &text, NULL, err, sizeof(err)) == 0)
+		env = json_loads(text, 0, NULL);
+	if (!env || !rr_num(env, "cpus_online", &n))
+		n = 0;
+	json_decref(env);
+	free(text);
+	return n;
 }
 
 /* The strategy labels of the records, first seen first. */
@@ -602,6 +619,8 @@ int cmd_advise(int argc, char **argv)
 	}
 	n = labels_of(c, labels, ADVISE_MAX);
 	w.reps = fewest_reps(c, labels, n, w.bytes);
+	w.steal_cpus = kept_steal_cpus(c);
+	w.ncpus = run_cpus(c);
 	if (w.reps == 0) {
 		fprintf(stderr, "copylab: advise: no usable repetition in %s (every one failed: see its log)\n", c->dir);
 		cell_free(c);

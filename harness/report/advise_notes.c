@@ -8,6 +8,7 @@
 
 #include "harness/model/scenario.h"
 #include "harness/results/stats.h"
+#include "harness/results/summary.h"
 
 #include <math.h>
 #include <string.h>
@@ -220,6 +221,11 @@ static void measurement_caveats(FILE *out, const struct advise_workload *w)
 			"another (--sweep rps=A..B in copylab run, then advise --from DIR --rps R per load)\n", w->rps);
 	fprintf(out, "  - system-wide CPU counts the fixed roles (the sink's hashing) and everything else "
 		"this machine did meanwhile\n");
+	if (steal_notable(w->steal_cpus, w->ncpus))
+		fprintf(out, "  - the hypervisor held back %.2f of the %g CPUs (steal) in the median repetition: "
+			"throughput and latency rankings carry the host's share, and where it fell unevenly "
+			"between strategies they can order them by it (CPU figures leave steal out)\n",
+			w->steal_cpus, w->ncpus);
 }
 
 void print_caveats(FILE *out, const struct advise_workload *w, const char *const *labels, int n)

@@ -28,6 +28,8 @@ struct advise_workload {
 	bool privileged;	/* the run could load BPF and make namespaces (root) */
 	unsigned rps;		/* requests a second offered open loop (echo, relay's round trip); 0 none */
 	double time_s;		/* --time: each rep ran this long and moved its own count (bytes is -1: any); 0 by size */
+	double steal_cpus;	/* the hypervisor's steal in the median rep, in CPUs; NAN unknown */
+	double ncpus;		/* the run's online CPUs; 0 unknown */
 };
 
 /*

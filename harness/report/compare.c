@@ -10,6 +10,7 @@
 #include "harness/model/options.h"
 #include "harness/results/cellkey.h"
 #include "harness/results/read.h"
+#include "harness/results/summary.h"
 #include "harness/results/write.h"
 #include "cells.h"
 #include "compare_diff.h"
@@ -297,6 +298,49 @@ static void print_diff_lines(FILE *f, const struct env_diffs *d, size_t from, si
 	}
 }
 
+/* The median over a run's cells of their steal_cpus_median; NAN when its summary has none. */
+static double run_steal(const struct rr_dir *d)
+{
+	double *v = malloc((d->summary.nrows + 1) * sizeof(*v)), m;
+	size_t n = 0;
+
+	if (!v)
+		return NAN;
+	for (size_t r = 0; r < d->summary.nrows; r++) {
+		const char *f = rr_csv_get(&d->summary, r, "steal_cpus_median");
+
+		if (f && *f)
+			v[n++] = strtod(f, NULL);
+	}
+	m = n ? rr_median(v, n) : NAN;
+	free(v);
+	return m;
+}
+
+/*
+ * The hypervisor's steal in each run: not a condition either run set, but
+ * a difference in it moves throughput and latency as one would.
+ */
+static void print_steal(FILE *f, const struct rr_dir *a, const struct rr_dir *b)
+{
+	double sa = run_steal(a), sb = run_steal(b), ncpus;
+	char ta[16] = "-", tb[16] = "-";
+
+	if (isnan(sa) && isnan(sb))
+		return;
+	if (!isnan(sa))
+		snprintf(ta, sizeof(ta), "%.3f", sa);
+	if (!isnan(sb))
+		snprintf(tb, sizeof(tb), "%.3f", sb);
+	fprintf(f, "the hypervisor's steal, the median of the cells' medians, in CPUs: A %s, B %s", ta, tb);
+	/* one side's steal unknown (a summary older than the column): nothing to weigh */
+	if (!isnan(sa) && !isnan(sb) && b->env && rr_num(b->env, "cpus_online", &ncpus) &&
+	    steal_notable(sa, ncpus) != steal_notable(sb, ncpus))
+		fprintf(f, " (%s lost 5%% of the CPUs or more: its figures carry more of the host's)",
+			steal_notable(sb, ncpus) ? "B" : "A");
+	fputc('\n', f);
+}
+
 /* The conditions that differ (or that none do, or that a run did not record them), then the facts. */
 static void print_conditions(FILE *f, const struct rr_dir *a, const struct rr_dir *b)
 {
@@ -322,6 +366,7 @@ static void print_conditions(FILE *f, const struct rr_dir *a, const struct rr_di
 		fprintf(f, "facts of the machine and build that differ (A -> B):\n");
 		print_diff_lines(f, &d, d.nconditions, d.n, 0);
 	}
+	print_steal(f, a, b);
 	env_diffs_free(&d);
 	free(cmd_a);
 	free(cmd_b);

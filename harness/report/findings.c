@@ -2,6 +2,7 @@
 /* What a run found, in words (findings.h). */
 #include "findings.h"
 #include "harness/results/cellkey.h"
+#include "harness/results/summary.h"
 #include "strategies/strategy.h"
 
 #include <math.h>
@@ -141,21 +142,18 @@ static bool better_headline(const struct rr_dir *d, size_t r, long best)
 	return kr < kb;
 }
 
-/* The role that kept a CPU busy in most of the records of row r's cell and strategy, or NULL. */
+/* The role that kept a CPU busy in most of the repetitions of row r's cell and strategy, or NULL. */
 static const char *limiting_role_of(const struct rr_dir *d, size_t r)
 {
 	const struct rr_csv *cs = &d->summary;
 	const char *votes[64];
 	size_t nv = 0, n = 0;
 
+	/* the summary's own verdict, over its usable reps; a summary older than the column asks the records */
+	if (rr_csv_col(cs, "limited_by") >= 0)
+		return *field(cs, r, "limited_by") ? field(cs, r, "limited_by") : NULL;
 	for (size_t i = 0; i < d->nrec && nv < 64; i++) {
-		double by, bl;
-		const char *sc = rr_str(d->rec[i], "scenario"), *tr = rr_str(d->rec[i], "transport"),
-			   *st = rr_str(d->rec[i], "strategy");
-
-		if (!sc || !tr || !st || strcmp(sc, field(cs, r, "scenario")) || strcmp(tr, field(cs, r, "transport")) ||
-		    strcmp(st, field(cs, r, "strategy")) || !rr_num(d->rec[i], "bytes", &by) ||
-		    !rr_num(d->rec[i], "block", &bl) || by != number(cs, r, "bytes") || bl != number(cs, r, "block"))
+		if (!rr_record_in_row(d->rec[i], cs, r))
 			continue;
 		n++;
 		votes[nv++] = rr_str(d->rec[i], "limiting_role");
@@ -208,6 +206,31 @@ static int floor_note(const struct rr_csv *cs, long floor, char *out, size_t len
 			cpu);
 }
 
+/*
+ * "; the hypervisor held back 0.36 of the 2 CPUs (steal) in splice's
+ * median repetition: ..." when the most any strategy of row h's point
+ * lost is notable (summary.h); 0 chars otherwise.
+ */
+static int steal_note(const struct plot *p, size_t h, char *out, size_t len)
+{
+	const struct rr_csv *cs = &p->d.summary;
+	double ncpus, most = NAN;
+	long at = -1;
+
+	if (!p->d.env || !rr_num(p->d.env, "cpus_online", &ncpus))
+		return 0;
+	for (size_t r = 0; r < cs->nrows; r++)
+		if (same_point(cs, h, r) && isfinite(number(cs, r, "steal_cpus_median")) &&
+		    !(number(cs, r, "steal_cpus_median") <= most)) {
+			most = number(cs, r, "steal_cpus_median");
+			at = (long)r;
+		}
+	if (at < 0 || !steal_notable(most, ncpus))
+		return 0;
+	return snprintf(out, len, "; the hypervisor held back %.2f of the %g CPUs (steal) in %s's median repetition: "
+			"figures here are partly the host's", most, ncpus, field(cs, (size_t)at, "strategy"));
+}
+
 /* One finding: the headline cell of row h's scenario and transport. */
 static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf *html)
 {
@@ -254,10 +277,13 @@ static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf
 				lo = atoi(field(cs, r, "rps")) < lo ? atoi(field(cs, r, "rps")) : lo;
 				hi = atoi(field(cs, r, "rps")) > hi ? atoi(field(cs, r, "rps")) : hi;
 			}
-		snprintf(line, sizeof(line), "%s over %s (%s, %s requests): open loop at %d%s%.0d requests/s offered, "
-			 "so its throughput is the schedule's; see the latency table and the load chart",
-			 field(cs, h, "scenario"), field(cs, h, "transport"), size, blk, lo, hi > lo ? ".." : "",
-			 hi > lo ? hi : 0);
+		int k = snprintf(line, sizeof(line), "%s over %s (%s, %s requests): open loop at %d%s%.0d requests/s "
+				 "offered, so its throughput is the schedule's; see the latency table and the load chart",
+				 field(cs, h, "scenario"), field(cs, h, "transport"), size, blk, lo, hi > lo ? ".." : "",
+				 hi > lo ? hi : 0);
+
+		if (k > 0 && (size_t)k < sizeof(line))
+			steal_note(p, h, line + k, sizeof(line) - k);
 		goto out;
 	}
 	if (fast < 0) {
@@ -291,6 +317,8 @@ static void finding(const struct plot *p, size_t h, struct sbuf *md, struct sbuf
 	if (lim && n > 0 && (size_t)n < sizeof(line))
 		n += snprintf(line + n, sizeof(line) - n, "; the %s set the pace of %s (busy ≥ 0.9)", lim,
 			      field(cs, (size_t)fast, "strategy"));
+	if (n > 0 && (size_t)n < sizeof(line))
+		n += steal_note(p, h, line + n, sizeof(line) - n);
 	if (n > 0 && (size_t)n < sizeof(line))
 		floor_note(cs, floor, line + n, sizeof(line) - n);
 out:

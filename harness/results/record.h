@@ -15,6 +15,7 @@
 #include "harness/measure/profile.h"
 #include "harness/measure/sysstat.h"
 #include "harness/measure/latency.h"
+#include "harness/measure/tcpinfo.h"
 #include "tracer/copytrace.h"
 #include "series.h"
 
@@ -42,6 +43,7 @@ struct role_result {
 	struct zerocopy_counters zc;	/* the role's zero-copy sends, where it made any */
 	bool have_cputime;
 	struct cpusample_counts cputime;	/* where its CPU went, sampled over the window */
+	struct tcp_facts tcp_send;	/* TCP_INFO of the TCP sockets it sends on, at its window's end */
 };
 
 enum verify_state {

@@ -113,7 +113,7 @@ json_t *ledger_counts_json(const struct ledger_counts *l, uint64_t payload)
 			"skb_copy_bytes", per_gib_json(true, l->skb_copy_bytes, payload),
 			"sched_switches", per_gib_json(true, l->sched_switches, payload),
 			"page_faults", per_gib_json(true, l->page_faults, payload));
-	return json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	return json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
 			 "syscalls", (json_int_t)l->syscalls,
 			 "syscalls_by_family", fam,
 			 "bytes_to_user", (json_int_t)l->bytes_to_user,
@@ -122,6 +122,7 @@ json_t *ledger_counts_json(const struct ledger_counts *l, uint64_t payload)
 			 "skb_copy_bytes", (json_int_t)l->skb_copy_bytes,
 			 "sched_switches", (json_int_t)l->sched_switches,
 			 "page_faults", (json_int_t)l->page_faults,
+			 "steal_s", real_json(l->steal_ns / 1e9),
 			 "per_gib", per,
 			 "uring", uring ? uring : json_null());
 }
@@ -193,6 +194,24 @@ static json_t *role_cputime_json(const struct role_result *ro, uint64_t payload)
 					    "dram", real_json(t.predicted_dram_s)));
 }
 
+/* TCP_INFO of the role's sending TCP sockets (tcpinfo.h); null when it sends on none. */
+static json_t *tcp_send_json(const struct tcp_facts *t)
+{
+	if (!t->sockets)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I}",
+			 "sockets", (json_int_t)t->sockets,
+			 "retrans_segs", (json_int_t)t->retrans_segs,
+			 "bytes_retrans", (json_int_t)t->bytes_retrans,
+			 "bytes_acked", (json_int_t)t->bytes_acked,
+			 "rtt_us", real_json(t->rtt_us),
+			 "snd_cwnd", real_json(t->snd_cwnd),
+			 "snd_mss", (json_int_t)t->snd_mss,
+			 "busy_us", (json_int_t)t->busy_us,
+			 "rwnd_limited_us", (json_int_t)t->rwnd_limited_us,
+			 "sndbuf_limited_us", (json_int_t)t->sndbuf_limited_us);
+}
+
 static json_t *role_json(const struct rep_result *rep, const struct role_result *ro, uint64_t payload)
 {
 	const struct perf_values *p = &ro->perf;
@@ -227,7 +246,8 @@ static json_t *role_json(const struct rep_result *rep, const struct role_result 
 							     p->v[PC_TASK_CLOCK] / 1e9, payload)));
 	if (o && (json_object_set_new(o, "ledger", role_ledger_json(ro, payload)) ||
 		  json_object_set_new(o, "cputime", role_cputime_json(ro, payload)) ||
-		  json_object_set_new(o, "busy", real_json(role_busy(rep, ro))))) {
+		  json_object_set_new(o, "busy", real_json(role_busy(rep, ro))) ||
+		  json_object_set_new(o, "tcp_send", tcp_send_json(&ro->tcp_send)))) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -270,7 +290,9 @@ static json_t *profile_json(const struct rep_result *rep)
 
 /*
  * The whole machine over the window: what no role's own accounting shows
- * (softirq, kworkers).  busy = everything but idle, iowait and steal.
+ * (softirq, kworkers).  busy = everything but idle, iowait and steal;
+ * steal_in_busy_s is the steal the nanosecond figure took out (null when
+ * the ticks gave it).
  */
 static json_t *system_cpu_json(const struct system_cpu *c, uint64_t payload)
 {
@@ -278,13 +300,14 @@ static json_t *system_cpu_json(const struct system_cpu *c, uint64_t payload)
 
 	if (!c->have)
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:o}",
 			 "user_s", real_json(c->user_s + c->nice_s),
 			 "system_s", real_json(c->system_s),
 			 "irq_s", real_json(c->irq_s),
 			 "softirq_s", real_json(c->softirq_s),
 			 "idle_s", real_json(c->idle_s),
 			 "steal_s", real_json(c->steal_s),
+			 "steal_in_busy_s", c->have_ns ? real_json(c->steal_busy_s) : json_null(),
 			 "busy_s", real_json(busy),
 			 "busy_per_gib_s", payload ? real_json(busy / ((double)payload / GIB)) : json_null(),
 			 "method", system_cpu_method(c),

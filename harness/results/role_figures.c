@@ -96,9 +96,12 @@ struct role_cputime role_cputime_of(const struct role_result *ro, const struct m
 
 double role_busy(const struct rep_result *rep, const struct role_result *ro)
 {
+	/* steal: time the role held a CPU the host was not running, left out of its CPU time */
+	double stolen = ro->have_ledger ? ro->ledger.steal_ns / 1e9 : 0;
+
 	if (!(rep->wall_s > 0))
 		return NAN;
-	return (ro->cpu_user_s + ro->cpu_sys_s) / rep->wall_s;
+	return (ro->cpu_user_s + ro->cpu_sys_s + stolen) / rep->wall_s;
 }
 
 int limiting_role(const struct rep_result *rep)

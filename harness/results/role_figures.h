@@ -54,7 +54,12 @@ struct role_cputime {
 
 struct role_cputime role_cputime_of(const struct role_result *ro, const struct memcpy_rate *rate);
 
-/* The role's CPU seconds over the repetition's wall time; NAN without a wall time. */
+/*
+ * The role's CPU seconds, and the steal in its stretches on a CPU (the
+ * ledger's; a role that ran flat out on a CPU the host took from it half
+ * the time is busy 1.0, not 0.5), over the repetition's wall time; NAN
+ * without a wall time.
+ */
 double role_busy(const struct rep_result *rep, const struct role_result *ro);
 /* The index of the busiest role at or above LIMITING_BUSY, or -1. */
 int limiting_role(const struct rep_result *rep);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BASELINE	"readwrite"	/* the strategy every ratio is against */
 
@@ -80,11 +81,13 @@ struct cell_summary {
 	struct stats_summary bps, wall, cpu_per_gib, cpu_user, cpu_sys, ctx, faults;
 	struct stats_summary ratio;	/* paired against readwrite; n == 0 if none */
 	struct stats_summary copy_per_gib;	/* the tested role's sampled copy seconds; n == 0 if none */
+	struct stats_summary steal_cpus;	/* the hypervisor's steal over the wall time, in CPUs */
 	/* The role that limited most of the usable reps (role_figures.h), or "". */
 	char limited_by[sizeof(((struct role_result *)0)->name)];
 };
 
-enum column { COL_BPS, COL_WALL, COL_CPG, COL_USER, COL_SYS, COL_CTX, COL_FAULTS, COL_RATIO, COL_COPY, NCOLS };
+enum column { COL_BPS, COL_WALL, COL_CPG, COL_USER, COL_SYS, COL_CTX, COL_FAULTS, COL_RATIO, COL_COPY, COL_STEAL,
+	      NCOLS };
 
 struct column_buf {
 	double *v;
@@ -169,6 +172,8 @@ static int summarize_cell(const struct rep_set *r, const struct cell *cell, stru
 		mine[nmine++] = (struct stats_sample){ rep->rep, rep->bytes_per_s };
 		push(&col[COL_BPS], rep->bytes_per_s);
 		push(&col[COL_WALL], rep->wall_s);
+		if (rep->system_cpu.have && rep->wall_s > 0)
+			push(&col[COL_STEAL], rep->system_cpu.steal_s / rep->wall_s);
 		if (!ro)
 			continue;
 		push(&col[COL_CPG], role_cpu_per_gib(ro));
@@ -192,6 +197,7 @@ static int summarize_cell(const struct rep_set *r, const struct cell *cell, stru
 	cs->faults = stats_summarize(col[COL_FAULTS].v, col[COL_FAULTS].n);
 	cs->ratio = stats_summarize(col[COL_RATIO].v, col[COL_RATIO].n);
 	cs->copy_per_gib = stats_summarize(col[COL_COPY].v, col[COL_COPY].n);
+	cs->steal_cpus = stats_summarize(col[COL_STEAL].v, col[COL_STEAL].n);
 	free(vals);
 	free(mine);
 	return 0;
@@ -237,7 +243,7 @@ static const char csv_header[] =
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
 	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,pipe_size_asked,"
-	"tested_copy_per_gib_median,limited_by,rps,time_s,response\n";
+	"tested_copy_per_gib_median,limited_by,rps,time_s,response,steal_cpus_median\n";
 
 /*
  * The verdict of the paired ratio to readwrite: a difference is claimed only
@@ -258,7 +264,7 @@ static const char *difference_of(const struct cell *c, const struct cell_summary
 static void csv_row(struct sbuf *sb, const struct cell *c, const struct cell_summary *cs)
 {
 	const char *sc = scenario_name(c->scenario);
-	char n[27][CSV_NUM];
+	char n[28][CSV_NUM];
 	/* In the order of csv_header. */
 	const char *field[] = {
 		sc ? sc : "?", c->transport,
@@ -288,6 +294,7 @@ static void csv_row(struct sbuf *sb, const struct cell *c, const struct cell_sum
 		/* bounded by time: the cell is its time, and `bytes` what its first rep moved */
 		csv_real(c->time_s, n[25]),
 		csv_uint(c->response, n[26]),
+		csv_real(cs->steal_cpus.n ? cs->steal_cpus.median : NAN, n[27]),
 	};
 
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)
@@ -430,6 +437,17 @@ static void print_intervals(const struct rep_set *r, size_t first, FILE *out)
 	}
 }
 
+/* A line under a point's rows when the hypervisor held back a notable share of the CPUs. */
+static void print_steal(double steal_cpus, const char *strategy, FILE *out)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (strategy && steal_notable(steal_cpus, (double)ncpus))
+		fprintf(out, "  steal: the hypervisor held back %.2f of the %ld CPUs in %s's median repetition: "
+			"figures here\n  are partly the host's (system_cpu.steal_s in each record)\n",
+			steal_cpus, ncpus, strategy);
+}
+
 /* One block: the strategies measured at the data point of reps[first]. */
 static int print_point(const struct rep_set *r, size_t first, FILE *out)
 {
@@ -439,6 +457,8 @@ static int print_point(const struct rep_set *r, size_t first, FILE *out)
 	char size[48], block[48], role[sizeof(((struct role_result *)0)->name)] = "";
 	size_t nrows = 1;
 	int reps = 0;
+	double steal = NAN;
+	const char *steal_in = NULL;
 
 	if (!rows)
 		return -ENOMEM;
@@ -454,6 +474,10 @@ static int print_point(const struct rep_set *r, size_t first, FILE *out)
 		}
 		table_row_of(&r->reps[i].cell, &cs, &rows[nrows++]);
 		reps = cs.reps > reps ? cs.reps : reps;
+		if (cs.steal_cpus.n && !(cs.steal_cpus.median <= steal)) {
+			steal = cs.steal_cpus.median;
+			steal_in = r->reps[i].cell.strategy;
+		}
 		if (!role[0])
 			memcpy(role, cs.tested_role, sizeof(role));
 	}
@@ -485,6 +509,7 @@ static int print_point(const struct rep_set *r, size_t first, FILE *out)
 		fprintf(out, " (role under test: %s)", role);
 	fputc('\n', out);
 	print_rows(out, rows, nrows);
+	print_steal(steal, steal_in, out);
 	print_intervals(r, first, out);
 	free(rows);
 	return 0;

@@ -296,7 +296,7 @@ static void run_caveats(FILE *out, void *arg)
 static void test_not_tested(void **state UNUSED)
 {
 	const char *const ran[] = { "readwrite", "splice", "uring_rw" };
-	struct notes_case k = { { "relay", SC_RELAY, "tcp", B64, 65536, 6, 1, "warm", false, 0, 0 }, ran, 3, NULL };
+	struct notes_case k = { { "relay", SC_RELAY, "tcp", B64, 65536, 6, 1, "warm", false, 0, 0, 0, 0 }, ran, 3, NULL };
 	char *out = captured(run_not_tested, &k);
 
 	/* nat is refused over tcp, mmap_write by the scenario, sockmap for want of root: each with its sentence */
@@ -318,7 +318,7 @@ static void test_degenerate(void **state UNUSED)
 {
 	json_t *arr = json_array();
 	const char *const labels[] = { "zerocopy_recv", "msg_zerocopy", "readwrite", "readwrite:trunc" };
-	struct notes_case k = { { "store", SC_STORE, "tcp", B64, 65536, 3, 1, "warm", true, 0, 0 }, labels, 4, NULL };
+	struct notes_case k = { { "store", SC_STORE, "tcp", B64, 65536, 3, 1, "warm", true, 0, 0, 0, 0 }, labels, 4, NULL };
 	char *out;
 
 	for (int rep = 1; rep <= 3; rep++) {
@@ -355,7 +355,7 @@ static void test_degenerate(void **state UNUSED)
 static void test_caveats_per_scenario(void **state UNUSED)
 {
 	const char *const relay[] = { "splice", "readwrite" }, *const copy[] = { "copy_file_range" };
-	struct notes_case k = { { "relay", SC_RELAY, "tcp", B64, 65536, 6, 1, "warm", true, 0, 0 }, relay, 2, NULL };
+	struct notes_case k = { { "relay", SC_RELAY, "tcp", B64, 65536, 6, 1, "warm", true, 0, 0, 0, 0 }, relay, 2, NULL };
 	char *out = captured(run_caveats, &k);
 
 	/* the strategy's own sentences, from its table */
@@ -364,9 +364,20 @@ static void test_caveats_per_scenario(void **state UNUSED)
 	assert_non_null(strstr(out, "(--conns N)"));
 	assert_null(strstr(out, "repetitions: a paired interval"));
 	assert_null(strstr(out, "fsync"));
+	assert_null(strstr(out, "steal"));
+	free(out);
+	/* the hypervisor's steal: said at 5% of the CPUs or more, with its figure */
+	k.w.ncpus = 2;
+	k.w.steal_cpus = 0.36;
+	out = captured(run_caveats, &k);
+	assert_non_null(strstr(out, "- the hypervisor held back 0.36 of the 2 CPUs (steal) in the median repetition"));
+	free(out);
+	k.w.steal_cpus = 0.09;
+	out = captured(run_caveats, &k);
+	assert_null(strstr(out, "steal"));
 	free(out);
 	/* copy: no sockets, one file each side; --conns does not apply there */
-	k = (struct notes_case){ { "copy", SC_COPY, NULL, 1000, 65536, 3, 1, "warm", true, 0, 0 }, copy, 1, NULL };
+	k = (struct notes_case){ { "copy", SC_COPY, NULL, 1000, 65536, 3, 1, "warm", true, 0, 0, 0, 0 }, copy, 1, NULL };
 	out = captured(run_caveats, &k);
 	assert_null(strstr(out, "--conns"));
 	assert_null(strstr(out, "never leave this machine"));

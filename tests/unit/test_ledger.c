@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <math.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -24,6 +26,11 @@
 
 #include "harness/measure/bpf/ledger.h"
 #include "harness/model/base.h"
+
+#ifdef HAVE_BPF
+#include <bpf/btf.h>
+#endif
+#include <time.h>
 
 #ifdef __SANITIZE_ADDRESS__
 #define UNDER_ASAN 1
@@ -640,6 +647,110 @@ static void test_uring_sqes_and_bytes(void **state)
 	assert_int_equal(c.by_family[LF_READ] + c.by_family[LF_WRITE], 0);
 }
 
+#ifdef HAVE_BPF
+/* Whether this kernel's BTF has struct s with a member m. */
+static bool btf_has_member(const struct btf *btf, const char *s, const char *m)
+{
+	int id = btf__find_by_name_kind(btf, s, BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_member *mem = t ? btf_members(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, mem[i].name_off), m))
+			return true;
+	return false;
+}
+#endif
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU cpu's steal so far, from its line of /proc/stat, in seconds; NAN when unreadable. */
+static double cpu_steal_s(int cpu)
+{
+	unsigned long long v[8] = { 0 };
+	char line[512];
+	FILE *f = fopen("/proc/stat", "re");
+	double s = NAN;
+	int n;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &n, &v[0], &v[1], &v[2], &v[3], &v[4],
+			   &v[5], &v[6], &v[7]) == 9 && n == cpu) {
+			s = v[7] / (double)sysconf(_SC_CLK_TCK);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return s;
+}
+
+/*
+ * The idle clock and the steal clock over a window of spinning and
+ * sleeping: both only grow, idle is at most wall x CPUs, and the probe
+ * finds the runqueue's steal clock exactly where the kernel's BTF has one
+ * (CO-RE found the fields).  Where /proc/stat saw real steal on the
+ * CPU the test ran on, pinned, the steal clock moved too: its runqueue
+ * clock is brought up to date at each of the test's own switches.
+ */
+static void test_idle_and_steal_clocks(void **state)
+{
+	struct ledger *l = need_ledger();
+	struct ledger_idle a, b;
+	double t0, t1, steal0, steal1;
+	volatile unsigned long spin = 0;
+	cpu_set_t one, was;
+	int cpu = sched_getcpu();
+
+	(void)state;
+	assert_true(cpu >= 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	t0 = mono_s();
+	steal0 = cpu_steal_s(cpu);
+	assert_int_equal(ledger_idle(l, &a), 0);
+	for (int k = 0; k < 5; k++) {
+		double until = mono_s() + 0.02;
+
+		while (mono_s() < until)
+			spin++;
+		usleep(20000);
+	}
+	assert_int_equal(ledger_idle(l, &b), 0);
+	t1 = mono_s();
+	steal1 = cpu_steal_s(cpu);
+	sched_setaffinity(0, sizeof(was), &was);
+	assert_true(b.ncpus > 0);
+	assert_true(b.idle_ns >= a.idle_ns);
+	assert_true((b.idle_ns - a.idle_ns) / 1e9 <= (t1 - t0) * b.ncpus + 0.001);
+	assert_true(b.steal_busy_ns >= a.steal_busy_ns);
+	assert_true(b.steal_clock_ns >= a.steal_clock_ns);
+	/* steal in tasks' stretches is part of all the steal the clocks saw */
+	assert_true(b.steal_busy_ns - a.steal_busy_ns <= b.steal_clock_ns - a.steal_clock_ns + 1000000);
+#ifdef HAVE_BPF
+	{
+		struct btf *btf = btf__load_vmlinux_btf();
+
+		assert_non_null(btf);
+		assert_int_equal(b.have_steal_clock, btf_has_member(btf, "rq", "prev_steal_time_rq") &&
+							 btf_has_member(btf, "cfs_rq", "rq"));
+		btf__free(btf);
+	}
+#endif
+	print_message("# steal in the window: /proc/stat's cpu%d %.2f s, the runqueues' clocks %.6f s (%.6f s in "
+		      "tasks' stretches)%s\n", cpu, steal1 - steal0, (b.steal_clock_ns - a.steal_clock_ns) / 1e9,
+		      (b.steal_busy_ns - a.steal_busy_ns) / 1e9, b.have_steal_clock ? "" : "; no steal clock here");
+	if (b.have_steal_clock && steal1 - steal0 >= 0.05)
+		assert_true(b.steal_clock_ns > a.steal_clock_ns);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_reset_zeroes),
 		cmocka_unit_test(test_switches_and_faults),
 		cmocka_unit_test(test_uring_sqes_and_bytes),
+		cmocka_unit_test(test_idle_and_steal_clocks),
 	};
 
 	return cmocka_run_group_tests_name("ledger", tests, group_setup, group_teardown);

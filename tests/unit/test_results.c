@@ -283,12 +283,12 @@ static const char header[] =
 	"ratio_vs_readwrite_median,ratio_vs_readwrite_min,ratio_vs_readwrite_max,"
 	"bytes_per_s_ci_lo,bytes_per_s_ci_hi,bytes_per_s_ci_level,"
 	"ratio_ci_lo,ratio_ci_hi,ratio_ci_level,difference,cache,outstanding,conns,"
-	"pipe_size_asked,tested_copy_per_gib_median,limited_by,rps,time_s,response";
+	"pipe_size_asked,tested_copy_per_gib_median,limited_by,rps,time_s,response,steal_cpus_median";
 enum { F_SCENARIO, F_TRANSPORT, F_BYTES, F_BLOCK, F_STRATEGY, F_REPS, F_VERIFIED,
        F_BPS_MED, F_BPS_MIN, F_BPS_MAX, F_WALL_MED, F_ROLE, F_CPG_MED, F_USER_MED,
        F_SYS_MED, F_RATIO_MED, F_RATIO_MIN, F_RATIO_MAX, F_BPS_CI_LO, F_BPS_CI_HI,
        F_BPS_CI_LEVEL, F_RATIO_CI_LO, F_RATIO_CI_HI, F_RATIO_CI_LEVEL, F_DIFFERENCE, F_CACHE, F_OUTSTANDING, F_CONNS,
-       F_PIPE_ASKED, F_COPY_MED, F_LIMITED_BY, F_RPS, F_TIME, F_RESPONSE, NFIELDS };
+       F_PIPE_ASKED, F_COPY_MED, F_LIMITED_BY, F_RPS, F_TIME, F_RESPONSE, F_STEAL, NFIELDS };
 
 /* Splits the next CSV line (no quoting in these tests) into exactly NFIELDS fields. */
 static void next_row(char **save, char *field[NFIELDS])
@@ -626,6 +626,66 @@ static void test_summary_copy_time_and_limiting_role(void **state)
 	results_close(r);
 }
 
+/*
+ * The hypervisor's steal: summary.csv's steal_cpus_median is the median of
+ * steal_s / wall_s, and the table says so under its rows when it reaches 5%
+ * of the CPUs (steal_notable).  wall_s is 1.073741824 s at 1e9 B/s.
+ */
+static void test_summary_steal(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *text, *save = NULL, *field[NFIELDS], *table = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&table, &len);
+	double ncpus = (double)sysconf(_SC_NPROCESSORS_ONLN);
+	/* per rep, in CPUs: readwrite 0.1, 0.2, 0.3 of each CPU; splice none (no /proc/stat) */
+	for (int i = 1; i <= 3; i++) {
+		struct rep_result a = make_rep("readwrite", 65536, i, 1e9);
+		struct rep_result b = make_rep("splice", 65536, i, 1e9);
+
+		a.system_cpu.have = true;
+		a.system_cpu.steal_s = 0.1 * i * ncpus * a.wall_s;
+		assert_int_equal(results_add(r, &a), 0);
+		assert_int_equal(results_add(r, &b), 0);
+	}
+	assert_int_equal(results_write_summary(r), 0);
+	text = slurp(f->run, "summary.csv");
+	strtok_r(text, "\n", &save);
+	next_row(&save, field);
+	assert_string_equal(field[F_STRATEGY], "readwrite");
+	assert_float_equal(strtod(field[F_STEAL], NULL), 0.2 * ncpus, 1e-9);
+	next_row(&save, field);
+	assert_string_equal(field[F_STEAL], "");	/* no reading, no figure */
+	results_print_table(r, out);
+	fclose(out);
+	assert_non_null(strstr(table, "  steal: the hypervisor held back "));
+	assert_non_null(strstr(table, " CPUs in readwrite's median repetition"));
+	free(table);
+	free(text);
+	results_close(r);
+}
+
+/* Under 5% of the CPUs the table says nothing of steal. */
+static void test_table_quiet_under_notable_steal(void **state)
+{
+	struct fixture *f = *state;
+	struct results *r = open_ok(f);
+	char *table = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&table, &len);
+	struct rep_result a = make_rep("readwrite", 65536, 1, 1e9);
+
+	a.system_cpu.have = true;
+	a.system_cpu.steal_s = 0.04 * (double)sysconf(_SC_NPROCESSORS_ONLN) * a.wall_s;
+	assert_int_equal(results_add(r, &a), 0);
+	results_print_table(r, out);
+	fclose(out);
+	assert_null(strstr(table, "steal"));
+	free(table);
+	results_close(r);
+}
+
 static void test_summary_of_nothing_is_the_header(void **state)
 {
 	struct fixture *f = *state;
@@ -905,6 +965,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_summary_pipe_size_asked_is_part_of_the_cell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_timed_reps_are_one_cell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_copy_time_and_limiting_role, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_steal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_quiet_under_notable_steal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_of_nothing_is_the_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_temporary_files_left, setup, teardown),

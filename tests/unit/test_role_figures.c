@@ -2,7 +2,7 @@
 /*
  * A role's figures as every reader states them: the ledger with the same
  * fields from BPF and from the tracer, io_uring's completions and zero-copy
- * sends accounted; copy time and its prediction; busy and the limiting role.
+ * sends accounted; copy time and its prediction; busy (steal added back) and the limiting role.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,6 +154,30 @@ static void the_busiest_role_over_nine_tenths_limits(void **state)
 	assert_int_equal(limiting_role(&rep), -1);
 }
 
+/*
+ * The kernel leaves steal out of a task's CPU time: a role that ran flat
+ * out while the host stopped its vCPU a fifth of the time reads 0.8 of the
+ * wall from its CPU time alone.  busy adds back the steal of its stretches.
+ */
+static void steal_in_the_roles_stretches_counts_as_busy(void **state)
+{
+	struct rep_result rep = { 0 };
+
+	rep.wall_s = 1.0;
+	rep.nroles = 2;
+	rep.roles[0].cpu_user_s = 0.3;
+	rep.roles[0].cpu_sys_s = 0.5;
+	rep.roles[1].cpu_user_s = 0.2;
+	assert_int_equal(limiting_role(&rep), -1);
+	rep.roles[0].have_ledger = true;
+	rep.roles[0].ledger.steal_ns = 200000000;
+	assert_true(fabs(role_busy(&rep, &rep.roles[0]) - 1.0) < 1e-9);
+	assert_int_equal(limiting_role(&rep), 0);
+	/* without the ledger its steal is unknown: CPU time alone */
+	rep.roles[0].have_ledger = false;
+	assert_true(fabs(role_busy(&rep, &rep.roles[0]) - 0.8) < 1e-9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +186,7 @@ int main(void)
 		cmocka_unit_test(the_tracer_gives_the_same_fields),
 		cmocka_unit_test(copy_time_is_sampled_and_predicted),
 		cmocka_unit_test(the_busiest_role_over_nine_tenths_limits),
+		cmocka_unit_test(steal_in_the_roles_stretches_counts_as_busy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

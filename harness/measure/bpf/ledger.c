@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *ledger_family_name(enum ledger_family f)
 {
@@ -332,6 +333,7 @@ int ledger_read(struct ledger *l, int slot, struct ledger_counts *out)
 		out->skb_copy_bytes += c->skb_copy_bytes;
 		out->sched_switches += c->sched_switches;
 		out->page_faults += c->page_faults;
+		out->steal_ns += c->steal_ns;
 		for (int k = 0; k < LU_COUNT; k++) {
 			out->uring.sqes[k] += c->uring_sqes[k];
 			out->uring.cqes[k] += c->uring_cqes[k];
@@ -347,13 +349,14 @@ int ledger_role_map_fd(const struct ledger *l)
 	return l ? l->role_slot_fd : -1;
 }
 
-int ledger_idle_ns(struct ledger *l, uint64_t *idle_ns, int *ncpus)
+int ledger_idle(struct ledger *l, struct ledger_idle *out)
 {
 	__u32 zero = 0;
 	struct timespec ts;
-	uint64_t now, sum = 0;
+	uint64_t now;
 	int fd;
 
+	memset(out, 0, sizeof(*out));
 	if (!l || !l->idle_known)
 		return -ENOTSUP;
 	fd = bpf_map__fd(l->skel->maps.idle);
@@ -364,10 +367,12 @@ int ledger_idle_ns(struct ledger *l, uint64_t *idle_ns, int *ncpus)
 	for (int cpu = 0; cpu < l->ncpus; cpu++) {
 		const struct idle_state *st = &l->idle_percpu[cpu];
 
-		sum += st->total + (st->since && st->since < now ? now - st->since : 0);
+		out->idle_ns += st->total + (st->since && st->since < now ? now - st->since : 0);
+		out->steal_busy_ns += st->steal_busy;
+		out->steal_clock_ns += st->steal_last;
 	}
-	*idle_ns = sum;
-	*ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	out->have_steal_clock = l->skel->bss->steal_clock_fields != 0;
+	out->ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	return 0;
 }
 
@@ -428,8 +433,9 @@ int ledger_role_map_fd(const struct ledger *l)
 	return -1;
 }
 
-int ledger_idle_ns(struct ledger *l, uint64_t *idle_ns, int *ncpus)
+int ledger_idle(struct ledger *l, struct ledger_idle *out)
 {
+	memset(out, 0, sizeof(*out));
 	return -ENOTSUP;
 }
 

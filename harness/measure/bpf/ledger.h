@@ -57,6 +57,7 @@ struct ledger_counts {
 	uint64_t skb_copy_bytes;	/* skb:skb_copy_datagram_iovec len */
 	uint64_t sched_switches;	/* sched_switch with a role thread as prev */
 	uint64_t page_faults;		/* exceptions:page_fault_user */
+	uint64_t steal_ns;		/* the hypervisor's steal in the role's stretches on a CPU (ends counted at switches) */
 	struct ledger_uring uring;	/* bytes moved by io_uring, not by syscalls */
 };
 
@@ -90,11 +91,22 @@ int ledger_forget(struct ledger *l, int pid);
 int ledger_read(struct ledger *l, int slot, struct ledger_counts *out);
 /*
  * The machine's idle time so far, in nanoseconds summed over its CPUs,
- * from the idle task's switches (CLOCK_MONOTONIC).  0, or -ENOTSUP when
- * sched_switch did not attach.  Busy CPU over a window is wall time times
- * the CPUs, minus the idle delta: ns resolution where /proc/stat has 10 ms.
+ * from the idle task's switches (CLOCK_MONOTONIC), and the steal that fell
+ * while tasks held the CPUs.  Busy CPU over a window is wall time times the
+ * CPUs, minus the idle delta and that steal's delta: ns resolution where
+ * /proc/stat has 10 ms.  steal_busy_ns counts a stretch once it ends (at
+ * its switch): a stretch still running is not in it yet.
  */
-int ledger_idle_ns(struct ledger *l, uint64_t *idle_ns, int *ncpus);
+struct ledger_idle {
+	uint64_t idle_ns;
+	uint64_t steal_busy_ns;
+	uint64_t steal_clock_ns;	/* the runqueues' steal clocks at their last switches, summed */
+	bool have_steal_clock;	/* the kernel's runqueue has a steal clock the probe reads */
+	int ncpus;
+};
+
+/* 0, or -ENOTSUP when sched_switch did not attach. */
+int ledger_idle(struct ledger *l, struct ledger_idle *out);
 
 /*
  * The tgid -> slot map's descriptor, for another BPF object that counts by

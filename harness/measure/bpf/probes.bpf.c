@@ -171,21 +171,65 @@ struct {
 	__type(value, struct idle_state);
 } idle SEC(".maps");
 
-static __always_inline void account_idle(struct task_struct *prev, struct task_struct *next)
+/*
+ * The runqueue's steal clock: the ns of steal its clock_task has left out
+ * so far (CONFIG_PARAVIRT_TIME_ACCOUNTING, a hypervisor that reports steal,
+ * and steal accounting on).  __schedule updates the clock just before the
+ * switch, so at a switch it is current.  The flavours let a kernel without
+ * those fields load the program: the clock then reads 0.
+ */
+struct rq___steal {
+	__u64 prev_steal_time_rq;
+} __attribute__((preserve_access_index));
+struct cfs_rq___steal {
+	struct rq___steal *rq;
+} __attribute__((preserve_access_index));
+struct sched_entity___steal {
+	struct cfs_rq___steal *cfs_rq;
+} __attribute__((preserve_access_index));
+struct task_struct___steal {
+	struct sched_entity___steal se;
+} __attribute__((preserve_access_index));
+
+/* 1 when this kernel's runqueue has a steal clock to read (user space reads it). */
+__u32 steal_clock_fields;
+
+static __always_inline __u64 rq_steal_ns(struct task_struct *t)
+{
+	struct task_struct___steal *ts = (void *)t;
+
+	if (!bpf_core_field_exists(struct cfs_rq___steal, rq) ||
+	    !bpf_core_field_exists(struct rq___steal, prev_steal_time_rq))
+		return 0;
+	steal_clock_fields = 1;
+	return BPF_CORE_READ(ts, se.cfs_rq, rq, prev_steal_time_rq);
+}
+
+/* The CPU's idle and steal accounting at a switch; returns the steal in prev's stretch (0 for idle). */
+static __always_inline __u64 account_idle(struct task_struct *prev, struct task_struct *next)
 {
 	__u32 zero = 0;
 	struct idle_state *st = bpf_map_lookup_elem(&idle, &zero);
-	__u64 now;
+	__u64 now, steal, stolen = 0;
+	bool prev_idle;
 
 	if (!st)
-		return;
+		return 0;
 	now = bpf_ktime_get_ns();
-	if (BPF_CORE_READ(prev, pid) == 0 && st->since) {
+	steal = rq_steal_ns(prev);
+	prev_idle = BPF_CORE_READ(prev, pid) == 0;
+	/* the steal since the last switch fell in prev's stretch */
+	if (!prev_idle && st->steal_last && steal > st->steal_last)
+		stolen = steal - st->steal_last;
+	st->steal_busy += stolen;
+	st->steal_last = steal;
+	if (prev_idle && st->since) {
 		st->total += now - st->since;
 		st->since = 0;
 	}
 	if (BPF_CORE_READ(next, pid) == 0)
 		st->since = now;
+	return stolen;
 }
 
 /* Counted for the task leaving the CPU: voluntary and involuntary alike. */
@@ -193,12 +237,13 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct role_counters *c;
+	__u64 stolen = account_idle(prev, next);
 
-	account_idle(prev, next);
 	c = slot_of(BPF_CORE_READ(prev, tgid), NULL);
-
-	if (c)
+	if (c) {
 		ADD(c->sched_switches, 1);
+		ADD(c->steal_ns, stolen);
+	}
 	return 0;
 }
 

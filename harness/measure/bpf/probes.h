@@ -57,15 +57,22 @@ struct role_counters {
 	__u64 uring_sqes[PU_COUNT];	/* io_uring_submit_req */
 	__u64 uring_cqes[PU_COUNT];	/* io_uring_complete */
 	__u64 uring_cqe_bytes[PU_COUNT];	/* their res, where > 0 */
+	__u64 steal_ns;			/* the hypervisor's steal in the role's stretches on a CPU */
 };
 
 /*
  * One CPU's idle accounting: since = CLOCK_MONOTONIC ns at which the idle
  * task took the CPU (0 while something else runs), total = idle ns before.
+ * Under a hypervisor a task's stretch on the CPU also holds the time the
+ * vCPU was not running at all (steal): steal_busy sums the steal that fell
+ * in stretches of tasks other than idle, from the runqueue's steal clock
+ * (ns) read at each switch; steal_last is that clock at the last switch.
  */
 struct idle_state {
 	__u64 since;
 	__u64 total;
+	__u64 steal_last;
+	__u64 steal_busy;
 };
 
 /*
