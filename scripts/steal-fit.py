@@ -9,7 +9,7 @@ for f in sys.argv[1:]:
         if not c or c.get('method') != 'bpf idle ns':
             continue
         tick = c['user_s'] + c['system_s'] + c['irq_s'] + c['softirq_s']
-        xs.append(c['steal_s']); ys.append(c['busy_s'] - tick); ib.append((c['steal_s'], c['steal_in_busy_s']))
+        xs.append(c['steal_s']); ys.append(c['busy_s'] - tick); ib.append((c['steal_s'], c.get('steal_in_busy_s')))  # absent in records from before it
         L = r.get('latency') or {}
         if L.get('offered_rps'):
             lat.append((r['scenario'], c['steal_s'] / r['wall_s'], L['p99_us']))
@@ -21,7 +21,7 @@ def fit(x, y):
 a, b, r = fit(xs, ys)
 print(f"{len(xs)} records with the ns source; steal total {sum(xs):.2f} s, median {st.median(xs):.3f} s, max {max(xs):.3f} s")
 print(f"ns busy - ticks busy = {a:.3f} + {b:.3f} x steal_s (r = {r:.2f}); near 0 when steal is left out of busy")
-hi = [(s, t) for s, t in ib if s > 0.1]
+hi = [(s, t) for s, t in ib if s > 0.1 and t is not None]
 if hi:
     print(f"steal_in_busy_s / steal_s where steal > 0.1 s: median {st.median([t / s for s, t in hi]):.2f} over {len(hi)} records")
 for sc in ('echo', 'relay'):
